@@ -1,0 +1,162 @@
+package dev.taskpool.core.definition;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
+
+/** Reads the fields of one definition file, recording each problem with the file and field. */
+final class DefinitionFields {
+    static final Set<String> KNOWN_FIELDS = Set.of("name", "worker_nums", "attempts", "attempt_after",
+            "timeout", "size", "process", "event", "keep", "description");
+    static final Set<String> KNOWN_EVENTS = Set.of("next", "add", "success", "error", "progress");
+    private static final Pattern ENV_REFERENCE = Pattern.compile("\\$ENV\\.([A-Za-z_][A-Za-z0-9_]*)");
+    /** A process name: dot-separated words, at least a group and a method. */
+    private static final Pattern PROCESS_NAME = Pattern.compile("[A-Za-z0-9_$-]+(\\.[A-Za-z0-9_$-]+)+");
+    private static final int MAX_NUMBER = 1_000_000_000;
+
+    private final String source;
+    private final JsonNode root;
+    private final UnaryOperator<String> environment;
+    private final List<String> problems;
+
+    DefinitionFields(String source, JsonNode root, UnaryOperator<String> environment, List<String> problems) {
+        this.source = source;
+        this.root = root;
+        this.environment = environment;
+        this.problems = problems;
+    }
+
+    void rejectUnknown() {
+        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!KNOWN_FIELDS.contains(name)) {
+                problem(name, "unknown field; expected one of " + String.join(", ", KNOWN_FIELDS.stream().sorted().toList()));
+            }
+        }
+    }
+
+    String requiredString(String field) {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            problem(field, "missing; expected a non-empty string");
+            return null;
+        }
+        if (!node.isTextual() || node.asText().isBlank()) {
+            problem(field, "expected a non-empty string, got " + describe(node));
+            return null;
+        }
+        return node.asText();
+    }
+
+    String requiredProcess(String field) {
+        String name = requiredString(field);
+        return name == null ? null : checkProcessName(field, root.get(field));
+    }
+
+    int requiredInt(String field, int minimum) {
+        Integer value = optionalInt(field, minimum);
+        if (value == null && !root.has(field)) {
+            problem(field, "missing; expected an integer of at least " + minimum);
+        }
+        return value == null ? 0 : value;
+    }
+
+    /** An integer field, or a "$ENV.NAME" string naming an environment variable that holds one. */
+    Integer optionalInt(String field, int minimum) {
+        JsonNode node = root.get(field);
+        if (node == null) {
+            return null;
+        }
+        String origin = "";
+        JsonNode value = node;
+        if (node.isTextual()) {
+            var reference = ENV_REFERENCE.matcher(node.asText());
+            if (!reference.matches()) {
+                problem(field, "expected an integer or \"$ENV.NAME\", got " + describe(node));
+                return null;
+            }
+            String variable = reference.group(1);
+            String text = environment.apply(variable);
+            if (text == null) {
+                problem(field, "environment variable " + variable + " is not set; expected an integer of at least " + minimum);
+                return null;
+            }
+            origin = " (from environment variable " + variable + ")";
+            try {
+                value = com.fasterxml.jackson.databind.node.LongNode.valueOf(Long.parseLong(text.trim()));
+            } catch (NumberFormatException e) {
+                problem(field, "expected an integer" + origin + ", got \"" + text + "\"");
+                return null;
+            }
+        }
+        if (!value.isIntegralNumber() && !(value.isNumber() && value.asDouble() == Math.rint(value.asDouble()))) {
+            problem(field, "expected an integer of at least " + minimum + ", got " + describe(node));
+            return null;
+        }
+        long number = value.asLong();
+        if (number < minimum || number > MAX_NUMBER) {
+            problem(field, "expected an integer from " + minimum + " to " + MAX_NUMBER + origin + ", got " + number);
+            return null;
+        }
+        return (int) number;
+    }
+
+    TaskEvents events() {
+        JsonNode node = root.get("event");
+        if (node == null || node.isNull()) {
+            return TaskEvents.NONE;
+        }
+        if (!node.isObject()) {
+            problem("event", "expected an object of event handlers (next, add, success, error, progress), got " + describe(node));
+            return TaskEvents.NONE;
+        }
+        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!KNOWN_EVENTS.contains(name)) {
+                problem("event." + name, "unknown event; expected one of add, error, next, progress, success");
+            }
+        }
+        return new TaskEvents(handler(node, "next"), handler(node, "add"), handler(node, "success"),
+                handler(node, "error"), handler(node, "progress"));
+    }
+
+    private String handler(JsonNode events, String event) {
+        JsonNode node = events.get(event);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        String field = "event." + event;
+        if (!node.isTextual() || node.asText().isBlank()) {
+            problem(field, "expected a process name such as \"scripts.task.On" + capitalize(event) + "\", got " + describe(node));
+            return null;
+        }
+        return checkProcessName(field, node);
+    }
+
+    private String checkProcessName(String field, JsonNode node) {
+        String name = node.asText().trim();
+        if (!PROCESS_NAME.matcher(name).matches()) {
+            problem(field, "expected a process name such as \"scripts.task.Send\", got " + describe(node));
+            return null;
+        }
+        return name;
+    }
+
+    private void problem(String field, String message) {
+        problems.add(source + ": field \"" + field + "\": " + message);
+    }
+
+    private static String capitalize(String word) {
+        return Character.toUpperCase(word.charAt(0)) + word.substring(1);
+    }
+
+    static String describe(JsonNode node) {
+        String text = node.toString();
+        String kind = node.isTextual() ? "string" : node.isNumber() ? "number" : node.isBoolean() ? "boolean"
+                : node.isArray() ? "array" : node.isObject() ? "object" : "null";
+        return kind + " " + (text.length() > 60 ? text.substring(0, 57) + "..." : text);
+    }
+}

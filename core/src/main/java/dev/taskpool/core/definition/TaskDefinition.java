@@ -1,0 +1,58 @@
+package dev.taskpool.core.definition;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One task of an app, as its definition file declares it (the seed's table, DESIGN §1).
+ *
+ * @param id           the task id, from the file's path ({@code tasks/mail/send.yao} is {@code mail.send})
+ * @param source       the file it was loaded from, for error messages
+ * @param workerNums   concurrent runs of this task per worker process
+ * @param attempts     retries after the first failed run ({@code 3} means at most 4 runs)
+ * @param attemptAfter pause between runs
+ * @param timeout      the longest one run may take, counted from its start
+ * @param size         the most tasks that may wait in the queue
+ * @param keep         how long a finished task stays readable
+ */
+public record TaskDefinition(
+        String id,
+        String source,
+        String name,
+        int workerNums,
+        int attempts,
+        Duration attemptAfter,
+        Duration timeout,
+        int size,
+        String process,
+        TaskEvents events,
+        Duration keep) {
+
+    public static final Duration DEFAULT_KEEP = Duration.ofDays(1);
+
+    /** The most runs a task of this kind gets: the first plus {@link #attempts} retries. */
+    public int maxRuns() {
+        return attempts + 1;
+    }
+
+    /**
+     * The fields published to Redis ({@code taskpool:{id}:def}), readable with redis-cli and
+     * enough for a thin client and the scripts: {@code size} bounds the queue, {@code attempts}
+     * and {@code keep} serve the recoverer.
+     */
+    public Map<String, String> toPublishedFields() {
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("id", id);
+        fields.put("name", name);
+        fields.put("worker_nums", Integer.toString(workerNums));
+        fields.put("attempts", Integer.toString(attempts));
+        fields.put("attempt_after", Long.toString(attemptAfter.toMillis()));
+        fields.put("timeout", Long.toString(timeout.toSeconds()));
+        fields.put("size", Integer.toString(size));
+        fields.put("keep", Long.toString(keep.toSeconds()));
+        fields.put("process", process);
+        events.asMap().forEach((event, handler) -> fields.put("event." + event, handler));
+        return fields;
+    }
+}

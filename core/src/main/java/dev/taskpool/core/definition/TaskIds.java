@@ -1,0 +1,38 @@
+package dev.taskpool.core.definition;
+
+import dev.taskpool.core.TaskpoolException;
+import java.util.regex.Pattern;
+
+/**
+ * Task ids become part of Redis keys ({@code taskpool:{<id>}:...}); braces, colons, spaces and
+ * the like would break that layout, so an id is dot-separated words of letters, digits, '_' and '-'.
+ */
+public final class TaskIds {
+    private static final Pattern VALID = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
+    /** Ids are JavaScript-safe integers: the seed hands them to scripts as numbers. */
+    public static final long MAX_TASK_NUMBER = (1L << 53) - 1;
+
+    private TaskIds() {
+    }
+
+    public static boolean isValid(String taskId) {
+        return taskId != null && taskId.length() <= 200 && VALID.matcher(taskId).matches();
+    }
+
+    public static String requireValid(String taskId) {
+        if (!isValid(taskId)) {
+            throw new TaskpoolException("invalid task id '" + taskId + "': expected dot-separated words of"
+                    + " letters, digits, '_' and '-' (at most 200 characters)");
+        }
+        return taskId;
+    }
+
+    /** Checks one task's number (the id that {@code add} returns): 1 to 2^53-1. */
+    public static long requireValidNumber(String taskId, long id) {
+        if (id < 1 || id > MAX_TASK_NUMBER) {
+            throw new TaskpoolException("task " + taskId + ": id " + id
+                    + " is out of range: expected an integer from 1 to 2^53-1");
+        }
+        return id;
+    }
+}

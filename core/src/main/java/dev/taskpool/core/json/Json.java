@@ -1,0 +1,58 @@
+package dev.taskpool.core.json;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.taskpool.core.TaskpoolException;
+
+/** The one place that turns values into JSON text and back. */
+public final class Json {
+    /** Strict JSON: task arguments, responses, event messages. */
+    public static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_LONG_FOR_INTS)
+            .build();
+
+    /** JSON with comments and trailing commas, as task definition files allow. */
+    public static final ObjectMapper JSONC = JsonMapper.builder()
+            .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+            .enable(JsonReadFeature.ALLOW_YAML_COMMENTS)
+            .enable(JsonReadFeature.ALLOW_TRAILING_COMMA)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    public static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private Json() {
+    }
+
+    public static String write(Object value) {
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new TaskpoolException("cannot serialise " + value.getClass().getSimpleName()
+                    + " to JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Parses strict JSON; {@code what} names the value in the error message. */
+    public static JsonNode read(String text, String what) {
+        try {
+            return MAPPER.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new TaskpoolException(what + " is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** A JSON node as a plain Java value (Map, List, String, Long, Double, Boolean or null). */
+    public static Object toJava(JsonNode node) {
+        return node == null || node.isNull() || node.isMissingNode() ? null : MAPPER.convertValue(node, Object.class);
+    }
+
+    public static JsonNode toNode(Object value) {
+        return MAPPER.valueToTree(value);
+    }
+}

@@ -1,0 +1,91 @@
+package dev.taskpool.core.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.json.Json;
+import java.util.Map;
+
+/**
+ * A task record as read from its hash {@code taskpool:{task}:task:<id>}. What {@code get} returns:
+ * the seed's {@code {id, status, current, total, message, response}} plus attempt, error and times.
+ */
+public record TaskInfo(
+        String task,
+        long id,
+        TaskStatus status,
+        long current,
+        long total,
+        String message,
+        JsonNode response,
+        JsonNode args,
+        int attempt,
+        String error,
+        Long createdAt,
+        Long startedAt,
+        Long finishedAt,
+        String worker) {
+
+    /** Reads a hash; a field that is not what taskpool writes is an error naming that field. */
+    public static TaskInfo fromHash(String task, long id, Map<String, String> hash) {
+        String where = "task " + task + " #" + id;
+        String statusText = hash.get("status");
+        TaskStatus status;
+        try {
+            status = TaskStatus.valueOf(statusText);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new TaskpoolException(where + ": field 'status' holds '" + statusText
+                    + "', expected one of WAITING, RUNNING, SUCCESS, FAILURE");
+        }
+        String response = hash.get("response");
+        String args = hash.get("args");
+        return new TaskInfo(task, id, status,
+                number(where, hash, "current", 0L), number(where, hash, "total", 0L),
+                hash.getOrDefault("message", ""),
+                response == null || response.isEmpty() ? null : Json.read(response, where + ": field 'response'"),
+                args == null ? Json.NODES.arrayNode() : Json.read(args, where + ": field 'args'"),
+                number(where, hash, "attempt", 0L).intValue(), hash.get("error"),
+                number(where, hash, "created_at", null), number(where, hash, "started_at", null),
+                number(where, hash, "finished_at", null), hash.get("worker"));
+    }
+
+    private static Long number(String where, Map<String, String> hash, String field, Long fallback) {
+        String text = hash.get(field);
+        if (text == null || text.isEmpty()) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            try {
+                double value = Double.parseDouble(text);
+                if (value == Math.rint(value)) {
+                    return (long) value;
+                }
+            } catch (NumberFormatException ignored) {
+                // fall through to the error below
+            }
+            throw new TaskpoolException(where + ": field '" + field + "' holds '" + text + "', expected an integer");
+        }
+    }
+
+    /** The task as JSON: the seed's fields first, then the extras. */
+    public ObjectNode toJson() {
+        ObjectNode node = Json.NODES.objectNode();
+        node.put("id", id);
+        node.put("status", status.name());
+        node.put("current", current);
+        node.put("total", total);
+        node.put("message", message);
+        node.set("response", response == null ? Json.NODES.nullNode() : response);
+        node.put("task", task);
+        node.put("attempt", attempt);
+        if (error != null) node.put("error", error);
+        node.set("args", args);
+        if (createdAt != null) node.put("created_at", createdAt);
+        if (startedAt != null) node.put("started_at", startedAt);
+        if (finishedAt != null) node.put("finished_at", finishedAt);
+        if (worker != null) node.put("worker", worker);
+        return node;
+    }
+}

@@ -1,0 +1,80 @@
+package dev.taskpool.core.redis;
+
+import dev.taskpool.core.definition.TaskIds;
+
+/**
+ * Every Redis key and channel name taskpool uses comes from here. All keys of task {@code T}
+ * start with {@code taskpool:{T}:}; the braces are a Redis Cluster hash tag, so one task's keys
+ * share a slot and each script touches one slot only.
+ */
+public final class Keys {
+    public static final String ROOT = "taskpool:";
+    /** Set of the task ids that runtimes have published (for listings; single key, no tag needed). */
+    public static final String TASK_REGISTRY = ROOT + "tasks";
+
+    private final String task;
+    private final String base;
+
+    private Keys(String task) {
+        this.task = task;
+        this.base = ROOT + "{" + task + "}:";
+    }
+
+    public static Keys of(String task) {
+        return new Keys(TaskIds.requireValid(task));
+    }
+
+    public String task() {
+        return task;
+    }
+
+    /** Hash: the definition a runtime published ({@code size}, {@code attempts}, handlers...). */
+    public String definition() {
+        return base + "def";
+    }
+
+    /** String: the counter behind default ids. */
+    public String sequence() {
+        return base + "seq";
+    }
+
+    /** List: ids waiting to run; added on the left, taken from the right. */
+    public String waiting() {
+        return base + "waiting";
+    }
+
+    /** List: at most a token or two that wake a worker blocked in BLPOP. */
+    public String wake() {
+        return base + "wake";
+    }
+
+    /** Sorted set: id of each running task, scored by its lease deadline (epoch ms). */
+    public String leases() {
+        return base + "leases";
+    }
+
+    /** The prefix of the task hashes; scripts append the id. */
+    public String taskPrefix() {
+        return base + "task:";
+    }
+
+    /** Hash: one task's record. */
+    public String task(long id) {
+        return taskPrefix() + id;
+    }
+
+    /** The prefix of the per-task event channels; scripts append the id. */
+    public String eventsPrefix() {
+        return base + "events:";
+    }
+
+    /** Pub/sub channel: every transition of one task, one JSON message each. */
+    public String events(long id) {
+        return eventsPrefix() + id;
+    }
+
+    /** Pattern matching the event channels of every task of this kind. */
+    public String eventsPattern() {
+        return eventsPrefix() + "*";
+    }
+}

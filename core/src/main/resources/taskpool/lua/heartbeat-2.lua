@@ -1,0 +1,18 @@
+-- heartbeat-2: extend the leases a worker still holds; report the ones it lost.
+--
+-- KEYS[1] taskpool:{T}:leases  sorted set, id -> lease deadline
+-- KEYS[2] taskpool:{T}:task:   prefix of the task hashes
+-- ARGV[1] new lease deadline, epoch ms
+-- ARGV[2..] pairs: id, lease token
+--
+-- Returns the ids whose lease is no longer the caller's (their runs must stop).
+local lost = {}
+for i = 2, #ARGV, 2 do
+  local id, token = ARGV[i], ARGV[i + 1]
+  if redis.call('HGET', KEYS[2] .. id, 'lease') == token then
+    redis.call('ZADD', KEYS[1], 'XX', ARGV[1], id)
+  else
+    lost[#lost + 1] = id
+  end
+end
+return lost

@@ -1,0 +1,219 @@
+package dev.taskpool.support;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.utility.DockerImageName;
+
+/**
+ * A throwaway Redis for the demo and the tests: a Testcontainers container when a Docker engine
+ * answers, otherwise a {@code redis-server} from PATH on a free loopback port, in a temporary
+ * directory, stopped by {@link #close()}.
+ */
+public final class LocalRedis implements AutoCloseable {
+    private final String uri;
+    private final Process process;
+    private final GenericContainer<?> container;
+    private final Path directory;
+    private final int port;
+    private final String description;
+
+    private LocalRedis(String uri, int port, Process process, GenericContainer<?> container, Path directory, String description) {
+        this.uri = uri;
+        this.port = port;
+        this.process = process;
+        this.container = container;
+        this.directory = directory;
+        this.description = description;
+    }
+
+    /** Starts a Redis however this machine allows; fails with a message saying what was tried. */
+    public static LocalRedis start() {
+        List<String> tried = new ArrayList<>();
+        if (dockerMayBeAvailable()) {
+            try {
+                if (DockerClientFactory.instance().isDockerAvailable()) {
+                    return startContainer();
+                }
+                tried.add("Docker: no engine answered");
+            } catch (RuntimeException e) {
+                tried.add("Docker: " + e.getMessage());
+            }
+        } else {
+            tried.add("Docker: no engine configured (no DOCKER_HOST, no /var/run/docker.sock)");
+        }
+        String binary = findOnPath("redis-server");
+        if (binary == null) {
+            tried.add("redis-server: not found on PATH");
+            throw new IllegalStateException("cannot start a local Redis; tried " + String.join("; ", tried)
+                    + ". Install redis-server (e.g. apt-get install redis-server) or set a Redis URL.");
+        }
+        return startServer(binary, List.of());
+    }
+
+    /** Starts {@code redis-server} from PATH with extra arguments (e.g. AOF settings). */
+    public static LocalRedis startServer(List<String> extraArgs) {
+        String binary = findOnPath("redis-server");
+        if (binary == null) {
+            throw new IllegalStateException("redis-server is not on PATH; install it (e.g. apt-get install redis-server)");
+        }
+        return startServer(binary, extraArgs);
+    }
+
+    private static LocalRedis startContainer() {
+        GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse("redis:7-alpine")).withExposedPorts(6379);
+        container.start();
+        String uri = "redis://" + container.getHost() + ":" + container.getMappedPort(6379);
+        return new LocalRedis(uri, container.getMappedPort(6379), null, container, null, "container " + container.getContainerName());
+    }
+
+    private static LocalRedis startServer(String binary, List<String> extraArgs) {
+        try {
+            Path directory = Files.createTempDirectory("taskpool-redis-");
+            int port = freePort();
+            List<String> command = new ArrayList<>(List.of(binary, "--port", Integer.toString(port),
+                    "--bind", "127.0.0.1", "--dir", directory.toString(), "--save", "", "--appendonly", "no",
+                    "--daemonize", "no", "--logfile", directory.resolve("redis.log").toString()));
+            command.addAll(extraArgs);
+            Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(directory.resolve("stdout.log").toFile()).start();
+            LocalRedis redis = new LocalRedis("redis://127.0.0.1:" + port, port, process, null, directory,
+                    "redis-server pid " + process.pid() + " on 127.0.0.1:" + port);
+            redis.awaitReady(Duration.ofSeconds(10));
+            return redis;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start redis-server: " + e.getMessage(), e);
+        }
+    }
+
+    /** Waits until the server answers PING. */
+    public void awaitReady(Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (process != null && !process.isAlive()) {
+                throw new IllegalStateException("redis-server exited with " + process.exitValue() + "; see " + directory);
+            }
+            if (ping()) {
+                return;
+            }
+            sleep(20);
+        }
+        close();
+        throw new IllegalStateException("redis-server did not answer PING within " + limit.toSeconds() + "s; see " + directory);
+    }
+
+    private boolean ping() {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            socket.setSoTimeout(500);
+            OutputStream out = socket.getOutputStream();
+            out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            byte[] reply = new byte[7];
+            int read = in.read(reply);
+            return read > 0 && new String(reply, 0, read, StandardCharsets.US_ASCII).startsWith("+PONG");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public String uri() {
+        return uri;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The process of a {@code redis-server} started from PATH (null for a container). */
+    public Process process() {
+        return process;
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    @Override
+    public String toString() {
+        return description;
+    }
+
+    @Override
+    public void close() {
+        if (container != null) {
+            container.stop();
+        }
+        if (process != null) {
+            process.destroy();
+            try {
+                if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (directory != null) {
+            try (Stream<Path> files = Files.walk(directory)) {
+                files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            } catch (IOException ignored) {
+                // a leftover temporary directory is harmless
+            }
+        }
+    }
+
+    private static boolean dockerMayBeAvailable() {
+        return System.getenv("DOCKER_HOST") != null || Files.exists(Path.of("/var/run/docker.sock"));
+    }
+
+    static String findOnPath(String name) {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return null;
+        }
+        for (String dir : path.split(java.io.File.pathSeparator)) {
+            Path candidate = Path.of(dir, name);
+            if (Files.isExecutable(candidate)) {
+                return candidate.toString();
+            }
+        }
+        for (String dir : List.of("/usr/bin", "/usr/local/bin", "/usr/sbin")) {
+            Path candidate = Path.of(dir, name);
+            if (Files.isExecutable(candidate)) {
+                return candidate.toString();
+            }
+        }
+        return null;
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for redis-server", e);
+        }
+    }
+}
