@@ -1,0 +1,47 @@
+package dev.taskpool.worker.exec;
+
+import dev.taskpool.core.redis.FetchedTask;
+import dev.taskpool.worker.runtime.AppRuntime;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Extends the leases of this worker's running tasks every {@link WorkerSettings#heartbeatInterval()};
+ * a run whose lease was taken over (it expired and another worker got the task) is stopped.
+ */
+final class Heartbeat implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(Heartbeat.class);
+
+    private final List<TaskConsumer> consumers;
+    private final AppRuntime runtime;
+    private final WorkerSettings settings;
+
+    Heartbeat(List<TaskConsumer> consumers, AppRuntime runtime, WorkerSettings settings) {
+        this.consumers = consumers;
+        this.runtime = runtime;
+        this.settings = settings;
+    }
+
+    @Override
+    public void run() {
+        for (TaskConsumer consumer : consumers) {
+            List<FetchedTask> leases = consumer.leases();
+            if (leases.isEmpty()) {
+                continue;
+            }
+            String task = consumer.definition().id();
+            try {
+                long deadline = runtime.clock().millis() + settings.lease().toMillis();
+                List<Long> lost = runtime.store().await(runtime.store().heartbeat(task, deadline, leases),
+                        "extend the leases of " + task);
+                for (long id : lost) {
+                    log.warn("task {} #{}: lease lost (another worker recovered it); stopping this run", task, id);
+                    consumer.stopRun(id, TaskRun.StopReason.LEASE_LOST);
+                }
+            } catch (RuntimeException e) {
+                log.warn("task {}: heartbeat failed ({}); will try again", task, e.getMessage());
+            }
+        }
+    }
+}

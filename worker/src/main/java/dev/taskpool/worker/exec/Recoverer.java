@@ -1,0 +1,53 @@
+package dev.taskpool.worker.exec;
+
+import dev.taskpool.core.definition.TaskDefinition;
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.redis.RecoverResult;
+import dev.taskpool.worker.runtime.AppRuntime;
+import dev.taskpool.worker.script.ScriptError;
+import java.util.Arrays;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Puts tasks whose lease expired (their worker died or hung) back in the queue, counting the lost
+ * run as failed; tasks out of runs end in FAILURE and get their {@code error} event here. Every
+ * worker runs one: the work is one atomic script, so two recoverers never handle a task twice.
+ */
+final class Recoverer implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(Recoverer.class);
+    private static final int BATCH = 100;
+
+    private final List<TaskDefinition> definitions;
+    private final AppRuntime runtime;
+
+    Recoverer(List<TaskDefinition> definitions, AppRuntime runtime) {
+        this.definitions = definitions;
+        this.runtime = runtime;
+    }
+
+    @Override
+    public void run() {
+        for (TaskDefinition definition : definitions) {
+            try {
+                RecoverResult result;
+                do {
+                    result = runtime.store().await(runtime.store().recover(definition.id(), runtime.clock().millis(), BATCH),
+                            "recover expired leases of " + definition.id());
+                    if (result.requeued() > 0) {
+                        log.warn("task {}: {} task(s) with an expired lease put back in the queue", definition.id(), result.requeued());
+                    }
+                    for (long id : result.failed()) {
+                        String error = runtime.store().get(definition.id(), id).map(TaskInfo::error).orElse("lease expired");
+                        log.warn("task {} #{}: FAILURE, out of runs after its lease expired", definition.id(), id);
+                        runtime.runEvent(definition, "error", definition.events().error(), id,
+                                Arrays.asList(id, new ScriptError(error)));
+                    }
+                } while (result.requeued() + result.failed().size() >= BATCH);
+            } catch (RuntimeException e) {
+                log.warn("task {}: recovery failed ({}); will try again", definition.id(), e.getMessage());
+            }
+        }
+    }
+}

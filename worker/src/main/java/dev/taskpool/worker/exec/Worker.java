@@ -1,0 +1,128 @@
+package dev.taskpool.worker.exec;
+
+import dev.taskpool.core.definition.TaskDefinition;
+import dev.taskpool.worker.runtime.AppRuntime;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A worker process's task runner: one {@link TaskConsumer} per task it serves, a
+ * {@link Heartbeat} for the leases it holds and a {@link Recoverer} for leases others lost.
+ */
+public final class Worker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+    private static final Duration HAND_BACK_WAIT = Duration.ofSeconds(5);
+
+    private final AppRuntime runtime;
+    private final WorkerSettings settings;
+    private final List<TaskConsumer> consumers = new ArrayList<>();
+    private final ScheduledExecutorService timers;
+    private final ScheduledExecutorService background;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /** @param tasks the task ids to serve; empty serves every task of the app */
+    public Worker(AppRuntime runtime, WorkerSettings settings, List<String> tasks) {
+        this.runtime = runtime;
+        this.settings = settings;
+        List<TaskDefinition> served = new ArrayList<>();
+        for (String task : tasks) {
+            served.add(runtime.definition(task).orElseThrow(() -> new IllegalArgumentException(
+                    "unknown task '" + task + "' in the task list; the app has " + runtime.taskIds())));
+        }
+        if (tasks.isEmpty()) {
+            served.addAll(runtime.definitions());
+        }
+        this.timers = Executors.newScheduledThreadPool(1, r -> Thread.ofPlatform().daemon().name("run-timeouts").unstarted(r));
+        this.background = Executors.newScheduledThreadPool(2, r -> Thread.ofPlatform().daemon().name("worker-background").unstarted(r));
+        for (TaskDefinition definition : served) {
+            consumers.add(new TaskConsumer(definition, runtime, settings, timers));
+        }
+    }
+
+    public Worker start() {
+        consumers.forEach(TaskConsumer::start);
+        long heartbeat = settings.heartbeatInterval().toMillis();
+        background.scheduleWithFixedDelay(new Heartbeat(consumers, runtime, settings), heartbeat, heartbeat, TimeUnit.MILLISECONDS);
+        scheduleRecovery(new Recoverer(consumers.stream().map(TaskConsumer::definition).toList(), runtime));
+        log.info("worker {} serving {} on {}", settings.workerId(),
+                consumers.stream().map(c -> c.definition().id() + " x" + c.definition().workerNums()).toList(),
+                runtime.redis().describe());
+        return this;
+    }
+
+    /** Runs the recoverer at the set interval, jittered by ±20% so workers do not move in step. */
+    private void scheduleRecovery(Recoverer recoverer) {
+        long base = settings.recoverInterval().toMillis();
+        long delay = (long) (base * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
+        background.schedule(() -> {
+            if (closed.get()) {
+                return;
+            }
+            recoverer.run();
+            scheduleRecovery(recoverer);
+        }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    public WorkerSettings settings() {
+        return settings;
+    }
+
+    public int runningCount() {
+        return consumers.stream().mapToInt(TaskConsumer::runningCount).sum();
+    }
+
+    /**
+     * Graceful stop, in this order: take no new tasks; let running ones finish within the grace
+     * period; interrupt the rest and hand them back to the queue (it is worse to lose a task than
+     * to run it twice); then stop the heartbeat, which must outlive the runs it protects. Every
+     * step runs even when an earlier one fails.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        log.info("worker {} stopping: no new tasks; {} running get {}s to finish", settings.workerId(), runningCount(),
+                settings.shutdownGrace().toSeconds());
+        for (TaskConsumer consumer : consumers) {
+            step("stop fetching " + consumer.definition().id(), consumer::stopFetching);
+        }
+        long deadline = System.nanoTime() + settings.shutdownGrace().toNanos();
+        for (TaskConsumer consumer : consumers) {
+            step("wait for " + consumer.definition().id(), () -> {
+                if (!consumer.awaitRuns(deadline)) {
+                    consumer.handBackRunning(HAND_BACK_WAIT);
+                }
+            });
+        }
+        step("stop the heartbeat and recoverer", () -> {
+            background.shutdownNow();
+            background.awaitTermination(2, TimeUnit.SECONDS);
+        });
+        step("stop the run timers", timers::shutdownNow);
+        log.info("worker {} stopped", settings.workerId());
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static void step(String what, Step step) {
+        try {
+            step.run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.error("stop step '{}' interrupted", what);
+        } catch (Exception e) {
+            log.error("stop step '{}' failed: {}", what, e.getMessage(), e);
+        }
+    }
+}

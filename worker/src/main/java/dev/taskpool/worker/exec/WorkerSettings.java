@@ -1,0 +1,58 @@
+package dev.taskpool.worker.exec;
+
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.UUID;
+
+/**
+ * How a worker process behaves around its runs.
+ *
+ * @param workerId          names this process in task hashes ({@code worker}) and lease tokens
+ * @param lease             how long a fetched task stays this worker's without a heartbeat
+ * @param heartbeatInterval how often running tasks' leases are extended (well below {@code lease})
+ * @param recoverInterval   how often this worker looks for expired leases (jittered ±20%)
+ * @param shutdownGrace     how long a graceful stop lets running tasks finish before handing them back
+ * @param idleBlock         how long an idle fetcher blocks on Redis per BLPOP before looking again
+ */
+public record WorkerSettings(String workerId, Duration lease, Duration heartbeatInterval, Duration recoverInterval,
+                             Duration shutdownGrace, Duration idleBlock) {
+
+    public WorkerSettings {
+        if (heartbeatInterval.compareTo(lease) >= 0) {
+            throw new IllegalArgumentException("the heartbeat interval (" + heartbeatInterval
+                    + ") must be shorter than the lease (" + lease + ")");
+        }
+        if (workerId == null || workerId.isBlank() || workerId.contains("/")) {
+            throw new IllegalArgumentException("a worker id must be non-empty and contain no '/', got '" + workerId + "'");
+        }
+    }
+
+    /** Defaults: a dead worker's tasks run again within lease + recover interval, about 15 s. */
+    public static WorkerSettings defaults() {
+        return new WorkerSettings(defaultWorkerId(), Duration.ofSeconds(10), Duration.ofSeconds(3),
+                Duration.ofSeconds(4), Duration.ofSeconds(10), Duration.ofSeconds(2));
+    }
+
+    public WorkerSettings withWorkerId(String id) {
+        return new WorkerSettings(id, lease, heartbeatInterval, recoverInterval, shutdownGrace, idleBlock);
+    }
+
+    public WorkerSettings withLease(Duration newLease, Duration newHeartbeat) {
+        return new WorkerSettings(workerId, newLease, newHeartbeat, recoverInterval, shutdownGrace, idleBlock);
+    }
+
+    public WorkerSettings withRecoverInterval(Duration interval) {
+        return new WorkerSettings(workerId, lease, heartbeatInterval, interval, shutdownGrace, idleBlock);
+    }
+
+    public WorkerSettings withShutdownGrace(Duration grace) {
+        return new WorkerSettings(workerId, lease, heartbeatInterval, recoverInterval, grace, idleBlock);
+    }
+
+    /** host-pid-random: unique per process, readable in {@code redis-cli HGETALL}. */
+    static String defaultWorkerId() {
+        String host = System.getenv().getOrDefault("HOSTNAME", "host");
+        String pid = Long.toString(ManagementFactory.getRuntimeMXBean().getPid());
+        return (host + "-" + pid + "-" + UUID.randomUUID().toString().substring(0, 6)).replace('/', '-');
+    }
+}

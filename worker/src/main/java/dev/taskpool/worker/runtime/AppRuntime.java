@@ -1,0 +1,263 @@
+package dev.taskpool.worker.runtime;
+
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.definition.DefinitionException;
+import dev.taskpool.core.definition.DefinitionLoader;
+import dev.taskpool.core.definition.TaskDefinition;
+import dev.taskpool.core.json.Json;
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.worker.process.ProcessException;
+import dev.taskpool.worker.process.ProcessRegistry;
+import dev.taskpool.worker.script.HostBridge;
+import dev.taskpool.worker.script.ScriptEngine;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A loaded app: its task definitions, its scripts and the processes they can call, connected to
+ * Redis. Workers and {@code taskpool run} both stand on one. Opening it checks everything (bad
+ * definitions, script syntax, process names that resolve to nothing) before anything runs, then
+ * publishes the definitions to Redis so that thin clients and the enqueue script know them.
+ */
+public final class AppRuntime implements HostBridge, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AppRuntime.class);
+    private static final Logger console = LoggerFactory.getLogger("script");
+
+    private final Path appDir;
+    private final Map<String, TaskDefinition> definitions;
+    private final ProcessRegistry registry;
+    private final TaskStore store;
+    private final InstantSource clock;
+    private final TaskProcesses tasks;
+    private final long maxArgsBytes;
+    private ScriptEngine scripts;
+
+    private AppRuntime(Path appDir, List<TaskDefinition> definitions, ProcessRegistry registry, TaskStore store,
+                       InstantSource clock, long maxArgsBytes) {
+        this.appDir = appDir;
+        this.definitions = new LinkedHashMap<>();
+        definitions.forEach(definition -> this.definitions.put(definition.id(), definition));
+        this.registry = registry;
+        this.store = store;
+        this.clock = clock;
+        this.maxArgsBytes = maxArgsBytes;
+        this.tasks = new TaskProcesses(this);
+    }
+
+    /** Loads and checks the app, then publishes its definitions through {@code store}. */
+    public static AppRuntime open(Path appDir, TaskStore store, ProcessRegistry registry, InstantSource clock) {
+        if (!Files.isDirectory(appDir)) {
+            throw new TaskpoolException("app directory " + appDir + " does not exist");
+        }
+        List<TaskDefinition> definitions = DefinitionLoader.withSystemEnvironment().loadApp(appDir);
+        AppRuntime runtime = new AppRuntime(appDir, definitions, registry, store, clock, 1024 * 1024);
+        runtime.scripts = ScriptEngine.load(appDir, runtime);
+        try {
+            runtime.checkProcessNames();
+            definitions.forEach(store::publish);
+        } catch (RuntimeException e) {
+            runtime.close();
+            throw e;
+        }
+        log.info("loaded app {}: {} task(s) {}", appDir, definitions.size(), runtime.taskIds());
+        return runtime;
+    }
+
+    /** Every {@code process} and {@code event.*} must name something that exists. */
+    private void checkProcessNames() {
+        List<String> problems = new ArrayList<>();
+        for (TaskDefinition definition : definitions.values()) {
+            Map<String, String> named = new LinkedHashMap<>();
+            named.put("process", definition.process());
+            definition.events().asMap().forEach((event, handler) -> named.put("event." + event, handler));
+            named.forEach((field, process) -> {
+                String problem = whyUnresolvable(process);
+                if (problem != null) {
+                    problems.add(definition.source() + ": field \"" + field + "\": " + problem);
+                }
+            });
+        }
+        if (!problems.isEmpty()) {
+            throw new DefinitionException(problems);
+        }
+    }
+
+    /** Why a process name resolves to nothing, or null when it resolves. */
+    private String whyUnresolvable(String process) {
+        String lower = process.toLowerCase(Locale.ROOT);
+        if (registry.find(process).isPresent()) {
+            return null;
+        }
+        if (lower.startsWith("tasks.")) {
+            int lastDot = process.lastIndexOf('.');
+            String task = process.substring("tasks.".length(), Math.max(lastDot, "tasks.".length()));
+            String method = process.substring(lastDot + 1).toLowerCase(Locale.ROOT);
+            if (definition(task).isEmpty()) {
+                return "unknown process '" + process + "': the app has no task '" + task + "'";
+            }
+            return List.of("add", "get", "progress").contains(method) ? null
+                    : "unknown process '" + process + "': a task offers add, get and progress";
+        }
+        if (lower.startsWith("scripts.")) {
+            String rest = process.substring("scripts.".length());
+            int lastDot = rest.lastIndexOf('.');
+            if (lastDot < 0) {
+                return "unknown process '" + process + "': expected scripts.<file>.<Function>";
+            }
+            String group = rest.substring(0, lastDot);
+            String function = rest.substring(lastDot + 1);
+            if (scripts.file(group).isEmpty()) {
+                return "unknown process '" + process + "': there is no scripts/" + group.replace('.', '/') + ".js";
+            }
+            return scripts.declares(group, function) ? null
+                    : "unknown process '" + process + "': scripts/" + group.replace('.', '/') + ".js declares no function " + function;
+        }
+        return "unknown process '" + process + "': expected tasks.<id>.<method>, scripts.<file>.<Function> or one of the"
+                + " processes registered from Java " + registry.names();
+    }
+
+    /** Calls any process by name (DESIGN §2); names are case-insensitive. */
+    public Object call(String name, List<Object> args) {
+        if (name == null || name.isBlank()) {
+            throw new ProcessException("a process name is required");
+        }
+        String trimmed = name.trim();
+        var handler = registry.find(trimmed);
+        if (handler.isPresent()) {
+            return handler.get().call(args);
+        }
+        String lower = trimmed.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("tasks.")) {
+            return tasks.call(trimmed, args);
+        }
+        if (lower.startsWith("scripts.")) {
+            String rest = trimmed.substring("scripts.".length());
+            int lastDot = rest.lastIndexOf('.');
+            if (lastDot > 0) {
+                return scripts.call(rest.substring(0, lastDot), rest.substring(lastDot + 1), args);
+            }
+        }
+        throw new ProcessException(whyUnresolvable(trimmed));
+    }
+
+    // --- HostBridge: what scripts call -------------------------------------------------------
+
+    @Override
+    public Object process(String name, List<Object> args) {
+        return call(name, args);
+    }
+
+    /**
+     * {@code Progress(id, current, total, message)}, optionally after a task or process name
+     * ({@code Progress('tasks.task.process', id, ...)}). Inside a run it lands on the running
+     * task's kind whatever the name says; elsewhere the name must be {@code tasks.<id>...}.
+     */
+    @Override
+    public void progress(List<Object> args) {
+        List<Object> rest = args;
+        String named = null;
+        if (!rest.isEmpty() && rest.getFirst() instanceof String text && !text.matches("\\d+")) {
+            named = text;
+            rest = rest.subList(1, rest.size());
+        }
+        var running = CurrentRun.get();
+        String task;
+        if (running.isPresent()) {
+            task = running.get().task();
+        } else if (named != null && named.toLowerCase(Locale.ROOT).startsWith("tasks.") && named.lastIndexOf('.') > 6) {
+            task = named.substring("tasks.".length(), named.lastIndexOf('.'));
+        } else {
+            throw new ProcessException("Progress(...) was called outside a running task; call it from a task's processor,"
+                    + " or name the task: Progress('tasks.<id>.progress', id, current, total, message)");
+        }
+        TaskDefinition definition = definition(task).orElseThrow(() -> new ProcessException(
+                "Progress(...): the app has no task '" + task + "'"));
+        if (rest.size() == 3 && running.isPresent()) {
+            tasks.progress(definition, running.get().id(), rest.get(0), rest.get(1), rest.get(2));
+        } else if (rest.size() == 4) {
+            tasks.progress(definition, rest.get(0), rest.get(1), rest.get(2), rest.get(3));
+        } else {
+            throw new ProcessException("Progress(...) expects (id, current, total, message), got " + rest.size() + " arguments");
+        }
+    }
+
+    @Override
+    public void log(String level, String text) {
+        switch (level) {
+            case "error" -> console.error(text);
+            case "warn" -> console.warn(text);
+            case "debug" -> console.debug(text);
+            default -> console.info(text);
+        }
+    }
+
+    // --- what workers use ----------------------------------------------------------------------
+
+    public Optional<TaskDefinition> definition(String task) {
+        TaskDefinition exact = definitions.get(task);
+        if (exact != null) {
+            return Optional.of(exact);
+        }
+        return definitions.values().stream().filter(d -> d.id().equalsIgnoreCase(task)).findFirst();
+    }
+
+    public List<TaskDefinition> definitions() {
+        return List.copyOf(definitions.values());
+    }
+
+    public List<String> taskIds() {
+        return List.copyOf(definitions.keySet());
+    }
+
+    /** Runs an event handler of a task; failures are logged, never thrown. */
+    public void runEvent(TaskDefinition definition, String event, String handler, long id, List<Object> args) {
+        tasks.runEvent(definition, event, handler, id, args);
+    }
+
+    /** Serialises task arguments, refusing what is too large to store. */
+    String serializeArgs(String task, List<Object> args) {
+        String json = Json.write(args);
+        if (json.length() > maxArgsBytes / 4 && json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > maxArgsBytes) {
+            throw new TaskpoolException("task " + task + ": arguments are " + json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                    + " bytes as JSON, more than the limit of " + maxArgsBytes + " bytes");
+        }
+        return json;
+    }
+
+    public ScriptEngine scripts() {
+        return scripts;
+    }
+
+    public TaskStore store() {
+        return store;
+    }
+
+    public InstantSource clock() {
+        return clock;
+    }
+
+    public Path appDir() {
+        return appDir;
+    }
+
+    public RedisConnector redis() {
+        return store.redis();
+    }
+
+    @Override
+    public void close() {
+        if (scripts != null) {
+            scripts.close();
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package dev.taskpool.worker.runtime;
+
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.definition.TaskDefinition;
+import dev.taskpool.core.definition.TaskIds;
+import dev.taskpool.core.json.Json;
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.redis.AddResult;
+import dev.taskpool.worker.process.ProcessException;
+import java.util.List;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code tasks.<id>.add}, {@code tasks.<id>.get} and {@code tasks.<id>.progress}, with the events
+ * that run where the process is called: {@code next} and {@code add} around an add, and
+ * {@code progress} after progress is recorded (DESIGN §3).
+ */
+final class TaskProcesses {
+    private static final Logger log = LoggerFactory.getLogger(TaskProcesses.class);
+
+    private final AppRuntime runtime;
+
+    TaskProcesses(AppRuntime runtime) {
+        this.runtime = runtime;
+    }
+
+    Object call(String name, List<Object> args) {
+        int lastDot = name.lastIndexOf('.');
+        String method = name.substring(lastDot + 1).toLowerCase(Locale.ROOT);
+        String task = name.substring("tasks.".length(), Math.max(lastDot, "tasks.".length()));
+        TaskDefinition definition = runtime.definition(task).orElseThrow(() -> new ProcessException("unknown process '"
+                + name + "': the app has no task '" + task + "' (tasks: " + String.join(", ", runtime.taskIds()) + ")"));
+        return switch (method) {
+            case "add" -> add(definition, args);
+            case "get" -> get(definition, args);
+            case "progress" -> {
+                if (args.size() < 3 || args.size() > 4) {
+                    throw new ProcessException(name + " expects (id, current, total, message), got " + args.size() + " arguments");
+                }
+                progress(definition, args.get(0), args.get(1), args.get(2), args.size() > 3 ? args.get(3) : "");
+                yield null;
+            }
+            default -> throw new ProcessException("unknown process '" + name + "': a task offers add, get and progress");
+        };
+    }
+
+    /** Runs {@code event.next}, enqueues, then runs {@code event.add}. Returns the id, or 0 when the queue is full. */
+    long add(TaskDefinition definition, List<Object> args) {
+        String argsJson = runtime.serializeArgs(definition.id(), args);
+        Long id = null;
+        if (definition.events().next() != null) {
+            Object next = runtime.call(definition.events().next(), List.of());
+            id = requireTaskNumber(definition, next);
+        }
+        AddResult result = runtime.store().add(definition.id(), id, argsJson, runtime.clock().millis());
+        if (result.isQueueFull()) {
+            log.warn("task {}: queue full ({} waiting), add refused", definition.id(), definition.size());
+            return 0;
+        }
+        runEvent(definition, "add", definition.events().add(), result.id(), List.of(result.id()));
+        return result.id();
+    }
+
+    Object get(TaskDefinition definition, List<Object> args) {
+        if (args.size() != 1) {
+            throw new ProcessException("tasks." + definition.id() + ".get expects one argument, the id; got " + args.size());
+        }
+        long id = toId(definition, args.getFirst());
+        TaskInfo info = runtime.store().get(definition.id(), id).orElseThrow(() -> new UnknownTaskException(
+                "task " + definition.id() + " #" + id + " does not exist (never added, or expired after its retention)"));
+        return Json.toJava(info.toJson());
+    }
+
+    void progress(TaskDefinition definition, Object idValue, Object currentValue, Object totalValue, Object messageValue) {
+        long id = toId(definition, idValue);
+        long current = toCount(definition, "current", currentValue);
+        long total = toCount(definition, "total", totalValue);
+        if (messageValue != null && !(messageValue instanceof String)) {
+            messageValue = Json.write(messageValue);
+        }
+        String message = messageValue == null ? "" : (String) messageValue;
+        runtime.store().progress(definition.id(), id, current, total, message, runtime.clock().millis());
+        runEvent(definition, "progress", definition.events().progress(), id, List.of(id, current, total, message));
+    }
+
+    /** Runs an event handler; a failing handler is logged and never changes the task's outcome. */
+    void runEvent(TaskDefinition definition, String event, String handler, long id, List<Object> args) {
+        if (handler == null) {
+            return;
+        }
+        try {
+            runtime.call(handler, args);
+        } catch (RuntimeException e) {
+            log.error("task {} #{}: event.{} handler {} failed: {}", definition.id(), id, event, handler, e.getMessage());
+        }
+    }
+
+    private static long requireTaskNumber(TaskDefinition definition, Object value) {
+        String handler = definition.events().next();
+        if (!(value instanceof Number number)) {
+            throw new TaskpoolException("task " + definition.id() + ": event.next (" + handler
+                    + ") must return a positive integer, got " + describe(value));
+        }
+        double asDouble = number.doubleValue();
+        if (asDouble != Math.rint(asDouble) || asDouble < 1 || asDouble > TaskIds.MAX_TASK_NUMBER) {
+            throw new TaskpoolException("task " + definition.id() + ": event.next (" + handler
+                    + ") must return an integer from 1 to 2^53-1, got " + number);
+        }
+        return number.longValue();
+    }
+
+    static long toId(TaskDefinition definition, Object value) {
+        Object id = value;
+        if (id instanceof String text && text.matches("\\d{1,16}")) {
+            id = Long.parseLong(text);
+        }
+        if (id instanceof Number number && number.doubleValue() == Math.rint(number.doubleValue())
+                && number.doubleValue() >= 1 && number.doubleValue() <= TaskIds.MAX_TASK_NUMBER) {
+            return number.longValue();
+        }
+        throw new ProcessException("task " + definition.id() + ": expected a task id (an integer from 1 to 2^53-1), got "
+                + describe(value));
+    }
+
+    private static long toCount(TaskDefinition definition, String what, Object value) {
+        if (value instanceof Number number && Double.isFinite(number.doubleValue()) && number.doubleValue() >= 0
+                && number.doubleValue() <= TaskIds.MAX_TASK_NUMBER) {
+            return Math.round(number.doubleValue());
+        }
+        throw new ProcessException("task " + definition.id() + ": progress " + what
+                + " must be a number from 0 to 2^53-1, got " + describe(value));
+    }
+
+    static String describe(Object value) {
+        if (value == null) {
+            return "null";
+        }
+        String text = value instanceof String s ? "\"" + s + "\"" : String.valueOf(value);
+        String kind = value instanceof String ? "string" : value instanceof Number ? "number"
+                : value instanceof Boolean ? "boolean" : value instanceof List ? "array" : "object";
+        return kind + " " + (text.length() > 60 ? text.substring(0, 57) + "..." : text);
+    }
+}

@@ -1,0 +1,57 @@
+package dev.taskpool.worker.script;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.taskpool.core.json.Json;
+import java.util.List;
+import org.graalvm.polyglot.HostAccess;
+
+/**
+ * The host object handed to the bootstrap script. Only the methods marked {@link HostAccess.Export}
+ * are visible to JavaScript; every reply is {@code {"ok": value}} or {@code {"error": message}}
+ * so that failures reach scripts as ordinary JavaScript errors.
+ */
+public final class ExportedHost {
+    private final HostBridge bridge;
+
+    ExportedHost(HostBridge bridge) {
+        this.bridge = bridge;
+    }
+
+    @HostAccess.Export
+    public String process(String name, String argsJson) {
+        try {
+            Object result = bridge.process(name, parseArgs(argsJson));
+            ObjectNode reply = Json.NODES.objectNode();
+            reply.set("ok", Json.toNode(result));
+            return reply.toString();
+        } catch (RuntimeException e) {
+            return error(e);
+        }
+    }
+
+    @HostAccess.Export
+    public String progress(String argsJson) {
+        try {
+            bridge.progress(parseArgs(argsJson));
+            return "{}";
+        } catch (RuntimeException e) {
+            return error(e);
+        }
+    }
+
+    @HostAccess.Export
+    public void log(String level, String text) {
+        bridge.log(level, text);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> parseArgs(String argsJson) {
+        return (List<Object>) Json.toJava(Json.read(argsJson, "arguments"));
+    }
+
+    private static String error(RuntimeException e) {
+        ObjectNode reply = Json.NODES.objectNode();
+        reply.put("error", e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+        return reply.toString();
+    }
+}

@@ -1,0 +1,238 @@
+package dev.taskpool.worker.script;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.graalvm.polyglot.Context;
+import org.graalvm.polyglot.Engine;
+import org.graalvm.polyglot.EnvironmentAccess;
+import org.graalvm.polyglot.HostAccess;
+import org.graalvm.polyglot.PolyglotAccess;
+import org.graalvm.polyglot.PolyglotException;
+import org.graalvm.polyglot.Source;
+import org.graalvm.polyglot.io.IOAccess;
+
+/**
+ * The app's JavaScript: one shared GraalJS {@link Engine} (parsed sources are cached in it) and
+ * a pool of sandboxed {@link JsContext}s, reused across calls because creating one costs
+ * milliseconds. A thread that already holds a context (a script calling {@code Process}, which
+ * calls another script) keeps using it, so nested calls see the same script state.
+ */
+public final class ScriptEngine implements AutoCloseable {
+    private static final Source BOOTSTRAP = loadBootstrap();
+
+    private final Engine engine;
+    private final Map<String, ScriptFile> files;
+    private final ExportedHost host;
+    private final ConcurrentLinkedDeque<JsContext> idle = new ConcurrentLinkedDeque<>();
+    private final ThreadLocal<JsContext> current = new ThreadLocal<>();
+
+    private ScriptEngine(Engine engine, Map<String, ScriptFile> files, HostBridge bridge) {
+        this.engine = engine;
+        this.files = files;
+        this.host = new ExportedHost(bridge);
+    }
+
+    /**
+     * Loads every {@code scripts/**}{@code /*.js} of the app and checks its syntax; one
+     * {@link ScriptException} lists every file with an error, with its line.
+     */
+    public static ScriptEngine load(Path appDir, HostBridge bridge) {
+        Engine engine = Engine.newBuilder("js")
+                .option("engine.WarnInterpreterOnly", "false")
+                .out(OutputStream.nullOutputStream())
+                .err(OutputStream.nullOutputStream())
+                .build();
+        Map<String, ScriptFile> files = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        Path scriptsDir = appDir.resolve("scripts");
+        if (Files.isDirectory(scriptsDir)) {
+            List<Path> paths;
+            try (Stream<Path> walk = Files.walk(scriptsDir)) {
+                paths = walk.filter(Files::isRegularFile).filter(p -> p.toString().endsWith(".js"))
+                        .sorted(Comparator.comparing(Path::toString)).toList();
+            } catch (IOException e) {
+                engine.close();
+                throw new ScriptException("cannot list " + scriptsDir + ": " + e.getMessage(), e);
+            }
+            for (Path path : paths) {
+                String relative = appDir.relativize(path).toString().replace('\\', '/');
+                String group = scriptsDir.relativize(path).toString().replace('\\', '/');
+                group = group.substring(0, group.length() - ".js".length()).replace('/', '.');
+                try {
+                    files.put(group.toLowerCase(Locale.ROOT), new ScriptFile(group, relative, Files.readString(path)));
+                } catch (IOException e) {
+                    problems.add(relative + ": cannot read the file: " + e.getMessage());
+                }
+            }
+        }
+        ScriptEngine scripts = new ScriptEngine(engine, files, bridge);
+        problems.addAll(scripts.checkSyntax());
+        if (!problems.isEmpty()) {
+            scripts.close();
+            throw new ScriptException(problems.size() == 1 ? "script error: " + problems.getFirst()
+                    : problems.size() + " script errors:\n  " + String.join("\n  ", problems));
+        }
+        return scripts;
+    }
+
+    private List<String> checkSyntax() {
+        List<String> problems = new ArrayList<>();
+        try (Context context = newContextBuilder().build()) {
+            for (ScriptFile file : files.values()) {
+                try {
+                    context.parse(file.source());
+                } catch (PolyglotException e) {
+                    var location = e.getSourceLocation();
+                    String line = location == null ? "" : ":" + location.getStartLine();
+                    problems.add(file.path() + line + ": " + e.getMessage());
+                }
+            }
+        }
+        return problems;
+    }
+
+    /** The file for a process group ({@code task} for {@code scripts.task.Send}), case-insensitive. */
+    public Optional<ScriptFile> file(String group) {
+        return Optional.ofNullable(files.get(group.toLowerCase(Locale.ROOT)));
+    }
+
+    /** Whether {@code scripts.<group>.<function>} can name a function of the app. */
+    public boolean declares(String group, String function) {
+        return file(group).map(file -> file.declaredFunctions().stream()
+                .anyMatch(name -> name.equalsIgnoreCase(function))).orElse(false);
+    }
+
+    /** Calls {@code scripts.<group>.<function>(args...)}. */
+    public Object call(String group, String function, List<Object> args) {
+        ScriptFile file = file(group).orElseThrow(() -> new ScriptException("unknown process scripts." + group + "."
+                + function + ": there is no scripts/" + group.replace('.', '/') + ".js"));
+        String name = file.resolve(function).orElseThrow(() -> new ScriptException("unknown process scripts."
+                + group + "." + function + ": '" + function + "' is not a JavaScript identifier"));
+        return withContext(context -> {
+            try {
+                return context.call(file, name, args);
+            } catch (PolyglotException e) {
+                throw translate(e, "scripts." + file.group() + "." + name);
+            }
+        });
+    }
+
+    /**
+     * Runs {@code work} with this thread's context, borrowing one from the pool (and giving it
+     * back afterwards) when the thread holds none.
+     */
+    public <T> T withContext(Function<JsContext, T> work) {
+        JsContext held = current.get();
+        if (held != null) {
+            return work.apply(held);
+        }
+        JsContext context = borrow();
+        current.set(context);
+        try {
+            return work.apply(context);
+        } finally {
+            current.remove();
+            giveBack(context);
+        }
+    }
+
+    /** The context this thread holds, if any (a run's timeout interrupts it). */
+    public Optional<JsContext> currentContext() {
+        return Optional.ofNullable(current.get());
+    }
+
+    private JsContext borrow() {
+        JsContext context = idle.pollFirst();
+        return context != null ? context : create();
+    }
+
+    private void giveBack(JsContext context) {
+        if (context.isBroken()) {
+            context.close();
+        } else {
+            idle.addFirst(context);
+        }
+    }
+
+    private JsContext create() {
+        Context context = newContextBuilder().build();
+        try {
+            var invoke = context.eval(BOOTSTRAP).execute(host);
+            return new JsContext(context, invoke);
+        } catch (RuntimeException e) {
+            context.close(true);
+            throw e;
+        }
+    }
+
+    /** The sandbox: no host classes, files, network, processes, threads or environment. */
+    private Context.Builder newContextBuilder() {
+        return Context.newBuilder("js")
+                .engine(engine)
+                .allowHostAccess(HostAccess.EXPLICIT)
+                .allowHostClassLookup(className -> false)
+                .allowIO(IOAccess.NONE)
+                .allowCreateThread(false)
+                .allowCreateProcess(false)
+                .allowNativeAccess(false)
+                .allowPolyglotAccess(PolyglotAccess.NONE)
+                .allowEnvironmentAccess(EnvironmentAccess.NONE)
+                .option("js.print", "false")
+                .option("js.load", "false");
+    }
+
+    /** A script failure as a {@link ScriptException} with the script's own message. */
+    static RuntimeException translate(PolyglotException e, String process) {
+        if (e.isHostException()) {
+            Throwable host = e.asHostException();
+            return host instanceof RuntimeException runtime ? runtime : new ScriptException(process + ": " + host, host);
+        }
+        if (e.isInterrupted() || e.isCancelled()) {
+            return new ScriptInterruptedException(process + " was interrupted", e);
+        }
+        String message = e.getMessage() == null ? "unknown error" : e.getMessage();
+        if (message.startsWith("Error: ")) {
+            message = message.substring("Error: ".length());
+        }
+        return new ScriptException(message, e);
+    }
+
+    public int idleContexts() {
+        return idle.size();
+    }
+
+    @Override
+    public void close() {
+        JsContext context;
+        while ((context = idle.pollFirst()) != null) {
+            context.close();
+        }
+        engine.close(true);
+    }
+
+    private static Source loadBootstrap() {
+        try (InputStream in = ScriptEngine.class.getResourceAsStream("/taskpool/js/bootstrap.js")) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource taskpool/js/bootstrap.js");
+            }
+            return Source.newBuilder("js", new String(in.readAllBytes(), StandardCharsets.UTF_8), "taskpool-bootstrap.js")
+                    .cached(true).build();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read taskpool/js/bootstrap.js", e);
+        }
+    }
+}

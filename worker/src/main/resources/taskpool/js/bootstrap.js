@@ -1,0 +1,62 @@
+// Evaluated once in every pooled context. It receives the host bridge (the only host object a
+// script can reach), defines the globals the seed's scripts use (Process, Progress, console), and
+// returns the function the host calls to invoke a script function. Values cross as JSON text.
+(function (host) {
+  'use strict';
+
+  function format(value) {
+    if (typeof value === 'string') return value;
+    if (value instanceof Error) return String(value);
+    try {
+      const text = JSON.stringify(value);
+      return text === undefined ? String(value) : text;
+    } catch (e) {
+      return String(value);
+    }
+  }
+
+  function logger(level) {
+    return function (...args) {
+      host.log(level, args.map(format).join(' '));
+    };
+  }
+
+  // The host answers {"ok": result} or {"error": message}; errors become JavaScript Errors so a
+  // script can catch them and read err.message.
+  function unwrap(reply) {
+    const parsed = JSON.parse(reply);
+    if (Object.prototype.hasOwnProperty.call(parsed, 'error')) throw new Error(parsed.error);
+    return parsed.ok === undefined ? null : parsed.ok;
+  }
+
+  const hostConsole = {
+    log: logger('info'), info: logger('info'), debug: logger('debug'),
+    warn: logger('warn'), error: logger('error'), trace: logger('debug'),
+  };
+  Object.defineProperty(globalThis, 'console', { value: hostConsole, writable: false, configurable: false });
+
+  Object.defineProperty(globalThis, 'Process', {
+    value: function Process(name, ...args) {
+      return unwrap(host.process(String(name), JSON.stringify(args)));
+    },
+    writable: false, configurable: false,
+  });
+
+  Object.defineProperty(globalThis, 'Progress', {
+    value: function Progress(...args) {
+      unwrap(host.progress(JSON.stringify(args)));
+    },
+    writable: false, configurable: false,
+  });
+
+  // Invoke fn with the JSON argument list; the positions listed in errorsJson are error
+  // messages to hand over as Error objects. Returns the result as JSON text (null for undefined).
+  return function invoke(fn, argsJson, errorsJson) {
+    const args = JSON.parse(argsJson);
+    for (const index of JSON.parse(errorsJson)) args[index] = new Error(args[index]);
+    const result = fn(...args);
+    if (result === undefined) return null;
+    const text = JSON.stringify(result);
+    return text === undefined ? null : text;
+  };
+})
