@@ -1,0 +1,215 @@
+package dev.taskpool.client;
+
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.json.Json;
+import dev.taskpool.core.model.TaskEvent;
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.redis.AddResult;
+import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.TaskStore;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
+
+/**
+ * The thin Java client: adds tasks, reads them, records progress, awaits results and watches
+ * events. It runs no JavaScript: a task whose published definition has a script for
+ * {@code event.next} or {@code event.add} needs a Java handler given here, or the add is refused
+ * with an error saying so.
+ *
+ * <pre>{@code
+ * try (TaskpoolClient client = TaskpoolClient.connect("redis://127.0.0.1:6379")) {
+ *     AddResult added = client.add("mail.send", "ada@example.com");
+ *     TaskInfo done = client.await("mail.send", added.id(), Duration.ofSeconds(30));
+ * }
+ * }</pre>
+ */
+public final class TaskpoolClient implements AutoCloseable {
+    /** How often {@link #await} re-reads the hash, in case pub/sub dropped a message in a reconnect. */
+    private static final Duration AWAIT_RECHECK = Duration.ofSeconds(1);
+    private static final Duration DEFINITION_CACHE = Duration.ofSeconds(10);
+
+    private final RedisConnector redis;
+    private final TaskStore store;
+    private final InstantSource clock;
+    private final Map<String, LongSupplier> idSuppliers = new ConcurrentHashMap<>();
+    private final Map<String, LongConsumer> addHandlers = new ConcurrentHashMap<>();
+    private final Map<String, CachedDefinition> definitions = new ConcurrentHashMap<>();
+    private volatile EventHub events;
+
+    private record CachedDefinition(Map<String, String> fields, long readAt) {
+    }
+
+    private TaskpoolClient(RedisConnector redis, InstantSource clock) {
+        this.redis = redis;
+        this.store = new TaskStore(redis);
+        this.clock = clock;
+    }
+
+    /** Connects to Redis ({@code redis://host:port}, {@code rediss://user:password@host:port/db}). */
+    public static TaskpoolClient connect(String redisUri) {
+        return new TaskpoolClient(RedisConnector.connect(redisUri), InstantSource.system());
+    }
+
+    public static TaskpoolClient connect(String redisUri, Duration commandTimeout) {
+        return new TaskpoolClient(RedisConnector.connect(redisUri, commandTimeout), InstantSource.system());
+    }
+
+    /** Uses {@code supplier} for the ids of {@code task} (in place of its script {@code event.next}). */
+    public TaskpoolClient withIdSupplier(String task, LongSupplier supplier) {
+        idSuppliers.put(Keys.of(task).task(), supplier);
+        return this;
+    }
+
+    /** Runs {@code handler} after each add to {@code task} (in place of its script {@code event.add}). */
+    public TaskpoolClient onAdded(String task, LongConsumer handler) {
+        addHandlers.put(Keys.of(task).task(), handler);
+        return this;
+    }
+
+    public AddResult add(String task, Object... args) {
+        return add(task, Arrays.asList(args));
+    }
+
+    /**
+     * Adds a task. Returns its id, or a result with {@link AddResult#isQueueFull()} when
+     * {@code size} tasks are already waiting (nothing is written then).
+     *
+     * @throws UnknownTaskException when no runtime has published the task
+     */
+    public AddResult add(String task, List<?> args) {
+        Map<String, String> definition = definition(task);
+        LongSupplier ids = idSuppliers.get(task);
+        String nextScript = definition.get("event.next");
+        if (nextScript != null && ids == null) {
+            throw new TaskpoolException("task " + task + " takes its ids from event.next = " + nextScript
+                    + ", a script this Java client cannot run: pass an id supplier with withIdSupplier(\"" + task
+                    + "\", ...) or add the task through a runtime (taskpool run tasks." + task + ".add ...)");
+        }
+        LongConsumer onAdded = addHandlers.get(task);
+        String addScript = definition.get("event.add");
+        if (addScript != null && onAdded == null) {
+            throw new TaskpoolException("task " + task + " runs event.add = " + addScript
+                    + " after each add, a script this Java client cannot run: pass a handler with onAdded(\"" + task
+                    + "\", ...) or add the task through a runtime (taskpool run tasks." + task + ".add ...)");
+        }
+        String argsJson = Json.write(args);
+        AddResult result = store.add(task, ids == null ? null : ids.getAsLong(), argsJson, clock.millis());
+        if (!result.isQueueFull() && onAdded != null) {
+            onAdded.accept(result.id());
+        }
+        return result;
+    }
+
+    private Map<String, String> definition(String task) {
+        CachedDefinition cached = definitions.get(task);
+        long now = System.nanoTime();
+        if (cached != null && now - cached.readAt() < DEFINITION_CACHE.toNanos()) {
+            return cached.fields();
+        }
+        Map<String, String> fields = store.publishedDefinition(task).orElseThrow(() -> TaskStore.unknownTask(task));
+        definitions.put(task, new CachedDefinition(fields, now));
+        return fields;
+    }
+
+    /** Reads a task; empty when it does not exist (never added, or expired after its retention). */
+    public Optional<TaskInfo> get(String task, long id) {
+        return store.get(task, id);
+    }
+
+    /** Records progress of a task and publishes it (no {@code event.progress} script runs here). */
+    public void progress(String task, long id, long current, long total, String message) {
+        if (current < 0 || total < 0) {
+            throw new TaskpoolException("progress of task " + task + " #" + id + ": current and total must not be negative, got "
+                    + current + "/" + total);
+        }
+        store.progress(task, id, current, total, message == null ? "" : message, clock.millis());
+    }
+
+    /**
+     * Waits until the task ends (SUCCESS or FAILURE) and returns it. Subscribes to its events
+     * first and reads the hash after, so a completion is never missed; the hash is re-read
+     * every second as well, since pub/sub drops messages while a connection is down.
+     *
+     * @throws TaskpoolException when the task does not end within {@code timeout}
+     */
+    public TaskInfo await(String task, long id, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        CompletableFuture<TaskEvent> ended = new CompletableFuture<>();
+        try (Subscription ignored = subscribe(task, id, event -> {
+            if (event.isFinal()) {
+                ended.complete(event);
+            }
+        })) {
+            while (true) {
+                TaskInfo info = get(task, id).orElseThrow(() -> new UnknownTaskException(
+                        "task " + task + " #" + id + " does not exist (never added, or expired after its retention)"));
+                if (info.status().isFinished()) {
+                    return info;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new TaskpoolException("task " + task + " #" + id + " did not finish within " + timeout.toMillis()
+                            + " ms (status " + info.status() + ")");
+                }
+                try {
+                    ended.get(Math.min(left, AWAIT_RECHECK.toNanos()), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    // re-read the hash: it is the truth
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new TaskpoolException("interrupted while awaiting task " + task + " #" + id, e);
+                }
+            }
+        }
+    }
+
+    /** Delivers every event of one task until the subscription is closed. */
+    public Subscription subscribe(String task, long id, Consumer<TaskEvent> listener) {
+        return events().subscribe(Keys.of(task).events(id), listener);
+    }
+
+    /** Delivers every event of every task of a kind until the subscription is closed. */
+    public Subscription subscribeAll(String task, Consumer<TaskEvent> listener) {
+        return events().psubscribe(Keys.of(task).eventsPattern(), listener);
+    }
+
+    private EventHub events() {
+        EventHub hub = events;
+        if (hub == null) {
+            synchronized (this) {
+                if (events == null) {
+                    events = new EventHub(redis.newPubSubConnection());
+                }
+                hub = events;
+            }
+        }
+        return hub;
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (events != null) {
+                events.close();
+            }
+        } finally {
+            redis.close();
+        }
+    }
+}

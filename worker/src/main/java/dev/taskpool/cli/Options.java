@@ -1,0 +1,46 @@
+package dev.taskpool.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+
+/** Options several commands share; each has an environment variable for containers. */
+final class Options {
+    private Options() {
+    }
+
+    static final class RedisOption {
+        @Option(names = "--redis", paramLabel = "URL", defaultValue = "${env:TASKPOOL_REDIS_URL:-redis://127.0.0.1:6379}",
+                description = "Redis URI (env TASKPOOL_REDIS_URL; default ${DEFAULT-VALUE})")
+        String redis;
+    }
+
+    static final class AppOption {
+        @Option(names = "--app", paramLabel = "DIR", defaultValue = "${env:TASKPOOL_APP:-.}",
+                description = "the app directory with tasks/ and scripts/ (env TASKPOOL_APP; default ${DEFAULT-VALUE})")
+        Path app;
+    }
+
+    /** Reads "500ms", "10s", "2m" or a plain number of seconds. */
+    static final class DurationConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String text = value.trim().toLowerCase();
+            try {
+                if (text.endsWith("ms")) {
+                    return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
+                }
+                if (text.endsWith("s")) {
+                    return Duration.ofMillis(Math.round(Double.parseDouble(text.substring(0, text.length() - 1)) * 1000));
+                }
+                if (text.endsWith("m")) {
+                    return Duration.ofSeconds(Math.round(Double.parseDouble(text.substring(0, text.length() - 1)) * 60));
+                }
+                return Duration.ofMillis(Math.round(Double.parseDouble(text) * 1000));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + value + "' is not a duration (expected e.g. 500ms, 10s, 2m)");
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.taskpool.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.taskpool.core.json.Json;
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.worker.process.ProcessRegistry;
+import dev.taskpool.worker.runtime.AppRuntime;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/** {@code taskpool run PROCESS [ARG...]}: runs one process in a fresh runtime, like {@code yao run}. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run a process (tasks.<id>.add|get|progress, scripts.<file>.<Function>, utils.time.Sleep) in a fresh runtime.",
+                "Each ARG is JSON when it parses as JSON, else a string. The result is printed as JSON on stdout; logs go to stderr."})
+final class RunCommand implements Runnable {
+    @Mixin
+    Options.RedisOption redis;
+    @Mixin
+    Options.AppOption app;
+
+    @Parameters(index = "0", paramLabel = "PROCESS", description = "the process name, e.g. tasks.example.add")
+    String process;
+
+    @Parameters(index = "1..*", paramLabel = "ARG", description = "arguments: JSON, or else a string")
+    List<String> args = List.of();
+
+    @Override
+    public void run() {
+        List<Object> values = new ArrayList<>();
+        for (String arg : args) {
+            values.add(parseArg(arg));
+        }
+        try (RedisConnector connector = RedisConnector.connect(redis.redis);
+             AppRuntime runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new TaskStore(connector),
+                     new ProcessRegistry(), InstantSource.system())) {
+            Object result = runtime.call(process, values);
+            System.out.println(format(result));
+        }
+    }
+
+    /** An argument as JSON when it parses as JSON, else as the string itself. */
+    static Object parseArg(String arg) {
+        try {
+            return Json.MAPPER.readValue(arg, Object.class);
+        } catch (JsonProcessingException e) {
+            return arg;
+        }
+    }
+
+    static String format(Object result) {
+        try {
+            return Json.MAPPER.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(result);
+        } catch (JsonProcessingException e) {
+            return String.valueOf(result);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.taskpool.cli;
+
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.worker.exec.Worker;
+import dev.taskpool.worker.exec.WorkerSettings;
+import dev.taskpool.worker.process.ProcessRegistry;
+import dev.taskpool.worker.runtime.AppRuntime;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code taskpool worker}: runs the app's tasks until SIGTERM, then stops gracefully. */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+        description = "Run workers for every task of the app (or those of --tasks) until stopped (SIGTERM/Ctrl-C).")
+final class WorkerCommand implements Runnable {
+    @Mixin
+    Options.RedisOption redis;
+    @Mixin
+    Options.AppOption app;
+
+    @Option(names = "--tasks", split = ",", paramLabel = "TASK", description = "only these task ids (comma-separated)")
+    List<String> tasks = List.of();
+
+    @Option(names = "--worker-id", paramLabel = "ID", defaultValue = "${env:TASKPOOL_WORKER_ID}",
+            description = "this worker's name in task records (env TASKPOOL_WORKER_ID; default host-pid-random)")
+    String workerId;
+
+    @Option(names = "--lease", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "10s",
+            description = "how long a running task stays this worker's without a heartbeat (default ${DEFAULT-VALUE})")
+    Duration lease;
+
+    @Option(names = "--heartbeat", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "3s",
+            description = "how often leases are extended (default ${DEFAULT-VALUE})")
+    Duration heartbeat;
+
+    @Option(names = "--grace", paramLabel = "DURATION", converter = Options.DurationConverter.class,
+            defaultValue = "${env:TASKPOOL_SHUTDOWN_GRACE:-10s}",
+            description = "on SIGTERM, how long running tasks get to finish before they are handed back (env TASKPOOL_SHUTDOWN_GRACE; default ${DEFAULT-VALUE})")
+    Duration grace;
+
+    @Override
+    public void run() {
+        WorkerSettings settings = WorkerSettings.defaults().withLease(lease, heartbeat).withShutdownGrace(grace);
+        if (workerId != null && !workerId.isBlank()) {
+            settings = settings.withWorkerId(workerId);
+        }
+        RedisConnector connector = RedisConnector.connect(redis.redis);
+        AppRuntime runtime;
+        try {
+            runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new TaskStore(connector), new ProcessRegistry(),
+                    InstantSource.system());
+        } catch (RuntimeException e) {
+            connector.close();
+            throw e;
+        }
+        Worker worker = new Worker(runtime, settings, tasks).start();
+        // SIGTERM and Ctrl-C run the shutdown hooks: the graceful stop happens there, and the
+        // JVM exits when it is done.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                worker.close();
+            } finally {
+                runtime.close();
+                connector.close();
+            }
+        }, "graceful-stop"));
+        try {
+            new CountDownLatch(1).await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
