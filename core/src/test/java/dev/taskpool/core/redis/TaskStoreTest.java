@@ -1,0 +1,217 @@
+package dev.taskpool.core.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.definition.TaskDefinition;
+import dev.taskpool.core.definition.TaskEvents;
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.support.TestRedis;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The Lua scripts' transitions, against a real Redis; time is passed in, so no test sleeps. */
+class TaskStoreTest {
+    private static final long NOW = 1_700_000_000_000L;
+
+    private RedisConnector redis;
+    private TaskStore store;
+    private RedisCommands<String, String> raw;
+    private String task;
+
+    @BeforeEach
+    void connect() {
+        redis = RedisConnector.connect(TestRedis.uri());
+        store = new TaskStore(redis);
+        raw = redis.connection().sync();
+        task = TestRedis.uniqueTaskId("store");
+        store.publish(definition(task, 3, 1));
+    }
+
+    @AfterEach
+    void close() {
+        redis.close();
+    }
+
+    static TaskDefinition definition(String id, int size, int attempts) {
+        return new TaskDefinition(id, "tasks/" + id + ".yao", "test", 2, attempts, Duration.ZERO, Duration.ofSeconds(5),
+                size, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60));
+    }
+
+    private List<String> keysOfTask() {
+        return raw.scan(ScanArgs.Builder.matches("taskpool:{" + task + "}:*").limit(1000)).getKeys();
+    }
+
+    @Test
+    void publishedDefinitionsAreReadableAndRegistered() {
+        Map<String, String> fields = store.publishedDefinition(task).orElseThrow();
+        assertEquals("3", fields.get("size"));
+        assertEquals("1", fields.get("attempts"));
+        assertEquals("60", fields.get("keep"));
+        assertTrue(raw.sismember(Keys.TASK_REGISTRY, task));
+    }
+
+    @Test
+    void addingToAnUnpublishedTaskIsAnUnknownTaskError() {
+        String never = TestRedis.uniqueTaskId("never");
+        UnknownTaskException error = assertThrows(UnknownTaskException.class, () -> store.add(never, null, "[]", NOW));
+        assertTrue(error.getMessage().contains("unknown task '" + never + "'"), error.getMessage());
+        assertTrue(raw.keys("taskpool:{" + never + "}:*").isEmpty());
+    }
+
+    @Test
+    void defaultIdsCountUpAndTheRecordIsPlainForRedisCli() {
+        assertEquals(1, store.add(task, null, "[\"a\"]", NOW).id());
+        assertEquals(2, store.add(task, null, "[\"b\"]", NOW).id());
+        Map<String, String> hash = raw.hgetall(Keys.of(task).task(1));
+        assertEquals("WAITING", hash.get("status"));
+        assertEquals("[\"a\"]", hash.get("args"));
+        assertEquals(Long.toString(NOW), hash.get("created_at"));
+        assertEquals("0", hash.get("attempt"));
+        assertTrue(Keys.of(task).task(1).startsWith("taskpool:{" + task + "}:"));
+    }
+
+    @Test
+    void anAddNeverOverwritesAnExistingTask() {
+        store.add(task, 7L, "[\"first\"]", NOW);
+        TaskpoolException error = assertThrows(TaskpoolException.class, () -> store.add(task, 7L, "[\"second\"]", NOW));
+        assertTrue(error.getMessage().contains("id 7 already exists"), error.getMessage());
+        assertEquals("[\"first\"]", raw.hget(Keys.of(task).task(7), "args"));
+        assertEquals(1, raw.llen(Keys.of(task).waiting()));
+        // the default counter skips ids that are taken
+        store.add(task, 1L, "[]", NOW);
+        assertEquals(2, store.add(task, null, "[]", NOW).id());
+    }
+
+    @Test
+    void aFullQueueRefusesWithZeroAndWritesNothing() {
+        for (int i = 0; i < 3; i++) {
+            assertFalse(store.add(task, null, "[]", NOW).isQueueFull());
+        }
+        List<String> before = keysOfTask();
+        String sequence = raw.get(Keys.of(task).sequence());
+        AddResult refused = store.add(task, null, "[]", NOW);
+        assertTrue(refused.isQueueFull());
+        assertEquals(0, refused.id());
+        assertEquals(before.size(), keysOfTask().size());
+        assertEquals(sequence, raw.get(Keys.of(task).sequence()));
+        assertEquals(3, raw.llen(Keys.of(task).waiting()));
+    }
+
+    @Test
+    void fetchTakesOldestFirstUnderALeaseAndCompleteNeedsTheToken() throws Exception {
+        store.add(task, null, "[1]", NOW);
+        store.add(task, null, "[2]", NOW);
+        List<FetchedTask> fetched = store.fetch(task, 5, NOW, NOW + 10_000, "w1").get();
+        assertEquals(List.of(1L, 2L), fetched.stream().map(FetchedTask::id).toList());
+        FetchedTask first = fetched.getFirst();
+        assertEquals(1, first.attempt());
+        assertEquals("w1/1", first.token());
+        assertEquals("[1]", first.args());
+        assertEquals(TaskStatus.RUNNING, store.get(task, 1).orElseThrow().status());
+        assertEquals((double) NOW + 10_000, raw.zscore(Keys.of(task).leases(), "1"));
+
+        FetchedTask impostor = new FetchedTask(task, 1, 1, "[1]", "w2/1");
+        assertEquals(TransitionResult.LEASE_LOST,
+                store.complete(impostor, TaskStatus.SUCCESS, "{}", NOW, Duration.ofSeconds(60), "{}").get());
+        assertEquals(TransitionResult.DONE,
+                store.complete(first, TaskStatus.SUCCESS, "{\"ok\":true}", NOW + 5, Duration.ofSeconds(60), "{}").get());
+        TaskInfo done = store.get(task, 1).orElseThrow();
+        assertEquals(TaskStatus.SUCCESS, done.status());
+        assertEquals(true, done.response().get("ok").asBoolean());
+        assertEquals(NOW + 5, done.finishedAt());
+        assertNull(raw.zscore(Keys.of(task).leases(), "1"));
+        long ttl = raw.pttl(Keys.of(task).task(1));
+        assertTrue(ttl > 50_000 && ttl <= 60_000, "retention ttl " + ttl);
+    }
+
+    @Test
+    void progressIsRecordedAndRefusedForUnknownOrFinishedTasks() throws Exception {
+        store.add(task, null, "[]", NOW);
+        store.progress(task, 1, 3, 10, "three", NOW);
+        TaskInfo info = store.get(task, 1).orElseThrow();
+        assertEquals(3, info.current());
+        assertEquals(10, info.total());
+        assertEquals("three", info.message());
+        UnknownTaskException unknown = assertThrows(UnknownTaskException.class, () -> store.progress(task, 99, 1, 1, "", NOW));
+        assertTrue(unknown.getMessage().contains("#99 does not exist"));
+        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w").get().getFirst();
+        store.complete(run, TaskStatus.FAILURE, "boom", NOW, Duration.ofSeconds(60), "{}").get();
+        TaskpoolException finished = assertThrows(TaskpoolException.class, () -> store.progress(task, 1, 5, 10, "", NOW));
+        assertTrue(finished.getMessage().contains("already finished"));
+        assertEquals("boom", store.get(task, 1).orElseThrow().error());
+    }
+
+    @Test
+    void recoveryRequeuesExpiredLeasesAndFailsTasksOutOfRuns() throws Exception {
+        store.add(task, null, "[]", NOW);
+        FetchedTask run1 = store.fetch(task, 1, NOW, NOW + 1000, "dead").get().getFirst();
+        RecoverResult early = store.recover(task, NOW + 999, 10).get();
+        assertEquals(0, early.requeued());
+        RecoverResult first = store.recover(task, NOW + 1001, 10).get();
+        assertEquals(1, first.requeued());
+        TaskInfo waiting = store.get(task, 1).orElseThrow();
+        assertEquals(TaskStatus.WAITING, waiting.status());
+        assertTrue(waiting.error().contains("lease expired: worker dead"), waiting.error());
+        // the dead worker can no longer complete it
+        assertEquals(TransitionResult.LEASE_LOST,
+                store.complete(run1, TaskStatus.SUCCESS, "{}", NOW, Duration.ofSeconds(1), "{}").get());
+        FetchedTask run2 = store.fetch(task, 1, NOW + 2000, NOW + 3000, "dead-too").get().getFirst();
+        assertEquals(2, run2.attempt());
+        RecoverResult second = store.recover(task, NOW + 3001, 10).get();
+        assertEquals(List.of(1L), second.failed());
+        assertEquals(TaskStatus.FAILURE, store.get(task, 1).orElseThrow().status());
+    }
+
+    @Test
+    void heartbeatExtendsOwnLeasesAndReportsLostOnes() throws Exception {
+        store.add(task, null, "[]", NOW);
+        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w").get().getFirst();
+        assertEquals(List.of(), store.heartbeat(task, NOW + 5000, List.of(run)).get());
+        assertEquals((double) NOW + 5000, raw.zscore(Keys.of(task).leases(), "1"));
+        FetchedTask stale = new FetchedTask(task, 1, 1, "[]", "other/1");
+        assertEquals(List.of(1L), store.heartbeat(task, NOW + 9000, List.of(stale)).get());
+    }
+
+    @Test
+    void releaseHandsATaskBackWithoutCountingTheRun() throws Exception {
+        store.add(task, null, "[]", NOW);
+        store.add(task, null, "[]", NOW);
+        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w").get().getFirst();
+        assertEquals(TransitionResult.DONE, store.release(run, NOW).get());
+        TaskInfo info = store.get(task, 1).orElseThrow();
+        assertEquals(TaskStatus.WAITING, info.status());
+        assertEquals(0, info.attempt());
+        // handed back to the front: it runs next
+        assertEquals(1L, store.fetch(task, 1, NOW, NOW + 1000, "w").get().getFirst().id());
+    }
+
+    @Test
+    void scriptsAreLoadedAgainAfterRedisForgetsThem() {
+        raw.scriptFlush();
+        assertEquals(1, store.add(task, null, "[]", NOW).id());
+    }
+
+    @Test
+    void garbageInATaskHashIsAnErrorNamingTheField() {
+        store.add(task, null, "[]", NOW);
+        raw.hset(Keys.of(task).task(1), "status", "DANCING");
+        TaskpoolException error = assertThrows(TaskpoolException.class, () -> store.get(task, 1));
+        assertTrue(error.getMessage().contains("field 'status' holds 'DANCING'"), error.getMessage());
+        raw.hset(Keys.of(task).task(1), Map.of("status", "WAITING", "current", "lots"));
+        error = assertThrows(TaskpoolException.class, () -> store.get(task, 1));
+        assertTrue(error.getMessage().contains("field 'current' holds 'lots'"), error.getMessage());
+    }
+}
