@@ -94,11 +94,12 @@ public final class ScriptEngine implements AutoCloseable {
         try (Context context = newContextBuilder().build()) {
             for (ScriptFile file : files.values()) {
                 try {
+                    context.parse(file.plainSource());
                     context.parse(file.source());
                 } catch (PolyglotException e) {
-                    var location = e.getSourceLocation();
-                    String line = location == null ? "" : ":" + location.getStartLine();
-                    problems.add(file.path() + line + ": " + e.getMessage());
+                    // GraalJS reports "<path>:<line>:<column> <what>"; keep that line, not the excerpt.
+                    String message = String.valueOf(e.getMessage()).lines().findFirst().orElse("syntax error");
+                    problems.add(message.contains(file.path()) ? message : file.path() + ": " + message);
                 }
             }
         }

@@ -19,14 +19,19 @@ import org.graalvm.polyglot.Source;
  */
 final class ScriptFile {
     private static final Pattern TOP_LEVEL_FUNCTION =
-            Pattern.compile("(?m)^(?:async\\s+)?function\\s*\\*?\\s*([A-Za-z_$][A-Za-z0-9_$]*)\\s*\\(");
+            Pattern.compile("(?<![A-Za-z0-9_$.])(?:async\\s+)?function\\s*\\*?\\s*([A-Za-z_$][A-Za-z0-9_$]*)\\s*\\(");
     private static final Pattern TOP_LEVEL_FUNCTION_VALUE =
-            Pattern.compile("(?m)^(?:var|let|const)\\s+([A-Za-z_$][A-Za-z0-9_$]*)\\s*=\\s*(?:async\\s+)?(?:function\\b|\\([^)]*\\)\\s*=>|[A-Za-z_$][A-Za-z0-9_$]*\\s*=>)");
+            Pattern.compile("(?<![A-Za-z0-9_$.])(?:var|let|const)\\s+([A-Za-z_$][A-Za-z0-9_$]*)\\s*=\\s*(?:async\\s+)?(?:function\\b|\\([^)]*\\)\\s*=>|[A-Za-z_$][A-Za-z0-9_$]*\\s*=>)");
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*");
 
     private final String group;
     private final String path;
     private final Source source;
+    private final Source plainSource;
+    /**
+     * Function names the file declares, found by pattern: nested functions count too, so a name
+     * found here may still turn out to be no top-level function when it is called.
+     */
     private final Set<String> declaredFunctions;
 
     ScriptFile(String group, String path, String text) {
@@ -35,6 +40,7 @@ final class ScriptFile {
         this.source = Source.newBuilder("js", "(function(){" + text
                 + "\n;return function (__taskpool_name) { return eval(__taskpool_name); };\n})()", path)
                 .cached(true).buildLiteral();
+        this.plainSource = Source.newBuilder("js", text, path).cached(false).buildLiteral();
         this.declaredFunctions = new LinkedHashSet<>();
         Matcher matcher = TOP_LEVEL_FUNCTION.matcher(text);
         while (matcher.find()) {
@@ -56,6 +62,11 @@ final class ScriptFile {
 
     Source source() {
         return source;
+    }
+
+    /** The file as written, for syntax checks whose positions must be the file's own. */
+    Source plainSource() {
+        return plainSource;
     }
 
     Set<String> declaredFunctions() {

@@ -1,0 +1,101 @@
+package dev.taskpool.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.taskpool.cli.TaskpoolCommand;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * There is no Docker engine here, so docker-compose.yml is checked by reading it: what it
+ * references exists, and its commands and environment are ones the CLI accepts.
+ */
+class ComposeFileTest {
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    private static JsonNode compose() throws IOException {
+        return new ObjectMapper(new YAMLFactory()).readTree(ROOT.resolve("docker-compose.yml").toFile());
+    }
+
+    @Test
+    void redisRunsWithAofAndAHealthCheck() throws IOException {
+        JsonNode redis = compose().path("services").path("redis");
+        String command = redis.path("command").toString();
+        assertTrue(command.contains("\"--appendonly\",\"yes\""), command);
+        assertTrue(redis.path("healthcheck").path("test").toString().contains("ping"));
+    }
+
+    @Test
+    void theWorkerServiceScalesAndReferencesWhatExists() throws IOException {
+        JsonNode worker = compose().path("services").path("worker");
+        assertTrue(worker.path("container_name").isMissingNode(), "a fixed container name would stop --scale worker=3");
+        assertTrue(worker.path("ports").isMissingNode(), "fixed host ports would stop --scale worker=3");
+        Path context = ROOT.resolve(worker.path("build").path("context").asText());
+        Path dockerfile = context.resolve(worker.path("build").path("dockerfile").asText("Dockerfile"));
+        assertTrue(Files.isRegularFile(dockerfile), dockerfile.toString());
+        assertEquals("service_healthy", worker.path("depends_on").path("redis").path("condition").asText());
+        for (JsonNode volume : worker.path("volumes")) {
+            String hostPath = volume.asText().split(":")[0];
+            Path mounted = ROOT.resolve(hostPath).normalize();
+            assertTrue(Files.isDirectory(mounted.resolve("tasks")), "mounted app " + mounted + " has tasks/");
+        }
+        // Every COPY source of the Dockerfile exists (those from the build stage aside).
+        Matcher copy = Pattern.compile("(?m)^COPY (?!--from)(\\S+) ").matcher(Files.readString(dockerfile));
+        while (copy.find()) {
+            assertTrue(Files.exists(context.resolve(copy.group(1))), "Dockerfile COPY " + copy.group(1));
+        }
+    }
+
+    @Test
+    void theWorkerCommandAndEnvironmentAreOnesTheCliAccepts() throws IOException {
+        JsonNode worker = compose().path("services").path("worker");
+        List<String> command = new ArrayList<>();
+        worker.path("command").forEach(node -> command.add(node.asText()));
+        CommandLine cli = TaskpoolCommand.commandLine();
+        CommandLine.ParseResult parsed = cli.parseArgs(command.toArray(String[]::new));
+        assertTrue(parsed.hasSubcommand(), "command " + command);
+        assertEquals("worker", parsed.subcommand().commandSpec().name());
+
+        Set<String> accepted = environmentVariablesOf(cli);
+        assertTrue(accepted.containsAll(Set.of("TASKPOOL_REDIS_URL", "TASKPOOL_APP", "TASKPOOL_LOG_LEVEL")), accepted.toString());
+        assertFalse(accepted.isEmpty());
+        worker.path("environment").fieldNames().forEachRemaining(variable ->
+                assertTrue(accepted.contains(variable), variable + " is not read by the CLI; it reads " + accepted));
+        assertNotNull(worker.path("environment").get("TASKPOOL_REDIS_URL"));
+    }
+
+    /** The variables the CLI reads: ${env:NAME} in option defaults, and ${NAME} in the logging setup. */
+    private static Set<String> environmentVariablesOf(CommandLine cli) throws IOException {
+        Set<String> names = new java.util.TreeSet<>();
+        Pattern env = Pattern.compile("\\$\\{env:([A-Z_]+)");
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            sub.setInterpolateVariables(false);   // read the defaults as written: ${env:NAME:-fallback}
+            for (CommandLine.Model.OptionSpec option : sub.getCommandSpec().options()) {
+                Matcher matcher = env.matcher(String.valueOf(option.defaultValue()));
+                while (matcher.find()) {
+                    names.add(matcher.group(1));
+                }
+            }
+        }
+        Matcher logging = Pattern.compile("\\$\\{(TASKPOOL_[A-Z_]+)").matcher(
+                Files.readString(ROOT.resolve("worker/src/main/resources/logback.xml")));
+        while (logging.find()) {
+            names.add(logging.group(1));
+        }
+        return names;
+    }
+}

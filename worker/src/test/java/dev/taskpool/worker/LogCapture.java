@@ -1,0 +1,38 @@
+package dev.taskpool.worker;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.util.List;
+import org.slf4j.LoggerFactory;
+
+/** Collects what is logged (including scripts' console.*) while a test runs. */
+public final class LogCapture implements AutoCloseable {
+    private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+
+    public LogCapture() {
+        appender.start();
+        root.addAppender(appender);
+    }
+
+    public List<String> lines() {
+        synchronized (appender.list) {
+            return appender.list.stream().map(event -> event.getLevel() + " " + event.getFormattedMessage()).toList();
+        }
+    }
+
+    public boolean contains(String text) {
+        return lines().stream().anyMatch(line -> line.contains(text));
+    }
+
+    public long count(String text) {
+        return lines().stream().filter(line -> line.contains(text)).count();
+    }
+
+    @Override
+    public void close() {
+        root.detachAppender(appender);
+        appender.stop();
+    }
+}

@@ -1,0 +1,98 @@
+package dev.taskpool.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taskpool.core.model.TaskEvent;
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.support.TestRedis;
+import dev.taskpool.worker.process.ProcessRegistry;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code attempts: 2} means three runs, then FAILURE with the error, and exactly one error event. */
+class RetryAndFailureTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void attemptsTwoMeansThreeRunsThenFailureAndOneErrorEvent() {
+        String task = TestRedis.uniqueTaskId("flaky");
+        AtomicInteger runs = new AtomicInteger();
+        List<List<Object>> errorEvents = new CopyOnWriteArrayList<>();
+        ProcessRegistry registry = new ProcessRegistry()
+                .register("probe.run", args -> runs.incrementAndGet())
+                .register("probe.error", args -> errorEvents.add(args));
+        TestApp app = TestApp.in(dir)
+                .task(task, 2, 2, 50, 5, 10, "scripts.flaky.Fail", "\"event\": {\"error\": \"scripts.flaky.OnError\"}")
+                .script("flaky", """
+                        function Fail(id, what) {
+                          Process('probe.run', id);
+                          throw new Error(`disk on fire while ${what}`);
+                        }
+                        function OnError(id, err) {
+                          Process('probe.error', id, `${err}`, err.message, err instanceof Error);
+                        }
+                        """);
+        try (Harness harness = Harness.open(app.dir(), registry)) {
+            harness.startWorker();
+            List<TaskEvent> events = new CopyOnWriteArrayList<>();
+            try (var ignored = harness.client.subscribe(task, 1, events::add)) {
+                long id = ((Number) harness.call("tasks." + task + ".add", "saving")).longValue();
+                assertEquals(1, id);
+                TaskInfo info = harness.await(task, id);
+                assertEquals(TaskStatus.FAILURE, info.status());
+                assertEquals("disk on fire while saving", info.error());
+                assertEquals(3, info.attempt());
+            }
+            assertEquals(3, runs.get(), "runs");
+            waitFor(() -> errorEvents.size() == 1);
+            assertEquals(1, errorEvents.size(), "error events " + errorEvents);
+            assertEquals(List.of(1L, "Error: disk on fire while saving", "disk on fire while saving", true), errorEvents.getFirst());
+            waitFor(() -> events.stream().anyMatch(TaskEvent::isFinal));
+            assertEquals(List.of("added", "started", "retry", "retry", "failure"), events.stream().map(TaskEvent::event).toList());
+            assertEquals(3, events.getLast().message().get("attempt").asInt());
+        }
+    }
+
+    @Test
+    void aTaskThatSucceedsOnItsSecondRunEndsInSuccess() {
+        String task = TestRedis.uniqueTaskId("second");
+        TestApp app = TestApp.in(dir)
+                .task(task, 1, 3, 10, 5, 10, "scripts.second.Work", "")
+                .script("second", """
+                        var seen = {};
+                        function Work(id) {
+                          seen[id] = (seen[id] || 0) + 1;
+                          if (seen[id] < 2) throw new Error('not yet');
+                          return { runs: seen[id] };
+                        }
+                        """);
+        try (Harness harness = Harness.open(app.dir())) {
+            harness.startWorker();
+            long id = ((Number) harness.call("tasks." + task + ".add")).longValue();
+            TaskInfo info = harness.await(task, id);
+            assertEquals(TaskStatus.SUCCESS, info.status());
+            assertEquals(2, info.attempt());
+            assertEquals("not yet", info.error(), "the last failed run's error stays readable");
+            assertEquals(2, info.response().get("runs").asInt());
+        }
+    }
+
+    static void waitFor(java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package dev.taskpool.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.support.TestRedis;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code timeout} really stops a run: the script is interrupted, its slot freed, its CPU released. */
+class TimeoutTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void anEndlessScriptFailsWithATimeoutStopsUsingCpuAndTheWorkerGoesOn() throws Exception {
+        String task = TestRedis.uniqueTaskId("spin");
+        TestApp app = TestApp.in(dir)
+                .task(task, 1, 0, 0, 1, 10, "scripts.spin.Work", "")
+                .script("spin", """
+                        function Work(id, mode) {
+                          if (mode === 'spin') { let n = 0; while (true) { n++; } }
+                          if (mode === 'sleep') { Process('utils.time.Sleep', 60000); }
+                          return 'done ' + mode;
+                        }
+                        """);
+        try (Harness harness = Harness.open(app.dir())) {
+            harness.startWorker();
+            long spinning = ((Number) harness.call("tasks." + task + ".add", "spin")).longValue();
+            long sleeping = ((Number) harness.call("tasks." + task + ".add", "sleep")).longValue();
+            long quick = ((Number) harness.call("tasks." + task + ".add", "quick")).longValue();
+
+            TaskInfo spun = harness.await(task, spinning);
+            assertEquals(TaskStatus.FAILURE, spun.status());
+            assertTrue(spun.error().startsWith("timeout: run 1 took longer than 1s"), spun.error());
+            long ranFor = spun.finishedAt() - spun.startedAt();
+            assertTrue(ranFor >= 1000 && ranFor < 5000, "stopped about 1s after its start: " + ranFor + " ms");
+
+            TaskInfo slept = harness.await(task, sleeping);
+            assertEquals(TaskStatus.FAILURE, slept.status(), "a script waiting in Sleep is interrupted too");
+            assertTrue(slept.error().startsWith("timeout"), slept.error());
+
+            // worker_nums is 1: the quick task can only run if the timed-out runs gave their slot back.
+            TaskInfo done = harness.await(task, quick);
+            assertEquals(TaskStatus.SUCCESS, done.status());
+            assertEquals("done quick", done.response().asText());
+
+            // The run thread of this task is idle now: it burns (almost) no CPU.
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+            long[] runThreads = Arrays.stream(threads.dumpAllThreads(false, false))
+                    .filter(info -> info.getThreadName().startsWith("run-" + task + "-"))
+                    .mapToLong(java.lang.management.ThreadInfo::getThreadId).toArray();
+            assertEquals(1, runThreads.length);
+            long before = threads.getThreadCpuTime(runThreads[0]);
+            Thread.sleep(500);
+            long used = threads.getThreadCpuTime(runThreads[0]) - before;
+            assertTrue(used < 50_000_000L, "run thread used " + used / 1_000_000 + " ms CPU in 500 ms after the timeout");
+        }
+    }
+}
