@@ -39,6 +39,7 @@ public final class ScriptEngine implements AutoCloseable {
     private final ExportedHost host;
     private final ConcurrentLinkedDeque<JsContext> idle = new ConcurrentLinkedDeque<>();
     private final ThreadLocal<JsContext> current = new ThreadLocal<>();
+    private final java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
 
     private ScriptEngine(Engine engine, Map<String, ScriptFile> files, HostBridge bridge) {
         this.engine = engine;
@@ -170,6 +171,7 @@ public final class ScriptEngine implements AutoCloseable {
     }
 
     private JsContext create() {
+        created.incrementAndGet();
         Context context = newContextBuilder().build();
         try {
             var invoke = context.eval(BOOTSTRAP).execute(host);
@@ -214,6 +216,11 @@ public final class ScriptEngine implements AutoCloseable {
 
     public int idleContexts() {
         return idle.size();
+    }
+
+    /** How many contexts this engine has created so far (they are pooled, so this stays small). */
+    public int contextsCreated() {
+        return created.get();
     }
 
     @Override

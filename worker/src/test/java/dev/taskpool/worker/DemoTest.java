@@ -1,0 +1,36 @@
+package dev.taskpool.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taskpool.cli.TaskpoolCommand;
+import dev.taskpool.support.TestRedis;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** `taskpool demo` end to end (on the test Redis instead of a throwaway one). */
+class DemoTest {
+    @Test
+    void theDemoRunsEveryTaskToTheEndAndSummarizes() {
+        PrintStream original = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            code = TaskpoolCommand.commandLine().execute("demo", "--tasks", "8", "--redis", TestRedis.uri(),
+                    "--app", "../examples/demo");
+        } finally {
+            System.setOut(original);
+        }
+        String printed = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, printed);
+        assertTrue(printed.contains("Summary: 8 tasks"), printed);
+        assertTrue(printed.matches("(?s).*image\\.resize SUCCESS +4\n.*"), printed);
+        // mail.send fails about one run in three and has 4 runs: almost always SUCCESS, rarely FAILURE.
+        assertTrue(printed.matches("(?s).*mail\\.send (SUCCESS|FAILURE) +[1-4]\n.*"), printed);
+        assertTrue(!printed.contains("stopped waiting"), printed);
+        assertTrue(printed.contains("\"status\" : \"SUCCESS\""), printed);
+    }
+}
