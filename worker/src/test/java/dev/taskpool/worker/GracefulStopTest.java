@@ -26,8 +26,8 @@ class GracefulStopTest {
                         """);
         try (Harness harness = Harness.open(app.dir())) {
             Worker first = harness.startWorker();
-            long quick = ((Number) harness.call("tasks." + task + ".add", 200)).longValue();
-            long slow = ((Number) harness.call("tasks." + task + ".add", 30000)).longValue();
+            long quick = harness.add(task, 200);
+            long slow = harness.add(task, 30000);
             RetryAndFailureTest.waitFor(() -> harness.client.get(task, slow).orElseThrow().status() == TaskStatus.RUNNING);
             first.close();   // grace is 2 s: the quick task finishes, the slow one is handed back
 

@@ -66,6 +66,11 @@ public final class Harness implements AutoCloseable {
         return runtime.call(process, java.util.Arrays.asList(args));
     }
 
+    /** {@code tasks.<task>.add(args...)} as a script calls it; the id, or 0 when the queue is full. */
+    public long add(String task, Object... args) {
+        return ((Number) call("tasks." + task + ".add", args)).longValue();
+    }
+
     public TaskInfo await(String task, long id) {
         return client.await(task, id, Duration.ofSeconds(30));
     }

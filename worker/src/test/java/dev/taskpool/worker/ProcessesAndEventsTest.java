@@ -140,7 +140,7 @@ class ProcessesAndEventsTest {
                         function Bare(id) { Progress(id, 5, 10, 'bare'); }
                         """.formatted(task));
         try (Harness harness = Harness.open(app.dir())) {
-            long id = ((Number) harness.call("tasks." + task + ".add")).longValue();
+            long id = harness.add(task);
             assertEquals("ok", harness.call("scripts.o.Named", id));
             assertEquals(5, harness.client.get(task, id).orElseThrow().current());
             TaskpoolException bare = assertThrows(TaskpoolException.class, () -> harness.call("scripts.o.Bare", id));

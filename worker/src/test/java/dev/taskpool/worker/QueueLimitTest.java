@@ -29,7 +29,7 @@ class QueueLimitTest {
             List<Long> accepted = new ArrayList<>();
             int refused = 0;
             for (int i = 0; i < 10; i++) {
-                long id = ((Number) harness.call("tasks." + task + ".add", "job-" + i)).longValue();
+                long id = harness.add(task, "job-" + i);
                 if (id == 0) {
                     refused++;
                 } else {

@@ -43,7 +43,7 @@ class RetryAndFailureTest {
             harness.startWorker();
             List<TaskEvent> events = new CopyOnWriteArrayList<>();
             try (var ignored = harness.client.subscribe(task, 1, events::add)) {
-                long id = ((Number) harness.call("tasks." + task + ".add", "saving")).longValue();
+                long id = harness.add(task, "saving");
                 assertEquals(1, id);
                 TaskInfo info = harness.await(task, id);
                 assertEquals(TaskStatus.FAILURE, info.status());
@@ -75,7 +75,7 @@ class RetryAndFailureTest {
                         """);
         try (Harness harness = Harness.open(app.dir())) {
             harness.startWorker();
-            long id = ((Number) harness.call("tasks." + task + ".add")).longValue();
+            long id = harness.add(task);
             TaskInfo info = harness.await(task, id);
             assertEquals(TaskStatus.SUCCESS, info.status());
             assertEquals(2, info.attempt());

@@ -32,9 +32,9 @@ class TimeoutTest {
                         """);
         try (Harness harness = Harness.open(app.dir())) {
             harness.startWorker();
-            long spinning = ((Number) harness.call("tasks." + task + ".add", "spin")).longValue();
-            long sleeping = ((Number) harness.call("tasks." + task + ".add", "sleep")).longValue();
-            long quick = ((Number) harness.call("tasks." + task + ".add", "quick")).longValue();
+            long spinning = harness.add(task, "spin");
+            long sleeping = harness.add(task, "sleep");
+            long quick = harness.add(task, "quick");
 
             TaskInfo spun = harness.await(task, spinning);
             assertEquals(TaskStatus.FAILURE, spun.status());

@@ -43,7 +43,7 @@ class WorkerBehaviourTest {
             harness.startWorker();
             List<Long> ids = new ArrayList<>();
             for (int i = 0; i < 30; i++) {
-                ids.add(((Number) harness.call("tasks." + task + ".add")).longValue());
+                ids.add(harness.add(task));
             }
             for (long id : ids) {
                 assertEquals(TaskStatus.SUCCESS, harness.await(task, id).status());
@@ -63,7 +63,7 @@ class WorkerBehaviourTest {
         try (Harness harness = Harness.open(app.dir())) {
             harness.startWorker(Harness.FAST.withLease(Duration.ofSeconds(2), Duration.ofMillis(400))
                     .withRecoverInterval(Duration.ofMillis(300)));
-            long id = ((Number) harness.call("tasks." + task + ".add")).longValue();
+            long id = harness.add(task);
             TaskInfo info = harness.await(task, id);
             assertEquals(TaskStatus.SUCCESS, info.status());
             assertEquals(1, info.attempt(), "never recovered: the lease was extended while the run went on");
@@ -86,7 +86,7 @@ class WorkerBehaviourTest {
             // Each fetch pops once (RPOP inside the script). Blocked in BLPOP for 2 s at a time, an
             // idle worker fetches once or twice in 3 s; a polling one would fetch hundreds of times.
             assertTrue(fetches >= 1 && fetches <= 4, fetches + " fetches in 3 s of idling");
-            long id = ((Number) harness.call("tasks." + task + ".add")).longValue();
+            long id = harness.add(task);
             assertEquals(TaskStatus.SUCCESS, harness.await(task, id).status(), "an add wakes the blocked worker");
             assertEquals(0, worker.runningCount());
         }
@@ -108,8 +108,8 @@ class WorkerBehaviourTest {
         try (Harness harness = Harness.open(app.dir())) {
             Worker worker = new Worker(harness.runtime, Harness.FAST, List.of(served)).start();
             try {
-                long a = ((Number) harness.call("tasks." + served + ".add")).longValue();
-                long b = ((Number) harness.call("tasks." + other + ".add")).longValue();
+                long a = harness.add(served);
+                long b = harness.add(other);
                 assertEquals(TaskStatus.SUCCESS, harness.await(served, a).status());
                 assertEquals(TaskStatus.WAITING, harness.client.get(other, b).orElseThrow().status());
             } finally {
