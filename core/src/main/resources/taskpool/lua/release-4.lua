@@ -10,9 +10,11 @@
 -- ARGV[3] event channel taskpool:{T}:events:<id>
 -- ARGV[4] event message (JSON)
 --
--- Returns {1} done, {-3} the task does not exist, {-4} the lease is lost; nothing was written
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
-if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[2] then return {-4} end
+-- Returns {1} done, {-3} the task does not exist, {-4} the lease is lost (or it was released
+-- already: a repeated command finds no lease); nothing was written on an error
+local lease = redis.call('HGET', KEYS[1], 'lease')
+if not lease and redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
+if lease ~= ARGV[2] then return {-4} end
 redis.call('HSET', KEYS[1], 'status', 'WAITING')
 redis.call('HINCRBY', KEYS[1], 'attempt', -1)
 redis.call('HDEL', KEYS[1], 'lease', 'worker', 'started_at')

@@ -53,6 +53,21 @@ public final class Keys {
         return base + "leases";
     }
 
+    /** Hash: counters that outlive the tasks (added, succeeded, failed, retried, recovered). */
+    public String stats() {
+        return base + "stats";
+    }
+
+    /** String: the result of one add request, kept briefly so that a re-sent add is not applied twice. */
+    public String request(String requestId) {
+        return base + "req:" + requestId;
+    }
+
+    /** Hash: a worker's last fetch (its id and the task ids it took), so a re-sent fetch takes nothing more. */
+    public String claim(String workerId) {
+        return base + "claim:" + workerId;
+    }
+
     /** The prefix of the task hashes; scripts append the id. */
     public String taskPrefix() {
         return base + "task:";

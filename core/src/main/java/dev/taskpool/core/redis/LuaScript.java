@@ -10,14 +10,14 @@ import java.util.HexFormat;
 /** The Lua scripts, one per state transition; each file's header lists its KEYS, ARGV and returns. */
 public enum LuaScript {
     DEFINE("define-1.lua"),
-    ENQUEUE("enqueue-5.lua"),
-    FETCH("fetch-4.lua"),
+    ENQUEUE("enqueue-7.lua"),
+    FETCH("fetch-6.lua"),
     PROGRESS("progress-1.lua"),
-    RETRY("retry-2.lua"),
-    COMPLETE("complete-2.lua"),
+    RETRY("retry-3.lua"),
+    COMPLETE("complete-3.lua"),
     RELEASE("release-4.lua"),
     HEARTBEAT("heartbeat-2.lua"),
-    RECOVER("recover-5.lua");
+    RECOVER("recover-6.lua");
 
     private final String file;
     private final String source;

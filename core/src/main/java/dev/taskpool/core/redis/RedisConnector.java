@@ -23,11 +23,14 @@ public final class RedisConnector implements AutoCloseable {
     private final RedisClient client;
     private final RedisURI uri;
     private final StatefulRedisConnection<String, String> connection;
+    private final Duration commandTimeout;
 
-    private RedisConnector(RedisClient client, RedisURI uri, StatefulRedisConnection<String, String> connection) {
+    private RedisConnector(RedisClient client, RedisURI uri, StatefulRedisConnection<String, String> connection,
+                           Duration commandTimeout) {
         this.client = client;
         this.uri = uri;
         this.connection = connection;
+        this.commandTimeout = commandTimeout;
     }
 
     public static RedisConnector connect(String uri) {
@@ -50,11 +53,16 @@ public final class RedisConnector implements AutoCloseable {
                 .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
                 .build());
         try {
-            return new RedisConnector(client, uri, client.connect(StringCodec.UTF8, uri));
+            return new RedisConnector(client, uri, client.connect(StringCodec.UTF8, uri), commandTimeout);
         } catch (RuntimeException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
             throw new TaskpoolException("cannot connect to Redis at " + describe(uri) + ": " + rootMessage(e), e);
         }
+    }
+
+    /** How long a command may wait for Redis (also while Redis is unreachable) before it fails. */
+    public Duration commandTimeout() {
+        return commandTimeout;
     }
 
     /** The shared connection for commands and scripts. */

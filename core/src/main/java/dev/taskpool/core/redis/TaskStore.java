@@ -27,12 +27,16 @@ public final class TaskStore {
     private final RedisAsyncCommands<String, String> commands;
     private final ScriptRunner scripts;
     private final Duration timeout;
+    private final Duration requestMemory;
 
     public TaskStore(RedisConnector redis) {
         this.redis = redis;
         this.commands = redis.connection().async();
         this.scripts = redis.scripts();
-        this.timeout = RedisConnector.DEFAULT_COMMAND_TIMEOUT.plusSeconds(1);
+        this.timeout = redis.commandTimeout().plusSeconds(1);
+        // A re-sent command arrives within the command timeout of its first sending (Lettuce
+        // does not re-send commands that timed out); six times that is a wide margin.
+        this.requestMemory = redis.commandTimeout().multipliedBy(6);
     }
 
     public RedisConnector redis() {
@@ -71,8 +75,10 @@ public final class TaskStore {
             TaskIds.requireValidNumber(task, id);
         }
         List<Object> reply = await(scripts.run(LuaScript.ENQUEUE,
-                new String[] {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix()},
-                id == null ? "" : Long.toString(id), argsJson, Long.toString(now), task, keys.eventsPrefix()),
+                new String[] {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix(),
+                        keys.request(RequestIds.next()), keys.stats()},
+                id == null ? "" : Long.toString(id), argsJson, Long.toString(now), task, keys.eventsPrefix(),
+                Long.toString(requestMemory.toMillis())),
                 "add a task to " + task);
         Object first = reply.getFirst();
         if (first instanceof Long code) {
@@ -92,12 +98,18 @@ public final class TaskStore {
                 + " (start a worker or run a process with the app that defines tasks/" + task.replace('.', '/') + ".yao)");
     }
 
-    /** Moves up to {@code max} waiting tasks to RUNNING under leases held by {@code worker}. */
-    public CompletableFuture<List<FetchedTask>> fetch(String task, int max, long now, long leaseDeadline, String worker) {
+    /**
+     * Moves up to {@code max} waiting tasks to RUNNING under leases held by {@code worker}; a
+     * waiting task whose hash holds garbage ends in FAILURE (kept for {@code keep}).
+     */
+    public CompletableFuture<List<FetchedTask>> fetch(String task, int max, long now, long leaseDeadline, String worker,
+                                                     Duration keep) {
         Keys keys = Keys.of(task);
+        long claimLife = Math.max(leaseDeadline - now, 1000) * 2;
         return scripts.run(LuaScript.FETCH,
-                new String[] {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix()},
-                Integer.toString(max), Long.toString(now), Long.toString(leaseDeadline), worker, task, keys.eventsPrefix())
+                new String[] {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim(worker), keys.stats()},
+                Integer.toString(max), Long.toString(now), Long.toString(leaseDeadline), worker, task, keys.eventsPrefix(),
+                RequestIds.next(), Long.toString(claimLife), Long.toString(keep.toMillis()))
                 .thenApply(reply -> {
                     List<FetchedTask> fetched = new ArrayList<>(reply.size() / 3);
                     for (int i = 0; i + 2 < reply.size(); i += 3) {
@@ -113,7 +125,7 @@ public final class TaskStore {
     public CompletableFuture<TransitionResult> complete(FetchedTask run, TaskStatus status, String payload,
                                                        long now, Duration keep, String eventMessage) {
         Keys keys = Keys.of(run.task());
-        return scripts.run(LuaScript.COMPLETE, new String[] {keys.task(run.id()), keys.leases()},
+        return scripts.run(LuaScript.COMPLETE, new String[] {keys.task(run.id()), keys.leases(), keys.stats()},
                 Long.toString(run.id()), run.token(), status.name(), payload, Long.toString(now),
                 Long.toString(keep.toMillis()), keys.events(run.id()), eventMessage)
                 .thenApply(TaskStore::transition);
@@ -123,7 +135,7 @@ public final class TaskStore {
     public CompletableFuture<TransitionResult> retry(FetchedTask failed, FetchedTask next, String error, long now,
                                                     long leaseDeadline, String eventMessage) {
         Keys keys = Keys.of(failed.task());
-        return scripts.run(LuaScript.RETRY, new String[] {keys.task(failed.id()), keys.leases()},
+        return scripts.run(LuaScript.RETRY, new String[] {keys.task(failed.id()), keys.leases(), keys.stats()},
                 Long.toString(failed.id()), failed.token(), next.token(), Integer.toString(next.attempt()), error,
                 Long.toString(now), Long.toString(leaseDeadline), keys.events(failed.id()), eventMessage)
                 .thenApply(TaskStore::transition);
@@ -156,7 +168,7 @@ public final class TaskStore {
     public CompletableFuture<RecoverResult> recover(String task, long now, int limit) {
         Keys keys = Keys.of(task);
         return scripts.run(LuaScript.RECOVER,
-                new String[] {keys.leases(), keys.waiting(), keys.wake(), keys.definition(), keys.taskPrefix()},
+                new String[] {keys.leases(), keys.waiting(), keys.wake(), keys.definition(), keys.taskPrefix(), keys.stats()},
                 Long.toString(now), Integer.toString(limit), task, keys.eventsPrefix())
                 .thenApply(reply -> new RecoverResult(((Long) reply.getFirst()).intValue(),
                         reply.subList(1, reply.size()).stream().map(id -> Long.parseLong((String) id)).toList()));
@@ -179,6 +191,17 @@ public final class TaskStore {
         if (code == -5) {
             throw new TaskpoolException("task " + task + " #" + id + " has already finished; progress can no longer change");
         }
+    }
+
+    /** The counters of a task kind, which outlive the tasks themselves (added, succeeded, failed, retried, recovered). */
+    public Map<String, Long> stats(String task) {
+        Map<String, String> hash = await(commands.hgetall(Keys.of(task).stats()).toCompletableFuture(),
+                "read the counters of task " + task);
+        Map<String, Long> counters = new java.util.TreeMap<>();
+        for (String name : List.of("added", "succeeded", "failed", "retried", "recovered")) {
+            counters.put(name, Long.parseLong(hash.getOrDefault(name, "0")));
+        }
+        return counters;
     }
 
     /** Reads a task; empty when it does not exist (never added, or expired after its retention). */

@@ -11,7 +11,7 @@ public enum TransitionResult {
 
     static TransitionResult fromCode(long code) {
         return switch ((int) code) {
-            case 1 -> DONE;
+            case 1, 2 -> DONE;   // 2: the same command was applied before (re-sent after a reconnect)
             case -3 -> TASK_MISSING;
             case -4 -> LEASE_LOST;
             default -> throw new IllegalStateException("unexpected script result " + code);

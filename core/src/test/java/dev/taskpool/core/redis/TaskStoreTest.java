@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 /** The Lua scripts' transitions, against a real Redis; time is passed in, so no test sleeps. */
 class TaskStoreTest {
     private static final long NOW = 1_700_000_000_000L;
+    private static final Duration KEEP = Duration.ofSeconds(60);
 
     private RedisConnector redis;
     private TaskStore store;
@@ -114,7 +115,7 @@ class TaskStoreTest {
     void fetchTakesOldestFirstUnderALeaseAndCompleteNeedsTheToken() throws Exception {
         store.add(task, null, "[1]", NOW);
         store.add(task, null, "[2]", NOW);
-        List<FetchedTask> fetched = store.fetch(task, 5, NOW, NOW + 10_000, "w1").get();
+        List<FetchedTask> fetched = store.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).get();
         assertEquals(List.of(1L, 2L), fetched.stream().map(FetchedTask::id).toList());
         FetchedTask first = fetched.getFirst();
         assertEquals(1, first.attempt());
@@ -147,7 +148,7 @@ class TaskStoreTest {
         assertEquals("three", info.message());
         UnknownTaskException unknown = assertThrows(UnknownTaskException.class, () -> store.progress(task, 99, 1, 1, "", NOW));
         assertTrue(unknown.getMessage().contains("#99 does not exist"));
-        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w").get().getFirst();
+        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
         store.complete(run, TaskStatus.FAILURE, "boom", NOW, Duration.ofSeconds(60), "{}").get();
         TaskpoolException finished = assertThrows(TaskpoolException.class, () -> store.progress(task, 1, 5, 10, "", NOW));
         assertTrue(finished.getMessage().contains("already finished"));
@@ -157,7 +158,7 @@ class TaskStoreTest {
     @Test
     void recoveryRequeuesExpiredLeasesAndFailsTasksOutOfRuns() throws Exception {
         store.add(task, null, "[]", NOW);
-        FetchedTask run1 = store.fetch(task, 1, NOW, NOW + 1000, "dead").get().getFirst();
+        FetchedTask run1 = store.fetch(task, 1, NOW, NOW + 1000, "dead", KEEP).get().getFirst();
         RecoverResult early = store.recover(task, NOW + 999, 10).get();
         assertEquals(0, early.requeued());
         RecoverResult first = store.recover(task, NOW + 1001, 10).get();
@@ -168,7 +169,7 @@ class TaskStoreTest {
         // the dead worker can no longer complete it
         assertEquals(TransitionResult.LEASE_LOST,
                 store.complete(run1, TaskStatus.SUCCESS, "{}", NOW, Duration.ofSeconds(1), "{}").get());
-        FetchedTask run2 = store.fetch(task, 1, NOW + 2000, NOW + 3000, "dead-too").get().getFirst();
+        FetchedTask run2 = store.fetch(task, 1, NOW + 2000, NOW + 3000, "dead-too", KEEP).get().getFirst();
         assertEquals(2, run2.attempt());
         RecoverResult second = store.recover(task, NOW + 3001, 10).get();
         assertEquals(List.of(1L), second.failed());
@@ -178,7 +179,7 @@ class TaskStoreTest {
     @Test
     void heartbeatExtendsOwnLeasesAndReportsLostOnes() throws Exception {
         store.add(task, null, "[]", NOW);
-        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w").get().getFirst();
+        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
         assertEquals(List.of(), store.heartbeat(task, NOW + 5000, List.of(run)).get());
         assertEquals((double) NOW + 5000, raw.zscore(Keys.of(task).leases(), "1"));
         FetchedTask stale = new FetchedTask(task, 1, 1, "[]", "other/1");
@@ -189,13 +190,13 @@ class TaskStoreTest {
     void releaseHandsATaskBackWithoutCountingTheRun() throws Exception {
         store.add(task, null, "[]", NOW);
         store.add(task, null, "[]", NOW);
-        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w").get().getFirst();
+        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
         assertEquals(TransitionResult.DONE, store.release(run, NOW).get());
         TaskInfo info = store.get(task, 1).orElseThrow();
         assertEquals(TaskStatus.WAITING, info.status());
         assertEquals(0, info.attempt());
         // handed back to the front: it runs next
-        assertEquals(1L, store.fetch(task, 1, NOW, NOW + 1000, "w").get().getFirst().id());
+        assertEquals(1L, store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst().id());
     }
 
     @Test
@@ -213,5 +214,86 @@ class TaskStoreTest {
         raw.hset(Keys.of(task).task(1), Map.of("status", "WAITING", "current", "lots"));
         error = assertThrows(TaskpoolException.class, () -> store.get(task, 1));
         assertTrue(error.getMessage().contains("field 'current' holds 'lots'"), error.getMessage());
+    }
+
+    @Test
+    void aReSentAddIsAppliedOnce() throws Exception {
+        // What Lettuce does after a reconnect: the same command, request id included, again.
+        Keys keys = Keys.of(task);
+        String[] scriptKeys = {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix(),
+                keys.request("same-request"), keys.stats()};
+        String[] args = {"", "[1]", Long.toString(NOW), task, keys.eventsPrefix(), "60000"};
+        ScriptRunner scripts = redis.scripts();
+        List<Object> first = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
+        List<Object> again = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
+        assertEquals(first, again);
+        assertEquals(1, raw.llen(keys.waiting()));
+        assertEquals("1", raw.get(keys.sequence()));
+        assertEquals(1, store.stats(task).get("added"));
+        long ttl = raw.pttl(keys.request("same-request"));
+        assertTrue(ttl > 0 && ttl <= 60_000, "the request id is remembered briefly: " + ttl);
+    }
+
+    @Test
+    void aReSentFetchTakesNothingMoreAndReturnsTheSameRuns() throws Exception {
+        Keys keys = Keys.of(task);
+        for (int i = 0; i < 3; i++) {
+            store.add(task, null, "[" + i + "]", NOW);
+        }
+        String[] scriptKeys = {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim("w"), keys.stats()};
+        String[] args = {"2", Long.toString(NOW), Long.toString(NOW + 1000), "w", task, keys.eventsPrefix(), "fetch-1",
+                "5000", "60000"};
+        List<Object> first = redis.scripts().run(LuaScript.FETCH, scriptKeys, args).get();
+        List<Object> again = redis.scripts().run(LuaScript.FETCH, scriptKeys, args).get();
+        assertEquals(List.of("1", 1L, "[0]", "2", 1L, "[1]"), first);
+        assertEquals(first, again);
+        assertEquals(1, raw.llen(keys.waiting()), "the third task still waits");
+    }
+
+    @Test
+    void aReSentCompletionOrRetryIsDoneOnceAndCountedOnce() throws Exception {
+        store.add(task, null, "[]", NOW);
+        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        FetchedTask next = new FetchedTask(task, 1, 2, "[]", "w/2");
+        assertEquals(TransitionResult.DONE, store.retry(run, next, "boom", NOW, NOW + 1000, "{}").get());
+        assertEquals(TransitionResult.DONE, store.retry(run, next, "boom", NOW, NOW + 1000, "{}").get());
+        assertEquals(2, store.get(task, 1).orElseThrow().attempt());
+        assertEquals(TransitionResult.DONE, store.complete(next, TaskStatus.SUCCESS, "1", NOW, KEEP, "{}").get());
+        assertEquals(TransitionResult.DONE, store.complete(next, TaskStatus.SUCCESS, "1", NOW, KEEP, "{}").get());
+        Map<String, Long> stats = store.stats(task);
+        assertEquals(1, stats.get("succeeded"));
+        assertEquals(1, stats.get("retried"));
+        assertEquals(1, stats.get("added"));
+    }
+
+    @Test
+    void garbageWrittenIntoAWaitingTaskFailsThatTaskAndNotTheFetch() throws Exception {
+        store.add(task, null, "[]", NOW);
+        store.add(task, null, "[]", NOW);
+        store.add(task, null, "[]", NOW);
+        raw.hset(Keys.of(task).task(1), "status", "DANCING");
+        raw.hset(Keys.of(task).task(2), "attempt", "many");
+        List<FetchedTask> fetched = store.fetch(task, 3, NOW, NOW + 1000, "w", KEEP).get();
+        assertEquals(List.of(3L), fetched.stream().map(FetchedTask::id).toList());
+        Map<String, String> first = raw.hgetall(Keys.of(task).task(1));
+        assertEquals("FAILURE", first.get("status"));
+        assertEquals("the task hash holds status 'DANCING', expected WAITING", first.get("error"));
+        Map<String, String> second = raw.hgetall(Keys.of(task).task(2));
+        assertEquals("FAILURE", second.get("status"));
+        assertEquals("the task hash holds attempt 'many', expected an integer", second.get("error"));
+        assertEquals(2, store.stats(task).get("failed"));
+    }
+
+    @Test
+    void countersOutliveTheTasksThemselves() throws Exception {
+        store.publish(new TaskDefinition(task, "tasks/x.yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5), 3,
+                "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(1)));
+        store.add(task, null, "[]", NOW);
+        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        store.complete(run, TaskStatus.SUCCESS, "1", NOW, Duration.ofMillis(1), "{}").get();
+        Thread.sleep(20);
+        assertTrue(store.get(task, 1).isEmpty(), "the finished task expired after its retention");
+        assertEquals(1, store.stats(task).get("succeeded"));
+        assertEquals(1, store.stats(task).get("added"));
     }
 }

@@ -70,7 +70,7 @@ final class TaskConsumer {
                 taken = 1 + slots.drainPermits();
                 long now = runtime.clock().millis();
                 List<FetchedTask> fetched = runtime.store().await(runtime.store().fetch(definition.id(), taken, now,
-                        now + settings.lease().toMillis(), settings.workerId()), "fetch tasks of " + definition.id());
+                        now + settings.lease().toMillis(), settings.workerId(), definition.keep()), "fetch tasks of " + definition.id());
                 slots.release(taken - fetched.size());
                 taken = 0;
                 for (FetchedTask task : fetched) {
