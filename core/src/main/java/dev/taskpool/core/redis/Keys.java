@@ -12,12 +12,20 @@ public final class Keys {
     /** Set of the task ids that runtimes have published (for listings; single key, no tag needed). */
     public static final String TASK_REGISTRY = ROOT + "tasks";
 
+    /** Sorted set: worker ids, scored by when each was last seen (epoch ms). */
+    public static final String WORKERS = ROOT + "workers";
+
     private final String task;
     private final String base;
 
     private Keys(String task) {
         this.task = task;
         this.base = ROOT + "{" + task + "}:";
+    }
+
+    /** String: one worker's presence record (JSON), expiring unless its heartbeat renews it. */
+    public static String worker(String workerId) {
+        return ROOT + "worker:" + workerId;
     }
 
     public static Keys of(String task) {

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,7 +29,7 @@ final class TaskConsumer {
     private final TaskDefinition definition;
     private final AppRuntime runtime;
     private final WorkerSettings settings;
-    private final ScheduledExecutorService timers;
+    private final WorkerContext worker;
     private final Keys keys;
     private final Semaphore slots;
     private final ExecutorService executor;
@@ -39,11 +38,11 @@ final class TaskConsumer {
     private Thread fetcher;
     private StatefulRedisConnection<String, String> blocking;
 
-    TaskConsumer(TaskDefinition definition, AppRuntime runtime, WorkerSettings settings, ScheduledExecutorService timers) {
+    TaskConsumer(TaskDefinition definition, AppRuntime runtime, WorkerContext worker) {
         this.definition = definition;
         this.runtime = runtime;
-        this.settings = settings;
-        this.timers = timers;
+        this.settings = worker.settings();
+        this.worker = worker;
         this.keys = Keys.of(definition.id());
         this.slots = new Semaphore(definition.workerNums());
         AtomicInteger number = new AtomicInteger();
@@ -96,7 +95,7 @@ final class TaskConsumer {
     }
 
     private void start(FetchedTask task) {
-        TaskRun run = new TaskRun(task, definition, runtime, settings, timers, () -> {
+        TaskRun run = new TaskRun(task, definition, runtime, worker, () -> {
             running.remove(task.id());
             slots.release();
         });

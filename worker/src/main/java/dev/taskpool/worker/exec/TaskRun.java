@@ -10,17 +10,16 @@ import dev.taskpool.core.redis.FetchedTask;
 import dev.taskpool.core.redis.TransitionResult;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.runtime.CurrentRun;
-import dev.taskpool.worker.script.JsContext;
 import dev.taskpool.worker.script.ScriptError;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,31 +31,24 @@ import org.slf4j.LoggerFactory;
  */
 final class TaskRun implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(TaskRun.class);
-    private static final Duration INTERRUPT_LIMIT = Duration.ofSeconds(2);
 
     enum StopReason { TIMEOUT, LEASE_LOST, SHUTDOWN }
 
     private final TaskDefinition definition;
     private final AppRuntime runtime;
-    private final WorkerSettings settings;
-    private final ScheduledExecutorService timers;
+    private final WorkerContext worker;
     private final Runnable onEnd;
-    private final Object lock = new Object();
 
     private volatile FetchedTask current;
     private volatile StopReason stopReason;
-    private Thread thread;
-    private JsContext context;
-    private boolean attemptActive;
+    private volatile Execution execution;
     private String lastError;
 
-    TaskRun(FetchedTask fetched, TaskDefinition definition, AppRuntime runtime, WorkerSettings settings,
-            ScheduledExecutorService timers, Runnable onEnd) {
+    TaskRun(FetchedTask fetched, TaskDefinition definition, AppRuntime runtime, WorkerContext worker, Runnable onEnd) {
         this.current = fetched;
         this.definition = definition;
         this.runtime = runtime;
-        this.settings = settings;
-        this.timers = timers;
+        this.worker = worker;
         this.onEnd = onEnd;
     }
 
@@ -75,22 +67,17 @@ final class TaskRun implements Runnable {
             List<Object> args = parseArgs();
             Object response = runWithRetries(args);
             finish(TaskStatus.SUCCESS, response, null);
-        } catch (RunStoppedException e) {
-            if (stopReason == StopReason.SHUTDOWN) {
-                handBack();
-            } else {
-                log.warn("task {} #{}: {}", definition.id(), id(), e.getMessage());
-            }
         } catch (RuntimeException e) {
-            if (stopReason == StopReason.SHUTDOWN) {
+            StopReason reason = stopReason;
+            if (reason == StopReason.SHUTDOWN) {
                 handBack();
-            } else if (stopReason == StopReason.LEASE_LOST) {
-                log.warn("task {} #{}: stopped, its lease was lost", definition.id(), id());
+            } else if (reason == StopReason.LEASE_LOST || e instanceof RunStoppedException) {
+                log.warn("task {} #{}: stopped ({}); the task is not this worker's any more", definition.id(), id(),
+                        e.getMessage());
             } else {
                 finish(TaskStatus.FAILURE, null, messageOf(e));
             }
         } finally {
-            Thread.interrupted();
             onEnd.run();
         }
     }
@@ -112,7 +99,7 @@ final class TaskRun implements Runnable {
         }).get();
     }
 
-    /** Runs the processor once, under the run's timeout. */
+    /** Runs the processor once on a processor thread, stopped at the task's timeout. */
     private Object runOnce(List<Object> args) {
         if (stopReason != null) {
             throw new RunStoppedException("run stopped: " + stopReason);
@@ -120,36 +107,30 @@ final class TaskRun implements Runnable {
         List<Object> callArgs = new ArrayList<>(args.size() + 1);
         callArgs.add(id());
         callArgs.addAll(args);
-        ScheduledFuture<?> timer = timers.schedule(() -> stop(StopReason.TIMEOUT),
+        Execution attempt = new Execution();
+        execution = attempt;
+        ScheduledFuture<?> timer = worker.timers().schedule(() -> stop(StopReason.TIMEOUT),
                 definition.timeout().toMillis(), TimeUnit.MILLISECONDS);
-        try (CurrentRun.Scope ignored = CurrentRun.enter(definition.id(), id())) {
-            return runtime.scripts().withContext(js -> {
-                synchronized (lock) {
-                    thread = Thread.currentThread();
-                    context = js;
-                    attemptActive = true;
-                }
-                try {
-                    Object result = runtime.call(definition.process(), callArgs);
-                    if (stopReason != null) {
-                        // The script swallowed its interrupt and returned: the run still ended by the stop.
-                        throw new RunStoppedException("run stopped: " + stopReason);
-                    }
-                    return result;
-                } finally {
-                    synchronized (lock) {
-                        attemptActive = false;
-                        context = null;
-                    }
-                    Thread.interrupted();
-                }
-            });
+        String what = "task " + definition.id() + " #" + id() + " run " + current.attempt();
+        try {
+            Object result = attempt.run(worker.processors(), runtime.scripts(),
+                    definition.timeout().plus(WorkerContext.STOP_WAIT), worker.settings().abandonAfter(), what, () -> {
+                        try (CurrentRun.Scope ignored = CurrentRun.enter(definition.id(), id())) {
+                            return runtime.call(definition.process(), callArgs);
+                        }
+                    });
+            if (stopReason != null) {
+                // The processor swallowed its interrupt and returned: the run still ended by the stop.
+                throw new RunStoppedException("run stopped: " + stopReason);
+            }
+            return result;
         } catch (RuntimeException e) {
             StopReason reason = stopReason;
-            if (reason == StopReason.TIMEOUT) {
+            if (reason == StopReason.TIMEOUT || (reason == null && e instanceof Execution.AbandonedException)) {
                 stopReason = null;
                 lastError = "timeout: run " + current.attempt() + " took longer than " + definition.timeout().toSeconds()
-                        + "s and was stopped";
+                        + "s and was stopped" + (e instanceof Execution.AbandonedException
+                        ? " (the processor ignored its interrupt; its thread was abandoned)" : "");
                 throw new TaskpoolException(lastError, e);
             }
             if (reason != null) {
@@ -159,30 +140,23 @@ final class TaskRun implements Runnable {
             throw e;
         } finally {
             timer.cancel(false);
+            execution = null;
         }
     }
 
-    /**
-     * Stops the current run from another thread: the script is interrupted at its next
-     * safepoint, a sleeping or waiting host call is interrupted, and the slot is freed when the
-     * run thread returns.
-     */
+    /** Stops the current run from another thread; between runs, the next one does not start. */
     void stop(StopReason reason) {
-        synchronized (lock) {
-            if (!attemptActive || stopReason != null) {
-                if (reason != StopReason.TIMEOUT && stopReason == null) {
-                    stopReason = reason;  // between runs: the next one will not start
-                }
+        synchronized (this) {
+            if (stopReason != null) {
                 return;
             }
+            Execution running = execution;
+            if (reason == StopReason.TIMEOUT && running == null) {
+                return;   // the run already ended
+            }
             stopReason = reason;
-            thread.interrupt();
-            if (context != null) {
-                context.markBroken();  // its script state may be half-updated: never reuse it
-                if (!context.interrupt(INTERRUPT_LIMIT)) {
-                    log.error("task {} #{}: the script did not stop within {}s of its interrupt; its context was closed",
-                            definition.id(), id(), INTERRUPT_LIMIT.toSeconds());
-                }
+            if (running != null && !running.stop() && reason == StopReason.TIMEOUT) {
+                stopReason = null;   // it ended on its own just now
             }
         }
     }
@@ -190,16 +164,18 @@ final class TaskRun implements Runnable {
     private void startNextRun() {
         FetchedTask failed = current;
         FetchedTask next = new FetchedTask(failed.task(), failed.id(), failed.attempt() + 1, failed.args(),
-                settings.workerId() + "/" + (failed.attempt() + 1));
-        long now = runtime.clock().millis();
-        var message = TaskEvent.message(TaskEvent.RETRY, definition.id(), id(), TaskStatus.RUNNING, now);
-        message.put("attempt", next.attempt());
-        message.put("error", lastError);
-        TransitionResult result = runtime.store().await(runtime.store().retry(failed, next, String.valueOf(lastError), now,
-                now + settings.lease().toMillis(), message.toString()), "record a retry of task " + definition.id() + " #" + id());
+                worker.settings().workerId() + "/" + (failed.attempt() + 1));
+        TransitionResult result = persist("record a retry", () -> {
+            long now = runtime.clock().millis();
+            var message = TaskEvent.message(TaskEvent.RETRY, definition.id(), id(), TaskStatus.RUNNING, now);
+            message.put("attempt", next.attempt());
+            message.put("error", lastError);
+            return runtime.store().retry(failed, next, String.valueOf(lastError), now,
+                    now + worker.settings().lease().toMillis(), message.toString());
+        });
         if (result != TransitionResult.DONE) {
             stopReason = StopReason.LEASE_LOST;
-            throw new RunStoppedException("cannot retry: " + result);
+            throw new RunStoppedException("cannot start run " + next.attempt() + ": " + result);
         }
         current = next;
         log.info("task {} #{}: run {} failed ({}), starting run {}", definition.id(), id(), failed.attempt(), lastError,
@@ -207,25 +183,36 @@ final class TaskRun implements Runnable {
     }
 
     private void finish(TaskStatus status, Object response, String error) {
-        long now = runtime.clock().millis();
-        var message = TaskEvent.message(status == TaskStatus.SUCCESS ? TaskEvent.SUCCESS : TaskEvent.FAILURE,
-                definition.id(), id(), status, now);
-        message.put("attempt", current.attempt());
         String payload;
+        JsonNode responseNode = null;
         if (status == TaskStatus.SUCCESS) {
-            JsonNode responseNode = Json.toNode(response);
-            message.set("response", responseNode);
-            payload = responseNode.toString();
+            try {
+                responseNode = Json.toNode(response);
+                payload = responseNode.toString();
+            } catch (IllegalArgumentException e) {
+                finish(TaskStatus.FAILURE, null, "the processor's result cannot be stored as JSON: " + e.getMessage());
+                return;
+            }
         } else {
-            message.put("error", error);
             payload = error;
         }
+        JsonNode storedResponse = responseNode;
         TransitionResult result;
         try {
-            result = runtime.store().await(runtime.store().complete(current, status, payload, now, definition.keep(),
-                    message.toString()), "complete task " + definition.id() + " #" + id());
+            result = persist("complete", () -> {
+                long now = runtime.clock().millis();
+                var message = TaskEvent.message(status == TaskStatus.SUCCESS ? TaskEvent.SUCCESS : TaskEvent.FAILURE,
+                        definition.id(), id(), status, now);
+                message.put("attempt", current.attempt());
+                if (status == TaskStatus.SUCCESS) {
+                    message.set("response", storedResponse);
+                } else {
+                    message.put("error", error);
+                }
+                return runtime.store().complete(current, status, payload, now, definition.keep(), message.toString());
+            });
         } catch (RuntimeException e) {
-            log.error("task {} #{}: could not record {}: {}; the recoverer will run it again", definition.id(), id(),
+            log.error("task {} #{}: could not record {}: {}; once its lease expires it runs again", definition.id(), id(),
                     status, e.getMessage());
             return;
         }
@@ -235,10 +222,53 @@ final class TaskRun implements Runnable {
         }
         if (status == TaskStatus.SUCCESS) {
             log.debug("task {} #{}: SUCCESS after {} run(s)", definition.id(), id(), current.attempt());
-            runtime.runEvent(definition, "success", definition.events().success(), id(), listOf(id(), response));
+            runHandler("success", definition.events().success(), Arrays.asList(id(), Json.toJava(storedResponse)));
         } else {
             log.warn("task {} #{}: FAILURE after {} run(s): {}", definition.id(), id(), current.attempt(), error);
-            runtime.runEvent(definition, "error", definition.events().error(), id(), listOf(id(), new ScriptError(error)));
+            runHandler("error", definition.events().error(), Arrays.asList(id(), new ScriptError(error)));
+        }
+    }
+
+    /** Runs a success/error handler under the task's timeout; its failures are logged, never thrown. */
+    private void runHandler(String event, String handler, List<Object> args) {
+        if (handler == null) {
+            return;
+        }
+        String what = "task " + definition.id() + " #" + id() + ": event." + event + " handler " + handler;
+        try {
+            new Execution().run(worker.processors(), runtime.scripts(), definition.timeout(), worker.settings().abandonAfter(),
+                    what, () -> {
+                        runtime.runEvent(definition, event, handler, id(), args);
+                        return null;
+                    });
+        } catch (RuntimeException e) {
+            log.error("{} failed: {}", what, e.getMessage());
+        }
+    }
+
+    /**
+     * Records a transition, trying again while Redis is unreachable (a restart, a failover) for
+     * up to one lease period; past that the lease has lapsed and the recoverer takes over.
+     */
+    private TransitionResult persist(String what, Supplier<java.util.concurrent.CompletableFuture<TransitionResult>> write) {
+        long deadline = System.nanoTime() + worker.settings().lease().toNanos();
+        long backoff = 100;
+        while (true) {
+            try {
+                return runtime.store().await(write.get(), what + " task " + definition.id() + " #" + id());
+            } catch (TaskpoolException e) {
+                if (System.nanoTime() + backoff * 1_000_000 > deadline || Thread.currentThread().isInterrupted()) {
+                    throw e;
+                }
+                log.warn("task {} #{}: cannot {} yet ({}); trying again", definition.id(), id(), what, e.getMessage());
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                backoff = Math.min(backoff * 2, 2000);
+            }
         }
     }
 
@@ -261,10 +291,6 @@ final class TaskRun implements Runnable {
                     + node.getNodeType().name().toLowerCase());
         }
         return (List<Object>) Json.toJava(node);
-    }
-
-    private static List<Object> listOf(Object... values) {
-        return java.util.Arrays.asList(values);
     }
 
     private static String messageOf(Throwable e) {

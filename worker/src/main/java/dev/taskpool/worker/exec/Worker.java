@@ -26,6 +26,8 @@ public final class Worker implements AutoCloseable {
     private final List<TaskConsumer> consumers = new ArrayList<>();
     private final ScheduledExecutorService timers;
     private final ScheduledExecutorService background;
+    private final java.util.concurrent.ExecutorService processors;
+    private final Presence presence;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** @param tasks the task ids to serve; empty serves every task of the app */
@@ -42,15 +44,25 @@ public final class Worker implements AutoCloseable {
         }
         this.timers = Executors.newScheduledThreadPool(1, r -> Thread.ofPlatform().daemon().name("run-timeouts").unstarted(r));
         this.background = Executors.newScheduledThreadPool(2, r -> Thread.ofPlatform().daemon().name("worker-background").unstarted(r));
+        java.util.concurrent.atomic.AtomicInteger processorNumber = new java.util.concurrent.atomic.AtomicInteger();
+        this.processors = Executors.newCachedThreadPool(
+                r -> Thread.ofPlatform().daemon().name("processor-" + processorNumber.incrementAndGet()).unstarted(r));
+        WorkerContext context = new WorkerContext(settings, timers, processors);
         for (TaskDefinition definition : served) {
-            consumers.add(new TaskConsumer(definition, runtime, settings, timers));
+            consumers.add(new TaskConsumer(definition, runtime, context));
         }
+        this.presence = new Presence(runtime, settings, served.stream().map(TaskDefinition::id).toList(), this::runningCount);
     }
 
     public Worker start() {
+        presence.announce();
         consumers.forEach(TaskConsumer::start);
         long heartbeat = settings.heartbeatInterval().toMillis();
-        background.scheduleWithFixedDelay(new Heartbeat(consumers, runtime, settings), heartbeat, heartbeat, TimeUnit.MILLISECONDS);
+        Heartbeat leases = new Heartbeat(consumers, runtime, settings);
+        background.scheduleWithFixedDelay(() -> {
+            leases.run();
+            presence.announce();
+        }, heartbeat, heartbeat, TimeUnit.MILLISECONDS);
         scheduleRecovery(new Recoverer(consumers.stream().map(TaskConsumer::definition).toList(), runtime));
         log.info("worker {} serving {} on {}", settings.workerId(),
                 consumers.stream().map(c -> c.definition().id() + " x" + c.definition().workerNums()).toList(),
@@ -82,8 +94,8 @@ public final class Worker implements AutoCloseable {
     /**
      * Graceful stop, in this order: take no new tasks; let running ones finish within the grace
      * period; interrupt the rest and hand them back to the queue (it is worse to lose a task than
-     * to run it twice); then stop the heartbeat, which must outlive the runs it protects. Every
-     * step runs even when an earlier one fails.
+     * to run it twice); then stop the heartbeat, which must outlive the runs it protects; last,
+     * clear this worker's presence. Every step runs even when an earlier one fails.
      */
     @Override
     public void close() {
@@ -108,6 +120,8 @@ public final class Worker implements AutoCloseable {
             background.awaitTermination(2, TimeUnit.SECONDS);
         });
         step("stop the run timers", timers::shutdownNow);
+        step("stop the processor threads", processors::shutdownNow);
+        step("clear this worker's presence", presence::clear);
         log.info("worker {} stopped", settings.workerId());
     }
 
