@@ -21,6 +21,20 @@
     };
   }
 
+  // JSON.stringify silently drops functions and symbols; a task argument or result that holds one
+  // is a mistake the user should hear about, as is a cycle.
+  function toJson(value, what) {
+    try {
+      return JSON.stringify(value, function (key, item) {
+        const type = typeof item;
+        if (type === 'function' || type === 'symbol') throw new TypeError('it contains a ' + type);
+        return item;
+      });
+    } catch (e) {
+      throw new TypeError(what + ' cannot be serialised as JSON: ' + e.message);
+    }
+  }
+
   // The host answers {"ok": result} or {"error": message}; errors become JavaScript Errors so a
   // script can catch them and read err.message.
   function unwrap(reply) {
@@ -37,14 +51,14 @@
 
   Object.defineProperty(globalThis, 'Process', {
     value: function Process(name, ...args) {
-      return unwrap(host.process(String(name), JSON.stringify(args)));
+      return unwrap(host.process(String(name), toJson(args, "the arguments of Process('" + name + "')")));
     },
     writable: false, configurable: false,
   });
 
   Object.defineProperty(globalThis, 'Progress', {
     value: function Progress(...args) {
-      unwrap(host.progress(JSON.stringify(args)));
+      unwrap(host.progress(toJson(args, 'the arguments of Progress(...)')));
     },
     writable: false, configurable: false,
   });
@@ -56,7 +70,7 @@
     for (const index of JSON.parse(errorsJson)) args[index] = new Error(args[index]);
     const result = fn(...args);
     if (result === undefined) return null;
-    const text = JSON.stringify(result);
+    const text = toJson(result, 'the result of ' + (fn.name || 'the function'));
     return text === undefined ? null : text;
   };
 })

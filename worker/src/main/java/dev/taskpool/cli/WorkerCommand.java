@@ -38,6 +38,14 @@ final class WorkerCommand implements Runnable {
             description = "how often leases are extended (default ${DEFAULT-VALUE})")
     Duration heartbeat;
 
+    @Option(names = "--recover-every", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "4s",
+            description = "how often this worker looks for tasks whose lease expired, jittered ±20% (default ${DEFAULT-VALUE})")
+    Duration recoverEvery;
+
+    @Option(names = "--abandon-after", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "5s",
+            description = "how long a stopped processor that ignores its interrupt is waited for before its thread is abandoned (default ${DEFAULT-VALUE})")
+    Duration abandonAfter;
+
     @Option(names = "--grace", paramLabel = "DURATION", converter = Options.DurationConverter.class,
             defaultValue = "${env:TASKPOOL_SHUTDOWN_GRACE:-10s}",
             description = "on SIGTERM, how long running tasks get to finish before they are handed back (env TASKPOOL_SHUTDOWN_GRACE; default ${DEFAULT-VALUE})")
@@ -45,7 +53,8 @@ final class WorkerCommand implements Runnable {
 
     @Override
     public void run() {
-        WorkerSettings settings = WorkerSettings.defaults().withLease(lease, heartbeat).withShutdownGrace(grace);
+        WorkerSettings settings = WorkerSettings.defaults().withLease(lease, heartbeat).withShutdownGrace(grace)
+                .withRecoverInterval(recoverEvery).withAbandonAfter(abandonAfter);
         if (workerId != null && !workerId.isBlank()) {
             settings = settings.withWorkerId(workerId);
         }
