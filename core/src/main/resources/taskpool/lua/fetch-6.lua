@@ -63,6 +63,7 @@ for _, id in ipairs(ids) do
       err = "the task hash holds status '" .. status .. "', expected WAITING"
     else
       err = "the task hash holds attempt '" .. tostring(fields[2]) .. "', expected an integer"
+      redis.call('HSET', key, 'attempt', 0)   -- the error keeps what it held; the hash stays readable
     end
     redis.call('HSET', key, 'status', 'FAILURE', 'error', err, 'finished_at', ARGV[2])
     redis.call('PEXPIRE', key, ARGV[9])

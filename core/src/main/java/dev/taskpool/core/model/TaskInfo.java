@@ -42,11 +42,20 @@ public record TaskInfo(
         return new TaskInfo(task, id, status,
                 number(where, hash, "current", 0L), number(where, hash, "total", 0L),
                 hash.getOrDefault("message", ""),
-                response == null || response.isEmpty() ? null : Json.read(response, where + ": field 'response'"),
-                args == null ? Json.NODES.arrayNode() : Json.read(args, where + ": field 'args'"),
+                response == null || response.isEmpty() ? null : jsonOrText(response),
+                args == null ? Json.NODES.arrayNode() : jsonOrText(args),
                 number(where, hash, "attempt", 0L).intValue(), hash.get("error"),
                 number(where, hash, "created_at", null), number(where, hash, "started_at", null),
                 number(where, hash, "finished_at", null), hash.get("worker"));
+    }
+
+    /** A JSON field as JSON; text that is no JSON (written by hand) stays readable as a string. */
+    private static JsonNode jsonOrText(String text) {
+        try {
+            return Json.MAPPER.readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return Json.NODES.textNode(text);
+        }
     }
 
     private static Long number(String where, Map<String, String> hash, String field, Long fallback) {
