@@ -63,4 +63,40 @@ class TimeoutTest {
             assertTrue(used < 50_000_000L, "run thread used " + used / 1_000_000 + " ms CPU in 500 ms after the timeout");
         }
     }
+
+    @Test
+    void aJavaProcessorThatIgnoresItsInterruptIsAbandonedAndItsSlotFreed() {
+        String task = TestRedis.uniqueTaskId("stubborn");
+        java.util.concurrent.atomic.AtomicBoolean release = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger interrupts = new java.util.concurrent.atomic.AtomicInteger();
+        dev.taskpool.worker.process.ProcessRegistry registry = new dev.taskpool.worker.process.ProcessRegistry()
+                .register("java.stubborn.Work", args -> {
+                    if ("quick".equals(args.get(1))) {
+                        return "quick";
+                    }
+                    while (!release.get()) {          // ignores interrupts on purpose
+                        if (Thread.interrupted()) {
+                            interrupts.incrementAndGet();
+                        }
+                        Thread.onSpinWait();
+                    }
+                    return "released";
+                });
+        TestApp app = TestApp.in(dir).task(task, 1, 0, 0, 1, 10, "java.stubborn.Work", "")
+                .script("unused", "function Nothing() {}");
+        try (Harness harness = Harness.open(app.dir(), registry)) {
+            harness.startWorker(Harness.FAST.withAbandonAfter(java.time.Duration.ofMillis(500)));
+            long stuck = harness.add(task, "stuck");
+            long quick = harness.add(task, "quick");
+            TaskInfo abandoned = harness.await(task, stuck);
+            assertEquals(TaskStatus.FAILURE, abandoned.status());
+            assertTrue(abandoned.error().contains("the processor ignored its interrupt; its thread was abandoned"),
+                    abandoned.error());
+            assertTrue(interrupts.get() >= 1, "the processor was interrupted first");
+            // worker_nums is 1: the quick task runs only because the abandoned run freed its slot.
+            assertEquals("quick", harness.await(task, quick).response().asText());
+        } finally {
+            release.set(true);
+        }
+    }
 }
