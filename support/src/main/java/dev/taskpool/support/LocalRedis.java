@@ -25,16 +25,19 @@ import org.testcontainers.utility.DockerImageName;
  */
 public final class LocalRedis implements AutoCloseable {
     private final String uri;
-    private final Process process;
+    private Process process;
+    private final List<String> command;
     private final GenericContainer<?> container;
     private final Path directory;
     private final int port;
     private final String description;
 
-    private LocalRedis(String uri, int port, Process process, GenericContainer<?> container, Path directory, String description) {
+    private LocalRedis(String uri, int port, Process process, List<String> command, GenericContainer<?> container,
+                       Path directory, String description) {
         this.uri = uri;
         this.port = port;
         this.process = process;
+        this.command = command;
         this.container = container;
         this.directory = directory;
         this.description = description;
@@ -77,7 +80,8 @@ public final class LocalRedis implements AutoCloseable {
         GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse("redis:7-alpine")).withExposedPorts(6379);
         container.start();
         String uri = "redis://" + container.getHost() + ":" + container.getMappedPort(6379);
-        return new LocalRedis(uri, container.getMappedPort(6379), null, container, null, "container " + container.getContainerName());
+        return new LocalRedis(uri, container.getMappedPort(6379), null, List.of(), container, null,
+                "container " + container.getContainerName());
     }
 
     private static LocalRedis startServer(String binary, List<String> extraArgs) {
@@ -88,14 +92,73 @@ public final class LocalRedis implements AutoCloseable {
                     "--bind", "127.0.0.1", "--dir", directory.toString(), "--save", "", "--appendonly", "no",
                     "--daemonize", "no", "--logfile", directory.resolve("redis.log").toString()));
             command.addAll(extraArgs);
-            Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(directory.resolve("stdout.log").toFile()).start();
-            LocalRedis redis = new LocalRedis("redis://127.0.0.1:" + port, port, process, null, directory,
-                    "redis-server pid " + process.pid() + " on 127.0.0.1:" + port);
+            Process process = launch(command, directory);
+            LocalRedis redis = new LocalRedis("redis://127.0.0.1:" + port, port, process, List.copyOf(command), null, directory,
+                    "redis-server on 127.0.0.1:" + port);
             redis.awaitReady(Duration.ofSeconds(10));
             return redis;
         } catch (IOException e) {
             throw new IllegalStateException("cannot start redis-server: " + e.getMessage(), e);
+        }
+    }
+
+    private static Process launch(List<String> command, Path directory) throws IOException {
+        return new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(directory.resolve("stdout.log").toFile())).start();
+    }
+
+    /** kill -9: the server dies at once, as in a crash (what it keeps depends on its AOF settings). */
+    public void kill() {
+        requireServer();
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Starts the server again on the same port and directory, with the same settings. */
+    public void restart() {
+        requireServer();
+        if (process.isAlive()) {
+            throw new IllegalStateException("redis-server on port " + port + " is still running");
+        }
+        try {
+            process = launch(command, directory);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot restart redis-server: " + e.getMessage(), e);
+        }
+        awaitReady(Duration.ofSeconds(10));
+    }
+
+    /** SIGSTOP: the server stops answering (connections stay open) until {@link #resume()}. */
+    public void pause() {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #pause()}. */
+    public void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        requireServer();
+        try {
+            int code = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
+            if (code != 0) {
+                throw new IllegalStateException("kill -" + name + " " + process.pid() + " exited with " + code);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot send SIG" + name + " to redis-server: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void requireServer() {
+        if (process == null) {
+            throw new IllegalStateException("only a redis-server started from PATH can be killed, restarted or paused");
         }
     }
 
@@ -139,7 +202,7 @@ public final class LocalRedis implements AutoCloseable {
         return port;
     }
 
-    /** The process of a {@code redis-server} started from PATH (null for a container). */
+    /** The current process of a {@code redis-server} started from PATH (null for a container). */
     public Process process() {
         return process;
     }

@@ -1,0 +1,308 @@
+package dev.taskpool.worker.fault;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.support.LocalRedis;
+import dev.taskpool.support.TestRedis;
+import dev.taskpool.worker.TestApp;
+import dev.taskpool.worker.process.ProcessRegistry;
+import dev.taskpool.worker.runtime.AppRuntime;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Faults injected into real processes: worker JVMs killed with SIGKILL or stopped with SIGTERM,
+ * a redis-server (AOF, fsync always) killed and restarted on its port, or frozen with SIGSTOP.
+ * Each test counts the tasks added, ended in SUCCESS, lost (record gone), stuck (not finished
+ * long after the faults) and the extra runs (a task run more than once), and prints them.
+ * Workers here use a 2 s lease, 400 ms heartbeats and a recoverer every second.
+ */
+class FaultInjectionTest {
+    private static final Duration DRAIN_LIMIT = Duration.ofSeconds(90);
+
+    @TempDir
+    Path dir;
+    private LocalRedis redis;
+    private String task;
+    private Path app;
+    private final List<WorkerProcess> workers = new ArrayList<>();
+
+    @BeforeEach
+    void startRedis() {
+        redis = LocalRedis.startServer(List.of("--appendonly", "yes", "--appendfsync", "always"));
+        task = TestRedis.uniqueTaskId("fault");
+        app = TestApp.in(dir.resolve("app"))
+                .task(task, 8, 5, 50, 20, 100_000, "scripts.fault.Work", "\"keep\": 3600")
+                .script("fault", "function Work(id, ms) { Process('utils.time.Sleep', ms); return id; }")
+                .dir();
+        // Publish the definition as any runtime that loads the app does.
+        try (RedisConnector connector = RedisConnector.connect(redis.uri());
+             AppRuntime runtime = AppRuntime.open(app, new TaskStore(connector), new ProcessRegistry(), InstantSource.system())) {
+            runtime.definitions();
+        }
+    }
+
+    @AfterEach
+    void stopAll() throws InterruptedException {
+        for (WorkerProcess worker : workers) {
+            worker.close();
+        }
+        redis.close();
+    }
+
+    private WorkerProcess startWorker(String id) throws Exception {
+        WorkerProcess worker = WorkerProcess.start(id, app, redis.uri(), dir, "3s");
+        workers.add(worker);
+        return worker;
+    }
+
+    private void awaitPresence(RedisCommands<String, String> sync, WorkerProcess... expected) {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        for (WorkerProcess worker : expected) {
+            while (sync.zscore(Keys.WORKERS, worker.id()) == null) {
+                if (!worker.isAlive() || System.nanoTime() > deadline) {
+                    throw new AssertionError("worker " + worker.id() + " did not start; log:\n" + worker.tail());
+                }
+                sleep(50);
+            }
+        }
+    }
+
+    private static List<Long> addTasks(TaskpoolClient client, String task, int count, int sleepMs) {
+        List<Long> ids = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            ids.add(client.add(task, sleepMs).id());
+        }
+        return ids;
+    }
+
+    private void awaitSucceeded(TaskStore store, long atLeast) {
+        long deadline = System.nanoTime() + DRAIN_LIMIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (store.stats(task).get("succeeded") >= atLeast) {
+                    return;
+                }
+            } catch (RuntimeException redisAway) {
+                // Redis is being restarted by the test: keep waiting
+            }
+            sleep(50);
+        }
+    }
+
+    /** What happened to every task, read from Redis after the faults. */
+    record Tally(int added, int succeeded, int failed, int lost, int stuck, int extraRuns, long recovered) {
+        @Override
+        public String toString() {
+            return "added " + added + ", SUCCESS " + succeeded + ", FAILURE " + failed + ", lost " + lost + ", stuck " + stuck
+                    + ", extra runs " + extraRuns + " (recovered leases " + recovered + ")";
+        }
+    }
+
+    private Tally tally(RedisCommands<String, String> sync, TaskStore store, List<Long> ids) {
+        int succeeded = 0;
+        int failed = 0;
+        int lost = 0;
+        int stuck = 0;
+        int extra = 0;
+        for (long id : ids) {
+            Map<String, String> hash = sync.hgetall(Keys.of(task).task(id));
+            if (hash.isEmpty()) {
+                lost++;
+                continue;
+            }
+            switch (hash.get("status")) {
+                case "SUCCESS" -> succeeded++;
+                case "FAILURE" -> failed++;
+                default -> stuck++;
+            }
+            extra += Math.max(0, Integer.parseInt(hash.get("attempt")) - 1);
+        }
+        return new Tally(ids.size(), succeeded, failed, lost, stuck, extra, store.stats(task).get("recovered"));
+    }
+
+    private void assertNothingLost(String scenario, Tally tally, int inFlightBound) {
+        System.out.println("fault test [" + scenario + "]: " + tally);
+        assertEquals(0, tally.lost(), scenario + ": lost");
+        assertEquals(0, tally.stuck(), scenario + ": stuck");
+        assertEquals(tally.added(), tally.succeeded(), scenario + ": all SUCCESS");
+        assertTrue(tally.extraRuns() <= inFlightBound, scenario + ": extra runs bounded by what was in flight");
+    }
+
+    @Test
+    void killNineOfAWorkerInTheMiddleOfALoad() throws Exception {
+        try (RedisConnector connector = RedisConnector.connect(redis.uri());
+             TaskpoolClient client = TaskpoolClient.connect(redis.uri())) {
+            TaskStore store = new TaskStore(connector);
+            RedisCommands<String, String> sync = connector.connection().sync();
+            WorkerProcess victim = startWorker("victim");
+            WorkerProcess survivor = startWorker("survivor");
+            awaitPresence(sync, victim, survivor);
+            List<Long> ids = addTasks(client, task, 600, 100);
+            awaitSucceeded(store, 150);
+
+            victim.kill();
+            long killedAt = System.nanoTime();
+            List<String> held = sync.zrange(Keys.of(task).leases(), 0, -1).stream()
+                    .filter(id -> "victim".equals(sync.hget(Keys.of(task).task(Long.parseLong(id)), "worker"))).toList();
+            awaitCondition(() -> store.stats(task).get("recovered") >= held.size() ? 1 : 0);
+            double recoverySeconds = (System.nanoTime() - killedAt) / 1e9;
+            awaitSucceeded(store, ids.size());
+
+            Tally tally = tally(sync, store, ids);
+            System.out.printf("fault test [kill -9 worker]: %d tasks were running on the killed worker; all back in the"
+                    + " queue %.1f s after the kill (lease 2 s, recoverer every 1 s)%n", held.size(), recoverySeconds);
+            assertNothingLost("kill -9 worker", tally, held.size());
+            assertTrue(survivor.isAlive());
+        }
+    }
+
+    @Test
+    void killNineOfRedisWithAofAlwaysAndARestartOnTheSamePort() throws Exception {
+        try (RedisConnector connector = RedisConnector.connect(redis.uri());
+             TaskpoolClient client = TaskpoolClient.connect(redis.uri())) {
+            TaskStore store = new TaskStore(connector);
+            RedisCommands<String, String> sync = connector.connection().sync();
+            WorkerProcess first = startWorker("first");
+            WorkerProcess second = startWorker("second");
+            awaitPresence(sync, first, second);
+            List<Long> ids = addTasks(client, task, 600, 100);
+            awaitSucceeded(store, 150);
+
+            redis.kill();
+            long killedAt = System.nanoTime();
+            sleep(1000);
+            redis.restart();
+            long before = store.stats(task).get("succeeded");
+            awaitCondition(() -> store.stats(task).get("succeeded") > before + 16 ? 1 : 0);
+            double resumeSeconds = (System.nanoTime() - killedAt) / 1e9;
+            awaitSucceeded(store, ids.size());
+
+            Tally tally = tally(sync, store, ids);
+            System.out.printf("fault test [kill -9 redis]: Redis down 1 s; work resumed %.1f s after the kill, with the"
+                    + " same worker processes%n", resumeSeconds);
+            assertNothingLost("kill -9 redis (appendfsync always)", tally, 16);
+            assertTrue(first.isAlive() && second.isAlive(), "the workers reconnected by themselves");
+        }
+    }
+
+    @Test
+    void sigtermOfAWorkerUnderLoad() throws Exception {
+        try (RedisConnector connector = RedisConnector.connect(redis.uri());
+             TaskpoolClient client = TaskpoolClient.connect(redis.uri())) {
+            TaskStore store = new TaskStore(connector);
+            RedisCommands<String, String> sync = connector.connection().sync();
+            WorkerProcess stopping = startWorker("stopping");
+            WorkerProcess staying = startWorker("staying");
+            awaitPresence(sync, stopping, staying);
+            List<Long> ids = addTasks(client, task, 400, 200);
+            awaitSucceeded(store, 80);
+
+            Duration exit = stopping.terminate(Duration.ofSeconds(20));
+            assertTrue(sync.zscore(Keys.WORKERS, "stopping") == null, "its presence was cleared");
+            long runningOnIt = sync.zrange(Keys.of(task).leases(), 0, -1).stream()
+                    .filter(id -> "stopping".equals(sync.hget(Keys.of(task).task(Long.parseLong(id)), "worker"))).count();
+            assertEquals(0, runningOnIt, "nothing stays RUNNING on a stopped worker");
+            awaitSucceeded(store, ids.size());
+
+            Tally tally = tally(sync, store, ids);
+            System.out.printf("fault test [SIGTERM worker]: exited %.1f s after SIGTERM (grace 3 s)%n", exit.toMillis() / 1000.0);
+            assertNothingLost("SIGTERM worker", tally, 0);
+            assertEquals(0, tally.recovered(), "a graceful stop hands tasks back; nothing waits for a lease to expire");
+        }
+    }
+
+    @Test
+    void redisFrozenWithSigstopForThreeSeconds() throws Exception {
+        try (RedisConnector connector = RedisConnector.connect(redis.uri());
+             TaskpoolClient client = TaskpoolClient.connect(redis.uri())) {
+            TaskStore store = new TaskStore(connector);
+            RedisCommands<String, String> sync = connector.connection().sync();
+            WorkerProcess first = startWorker("first");
+            WorkerProcess second = startWorker("second");
+            awaitPresence(sync, first, second);
+            List<Long> ids = addTasks(client, task, 600, 100);
+            awaitSucceeded(store, 150);
+
+            redis.pause();
+            sleep(3000);
+            redis.resume();
+            awaitSucceeded(store, ids.size());
+
+            Tally tally = tally(sync, store, ids);
+            assertNothingLost("SIGSTOP redis 3 s", tally, 16);
+            assertTrue(first.isAlive() && second.isAlive());
+        }
+    }
+
+    /**
+     * The issue's scenario: two workers draining 2,000 tasks; kill -9 one; kill -9 Redis and
+     * restart it; start a third worker; SIGTERM the second.
+     */
+    @Test
+    void twoThousandTasksThroughEveryFaultInARow() throws Exception {
+        try (RedisConnector connector = RedisConnector.connect(redis.uri());
+             TaskpoolClient client = TaskpoolClient.connect(redis.uri())) {
+            TaskStore store = new TaskStore(connector);
+            RedisCommands<String, String> sync = connector.connection().sync();
+            WorkerProcess one = startWorker("one");
+            WorkerProcess two = startWorker("two");
+            awaitPresence(sync, one, two);
+            List<Long> ids = addTasks(client, task, 2000, 50);
+            awaitSucceeded(store, 300);
+
+            one.kill();
+            awaitSucceeded(store, 600);
+            redis.kill();
+            sleep(1000);
+            redis.restart();
+            WorkerProcess three = startWorker("three");
+            awaitPresence(sync, three);
+            awaitSucceeded(store, 1200);
+            two.terminate(Duration.ofSeconds(20));
+            awaitSucceeded(store, ids.size());
+
+            Tally tally = tally(sync, store, ids);
+            assertNothingLost("2000 tasks: kill -9 worker, kill -9 redis + restart, new worker, SIGTERM worker", tally, 32);
+            assertTrue(three.isAlive());
+        }
+    }
+
+    private static void awaitCondition(LongSupplier condition) {
+        long deadline = System.nanoTime() + DRAIN_LIMIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (condition.getAsLong() == 1) {
+                    return;
+                }
+            } catch (RuntimeException redisAway) {
+                // keep waiting
+            }
+            sleep(50);
+        }
+        throw new AssertionError("condition not met within " + DRAIN_LIMIT);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
