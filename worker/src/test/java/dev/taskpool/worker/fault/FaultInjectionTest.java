@@ -66,7 +66,13 @@ class FaultInjectionTest {
     }
 
     private WorkerProcess startWorker(String id) throws Exception {
-        WorkerProcess worker = WorkerProcess.start(id, app, redis.uri(), dir, "3s");
+        List<String> settings = new ArrayList<>(WorkerProcess.FAST);
+        settings.addAll(List.of("--grace", "3s"));
+        return startWorker(id, settings);
+    }
+
+    private WorkerProcess startWorker(String id, List<String> settings) throws Exception {
+        WorkerProcess worker = WorkerProcess.start(id, app, redis.uri(), dir, settings);
         workers.add(worker);
         return worker;
     }
@@ -202,18 +208,24 @@ class FaultInjectionTest {
     }
 
     @Test
-    void sigtermOfAWorkerUnderLoad() throws Exception {
+    void sigtermOfAWorkerUnderLoadHandsItsUnfinishedTasksBack() throws Exception {
         try (RedisConnector connector = RedisConnector.connect(redis.uri());
              TaskpoolClient client = TaskpoolClient.connect(redis.uri())) {
             TaskStore store = new TaskStore(connector);
             RedisCommands<String, String> sync = connector.connection().sync();
-            WorkerProcess stopping = startWorker("stopping");
-            WorkerProcess staying = startWorker("staying");
+            List<String> shortGrace = new ArrayList<>(WorkerProcess.FAST);
+            shortGrace.addAll(List.of("--grace", "500ms"));
+            WorkerProcess stopping = startWorker("stopping", shortGrace);
+            WorkerProcess staying = startWorker("staying", shortGrace);
             awaitPresence(sync, stopping, staying);
-            List<Long> ids = addTasks(client, task, 400, 200);
-            awaitSucceeded(store, 80);
+            // Runs of 2 s against a grace of 0.5 s: the stopping worker must hand its runs back.
+            List<Long> ids = addTasks(client, task, 64, 2000);
+            awaitCondition(() -> sync.zcard(Keys.of(task).leases()) >= 16 ? 1 : 0);
+            sleep(300);
 
             Duration exit = stopping.terminate(Duration.ofSeconds(20));
+            long handedBack = stopping.logLines("handed back to the queue (DONE)");
+            assertTrue(handedBack > 0, "runs were handed back; log:\n" + stopping.tail());
             assertTrue(sync.zscore(Keys.WORKERS, "stopping") == null, "its presence was cleared");
             long runningOnIt = sync.zrange(Keys.of(task).leases(), 0, -1).stream()
                     .filter(id -> "stopping".equals(sync.hget(Keys.of(task).task(Long.parseLong(id)), "worker"))).count();
@@ -221,9 +233,37 @@ class FaultInjectionTest {
             awaitSucceeded(store, ids.size());
 
             Tally tally = tally(sync, store, ids);
-            System.out.printf("fault test [SIGTERM worker]: exited %.1f s after SIGTERM (grace 3 s)%n", exit.toMillis() / 1000.0);
+            System.out.printf("fault test [SIGTERM worker]: exited %.1f s after SIGTERM (grace 0.5 s); %d runs of 2 s"
+                    + " handed back%n", exit.toMillis() / 1000.0, handedBack);
             assertNothingLost("SIGTERM worker", tally, 0);
             assertEquals(0, tally.recovered(), "a graceful stop hands tasks back; nothing waits for a lease to expire");
+            assertTrue(staying.isAlive());
+        }
+    }
+
+    @Test
+    void withDefaultSettingsADeadWorkersTaskRunsAgainWithinFifteenSeconds() throws Exception {
+        try (RedisConnector connector = RedisConnector.connect(redis.uri());
+             TaskpoolClient client = TaskpoolClient.connect(redis.uri())) {
+            RedisCommands<String, String> sync = connector.connection().sync();
+            WorkerProcess a = startWorker("default-a", List.of());
+            WorkerProcess b = startWorker("default-b", List.of());
+            awaitPresence(sync, a, b);
+            long id = client.add(task, 60_000).id();
+            String key = Keys.of(task).task(id);
+            awaitCondition(() -> "RUNNING".equals(sync.hget(key, "status")) ? 1 : 0);
+            String holder = sync.hget(key, "worker");
+            WorkerProcess victim = holder.equals(a.id()) ? a : b;
+            WorkerProcess other = victim == a ? b : a;
+
+            victim.kill();
+            long killedAt = System.nanoTime();
+            awaitCondition(() -> other.id().equals(sync.hget(key, "worker")) && "RUNNING".equals(sync.hget(key, "status")) ? 1 : 0);
+            double seconds = (System.nanoTime() - killedAt) / 1e9;
+            System.out.printf("fault test [kill -9 worker, default lease 10 s, recoverer every 4 s]: the task ran again on"
+                    + " the other worker %.1f s after the kill%n", seconds);
+            assertTrue(seconds < 15, "running again within 15 s: " + seconds);
+            assertEquals("2", sync.hget(key, "attempt"), "the lost run counts as a failed one");
         }
     }
 
@@ -271,6 +311,7 @@ class FaultInjectionTest {
             redis.kill();
             sleep(1000);
             redis.restart();
+            long restartedAt = System.currentTimeMillis();
             WorkerProcess three = startWorker("three");
             awaitPresence(sync, three);
             awaitSucceeded(store, 1200);
@@ -280,6 +321,12 @@ class FaultInjectionTest {
             Tally tally = tally(sync, store, ids);
             assertNothingLost("2000 tasks: kill -9 worker, kill -9 redis + restart, new worker, SIGTERM worker", tally, 32);
             assertTrue(three.isAlive());
+            long doneByTwoAfterRestart = ids.stream().map(id -> sync.hmget(Keys.of(task).task(id), "worker", "finished_at"))
+                    .filter(fields -> "two".equals(fields.get(0).getValueOrElse(""))
+                            && Long.parseLong(fields.get(1).getValueOrElse("0")) > restartedAt).count();
+            System.out.printf("fault test [2000 tasks]: worker two finished %d tasks after the Redis restart without being"
+                    + " restarted itself%n", doneByTwoAfterRestart);
+            assertTrue(doneByTwoAfterRestart > 0, "the surviving worker reconnected by itself");
         }
     }
 

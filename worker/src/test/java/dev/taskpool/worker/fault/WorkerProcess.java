@@ -21,13 +21,16 @@ final class WorkerProcess implements AutoCloseable {
         this.log = log;
     }
 
-    static WorkerProcess start(String id, Path app, String redisUri, Path logDir, String grace) throws IOException {
+    /** Fast leases for tests: 2 s lease, 400 ms heartbeat, recoverer every second. */
+    static final List<String> FAST = List.of("--lease", "2s", "--heartbeat", "400ms", "--recover-every", "1s");
+
+    static WorkerProcess start(String id, Path app, String redisUri, Path logDir, List<String> settings) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-Xmx512m",
                 "-cp", System.getProperty("java.class.path"), TaskpoolCommand.class.getName(),
-                "worker", "--app", app.toString(), "--redis", redisUri, "--worker-id", id,
-                "--lease", "2s", "--heartbeat", "400ms", "--recover-every", "1s", "--grace", grace));
+                "worker", "--app", app.toString(), "--redis", redisUri, "--worker-id", id));
+        command.addAll(settings);
         Path log = logDir.resolve(id + ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new WorkerProcess(id, process, log);
@@ -55,6 +58,14 @@ final class WorkerProcess implements AutoCloseable {
             throw new AssertionError("worker " + id + " did not exit within " + limit + " of SIGTERM; log:\n" + tail());
         }
         return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    long logLines(String containing) {
+        try {
+            return Files.readAllLines(log).stream().filter(line -> line.contains(containing)).count();
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     String tail() {
