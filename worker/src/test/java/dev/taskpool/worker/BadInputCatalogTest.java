@@ -271,6 +271,7 @@ class BadInputCatalogTest {
             TaskInfo info = paused.await(pausedTask, id);
             assertEquals(TaskStatus.FAILURE, info.status());
             assertTrue(info.error().contains(expected), "expected «" + expected + "» in: " + info.error());
+            RetryAndFailureTest.waitFor(() -> worker.runningCount() == 0);
             assertEquals(0, worker.runningCount(), "the worker went on");
         }
 

@@ -88,7 +88,8 @@ class WorkerBehaviourTest {
             assertTrue(fetches >= 1 && fetches <= 4, fetches + " fetches in 3 s of idling");
             long id = harness.add(task);
             assertEquals(TaskStatus.SUCCESS, harness.await(task, id).status(), "an add wakes the blocked worker");
-            assertEquals(0, worker.runningCount());
+            RetryAndFailureTest.waitFor(() -> worker.runningCount() == 0);
+            assertEquals(0, worker.runningCount(), "the run gave its slot back");
         }
     }
 
