@@ -11,10 +11,9 @@ import java.util.HexFormat;
 public enum LuaScript {
     DEFINE("define-1.lua"),
     ENQUEUE("enqueue-7.lua"),
-    FETCH("fetch-6.lua"),
+    FINISH("finish-6.lua"),
     PROGRESS("progress-1.lua"),
     RETRY("retry-3.lua"),
-    COMPLETE("complete-3.lua"),
     RELEASE("release-4.lua"),
     HEARTBEAT("heartbeat-2.lua"),
     RECOVER("recover-6.lua");

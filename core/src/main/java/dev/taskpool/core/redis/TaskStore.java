@@ -70,27 +70,57 @@ public final class TaskStore {
      * @throws TaskpoolException    when the id is taken
      */
     public AddResult add(String task, Long id, String argsJson, long now) {
+        List<Long> ids = addAll(task, List.of(new NewTask(id, argsJson)), now);
+        return new AddResult(task, ids.isEmpty() ? 0 : ids.getFirst());
+    }
+
+    /** One task of a batch add: its id (null for the next value of the counter) and its arguments. */
+    public record NewTask(Long id, String argsJson) {
+    }
+
+    /**
+     * Adds tasks all or nothing, in one script: either every one is enqueued (their ids are
+     * returned in order), or none is: an empty list when the queue cannot take them all.
+     *
+     * @throws UnknownTaskException when no runtime has published the task
+     * @throws TaskpoolException    when an id is taken (nothing is written)
+     */
+    public List<Long> addAll(String task, List<NewTask> tasks, long now) {
         Keys keys = Keys.of(task);
-        if (id != null) {
-            TaskIds.requireValidNumber(task, id);
+        if (tasks.isEmpty()) {
+            return List.of();
+        }
+        List<String> args = new ArrayList<>(4 + tasks.size() * 2);
+        args.add(Long.toString(now));
+        args.add(task);
+        args.add(keys.eventsPrefix());
+        args.add(Long.toString(requestMemory.toMillis()));
+        for (NewTask item : tasks) {
+            if (item.id() != null) {
+                TaskIds.requireValidNumber(task, item.id());
+            }
+            args.add(item.id() == null ? "" : Long.toString(item.id()));
+            args.add(item.argsJson());
         }
         List<Object> reply = await(scripts.run(LuaScript.ENQUEUE,
                 new String[] {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix(),
-                        keys.request(RequestIds.next()), keys.stats()},
-                id == null ? "" : Long.toString(id), argsJson, Long.toString(now), task, keys.eventsPrefix(),
-                Long.toString(requestMemory.toMillis())),
-                "add a task to " + task);
+                        keys.request(RequestIds.next()), keys.stats()}, args.toArray(String[]::new)),
+                "add " + (tasks.size() == 1 ? "a task" : tasks.size() + " tasks") + " to " + task);
         Object first = reply.getFirst();
         if (first instanceof Long code) {
             return switch (code.intValue()) {
-                case 0 -> new AddResult(task, 0);
+                case 0 -> List.of();
                 case -1 -> throw unknownTask(task);
-                case -2 -> throw new TaskpoolException("task " + task + ": id " + id
+                case -2 -> throw new TaskpoolException("task " + task + ": id " + reply.get(1)
                         + " already exists; an add never overwrites a task (check event.next)");
                 default -> throw new IllegalStateException("enqueue returned " + code);
             };
         }
-        return new AddResult(task, Long.parseLong((String) first));
+        List<Long> ids = new ArrayList<>(reply.size());
+        for (Object id : reply) {
+            ids.add(Long.parseLong((String) id));
+        }
+        return ids;
     }
 
     public static UnknownTaskException unknownTask(String task) {
@@ -98,37 +128,71 @@ public final class TaskStore {
                 + " (start a worker or run a process with the app that defines tasks/" + task.replace('.', '/') + ".yao)");
     }
 
+    /** A run's end, as the worker reports it: SUCCESS with the response JSON, FAILURE with the error. */
+    public record Completion(FetchedTask run, TaskStatus status, String payload) {
+    }
+
+    /** What one {@link #finish} did: a result per completion (in order), and the runs it took. */
+    public record FinishResult(List<TransitionResult> ended, List<FetchedTask> fetched) {
+    }
+
     /**
-     * Moves up to {@code max} waiting tasks to RUNNING under leases held by {@code worker}; a
-     * waiting task whose hash holds garbage ends in FAILURE (kept for {@code keep}).
+     * One worker round trip: ends {@code completions} (each only if the worker still holds its
+     * lease) and takes up to {@code max} waiting tasks under new leases. A waiting task whose hash
+     * holds garbage ends in FAILURE instead. Finished tasks expire after {@code keep}.
      */
-    public CompletableFuture<List<FetchedTask>> fetch(String task, int max, long now, long leaseDeadline, String worker,
-                                                     Duration keep) {
+    public CompletableFuture<FinishResult> finish(String task, String worker, List<Completion> completions, int max,
+                                                   long now, long leaseDeadline, Duration keep) {
         Keys keys = Keys.of(task);
         long claimLife = Math.max(leaseDeadline - now, 1000) * 2;
-        return scripts.run(LuaScript.FETCH,
+        List<String> args = new ArrayList<>(10 + completions.size() * 4);
+        args.add(Long.toString(now));
+        args.add(task);
+        args.add(keys.eventsPrefix());
+        args.add(Long.toString(keep.toMillis()));
+        args.add(worker);
+        args.add(Integer.toString(max));
+        args.add(Long.toString(leaseDeadline));
+        args.add(RequestIds.next());
+        args.add(Long.toString(claimLife));
+        args.add(Integer.toString(completions.size()));
+        for (Completion completion : completions) {
+            args.add(Long.toString(completion.run().id()));
+            args.add(completion.run().token());
+            args.add(completion.status().name());
+            args.add(completion.payload());
+        }
+        return scripts.run(LuaScript.FINISH,
                 new String[] {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim(worker), keys.stats()},
-                Integer.toString(max), Long.toString(now), Long.toString(leaseDeadline), worker, task, keys.eventsPrefix(),
-                RequestIds.next(), Long.toString(claimLife), Long.toString(keep.toMillis()))
+                args.toArray(String[]::new))
                 .thenApply(reply -> {
-                    List<FetchedTask> fetched = new ArrayList<>(reply.size() / 3);
-                    for (int i = 0; i + 2 < reply.size(); i += 3) {
+                    int ended = completions.size();
+                    List<TransitionResult> results = new ArrayList<>(ended);
+                    for (int i = 0; i < ended; i++) {
+                        results.add(TransitionResult.fromCode((Long) reply.get(i)));
+                    }
+                    List<FetchedTask> fetched = new ArrayList<>((reply.size() - ended) / 3);
+                    for (int i = ended; i + 2 < reply.size(); i += 3) {
                         long id = Long.parseLong((String) reply.get(i));
                         int attempt = ((Long) reply.get(i + 1)).intValue();
                         fetched.add(new FetchedTask(task, id, attempt, (String) reply.get(i + 2), worker + "/" + attempt));
                     }
-                    return fetched;
+                    return new FinishResult(results, fetched);
                 });
     }
 
-    /** Ends a run in SUCCESS ({@code payload} = response JSON) or FAILURE ({@code payload} = error text). */
-    public CompletableFuture<TransitionResult> complete(FetchedTask run, TaskStatus status, String payload,
-                                                       long now, Duration keep, String eventMessage) {
-        Keys keys = Keys.of(run.task());
-        return scripts.run(LuaScript.COMPLETE, new String[] {keys.task(run.id()), keys.leases(), keys.stats()},
-                Long.toString(run.id()), run.token(), status.name(), payload, Long.toString(now),
-                Long.toString(keep.toMillis()), keys.events(run.id()), eventMessage)
-                .thenApply(TaskStore::transition);
+    /** Takes up to {@code max} waiting tasks under leases held by {@code worker}. */
+    public CompletableFuture<List<FetchedTask>> fetch(String task, int max, long now, long leaseDeadline, String worker,
+                                                     Duration keep) {
+        return finish(task, worker, List.of(), max, now, leaseDeadline, keep).thenApply(FinishResult::fetched);
+    }
+
+    /** Ends one run in SUCCESS ({@code payload} = response JSON) or FAILURE ({@code payload} = error text). */
+    public CompletableFuture<TransitionResult> complete(FetchedTask run, TaskStatus status, String payload, long now,
+                                                       Duration keep) {
+        String worker = run.token().substring(0, run.token().lastIndexOf('/'));
+        return finish(run.task(), worker, List.of(new Completion(run, status, payload)), 0, now, now, keep)
+                .thenApply(result -> result.ended().getFirst());
     }
 
     /** Records a failed run and starts run {@code next.attempt()} under the token {@code next.token()}. */

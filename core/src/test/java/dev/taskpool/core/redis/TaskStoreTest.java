@@ -91,9 +91,8 @@ class TaskStoreTest {
         assertTrue(error.getMessage().contains("id 7 already exists"), error.getMessage());
         assertEquals("[\"first\"]", raw.hget(Keys.of(task).task(7), "args"));
         assertEquals(1, raw.llen(Keys.of(task).waiting()));
-        // the default counter skips ids that are taken
-        store.add(task, 1L, "[]", NOW);
-        assertEquals(2, store.add(task, null, "[]", NOW).id());
+        // the default counter moved past the explicit id, so default ids never land on it
+        assertEquals(8, store.add(task, null, "[]", NOW).id());
     }
 
     @Test
@@ -126,9 +125,9 @@ class TaskStoreTest {
 
         FetchedTask impostor = new FetchedTask(task, 1, 1, "[1]", "w2/1");
         assertEquals(TransitionResult.LEASE_LOST,
-                store.complete(impostor, TaskStatus.SUCCESS, "{}", NOW, Duration.ofSeconds(60), "{}").get());
+                store.complete(impostor, TaskStatus.SUCCESS, "{}", NOW, Duration.ofSeconds(60)).get());
         assertEquals(TransitionResult.DONE,
-                store.complete(first, TaskStatus.SUCCESS, "{\"ok\":true}", NOW + 5, Duration.ofSeconds(60), "{}").get());
+                store.complete(first, TaskStatus.SUCCESS, "{\"ok\":true}", NOW + 5, Duration.ofSeconds(60)).get());
         TaskInfo done = store.get(task, 1).orElseThrow();
         assertEquals(TaskStatus.SUCCESS, done.status());
         assertEquals(true, done.response().get("ok").asBoolean());
@@ -149,7 +148,7 @@ class TaskStoreTest {
         UnknownTaskException unknown = assertThrows(UnknownTaskException.class, () -> store.progress(task, 99, 1, 1, "", NOW));
         assertTrue(unknown.getMessage().contains("#99 does not exist"));
         FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
-        store.complete(run, TaskStatus.FAILURE, "boom", NOW, Duration.ofSeconds(60), "{}").get();
+        store.complete(run, TaskStatus.FAILURE, "boom", NOW, Duration.ofSeconds(60)).get();
         TaskpoolException finished = assertThrows(TaskpoolException.class, () -> store.progress(task, 1, 5, 10, "", NOW));
         assertTrue(finished.getMessage().contains("already finished"));
         assertEquals("boom", store.get(task, 1).orElseThrow().error());
@@ -168,7 +167,7 @@ class TaskStoreTest {
         assertTrue(waiting.error().contains("lease expired: worker dead"), waiting.error());
         // the dead worker can no longer complete it
         assertEquals(TransitionResult.LEASE_LOST,
-                store.complete(run1, TaskStatus.SUCCESS, "{}", NOW, Duration.ofSeconds(1), "{}").get());
+                store.complete(run1, TaskStatus.SUCCESS, "{}", NOW, Duration.ofSeconds(1)).get());
         FetchedTask run2 = store.fetch(task, 1, NOW + 2000, NOW + 3000, "dead-too", KEEP).get().getFirst();
         assertEquals(2, run2.attempt());
         RecoverResult second = store.recover(task, NOW + 3001, 10).get();
@@ -222,7 +221,7 @@ class TaskStoreTest {
         Keys keys = Keys.of(task);
         String[] scriptKeys = {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix(),
                 keys.request("same-request"), keys.stats()};
-        String[] args = {"", "[1]", Long.toString(NOW), task, keys.eventsPrefix(), "60000"};
+        String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "", "[1]"};
         ScriptRunner scripts = redis.scripts();
         List<Object> first = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
         List<Object> again = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
@@ -241,10 +240,10 @@ class TaskStoreTest {
             store.add(task, null, "[" + i + "]", NOW);
         }
         String[] scriptKeys = {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim("w"), keys.stats()};
-        String[] args = {"2", Long.toString(NOW), Long.toString(NOW + 1000), "w", task, keys.eventsPrefix(), "fetch-1",
-                "5000", "60000"};
-        List<Object> first = redis.scripts().run(LuaScript.FETCH, scriptKeys, args).get();
-        List<Object> again = redis.scripts().run(LuaScript.FETCH, scriptKeys, args).get();
+        String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "w", "2", Long.toString(NOW + 1000),
+                "fetch-1", "5000", "0"};
+        List<Object> first = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
+        List<Object> again = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
         assertEquals(List.of("1", 1L, "[0]", "2", 1L, "[1]"), first);
         assertEquals(first, again);
         assertEquals(1, raw.llen(keys.waiting()), "the third task still waits");
@@ -258,8 +257,8 @@ class TaskStoreTest {
         assertEquals(TransitionResult.DONE, store.retry(run, next, "boom", NOW, NOW + 1000, "{}").get());
         assertEquals(TransitionResult.DONE, store.retry(run, next, "boom", NOW, NOW + 1000, "{}").get());
         assertEquals(2, store.get(task, 1).orElseThrow().attempt());
-        assertEquals(TransitionResult.DONE, store.complete(next, TaskStatus.SUCCESS, "1", NOW, KEEP, "{}").get());
-        assertEquals(TransitionResult.DONE, store.complete(next, TaskStatus.SUCCESS, "1", NOW, KEEP, "{}").get());
+        assertEquals(TransitionResult.DONE, store.complete(next, TaskStatus.SUCCESS, "1", NOW, KEEP).get());
+        assertEquals(TransitionResult.DONE, store.complete(next, TaskStatus.SUCCESS, "1", NOW, KEEP).get());
         Map<String, Long> stats = store.stats(task);
         assertEquals(1, stats.get("succeeded"));
         assertEquals(1, stats.get("retried"));
@@ -290,10 +289,60 @@ class TaskStoreTest {
                 "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(1)));
         store.add(task, null, "[]", NOW);
         FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
-        store.complete(run, TaskStatus.SUCCESS, "1", NOW, Duration.ofMillis(1), "{}").get();
+        store.complete(run, TaskStatus.SUCCESS, "1", NOW, Duration.ofMillis(1)).get();
         Thread.sleep(20);
         assertTrue(store.get(task, 1).isEmpty(), "the finished task expired after its retention");
         assertEquals(1, store.stats(task).get("succeeded"));
         assertEquals(1, store.stats(task).get("added"));
+    }
+
+    @Test
+    void aBatchAddIsAllOrNothing() {
+        store.publish(definition(task, 4, 1));
+        List<Long> ids = store.addAll(task, List.of(new TaskStore.NewTask(null, "[1]"), new TaskStore.NewTask(null, "[2]")), NOW);
+        assertEquals(List.of(1L, 2L), ids);
+        List<String> before = keysOfTask();
+        // size is 4: three more do not fit, so none is added
+        assertEquals(List.of(), store.addAll(task, List.of(new TaskStore.NewTask(null, "[3]"), new TaskStore.NewTask(null, "[4]"),
+                new TaskStore.NewTask(null, "[5]")), NOW));
+        assertEquals(before.size(), keysOfTask().size());
+        // an id that is taken refuses the whole batch
+        TaskpoolException taken = assertThrows(TaskpoolException.class, () -> store.addAll(task,
+                List.of(new TaskStore.NewTask(null, "[5]"), new TaskStore.NewTask(2L, "[6]")), NOW));
+        assertTrue(taken.getMessage().contains("id 2 already exists"), taken.getMessage());
+        TaskpoolException twice = assertThrows(TaskpoolException.class, () -> store.addAll(task,
+                List.of(new TaskStore.NewTask(9L, "[5]"), new TaskStore.NewTask(9L, "[6]")), NOW));
+        assertTrue(twice.getMessage().contains("id 9 already exists"), twice.getMessage());
+        assertEquals(before.size(), keysOfTask().size());
+        assertEquals(2, raw.llen(Keys.of(task).waiting()));
+    }
+
+    @Test
+    void explicitIdsMoveTheCounterPastThem() {
+        store.add(task, 10L, "[]", NOW);
+        assertEquals(11, store.add(task, null, "[]", NOW).id());
+    }
+
+    @Test
+    void oneRoundTripEndsABatchOfRunsAndTakesTheNext() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            store.add(task, null, "[" + i + "]", NOW);
+        }
+        List<FetchedTask> first = store.fetch(task, 2, NOW, NOW + 1000, "w", KEEP).get();
+        FetchedTask stale = new FetchedTask(task, 1, 1, "[0]", "other/1");
+        TaskStore.FinishResult result = store.finish(task, "w", List.of(
+                new TaskStore.Completion(first.get(0), TaskStatus.SUCCESS, "{\"n\":0}"),
+                new TaskStore.Completion(first.get(1), TaskStatus.FAILURE, "bad \"input\""),
+                new TaskStore.Completion(first.get(0), TaskStatus.SUCCESS, "{\"n\":0}"),
+                new TaskStore.Completion(stale, TaskStatus.SUCCESS, "1")), 5, NOW + 10, NOW + 1000, KEEP).get();
+        assertEquals(List.of(TransitionResult.DONE, TransitionResult.DONE, TransitionResult.DONE, TransitionResult.LEASE_LOST),
+                result.ended(), "a repeated completion is done already; a token that never held the lease is refused");
+        assertEquals(List.of(3L), result.fetched().stream().map(FetchedTask::id).toList());
+        assertEquals("bad \"input\"", store.get(task, 2).orElseThrow().error());
+        assertEquals(0, store.get(task, 1).orElseThrow().response().get("n").asInt());
+        assertEquals(1, raw.zcard(Keys.of(task).leases()));
+        Map<String, Long> stats = store.stats(task);
+        assertEquals(1, stats.get("succeeded"));
+        assertEquals(1, stats.get("failed"));
     }
 }

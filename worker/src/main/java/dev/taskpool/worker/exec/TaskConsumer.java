@@ -3,28 +3,41 @@ package dev.taskpool.worker.exec;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.redis.FetchedTask;
 import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.redis.TransitionResult;
 import dev.taskpool.worker.runtime.AppRuntime;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The runs of one task in this worker process: {@code worker_nums} slots, one fetch loop that
- * takes as many waiting tasks as there are free slots in one script call, and blocks on Redis
- * (BLPOP on the task's wake list) when nothing is waiting; it never polls in a loop.
+ * The runs of one task in this worker process: {@code worker_nums} slots and one pump thread
+ * that talks to Redis. Each round trip of the pump is one script call that ends every run that
+ * finished since the last one and takes as many waiting tasks as there are free slots, so under
+ * load acknowledgements and fetches are batched. When nothing is waiting, a waiter thread blocks
+ * on Redis (BLPOP on the task's wake list): an idle worker never polls in a loop.
  */
 final class TaskConsumer {
     private static final Logger log = LoggerFactory.getLogger(TaskConsumer.class);
     private static final Duration ERROR_BACKOFF = Duration.ofSeconds(1);
+    /** The most runs ended in one round trip (bounds the size of one script call). */
+    private static final int MAX_BATCH = 500;
+
+    private record PendingCompletion(TaskStore.Completion completion, CompletableFuture<TransitionResult> result) {
+    }
 
     private final TaskDefinition definition;
     private final AppRuntime runtime;
@@ -32,10 +45,17 @@ final class TaskConsumer {
     private final WorkerContext worker;
     private final Keys keys;
     private final Semaphore slots;
-    private final ExecutorService executor;
+    private final ExecutorService runs;
     private final Map<Long, TaskRun> running = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<PendingCompletion> completions = new ConcurrentLinkedQueue<>();
+    private final Semaphore signals = new Semaphore(0);
+    private final Semaphore wakeRequests = new Semaphore(0);
+    private final Map<Integer, Retry> retries = new ConcurrentHashMap<>();
     private volatile boolean fetching;
-    private Thread fetcher;
+    private volatile boolean pumping;
+    private volatile boolean fetchWanted = true;
+    private Thread pump;
+    private Thread waiter;
     private StatefulRedisConnection<String, String> blocking;
 
     TaskConsumer(TaskDefinition definition, AppRuntime runtime, WorkerContext worker) {
@@ -45,10 +65,7 @@ final class TaskConsumer {
         this.worker = worker;
         this.keys = Keys.of(definition.id());
         this.slots = new Semaphore(definition.workerNums());
-        AtomicInteger number = new AtomicInteger();
-        this.executor = Executors.newFixedThreadPool(definition.workerNums(),
-                runnable -> Thread.ofPlatform().daemon().name("run-" + definition.id() + "-" + number.incrementAndGet())
-                        .unstarted(runnable));
+        this.runs = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("run-" + definition.id() + "-", 1).factory());
     }
 
     TaskDefinition definition() {
@@ -58,49 +75,123 @@ final class TaskConsumer {
     void start() {
         blocking = runtime.redis().newBlockingConnection();
         fetching = true;
-        fetcher = Thread.ofPlatform().daemon().name("fetch-" + definition.id()).start(this::fetchLoop);
+        pumping = true;
+        pump = Thread.ofPlatform().daemon().name("pump-" + definition.id()).start(this::pumpLoop);
+        waiter = Thread.ofPlatform().daemon().name("wait-" + definition.id()).start(this::waitLoop);
     }
 
-    private void fetchLoop() {
-        while (fetching) {
-            int taken = 0;
+    /**
+     * Hands a finished run to the pump, which records it in its next round trip; the run's slot
+     * is free from now on (the same round trip may fill it).
+     */
+    CompletableFuture<TransitionResult> submit(TaskStore.Completion completion) {
+        CompletableFuture<TransitionResult> result = new CompletableFuture<>();
+        completions.add(new PendingCompletion(completion, result));
+        signals.release();
+        return result;
+    }
+
+    /** A run gives its slot back (when it ends, or when it hands its completion to the pump). */
+    void releaseSlot() {
+        slots.release();
+        signals.release();
+    }
+
+    private void pumpLoop() {
+        while (pumping) {
+            List<PendingCompletion> batch = new ArrayList<>();
+            PendingCompletion next;
+            while (batch.size() < MAX_BATCH && (next = completions.poll()) != null) {
+                batch.add(next);
+            }
+            boolean wantRuns = fetching && slots.availablePermits() > 0 && (fetchWanted || !batch.isEmpty());
+            if (batch.isEmpty() && !wantRuns) {
+                if (fetching && slots.availablePermits() > 0 && !fetchWanted && wakeRequests.availablePermits() == 0) {
+                    wakeRequests.release();   // let the waiter block on Redis until work arrives
+                }
+                awaitSignal();
+                continue;
+            }
+            int take = wantRuns ? slots.drainPermits() : 0;
             try {
-                slots.acquire();
-                taken = 1 + slots.drainPermits();
                 long now = runtime.clock().millis();
-                List<FetchedTask> fetched = runtime.store().await(runtime.store().fetch(definition.id(), taken, now,
-                        now + settings.lease().toMillis(), settings.workerId(), definition.keep()), "fetch tasks of " + definition.id());
-                slots.release(taken - fetched.size());
-                taken = 0;
+                TaskStore.FinishResult result = runtime.store().await(runtime.store().finish(definition.id(),
+                        settings.workerId(), batch.stream().map(PendingCompletion::completion).toList(), take, now,
+                        now + settings.lease().toMillis(), definition.keep()), "finish and fetch tasks of " + definition.id());
+                for (int i = 0; i < batch.size(); i++) {
+                    batch.get(i).result().complete(result.ended().get(i));
+                }
+                List<FetchedTask> fetched = result.fetched();
+                slots.release(take - fetched.size());
+                if (take > 0) {
+                    fetchWanted = fetched.size() == take;   // fewer than asked for: the queue is empty
+                }
                 for (FetchedTask task : fetched) {
                     start(task);
                 }
-                if (fetched.isEmpty() && fetching) {
-                    blocking.sync().blpop(settings.idleBlock().toMillis() / 1000.0, keys.wake());
-                }
-            } catch (InterruptedException e) {
-                slots.release(taken);
-                Thread.currentThread().interrupt();
-                return;
             } catch (RuntimeException e) {
-                slots.release(taken);
-                if (!fetching) {
+                slots.release(take);
+                batch.forEach(pending -> pending.result().completeExceptionally(e));
+                if (!pumping) {
                     return;
                 }
-                log.warn("task {}: fetching failed ({}); trying again in {}s", definition.id(), e.getMessage(),
+                log.warn("task {}: a round trip to Redis failed ({}); trying again in {}s", definition.id(), e.getMessage(),
                         ERROR_BACKOFF.toSeconds());
                 sleepQuietly(ERROR_BACKOFF);
             }
         }
     }
 
+    /** Blocks on Redis when asked to, then tells the pump to look again (a token arrived, or time passed). */
+    private void waitLoop() {
+        while (fetching) {
+            try {
+                wakeRequests.acquire();
+                wakeRequests.drainPermits();
+                if (!fetching) {
+                    return;
+                }
+                blocking.sync().blpop(settings.idleBlock().toMillis() / 1000.0, keys.wake());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                if (!fetching) {
+                    return;
+                }
+                log.warn("task {}: waiting for work failed ({}); trying again in {}s", definition.id(), e.getMessage(),
+                        ERROR_BACKOFF.toSeconds());
+                sleepQuietly(ERROR_BACKOFF);
+            }
+            fetchWanted = true;
+            signals.release();
+        }
+    }
+
+    private void awaitSignal() {
+        try {
+            if (signals.tryAcquire(settings.idleBlock().toMillis(), TimeUnit.MILLISECONDS)) {
+                signals.drainPermits();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            pumping = false;
+        }
+    }
+
     private void start(FetchedTask task) {
-        TaskRun run = new TaskRun(task, definition, runtime, worker, () -> {
-            running.remove(task.id());
-            slots.release();
-        });
+        TaskRun run = new TaskRun(task, definition, runtime, worker, this, () -> running.remove(task.id()));
         running.put(task.id(), run);
-        executor.execute(run);
+        runs.execute(run);
+    }
+
+    /** A Resilience4j Retry for runs that have {@code runsLeft} runs left (they are reusable). */
+    Retry retry(int runsLeft, java.util.function.Predicate<Throwable> retryOn) {
+        return retries.computeIfAbsent(runsLeft, left -> Retry.of(definition.id() + "/" + left, RetryConfig.custom()
+                .maxAttempts(left)
+                .waitDuration(definition.attemptAfter())
+                .retryOnException(retryOn)
+                .build()));
     }
 
     /** The leases of the runs in progress, for the heartbeat. */
@@ -119,41 +210,55 @@ final class TaskConsumer {
         return running.size();
     }
 
-    /** Step 1 of a graceful stop: take no more tasks. */
+    /** Step 1 of a graceful stop: take no more tasks (finished runs are still recorded). */
     void stopFetching() {
         fetching = false;
-        if (fetcher != null) {
-            fetcher.interrupt();
-            try {
-                fetcher.join(settings.idleBlock().plusSeconds(2).toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        wakeRequests.release();
+        if (waiter != null) {
+            waiter.interrupt();
         }
         if (blocking != null) {
             blocking.close();
         }
+        signals.release();
     }
 
     /** Step 2: let running tasks finish until {@code deadlineNanos}; true when all did. */
     boolean awaitRuns(long deadlineNanos) throws InterruptedException {
-        executor.shutdown();
-        return executor.awaitTermination(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        while (!running.isEmpty() && System.nanoTime() < deadlineNanos) {
+            Thread.sleep(20);
+        }
+        return running.isEmpty();
     }
 
     /** Step 3: stop the runs still going; each hands its task back to the queue. */
     void handBackRunning(Duration wait) throws InterruptedException {
         running.values().forEach(run -> run.stop(TaskRun.StopReason.SHUTDOWN));
-        if (!executor.awaitTermination(wait.toMillis(), TimeUnit.MILLISECONDS)) {
-            // Runs stuck in code that ignores interrupts: release their leases from here; if they
-            // ever finish, their lease token no longer matches and their result is discarded.
-            for (TaskRun run : running.values()) {
-                FetchedTask lease = run.lease();
-                log.error("task {} #{}: the run ignored its interrupt; handing it back anyway", lease.task(), lease.id());
-                runtime.store().await(runtime.store().release(lease, runtime.clock().millis()), "hand a stuck task back");
-            }
-            executor.shutdownNow();
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (!running.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
         }
+        // Runs stuck in code that ignores interrupts: release their leases from here; if they
+        // ever finish, their lease token no longer matches and their result is discarded.
+        for (TaskRun run : running.values()) {
+            FetchedTask lease = run.lease();
+            log.error("task {} #{}: the run ignored its interrupt; handing it back anyway", lease.task(), lease.id());
+            runtime.store().await(runtime.store().release(lease, runtime.clock().millis()), "hand a stuck task back");
+        }
+    }
+
+    /** Step 4: record what is left to record, then stop the pump. */
+    void stopPump() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!completions.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        pumping = false;
+        signals.release();
+        if (pump != null) {
+            pump.join(settings.idleBlock().plusSeconds(2).toMillis());
+        }
+        runs.shutdownNow();
     }
 
     private static void sleepQuietly(Duration duration) {

@@ -7,12 +7,13 @@ import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.redis.FetchedTask;
+import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.core.redis.TransitionResult;
+import java.util.concurrent.CompletableFuture;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.runtime.CurrentRun;
 import dev.taskpool.worker.script.ScriptError;
 import io.github.resilience4j.retry.Retry;
-import io.github.resilience4j.retry.RetryConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -37,18 +38,22 @@ final class TaskRun implements Runnable {
     private final TaskDefinition definition;
     private final AppRuntime runtime;
     private final WorkerContext worker;
+    private final TaskConsumer consumer;
     private final Runnable onEnd;
+    private final java.util.concurrent.atomic.AtomicBoolean slotHeld = new java.util.concurrent.atomic.AtomicBoolean(true);
 
     private volatile FetchedTask current;
     private volatile StopReason stopReason;
     private volatile Execution execution;
     private String lastError;
 
-    TaskRun(FetchedTask fetched, TaskDefinition definition, AppRuntime runtime, WorkerContext worker, Runnable onEnd) {
+    TaskRun(FetchedTask fetched, TaskDefinition definition, AppRuntime runtime, WorkerContext worker, TaskConsumer consumer,
+            Runnable onEnd) {
         this.current = fetched;
         this.definition = definition;
         this.runtime = runtime;
         this.worker = worker;
+        this.consumer = consumer;
         this.onEnd = onEnd;
     }
 
@@ -78,18 +83,21 @@ final class TaskRun implements Runnable {
                 finish(TaskStatus.FAILURE, null, messageOf(e));
             }
         } finally {
+            releaseSlot();
             onEnd.run();
+        }
+    }
+
+    /** Gives the run's slot back, once: when its completion goes to the pump, or when it ends. */
+    private void releaseSlot() {
+        if (slotHeld.compareAndSet(true, false)) {
+            consumer.releaseSlot();
         }
     }
 
     private Object runWithRetries(List<Object> args) {
         int runsLeft = Math.max(1, definition.maxRuns() - current.attempt() + 1);
-        RetryConfig config = RetryConfig.custom()
-                .maxAttempts(runsLeft)
-                .waitDuration(definition.attemptAfter())
-                .retryOnException(error -> !(error instanceof RunStoppedException) && stopReason == null)
-                .build();
-        Retry retry = Retry.of(definition.id() + "#" + id(), config);
+        Retry retry = consumer.retry(runsLeft, TaskRun::retryable);
         AtomicInteger invocations = new AtomicInteger();
         return Retry.decorateSupplier(retry, () -> {
             if (invocations.getAndIncrement() > 0) {
@@ -97,6 +105,11 @@ final class TaskRun implements Runnable {
             }
             return runOnce(args);
         }).get();
+    }
+
+    /** A failed run is retried unless it was stopped from outside (lost lease, shutdown). */
+    private static boolean retryable(Throwable error) {
+        return !(error instanceof RunStoppedException);
     }
 
     /** Runs the processor once on a processor thread, stopped at the task's timeout. */
@@ -197,24 +210,23 @@ final class TaskRun implements Runnable {
             payload = error;
         }
         JsonNode storedResponse = responseNode;
+        TaskStore.Completion completion = new TaskStore.Completion(current, status, payload);
+        // The pump records it in its next round trip (batched with other runs' ends); the slot is
+        // free from here on. Should that round trip fail, the completion is sent on its own.
+        CompletableFuture<TransitionResult> batched = consumer.submit(completion);
+        releaseSlot();
         TransitionResult result;
         try {
-            result = persist("complete", () -> {
-                long now = runtime.clock().millis();
-                var message = TaskEvent.message(status == TaskStatus.SUCCESS ? TaskEvent.SUCCESS : TaskEvent.FAILURE,
-                        definition.id(), id(), status, now);
-                message.put("attempt", current.attempt());
-                if (status == TaskStatus.SUCCESS) {
-                    message.set("response", storedResponse);
-                } else {
-                    message.put("error", error);
-                }
-                return runtime.store().complete(current, status, payload, now, definition.keep(), message.toString());
-            });
-        } catch (RuntimeException e) {
-            log.error("task {} #{}: could not record {}: {}; once its lease expires it runs again", definition.id(), id(),
-                    status, e.getMessage());
-            return;
+            result = runtime.store().await(batched, "complete task " + definition.id() + " #" + id());
+        } catch (RuntimeException first) {
+            try {
+                result = persist("complete", () -> runtime.store().complete(current, status, payload,
+                        runtime.clock().millis(), definition.keep()));
+            } catch (RuntimeException e) {
+                log.error("task {} #{}: could not record {}: {}; once its lease expires it runs again", definition.id(), id(),
+                        status, e.getMessage());
+                return;
+            }
         }
         if (result != TransitionResult.DONE) {
             log.warn("task {} #{}: finished as {} but not recorded: {}", definition.id(), id(), status, result);

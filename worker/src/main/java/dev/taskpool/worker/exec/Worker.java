@@ -44,9 +44,9 @@ public final class Worker implements AutoCloseable {
         }
         this.timers = Executors.newScheduledThreadPool(1, r -> Thread.ofPlatform().daemon().name("run-timeouts").unstarted(r));
         this.background = Executors.newScheduledThreadPool(2, r -> Thread.ofPlatform().daemon().name("worker-background").unstarted(r));
-        java.util.concurrent.atomic.AtomicInteger processorNumber = new java.util.concurrent.atomic.AtomicInteger();
-        this.processors = Executors.newCachedThreadPool(
-                r -> Thread.ofPlatform().daemon().name("processor-" + processorNumber.incrementAndGet()).unstarted(r));
+        // Processors run on virtual threads: a run mostly waits (on Redis, on Sleep), and one that
+        // ignores its interrupt can be abandoned without holding a platform thread.
+        this.processors = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("processor-", 1).factory());
         WorkerContext context = new WorkerContext(settings, timers, processors);
         for (TaskDefinition definition : served) {
             consumers.add(new TaskConsumer(definition, runtime, context));
@@ -114,6 +114,9 @@ public final class Worker implements AutoCloseable {
                     consumer.handBackRunning(HAND_BACK_WAIT);
                 }
             });
+        }
+        for (TaskConsumer consumer : consumers) {
+            step("record the last results of " + consumer.definition().id(), consumer::stopPump);
         }
         step("stop the heartbeat and recoverer", () -> {
             background.shutdownNow();
