@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** {@code taskpool}: the command line of workers, processes, task lookups and the demo. */
 @Command(name = "taskpool", mixinStandardHelpOptions = true, version = "taskpool 0.1.0",
         description = "A distributed task pool on Redis: runs the tasks of an app (tasks/*.yao, scripts/*.js).",
-        subcommands = {WorkerCommand.class, RunCommand.class, GetCommand.class, DemoCommand.class,
+        subcommands = {WorkerCommand.class, RunCommand.class, GetCommand.class, DemoCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TaskpoolCommand implements Runnable {
     @CommandLine.Spec

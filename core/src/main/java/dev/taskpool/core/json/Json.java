@@ -26,10 +26,20 @@ public final class Json {
 
     public static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
+    private static final java.util.regex.Pattern INTEGER_ARRAY =
+            java.util.regex.Pattern.compile("\\[\\s*(-?\\d{1,15}\\s*(,\\s*-?\\d{1,15}\\s*)*)?]");
+
     private Json() {
     }
 
     public static String write(Object value) {
+        // The common small results, without the cost of a JSON generator.
+        if (value == null) {
+            return "null";
+        }
+        if (value instanceof Long || value instanceof Integer || value instanceof Boolean || value instanceof Short) {
+            return value.toString();
+        }
         try {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
@@ -45,6 +55,36 @@ public final class Json {
         } catch (JsonProcessingException e) {
             throw new TaskpoolException(what + " is not valid JSON: " + e.getOriginalMessage(), e);
         }
+    }
+
+    /**
+     * Task arguments (a JSON array) as plain Java values; {@code what} names the field in errors.
+     * An array of integers, the common case, is read without a JSON parser.
+     */
+    @SuppressWarnings("unchecked")
+    public static java.util.List<Object> readArgs(String text, String what) {
+        if (text != null && text.length() < 64 && INTEGER_ARRAY.matcher(text).matches()) {
+            String inner = text.substring(1, text.length() - 1).trim();
+            java.util.List<Object> values = new java.util.ArrayList<>();
+            if (!inner.isEmpty()) {
+                for (String number : inner.split(",")) {
+                    values.add(Long.parseLong(number.trim()));
+                }
+            }
+            return values;
+        }
+        Object value;
+        try {
+            value = MAPPER.readValue(text == null ? "null" : text, Object.class);
+        } catch (JsonProcessingException e) {
+            throw new TaskpoolException(what + " is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        if (!(value instanceof java.util.List<?>)) {
+            String kind = value == null ? "null" : value instanceof java.util.Map<?, ?> ? "object"
+                    : value instanceof String ? "string" : value instanceof Number ? "number" : "boolean";
+            throw new TaskpoolException(what + " must hold a JSON array, got " + kind);
+        }
+        return (java.util.List<Object>) value;
     }
 
     /** A JSON node as a plain Java value (Map, List, String, Long, Double, Boolean or null). */

@@ -14,20 +14,28 @@ import java.util.concurrent.CompletionException;
  */
 public final class ScriptRunner {
     private final RedisClusterAsyncCommands<String, String> redis;
+    private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
 
     public ScriptRunner(RedisClusterAsyncCommands<String, String> redis) {
         this.redis = redis;
     }
 
     public CompletableFuture<List<Object>> run(LuaScript script, String[] keys, String... args) {
+        calls.incrementAndGet();
         CompletableFuture<List<Object>> first = redis.<List<Object>>evalsha(script.sha(), ScriptOutputType.MULTI, keys, args)
                 .toCompletableFuture();
         return first.exceptionallyCompose(error -> {
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
             if (cause instanceof RedisNoScriptException) {
+                calls.incrementAndGet();
                 return redis.<List<Object>>eval(script.source(), ScriptOutputType.MULTI, keys, args).toCompletableFuture();
             }
             return CompletableFuture.failedFuture(cause);
         });
+    }
+
+    /** How many script calls (round trips) this runner has made, for the benchmark. */
+    public long calls() {
+        return calls.get();
     }
 }

@@ -43,6 +43,11 @@ public final class TaskStore {
         return redis;
     }
 
+    /** Script round trips made through this store so far. */
+    public long scriptCalls() {
+        return scripts.calls();
+    }
+
     /** Publishes a definition so thin clients and the enqueue script know the task and its size. */
     public void publish(TaskDefinition definition) {
         Keys keys = Keys.of(definition.id());

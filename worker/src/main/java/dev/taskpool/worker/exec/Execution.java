@@ -1,7 +1,6 @@
 package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.worker.script.JsContext;
 import dev.taskpool.worker.script.ScriptEngine;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -33,7 +32,7 @@ final class Execution {
 
     private final Object lock = new Object();
     private Thread thread;
-    private JsContext context;
+    private ScriptEngine scripts;
     private boolean active;
     private boolean stopped;
 
@@ -43,10 +42,10 @@ final class Execution {
      */
     <T> T run(ExecutorService pool, ScriptEngine scripts, Duration waitLimit, Duration abandonAfter, String what,
               Supplier<T> work) {
-        Future<T> future = pool.submit(() -> scripts.withContext(js -> {
+        Future<T> future = pool.submit(() -> {
             synchronized (lock) {
                 thread = Thread.currentThread();
-                context = js;
+                this.scripts = scripts;
                 active = !stopped;
             }
             try {
@@ -57,11 +56,10 @@ final class Execution {
             } finally {
                 synchronized (lock) {
                     active = false;
-                    context = null;
                 }
                 Thread.interrupted();   // an interrupt aimed at this call must not reach the next one
             }
-        }));
+        });
         try {
             try {
                 return future.get(waitLimit.toMillis(), TimeUnit.MILLISECONDS);
@@ -97,12 +95,9 @@ final class Execution {
                 return false;
             }
             thread.interrupt();
-            if (context != null) {
-                context.markBroken();   // its script state may be half-updated: never reuse it
-                if (!context.interrupt(INTERRUPT_LIMIT)) {
-                    log.error("a script on thread {} did not stop within {} s of its interrupt; its context was closed",
-                            thread.getName(), INTERRUPT_LIMIT.toSeconds());
-                }
+            if (!scripts.interrupt(thread, INTERRUPT_LIMIT)) {
+                log.error("a script on thread {} did not stop within {} s of its interrupt; its context was closed",
+                        thread.getName(), INTERRUPT_LIMIT.toSeconds());
             }
             return true;
         }

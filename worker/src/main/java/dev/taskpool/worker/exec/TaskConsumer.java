@@ -35,6 +35,8 @@ final class TaskConsumer {
     private static final Duration ERROR_BACKOFF = Duration.ofSeconds(1);
     /** The most runs ended in one round trip (bounds the size of one script call). */
     private static final int MAX_BATCH = 500;
+    /** Round trips a pump may have in flight at once: Redis works on one while the pump gathers the next. */
+    private static final int MAX_IN_FLIGHT = 2;
 
     private record PendingCompletion(TaskStore.Completion completion, CompletableFuture<TransitionResult> result) {
     }
@@ -50,6 +52,7 @@ final class TaskConsumer {
     private final ConcurrentLinkedQueue<PendingCompletion> completions = new ConcurrentLinkedQueue<>();
     private final Semaphore signals = new Semaphore(0);
     private final Semaphore wakeRequests = new Semaphore(0);
+    private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
     private final Map<Integer, Retry> retries = new ConcurrentHashMap<>();
     private volatile boolean fetching;
     private volatile boolean pumping;
@@ -99,6 +102,12 @@ final class TaskConsumer {
 
     private void pumpLoop() {
         while (pumping) {
+            try {
+                inFlight.acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
             List<PendingCompletion> batch = new ArrayList<>();
             PendingCompletion next;
             while (batch.size() < MAX_BATCH && (next = completions.poll()) != null) {
@@ -106,18 +115,45 @@ final class TaskConsumer {
             }
             boolean wantRuns = fetching && slots.availablePermits() > 0 && (fetchWanted || !batch.isEmpty());
             if (batch.isEmpty() && !wantRuns) {
-                if (fetching && slots.availablePermits() > 0 && !fetchWanted && wakeRequests.availablePermits() == 0) {
+                inFlight.release();
+                if (fetching && slots.availablePermits() > 0 && !fetchWanted && inFlight.availablePermits() == MAX_IN_FLIGHT
+                        && wakeRequests.availablePermits() == 0) {
                     wakeRequests.release();   // let the waiter block on Redis until work arrives
                 }
                 awaitSignal();
                 continue;
             }
             int take = wantRuns ? slots.drainPermits() : 0;
+            roundTrip(batch, take);
+        }
+    }
+
+    /**
+     * Sends one round trip without waiting for it: while Redis runs it, the pump already gathers
+     * the next batch (at most {@link #MAX_IN_FLIGHT} round trips are in flight).
+     */
+    private void roundTrip(List<PendingCompletion> batch, int take) {
+        long now = runtime.clock().millis();
+        CompletableFuture<TaskStore.FinishResult> call;
+        try {
+            call = runtime.store().finish(definition.id(), settings.workerId(),
+                    batch.stream().map(PendingCompletion::completion).toList(), take, now,
+                    now + settings.lease().toMillis(), definition.keep());
+        } catch (RuntimeException e) {
+            call = CompletableFuture.failedFuture(e);
+        }
+        call.orTimeout(runtime.redis().commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS).whenComplete((result, error) -> {
             try {
-                long now = runtime.clock().millis();
-                TaskStore.FinishResult result = runtime.store().await(runtime.store().finish(definition.id(),
-                        settings.workerId(), batch.stream().map(PendingCompletion::completion).toList(), take, now,
-                        now + settings.lease().toMillis(), definition.keep()), "finish and fetch tasks of " + definition.id());
+                if (error != null) {
+                    slots.release(take);
+                    batch.forEach(pending -> pending.result().completeExceptionally(error));
+                    if (pumping) {
+                        log.warn("task {}: a round trip to Redis failed ({}); trying again in {}s", definition.id(),
+                                error.getMessage(), ERROR_BACKOFF.toSeconds());
+                        sleepQuietly(ERROR_BACKOFF);
+                    }
+                    return;
+                }
                 for (int i = 0; i < batch.size(); i++) {
                     batch.get(i).result().complete(result.ended().get(i));
                 }
@@ -129,17 +165,11 @@ final class TaskConsumer {
                 for (FetchedTask task : fetched) {
                     start(task);
                 }
-            } catch (RuntimeException e) {
-                slots.release(take);
-                batch.forEach(pending -> pending.result().completeExceptionally(e));
-                if (!pumping) {
-                    return;
-                }
-                log.warn("task {}: a round trip to Redis failed ({}); trying again in {}s", definition.id(), e.getMessage(),
-                        ERROR_BACKOFF.toSeconds());
-                sleepQuietly(ERROR_BACKOFF);
+            } finally {
+                inFlight.release();
+                signals.release();
             }
-        }
+        });
     }
 
     /** Blocks on Redis when asked to, then tells the pump to look again (a token arrived, or time passed). */
@@ -250,7 +280,7 @@ final class TaskConsumer {
     /** Step 4: record what is left to record, then stop the pump. */
     void stopPump() throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (!completions.isEmpty() && System.nanoTime() < deadline) {
+        while ((!completions.isEmpty() || inFlight.availablePermits() < MAX_IN_FLIGHT) && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
         pumping = false;

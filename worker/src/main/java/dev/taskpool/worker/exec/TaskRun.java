@@ -1,6 +1,5 @@
 package dev.taskpool.worker.exec;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.json.Json;
@@ -197,19 +196,16 @@ final class TaskRun implements Runnable {
 
     private void finish(TaskStatus status, Object response, String error) {
         String payload;
-        JsonNode responseNode = null;
         if (status == TaskStatus.SUCCESS) {
             try {
-                responseNode = Json.toNode(response);
-                payload = responseNode.toString();
-            } catch (IllegalArgumentException e) {
+                payload = Json.write(response);
+            } catch (RuntimeException e) {
                 finish(TaskStatus.FAILURE, null, "the processor's result cannot be stored as JSON: " + e.getMessage());
                 return;
             }
         } else {
             payload = error;
         }
-        JsonNode storedResponse = responseNode;
         TaskStore.Completion completion = new TaskStore.Completion(current, status, payload);
         // The pump records it in its next round trip (batched with other runs' ends); the slot is
         // free from here on. Should that round trip fail, the completion is sent on its own.
@@ -234,7 +230,7 @@ final class TaskRun implements Runnable {
         }
         if (status == TaskStatus.SUCCESS) {
             log.debug("task {} #{}: SUCCESS after {} run(s)", definition.id(), id(), current.attempt());
-            runHandler("success", definition.events().success(), Arrays.asList(id(), Json.toJava(storedResponse)));
+            runHandler("success", definition.events().success(), Arrays.asList(id(), response));
         } else {
             log.warn("task {} #{}: FAILURE after {} run(s): {}", definition.id(), id(), current.attempt(), error);
             runHandler("error", definition.events().error(), Arrays.asList(id(), new ScriptError(error)));
@@ -294,15 +290,8 @@ final class TaskRun implements Runnable {
         }
     }
 
-    @SuppressWarnings("unchecked")
     private List<Object> parseArgs() {
-        JsonNode node = Json.read(current.args() == null ? "null" : current.args(),
-                "task " + definition.id() + " #" + id() + ": field 'args'");
-        if (!node.isArray()) {
-            throw new TaskpoolException("task " + definition.id() + " #" + id() + ": field 'args' must hold a JSON array, got "
-                    + node.getNodeType().name().toLowerCase());
-        }
-        return (List<Object>) Json.toJava(node);
+        return Json.readArgs(current.args(), "task " + definition.id() + " #" + id() + ": field 'args'");
     }
 
     private static String messageOf(Throwable e) {

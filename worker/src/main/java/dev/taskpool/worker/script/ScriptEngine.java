@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -39,6 +40,8 @@ public final class ScriptEngine implements AutoCloseable {
     private final ExportedHost host;
     private final ConcurrentLinkedDeque<JsContext> idle = new ConcurrentLinkedDeque<>();
     private final ThreadLocal<JsContext> current = new ThreadLocal<>();
+    /** The context each thread holds right now, so that another thread can interrupt it. */
+    private final java.util.concurrent.ConcurrentHashMap<Thread, JsContext> holders = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
 
     private ScriptEngine(Engine engine, Map<String, ScriptFile> files, HostBridge bridge) {
@@ -144,12 +147,29 @@ public final class ScriptEngine implements AutoCloseable {
         }
         JsContext context = borrow();
         current.set(context);
+        Thread thread = Thread.currentThread();
+        holders.put(thread, context);
         try {
             return work.apply(context);
         } finally {
+            holders.remove(thread);
             current.remove();
             giveBack(context);
         }
+    }
+
+    /**
+     * Stops the script that {@code thread} runs now, if any, and marks its context as not to be
+     * reused. Returns false when the script did not stop within {@code limit} (its context is then
+     * closed).
+     */
+    public boolean interrupt(Thread thread, Duration limit) {
+        JsContext context = holders.get(thread);
+        if (context == null) {
+            return true;
+        }
+        context.markBroken();   // its script state may be half-updated: never reuse it
+        return context.interrupt(limit);
     }
 
     /** The context this thread holds, if any (a run's timeout interrupts it). */

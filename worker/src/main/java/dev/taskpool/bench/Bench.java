@@ -1,0 +1,283 @@
+package dev.taskpool.bench;
+
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.json.Json;
+import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.worker.exec.Worker;
+import dev.taskpool.worker.exec.WorkerSettings;
+import dev.taskpool.worker.process.ProcessRegistry;
+import dev.taskpool.worker.runtime.AppRuntime;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One honest benchmark run: N no-op tasks really go through Redis and workers. They are
+ * enqueued first (batch adds of 1,000), then drained; Redis' own counters give the commands per
+ * task and the memory per finished task kept, and every task is checked to have ended in SUCCESS.
+ */
+public final class Bench {
+    /** How the drained tasks are run. */
+    public enum Processor { JAVA, JS }
+
+    public record Options(String redisUri, int tasks, int concurrency, Processor processor, int workers,
+                          int latencySamples, Duration keep, boolean keepData) {
+    }
+
+    private static final String JAVA_PROCESS = "bench.noop.Run";
+    private static final int BATCH = 1000;
+
+    private final Options options;
+    private final Map<Long, Long> startedAt = new ConcurrentHashMap<>();
+    private final AtomicLong peakHeap = new AtomicLong();
+
+    public Bench(Options options) {
+        this.options = options;
+    }
+
+    public BenchResult run() throws IOException, InterruptedException {
+        String task = "bench.t" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+        Path app = writeApp(task);
+        ProcessRegistry registry = new ProcessRegistry()
+                .register(JAVA_PROCESS, args -> args.size() > 1 ? args.get(1) : null)
+                .register("bench.probe.Started", args -> {
+                    startedAt.put(((Number) args.getFirst()).longValue(), System.nanoTime());
+                    return null;
+                });
+        List<AutoCloseable> open = new ArrayList<>();
+        try (RedisConnector connector = RedisConnector.connect(options.redisUri())) {
+            TaskStore store = new TaskStore(connector);
+            AppRuntime runtime = AppRuntime.open(app, store, registry, InstantSource.system());
+            open.add(runtime);
+            RedisCommands<String, String> redis = connector.connection().sync();
+
+            RedisCounters before = RedisCounters.read(redis);
+            long scriptCallsBefore = store.scriptCalls();
+            double enqueueSeconds = enqueue(store, task);
+
+            List<Worker> workers = new ArrayList<>();
+            List<TaskStore> workerStores = new ArrayList<>();
+            long drainStart = System.nanoTime();
+            for (int i = 0; i < options.workers(); i++) {
+                // Each worker has its own connections and script engine, as a separate process would.
+                RedisConnector workerRedis = RedisConnector.connect(options.redisUri());
+                open.add(workerRedis);
+                TaskStore workerStore = new TaskStore(workerRedis);
+                AppRuntime workerRuntime = AppRuntime.open(app, workerStore, registry, InstantSource.system());
+                open.add(workerRuntime);
+                workers.add(new Worker(workerRuntime, settings("bench-" + i), List.of()).start());
+                workerStores.add(workerStore);
+            }
+            long polls = awaitSucceeded(store, task, options.tasks(), drainStart);
+            RedisCounters after = RedisCounters.read(redis);
+            long scriptCalls = store.scriptCalls() - scriptCallsBefore
+                    + workerStores.stream().mapToLong(TaskStore::scriptCalls).sum();
+            double processSeconds = drainSeconds(redis, task);
+
+            // Our own reads while waiting (one HGETALL per poll) and the INFO calls are not the tasks' commands.
+            long commands = after.commandsSince(before) - polls - after.callsSince(before, "info");
+            long blockingCalls = after.callsSince(before, "blpop");
+            double bytesPerTask = (double) (after.usedMemory() - before.usedMemory()) / options.tasks();
+
+            double[] latencies = measureLatency(store, task);
+            verifyAllSucceeded(redis, store, task);
+            System.gc();
+            long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+            for (Worker worker : workers) {
+                worker.close();
+            }
+            if (!options.keepData()) {
+                deleteKeys(redis, task);
+            }
+            return new BenchResult(options.processor().name().toLowerCase(), options.tasks(), options.concurrency(),
+                    options.workers(), options.tasks() / enqueueSeconds, options.tasks() / processSeconds,
+                    percentile(latencies, 50), percentile(latencies, 99), (double) commands / options.tasks(),
+                    (double) (scriptCalls + blockingCalls) / options.tasks(), bytesPerTask, Math.max(heap, peakHeap.get()));
+        } finally {
+            for (int i = open.size() - 1; i >= 0; i--) {
+                try {
+                    open.get(i).close();
+                } catch (Exception ignored) {
+                    // best effort: the run is over
+                }
+            }
+        }
+    }
+
+    private WorkerSettings settings(String id) {
+        return WorkerSettings.defaults().withWorkerId(id + "-" + ProcessHandle.current().pid());
+    }
+
+    private Path writeApp(String task) throws IOException {
+        Path app = Files.createTempDirectory("taskpool-bench-");
+        app.toFile().deleteOnExit();
+        String process = options.processor() == Processor.JAVA ? JAVA_PROCESS : "scripts.bench.Noop";
+        Path definition = app.resolve("tasks/" + task.replace('.', '/') + ".yao");
+        Files.createDirectories(definition.getParent());
+        Files.writeString(definition, Json.write(Map.of("name", "benchmark", "worker_nums", options.concurrency(),
+                "attempts", 0, "attempt_after", 0, "timeout", 60, "size", options.tasks() + options.latencySamples() + 10,
+                "keep", options.keep().toSeconds(), "process", process)));
+        Files.createDirectories(app.resolve("scripts"));
+        Files.writeString(app.resolve("scripts/bench.js"), """
+                // The no-op processor of the benchmark: returns its argument.
+                function Noop(id, i) { return i; }
+                // The same, reporting when it started (for the add->start latency).
+                function Timed(id, i) { Process('bench.probe.Started', id); return i; }
+                """);
+        return app;
+    }
+
+    private double enqueue(TaskStore store, String task) {
+        long start = System.nanoTime();
+        for (int from = 0; from < options.tasks(); from += BATCH) {
+            List<TaskStore.NewTask> batch = new ArrayList<>(BATCH);
+            for (int i = from; i < Math.min(options.tasks(), from + BATCH); i++) {
+                batch.add(new TaskStore.NewTask(null, "[" + i + "]"));
+            }
+            if (store.addAll(task, batch, System.currentTimeMillis()).size() != batch.size()) {
+                throw new TaskpoolException("the benchmark queue refused a batch");
+            }
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /** Waits until every task succeeded; returns how many reads that took (they are subtracted). */
+    private long awaitSucceeded(TaskStore store, String task, long expected, long start) throws InterruptedException {
+        long polls = 0;
+        var heap = ManagementFactory.getMemoryMXBean();
+        while (true) {
+            polls++;
+            Map<String, Long> stats = store.stats(task);
+            peakHeap.accumulateAndGet(heap.getHeapMemoryUsage().getUsed(), Math::max);
+            if (stats.get("succeeded") + stats.get("failed") >= expected) {
+                if (stats.get("failed") > 0) {
+                    throw new TaskpoolException(stats.get("failed") + " benchmark tasks failed");
+                }
+                return polls;
+            }
+            if (System.nanoTime() - start > Duration.ofMinutes(30).toNanos()) {
+                throw new TaskpoolException("the benchmark did not drain within 30 minutes: " + stats);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** From the first start to the last finish, as the task records say. */
+    private double drainSeconds(RedisCommands<String, String> redis, String task) {
+        long firstStart = Long.MAX_VALUE;
+        long lastFinish = 0;
+        Keys keys = Keys.of(task);
+        var async = redis.getStatefulConnection().async();
+        List<io.lettuce.core.RedisFuture<List<io.lettuce.core.KeyValue<String, String>>>> pending = new ArrayList<>();
+        for (long id = 1; id <= options.tasks(); id++) {
+            pending.add(async.hmget(keys.task(id), "started_at", "finished_at"));
+            if (pending.size() == 1000 || id == options.tasks()) {
+                for (var future : pending) {
+                    try {
+                        var values = future.get();
+                        firstStart = Math.min(firstStart, Long.parseLong(values.get(0).getValue()));
+                        lastFinish = Math.max(lastFinish, Long.parseLong(values.get(1).getValue()));
+                    } catch (Exception e) {
+                        throw new TaskpoolException("cannot read the benchmark's task records: " + e.getMessage(), e);
+                    }
+                }
+                pending.clear();
+            }
+        }
+        return Math.max(1, lastFinish - firstStart) / 1000.0;
+    }
+
+    /** One task at a time, after the run: from just before the add to the processor's first line. */
+    private double[] measureLatency(TaskStore store, String task) throws InterruptedException, IOException {
+        if (options.latencySamples() == 0) {
+            return new double[] {0};
+        }
+        String latencyTask = task + "l";
+        Path app = Files.createTempDirectory("taskpool-bench-latency-");
+        Path definition = app.resolve("tasks/" + latencyTask.replace('.', '/') + ".yao");
+        Files.createDirectories(definition.getParent());
+        String process = options.processor() == Processor.JAVA ? "bench.probe.Started" : "scripts.bench.Timed";
+        Files.writeString(definition, Json.write(Map.of("name", "latency", "worker_nums", 4, "attempts", 0,
+                "attempt_after", 0, "timeout", 60, "size", 100, "keep", 60, "process", process)));
+        Files.createDirectories(app.resolve("scripts"));
+        Files.writeString(app.resolve("scripts/bench.js"), """
+                function Timed(id, i) { Process('bench.probe.Started', id); return i; }
+                """);
+        ProcessRegistry registry = new ProcessRegistry().register("bench.probe.Started", args -> {
+            startedAt.put(((Number) args.getFirst()).longValue(), System.nanoTime());
+            return null;
+        });
+        double[] samples = new double[options.latencySamples()];
+        try (RedisConnector workerRedis = RedisConnector.connect(options.redisUri());
+             AppRuntime runtime = AppRuntime.open(app, new TaskStore(workerRedis), registry, InstantSource.system());
+             Worker worker = new Worker(runtime, settings("bench-latency"), List.of()).start()) {
+            Thread.sleep(300);   // let the worker block in BLPOP: the low-load path
+            for (int i = 0; i < samples.length + 20; i++) {
+                long before = System.nanoTime();
+                long id = store.add(latencyTask, null, "[" + i + "]", System.currentTimeMillis()).id();
+                Long started;
+                while ((started = startedAt.get(id)) == null) {
+                    Thread.onSpinWait();
+                    if (System.nanoTime() - before > 10_000_000_000L) {
+                        throw new TaskpoolException("a latency task did not start within 10 s");
+                    }
+                }
+                if (i >= 20) {   // the first ones warm the code paths up
+                    samples[i - 20] = (started - before) / 1e6;
+                }
+                Thread.sleep(2);
+            }
+        }
+        deleteKeys(store.redis().connection().sync(), latencyTask);
+        return samples;
+    }
+
+    private void verifyAllSucceeded(RedisCommands<String, String> redis, TaskStore store, String task) {
+        Map<String, Long> stats = store.stats(task);
+        if (stats.get("succeeded") != options.tasks() || stats.get("failed") != 0) {
+            throw new TaskpoolException("not every benchmark task succeeded: " + stats);
+        }
+        Keys keys = Keys.of(task);
+        for (long id = 1; id <= options.tasks(); id += Math.max(1, options.tasks() / 100)) {
+            String status = redis.hget(keys.task(id), "status");
+            if (!"SUCCESS".equals(status)) {
+                throw new TaskpoolException("benchmark task #" + id + " is " + status + ", not SUCCESS");
+            }
+        }
+    }
+
+    private static double percentile(double[] values, int percentile) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int index = (int) Math.ceil(percentile / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+    }
+
+    static void deleteKeys(RedisCommands<String, String> redis, String task) {
+        ScanCursor cursor = ScanCursor.INITIAL;
+        do {
+            KeyScanCursor<String> page = redis.scan(cursor, ScanArgs.Builder.matches("taskpool:{" + task + "}:*").limit(5000));
+            if (!page.getKeys().isEmpty()) {
+                redis.unlink(page.getKeys().toArray(String[]::new));
+            }
+            cursor = page;
+        } while (!cursor.isFinished());
+        redis.srem(Keys.TASK_REGISTRY, task);
+    }
+}

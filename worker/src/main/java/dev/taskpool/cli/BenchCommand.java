@@ -1,0 +1,64 @@
+package dev.taskpool.cli;
+
+import dev.taskpool.bench.Bench;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code taskpool bench}: N no-op tasks through Redis and a worker; throughput, latency, commands, memory. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Enqueue N no-op tasks, drain them with a worker at concurrency C, and print enqueue/s, process/s,"
+                + " add->start latency (low load, after the run), Redis commands and round trips per task, and bytes of"
+                + " Redis memory per finished task kept. Every task really goes through Redis; all must end in SUCCESS."})
+final class BenchCommand implements Runnable {
+    @Mixin
+    Options.RedisOption redis;
+
+    @Option(names = "--tasks", defaultValue = "20000", description = "N, the tasks to run (default ${DEFAULT-VALUE})")
+    int tasks;
+
+    @Option(names = "--concurrency", defaultValue = "50", description = "C, the worker's worker_nums (default ${DEFAULT-VALUE})")
+    int concurrency;
+
+    @Option(names = "--processor", defaultValue = "java", description = "java or js (default ${DEFAULT-VALUE})")
+    String processor;
+
+    @Option(names = "--workers", defaultValue = "1",
+            description = "worker instances, each with its own connections and script engine (default ${DEFAULT-VALUE})")
+    int workers;
+
+    @Option(names = "--latency-samples", defaultValue = "200", description = "tasks timed one at a time after the run (default ${DEFAULT-VALUE})")
+    int latencySamples;
+
+    @Option(names = "--keep", converter = Options.DurationConverter.class, defaultValue = "3600s",
+            description = "retention of the finished tasks (default ${DEFAULT-VALUE})")
+    java.time.Duration keep;
+
+    @Option(names = "--keep-data", description = "leave the benchmark's keys in Redis (they are deleted by default)")
+    boolean keepData;
+
+    @Option(names = "--json", description = "print exactly one JSON line")
+    boolean json;
+
+    @Override
+    public void run() {
+        Bench.Processor kind = switch (processor.toLowerCase()) {
+            case "java" -> Bench.Processor.JAVA;
+            case "js" -> Bench.Processor.JS;
+            default -> throw new IllegalArgumentException("--processor must be java or js, got '" + processor + "'");
+        };
+        if (tasks < 1 || concurrency < 1 || workers < 1 || latencySamples < 0) {
+            throw new IllegalArgumentException("--tasks, --concurrency and --workers must be at least 1, --latency-samples at least 0");
+        }
+        try {
+            var result = new Bench(new Bench.Options(redis.redis, tasks, concurrency, kind, workers, latencySamples, keep,
+                    keepData)).run();
+            System.out.println(json ? result.toJson().toString() : result.toTable());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot write the benchmark app: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}
