@@ -12,7 +12,10 @@ FROM eclipse-temurin:25-jre
 WORKDIR /opt/taskpool
 COPY --from=build /src/worker/target/taskpool.jar ./taskpool.jar
 COPY --from=build /src/worker/target/lib ./lib
+COPY --from=build /src/worker/target/jvmci ./jvmci
 COPY examples /opt/taskpool/examples
-ENV TASKPOOL_HOME=/opt/taskpool TASKPOOL_APP=/app
+# The GraalJS optimizing compiler (JVMCI); set JDK_JAVA_OPTIONS= (empty) to run scripts interpreted.
+ENV TASKPOOL_HOME=/opt/taskpool TASKPOOL_APP=/app \
+    JDK_JAVA_OPTIONS="-XX:+UnlockExperimentalVMOptions -XX:+EnableJVMCI --upgrade-module-path=/opt/taskpool/jvmci/compiler.jar:/opt/taskpool/jvmci/collections.jar:/opt/taskpool/jvmci/word.jar:/opt/taskpool/jvmci/truffle-compiler.jar"
 ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-jar", "/opt/taskpool/taskpool.jar"]
 CMD ["worker"]

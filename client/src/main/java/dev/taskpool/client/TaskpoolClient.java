@@ -93,25 +93,50 @@ public final class TaskpoolClient implements AutoCloseable {
     public AddResult add(String task, List<?> args) {
         Map<String, String> definition = definition(task);
         LongSupplier ids = idSuppliers.get(task);
-        String nextScript = definition.get("event.next");
-        if (nextScript != null && ids == null) {
-            throw new TaskpoolException("task " + task + " takes its ids from event.next = " + nextScript
-                    + ", a script this Java client cannot run: pass an id supplier with withIdSupplier(\"" + task
-                    + "\", ...) or add the task through a runtime (taskpool run tasks." + task + ".add ...)");
-        }
         LongConsumer onAdded = addHandlers.get(task);
-        String addScript = definition.get("event.add");
-        if (addScript != null && onAdded == null) {
-            throw new TaskpoolException("task " + task + " runs event.add = " + addScript
-                    + " after each add, a script this Java client cannot run: pass a handler with onAdded(\"" + task
-                    + "\", ...) or add the task through a runtime (taskpool run tasks." + task + ".add ...)");
-        }
+        requireJavaHandlers(task, definition, ids, onAdded);
         String argsJson = Json.write(args);
         AddResult result = store.add(task, ids == null ? null : ids.getAsLong(), argsJson, clock.millis());
         if (!result.isQueueFull() && onAdded != null) {
             onAdded.accept(result.id());
         }
         return result;
+    }
+
+    /**
+     * Adds many tasks in one round trip, all or nothing: either every one is enqueued and their
+     * ids are returned in order, or none is (an empty list) because the queue cannot take them all
+     * within {@code size}. Each element of {@code argsOfEachTask} is one task's argument list.
+     */
+    public List<Long> addAll(String task, List<? extends List<?>> argsOfEachTask) {
+        Map<String, String> definition = definition(task);
+        LongSupplier ids = idSuppliers.get(task);
+        LongConsumer onAdded = addHandlers.get(task);
+        requireJavaHandlers(task, definition, ids, onAdded);
+        List<TaskStore.NewTask> tasks = new java.util.ArrayList<>(argsOfEachTask.size());
+        for (List<?> args : argsOfEachTask) {
+            tasks.add(new TaskStore.NewTask(ids == null ? null : ids.getAsLong(), Json.write(args)));
+        }
+        List<Long> added = store.addAll(task, tasks, clock.millis());
+        if (onAdded != null) {
+            added.forEach(onAdded::accept);
+        }
+        return added;
+    }
+
+    private void requireJavaHandlers(String task, Map<String, String> definition, LongSupplier ids, LongConsumer onAdded) {
+        String nextScript = definition.get("event.next");
+        if (nextScript != null && ids == null) {
+            throw new TaskpoolException("task " + task + " takes its ids from event.next = " + nextScript
+                    + ", a script this Java client cannot run: pass an id supplier with withIdSupplier(\"" + task
+                    + "\", ...) or add the task through a runtime (taskpool run tasks." + task + ".add ...)");
+        }
+        String addScript = definition.get("event.add");
+        if (addScript != null && onAdded == null) {
+            throw new TaskpoolException("task " + task + " runs event.add = " + addScript
+                    + " after each add, a script this Java client cannot run: pass a handler with onAdded(\"" + task
+                    + "\", ...) or add the task through a runtime (taskpool run tasks." + task + ".add ...)");
+        }
     }
 
     private Map<String, String> definition(String task) {

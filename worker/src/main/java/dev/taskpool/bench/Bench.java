@@ -37,7 +37,7 @@ public final class Bench {
     public enum Processor { JAVA, JS }
 
     public record Options(String redisUri, int tasks, int concurrency, Processor processor, int workers,
-                          int latencySamples, Duration keep, boolean keepData) {
+                          int latencySamples, Duration keep, boolean keepData, int warmup) {
     }
 
     private static final String JAVA_PROCESS = "bench.noop.Run";
@@ -67,12 +67,17 @@ public final class Bench {
             open.add(runtime);
             RedisCommands<String, String> redis = connector.connection().sync();
 
-            RedisCounters before = RedisCounters.read(redis);
-            long scriptCallsBefore = store.scriptCalls();
-            double enqueueSeconds = enqueue(store, task);
-
             List<Worker> workers = new ArrayList<>();
             List<TaskStore> workerStores = new ArrayList<>();
+            if (options.warmup() > 0) {
+                // Warm the JVM up on the same path (enqueue, workers, scripts), then start afresh.
+                warmUp(app, registry, store, task);
+            }
+
+            RedisCounters before = RedisCounters.read(redis);
+            long scriptCallsBefore = store.scriptCalls();
+            double enqueueSeconds = enqueue(store, task, options.tasks());
+
             long drainStart = System.nanoTime();
             for (int i = 0; i < options.workers(); i++) {
                 // Each worker has its own connections and script engine, as a separate process would.
@@ -125,13 +130,14 @@ public final class Bench {
     }
 
     private Path writeApp(String task) throws IOException {
+        // (the definition is written once; the warm-up copies it under another id)
         Path app = Files.createTempDirectory("taskpool-bench-");
         app.toFile().deleteOnExit();
         String process = options.processor() == Processor.JAVA ? JAVA_PROCESS : "scripts.bench.Noop";
         Path definition = app.resolve("tasks/" + task.replace('.', '/') + ".yao");
         Files.createDirectories(definition.getParent());
         Files.writeString(definition, Json.write(Map.of("name", "benchmark", "worker_nums", options.concurrency(),
-                "attempts", 0, "attempt_after", 0, "timeout", 60, "size", options.tasks() + options.latencySamples() + 10,
+                "attempts", 0, "attempt_after", 0, "timeout", 60, "size", Math.max(options.tasks(), options.warmup()) + options.latencySamples() + 10,
                 "keep", options.keep().toSeconds(), "process", process)));
         Files.createDirectories(app.resolve("scripts"));
         Files.writeString(app.resolve("scripts/bench.js"), """
@@ -143,11 +149,37 @@ public final class Bench {
         return app;
     }
 
-    private double enqueue(TaskStore store, String task) {
+    private void warmUp(Path app, ProcessRegistry registry, TaskStore store, String task) throws InterruptedException {
+        String warm = task + "w";
+        Path definition = app.resolve("tasks/" + task.replace('.', '/') + ".yao");
+        Path warmDefinition = app.resolve("tasks/" + warm.replace('.', '/') + ".yao");
+        try {
+            Files.copy(definition, warmDefinition);
+        } catch (IOException e) {
+            throw new TaskpoolException("cannot write the warm-up task: " + e.getMessage(), e);
+        }
+        try (RedisConnector workerRedis = RedisConnector.connect(options.redisUri());
+             AppRuntime runtime = AppRuntime.open(app, new TaskStore(workerRedis), registry, InstantSource.system())) {
+            store.publish(runtime.definition(warm).orElseThrow());
+            enqueue(store, warm, options.warmup());
+            try (Worker worker = new Worker(runtime, settings("bench-warmup"), List.of(warm)).start()) {
+                awaitSucceeded(store, warm, options.warmup(), System.nanoTime());
+            }
+        } finally {
+            try {
+                Files.delete(warmDefinition);
+            } catch (IOException ignored) {
+                // a leftover file in a temporary directory
+            }
+            deleteKeys(store.redis().connection().sync(), warm);
+        }
+    }
+
+    private double enqueue(TaskStore store, String task, int count) {
         long start = System.nanoTime();
-        for (int from = 0; from < options.tasks(); from += BATCH) {
+        for (int from = 0; from < count; from += BATCH) {
             List<TaskStore.NewTask> batch = new ArrayList<>(BATCH);
-            for (int i = from; i < Math.min(options.tasks(), from + BATCH); i++) {
+            for (int i = from; i < Math.min(count, from + BATCH); i++) {
                 batch.add(new TaskStore.NewTask(null, "[" + i + "]"));
             }
             if (store.addAll(task, batch, System.currentTimeMillis()).size() != batch.size()) {

@@ -40,8 +40,25 @@ final class BenchCommand implements Runnable {
     @Option(names = "--json", description = "print exactly one JSON line")
     boolean json;
 
+    @Option(names = "--cpu-script", paramLabel = "ROUNDS", defaultValue = "0",
+            description = "instead: run a CPU-heavy script ROUNDS times on one context (no Redis) and print the median"
+                    + " time of the last third, to compare with and without the compiler (TASKPOOL_COMPILER=off)")
+    int cpuScriptRounds;
+
+    @Option(names = "--warmup", defaultValue = "0",
+            description = "tasks run through the same path first and not counted, as a long-running worker is warm (default ${DEFAULT-VALUE})")
+    int warmup;
+
     @Override
     public void run() {
+        if (cpuScriptRounds > 0) {
+            try {
+                System.out.println(dev.taskpool.bench.ScriptCpuBench.run(cpuScriptRounds));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot write the CPU benchmark script: " + e.getMessage(), e);
+            }
+            return;
+        }
         Bench.Processor kind = switch (processor.toLowerCase()) {
             case "java" -> Bench.Processor.JAVA;
             case "js" -> Bench.Processor.JS;
@@ -52,7 +69,7 @@ final class BenchCommand implements Runnable {
         }
         try {
             var result = new Bench(new Bench.Options(redis.redis, tasks, concurrency, kind, workers, latencySamples, keep,
-                    keepData)).run();
+                    keepData, warmup)).run();
             System.out.println(json ? result.toJson().toString() : result.toTable());
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot write the benchmark app: " + e.getMessage(), e);

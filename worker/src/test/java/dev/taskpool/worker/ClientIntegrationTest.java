@@ -94,4 +94,25 @@ class ClientIntegrationTest {
         TaskpoolException bad = assertThrows(TaskpoolException.class, () -> TaskpoolClient.connect("http://x"));
         assertTrue(bad.getMessage().contains("invalid Redis URI 'http://x'"), bad.getMessage());
     }
+
+    @Test
+    void aBatchAddIsOneRoundTripAndRespectsSizeAtomically() {
+        String task = TestRedis.uniqueTaskId("bulk");
+        TestApp app = TestApp.in(dir)
+                .task(task, 2, 0, 0, 5, 5, "scripts.bulk.Echo", "")
+                .script("bulk", "function Echo(id, word) { return word + id; }");
+        try (Harness harness = Harness.open(app.dir());
+             TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri())) {
+            List<Long> ids = client.addAll(task, List.of(List.of("a"), List.of("b"), List.of("c")));
+            assertEquals(List.of(1L, 2L, 3L), ids);
+            assertEquals(List.of(), client.addAll(task, List.of(List.of("d"), List.of("e"), List.of("f"))),
+                    "3 waiting + 3 > size 5: none is added");
+            assertEquals(3, harness.runtime.store().stats(task).get("added"));
+            harness.startWorker();
+            for (long id : ids) {
+                assertEquals(TaskStatus.SUCCESS, client.await(task, id, Duration.ofSeconds(20)).status());
+            }
+            assertEquals("b2", client.get(task, 2).orElseThrow().response().asText());
+        }
+    }
 }

@@ -238,6 +238,11 @@ public final class ScriptEngine implements AutoCloseable {
         return idle.size();
     }
 
+    /** "GraalVM CE" when scripts are compiled to machine code, "Interpreted" without the compiler. */
+    public String implementationName() {
+        return engine.getImplementationName();
+    }
+
     /** How many contexts this engine has created so far (they are pooled, so this stays small). */
     public int contextsCreated() {
         return created.get();
