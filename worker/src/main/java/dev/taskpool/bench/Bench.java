@@ -45,6 +45,8 @@ public final class Bench {
 
     private final Options options;
     private final Map<Long, Long> startedAt = new ConcurrentHashMap<>();
+    /** Start times of latency tasks, handed over without the measuring thread spinning on a core. */
+    private final java.util.concurrent.BlockingQueue<long[]> starts = new java.util.concurrent.LinkedBlockingQueue<>();
     private final AtomicLong peakHeap = new AtomicLong();
 
     public Bench(Options options) {
@@ -252,7 +254,7 @@ public final class Bench {
                 function Timed(id, i) { Process('bench.probe.Started', id); return i; }
                 """);
         ProcessRegistry registry = new ProcessRegistry().register("bench.probe.Started", args -> {
-            startedAt.put(((Number) args.getFirst()).longValue(), System.nanoTime());
+            starts.add(new long[] {((Number) args.getFirst()).longValue(), System.nanoTime()});
             return null;
         });
         double[] samples = new double[options.latencySamples()];
@@ -263,13 +265,14 @@ public final class Bench {
             for (int i = 0; i < samples.length + 20; i++) {
                 long before = System.nanoTime();
                 long id = store.add(latencyTask, null, "[" + i + "]", System.currentTimeMillis()).id();
-                Long started;
-                while ((started = startedAt.get(id)) == null) {
-                    Thread.onSpinWait();
-                    if (System.nanoTime() - before > 10_000_000_000L) {
+                long[] start;
+                do {
+                    start = starts.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+                    if (start == null) {
                         throw new TaskpoolException("a latency task did not start within 10 s");
                     }
-                }
+                } while (start[0] != id);
+                long started = start[1];
                 if (i >= 20) {   // the first ones warm the code paths up
                     samples[i - 20] = (started - before) / 1e6;
                 }
@@ -277,6 +280,11 @@ public final class Bench {
             }
         }
         deleteKeys(store.redis().connection().sync(), latencyTask);
+        if (System.getenv("TASKPOOL_BENCH_DEBUG") != null) {
+            double[] sorted = samples.clone();
+            Arrays.sort(sorted);
+            System.err.println("latency samples (ms, sorted): " + Arrays.toString(sorted));
+        }
         return samples;
     }
 

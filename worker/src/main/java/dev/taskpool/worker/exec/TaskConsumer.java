@@ -57,6 +57,8 @@ final class TaskConsumer {
     private volatile boolean fetching;
     private volatile boolean pumping;
     private volatile boolean fetchWanted = true;
+    /** Counts the waiter's returns, so that an older round trip's "queue empty" cannot cancel a newer wake-up. */
+    private final java.util.concurrent.atomic.AtomicLong wakeups = new java.util.concurrent.atomic.AtomicLong();
     private Thread pump;
     private Thread waiter;
     private StatefulRedisConnection<String, String> blocking;
@@ -134,6 +136,7 @@ final class TaskConsumer {
      */
     private void roundTrip(List<PendingCompletion> batch, int take) {
         long now = runtime.clock().millis();
+        long wakeupsAtSend = wakeups.get();
         CompletableFuture<TaskStore.FinishResult> call;
         try {
             call = runtime.store().finish(definition.id(), settings.workerId(),
@@ -159,8 +162,10 @@ final class TaskConsumer {
                 }
                 List<FetchedTask> fetched = result.fetched();
                 slots.release(take - fetched.size());
-                if (take > 0) {
-                    fetchWanted = fetched.size() == take;   // fewer than asked for: the queue is empty
+                if (take > 0 && fetched.size() < take && wakeups.get() == wakeupsAtSend) {
+                    fetchWanted = false;   // fewer than asked for: the queue was empty (and no wake-up came since)
+                } else if (take > 0 && fetched.size() == take) {
+                    fetchWanted = true;
                 }
                 for (FetchedTask task : fetched) {
                     start(task);
@@ -193,6 +198,7 @@ final class TaskConsumer {
                         ERROR_BACKOFF.toSeconds());
                 sleepQuietly(ERROR_BACKOFF);
             }
+            wakeups.incrementAndGet();
             fetchWanted = true;
             signals.release();
         }
