@@ -44,22 +44,24 @@ class BadInputCatalogTest {
                 .task(task, 2, 0, 0, 5, 100, "scripts.bad.Work", "")
                 .task(nexted, 1, 0, 0, 5, 100, "scripts.bad.Work", "\"event\": {\"next\": \"scripts.bad.Next\"}")
                 .script("bad", """
-                        var nextValue = 1;
                         function Work(id, mode) {
                           if (mode === 'function') return { f: function () {} };
                           if (mode === 'cycle') { const a = {}; a.self = a; return a; }
                           return 'ok';
                         }
-                        function Next() { return nextValue; }
-                        function SetNext(v) { nextValue = v; }
+                        function Next() { return Process('probe.next.Value'); }
                         function AddFunction() { return Process('tasks.%1$s.add', { cb: function () {} }); }
                         function AddCycle() { const a = { name: 'a' }; a.self = a; return Process('tasks.%1$s.add', a); }
                         function ProgressCount() { Progress('tasks.%1$s.progress', 1, 2); }
                         function SleepBadly() { Process('utils.time.Sleep', 'soon'); }
                         """.formatted(task));
-        harness = Harness.open(app.dir());
+        // The value event.next returns lives in Java: script globals are per pooled context.
+        harness = Harness.open(app.dir(), new ProcessRegistry().register("probe.next.Value", args -> nextValue.get()));
         harness.startWorker();
     }
+
+    private static final java.util.concurrent.atomic.AtomicReference<Object> nextValue =
+            new java.util.concurrent.atomic.AtomicReference<>(1L);
 
     @AfterAll
     static void close() {
@@ -79,7 +81,7 @@ class BadInputCatalogTest {
     }
 
     private static void setNext(Object value) {
-        harness.call("scripts.bad.SetNext", value);
+        nextValue.set(value);
     }
 
     // --- arguments and results that cannot be serialised ---------------------------------------

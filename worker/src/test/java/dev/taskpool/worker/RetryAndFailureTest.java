@@ -66,14 +66,15 @@ class RetryAndFailureTest {
         TestApp app = TestApp.in(dir)
                 .task(task, 1, 3, 10, 5, 10, "scripts.second.Work", "")
                 .script("second", """
-                        var seen = {};
                         function Work(id) {
-                          seen[id] = (seen[id] || 0) + 1;
-                          if (seen[id] < 2) throw new Error('not yet');
-                          return { runs: seen[id] };
+                          const runs = Process('probe.runs.Next');
+                          if (runs < 2) throw new Error('not yet');
+                          return { runs: runs };
                         }
                         """);
-        try (Harness harness = Harness.open(app.dir())) {
+        AtomicInteger counter = new AtomicInteger();
+        ProcessRegistry registry = new ProcessRegistry().register("probe.runs.Next", args -> counter.incrementAndGet());
+        try (Harness harness = Harness.open(app.dir(), registry)) {
             harness.startWorker();
             long id = harness.add(task);
             TaskInfo info = harness.await(task, id);
