@@ -63,14 +63,21 @@
     writable: false, configurable: false,
   });
 
-  // Invoke fn with the JSON argument list; the positions listed in errorsJson are error
-  // messages to hand over as Error objects. Returns the result as JSON text (null for undefined).
-  return function invoke(fn, argsJson, errorsJson) {
-    const args = JSON.parse(argsJson);
-    for (const index of JSON.parse(errorsJson)) args[index] = new Error(args[index]);
-    const result = fn(...args);
-    if (result === undefined) return null;
-    const text = toJson(result, 'the result of ' + (fn.name || 'the function'));
-    return text === undefined ? null : text;
+  return {
+    // Invoke fn with the JSON argument list; the positions listed in errorsJson are error
+    // messages to hand over as Error objects. Returns the result as JSON text (null for undefined).
+    invoke: function invoke(fn, argsJson, errorsJson) {
+      const args = JSON.parse(argsJson);
+      for (const index of JSON.parse(errorsJson)) args[index] = new Error(args[index]);
+      const result = fn(...args);
+      if (result === undefined) return null;
+      const text = toJson(result, 'the result of ' + (fn.name || 'the function'));
+      return text === undefined ? null : text;
+    },
+    // A value a script returned, as JSON text (null for undefined).
+    toJson: function (value, what) {
+      const text = toJson(value, what);
+      return text === undefined ? null : text;
+    },
   };
 })

@@ -71,6 +71,7 @@ public final class Bench {
 
             List<Worker> workers = new ArrayList<>();
             List<TaskStore> workerStores = new ArrayList<>();
+            List<AppRuntime> workerRuntimes = new ArrayList<>();
             if (options.warmup() > 0) {
                 // Warm the JVM up on the same path (enqueue, workers, scripts), then start afresh.
                 warmUp(app, registry, store, task);
@@ -89,6 +90,7 @@ public final class Bench {
                 AppRuntime workerRuntime = AppRuntime.open(app, workerStore, registry, InstantSource.system());
                 open.add(workerRuntime);
                 workers.add(new Worker(workerRuntime, settings("bench-" + i), List.of()).start());
+                workerRuntimes.add(workerRuntime);
                 workerStores.add(workerStore);
             }
             long polls = awaitSucceeded(store, task, options.tasks(), drainStart);
@@ -102,6 +104,9 @@ public final class Bench {
             long blockingCalls = after.callsSince(before, "blpop");
             double bytesPerTask = (double) (after.usedMemory() - before.usedMemory()) / options.tasks();
 
+            if (System.getenv("TASKPOOL_BENCH_DEBUG") != null) {
+                workerRuntimes.forEach(r -> System.err.println("script contexts created by a worker: " + r.scripts().contextsCreated()));
+            }
             double[] latencies = measureLatency(store, task);
             verifyAllSucceeded(redis, store, task);
             System.gc();

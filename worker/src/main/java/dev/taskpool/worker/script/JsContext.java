@@ -19,18 +19,25 @@ import org.graalvm.polyglot.Value;
 public final class JsContext implements AutoCloseable {
     private final Context context;
     private final Value invoke;
+    private final Value toJson;
     private final Map<String, Value> scopes = new HashMap<>();
     private final Map<String, Value> functions = new HashMap<>();
     private volatile boolean broken;
 
-    JsContext(Context context, Value invoke) {
+    JsContext(Context context, Value bootstrap) {
         this.context = context;
-        this.invoke = invoke;
+        this.invoke = bootstrap.getMember("invoke");
+        this.toJson = bootstrap.getMember("toJson");
     }
 
     /** Calls {@code function} of {@code file} with plain Java arguments; returns a plain Java value. */
     Object call(ScriptFile file, String function, List<Object> args) {
         Value fn = function(file, function);
+        if (allPrimitive(args)) {
+            // The common case (ids, numbers, strings) needs no JSON on the way in.
+            Value result = fn.execute(args.toArray());
+            return toJava(result, file, function);
+        }
         List<Object> jsonArgs = new ArrayList<>(args.size());
         List<Integer> errors = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
@@ -44,6 +51,41 @@ public final class JsContext implements AutoCloseable {
         }
         Value result = invoke.execute(fn, Json.write(jsonArgs), Json.write(errors));
         return result.isNull() ? null : Json.toJava(Json.read(result.asString(), "the result of scripts." + file.group() + "." + function));
+    }
+
+    private static boolean allPrimitive(List<Object> args) {
+        for (Object arg : args) {
+            if (!(arg == null || arg instanceof String || arg instanceof Long || arg instanceof Integer
+                    || arg instanceof Double || arg instanceof Boolean)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A script's return value as a plain Java value: primitives directly, anything else through JSON. */
+    private Object toJava(Value result, ScriptFile file, String function) {
+        if (result.isNull()) {
+            return null;
+        }
+        if (result.isString()) {
+            return result.asString();
+        }
+        if (result.isBoolean()) {
+            return result.asBoolean();
+        }
+        if (result.isNumber()) {
+            if (result.fitsInLong()) {
+                return result.asLong();
+            }
+            double value = result.asDouble();
+            if (Double.isNaN(value) || Double.isInfinite(value)) {
+                return null;   // as JSON.stringify writes them
+            }
+            return value;
+        }
+        Value json = toJson.execute(result, "the result of " + function);
+        return json.isNull() ? null : Json.toJava(Json.read(json.asString(), "the result of scripts." + file.group() + "." + function));
     }
 
     private Value function(ScriptFile file, String name) {

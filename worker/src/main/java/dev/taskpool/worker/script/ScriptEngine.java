@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.graalvm.polyglot.Context;
@@ -38,7 +37,15 @@ public final class ScriptEngine implements AutoCloseable {
     private final Engine engine;
     private final Map<String, ScriptFile> files;
     private final ExportedHost host;
-    private final ConcurrentLinkedDeque<JsContext> idle = new ConcurrentLinkedDeque<>();
+    private final java.util.concurrent.LinkedBlockingDeque<JsContext> idle = new java.util.concurrent.LinkedBlockingDeque<>();
+    private final java.util.concurrent.atomic.AtomicBoolean creating = new java.util.concurrent.atomic.AtomicBoolean();
+    /**
+     * How long a borrower waits for a context to come back before it creates one while another
+     * is being created: short calls give theirs back within this, and a burst of runs does not
+     * create a context each (each costs milliseconds, and every extra one makes the shared
+     * compiled code see more shapes).
+     */
+    private static final long BORROW_WAIT_MICROS = 2000;
     private final ThreadLocal<JsContext> current = new ThreadLocal<>();
     /** The context each thread holds right now, so that another thread can interrupt it. */
     private final java.util.concurrent.ConcurrentHashMap<Thread, JsContext> holders = new java.util.concurrent.ConcurrentHashMap<>();
@@ -179,6 +186,21 @@ public final class ScriptEngine implements AutoCloseable {
 
     private JsContext borrow() {
         JsContext context = idle.pollFirst();
+        if (context != null) {
+            return context;
+        }
+        if (creating.compareAndSet(false, true)) {
+            try {
+                return create();
+            } finally {
+                creating.set(false);
+            }
+        }
+        try {
+            context = idle.pollFirst(BORROW_WAIT_MICROS, java.util.concurrent.TimeUnit.MICROSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         return context != null ? context : create();
     }
 
