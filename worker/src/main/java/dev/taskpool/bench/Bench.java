@@ -36,8 +36,14 @@ public final class Bench {
     /** How the drained tasks are run. */
     public enum Processor { JAVA, JS }
 
+    /**
+     * @param workers         worker instances in this JVM, each with its own connections and script engine
+     * @param workerProcesses when above 0, worker processes ({@code taskpool worker}) instead, started
+     *                        before the enqueue (JS processor only; the process rate is then taken from
+     *                        the task records: first start to last finish)
+     */
     public record Options(String redisUri, int tasks, int concurrency, Processor processor, int workers,
-                          int latencySamples, Duration keep, boolean keepData, int warmup) {
+                          int latencySamples, Duration keep, boolean keepData, int warmup, int workerProcesses) {
     }
 
     private static final String JAVA_PROCESS = "bench.noop.Run";
@@ -77,12 +83,18 @@ public final class Bench {
                 warmUp(app, registry, store, task);
             }
 
+            List<Process> processes = new ArrayList<>();
+            for (int i = 0; i < options.workerProcesses(); i++) {
+                processes.add(startWorkerProcess(app, "bench-process-" + i));
+            }
+            awaitPresence(redis, options.workerProcesses());
+
             RedisCounters before = RedisCounters.read(redis);
             long scriptCallsBefore = store.scriptCalls();
             double enqueueSeconds = enqueue(store, task, options.tasks());
 
             long drainStart = System.nanoTime();
-            for (int i = 0; i < options.workers(); i++) {
+            for (int i = 0; i < (options.workerProcesses() > 0 ? 0 : options.workers()); i++) {
                 // Each worker has its own connections and script engine, as a separate process would.
                 RedisConnector workerRedis = RedisConnector.connect(options.redisUri());
                 open.add(workerRedis);
@@ -114,11 +126,15 @@ public final class Bench {
             for (Worker worker : workers) {
                 worker.close();
             }
+            for (Process process : processes) {
+                process.destroy();
+                process.waitFor();
+            }
             if (!options.keepData()) {
                 deleteKeys(redis, task);
             }
             return new BenchResult(options.processor().name().toLowerCase(), options.tasks(), options.concurrency(),
-                    options.workers(), options.tasks() / enqueueSeconds, options.tasks() / processSeconds,
+                    options.workerProcesses() > 0 ? options.workerProcesses() : options.workers(), options.tasks() / enqueueSeconds, options.tasks() / processSeconds,
                     percentile(latencies, 50), percentile(latencies, 99), (double) commands / options.tasks(),
                     (double) (scriptCalls + blockingCalls) / options.tasks(), bytesPerTask, Math.max(heap, peakHeap.get()));
         } finally {
@@ -129,6 +145,35 @@ public final class Bench {
                     // best effort: the run is over
                 }
             }
+        }
+    }
+
+    /** A {@code taskpool worker} JVM on the benchmark app, launched like this one (same java, classpath and options). */
+    private Process startWorkerProcess(Path app, String id) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(arg -> !arg.startsWith("-XX:StartFlightRecording")).toList());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.taskpool.cli.TaskpoolCommand", "worker",
+                "--app", app.toString(), "--redis", options.redisUri(), "--worker-id", id + "-" + ProcessHandle.current().pid()));
+        return new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    private static void awaitPresence(RedisCommands<String, String> redis, int expected) throws InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (expected > 0) {
+            long present = redis.zrangebyscore(Keys.WORKERS, io.lettuce.core.Range.create(
+                    (double) System.currentTimeMillis() - 5000, Double.MAX_VALUE)).stream()
+                    .filter(id -> id.startsWith("bench-process-")).count();
+            if (present >= expected) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TaskpoolException("the benchmark's worker processes did not start within 60 s");
+            }
+            Thread.sleep(100);
         }
     }
 

@@ -27,6 +27,10 @@ final class BenchCommand implements Runnable {
             description = "worker instances, each with its own connections and script engine (default ${DEFAULT-VALUE})")
     int workers;
 
+    @Option(names = "--worker-processes", defaultValue = "0",
+            description = "drain with this many `taskpool worker` processes instead (js processor only)")
+    int workerProcesses;
+
     @Option(names = "--latency-samples", defaultValue = "200", description = "tasks timed one at a time after the run (default ${DEFAULT-VALUE})")
     int latencySamples;
 
@@ -64,12 +68,15 @@ final class BenchCommand implements Runnable {
             case "js" -> Bench.Processor.JS;
             default -> throw new IllegalArgumentException("--processor must be java or js, got '" + processor + "'");
         };
+        if (workerProcesses > 0 && kind != Bench.Processor.JS) {
+            throw new IllegalArgumentException("--worker-processes runs `taskpool worker`, which has no Java processor: use --processor js");
+        }
         if (tasks < 1 || concurrency < 1 || workers < 1 || latencySamples < 0) {
             throw new IllegalArgumentException("--tasks, --concurrency and --workers must be at least 1, --latency-samples at least 0");
         }
         try {
             var result = new Bench(new Bench.Options(redis.redis, tasks, concurrency, kind, workers, latencySamples, keep,
-                    keepData, warmup)).run();
+                    keepData, warmup, workerProcesses)).run();
             System.out.println(json ? result.toJson().toString() : result.toTable());
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot write the benchmark app: " + e.getMessage(), e);

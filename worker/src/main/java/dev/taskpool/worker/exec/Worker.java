@@ -42,7 +42,12 @@ public final class Worker implements AutoCloseable {
         if (tasks.isEmpty()) {
             served.addAll(runtime.definitions());
         }
-        this.timers = Executors.newScheduledThreadPool(1, r -> Thread.ofPlatform().daemon().name("run-timeouts").unstarted(r));
+        var runTimeouts = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+                r -> Thread.ofPlatform().daemon().name("run-timeouts").unstarted(r));
+        // Almost every run ends before its timeout: drop the cancelled timer at once rather than
+        // keep thousands of them queued until their time comes.
+        runTimeouts.setRemoveOnCancelPolicy(true);
+        this.timers = runTimeouts;
         this.background = Executors.newScheduledThreadPool(2, r -> Thread.ofPlatform().daemon().name("worker-background").unstarted(r));
         // Processors run on virtual threads: a run mostly waits (on Redis, on Sleep), and one that
         // ignores its interrupt can be abandoned without holding a platform thread.
