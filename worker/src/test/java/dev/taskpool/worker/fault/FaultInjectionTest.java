@@ -41,6 +41,10 @@ class FaultInjectionTest {
     private String task;
     private Path app;
     private final List<WorkerProcess> workers = new ArrayList<>();
+    private RedisConnector connector;
+    private TaskpoolClient client;
+    private TaskStore store;
+    private RedisCommands<String, String> sync;
 
     @BeforeEach
     void startRedis() {
@@ -55,6 +59,10 @@ class FaultInjectionTest {
              AppRuntime runtime = AppRuntime.open(app, new TaskStore(connector), new ProcessRegistry(), InstantSource.system())) {
             runtime.definitions();
         }
+        connector = RedisConnector.connect(redis.uri());
+        client = TaskpoolClient.connect(redis.uri());
+        store = new TaskStore(connector);
+        sync = connector.connection().sync();
     }
 
     @AfterEach
@@ -62,6 +70,8 @@ class FaultInjectionTest {
         for (WorkerProcess worker : workers) {
             worker.close();
         }
+        client.close();
+        connector.close();
         redis.close();
     }
 
@@ -152,142 +162,118 @@ class FaultInjectionTest {
 
     @Test
     void killNineOfAWorkerInTheMiddleOfALoad() throws Exception {
-        try (RedisConnector connector = RedisConnector.connect(redis.uri());
-             TaskpoolClient client = TaskpoolClient.connect(redis.uri())) {
-            TaskStore store = new TaskStore(connector);
-            RedisCommands<String, String> sync = connector.connection().sync();
-            WorkerProcess victim = startWorker("victim");
-            WorkerProcess survivor = startWorker("survivor");
-            awaitPresence(sync, victim, survivor);
-            List<Long> ids = addTasks(client, task, 600, 100);
-            awaitSucceeded(store, 150);
+        WorkerProcess victim = startWorker("victim");
+        WorkerProcess survivor = startWorker("survivor");
+        awaitPresence(sync, victim, survivor);
+        List<Long> ids = addTasks(client, task, 600, 100);
+        awaitSucceeded(store, 150);
 
-            victim.kill();
-            long killedAt = System.nanoTime();
-            List<String> held = sync.zrange(Keys.of(task).leases(), 0, -1).stream()
-                    .filter(id -> "victim".equals(sync.hget(Keys.of(task).task(Long.parseLong(id)), "worker"))).toList();
-            awaitCondition(() -> store.stats(task).get("recovered") >= held.size() ? 1 : 0);
-            double recoverySeconds = (System.nanoTime() - killedAt) / 1e9;
-            awaitSucceeded(store, ids.size());
+        victim.kill();
+        long killedAt = System.nanoTime();
+        List<String> held = sync.zrange(Keys.of(task).leases(), 0, -1).stream()
+                .filter(id -> "victim".equals(sync.hget(Keys.of(task).task(Long.parseLong(id)), "worker"))).toList();
+        awaitCondition(() -> store.stats(task).get("recovered") >= held.size() ? 1 : 0);
+        double recoverySeconds = (System.nanoTime() - killedAt) / 1e9;
+        awaitSucceeded(store, ids.size());
 
-            Tally tally = tally(sync, store, ids);
-            System.out.printf("fault test [kill -9 worker]: %d tasks were running on the killed worker; all back in the"
-                    + " queue %.1f s after the kill (lease 2 s, recoverer every 1 s)%n", held.size(), recoverySeconds);
-            assertNothingLost("kill -9 worker", tally, held.size());
-            assertTrue(survivor.isAlive());
-        }
+        Tally tally = tally(sync, store, ids);
+        System.out.printf("fault test [kill -9 worker]: %d tasks were running on the killed worker; all back in the"
+                + " queue %.1f s after the kill (lease 2 s, recoverer every 1 s)%n", held.size(), recoverySeconds);
+        assertNothingLost("kill -9 worker", tally, held.size());
+        assertTrue(survivor.isAlive());
     }
 
     @Test
     void killNineOfRedisWithAofAlwaysAndARestartOnTheSamePort() throws Exception {
-        try (RedisConnector connector = RedisConnector.connect(redis.uri());
-             TaskpoolClient client = TaskpoolClient.connect(redis.uri())) {
-            TaskStore store = new TaskStore(connector);
-            RedisCommands<String, String> sync = connector.connection().sync();
-            WorkerProcess first = startWorker("first");
-            WorkerProcess second = startWorker("second");
-            awaitPresence(sync, first, second);
-            List<Long> ids = addTasks(client, task, 600, 100);
-            awaitSucceeded(store, 150);
+        WorkerProcess first = startWorker("first");
+        WorkerProcess second = startWorker("second");
+        awaitPresence(sync, first, second);
+        List<Long> ids = addTasks(client, task, 600, 100);
+        awaitSucceeded(store, 150);
 
-            redis.kill();
-            long killedAt = System.nanoTime();
-            sleep(1000);
-            redis.restart();
-            long before = store.stats(task).get("succeeded");
-            awaitCondition(() -> store.stats(task).get("succeeded") > before + 16 ? 1 : 0);
-            double resumeSeconds = (System.nanoTime() - killedAt) / 1e9;
-            awaitSucceeded(store, ids.size());
+        redis.kill();
+        long killedAt = System.nanoTime();
+        sleep(1000);
+        redis.restart();
+        long before = store.stats(task).get("succeeded");
+        awaitCondition(() -> store.stats(task).get("succeeded") > before + 16 ? 1 : 0);
+        double resumeSeconds = (System.nanoTime() - killedAt) / 1e9;
+        awaitSucceeded(store, ids.size());
 
-            Tally tally = tally(sync, store, ids);
-            System.out.printf("fault test [kill -9 redis]: Redis down 1 s; work resumed %.1f s after the kill, with the"
-                    + " same worker processes%n", resumeSeconds);
-            assertNothingLost("kill -9 redis (appendfsync always)", tally, 16);
-            assertTrue(first.isAlive() && second.isAlive(), "the workers reconnected by themselves");
-        }
+        Tally tally = tally(sync, store, ids);
+        System.out.printf("fault test [kill -9 redis]: Redis down 1 s; work resumed %.1f s after the kill, with the"
+                + " same worker processes%n", resumeSeconds);
+        assertNothingLost("kill -9 redis (appendfsync always)", tally, 16);
+        assertTrue(first.isAlive() && second.isAlive(), "the workers reconnected by themselves");
     }
 
     @Test
     void sigtermOfAWorkerUnderLoadHandsItsUnfinishedTasksBack() throws Exception {
-        try (RedisConnector connector = RedisConnector.connect(redis.uri());
-             TaskpoolClient client = TaskpoolClient.connect(redis.uri())) {
-            TaskStore store = new TaskStore(connector);
-            RedisCommands<String, String> sync = connector.connection().sync();
-            List<String> shortGrace = new ArrayList<>(WorkerProcess.FAST);
-            shortGrace.addAll(List.of("--grace", "500ms"));
-            WorkerProcess stopping = startWorker("stopping", shortGrace);
-            WorkerProcess staying = startWorker("staying", shortGrace);
-            awaitPresence(sync, stopping, staying);
-            // Runs of 2 s against a grace of 0.5 s: the stopping worker must hand its runs back.
-            List<Long> ids = addTasks(client, task, 64, 2000);
-            awaitCondition(() -> sync.zcard(Keys.of(task).leases()) >= 16 ? 1 : 0);
-            sleep(300);
+        List<String> shortGrace = new ArrayList<>(WorkerProcess.FAST);
+        shortGrace.addAll(List.of("--grace", "500ms"));
+        WorkerProcess stopping = startWorker("stopping", shortGrace);
+        WorkerProcess staying = startWorker("staying", shortGrace);
+        awaitPresence(sync, stopping, staying);
+        // Runs of 2 s against a grace of 0.5 s: the stopping worker must hand its runs back.
+        List<Long> ids = addTasks(client, task, 64, 2000);
+        awaitCondition(() -> sync.zcard(Keys.of(task).leases()) >= 16 ? 1 : 0);
+        sleep(300);
 
-            Duration exit = stopping.terminate(Duration.ofSeconds(20));
-            long handedBack = stopping.logLines("handed back to the queue (DONE)");
-            assertTrue(handedBack > 0, "runs were handed back; log:\n" + stopping.tail());
-            assertTrue(sync.zscore(Keys.WORKERS, "stopping") == null, "its presence was cleared");
-            long runningOnIt = sync.zrange(Keys.of(task).leases(), 0, -1).stream()
-                    .filter(id -> "stopping".equals(sync.hget(Keys.of(task).task(Long.parseLong(id)), "worker"))).count();
-            assertEquals(0, runningOnIt, "nothing stays RUNNING on a stopped worker");
-            awaitSucceeded(store, ids.size());
+        Duration exit = stopping.terminate(Duration.ofSeconds(20));
+        long handedBack = stopping.logLines("handed back to the queue (DONE)");
+        assertTrue(handedBack > 0, "runs were handed back; log:\n" + stopping.tail());
+        assertTrue(sync.zscore(Keys.WORKERS, "stopping") == null, "its presence was cleared");
+        long runningOnIt = sync.zrange(Keys.of(task).leases(), 0, -1).stream()
+                .filter(id -> "stopping".equals(sync.hget(Keys.of(task).task(Long.parseLong(id)), "worker"))).count();
+        assertEquals(0, runningOnIt, "nothing stays RUNNING on a stopped worker");
+        awaitSucceeded(store, ids.size());
 
-            Tally tally = tally(sync, store, ids);
-            System.out.printf("fault test [SIGTERM worker]: exited %.1f s after SIGTERM (grace 0.5 s); %d runs of 2 s"
-                    + " handed back%n", exit.toMillis() / 1000.0, handedBack);
-            assertNothingLost("SIGTERM worker", tally, 0);
-            assertEquals(0, tally.recovered(), "a graceful stop hands tasks back; nothing waits for a lease to expire");
-            assertTrue(staying.isAlive());
-        }
+        Tally tally = tally(sync, store, ids);
+        System.out.printf("fault test [SIGTERM worker]: exited %.1f s after SIGTERM (grace 0.5 s); %d runs of 2 s"
+                + " handed back%n", exit.toMillis() / 1000.0, handedBack);
+        assertNothingLost("SIGTERM worker", tally, 0);
+        assertEquals(0, tally.recovered(), "a graceful stop hands tasks back; nothing waits for a lease to expire");
+        assertTrue(staying.isAlive());
     }
 
     @Test
     void withDefaultSettingsADeadWorkersTaskRunsAgainWithinFifteenSeconds() throws Exception {
-        try (RedisConnector connector = RedisConnector.connect(redis.uri());
-             TaskpoolClient client = TaskpoolClient.connect(redis.uri())) {
-            RedisCommands<String, String> sync = connector.connection().sync();
-            WorkerProcess a = startWorker("default-a", List.of());
-            WorkerProcess b = startWorker("default-b", List.of());
-            awaitPresence(sync, a, b);
-            long id = client.add(task, 60_000).id();
-            String key = Keys.of(task).task(id);
-            awaitCondition(() -> "RUNNING".equals(sync.hget(key, "status")) ? 1 : 0);
-            String holder = sync.hget(key, "worker");
-            WorkerProcess victim = holder.equals(a.id()) ? a : b;
-            WorkerProcess other = victim == a ? b : a;
+        WorkerProcess a = startWorker("default-a", List.of());
+        WorkerProcess b = startWorker("default-b", List.of());
+        awaitPresence(sync, a, b);
+        long id = client.add(task, 60_000).id();
+        String key = Keys.of(task).task(id);
+        awaitCondition(() -> "RUNNING".equals(sync.hget(key, "status")) ? 1 : 0);
+        String holder = sync.hget(key, "worker");
+        WorkerProcess victim = holder.equals(a.id()) ? a : b;
+        WorkerProcess other = victim == a ? b : a;
 
-            victim.kill();
-            long killedAt = System.nanoTime();
-            awaitCondition(() -> other.id().equals(sync.hget(key, "worker")) && "RUNNING".equals(sync.hget(key, "status")) ? 1 : 0);
-            double seconds = (System.nanoTime() - killedAt) / 1e9;
-            System.out.printf("fault test [kill -9 worker, default lease 10 s, recoverer every 4 s]: the task ran again on"
-                    + " the other worker %.1f s after the kill%n", seconds);
-            assertTrue(seconds < 15, "running again within 15 s: " + seconds);
-            assertEquals("2", sync.hget(key, "attempt"), "the lost run counts as a failed one");
-        }
+        victim.kill();
+        long killedAt = System.nanoTime();
+        awaitCondition(() -> other.id().equals(sync.hget(key, "worker")) && "RUNNING".equals(sync.hget(key, "status")) ? 1 : 0);
+        double seconds = (System.nanoTime() - killedAt) / 1e9;
+        System.out.printf("fault test [kill -9 worker, default lease 10 s, recoverer every 4 s]: the task ran again on"
+                + " the other worker %.1f s after the kill%n", seconds);
+        assertTrue(seconds < 15, "running again within 15 s: " + seconds);
+        assertEquals("2", sync.hget(key, "attempt"), "the lost run counts as a failed one");
     }
 
     @Test
     void redisFrozenWithSigstopForThreeSeconds() throws Exception {
-        try (RedisConnector connector = RedisConnector.connect(redis.uri());
-             TaskpoolClient client = TaskpoolClient.connect(redis.uri())) {
-            TaskStore store = new TaskStore(connector);
-            RedisCommands<String, String> sync = connector.connection().sync();
-            WorkerProcess first = startWorker("first");
-            WorkerProcess second = startWorker("second");
-            awaitPresence(sync, first, second);
-            List<Long> ids = addTasks(client, task, 600, 100);
-            awaitSucceeded(store, 150);
+        WorkerProcess first = startWorker("first");
+        WorkerProcess second = startWorker("second");
+        awaitPresence(sync, first, second);
+        List<Long> ids = addTasks(client, task, 600, 100);
+        awaitSucceeded(store, 150);
 
-            redis.pause();
-            sleep(3000);
-            redis.resume();
-            awaitSucceeded(store, ids.size());
+        redis.pause();
+        sleep(3000);
+        redis.resume();
+        awaitSucceeded(store, ids.size());
 
-            Tally tally = tally(sync, store, ids);
-            assertNothingLost("SIGSTOP redis 3 s", tally, 16);
-            assertTrue(first.isAlive() && second.isAlive());
-        }
+        Tally tally = tally(sync, store, ids);
+        assertNothingLost("SIGSTOP redis 3 s", tally, 16);
+        assertTrue(first.isAlive() && second.isAlive());
     }
 
     /**
@@ -296,38 +282,33 @@ class FaultInjectionTest {
      */
     @Test
     void twoThousandTasksThroughEveryFaultInARow() throws Exception {
-        try (RedisConnector connector = RedisConnector.connect(redis.uri());
-             TaskpoolClient client = TaskpoolClient.connect(redis.uri())) {
-            TaskStore store = new TaskStore(connector);
-            RedisCommands<String, String> sync = connector.connection().sync();
-            WorkerProcess one = startWorker("one");
-            WorkerProcess two = startWorker("two");
-            awaitPresence(sync, one, two);
-            List<Long> ids = addTasks(client, task, 2000, 50);
-            awaitSucceeded(store, 300);
+        WorkerProcess one = startWorker("one");
+        WorkerProcess two = startWorker("two");
+        awaitPresence(sync, one, two);
+        List<Long> ids = addTasks(client, task, 2000, 50);
+        awaitSucceeded(store, 300);
 
-            one.kill();
-            awaitSucceeded(store, 600);
-            redis.kill();
-            sleep(1000);
-            redis.restart();
-            long restartedAt = System.currentTimeMillis();
-            WorkerProcess three = startWorker("three");
-            awaitPresence(sync, three);
-            awaitSucceeded(store, 1200);
-            two.terminate(Duration.ofSeconds(20));
-            awaitSucceeded(store, ids.size());
+        one.kill();
+        awaitSucceeded(store, 600);
+        redis.kill();
+        sleep(1000);
+        redis.restart();
+        long restartedAt = System.currentTimeMillis();
+        WorkerProcess three = startWorker("three");
+        awaitPresence(sync, three);
+        awaitSucceeded(store, 1200);
+        two.terminate(Duration.ofSeconds(20));
+        awaitSucceeded(store, ids.size());
 
-            Tally tally = tally(sync, store, ids);
-            assertNothingLost("2000 tasks: kill -9 worker, kill -9 redis + restart, new worker, SIGTERM worker", tally, 32);
-            assertTrue(three.isAlive());
-            long doneByTwoAfterRestart = ids.stream().map(id -> sync.hmget(Keys.of(task).task(id), "worker", "finished_at"))
-                    .filter(fields -> "two".equals(fields.get(0).getValueOrElse(""))
-                            && Long.parseLong(fields.get(1).getValueOrElse("0")) > restartedAt).count();
-            System.out.printf("fault test [2000 tasks]: worker two finished %d tasks after the Redis restart without being"
-                    + " restarted itself%n", doneByTwoAfterRestart);
-            assertTrue(doneByTwoAfterRestart > 0, "the surviving worker reconnected by itself");
-        }
+        Tally tally = tally(sync, store, ids);
+        assertNothingLost("2000 tasks: kill -9 worker, kill -9 redis + restart, new worker, SIGTERM worker", tally, 32);
+        assertTrue(three.isAlive());
+        long doneByTwoAfterRestart = ids.stream().map(id -> sync.hmget(Keys.of(task).task(id), "worker", "finished_at"))
+                .filter(fields -> "two".equals(fields.get(0).getValueOrElse(""))
+                        && Long.parseLong(fields.get(1).getValueOrElse("0")) > restartedAt).count();
+        System.out.printf("fault test [2000 tasks]: worker two finished %d tasks after the Redis restart without being"
+                + " restarted itself%n", doneByTwoAfterRestart);
+        assertTrue(doneByTwoAfterRestart > 0, "the surviving worker reconnected by itself");
     }
 
     private static void awaitCondition(LongSupplier condition) {
