@@ -17,7 +17,7 @@ public final class LogCapture implements AutoCloseable {
     }
 
     public List<String> lines() {
-        synchronized (appender.list) {
+        synchronized (appender) {   // AppenderBase appends under this lock
             return appender.list.stream().map(event -> event.getLevel() + " " + event.getFormattedMessage()).toList();
         }
     }

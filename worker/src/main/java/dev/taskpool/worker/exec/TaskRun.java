@@ -43,7 +43,8 @@ final class TaskRun implements Runnable {
 
     private volatile FetchedTask current;
     private volatile StopReason stopReason;
-    private volatile Execution execution;
+    private Attempt attempt;
+    private static final java.time.Duration INTERRUPT_LIMIT = java.time.Duration.ofSeconds(2);
     private String lastError;
 
     TaskRun(FetchedTask fetched, TaskDefinition definition, AppRuntime runtime, WorkerContext worker, TaskConsumer consumer,
@@ -67,10 +68,22 @@ final class TaskRun implements Runnable {
 
     @Override
     public void run() {
+        execute(false);
+    }
+
+    /**
+     * The run from its first (or, after an abandoned run, its next) attempt to its end. Exactly
+     * one thread executes this at a time: when a run is abandoned, a new thread takes over and
+     * the stuck one, should it ever return, leaves without touching anything.
+     */
+    private void execute(boolean afterAbandonedRun) {
+        boolean tookOver = false;
         try {
             List<Object> args = parseArgs();
-            Object response = runWithRetries(args);
+            Object response = runWithRetries(args, afterAbandonedRun);
             finish(TaskStatus.SUCCESS, response, null);
+        } catch (TakenOverException e) {
+            tookOver = true;   // another thread carries this run on
         } catch (RuntimeException e) {
             StopReason reason = stopReason;
             if (reason == StopReason.SHUTDOWN) {
@@ -82,11 +95,12 @@ final class TaskRun implements Runnable {
                 finish(TaskStatus.FAILURE, null, messageOf(e));
             }
         } finally {
-            releaseSlot();
-            onEnd.run();
+            if (!tookOver) {
+                releaseSlot();
+                onEnd.run();
+            }
         }
     }
-
     /** Gives the run's slot back, once: when its completion goes to the pump, or when it ends. */
     private void releaseSlot() {
         if (slotHeld.compareAndSet(true, false)) {
@@ -94,10 +108,13 @@ final class TaskRun implements Runnable {
         }
     }
 
-    private Object runWithRetries(List<Object> args) {
-        int runsLeft = Math.max(1, definition.maxRuns() - current.attempt() + 1);
+    private Object runWithRetries(List<Object> args, boolean afterAbandonedRun) {
+        int runsLeft = definition.maxRuns() - current.attempt() + (afterAbandonedRun ? 0 : 1);
+        if (runsLeft < 1) {
+            throw new TaskpoolException(lastError);
+        }
         Retry retry = consumer.retry(runsLeft, TaskRun::retryable);
-        AtomicInteger invocations = new AtomicInteger();
+        AtomicInteger invocations = new AtomicInteger(afterAbandonedRun ? 1 : 0);
         return Retry.decorateSupplier(retry, () -> {
             if (invocations.getAndIncrement() > 0) {
                 startNextRun();
@@ -105,10 +122,9 @@ final class TaskRun implements Runnable {
             return runOnce(args);
         }).get();
     }
-
-    /** A failed run is retried unless it was stopped from outside (lost lease, shutdown). */
+    /** A failed run is retried unless it was stopped from outside (lost lease, shutdown) or taken over. */
     private static boolean retryable(Throwable error) {
-        return !(error instanceof RunStoppedException);
+        return !(error instanceof RunStoppedException) && !(error instanceof TakenOverException);
     }
 
     /** Runs the processor once on a processor thread, stopped at the task's timeout. */
@@ -119,30 +135,29 @@ final class TaskRun implements Runnable {
         List<Object> callArgs = new ArrayList<>(args.size() + 1);
         callArgs.add(id());
         callArgs.addAll(args);
-        Execution attempt = new Execution();
-        execution = attempt;
-        ScheduledFuture<?> timer = worker.timers().schedule(() -> stop(StopReason.TIMEOUT),
+        // The processor runs on this (virtual) thread; the timer stops it at the timeout.
+        Attempt attempt = new Attempt(Thread.currentThread());
+        synchronized (this) {
+            this.attempt = attempt;
+        }
+        ScheduledFuture<?> timer = worker.timers().schedule(() -> onTimeout(attempt),
                 definition.timeout().toMillis(), TimeUnit.MILLISECONDS);
-        String what = "task " + definition.id() + " #" + id() + " run " + current.attempt();
-        try {
-            Object result = attempt.run(worker.processors(), runtime.scripts(),
-                    definition.timeout().plus(WorkerContext.STOP_WAIT), worker.settings().abandonAfter(), what, () -> {
-                        try (CurrentRun.Scope ignored = CurrentRun.enter(definition.id(), id())) {
-                            return runtime.call(definition.process(), callArgs);
-                        }
-                    });
+        try (CurrentRun.Scope ignored = CurrentRun.enter(definition.id(), id())) {
+            Object result = runtime.call(definition.process(), callArgs);
+            endAttempt(attempt);
             if (stopReason != null) {
                 // The processor swallowed its interrupt and returned: the run still ended by the stop.
                 throw new RunStoppedException("run stopped: " + stopReason);
             }
             return result;
+        } catch (TakenOverException e) {
+            throw e;
         } catch (RuntimeException e) {
+            endAttempt(attempt);
             StopReason reason = stopReason;
-            if (reason == StopReason.TIMEOUT || (reason == null && e instanceof Execution.AbandonedException)) {
+            if (reason == StopReason.TIMEOUT) {
                 stopReason = null;
-                lastError = "timeout: run " + current.attempt() + " took longer than " + definition.timeout().toSeconds()
-                        + "s and was stopped" + (e instanceof Execution.AbandonedException
-                        ? " (the processor ignored its interrupt; its thread was abandoned)" : "");
+                lastError = timeoutMessage(false);
                 throw new TaskpoolException(lastError, e);
             }
             if (reason != null) {
@@ -152,27 +167,98 @@ final class TaskRun implements Runnable {
             throw e;
         } finally {
             timer.cancel(false);
-            execution = null;
+            Thread.interrupted();   // an interrupt aimed at this attempt must not reach the next one
         }
     }
 
+    /** The processor call of one attempt, and the thread running it. */
+    private static final class Attempt {
+        final Thread thread;
+        boolean done;
+        boolean abandoned;
+
+        Attempt(Thread thread) {
+            this.thread = thread;
+        }
+    }
+
+    /** Thrown in a stuck thread that comes back after its run was taken over by another thread. */
+    private static final class TakenOverException extends RuntimeException {
+        TakenOverException() {
+            super("the run was taken over after it was abandoned", null, false, false);
+        }
+    }
+
+    /** Marks the attempt over; in a thread whose run was abandoned, leaves at once. */
+    private void endAttempt(Attempt ended) {
+        synchronized (this) {
+            ended.done = true;
+            if (attempt == ended) {
+                attempt = null;
+            }
+            if (ended.abandoned) {
+                throw new TakenOverException();
+            }
+        }
+    }
+
+    private String timeoutMessage(boolean abandoned) {
+        return "timeout: run " + current.attempt() + " took longer than " + definition.timeout().toSeconds()
+                + "s and was stopped" + (abandoned ? " (the processor ignored its interrupt; its thread was abandoned)" : "");
+    }
+
+    /** At the timeout: stop the processor; if it ignores that too, abandon it after a while. */
+    private void onTimeout(Attempt timedOut) {
+        synchronized (this) {
+            if (timedOut.done || stopReason != null) {
+                return;
+            }
+            stopReason = StopReason.TIMEOUT;
+            interrupt(timedOut);
+        }
+        worker.timers().schedule(() -> abandonIfStuck(timedOut), worker.settings().abandonAfter().toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The processor ignored its interrupt: leave its thread to itself, count the run as failed and
+     * carry the task on (its next run, or its FAILURE) on a new thread, in the same slot.
+     */
+    private void abandonIfStuck(Attempt stuck) {
+        synchronized (this) {
+            if (stuck.done) {
+                return;
+            }
+            stuck.abandoned = true;
+            attempt = null;
+            stopReason = null;
+            lastError = timeoutMessage(true);
+        }
+        log.error("task {} #{}: run {} ignored its interrupt for {} s; abandoning its thread {} (it keeps running until"
+                + " it returns)", definition.id(), id(), current.attempt(), worker.settings().abandonAfter().toSeconds(),
+                stuck.thread.getName());
+        Thread.ofVirtual().name("run-" + definition.id() + "-takeover").start(() -> execute(true));
+    }
+
+    private void interrupt(Attempt running) {
+        running.thread.interrupt();
+        if (!runtime.scripts().interrupt(running.thread, INTERRUPT_LIMIT)) {
+            log.error("task {} #{}: the script did not stop within {} s of its interrupt; its context was closed",
+                    definition.id(), id(), INTERRUPT_LIMIT.toSeconds());
+        }
+    }
     /** Stops the current run from another thread; between runs, the next one does not start. */
     void stop(StopReason reason) {
         synchronized (this) {
             if (stopReason != null) {
                 return;
             }
-            Execution running = execution;
-            if (reason == StopReason.TIMEOUT && running == null) {
-                return;   // the run already ended
-            }
-            stopReason = reason;
-            if (running != null && !running.stop() && reason == StopReason.TIMEOUT) {
-                stopReason = null;   // it ended on its own just now
+            stopReason = reason;   // between runs, the next one does not start
+            if (attempt != null && !attempt.done) {
+                interrupt(attempt);
             }
         }
     }
-
     private void startNextRun() {
         FetchedTask failed = current;
         FetchedTask next = new FetchedTask(failed.task(), failed.id(), failed.attempt() + 1, failed.args(),
