@@ -13,8 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One call (a processor run or an event handler) on a processor thread, which another thread can
- * stop: the thread is interrupted (waking a {@code utils.time.Sleep}) and its script context is
+ * One call (an event handler) on a thread of its own, which another thread can stop: the thread is interrupted (waking a {@code utils.time.Sleep}) and its script context is
  * interrupted at the next safepoint. Code that ignores both is abandoned: the caller stops
  * waiting, the thread is reported and left to finish on its own, and the caller's slot is free.
  */
