@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -50,7 +49,6 @@ public final class Bench {
     private static final int BATCH = 1000;
 
     private final Options options;
-    private final Map<Long, Long> startedAt = new ConcurrentHashMap<>();
     /** Start times of latency tasks, handed over without the measuring thread spinning on a core. */
     private final java.util.concurrent.BlockingQueue<long[]> starts = new java.util.concurrent.LinkedBlockingQueue<>();
     private final AtomicLong peakHeap = new AtomicLong();
@@ -65,7 +63,7 @@ public final class Bench {
         ProcessRegistry registry = new ProcessRegistry()
                 .register(JAVA_PROCESS, args -> args.size() > 1 ? args.get(1) : null)
                 .register("bench.probe.Started", args -> {
-                    startedAt.put(((Number) args.getFirst()).longValue(), System.nanoTime());
+                    starts.add(new long[] {((Number) args.getFirst()).longValue(), System.nanoTime()});
                     return null;
                 });
         List<AutoCloseable> open = new ArrayList<>();
@@ -85,7 +83,7 @@ public final class Bench {
 
             List<Process> processes = new ArrayList<>();
             for (int i = 0; i < options.workerProcesses(); i++) {
-                processes.add(startWorkerProcess(app, "bench-process-" + i));
+                processes.add(startWorkerProcess(app, "bench-process-" + i, task));
             }
             awaitPresence(redis, options.workerProcesses());
 
@@ -119,7 +117,7 @@ public final class Bench {
             if (System.getenv("TASKPOOL_BENCH_DEBUG") != null) {
                 workerRuntimes.forEach(r -> System.err.println("script contexts created by a worker: " + r.scripts().contextsCreated()));
             }
-            double[] latencies = measureLatency(store, task);
+            double[] latencies = measureLatency(store, task, app, registry, !workers.isEmpty());
             verifyAllSucceeded(redis, store, task);
             System.gc();
             long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
@@ -149,14 +147,15 @@ public final class Bench {
     }
 
     /** A {@code taskpool worker} JVM on the benchmark app, launched like this one (same java, classpath and options). */
-    private Process startWorkerProcess(Path app, String id) throws IOException {
+    private Process startWorkerProcess(Path app, String id, String task) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>();
         command.add(java);
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(arg -> !arg.startsWith("-XX:StartFlightRecording")).toList());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.taskpool.cli.TaskpoolCommand", "worker",
-                "--app", app.toString(), "--redis", options.redisUri(), "--worker-id", id + "-" + ProcessHandle.current().pid()));
+                "--app", app.toString(), "--redis", options.redisUri(), "--worker-id", id + "-" + ProcessHandle.current().pid(),
+                "--tasks", task));
         return new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
@@ -191,6 +190,11 @@ public final class Bench {
         Files.writeString(definition, Json.write(Map.of("name", "benchmark", "worker_nums", options.concurrency(),
                 "attempts", 0, "attempt_after", 0, "timeout", 60, "size", Math.max(options.tasks(), options.warmup()) + options.latencySamples() + 10,
                 "keep", options.keep().toSeconds(), "process", process)));
+        // The task the add->start latency is measured on after the run, by the same (warm) workers.
+        Path latency = app.resolve("tasks/" + (task + "l").replace('.', '/') + ".yao");
+        Files.writeString(latency, Json.write(Map.of("name", "latency", "worker_nums", 4, "attempts", 0,
+                "attempt_after", 0, "timeout", 60, "size", options.latencySamples() + 30, "keep", 60,
+                "process", options.processor() == Processor.JAVA ? "bench.probe.Started" : "scripts.bench.Timed")));
         Files.createDirectories(app.resolve("scripts"));
         Files.writeString(app.resolve("scripts/bench.js"), """
                 // The no-op processor of the benchmark: returns its argument.
@@ -287,31 +291,28 @@ public final class Bench {
         return Math.max(1, lastFinish - firstStart) / 1000.0;
     }
 
-    /** One task at a time, after the run: from just before the add to the processor's first line. */
-    private double[] measureLatency(TaskStore store, String task) throws InterruptedException, IOException {
+    /**
+     * One task at a time, after the run: from just before the add to the processor's first line,
+     * on the workers that drained the run (warm), or on one in-process worker when the run used
+     * worker processes.
+     */
+    private double[] measureLatency(TaskStore store, String task, Path app, ProcessRegistry registry, boolean workersRunning)
+            throws InterruptedException, IOException {
         if (options.latencySamples() == 0) {
             return new double[] {0};
         }
         String latencyTask = task + "l";
-        Path app = Files.createTempDirectory("taskpool-bench-latency-");
-        Path definition = app.resolve("tasks/" + latencyTask.replace('.', '/') + ".yao");
-        Files.createDirectories(definition.getParent());
-        String process = options.processor() == Processor.JAVA ? "bench.probe.Started" : "scripts.bench.Timed";
-        Files.writeString(definition, Json.write(Map.of("name", "latency", "worker_nums", 4, "attempts", 0,
-                "attempt_after", 0, "timeout", 60, "size", 100, "keep", 60, "process", process)));
-        Files.createDirectories(app.resolve("scripts"));
-        Files.writeString(app.resolve("scripts/bench.js"), """
-                function Timed(id, i) { Process('bench.probe.Started', id); return i; }
-                """);
-        ProcessRegistry registry = new ProcessRegistry().register("bench.probe.Started", args -> {
-            starts.add(new long[] {((Number) args.getFirst()).longValue(), System.nanoTime()});
-            return null;
-        });
         double[] samples = new double[options.latencySamples()];
-        try (RedisConnector workerRedis = RedisConnector.connect(options.redisUri());
-             AppRuntime runtime = AppRuntime.open(app, new TaskStore(workerRedis), registry, InstantSource.system());
-             Worker worker = new Worker(runtime, settings("bench-latency"), List.of()).start()) {
-            Thread.sleep(300);   // let the worker block in BLPOP: the low-load path
+        List<AutoCloseable> own = new ArrayList<>();
+        try {
+            if (!workersRunning) {
+                RedisConnector workerRedis = RedisConnector.connect(options.redisUri());
+                own.add(workerRedis);
+                AppRuntime runtime = AppRuntime.open(app, new TaskStore(workerRedis), registry, InstantSource.system());
+                own.add(runtime);
+                own.add(new Worker(runtime, settings("bench-latency"), List.of(latencyTask)).start());
+            }
+            Thread.sleep(300);   // let the workers block in BLPOP: the low-load path
             for (int i = 0; i < samples.length + 20; i++) {
                 long before = System.nanoTime();
                 long id = store.add(latencyTask, null, "[" + i + "]", System.currentTimeMillis()).id();
@@ -327,6 +328,14 @@ public final class Bench {
                     samples[i - 20] = (started - before) / 1e6;
                 }
                 Thread.sleep(2);
+            }
+        } finally {
+            for (int i = own.size() - 1; i >= 0; i--) {
+                try {
+                    own.get(i).close();
+                } catch (Exception ignored) {
+                    // best effort
+                }
             }
         }
         deleteKeys(store.redis().connection().sync(), latencyTask);
