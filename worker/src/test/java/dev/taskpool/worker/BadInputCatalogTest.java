@@ -23,6 +23,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The catalogue of bad input: each case is the error a user sees, naming what was wrong, with
@@ -210,39 +212,18 @@ class BadInputCatalogTest {
 
     // --- garbage written by hand into a task hash: the worker fails that task ------------------
 
-    @Test
-    void argsThatAreNotJson() {
+    @ParameterizedTest(name = "{0} = {1}")
+    @CsvSource(delimiter = '|', value = {
+            "args    | {not json | field 'args' is not valid JSON",
+            "args    | {\"a\":1}   | field 'args' must hold a JSON array, got object",
+            "status  | DANCING   | the task hash holds status 'DANCING', expected WAITING",
+            "attempt | lots      | the task hash holds attempt 'lots', expected an integer",
+    })
+    void garbageInATaskHashFailsThatTask(String field, String garbage, String expected) {
         try (var paused = new PausedWorkers()) {
-            long id = paused.addWithGarbage("args", "{not json");
+            long id = paused.addWithGarbage(field, garbage);
             paused.resume();
-            paused.assertFailed(id, "field 'args' is not valid JSON");
-        }
-    }
-
-    @Test
-    void argsThatAreNotAnArray() {
-        try (var paused = new PausedWorkers()) {
-            long id = paused.addWithGarbage("args", "{\"a\":1}");
-            paused.resume();
-            paused.assertFailed(id, "field 'args' must hold a JSON array, got object");
-        }
-    }
-
-    @Test
-    void aStatusThatIsNoStatus() {
-        try (var paused = new PausedWorkers()) {
-            long id = paused.addWithGarbage("status", "DANCING");
-            paused.resume();
-            paused.assertFailed(id, "the task hash holds status 'DANCING', expected WAITING");
-        }
-    }
-
-    @Test
-    void anAttemptThatIsNoNumber() {
-        try (var paused = new PausedWorkers()) {
-            long id = paused.addWithGarbage("attempt", "lots");
-            paused.resume();
-            paused.assertFailed(id, "the task hash holds attempt 'lots', expected an integer");
+            paused.assertFailed(id, expected);
         }
     }
 

@@ -99,6 +99,20 @@ class FaultInjectionTest {
         }
     }
 
+    /** Two workers draining {@code count} tasks of {@code sleepMs}; returns once {@code done} succeeded. */
+    private List<Long> loadTwoWorkers(WorkerProcess first, WorkerProcess second, int count, int sleepMs, long done) {
+        awaitPresence(sync, first, second);
+        List<Long> ids = addTasks(client, task, count, sleepMs);
+        awaitSucceeded(store, done);
+        return ids;
+    }
+
+    /** The ids of the tasks whose lease {@code workerId} holds now. */
+    private List<String> leasesHeldBy(String workerId) {
+        return sync.zrange(Keys.of(task).leases(), 0, -1).stream()
+                .filter(id -> workerId.equals(sync.hget(Keys.of(task).task(Long.parseLong(id)), "worker"))).toList();
+    }
+
     private static List<Long> addTasks(TaskpoolClient client, String task, int count, int sleepMs) {
         List<Long> ids = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
@@ -164,14 +178,11 @@ class FaultInjectionTest {
     void killNineOfAWorkerInTheMiddleOfALoad() throws Exception {
         WorkerProcess victim = startWorker("victim");
         WorkerProcess survivor = startWorker("survivor");
-        awaitPresence(sync, victim, survivor);
-        List<Long> ids = addTasks(client, task, 600, 100);
-        awaitSucceeded(store, 150);
+        List<Long> ids = loadTwoWorkers(victim, survivor, 600, 100, 150);
 
         victim.kill();
         long killedAt = System.nanoTime();
-        List<String> held = sync.zrange(Keys.of(task).leases(), 0, -1).stream()
-                .filter(id -> "victim".equals(sync.hget(Keys.of(task).task(Long.parseLong(id)), "worker"))).toList();
+        List<String> held = leasesHeldBy("victim");
         awaitCondition(() -> store.stats(task).get("recovered") >= held.size() ? 1 : 0);
         double recoverySeconds = (System.nanoTime() - killedAt) / 1e9;
         awaitSucceeded(store, ids.size());
@@ -187,9 +198,7 @@ class FaultInjectionTest {
     void killNineOfRedisWithAofAlwaysAndARestartOnTheSamePort() throws Exception {
         WorkerProcess first = startWorker("first");
         WorkerProcess second = startWorker("second");
-        awaitPresence(sync, first, second);
-        List<Long> ids = addTasks(client, task, 600, 100);
-        awaitSucceeded(store, 150);
+        List<Long> ids = loadTwoWorkers(first, second, 600, 100, 150);
 
         redis.kill();
         long killedAt = System.nanoTime();
@@ -223,9 +232,7 @@ class FaultInjectionTest {
         long handedBack = stopping.logLines("handed back to the queue (DONE)");
         assertTrue(handedBack > 0, "runs were handed back; log:\n" + stopping.tail());
         assertTrue(sync.zscore(Keys.WORKERS, "stopping") == null, "its presence was cleared");
-        long runningOnIt = sync.zrange(Keys.of(task).leases(), 0, -1).stream()
-                .filter(id -> "stopping".equals(sync.hget(Keys.of(task).task(Long.parseLong(id)), "worker"))).count();
-        assertEquals(0, runningOnIt, "nothing stays RUNNING on a stopped worker");
+        assertEquals(List.of(), leasesHeldBy("stopping"), "nothing stays RUNNING on a stopped worker");
         awaitSucceeded(store, ids.size());
 
         Tally tally = tally(sync, store, ids);
@@ -262,9 +269,7 @@ class FaultInjectionTest {
     void redisFrozenWithSigstopForThreeSeconds() throws Exception {
         WorkerProcess first = startWorker("first");
         WorkerProcess second = startWorker("second");
-        awaitPresence(sync, first, second);
-        List<Long> ids = addTasks(client, task, 600, 100);
-        awaitSucceeded(store, 150);
+        List<Long> ids = loadTwoWorkers(first, second, 600, 100, 150);
 
         redis.pause();
         sleep(3000);
@@ -284,9 +289,7 @@ class FaultInjectionTest {
     void twoThousandTasksThroughEveryFaultInARow() throws Exception {
         WorkerProcess one = startWorker("one");
         WorkerProcess two = startWorker("two");
-        awaitPresence(sync, one, two);
-        List<Long> ids = addTasks(client, task, 2000, 50);
-        awaitSucceeded(store, 300);
+        List<Long> ids = loadTwoWorkers(one, two, 2000, 50, 300);
 
         one.kill();
         awaitSucceeded(store, 600);
