@@ -195,6 +195,9 @@ public final class Bench {
         Files.writeString(latency, Json.write(Map.of("name", "latency", "worker_nums", 4, "attempts", 0,
                 "attempt_after", 0, "timeout", 60, "size", options.latencySamples() + 30, "keep", 60,
                 "process", options.processor() == Processor.JAVA ? "bench.probe.Started" : "scripts.bench.Timed")));
+        if (options.processor() == Processor.JAVA) {
+            return app;   // Java processes only: the workers never start GraalJS
+        }
         Files.createDirectories(app.resolve("scripts"));
         Files.writeString(app.resolve("scripts/bench.js"), """
                 // The no-op processor of the benchmark: returns its argument.
@@ -312,7 +315,8 @@ public final class Bench {
                 own.add(runtime);
                 own.add(new Worker(runtime, settings("bench-latency"), List.of(latencyTask)).start());
             }
-            Thread.sleep(300);   // let the workers block in BLPOP: the low-load path
+            // Low load: the workers block in BLPOP, and this JVM has stopped compiling what the run made hot.
+            awaitQuiet();
             for (int i = 0; i < samples.length + 20; i++) {
                 long before = System.nanoTime();
                 long id = store.add(latencyTask, null, "[" + i + "]", System.currentTimeMillis()).id();
@@ -345,6 +349,26 @@ public final class Bench {
             System.err.println("latency samples (ms, sorted): " + Arrays.toString(sorted));
         }
         return samples;
+    }
+
+    /**
+     * Waits (up to 15 s) until this process uses under 5% of one core over 200 ms: the JIT
+     * compilers finish what the run made hot, so that the latency samples measure the task path
+     * at low load and not the benchmark's own after-effects.
+     */
+    private static void awaitQuiet() throws InterruptedException {
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        Thread.sleep(300);
+        while (System.nanoTime() < deadline) {
+            long cpuBefore = os.getProcessCpuTime();
+            long before = System.nanoTime();
+            Thread.sleep(200);
+            double busy = (double) (os.getProcessCpuTime() - cpuBefore) / (System.nanoTime() - before);
+            if (busy < 0.05) {
+                return;
+            }
+        }
     }
 
     private void verifyAllSucceeded(RedisCommands<String, String> redis, TaskStore store, String task) {

@@ -26,6 +26,26 @@ public final class LogCapture implements AutoCloseable {
         return lines().stream().anyMatch(line -> line.contains(text));
     }
 
+    /**
+     * Whether a line with {@code text} is logged within 5 s: for what happens after a task's
+     * result is in Redis (its success/error handler), which a client awaiting the task can see first.
+     */
+    public boolean awaitContains(String text) {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!contains(text)) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
     public long count(String text) {
         return lines().stream().filter(line -> line.contains(text)).count();
     }

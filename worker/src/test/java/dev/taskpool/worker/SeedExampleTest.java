@@ -55,7 +55,7 @@ class SeedExampleTest {
             assertTrue(logs.contains("OnAdd: #1025"), logs.lines().toString());
             assertTrue(logs.contains("[\"任务-1\"]"), "console.log(args) of Send");
             assertTrue(logs.contains("OnProgress: #1025 Progress 1/100 1/100"), logs.lines().toString());
-            assertTrue(logs.contains("OnSuccess: #1025 {\"message\":\"ok\"}"), logs.lines().toString());
+            assertTrue(logs.awaitContains("OnSuccess: #1025 {\"message\":\"ok\"}"), logs.lines().toString());
         }
     }
 
@@ -93,7 +93,7 @@ class SeedExampleTest {
             assertEquals(Map.of("message", "ok"), dev.taskpool.core.json.Json.toJava(done.response()));
             assertTrue(logs.contains("Task #" + id + " created at"), "OnAdd ran up to its Process call");
             for (String event : List.of("add", "progress", "success")) {
-                assertTrue(logs.contains("task notify #" + id + ": event." + event + " handler scripts.handlers.On"),
+                assertTrue(logs.awaitContains("task notify #" + id + ": event." + event + " handler scripts.handlers.On"),
                         event + " handler failure logged: " + logs.lines());
             }
             assertTrue(logs.contains("unknown process 'models.task.save'"));

@@ -17,17 +17,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The runs of one task in this worker process: {@code worker_nums} slots and one pump thread
- * that talks to Redis. Each round trip of the pump is one script call that ends every run that
- * finished since the last one and takes as many waiting tasks as there are free slots, so under
- * load acknowledgements and fetches are batched. When nothing is waiting, a waiter thread blocks
+ * The runs of one task in this worker process: {@code worker_nums} slots and a pump that talks
+ * to Redis. Each round trip of the pump is one script call that ends every run that finished
+ * since the last one and takes as many waiting tasks as there are free slots, so under load
+ * acknowledgements and fetches are batched. The pump has no thread of its own: whoever makes work
+ * for it (a run that ends, a round trip that comes back, the waiter) sends the next round trip. When nothing is waiting, a waiter thread blocks
  * on Redis (BLPOP on the task's wake list): an idle worker never polls in a loop.
  */
 final class TaskConsumer {
@@ -35,7 +35,7 @@ final class TaskConsumer {
     private static final Duration ERROR_BACKOFF = Duration.ofSeconds(1);
     /** The most runs ended in one round trip (bounds the size of one script call). */
     private static final int MAX_BATCH = 500;
-    /** Round trips a pump may have in flight at once: Redis works on one while the pump gathers the next. */
+    /** Round trips in flight at once: Redis works on one while the runs that end gather into the next. */
     private static final int MAX_IN_FLIGHT = 2;
 
     private record PendingCompletion(TaskStore.Completion completion, CompletableFuture<TransitionResult> result) {
@@ -50,7 +50,6 @@ final class TaskConsumer {
     private final ExecutorService runs;
     private final Map<Long, TaskRun> running = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<PendingCompletion> completions = new ConcurrentLinkedQueue<>();
-    private final Semaphore signals = new Semaphore(0);
     private final Semaphore wakeRequests = new Semaphore(0);
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
     private final Map<Integer, Retry> retries = new ConcurrentHashMap<>();
@@ -59,7 +58,6 @@ final class TaskConsumer {
     private volatile boolean fetchWanted = true;
     /** Counts the waiter's returns, so that an older round trip's "queue empty" cannot cancel a newer wake-up. */
     private final java.util.concurrent.atomic.AtomicLong wakeups = new java.util.concurrent.atomic.AtomicLong();
-    private Thread pump;
     private Thread waiter;
     private StatefulRedisConnection<String, String> blocking;
 
@@ -70,7 +68,10 @@ final class TaskConsumer {
         this.worker = worker;
         this.keys = Keys.of(definition.id());
         this.slots = new Semaphore(definition.workerNums());
-        this.runs = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("run-" + definition.id() + "-", 1).factory());
+        // Virtual run threads, kept for a minute between runs rather than made per run: a script
+        // context sets up per-thread state for every new thread that enters it.
+        this.runs = new java.util.concurrent.ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+                new java.util.concurrent.SynchronousQueue<>(), Thread.ofVirtual().name("run-" + definition.id() + "-", 1).factory());
     }
 
     TaskDefinition definition() {
@@ -81,7 +82,7 @@ final class TaskConsumer {
         blocking = runtime.redis().newBlockingConnection();
         fetching = true;
         pumping = true;
-        pump = Thread.ofPlatform().daemon().name("pump-" + definition.id()).start(this::pumpLoop);
+        pump();
         waiter = Thread.ofPlatform().daemon().name("wait-" + definition.id()).start(this::waitLoop);
     }
 
@@ -92,23 +93,26 @@ final class TaskConsumer {
     CompletableFuture<TransitionResult> submit(TaskStore.Completion completion) {
         CompletableFuture<TransitionResult> result = new CompletableFuture<>();
         completions.add(new PendingCompletion(completion, result));
-        signals.release();
         return result;
     }
 
     /** A run gives its slot back (when it ends, or when it hands its completion to the pump). */
     void releaseSlot() {
         slots.release();
-        signals.release();
+        pump();
     }
 
-    private void pumpLoop() {
+    /**
+     * Sends a round trip if there is something to send (finished runs to record, free slots to
+     * fill) and fewer than {@link #MAX_IN_FLIGHT} are in flight; called by whoever may have made
+     * work: a run that ends, a round trip that comes back, the waiter. There is no pump thread to
+     * wake: the caller sends it, and while two round trips are in flight the runs that end meanwhile
+     * gather into the next batch, which the first one back sends.
+     */
+    private void pump() {
         while (pumping) {
-            try {
-                inFlight.acquire();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+            if (!inFlight.tryAcquire()) {
+                return;   // both in flight: the first one back pumps again
             }
             List<PendingCompletion> batch = new ArrayList<>();
             PendingCompletion next;
@@ -116,23 +120,25 @@ final class TaskConsumer {
                 batch.add(next);
             }
             boolean wantRuns = fetching && slots.availablePermits() > 0 && (fetchWanted || !batch.isEmpty());
-            if (batch.isEmpty() && !wantRuns) {
-                inFlight.release();
-                if (fetching && slots.availablePermits() > 0 && !fetchWanted && inFlight.availablePermits() == MAX_IN_FLIGHT
-                        && wakeRequests.availablePermits() == 0) {
-                    wakeRequests.release();   // let the waiter block on Redis until work arrives
-                }
-                awaitSignal();
-                continue;
+            if (!batch.isEmpty() || wantRuns) {
+                roundTrip(batch, wantRuns ? slots.drainPermits() : 0);
+                continue;   // the other round trip may have something to send too
             }
-            int take = wantRuns ? slots.drainPermits() : 0;
-            roundTrip(batch, take);
+            inFlight.release();
+            if (fetching && slots.availablePermits() > 0 && !fetchWanted && inFlight.availablePermits() == MAX_IN_FLIGHT
+                    && wakeRequests.availablePermits() == 0) {
+                wakeRequests.release();   // let the waiter block on Redis until work arrives
+            }
+            // Work that came in between the look above and the release would wait for nobody: look again.
+            if (completions.isEmpty() && !(fetching && fetchWanted && slots.availablePermits() > 0)) {
+                return;
+            }
         }
     }
 
     /**
-     * Sends one round trip without waiting for it: while Redis runs it, the pump already gathers
-     * the next batch (at most {@link #MAX_IN_FLIGHT} round trips are in flight).
+     * Sends one round trip without waiting for it: while Redis runs it, the runs that end gather
+     * into the next (at most {@link #MAX_IN_FLIGHT} round trips are in flight).
      */
     private void roundTrip(List<PendingCompletion> batch, int take) {
         long now = runtime.clock().millis();
@@ -146,17 +152,20 @@ final class TaskConsumer {
             call = CompletableFuture.failedFuture(e);
         }
         call.orTimeout(runtime.redis().commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS).whenComplete((result, error) -> {
-            try {
-                if (error != null) {
-                    slots.release(take);
-                    batch.forEach(pending -> pending.result().completeExceptionally(error));
-                    if (pumping) {
-                        log.warn("task {}: a round trip to Redis failed ({}); trying again in {}s", definition.id(),
-                                error.getMessage(), ERROR_BACKOFF.toSeconds());
-                        sleepQuietly(ERROR_BACKOFF);
-                    }
-                    return;
+            if (error != null) {
+                slots.release(take);
+                batch.forEach(pending -> pending.result().completeExceptionally(error));
+                if (pumping) {
+                    log.warn("task {}: a round trip to Redis failed ({}); trying again in {}s", definition.id(),
+                            error.getMessage(), ERROR_BACKOFF.toSeconds());
                 }
+                afterBackOff(() -> {
+                    inFlight.release();
+                    pump();
+                });
+                return;
+            }
+            try {
                 for (int i = 0; i < batch.size(); i++) {
                     batch.get(i).result().complete(result.ended().get(i));
                 }
@@ -172,9 +181,18 @@ final class TaskConsumer {
                 }
             } finally {
                 inFlight.release();
-                signals.release();
+                pump();
             }
         });
+    }
+
+    /** Runs {@code next} after {@link #ERROR_BACKOFF} (at once when the worker is stopping). */
+    private void afterBackOff(Runnable next) {
+        try {
+            worker.timers().schedule(next, ERROR_BACKOFF.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            next.run();
+        }
     }
 
     /** Blocks on Redis when asked to, then tells the pump to look again (a token arrived, or time passed). */
@@ -200,18 +218,7 @@ final class TaskConsumer {
             }
             wakeups.incrementAndGet();
             fetchWanted = true;
-            signals.release();
-        }
-    }
-
-    private void awaitSignal() {
-        try {
-            if (signals.tryAcquire(settings.idleBlock().toMillis(), TimeUnit.MILLISECONDS)) {
-                signals.drainPermits();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            pumping = false;
+            pump();
         }
     }
 
@@ -230,9 +237,16 @@ final class TaskConsumer {
                 .build()));
     }
 
+    /** Stops the attempts past their deadline (called every few milliseconds by the worker). */
+    void checkTimeouts(long nowNanos) {
+        for (TaskRun run : running.values()) {
+            run.checkTimeout(nowNanos);
+        }
+    }
+
     /** The leases of the runs in progress, for the heartbeat. */
     List<FetchedTask> leases() {
-        return running.values().stream().map(TaskRun::lease).toList();
+        return running.values().stream().filter(TaskRun::holdsLease).map(TaskRun::lease).toList();
     }
 
     void stopRun(long id, TaskRun.StopReason reason) {
@@ -256,7 +270,7 @@ final class TaskConsumer {
         if (blocking != null) {
             blocking.close();
         }
-        signals.release();
+        pump();
     }
 
     /** Step 2: let running tasks finish until {@code deadlineNanos}; true when all did. */
@@ -290,10 +304,6 @@ final class TaskConsumer {
             Thread.sleep(10);
         }
         pumping = false;
-        signals.release();
-        if (pump != null) {
-            pump.join(settings.idleBlock().plusSeconds(2).toMillis());
-        }
         runs.shutdownNow();
     }
 

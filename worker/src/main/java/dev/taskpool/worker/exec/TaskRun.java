@@ -16,7 +16,6 @@ import io.github.resilience4j.retry.Retry;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -43,7 +42,11 @@ final class TaskRun implements Runnable {
 
     private volatile FetchedTask current;
     private volatile StopReason stopReason;
-    private Attempt attempt;
+    /** The processor call in progress, read without a lock by the timeout check. */
+    private volatile Attempt attempt;
+    /** Set once the run is over for this worker (recorded, handed back or given up): see {@link #end()}. */
+    private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile boolean resultRecorded;
     private static final java.time.Duration INTERRUPT_LIMIT = java.time.Duration.ofSeconds(2);
     private String lastError;
 
@@ -62,6 +65,11 @@ final class TaskRun implements Runnable {
         return current;
     }
 
+    /** False once the result is in Redis (the lease is spent; a handler may still be running). */
+    boolean holdsLease() {
+        return !resultRecorded;
+    }
+
     long id() {
         return current.id();
     }
@@ -78,10 +86,11 @@ final class TaskRun implements Runnable {
      */
     private void execute(boolean afterAbandonedRun) {
         boolean tookOver = false;
+        boolean recording = false;
         try {
             List<Object> args = parseArgs();
             Object response = runWithRetries(args, afterAbandonedRun);
-            finish(TaskStatus.SUCCESS, response, null);
+            recording = finish(TaskStatus.SUCCESS, response, null);
         } catch (TakenOverException e) {
             tookOver = true;   // another thread carries this run on
         } catch (RuntimeException e) {
@@ -92,13 +101,26 @@ final class TaskRun implements Runnable {
                 log.warn("task {} #{}: stopped ({}); the task is not this worker's any more", definition.id(), id(),
                         e.getMessage());
             } else {
-                finish(TaskStatus.FAILURE, null, messageOf(e));
+                recording = finish(TaskStatus.FAILURE, null, messageOf(e));
             }
         } finally {
             if (!tookOver) {
                 releaseSlot();
-                onEnd.run();
+                if (!recording) {
+                    end();
+                }
             }
+        }
+    }
+
+    /**
+     * The run is over for this worker: it leaves the running set (and so the heartbeat). A run
+     * whose completion is being recorded stays in it until Redis has the result, so that its lease
+     * is kept alive through a Redis outage.
+     */
+    private void end() {
+        if (ended.compareAndSet(false, true)) {
+            onEnd.run();
         }
     }
     /** Gives the run's slot back, once: when its completion goes to the pump, or when it ends. */
@@ -135,13 +157,11 @@ final class TaskRun implements Runnable {
         List<Object> callArgs = new ArrayList<>(args.size() + 1);
         callArgs.add(id());
         callArgs.addAll(args);
-        // The processor runs on this (virtual) thread; the timer stops it at the timeout.
-        Attempt attempt = new Attempt(Thread.currentThread());
+        // The processor runs on this (virtual) thread; the worker's timeout check stops it at its deadline.
+        Attempt attempt = new Attempt(Thread.currentThread(), System.nanoTime() + definition.timeout().toNanos());
         synchronized (this) {
             this.attempt = attempt;
         }
-        ScheduledFuture<?> timer = worker.timers().schedule(() -> onTimeout(attempt),
-                definition.timeout().toMillis(), TimeUnit.MILLISECONDS);
         try (CurrentRun.Scope ignored = CurrentRun.enter(definition.id(), id())) {
             Object result = runtime.call(definition.process(), callArgs);
             endAttempt(attempt);
@@ -166,19 +186,28 @@ final class TaskRun implements Runnable {
             lastError = messageOf(e);
             throw e;
         } finally {
-            timer.cancel(false);
             Thread.interrupted();   // an interrupt aimed at this attempt must not reach the next one
+        }
+    }
+
+    /** Called by the worker's timeout check every few milliseconds: stops an attempt past its deadline. */
+    void checkTimeout(long nowNanos) {
+        Attempt running = attempt;
+        if (running != null && !running.done && nowNanos - running.deadlineNanos >= 0) {
+            onTimeout(running);
         }
     }
 
     /** The processor call of one attempt, and the thread running it. */
     private static final class Attempt {
         final Thread thread;
-        boolean done;
+        final long deadlineNanos;
+        volatile boolean done;
         boolean abandoned;
 
-        Attempt(Thread thread) {
+        Attempt(Thread thread, long deadlineNanos) {
             this.thread = thread;
+            this.deadlineNanos = deadlineNanos;
         }
     }
 
@@ -280,46 +309,90 @@ final class TaskRun implements Runnable {
                 next.attempt());
     }
 
-    private void finish(TaskStatus status, Object response, String error) {
+    /**
+     * Hands the run's result to the pump, which records it in its next round trip (batched with
+     * other runs' ends); the slot is free from here on. The rest (the success/error handler, or
+     * recording it alone should that round trip fail) happens once Redis answered, off this
+     * thread. Returns true when the result went to the pump (the run then ends from there).
+     */
+    private boolean finish(TaskStatus status, Object response, String error) {
         String payload;
         if (status == TaskStatus.SUCCESS) {
             try {
                 payload = Json.write(response);
             } catch (RuntimeException e) {
-                finish(TaskStatus.FAILURE, null, "the processor's result cannot be stored as JSON: " + e.getMessage());
-                return;
+                return finish(TaskStatus.FAILURE, null, "the processor's result cannot be stored as JSON: " + e.getMessage());
             }
         } else {
             payload = error;
         }
-        TaskStore.Completion completion = new TaskStore.Completion(current, status, payload);
-        // The pump records it in its next round trip (batched with other runs' ends); the slot is
-        // free from here on. Should that round trip fail, the completion is sent on its own.
+        FetchedTask lease = current;
+        TaskStore.Completion completion = new TaskStore.Completion(lease, status, payload);
         CompletableFuture<TransitionResult> batched = consumer.submit(completion);
         releaseSlot();
+        batched.whenComplete((result, failure) -> {
+            if (failure == null) {
+                recorded(lease, status, response, error, result);
+            } else {
+                // Recording it alone retries with back-off: never on the thread that answered.
+                Thread.ofVirtual().name("record-" + definition.id()).start(() -> recordAlone(lease, status, response, error, payload));
+            }
+        });
+        return true;
+    }
+
+    private void recordAlone(FetchedTask lease, TaskStatus status, Object response, String error, String payload) {
         TransitionResult result;
         try {
-            result = runtime.store().await(batched, "complete task " + definition.id() + " #" + id());
-        } catch (RuntimeException first) {
-            try {
-                result = persist("complete", () -> runtime.store().complete(current, status, payload,
-                        runtime.clock().millis(), definition.keep()));
-            } catch (RuntimeException e) {
-                log.error("task {} #{}: could not record {}: {}; once its lease expires it runs again", definition.id(), id(),
-                        status, e.getMessage());
-                return;
-            }
-        }
-        if (result != TransitionResult.DONE) {
-            log.warn("task {} #{}: finished as {} but not recorded: {}", definition.id(), id(), status, result);
+            result = persist("complete", () -> runtime.store().complete(lease, status, payload,
+                    runtime.clock().millis(), definition.keep()));
+        } catch (RuntimeException e) {
+            log.error("task {} #{}: could not record {}: {}; once its lease expires it runs again", definition.id(), id(),
+                    status, e.getMessage());
+            end();
             return;
         }
+        recorded(lease, status, response, error, result);
+    }
+
+    /**
+     * Redis has the result: its success/error handler runs (on a thread of its own), then the run
+     * ends; a worker that stops gracefully waits for both.
+     */
+    private void recorded(FetchedTask lease, TaskStatus status, Object response, String error, TransitionResult result) {
+        resultRecorded = true;
+        if (result != TransitionResult.DONE) {
+            log.warn("task {} #{}: finished as {} but not recorded: {}", definition.id(), id(), status, result);
+            end();
+            return;
+        }
+        String handler;
+        List<Object> handlerArgs;
         if (status == TaskStatus.SUCCESS) {
-            log.debug("task {} #{}: SUCCESS after {} run(s)", definition.id(), id(), current.attempt());
-            runHandler("success", definition.events().success(), Arrays.asList(id(), response));
+            log.debug("task {} #{}: SUCCESS after {} run(s)", definition.id(), id(), lease.attempt());
+            handler = definition.events().success();
+            handlerArgs = handler == null ? null : Arrays.asList(id(), response);
         } else {
-            log.warn("task {} #{}: FAILURE after {} run(s): {}", definition.id(), id(), current.attempt(), error);
-            runHandler("error", definition.events().error(), Arrays.asList(id(), new ScriptError(error)));
+            log.warn("task {} #{}: FAILURE after {} run(s): {}", definition.id(), id(), lease.attempt(), error);
+            handler = definition.events().error();
+            handlerArgs = handler == null ? null : Arrays.asList(id(), new ScriptError(error));
+        }
+        if (handler == null) {
+            end();
+            return;
+        }
+        String event = status == TaskStatus.SUCCESS ? "success" : "error";
+        try {
+            worker.processors().execute(() -> {
+                try {
+                    runHandler(event, handler, handlerArgs);
+                } finally {
+                    end();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.error("task {} #{}: event.{} handler {} not run: the worker is stopping", definition.id(), id(), event, handler);
+            end();
         }
     }
 

@@ -20,6 +20,8 @@ import org.slf4j.LoggerFactory;
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
     private static final Duration HAND_BACK_WAIT = Duration.ofSeconds(5);
+    /** How often run deadlines are checked: a run is stopped at most this long after its timeout. */
+    static final Duration TIMEOUT_CHECK = Duration.ofMillis(20);
 
     private final AppRuntime runtime;
     private final WorkerSettings settings;
@@ -42,12 +44,7 @@ public final class Worker implements AutoCloseable {
         if (tasks.isEmpty()) {
             served.addAll(runtime.definitions());
         }
-        var runTimeouts = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
-                r -> Thread.ofPlatform().daemon().name("run-timeouts").unstarted(r));
-        // Almost every run ends before its timeout: drop the cancelled timer at once rather than
-        // keep thousands of them queued until their time comes.
-        runTimeouts.setRemoveOnCancelPolicy(true);
-        this.timers = runTimeouts;
+        this.timers = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("run-timeouts").unstarted(r));
         this.background = Executors.newScheduledThreadPool(2, r -> Thread.ofPlatform().daemon().name("worker-background").unstarted(r));
         // Processors run on virtual threads: a run mostly waits (on Redis, on Sleep), and one that
         // ignores its interrupt can be abandoned without holding a platform thread.
@@ -62,6 +59,12 @@ public final class Worker implements AutoCloseable {
     public Worker start() {
         presence.announce();
         consumers.forEach(TaskConsumer::start);
+        // One check of every run's deadline every few milliseconds costs less than a timer per run
+        // (which every run would set and cancel), and stops a run within that much of its timeout.
+        timers.scheduleWithFixedDelay(() -> {
+            long now = System.nanoTime();
+            consumers.forEach(consumer -> consumer.checkTimeouts(now));
+        }, TIMEOUT_CHECK.toMillis(), TIMEOUT_CHECK.toMillis(), TimeUnit.MILLISECONDS);
         long heartbeat = settings.heartbeatInterval().toMillis();
         Heartbeat leases = new Heartbeat(consumers, runtime, settings);
         background.scheduleWithFixedDelay(() -> {

@@ -62,11 +62,6 @@ public final class ScriptEngine implements AutoCloseable {
      * {@link ScriptException} lists every file with an error, with its line.
      */
     public static ScriptEngine load(Path appDir, HostBridge bridge) {
-        Engine engine = Engine.newBuilder("js")
-                .option("engine.WarnInterpreterOnly", "false")
-                .out(OutputStream.nullOutputStream())
-                .err(OutputStream.nullOutputStream())
-                .build();
         Map<String, ScriptFile> files = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         Path scriptsDir = appDir.resolve("scripts");
@@ -76,7 +71,6 @@ public final class ScriptEngine implements AutoCloseable {
                 paths = walk.filter(Files::isRegularFile).filter(p -> p.toString().endsWith(".js"))
                         .sorted(Comparator.comparing(Path::toString)).toList();
             } catch (IOException e) {
-                engine.close();
                 throw new ScriptException("cannot list " + scriptsDir + ": " + e.getMessage(), e);
             }
             for (Path path : paths) {
@@ -90,6 +84,12 @@ public final class ScriptEngine implements AutoCloseable {
                 }
             }
         }
+        // An app without scripts (Java processes only) never starts GraalJS: no engine, no contexts.
+        Engine engine = files.isEmpty() ? null : Engine.newBuilder("js")
+                .option("engine.WarnInterpreterOnly", "false")
+                .out(OutputStream.nullOutputStream())
+                .err(OutputStream.nullOutputStream())
+                .build();
         ScriptEngine scripts = new ScriptEngine(engine, files, bridge);
         problems.addAll(scripts.checkSyntax());
         if (!problems.isEmpty()) {
@@ -102,6 +102,9 @@ public final class ScriptEngine implements AutoCloseable {
 
     private List<String> checkSyntax() {
         List<String> problems = new ArrayList<>();
+        if (engine == null) {
+            return problems;
+        }
         try (Context context = newContextBuilder().build()) {
             for (ScriptFile file : files.values()) {
                 try {
@@ -213,6 +216,9 @@ public final class ScriptEngine implements AutoCloseable {
     }
 
     private JsContext create() {
+        if (engine == null) {
+            throw new ScriptException("the app has no scripts (no scripts/**/*.js), so no JavaScript can run");
+        }
         created.incrementAndGet();
         Context context = newContextBuilder().build();
         try {
@@ -262,7 +268,7 @@ public final class ScriptEngine implements AutoCloseable {
 
     /** "GraalVM CE" when scripts are compiled to machine code, "Interpreted" without the compiler. */
     public String implementationName() {
-        return engine.getImplementationName();
+        return engine == null ? "none (the app has no scripts)" : engine.getImplementationName();
     }
 
     /** How many contexts this engine has created so far (they are pooled, so this stays small). */
@@ -276,7 +282,9 @@ public final class ScriptEngine implements AutoCloseable {
         while ((context = idle.pollFirst()) != null) {
             context.close();
         }
-        engine.close(true);
+        if (engine != null) {
+            engine.close(true);
+        }
     }
 
     private static Source loadBootstrap() {
