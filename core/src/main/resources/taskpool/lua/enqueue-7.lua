@@ -58,7 +58,7 @@ for i = 5, #ARGV, 2 do
   ids[#ids + 1] = id
   redis.call('HSET', KEYS[5] .. id,
     'id', id, 'task', ARGV[2], 'status', 'WAITING', 'args', ARGV[i + 1],
-    'current', 0, 'total', 0, 'message', '', 'attempt', 0, 'created_at', ARGV[1])
+    'current', '0', 'total', '0', 'message', '', 'attempt', '0', 'created_at', ARGV[1])
   redis.call('PUBLISH', ARGV[3] .. id,
     '{"event":"added","task":' .. task .. ',"id":' .. id .. ',"status":"WAITING","at":' .. ARGV[1] .. '}')
 end

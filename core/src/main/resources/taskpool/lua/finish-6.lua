@@ -32,37 +32,41 @@
 local now, task, events, keep, worker = ARGV[1], cjson.encode(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local out = {}
 
--- 1. End the runs.
+-- 1. End the runs. The usual case costs one read: the lease still holds the run's token
+-- ("<worker id>/<attempt>", so the attempt comes from it); anything else is told apart after.
 local k = tonumber(ARGV[10])
 local succeeded, failed, ended = 0, 0, {}
 for i = 0, k - 1 do
   local base = 11 + i * 4
   local id, token, status, payload = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
   local key = KEYS[4] .. id
-  local state = redis.call('HMGET', key, 'lease', 'done_by', 'status', 'attempt')
   local result
-  if not state[3] then
-    result = -3
-  elseif state[2] == token then
-    result = 2
-  elseif state[1] ~= token then
-    result = -4
-  else
+  if redis.call('HGET', key, 'lease') == token then
     local message
     if status == 'SUCCESS' then
       redis.call('HSET', key, 'status', status, 'response', payload, 'finished_at', now, 'done_by', token, 'lease', '')
-      message = ',"response":' .. payload
+      message = '{"event":"success","task":' .. task .. ',"id":' .. id .. ',"status":"SUCCESS","attempt":' ..
+        string.match(token, '(%d+)$') .. ',"response":' .. payload .. ',"at":' .. now .. '}'
       succeeded = succeeded + 1
     else
       redis.call('HSET', key, 'status', status, 'error', payload, 'finished_at', now, 'done_by', token, 'lease', '')
-      message = ',"error":' .. cjson.encode(payload)
+      message = '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","attempt":' ..
+        string.match(token, '(%d+)$') .. ',"error":' .. cjson.encode(payload) .. ',"at":' .. now .. '}'
       failed = failed + 1
     end
     redis.call('PEXPIRE', key, keep)
-    redis.call('PUBLISH', events .. id, '{"event":"' .. string.lower(status) .. '","task":' .. task .. ',"id":' .. id ..
-      ',"status":"' .. status .. '","attempt":' .. state[4] .. message .. ',"at":' .. now .. '}')
+    redis.call('PUBLISH', events .. id, message)
     ended[#ended + 1] = id
     result = 1
+  else
+    local state = redis.call('HMGET', key, 'done_by', 'status')
+    if not state[2] then
+      result = -3
+    elseif state[1] == token then
+      result = 2
+    else
+      result = -4
+    end
   end
   out[#out + 1] = result
 end
@@ -87,21 +91,23 @@ end
 local ids = redis.call('RPOP', KEYS[1], max)
 if not ids then return out end
 local taken, leases, garbage = {}, {}, 0
+local started = ',"status":"RUNNING","attempt":'
+local startedBy = ',"worker":' .. cjson.encode(worker) .. ',"at":' .. now .. '}'
 for _, id in ipairs(ids) do
   local key = KEYS[4] .. id
   local fields = redis.call('HMGET', key, 'status', 'attempt', 'args')
   local status, attempt = fields[1], tonumber(fields[2] or '0')
+  if attempt and attempt ~= math.floor(attempt) then attempt = nil end
   if status == 'WAITING' and attempt then
-    attempt = attempt + 1
+    local run = attempt + 1
+    attempt = tostring(run)   -- once: each use of a number as text formats it anew
     redis.call('HSET', key, 'status', 'RUNNING', 'started_at', now, 'worker', worker,
       'lease', worker .. '/' .. attempt, 'attempt', attempt)
-    redis.call('PUBLISH', events .. id,
-      '{"event":"started","task":' .. task .. ',"id":' .. id .. ',"status":"RUNNING","attempt":' ..
-      attempt .. ',"worker":' .. cjson.encode(worker) .. ',"at":' .. now .. '}')
+    redis.call('PUBLISH', events .. id, '{"event":"started","task":' .. task .. ',"id":' .. id .. started .. attempt .. startedBy)
     leases[#leases + 1] = ARGV[7]
     leases[#leases + 1] = id
     out[#out + 1] = id
-    out[#out + 1] = attempt
+    out[#out + 1] = run
     out[#out + 1] = fields[3]
     taken[#taken + 1] = id
   elseif status and status ~= 'RUNNING' and status ~= 'SUCCESS' and status ~= 'FAILURE' then
