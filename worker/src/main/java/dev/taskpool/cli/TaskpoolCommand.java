@@ -35,6 +35,11 @@ public final class TaskpoolCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        // Netty's leak detector samples buffers with a stack trace each; our buffers are Lettuce's
+        // own, and the trace costs every worker CPU. -Dio.netty.leakDetection.level=... still wins.
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            System.setProperty("io.netty.leakDetection.level", "disabled");
+        }
         System.exit(commandLine().execute(args));
     }
 }

@@ -85,11 +85,7 @@ public final class ScriptEngine implements AutoCloseable {
             }
         }
         // An app without scripts (Java processes only) never starts GraalJS: no engine, no contexts.
-        Engine engine = files.isEmpty() ? null : Engine.newBuilder("js")
-                .option("engine.WarnInterpreterOnly", "false")
-                .out(OutputStream.nullOutputStream())
-                .err(OutputStream.nullOutputStream())
-                .build();
+        Engine engine = files.isEmpty() ? null : newEngine();
         ScriptEngine scripts = new ScriptEngine(engine, files, bridge);
         problems.addAll(scripts.checkSyntax());
         if (!problems.isEmpty()) {
@@ -98,6 +94,27 @@ public final class ScriptEngine implements AutoCloseable {
                     : problems.size() + " script errors:\n  " + String.join("\n  ", problems));
         }
         return scripts;
+    }
+
+    /**
+     * The shared engine. Its own log (compilations, deoptimizations) goes to the file named by
+     * TASKPOOL_SCRIPT_LOG when set, to see what GraalJS does with the app's scripts; with
+     * {@code -Dpolyglot.engine.TraceCompilation=true}, say.
+     */
+    private static Engine newEngine() {
+        Engine.Builder builder = Engine.newBuilder("js")
+                .option("engine.WarnInterpreterOnly", "false")
+                .out(OutputStream.nullOutputStream())
+                .err(OutputStream.nullOutputStream());
+        String log = System.getenv("TASKPOOL_SCRIPT_LOG");
+        if (log != null && !log.isBlank()) {
+            try {
+                builder.logHandler(Files.newOutputStream(Path.of(log)));
+            } catch (IOException e) {
+                throw new ScriptException("TASKPOOL_SCRIPT_LOG: cannot write " + log + ": " + e.getMessage(), e);
+            }
+        }
+        return builder.build();
     }
 
     private List<String> checkSyntax() {
@@ -159,9 +176,15 @@ public final class ScriptEngine implements AutoCloseable {
         current.set(context);
         Thread thread = Thread.currentThread();
         holders.put(thread, context);
+        // Entered once for the whole call: every Value method (execute, isString, asLong...) on a
+        // context that is not entered enters and leaves it again, each time checking its threads.
+        boolean entered = context.enter();
         try {
             return work.apply(context);
         } finally {
+            if (entered) {
+                context.leave();
+            }
             holders.remove(thread);
             current.remove();
             giveBack(context);
