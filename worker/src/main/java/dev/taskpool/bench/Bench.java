@@ -192,7 +192,7 @@ public final class Bench {
                 "keep", options.keep().toSeconds(), "process", process)));
         // The task the add->start latency is measured on after the run, by the same (warm) workers.
         Path latency = app.resolve("tasks/" + (task + "l").replace('.', '/') + ".yao");
-        Files.writeString(latency, Json.write(Map.of("name", "latency", "worker_nums", 4, "attempts", 0,
+        Files.writeString(latency, Json.write(Map.of("name", "latency", "worker_nums", Integer.getInteger("lat.slots", 4), "attempts", 0,
                 "attempt_after", 0, "timeout", 60, "size", options.latencySamples() + 30, "keep", 60,
                 "process", options.processor() == Processor.JAVA ? "bench.probe.Started" : "scripts.bench.Timed")));
         if (options.processor() == Processor.JAVA) {
@@ -346,6 +346,7 @@ public final class Bench {
         if (System.getenv("TASKPOOL_BENCH_DEBUG") != null) {
             double[] sorted = samples.clone();
             Arrays.sort(sorted);
+            System.err.println("latency samples (ms, in order): " + Arrays.toString(samples));
             System.err.println("latency samples (ms, sorted): " + Arrays.toString(sorted));
         }
         return samples;

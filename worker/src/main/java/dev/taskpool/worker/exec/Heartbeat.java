@@ -36,8 +36,9 @@ final class Heartbeat implements Runnable {
                 List<Long> lost = runtime.store().await(runtime.store().heartbeat(task, deadline, leases),
                         "extend the leases of " + task);
                 for (long id : lost) {
-                    log.warn("task {} #{}: lease lost (another worker recovered it); stopping this run", task, id);
-                    consumer.stopRun(id, TaskRun.StopReason.LEASE_LOST);
+                    if (consumer.leaseLost(id)) {
+                        log.warn("task {} #{}: lease lost (another worker recovered it); stopping this run", task, id);
+                    }
                 }
             } catch (RuntimeException e) {
                 log.warn("task {}: heartbeat failed ({}); will try again", task, e.getMessage());

@@ -68,9 +68,11 @@ final class TaskConsumer {
         this.worker = worker;
         this.keys = Keys.of(definition.id());
         this.slots = new Semaphore(definition.workerNums());
-        // Virtual run threads, kept for a minute between runs rather than made per run: a script
-        // context sets up per-thread state for every new thread that enters it.
-        this.runs = new java.util.concurrent.ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+        // Virtual run threads, one per slot and kept between runs rather than made per run: a
+        // script context sets up per-thread state for every new thread that enters it, and an idle
+        // thread that waits without a time limit costs no timer. Threads beyond the slots are made
+        // only while an abandoned run's thread is still stuck, and end after a minute idle.
+        this.runs = new java.util.concurrent.ThreadPoolExecutor(definition.workerNums(), Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
                 new java.util.concurrent.SynchronousQueue<>(), Thread.ofVirtual().name("run-" + definition.id() + "-", 1).factory());
     }
 
@@ -249,11 +251,18 @@ final class TaskConsumer {
         return running.values().stream().filter(TaskRun::holdsLease).map(TaskRun::lease).toList();
     }
 
-    void stopRun(long id, TaskRun.StopReason reason) {
+    /**
+     * The heartbeat found that this worker no longer holds the lease of run {@code id}: unless
+     * the run has just handed its own result over (which spends the lease), another worker
+     * recovered the task, and this run stops. Returns whether it was stopped.
+     */
+    boolean leaseLost(long id) {
         TaskRun run = running.get(id);
-        if (run != null) {
-            run.stop(reason);
+        if (run == null || run.isFinishing()) {
+            return false;
         }
+        run.stop(TaskRun.StopReason.LEASE_LOST);
+        return true;
     }
 
     int runningCount() {

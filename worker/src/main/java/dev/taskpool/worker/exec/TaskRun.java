@@ -47,6 +47,8 @@ final class TaskRun implements Runnable {
     /** Set once the run is over for this worker (recorded, handed back or given up): see {@link #end()}. */
     private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean resultRecorded;
+    /** Set when the result goes to the pump: a heartbeat that finds the lease spent is then no news. */
+    private volatile boolean finishing;
     private static final java.time.Duration INTERRUPT_LIMIT = java.time.Duration.ofSeconds(2);
     private String lastError;
 
@@ -63,6 +65,11 @@ final class TaskRun implements Runnable {
     /** The run's current lease (its token changes with each retry). */
     FetchedTask lease() {
         return current;
+    }
+
+    /** True once the result is on its way to Redis (its lease may be spent any moment). */
+    boolean isFinishing() {
+        return finishing;
     }
 
     /** False once the result is in Redis (the lease is spent; a handler may still be running). */
@@ -328,6 +335,7 @@ final class TaskRun implements Runnable {
         }
         FetchedTask lease = current;
         TaskStore.Completion completion = new TaskStore.Completion(lease, status, payload);
+        finishing = true;
         CompletableFuture<TransitionResult> batched = consumer.submit(completion);
         releaseSlot();
         batched.whenComplete((result, failure) -> {
