@@ -15,7 +15,9 @@ COPY --from=build /src/worker/target/lib ./lib
 COPY --from=build /src/worker/target/jvmci ./jvmci
 COPY examples /opt/taskpool/examples
 # The GraalJS optimizing compiler (JVMCI); set JDK_JAVA_OPTIONS= (empty) to run scripts interpreted.
+# -XX:TieredStopAtLevel=1: the JVM's own code is compiled by C1 only, which pays off in worker
+# containers of one or two CPUs (BENCHMARKS.md); drop it from JDK_JAVA_OPTIONS on bigger ones.
 ENV TASKPOOL_HOME=/opt/taskpool TASKPOOL_APP=/app \
-    JDK_JAVA_OPTIONS="-XX:+UnlockExperimentalVMOptions -XX:+EnableJVMCI --upgrade-module-path=/opt/taskpool/jvmci/compiler.jar:/opt/taskpool/jvmci/collections.jar:/opt/taskpool/jvmci/word.jar:/opt/taskpool/jvmci/truffle-compiler.jar"
+    JDK_JAVA_OPTIONS="-XX:TieredStopAtLevel=1 -XX:+UnlockExperimentalVMOptions -XX:+EnableJVMCI --upgrade-module-path=/opt/taskpool/jvmci/compiler.jar:/opt/taskpool/jvmci/collections.jar:/opt/taskpool/jvmci/word.jar:/opt/taskpool/jvmci/truffle-compiler.jar"
 ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-jar", "/opt/taskpool/taskpool.jar"]
 CMD ["worker"]

@@ -134,7 +134,8 @@ public final class Bench {
             return new BenchResult(options.processor().name().toLowerCase(), options.tasks(), options.concurrency(),
                     options.workerProcesses() > 0 ? options.workerProcesses() : options.workers(), options.tasks() / enqueueSeconds, options.tasks() / processSeconds,
                     percentile(latencies, 50), percentile(latencies, 99), (double) commands / options.tasks(),
-                    (double) (scriptCalls + blockingCalls) / options.tasks(), bytesPerTask, Math.max(heap, peakHeap.get()));
+                    (double) (scriptCalls + blockingCalls) / options.tasks(), bytesPerTask, Math.max(heap, peakHeap.get()),
+                    options.warmup(), hostJit());
         } finally {
             for (int i = open.size() - 1; i >= 0; i--) {
                 try {
@@ -144,6 +145,12 @@ public final class Bench {
                 }
             }
         }
+    }
+
+    /** "c1" when this JVM compiles with C1 only (-XX:TieredStopAtLevel=1), else "tiered". */
+    private static String hostJit() {
+        return ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .anyMatch(arg -> arg.equals("-XX:TieredStopAtLevel=1")) ? "c1" : "tiered";
     }
 
     /** A {@code taskpool worker} JVM on the benchmark app, launched like this one (same java, classpath and options). */
@@ -192,7 +199,7 @@ public final class Bench {
                 "keep", options.keep().toSeconds(), "process", process)));
         // The task the add->start latency is measured on after the run, by the same (warm) workers.
         Path latency = app.resolve("tasks/" + (task + "l").replace('.', '/') + ".yao");
-        Files.writeString(latency, Json.write(Map.of("name", "latency", "worker_nums", Integer.getInteger("lat.slots", 4), "attempts", 0,
+        Files.writeString(latency, Json.write(Map.of("name", "latency", "worker_nums", 4, "attempts", 0,
                 "attempt_after", 0, "timeout", 60, "size", options.latencySamples() + 30, "keep", 60,
                 "process", options.processor() == Processor.JAVA ? "bench.probe.Started" : "scripts.bench.Timed")));
         if (options.processor() == Processor.JAVA) {

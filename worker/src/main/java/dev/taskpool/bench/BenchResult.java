@@ -7,7 +7,7 @@ import java.util.Locale;
 /** The figures of one benchmark run. */
 public record BenchResult(String processor, int tasks, int concurrency, int workers, double enqueuePerSecond, double processPerSecond,
                    double latencyP50Ms, double latencyP99Ms, double redisCommandsPerTask, double roundTripsPerTask,
-                   double bytesPerFinishedTask, long workerHeapBytes) {
+                   double bytesPerFinishedTask, long workerHeapBytes, int warmup, String hostJit) {
 
     public ObjectNode toJson() {
         ObjectNode node = Json.NODES.objectNode();
@@ -23,12 +23,14 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
         node.put("concurrency", concurrency);
         node.put("workers", workers);
         node.put("worker_heap_bytes", workerHeapBytes);
+        node.put("warmup", warmup);
+        node.put("host_jit", hostJit);
         return node;
     }
 
     public String toTable() {
         return String.format(Locale.ROOT, """
-                taskpool bench: %d tasks, %s processor, %d worker(s) at concurrency %d
+                taskpool bench: %d tasks, %s processor, %d worker(s) at concurrency %d, %d warm-up tasks, host JIT %s
                   enqueue/s                    %,.0f
                   process/s                    %,.0f
                   add->start latency p50       %.2f ms   (low load, one task at a time)
@@ -37,7 +39,7 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
                   script round trips per task  %.3f
                   bytes per finished task kept %,.0f
                   worker heap after the run    %,d bytes
-                """, tasks, processor, workers, concurrency, enqueuePerSecond, processPerSecond, latencyP50Ms, latencyP99Ms,
+                """, tasks, processor, workers, concurrency, warmup, hostJit, enqueuePerSecond, processPerSecond, latencyP50Ms, latencyP99Ms,
                 redisCommandsPerTask, roundTripsPerTask, bytesPerFinishedTask, workerHeapBytes);
     }
 

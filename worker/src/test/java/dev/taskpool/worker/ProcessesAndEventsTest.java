@@ -90,6 +90,25 @@ class ProcessesAndEventsTest {
     }
 
     @Test
+    void anAppWithoutScriptsRunsJavaProcessorsWithoutStartingGraalJs() {
+        String task = TestRedis.uniqueTaskId("javaonly");
+        ProcessRegistry registry = new ProcessRegistry().register("work.Double", args -> ((Number) args.get(1)).longValue() * 2);
+        TestApp app = TestApp.in(dir).task(task, 2, 0, 0, 5, 10, "work.Double", "");
+        try (Harness harness = Harness.open(app.dir(), registry)) {
+            harness.startWorker();
+            long id = harness.add(task, 21);
+            TaskInfo done = harness.await(task, id);
+            assertEquals(TaskStatus.SUCCESS, done.status());
+            assertEquals(42L, dev.taskpool.core.json.Json.toJava(done.response()));
+            assertEquals(0, harness.runtime.scripts().contextsCreated(), "no script context was made");
+            assertTrue(harness.runtime.scripts().implementationName().startsWith("none"),
+                    harness.runtime.scripts().implementationName());
+            TaskpoolException noFile = assertThrows(TaskpoolException.class, () -> harness.call("scripts.any.Run"));
+            assertTrue(noFile.getMessage().contains("there is no scripts/any.js"), noFile.getMessage());
+        }
+    }
+
+    @Test
     void progressInBothFormsLandsOnTheRunningTaskAndEveryTransitionIsPublished() {
         String task = TestRedis.uniqueTaskId("progress");
         List<List<Object>> progressEvents = new CopyOnWriteArrayList<>();
