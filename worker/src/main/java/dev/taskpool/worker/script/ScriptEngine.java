@@ -102,8 +102,21 @@ public final class ScriptEngine implements AutoCloseable {
      * {@code -Dpolyglot.engine.TraceCompilation=true}, say.
      */
     private static Engine newEngine() {
-        Engine.Builder builder = Engine.newBuilder("js")
-                .option("engine.WarnInterpreterOnly", "false")
+        String mode = scriptMode();
+        try {
+            return newEngine(mode);
+        } catch (IllegalArgumentException noSuchOption) {
+            // Without the Graal compiler (TASKPOOL_COMPILER=off) nothing is compiled and there is no mode to choose.
+            return newEngine(null);
+        }
+    }
+
+    private static Engine newEngine(String mode) {
+        Engine.Builder builder = Engine.newBuilder("js");
+        if (mode != null) {
+            builder.option("engine.Mode", mode);
+        }
+        builder.option("engine.WarnInterpreterOnly", "false")
                 .out(OutputStream.nullOutputStream())
                 .err(OutputStream.nullOutputStream());
         String log = System.getenv("TASKPOOL_SCRIPT_LOG");
@@ -115,6 +128,24 @@ public final class ScriptEngine implements AutoCloseable {
             }
         }
         return builder.build();
+    }
+
+    /**
+     * GraalJS's compilation mode, from TASKPOOL_SCRIPT_MODE: {@code latency} (the default) compiles
+     * sooner and lighter, which suits many short calls (a processor per task) and measured 40%
+     * more no-op tasks per second here; {@code throughput} (GraalJS's own default) gives scripts
+     * that loop for long a higher peak (BENCHMARKS.md).
+     */
+    static String scriptMode() {
+        String mode = System.getenv("TASKPOOL_SCRIPT_MODE");
+        if (mode == null || mode.isBlank()) {
+            return "latency";
+        }
+        mode = mode.trim().toLowerCase(Locale.ROOT);
+        if (!mode.equals("latency") && !mode.equals("throughput")) {
+            throw new ScriptException("TASKPOOL_SCRIPT_MODE must be latency or throughput, not '" + mode + "'");
+        }
+        return mode;
     }
 
     private List<String> checkSyntax() {
