@@ -122,8 +122,9 @@ final class TaskConsumer {
                 batch.add(next);
             }
             boolean wantRuns = fetching && slots.availablePermits() > 0 && (fetchWanted || !batch.isEmpty());
-            if (!batch.isEmpty() || wantRuns) {
-                roundTrip(batch, wantRuns ? slots.drainPermits() : 0);
+            int take = wantRuns ? slots.drainPermits() : 0;   // (another caller may have drained them first)
+            if (!batch.isEmpty() || take > 0) {
+                roundTrip(batch, take);
                 continue;   // the other round trip may have something to send too
             }
             inFlight.release();
