@@ -112,24 +112,6 @@ public final class JsContext implements AutoCloseable {
         return fn;
     }
 
-    /** Enters the context on this thread; false when it cannot be (closed or cancelled: the call then fails on its own). */
-    boolean enter() {
-        try {
-            context.enter();
-            return true;
-        } catch (IllegalStateException | PolyglotException e) {
-            return false;
-        }
-    }
-
-    void leave() {
-        try {
-            context.leave();
-        } catch (IllegalStateException | PolyglotException e) {
-            // closed while in use (a stop that timed out): nothing is left to leave
-        }
-    }
-
     /**
      * Stops what runs in this context now (from another thread). Returns false when the
      * context did not stop within {@code limit}; it is then closed and must not be reused.

@@ -103,31 +103,39 @@ public final class ScriptEngine implements AutoCloseable {
      */
     private static Engine newEngine() {
         String mode = scriptMode();
+        OutputStream log = engineLog();
         try {
-            return newEngine(mode);
+            return newEngine(mode, log);
         } catch (IllegalArgumentException noSuchOption) {
             // Without the Graal compiler (TASKPOOL_COMPILER=off) nothing is compiled and there is no mode to choose.
-            return newEngine(null);
+            return newEngine(null, log);
         }
     }
 
-    private static Engine newEngine(String mode) {
-        Engine.Builder builder = Engine.newBuilder("js");
+    private static Engine newEngine(String mode, OutputStream log) {
+        Engine.Builder builder = Engine.newBuilder("js")
+                .option("engine.WarnInterpreterOnly", "false")
+                .out(OutputStream.nullOutputStream())
+                .err(OutputStream.nullOutputStream());
         if (mode != null) {
             builder.option("engine.Mode", mode);
         }
-        builder.option("engine.WarnInterpreterOnly", "false")
-                .out(OutputStream.nullOutputStream())
-                .err(OutputStream.nullOutputStream());
-        String log = System.getenv("TASKPOOL_SCRIPT_LOG");
-        if (log != null && !log.isBlank()) {
-            try {
-                builder.logHandler(Files.newOutputStream(Path.of(log)));
-            } catch (IOException e) {
-                throw new ScriptException("TASKPOOL_SCRIPT_LOG: cannot write " + log + ": " + e.getMessage(), e);
-            }
+        if (log != null) {
+            builder.logHandler(log);
         }
         return builder.build();
+    }
+
+    private static OutputStream engineLog() {
+        String log = System.getenv("TASKPOOL_SCRIPT_LOG");
+        if (log == null || log.isBlank()) {
+            return null;
+        }
+        try {
+            return Files.newOutputStream(Path.of(log));
+        } catch (IOException | java.nio.file.InvalidPathException e) {
+            throw new ScriptException("TASKPOOL_SCRIPT_LOG: cannot write " + log + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -207,15 +215,9 @@ public final class ScriptEngine implements AutoCloseable {
         current.set(context);
         Thread thread = Thread.currentThread();
         holders.put(thread, context);
-        // Entered once for the whole call: every Value method (execute, isString, asLong...) on a
-        // context that is not entered enters and leaves it again, each time checking its threads.
-        boolean entered = context.enter();
         try {
             return work.apply(context);
         } finally {
-            if (entered) {
-                context.leave();
-            }
             holders.remove(thread);
             current.remove();
             giveBack(context);
