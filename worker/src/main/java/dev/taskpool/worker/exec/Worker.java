@@ -63,7 +63,14 @@ public final class Worker implements AutoCloseable {
         // (which every run would set and cancel), and stops a run within that much of its timeout.
         timers.scheduleWithFixedDelay(() -> {
             long now = System.nanoTime();
-            consumers.forEach(consumer -> consumer.checkTimeouts(now));
+            for (TaskConsumer consumer : consumers) {
+                try {
+                    consumer.checkTimeouts(now);
+                } catch (RuntimeException e) {
+                    // (an exception would end the periodic check for good)
+                    log.error("task {}: checking run timeouts failed: {}", consumer.definition().id(), e.getMessage(), e);
+                }
+            }
         }, TIMEOUT_CHECK.toMillis(), TIMEOUT_CHECK.toMillis(), TimeUnit.MILLISECONDS);
         long heartbeat = settings.heartbeatInterval().toMillis();
         Heartbeat leases = new Heartbeat(consumers, runtime, settings);
