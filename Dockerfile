@@ -6,13 +6,14 @@ COPY support support
 COPY core core
 COPY client client
 COPY worker worker
+COPY cli cli
 RUN mvn -q -B -DskipTests package
 
 FROM eclipse-temurin:25-jre
 WORKDIR /opt/taskpool
-COPY --from=build /src/worker/target/taskpool.jar ./taskpool.jar
-COPY --from=build /src/worker/target/lib ./lib
-COPY --from=build /src/worker/target/jvmci ./jvmci
+COPY --from=build /src/cli/target/taskpool.jar ./taskpool.jar
+COPY --from=build /src/cli/target/lib ./lib
+COPY --from=build /src/cli/target/jvmci ./jvmci
 COPY examples /opt/taskpool/examples
 # The GraalJS optimizing compiler (JVMCI); set JDK_JAVA_OPTIONS= (empty) to run scripts interpreted.
 # -XX:TieredStopAtLevel=1: the JVM's own code is compiled by C1 only, which pays off in worker

@@ -14,74 +14,43 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
-import org.testcontainers.DockerClientFactory;
-import org.testcontainers.containers.GenericContainer;
-import org.testcontainers.utility.DockerImageName;
 
 /**
- * A throwaway Redis for the demo and the tests: a Testcontainers container when a Docker engine
- * answers, otherwise a {@code redis-server} from PATH on a free loopback port, in a temporary
- * directory, stopped by {@link #close()}.
+ * A throwaway {@code redis-server} from PATH on a free loopback port, in a temporary directory,
+ * stopped by {@link #close()}: the demo's Redis, and the tests' when no Docker engine answers
+ * ({@link TestRedis} tries a container first). Needs nothing but the JDK, so the command line can
+ * ship it without the container library.
  */
 public final class LocalRedis implements AutoCloseable {
     private final String uri;
     private Process process;
     private final List<String> command;
-    private final GenericContainer<?> container;
     private final Path directory;
     private final int port;
     private final String description;
 
-    private LocalRedis(String uri, int port, Process process, List<String> command, GenericContainer<?> container,
-                       Path directory, String description) {
+    private LocalRedis(String uri, int port, Process process, List<String> command, Path directory, String description) {
         this.uri = uri;
         this.port = port;
         this.process = process;
         this.command = command;
-        this.container = container;
         this.directory = directory;
         this.description = description;
     }
 
-    /** Starts a Redis however this machine allows; fails with a message saying what was tried. */
+    /** Starts {@code redis-server} from PATH; fails with a message saying what to install. */
     public static LocalRedis start() {
-        List<String> tried = new ArrayList<>();
-        if (dockerMayBeAvailable()) {
-            try {
-                if (DockerClientFactory.instance().isDockerAvailable()) {
-                    return startContainer();
-                }
-                tried.add("Docker: no engine answered");
-            } catch (RuntimeException e) {
-                tried.add("Docker: " + e.getMessage());
-            }
-        } else {
-            tried.add("Docker: no engine configured (no DOCKER_HOST, no /var/run/docker.sock)");
-        }
-        String binary = findOnPath("redis-server");
-        if (binary == null) {
-            tried.add("redis-server: not found on PATH");
-            throw new IllegalStateException("cannot start a local Redis; tried " + String.join("; ", tried)
-                    + ". Install redis-server (e.g. apt-get install redis-server) or set a Redis URL.");
-        }
-        return startServer(binary, List.of());
+        return startServer(List.of());
     }
 
     /** Starts {@code redis-server} from PATH with extra arguments (e.g. AOF settings). */
     public static LocalRedis startServer(List<String> extraArgs) {
         String binary = findOnPath("redis-server");
         if (binary == null) {
-            throw new IllegalStateException("redis-server is not on PATH; install it (e.g. apt-get install redis-server)");
+            throw new IllegalStateException("redis-server is not on PATH; install it (e.g. apt-get install redis-server)"
+                    + " or give a Redis URL");
         }
         return startServer(binary, extraArgs);
-    }
-
-    private static LocalRedis startContainer() {
-        GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse("redis:7-alpine")).withExposedPorts(6379);
-        container.start();
-        String uri = "redis://" + container.getHost() + ":" + container.getMappedPort(6379);
-        return new LocalRedis(uri, container.getMappedPort(6379), null, List.of(), container, null,
-                "container " + container.getContainerName());
     }
 
     private static LocalRedis startServer(String binary, List<String> extraArgs) {
@@ -93,7 +62,7 @@ public final class LocalRedis implements AutoCloseable {
                     "--daemonize", "no", "--logfile", directory.resolve("redis.log").toString()));
             command.addAll(extraArgs);
             Process process = launch(command, directory);
-            LocalRedis redis = new LocalRedis("redis://127.0.0.1:" + port, port, process, List.copyOf(command), null, directory,
+            LocalRedis redis = new LocalRedis("redis://127.0.0.1:" + port, port, process, List.copyOf(command), directory,
                     "redis-server on 127.0.0.1:" + port);
             redis.awaitReady(Duration.ofSeconds(10));
             return redis;
@@ -202,7 +171,7 @@ public final class LocalRedis implements AutoCloseable {
         return port;
     }
 
-    /** The current process of a {@code redis-server} started from PATH (null for a container). */
+    /** The current process of a {@code redis-server} started from PATH. */
     public Process process() {
         return process;
     }
@@ -218,9 +187,6 @@ public final class LocalRedis implements AutoCloseable {
 
     @Override
     public void close() {
-        if (container != null) {
-            container.stop();
-        }
         if (process != null) {
             process.destroy();
             try {
@@ -238,10 +204,6 @@ public final class LocalRedis implements AutoCloseable {
                 // a leftover temporary directory is harmless
             }
         }
-    }
-
-    private static boolean dockerMayBeAvailable() {
-        return System.getenv("DOCKER_HOST") != null || Files.exists(Path.of("/var/run/docker.sock"));
     }
 
     static String findOnPath(String name) {

@@ -2,7 +2,8 @@ package dev.taskpool.support;
 
 /**
  * The Redis the tests use, once per test JVM: {@code TASKPOOL_TEST_REDIS_URL} when set, else a
- * {@link LocalRedis} (container or redis-server from PATH), stopped when the JVM exits.
+ * Testcontainers container when a Docker engine answers, else a {@link LocalRedis} (redis-server
+ * from PATH), stopped when the JVM exits.
  * When none can be had, every test that asks fails with the reason; none is skipped.
  */
 public final class TestRedis {
@@ -19,13 +20,19 @@ public final class TestRedis {
             if (configured != null && !configured.isBlank()) {
                 uri = configured.trim();
             } else {
+                String noContainer = RedisContainer.unavailableReason();
                 try {
-                    LocalRedis redis = LocalRedis.start();
-                    Runtime.getRuntime().addShutdownHook(new Thread(redis::close, "stop-test-redis"));
-                    uri = redis.uri();
+                    if (noContainer == null) {
+                        uri = RedisContainer.start();
+                    } else {
+                        LocalRedis redis = LocalRedis.start();
+                        Runtime.getRuntime().addShutdownHook(new Thread(redis::close, "stop-test-redis"));
+                        uri = redis.uri();
+                    }
                 } catch (RuntimeException e) {
                     failure = new IllegalStateException("the tests need a real Redis and could not get one: "
-                            + e.getMessage() + " (or set " + URL_VARIABLE + "=redis://host:port)", e);
+                            + (noContainer == null ? "" : noContainer + "; ") + e.getMessage()
+                            + " (or set " + URL_VARIABLE + "=redis://host:port)", e);
                 }
             }
         }

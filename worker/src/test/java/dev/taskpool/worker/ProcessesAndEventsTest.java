@@ -192,8 +192,8 @@ class ProcessesAndEventsTest {
             assertEquals(7L, harness.call("tasks." + task + ".add"));
             TaskpoolException collision = assertThrows(TaskpoolException.class, () -> harness.call("tasks." + task + ".add"));
             assertTrue(collision.getMessage().contains("id 7 already exists"), collision.getMessage());
-            for (Object bad : new Object[] {"'abc'", "0", "-4", "1.5", "9007199254740993", "null"}) {
-                harness.call("scripts.n.Set", dev.taskpool.cli.TestAccess.parseArg(bad.toString().replace('\'', '"')));
+            for (Object bad : new Object[] {"abc", 0L, -4L, 1.5, 9007199254740993L, null}) {
+                harness.call("scripts.n.Set", bad);
                 TaskpoolException error = assertThrows(TaskpoolException.class, () -> harness.call("tasks." + task + ".add"),
                         "next returning " + bad);
                 assertTrue(error.getMessage().contains("event.next (scripts.n.Next) must return"), error.getMessage());

@@ -85,15 +85,8 @@ class RetryAndFailureTest {
         }
     }
 
+    /** Waits up to 10 s for {@code condition}; fails the test when it does not come true. */
     static void waitFor(java.util.function.BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        dev.taskpool.support.Wait.until("a condition of this test", java.time.Duration.ofSeconds(10), condition);
     }
 }

@@ -1,4 +1,4 @@
-package dev.taskpool.worker;
+package dev.taskpool.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -92,7 +92,7 @@ class ComposeFileTest {
             }
         }
         Matcher logging = Pattern.compile("\\$\\{(TASKPOOL_[A-Z_]+)").matcher(
-                Files.readString(ROOT.resolve("worker/src/main/resources/logback.xml")));
+                Files.readString(ROOT.resolve("cli/src/main/resources/logback.xml")));
         while (logging.find()) {
             names.add(logging.group(1));
         }

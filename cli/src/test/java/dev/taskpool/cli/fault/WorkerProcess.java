@@ -1,4 +1,4 @@
-package dev.taskpool.worker.fault;
+package dev.taskpool.cli.fault;
 
 import dev.taskpool.cli.TaskpoolCommand;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.taskpool.worker;
+package dev.taskpool.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

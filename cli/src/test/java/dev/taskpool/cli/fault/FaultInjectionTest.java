@@ -1,4 +1,4 @@
-package dev.taskpool.worker.fault;
+package dev.taskpool.cli.fault;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,0 +1,141 @@
+package dev.taskpool.worker;
+
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.worker.exec.Worker;
+import dev.taskpool.worker.exec.WorkerSettings;
+import dev.taskpool.worker.process.ProcessHandler;
+import dev.taskpool.worker.process.ProcessRegistry;
+import dev.taskpool.worker.runtime.AppRuntime;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.UnaryOperator;
+
+/**
+ * A worker inside a Java application: loads an app directory, offers the application's Java
+ * processes to it, publishes its task definitions and runs its tasks, until {@link #close()}
+ * stops it gracefully (as SIGTERM stops {@code taskpool worker}).
+ *
+ * <pre>{@code
+ * try (EmbeddedWorker worker = EmbeddedWorker.builder("redis://127.0.0.1:6379", Path.of("app"))
+ *         .process("models.image.resize", args -> resize((String) args.get(1)))
+ *         .start()) {
+ *     long id = ((Number) worker.call("tasks.image.resize.add", "photo.jpg")).longValue();
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class EmbeddedWorker implements AutoCloseable {
+    private final RedisConnector redis;
+    private final AppRuntime runtime;
+    private final Worker worker;
+
+    private EmbeddedWorker(RedisConnector redis, AppRuntime runtime, Worker worker) {
+        this.redis = redis;
+        this.runtime = runtime;
+        this.worker = worker;
+    }
+
+    /** A builder for a worker on the Redis at {@code redisUri} running the app in {@code appDirectory}. */
+    public static Builder builder(String redisUri, Path appDirectory) {
+        return new Builder(redisUri, appDirectory);
+    }
+
+    /**
+     * Calls a process as a script would ({@code tasks.<id>.add} with its {@code next}/{@code add}
+     * events, {@code tasks.<id>.get}, {@code scripts.*}, a registered Java process).
+     */
+    public Object call(String process, Object... args) {
+        return runtime.call(process, Arrays.asList(args));
+    }
+
+    /** This worker's name in task records and in {@code taskpool:workers}. */
+    public String workerId() {
+        return worker.settings().workerId();
+    }
+
+    /** Runs in progress in this worker now. */
+    public int runningCount() {
+        return worker.runningCount();
+    }
+
+    /**
+     * Stops gracefully: no new tasks, running ones get the grace period, the rest go back to the
+     * queue; then the app and the Redis connections close.
+     */
+    @Override
+    public void close() {
+        try {
+            worker.close();
+        } finally {
+            try {
+                runtime.close();
+            } finally {
+                redis.close();
+            }
+        }
+    }
+
+    public static final class Builder {
+        private final String redisUri;
+        private final Path appDirectory;
+        private final ProcessRegistry processes = new ProcessRegistry();
+        private List<String> tasks = List.of();
+        private WorkerSettings settings = WorkerSettings.defaults();
+        private Duration commandTimeout = RedisConnector.DEFAULT_COMMAND_TIMEOUT;
+
+        private Builder(String redisUri, Path appDirectory) {
+            this.redisUri = Objects.requireNonNull(redisUri, "redisUri");
+            this.appDirectory = Objects.requireNonNull(appDirectory, "appDirectory");
+        }
+
+        /** Offers a Java process under {@code name} (e.g. a task's {@code process}, or one scripts call). */
+        public Builder process(String name, ProcessHandler handler) {
+            processes.register(name, handler);
+            return this;
+        }
+
+        /** Runs only these tasks of the app (default: all of them). */
+        public Builder tasks(String... taskIds) {
+            this.tasks = List.of(taskIds);
+            return this;
+        }
+
+        /** Changes the worker's settings (lease, heartbeat, grace, worker id...), e.g. {@code s -> s.withShutdownGrace(d)}. */
+        public Builder settings(UnaryOperator<WorkerSettings> change) {
+            this.settings = Objects.requireNonNull(change.apply(settings), "settings");
+            return this;
+        }
+
+        /** How long one Redis command may take before it fails (default 10 s). */
+        public Builder commandTimeout(Duration timeout) {
+            this.commandTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /**
+         * Connects, loads and checks the app (a bad definition fails here, naming file and field),
+         * publishes its definitions and starts taking tasks.
+         */
+        public EmbeddedWorker start() {
+            RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout);
+            AppRuntime runtime = null;
+            try {
+                runtime = AppRuntime.open(appDirectory.toAbsolutePath().normalize(), new TaskStore(redis), processes,
+                        InstantSource.system());
+                Worker worker = new Worker(runtime, settings, tasks).start();
+                return new EmbeddedWorker(redis, runtime, worker);
+            } catch (RuntimeException e) {
+                if (runtime != null) {
+                    runtime.close();
+                }
+                redis.close();
+                throw e;
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.taskpool.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.definition.DefinitionException;
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.support.TestRedis;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A Java application embeds a worker through the builder alone, with its own Java processes. */
+class EmbeddedWorkerTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void anEmbeddedWorkerRunsJavaProcessesAndStopsGracefully() {
+        String task = TestRedis.uniqueTaskId("embedded");
+        TestApp app = TestApp.in(dir).task(task, """
+                {"name": "embedded", "worker_nums": 2, "attempts": 0, "attempt_after": 0, "timeout": 5, "size": 100,
+                 "process": "models.shout.upper"}
+                """);
+        EmbeddedWorker worker = EmbeddedWorker.builder(TestRedis.uri(), app.dir())
+                .process("models.shout.upper", args -> Map.of("id", args.get(0), "text", ((String) args.get(1)).toUpperCase()))
+                .settings(s -> s.withShutdownGrace(Duration.ofSeconds(2)))
+                .start();
+        try (TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri())) {
+            long id = ((Number) worker.call("tasks." + task + ".add", "hello")).longValue();
+            TaskInfo done = client.await(task, id, Duration.ofSeconds(30));
+            assertEquals(TaskStatus.SUCCESS, done.status(), "the embedded worker ran the task: " + done);
+            assertEquals("HELLO", done.response().get("text").asText());
+            assertEquals(id, done.response().get("id").asLong(), "the processor got the task id first");
+            assertTrue(worker.workerId().length() > 0);
+            worker.close();
+            // Closed: its tasks are no longer taken (the add still lands, it waits).
+            long waiting = client.add(task, "later").id();
+            assertEquals(TaskStatus.WAITING, client.get(task, waiting).orElseThrow().status());
+        } finally {
+            worker.close();
+        }
+    }
+
+    @Test
+    void aBadAppFailsAtStartNamingTheFileAndOpensNothing() {
+        TestApp app = TestApp.in(dir).task("broken", """
+                {"name": "broken", "worker_nums": "many", "process": "models.x.y"}
+                """);
+        DefinitionException error = assertThrows(DefinitionException.class,
+                () -> EmbeddedWorker.builder(TestRedis.uri(), app.dir()).process("models.x.y", args -> null).start());
+        assertTrue(error.getMessage().contains("broken") && error.getMessage().contains("worker_nums"), error.getMessage());
+    }
+}
