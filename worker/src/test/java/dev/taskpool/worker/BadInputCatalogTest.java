@@ -206,9 +206,11 @@ class BadInputCatalogTest {
     @Test
     void nextReturningAnIdThatIsTaken() {
         setNext(77);
-        harness.add(nexted);
-        assertError("task " + nexted + ": id 77 already exists; an add never overwrites a task", () -> harness.add(nexted));
-        assertEquals(1, harness.client.get(nexted, 77).orElseThrow().args().size() == 0 ? 1 : 0);
+        harness.add(nexted, "first");
+        assertError("task " + nexted + ": id 77 already exists; an add never overwrites a task",
+                () -> harness.add(nexted, "second"));
+        assertEquals("[\"first\"]", harness.client.get(nexted, 77).orElseThrow().args().toString(),
+                "the task that had the id keeps its arguments");
     }
 
     // --- garbage written by hand into a task hash: the worker fails that task ------------------
@@ -342,7 +344,7 @@ class BadInputCatalogTest {
         String counter = sync.get(Keys.of(nexted).sequence());
         long waiting = sync.llen(Keys.of(nexted).waiting());
         setNext(-1);
-        assertThrows(TaskpoolException.class, () -> harness.add(nexted));
+        assertError("must return an integer from 1 to 2^53-1, got -1", () -> harness.add(nexted));
         assertEquals(added, harness.runtime.store().stats(nexted).get("added"));
         assertEquals(counter, sync.get(Keys.of(nexted).sequence()));
         assertTrue(sync.llen(Keys.of(nexted).waiting()) <= waiting);

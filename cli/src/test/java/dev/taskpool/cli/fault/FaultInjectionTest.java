@@ -9,6 +9,7 @@ import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.TestRedis;
+import dev.taskpool.support.Wait;
 import dev.taskpool.worker.TestApp;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
@@ -121,18 +122,10 @@ class FaultInjectionTest {
         return ids;
     }
 
+    /** Waits for {@code atLeast} tasks to have succeeded; fails the test past {@link #DRAIN_LIMIT}. */
     private void awaitSucceeded(TaskStore store, long atLeast) {
-        long deadline = System.nanoTime() + DRAIN_LIMIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                if (store.stats(task).get("succeeded") >= atLeast) {
-                    return;
-                }
-            } catch (RuntimeException redisAway) {
-                // Redis is being restarted by the test: keep waiting
-            }
-            sleep(50);
-        }
+        // (an error while Redis is being restarted by the test counts as "not yet")
+        Wait.until(atLeast + " tasks SUCCESS", DRAIN_LIMIT, () -> store.stats(task).get("succeeded") >= atLeast);
     }
 
     /** What happened to every task, read from Redis after the faults. */
@@ -183,7 +176,7 @@ class FaultInjectionTest {
         victim.kill();
         long killedAt = System.nanoTime();
         List<String> held = leasesHeldBy("victim");
-        awaitCondition(() -> store.stats(task).get("recovered") >= held.size() ? 1 : 0);
+        awaitCondition("the killed worker's tasks recovered", () -> store.stats(task).get("recovered") >= held.size() ? 1 : 0);
         double recoverySeconds = (System.nanoTime() - killedAt) / 1e9;
         awaitSucceeded(store, ids.size());
 
@@ -205,7 +198,7 @@ class FaultInjectionTest {
         sleep(1000);
         redis.restart();
         long before = store.stats(task).get("succeeded");
-        awaitCondition(() -> store.stats(task).get("succeeded") > before + 16 ? 1 : 0);
+        awaitCondition("16 more tasks SUCCESS after the restart", () -> store.stats(task).get("succeeded") > before + 16 ? 1 : 0);
         double resumeSeconds = (System.nanoTime() - killedAt) / 1e9;
         awaitSucceeded(store, ids.size());
 
@@ -225,7 +218,7 @@ class FaultInjectionTest {
         awaitPresence(sync, stopping, staying);
         // Runs of 2 s against a grace of 0.5 s: the stopping worker must hand its runs back.
         List<Long> ids = addTasks(client, task, 64, 2000);
-        awaitCondition(() -> sync.zcard(Keys.of(task).leases()) >= 16 ? 1 : 0);
+        awaitCondition("16 tasks running", () -> sync.zcard(Keys.of(task).leases()) >= 16 ? 1 : 0);
         sleep(300);
 
         Duration exit = stopping.terminate(Duration.ofSeconds(20));
@@ -250,14 +243,14 @@ class FaultInjectionTest {
         awaitPresence(sync, a, b);
         long id = client.add(task, 60_000).id();
         String key = Keys.of(task).task(id);
-        awaitCondition(() -> "RUNNING".equals(sync.hget(key, "status")) ? 1 : 0);
+        awaitCondition("the task RUNNING", () -> "RUNNING".equals(sync.hget(key, "status")) ? 1 : 0);
         String holder = sync.hget(key, "worker");
         WorkerProcess victim = holder.equals(a.id()) ? a : b;
         WorkerProcess other = victim == a ? b : a;
 
         victim.kill();
         long killedAt = System.nanoTime();
-        awaitCondition(() -> other.id().equals(sync.hget(key, "worker")) && "RUNNING".equals(sync.hget(key, "status")) ? 1 : 0);
+        awaitCondition("the task RUNNING on the other worker", () -> other.id().equals(sync.hget(key, "worker")) && "RUNNING".equals(sync.hget(key, "status")) ? 1 : 0);
         double seconds = (System.nanoTime() - killedAt) / 1e9;
         System.out.printf("fault test [kill -9 worker, default lease 10 s, recoverer every 4 s]: the task ran again on"
                 + " the other worker %.1f s after the kill%n", seconds);
@@ -314,19 +307,8 @@ class FaultInjectionTest {
         assertTrue(doneByTwoAfterRestart > 0, "the surviving worker reconnected by itself");
     }
 
-    private static void awaitCondition(LongSupplier condition) {
-        long deadline = System.nanoTime() + DRAIN_LIMIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                if (condition.getAsLong() == 1) {
-                    return;
-                }
-            } catch (RuntimeException redisAway) {
-                // keep waiting
-            }
-            sleep(50);
-        }
-        throw new AssertionError("condition not met within " + DRAIN_LIMIT);
+    private static void awaitCondition(String what, LongSupplier condition) {
+        Wait.until(what, DRAIN_LIMIT, () -> condition.getAsLong() == 1);
     }
 
     private static void sleep(long millis) {
