@@ -20,6 +20,9 @@ public final class JsContext implements AutoCloseable {
     private final Context context;
     private final Value invoke;
     private final Value toJson;
+    private final Value describeThrown;
+    /** 2^53-1: the integers a JSON number holds exactly wherever it is read. */
+    private static final long MAX_EXACT = (1L << 53) - 1;
     private final Map<String, Value> scopes = new HashMap<>();
     private final Map<String, Value> functions = new HashMap<>();
     private volatile boolean broken;
@@ -28,6 +31,7 @@ public final class JsContext implements AutoCloseable {
         this.context = context;
         this.invoke = bootstrap.getMember("invoke");
         this.toJson = bootstrap.getMember("toJson");
+        this.describeThrown = bootstrap.getMember("describeThrown");
     }
 
     /** Calls {@code function} of {@code file} with plain Java arguments; returns a plain Java value. */
@@ -75,17 +79,44 @@ public final class JsContext implements AutoCloseable {
             return result.asBoolean();
         }
         if (result.isNumber()) {
+            // The common numbers directly; the rest (BigInts past 2^53-1, NaN, Infinity, -0, huge
+            // integral numbers) through the same JSON rule as numbers nested in an object, so that
+            // a value becomes the same thing whichever way it leaves.
             if (result.fitsInLong()) {
-                return result.asLong();
+                long value = result.asLong();
+                if (value >= -MAX_EXACT && value <= MAX_EXACT) {
+                    return value;
+                }
+            } else if (result.fitsInDouble()) {
+                double value = result.asDouble();
+                if (Double.isFinite(value) && value != Math.rint(value)) {
+                    return value;   // a fraction: never a BigInt, never -0
+                }
             }
-            double value = result.asDouble();
-            if (Double.isNaN(value) || Double.isInfinite(value)) {
-                return null;   // as JSON.stringify writes them
-            }
-            return value;
         }
         Value json = toJson.execute(result, "the result of " + function);
         return json.isNull() ? null : Json.toJava(Json.read(json.asString(), "the result of scripts." + file.group() + "." + function));
+    }
+
+    /**
+     * What a script threw, when it is no {@code Error} ({@code throw {code: 7}}, {@code throw 'text'}):
+     * its content as text (JSON for an object). Null for an {@code Error}, whose "Name: message"
+     * the exception already carries, and when the value cannot be read any more.
+     */
+    String describeThrown(PolyglotException e) {
+        if (!e.isGuestException() || e.isInterrupted() || e.isCancelled() || e.isInternalError() || broken) {
+            return null;
+        }
+        try {
+            Value thrown = e.getGuestObject();
+            if (thrown == null) {
+                return null;
+            }
+            Value text = describeThrown.execute(thrown);
+            return text.isString() ? text.asString() : null;
+        } catch (RuntimeException unreadable) {
+            return null;   // describing is best effort: the exception's own message remains
+        }
     }
 
     private Value function(ScriptFile file, String name) {
