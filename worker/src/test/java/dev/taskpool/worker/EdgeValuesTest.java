@@ -195,6 +195,13 @@ class EdgeValuesTest {
         assertEquals("TypeError: the result of Work cannot be serialised as JSON: " + BIG_ERROR, big.error());
     }
 
+    @Test
+    void aJavaLongPastTwoTo53ReachesAScriptAsTheNearestNumberWhicheverWayItGoes() {
+        // As JSON.parse reads 9007199254740993: before, the plain path kept a value JSON.stringify refused as "a BigInt".
+        assertEquals(List.of(9007199254740992L), call("scripts.v.Echo", 9007199254740993L));
+        assertEquals(List.of(List.of(9007199254740992L)), call("scripts.v.Echo", List.of(9007199254740993L)));
+    }
+
     // --- other numbers JSON cannot hold ----------------------------------------------------------
 
     @Test

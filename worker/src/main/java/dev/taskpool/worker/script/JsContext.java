@@ -57,10 +57,15 @@ public final class JsContext implements AutoCloseable {
         return result.isNull() ? null : Json.toJava(Json.read(result.asString(), "the result of scripts." + file.group() + "." + function));
     }
 
+    /**
+     * Whether the arguments can go to JavaScript as they are. A long past 2^53-1 cannot: GraalJS
+     * would keep it as a number that JSON.stringify then refuses as "a BigInt", so it takes the
+     * JSON path and becomes the nearest double, as JSON.parse reads it.
+     */
     private static boolean allPrimitive(List<Object> args) {
         for (Object arg : args) {
-            if (!(arg == null || arg instanceof String || arg instanceof Long || arg instanceof Integer
-                    || arg instanceof Double || arg instanceof Boolean)) {
+            if (!(arg == null || arg instanceof String || arg instanceof Integer || arg instanceof Double
+                    || arg instanceof Boolean || arg instanceof Long value && value >= -MAX_EXACT && value <= MAX_EXACT)) {
                 return false;
             }
         }
