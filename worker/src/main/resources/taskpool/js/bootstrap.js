@@ -109,10 +109,22 @@
       const text = toJson(value, what);
       return text === undefined ? null : text;
     },
-    // What a script threw, as text for the task's error: null for an Error (the host keeps its
-    // "Name: message"); anything else (throw {code: 7}, throw 'text', throw 42) keeps its content.
+    // What a script threw, as text for the task's error: null for a bare Error (the host keeps its
+    // "Name: message"); an Error with fields of its own (err.code = 7) adds them as JSON; anything
+    // else (throw {code: 7}, throw 'text', throw 42) keeps its content.
     describeThrown: function (value) {
-      return value instanceof Error ? null : format(value);
+      if (!(value instanceof Error)) return format(value);
+      const fields = {};
+      let any = false;
+      for (const key of Object.keys(value)) {
+        if (key !== 'name' && key !== 'message' && key !== 'stack') {
+          fields[key] = value[key];
+          any = true;
+        }
+      }
+      if (!any) return null;
+      const head = value.name === 'Error' ? String(value.message) : String(value);
+      return head + ' ' + format(fields);
     },
   };
 })

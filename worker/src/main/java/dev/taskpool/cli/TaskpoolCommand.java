@@ -46,7 +46,7 @@ public final class TaskpoolCommand implements Runnable {
     static String describe(Throwable error) {
         String message = error.getMessage() == null || error.getMessage().isBlank() ? null : error.getMessage();
         if (error instanceof ScriptException script) {
-            return message + script.location().map(at -> " (at " + at + ")").orElse("");
+            return (message != null ? message : "script error") + script.location().map(at -> " (at " + at + ")").orElse("");
         }
         if (error instanceof TaskpoolException || error instanceof IllegalArgumentException
                 || error instanceof IllegalStateException) {

@@ -189,6 +189,16 @@ class CliTest {
     }
 
     @Test
+    void theLimitsAndDebugAreListedInHelp() {
+        Result worker = execute("worker", "--help");
+        String help = worker.out().replaceAll("\\s+", " ");   // picocli wraps long lines
+        assertTrue(help.contains("--max-result=SIZE") && help.contains("env TASKPOOL_MAX_RESULT; default 1MiB")
+                && help.contains("--max-args=SIZE") && help.contains("--debug"), worker.out());
+        Result run = execute("run", "--help");
+        assertTrue(run.out().contains("--max-args=SIZE") && !run.out().contains("--max-result"), run.out());
+    }
+
+    @Test
     void unexpectedErrorsAreNamedAsSuchWithoutAStackTrace() {
         assertEquals("unexpected error java.lang.NullPointerException: boom (--debug prints its stack trace)",
                 TaskpoolCommand.describe(new NullPointerException("boom")));

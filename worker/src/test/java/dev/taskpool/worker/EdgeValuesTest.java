@@ -71,6 +71,8 @@ class EdgeValuesTest {
                             case 'throw-type-error': throw new TypeError('bad type');
                             case 'throw-error': throw new Error('plain');
                             case 'throw-subclass': throw new MyError('mine');
+                            case 'throw-error-with-fields': throw Object.assign(new Error('refused'), { code: 7, retry: false });
+                            case 'throw-subclass-with-fields': throw Object.assign(new MyError('mine'), { code: 8 });
                           }
                           return 'ok';
                         }
@@ -232,6 +234,8 @@ class EdgeValuesTest {
             "throw-type-error | TypeError: bad type",
             "throw-error      | plain",
             "throw-subclass   | MyError: mine",
+            "throw-error-with-fields    | refused {\"code\":7,\"retry\":false}",
+            "throw-subclass-with-fields | MyError: mine {\"code\":8}",
     })
     void aThrownValueKeepsItsContentInTheRecordAndTheErrorHandler(String mode, String expected) {
         TaskInfo info = run(mode);
