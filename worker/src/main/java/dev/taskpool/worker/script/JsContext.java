@@ -104,9 +104,11 @@ public final class JsContext implements AutoCloseable {
     }
 
     /**
-     * What a script threw, when it is no {@code Error} ({@code throw {code: 7}}, {@code throw 'text'}):
-     * its content as text (JSON for an object). Null for an {@code Error}, whose "Name: message"
-     * the exception already carries, and when the value cannot be read any more.
+     * What a script threw, when its message alone would lose something: a value that is no
+     * {@code Error} ({@code throw {code: 7}}, {@code throw 'text'}) as its content (JSON for an
+     * object), an {@code Error} with fields of its own as "message {fields}". Null for a bare
+     * {@code Error}, whose "Name: message" the exception already carries, and when the value
+     * cannot be read any more.
      */
     String describeThrown(PolyglotException e) {
         if (!e.isGuestException() || e.isInterrupted() || e.isCancelled() || e.isInternalError() || broken) {
