@@ -4,11 +4,15 @@
 (function (host) {
   'use strict';
 
+  // A value as readable text, for log lines and thrown values: never fails (a BigInt shows as 12n,
+  // a cycle falls back to String(value)).
   function format(value) {
     if (typeof value === 'string') return value;
     if (value instanceof Error) return String(value);
     try {
-      const text = JSON.stringify(value);
+      const text = JSON.stringify(value, function (key, item) {
+        return typeof item === 'bigint' ? item.toString() + 'n' : item;
+      });
       return text === undefined ? String(value) : text;
     } catch (e) {
       return String(value);
@@ -21,13 +25,39 @@
     };
   }
 
-  // JSON.stringify silently drops functions and symbols; a task argument or result that holds one
-  // is a mistake the user should hear about, as is a cycle.
+  // Integers a JSON number holds exactly wherever it is read (JavaScript, Lua and Jackson alike).
+  const MAX_EXACT = 2n ** 53n - 1n;
+
+  // Where in the value the replacer is: nowhere for the value itself, else the index or key.
+  function where(holder, key) {
+    if (key === '') return '';
+    return Array.isArray(holder) ? ' (at index ' + key + ')' : ' (under key "' + key + '")';
+  }
+
+  function bigintText(value) {
+    const digits = value.toString();
+    return (digits.length > 40 ? digits.slice(0, 20) + '…(' + digits.length + ' digits)' : digits) + 'n';
+  }
+
+  // The one rule for values leaving JavaScript (results, Process and Progress arguments): JSON, where
+  // JSON.stringify would silently lose something it is an error instead. Functions and symbols would
+  // be dropped, NaN and Infinity written as null, BigInts refused with a bare "Do not know how to
+  // serialize": a BigInt becomes a number when it is one exactly (up to 2^53-1), else an error; -0 is 0.
   function toJson(value, what) {
     try {
       return JSON.stringify(value, function (key, item) {
         const type = typeof item;
-        if (type === 'function' || type === 'symbol') throw new TypeError('it contains a ' + type);
+        if (type === 'function' || type === 'symbol') throw new TypeError('it contains a ' + type + where(this, key));
+        if (type === 'number' && !Number.isFinite(item)) {
+          throw new TypeError('it contains ' + item + where(this, key) + ', which is no JSON number');
+        }
+        if (type === 'bigint') {
+          if (item > MAX_EXACT || item < -MAX_EXACT) {
+            throw new TypeError('BigInt ' + bigintText(item) + where(this, key) + ' does not fit a JSON number exactly'
+              + ' (BigInts from -(2^53-1) to 2^53-1 become numbers; pass larger ones as strings: String(n))');
+          }
+          return Number(item);
+        }
         return item;
       });
     } catch (e) {
@@ -78,6 +108,23 @@
     toJson: function (value, what) {
       const text = toJson(value, what);
       return text === undefined ? null : text;
+    },
+    // What a script threw, as text for the task's error: null for a bare Error (the host keeps its
+    // "Name: message"); an Error with fields of its own (err.code = 7) adds them as JSON; anything
+    // else (throw {code: 7}, throw 'text', throw 42) keeps its content.
+    describeThrown: function (value) {
+      if (!(value instanceof Error)) return format(value);
+      const fields = {};
+      let any = false;
+      for (const key of Object.keys(value)) {
+        if (key !== 'name' && key !== 'message' && key !== 'stack') {
+          fields[key] = value[key];
+          any = true;
+        }
+      }
+      if (!any) return null;
+      const head = value.name === 'Error' ? String(value.message) : String(value);
+      return head + ' ' + format(fields);
     },
   };
 })

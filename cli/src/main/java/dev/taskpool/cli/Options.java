@@ -1,7 +1,9 @@
 package dev.taskpool.cli;
 
+import dev.taskpool.core.json.ValueLimits;
 import java.nio.file.Path;
 import java.time.Duration;
+import picocli.CommandLine;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 
@@ -20,6 +22,33 @@ final class Options {
         @Option(names = "--app", paramLabel = "DIR", defaultValue = "${env:TASKPOOL_APP:-.}",
                 description = "the app directory with tasks/ and scripts/ (env TASKPOOL_APP; default ${DEFAULT-VALUE})")
         Path app;
+    }
+
+    static final class ArgsLimitOption {
+        @Option(names = "--max-args", paramLabel = "SIZE", converter = SizeConverter.class,
+                defaultValue = "${env:TASKPOOL_MAX_ARGS:-1MiB}",
+                description = "the largest arguments of one task, as JSON (env TASKPOOL_MAX_ARGS; default ${DEFAULT-VALUE})")
+        long maxArgs;
+    }
+
+    static final class ResultLimitOption {
+        @Option(names = "--max-result", paramLabel = "SIZE", converter = SizeConverter.class,
+                defaultValue = "${env:TASKPOOL_MAX_RESULT:-1MiB}",
+                description = "the largest result of one task, as JSON; a larger one fails the task"
+                        + " (env TASKPOOL_MAX_RESULT; default ${DEFAULT-VALUE})")
+        long maxResult;
+    }
+
+    /** Reads a size: bytes, or with a unit ("512KiB", "4MiB"). */
+    static final class SizeConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            try {
+                return ValueLimits.parseSize(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 
     /** Reads "500ms", "10s", "2m" or a plain number of seconds. */

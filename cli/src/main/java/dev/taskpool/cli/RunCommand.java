@@ -3,6 +3,7 @@ package dev.taskpool.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.worker.process.ProcessRegistry;
@@ -23,6 +24,8 @@ final class RunCommand implements Runnable {
     Options.RedisOption redis;
     @Mixin
     Options.AppOption app;
+    @Mixin
+    Options.ArgsLimitOption argsLimit;
 
     @Parameters(index = "0", paramLabel = "PROCESS", description = "the process name, e.g. tasks.example.add")
     String process;
@@ -38,7 +41,7 @@ final class RunCommand implements Runnable {
         }
         try (RedisConnector connector = RedisConnector.connect(redis.redis);
              AppRuntime runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new TaskStore(connector),
-                     new ProcessRegistry(), InstantSource.system())) {
+                     new ProcessRegistry(), InstantSource.system(), ValueLimits.defaults().withMaxArgsBytes(argsLimit.maxArgs))) {
             Object result = runtime.call(process, values);
             System.out.println(format(result));
         }

@@ -1,6 +1,8 @@
 package dev.taskpool.cli;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.worker.script.ScriptException;
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,6 +15,10 @@ public final class TaskpoolCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
+            description = "on an error, print its Java stack trace too")
+    boolean debug;
+
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: worker, run, get or demo");
@@ -21,17 +27,42 @@ public final class TaskpoolCommand implements Runnable {
     public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new TaskpoolCommand());
         commandLine.setExecutionExceptionHandler((error, line, parsed) -> {
-            Throwable shown = error;
-            if (error instanceof TaskpoolException || error instanceof IllegalArgumentException
-                    || error instanceof IllegalStateException) {
-                line.getErr().println("taskpool: " + shown.getMessage());
-            } else {
-                line.getErr().println("taskpool: " + shown);
-                shown.printStackTrace(line.getErr());
+            PrintWriter err = line.getErr();
+            err.println("taskpool: " + describe(error));
+            if (debugRequested(parsed)) {
+                error.printStackTrace(err);
             }
+            err.flush();
             return 1;
         });
         return commandLine;
+    }
+
+    /**
+     * An error as the one line a user reads: a script's or any other deliberate error is its
+     * message (and where in the app's scripts it was thrown); anything else is a bug of ours, named
+     * as such. The Java stack trace is for {@code --debug} only.
+     */
+    static String describe(Throwable error) {
+        String message = error.getMessage() == null || error.getMessage().isBlank() ? null : error.getMessage();
+        if (error instanceof ScriptException script) {
+            return (message != null ? message : "script error") + script.location().map(at -> " (at " + at + ")").orElse("");
+        }
+        if (error instanceof TaskpoolException || error instanceof IllegalArgumentException
+                || error instanceof IllegalStateException) {
+            return message != null ? message : error.getClass().getSimpleName();
+        }
+        return "unexpected error " + error.getClass().getName() + (message != null ? ": " + message : "")
+                + " (--debug prints its stack trace)";
+    }
+
+    private static boolean debugRequested(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult result = parsed; result != null; result = result.subcommand()) {
+            if (result.hasMatchedOption("--debug")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public static void main(String[] args) {

@@ -1,5 +1,6 @@
 package dev.taskpool.cli;
 
+import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.worker.exec.Worker;
@@ -22,6 +23,10 @@ final class WorkerCommand implements Runnable {
     Options.RedisOption redis;
     @Mixin
     Options.AppOption app;
+    @Mixin
+    Options.ArgsLimitOption argsLimit;
+    @Mixin
+    Options.ResultLimitOption resultLimit;
 
     @Option(names = "--tasks", split = ",", paramLabel = "TASK", description = "only these task ids (comma-separated)")
     List<String> tasks = List.of();
@@ -62,7 +67,7 @@ final class WorkerCommand implements Runnable {
         AppRuntime runtime;
         try {
             runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new TaskStore(connector), new ProcessRegistry(),
-                    InstantSource.system());
+                    InstantSource.system(), new ValueLimits(argsLimit.maxArgs, resultLimit.maxResult));
         } catch (RuntimeException e) {
             connector.close();
             throw e;

@@ -326,7 +326,7 @@ final class TaskRun implements Runnable {
         String payload;
         if (status == TaskStatus.SUCCESS) {
             try {
-                payload = Json.write(response);
+                payload = runtime.limits().resultJson(response);
             } catch (RuntimeException e) {
                 return finish(TaskStatus.FAILURE, null, "the processor's result cannot be stored as JSON: " + e.getMessage());
             }

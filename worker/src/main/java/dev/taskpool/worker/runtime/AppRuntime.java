@@ -4,7 +4,7 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.definition.DefinitionException;
 import dev.taskpool.core.definition.DefinitionLoader;
 import dev.taskpool.core.definition.TaskDefinition;
-import dev.taskpool.core.json.Json;
+import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.worker.process.ProcessException;
@@ -39,28 +39,34 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
     private final TaskStore store;
     private final InstantSource clock;
     private final TaskProcesses tasks;
-    private final long maxArgsBytes;
+    private final ValueLimits limits;
     private ScriptEngine scripts;
 
     private AppRuntime(Path appDir, List<TaskDefinition> definitions, ProcessRegistry registry, TaskStore store,
-                       InstantSource clock, long maxArgsBytes) {
+                       InstantSource clock, ValueLimits limits) {
         this.appDir = appDir;
         this.definitions = new LinkedHashMap<>();
         definitions.forEach(definition -> this.definitions.put(definition.id(), definition));
         this.registry = registry;
         this.store = store;
         this.clock = clock;
-        this.maxArgsBytes = maxArgsBytes;
+        this.limits = limits;
         this.tasks = new TaskProcesses(this);
     }
 
-    /** Loads and checks the app, then publishes its definitions through {@code store}. */
+    /** Loads and checks the app, then publishes its definitions through {@code store}; default value limits. */
     public static AppRuntime open(Path appDir, TaskStore store, ProcessRegistry registry, InstantSource clock) {
+        return open(appDir, store, registry, clock, ValueLimits.defaults());
+    }
+
+    /** As {@link #open(Path, TaskStore, ProcessRegistry, InstantSource)}, with these limits on arguments and results. */
+    public static AppRuntime open(Path appDir, TaskStore store, ProcessRegistry registry, InstantSource clock,
+                                  ValueLimits limits) {
         if (!Files.isDirectory(appDir)) {
             throw new TaskpoolException("app directory " + appDir + " does not exist");
         }
         List<TaskDefinition> definitions = DefinitionLoader.withSystemEnvironment().loadApp(appDir);
-        AppRuntime runtime = new AppRuntime(appDir, definitions, registry, store, clock, 1024 * 1024);
+        AppRuntime runtime = new AppRuntime(appDir, definitions, registry, store, clock, limits);
         runtime.scripts = ScriptEngine.load(appDir, runtime);
         try {
             runtime.checkProcessNames();
@@ -226,12 +232,12 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
 
     /** Serialises task arguments, refusing what is too large to store. */
     String serializeArgs(String task, List<Object> args) {
-        String json = Json.write(args);
-        if (json.length() > maxArgsBytes / 4 && json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > maxArgsBytes) {
-            throw new TaskpoolException("task " + task + ": arguments are " + json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
-                    + " bytes as JSON, more than the limit of " + maxArgsBytes + " bytes");
-        }
-        return json;
+        return limits.argsJson(task, args);
+    }
+
+    /** The largest arguments and results this runtime accepts. */
+    public ValueLimits limits() {
+        return limits;
     }
 
     public ScriptEngine scripts() {

@@ -20,6 +20,9 @@ public final class JsContext implements AutoCloseable {
     private final Context context;
     private final Value invoke;
     private final Value toJson;
+    private final Value describeThrown;
+    /** 2^53-1: the integers a JSON number holds exactly wherever it is read. */
+    private static final long MAX_EXACT = (1L << 53) - 1;
     private final Map<String, Value> scopes = new HashMap<>();
     private final Map<String, Value> functions = new HashMap<>();
     private volatile boolean broken;
@@ -28,6 +31,7 @@ public final class JsContext implements AutoCloseable {
         this.context = context;
         this.invoke = bootstrap.getMember("invoke");
         this.toJson = bootstrap.getMember("toJson");
+        this.describeThrown = bootstrap.getMember("describeThrown");
     }
 
     /** Calls {@code function} of {@code file} with plain Java arguments; returns a plain Java value. */
@@ -53,10 +57,15 @@ public final class JsContext implements AutoCloseable {
         return result.isNull() ? null : Json.toJava(Json.read(result.asString(), "the result of scripts." + file.group() + "." + function));
     }
 
+    /**
+     * Whether the arguments can go to JavaScript as they are. A long past 2^53-1 cannot: GraalJS
+     * would keep it as a number that JSON.stringify then refuses as "a BigInt", so it takes the
+     * JSON path and becomes the nearest double, as JSON.parse reads it.
+     */
     private static boolean allPrimitive(List<Object> args) {
         for (Object arg : args) {
-            if (!(arg == null || arg instanceof String || arg instanceof Long || arg instanceof Integer
-                    || arg instanceof Double || arg instanceof Boolean)) {
+            if (!(arg == null || arg instanceof String || arg instanceof Integer || arg instanceof Double
+                    || arg instanceof Boolean || arg instanceof Long value && value >= -MAX_EXACT && value <= MAX_EXACT)) {
                 return false;
             }
         }
@@ -75,17 +84,46 @@ public final class JsContext implements AutoCloseable {
             return result.asBoolean();
         }
         if (result.isNumber()) {
+            // The common numbers directly; the rest (BigInts past 2^53-1, NaN, Infinity, -0, huge
+            // integral numbers) through the same JSON rule as numbers nested in an object, so that
+            // a value becomes the same thing whichever way it leaves.
             if (result.fitsInLong()) {
-                return result.asLong();
+                long value = result.asLong();
+                if (value >= -MAX_EXACT && value <= MAX_EXACT) {
+                    return value;
+                }
+            } else if (result.fitsInDouble()) {
+                double value = result.asDouble();
+                if (Double.isFinite(value) && value != Math.rint(value)) {
+                    return value;   // a fraction: never a BigInt, never -0
+                }
             }
-            double value = result.asDouble();
-            if (Double.isNaN(value) || Double.isInfinite(value)) {
-                return null;   // as JSON.stringify writes them
-            }
-            return value;
         }
         Value json = toJson.execute(result, "the result of " + function);
         return json.isNull() ? null : Json.toJava(Json.read(json.asString(), "the result of scripts." + file.group() + "." + function));
+    }
+
+    /**
+     * What a script threw, when its message alone would lose something: a value that is no
+     * {@code Error} ({@code throw {code: 7}}, {@code throw 'text'}) as its content (JSON for an
+     * object), an {@code Error} with fields of its own as "message {fields}". Null for a bare
+     * {@code Error}, whose "Name: message" the exception already carries, and when the value
+     * cannot be read any more.
+     */
+    String describeThrown(PolyglotException e) {
+        if (!e.isGuestException() || e.isInterrupted() || e.isCancelled() || e.isInternalError() || broken) {
+            return null;
+        }
+        try {
+            Value thrown = e.getGuestObject();
+            if (thrown == null) {
+                return null;
+            }
+            Value text = describeThrown.execute(thrown);
+            return text.isString() ? text.asString() : null;
+        } catch (RuntimeException unreadable) {
+            return null;   // describing is best effort: the exception's own message remains
+        }
     }
 
     private Value function(ScriptFile file, String name) {

@@ -197,7 +197,7 @@ public final class ScriptEngine implements AutoCloseable {
             try {
                 return context.call(file, name, args);
             } catch (PolyglotException e) {
-                throw translate(e, "scripts." + file.group() + "." + name);
+                throw translate(e, "scripts." + file.group() + "." + name, context.describeThrown(e));
             }
         });
     }
@@ -302,8 +302,13 @@ public final class ScriptEngine implements AutoCloseable {
                 .option("js.load", "false");
     }
 
-    /** A script failure as a {@link ScriptException} with the script's own message. */
-    static RuntimeException translate(PolyglotException e, String process) {
+    /**
+     * A script failure as a {@link ScriptException} with the script's own message: an
+     * {@code Error}'s "Name: message" ("message" alone for a plain Error), or, for any other thrown
+     * value, {@code thrownText} (its content, e.g. {@code {"code":7}}), with where in the app's
+     * scripts it was thrown.
+     */
+    static RuntimeException translate(PolyglotException e, String process, String thrownText) {
         if (e.isHostException()) {
             Throwable host = e.asHostException();
             return host instanceof RuntimeException runtime ? runtime : new ScriptException(process + ": " + host, host);
@@ -311,11 +316,25 @@ public final class ScriptEngine implements AutoCloseable {
         if (e.isInterrupted() || e.isCancelled()) {
             return new ScriptInterruptedException(process + " was interrupted", e);
         }
-        String message = e.getMessage() == null ? "unknown error" : e.getMessage();
-        if (message.startsWith("Error: ")) {
+        String message = thrownText != null ? thrownText : e.getMessage() == null ? "unknown error" : e.getMessage();
+        if (thrownText == null && message.startsWith("Error: ")) {
             message = message.substring("Error: ".length());
         }
-        return new ScriptException(message, e);
+        if (message.isEmpty()) {
+            message = process + " threw an empty message";
+        }
+        return new ScriptException(message, scriptLocation(e), e);
+    }
+
+    /** The innermost frame in the app's own scripts ({@code scripts/mail.js:12}), if any. */
+    private static String scriptLocation(PolyglotException e) {
+        for (PolyglotException.StackFrame frame : e.getPolyglotStackTrace()) {
+            var location = frame.getSourceLocation();
+            if (frame.isGuestFrame() && location != null && location.getSource().getName().startsWith("scripts/")) {
+                return location.getSource().getName() + ":" + location.getStartLine();
+            }
+        }
+        return null;
     }
 
     public int idleContexts() {
