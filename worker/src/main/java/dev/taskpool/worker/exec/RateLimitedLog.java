@@ -62,6 +62,10 @@ public final class RateLimitedLog {
             window.loggedAt = now;
         }
         String message = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+        if (cause.contains("OOM command not allowed")) {
+            message = "Redis is full (used memory > maxmemory, so Redis refuses writes that need memory; queued work"
+                    + " still drains, adds are refused): " + message;
+        }
         if (total == 1) {
             log.warn("{} failed ({}): {}; will try again (the same failure is logged once per {} s)", step, context,
                     message, Duration.ofNanos(intervalNanos).toSeconds());
