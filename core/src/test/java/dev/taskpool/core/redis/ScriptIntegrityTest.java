@@ -223,4 +223,25 @@ class ScriptIntegrityTest {
         assertEquals(null, raw.hget(keys.definition(), "marker"), "a differing definition is replaced as a whole");
         assertTrue(raw.sismember(Keys.TASK_REGISTRY, task));
     }
+
+    @Test
+    void againstAFullRedisAnIdenticalDefinitionPublishesAndAChangedOneIsRefusedWhole() {
+        try (dev.taskpool.support.LocalRedis full = dev.taskpool.support.LocalRedis.startServer(
+                List.of("--maxmemory-policy", "noeviction"));
+             RedisConnector connector = RedisConnector.connect(full.uri())) {
+            TaskStore fullStore = new TaskStore(connector);
+            fullStore.publish(TaskStoreTest.definition(task, 10, 2));
+            var fullRaw = connector.connection().sync();
+            Map<String, String> published = fullRaw.hgetall(keys.definition());
+            fullRaw.configSet("maxmemory", "1");   // far below what Redis uses: every write that needs memory is refused
+
+            fullStore.publish(TaskStoreTest.definition(task, 10, 2));   // a worker restarting with the same app
+            TaskpoolException refused = assertThrows(TaskpoolException.class,
+                    () -> fullStore.publish(TaskStoreTest.definition(task, 20, 2)));
+            assertTrue(refused.getMessage().contains("publish task " + task) && refused.getMessage().contains("maxmemory"),
+                    refused.getMessage());
+            assertEquals(published, fullRaw.hgetall(keys.definition()), "the old definition stays whole");
+            fullRaw.configSet("maxmemory", "0");
+        }
+    }
 }
