@@ -62,21 +62,27 @@ local function notCounter(key, fields, values)
 end
 
 -- 0. Check before the first write. Reads this call needs anyway come first (pcall: a wrong type is
--- an error value, not an abort); TYPE only for keys whose first use is a write.
-local claimed
+-- an error value, not an abort); TYPE only for keys whose first use is a write; and the pop from
+-- the queue is made the first write, so that the queue needs no check of its own.
+local claimed, ids
 if max > 0 then
   claimed = redis.pcall('HGET', KEYS[5], 'fetch')
   if type(claimed) == 'table' and claimed.err then return wrongType(KEYS[5], 'hash') end
-  local problem = wrongType(KEYS[1], 'list') or wrongType(KEYS[3], 'list')
+  local problem = wrongType(KEYS[3], 'list')
   if problem then return problem end
 end
-if k > 0 or (max > 0 and claimed ~= ARGV[8]) then
+local fetching = max > 0 and claimed ~= ARGV[8]
+if k > 0 or fetching then
   local problem = wrongType(KEYS[2], 'zset')
   if problem then return problem end
   local counters = redis.pcall('HMGET', KEYS[6], 'succeeded', 'failed')
   if counters.err then return wrongType(KEYS[6], 'hash') end
   problem = notCounter(KEYS[6], {'succeeded', 'failed'}, counters)
   if problem then return problem end
+end
+if fetching then
+  ids = redis.pcall('RPOP', KEYS[1], max)
+  if type(ids) == 'table' and ids.err then return wrongType(KEYS[1], 'list') end
 end
 local out = {}
 
@@ -137,8 +143,7 @@ if claimed == ARGV[8] then
   end
   return out
 end
-local ids = redis.call('RPOP', KEYS[1], max)
-if not ids then return out end
+if not ids then return out end   -- (popped in step 0)
 local taken, leases, garbage = {}, {}, 0
 local started = ',"status":"RUNNING","attempt":'
 local startedBy = ',"worker":' .. cjson.encode(worker) .. ',"at":' .. now .. '}'
