@@ -1,9 +1,19 @@
+#!lua flags=allow-oom
 -- finish-6: one worker's round trip: end a batch of runs (SUCCESS or FAILURE, each only if the
 -- worker still holds its lease), then move up to N waiting tasks to RUNNING under new leases.
 -- Either part may be empty: a plain fetch ends nothing, a plain completion fetches nothing.
 -- Idempotent: a repeated completion (same token) answers "already done", and a repeated fetch id
 -- returns the runs the first call took instead of taking more, so a command that Lettuce re-sends
 -- after a reconnect changes nothing.
+--
+-- allow-oom: it runs when Redis is full (maxmemory, noeviction). Finishing and starting queued
+-- work is how a full Redis drains; only adds (enqueue) are refused then. Keys it builds from the
+-- prefix (KEYS[4] .. id) carry the same hash tag as its declared keys, which Redis 7 allows in a
+-- script with flags (it refuses keys of another slot, not undeclared keys of the same slot).
+--
+-- All or nothing: Redis does not undo a script that fails half-way, so every key this call will
+-- write is checked before its first write; a key of the wrong type is an error naming the key and
+-- nothing is changed. Task hashes are read with pcall, so one broken task never fails the batch.
 --
 -- KEYS[1] taskpool:{T}:waiting          list, ids waiting to run (oldest at the right)
 -- KEYS[2] taskpool:{T}:leases           sorted set, id -> lease deadline (epoch ms)
@@ -23,25 +33,71 @@
 -- ARGV[10] number K of runs to end, then K groups of 4:
 --          id, lease token, SUCCESS|FAILURE, response JSON (SUCCESS) or error text (FAILURE)
 --
--- Returns {K results, then id, attempt, args, id, attempt, args, ... for the runs taken}; a result is
---   1 done, 2 already done by this same run, -3 the task does not exist,
+-- Returns {K results, then triples for the runs taken and the ids dropped}; a result is
+--   1 done, 2 already done by this same run, -3 the task does not exist (or its key is no hash),
 --   -4 the lease is not the worker's any more (recovered elsewhere; nothing was written).
--- The token of a run taken is "<worker id>/<attempt>". An id whose hash is gone, or is already
--- RUNNING/SUCCESS/FAILURE, is dropped from the queue; a hash holding garbage (an unknown status,
--- an attempt that is no number) cannot run and ends in FAILURE with an error naming the field.
+-- A run taken is (id, attempt >= 1, args); its token is "<worker id>/<attempt>". An entry of the
+-- queue that is no task id (e.g. 'abc') or whose key is not a hash is dropped from the queue and
+-- returned as (entry, 0, reason). An id whose hash is gone, or is already RUNNING/SUCCESS/FAILURE,
+-- is dropped silently (the normal race with recovery and expiry); a hash holding garbage (an
+-- unknown status, an attempt that is no integer) cannot run and ends in FAILURE naming the field.
+-- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 local now, task, events, keep, worker = ARGV[1], cjson.encode(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+local k, max = tonumber(ARGV[10]), tonumber(ARGV[6])
+local KINDS = {string = 'a string', list = 'a list', set = 'a set', zset = 'a sorted set', hash = 'a hash',
+  stream = 'a stream'}
+local function wrongType(key, expected)
+  local held = redis.call('TYPE', key).ok
+  if held == 'none' or held == expected then return nil end
+  return redis.error_reply('WRONGTYPE ' .. key .. ' holds ' .. (KINDS[held] or held) .. ', expected ' ..
+    KINDS[expected] .. '; nothing was changed')
+end
+local function notCounter(key, fields, values)
+  for i, value in ipairs(values) do
+    if value and not string.match(value, '^-?%d+$') then
+      return redis.error_reply('BADVALUE ' .. key .. ' field ' .. fields[i] .. " holds '" .. value ..
+        "', expected an integer; nothing was changed")
+    end
+  end
+end
+
+-- 0. Check before the first write. Reads this call needs anyway come first (pcall: a wrong type is
+-- an error value, not an abort); TYPE only for keys whose first use is a write; and the pop from
+-- the queue is made the first write, so that the queue needs no check of its own.
+local claimed, ids
+if max > 0 then
+  claimed = redis.pcall('HGET', KEYS[5], 'fetch')
+  if type(claimed) == 'table' and claimed.err then return wrongType(KEYS[5], 'hash') end
+  local problem = wrongType(KEYS[3], 'list')
+  if problem then return problem end
+end
+local fetching = max > 0 and claimed ~= ARGV[8]
+if k > 0 or fetching then
+  local problem = wrongType(KEYS[2], 'zset')
+  if problem then return problem end
+  local counters = redis.pcall('HMGET', KEYS[6], 'succeeded', 'failed')
+  if counters.err then return wrongType(KEYS[6], 'hash') end
+  problem = notCounter(KEYS[6], {'succeeded', 'failed'}, counters)
+  if problem then return problem end
+end
+if fetching then
+  ids = redis.pcall('RPOP', KEYS[1], max)
+  if type(ids) == 'table' and ids.err then return wrongType(KEYS[1], 'list') end
+end
 local out = {}
 
 -- 1. End the runs. The usual case costs one read: the lease still holds the run's token
 -- ("<worker id>/<attempt>", so the attempt comes from it); anything else is told apart after.
-local k = tonumber(ARGV[10])
 local succeeded, failed, ended = 0, 0, {}
 for i = 0, k - 1 do
   local base = 11 + i * 4
   local id, token, status, payload = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
   local key = KEYS[4] .. id
   local result
-  if redis.call('HGET', key, 'lease') == token then
+  local lease = redis.pcall('HGET', key, 'lease')
+  if type(lease) == 'table' and lease.err then
+    result = -3   -- the key is no task hash: there is no task to end
+  elseif lease == token then
     local message
     if status == 'SUCCESS' then
       redis.call('HSET', key, 'status', status, 'response', payload, 'finished_at', now, 'done_by', token, 'lease', '')
@@ -75,9 +131,8 @@ if succeeded > 0 then redis.call('HINCRBY', KEYS[6], 'succeeded', succeeded) end
 if failed > 0 then redis.call('HINCRBY', KEYS[6], 'failed', failed) end
 
 -- 2. Take new runs.
-local max = tonumber(ARGV[6])
 if max == 0 then return out end
-if redis.call('HGET', KEYS[5], 'fetch') == ARGV[8] then
+if claimed == ARGV[8] then
   for id in string.gmatch(redis.call('HGET', KEYS[5], 'ids') or '', '[^,]+') do
     local run = redis.call('HMGET', KEYS[4] .. id, 'attempt', 'args', 'lease')
     if run[3] == worker .. '/' .. run[1] then
@@ -88,42 +143,58 @@ if redis.call('HGET', KEYS[5], 'fetch') == ARGV[8] then
   end
   return out
 end
-local ids = redis.call('RPOP', KEYS[1], max)
-if not ids then return out end
+if not ids then return out end   -- (popped in step 0)
 local taken, leases, garbage = {}, {}, 0
 local started = ',"status":"RUNNING","attempt":'
 local startedBy = ',"worker":' .. cjson.encode(worker) .. ',"at":' .. now .. '}'
 for _, id in ipairs(ids) do
   local key = KEYS[4] .. id
-  local fields = redis.call('HMGET', key, 'status', 'attempt', 'args')
-  local status, attempt = fields[1], tonumber(fields[2] or '0')
-  if attempt and attempt ~= math.floor(attempt) then attempt = nil end
-  if status == 'WAITING' and attempt then
-    local run = attempt + 1
-    attempt = tostring(run)   -- once: each use of a number as text formats it anew
-    redis.call('HSET', key, 'status', 'RUNNING', 'started_at', now, 'worker', worker,
-      'lease', worker .. '/' .. attempt, 'attempt', attempt)
-    redis.call('PUBLISH', events .. id, '{"event":"started","task":' .. task .. ',"id":' .. id .. started .. attempt .. startedBy)
-    leases[#leases + 1] = ARGV[7]
-    leases[#leases + 1] = id
+  -- Ids are integers from 1 to 2^53-1, written in canonical form: anything else is no task and
+  -- would break the event JSON and the workers' parsing.
+  local fields
+  if #id > 16 or not string.match(id, '^[1-9]%d*$') or tonumber(id) > 9007199254740991 then
     out[#out + 1] = id
-    out[#out + 1] = run
-    out[#out + 1] = fields[3]
-    taken[#taken + 1] = id
-  elseif status and status ~= 'RUNNING' and status ~= 'SUCCESS' and status ~= 'FAILURE' then
-    local err
-    if status ~= 'WAITING' then
-      err = "the task hash holds status '" .. status .. "', expected WAITING"
-    else
-      err = "the task hash holds attempt '" .. tostring(fields[2]) .. "', expected an integer"
-      redis.call('HSET', key, 'attempt', 0)   -- the error keeps what it held; the hash stays readable
+    out[#out + 1] = 0
+    out[#out + 1] = 'not a task id (an integer from 1 to 2^53-1)'
+  else
+    fields = redis.pcall('HMGET', key, 'status', 'attempt', 'args')
+    if fields.err then
+      out[#out + 1] = id
+      out[#out + 1] = 0
+      out[#out + 1] = key .. ' holds ' .. (KINDS[redis.call('TYPE', key).ok] or 'something else') .. ', not a task hash'
+      fields = nil
     end
-    redis.call('HSET', key, 'status', 'FAILURE', 'error', err, 'finished_at', now)
-    redis.call('PEXPIRE', key, keep)
-    redis.call('PUBLISH', events .. id,
-      '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","error":' ..
-      cjson.encode(err) .. ',"at":' .. now .. '}')
-    garbage = garbage + 1
+  end
+  if fields then
+    local status, attempt = fields[1], tonumber(fields[2] or '0')
+    if attempt and (attempt ~= math.floor(attempt) or attempt < 0) then attempt = nil end
+    if status == 'WAITING' and attempt then
+      local run = attempt + 1
+      attempt = tostring(run)   -- once: each use of a number as text formats it anew
+      redis.call('HSET', key, 'status', 'RUNNING', 'started_at', now, 'worker', worker,
+        'lease', worker .. '/' .. attempt, 'attempt', attempt)
+      redis.call('PUBLISH', events .. id, '{"event":"started","task":' .. task .. ',"id":' .. id .. started .. attempt .. startedBy)
+      leases[#leases + 1] = ARGV[7]
+      leases[#leases + 1] = id
+      out[#out + 1] = id
+      out[#out + 1] = run
+      out[#out + 1] = fields[3]
+      taken[#taken + 1] = id
+    elseif status and status ~= 'RUNNING' and status ~= 'SUCCESS' and status ~= 'FAILURE' then
+      local err
+      if status ~= 'WAITING' then
+        err = "the task hash holds status '" .. status .. "', expected WAITING"
+      else
+        err = "the task hash holds attempt '" .. tostring(fields[2]) .. "', expected an integer from 0"
+        redis.call('HSET', key, 'attempt', 0)   -- the error keeps what it held; the hash stays readable
+      end
+      redis.call('HSET', key, 'status', 'FAILURE', 'error', err, 'finished_at', now)
+      redis.call('PEXPIRE', key, keep)
+      redis.call('PUBLISH', events .. id,
+        '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","error":' ..
+        cjson.encode(err) .. ',"at":' .. now .. '}')
+      garbage = garbage + 1
+    end
   end
 end
 if #leases > 0 then redis.call('ZADD', KEYS[2], unpack(leases)) end

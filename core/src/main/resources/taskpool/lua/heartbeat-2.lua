@@ -1,4 +1,8 @@
+#!lua flags=allow-oom
 -- heartbeat-2: extend the leases a worker still holds; report the ones it lost.
+-- allow-oom: a full Redis must not make live runs look dead (see finish-6); ZADD XX adds nothing.
+-- The leases key is checked before the first write (a wrong type changes nothing); task hashes
+-- are read with pcall, so a key that is no hash counts as a lost lease and fails nothing else.
 --
 -- KEYS[1] taskpool:{T}:leases  sorted set, id -> lease deadline
 -- KEYS[2] taskpool:{T}:task:   prefix of the task hashes
@@ -6,10 +10,18 @@
 -- ARGV[2..] pairs: id, lease token
 --
 -- Returns the ids whose lease is no longer the caller's (their runs must stop).
+-- Error (nothing changed): "WRONGTYPE <key> holds ..., expected a sorted set".
+local KINDS = {string = 'a string', list = 'a list', set = 'a set', zset = 'a sorted set', hash = 'a hash',
+  stream = 'a stream'}
+local held = redis.call('TYPE', KEYS[1]).ok
+if held ~= 'none' and held ~= 'zset' then
+  return redis.error_reply('WRONGTYPE ' .. KEYS[1] .. ' holds ' .. (KINDS[held] or held) ..
+    ', expected a sorted set; nothing was changed')
+end
 local lost = {}
 for i = 2, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
-  if redis.call('HGET', KEYS[2] .. id, 'lease') == token then
+  if redis.pcall('HGET', KEYS[2] .. id, 'lease') == token then
     redis.call('ZADD', KEYS[1], 'XX', ARGV[1], id)
   else
     lost[#lost + 1] = id

@@ -1,4 +1,7 @@
+#!lua flags=allow-oom
 -- progress-1: record the progress of a task and publish it.
+-- allow-oom: a run's progress is part of finishing queued work (see finish-6); it overwrites
+-- four fields of an existing hash. Only the task hash is written, and its first use is a read.
 --
 -- KEYS[1] taskpool:{T}:task:<id>  the task hash
 -- ARGV[1] current
@@ -7,12 +10,24 @@
 -- ARGV[4] now, epoch ms
 -- ARGV[5] event channel taskpool:{T}:events:<id>
 -- ARGV[6] event message (JSON)
+-- ARGV[7] lease token of the run reporting it, or '' for progress from outside a run
 --
--- Returns {1} done, {-3} the task does not exist, {-5} the task has already finished;
--- nothing was written on an error.
-local status = redis.call('HGET', KEYS[1], 'status')
+-- Returns {1} done, {-3} the task does not exist, {-5} the task has already finished,
+--         {-4} the run's lease is not in the hash any more (the task was recovered; a stale run
+--         must not change what the run now holding it reports);
+-- nothing was written or published on any of them.
+-- Error (nothing changed): "WRONGTYPE <key> holds ..., expected a hash".
+local state = redis.pcall('HMGET', KEYS[1], 'status', 'lease')
+if state.err then
+  local KINDS = {string = 'a string', list = 'a list', set = 'a set', zset = 'a sorted set', stream = 'a stream'}
+  local held = redis.call('TYPE', KEYS[1]).ok
+  return redis.error_reply('WRONGTYPE ' .. KEYS[1] .. ' holds ' .. (KINDS[held] or held) ..
+    ', expected a hash; nothing was changed')
+end
+local status = state[1]
 if not status then return {-3} end
 if status == 'SUCCESS' or status == 'FAILURE' then return {-5} end
+if ARGV[7] ~= '' and state[2] ~= ARGV[7] then return {-4} end
 redis.call('HSET', KEYS[1], 'current', ARGV[1], 'total', ARGV[2], 'message', ARGV[3],
   'progress_at', ARGV[4])
 redis.call('PUBLISH', ARGV[5], ARGV[6])

@@ -1,5 +1,11 @@
--- recover-6: put tasks whose lease expired (their worker died or hung) back in the queue,
--- counting the lost run as a failed one; a task out of runs ends in FAILURE.
+#!lua flags=allow-oom
+-- recover-6: put tasks whose lease expired (their worker died, hung or lost Redis) back in the
+-- queue, counting the lost run as a failed one; a task out of runs ends in FAILURE.
+-- allow-oom: recovering queued work is part of draining a full Redis (see finish-6).
+-- All or nothing: every key it writes, and the definition and counters it relies on, are checked
+-- before its first write; a wrong type or a garbage field is an error naming the key, and nothing
+-- is changed. A member of `leases` that is no task id (e.g. 'abc'), or whose key is no hash, is
+-- removed from `leases` on its own and reported; it never stops the others.
 --
 -- KEYS[1] taskpool:{T}:leases   sorted set, id -> lease deadline
 -- KEYS[2] taskpool:{T}:waiting  list of waiting ids
@@ -12,20 +18,67 @@
 -- ARGV[3] task id T (for the event messages)
 -- ARGV[4] event channel prefix taskpool:{T}:events:
 --
--- Returns {requeued count, failed id, failed id, ...}: the failed ids need their `error` event.
-local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-local out = {0}
-if #expired == 0 then return out end
-local runs = tonumber(redis.call('HGET', KEYS[4], 'attempts') or '0') + 1
-local keep = tonumber(redis.call('HGET', KEYS[4], 'keep') or '86400') * 1000
+-- Returns {requeued count, F, F failed ids, then pairs: dropped member, reason}: the failed ids
+-- need their `error` event.
+-- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
+local KINDS = {string = 'a string', list = 'a list', set = 'a set', zset = 'a sorted set', hash = 'a hash',
+  stream = 'a stream'}
+local function wrongType(key, expected)
+  local held = redis.call('TYPE', key).ok
+  if held == 'none' or held == expected then return nil end
+  return redis.error_reply('WRONGTYPE ' .. key .. ' holds ' .. (KINDS[held] or held) .. ', expected ' ..
+    KINDS[expected] .. '; nothing was changed')
+end
+local function badValue(key, field, value, expected)
+  return redis.error_reply('BADVALUE ' .. key .. ' field ' .. field .. " holds '" .. value .. "', expected " ..
+    expected .. '; nothing was changed')
+end
+
+local expired = redis.pcall('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+if expired.err then return wrongType(KEYS[1], 'zset') end
+if #expired == 0 then return {0, 0} end
+-- Checks cost a few reads, and only when some lease expired: never on the hot path.
+local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'list')
+if problem then return problem end
+local def = redis.pcall('HMGET', KEYS[4], 'attempts', 'keep')
+if def.err then return wrongType(KEYS[4], 'hash') end
+if def[1] and not string.match(def[1], '^%d+$') then return badValue(KEYS[4], 'attempts', def[1], 'an integer') end
+if def[2] and not string.match(def[2], '^%d+$') then return badValue(KEYS[4], 'keep', def[2], 'an integer') end
+local counters = redis.pcall('HMGET', KEYS[6], 'recovered', 'failed')
+if counters.err then return wrongType(KEYS[6], 'hash') end
+if counters[1] and not string.match(counters[1], '^-?%d+$') then
+  return badValue(KEYS[6], 'recovered', counters[1], 'an integer')
+end
+if counters[2] and not string.match(counters[2], '^-?%d+$') then
+  return badValue(KEYS[6], 'failed', counters[2], 'an integer')
+end
+
+local runs = tonumber(def[1] or '0') + 1
+local keep = tonumber(def[2] or '86400') * 1000
 local task = cjson.encode(ARGV[3])
+local requeued, failedIds, dropped = 0, {}, {}
 for _, id in ipairs(expired) do
-  redis.call('ZREM', KEYS[1], id)
   local key = KEYS[5] .. id
-  local fields = redis.call('HMGET', key, 'status', 'attempt', 'worker')
-  if fields[1] == 'RUNNING' then
+  local fields
+  if #id > 16 or not string.match(id, '^[1-9]%d*$') or tonumber(id) > 9007199254740991 then
+    dropped[#dropped + 1] = id
+    dropped[#dropped + 1] = 'not a task id (an integer from 1 to 2^53-1)'
+  else
+    fields = redis.pcall('HMGET', key, 'status', 'attempt', 'worker')
+    if fields.err then
+      dropped[#dropped + 1] = id
+      dropped[#dropped + 1] = key .. ' holds ' .. (KINDS[redis.call('TYPE', key).ok] or 'something else') ..
+        ', not a task hash'
+      fields = nil
+    end
+  end
+  redis.call('ZREM', KEYS[1], id)
+  if fields and fields[1] == 'RUNNING' then
     local attempt = tonumber(fields[2]) or runs
-    local err = 'lease expired: worker ' .. (fields[3] or '?') .. ' stopped during run ' .. attempt
+    -- What is known: the lease ran out without being renewed. Why (a crash, a hang, a network
+    -- split) is not, so the error does not claim one.
+    local err = 'lease expired: worker ' .. (fields[3] or '?') .. ' did not renew it during run ' .. attempt ..
+      ' (it died, hung or could not reach Redis)'
     redis.call('HDEL', key, 'lease')
     redis.call('HINCRBY', KEYS[6], 'recovered', 1)
     if attempt >= runs then
@@ -35,16 +88,19 @@ for _, id in ipairs(expired) do
       redis.call('PUBLISH', ARGV[4] .. id,
         '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","attempt":' ..
         attempt .. ',"error":' .. cjson.encode(err) .. ',"at":' .. ARGV[1] .. '}')
-      out[#out + 1] = id
+      failedIds[#failedIds + 1] = id
     else
       redis.call('HSET', key, 'status', 'WAITING', 'error', err)
       redis.call('RPUSH', KEYS[2], id)
       redis.call('PUBLISH', ARGV[4] .. id,
         '{"event":"retry","task":' .. task .. ',"id":' .. id .. ',"status":"WAITING","attempt":' ..
         attempt .. ',"error":' .. cjson.encode(err) .. ',"at":' .. ARGV[1] .. '}')
-      out[1] = out[1] + 1
+      requeued = requeued + 1
     end
   end
 end
-if out[1] > 0 and redis.call('LLEN', KEYS[3]) == 0 then redis.call('RPUSH', KEYS[3], '1') end
+if requeued > 0 and redis.call('LLEN', KEYS[3]) == 0 then redis.call('RPUSH', KEYS[3], '1') end
+local out = {requeued, #failedIds}
+for _, id in ipairs(failedIds) do out[#out + 1] = id end
+for _, entry in ipairs(dropped) do out[#out + 1] = entry end
 return out

@@ -1,5 +1,8 @@
+#!lua flags=allow-oom
 -- release-4: hand a running task back to the queue (graceful stop); the interrupted run does
 -- not count as an attempt.
+-- allow-oom: a worker stopping while Redis is full must still hand its tasks back (see finish-6).
+-- All or nothing: every key it writes is checked before its first write.
 --
 -- KEYS[1] taskpool:{T}:task:<id>  the task hash
 -- KEYS[2] taskpool:{T}:leases     sorted set of leases
@@ -11,10 +14,27 @@
 -- ARGV[4] event message (JSON)
 --
 -- Returns {1} done, {-3} the task does not exist, {-4} the lease is lost (or it was released
--- already: a repeated command finds no lease); nothing was written on an error
-local lease = redis.call('HGET', KEYS[1], 'lease')
-if not lease and redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
+-- already: a repeated command finds no lease); nothing was written on an error.
+-- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
+local KINDS = {string = 'a string', list = 'a list', set = 'a set', zset = 'a sorted set', hash = 'a hash',
+  stream = 'a stream'}
+local function wrongType(key, expected)
+  local held = redis.call('TYPE', key).ok
+  if held == 'none' or held == expected then return nil end
+  return redis.error_reply('WRONGTYPE ' .. key .. ' holds ' .. (KINDS[held] or held) .. ', expected ' ..
+    KINDS[expected] .. '; nothing was changed')
+end
+local state = redis.pcall('HMGET', KEYS[1], 'lease', 'attempt', 'status')
+if state.err then return wrongType(KEYS[1], 'hash') end
+local lease = state[1]
+if not state[3] and redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
 if lease ~= ARGV[2] then return {-4} end
+if not string.match(state[2] or '0', '^%d+$') then
+  return redis.error_reply('BADVALUE ' .. KEYS[1] .. " field attempt holds '" .. state[2] ..
+    "', expected an integer; nothing was changed")
+end
+local problem = wrongType(KEYS[2], 'zset') or wrongType(KEYS[3], 'list') or wrongType(KEYS[4], 'list')
+if problem then return problem end
 redis.call('HSET', KEYS[1], 'status', 'WAITING')
 redis.call('HINCRBY', KEYS[1], 'attempt', -1)
 redis.call('HDEL', KEYS[1], 'lease', 'worker', 'started_at')

@@ -1,5 +1,8 @@
+#!lua flags=allow-oom
 -- retry-3: record a failed run and start the next run of the same task in the same worker.
 -- Idempotent: sent again after a reconnect, it finds the next run's token and answers DONE.
+-- allow-oom: retrying queued work is part of draining a full Redis (see finish-6).
+-- All or nothing: every key it writes is checked before its first write.
 --
 -- KEYS[1] taskpool:{T}:task:<id>  the task hash
 -- KEYS[2] taskpool:{T}:leases     sorted set of leases
@@ -15,11 +18,30 @@
 -- ARGV[9] event message (JSON)
 --
 -- Returns {1} done, {2} already done (repeated command), {-3} the task does not exist,
---         {-4} the lease is lost; nothing was written on an error
-local lease = redis.call('HGET', KEYS[1], 'lease')
+--         {-4} the lease is lost; nothing was written on an error.
+-- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
+local KINDS = {string = 'a string', list = 'a list', set = 'a set', zset = 'a sorted set', hash = 'a hash',
+  stream = 'a stream'}
+local function wrongType(key, expected)
+  local held = redis.call('TYPE', key).ok
+  if held == 'none' or held == expected then return nil end
+  return redis.error_reply('WRONGTYPE ' .. key .. ' holds ' .. (KINDS[held] or held) .. ', expected ' ..
+    KINDS[expected] .. '; nothing was changed')
+end
+local state = redis.pcall('HMGET', KEYS[1], 'lease', 'status')
+if state.err then return wrongType(KEYS[1], 'hash') end
+local lease = state[1]
 if lease == ARGV[3] then return {2} end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
+if not state[2] and redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
 if lease ~= ARGV[2] then return {-4} end
+local problem = wrongType(KEYS[2], 'zset')
+if problem then return problem end
+local retried = redis.pcall('HGET', KEYS[3], 'retried')
+if type(retried) == 'table' and retried.err then return wrongType(KEYS[3], 'hash') end
+if retried and not string.match(retried, '^-?%d+$') then
+  return redis.error_reply('BADVALUE ' .. KEYS[3] .. " field retried holds '" .. retried ..
+    "', expected an integer; nothing was changed")
+end
 redis.call('HSET', KEYS[1], 'attempt', ARGV[4], 'lease', ARGV[3], 'error', ARGV[5],
   'started_at', ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])

@@ -221,6 +221,7 @@ class BadInputCatalogTest {
             "args    | {\"a\":1}   | field 'args' must hold a JSON array, got object",
             "status  | DANCING   | the task hash holds status 'DANCING', expected WAITING",
             "attempt | lots      | the task hash holds attempt 'lots', expected an integer",
+            "attempt | -1        | the task hash holds attempt '-1', expected an integer from 0",
     })
     void garbageInATaskHashFailsThatTask(String field, String garbage, String expected) {
         try (var paused = new PausedWorkers()) {

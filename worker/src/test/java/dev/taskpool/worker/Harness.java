@@ -30,13 +30,13 @@ public final class Harness implements AutoCloseable {
     public final AppRuntime runtime;
     public final TaskpoolClient client;
 
-    private Harness(Path app, ProcessRegistry registry) {
-        redis = RedisConnector.connect(TestRedis.uri());
+    private Harness(Path app, ProcessRegistry registry, String uri) {
+        redis = RedisConnector.connect(uri);
         opened.add(redis);
         try {
             runtime = AppRuntime.open(app, new TaskStore(redis), registry, InstantSource.system());
             opened.add(runtime);
-            client = TaskpoolClient.connect(TestRedis.uri());
+            client = TaskpoolClient.connect(uri);
             opened.add(client);
         } catch (RuntimeException e) {
             close();
@@ -45,11 +45,16 @@ public final class Harness implements AutoCloseable {
     }
 
     public static Harness open(Path app) {
-        return new Harness(app, new ProcessRegistry());
+        return new Harness(app, new ProcessRegistry(), TestRedis.uri());
     }
 
     public static Harness open(Path app, ProcessRegistry registry) {
-        return new Harness(app, registry);
+        return new Harness(app, registry, TestRedis.uri());
+    }
+
+    /** On a Redis of the test's own (e.g. one it fills up or kills). */
+    public static Harness open(Path app, ProcessRegistry registry, String redisUri) {
+        return new Harness(app, registry, redisUri);
     }
 
     public Worker startWorker() {

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeoutException;
  * (see {@link LuaScript}); the caller passes the time, scripts never read the clock.
  */
 public final class TaskStore {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TaskStore.class);
     private final RedisConnector redis;
     private final RedisAsyncCommands<String, String> commands;
     private final ScriptRunner scripts;
@@ -48,17 +49,48 @@ public final class TaskStore {
         return scripts.calls();
     }
 
-    /** Publishes a definition so thin clients and the enqueue script know the task and its size. */
+    /**
+     * Publishes a definition so thin clients and the enqueue script know the task and its size.
+     * What is already there is not written again: a worker then starts against a full Redis
+     * (maxmemory), which refuses every write that could add memory, even one that changes nothing.
+     */
     public void publish(TaskDefinition definition) {
         Keys keys = Keys.of(definition.id());
-        List<String> fields = new ArrayList<>();
-        definition.toPublishedFields().forEach((field, value) -> {
-            fields.add(field);
-            fields.add(value);
-        });
-        await(scripts.run(LuaScript.DEFINE, new String[] {keys.definition()}, fields.toArray(String[]::new)),
-                "publish task " + definition.id());
-        await(commands.sadd(Keys.TASK_REGISTRY, definition.id()).toCompletableFuture(), "register task " + definition.id());
+        Map<String, String> wanted = definition.toPublishedFields();
+        Map<String, String> published = readChecked(commands.hgetall(keys.definition()).toCompletableFuture(),
+                keys.definition(), "hash", "read the published definition of task " + definition.id());
+        if (!wanted.equals(published)) {
+            List<String> fields = new ArrayList<>();
+            wanted.forEach((field, value) -> {
+                fields.add(field);
+                fields.add(value);
+            });
+            await(scripts.run(LuaScript.DEFINE, new String[] {keys.definition()}, fields.toArray(String[]::new)),
+                    "publish task " + definition.id() + (published == null || published.isEmpty() ? ""
+                            : " (its published definition differs from this app's, so it must be written)"));
+        }
+        Boolean registered = readChecked(commands.sismember(Keys.TASK_REGISTRY, definition.id()).toCompletableFuture(),
+                Keys.TASK_REGISTRY, "set", "look up task " + definition.id() + " in " + Keys.TASK_REGISTRY);
+        if (!Boolean.TRUE.equals(registered)) {
+            await(commands.sadd(Keys.TASK_REGISTRY, definition.id()).toCompletableFuture(), "register task " + definition.id());
+        }
+    }
+
+    /**
+     * Waits for a read of one key; when Redis refuses it because the key holds another type,
+     * the error names the key and what it holds (Redis' own WRONGTYPE message names neither).
+     */
+    private <T> T readChecked(CompletableFuture<T> read, String key, String expected, String what) {
+        try {
+            return await(read, what);
+        } catch (TaskpoolException e) {
+            if (repliedWith(e, "WRONGTYPE")) {
+                String held = await(commands.type(key).toCompletableFuture(), "read the type of " + key);
+                throw new TaskpoolException("cannot " + what + ": key " + key + " holds a " + held + ", expected a "
+                        + expected + "; nothing was changed (repair or delete the key)", e);
+            }
+            throw e;
+        }
     }
 
     /** The published definition's fields, or empty when no runtime has published this task. */
@@ -178,9 +210,15 @@ public final class TaskStore {
                     }
                     List<FetchedTask> fetched = new ArrayList<>((reply.size() - ended) / 3);
                     for (int i = ended; i + 2 < reply.size(); i += 3) {
-                        long id = Long.parseLong((String) reply.get(i));
+                        String entry = (String) reply.get(i);
                         int attempt = ((Long) reply.get(i + 1)).intValue();
-                        fetched.add(new FetchedTask(task, id, attempt, (String) reply.get(i + 2), worker + "/" + attempt));
+                        if (attempt == 0) {
+                            // The script dropped a queue entry that is no task; it says why.
+                            log.warn("task {}: dropped '{}' from the waiting queue: {}", task, entry, reply.get(i + 2));
+                            continue;
+                        }
+                        fetched.add(new FetchedTask(task, Long.parseLong(entry), attempt, (String) reply.get(i + 2),
+                                worker + "/" + attempt));
                     }
                     return new FinishResult(results, fetched);
                 });
@@ -239,12 +277,30 @@ public final class TaskStore {
         return scripts.run(LuaScript.RECOVER,
                 new String[] {keys.leases(), keys.waiting(), keys.wake(), keys.definition(), keys.taskPrefix(), keys.stats()},
                 Long.toString(now), Integer.toString(limit), task, keys.eventsPrefix())
-                .thenApply(reply -> new RecoverResult(((Long) reply.getFirst()).intValue(),
-                        reply.subList(1, reply.size()).stream().map(id -> Long.parseLong((String) id)).toList()));
+                .thenApply(reply -> {
+                    int failedCount = ((Long) reply.get(1)).intValue();
+                    List<Long> failed = reply.subList(2, 2 + failedCount).stream().map(id -> Long.parseLong((String) id)).toList();
+                    List<RecoverResult.Dropped> dropped = new ArrayList<>();
+                    for (int i = 2 + failedCount; i + 1 < reply.size(); i += 2) {
+                        dropped.add(new RecoverResult.Dropped((String) reply.get(i), (String) reply.get(i + 1)));
+                    }
+                    return new RecoverResult(((Long) reply.getFirst()).intValue(), failed, dropped);
+                });
     }
 
-    /** Records progress and publishes it. */
+    /** Records progress from outside a run (a command line, a client) and publishes it. */
     public void progress(String task, long id, long current, long total, String message, long now) {
+        progress(task, id, current, total, message, now, null);
+    }
+
+    /**
+     * Records progress and publishes it. {@code leaseToken} is the reporting run's token when the
+     * progress comes from inside a run: it is recorded only while that run holds the task's lease.
+     * Null (from outside a run) records it for any task that is WAITING or RUNNING.
+     *
+     * @throws LeaseLostException when the run no longer holds the lease; nothing was written or published
+     */
+    public void progress(String task, long id, long current, long total, String message, long now, String leaseToken) {
         Keys keys = Keys.of(task);
         var event = TaskEvent.message(TaskEvent.PROGRESS, task, id, null, now);
         event.put("current", current);
@@ -252,13 +308,18 @@ public final class TaskStore {
         event.put("message", message);
         List<Object> reply = await(scripts.run(LuaScript.PROGRESS, new String[] {keys.task(id)},
                 Long.toString(current), Long.toString(total), message, Long.toString(now), keys.events(id),
-                event.toString()), "record progress of task " + task + " #" + id);
+                event.toString(), leaseToken == null ? "" : leaseToken), "record progress of task " + task + " #" + id);
         long code = (Long) reply.getFirst();
         if (code == -3) {
             throw new UnknownTaskException("task " + task + " #" + id + " does not exist (never added, or expired)");
         }
         if (code == -5) {
             throw new TaskpoolException("task " + task + " #" + id + " has already finished; progress can no longer change");
+        }
+        if (code == -4) {
+            throw new LeaseLostException("task " + task + " #" + id + ": progress not recorded: this run (lease "
+                    + leaseToken + ") no longer holds the task; its lease expired and the task was recovered"
+                    + " (another run may hold it now), so this run can change nothing");
         }
     }
 
@@ -299,6 +360,17 @@ public final class TaskStore {
             throw new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "
                     + RedisConnector.rootMessage(cause), cause);
         }
+    }
+
+    /** Whether Redis answered with an error reply of this code (e.g. WRONGTYPE, OOM) somewhere in the causes. */
+    static boolean repliedWith(Throwable error, String code) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof io.lettuce.core.RedisCommandExecutionException && cause.getMessage() != null
+                    && cause.getMessage().startsWith(code)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static TransitionResult transition(List<Object> reply) {

@@ -279,7 +279,7 @@ class TaskStoreTest {
         assertEquals("the task hash holds status 'DANCING', expected WAITING", first.get("error"));
         Map<String, String> second = raw.hgetall(Keys.of(task).task(2));
         assertEquals("FAILURE", second.get("status"));
-        assertEquals("the task hash holds attempt 'many', expected an integer", second.get("error"));
+        assertEquals("the task hash holds attempt 'many', expected an integer from 0", second.get("error"));
         assertEquals(2, store.stats(task).get("failed"));
     }
 

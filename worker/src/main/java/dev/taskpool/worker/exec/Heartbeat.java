@@ -16,6 +16,8 @@ final class Heartbeat implements Runnable {
     private final List<TaskConsumer> consumers;
     private final AppRuntime runtime;
     private final WorkerSettings settings;
+    /** While Redis refuses (full, unreachable), one line per interval, not one per task per beat. */
+    private final RateLimitedLog failures = new RateLimitedLog(log, "heartbeat", RateLimitedLog.INTERVAL);
 
     Heartbeat(List<TaskConsumer> consumers, AppRuntime runtime, WorkerSettings settings) {
         this.consumers = consumers;
@@ -25,6 +27,7 @@ final class Heartbeat implements Runnable {
 
     @Override
     public void run() {
+        boolean allRecorded = true;
         for (TaskConsumer consumer : consumers) {
             List<FetchedTask> leases = consumer.leases();
             if (leases.isEmpty()) {
@@ -41,8 +44,12 @@ final class Heartbeat implements Runnable {
                     }
                 }
             } catch (RuntimeException e) {
-                log.warn("task {}: heartbeat failed ({}); will try again", task, e.getMessage());
+                allRecorded = false;
+                failures.failed("task " + task, e);
             }
+        }
+        if (allRecorded) {
+            failures.succeeded();
         }
     }
 }

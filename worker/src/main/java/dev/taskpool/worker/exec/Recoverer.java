@@ -21,6 +21,8 @@ final class Recoverer implements Runnable {
 
     private final List<TaskDefinition> definitions;
     private final AppRuntime runtime;
+    /** A recovery that keeps failing (Redis full or unreachable, a broken key) is logged once per interval. */
+    private final RateLimitedLog failures = new RateLimitedLog(log, "recovery", RateLimitedLog.INTERVAL);
 
     Recoverer(List<TaskDefinition> definitions, AppRuntime runtime) {
         this.definitions = definitions;
@@ -29,12 +31,17 @@ final class Recoverer implements Runnable {
 
     @Override
     public void run() {
+        boolean allRecovered = true;
         for (TaskDefinition definition : definitions) {
             try {
                 RecoverResult result;
                 do {
                     result = runtime.store().await(runtime.store().recover(definition.id(), runtime.clock().millis(), BATCH),
                             "recover expired leases of " + definition.id());
+                    for (RecoverResult.Dropped dropped : result.dropped()) {
+                        log.warn("task {}: removed '{}' from the running leases: {}", definition.id(), dropped.member(),
+                                dropped.reason());
+                    }
                     if (result.requeued() > 0) {
                         log.warn("task {}: {} task(s) with an expired lease put back in the queue", definition.id(), result.requeued());
                     }
@@ -44,10 +51,14 @@ final class Recoverer implements Runnable {
                         runtime.runEvent(definition, "error", definition.events().error(), id,
                                 Arrays.asList(id, new ScriptError(error)));
                     }
-                } while (result.requeued() + result.failed().size() >= BATCH);
+                } while (result.handled() >= BATCH);
             } catch (RuntimeException e) {
-                log.warn("task {}: recovery failed ({}); will try again", definition.id(), e.getMessage());
+                allRecovered = false;
+                failures.failed("task " + definition.id(), e);
             }
+        }
+        if (allRecovered) {
+            failures.succeeded();
         }
     }
 }

@@ -169,7 +169,7 @@ final class TaskRun implements Runnable {
         synchronized (this) {
             this.attempt = attempt;
         }
-        try (CurrentRun.Scope ignored = CurrentRun.enter(definition.id(), id())) {
+        try (CurrentRun.Scope ignored = CurrentRun.enter(definition.id(), id(), current.token())) {
             Object result = runtime.call(definition.process(), callArgs);
             endAttempt(attempt);
             if (stopReason != null) {

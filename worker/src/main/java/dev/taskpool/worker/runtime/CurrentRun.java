@@ -4,10 +4,16 @@ import java.util.Optional;
 
 /**
  * The task a thread is running, so that {@code Progress(...)} inside a processor lands on that
- * task whatever task or process name the script passes (as the seed's example does).
+ * task whatever task or process name the script passes (as the seed's example does), and is
+ * recorded only while the run still holds its lease (the token is checked in Redis).
  */
 public final class CurrentRun {
-    public record RunningTask(String task, long id) {
+    /** @param token the lease token of this run (it changes with each retry) */
+    public record RunningTask(String task, long id, String token) {
+        /** Whether this run is the one running {@code task #id} (progress of another task needs no token). */
+        public boolean runs(String otherTask, long otherId) {
+            return task.equals(otherTask) && id == otherId;
+        }
     }
 
     private static final ThreadLocal<RunningTask> RUNNING = new ThreadLocal<>();
@@ -19,10 +25,10 @@ public final class CurrentRun {
         return Optional.ofNullable(RUNNING.get());
     }
 
-    /** Marks this thread as running {@code task #id} until the returned scope closes. */
-    public static Scope enter(String task, long id) {
+    /** Marks this thread as running {@code task #id} under lease {@code token} until the returned scope closes. */
+    public static Scope enter(String task, long id, String token) {
         RunningTask previous = RUNNING.get();
-        RUNNING.set(new RunningTask(task, id));
+        RUNNING.set(new RunningTask(task, id, token));
         return () -> {
             if (previous == null) {
                 RUNNING.remove();

@@ -82,7 +82,11 @@ final class TaskProcesses {
             messageValue = Json.write(messageValue);
         }
         String message = messageValue == null ? "" : (String) messageValue;
-        runtime.store().progress(definition.id(), id, current, total, message, runtime.clock().millis());
+        // Inside the run of this very task the progress carries the run's lease token: a run that
+        // lost its lease (frozen past it while another worker took the task over) is refused.
+        String token = CurrentRun.get().filter(run -> run.runs(definition.id(), id))
+                .map(CurrentRun.RunningTask::token).orElse(null);
+        runtime.store().progress(definition.id(), id, current, total, message, runtime.clock().millis(), token);
         runEvent(definition, "progress", definition.events().progress(), id, List.of(id, current, total, message));
     }
 
