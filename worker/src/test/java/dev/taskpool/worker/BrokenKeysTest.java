@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.support.TestRedis;
+import dev.taskpool.support.Wait;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,9 +43,9 @@ class BrokenKeysTest {
             for (long id : ids) {
                 assertEquals(TaskStatus.SUCCESS, harness.await(task, id).status(), "task #" + id);
             }
-            Waits.until("the garbage lease is removed by the recoverer", Duration.ofSeconds(10),
+            Wait.until("the garbage lease is removed by the recoverer", Duration.ofSeconds(10),
                     () -> raw.zscore(keys.leases(), "xyz") == null);
-            Waits.until("the log names both garbage entries", Duration.ofSeconds(5),
+            Wait.until("the log names both garbage entries", Duration.ofSeconds(5),
                     () -> log.contains("dropped 'abc' from the waiting queue: not a task id")
                             && log.contains("removed 'xyz' from the running leases: not a task id"));
             // and the kind goes on working
@@ -64,7 +65,7 @@ class BrokenKeysTest {
             for (int i = 0; i < 3; i++) {
                 ids.add(harness.client.add(task).id());
             }
-            Waits.until("a fetch is refused naming the key", Duration.ofSeconds(10),
+            Wait.until("a fetch is refused naming the key", Duration.ofSeconds(10),
                     () -> log.contains(keys.leases() + " holds a string, expected a sorted set; nothing was changed"));
             for (long id : ids) {
                 assertEquals(TaskStatus.WAITING, harness.client.get(task, id).orElseThrow().status(),

@@ -8,6 +8,7 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.support.LocalRedis;
+import dev.taskpool.support.Wait;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;
@@ -63,7 +64,7 @@ class FullRedisTest {
                 one.client.add(TASK, i);
             }
             one.startWorker(settings.withWorkerId("first"));
-            Waits.until("10 tasks done before Redis fills", Duration.ofSeconds(30), () -> stats(raw, keys, "succeeded") >= 10);
+            Wait.until("10 tasks done before Redis fills", Duration.ofSeconds(30), () -> stats(raw, keys, "succeeded") >= 10);
 
             // Fill Redis: a limit just above what it uses, then junk until it refuses.
             long used = Long.parseLong(info(raw, "used_memory"));
@@ -99,7 +100,7 @@ class FullRedisTest {
             // A worker starts against the full Redis: its definition is already there, the same.
             try (Harness two = Harness.open(app.dir(), registry, redis.uri())) {
                 Worker second = two.startWorker(settings.withWorkerId("second"));
-                Waits.until("the queue drained while Redis is full", Duration.ofSeconds(60),
+                Wait.until("the queue drained while Redis is full", Duration.ofSeconds(60),
                         () -> raw.llen(keys.waiting()) == 0 && raw.zcard(keys.leases()) == 0);
                 long drainMillis = (System.nanoTime() - fullAt) / 1_000_000;
                 assertThrows(TaskpoolException.class, () -> one.client.add(TASK, "still full"),

@@ -11,6 +11,7 @@ import dev.taskpool.core.redis.LeaseLostException;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.core.redis.TransitionResult;
 import dev.taskpool.support.TestRedis;
+import dev.taskpool.support.Wait;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;
 import java.nio.file.Path;
@@ -70,7 +71,7 @@ class LeaseLostMidRunTest {
                 store.progress(task, id, 8, 10, "other run", now, other.token());
 
                 thawed.countDown();
-                Waits.until("the stale run's progress call returned", Duration.ofSeconds(10), () -> refused.get() != null);
+                Wait.until("the stale run's progress call returned", Duration.ofSeconds(10), () -> refused.get() != null);
                 assertTrue(refused.get() instanceof LeaseLostException
                                 || refused.get().getCause() instanceof LeaseLostException,
                         "the processor is told its run lost the task: " + refused.get());
@@ -78,7 +79,7 @@ class LeaseLostMidRunTest {
                         refused.get().getMessage());
 
                 store.progress(task, id, 9, 10, "other run", now, other.token());
-                Waits.until("the other run's progress 9 was published", Duration.ofSeconds(10), () -> events.stream()
+                Wait.until("the other run's progress 9 was published", Duration.ofSeconds(10), () -> events.stream()
                         .anyMatch(e -> e.event().equals(TaskEvent.PROGRESS) && e.message().path("current").asLong() == 9));
                 // Pub/sub keeps the order of one channel: a stale event would have come before the 9.
                 List<Long> progress = events.stream().filter(e -> e.event().equals(TaskEvent.PROGRESS))

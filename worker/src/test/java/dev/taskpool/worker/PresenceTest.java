@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.support.TestRedis;
+import dev.taskpool.support.Wait;
 import dev.taskpool.worker.exec.Worker;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +31,7 @@ class PresenceTest {
             raw.zadd(Keys.WORKERS, hourAgo, slow);
             raw.set(Keys.worker(slow), "{}");
             Worker worker = harness.startWorker();
-            Waits.until("the dead worker is pruned", Duration.ofSeconds(10), () -> raw.zscore(Keys.WORKERS, dead) == null);
+            Wait.until("the dead worker is pruned", Duration.ofSeconds(10), () -> raw.zscore(Keys.WORKERS, dead) == null);
             assertNotNull(raw.zscore(Keys.WORKERS, slow), "a worker whose record exists stays");
             assertNotNull(raw.zscore(Keys.WORKERS, worker.settings().workerId()), "this worker is present");
             raw.zrem(Keys.WORKERS, slow);
