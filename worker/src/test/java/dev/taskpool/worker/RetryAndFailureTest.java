@@ -85,14 +85,18 @@ class RetryAndFailureTest {
         }
     }
 
+    /** Waits up to 10 s for {@code condition}; throws when it does not come true (a wait never passes silently). */
     static void waitFor(java.util.function.BooleanSupplier condition) {
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() >= deadline) {
+                throw new AssertionError("the condition did not come true within 10 s");
+            }
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                throw new AssertionError("interrupted while waiting for the condition", e);
             }
         }
     }

@@ -7,7 +7,8 @@ import java.util.Optional;
  * task whatever task or process name the script passes (as the seed's example does).
  */
 public final class CurrentRun {
-    public record RunningTask(String task, long id) {
+    /** @param token the run's lease token, so that what the run records can be checked against its lease */
+    public record RunningTask(String task, long id, String token) {
     }
 
     private static final ThreadLocal<RunningTask> RUNNING = new ThreadLocal<>();
@@ -19,10 +20,10 @@ public final class CurrentRun {
         return Optional.ofNullable(RUNNING.get());
     }
 
-    /** Marks this thread as running {@code task #id} until the returned scope closes. */
-    public static Scope enter(String task, long id) {
+    /** Marks this thread as running {@code task #id} under lease {@code token} until the returned scope closes. */
+    public static Scope enter(String task, long id, String token) {
         RunningTask previous = RUNNING.get();
-        RUNNING.set(new RunningTask(task, id));
+        RUNNING.set(new RunningTask(task, id, token));
         return () -> {
             if (previous == null) {
                 RUNNING.remove();
