@@ -114,6 +114,43 @@ class StopAndLeaseTest {
     }
 
     @Test
+    void aGracefulStopWhileATimedOutRunIsStillStoppingIsNotForgotten() throws Exception {
+        String task = TestRedis.uniqueTaskId("late");
+        CountDownLatch timedOut = new CountDownLatch(1);
+        AtomicInteger calls = new AtomicInteger();
+        ProcessRegistry registry = new ProcessRegistry().register("java.late.Work", args -> {
+            calls.incrementAndGet();
+            try {
+                Thread.sleep(60_000);
+            } catch (InterruptedException e) {
+                timedOut.countDown();
+                long until = System.nanoTime() + 3_000_000_000L;   // takes 3 s to wind down, ignoring interrupts
+                while (System.nanoTime() < until) {
+                    Thread.interrupted();
+                    Thread.onSpinWait();
+                }
+            }
+            throw new IllegalStateException("gave up");
+        });
+        // attempts 1, timeout 1 s: the timed-out run would be retried, but the worker is told to stop
+        // while that run is still winding down; the stop must outlast the end of the timeout.
+        TestApp app = TestApp.in(dir).task(task, 1, 1, 0, 1, 10, "java.late.Work", "");
+        try (Harness harness = Harness.open(app.dir(), registry)) {
+            Worker worker = harness.startWorker(Harness.FAST.withShutdownGrace(Duration.ofMillis(100)));
+            long id = harness.add(task, "x");
+            await(timedOut, "the run to be interrupted at its timeout");
+
+            worker.close();
+
+            TaskInfo handedBack = harness.client.get(task, id).orElseThrow();
+            assertEquals(TaskStatus.WAITING, handedBack.status(), "handed back, not retried: " + handedBack);
+            assertEquals(0, handedBack.attempt(), "the interrupted run does not count");
+            assertEquals(0L, harness.runtime.store().stats(task).get("retried"), "no retry after the stop");
+            assertEquals(1, calls.get(), "no second run started after the stop");
+        }
+    }
+
+    @Test
     void theSameIdFetchedAgainByOneWorkerKeepsTheNewRunsHeartbeatAndTimeout() throws Exception {
         String task = TestRedis.uniqueTaskId("twice");
         CountDownLatch firstStarted = new CountDownLatch(1);
@@ -166,6 +203,41 @@ class StopAndLeaseTest {
             waitFor(() -> worker.runningCount() == 0, "both runs to leave the worker");
         } finally {
             releaseFirst.set(true);
+        }
+    }
+
+    @Test
+    void theRecoverersErrorHandlerForADeadRunIsStoppedAtTheTasksTimeout() throws Exception {
+        String task = TestRedis.uniqueTaskId("dead");
+        CountDownLatch handlerStarted = new CountDownLatch(1);
+        CountDownLatch handlerStopped = new CountDownLatch(1);
+        ProcessRegistry registry = new ProcessRegistry()
+                .register("java.dead.Work", args -> "never runs here")
+                .register("java.dead.OnError", args -> {
+                    handlerStarted.countDown();
+                    try {
+                        Thread.sleep(60_000);
+                    } catch (InterruptedException e) {
+                        handlerStopped.countDown();
+                        throw new IllegalStateException("interrupted in its sleep");
+                    }
+                    return null;
+                });
+        // attempts 0 and timeout 1 s: the dead run was the last one, and its handler gets 1 s.
+        TestApp app = TestApp.in(dir).task(task, 1, 0, 0, 1, 10, "java.dead.Work", "\"event\": {\"error\": \"java.dead.OnError\"}");
+        try (Harness harness = Harness.open(app.dir(), registry)) {
+            long id = harness.add(task, "x");
+            // A worker that died at once: it took the task under a lease that has already expired.
+            TaskStore store = harness.runtime.store();
+            long now = System.currentTimeMillis();
+            assertEquals(1, store.await(store.fetch(task, 1, now, now - 1, "dead-worker", Duration.ofHours(1)), "fetch").size());
+
+            harness.startWorker();   // its recoverer fails the task and runs the error handler
+            TaskInfo failed = harness.await(task, id);
+            assertEquals(TaskStatus.FAILURE, failed.status());
+            assertTrue(failed.error().startsWith("lease expired: worker dead-worker stopped during run 1"), failed.error());
+            await(handlerStarted, "the recoverer to run the error handler");
+            await(handlerStopped, "the error handler to be stopped at the task's timeout");
         }
     }
 
