@@ -173,6 +173,9 @@ final class TaskConsumer {
                 for (FetchedTask task : fetched) {
                     start(task);
                 }
+            } catch (RuntimeException e) {
+                // (thrown here it would vanish into the future; runs not started are recovered after their lease)
+                log.error("task {}: handling a round trip's answer failed: {}", definition.id(), e.getMessage(), e);
             } finally {
                 state.endRoundTrip();
                 pump();
@@ -306,8 +309,13 @@ final class TaskConsumer {
         // Runs stuck in code that ignores interrupts: release their leases from here; if they
         // ever finish, their lease token no longer matches and their result is discarded.
         for (TaskRun run : running.values()) {
-            log.error("task {} #{}: the run ignored its interrupt; handing it back anyway", definition.id(), run.id());
-            run.handBack();
+            if (run.isFinishing()) {
+                log.error("task {} #{}: its result is being recorded or its event handler is still running; leaving it",
+                        definition.id(), run.id());
+            } else {
+                log.error("task {} #{}: the run ignored its interrupt; handing it back anyway", definition.id(), run.id());
+                run.handBack();
+            }
             run.leave();
         }
     }

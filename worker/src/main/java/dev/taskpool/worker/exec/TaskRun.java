@@ -112,6 +112,11 @@ final class TaskRun implements Runnable {
         return current;
     }
 
+    /** True once the result went to the pump: the lease is the result's to spend, not to hand back. */
+    boolean isFinishing() {
+        return finishing;
+    }
+
     /** False once the result is in Redis (the lease is spent; a handler may still be running). */
     boolean holdsLease() {
         return !resultRecorded;
