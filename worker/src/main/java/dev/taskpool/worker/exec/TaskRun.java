@@ -239,7 +239,10 @@ final class TaskRun implements Runnable {
         final Thread thread;
         final long deadlineNanos;
         private volatile int stop = NOT_STOPPED;
-        /** Guarded by this attempt's monitor: its thread has left it (it will not be interrupted any more). */
+        /**
+         * Guarded by this attempt's monitor, and only set when a stop was claimed before the end
+         * (no stopper looks at it otherwise): its thread has left the attempt.
+         */
         boolean over;
         /** Guarded by this attempt's monitor: another thread carries the run on. */
         boolean abandoned;
@@ -270,14 +273,19 @@ final class TaskRun implements Runnable {
         }
     }
 
-    /** The attempt's thread leaves it; in a thread whose attempt was abandoned, it leaves the run at once. */
+    /**
+     * The attempt's thread leaves it; in a thread whose attempt was abandoned, it leaves the run at
+     * once. The usual end claims the attempt before any stop could: no stopper exists then, or ever
+     * will, and leaving costs one compare-and-set.
+     */
     private void endAttempt(Attempt ending) {
-        ending.claim(Attempt.ENDED);
-        synchronized (ending) {   // waits for an interrupt in progress: it must land inside the attempt
-            ending.over = true;
-            ending.notifyAll();   // (a stopper waiting to see whether to abandon it)
-            if (ending.abandoned) {
-                throw new TakenOverException();
+        if (!ending.claim(Attempt.ENDED)) {
+            synchronized (ending) {   // waits for the interrupt in progress: it must land inside the attempt
+                ending.over = true;
+                ending.notifyAll();   // the stopper, waiting to see whether to abandon it
+                if (ending.abandoned) {
+                    throw new TakenOverException();
+                }
             }
         }
         attempt = null;
