@@ -2,7 +2,9 @@ package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.redis.FetchedTask;
 import dev.taskpool.worker.runtime.AppRuntime;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,8 +40,13 @@ final class Heartbeat implements Runnable {
                 long deadline = runtime.clock().millis() + settings.lease().toMillis();
                 List<Long> lost = runtime.store().await(runtime.store().heartbeat(task, deadline, leases),
                         "extend the leases of " + task);
+                // One lease per id was sent (the running map holds one run per id), so a lost id
+                // names the lease it lost; the run checks that the token is still its own.
+                Map<Long, FetchedTask> sent = new HashMap<>();
+                leases.forEach(lease -> sent.put(lease.id(), lease));
                 for (long id : lost) {
-                    if (consumer.leaseLost(id)) {
+                    FetchedTask lease = sent.get(id);
+                    if (lease != null && consumer.leaseLost(lease)) {
                         log.warn("task {} #{}: lease lost (another worker recovered it); stopping this run", task, id);
                     }
                 }

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Puts tasks whose lease expired (their worker died or hung) back in the queue, counting the lost
- * run as failed; tasks out of runs end in FAILURE and get their {@code error} event here. Every
+ * run as failed; tasks out of runs end in FAILURE and get their {@code error} event here (run like
+ * a run's own handler: see {@link EventHandler}). Every
  * worker runs one: the work is one atomic script, so two recoverers never handle a task twice.
  */
 final class Recoverer implements Runnable {
@@ -21,12 +22,14 @@ final class Recoverer implements Runnable {
 
     private final List<TaskDefinition> definitions;
     private final AppRuntime runtime;
+    private final WorkerContext worker;
     /** A recovery that keeps failing (Redis full or unreachable, a broken key) is logged once per interval. */
     private final RateLimitedLog failures = new RateLimitedLog(log, "recovery", RateLimitedLog.INTERVAL);
 
-    Recoverer(List<TaskDefinition> definitions, AppRuntime runtime) {
+    Recoverer(List<TaskDefinition> definitions, AppRuntime runtime, WorkerContext worker) {
         this.definitions = definitions;
         this.runtime = runtime;
+        this.worker = worker;
     }
 
     @Override
@@ -48,8 +51,12 @@ final class Recoverer implements Runnable {
                     for (long id : result.failed()) {
                         String error = runtime.store().get(definition.id(), id).map(TaskInfo::error).orElse("lease expired");
                         log.warn("task {} #{}: FAILURE, out of runs after its lease expired", definition.id(), id);
-                        runtime.runEvent(definition, "error", definition.events().error(), id,
-                                Arrays.asList(id, new ScriptError(error)));
+                        String handler = definition.events().error();
+                        if (handler != null) {
+                            // Like a run's own handler: off this thread (the heartbeat's), under the task's timeout.
+                            EventHandler.start(worker, runtime, definition, "error", handler, id,
+                                    Arrays.asList(id, new ScriptError(error)), () -> { });
+                        }
                     }
                 } while (result.handled() >= BATCH);
             } catch (RuntimeException e) {

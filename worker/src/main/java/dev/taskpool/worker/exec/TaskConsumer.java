@@ -27,16 +27,19 @@ import org.slf4j.LoggerFactory;
  * to Redis. Each round trip of the pump is one script call that ends every run that finished
  * since the last one and takes as many waiting tasks as there are free slots, so under load
  * acknowledgements and fetches are batched. The pump has no thread of its own: whoever makes work
- * for it (a run that ends, a round trip that comes back, the waiter) sends the next round trip. When nothing is waiting, a waiter thread blocks
- * on Redis (BLPOP on the task's wake list): an idle worker never polls in a loop.
+ * for it (a run that ends, a round trip that comes back, the waiter) sends the next round trip.
+ * When nothing is waiting, a waiter thread blocks on Redis (BLPOP on the task's wake list): an
+ * idle worker never polls in a loop. The pump's decisions and the invariants they keep are in
+ * {@link PumpState}; this class does the I/O. A run's own life is in {@link TaskRun}.
  */
 final class TaskConsumer {
     private static final Logger log = LoggerFactory.getLogger(TaskConsumer.class);
     private static final Duration ERROR_BACKOFF = Duration.ofSeconds(1);
+    /** A Redis that stays away (down, full, a broken key) is logged once per interval, not once per round trip. */
+    private final RateLimitedLog roundTripFailures = new RateLimitedLog(log, "a round trip to Redis", RateLimitedLog.INTERVAL);
+    private final RateLimitedLog waitFailures = new RateLimitedLog(log, "waiting for work", RateLimitedLog.INTERVAL);
     /** The most runs ended in one round trip (bounds the size of one script call). */
     private static final int MAX_BATCH = 500;
-    /** Round trips in flight at once: Redis works on one while the runs that end gather into the next. */
-    private static final int MAX_IN_FLIGHT = 2;
 
     private record PendingCompletion(TaskStore.Completion completion, CompletableFuture<TransitionResult> result) {
     }
@@ -46,18 +49,18 @@ final class TaskConsumer {
     private final WorkerSettings settings;
     private final WorkerContext worker;
     private final Keys keys;
-    private final Semaphore slots;
+    private final PumpState state;
     private final ExecutorService runs;
+    /**
+     * The runs in progress, by task id: at most one run per id holds this worker's lease of it, the
+     * newest (a fetch of an id this worker already runs means the older run's lease is gone). A run
+     * leaves only itself ({@code remove(id, run)}), never a newer run of the same id.
+     */
     private final Map<Long, TaskRun> running = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<PendingCompletion> completions = new ConcurrentLinkedQueue<>();
     private final Semaphore wakeRequests = new Semaphore(0);
-    private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
     private final Map<Integer, Retry> retries = new ConcurrentHashMap<>();
-    private volatile boolean fetching;
     private volatile boolean pumping;
-    private volatile boolean fetchWanted = true;
-    /** Counts the waiter's returns, so that an older round trip's "queue empty" cannot cancel a newer wake-up. */
-    private final java.util.concurrent.atomic.AtomicLong wakeups = new java.util.concurrent.atomic.AtomicLong();
     private Thread waiter;
     private StatefulRedisConnection<String, String> blocking;
 
@@ -67,7 +70,7 @@ final class TaskConsumer {
         this.settings = worker.settings();
         this.worker = worker;
         this.keys = Keys.of(definition.id());
-        this.slots = new Semaphore(definition.workerNums());
+        this.state = new PumpState(definition.workerNums());
         // Virtual run threads, one per slot and kept between runs rather than made per run: a
         // script context sets up per-thread state for every new thread that enters it, and an idle
         // thread that waits without a time limit costs no timer. Threads beyond the slots are made
@@ -82,7 +85,6 @@ final class TaskConsumer {
 
     void start() {
         blocking = runtime.redis().newBlockingConnection();
-        fetching = true;
         pumping = true;
         pump();
         waiter = Thread.ofPlatform().daemon().name("wait-" + definition.id()).start(this::waitLoop);
@@ -100,90 +102,86 @@ final class TaskConsumer {
 
     /** A run gives its slot back (when it ends, or when it hands its completion to the pump). */
     void releaseSlot() {
-        slots.release();
+        state.slotReleased();
         pump();
     }
 
     /**
      * Sends a round trip if there is something to send (finished runs to record, free slots to
-     * fill) and fewer than {@link #MAX_IN_FLIGHT} are in flight; called by whoever may have made
-     * work: a run that ends, a round trip that comes back, the waiter. There is no pump thread to
-     * wake: the caller sends it, and while two round trips are in flight the runs that end meanwhile
-     * gather into the next batch, which the first one back sends.
+     * fill) and fewer than {@link PumpState#MAX_IN_FLIGHT} are in flight; called by whoever may have
+     * made work: a run that ends, a round trip that comes back, the waiter. There is no pump thread
+     * to wake: the caller sends it, and while both round trips are in flight the runs that end
+     * meanwhile gather into the next batch, which the first one back sends. Why no work is stranded
+     * and no wake-up lost: see {@link PumpState}.
      */
     private void pump() {
         while (pumping) {
-            if (!inFlight.tryAcquire()) {
-                return;   // both in flight: the first one back pumps again
+            if (!state.tryStartRoundTrip()) {
+                return;   // all in flight: the first one back pumps again
             }
             List<PendingCompletion> batch = new ArrayList<>();
             PendingCompletion next;
             while (batch.size() < MAX_BATCH && (next = completions.poll()) != null) {
                 batch.add(next);
             }
-            boolean wantRuns = fetching && slots.availablePermits() > 0 && (fetchWanted || !batch.isEmpty());
-            int take = wantRuns ? slots.drainPermits() : 0;   // (another caller may have drained them first)
-            if (!batch.isEmpty() || take > 0) {
-                roundTrip(batch, take);
-                continue;   // the other round trip may have something to send too
+            PumpState.Fetch fetch = state.planFetch(!batch.isEmpty());
+            if (!batch.isEmpty() || fetch.take() > 0) {
+                roundTrip(batch, fetch);
+                continue;   // the other permit may have something to send too
             }
-            inFlight.release();
-            if (fetching && slots.availablePermits() > 0 && !fetchWanted && inFlight.availablePermits() == MAX_IN_FLIGHT
-                    && wakeRequests.availablePermits() == 0) {
+            state.endRoundTrip();
+            if (state.shouldWaitForWork() && wakeRequests.availablePermits() == 0) {
                 wakeRequests.release();   // let the waiter block on Redis until work arrives
             }
-            // Work that came in between the look above and the release would wait for nobody: look again.
-            if (completions.isEmpty() && !(fetching && fetchWanted && slots.availablePermits() > 0)) {
-                return;
+            if (!state.hasWork(!completions.isEmpty())) {
+                return;   // (work made visible before the permit was given back is seen by this look)
             }
         }
     }
 
     /**
      * Sends one round trip without waiting for it: while Redis runs it, the runs that end gather
-     * into the next (at most {@link #MAX_IN_FLIGHT} round trips are in flight).
+     * into the next (at most {@link PumpState#MAX_IN_FLIGHT} round trips are in flight).
      */
-    private void roundTrip(List<PendingCompletion> batch, int take) {
+    private void roundTrip(List<PendingCompletion> batch, PumpState.Fetch fetch) {
         long now = runtime.clock().millis();
-        long wakeupsAtSend = wakeups.get();
         CompletableFuture<TaskStore.FinishResult> call;
         try {
             call = runtime.store().finish(definition.id(), settings.workerId(),
-                    batch.stream().map(PendingCompletion::completion).toList(), take, now,
+                    batch.stream().map(PendingCompletion::completion).toList(), fetch.take(), now,
                     now + settings.lease().toMillis(), definition.keep());
         } catch (RuntimeException e) {
             call = CompletableFuture.failedFuture(e);
         }
         call.orTimeout(runtime.redis().commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS).whenComplete((result, error) -> {
             if (error != null) {
-                slots.release(take);
+                state.roundTripFailed(fetch);
                 batch.forEach(pending -> pending.result().completeExceptionally(error));
                 if (pumping) {
-                    log.warn("task {}: a round trip to Redis failed ({}); trying again in {}s", definition.id(),
-                            error.getMessage(), ERROR_BACKOFF.toSeconds());
+                    roundTripFailures.failed("task " + definition.id() + ", again every " + ERROR_BACKOFF.toSeconds() + " s",
+                            error);
                 }
                 afterBackOff(() -> {
-                    inFlight.release();
+                    state.endRoundTrip();
                     pump();
                 });
                 return;
             }
+            roundTripFailures.succeeded();
             try {
                 for (int i = 0; i < batch.size(); i++) {
                     batch.get(i).result().complete(result.ended().get(i));
                 }
                 List<FetchedTask> fetched = result.fetched();
-                slots.release(take - fetched.size());
-                if (take > 0 && fetched.size() < take && wakeups.get() == wakeupsAtSend) {
-                    fetchWanted = false;   // fewer than asked for: the queue was empty (and no wake-up came since)
-                } else if (take > 0 && fetched.size() == take) {
-                    fetchWanted = true;
-                }
+                state.fetched(fetch, fetched.size());
                 for (FetchedTask task : fetched) {
                     start(task);
                 }
+            } catch (RuntimeException e) {
+                // (thrown here it would vanish into the future; runs not started are recovered after their lease)
+                log.error("task {}: handling a round trip's answer failed: {}", definition.id(), e.getMessage(), e);
             } finally {
-                inFlight.release();
+                state.endRoundTrip();
                 pump();
             }
         });
@@ -200,43 +198,61 @@ final class TaskConsumer {
 
     /** Blocks on Redis when asked to, then tells the pump to look again (a token arrived, or time passed). */
     private void waitLoop() {
-        while (fetching) {
+        while (state.isFetching()) {
             try {
                 wakeRequests.acquire();
                 wakeRequests.drainPermits();
-                if (!fetching) {
+                if (!state.isFetching()) {
                     return;
                 }
+                if (!state.shouldWaitForWork()) {
+                    continue;   // something changed since it asked; whatever changed it pumps (see PumpState)
+                }
                 blocking.sync().blpop(settings.idleBlock().toMillis() / 1000.0, keys.wake());
+                waitFailures.succeeded();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
-                if (!fetching) {
+                if (!state.isFetching()) {
                     return;
                 }
-                log.warn("task {}: waiting for work failed ({}); trying again in {}s", definition.id(), e.getMessage(),
-                        ERROR_BACKOFF.toSeconds());
+                waitFailures.failed("task " + definition.id() + ", again every " + ERROR_BACKOFF.toSeconds() + " s", e);
                 sleepQuietly(ERROR_BACKOFF);
             }
-            wakeups.incrementAndGet();
-            fetchWanted = true;
+            state.wokenUp();
             pump();
         }
     }
 
     private void start(FetchedTask task) {
-        TaskRun run = new TaskRun(task, definition, runtime, worker, this, () -> running.remove(task.id()));
-        running.put(task.id(), run);
+        TaskRun run = new TaskRun(task, definition, runtime, worker, this);
+        TaskRun superseded = running.put(task.id(), run);
+        if (superseded != null) {
+            // Redis gave this worker the id again, so the older run's lease is gone (it expired
+            // and the task was recovered): that run stops and records nothing.
+            log.warn("task {} #{}: fetched again while an older run of it is still here; stopping that run",
+                    definition.id(), task.id());
+            superseded.stop(TaskRun.StopOrder.LEASE_LOST);
+        }
         runs.execute(run);
     }
 
-    /** A Resilience4j Retry for runs that have {@code runsLeft} runs left (they are reusable). */
-    Retry retry(int runsLeft, java.util.function.Predicate<Throwable> retryOn) {
+    /** The run is over for this worker: it leaves the running map, unless a newer run of its id replaced it. */
+    void ended(TaskRun run) {
+        running.remove(run.id(), run);
+    }
+
+    /**
+     * The Resilience4j Retry that decides whether a run with {@code runsLeft} runs left (this one
+     * included) runs again; they are reusable. It does not wait between runs: the run waits out
+     * {@code attempt_after} itself, so that a stop order can cut the wait short.
+     */
+    Retry retry(int runsLeft) {
         return retries.computeIfAbsent(runsLeft, left -> Retry.of(definition.id() + "/" + left, RetryConfig.custom()
                 .maxAttempts(left)
-                .waitDuration(definition.attemptAfter())
-                .retryOnException(retryOn)
+                .waitDuration(Duration.ZERO)
+                .retryOnException(TaskRun::retryable)
                 .build()));
     }
 
@@ -253,17 +269,13 @@ final class TaskConsumer {
     }
 
     /**
-     * The heartbeat found that this worker no longer holds the lease of run {@code id}: unless
-     * the run has just handed its own result over (which spends the lease), another worker
-     * recovered the task, and this run stops. Returns whether it was stopped.
+     * The heartbeat found that this worker no longer holds {@code lease}: the run that holds it
+     * stops, unless it moved on to another token or has just spent the lease itself (see
+     * {@link TaskRun#leaseLost}). Returns whether a run stopped.
      */
-    boolean leaseLost(long id) {
-        TaskRun run = running.get(id);
-        if (run == null || run.isFinishing()) {
-            return false;
-        }
-        run.stop(TaskRun.StopReason.LEASE_LOST);
-        return true;
+    boolean leaseLost(FetchedTask lease) {
+        TaskRun run = running.get(lease.id());
+        return run != null && run.leaseLost(lease.token());
     }
 
     int runningCount() {
@@ -272,7 +284,7 @@ final class TaskConsumer {
 
     /** Step 1 of a graceful stop: take no more tasks (finished runs are still recorded). */
     void stopFetching() {
-        fetching = false;
+        state.stopFetching();
         wakeRequests.release();
         if (waiter != null) {
             waiter.interrupt();
@@ -293,7 +305,7 @@ final class TaskConsumer {
 
     /** Step 3: stop the runs still going; each hands its task back to the queue. */
     void handBackRunning(Duration wait) throws InterruptedException {
-        running.values().forEach(run -> run.stop(TaskRun.StopReason.SHUTDOWN));
+        running.values().forEach(run -> run.stop(TaskRun.StopOrder.SHUTDOWN));
         long deadline = System.nanoTime() + wait.toNanos();
         while (!running.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(20);
@@ -301,16 +313,21 @@ final class TaskConsumer {
         // Runs stuck in code that ignores interrupts: release their leases from here; if they
         // ever finish, their lease token no longer matches and their result is discarded.
         for (TaskRun run : running.values()) {
-            FetchedTask lease = run.lease();
-            log.error("task {} #{}: the run ignored its interrupt; handing it back anyway", lease.task(), lease.id());
-            runtime.store().await(runtime.store().release(lease, runtime.clock().millis()), "hand a stuck task back");
+            if (run.isFinishing()) {
+                log.error("task {} #{}: its result is being recorded or its event handler is still running; leaving it",
+                        definition.id(), run.id());
+            } else {
+                log.error("task {} #{}: the run ignored its interrupt; handing it back anyway", definition.id(), run.id());
+                run.handBack();
+            }
+            run.leave();
         }
     }
 
     /** Step 4: record what is left to record, then stop the pump. */
     void stopPump() throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while ((!completions.isEmpty() || inFlight.availablePermits() < MAX_IN_FLIGHT) && System.nanoTime() < deadline) {
+        while ((!completions.isEmpty() || state.inFlight() > 0) && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
         pumping = false;

@@ -8,66 +8,111 @@ import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.redis.FetchedTask;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.core.redis.TransitionResult;
-import java.util.concurrent.CompletableFuture;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.runtime.CurrentRun;
 import dev.taskpool.worker.script.ScriptError;
 import io.github.resilience4j.retry.Retry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One fetched task, from its first run to SUCCESS or FAILURE: runs the processor with
- * Resilience4j retrying per {@code attempts}/{@code attempt_after}, stops each run at
- * {@code timeout} (interrupting the script, not just giving up on it), records every transition
- * through the lease-guarded scripts and runs the {@code success}/{@code error} events.
+ * One fetched task in this worker, from its fetch to its end. Its life, in the order of this file:
+ *
+ * <ol>
+ *   <li><b>Fetched.</b> The pump took the task under a lease (token {@code <worker>/<run>}) and
+ *       started this run on a run thread, in a slot. The run is in {@link TaskConsumer}'s running
+ *       map: the heartbeat extends its lease and the deadline check watches its attempts.</li>
+ *   <li><b>Runs</b> ({@link #runWithRetries}). Each run of the processor is an {@link Attempt}
+ *       with its own deadline ({@code timeout}). Resilience4j's {@link Retry} decides whether a
+ *       failed run runs again (runs left, error retryable); the run then waits out
+ *       {@code attempt_after} ({@link #waitBeforeNextRun}) and records the retry, which gives it a
+ *       new lease token ({@link #startNextRun}), before the next run starts.</li>
+ *   <li><b>Ends</b>, in one of two ways:
+ *     <ul>
+ *       <li>with a result ({@link #finish}): SUCCESS or FAILURE goes to the pump, which records it
+ *           in its next round trip; the slot is free at once. Once Redis has it the
+ *           {@code success}/{@code error} handler runs ({@link EventHandler}), and then the run
+ *           leaves the running map;</li>
+ *       <li>by a {@link StopOrder}: SHUTDOWN hands the task back to the queue (the interrupted run
+ *           does not count); LEASE_LOST records nothing, since the task is another run's now.</li>
+ *     </ul></li>
+ * </ol>
+ *
+ * <p>Two kinds of stop are kept apart. A <em>timeout</em> belongs to one {@link Attempt}: it fails
+ * that run, and the next run starts clean. A <em>stop order</em> (shutdown, lease lost) belongs to
+ * the whole run: it is given once and never cleared; it stops the attempt in progress, cuts the
+ * {@code attempt_after} wait short, and after it no run starts and nothing is recorded but the
+ * hand-back. Both stop an attempt the same way ({@link #stopAttempt}): its thread and its script
+ * are interrupted; an attempt that ignores that for {@code --abandon-after} is abandoned: its thread
+ * is left to itself and a new thread carries the run on from there ({@link #carryOn}), in the same
+ * slot. Should the stuck thread ever return, it leaves without touching anything.
  */
 final class TaskRun implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(TaskRun.class);
+    /** How long a stopped script may take to notice its interrupt before its context is closed. */
+    private static final Duration INTERRUPT_LIMIT = Duration.ofSeconds(2);
 
-    enum StopReason { TIMEOUT, LEASE_LOST, SHUTDOWN }
+    /** A lasting order to stop the run; the first one given stays. */
+    enum StopOrder {
+        SHUTDOWN("the worker is stopping"), LEASE_LOST("its lease was lost: the task is another run's now");
+
+        final String why;
+
+        StopOrder(String why) {
+            this.why = why;
+        }
+    }
 
     private final TaskDefinition definition;
     private final AppRuntime runtime;
     private final WorkerContext worker;
     private final TaskConsumer consumer;
-    private final Runnable onEnd;
-    private final java.util.concurrent.atomic.AtomicBoolean slotHeld = new java.util.concurrent.atomic.AtomicBoolean(true);
+    private final long id;
 
+    /** The run's lease; its token changes with each retry. Written only by the thread carrying the run. */
     private volatile FetchedTask current;
-    private volatile StopReason stopReason;
-    /** The processor call in progress, read without a lock by the timeout check. */
+    /** Set once (under this run's monitor, which also wakes {@link #waitBeforeNextRun}); never cleared. */
+    private volatile StopOrder order;
+    /** The processor call in progress, if any: read without a lock by the deadline check and by stop orders. */
     private volatile Attempt attempt;
-    /** Set once the run is over for this worker (recorded, handed back or given up): see {@link #end()}. */
-    private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
-    private volatile boolean resultRecorded;
-    /** Set when the result goes to the pump: a heartbeat that finds the lease spent is then no news. */
+    /** True while a retry moves the lease to a new token: a heartbeat may then find the old one gone. */
+    private volatile boolean leaseMoving;
+    /** Set when the result goes to the pump: from then on its lease may be spent any moment. */
     private volatile boolean finishing;
-    private static final java.time.Duration INTERRUPT_LIMIT = java.time.Duration.ofSeconds(2);
-    private String lastError;
+    /** Set once Redis answered for the result: the lease is spent (a handler may still be running). */
+    private volatile boolean resultRecorded;
+    private final AtomicBoolean slotHeld = new AtomicBoolean(true);
+    private final AtomicBoolean handedBack = new AtomicBoolean();
+    private final AtomicBoolean ended = new AtomicBoolean();
 
-    TaskRun(FetchedTask fetched, TaskDefinition definition, AppRuntime runtime, WorkerContext worker, TaskConsumer consumer,
-            Runnable onEnd) {
+    TaskRun(FetchedTask fetched, TaskDefinition definition, AppRuntime runtime, WorkerContext worker, TaskConsumer consumer) {
         this.current = fetched;
+        this.id = fetched.id();
         this.definition = definition;
         this.runtime = runtime;
         this.worker = worker;
         this.consumer = consumer;
-        this.onEnd = onEnd;
     }
 
-    /** The run's current lease (its token changes with each retry). */
+    long id() {
+        return id;
+    }
+
+    /** The run's current lease. */
     FetchedTask lease() {
         return current;
     }
 
-    /** True once the result is on its way to Redis (its lease may be spent any moment). */
+    /** True once the result went to the pump: the lease is the result's to spend, not to hand back. */
     boolean isFinishing() {
         return finishing;
     }
@@ -77,165 +122,265 @@ final class TaskRun implements Runnable {
         return !resultRecorded;
     }
 
-    long id() {
-        return current.id();
-    }
-
     @Override
     public void run() {
-        execute(false);
+        carryOn(null);
     }
 
+    // ---- 1. The run, from its first run (or from an abandoned attempt) to its end ----
+
     /**
-     * The run from its first (or, after an abandoned run, its next) attempt to its end. Exactly
-     * one thread executes this at a time: when a run is abandoned, a new thread takes over and
-     * the stuck one, should it ever return, leaves without touching anything.
+     * Carries the run to its end: from its first run, or, on a new thread, from the failure of an
+     * attempt that was abandoned. Exactly one thread carries the run at a time.
      */
-    private void execute(boolean afterAbandonedRun) {
-        boolean tookOver = false;
-        boolean recording = false;
+    private void carryOn(RuntimeException abandonedAttemptFailure) {
+        Object response;
         try {
-            List<Object> args = parseArgs();
-            Object response = runWithRetries(args, afterAbandonedRun);
-            recording = finish(TaskStatus.SUCCESS, response, null);
+            response = runWithRetries(abandonedAttemptFailure);
         } catch (TakenOverException e) {
-            tookOver = true;   // another thread carries this run on
-        } catch (RuntimeException e) {
-            StopReason reason = stopReason;
-            if (reason == StopReason.SHUTDOWN) {
+            return;   // this thread was abandoned; another one carries the run on
+        } catch (RuntimeException failure) {
+            StopOrder stop = order;
+            if (stop == StopOrder.SHUTDOWN) {
                 handBack();
-            } else if (reason == StopReason.LEASE_LOST || e instanceof RunStoppedException) {
-                log.warn("task {} #{}: stopped ({}); the task is not this worker's any more", definition.id(), id(),
-                        e.getMessage());
+                leave();
+            } else if (stop != null) {
+                log.warn("task {} #{}: run {} stopped: {}; nothing recorded", definition.id(), id, current.attempt(), stop.why);
+                leave();
             } else {
-                recording = finish(TaskStatus.FAILURE, null, messageOf(e));
+                finish(TaskStatus.FAILURE, null, messageOf(failure));
             }
-        } finally {
-            if (!tookOver) {
-                releaseSlot();
-                if (!recording) {
-                    end();
-                }
-            }
+            return;
         }
+        finish(TaskStatus.SUCCESS, response, null);
     }
 
     /**
-     * The run is over for this worker: it leaves the running set (and so the heartbeat). A run
-     * whose completion is being recorded stays in it until Redis has the result, so that its lease
-     * is kept alive through a Redis outage.
+     * Runs the processor until a run succeeds or Resilience4j's {@link Retry} gives up (no run left,
+     * or an error that is not retried, such as a stop order); throws the last run's error then.
      */
-    private void end() {
-        if (ended.compareAndSet(false, true)) {
-            onEnd.run();
-        }
-    }
-    /** Gives the run's slot back, once: when its completion goes to the pump, or when it ends. */
-    private void releaseSlot() {
-        if (slotHeld.compareAndSet(true, false)) {
-            consumer.releaseSlot();
-        }
-    }
-
-    private Object runWithRetries(List<Object> args, boolean afterAbandonedRun) {
-        int runsLeft = definition.maxRuns() - current.attempt() + (afterAbandonedRun ? 0 : 1);
-        if (runsLeft < 1) {
-            throw new TaskpoolException(lastError);
-        }
-        Retry retry = consumer.retry(runsLeft, TaskRun::retryable);
-        AtomicInteger invocations = new AtomicInteger(afterAbandonedRun ? 1 : 0);
-        return Retry.decorateSupplier(retry, () -> {
-            if (invocations.getAndIncrement() > 0) {
-                startNextRun();
+    private Object runWithRetries(RuntimeException abandonedAttemptFailure) {
+        List<Object> args = parseArgs();
+        int runsLeft = definition.maxRuns() - current.attempt() + 1;   // this run included
+        Retry.Context<Object> retry = consumer.retry(Math.max(runsLeft, 1)).context();
+        RuntimeException failure = abandonedAttemptFailure;
+        while (true) {
+            if (failure != null) {
+                retry.onRuntimeError(failure);   // throws it back when the run is not to run again
+                waitBeforeNextRun();
+                startNextRun(messageOf(failure));
             }
-            return runOnce(args);
-        }).get();
-    }
-    /** A failed run is retried unless it was stopped from outside (lost lease, shutdown) or taken over. */
-    private static boolean retryable(Throwable error) {
-        return !(error instanceof RunStoppedException) && !(error instanceof TakenOverException);
+            try {
+                Object response = runOnce(args);
+                retry.onComplete();
+                return response;
+            } catch (TakenOverException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
     }
 
-    /** Runs the processor once on a processor thread, stopped at the task's timeout. */
+    /** Whether Resilience4j may retry after this error: not after a stop order. */
+    static boolean retryable(Throwable error) {
+        return !(error instanceof RunStoppedException);
+    }
+
+    // ---- 2. One run of the processor: an attempt, its deadline and its stop ----
+
+    /** Runs the processor once, on this thread; the deadline check stops it at the task's timeout. */
     private Object runOnce(List<Object> args) {
-        if (stopReason != null) {
-            throw new RunStoppedException("run stopped: " + stopReason);
-        }
         List<Object> callArgs = new ArrayList<>(args.size() + 1);
-        callArgs.add(id());
+        callArgs.add(id);
         callArgs.addAll(args);
-        // The processor runs on this (virtual) thread; the worker's timeout check stops it at its deadline.
         Attempt attempt = new Attempt(Thread.currentThread(), System.nanoTime() + definition.timeout().toNanos());
-        synchronized (this) {
-            this.attempt = attempt;
+        this.attempt = attempt;
+        Object response = null;
+        RuntimeException failure = null;
+        // An order given before the attempt was visible to stop() is seen here (both fields are
+        // volatile: stop() writes the order, then reads the attempt; this is the other way round).
+        if (order == null) {
+            try (CurrentRun.Scope ignored = CurrentRun.enter(definition.id(), id, current.token())) {
+                response = runtime.call(definition.process(), callArgs);
+            } catch (RuntimeException e) {
+                failure = e;
+            }
         }
-        try (CurrentRun.Scope ignored = CurrentRun.enter(definition.id(), id(), current.token())) {
-            Object result = runtime.call(definition.process(), callArgs);
-            endAttempt(attempt);
-            if (stopReason != null) {
-                // The processor swallowed its interrupt and returned: the run still ended by the stop.
-                throw new RunStoppedException("run stopped: " + stopReason);
-            }
-            return result;
-        } catch (TakenOverException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            endAttempt(attempt);
-            StopReason reason = stopReason;
-            if (reason == StopReason.TIMEOUT) {
-                stopReason = null;
-                lastError = timeoutMessage(false);
-                throw new TaskpoolException(lastError, e);
-            }
-            if (reason != null) {
-                throw new RunStoppedException("run stopped: " + reason);
-            }
-            lastError = messageOf(e);
-            throw e;
-        } finally {
-            Thread.interrupted();   // an interrupt aimed at this attempt must not reach the next one
+        endAttempt(attempt);   // in a thread whose attempt was abandoned, throws TakenOverException
+        Thread.interrupted();   // an interrupt aimed at this attempt must not reach what the thread does next
+        StopOrder stop = order;
+        if (stop != null) {
+            throw new RunStoppedException("run " + current.attempt() + " stopped: " + stop.why);
         }
+        if (attempt.timedOut()) {
+            // Also when the processor swallowed its interrupt and returned: the run ended by its timeout.
+            throw new TaskpoolException(timeoutMessage(false), failure);
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return response;
     }
 
-    /** Called by the worker's timeout check every few milliseconds: stops an attempt past its deadline. */
-    void checkTimeout(long nowNanos) {
-        Attempt running = attempt;
-        if (running != null && !running.done && nowNanos - running.deadlineNanos >= 0) {
-            onTimeout(running);
-        }
-    }
-
-    /** The processor call of one attempt, and the thread running it. */
+    /**
+     * One run of the processor on one thread, with its deadline. Its stop is claimed once, by the
+     * deadline check (a timeout) or by a stop order, and carried out by {@link #stopAttempt}; the
+     * attempt's end claims it too, so a timeout either wins before the end or not at all.
+     */
     private static final class Attempt {
+        static final int NOT_STOPPED = 0;
+        static final int TIMED_OUT = 1;
+        static final int ORDERED = 2;
+        static final int ENDED = 3;
+        private static final AtomicIntegerFieldUpdater<Attempt> STOP =
+                AtomicIntegerFieldUpdater.newUpdater(Attempt.class, "stop");
+
         final Thread thread;
         final long deadlineNanos;
-        volatile boolean done;
+        private volatile int stop = NOT_STOPPED;
+        /**
+         * Guarded by this attempt's monitor, and only set when a stop was claimed before the end
+         * (no stopper looks at it otherwise): its thread has left the attempt.
+         */
+        boolean over;
+        /** Guarded by this attempt's monitor: another thread carries the run on. */
         boolean abandoned;
 
         Attempt(Thread thread, long deadlineNanos) {
             this.thread = thread;
             this.deadlineNanos = deadlineNanos;
         }
+
+        boolean isDue(long nowNanos) {
+            return stop == NOT_STOPPED && nowNanos - deadlineNanos >= 0;
+        }
+
+        /** Claims the attempt's one stop (or its end); false when something claimed it first. */
+        boolean claim(int how) {
+            return STOP.compareAndSet(this, NOT_STOPPED, how);
+        }
+
+        boolean timedOut() {
+            return stop == TIMED_OUT;
+        }
     }
 
     /** Thrown in a stuck thread that comes back after its run was taken over by another thread. */
     private static final class TakenOverException extends RuntimeException {
         TakenOverException() {
-            super("the run was taken over after it was abandoned", null, false, false);
+            super("the run was taken over after its attempt was abandoned", null, false, false);
         }
     }
 
-    /** Marks the attempt over; in a thread whose run was abandoned, leaves at once. */
-    private void endAttempt(Attempt ended) {
-        synchronized (this) {
-            ended.done = true;
-            if (attempt == ended) {
-                attempt = null;
-            }
-            if (ended.abandoned) {
-                throw new TakenOverException();
+    /**
+     * The attempt's thread leaves it; in a thread whose attempt was abandoned, it leaves the run at
+     * once. The usual end claims the attempt before any stop could: no stopper exists then, or ever
+     * will, and leaving costs one compare-and-set.
+     */
+    private void endAttempt(Attempt ending) {
+        if (!ending.claim(Attempt.ENDED)) {
+            synchronized (ending) {   // waits for the interrupt in progress: it must land inside the attempt
+                ending.over = true;
+                ending.notifyAll();   // the stopper, waiting to see whether to abandon it
+                if (ending.abandoned) {
+                    throw new TakenOverException();
+                }
             }
         }
+        attempt = null;
+    }
+
+    /** Called by the worker's deadline check every few milliseconds: stops an attempt past its deadline. */
+    void checkTimeout(long nowNanos) {
+        Attempt running = attempt;
+        if (running != null && running.isDue(nowNanos) && running.claim(Attempt.TIMED_OUT)) {
+            startStopping(running);
+        }
+    }
+
+    /**
+     * Gives the lasting stop order (shutdown, lease lost); the first one given stays. A run waiting
+     * out {@code attempt_after} goes on to its end at once; the attempt in progress is stopped.
+     */
+    void stop(StopOrder given) {
+        synchronized (this) {
+            if (order != null) {
+                return;
+            }
+            order = given;
+            notifyAll();
+        }
+        Attempt running = attempt;
+        if (running != null && running.claim(Attempt.ORDERED)) {
+            startStopping(running);
+        }
+    }
+
+    /**
+     * The heartbeat found that this worker no longer holds lease {@code token}. Unless that token
+     * is not the run's any more (a retry moved it on) or the run has just handed over its result
+     * (which spends the lease), another worker recovered the task, and the run stops. Returns
+     * whether it stopped.
+     */
+    boolean leaseLost(String token) {
+        if (leaseMoving || finishing) {   // (read before current: see startNextRun)
+            return false;
+        }
+        if (!current.token().equals(token)) {
+            return false;
+        }
+        stop(StopOrder.LEASE_LOST);
+        return true;
+    }
+
+    /**
+     * Stopping takes a thread of its own: a script may take up to {@link #INTERRUPT_LIMIT} to notice
+     * its interrupt, and that must delay neither the deadline check (which watches every run) nor
+     * whoever gave the order.
+     */
+    private void startStopping(Attempt stopping) {
+        Thread.ofVirtual().name("stop-" + definition.id() + "-" + id).start(() -> stopAttempt(stopping));
+    }
+
+    /**
+     * Interrupts the attempt's thread and its script, then waits up to {@code --abandon-after} for
+     * it to end; abandons it if it does not. The attempt's monitor is held while interrupting, so
+     * its thread cannot leave the attempt (and start other work the interrupt was not meant for)
+     * in the meantime; no other lock is held.
+     */
+    private void stopAttempt(Attempt stopping) {
+        long abandonAt = System.nanoTime() + worker.settings().abandonAfter().toNanos();
+        synchronized (stopping) {
+            if (stopping.over) {
+                return;
+            }
+            stopping.thread.interrupt();
+            if (!runtime.scripts().interrupt(stopping.thread, INTERRUPT_LIMIT)) {
+                log.error("task {} #{}: the script did not stop within {} s of its interrupt; its context was closed",
+                        definition.id(), id, INTERRUPT_LIMIT.toSeconds());
+            }
+            try {
+                for (long left = abandonAt - System.nanoTime(); !stopping.over && left > 0; left = abandonAt - System.nanoTime()) {
+                    TimeUnit.NANOSECONDS.timedWait(stopping, left);
+                }
+            } catch (InterruptedException e) {
+                return;   // the worker's threads are being shut down: nothing is carried on any more
+            }
+            if (stopping.over) {
+                return;
+            }
+            stopping.abandoned = true;
+        }
+        attempt = null;
+        log.error("task {} #{}: run {} ignored its interrupt for {} s; abandoning its thread {} (it keeps running until"
+                + " it returns)", definition.id(), id, current.attempt(), worker.settings().abandonAfter().toSeconds(),
+                stopping.thread.getName());
+        StopOrder stop = order;
+        RuntimeException failure = stop != null
+                ? new RunStoppedException("run " + current.attempt() + " stopped: " + stop.why)
+                : new TaskpoolException(timeoutMessage(true));
+        Thread.ofVirtual().name("run-" + definition.id() + "-takeover").start(() -> carryOn(failure));
     }
 
     private String timeoutMessage(boolean abandoned) {
@@ -243,100 +388,81 @@ final class TaskRun implements Runnable {
                 + "s and was stopped" + (abandoned ? " (the processor ignored its interrupt; its thread was abandoned)" : "");
     }
 
-    /** At the timeout: stop the processor; if it ignores that too, abandon it after a while. */
-    private void onTimeout(Attempt timedOut) {
+    // ---- 3. Between runs: attempt_after, then the retry recorded ----
+
+    /** Waits out {@code attempt_after}; a stop order cuts the wait short and ends the run. */
+    private void waitBeforeNextRun() {
+        long pause = definition.attemptAfter().toNanos();
+        long until = System.nanoTime() + pause;
         synchronized (this) {
-            if (timedOut.done || stopReason != null) {
-                return;
+            try {
+                for (long left = pause; order == null && left > 0; left = until - System.nanoTime()) {
+                    TimeUnit.NANOSECONDS.timedWait(this, left);
+                }
+            } catch (InterruptedException e) {
+                // Only a stopping worker interrupts a run thread between attempts. (The interrupt is
+                // not kept: handing the task back still needs Redis.)
+                stop(StopOrder.SHUTDOWN);
             }
-            stopReason = StopReason.TIMEOUT;
-            interrupt(timedOut);
         }
-        worker.timers().schedule(() -> abandonIfStuck(timedOut), worker.settings().abandonAfter().toMillis(),
-                TimeUnit.MILLISECONDS);
+        StopOrder stop = order;
+        if (stop != null) {
+            throw new RunStoppedException("stopped before run " + (current.attempt() + 1) + ": " + stop.why);
+        }
     }
 
-    /**
-     * The processor ignored its interrupt: leave its thread to itself, count the run as failed and
-     * carry the task on (its next run, or its FAILURE) on a new thread, in the same slot.
-     */
-    private void abandonIfStuck(Attempt stuck) {
-        synchronized (this) {
-            if (stuck.done) {
-                return;
-            }
-            stuck.abandoned = true;
-            attempt = null;
-            stopReason = null;
-            lastError = timeoutMessage(true);
-        }
-        log.error("task {} #{}: run {} ignored its interrupt for {} s; abandoning its thread {} (it keeps running until"
-                + " it returns)", definition.id(), id(), current.attempt(), worker.settings().abandonAfter().toSeconds(),
-                stuck.thread.getName());
-        Thread.ofVirtual().name("run-" + definition.id() + "-takeover").start(() -> execute(true));
-    }
-
-    private void interrupt(Attempt running) {
-        running.thread.interrupt();
-        if (!runtime.scripts().interrupt(running.thread, INTERRUPT_LIMIT)) {
-            log.error("task {} #{}: the script did not stop within {} s of its interrupt; its context was closed",
-                    definition.id(), id(), INTERRUPT_LIMIT.toSeconds());
-        }
-    }
-    /** Stops the current run from another thread; between runs, the next one does not start. */
-    void stop(StopReason reason) {
-        synchronized (this) {
-            if (stopReason != null) {
-                return;
-            }
-            stopReason = reason;   // between runs, the next one does not start
-            if (attempt != null && !attempt.done) {
-                interrupt(attempt);
-            }
-        }
-    }
-    private void startNextRun() {
+    /** Records the failed run and starts the next one under a new lease token. */
+    private void startNextRun(String error) {
         FetchedTask failed = current;
         FetchedTask next = new FetchedTask(failed.task(), failed.id(), failed.attempt() + 1, failed.args(),
                 worker.settings().workerId() + "/" + (failed.attempt() + 1));
-        TransitionResult result = persist("record a retry", () -> {
-            long now = runtime.clock().millis();
-            var message = TaskEvent.message(TaskEvent.RETRY, definition.id(), id(), TaskStatus.RUNNING, now);
-            message.put("attempt", next.attempt());
-            message.put("error", lastError);
-            return runtime.store().retry(failed, next, String.valueOf(lastError), now,
-                    now + worker.settings().lease().toMillis(), message.toString());
-        });
+        TransitionResult result;
+        leaseMoving = true;
+        try {
+            result = persist("record a retry", () -> {
+                long now = runtime.clock().millis();
+                var message = TaskEvent.message(TaskEvent.RETRY, definition.id(), id, TaskStatus.RUNNING, now);
+                message.put("attempt", next.attempt());
+                message.put("error", error);
+                return runtime.store().retry(failed, next, String.valueOf(error), now,
+                        now + worker.settings().lease().toMillis(), message.toString());
+            });
+            if (result == TransitionResult.DONE) {
+                current = next;   // before leaseMoving is cleared: leaseLost reads them the other way round
+            }
+        } finally {
+            leaseMoving = false;
+        }
         if (result != TransitionResult.DONE) {
-            stopReason = StopReason.LEASE_LOST;
+            stop(StopOrder.LEASE_LOST);
             throw new RunStoppedException("cannot start run " + next.attempt() + ": " + result);
         }
-        current = next;
-        log.info("task {} #{}: run {} failed ({}), starting run {}", definition.id(), id(), failed.attempt(), lastError,
+        log.info("task {} #{}: run {} failed ({}), starting run {}", definition.id(), id, failed.attempt(), error,
                 next.attempt());
     }
+
+    // ---- 4. The end: the result recorded and its handler, or the task handed back ----
 
     /**
      * Hands the run's result to the pump, which records it in its next round trip (batched with
      * other runs' ends); the slot is free from here on. The rest (the success/error handler, or
-     * recording it alone should that round trip fail) happens once Redis answered, off this
-     * thread. Returns true when the result went to the pump (the run then ends from there).
+     * recording it alone should that round trip fail) happens once Redis answered, off this thread.
      */
-    private boolean finish(TaskStatus status, Object response, String error) {
+    private void finish(TaskStatus status, Object response, String error) {
         String payload;
         if (status == TaskStatus.SUCCESS) {
             try {
                 payload = runtime.limits().resultJson(response);
             } catch (RuntimeException e) {
-                return finish(TaskStatus.FAILURE, null, "the processor's result cannot be stored as JSON: " + e.getMessage());
+                finish(TaskStatus.FAILURE, null, "the processor's result cannot be stored as JSON: " + e.getMessage());
+                return;
             }
         } else {
             payload = error;
         }
         FetchedTask lease = current;
-        TaskStore.Completion completion = new TaskStore.Completion(lease, status, payload);
         finishing = true;
-        CompletableFuture<TransitionResult> batched = consumer.submit(completion);
+        CompletableFuture<TransitionResult> batched = consumer.submit(new TaskStore.Completion(lease, status, payload));
         releaseSlot();
         batched.whenComplete((result, failure) -> {
             if (failure == null) {
@@ -346,7 +472,6 @@ final class TaskRun implements Runnable {
                 Thread.ofVirtual().name("record-" + definition.id()).start(() -> recordAlone(lease, status, response, error, payload));
             }
         });
-        return true;
     }
 
     private void recordAlone(FetchedTask lease, TaskStatus status, Object response, String error, String payload) {
@@ -355,7 +480,7 @@ final class TaskRun implements Runnable {
             result = persist("complete", () -> runtime.store().complete(lease, status, payload,
                     runtime.clock().millis(), definition.keep()));
         } catch (RuntimeException e) {
-            log.error("task {} #{}: could not record {}: {}; once its lease expires it runs again", definition.id(), id(),
+            log.error("task {} #{}: could not record {}: {}; once its lease expires it runs again", definition.id(), id,
                     status, e.getMessage());
             end();
             return;
@@ -364,60 +489,70 @@ final class TaskRun implements Runnable {
     }
 
     /**
-     * Redis has the result: its success/error handler runs (on a thread of its own), then the run
-     * ends; a worker that stops gracefully waits for both.
+     * Redis has the result: its success/error handler runs (on a thread of its own, under the
+     * task's timeout), then the run ends; a worker that stops gracefully waits for both.
      */
     private void recorded(FetchedTask lease, TaskStatus status, Object response, String error, TransitionResult result) {
         resultRecorded = true;
         if (result != TransitionResult.DONE) {
-            log.warn("task {} #{}: finished as {} but not recorded: {}", definition.id(), id(), status, result);
+            log.warn("task {} #{}: finished as {} but not recorded: {}", definition.id(), id, status, result);
             end();
             return;
         }
         String handler;
         List<Object> handlerArgs;
         if (status == TaskStatus.SUCCESS) {
-            log.debug("task {} #{}: SUCCESS after {} run(s)", definition.id(), id(), lease.attempt());
+            log.debug("task {} #{}: SUCCESS after {} run(s)", definition.id(), id, lease.attempt());
             handler = definition.events().success();
-            handlerArgs = handler == null ? null : Arrays.asList(id(), response);
+            handlerArgs = handler == null ? null : Arrays.asList(id, response);
         } else {
-            log.warn("task {} #{}: FAILURE after {} run(s): {}", definition.id(), id(), lease.attempt(), error);
+            log.warn("task {} #{}: FAILURE after {} run(s): {}", definition.id(), id, lease.attempt(), error);
             handler = definition.events().error();
-            handlerArgs = handler == null ? null : Arrays.asList(id(), new ScriptError(error));
+            handlerArgs = handler == null ? null : Arrays.asList(id, new ScriptError(error));
         }
         if (handler == null) {
             end();
             return;
         }
-        String event = status == TaskStatus.SUCCESS ? "success" : "error";
+        EventHandler.start(worker, runtime, definition, status == TaskStatus.SUCCESS ? "success" : "error", handler, id,
+                handlerArgs, this::end);
+    }
+
+    /** Hands the task back to the queue (graceful stop): the interrupted run does not count. At most once. */
+    void handBack() {
+        if (!handedBack.compareAndSet(false, true)) {
+            return;
+        }
         try {
-            worker.processors().execute(() -> {
-                try {
-                    runHandler(event, handler, handlerArgs);
-                } finally {
-                    end();
-                }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            log.error("task {} #{}: event.{} handler {} not run: the worker is stopping", definition.id(), id(), event, handler);
-            end();
+            TransitionResult result = runtime.store().await(runtime.store().release(current, runtime.clock().millis()),
+                    "hand task " + definition.id() + " #" + id + " back");
+            log.info("task {} #{}: handed back to the queue ({})", definition.id(), id, result);
+        } catch (RuntimeException e) {
+            log.error("task {} #{}: could not hand it back ({}); the recoverer will", definition.id(), id, e.getMessage());
         }
     }
 
-    /** Runs a success/error handler under the task's timeout; its failures are logged, never thrown. */
-    private void runHandler(String event, String handler, List<Object> args) {
-        if (handler == null) {
-            return;
+    /** The run ends here without a result: the slot is free and the run leaves the running map. */
+    void leave() {
+        releaseSlot();
+        end();
+    }
+
+    /** Gives the run's slot back, once: when its result goes to the pump, or when it ends otherwise. */
+    private void releaseSlot() {
+        if (slotHeld.compareAndSet(true, false)) {
+            consumer.releaseSlot();
         }
-        String what = "task " + definition.id() + " #" + id() + ": event." + event + " handler " + handler;
-        try {
-            new Execution().run(worker.processors(), runtime.scripts(), definition.timeout(), worker.settings().abandonAfter(),
-                    what, () -> {
-                        runtime.runEvent(definition, event, handler, id(), args);
-                        return null;
-                    });
-        } catch (RuntimeException e) {
-            log.error("{} failed: {}", what, e.getMessage());
+    }
+
+    /**
+     * The run is over for this worker: it leaves the running map (and so the heartbeat). A run
+     * whose result is being recorded stays in it until Redis has the result, so that its lease is
+     * kept alive through a Redis outage.
+     */
+    private void end() {
+        if (ended.compareAndSet(false, true)) {
+            consumer.ended(this);
         }
     }
 
@@ -425,17 +560,17 @@ final class TaskRun implements Runnable {
      * Records a transition, trying again while Redis is unreachable (a restart, a failover) for
      * up to one lease period; past that the lease has lapsed and the recoverer takes over.
      */
-    private TransitionResult persist(String what, Supplier<java.util.concurrent.CompletableFuture<TransitionResult>> write) {
+    private TransitionResult persist(String what, Supplier<CompletableFuture<TransitionResult>> write) {
         long deadline = System.nanoTime() + worker.settings().lease().toNanos();
         long backoff = 100;
         while (true) {
             try {
-                return runtime.store().await(write.get(), what + " task " + definition.id() + " #" + id());
+                return runtime.store().await(write.get(), what + " task " + definition.id() + " #" + id);
             } catch (TaskpoolException e) {
                 if (System.nanoTime() + backoff * 1_000_000 > deadline || Thread.currentThread().isInterrupted()) {
                     throw e;
                 }
-                log.warn("task {} #{}: cannot {} yet ({}); trying again", definition.id(), id(), what, e.getMessage());
+                log.warn("task {} #{}: cannot {} yet ({}); trying again", definition.id(), id, what, e.getMessage());
                 try {
                     Thread.sleep(backoff);
                 } catch (InterruptedException interrupted) {
@@ -447,18 +582,8 @@ final class TaskRun implements Runnable {
         }
     }
 
-    private void handBack() {
-        try {
-            TransitionResult result = runtime.store().await(runtime.store().release(current, runtime.clock().millis()),
-                    "hand task " + definition.id() + " #" + id() + " back");
-            log.info("task {} #{}: handed back to the queue ({})", definition.id(), id(), result);
-        } catch (RuntimeException e) {
-            log.error("task {} #{}: could not hand it back ({}); the recoverer will", definition.id(), id(), e.getMessage());
-        }
-    }
-
     private List<Object> parseArgs() {
-        return Json.readArgs(current.args(), "task " + definition.id() + " #" + id() + ": field 'args'");
+        return Json.readArgs(current.args(), "task " + definition.id() + " #" + id + ": field 'args'");
     }
 
     private static String messageOf(Throwable e) {

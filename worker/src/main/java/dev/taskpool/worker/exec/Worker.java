@@ -30,6 +30,7 @@ public final class Worker implements AutoCloseable {
     private final ScheduledExecutorService background;
     private final java.util.concurrent.ExecutorService processors;
     private final Presence presence;
+    private final WorkerContext context;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** @param tasks the task ids to serve; empty serves every task of the app */
@@ -49,7 +50,7 @@ public final class Worker implements AutoCloseable {
         // Processors run on virtual threads: a run mostly waits (on Redis, on Sleep), and one that
         // ignores its interrupt can be abandoned without holding a platform thread.
         this.processors = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("processor-", 1).factory());
-        WorkerContext context = new WorkerContext(settings, timers, processors);
+        this.context = new WorkerContext(settings, timers, processors);
         for (TaskDefinition definition : served) {
             consumers.add(new TaskConsumer(definition, runtime, context));
         }
@@ -78,7 +79,7 @@ public final class Worker implements AutoCloseable {
             leases.run();
             presence.announce();
         }, heartbeat, heartbeat, TimeUnit.MILLISECONDS);
-        scheduleRecovery(new Recoverer(consumers.stream().map(TaskConsumer::definition).toList(), runtime));
+        scheduleRecovery(new Recoverer(consumers.stream().map(TaskConsumer::definition).toList(), runtime, context));
         log.info("worker {} serving {} on {}", settings.workerId(),
                 consumers.stream().map(c -> c.definition().id() + " x" + c.definition().workerNums()).toList(),
                 runtime.redis().describe());
