@@ -5,6 +5,9 @@ import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.redis.AddIncompleteException;
+import dev.taskpool.core.redis.AddOutcomeUnknownException;
+import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.AddResult;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
@@ -53,19 +56,37 @@ public final class TaskpoolClient implements AutoCloseable {
     private record CachedDefinition(Map<String, String> fields, long readAt) {
     }
 
-    private TaskpoolClient(RedisConnector redis, InstantSource clock) {
+    private TaskpoolClient(RedisConnector redis, TaskStore store, InstantSource clock) {
         this.redis = redis;
-        this.store = new TaskStore(redis);
+        this.store = store;
         this.clock = clock;
     }
 
     /** Connects to Redis ({@code redis://host:port}, {@code rediss://user:password@host:port/db}). */
     public static TaskpoolClient connect(String redisUri) {
-        return new TaskpoolClient(RedisConnector.connect(redisUri), InstantSource.system());
+        RedisConnector redis = RedisConnector.connect(redisUri);
+        return new TaskpoolClient(redis, new TaskStore(redis), InstantSource.system());
     }
 
     public static TaskpoolClient connect(String redisUri, Duration commandTimeout) {
-        return new TaskpoolClient(RedisConnector.connect(redisUri, commandTimeout), InstantSource.system());
+        RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout);
+        return new TaskpoolClient(redis, new TaskStore(redis), InstantSource.system());
+    }
+
+    /**
+     * @param commandTimeout how long one Redis command may take
+     * @param addDeadline    how long an add whose reply does not come keeps sending the same request
+     *                       again before it throws {@link AddOutcomeUnknownException} (default: three
+     *                       command timeouts)
+     */
+    public static TaskpoolClient connect(String redisUri, Duration commandTimeout, Duration addDeadline) {
+        RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout);
+        try {
+            return new TaskpoolClient(redis, new TaskStore(redis, addDeadline), InstantSource.system());
+        } catch (RuntimeException e) {
+            redis.close();
+            throw e;
+        }
     }
 
     /** Uses {@code supplier} for the ids of {@code task} (in place of its script {@code event.next}). */
@@ -86,9 +107,12 @@ public final class TaskpoolClient implements AutoCloseable {
 
     /**
      * Adds a task. Returns its id, or a result with {@link AddResult#isQueueFull()} when
-     * {@code size} tasks are already waiting (nothing is written then).
+     * {@code size} tasks are already waiting (nothing is written then). When Redis does not
+     * answer, the same request is sent again until it does or the add deadline passes.
      *
-     * @throws UnknownTaskException when no runtime has published the task
+     * @throws UnknownTaskException       when no runtime has published the task
+     * @throws AddOutcomeUnknownException when Redis did not answer within the add deadline: the task
+     *                                    may have been added; settle it with {@link #retryAdd}
      */
     public AddResult add(String task, List<?> args) {
         Map<String, String> definition = definition(task);
@@ -104,9 +128,16 @@ public final class TaskpoolClient implements AutoCloseable {
     }
 
     /**
-     * Adds many tasks in one round trip, all or nothing: either every one is enqueued and their
-     * ids are returned in order, or none is (an empty list) because the queue cannot take them all
-     * within {@code size}. Each element of {@code argsOfEachTask} is one task's argument list.
+     * Adds many tasks: either every one is enqueued and their ids are returned in order, or none
+     * is (an empty list) because the queue cannot take them all within {@code size}. Each element
+     * of {@code argsOfEachTask} is one task's argument list. Up to {@link AddRequest#CHUNK} tasks
+     * go in one script call, all or nothing; a bigger batch goes in chunks of that size, each
+     * atomic on its own, the first admitting the whole batch against {@code size}.
+     *
+     * @throws AddOutcomeUnknownException when Redis did not answer within the add deadline: the
+     *                                    tasks may have been added; settle it with {@link #retryAdd}
+     * @throws AddIncompleteException     when a chunk after the first added ones was refused (e.g.
+     *                                    Redis full): the first ones stay; {@link #retryAdd} adds the rest
      */
     public List<Long> addAll(String task, List<? extends List<?>> argsOfEachTask) {
         Map<String, String> definition = definition(task);
@@ -118,6 +149,32 @@ public final class TaskpoolClient implements AutoCloseable {
             tasks.add(new TaskStore.NewTask(ids == null ? null : ids.getAsLong(), Json.write(args)));
         }
         List<Long> added = store.addAll(task, tasks, clock.millis());
+        if (onAdded != null) {
+            added.forEach(onAdded::accept);
+        }
+        return added;
+    }
+
+    /**
+     * Settles an add whose outcome was unknown: sends the same request (same request id, same
+     * tasks) again. Returns the ids it got if it had been applied, or applies it once now (an empty
+     * list when the queue is full now). Runs the {@link #onAdded} handler for the ids, as an add does.
+     *
+     * <pre>{@code
+     * try {
+     *     id = client.add("mail.send", "ada@example.com").id();
+     * } catch (AddOutcomeUnknownException e) {
+     *     id = client.retryAdd(e.request()).getFirst();   // never a second task
+     * }
+     * }</pre>
+     *
+     * @throws AddOutcomeUnknownException when Redis again did not answer within the add deadline
+     * @throws TaskpoolException          when it is past {@link AddRequest#retryBefore()}: Redis may
+     *                                    have forgotten the request, so only reading the tasks can tell
+     */
+    public List<Long> retryAdd(AddRequest request) {
+        List<Long> added = store.retryAdd(request, clock.millis());
+        LongConsumer onAdded = addHandlers.get(request.task());
         if (onAdded != null) {
             added.forEach(onAdded::accept);
         }
