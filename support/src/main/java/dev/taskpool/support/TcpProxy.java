@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A TCP proxy on 127.0.0.1 in front of a Redis, for partition tests. {@link #partition()} stops
+ * A TCP proxy on 127.0.0.1 in front of a Redis, for partition tests (plain {@code redis://} only). {@link #partition()} stops
  * moving bytes either way while connections stay open, as a network that drops packets does:
  * what is sent meanwhile waits in the kernel buffers and arrives when {@link #heal()} is called,
  * as TCP retransmission delivers it once a partition heals. {@link #sever()} resets every
@@ -22,22 +22,30 @@ public final class TcpProxy implements AutoCloseable {
     private static final int CHUNK = 16 * 1024;
 
     private final ServerSocket server;
+    private final String targetHost;
     private final int targetPort;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final Object gate = new Object();
     private boolean partitioned;
     private volatile boolean closed;
 
-    private TcpProxy(ServerSocket server, int targetPort) {
+    private TcpProxy(ServerSocket server, String targetHost, int targetPort) {
         this.server = server;
+        this.targetHost = targetHost;
         this.targetPort = targetPort;
     }
 
-    /** Starts a proxy to {@code 127.0.0.1:targetPort} on a free loopback port. */
-    public static TcpProxy start(int targetPort) {
+    /** Starts a proxy to the Redis at {@code redisUri} ({@code redis://host:port}) on a free loopback port. */
+    public static TcpProxy start(String redisUri) {
+        java.net.URI uri = java.net.URI.create(redisUri);
+        return start(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort());
+    }
+
+    /** Starts a proxy to {@code targetHost:targetPort} on a free loopback port. */
+    public static TcpProxy start(String targetHost, int targetPort) {
         try {
             ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-            TcpProxy proxy = new TcpProxy(server, targetPort);
+            TcpProxy proxy = new TcpProxy(server, targetHost, targetPort);
             Thread.ofPlatform().daemon().name("tcp-proxy-accept").start(proxy::accept);
             return proxy;
         } catch (IOException e) {
@@ -82,7 +90,7 @@ public final class TcpProxy implements AutoCloseable {
             try {
                 Socket client = server.accept();
                 Socket upstream = new Socket();
-                upstream.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 2000);
+                upstream.connect(new InetSocketAddress(targetHost, targetPort), 2000);
                 client.setTcpNoDelay(true);
                 upstream.setTcpNoDelay(true);
                 sockets.add(client);

@@ -169,7 +169,7 @@ final class AddSender {
                 break;
             }
             sleep(request, sends, Math.min(pause.toNanos(), left));
-            pause = pause.multipliedBy(2).compareTo(LONGEST_PAUSE) > 0 ? LONGEST_PAUSE : pause.multipliedBy(2);
+            pause = shortest(pause.multipliedBy(2), LONGEST_PAUSE, commandTimeout.dividedBy(2));
         }
         if (unanswered == null) {
             throw new TaskpoolException("Redis at " + redis.describe() + " refused to add " + request.describe()
@@ -177,6 +177,14 @@ final class AddSender {
                     + "); nothing was written", lastError);
         }
         throw unknown(request, sends, "last error: " + RedisConnector.rootMessage(lastError), lastError);
+    }
+
+    private static Duration shortest(Duration... durations) {
+        Duration shortest = durations[0];
+        for (Duration duration : durations) {
+            shortest = duration.compareTo(shortest) < 0 ? duration : shortest;
+        }
+        return shortest;
     }
 
     private String[] arguments(AddRequest request, int from, int to, Keys keys, long now) {
