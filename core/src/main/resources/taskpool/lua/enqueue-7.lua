@@ -34,31 +34,34 @@ local function wrong(key, holds, expected)
   return {-3, key, holds, expected}
 end
 
-local function typeIs(key, wanted)
-  local kind = redis.call('TYPE', key).ok
-  return kind == 'none' or kind == wanted, kind
+-- Every key is read before the first write, through pcall: a wrong-typed key is then a refusal
+-- naming it, not an error halfway through the writes.
+local bad
+local function read(kind, command, key, ...)
+  local value = redis.pcall(command, key, ...)
+  if type(value) == 'table' and value.err then
+    bad = bad or wrong(key, 'a ' .. redis.call('TYPE', key).ok, 'a ' .. kind)
+    return false
+  end
+  return value
 end
 
-local fine, kind = typeIs(KEYS[6], 'string')
-if not fine then return wrong(KEYS[6], 'a ' .. kind, 'a string') end
-local earlier = redis.call('GET', KEYS[6])
+local earlier = read('string', 'GET', KEYS[6])
+if bad then return bad end
 if earlier then return cjson.decode(earlier) end
-
--- Types next: a wrong-typed key would otherwise fail a command halfway through the writes.
-for _, pair in ipairs({{KEYS[1], 'hash'}, {KEYS[2], 'string'}, {KEYS[3], 'list'}, {KEYS[4], 'list'}, {KEYS[7], 'hash'}}) do
-  fine, kind = typeIs(pair[1], pair[2])
-  if not fine then return wrong(pair[1], 'a ' .. kind, 'a ' .. pair[2]) end
-end
-local size = redis.call('HGET', KEYS[1], 'size')
+local size = read('hash', 'HGET', KEYS[1], 'size')
+local counterText = read('string', 'GET', KEYS[2])
+local waiting = read('list', 'LLEN', KEYS[3])
+local tokens = read('list', 'LLEN', KEYS[4])
+local added = read('hash', 'HGET', KEYS[7], 'added')
+if bad then return bad end
 if not size then return {-1} end
 if not tonumber(size) then return wrong(KEYS[1], "size '" .. size .. "'", 'an integer') end
-local counterText = redis.call('GET', KEYS[2]) or '0'
+counterText = counterText or '0'
 if not counterText:match('^%d+$') then return wrong(KEYS[2], "'" .. counterText .. "'", 'an integer') end
 local counter = tonumber(counterText)
-local added = redis.call('HGET', KEYS[7], 'added')
 if added and not added:match('^%-?%d+$') then return wrong(KEYS[7], "added '" .. added .. "'", 'an integer') end
 local count = (#ARGV - 5) / 2
-local waiting = redis.call('LLEN', KEYS[3])
 local admit = tonumber(ARGV[5])
 if admit > 0 and waiting + admit > tonumber(size) then return {0} end
 
@@ -104,7 +107,7 @@ local slice = 1000
 for from = 1, #ids, slice do
   redis.call('LPUSH', KEYS[3], unpack(ids, from, math.min(from + slice - 1, #ids)))
 end
-if waiting == 0 and redis.call('LLEN', KEYS[4]) == 0 then
+if waiting == 0 and tokens == 0 then
   -- The queue was empty, so workers may be blocked: wake one (it passes the token on).
   redis.call('RPUSH', KEYS[4], '1')
 end
