@@ -202,7 +202,18 @@ public final class TaskpoolClient implements AutoCloseable {
         if (cached != null && now - cached.readAt() < DEFINITION_CACHE.toNanos()) {
             return cached.fields();
         }
-        Map<String, String> fields = store.publishedDefinition(task).orElseThrow(() -> TaskStore.unknownTask(task));
+        Optional<Map<String, String>> read;
+        try {
+            read = store.publishedDefinition(task);
+        } catch (TaskpoolException e) {
+            if (cached == null) {
+                throw e;
+            }
+            // Redis is unreachable: the definition read earlier is good enough to check the
+            // handlers, and the add itself then settles its outcome (or reports it unknown).
+            return cached.fields();
+        }
+        Map<String, String> fields = read.orElseThrow(() -> TaskStore.unknownTask(task));
         definitions.put(task, new CachedDefinition(fields, now));
         return fields;
     }

@@ -92,6 +92,13 @@ final class AddSender {
         long started = System.nanoTime();
         int total = request.tasks().size();
         List<Long> ids = new ArrayList<>(request.settled());
+        if (ids.size() < total && request.retryBefore() <= now) {
+            // Not wrapped as an incomplete add: sending this chunk again could now apply it twice.
+            throw new TaskpoolException("too late to send add request " + request.requestId() + " (" + request.describe()
+                    + (ids.isEmpty() ? "" : ", from task " + (ids.size() + 1)) + ") again: it could be sent until "
+                    + request.retryDeadline() + "; Redis may have forgotten it by now. Read the tasks (or their events)"
+                    + " to see whether it was applied before adding them again");
+        }
         for (int from = ids.size(); from < total; from += AddRequest.CHUNK) {
             long chunkNow = now + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
             // The first unsettled chunk may have been sent by an earlier call: its window started then.
@@ -121,12 +128,6 @@ final class AddSender {
     private List<Long> sendChunk(AddRequest request, int from, int to, long now) {
         long budget = Math.min(deadline.toMillis(), request.retryBefore() - now);
         String requestId = request.chunkRequestId(from);
-        if (budget <= 0) {
-            throw new TaskpoolException("too late to send add request " + requestId + " (" + request.describe()
-                    + (from == 0 ? "" : ", from task " + (from + 1)) + ") again: it could be sent until "
-                    + request.retryDeadline() + "; Redis may have forgotten it by now. Read the tasks (or their events)"
-                    + " to see whether it was applied before adding them again");
-        }
         Keys keys = Keys.of(request.task());
         String[] scriptKeys = {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix(),
                 keys.request(requestId), keys.stats()};
