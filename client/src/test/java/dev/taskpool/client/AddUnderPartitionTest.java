@@ -126,20 +126,29 @@ class AddUnderPartitionTest {
         assertEquals("2", raw.hget(keys.stats(), "added"));
     }
 
+    /** What one run of the harness counted. */
+    private record Tally(int adds, int partitions, int severed, int returnedIds, int taskHashes, int duplicates,
+                         int unknownOutcomes, int retryCalls, Map<Long, String> returned, Map<Long, String> hashes) {
+        @Override
+        public String toString() {
+            return "%d one-at-a-time adds, %d partitions (%d severed): returned ids %d, task hashes %d, duplicates %d;"
+                    .formatted(adds, partitions, severed, returnedIds, taskHashes, duplicates)
+                    + " unknown outcomes %d, retryAdd calls %d".formatted(unknownOutcomes, retryCalls);
+        }
+    }
+
     /**
      * The harness of the report: adds one at a time, each with a unique argument, while another
-     * thread partitions the connection (sometimes severing it) again and again. Every unknown
-     * outcome is settled with retryAdd. Then it counts returned ids, task hashes and duplicates.
+     * thread partitions the connection (sometimes severing it) again and again; an add whose
+     * outcome is unknown is settled with retryAdd, or, as callers did before, added again as a
+     * new add. Then it counts returned ids, task hashes and duplicates.
      */
-    @Test
-    void oneAtATimeAddsThroughRepeatedPartitionsAreNeverDuplicated() throws Exception {
-        int wantedPartitions = 10;
+    private Tally harness(Duration addDeadline, boolean settleWithRetryAdd, int wantedPartitions) throws Exception {
         Map<Long, String> returned = new HashMap<>();
         AtomicInteger partitions = new AtomicInteger();
         AtomicInteger severed = new AtomicInteger();
         int unknownOutcomes = 0;
-        int retries = 0;
-        int appliedBeforeTheRetry = 0;
+        int retryCalls = 0;
         AtomicBoolean done = new AtomicBoolean();
         Random random = new Random(42);
         Thread chaos = Thread.ofPlatform().name("partitions").start(() -> {
@@ -163,29 +172,25 @@ class AddUnderPartitionTest {
                 proxy.heal();
             }
         });
-        try (TaskpoolClient client = client(Duration.ofMillis(1200))) {
+        try (TaskpoolClient client = client(addDeadline)) {
             for (int i = 0; partitions.get() < wantedPartitions; i++) {
                 assertTrue(i < 100_000, "the harness did not partition the connection " + wantedPartitions + " times");
                 String arg = "add-" + i;
-                long id;
-                try {
-                    id = client.add(task, arg).id();
-                } catch (AddOutcomeUnknownException unknown) {
-                    unknownOutcomes++;
-                    // read over the direct connection, which the proxy does not partition
-                    if (raw.exists(keys.request(unknown.requestId())) == 1) {
-                        appliedBeforeTheRetry++;
-                    }
-                    Long settled = null;
-                    while (settled == null) {
-                        retries++;
-                        try {
-                            settled = client.retryAdd(unknown.request()).getFirst();
-                        } catch (AddOutcomeUnknownException again) {
-                            // still partitioned: the same request, sent again
+                Long id = null;
+                AddOutcomeUnknownException unknown = null;
+                while (id == null) {
+                    boolean retrying = unknown != null;
+                    try {
+                        if (retrying) {
+                            retryCalls++;
+                            id = client.retryAdd(unknown.request()).getFirst();
+                        } else {
+                            id = client.add(task, arg).id();
                         }
+                    } catch (AddOutcomeUnknownException e) {
+                        unknownOutcomes += retrying ? 0 : 1;
+                        unknown = settleWithRetryAdd ? e : null;
                     }
-                    id = settled;
                 }
                 assertTrue(id > 0, "the queue is large enough: add " + i + " got id " + id);
                 String previous = returned.put(id, "[\"" + arg + "\"]");
@@ -197,19 +202,38 @@ class AddUnderPartitionTest {
         }
         // Sends still stuck when the harness ended arrived with the last heal; give them a moment.
         Thread.sleep(COMMAND_TIMEOUT.toMillis());
-        int adds = returned.size();
         Map<Long, String> hashes = taskHashes();
-        Set<String> distinctArgs = new HashSet<>(hashes.values());
-        int duplicates = hashes.size() - distinctArgs.size();
-        System.out.printf("partition harness: %d one-at-a-time adds, %d partitions (%d severed); returned ids %d,"
-                        + " task hashes %d, duplicates %d; unknown outcomes %d (settled by retryAdd, %d calls; already applied when the"
-                        + " exception came: %d)%n", adds, partitions.get(), severed.get(), returned.size(),
-                hashes.size(), duplicates, unknownOutcomes, retries, appliedBeforeTheRetry);
-        assertEquals(0, duplicates, "no argument is in two task hashes");
-        assertEquals(returned, hashes, "every returned id has exactly its task, and there is no other task");
-        assertEquals(Integer.toString(adds), raw.hget(keys.stats(), "added"));
-        assertEquals(adds, raw.llen(keys.waiting()));
-        assertTrue(unknownOutcomes > 0, "no add met a partition past its deadline: the harness tested nothing");
+        int duplicates = hashes.size() - new HashSet<>(hashes.values()).size();
+        return new Tally(returned.size(), partitions.get(), severed.get(), returned.size(), hashes.size(), duplicates,
+                unknownOutcomes, retryCalls, returned, hashes);
+    }
+
+    @Test
+    void oneAtATimeAddsThroughRepeatedPartitionsAreNeverDuplicated() throws Exception {
+        Tally tally = harness(Duration.ofMillis(1200), true, 10);
+        System.out.println("partition harness, unknown outcomes settled with retryAdd: " + tally);
+        assertEquals(0, tally.duplicates(), "no argument is in two task hashes");
+        assertEquals(tally.returned(), tally.hashes(), "every returned id has exactly its task, and there is no other task");
+        assertEquals(Integer.toString(tally.adds()), raw.hget(keys.stats(), "added"));
+        assertEquals(tally.adds(), raw.llen(keys.waiting()));
+        assertTrue(tally.unknownOutcomes() > 0, "no add met a partition past its deadline: the harness tested nothing");
+    }
+
+    /**
+     * The same partitions with the behaviour of before: one send per add (no settling), and a
+     * caller that adds again when it fails. Every extra task is a duplicate of a returned one.
+     */
+    @Test
+    void aCallerThatAddsAgainAfterAnUnknownOutcomeDuplicatesWhatTheStuckSendApplied() throws Exception {
+        Tally tally = harness(Duration.ofMillis(1), false, 6);
+        System.out.println("partition harness, one send per add and a caller that adds again: " + tally);
+        Set<String> returnedArgs = new HashSet<>(tally.returned().values());
+        assertEquals(returnedArgs, new HashSet<>(tally.hashes().values()), "no task but the ones the caller asked for");
+        for (Map.Entry<Long, String> entry : tally.returned().entrySet()) {
+            assertEquals(entry.getValue(), tally.hashes().get(entry.getKey()), "returned id " + entry.getKey());
+        }
+        assertEquals(tally.returnedIds() + tally.duplicates(), tally.taskHashes(), "every extra task duplicates a returned one");
+        assertTrue(tally.duplicates() <= tally.unknownOutcomes(), "a duplicate only where an outcome was unknown");
     }
 
     private static void awaitTrue(BooleanSupplier condition, String what) {

@@ -105,16 +105,20 @@ public final class TaskStore {
      * @throws TaskpoolException           when an id is taken, a key is wrong-typed or Redis is full (nothing is written)
      */
     public List<Long> addAll(String task, List<NewTask> tasks, long now) {
-        TaskIds.requireValid(task);
+        requireValid(task, tasks);
         if (tasks.isEmpty()) {
             return List.of();
         }
+        return adds.settle(adds.newRequest(task, tasks, now), now);
+    }
+
+    private static void requireValid(String task, List<NewTask> tasks) {
+        TaskIds.requireValid(task);
         for (NewTask item : tasks) {
             if (item.id() != null) {
                 TaskIds.requireValidNumber(task, item.id());
             }
         }
-        return adds.settle(adds.newRequest(task, tasks, now), now);
     }
 
     /**
@@ -125,6 +129,7 @@ public final class TaskStore {
      * @throws TaskpoolException          when it is past {@link AddRequest#retryBefore()}
      */
     public List<Long> retryAdd(AddRequest request, long now) {
+        requireValid(request.task(), request.tasks());
         return adds.settle(request, now);
     }
 
