@@ -1,13 +1,13 @@
-#!lua
 -- enqueue-7: add up to a thousand tasks (one chunk of a batch) to the waiting queue of their
 -- task, all or nothing. Idempotent per request id: a request that Redis ran but whose reply was
 -- lost, sent again (by Lettuce after a reconnect, or by the caller settling an unknown outcome),
 -- returns the first result and writes nothing more.
 -- `size` is checked against ARGV[5] tasks: the whole batch for its first chunk, so that a batch
 -- is admitted or refused as a whole, and 0 (no check) for the chunks after it.
--- Everything that can fail is checked before the first write, so a refusal writes nothing. The
--- `#!lua` line (no flags) makes Redis refuse the whole script up front when it is over
--- `maxmemory`, instead of at its first write.
+-- Everything that can fail is checked before the first write, so a refusal writes nothing. Over
+-- `maxmemory`, Redis refuses a script's first write (and lets it continue once it has written),
+-- so a new request fails with OOM having written nothing, while a repeated one still returns its
+-- record. (No `#!lua` line: it would refuse even that, and Redis 6 cannot parse it.)
 --
 -- KEYS[1] taskpool:{T}:def        hash, the published definition (must exist; holds `size`)
 -- KEYS[2] taskpool:{T}:seq        string, the per-task id counter (default ids)

@@ -1,8 +1,6 @@
 package dev.taskpool.core.redis;
 
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.json.Json;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.lettuce.core.RedisCommandExecutionException;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,7 +29,8 @@ import java.util.concurrent.TimeoutException;
  * <p>An error reply is definite: the script ran and refused, or Redis refused to run it. After
  * earlier sends had no answer, a refusal speaks for that send only; but replies on the one
  * connection come in order, so the earlier sends were then applied (the script would have found
- * their record) or are lost for good. Under OOM the script cannot run, so the record is read.
+ * their record: it reads it before anything, even when Redis is over maxmemory) or are lost for
+ * good.
  */
 final class AddSender {
     private static final Duration FIRST_PAUSE = Duration.ofMillis(50);
@@ -151,13 +150,6 @@ final class AddSender {
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
                 if (cause instanceof RedisCommandExecutionException refusal && !isTransient(refusal)) {
-                    if (unanswered != null && isOutOfMemory(refusal)) {
-                        // An earlier send may have been applied before Redis filled up; its record says so.
-                        List<Long> applied = recorded(request, requestId);
-                        if (applied != null) {
-                            return applied;
-                        }
-                    }
                     throw refused(request, refusal, unanswered != null);
                 }
                 if (!(cause instanceof RedisCommandExecutionException)) {
@@ -222,26 +214,6 @@ final class AddSender {
         }
         return new TaskpoolException("Redis at " + redis.describe() + " refused to add " + request.describe() + ": "
                 + message + (earlierUnanswered ? "" : " (nothing was written)"), refusal);
-    }
-
-    private List<Long> recorded(AddRequest request, String requestId) {
-        try {
-            String record = redis.connection().async().get(Keys.of(request.task()).request(requestId))
-                    .get(commandTimeout.plusSeconds(1).toMillis(), TimeUnit.MILLISECONDS);
-            if (record == null) {
-                return null;
-            }
-            List<Long> ids = new ArrayList<>();
-            for (JsonNode id : Json.read(record, "the record of add request " + request.requestId())) {
-                ids.add(Long.parseLong(id.asText()));
-            }
-            return ids;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw unknown(request, 1, "interrupted while reading the request record", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw unknown(request, 1, "the request record could not be read: " + RedisConnector.rootMessage(e), e);
-        }
     }
 
     private AddOutcomeUnknownException unknown(AddRequest request, int sends, String why, Throwable cause) {
