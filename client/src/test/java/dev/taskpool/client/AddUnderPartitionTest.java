@@ -210,7 +210,7 @@ class AddUnderPartitionTest {
 
     @Test
     void oneAtATimeAddsThroughRepeatedPartitionsAreNeverDuplicated() throws Exception {
-        Tally tally = harness(Duration.ofMillis(1200), true, 10);
+        Tally tally = harness(Duration.ofMillis(1200), true, 8);
         System.out.println("partition harness, unknown outcomes settled with retryAdd: " + tally);
         assertEquals(0, tally.duplicates(), "no argument is in two task hashes");
         assertEquals(tally.returned(), tally.hashes(), "every returned id has exactly its task, and there is no other task");
@@ -225,7 +225,7 @@ class AddUnderPartitionTest {
      */
     @Test
     void aCallerThatAddsAgainAfterAnUnknownOutcomeDuplicatesWhatTheStuckSendApplied() throws Exception {
-        Tally tally = harness(Duration.ofMillis(1), false, 6);
+        Tally tally = harness(Duration.ofMillis(1), false, 5);
         System.out.println("partition harness, one send per add and a caller that adds again: " + tally);
         Set<String> returnedArgs = new HashSet<>(tally.returned().values());
         assertEquals(returnedArgs, new HashSet<>(tally.hashes().values()), "no task but the ones the caller asked for");

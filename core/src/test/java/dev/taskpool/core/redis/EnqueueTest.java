@@ -18,7 +18,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.BiConsumer;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -246,14 +245,14 @@ class EnqueueTest {
 
     @Test
     void aFullRedisRefusesTheAddAtOnceAndWritesNothing() {
-        try (LocalRedis small = LocalRedis.startServer(List.of("--maxmemory", "4mb", "--maxmemory-policy", "noeviction"));
+        try (LocalRedis small = LocalRedis.startServer(List.of("--maxmemory-policy", "noeviction"));
              RedisConnector connector = RedisConnector.connect(small.uri(), Duration.ofSeconds(2))) {
             TaskStore full = new TaskStore(connector);
             full.publish(definition(task, 10));
             AddRequest before = new AddRequest(task, "before-" + task, List.of(new TaskStore.NewTask(null, "[1]")), NOW + 60_000);
             assertEquals(List.of(1L), full.retryAdd(before, NOW));
             RedisCommands<String, String> sync = connector.connection().sync();
-            fill(sync::set);
+            fill(sync);
             Map<String, String> keysBefore = new TreeMap<>();
             for (String key : sync.keys("taskpool:{" + task + "}:*")) {
                 keysBefore.put(key, sync.type(key));
@@ -279,23 +278,16 @@ class EnqueueTest {
     }
 
     /**
-     * Writes 100 KB values until Redis refuses one for lack of memory, then 100-byte values until
-     * it refuses one too: then even a small command finds Redis over maxmemory.
+     * Writes 5 MB, then sets maxmemory far below it: Redis stays over its limit (a limit reached
+     * by filling up to it would let small commands through as buffers shrink).
      */
-    private static void fill(BiConsumer<String, String> set) {
-        int written = 0;
-        for (String value : List.of("x".repeat(100_000), "x".repeat(100))) {
-            while (true) {
-                try {
-                    set.accept("filler:" + written++, value);
-                } catch (RedisCommandExecutionException e) {
-                    assertTrue(e.getMessage().startsWith("OOM"), e.getMessage());
-                    break;
-                }
-                if (written > 200_000) {
-                    throw new AssertionError("Redis never reported OOM after " + written + " writes: is maxmemory set?");
-                }
-            }
+    private static void fill(RedisCommands<String, String> sync) {
+        String value = "x".repeat(100_000);
+        for (int i = 0; i < 50; i++) {
+            sync.set("filler:" + i, value);
         }
+        sync.configSet("maxmemory", "1mb");
+        RedisCommandExecutionException full = assertThrows(RedisCommandExecutionException.class, () -> sync.set("probe", "1"));
+        assertTrue(full.getMessage().startsWith("OOM"), full.getMessage());
     }
 }
