@@ -1,7 +1,13 @@
--- enqueue-7: add one or more tasks to the waiting queue of their task, all or nothing: `size`
--- is respected for the whole batch atomically, and an id that is taken refuses the whole batch.
--- Idempotent per request id: a command that Redis ran but whose reply was lost, and that the
--- client re-sends after reconnecting, returns the first result and writes nothing more.
+-- enqueue-7: add up to a thousand tasks (one chunk of a batch) to the waiting queue of their
+-- task, all or nothing. Idempotent per request id: a request that Redis ran but whose reply was
+-- lost, sent again (by Lettuce after a reconnect, or by the caller settling an unknown outcome),
+-- returns the first result and writes nothing more.
+-- `size` is checked against ARGV[5] tasks: the whole batch for its first chunk, so that a batch
+-- is admitted or refused as a whole, and 0 (no check) for the chunks after it.
+-- Everything that can fail is checked before the first write, so a refusal writes nothing. Over
+-- `maxmemory`, Redis refuses a script's first write (and lets it continue once it has written),
+-- so a new request fails with OOM having written nothing, while a repeated one still returns its
+-- record. (No `#!lua` line: it would refuse even that, and Redis 6 cannot parse it.)
 --
 -- KEYS[1] taskpool:{T}:def        hash, the published definition (must exist; holds `size`)
 -- KEYS[2] taskpool:{T}:seq        string, the per-task id counter (default ids)
@@ -15,23 +21,54 @@
 -- ARGV[2] task id T (for the event messages)
 -- ARGV[3] event channel prefix taskpool:{T}:events:
 -- ARGV[4] how long to remember the request id, ms
--- ARGV[5..] pairs: id (or '' to take the next value of the counter), args (a JSON array)
+-- ARGV[5] how many tasks must fit within `size` (0: no check)
+-- ARGV[6..] pairs: id (or '' to take the next value of the counter), args (a JSON array)
 --
--- Returns {id, id, ...} in the order given (also for a repeated request), or:
---   {0}       the queue cannot take them all (`size` would be passed); nothing was written
---   {-1}      the task was never published (unknown task); nothing was written
---   {-2, id}  a task with this id already exists (or the id is given twice); nothing was written
-local earlier = redis.call('GET', KEYS[6])
-if earlier then return cjson.decode(earlier) end
-local size = redis.call('HGET', KEYS[1], 'size')
-if not size then return {-1} end
-local count = (#ARGV - 4) / 2
-if redis.call('LLEN', KEYS[3]) + count > tonumber(size) then return {0} end
+-- Returns {id, id, ...} in the order given (also for a repeated request), or, writing nothing:
+--   {0}                          the queue cannot take ARGV[5] more tasks (`size` would be passed)
+--   {-1}                         the task was never published (unknown task)
+--   {-2, id}                     a task with this given id already exists (or the id is given twice)
+--   {-3, key, holds, expected}   a key holds something this script cannot work with
+--   {-4, id}                     a default id (from the counter) lands on an existing key
+local function wrong(key, holds, expected)
+  return {-3, key, holds, expected}
+end
 
--- Explicit ids are checked before anything is written. The counter is moved past the largest
--- explicit id, so that default ids never land on one of them and need no check of their own.
+-- Every key is read before the first write, through pcall: a wrong-typed key is then a refusal
+-- naming it, not an error halfway through the writes.
+local bad
+local function read(kind, command, key, ...)
+  local value = redis.pcall(command, key, ...)
+  if type(value) == 'table' and value.err then
+    bad = bad or wrong(key, 'a ' .. redis.call('TYPE', key).ok, 'a ' .. kind)
+    return false
+  end
+  return value
+end
+
+local earlier = read('string', 'GET', KEYS[6])
+if bad then return bad end
+if earlier then return cjson.decode(earlier) end
+local size = read('hash', 'HGET', KEYS[1], 'size')
+local counterText = read('string', 'GET', KEYS[2])
+local waiting = read('list', 'LLEN', KEYS[3])
+local tokens = read('list', 'LLEN', KEYS[4])
+local added = read('hash', 'HGET', KEYS[7], 'added')
+if bad then return bad end
+if not size then return {-1} end
+if not tonumber(size) then return wrong(KEYS[1], "size '" .. size .. "'", 'an integer') end
+counterText = counterText or '0'
+if not counterText:match('^%d+$') then return wrong(KEYS[2], "'" .. counterText .. "'", 'an integer') end
+local counter = tonumber(counterText)
+if added and not added:match('^%-?%d+$') then return wrong(KEYS[7], "added '" .. added .. "'", 'an integer') end
+local count = (#ARGV - 5) / 2
+local admit = tonumber(ARGV[5])
+if admit > 0 and waiting + admit > tonumber(size) then return {0} end
+
+-- Explicit ids are checked first. The counter is moved past the largest explicit id, so that
+-- default ids never land on one of them; they are checked too, in case the counter was reset.
 local defaults, highest, seen = 0, 0, {}
-for i = 5, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
   local id = ARGV[i]
   if id == '' then
     defaults = defaults + 1
@@ -41,19 +78,21 @@ for i = 5, #ARGV, 2 do
     if tonumber(id) > highest then highest = tonumber(id) end
   end
 end
-local counter = tonumber(redis.call('GET', KEYS[2]) or '0')
-if highest > counter then
-  counter = highest
-  redis.call('SET', KEYS[2], counter)
+local first = math.max(counter, highest)
+for n = first + 1, first + defaults do
+  local id = string.format('%d', n)
+  if redis.call('EXISTS', KEYS[5] .. id) == 1 then return {-4, id} end
 end
-if defaults > 0 then counter = redis.call('INCRBY', KEYS[2], defaults) - defaults end
 
-local ids, task = {}, cjson.encode(ARGV[2])
-for i = 5, #ARGV, 2 do
+-- The writes: nothing below can fail on what is stored.
+if highest > counter then redis.call('SET', KEYS[2], string.format('%d', highest)) end
+if defaults > 0 then redis.call('INCRBY', KEYS[2], defaults) end
+local ids, task, last = {}, cjson.encode(ARGV[2]), first
+for i = 6, #ARGV, 2 do
   local id = ARGV[i]
   if id == '' then
-    counter = counter + 1
-    id = string.format('%d', counter)
+    last = last + 1
+    id = string.format('%d', last)
   end
   ids[#ids + 1] = id
   redis.call('HSET', KEYS[5] .. id,
@@ -62,7 +101,13 @@ for i = 5, #ARGV, 2 do
   redis.call('PUBLISH', ARGV[3] .. id,
     '{"event":"added","task":' .. task .. ',"id":' .. id .. ',"status":"WAITING","at":' .. ARGV[1] .. '}')
 end
-if redis.call('LPUSH', KEYS[3], unpack(ids)) == count and redis.call('LLEN', KEYS[4]) == 0 then
+-- In slices, should a caller send a bigger chunk: unpack() of more than a few thousand values
+-- overflows Lua's C stack.
+local slice = 1000
+for from = 1, #ids, slice do
+  redis.call('LPUSH', KEYS[3], unpack(ids, from, math.min(from + slice - 1, #ids)))
+end
+if waiting == 0 and tokens == 0 then
   -- The queue was empty, so workers may be blocked: wake one (it passes the token on).
   redis.call('RPUSH', KEYS[4], '1')
 end

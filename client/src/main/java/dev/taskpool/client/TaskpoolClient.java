@@ -3,8 +3,12 @@ package dev.taskpool.client;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.redis.AddIncompleteException;
+import dev.taskpool.core.redis.AddOutcomeUnknownException;
+import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.AddResult;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
@@ -49,23 +53,49 @@ public final class TaskpoolClient implements AutoCloseable {
     private final Map<String, LongConsumer> addHandlers = new ConcurrentHashMap<>();
     private final Map<String, CachedDefinition> definitions = new ConcurrentHashMap<>();
     private volatile EventHub events;
+    /** The largest arguments an add may carry (1 MiB of JSON by default, as for scripts). */
+    private volatile ValueLimits limits = ValueLimits.defaults();
 
     private record CachedDefinition(Map<String, String> fields, long readAt) {
     }
 
-    private TaskpoolClient(RedisConnector redis, InstantSource clock) {
+    private TaskpoolClient(RedisConnector redis, TaskStore store, InstantSource clock) {
         this.redis = redis;
-        this.store = new TaskStore(redis);
+        this.store = store;
         this.clock = clock;
     }
 
     /** Connects to Redis ({@code redis://host:port}, {@code rediss://user:password@host:port/db}). */
     public static TaskpoolClient connect(String redisUri) {
-        return new TaskpoolClient(RedisConnector.connect(redisUri), InstantSource.system());
+        RedisConnector redis = RedisConnector.connect(redisUri);
+        return new TaskpoolClient(redis, new TaskStore(redis), InstantSource.system());
     }
 
     public static TaskpoolClient connect(String redisUri, Duration commandTimeout) {
-        return new TaskpoolClient(RedisConnector.connect(redisUri, commandTimeout), InstantSource.system());
+        RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout);
+        return new TaskpoolClient(redis, new TaskStore(redis), InstantSource.system());
+    }
+
+    /**
+     * @param commandTimeout how long one Redis command may take
+     * @param addDeadline    how long an add whose reply does not come keeps sending the same request
+     *                       again before it throws {@link AddOutcomeUnknownException} (default: three
+     *                       command timeouts)
+     */
+    public static TaskpoolClient connect(String redisUri, Duration commandTimeout, Duration addDeadline) {
+        RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout);
+        try {
+            return new TaskpoolClient(redis, new TaskStore(redis, addDeadline), InstantSource.system());
+        } catch (RuntimeException e) {
+            redis.close();
+            throw e;
+        }
+    }
+
+    /** Changes the largest arguments one add may carry (e.g. {@code ValueLimits.defaults().withMaxArgsBytes(4 << 20)}). */
+    public TaskpoolClient withValueLimits(ValueLimits valueLimits) {
+        this.limits = java.util.Objects.requireNonNull(valueLimits, "valueLimits");
+        return this;
     }
 
     /** Uses {@code supplier} for the ids of {@code task} (in place of its script {@code event.next}). */
@@ -86,16 +116,19 @@ public final class TaskpoolClient implements AutoCloseable {
 
     /**
      * Adds a task. Returns its id, or a result with {@link AddResult#isQueueFull()} when
-     * {@code size} tasks are already waiting (nothing is written then).
+     * {@code size} tasks are already waiting (nothing is written then). When Redis does not
+     * answer, the same request is sent again until it does or the add deadline passes.
      *
-     * @throws UnknownTaskException when no runtime has published the task
+     * @throws UnknownTaskException       when no runtime has published the task
+     * @throws AddOutcomeUnknownException when Redis did not answer within the add deadline: the task
+     *                                    may have been added; settle it with {@link #retryAdd}
      */
     public AddResult add(String task, List<?> args) {
         Map<String, String> definition = definition(task);
         LongSupplier ids = idSuppliers.get(task);
         LongConsumer onAdded = addHandlers.get(task);
         requireJavaHandlers(task, definition, ids, onAdded);
-        String argsJson = Json.write(args);
+        String argsJson = limits.argsJson(task, args);
         AddResult result = store.add(task, ids == null ? null : ids.getAsLong(), argsJson, clock.millis());
         if (!result.isQueueFull() && onAdded != null) {
             onAdded.accept(result.id());
@@ -104,9 +137,16 @@ public final class TaskpoolClient implements AutoCloseable {
     }
 
     /**
-     * Adds many tasks in one round trip, all or nothing: either every one is enqueued and their
-     * ids are returned in order, or none is (an empty list) because the queue cannot take them all
-     * within {@code size}. Each element of {@code argsOfEachTask} is one task's argument list.
+     * Adds many tasks: either every one is enqueued and their ids are returned in order, or none
+     * is (an empty list) because the queue cannot take them all within {@code size}. Each element
+     * of {@code argsOfEachTask} is one task's argument list. Up to {@link AddRequest#CHUNK} tasks
+     * go in one script call, all or nothing; a bigger batch goes in chunks of that size, each
+     * atomic on its own, the first admitting the whole batch against {@code size}.
+     *
+     * @throws AddOutcomeUnknownException when Redis did not answer within the add deadline: the
+     *                                    tasks may have been added; settle it with {@link #retryAdd}
+     * @throws AddIncompleteException     when a chunk after the first added ones was refused (e.g.
+     *                                    Redis full): the first ones stay; {@link #retryAdd} adds the rest
      */
     public List<Long> addAll(String task, List<? extends List<?>> argsOfEachTask) {
         Map<String, String> definition = definition(task);
@@ -115,9 +155,35 @@ public final class TaskpoolClient implements AutoCloseable {
         requireJavaHandlers(task, definition, ids, onAdded);
         List<TaskStore.NewTask> tasks = new java.util.ArrayList<>(argsOfEachTask.size());
         for (List<?> args : argsOfEachTask) {
-            tasks.add(new TaskStore.NewTask(ids == null ? null : ids.getAsLong(), Json.write(args)));
+            tasks.add(new TaskStore.NewTask(ids == null ? null : ids.getAsLong(), limits.argsJson(task, args)));
         }
         List<Long> added = store.addAll(task, tasks, clock.millis());
+        if (onAdded != null) {
+            added.forEach(onAdded::accept);
+        }
+        return added;
+    }
+
+    /**
+     * Settles an add whose outcome was unknown: sends the same request (same request id, same
+     * tasks) again. Returns the ids it got if it had been applied, or applies it once now (an empty
+     * list when the queue is full now). Runs the {@link #onAdded} handler for the ids, as an add does.
+     *
+     * <pre>{@code
+     * try {
+     *     id = client.add("mail.send", "ada@example.com").id();
+     * } catch (AddOutcomeUnknownException e) {
+     *     id = client.retryAdd(e.request()).getFirst();   // never a second task
+     * }
+     * }</pre>
+     *
+     * @throws AddOutcomeUnknownException when Redis again did not answer within the add deadline
+     * @throws TaskpoolException          when it is past {@link AddRequest#retryBefore()}: Redis may
+     *                                    have forgotten the request, so only reading the tasks can tell
+     */
+    public List<Long> retryAdd(AddRequest request) {
+        List<Long> added = store.retryAdd(request, clock.millis());
+        LongConsumer onAdded = addHandlers.get(request.task());
         if (onAdded != null) {
             added.forEach(onAdded::accept);
         }
@@ -145,7 +211,18 @@ public final class TaskpoolClient implements AutoCloseable {
         if (cached != null && now - cached.readAt() < DEFINITION_CACHE.toNanos()) {
             return cached.fields();
         }
-        Map<String, String> fields = store.publishedDefinition(task).orElseThrow(() -> TaskStore.unknownTask(task));
+        Optional<Map<String, String>> read;
+        try {
+            read = store.publishedDefinition(task);
+        } catch (TaskpoolException e) {
+            if (cached == null) {
+                throw e;
+            }
+            // Redis is unreachable: the definition read earlier is good enough to check the
+            // handlers, and the add itself then settles its outcome (or reports it unknown).
+            return cached.fields();
+        }
+        Map<String, String> fields = read.orElseThrow(() -> TaskStore.unknownTask(task));
         definitions.put(task, new CachedDefinition(fields, now));
         return fields;
     }

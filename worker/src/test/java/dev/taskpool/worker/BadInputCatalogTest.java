@@ -116,6 +116,18 @@ class BadInputCatalogTest {
         assertError("arguments are 1048580 bytes as JSON, more than the limit of 1048576 bytes", () -> harness.add(task, big));
     }
 
+    @Test
+    void argumentsPastTheSizeLimitThroughTheJavaClient() {
+        String big = "x".repeat(1024 * 1024);
+        long waiting = harness.redis.connection().sync().llen(dev.taskpool.core.redis.Keys.of(task).waiting());
+        assertError("arguments are 1048580 bytes as JSON, more than the limit of 1048576 bytes",
+                () -> harness.client.add(task, big));
+        assertError("arguments are 1048580 bytes as JSON, more than the limit of 1048576 bytes",
+                () -> harness.client.addAll(task, java.util.List.of(java.util.List.of("small"), java.util.List.of(big))));
+        assertTrue(harness.redis.connection().sync().llen(dev.taskpool.core.redis.Keys.of(task).waiting()) <= waiting,
+                "nothing was added");
+    }
+
     // --- get and progress ---------------------------------------------------------------------
 
     @Test

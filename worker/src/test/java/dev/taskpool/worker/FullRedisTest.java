@@ -91,6 +91,8 @@ class FullRedisTest {
             for (int i = 0; i < 5; i++) {
                 TaskpoolException refused = assertThrows(TaskpoolException.class, () -> one.client.add(TASK, "more"),
                         "an add while Redis is full is refused");
+                assertTrue(refused.getMessage().contains("is full (used memory reached maxmemory")
+                        && refused.getMessage().contains("nothing was written"), "the add says Redis is full: " + refused.getMessage());
                 if (i == 0) {
                     System.out.println("FULL REDIS: an add while full says: " + refused.getMessage());
                 }

@@ -62,7 +62,7 @@ public record ValueLimits(long maxArgsBytes, long maxResultBytes) {
     }
 
     /** The arguments of an add as JSON, refused when larger than {@link #maxArgsBytes()}. */
-    public String argsJson(String task, List<Object> args) {
+    public String argsJson(String task, List<?> args) {
         String json = Json.write(args);
         long bytes = sizeOver(json, maxArgsBytes);
         if (bytes > 0) {

@@ -28,16 +28,23 @@ public final class TaskStore {
     private final RedisAsyncCommands<String, String> commands;
     private final ScriptRunner scripts;
     private final Duration timeout;
-    private final Duration requestMemory;
+    private final AddSender adds;
 
+    /** A store whose adds re-send for up to three command timeouts before reporting an unknown outcome. */
     public TaskStore(RedisConnector redis) {
+        this(redis, AddSender.defaultDeadline(redis.commandTimeout()));
+    }
+
+    /**
+     * @param addDeadline how long an add whose reply does not come keeps re-sending the same
+     *                    request before it throws {@link AddOutcomeUnknownException}
+     */
+    public TaskStore(RedisConnector redis, Duration addDeadline) {
         this.redis = redis;
         this.commands = redis.connection().async();
         this.scripts = redis.scripts();
         this.timeout = redis.commandTimeout().plusSeconds(1);
-        // A re-sent command arrives within the command timeout of its first sending (Lettuce
-        // does not re-send commands that timed out); six times that is a wide margin.
-        this.requestMemory = redis.commandTimeout().multipliedBy(6);
+        this.adds = new AddSender(redis, scripts, addDeadline);
     }
 
     public RedisConnector redis() {
@@ -103,8 +110,9 @@ public final class TaskStore {
     /**
      * Adds a task. {@code id} null takes the next value of the task's counter.
      *
-     * @throws UnknownTaskException when no runtime has published the task
-     * @throws TaskpoolException    when the id is taken
+     * @throws UnknownTaskException        when no runtime has published the task
+     * @throws AddOutcomeUnknownException  when Redis did not answer within the add deadline
+     * @throws TaskpoolException           when the id is taken, a key is wrong-typed or Redis is full
      */
     public AddResult add(String task, Long id, String argsJson, long now) {
         List<Long> ids = addAll(task, List.of(new NewTask(id, argsJson)), now);
@@ -116,48 +124,55 @@ public final class TaskStore {
     }
 
     /**
-     * Adds tasks all or nothing, in one script: either every one is enqueued (their ids are
-     * returned in order), or none is: an empty list when the queue cannot take them all.
+     * Adds tasks, all or nothing for up to {@link AddRequest#CHUNK} of them (one script call).
+     * Either every one is enqueued (their ids are returned in order), or none is: an empty list
+     * when the queue cannot take them all. A bigger batch goes as chunks of that size in order,
+     * each atomic and idempotent on its own; the first chunk admits the whole batch against
+     * {@code size}. A send without reply is sent again under the same request id until Redis
+     * answers or the add deadline passes, so a timeout never adds twice.
      *
-     * @throws UnknownTaskException when no runtime has published the task
-     * @throws TaskpoolException    when an id is taken (nothing is written)
+     * @throws UnknownTaskException        when no runtime has published the task
+     * @throws AddOutcomeUnknownException  when Redis did not answer within the add deadline
+     * @throws AddIncompleteException      when a chunk after the first added ones was refused
+     * @throws TaskpoolException           when an id is taken, a key is wrong-typed or Redis is full (nothing is written)
      */
     public List<Long> addAll(String task, List<NewTask> tasks, long now) {
-        Keys keys = Keys.of(task);
+        requireValid(task, tasks);
         if (tasks.isEmpty()) {
             return List.of();
         }
-        List<String> args = new ArrayList<>(4 + tasks.size() * 2);
-        args.add(Long.toString(now));
-        args.add(task);
-        args.add(keys.eventsPrefix());
-        args.add(Long.toString(requestMemory.toMillis()));
+        return adds.settle(adds.newRequest(task, tasks, now), now);
+    }
+
+    private static void requireValid(String task, List<NewTask> tasks) {
+        TaskIds.requireValid(task);
         for (NewTask item : tasks) {
             if (item.id() != null) {
                 TaskIds.requireValidNumber(task, item.id());
             }
-            args.add(item.id() == null ? "" : Long.toString(item.id()));
-            args.add(item.argsJson());
         }
-        List<Object> reply = await(scripts.run(LuaScript.ENQUEUE,
-                new String[] {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix(),
-                        keys.request(RequestIds.next()), keys.stats()}, args.toArray(String[]::new)),
-                "add " + (tasks.size() == 1 ? "a task" : tasks.size() + " tasks") + " to " + task);
-        Object first = reply.getFirst();
-        if (first instanceof Long code) {
-            return switch (code.intValue()) {
-                case 0 -> List.of();
-                case -1 -> throw unknownTask(task);
-                case -2 -> throw new TaskpoolException("task " + task + ": id " + reply.get(1)
-                        + " already exists; an add never overwrites a task (check event.next)");
-                default -> throw new IllegalStateException("enqueue returned " + code);
-            };
-        }
-        List<Long> ids = new ArrayList<>(reply.size());
-        for (Object id : reply) {
-            ids.add(Long.parseLong((String) id));
-        }
-        return ids;
+    }
+
+    /**
+     * Sends an add whose outcome was unknown again, under its request id: returns the ids it got if
+     * it had been applied, else applies it once (an empty list when the queue is full now).
+     *
+     * @throws AddOutcomeUnknownException when Redis again did not answer within the add deadline
+     * @throws TaskpoolException          when it is past {@link AddRequest#retryBefore()}
+     */
+    public List<Long> retryAdd(AddRequest request, long now) {
+        requireValid(request.task(), request.tasks());
+        return adds.settle(request, now);
+    }
+
+    /** How long an add keeps re-sending without reply before it throws {@link AddOutcomeUnknownException}. */
+    public Duration addDeadline() {
+        return adds.deadline();
+    }
+
+    /** How long Redis remembers an add request id (the record {@code taskpool:{T}:req:<id>}). */
+    public Duration addRequestMemory() {
+        return adds.requestMemory();
     }
 
     public static UnknownTaskException unknownTask(String task) {

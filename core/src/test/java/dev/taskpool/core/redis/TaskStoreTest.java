@@ -221,7 +221,7 @@ class TaskStoreTest {
         Keys keys = Keys.of(task);
         String[] scriptKeys = {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix(),
                 keys.request("same-request"), keys.stats()};
-        String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "", "[1]"};
+        String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "1", "", "[1]"};
         ScriptRunner scripts = redis.scripts();
         List<Object> first = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
         List<Object> again = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();

@@ -111,8 +111,8 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
             if (definition(task).isEmpty()) {
                 return "unknown process '" + process + "': the app has no task '" + task + "'";
             }
-            return List.of("add", "get", "progress").contains(method) ? null
-                    : "unknown process '" + process + "': a task offers add, get and progress";
+            return List.of("add", "retryadd", "get", "progress").contains(method) ? null
+                    : "unknown process '" + process + "': a task offers add, retryAdd, get and progress";
         }
         if (lower.startsWith("scripts.")) {
             String rest = process.substring("scripts.".length());

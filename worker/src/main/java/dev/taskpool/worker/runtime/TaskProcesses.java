@@ -6,15 +6,20 @@ import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskIds;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.redis.AddOutcomeUnknownException;
+import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.AddResult;
 import dev.taskpool.worker.process.ProcessException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code tasks.<id>.add}, {@code tasks.<id>.get} and {@code tasks.<id>.progress}, with the events
+ * {@code tasks.<id>.add} (and {@code retryAdd} for an add whose outcome was unknown),
+ * {@code tasks.<id>.get} and {@code tasks.<id>.progress}, with the events
  * that run where the process is called: {@code next} and {@code add} around an add, and
  * {@code progress} after progress is recorded (DESIGN §3).
  */
@@ -22,6 +27,11 @@ final class TaskProcesses {
     private static final Logger log = LoggerFactory.getLogger(TaskProcesses.class);
 
     private final AppRuntime runtime;
+    /**
+     * Adds whose outcome was unknown, by request id, so that a script can settle one with
+     * {@code tasks.<id>.retryAdd(requestId)}; each is dropped once settled or past its retry deadline.
+     */
+    private final Map<String, AddRequest> unsettled = new ConcurrentHashMap<>();
 
     TaskProcesses(AppRuntime runtime) {
         this.runtime = runtime;
@@ -35,6 +45,13 @@ final class TaskProcesses {
                 + name + "': the app has no task '" + task + "' (tasks: " + String.join(", ", runtime.taskIds()) + ")"));
         return switch (method) {
             case "add" -> add(definition, args);
+            case "retryadd" -> {
+                if (args.size() != 1 || !(args.getFirst() instanceof String requestId)) {
+                    throw new ProcessException(name + " expects one argument, the request id of an add whose outcome"
+                            + " was unknown; got " + args.size() + " arguments");
+                }
+                yield retryAdd(definition, requestId);
+            }
             case "get" -> get(definition, args);
             case "progress" -> {
                 if (args.size() < 3 || args.size() > 4) {
@@ -43,7 +60,7 @@ final class TaskProcesses {
                 progress(definition, args.get(0), args.get(1), args.get(2), args.size() > 3 ? args.get(3) : "");
                 yield null;
             }
-            default -> throw new ProcessException("unknown process '" + name + "': a task offers add, get and progress");
+            default -> throw new ProcessException("unknown process '" + name + "': a task offers add, retryAdd, get and progress");
         };
     }
 
@@ -55,13 +72,51 @@ final class TaskProcesses {
             Object next = runtime.call(definition.events().next(), List.of());
             id = requireTaskNumber(definition, next);
         }
-        AddResult result = runtime.store().add(definition.id(), id, argsJson, runtime.clock().millis());
-        if (result.isQueueFull()) {
+        AddResult result;
+        try {
+            result = runtime.store().add(definition.id(), id, argsJson, runtime.clock().millis());
+        } catch (AddOutcomeUnknownException e) {
+            remember(e.request());
+            throw e;
+        }
+        return added(definition, result.isQueueFull() ? List.of() : List.of(result.id()));
+    }
+
+    /** Sends an add whose outcome was unknown again (same request id): its id, once; 0 when the queue is full now. */
+    long retryAdd(TaskDefinition definition, String requestId) {
+        AddRequest request = unsettled.get(requestId);
+        if (request == null || !request.task().equals(definition.id())) {
+            throw new ProcessException("tasks." + definition.id() + ".retryAdd: no add of task " + definition.id()
+                    + " with request id '" + requestId + "' is waiting to be settled in this runtime (settled already,"
+                    + " past its retry deadline, or made by another process)");
+        }
+        List<Long> ids;
+        try {
+            ids = runtime.store().retryAdd(request, runtime.clock().millis());
+        } catch (RuntimeException e) {
+            if (!(e instanceof AddOutcomeUnknownException)) {
+                unsettled.remove(requestId); // a definite answer: nothing is left to settle
+            }
+            throw e;
+        }
+        unsettled.remove(requestId);
+        return added(definition, ids);
+    }
+
+    private long added(TaskDefinition definition, List<Long> ids) {
+        if (ids.isEmpty()) {
             log.warn("task {}: queue full ({} waiting), add refused", definition.id(), definition.size());
             return 0;
         }
-        runEvent(definition, "add", definition.events().add(), result.id(), List.of(result.id()));
-        return result.id();
+        long id = ids.getFirst();
+        runEvent(definition, "add", definition.events().add(), id, List.of(id));
+        return id;
+    }
+
+    private void remember(AddRequest request) {
+        long now = runtime.clock().millis();
+        unsettled.values().removeIf(old -> old.retryBefore() <= now);
+        unsettled.put(request.requestId(), request);
     }
 
     Object get(TaskDefinition definition, List<Object> args) {

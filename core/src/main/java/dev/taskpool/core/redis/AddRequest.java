@@ -1,0 +1,54 @@
+package dev.taskpool.core.redis;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One add as Redis sees it: the tasks (their ids already chosen or left to the counter) under one
+ * request id. Redis remembers what a request id did for a while, so sending the same request
+ * again never adds twice: it returns the ids of the first time, or applies the request once if
+ * it never arrived. A batch of more than {@link #CHUNK} tasks goes as chunks of that many, each
+ * with its own request id ({@code <requestId>.<chunk>}), atomic and idempotent on its own.
+ *
+ * @param task        the task kind
+ * @param requestId   what makes the request idempotent; kept by Redis under {@code taskpool:{T}:req:<id>}
+ * @param tasks       the tasks, in order
+ * @param settled     the ids of the first tasks, known to be added already (whole chunks); empty for a new request
+ * @param retryBefore until when (epoch ms, the caller's clock) the first unsettled chunk may be sent
+ *                    again; past that Redis may have forgotten it, and only reading the tasks can tell
+ *                    whether it was applied
+ */
+public record AddRequest(String task, String requestId, List<TaskStore.NewTask> tasks, List<Long> settled,
+                         long retryBefore) {
+    /** The most tasks one script call adds: it blocks Redis for about 25 µs per task. */
+    public static final int CHUNK = 1000;
+
+    public AddRequest {
+        tasks = List.copyOf(tasks);
+        settled = List.copyOf(settled);
+        if (settled.size() > tasks.size() || (settled.size() % CHUNK != 0 && settled.size() != tasks.size())) {
+            throw new IllegalArgumentException("settled ids must cover whole chunks of " + CHUNK + " tasks, got "
+                    + settled.size() + " of " + tasks.size());
+        }
+    }
+
+    /** A request none of whose tasks is known to be added. */
+    public AddRequest(String task, String requestId, List<TaskStore.NewTask> tasks, long retryBefore) {
+        this(task, requestId, tasks, List.of(), retryBefore);
+    }
+
+    /** {@link #retryBefore()} as an instant. */
+    public Instant retryDeadline() {
+        return Instant.ofEpochMilli(retryBefore);
+    }
+
+    /** The request id of the chunk that starts at task {@code from}: the request's own for a single chunk. */
+    String chunkRequestId(int from) {
+        return tasks.size() <= CHUNK ? requestId : requestId + "." + from / CHUNK;
+    }
+
+    /** "a task to T" or "N tasks to T", for messages. */
+    String describe() {
+        return (tasks.size() == 1 ? "a task" : tasks.size() + " tasks") + " to " + task;
+    }
+}

@@ -1,0 +1,268 @@
+package dev.taskpool.core.redis;
+
+import dev.taskpool.core.TaskpoolException;
+import io.lettuce.core.RedisCommandExecutionException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Sends an add request (enqueue script, one call per chunk of {@link AddRequest#CHUNK} tasks)
+ * until Redis gives a definite answer, so that a timeout or a dropped connection never leaves the
+ * caller guessing whether the tasks were added.
+ *
+ * <p>A send whose reply does not come may still be applied later (Lettuce re-sends it after a
+ * reconnect; a partitioned connection delivers it when it heals). Re-sending the same request id
+ * is safe because the script returns the first result while Redis remembers the id. Why a
+ * re-send never outlives that memory: the sends of one chunk start within {@link #sendWindow()}
+ * of its first send; Lettuce transmits a command only until its command timeout expires (it
+ * drops commands that timed out instead of re-sending them after a reconnect); Redis keeps the
+ * id for {@link #requestMemory()} = the window plus two command timeouts, counted from when the
+ * chunk was first applied, which is after its first send. Copies stuck on one connection arrive
+ * in order, so the first applies and the rest find its record.
+ *
+ * <p>An error reply is definite: the script ran and refused, or Redis refused to run it. After
+ * earlier sends had no answer, a refusal speaks for that send only; but replies on the one
+ * connection come in order, so the earlier sends were then applied (the script would have found
+ * their record: it reads it before anything, even when Redis is over maxmemory) or are lost for
+ * good.
+ */
+final class AddSender {
+    private static final Duration FIRST_PAUSE = Duration.ofMillis(50);
+    private static final Duration LONGEST_PAUSE = Duration.ofSeconds(1);
+    /** Error replies that mean "not run, try again shortly". */
+    private static final List<String> TRANSIENT_REPLIES = List.of("BUSY", "LOADING", "TRYAGAIN", "MASTERDOWN",
+            "CLUSTERDOWN", "NOREPLICAS");
+
+    private final RedisConnector redis;
+    private final ScriptRunner scripts;
+    private final Duration commandTimeout;
+    private final Duration deadline;
+
+    /** @param deadline how long one add keeps re-sending before it reports an unknown outcome */
+    AddSender(RedisConnector redis, ScriptRunner scripts, Duration deadline) {
+        if (deadline.isNegative() || deadline.isZero()) {
+            throw new TaskpoolException("the add deadline must be positive, got " + deadline);
+        }
+        this.redis = redis;
+        this.scripts = scripts;
+        this.commandTimeout = redis.commandTimeout();
+        this.deadline = deadline;
+    }
+
+    /** The default add deadline: three command timeouts, so a few sends get their full timeout. */
+    static Duration defaultDeadline(Duration commandTimeout) {
+        return commandTimeout.multipliedBy(3);
+    }
+
+    Duration deadline() {
+        return deadline;
+    }
+
+    /** How long after its creation a request may still be sent: the deadline, then time for a retry by the caller. */
+    Duration sendWindow() {
+        return deadline.plus(commandTimeout.multipliedBy(6));
+    }
+
+    /** How long Redis remembers a request id: the send window plus two command timeouts of margin. */
+    Duration requestMemory() {
+        return sendWindow().plus(commandTimeout.multipliedBy(2));
+    }
+
+    AddRequest newRequest(String task, List<TaskStore.NewTask> tasks, long now) {
+        return new AddRequest(task, RequestIds.next(), tasks, now + sendWindow().toMillis());
+    }
+
+    /**
+     * Sends the chunks of {@code request} not yet settled, in order, each until a definite answer
+     * for at most the deadline (and the first never past the request's {@code retryBefore}).
+     * Returns all the ids in order, or an empty list when the queue cannot take the batch (only
+     * the first chunk checks {@code size}, for the whole batch).
+     *
+     * @throws AddOutcomeUnknownException when a chunk got no answer in time
+     * @throws AddIncompleteException     when a chunk after the first added ones was refused
+     */
+    List<Long> settle(AddRequest request, long now) {
+        long started = System.nanoTime();
+        int total = request.tasks().size();
+        List<Long> ids = new ArrayList<>(request.settled());
+        if (ids.size() < total && request.retryBefore() <= now) {
+            // Not wrapped as an incomplete add: sending this chunk again could now apply it twice.
+            throw new TaskpoolException("too late to send add request " + request.requestId() + " (" + request.describe()
+                    + (ids.isEmpty() ? "" : ", from task " + (ids.size() + 1)) + ") again: it could be sent until "
+                    + request.retryDeadline() + "; Redis may have forgotten it by now. Read the tasks (or their events)"
+                    + " to see whether it was applied before adding them again");
+        }
+        for (int from = ids.size(); from < total; from += AddRequest.CHUNK) {
+            long chunkNow = now + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            // The first unsettled chunk may have been sent by an earlier call: its window started then.
+            long retryBefore = from == request.settled().size() ? request.retryBefore() : chunkNow + sendWindow().toMillis();
+            AddRequest rest = new AddRequest(request.task(), request.requestId(), request.tasks(), ids, retryBefore);
+            List<Long> added;
+            try {
+                added = sendChunk(rest, from, Math.min(from + AddRequest.CHUNK, total), chunkNow);
+            } catch (AddOutcomeUnknownException e) {
+                throw e;
+            } catch (TaskpoolException refusal) {
+                if (ids.isEmpty()) {
+                    throw refusal;
+                }
+                throw new AddIncompleteException(new AddRequest(request.task(), request.requestId(), request.tasks(), ids,
+                        chunkNow + sendWindow().toMillis()), refusal);
+            }
+            if (added.isEmpty()) {
+                return List.of();
+            }
+            ids.addAll(added);
+        }
+        return ids;
+    }
+
+    /** Sends tasks {@code from} to {@code to} (exclusive) of {@code request} until a definite answer. */
+    private List<Long> sendChunk(AddRequest request, int from, int to, long now) {
+        long budget = Math.min(deadline.toMillis(), request.retryBefore() - now);
+        String requestId = request.chunkRequestId(from);
+        Keys keys = Keys.of(request.task());
+        String[] scriptKeys = {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix(),
+                keys.request(requestId), keys.stats()};
+        String[] args = arguments(request, from, to, keys, now);
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budget);
+        Duration pause = FIRST_PAUSE;
+        int sends = 0;
+        Throwable unanswered = null;
+        Throwable lastError;
+        while (true) {
+            sends++;
+            CompletableFuture<List<Object>> reply = scripts.run(LuaScript.ENQUEUE, scriptKeys, args);
+            try {
+                return decode(request, reply.get(commandTimeout.plusSeconds(1).toMillis(), TimeUnit.MILLISECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw unknown(request, sends, "the waiting thread was interrupted", e);
+            } catch (TimeoutException e) {
+                reply.cancel(true);
+                unanswered = lastError = e;
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof RedisCommandExecutionException refusal && !isTransient(refusal)) {
+                    throw refused(request, refusal, unanswered != null);
+                }
+                if (!(cause instanceof RedisCommandExecutionException)) {
+                    unanswered = cause;
+                }
+                lastError = cause;
+            }
+            long left = end - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            sleep(request, sends, Math.min(pause.toNanos(), left));
+            pause = shortest(pause.multipliedBy(2), LONGEST_PAUSE, commandTimeout.dividedBy(2));
+        }
+        if (unanswered == null) {
+            throw new TaskpoolException("Redis at " + redis.describe() + " refused to add " + request.describe()
+                    + " for " + budget + " ms (" + sends + " tries, last: " + RedisConnector.rootMessage(lastError)
+                    + "); nothing was written", lastError);
+        }
+        throw unknown(request, sends, "last error: " + RedisConnector.rootMessage(lastError), lastError);
+    }
+
+    private static Duration shortest(Duration... durations) {
+        Duration shortest = durations[0];
+        for (Duration duration : durations) {
+            shortest = duration.compareTo(shortest) < 0 ? duration : shortest;
+        }
+        return shortest;
+    }
+
+    private String[] arguments(AddRequest request, int from, int to, Keys keys, long now) {
+        List<String> args = new ArrayList<>(5 + (to - from) * 2);
+        args.add(Long.toString(now));
+        args.add(request.task());
+        args.add(keys.eventsPrefix());
+        args.add(Long.toString(requestMemory().toMillis()));
+        // The first chunk admits the whole batch against `size`; the later ones were admitted with it.
+        args.add(Integer.toString(from == 0 ? request.tasks().size() : 0));
+        for (TaskStore.NewTask item : request.tasks().subList(from, to)) {
+            args.add(item.id() == null ? "" : Long.toString(item.id()));
+            args.add(item.argsJson());
+        }
+        return args.toArray(String[]::new);
+    }
+
+    private static boolean isOutOfMemory(RedisCommandExecutionException refusal) {
+        return String.valueOf(refusal.getMessage()).startsWith("OOM");
+    }
+
+    private static boolean isTransient(RedisCommandExecutionException refusal) {
+        String message = String.valueOf(refusal.getMessage());
+        return TRANSIENT_REPLIES.stream().anyMatch(message::startsWith);
+    }
+
+    /** An error reply: the script refused, or Redis refused to run it. */
+    private TaskpoolException refused(AddRequest request, RedisCommandExecutionException refusal, boolean earlierUnanswered) {
+        String message = String.valueOf(refusal.getMessage());
+        if (isOutOfMemory(refusal)) {
+            return new TaskpoolException("Redis at " + redis.describe() + " is full (used memory reached maxmemory and"
+                    + " its policy evicts nothing): the add of " + request.describe()
+                    + " was refused and nothing was written; free memory or raise maxmemory", refusal);
+        }
+        return new TaskpoolException("Redis at " + redis.describe() + " refused to add " + request.describe() + ": "
+                + message + (earlierUnanswered ? "" : " (nothing was written)"), refusal);
+    }
+
+    private AddOutcomeUnknownException unknown(AddRequest request, int sends, String why, Throwable cause) {
+        String task = request.task();
+        String done = request.settled().isEmpty() ? "" : " The first " + request.settled().size() + " were added (first id "
+                + request.settled().getFirst() + ", last " + request.settled().getLast() + "); the outcome of the next "
+                + Math.min(AddRequest.CHUNK, request.tasks().size() - request.settled().size()) + " is unknown.";
+        return new AddOutcomeUnknownException(request, "the outcome of adding " + request.describe() + " is unknown:"
+                + " Redis at " + redis.describe() + " did not answer " + (sends == 1 ? "it" : sends + " sends of it")
+                + " within the add deadline of " + deadline.toMillis() + " ms (" + why + ")." + done + " It may or may"
+                + " not have been applied; do not add it again as a new add. Send it again with request id "
+                + request.requestId()
+                + " before " + Instant.ofEpochMilli(request.retryBefore()) + " (TaskpoolClient.retryAdd(e.request()), or"
+                + " Process(\"tasks." + task + ".retryAdd\", \"" + request.requestId() + "\") in a script of the same"
+                + " runtime): it returns the ids if it was applied and adds once if it was not", cause);
+    }
+
+    private void sleep(AddRequest request, int sends, long nanos) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(nanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unknown(request, sends, "the waiting thread was interrupted", e);
+        }
+    }
+
+    /** The script's reply: ids, or a refusal code mapped to an error naming what was wrong. */
+    private List<Long> decode(AddRequest request, List<Object> reply) {
+        String task = request.task();
+        Object first = reply.getFirst();
+        if (first instanceof Long code) {
+            String nothing = "; the add was refused and nothing was written";
+            return switch (code.intValue()) {
+                case 0 -> List.of();
+                case -1 -> throw TaskStore.unknownTask(task);
+                case -2 -> throw new TaskpoolException("task " + task + ": id " + reply.get(1)
+                        + " already exists; an add never overwrites a task (check event.next)" + nothing);
+                case -3 -> throw new TaskpoolException("task " + task + ": key " + reply.get(1) + " holds " + reply.get(2)
+                        + ", expected " + reply.get(3) + nothing + " (repair or delete that key)");
+                case -4 -> throw new TaskpoolException("task " + task + ": the id counter " + Keys.of(task).sequence()
+                        + " is behind the tasks: the next id, " + reply.get(1) + ", is taken by " + Keys.of(task).taskPrefix()
+                        + reply.get(1) + nothing + " (set the counter to the highest id in use)");
+                default -> throw new IllegalStateException("enqueue returned " + reply);
+            };
+        }
+        List<Long> ids = new ArrayList<>(reply.size());
+        for (Object id : reply) {
+            ids.add(Long.parseLong((String) id));
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,293 @@
+package dev.taskpool.core.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.definition.TaskDefinition;
+import dev.taskpool.core.definition.TaskEvents;
+import dev.taskpool.support.LocalRedis;
+import dev.taskpool.support.TestRedis;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The add path against a real Redis: large batches, wrong-typed keys, a full Redis, re-sent requests. */
+class EnqueueTest {
+    private static final long NOW = 1_700_000_000_000L;
+
+    private RedisConnector redis;
+    private TaskStore store;
+    private RedisCommands<String, String> raw;
+    private String task;
+    private Keys keys;
+
+    @BeforeEach
+    void connect() {
+        redis = RedisConnector.connect(TestRedis.uri());
+        store = new TaskStore(redis);
+        raw = redis.connection().sync();
+        task = TestRedis.uniqueTaskId("enqueue");
+        keys = Keys.of(task);
+        store.publish(definition(task, 100_000));
+    }
+
+    @AfterEach
+    void close() {
+        redis.close();
+    }
+
+    private static TaskDefinition definition(String id, int size) {
+        return new TaskDefinition(id, "tasks/" + id + ".yao", "test", 2, 1, Duration.ZERO, Duration.ofSeconds(5),
+                size, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60));
+    }
+
+    private static List<TaskStore.NewTask> batch(int count) {
+        List<TaskStore.NewTask> tasks = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            tasks.add(new TaskStore.NewTask(null, "[" + i + "]"));
+        }
+        return tasks;
+    }
+
+    /** Every key of the task with its serialized value, to prove that a refused add changed nothing. */
+    private Map<String, String> snapshot() {
+        Map<String, String> values = new TreeMap<>();
+        for (String key : raw.keys("taskpool:{" + task + "}:*")) {
+            values.put(key, raw.type(key) + " " + HexFormat.of().formatHex(raw.dump(key)));
+        }
+        return values;
+    }
+
+    @Test
+    void fiftyThousandTasksInOneAddAllGoInChunksAndAreAllAddedOnce() {
+        store.publish(definition(task, 50_000));
+        long callsBefore = store.scriptCalls();
+        List<Long> ids = store.addAll(task, batch(50_000), NOW);
+        assertEquals(LongStream.rangeClosed(1, 50_000).boxed().toList(), ids);
+        assertTrue(store.scriptCalls() - callsBefore >= 50, "one script call per chunk of " + AddRequest.CHUNK);
+        assertEquals(50_000, raw.llen(keys.waiting()));
+        assertEquals("1", raw.lindex(keys.waiting(), -1), "the first task of the batch runs first");
+        assertEquals("50000", raw.lindex(keys.waiting(), 0));
+        assertEquals("[49999]", raw.hget(keys.task(50_000), "args"));
+        assertEquals(50_000, store.stats(task).get("added"));
+        assertEquals("50000", raw.get(keys.sequence()));
+        assertEquals(1, raw.llen(keys.wake()), "the queue was empty: one wake-up token");
+        assertEquals(List.of(), store.addAll(task, batch(1), NOW), "size 50,000 is reached");
+    }
+
+    /**
+     * Not a check: prints how long Redis is blocked by one script call of 50,000 tasks against
+     * chunks of {@link AddRequest#CHUNK}, from Redis' own command statistics.
+     */
+    @Test
+    void howLongOneCallOfFiftyThousandBlocksRedisAgainstChunks() throws Exception {
+        store.addAll(task, batch(1), NOW);
+        String whole = TestRedis.uniqueTaskId("whole");
+        store.publish(definition(whole, 100_000));
+        Keys wholeKeys = Keys.of(whole);
+        List<String> args = new ArrayList<>(List.of(Long.toString(NOW), whole, wholeKeys.eventsPrefix(), "60000", "50000"));
+        for (int i = 0; i < 50_000; i++) {
+            args.add("");
+            args.add("[" + i + "]");
+        }
+        long[] before = scriptStats();
+        List<Object> reply = redis.scripts().run(LuaScript.ENQUEUE, new String[] {wholeKeys.definition(), wholeKeys.sequence(),
+                wholeKeys.waiting(), wholeKeys.wake(), wholeKeys.taskPrefix(), wholeKeys.request("one-call"),
+                wholeKeys.stats()}, args.toArray(String[]::new)).get();
+        long[] single = scriptStats();
+        assertEquals(50_000, reply.size());
+        store.addAll(task, batch(50_000), NOW);
+        long[] chunked = scriptStats();
+        System.out.printf("Redis blocked by one script call of 50,000 tasks: %d ms; by %d chunks of %d: %d ms in all,"
+                        + " %.1f ms per call%n", (single[1] - before[1]) / 1000, chunked[0] - single[0], AddRequest.CHUNK,
+                (chunked[1] - single[1]) / 1000, (chunked[1] - single[1]) / 1000.0 / (chunked[0] - single[0]));
+    }
+
+    /** Calls and microseconds of EVALSHA plus EVAL so far, from INFO commandstats. */
+    private long[] scriptStats() {
+        long[] totals = new long[2];
+        raw.info("commandstats").lines().filter(line -> line.startsWith("cmdstat_eval")).forEach(line -> {
+            for (String field : line.substring(line.indexOf(':') + 1).split(",")) {
+                String[] pair = field.split("=");
+                if (pair[0].equals("calls")) {
+                    totals[0] += Long.parseLong(pair[1]);
+                } else if (pair[0].equals("usec")) {
+                    totals[1] += Long.parseLong(pair[1]);
+                }
+            }
+        });
+        return totals;
+    }
+
+    @Test
+    void aBatchOfSeveralChunksIsAdmittedAgainstSizeAsAWhole() {
+        store.publish(definition(task, 2_500));
+        assertEquals(List.of(), store.addAll(task, batch(2_501), NOW), "2,501 would pass size 2,500");
+        assertEquals(0, raw.exists(keys.task(1), keys.sequence(), keys.waiting(), keys.stats()), "nothing was written");
+        assertEquals(2_500, store.addAll(task, batch(2_500), NOW).size());
+        assertEquals(2_500, raw.llen(keys.waiting()));
+        assertEquals(2_500, store.stats(task).get("added"));
+    }
+
+    @Test
+    void aChunkRefusedAfterOthersWereAddedSaysWhatWasAddedAndARetryAddsTheRest() {
+        raw.hset(keys.task(2_400), "squatter", "1");
+        List<TaskStore.NewTask> tasks = new ArrayList<>();
+        for (long id = 1; id <= 2_500; id++) {
+            tasks.add(new TaskStore.NewTask(id, "[" + id + "]"));
+        }
+        AddIncompleteException incomplete = assertThrows(AddIncompleteException.class, () -> store.addAll(task, tasks, NOW));
+        assertEquals(LongStream.rangeClosed(1, 2_000).boxed().toList(), incomplete.added());
+        assertTrue(incomplete.getMessage().contains("only the first 2000 of 2500 tasks to " + task + " were added (first id 1,"
+                + " last 2000), the rest were not: task " + task + ": id 2400 already exists"), incomplete.getMessage());
+        assertEquals(2_000, raw.llen(keys.waiting()));
+        raw.del(keys.task(2_400));
+        List<Long> all = store.retryAdd(incomplete.request(), NOW);
+        assertEquals(LongStream.rangeClosed(1, 2_500).boxed().toList(), all);
+        assertEquals(2_500, raw.llen(keys.waiting()), "the first chunks were not added again");
+        assertEquals(2_500, store.stats(task).get("added"));
+    }
+
+    @Test
+    void aRequestSentAgainReturnsItsFirstIdsAndAddsNothing() {
+        AddRequest request = new AddRequest(task, "again-" + task, batch(2_500), NOW + 60_000);
+        List<Long> first = store.retryAdd(request, NOW);
+        assertEquals(2_500, first.size());
+        assertEquals(first, store.retryAdd(request, NOW + 1));
+        assertEquals(2_500, raw.llen(keys.waiting()), "the second send added nothing");
+        assertEquals(2_500, store.stats(task).get("added"));
+        assertEquals("2500", raw.get(keys.sequence()));
+        for (int chunk = 0; chunk < 3; chunk++) {
+            long ttl = raw.pttl(keys.request(request.requestId() + "." + chunk));
+            assertTrue(ttl > store.addDeadline().toMillis() && ttl <= store.addRequestMemory().toMillis(),
+                    "chunk " + chunk + " is remembered for " + store.addRequestMemory() + ": ttl " + ttl);
+        }
+    }
+
+    @Test
+    void aRequestPastItsRetryDeadlineIsNotSentAgain() {
+        AddRequest request = new AddRequest(task, "late-" + task, batch(1), NOW);
+        TaskpoolException late = assertThrows(TaskpoolException.class, () -> store.retryAdd(request, NOW + 1));
+        assertTrue(late.getMessage().contains("too late to send add request late-" + task), late.getMessage());
+        assertEquals(0, raw.exists(keys.task(1), keys.request(request.requestId())), "nothing was sent");
+    }
+
+    @Test
+    void aWrongTypedKeyRefusesTheAddNamingTheKeyAndWritesNothing() {
+        store.add(task, null, "[0]", NOW);
+        assertRefused(() -> raw.set(keys.stats(), "not a hash"), keys.stats() + " holds a string, expected a hash");
+        assertRefused(() -> raw.hset(keys.stats(), "added", "lots"), keys.stats() + " holds added 'lots', expected an integer");
+        assertRefused(() -> raw.set(keys.definition(), "x"), keys.definition() + " holds a string, expected a hash");
+        assertRefused(() -> raw.hset(keys.definition(), "size", "big"), keys.definition() + " holds size 'big', expected an integer");
+        assertRefused(() -> {
+            raw.del(keys.sequence());
+            raw.sadd(keys.sequence(), "1");
+        }, keys.sequence() + " holds a set, expected a string");
+        assertRefused(() -> raw.set(keys.sequence(), "seven"), keys.sequence() + " holds 'seven', expected an integer");
+        assertRefused(() -> raw.set(keys.waiting(), "1"), keys.waiting() + " holds a string, expected a list");
+        assertRefused(() -> {
+            raw.del(keys.wake());
+            raw.hset(keys.wake(), "a", "1");
+        }, keys.wake() + " holds a hash, expected a list");
+        // the counter was reset while tasks remain: the next default id is taken
+        assertRefused(() -> raw.set(keys.sequence(), "0"), "the id counter " + keys.sequence()
+                + " is behind the tasks: the next id, 1, is taken by " + keys.task(1));
+        assertRefused(() -> {
+            raw.set(keys.sequence(), "1");
+            raw.set(keys.task(2), "garbage");
+        }, "the next id, 2, is taken by " + keys.task(2));
+    }
+
+    /** Breaks one key, checks that an add is refused with {@code message} and changes nothing, then repairs it. */
+    private void assertRefused(Runnable breakKey, String message) {
+        Map<String, String> healthy = snapshot();
+        breakKey.run();
+        Map<String, String> broken = snapshot();
+        TaskpoolException refused = assertThrows(TaskpoolException.class, () -> store.add(task, null, "[1]", NOW));
+        assertTrue(refused.getMessage().contains(message), refused.getMessage());
+        assertTrue(refused.getMessage().contains("nothing was written"), refused.getMessage());
+        assertEquals(broken, snapshot(), "the refused add changed nothing");
+        for (String key : broken.keySet()) {
+            if (!healthy.containsKey(key)) {
+                raw.del(key);
+            }
+        }
+        healthy.forEach((key, value) -> {
+            if (!value.equals(broken.get(key))) {
+                raw.del(key);
+                raw.restore(key, 0, HexFormat.of().parseHex(value.substring(value.indexOf(' ') + 1)));
+            }
+        });
+        assertEquals(healthy, snapshot(), "repaired");
+    }
+
+    @Test
+    void aWrongTypedRequestRecordIsNamedToo() {
+        AddRequest request = new AddRequest(task, "broken-" + task, batch(1), NOW + 60_000);
+        raw.lpush(keys.request(request.requestId()), "x");
+        TaskpoolException refused = assertThrows(TaskpoolException.class, () -> store.retryAdd(request, NOW));
+        assertTrue(refused.getMessage().contains(keys.request(request.requestId()) + " holds a list, expected a string"),
+                refused.getMessage());
+        assertFalse(raw.exists(keys.task(1)) > 0);
+    }
+
+    @Test
+    void aFullRedisRefusesTheAddAtOnceAndWritesNothing() {
+        try (LocalRedis small = LocalRedis.startServer(List.of("--maxmemory-policy", "noeviction"));
+             RedisConnector connector = RedisConnector.connect(small.uri(), Duration.ofSeconds(2))) {
+            TaskStore full = new TaskStore(connector);
+            full.publish(definition(task, 10));
+            AddRequest before = new AddRequest(task, "before-" + task, List.of(new TaskStore.NewTask(null, "[1]")), NOW + 60_000);
+            assertEquals(List.of(1L), full.retryAdd(before, NOW));
+            RedisCommands<String, String> sync = connector.connection().sync();
+            fill(sync);
+            Map<String, String> keysBefore = new TreeMap<>();
+            for (String key : sync.keys("taskpool:{" + task + "}:*")) {
+                keysBefore.put(key, sync.type(key));
+            }
+            long callsBefore = full.scriptCalls();
+            TaskpoolException refused = assertThrows(TaskpoolException.class, () -> full.add(task, null, "[2]", NOW));
+            assertTrue(refused.getMessage().contains("Redis at " + connector.describe() + " is full (used memory reached"
+                    + " maxmemory"), refused.getMessage());
+            assertTrue(refused.getMessage().contains("the add of a task to " + task + " was refused and nothing was written"),
+                    refused.getMessage());
+            assertFalse(refused instanceof AddOutcomeUnknownException, "a refusal is a definite answer");
+            assertEquals(1, full.scriptCalls() - callsBefore, "refused at once, not sent again until the deadline");
+            assertEquals("1", sync.get(keys.sequence()), "the counter did not move");
+            assertEquals(1, sync.llen(keys.waiting()));
+            assertEquals(0, sync.exists(keys.task(2)));
+            Map<String, String> after = new TreeMap<>();
+            for (String key : sync.keys("taskpool:{" + task + "}:*")) {
+                after.put(key, sync.type(key));
+            }
+            assertEquals(keysBefore, after, "no key was added (not even a request record)");
+            assertEquals(List.of(1L), full.retryAdd(before, NOW), "a request applied before Redis filled up still answers");
+        }
+    }
+
+    /**
+     * Writes 5 MB, then sets maxmemory far below it: Redis stays over its limit (a limit reached
+     * by filling up to it would let small commands through as buffers shrink).
+     */
+    private static void fill(RedisCommands<String, String> sync) {
+        String value = "x".repeat(100_000);
+        for (int i = 0; i < 50; i++) {
+            sync.set("filler:" + i, value);
+        }
+        sync.configSet("maxmemory", "1mb");
+        RedisCommandExecutionException full = assertThrows(RedisCommandExecutionException.class, () -> sync.set("probe", "1"));
+        assertTrue(full.getMessage().startsWith("OOM"), full.getMessage());
+    }
+}
