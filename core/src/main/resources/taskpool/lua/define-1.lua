@@ -8,12 +8,8 @@
 -- ARGV    field, value, field, value, ...
 --
 -- Returns {1}. Error (nothing changed): "WRONGTYPE <key> holds ..., expected a hash".
-local KINDS = {string = 'a string', list = 'a list', set = 'a set', zset = 'a sorted set', stream = 'a stream'}
-local held = redis.call('TYPE', KEYS[1]).ok
-if held ~= 'none' and held ~= 'hash' then
-  return redis.error_reply('WRONGTYPE ' .. KEYS[1] .. ' holds ' .. (KINDS[held] or held) ..
-    ', expected a hash; nothing was changed')
-end
+local wrong = wrongType(KEYS[1], 'hash')
+if wrong then return wrong end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return {1}

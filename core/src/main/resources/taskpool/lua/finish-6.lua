@@ -44,19 +44,10 @@
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 local now, task, events, keep, worker = ARGV[1], cjson.encode(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local k, max = tonumber(ARGV[10]), tonumber(ARGV[6])
-local KINDS = {string = 'a string', list = 'a list', set = 'a set', zset = 'a sorted set', hash = 'a hash',
-  stream = 'a stream'}
-local function wrongType(key, expected)
-  local held = redis.call('TYPE', key).ok
-  if held == 'none' or held == expected then return nil end
-  return redis.error_reply('WRONGTYPE ' .. key .. ' holds ' .. (KINDS[held] or held) .. ', expected ' ..
-    KINDS[expected] .. '; nothing was changed')
-end
 local function notCounter(key, fields, values)
   for i, value in ipairs(values) do
     if value and not string.match(value, '^-?%d+$') then
-      return redis.error_reply('BADVALUE ' .. key .. ' field ' .. fields[i] .. " holds '" .. value ..
-        "', expected an integer; nothing was changed")
+      return badValue(key, fields[i], value, 'an integer')
     end
   end
 end

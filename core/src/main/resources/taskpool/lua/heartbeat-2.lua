@@ -11,13 +11,8 @@
 --
 -- Returns the ids whose lease is no longer the caller's (their runs must stop).
 -- Error (nothing changed): "WRONGTYPE <key> holds ..., expected a sorted set".
-local KINDS = {string = 'a string', list = 'a list', set = 'a set', zset = 'a sorted set', hash = 'a hash',
-  stream = 'a stream'}
-local held = redis.call('TYPE', KEYS[1]).ok
-if held ~= 'none' and held ~= 'zset' then
-  return redis.error_reply('WRONGTYPE ' .. KEYS[1] .. ' holds ' .. (KINDS[held] or held) ..
-    ', expected a sorted set; nothing was changed')
-end
+local wrong = wrongType(KEYS[1], 'zset')
+if wrong then return wrong end
 local lost = {}
 for i = 2, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]

@@ -18,12 +18,7 @@
 -- nothing was written or published on any of them.
 -- Error (nothing changed): "WRONGTYPE <key> holds ..., expected a hash".
 local state = redis.pcall('HMGET', KEYS[1], 'status', 'lease')
-if state.err then
-  local KINDS = {string = 'a string', list = 'a list', set = 'a set', zset = 'a sorted set', stream = 'a stream'}
-  local held = redis.call('TYPE', KEYS[1]).ok
-  return redis.error_reply('WRONGTYPE ' .. KEYS[1] .. ' holds ' .. (KINDS[held] or held) ..
-    ', expected a hash; nothing was changed')
-end
+if state.err then return wrongType(KEYS[1], 'hash') end
 local status = state[1]
 if not status then return {-3} end
 if status == 'SUCCESS' or status == 'FAILURE' then return {-5} end

@@ -21,18 +21,6 @@
 -- Returns {requeued count, F, F failed ids, then pairs: dropped member, reason}: the failed ids
 -- need their `error` event.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
-local KINDS = {string = 'a string', list = 'a list', set = 'a set', zset = 'a sorted set', hash = 'a hash',
-  stream = 'a stream'}
-local function wrongType(key, expected)
-  local held = redis.call('TYPE', key).ok
-  if held == 'none' or held == expected then return nil end
-  return redis.error_reply('WRONGTYPE ' .. key .. ' holds ' .. (KINDS[held] or held) .. ', expected ' ..
-    KINDS[expected] .. '; nothing was changed')
-end
-local function badValue(key, field, value, expected)
-  return redis.error_reply('BADVALUE ' .. key .. ' field ' .. field .. " holds '" .. value .. "', expected " ..
-    expected .. '; nothing was changed')
-end
 
 local expired = redis.pcall('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 if expired.err then return wrongType(KEYS[1], 'zset') end

@@ -16,14 +16,6 @@
 -- Returns {1} done, {-3} the task does not exist, {-4} the lease is lost (or it was released
 -- already: a repeated command finds no lease); nothing was written on an error.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
-local KINDS = {string = 'a string', list = 'a list', set = 'a set', zset = 'a sorted set', hash = 'a hash',
-  stream = 'a stream'}
-local function wrongType(key, expected)
-  local held = redis.call('TYPE', key).ok
-  if held == 'none' or held == expected then return nil end
-  return redis.error_reply('WRONGTYPE ' .. key .. ' holds ' .. (KINDS[held] or held) .. ', expected ' ..
-    KINDS[expected] .. '; nothing was changed')
-end
 local state = redis.pcall('HMGET', KEYS[1], 'lease', 'attempt', 'status')
 if state.err then return wrongType(KEYS[1], 'hash') end
 local lease = state[1]

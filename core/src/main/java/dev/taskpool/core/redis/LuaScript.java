@@ -7,7 +7,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** The Lua scripts, one per state transition; each file's header lists its KEYS, ARGV and returns. */
+/**
+ * The Lua scripts, one per state transition; each file's header lists its KEYS, ARGV and returns.
+ * Each is sent with {@code _checks.lua} (the type and value checks every script makes before its
+ * first write) put in at its top, after its {@code #!lua} line: Redis scripts cannot load one another.
+ */
 public enum LuaScript {
     DEFINE("define-1.lua"),
     ENQUEUE("enqueue-7.lua"),
@@ -24,7 +28,7 @@ public enum LuaScript {
 
     LuaScript(String file) {
         this.file = file;
-        this.source = load(file);
+        this.source = withChecks(load(file));
         this.sha = sha1(source);
     }
 
@@ -38,6 +42,16 @@ public enum LuaScript {
 
     public String sha() {
         return sha;
+    }
+
+    /** The script with the shared checks after its first line when that is a {@code #!lua} line, else before it. */
+    static String withChecks(String script) {
+        String checks = load("_checks.lua");
+        if (script.startsWith("#!")) {
+            int endOfShebang = script.indexOf('\n') + 1;
+            return script.substring(0, endOfShebang) + checks + script.substring(endOfShebang);
+        }
+        return checks + script;
     }
 
     private static String load(String file) {

@@ -1,0 +1,16 @@
+-- _checks: the checks every script makes before its first write. Not a script of its own:
+-- LuaScript puts this text at the top of each script (after its #!lua line), since Redis scripts
+-- cannot load one another. Errors name the key and say that nothing was changed.
+local KINDS = {string = 'a string', list = 'a list', set = 'a set', zset = 'a sorted set', hash = 'a hash',
+  stream = 'a stream'}
+-- nil when `key` is missing or of the `expected` type (a TYPE name: 'hash', 'zset', ...), else the error.
+local function wrongType(key, expected)
+  local held = redis.call('TYPE', key).ok
+  if held == 'none' or held == expected then return nil end
+  return redis.error_reply('WRONGTYPE ' .. key .. ' holds ' .. (KINDS[held] or held) .. ', expected ' ..
+    KINDS[expected] .. '; nothing was changed')
+end
+local function badValue(key, field, value, expected)
+  return redis.error_reply('BADVALUE ' .. key .. ' field ' .. field .. " holds '" .. value .. "', expected " ..
+    expected .. '; nothing was changed')
+end
