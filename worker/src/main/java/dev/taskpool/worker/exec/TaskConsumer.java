@@ -38,6 +38,8 @@ final class TaskConsumer {
     /** A Redis that stays away (down, full, a broken key) is logged once per interval, not once per round trip. */
     private final RateLimitedLog roundTripFailures = new RateLimitedLog(log, "a round trip to Redis", RateLimitedLog.INTERVAL);
     private final RateLimitedLog waitFailures = new RateLimitedLog(log, "waiting for work", RateLimitedLog.INTERVAL);
+    private final RateLimitedLog transitionFailures = new RateLimitedLog(log, "recording a run's transition",
+            RateLimitedLog.INTERVAL);
     /** The most runs ended in one round trip (bounds the size of one script call). */
     private static final int MAX_BATCH = 500;
 
@@ -77,6 +79,11 @@ final class TaskConsumer {
         // only while an abandoned run's thread is still stuck, and end after a minute idle.
         this.runs = new java.util.concurrent.ThreadPoolExecutor(definition.workerNums(), Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
                 new java.util.concurrent.SynchronousQueue<>(), Thread.ofVirtual().name("run-" + definition.id() + "-", 1).factory());
+    }
+
+    /** Where the runs of this task log a transition they cannot record yet (Redis away): once per interval. */
+    RateLimitedLog transitionFailures() {
+        return transitionFailures;
     }
 
     TaskDefinition definition() {

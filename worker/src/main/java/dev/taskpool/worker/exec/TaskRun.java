@@ -565,12 +565,16 @@ final class TaskRun implements Runnable {
         long backoff = 100;
         while (true) {
             try {
-                return runtime.store().await(write.get(), what + " task " + definition.id() + " #" + id);
+                TransitionResult result = runtime.store().await(write.get(), what + " task " + definition.id() + " #" + id);
+                consumer.transitionFailures().succeeded();
+                return result;
             } catch (TaskpoolException e) {
                 if (System.nanoTime() + backoff * 1_000_000 > deadline || Thread.currentThread().isInterrupted()) {
                     throw e;
                 }
-                log.warn("task {} #{}: cannot {} yet ({}); trying again", definition.id(), id, what, e.getMessage());
+                // Once per interval for the whole task kind, not once per run and try: in an outage
+                // every run in flight lands here.
+                consumer.transitionFailures().failed("task " + definition.id() + ", " + what + " #" + id, e);
                 try {
                     Thread.sleep(backoff);
                 } catch (InterruptedException interrupted) {
