@@ -28,8 +28,16 @@ public final class LocalRedis implements AutoCloseable {
     private final Path directory;
     private final int port;
     private final String description;
+    /** A TLS-only server does not answer a plain PING; an open port is then taken as ready. */
+    private final boolean tls;
 
     private LocalRedis(String uri, int port, Process process, List<String> command, Path directory, String description) {
+        this(uri, port, process, command, directory, description, false);
+    }
+
+    private LocalRedis(String uri, int port, Process process, List<String> command, Path directory, String description,
+                       boolean tls) {
+        this.tls = tls;
         this.uri = uri;
         this.port = port;
         this.process = process;
@@ -69,6 +77,69 @@ public final class LocalRedis implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot start redis-server: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Starts {@code redis-server} from PATH speaking only TLS (plain port 0) on a free port, with this
+     * certificate and key and this CA for client certificates; {@code requireClientCertificate} makes it
+     * mutual TLS. Its {@link #uri()} is {@code rediss://127.0.0.1:port}.
+     */
+    public static LocalRedis startTls(Path certFile, Path keyFile, Path caFile, boolean requireClientCertificate,
+                                      List<String> extraArgs) {
+        String binary = requireBinary();
+        try {
+            Path directory = Files.createTempDirectory("taskpool-redis-tls-");
+            int port = freePort();
+            List<String> command = new ArrayList<>(List.of(binary, "--port", "0", "--tls-port", Integer.toString(port),
+                    "--tls-cert-file", certFile.toString(), "--tls-key-file", keyFile.toString(),
+                    "--tls-ca-cert-file", caFile.toString(), "--tls-auth-clients", requireClientCertificate ? "yes" : "no",
+                    "--bind", "127.0.0.1", "--dir", directory.toString(), "--save", "", "--appendonly", "no",
+                    "--daemonize", "no", "--logfile", directory.resolve("redis.log").toString()));
+            command.addAll(extraArgs);
+            Process process = launch(command, directory);
+            LocalRedis redis = new LocalRedis("rediss://127.0.0.1:" + port, port, process, List.copyOf(command), directory,
+                    "TLS redis-server on 127.0.0.1:" + port, true);
+            redis.awaitReady(Duration.ofSeconds(10));
+            return redis;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start redis-server with TLS: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Starts a Sentinel ({@code redis-server <config> --sentinel}) on a free port watching the master
+     * {@code masterName} at 127.0.0.1:{@code masterPort}; {@code settings} are extra lines of its
+     * config file (e.g. {@code sentinel down-after-milliseconds mymaster 1000}). Sentinel rewrites its
+     * config file, so it lives in the server's own temporary directory.
+     */
+    public static LocalRedis startSentinel(String masterName, int masterPort, int quorum, List<String> settings) {
+        String binary = requireBinary();
+        try {
+            Path directory = Files.createTempDirectory("taskpool-sentinel-");
+            int port = freePort();
+            List<String> lines = new ArrayList<>(List.of("port " + port, "bind 127.0.0.1", "dir " + directory,
+                    "daemonize no", "logfile " + directory.resolve("sentinel.log"),
+                    "sentinel monitor " + masterName + " 127.0.0.1 " + masterPort + " " + quorum));
+            lines.addAll(settings);
+            Path config = directory.resolve("sentinel.conf");
+            Files.write(config, lines);
+            List<String> command = List.of(binary, config.toString(), "--sentinel");
+            Process process = launch(command, directory);
+            LocalRedis sentinel = new LocalRedis("redis://127.0.0.1:" + port, port, process, command, directory,
+                    "redis sentinel on 127.0.0.1:" + port);
+            sentinel.awaitReady(Duration.ofSeconds(10));
+            return sentinel;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start a redis sentinel: " + e.getMessage(), e);
+        }
+    }
+
+    private static String requireBinary() {
+        String binary = findOnPath("redis-server");
+        if (binary == null) {
+            throw new IllegalStateException("redis-server is not on PATH; install it (e.g. apt-get install redis-server)");
+        }
+        return binary;
     }
 
     private static Process launch(List<String> command, Path directory) throws IOException {
@@ -150,6 +221,9 @@ public final class LocalRedis implements AutoCloseable {
     private boolean ping() {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            if (tls) {
+                return true;
+            }
             socket.setSoTimeout(500);
             OutputStream out = socket.getOutputStream();
             out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));

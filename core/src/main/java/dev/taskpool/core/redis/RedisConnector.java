@@ -5,6 +5,7 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
@@ -38,6 +39,11 @@ public final class RedisConnector implements AutoCloseable {
     }
 
     public static RedisConnector connect(String uriText, Duration commandTimeout) {
+        return connect(uriText, commandTimeout, RedisTls.fromEnvironment());
+    }
+
+    /** As {@link #connect(String, Duration)}, with the CA and client certificate of a {@code rediss://} URL. */
+    public static RedisConnector connect(String uriText, Duration commandTimeout, RedisTls tls) {
         RedisURI uri;
         try {
             uri = RedisURI.create(uriText);
@@ -46,17 +52,20 @@ public final class RedisConnector implements AutoCloseable {
                     + " (expected e.g. redis://127.0.0.1:6379 or rediss://user:password@host:6380/0)", e);
         }
         uri.setTimeout(commandTimeout);
+        SslOptions sslOptions = tls.sslOptions(uri); // checks the TLS files before the client starts its threads
         RedisClient client = RedisClient.create();
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).keepAlive(true).build())
                 .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+                .sslOptions(sslOptions)
                 .build());
         try {
             return new RedisConnector(client, uri, client.connect(StringCodec.UTF8, uri), commandTimeout);
         } catch (RuntimeException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            throw new TaskpoolException("cannot connect to Redis at " + describe(uri) + ": " + rootMessage(e), e);
+            throw new TaskpoolException("cannot connect to Redis at " + describe(uri) + ": " + rootMessage(e)
+                    + RedisTls.mismatchHint(uri, e), e);
         }
     }
 
