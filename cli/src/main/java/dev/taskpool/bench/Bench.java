@@ -4,6 +4,7 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.RedisTls;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
@@ -55,12 +56,22 @@ public final class Bench {
     private static final int WARM_SAMPLES = 500;
 
     private final Options options;
+    private final RedisTls tls;
     /** Start times of latency tasks, handed over without the measuring thread spinning on a core. */
     private final java.util.concurrent.BlockingQueue<long[]> starts = new java.util.concurrent.LinkedBlockingQueue<>();
     private final AtomicLong peakHeap = new AtomicLong();
 
     public Bench(Options options) {
+        this(options, RedisTls.fromEnvironment());
+    }
+
+    public Bench(Options options, RedisTls tls) {
         this.options = options;
+        this.tls = tls;
+    }
+
+    private RedisConnector connect() {
+        return RedisConnector.connect(options.redisUri(), RedisConnector.DEFAULT_COMMAND_TIMEOUT, tls);
     }
 
     public BenchResult run() throws IOException, InterruptedException {
@@ -73,7 +84,7 @@ public final class Bench {
                     return null;
                 });
         List<AutoCloseable> open = new ArrayList<>();
-        try (RedisConnector connector = RedisConnector.connect(options.redisUri())) {
+        try (RedisConnector connector = connect()) {
             TaskStore store = new TaskStore(connector);
             AppRuntime runtime = AppRuntime.open(app, store, registry, InstantSource.system());
             open.add(runtime);
@@ -100,7 +111,7 @@ public final class Bench {
             long drainStart = System.nanoTime();
             for (int i = 0; i < (options.workerProcesses() > 0 ? 0 : options.workers()); i++) {
                 // Each worker has its own connections and script engine, as a separate process would.
-                RedisConnector workerRedis = RedisConnector.connect(options.redisUri());
+                RedisConnector workerRedis = connect();
                 open.add(workerRedis);
                 TaskStore workerStore = new TaskStore(workerRedis);
                 AppRuntime workerRuntime = AppRuntime.open(app, workerStore, registry, InstantSource.system());
@@ -159,6 +170,12 @@ public final class Bench {
                 .anyMatch(arg -> arg.equals("-XX:TieredStopAtLevel=1")) ? "c1" : "tiered";
     }
 
+    private static void addFileOption(List<String> command, String name, Path file) {
+        if (file != null) {
+            command.addAll(List.of(name, file.toString()));
+        }
+    }
+
     /** A {@code taskpool worker} JVM on the benchmark app, launched like this one (same java, classpath and options). */
     private Process startWorkerProcess(Path app, String id, String task) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
@@ -169,6 +186,9 @@ public final class Bench {
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.taskpool.cli.TaskpoolCommand", "worker",
                 "--app", app.toString(), "--redis", options.redisUri(), "--worker-id", id + "-" + ProcessHandle.current().pid(),
                 "--tasks", task));
+        addFileOption(command, "--redis-ca", tls.caFile());
+        addFileOption(command, "--redis-cert", tls.certFile());
+        addFileOption(command, "--redis-key", tls.keyFile());
         return new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
@@ -230,7 +250,7 @@ public final class Bench {
         } catch (IOException e) {
             throw new TaskpoolException("cannot write the warm-up task: " + e.getMessage(), e);
         }
-        try (RedisConnector workerRedis = RedisConnector.connect(options.redisUri());
+        try (RedisConnector workerRedis = connect();
              AppRuntime runtime = AppRuntime.open(app, new TaskStore(workerRedis), registry, InstantSource.system())) {
             store.publish(runtime.definition(warm).orElseThrow());
             enqueue(store, warm, options.warmup());
@@ -322,7 +342,7 @@ public final class Bench {
         List<AutoCloseable> own = new ArrayList<>();
         try {
             if (!workersRunning) {
-                RedisConnector workerRedis = RedisConnector.connect(options.redisUri());
+                RedisConnector workerRedis = connect();
                 own.add(workerRedis);
                 AppRuntime runtime = AppRuntime.open(app, new TaskStore(workerRedis), registry, InstantSource.system());
                 own.add(runtime);

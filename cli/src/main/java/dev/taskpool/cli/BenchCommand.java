@@ -76,7 +76,7 @@ final class BenchCommand implements Runnable {
         }
         try {
             var result = new Bench(new Bench.Options(redis.redis, tasks, concurrency, kind, workers, latencySamples, keep,
-                    keepData, warmup, workerProcesses)).run();
+                    keepData, warmup, workerProcesses), redis.tls.settings()).run();
             System.out.println(json ? result.toJson().toString() : result.toTable());
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot write the benchmark app: " + e.getMessage(), e);

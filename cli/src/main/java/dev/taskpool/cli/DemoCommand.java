@@ -48,6 +48,9 @@ final class DemoCommand implements Runnable {
             description = "use this Redis instead of a throwaway one (its data is kept)")
     String redisUri;
 
+    @picocli.CommandLine.Mixin
+    Options.RedisTlsOption tls;
+
     @Option(names = "--timeout", converter = Options.DurationConverter.class, defaultValue = "120s",
             description = "give up waiting after this long (default ${DEFAULT-VALUE})")
     Duration timeout;
@@ -72,9 +75,9 @@ final class DemoCommand implements Runnable {
         out.println("taskpool demo");
         out.println("  Redis:  " + (local != null ? local + " (throwaway)" : uri));
         out.println("  app:    " + appDir);
-        try (RedisConnector connector = RedisConnector.connect(uri);
+        try (RedisConnector connector = RedisConnector.connect(uri, RedisConnector.DEFAULT_COMMAND_TIMEOUT, tls.settings());
              AppRuntime runtime = AppRuntime.open(appDir, new TaskStore(connector), new ProcessRegistry(), InstantSource.system());
-             TaskpoolClient client = TaskpoolClient.connect(uri)) {
+             TaskpoolClient client = TaskpoolClient.connect(uri, tls.settings())) {
             if (runtime.definition(RESIZE).isEmpty() || runtime.definition(MAIL).isEmpty()) {
                 throw new TaskpoolException("the demo needs the example app's tasks " + RESIZE + " and " + MAIL
                         + "; " + appDir + " has " + runtime.taskIds());

@@ -22,7 +22,7 @@ final class GetCommand implements Runnable {
 
     @Override
     public void run() {
-        try (RedisConnector connector = RedisConnector.connect(redis.redis)) {
+        try (RedisConnector connector = redis.connect()) {
             TaskInfo info = new TaskStore(connector).get(task, id).orElseThrow(() -> new UnknownTaskException(
                     "task " + task + " #" + id + " does not exist (never added, or expired after its retention)"));
             System.out.println(RunCommand.format(info.toJson()));

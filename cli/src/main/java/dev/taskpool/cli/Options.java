@@ -1,10 +1,13 @@
 package dev.taskpool.cli;
 
 import dev.taskpool.core.json.ValueLimits;
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.RedisTls;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options several commands share; each has an environment variable for containers. */
@@ -16,6 +19,33 @@ final class Options {
         @Option(names = "--redis", paramLabel = "URL", defaultValue = "${env:TASKPOOL_REDIS_URL:-redis://127.0.0.1:6379}",
                 description = "Redis URI (env TASKPOOL_REDIS_URL; default ${DEFAULT-VALUE})")
         String redis;
+
+        @Mixin
+        RedisTlsOption tls;
+
+        RedisConnector connect() {
+            return RedisConnector.connect(redis, RedisConnector.DEFAULT_COMMAND_TIMEOUT, tls.settings());
+        }
+    }
+
+    /** The files of a rediss:// connection (a private CA, a client certificate for mutual TLS). */
+    static final class RedisTlsOption {
+        @Option(names = "--redis-ca", paramLabel = "FILE", defaultValue = "${env:" + RedisTls.CA_VARIABLE + "}",
+                description = "PEM file of the CA that signed the Redis server's certificate, for rediss:// URLs"
+                        + " (env " + RedisTls.CA_VARIABLE + "; default: the JVM's trusted CAs)")
+        String ca;
+
+        @Option(names = "--redis-cert", paramLabel = "FILE", defaultValue = "${env:" + RedisTls.CERT_VARIABLE + "}",
+                description = "PEM client certificate for mutual TLS (env " + RedisTls.CERT_VARIABLE + "; needs --redis-key)")
+        String cert;
+
+        @Option(names = "--redis-key", paramLabel = "FILE", defaultValue = "${env:" + RedisTls.KEY_VARIABLE + "}",
+                description = "its unencrypted PKCS#8 PEM key (env " + RedisTls.KEY_VARIABLE + ")")
+        String key;
+
+        RedisTls settings() {
+            return RedisTls.of(ca, cert, key);
+        }
     }
 
     static final class AppOption {

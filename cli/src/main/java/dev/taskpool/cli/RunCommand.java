@@ -39,7 +39,7 @@ final class RunCommand implements Runnable {
         for (String arg : args) {
             values.add(parseArg(arg));
         }
-        try (RedisConnector connector = RedisConnector.connect(redis.redis);
+        try (RedisConnector connector = redis.connect();
              AppRuntime runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new TaskStore(connector),
                      new ProcessRegistry(), InstantSource.system(), ValueLimits.defaults().withMaxArgsBytes(argsLimit.maxArgs))) {
             Object result = runtime.call(process, values);

@@ -63,7 +63,7 @@ final class WorkerCommand implements Runnable {
         if (workerId != null && !workerId.isBlank()) {
             settings = settings.withWorkerId(workerId);
         }
-        RedisConnector connector = RedisConnector.connect(redis.redis);
+        RedisConnector connector = redis.connect();
         AppRuntime runtime;
         try {
             runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new TaskStore(connector), new ProcessRegistry(),

@@ -12,6 +12,7 @@ import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.AddResult;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.RedisTls;
 import dev.taskpool.core.redis.TaskStore;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -83,7 +84,22 @@ public final class TaskpoolClient implements AutoCloseable {
      *                       command timeouts)
      */
     public static TaskpoolClient connect(String redisUri, Duration commandTimeout, Duration addDeadline) {
-        RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout);
+        return connect(redisUri, commandTimeout, addDeadline, RedisTls.fromEnvironment());
+    }
+
+    /**
+     * Connects to a {@code rediss://} Redis with a private CA or a client certificate (mutual TLS),
+     * e.g. {@code RedisTls.none().withCa(Path.of("/etc/redis/ca.pem"))}; the other methods read them from
+     * {@code TASKPOOL_REDIS_CA}, {@code TASKPOOL_REDIS_CERT} and {@code TASKPOOL_REDIS_KEY}.
+     */
+    public static TaskpoolClient connect(String redisUri, RedisTls tls) {
+        RedisConnector redis = RedisConnector.connect(redisUri, RedisConnector.DEFAULT_COMMAND_TIMEOUT, tls);
+        return new TaskpoolClient(redis, new TaskStore(redis), InstantSource.system());
+    }
+
+    /** As {@link #connect(String, Duration, Duration)}, with the TLS files given here instead of by the environment. */
+    public static TaskpoolClient connect(String redisUri, Duration commandTimeout, Duration addDeadline, RedisTls tls) {
+        RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout, tls);
         try {
             return new TaskpoolClient(redis, new TaskStore(redis, addDeadline), InstantSource.system());
         } catch (RuntimeException e) {

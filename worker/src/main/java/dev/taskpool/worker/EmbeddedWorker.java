@@ -1,6 +1,7 @@
 package dev.taskpool.worker;
 
 import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.RedisTls;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
@@ -87,6 +88,7 @@ public final class EmbeddedWorker implements AutoCloseable {
         private List<String> tasks = List.of();
         private WorkerSettings settings = WorkerSettings.defaults();
         private Duration commandTimeout = RedisConnector.DEFAULT_COMMAND_TIMEOUT;
+        private RedisTls tls = RedisTls.fromEnvironment();
 
         private Builder(String redisUri, Path appDirectory) {
             this.redisUri = Objects.requireNonNull(redisUri, "redisUri");
@@ -118,11 +120,20 @@ public final class EmbeddedWorker implements AutoCloseable {
         }
 
         /**
+         * The CA and client certificate of a {@code rediss://} URL (default: from {@code TASKPOOL_REDIS_CA},
+         * {@code TASKPOOL_REDIS_CERT} and {@code TASKPOOL_REDIS_KEY}), e.g. {@code RedisTls.none().withCa(caPem)}.
+         */
+        public Builder tls(RedisTls settings) {
+            this.tls = Objects.requireNonNull(settings, "settings");
+            return this;
+        }
+
+        /**
          * Connects, loads and checks the app (a bad definition fails here, naming file and field),
          * publishes its definitions and starts taking tasks.
          */
         public EmbeddedWorker start() {
-            RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout);
+            RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout, tls);
             AppRuntime runtime = null;
             try {
                 runtime = AppRuntime.open(appDirectory.toAbsolutePath().normalize(), new TaskStore(redis), processes,

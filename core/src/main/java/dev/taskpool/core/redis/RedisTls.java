@@ -47,6 +47,11 @@ public record RedisTls(Path caFile, Path certFile, Path keyFile) {
         return fromVariables(System::getenv);
     }
 
+    /** From file names as given on a command line; null or blank means not given. */
+    public static RedisTls of(String caFile, String certFile, String keyFile) {
+        return new RedisTls(path(caFile), path(certFile), path(keyFile));
+    }
+
     static RedisTls fromVariables(UnaryOperator<String> variables) {
         return new RedisTls(path(variables.apply(CA_VARIABLE)), path(variables.apply(CERT_VARIABLE)),
                 path(variables.apply(KEY_VARIABLE)));
