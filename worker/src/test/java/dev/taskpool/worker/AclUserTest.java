@@ -1,0 +1,136 @@
+package dev.taskpool.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taskpool.client.Subscription;
+import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.support.LocalRedis;
+import dev.taskpool.support.Wait;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A worker and a client each run as a Redis ACL user with only the rules the README gives, end to
+ * end (add, retry after a failure, progress, events, await, get). Any command those rules deny fails
+ * the test through Redis' own ACL LOG, even one the worker would only log and retry.
+ */
+class AclUserTest {
+    /** The README's rules for a worker (`ACL SETUSER taskpool-worker on >PASSWORD ` + these). */
+    static final String WORKER_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
+            + " +evalsha +eval +blpop"
+            + " +get +set +del +exists +type +hget +hmget +hgetall +hset +hdel +hincrby +incrby +pexpire"
+            + " +llen +lpush +rpush +rpop +sadd +sismember +zadd +zrem +zrangebyscore +publish";
+    /** The README's rules for a client (adds, reads, awaits and watches tasks). */
+    static final String CLIENT_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
+            + " +evalsha +eval +hgetall +hget +hmget +get +llen +exists +type +set +hset +hincrby +incrby +lpush +rpush +publish"
+            + " +subscribe +psubscribe +unsubscribe +punsubscribe";
+    /**
+     * What a client that watches every task of a kind ({@code subscribeAll}) adds per kind: Redis matches
+     * a PSUBSCRIBE pattern literally against the channel rules, so {@code &taskpool:*} does not cover it.
+     */
+    static final String CLIENT_PATTERN_RULE = "&taskpool:{%s}:events:*";
+
+    private static final String TASK = "acl";
+    @TempDir
+    Path dir;
+    private LocalRedis redis;
+    private RedisConnector admin;
+
+    @BeforeEach
+    void startRedisWithUsers() {
+        redis = LocalRedis.start();
+        admin = RedisConnector.connect(redis.uri());
+        setUser("taskpool-worker", "worker-secret", WORKER_RULES);
+        setUser("taskpool-client", "client-secret", CLIENT_RULES + " " + CLIENT_PATTERN_RULE.formatted(TASK));
+        admin.connection().sync().aclLogReset();
+    }
+
+    @AfterEach
+    void stopRedis() {
+        if (admin != null) {
+            admin.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    private void setUser(String name, String password, String rules) {
+        CommandArgs<String, String> args = new CommandArgs<>(StringCodec.UTF8).add("SETUSER").add(name).add("on")
+                .add(">" + password);
+        for (String rule : rules.split(" ")) {
+            args.add(rule);
+        }
+        String reply = admin.connection().sync().dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8), args);
+        assertEquals("OK", reply, "ACL SETUSER " + name);
+    }
+
+    private String urlFor(String user, String password) {
+        return redis.uri().replace("redis://", "redis://" + user + ":" + password + "@");
+    }
+
+    @Test
+    void aWorkerAndAClientRunEndToEndAsRestrictedAclUsers() {
+        String task = TASK;
+        TestApp app = TestApp.in(dir).task(task, 2, 2, 0, 5, 100, "models.acl.flaky", "");
+        AtomicInteger calls = new AtomicInteger();
+        EmbeddedWorker worker = EmbeddedWorker.builder(urlFor("taskpool-worker", "worker-secret"), app.dir())
+                .process("models.acl.flaky", args -> {
+                    if (calls.incrementAndGet() == 1) {
+                        throw new IllegalStateException("the first run fails, so the retry path runs too");
+                    }
+                    return Map.of("echo", args.get(1));
+                })
+                .settings(s -> s.withShutdownGrace(Duration.ofSeconds(2)))
+                .start();
+        Map<String, Integer> events = new ConcurrentHashMap<>();
+        try (TaskpoolClient client = TaskpoolClient.connect(urlFor("taskpool-client", "client-secret"));
+             Subscription ignored = client.subscribeAll(task, event -> events.merge(event.event(), 1, Integer::sum))) {
+            long first = client.add(task, "one").id();
+            List<Long> more = client.addAll(task, List.of(List.of("two"), List.of("three")));
+            for (long id : List.of(first, more.get(0), more.get(1))) {
+                TaskInfo done = client.await(task, id, Duration.ofSeconds(30));
+                assertEquals(TaskStatus.SUCCESS, done.status(), "task #" + id + " as the ACL users: " + done);
+            }
+            assertTrue(client.get(task, first).orElseThrow().attempt() >= 1, "get works as the client user");
+            Wait.until("events reach the client user's pattern subscription", Duration.ofSeconds(10),
+                    () -> !events.isEmpty());
+        } finally {
+            worker.close();
+        }
+        assertTrue(calls.get() >= 4, "one failed run and three successful ones, got " + calls.get());
+        List<Map<String, Object>> denied = admin.connection().sync().aclLog();
+        assertEquals(List.of(), denied, "commands the README's ACL rules denied (ACL LOG)");
+    }
+
+    @Test
+    void theRulesDoNotReachBeyondTaskpoolKeys() {
+        try (RedisConnector asClient = RedisConnector.connect(urlFor("taskpool-client", "client-secret"))) {
+            RedisCommands<String, String> commands = asClient.connection().sync();
+            RedisCommandExecutionException error = assertThrows(RedisCommandExecutionException.class,
+                    () -> commands.get("someone-else:secret"), "a key outside taskpool:*");
+            assertTrue(error.getMessage().startsWith("NOPERM"), error.getMessage());
+            error = assertThrows(RedisCommandExecutionException.class, () -> commands.flushall(), "FLUSHALL");
+            assertTrue(error.getMessage().startsWith("NOPERM"), error.getMessage());
+        }
+    }
+}
