@@ -184,11 +184,12 @@ public record RedisTls(Path caFile, Path certFile, Path keyFile) {
                         + " certificate lists (subjectAltName)";
             }
             if (messages.contains("certificate_required") || messages.contains("bad_certificate")) {
-                return "; the server asks for a client certificate (mutual TLS): give " + CERT_VARIABLE + " and " + KEY_VARIABLE;
+                return "; the server asks for a client certificate (mutual TLS): give " + CERT_VARIABLE + " and " + KEY_VARIABLE
+                        + " (--redis-cert, --redis-key)";
             }
             return "";
         }
-        if (messages.contains("connection reset") || messages.contains("connection closed") || messages.contains("timed out")) {
+        if (messages.contains("connection reset") || messages.contains("connection closed")) {
             return "; if this is a TLS port, use rediss:// (the server closed a plain-text connection,"
                     + " which a TLS-only Redis does)";
         }

@@ -75,6 +75,8 @@ class RedisTlsTest {
                 () -> RedisConnector.connect(mutualTlsRedis.uri(), LONG_COMMAND_TIMEOUT, trustingTestCa()).close(),
                 "a server that requires a client certificate refuses a connection without one");
         assertTrue(refused.getMessage().startsWith("cannot connect to Redis at " + mutualTlsRedis.uri()), refused.getMessage());
+        assertTrue(refused.getMessage().endsWith("the server asks for a client certificate (mutual TLS): give"
+                + " TASKPOOL_REDIS_CERT and TASKPOOL_REDIS_KEY (--redis-cert, --redis-key)"), refused.getMessage());
     }
 
     @Test
