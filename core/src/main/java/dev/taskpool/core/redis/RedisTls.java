@@ -85,7 +85,7 @@ public record RedisTls(Path caFile, Path certFile, Path keyFile) {
     public SslOptions sslOptions(RedisURI uri) {
         if (configured() && !uri.isSsl()) {
             throw new TaskpoolException("a TLS " + describeGiven() + " was given, but the Redis URL is not a TLS URL;"
-                    + " use rediss:// (or rediss-sentinel://) to connect with TLS, or unset " + describeGiven());
+                    + " use rediss:// (or rediss-sentinel://) to connect with TLS, or remove that setting to connect without");
         }
         SslOptions.Builder options = SslOptions.builder().jdkSslProvider().handshakeTimeout(HANDSHAKE_TIMEOUT);
         if (caFile != null) {
