@@ -1,13 +1,13 @@
 package dev.taskpool.bench;
 
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.util.HashMap;
 import java.util.Map;
 
 /** What Redis itself reports: commands executed (INFO commandstats, including those run inside scripts) and memory. */
 record RedisCounters(Map<String, Long> commandCalls, long usedMemory) {
 
-    static RedisCounters read(RedisCommands<String, String> redis) {
+    static RedisCounters read(RedisClusterCommands<String, String> redis) {
         Map<String, Long> calls = new HashMap<>();
         for (String line : redis.info("commandstats").split("\r?\n")) {
             if (line.startsWith("cmdstat_")) {
