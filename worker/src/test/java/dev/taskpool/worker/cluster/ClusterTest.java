@@ -182,7 +182,7 @@ class ClusterTest {
         Map<String, AtomicLong> runs = new ConcurrentHashMap<>();
         Map<String, Long> firstRunAt = new ConcurrentHashMap<>();
         ProcessRegistry registry = new ProcessRegistry().register(PROCESS, args -> {
-            String token = (String) args.getFirst();
+            String token = (String) args.get(1);   // (the task id, then the add's arguments)
             runs.computeIfAbsent(token, t -> new AtomicLong()).incrementAndGet();
             firstRunAt.putIfAbsent(token, System.nanoTime());
             sleep(3);
