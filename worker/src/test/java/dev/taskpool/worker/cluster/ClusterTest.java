@@ -111,9 +111,10 @@ class ClusterTest {
 
     @Test
     void aPlannedFailoverLosesNothing() {
-        Tally tally = underLoad("planned", victim -> {
+        Tally tally = underLoad("planned", (victim, struck) -> {
             LocalRedis replica = cluster.replicaOf(victim);
             cluster.cli(replica, "CLUSTER", "FAILOVER");
+            struck.run();
             Wait.until(replica + " to become a master", Duration.ofSeconds(20),
                     () -> cluster.cli(replica, "ROLE").startsWith("master"));
         });
@@ -124,8 +125,9 @@ class ClusterTest {
 
     @Test
     void aMasterKilledWithKill9IsReplacedByItsReplica() {
-        Tally tally = underLoad("killed", victim -> {
+        Tally tally = underLoad("killed", (victim, struck) -> {
             victim.kill();
+            struck.run();
             Wait.until("the replica of the killed " + victim + " to take over", Duration.ofSeconds(30),
                     () -> !cluster.masters().contains(victim));
         }, victim -> {
@@ -136,8 +138,9 @@ class ClusterTest {
 
     @Test
     void aMasterFrozenLongerThanTheNodeTimeoutIsReplacedByItsReplica() {
-        Tally tally = underLoad("frozen", victim -> {
+        Tally tally = underLoad("frozen", (victim, struck) -> {
             victim.pause();
+            struck.run();
             try {
                 Wait.until("the replica of the frozen " + victim + " to take over", Duration.ofSeconds(30),
                         () -> !cluster.masters().contains(victim));
@@ -161,7 +164,12 @@ class ClusterTest {
     }
 
     private interface Fault {
-        void inject(LocalRedis victim);
+        /** Strikes {@code victim}, calls {@code struck} the moment the fault is in place, then waits for the takeover. */
+        void inject(LocalRedis victim, Runnable struck);
+    }
+
+    private interface Repair {
+        void repair(LocalRedis victim);
     }
 
     private Tally underLoad(String name, Fault fault) {
@@ -173,7 +181,7 @@ class ClusterTest {
      * the master of the first kind after a second of load; load goes on until that kind works
      * again and a little longer; then every acknowledged task is looked up.
      */
-    private Tally underLoad(String name, Fault fault, Fault repair) {
+    private Tally underLoad(String name, Fault fault, Repair repair) {
         List<String> kinds = kindsOnEveryMaster(name);
         String victimKind = kinds.getFirst();
         LocalRedis victim = cluster.masterOf(SlotHash.getSlot(Keys.of(victimKind).waiting()));
@@ -188,12 +196,12 @@ class ClusterTest {
             sleep(3);
             return token;
         });
-        // token -> id, and when the add was acknowledged
+        // token -> id, and when its add was sent
         Map<String, Long> acknowledged = new ConcurrentHashMap<>();
-        Map<String, Long> acknowledgedAt = new ConcurrentHashMap<>();
+        Map<String, Long> addSentAt = new ConcurrentHashMap<>();
         AtomicLong unacknowledged = new AtomicLong();
         AtomicBoolean producing = new AtomicBoolean(true);
-        long faultAt;
+        AtomicLong faultAt = new AtomicLong(Long.MAX_VALUE);
         try (Harness one = Harness.open(app.dir(), registry, cluster.uri());
              Harness two = Harness.open(app.dir(), registry, cluster.seedsUri())) {
             one.startWorker(Harness.FAST.withWorkerId(name + "-one"));
@@ -207,10 +215,9 @@ class ClusterTest {
                     while (producing.get()) {
                         for (String kind : kinds) {
                             String token = kind + ":" + producer + ":" + seq;
+                            addSentAt.put(token, System.nanoTime());
                             try {
-                                long id = via.client.add(kind, token).id();
-                                acknowledged.put(token, id);
-                                acknowledgedAt.put(token, System.nanoTime());
+                                acknowledged.put(token, via.client.add(kind, token).id());
                             } catch (RuntimeException e) {
                                 unacknowledged.incrementAndGet();
                             }
@@ -221,23 +228,22 @@ class ClusterTest {
                 }));
             }
             sleep(1500);
-            faultAt = System.nanoTime();
-            fault.inject(victim);
+            fault.inject(victim, () -> faultAt.set(System.nanoTime()));
             Wait.until("a task of " + victimKind + " added after the fault to run", Duration.ofSeconds(40),
-                    () -> firstRunAfter(victimKind, faultAt, acknowledgedAt, firstRunAt) > 0);
+                    () -> firstRunAfter(victimKind, faultAt.get(), addSentAt, firstRunAt) > 0);
             sleep(1000);
             producing.set(false);
             for (Thread producer : producers) {
                 join(producer);
             }
-            repair.inject(victim);
+            repair.repair(victim);
             // Let everything acknowledged end (or be known lost) before counting.
             long drainUntil = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (System.nanoTime() < drainUntil && !allSettled(one, acknowledged)) {
                 sleep(100);
             }
             Tally tally = tally(name, one, acknowledged, unacknowledged.get(), runs,
-                    firstRunAfter(victimKind, faultAt, acknowledgedAt, firstRunAt) - faultAt);
+                    firstRunAfter(victimKind, faultAt.get(), addSentAt, firstRunAt) - faultAt.get());
             System.out.println("[cluster failover] " + tally + "; kinds " + kinds + ", victim " + victim);
             assertEquals(0, tally.stuck, "no acknowledged task is stuck: " + tally);
             assertEquals(0, tally.runningWithoutLease, "no task is RUNNING without a lease: " + tally);
@@ -249,9 +255,10 @@ class ClusterTest {
         }
     }
 
-    private static long firstRunAfter(String kind, long faultAt, Map<String, Long> acknowledgedAt, Map<String, Long> firstRunAt) {
+    /** When the first task of {@code kind} whose add was sent after the fault started to run; 0 if none has. */
+    private static long firstRunAfter(String kind, long faultAt, Map<String, Long> addSentAt, Map<String, Long> firstRunAt) {
         long first = Long.MAX_VALUE;
-        for (var entry : acknowledgedAt.entrySet()) {
+        for (var entry : addSentAt.entrySet()) {
             Long ranAt = firstRunAt.get(entry.getKey());
             if (entry.getKey().startsWith(kind + ":") && entry.getValue() > faultAt && ranAt != null) {
                 first = Math.min(first, ranAt);
