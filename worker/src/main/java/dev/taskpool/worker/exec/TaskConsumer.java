@@ -224,8 +224,13 @@ final class TaskConsumer {
                 if (!state.isFetching()) {
                     return;
                 }
-                waitFailures.failed("task " + definition.id() + ", again every " + ERROR_BACKOFF.toSeconds() + " s", e);
-                sleepQuietly(ERROR_BACKOFF);
+                // UNBLOCKED: the master became a replica (a Cluster failover) and let go of its
+                // blocked clients; nothing failed: look again at once, and the next wait follows
+                // the slot to its new master.
+                if (!String.valueOf(e.getMessage()).startsWith("UNBLOCKED")) {
+                    waitFailures.failed("task " + definition.id() + ", again every " + ERROR_BACKOFF.toSeconds() + " s", e);
+                    sleepQuietly(ERROR_BACKOFF);
+                }
             }
             state.wokenUp();
             pump();
