@@ -93,7 +93,7 @@ public final class Bench {
             }
             awaitPresence(redis, options.workerProcesses());
 
-            RedisCounters before = RedisCounters.read(redis);
+            RedisCounters before = RedisCounters.read(connector);
             long scriptCallsBefore = store.scriptCalls();
             double enqueueSeconds = enqueue(store, task, options.tasks());
 
@@ -110,7 +110,7 @@ public final class Bench {
                 workerStores.add(workerStore);
             }
             long polls = awaitSucceeded(store, task, options.tasks(), drainStart);
-            RedisCounters after = RedisCounters.read(redis);
+            RedisCounters after = RedisCounters.read(connector);
             long scriptCalls = store.scriptCalls() - scriptCallsBefore
                     + workerStores.stream().mapToLong(TaskStore::scriptCalls).sum();
             double processSeconds = drainSeconds(connector, task);

@@ -245,6 +245,25 @@ public final class RedisConnector implements AutoCloseable {
         return newPubSub.get();
     }
 
+    /**
+     * INFO {@code section} of every master (one standalone Redis, or each master of a Cluster), by
+     * node address: counters such as commandstats or used_cpu_* are per node.
+     */
+    public java.util.Map<String, String> infoOfEachMaster(String section) {
+        java.util.Map<String, String> byNode = new java.util.TreeMap<>();
+        if (connection instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
+            for (RedisClusterNode node : clusterConnection.getPartitions()) {
+                if (node.getRole().isUpstream() && !node.getSlots().isEmpty()) {
+                    byNode.put(node.getUri().getHost() + ":" + node.getUri().getPort(),
+                            clusterConnection.getConnection(node.getNodeId()).sync().info(section));
+                }
+            }
+        } else {
+            byNode.put(description, sync.info(section));
+        }
+        return byNode;
+    }
+
     /** The URI without its password, for messages and logs. */
     public String describe() {
         return description;
