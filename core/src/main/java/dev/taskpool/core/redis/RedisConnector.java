@@ -173,8 +173,12 @@ public final class RedisConnector implements AutoCloseable {
     /** One URI per node: {@code redis://h1:p1,h2:p2} lists seed nodes of a Cluster. */
     private static List<RedisURI> parse(String uriText) {
         try {
-            String scheme = uriText.contains("://") ? uriText.substring(0, uriText.indexOf("://")) : "";
-            String rest = uriText.substring(uriText.indexOf("://") + 3);
+            int schemeEnd = uriText.indexOf("://");
+            if (schemeEnd < 0) {
+                return List.of(RedisURI.create(uriText));   // Lettuce names what is missing
+            }
+            String scheme = uriText.substring(0, schemeEnd);
+            String rest = uriText.substring(schemeEnd + 3);
             int authorityEnd = firstOf(rest, "/?#");
             String authority = rest.substring(0, authorityEnd);
             boolean severalNodes = authority.contains(",") && (scheme.equals("redis") || scheme.equals("rediss"));
