@@ -110,7 +110,10 @@ public final class RedisConnector implements AutoCloseable {
     }
 
     private static RedisConnector connectCluster(LettuceSettings settings, Duration commandTimeout) {
-        String description = "the Redis Cluster at " + String.join(",", settings.nodes().stream().map(RedisConnector::describe).toList());
+        RedisURI first = settings.nodes().getFirst();
+        String description = (first.isSsl() ? "rediss://" : "redis://")
+                + String.join(",", settings.nodes().stream().map(node -> node.getHost() + ":" + node.getPort()).toList())
+                + " (Cluster)";
         RedisClusterClient client = RedisClusterClient.create(settings.nodes());
         client.setOptions(settings.cluster());
         StatefulRedisClusterConnection<String, String> connection;
@@ -118,7 +121,7 @@ public final class RedisConnector implements AutoCloseable {
             connection = client.connect(StringCodec.UTF8);
         } catch (RuntimeException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            throw new TaskpoolException("cannot connect to " + description + ": " + rootMessage(e), e);
+            throw new TaskpoolException("cannot connect to Redis at " + description + ": " + rootMessage(e), e);
         }
         return new RedisConnector(client, description, connection, connection.async(), connection.sync(),
                 () -> client.connect(StringCodec.UTF8),

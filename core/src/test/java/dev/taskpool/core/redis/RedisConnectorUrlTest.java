@@ -62,4 +62,16 @@ class RedisConnectorUrlTest {
         assertTrue(error.getMessage().contains("invalid Redis URI 'http://localhost:6379'"), error.getMessage());
         assertTrue(error.getMessage().contains("redis://h1:7000,h2:7001"), error.getMessage());
     }
+
+    @Test
+    void clusterSeedsThatNoneAnswersAreNamedInTheError() throws Exception {
+        int closed;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closed = socket.getLocalPort();
+        }
+        String url = "redis://127.0.0.1:" + closed + ",127.0.0.1:" + closed;
+        TaskpoolException error = assertThrows(TaskpoolException.class, () -> RedisConnector.connect(url, TIMEOUT));
+        assertTrue(error.getMessage().startsWith("cannot connect to Redis at redis://127.0.0.1:" + closed + ",127.0.0.1:"
+                + closed + " (Cluster)"), error.getMessage());
+    }
 }
