@@ -110,6 +110,44 @@ class ClusterTest {
     }
 
     @Test
+    void aSubscriberWhoseNodeIsKilledGetsEventsThroughAnotherNode() {
+        String kind = kindsOnEveryMaster("resubscribe").getFirst();
+        TestApp app = TestApp.in(dir).task(kind, 2, 1, 0, 30, 1000, PROCESS, "");
+        ProcessRegistry registry = new ProcessRegistry().register(PROCESS, args -> args.getFirst());
+        try (Harness harness = Harness.open(app.dir(), registry, cluster.seedsUri())) {
+            harness.startWorker();
+            Set<Long> succeeded = ConcurrentHashMap.newKeySet();
+            try (var subscription = harness.client.subscribeAll(kind, event -> {
+                if (TaskEvent.SUCCESS.equals(event.event())) {
+                    succeeded.add(event.id());
+                }
+            })) {
+                long first = harness.client.add(kind, "before").id();
+                Wait.until("the success event of " + kind + " #" + first, Duration.ofSeconds(10), () -> succeeded.contains(first));
+                LocalRedis subscribedTo = cluster.nodes().stream()
+                        .filter(node -> cluster.cli(node, "CLIENT", "LIST").contains("psub=1"))
+                        .findFirst().orElseThrow(() -> new AssertionError("no node has the pattern subscription"));
+                subscribedTo.kill();
+                try {
+                    // Lettuce moves the subscription to a node that answers; events published
+                    // meanwhile are lost (pub/sub is best-effort; the task hash is the truth).
+                    Wait.until("the pattern subscription to move from the killed " + subscribedTo + " to another node",
+                            Duration.ofSeconds(30), () -> cluster.nodes().stream().filter(node -> node != subscribedTo)
+                                    .anyMatch(node -> cluster.cli(node, "CLIENT", "LIST").contains("psub=1")));
+                    long second = harness.client.add(kind, "after").id();
+                    Wait.until("the success event of " + kind + " #" + second + " after the subscriber's node "
+                            + subscribedTo + " was killed", Duration.ofSeconds(30), () -> succeeded.contains(second));
+                } finally {
+                    subscribedTo.restart();
+                    cluster.awaitHealthy(Duration.ofSeconds(60));
+                }
+            } catch (Exception e) {
+                throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
+            }
+        }
+    }
+
+    @Test
     void aPlannedFailoverLosesNothing() {
         Tally tally = underLoad("planned", (victim, struck) -> {
             LocalRedis replica = cluster.replicaOf(victim);
