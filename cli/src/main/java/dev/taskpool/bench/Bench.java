@@ -13,7 +13,7 @@ import dev.taskpool.worker.runtime.AppRuntime;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -88,7 +88,7 @@ public final class Bench {
             TaskStore store = new TaskStore(connector);
             AppRuntime runtime = AppRuntime.open(app, store, registry, InstantSource.system());
             open.add(runtime);
-            RedisCommands<String, String> redis = connector.connection().sync();
+            RedisClusterCommands<String, String> redis = connector.sync();
 
             List<Worker> workers = new ArrayList<>();
             List<TaskStore> workerStores = new ArrayList<>();
@@ -104,7 +104,7 @@ public final class Bench {
             }
             awaitPresence(redis, options.workerProcesses());
 
-            RedisCounters before = RedisCounters.read(redis);
+            RedisCounters before = RedisCounters.read(connector);
             long scriptCallsBefore = store.scriptCalls();
             double enqueueSeconds = enqueue(store, task, options.tasks());
 
@@ -121,10 +121,10 @@ public final class Bench {
                 workerStores.add(workerStore);
             }
             long polls = awaitSucceeded(store, task, options.tasks(), drainStart);
-            RedisCounters after = RedisCounters.read(redis);
+            RedisCounters after = RedisCounters.read(connector);
             long scriptCalls = store.scriptCalls() - scriptCallsBefore
                     + workerStores.stream().mapToLong(TaskStore::scriptCalls).sum();
-            double processSeconds = drainSeconds(redis, task);
+            double processSeconds = drainSeconds(connector, task);
 
             // Our own reads while waiting (one HGETALL per poll) and the INFO calls are not the tasks' commands.
             long commands = after.commandsSince(before) - polls - after.callsSince(before, "info");
@@ -193,7 +193,7 @@ public final class Bench {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 
-    private static void awaitPresence(RedisCommands<String, String> redis, int expected) throws InterruptedException {
+    private static void awaitPresence(RedisClusterCommands<String, String> redis, int expected) throws InterruptedException {
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (expected > 0) {
             long present = redis.zrangebyscore(Keys.WORKERS, io.lettuce.core.Range.create(
@@ -263,7 +263,7 @@ public final class Bench {
             } catch (IOException ignored) {
                 // a leftover file in a temporary directory
             }
-            deleteKeys(store.redis().connection().sync(), warm);
+            deleteKeys(store.redis().sync(), warm);
         }
     }
 
@@ -303,11 +303,11 @@ public final class Bench {
     }
 
     /** From the first start to the last finish, as the task records say. */
-    private double drainSeconds(RedisCommands<String, String> redis, String task) {
+    private double drainSeconds(RedisConnector connector, String task) {
         long firstStart = Long.MAX_VALUE;
         long lastFinish = 0;
         Keys keys = Keys.of(task);
-        var async = redis.getStatefulConnection().async();
+        var async = connector.async();
         List<io.lettuce.core.RedisFuture<List<io.lettuce.core.KeyValue<String, String>>>> pending = new ArrayList<>();
         for (long id = 1; id <= options.tasks(); id++) {
             pending.add(async.hmget(keys.task(id), "started_at", "finished_at"));
@@ -380,7 +380,7 @@ public final class Bench {
                 }
             }
         }
-        deleteKeys(store.redis().connection().sync(), latencyTask);
+        deleteKeys(store.redis().sync(), latencyTask);
         if (System.getenv("TASKPOOL_BENCH_DEBUG") != null) {
             double[] sorted = samples.clone();
             Arrays.sort(sorted);
@@ -410,7 +410,7 @@ public final class Bench {
         }
     }
 
-    private void verifyAllSucceeded(RedisCommands<String, String> redis, TaskStore store, String task) {
+    private void verifyAllSucceeded(RedisClusterCommands<String, String> redis, TaskStore store, String task) {
         Map<String, Long> stats = store.stats(task);
         if (stats.get("succeeded") != options.tasks() || stats.get("failed") != 0) {
             throw new TaskpoolException("not every benchmark task succeeded: " + stats);
@@ -431,7 +431,7 @@ public final class Bench {
         return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
     }
 
-    static void deleteKeys(RedisCommands<String, String> redis, String task) {
+    static void deleteKeys(RedisClusterCommands<String, String> redis, String task) {
         ScanCursor cursor = ScanCursor.INITIAL;
         do {
             KeyScanCursor<String> page = redis.scan(cursor, ScanArgs.Builder.matches("taskpool:{" + task + "}:*").limit(5000));

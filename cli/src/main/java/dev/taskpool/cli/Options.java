@@ -17,7 +17,8 @@ final class Options {
 
     static final class RedisOption {
         @Option(names = "--redis", paramLabel = "URL", defaultValue = "${env:TASKPOOL_REDIS_URL:-redis://127.0.0.1:6379}",
-                description = "Redis URI (env TASKPOOL_REDIS_URL; default ${DEFAULT-VALUE})")
+                description = "Redis URI: one node (standalone or Cluster), redis://h1:p1,h2:p2 (Cluster seeds)"
+                        + " or redis-sentinel://h1:p1#master (env TASKPOOL_REDIS_URL; default ${DEFAULT-VALUE})")
         String redis;
 
         @Mixin

@@ -66,7 +66,11 @@ public final class TaskpoolClient implements AutoCloseable {
         this.clock = clock;
     }
 
-    /** Connects to Redis ({@code redis://host:port}, {@code rediss://user:password@host:port/db}). */
+    /**
+     * Connects to Redis: {@code redis://host:port} or {@code rediss://user:password@host:port/db}
+     * (a standalone Redis, or a Cluster when that node is in cluster mode),
+     * {@code redis://h1:p1,h2:p2} (Cluster seed nodes), {@code redis-sentinel://h1:p1,h2:p2#master}.
+     */
     public static TaskpoolClient connect(String redisUri) {
         RedisConnector redis = RedisConnector.connect(redisUri);
         return new TaskpoolClient(redis, new TaskStore(redis), InstantSource.system());

@@ -8,7 +8,7 @@ import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.TestRedis;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +34,7 @@ class AddAllTest {
             List<Long> ids = client.addAll(task, args);
             assertEquals(LongStream.rangeClosed(1, 50_000).boxed().toList(), ids);
             assertEquals(50_000, handled.get(), "the add handler ran once per task");
-            RedisCommands<String, String> raw = direct.connection().sync();
+            RedisClusterCommands<String, String> raw = direct.sync();
             Keys keys = Keys.of(task);
             assertEquals(50_000, raw.llen(keys.waiting()));
             assertEquals("[\"mail-31415\",31415]", raw.hget(keys.task(31_416), "args"));

@@ -13,7 +13,7 @@ import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.TcpProxy;
 import dev.taskpool.support.TestRedis;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -41,7 +41,7 @@ class AddUnderPartitionTest {
 
     private TcpProxy proxy;
     private RedisConnector direct;
-    private RedisCommands<String, String> raw;
+    private RedisClusterCommands<String, String> raw;
     private String task;
     private Keys keys;
 
@@ -49,7 +49,7 @@ class AddUnderPartitionTest {
     void start() {
         proxy = TcpProxy.start(TestRedis.uri());
         direct = RedisConnector.connect(TestRedis.uri());
-        raw = direct.connection().sync();
+        raw = direct.sync();
         task = TestRedis.uniqueTaskId("partition");
         keys = Keys.of(task);
         new TaskStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,

@@ -58,13 +58,25 @@ public final class LocalRedis implements AutoCloseable {
             throw new IllegalStateException("redis-server is not on PATH; install it (e.g. apt-get install redis-server)"
                     + " or give a Redis URL");
         }
-        return startServer(binary, extraArgs);
+        try {
+            return startServer(binary, freePort(), extraArgs);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot find a free port for redis-server: " + e.getMessage(), e);
+        }
     }
 
-    private static LocalRedis startServer(String binary, List<String> extraArgs) {
+    /** Starts {@code redis-server} from PATH on the given loopback port (e.g. a Cluster node's). */
+    public static LocalRedis startServer(int port, List<String> extraArgs) {
+        String binary = findOnPath("redis-server");
+        if (binary == null) {
+            throw new IllegalStateException("redis-server is not on PATH; install it (e.g. apt-get install redis-server)");
+        }
+        return startServer(binary, port, extraArgs);
+    }
+
+    private static LocalRedis startServer(String binary, int port, List<String> extraArgs) {
         try {
             Path directory = Files.createTempDirectory("taskpool-redis-");
-            int port = freePort();
             List<String> command = new ArrayList<>(List.of(binary, "--port", Integer.toString(port),
                     "--bind", "127.0.0.1", "--dir", directory.toString(), "--save", "", "--appendonly", "no",
                     "--daemonize", "no", "--logfile", directory.resolve("redis.log").toString()));

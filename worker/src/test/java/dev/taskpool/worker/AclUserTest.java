@@ -12,7 +12,6 @@ import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.Wait;
 import io.lettuce.core.RedisCommandExecutionException;
-import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.protocol.CommandArgs;
@@ -36,12 +35,12 @@ import org.junit.jupiter.api.io.TempDir;
 class AclUserTest {
     /** The README's rules for a worker (`ACL SETUSER taskpool-worker on >PASSWORD ` + these). */
     static final String WORKER_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
-            + " +evalsha +eval +blpop"
+            + " +cluster|info +evalsha +eval +blpop"
             + " +get +set +del +exists +type +hget +hmget +hgetall +hset +hdel +hincrby +incrby +pexpire"
             + " +llen +lpush +rpush +rpop +sadd +sismember +zadd +zrem +zrangebyscore +publish";
     /** The README's rules for a client (adds, reads, awaits and watches tasks). */
     static final String CLIENT_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
-            + " +evalsha +eval +hgetall +hget +hmget +get +llen +exists +type +set +hset +hincrby +incrby +lpush +rpush +publish"
+            + " +cluster|info +evalsha +eval +hgetall +hget +hmget +get +llen +exists +type +set +hset +hincrby +incrby +lpush +rpush +publish"
             + " +subscribe +psubscribe +unsubscribe +punsubscribe";
     /**
      * What a client that watches every task of a kind ({@code subscribeAll}) adds per kind: Redis matches
@@ -61,7 +60,7 @@ class AclUserTest {
         admin = RedisConnector.connect(redis.uri());
         setUser("taskpool-worker", "worker-secret", WORKER_RULES);
         setUser("taskpool-client", "client-secret", CLIENT_RULES + " " + CLIENT_PATTERN_RULE.formatted(TASK));
-        admin.connection().sync().aclLogReset();
+        admin.sync().aclLogReset();
     }
 
     @AfterEach
@@ -80,7 +79,7 @@ class AclUserTest {
         for (String rule : rules.split(" ")) {
             args.add(rule);
         }
-        String reply = admin.connection().sync().dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8), args);
+        String reply = admin.sync().dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8), args);
         assertEquals("OK", reply, "ACL SETUSER " + name);
     }
 
@@ -118,14 +117,14 @@ class AclUserTest {
             worker.close();
         }
         assertTrue(calls.get() >= 4, "one failed run and three successful ones, got " + calls.get());
-        List<Map<String, Object>> denied = admin.connection().sync().aclLog();
+        List<Map<String, Object>> denied = admin.sync().aclLog();
         assertEquals(List.of(), denied, "commands the README's ACL rules denied (ACL LOG)");
     }
 
     @Test
     void theRulesDoNotReachBeyondTaskpoolKeys() {
         try (RedisConnector asClient = RedisConnector.connect(urlFor("taskpool-client", "client-secret"))) {
-            RedisCommands<String, String> commands = asClient.connection().sync();
+            io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> commands = asClient.sync();
             RedisCommandExecutionException error = assertThrows(RedisCommandExecutionException.class,
                     () -> commands.get("someone-else:secret"), "a key outside taskpool:*");
             assertTrue(error.getMessage().startsWith("NOPERM"), error.getMessage());

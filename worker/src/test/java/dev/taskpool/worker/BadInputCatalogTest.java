@@ -119,12 +119,12 @@ class BadInputCatalogTest {
     @Test
     void argumentsPastTheSizeLimitThroughTheJavaClient() {
         String big = "x".repeat(1024 * 1024);
-        long waiting = harness.redis.connection().sync().llen(dev.taskpool.core.redis.Keys.of(task).waiting());
+        long waiting = harness.redis.sync().llen(dev.taskpool.core.redis.Keys.of(task).waiting());
         assertError("arguments are 1048580 bytes as JSON, more than the limit of 1048576 bytes",
                 () -> harness.client.add(task, big));
         assertError("arguments are 1048580 bytes as JSON, more than the limit of 1048576 bytes",
                 () -> harness.client.addAll(task, java.util.List.of(java.util.List.of("small"), java.util.List.of(big))));
-        assertTrue(harness.redis.connection().sync().llen(dev.taskpool.core.redis.Keys.of(task).waiting()) <= waiting,
+        assertTrue(harness.redis.sync().llen(dev.taskpool.core.redis.Keys.of(task).waiting()) <= waiting,
                 "nothing was added");
     }
 
@@ -258,7 +258,7 @@ class BadInputCatalogTest {
 
         long addWithGarbage(String field, String value) {
             long id = paused.client.add(pausedTask, "ok").id();
-            paused.redis.connection().sync().hset(Keys.of(pausedTask).task(id), field, value);
+            paused.redis.sync().hset(Keys.of(pausedTask).task(id), field, value);
             return id;
         }
 
@@ -322,7 +322,7 @@ class BadInputCatalogTest {
     @Test
     void aWrongPassword() {
         URI uri = URI.create(TestRedis.uri());
-        var admin = harness.redis.connection().sync();
+        var admin = harness.redis.sync();
         admin.aclSetuser("taskpool-test", io.lettuce.core.AclSetuserArgs.Builder.on().addPassword("right").allKeys()
                 .allChannels().allCommands());
         try {
@@ -352,7 +352,7 @@ class BadInputCatalogTest {
     @Test
     void nothingIsHalfWrittenByARefusedAdd() {
         // (the worker may still finish earlier tasks meanwhile: only what an add writes is compared)
-        var sync = harness.redis.connection().sync();
+        var sync = harness.redis.sync();
         long added = harness.runtime.store().stats(nexted).get("added");
         String counter = sync.get(Keys.of(nexted).sequence());
         long waiting = sync.llen(Keys.of(nexted).waiting());

@@ -33,7 +33,7 @@ class BrokenKeysTest {
         String task = TestRedis.uniqueTaskId("garbage-ids");
         try (Harness harness = open(task); LogCapture log = new LogCapture()) {
             Keys keys = Keys.of(task);
-            var raw = harness.redis.connection().sync();
+            var raw = harness.redis.sync();
             List<Long> ids = new ArrayList<>();
             ids.add(harness.client.add(task).id());
             raw.lpush(keys.waiting(), "abc");
@@ -58,7 +58,7 @@ class BrokenKeysTest {
         String task = TestRedis.uniqueTaskId("broken-leases");
         try (Harness harness = open(task); LogCapture log = new LogCapture()) {
             Keys keys = Keys.of(task);
-            var raw = harness.redis.connection().sync();
+            var raw = harness.redis.sync();
             raw.set(keys.leases(), "garbage");
             harness.startWorker();
             List<Long> ids = new ArrayList<>();

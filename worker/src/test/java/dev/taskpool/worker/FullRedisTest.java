@@ -12,7 +12,7 @@ import dev.taskpool.support.Wait;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -59,7 +59,7 @@ class FullRedisTest {
              Harness one = Harness.open(app.dir(), registry, redis.uri());
              LogCapture log = new LogCapture()) {
             first.set(one);
-            RedisCommands<String, String> raw = one.redis.connection().sync();
+            RedisClusterCommands<String, String> raw = one.redis.sync();
             for (int i = 0; i < TASKS; i++) {
                 one.client.add(TASK, i);
             }
@@ -151,12 +151,12 @@ class FullRedisTest {
         }
     }
 
-    private static long stats(RedisCommands<String, String> raw, Keys keys, String counter) {
+    private static long stats(RedisClusterCommands<String, String> raw, Keys keys, String counter) {
         String value = raw.hget(keys.stats(), counter);
         return value == null ? 0 : Long.parseLong(value);
     }
 
-    private static String info(RedisCommands<String, String> raw, String field) {
+    private static String info(RedisClusterCommands<String, String> raw, String field) {
         for (String line : raw.info("memory").split("\r?\n")) {
             if (line.startsWith(field + ":")) {
                 return line.substring(field.length() + 1).trim();

@@ -83,7 +83,7 @@ public final class Harness implements AutoCloseable {
     /** Deletes every key of these tasks, for tests that need fixed ids (the seed's 1025). */
     public static void deleteTaskKeys(String... tasks) {
         try (RedisConnector connector = RedisConnector.connect(TestRedis.uri())) {
-            var sync = connector.connection().sync();
+            var sync = connector.sync();
             for (String task : tasks) {
                 ScanCursor cursor = ScanCursor.INITIAL;
                 do {

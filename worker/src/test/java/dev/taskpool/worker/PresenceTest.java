@@ -24,7 +24,7 @@ class PresenceTest {
         String dead = TestRedis.uniqueTaskId("dead-worker");
         String slow = TestRedis.uniqueTaskId("long-lease-worker");
         try (Harness harness = Harness.open(app.dir())) {
-            var raw = harness.redis.connection().sync();
+            var raw = harness.redis.sync();
             long hourAgo = System.currentTimeMillis() - 3_600_000;
             raw.zadd(Keys.WORKERS, hourAgo, dead);
             // last seen long ago by this worker's lease, but its record is still there (a much longer lease)

@@ -40,7 +40,7 @@ class QueueLimitTest {
             assertEquals(accepted.size(), new HashSet<>(accepted).size(), "ids are distinct");
             // Refused adds left nothing behind: one hash per accepted task, and the counter moved
             // once per accepted task only.
-            var sync = harness.redis.connection().sync();
+            var sync = harness.redis.sync();
             List<String> hashes = sync.scan(ScanArgs.Builder.matches(Keys.of(task).taskPrefix() + "*").limit(1000)).getKeys();
             assertEquals(accepted.size(), hashes.size(), "task hashes " + hashes);
             assertEquals(Integer.toString(accepted.size()), sync.get(Keys.of(task).sequence()));

@@ -9,7 +9,7 @@ import dev.taskpool.worker.process.ProcessRegistry;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,7 +36,7 @@ class RetentionTest {
         try (Harness harness = Harness.open(app.dir(), registry);
              // a short command timeout: request ids are remembered for six of them
              TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri(), Duration.ofSeconds(1))) {
-            RedisCommands<String, String> redis = harness.redis.connection().sync();
+            RedisClusterCommands<String, String> redis = harness.redis.sync();
             harness.startWorker();
             List<Long> memoryAfterRound = new ArrayList<>();
             List<String> left = List.of();
@@ -70,12 +70,12 @@ class RetentionTest {
         }
     }
 
-    private static long usedMemory(RedisCommands<String, String> redis) {
+    private static long usedMemory(RedisClusterCommands<String, String> redis) {
         return redis.info("memory").lines().filter(line -> line.startsWith("used_memory:")).findFirst()
                 .map(line -> Long.parseLong(line.substring("used_memory:".length()).trim())).orElseThrow();
     }
 
-    private static List<String> keysOf(RedisCommands<String, String> redis, String task) {
+    private static List<String> keysOf(RedisClusterCommands<String, String> redis, String task) {
         List<String> keys = new ArrayList<>();
         ScanCursor cursor = ScanCursor.INITIAL;
         do {

@@ -69,7 +69,7 @@ class StopAndLeaseTest {
             await(interrupted, "the heartbeat to find the lease lost and interrupt the run");
             waitFor(() -> worker.runningCount() == 0, "the stopped run to leave the worker");
 
-            Map<String, String> hash = harness.redis.connection().sync().hgetall(Keys.of(task).task(id));
+            Map<String, String> hash = harness.redis.sync().hgetall(Keys.of(task).task(id));
             assertEquals("other-worker/2", hash.get("lease"), "the task stays the other worker's: " + hash);
             assertEquals("RUNNING", hash.get("status"), "nothing recorded over the other worker's run: " + hash);
             assertNull(hash.get("response"), "no result recorded: " + hash);
@@ -243,7 +243,7 @@ class StopAndLeaseTest {
 
     /** Expires the lease {@code token} of task {@code #id} and runs the recoverer until it has put the task back. */
     private static void expireLeaseAndRecover(Harness harness, String task, long id, String token) {
-        var redis = harness.redis.connection().sync();
+        var redis = harness.redis.sync();
         TaskStore store = harness.runtime.store();
         Keys keys = Keys.of(task);
         for (int tries = 0; token.equals(redis.hget(keys.task(id), "lease")); tries++) {

@@ -78,7 +78,7 @@ class WorkerBehaviourTest {
                 .script("idle", "function Work(id) { return id; }");
         try (Harness harness = Harness.open(app.dir())) {
             Worker worker = harness.startWorker();
-            var sync = harness.redis.connection().sync();
+            var sync = harness.redis.sync();
             Thread.sleep(300);
             long before = calls(sync.info("commandstats"), "rpop");
             Thread.sleep(3000);

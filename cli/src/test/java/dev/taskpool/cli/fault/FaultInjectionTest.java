@@ -13,7 +13,7 @@ import dev.taskpool.support.Wait;
 import dev.taskpool.worker.TestApp;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -45,7 +45,7 @@ class FaultInjectionTest {
     private RedisConnector connector;
     private TaskpoolClient client;
     private TaskStore store;
-    private RedisCommands<String, String> sync;
+    private RedisClusterCommands<String, String> sync;
 
     @BeforeEach
     void startRedis() {
@@ -63,7 +63,7 @@ class FaultInjectionTest {
         connector = RedisConnector.connect(redis.uri());
         client = TaskpoolClient.connect(redis.uri());
         store = new TaskStore(connector);
-        sync = connector.connection().sync();
+        sync = connector.sync();
     }
 
     @AfterEach
@@ -88,7 +88,7 @@ class FaultInjectionTest {
         return worker;
     }
 
-    private void awaitPresence(RedisCommands<String, String> sync, WorkerProcess... expected) {
+    private void awaitPresence(RedisClusterCommands<String, String> sync, WorkerProcess... expected) {
         long deadline = System.nanoTime() + 30_000_000_000L;
         for (WorkerProcess worker : expected) {
             while (sync.zscore(Keys.WORKERS, worker.id()) == null) {
@@ -137,7 +137,7 @@ class FaultInjectionTest {
         }
     }
 
-    private Tally tally(RedisCommands<String, String> sync, TaskStore store, List<Long> ids) {
+    private Tally tally(RedisClusterCommands<String, String> sync, TaskStore store, List<Long> ids) {
         int succeeded = 0;
         int failed = 0;
         int lost = 0;

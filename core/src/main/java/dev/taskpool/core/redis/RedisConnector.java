@@ -1,36 +1,80 @@
 package dev.taskpool.core.redis;
 
 import dev.taskpool.core.TaskpoolException;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.RedisClusterURIUtil;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.net.URI;
 import java.time.Duration;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
- * Owns the Lettuce client of one runtime and hands out its connections: one shared connection
- * for commands and scripts (Lettuce pipelines concurrent commands on it), and separate ones for
- * blocking pops and for pub/sub, which must not share a connection with anything else.
+ * The one place that decides, from the Redis URL, what taskpool connects to, and the only class
+ * that names a Lettuce client: a standalone Redis ({@code redis://host:port}, also through
+ * Sentinel with {@code redis-sentinel://...#master}), or a Redis Cluster, found either because the
+ * one node in the URL says it is in cluster mode or because the URL lists several seed nodes
+ * ({@code redis://h1:p1,h2:p2}). Everything else sees the commands that both have in common
+ * ({@link RedisClusterAsyncCommands}), which in a Cluster are routed to the master of each key's
+ * slot. It hands out one shared connection for commands and scripts (Lettuce pipelines concurrent
+ * commands on it), and separate ones for blocking pops and for pub/sub, which must not share a
+ * connection with anything else.
  */
 public final class RedisConnector implements AutoCloseable {
     public static final String DEFAULT_URI = "redis://127.0.0.1:6379";
     public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(10);
+    /** How often a Cluster client re-reads the topology even when nothing told it to. */
+    static final Duration TOPOLOGY_REFRESH_PERIOD = Duration.ofSeconds(5);
+    /** The shortest time between two refreshes triggered by MOVED/ASK or failed reconnects. */
+    static final Duration ADAPTIVE_REFRESH_PAUSE = Duration.ofMillis(500);
 
-    private final RedisClient client;
-    private final RedisURI uri;
-    private final StatefulRedisConnection<String, String> connection;
+    /** What the URL leads to, and the Lettuce settings for it (see {@link #lettuceSettings}). */
+    record LettuceSettings(List<RedisURI> nodes, boolean sentinel, ClientOptions standalone, ClusterClientOptions cluster) {
+    }
+
+    private final AbstractRedisClient client;
+    private final String description;
+    private final StatefulConnection<String, String> connection;
+    private final RedisClusterAsyncCommands<String, String> async;
+    private final RedisClusterCommands<String, String> sync;
+    private final Supplier<StatefulConnection<String, String>> newConnection;
+    private final Function<StatefulConnection<String, String>, RedisClusterCommands<String, String>> syncOf;
+    private final Supplier<StatefulRedisPubSubConnection<String, String>> newPubSub;
+    private final boolean cluster;
     private final Duration commandTimeout;
 
-    private RedisConnector(RedisClient client, RedisURI uri, StatefulRedisConnection<String, String> connection,
+    private RedisConnector(AbstractRedisClient client, String description, StatefulConnection<String, String> connection,
+                           RedisClusterAsyncCommands<String, String> async, RedisClusterCommands<String, String> sync,
+                           Supplier<StatefulConnection<String, String>> newConnection,
+                           Function<StatefulConnection<String, String>, RedisClusterCommands<String, String>> syncOf,
+                           Supplier<StatefulRedisPubSubConnection<String, String>> newPubSub, boolean cluster,
                            Duration commandTimeout) {
         this.client = client;
-        this.uri = uri;
+        this.description = description;
         this.connection = connection;
+        this.async = async;
+        this.sync = sync;
+        this.newConnection = newConnection;
+        this.syncOf = syncOf;
+        this.newPubSub = newPubSub;
+        this.cluster = cluster;
         this.commandTimeout = commandTimeout;
     }
 
@@ -44,29 +88,142 @@ public final class RedisConnector implements AutoCloseable {
 
     /** As {@link #connect(String, Duration)}, with the CA and client certificate of a {@code rediss://} URL. */
     public static RedisConnector connect(String uriText, Duration commandTimeout, RedisTls tls) {
-        RedisURI uri;
-        try {
-            uri = RedisURI.create(uriText);
-        } catch (IllegalArgumentException e) {
-            throw new TaskpoolException("invalid Redis URI '" + uriText + "': " + e.getMessage()
-                    + " (expected e.g. redis://127.0.0.1:6379 or rediss://user:password@host:6380/0)", e);
+        LettuceSettings settings = lettuceSettings(uriText, commandTimeout, tls);
+        if (settings.nodes().size() > 1) {
+            return connectCluster(settings, commandTimeout);
         }
-        uri.setTimeout(commandTimeout);
-        SslOptions sslOptions = tls.sslOptions(uri); // checks the TLS files before the client starts its threads
+        RedisURI uri = settings.nodes().getFirst();
         RedisClient client = RedisClient.create();
-        client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).keepAlive(true).build())
-                .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-                .sslOptions(sslOptions)
-                .build());
+        client.setOptions(settings.standalone());
+        StatefulRedisConnection<String, String> connection;
         try {
-            return new RedisConnector(client, uri, client.connect(StringCodec.UTF8, uri), commandTimeout);
+            connection = client.connect(StringCodec.UTF8, uri);
         } catch (RuntimeException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
             throw new TaskpoolException("cannot connect to Redis at " + describe(uri) + ": " + rootMessage(e)
                     + RedisTls.mismatchHint(uri, e), e);
         }
+        if (!settings.sentinel() && isClusterNode(connection)) {
+            // The same URL form works for a Cluster: its node says so, and the cluster client takes over.
+            connection.close();
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            return connectCluster(settings, commandTimeout);
+        }
+        StatefulRedisConnection<String, String> shared = connection;
+        return new RedisConnector(client, describe(uri), shared, shared.async(), shared.sync(),
+                () -> client.connect(StringCodec.UTF8, uri),
+                own -> ((StatefulRedisConnection<String, String>) own).sync(),
+                () -> client.connectPubSub(StringCodec.UTF8, uri), false, commandTimeout);
+    }
+
+    private static RedisConnector connectCluster(LettuceSettings settings, Duration commandTimeout) {
+        RedisURI first = settings.nodes().getFirst();
+        String description = (first.isSsl() ? "rediss://" : "redis://")
+                + String.join(",", settings.nodes().stream().map(node -> node.getHost() + ":" + node.getPort()).toList())
+                + " (Cluster)";
+        RedisClusterClient client = RedisClusterClient.create(settings.nodes());
+        client.setOptions(settings.cluster());
+        StatefulRedisClusterConnection<String, String> connection;
+        try {
+            connection = client.connect(StringCodec.UTF8);
+        } catch (RuntimeException e) {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            throw new TaskpoolException("cannot connect to Redis at " + description + ": " + rootMessage(e)
+                    + RedisTls.mismatchHint(first, e), e);
+        }
+        return new RedisConnector(client, description, connection, connection.async(), connection.sync(),
+                () -> client.connect(StringCodec.UTF8),
+                own -> ((StatefulRedisClusterConnection<String, String>) own).sync(),
+                () -> client.connectPubSub(StringCodec.UTF8), true, commandTimeout);
+    }
+
+    /**
+     * Whether the node runs in cluster mode: CLUSTER INFO answers there and fails on a standalone
+     * Redis ("cluster support disabled"). Any failure counts as standalone, e.g. a user whose ACL
+     * does not allow CLUSTER INFO; such a Cluster is still reached by listing several seed nodes.
+     */
+    private static boolean isClusterNode(StatefulRedisConnection<String, String> connection) {
+        try {
+            return connection.sync().clusterInfo().startsWith("cluster_state:");
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The one place that turns the URL into Lettuce's {@link RedisURI}s and client options, for
+     * a standalone Redis, Sentinel and Cluster alike (socket, timeout and, for a Cluster, topology
+     * refresh settings). Options every kind of connection needs (TLS, for instance) go into
+     * {@code common}, which both the standalone and the cluster options are built from.
+     */
+    static LettuceSettings lettuceSettings(String uriText, Duration commandTimeout) {
+        return lettuceSettings(uriText, commandTimeout, RedisTls.none());
+    }
+
+    static LettuceSettings lettuceSettings(String uriText, Duration commandTimeout, RedisTls tls) {
+        List<RedisURI> nodes = parse(uriText);
+        nodes.forEach(node -> node.setTimeout(commandTimeout));
+        boolean sentinel = nodes.size() == 1 && !nodes.getFirst().getSentinels().isEmpty();
+        // checks the TLS files before a client starts its threads (every node shares the URL's scheme)
+        SslOptions sslOptions = tls.sslOptions(nodes.getFirst());
+        ClientOptions common = ClientOptions.builder()
+                .autoReconnect(true)
+                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).keepAlive(true).build())
+                .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+                .sslOptions(sslOptions)
+                .build();
+        ClusterClientOptions cluster = ClusterClientOptions.builder(common)
+                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                        // periodic, so a failover nobody has run into yet is still noticed
+                        .enablePeriodicRefresh(TOPOLOGY_REFRESH_PERIOD)
+                        // and at once on MOVED/ASK and on reconnects that keep failing (a dead master)
+                        .enableAllAdaptiveRefreshTriggers()
+                        .adaptiveRefreshTriggersTimeout(ADAPTIVE_REFRESH_PAUSE)
+                        .refreshTriggersReconnectAttempts(2)
+                        .build())
+                // A node the cluster marked failed is not connected to: commands go to its promoted replica.
+                .nodeFilter(node -> !(node.is(RedisClusterNode.NodeFlag.FAIL) || node.is(RedisClusterNode.NodeFlag.EVENTUAL_FAIL)
+                        || node.is(RedisClusterNode.NodeFlag.NOADDR)))
+                .build();
+        return new LettuceSettings(nodes, sentinel, common, cluster);
+    }
+
+    /** One URI per node: {@code redis://h1:p1,h2:p2} lists seed nodes of a Cluster. */
+    private static List<RedisURI> parse(String uriText) {
+        try {
+            int schemeEnd = uriText.indexOf("://");
+            if (schemeEnd < 0) {
+                return List.of(RedisURI.create(uriText));   // Lettuce names what is missing
+            }
+            String scheme = uriText.substring(0, schemeEnd);
+            String rest = uriText.substring(schemeEnd + 3);
+            int authorityEnd = firstOf(rest, "/?#");
+            String authority = rest.substring(0, authorityEnd);
+            boolean severalNodes = authority.contains(",") && (scheme.equals("redis") || scheme.equals("rediss"));
+            if (severalNodes) {
+                List<RedisURI> nodes = RedisClusterURIUtil.toRedisURIs(URI.create(uriText));
+                if (nodes.isEmpty()) {
+                    throw new IllegalArgumentException("no node in '" + authority + "'");
+                }
+                return nodes;
+            }
+            return List.of(RedisURI.create(uriText));
+        } catch (IllegalArgumentException | StringIndexOutOfBoundsException e) {
+            throw new TaskpoolException("invalid Redis URI '" + uriText + "': " + e.getMessage()
+                    + " (expected e.g. redis://127.0.0.1:6379, rediss://user:password@host:6380/0,"
+                    + " redis://h1:7000,h2:7001 for Cluster seed nodes or redis-sentinel://h1:26379,h2:26379#mymaster)", e);
+        }
+    }
+
+    private static int firstOf(String text, String characters) {
+        int at = text.length();
+        for (char c : characters.toCharArray()) {
+            int found = text.indexOf(c);
+            if (found >= 0 && found < at) {
+                at = found;
+            }
+        }
+        return at;
     }
 
     /** How long a command may wait for Redis (also while Redis is unreachable) before it fails. */
@@ -74,30 +231,72 @@ public final class RedisConnector implements AutoCloseable {
         return commandTimeout;
     }
 
-    /** The shared connection for commands and scripts. */
-    public StatefulRedisConnection<String, String> connection() {
-        return connection;
+    /** Whether this connects to a Redis Cluster (commands are routed by each key's slot). */
+    public boolean isCluster() {
+        return cluster;
+    }
+
+    /** The shared connection's commands, for async calls; in a Cluster, each goes to its key's master. */
+    public RedisClusterAsyncCommands<String, String> async() {
+        return async;
+    }
+
+    /** The shared connection's commands, blocking until each answers. */
+    public RedisClusterCommands<String, String> sync() {
+        return sync;
     }
 
     public ScriptRunner scripts() {
-        return new ScriptRunner(connection.async());
+        return new ScriptRunner(async);
     }
 
-    /** A connection of its own for a blocking command (BLPOP), which would stall a shared one. */
-    public StatefulRedisConnection<String, String> newBlockingConnection() {
-        return client.connect(StringCodec.UTF8, uri);
+    /**
+     * A connection of its own for a blocking command (BLPOP), which would stall a shared one; in a
+     * Cluster it reaches the current master of the key's slot, also after a failover.
+     */
+    public BlockingConnection newBlockingConnection() {
+        StatefulConnection<String, String> own = newConnection.get();
+        return new BlockingConnection(own, syncOf.apply(own), commandTimeout);
     }
 
+    /**
+     * A pub/sub connection. In a Cluster it is connected to one node; classic PUBLISH reaches the
+     * subscribers of every node, so pattern subscriptions see every task's events.
+     */
     public StatefulRedisPubSubConnection<String, String> newPubSubConnection() {
-        return client.connectPubSub(StringCodec.UTF8, uri);
+        return newPubSub.get();
+    }
+
+    /**
+     * INFO {@code section} of every master (one standalone Redis, or each master of a Cluster), by
+     * node address: counters such as commandstats or used_cpu_* are per node.
+     */
+    public java.util.Map<String, String> infoOfEachMaster(String section) {
+        java.util.Map<String, String> byNode = new java.util.TreeMap<>();
+        if (connection instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
+            for (RedisClusterNode node : clusterConnection.getPartitions()) {
+                if (node.getRole().isUpstream() && !node.getSlots().isEmpty()) {
+                    byNode.put(node.getUri().getHost() + ":" + node.getUri().getPort(),
+                            clusterConnection.getConnection(node.getNodeId()).sync().info(section));
+                }
+            }
+        } else {
+            byNode.put(description, sync.info(section));
+        }
+        return byNode;
     }
 
     /** The URI without its password, for messages and logs. */
     public String describe() {
-        return describe(uri);
+        return description;
     }
 
     static String describe(RedisURI uri) {
+        if (!uri.getSentinels().isEmpty()) {
+            return (uri.isSsl() ? "rediss-sentinel://" : "redis-sentinel://")
+                    + String.join(",", uri.getSentinels().stream().map(s -> s.getHost() + ":" + s.getPort()).toList())
+                    + "#" + uri.getSentinelMasterId();
+        }
         return (uri.isSsl() ? "rediss://" : "redis://") + uri.getHost() + ":" + uri.getPort()
                 + (uri.getDatabase() == 0 ? "" : "/" + uri.getDatabase());
     }

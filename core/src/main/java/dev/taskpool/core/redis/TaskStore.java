@@ -7,7 +7,7 @@ import dev.taskpool.core.definition.TaskIds;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +25,7 @@ import java.util.concurrent.TimeoutException;
 public final class TaskStore {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TaskStore.class);
     private final RedisConnector redis;
-    private final RedisAsyncCommands<String, String> commands;
+    private final RedisClusterAsyncCommands<String, String> commands;
     private final ScriptRunner scripts;
     private final Duration timeout;
     private final AddSender adds;
@@ -41,7 +41,7 @@ public final class TaskStore {
      */
     public TaskStore(RedisConnector redis, Duration addDeadline) {
         this.redis = redis;
-        this.commands = redis.connection().async();
+        this.commands = redis.async();
         this.scripts = redis.scripts();
         this.timeout = redis.commandTimeout().plusSeconds(1);
         this.adds = new AddSender(redis, scripts, addDeadline);

@@ -11,7 +11,7 @@ import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.RedisCommandExecutionException;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -29,7 +29,7 @@ class EnqueueTest {
 
     private RedisConnector redis;
     private TaskStore store;
-    private RedisCommands<String, String> raw;
+    private RedisClusterCommands<String, String> raw;
     private String task;
     private Keys keys;
 
@@ -37,7 +37,7 @@ class EnqueueTest {
     void connect() {
         redis = RedisConnector.connect(TestRedis.uri());
         store = new TaskStore(redis);
-        raw = redis.connection().sync();
+        raw = redis.sync();
         task = TestRedis.uniqueTaskId("enqueue");
         keys = Keys.of(task);
         store.publish(definition(task, 100_000));
@@ -251,7 +251,7 @@ class EnqueueTest {
             full.publish(definition(task, 10));
             AddRequest before = new AddRequest(task, "before-" + task, List.of(new TaskStore.NewTask(null, "[1]")), NOW + 60_000);
             assertEquals(List.of(1L), full.retryAdd(before, NOW));
-            RedisCommands<String, String> sync = connector.connection().sync();
+            RedisClusterCommands<String, String> sync = connector.sync();
             fill(sync);
             Map<String, String> keysBefore = new TreeMap<>();
             for (String key : sync.keys("taskpool:{" + task + "}:*")) {
@@ -281,7 +281,7 @@ class EnqueueTest {
      * Writes 5 MB, then sets maxmemory far below it: Redis stays over its limit (a limit reached
      * by filling up to it would let small commands through as buffers shrink).
      */
-    private static void fill(RedisCommands<String, String> sync) {
+    private static void fill(RedisClusterCommands<String, String> sync) {
         String value = "x".repeat(100_000);
         for (int i = 0; i < 50; i++) {
             sync.set("filler:" + i, value);

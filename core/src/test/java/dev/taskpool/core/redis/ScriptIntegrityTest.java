@@ -8,7 +8,7 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.ScanArgs;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
@@ -32,7 +32,7 @@ class ScriptIntegrityTest {
 
     private RedisConnector redis;
     private TaskStore store;
-    private RedisCommands<String, String> raw;
+    private RedisClusterCommands<String, String> raw;
     private String task;
     private Keys keys;
     private FetchedTask running;
@@ -41,7 +41,7 @@ class ScriptIntegrityTest {
     void setUp() throws Exception {
         redis = RedisConnector.connect(TestRedis.uri());
         store = new TaskStore(redis);
-        raw = redis.connection().sync();
+        raw = redis.sync();
         task = TestRedis.uniqueTaskId("integrity");
         keys = Keys.of(task);
         store.publish(TaskStoreTest.definition(task, 10, 2));
@@ -231,7 +231,7 @@ class ScriptIntegrityTest {
              RedisConnector connector = RedisConnector.connect(full.uri())) {
             TaskStore fullStore = new TaskStore(connector);
             fullStore.publish(TaskStoreTest.definition(task, 10, 2));
-            var fullRaw = connector.connection().sync();
+            var fullRaw = connector.sync();
             Map<String, String> published = fullRaw.hgetall(keys.definition());
             fullRaw.configSet("maxmemory", "1");   // far below what Redis uses: every write that needs memory is refused
 

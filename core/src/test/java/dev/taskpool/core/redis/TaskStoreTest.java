@@ -14,7 +14,7 @@ import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.ScanArgs;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -29,14 +29,14 @@ class TaskStoreTest {
 
     private RedisConnector redis;
     private TaskStore store;
-    private RedisCommands<String, String> raw;
+    private RedisClusterCommands<String, String> raw;
     private String task;
 
     @BeforeEach
     void connect() {
         redis = RedisConnector.connect(TestRedis.uri());
         store = new TaskStore(redis);
-        raw = redis.connection().sync();
+        raw = redis.sync();
         task = TestRedis.uniqueTaskId("store");
         store.publish(definition(task, 3, 1));
     }

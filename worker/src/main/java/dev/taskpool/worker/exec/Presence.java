@@ -52,7 +52,7 @@ final class Presence {
         record.put("started_at", startedAt);
         record.put("seen_at", now);
         try {
-            var redis = runtime.redis().connection().async();
+            var redis = runtime.redis().async();
             CompletableFuture<?> recorded = redis.set(Keys.worker(settings.workerId()), record.toString(),
                     SetArgs.Builder.px(recordLife())).toCompletableFuture();
             CompletableFuture<?> seen = redis.zadd(Keys.WORKERS, now, settings.workerId()).toCompletableFuture();
@@ -84,7 +84,7 @@ final class Presence {
      * with a longer lease than this one still has its record and stays.
      */
     private CompletableFuture<Void> pruneDeadWorkers(long now) {
-        var redis = runtime.redis().connection().async();
+        var redis = runtime.redis().async();
         return redis.zrangebyscore(Keys.WORKERS, Range.create(Double.NEGATIVE_INFINITY, (double) (now - recordLife())),
                         io.lettuce.core.Limit.create(0, 100))
                 .toCompletableFuture()
@@ -96,7 +96,7 @@ final class Presence {
     }
 
     void clear() {
-        var redis = runtime.redis().connection().sync();
+        var redis = runtime.redis().sync();
         redis.del(Keys.worker(settings.workerId()));
         redis.zrem(Keys.WORKERS, settings.workerId());
     }

@@ -8,7 +8,7 @@ import dev.taskpool.core.redis.TransitionResult;
 import dev.taskpool.worker.runtime.AppRuntime;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
-import io.lettuce.core.api.StatefulRedisConnection;
+import dev.taskpool.core.redis.BlockingConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,7 +64,7 @@ final class TaskConsumer {
     private final Map<Integer, Retry> retries = new ConcurrentHashMap<>();
     private volatile boolean pumping;
     private Thread waiter;
-    private StatefulRedisConnection<String, String> blocking;
+    private BlockingConnection blocking;
 
     TaskConsumer(TaskDefinition definition, AppRuntime runtime, WorkerContext worker) {
         this.definition = definition;
@@ -215,7 +215,7 @@ final class TaskConsumer {
                 if (!state.shouldWaitForWork()) {
                     continue;   // something changed since it asked; whatever changed it pumps (see PumpState)
                 }
-                blocking.sync().blpop(settings.idleBlock().toMillis() / 1000.0, keys.wake());
+                blocking.blpop(settings.idleBlock(), keys.wake());
                 waitFailures.succeeded();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -224,8 +224,13 @@ final class TaskConsumer {
                 if (!state.isFetching()) {
                     return;
                 }
-                waitFailures.failed("task " + definition.id() + ", again every " + ERROR_BACKOFF.toSeconds() + " s", e);
-                sleepQuietly(ERROR_BACKOFF);
+                // UNBLOCKED: the master became a replica (a Cluster failover) and let go of its
+                // blocked clients; nothing failed: look again at once, and the next wait follows
+                // the slot to its new master.
+                if (!String.valueOf(e.getMessage()).startsWith("UNBLOCKED")) {
+                    waitFailures.failed("task " + definition.id() + ", again every " + ERROR_BACKOFF.toSeconds() + " s", e);
+                    sleepQuietly(ERROR_BACKOFF);
+                }
             }
             state.wokenUp();
             pump();

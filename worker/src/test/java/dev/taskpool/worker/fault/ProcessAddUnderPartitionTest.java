@@ -14,7 +14,7 @@ import dev.taskpool.worker.TestApp;
 import dev.taskpool.worker.process.ProcessException;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -49,7 +49,7 @@ class ProcessAddUnderPartitionTest {
              RedisConnector viaProxy = RedisConnector.connect(proxy.uri(), Duration.ofMillis(300));
              AppRuntime runtime = AppRuntime.open(app.dir(), new TaskStore(viaProxy, Duration.ofMillis(700)),
                      new ProcessRegistry(), InstantSource.system())) {
-            RedisCommands<String, String> raw = direct.connection().sync();
+            RedisClusterCommands<String, String> raw = direct.sync();
             assertEquals(Map.of("id", 1L), runtime.call("scripts.x.Add", List.of("warm-up")));
 
             proxy.partition();

@@ -1,0 +1,403 @@
+package dev.taskpool.worker.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taskpool.core.model.TaskEvent;
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.redis.Keys;
+import dev.taskpool.support.LocalRedis;
+import dev.taskpool.support.LocalRedisCluster;
+import dev.taskpool.support.Wait;
+import dev.taskpool.worker.Harness;
+import dev.taskpool.worker.TestApp;
+import dev.taskpool.worker.process.ProcessRegistry;
+import io.lettuce.core.cluster.SlotHash;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * taskpool on a real Redis Cluster (3 masters, 3 replicas, redis-server processes on loopback):
+ * the seed example from one node's URL, events across nodes, scripts on nodes that do not know
+ * them, and three failovers under load (several task kinds on at least two masters, two producers,
+ * two workers): a planned one (CLUSTER FAILOVER on a replica), a master killed with kill -9, and a
+ * master frozen (SIGSTOP) for longer than the node timeout. Each prints what it counted.
+ */
+class ClusterTest {
+    private static final Duration NODE_TIMEOUT = Duration.ofSeconds(2);
+    private static final String PROCESS = "models.load.work";
+    private static LocalRedisCluster cluster;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = LocalRedisCluster.start(3, NODE_TIMEOUT);
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void theSeedExampleRunsOnTheClusterFromOneNodesUrl() {
+        Path app = TestApp.copyOfExample("seed", dir).dir();
+        try (Harness worker = Harness.open(app, new ProcessRegistry(), cluster.uri())) {
+            assertTrue(worker.redis.isCluster(), "one node's URL of a Cluster node connects to the Cluster");
+            worker.startWorker();
+            long id;
+            try (Harness run = Harness.open(app, new ProcessRegistry(), cluster.nodes().get(4).uri())) {
+                id = ((Number) run.call("tasks.example.add", "任务-1")).longValue();
+            }
+            assertEquals(1025, id, "the seed's first id");
+            assertEquals(TaskStatus.SUCCESS, worker.await("example", id).status());
+        }
+    }
+
+    @Test
+    void eventsReachASubscriberFromEveryMasterAndScriptsRunOnNodesThatDoNotKnowThem() {
+        List<String> kinds = kindsOnEveryMaster("events");
+        TestApp app = TestApp.in(dir);
+        kinds.forEach(kind -> app.task(kind, 2, 1, 0, 30, 1000, PROCESS, ""));
+        ProcessRegistry registry = new ProcessRegistry().register(PROCESS, args -> args.getFirst());
+        try (Harness harness = Harness.open(app.dir(), registry, cluster.seedsUri())) {
+            harness.startWorker();
+            Map<String, Set<String>> seen = new ConcurrentHashMap<>();
+            List<AutoCloseable> subscriptions = new ArrayList<>();
+            for (String kind : kinds) {
+                subscriptions.add(harness.client.subscribeAll(kind, event -> {
+                    if (TaskEvent.SUCCESS.equals(event.event())) {
+                        seen.computeIfAbsent(kind, k -> ConcurrentHashMap.newKeySet()).add(String.valueOf(event.id()));
+                    }
+                }));
+            }
+            // A promoted replica or a new node has no script cached: taskpool must send it by EVAL.
+            for (LocalRedis node : cluster.nodes()) {
+                cluster.cli(node, "SCRIPT", "FLUSH");
+            }
+            for (String kind : kinds) {
+                long id = harness.client.add(kind, "hello " + kind).id();
+                TaskInfo done = harness.await(kind, id);
+                assertEquals(TaskStatus.SUCCESS, done.status(), kind + " #" + id);
+            }
+            Wait.until("a success event of each kind " + kinds + ", whose slots are on three masters, through one"
+                    + " pub/sub connection", Duration.ofSeconds(10), () -> kinds.stream().allMatch(seen::containsKey));
+            for (AutoCloseable subscription : subscriptions) {
+                try {
+                    subscription.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aSubscriberWhoseNodeIsKilledGetsEventsThroughAnotherNode() {
+        String kind = kindsOnEveryMaster("resubscribe").getFirst();
+        TestApp app = TestApp.in(dir).task(kind, 2, 1, 0, 30, 1000, PROCESS, "");
+        ProcessRegistry registry = new ProcessRegistry().register(PROCESS, args -> args.getFirst());
+        try (Harness harness = Harness.open(app.dir(), registry, cluster.seedsUri())) {
+            harness.startWorker();
+            Set<Long> succeeded = ConcurrentHashMap.newKeySet();
+            try (var subscription = harness.client.subscribeAll(kind, event -> {
+                if (TaskEvent.SUCCESS.equals(event.event())) {
+                    succeeded.add(event.id());
+                }
+            })) {
+                long first = harness.client.add(kind, "before").id();
+                Wait.until("the success event of " + kind + " #" + first, Duration.ofSeconds(10), () -> succeeded.contains(first));
+                LocalRedis subscribedTo = cluster.nodes().stream()
+                        .filter(node -> cluster.cli(node, "CLIENT", "LIST").contains("psub=1"))
+                        .findFirst().orElseThrow(() -> new AssertionError("no node has the pattern subscription"));
+                subscribedTo.kill();
+                try {
+                    // Lettuce moves the subscription to a node that answers; events published
+                    // meanwhile are lost (pub/sub is best-effort; the task hash is the truth).
+                    Wait.until("the pattern subscription to move from the killed " + subscribedTo + " to another node",
+                            Duration.ofSeconds(30), () -> cluster.nodes().stream().filter(node -> node != subscribedTo)
+                                    .anyMatch(node -> cluster.cli(node, "CLIENT", "LIST").contains("psub=1")));
+                    long second = harness.client.add(kind, "after").id();
+                    Wait.until("the success event of " + kind + " #" + second + " after the subscriber's node "
+                            + subscribedTo + " was killed", Duration.ofSeconds(30), () -> succeeded.contains(second));
+                } finally {
+                    subscribedTo.restart();
+                    cluster.awaitHealthy(Duration.ofSeconds(60));
+                }
+            } catch (Exception e) {
+                throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
+            }
+        }
+    }
+
+    @Test
+    void aPlannedFailoverLosesNothing() {
+        Tally tally = underLoad("planned", (victim, struck) -> {
+            LocalRedis replica = cluster.replicaOf(victim);
+            cluster.cli(replica, "CLUSTER", "FAILOVER");
+            struck.run();
+            Wait.until(replica + " to become a master", Duration.ofSeconds(20),
+                    () -> cluster.cli(replica, "ROLE").startsWith("master"));
+        });
+        assertEquals(0, tally.lost, "a planned failover loses no acknowledged task: " + tally);
+        assertEquals(0, tally.reused, "and hands out no id twice: " + tally);
+        assertEquals(tally.added, tally.succeeded, "every acknowledged task succeeds: " + tally);
+    }
+
+    @Test
+    void aMasterKilledWithKill9IsReplacedByItsReplica() {
+        Tally tally = underLoad("killed", (victim, struck) -> {
+            victim.kill();
+            struck.run();
+            Wait.until("the replica of the killed " + victim + " to take over", Duration.ofSeconds(30),
+                    () -> !cluster.masters().contains(victim));
+        }, victim -> {
+            victim.restart();   // it comes back empty and joins as a replica of the promoted node
+        });
+        assertEquals(tally.added - tally.lost, tally.succeeded, "whatever was not lost succeeds: " + tally);
+    }
+
+    @Test
+    void aMasterFrozenLongerThanTheNodeTimeoutIsReplacedByItsReplica() {
+        Tally tally = underLoad("frozen", (victim, struck) -> {
+            victim.pause();
+            struck.run();
+            try {
+                Wait.until("the replica of the frozen " + victim + " to take over", Duration.ofSeconds(30),
+                        () -> !cluster.masters().contains(victim));
+            } finally {
+                victim.resume();   // it wakes up as a master, learns it is not, and becomes a replica
+            }
+        });
+        assertEquals(tally.added - tally.lost, tally.succeeded, "whatever was not lost succeeds: " + tally);
+    }
+
+    /** What one failover did to the tasks that producers had added (acknowledged) around it. */
+    record Tally(String name, long added, long unacknowledged, long succeeded, long lost, long reused, long stuck,
+                 long runningWithoutLease, long extraRuns, long resumedAfterMillis) {
+        @Override
+        public String toString() {
+            return name + ": added (acknowledged) " + added + ", SUCCESS " + succeeded + ", lost " + lost
+                    + " (of which ids handed out twice " + reused + "), stuck " + stuck + ", RUNNING without a lease "
+                    + runningWithoutLease + ", extra runs " + extraRuns + ", adds not acknowledged " + unacknowledged
+                    + ", work resumed " + resumedAfterMillis + " ms after the fault";
+        }
+    }
+
+    private interface Fault {
+        /** Strikes {@code victim}, calls {@code struck} the moment the fault is in place, then waits for the takeover. */
+        void inject(LocalRedis victim, Runnable struck);
+    }
+
+    private interface Repair {
+        void repair(LocalRedis victim);
+    }
+
+    private Tally underLoad(String name, Fault fault) {
+        return underLoad(name, fault, victim -> { });
+    }
+
+    /**
+     * Two producers add to three kinds (one per master) while two workers run them; the fault hits
+     * the master of the first kind after a second of load; load goes on until that kind works
+     * again and a little longer; then every acknowledged task is looked up.
+     */
+    private Tally underLoad(String name, Fault fault, Repair repair) {
+        List<String> kinds = kindsOnEveryMaster(name);
+        String victimKind = kinds.getFirst();
+        LocalRedis victim = cluster.masterOf(SlotHash.getSlot(Keys.of(victimKind).waiting()));
+        TestApp app = TestApp.in(dir);
+        kinds.forEach(kind -> app.task(kind, 4, 3, 0, 30, 1_000_000, PROCESS, ""));
+        Map<String, AtomicLong> runs = new ConcurrentHashMap<>();
+        Map<String, Long> firstRunAt = new ConcurrentHashMap<>();
+        ProcessRegistry registry = new ProcessRegistry().register(PROCESS, args -> {
+            String token = (String) args.get(1);   // (the task id, then the add's arguments)
+            runs.computeIfAbsent(token, t -> new AtomicLong()).incrementAndGet();
+            firstRunAt.putIfAbsent(token, System.nanoTime());
+            sleep(3);
+            return token;
+        });
+        // token -> id, and when its add was sent
+        Map<String, Long> acknowledged = new ConcurrentHashMap<>();
+        Map<String, Long> addSentAt = new ConcurrentHashMap<>();
+        AtomicLong unacknowledged = new AtomicLong();
+        AtomicBoolean producing = new AtomicBoolean(true);
+        AtomicLong faultAt = new AtomicLong(Long.MAX_VALUE);
+        try (Harness one = Harness.open(app.dir(), registry, cluster.uri());
+             Harness two = Harness.open(app.dir(), registry, cluster.seedsUri())) {
+            one.startWorker(Harness.FAST.withWorkerId(name + "-one"));
+            two.startWorker(Harness.FAST.withWorkerId(name + "-two"));
+            List<Thread> producers = new ArrayList<>();
+            for (int p = 0; p < 2; p++) {
+                Harness via = p == 0 ? one : two;
+                String producer = "p" + p;
+                producers.add(Thread.ofPlatform().name("producer-" + p).start(() -> {
+                    long seq = 0;
+                    while (producing.get()) {
+                        for (String kind : kinds) {
+                            String token = kind + ":" + producer + ":" + seq;
+                            addSentAt.put(token, System.nanoTime());
+                            try {
+                                acknowledged.put(token, via.client.add(kind, token).id());
+                            } catch (RuntimeException e) {
+                                unacknowledged.incrementAndGet();
+                            }
+                        }
+                        seq++;
+                        sleep(4);
+                    }
+                }));
+            }
+            sleep(1500);
+            fault.inject(victim, () -> faultAt.set(System.nanoTime()));
+            Wait.until("a task of " + victimKind + " added after the fault to run", Duration.ofSeconds(40),
+                    () -> firstRunAfter(victimKind, faultAt.get(), addSentAt, firstRunAt) > 0);
+            sleep(1000);
+            producing.set(false);
+            for (Thread producer : producers) {
+                join(producer);
+            }
+            repair.repair(victim);
+            // Let everything acknowledged end (or be known lost) before counting.
+            long drainUntil = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < drainUntil && !allSettled(one, acknowledged)) {
+                sleep(100);
+            }
+            Tally tally = tally(name, one, acknowledged, unacknowledged.get(), runs,
+                    firstRunAfter(victimKind, faultAt.get(), addSentAt, firstRunAt) - faultAt.get());
+            System.out.println("[cluster failover] " + tally + "; kinds " + kinds + ", victim " + victim);
+            assertEquals(0, tally.stuck, "no acknowledged task is stuck: " + tally);
+            assertEquals(0, tally.runningWithoutLease, "no task is RUNNING without a lease: " + tally);
+            assertTrue(tally.added > 100, "the producers added under load: " + tally);
+            return tally;
+        } finally {
+            producing.set(false);
+            cluster.awaitHealthy(Duration.ofSeconds(60));
+        }
+    }
+
+    /** When the first task of {@code kind} whose add was sent after the fault started to run; 0 if none has. */
+    private static long firstRunAfter(String kind, long faultAt, Map<String, Long> addSentAt, Map<String, Long> firstRunAt) {
+        long first = Long.MAX_VALUE;
+        for (var entry : addSentAt.entrySet()) {
+            Long ranAt = firstRunAt.get(entry.getKey());
+            if (entry.getKey().startsWith(kind + ":") && entry.getValue() > faultAt && ranAt != null) {
+                first = Math.min(first, ranAt);
+            }
+        }
+        return first == Long.MAX_VALUE ? 0 : first;
+    }
+
+    /** Every acknowledged task has ended, or its record is gone or belongs to another add (lost). */
+    private static boolean allSettled(Harness harness, Map<String, Long> acknowledged) {
+        try {
+            for (var entry : acknowledged.entrySet()) {
+                Map<String, String> hash = record(harness, entry.getKey(), entry.getValue());
+                if (hash.isEmpty() || !ownedBy(hash, entry.getKey())) {
+                    continue;
+                }
+                String status = hash.get("status");
+                if (!"SUCCESS".equals(status) && !"FAILURE".equals(status)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (RuntimeException e) {
+            return false;   // the Cluster is still settling
+        }
+    }
+
+    private static Tally tally(String name, Harness harness, Map<String, Long> acknowledged, long unacknowledged,
+                               Map<String, AtomicLong> runs, long resumedNanos) {
+        long succeeded = 0;
+        long lost = 0;
+        long reused = 0;
+        long stuck = 0;
+        long runningWithoutLease = 0;
+        long extraRuns = 0;
+        for (var entry : acknowledged.entrySet()) {
+            String token = entry.getKey();
+            Map<String, String> hash = record(harness, token, entry.getValue());
+            AtomicLong ran = runs.get(token);
+            extraRuns += ran == null ? 0 : Math.max(0, ran.get() - 1);
+            if (hash.isEmpty()) {
+                lost++;
+            } else if (!ownedBy(hash, token)) {
+                lost++;
+                reused++;
+            } else if ("SUCCESS".equals(hash.get("status"))) {
+                succeeded++;
+            } else {
+                stuck++;
+                String kind = token.substring(0, token.indexOf(':'));
+                if ("RUNNING".equals(hash.get("status"))
+                        && harness.redis.sync().zscore(Keys.of(kind).leases(), String.valueOf(entry.getValue())) == null) {
+                    runningWithoutLease++;
+                }
+            }
+        }
+        return new Tally(name, acknowledged.size(), unacknowledged, succeeded, lost, reused, stuck, runningWithoutLease,
+                extraRuns, Duration.ofNanos(resumedNanos).toMillis());
+    }
+
+    private static Map<String, String> record(Harness harness, String token, long id) {
+        String kind = token.substring(0, token.indexOf(':'));
+        return harness.redis.sync().hgetall(Keys.of(kind).task(id));
+    }
+
+    /** Whether the task record holds this add's arguments (not those of a later add given the same id). */
+    private static boolean ownedBy(Map<String, String> hash, String token) {
+        return hash.getOrDefault("args", "").contains("\"" + token + "\"");
+    }
+
+    /** One kind per master: names whose hash tag lands on each master in turn. */
+    private static List<String> kindsOnEveryMaster(String prefix) {
+        Map<LocalRedis, String> byMaster = new LinkedHashMap<>();
+        List<LocalRedis> masters = cluster.masters();
+        String run = Long.toString(System.nanoTime(), 36);
+        for (int i = 0; byMaster.size() < masters.size() && i < 10_000; i++) {
+            String kind = prefix + "-" + run + "-" + i;
+            byMaster.putIfAbsent(cluster.masterOf(SlotHash.getSlot(Keys.of(kind).waiting())), kind);
+        }
+        assertEquals(masters.size(), byMaster.size(), "found a kind for each master");
+        return List.copyOf(byMaster.values());
+    }
+
+    private static void join(Thread thread) {
+        try {
+            thread.join(Duration.ofSeconds(60));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+        if (thread.isAlive()) {
+            throw new AssertionError(thread.getName() + " did not stop within 60 s");
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
