@@ -56,4 +56,32 @@ class EmbeddedWorkerTest {
                 () -> EmbeddedWorker.builder(TestRedis.uri(), app.dir()).process("models.x.y", args -> null).start());
         assertTrue(error.getMessage().contains("broken") && error.getMessage().contains("worker_nums"), error.getMessage());
     }
+    /** Misuse after close: a second close does nothing, a call says the worker is closed (not an engine's words). */
+    @Test
+    void aClosedWorkerClosesTwiceQuietlyAndRefusesCallsByName() {
+        String task = TestRedis.uniqueTaskId("closed");
+        TestApp app = TestApp.in(dir).task(task, """
+                {"name": "closed", "worker_nums": 1, "attempts": 0, "attempt_after": 0, "timeout": 5, "size": 100,
+                 "process": "models.x.y"}
+                """);
+        EmbeddedWorker worker = EmbeddedWorker.builder(TestRedis.uri(), app.dir()).process("models.x.y", args -> 1)
+                .settings(s -> s.withShutdownGrace(Duration.ofMillis(200))).start();
+        worker.close();
+        worker.close();
+        IllegalStateException closed = assertThrows(IllegalStateException.class, () -> worker.call("tasks." + task + ".add", 1));
+        assertEquals("embedded worker " + worker.workerId() + " is closed: tasks." + task + ".add cannot be called any more",
+                closed.getMessage());
+    }
+
+    @Test
+    void aMissingAppDirectoryOrBadUriFailsAtStartNamingIt() {
+        Path missing = dir.resolve("no-such-app");
+        var noApp = assertThrows(dev.taskpool.core.TaskpoolException.class,
+                () -> EmbeddedWorker.builder(TestRedis.uri(), missing).start());
+        assertTrue(noApp.getMessage().contains(missing.toString()) && noApp.getMessage().contains("does not exist"),
+                noApp.getMessage());
+        var badUri = assertThrows(dev.taskpool.core.TaskpoolException.class,
+                () -> EmbeddedWorker.builder("nonsense://x", dir).start());
+        assertTrue(badUri.getMessage().startsWith("invalid Redis URI 'nonsense://x'"), badUri.getMessage());
+    }
 }
