@@ -84,4 +84,34 @@ class EmbeddedWorkerTest {
                 () -> EmbeddedWorker.builder("nonsense://x", dir).start());
         assertTrue(badUri.getMessage().startsWith("invalid Redis URI 'nonsense://x'"), badUri.getMessage());
     }
+    /**
+     * A start that fails half-way (here Redis refuses the second task's connection: maxclients) leaves
+     * nothing running: the first task's waiter and pump used to go on for ever, retrying every second
+     * on connections already closed.
+     */
+    @Test
+    void aStartThatFailsHalfWayLeavesNothingRunning() throws Exception {
+        String first = TestRedis.uniqueTaskId("halfa");
+        String second = TestRedis.uniqueTaskId("halfb");
+        String definition = """
+                {"name": "half", "worker_nums": 1, "attempts": 0, "attempt_after": 0, "timeout": 5, "size": 100,
+                 "process": "models.x.y"}
+                """;
+        TestApp app = TestApp.in(dir).task(first, definition).task(second, definition);
+        try (dev.taskpool.support.LocalRedis redis = dev.taskpool.support.LocalRedis.start();
+             dev.taskpool.core.redis.RedisConnector admin = dev.taskpool.core.redis.RedisConnector.connect(redis.uri())) {
+            var raw = admin.connection().sync();
+            long clients = raw.clientList().lines().filter(line -> !line.isBlank()).count();
+            // The worker's own connection and the first task's blocking one; the second task's is refused.
+            raw.configSet("maxclients", Long.toString(clients + 2));
+            RuntimeException refused = assertThrows(RuntimeException.class, () -> EmbeddedWorker.builder(redis.uri(), app.dir())
+                    .process("models.x.y", args -> 1).settings(s -> s.withShutdownGrace(Duration.ofMillis(200))).start());
+            raw.configSet("maxclients", "10000");
+            dev.taskpool.support.Wait.until("the half-started worker's threads are gone", Duration.ofSeconds(20),
+                    () -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.isAlive()
+                            && (t.getName().equals("wait-" + first) || t.getName().equals("wait-" + second))));
+            long clientsAfter = raw.clientList().lines().filter(line -> !line.isBlank()).count();
+            assertEquals(clients, clientsAfter, "the half-started worker closed every connection it opened (" + refused + ")");
+        }
+    }
 }

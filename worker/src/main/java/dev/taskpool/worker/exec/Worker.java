@@ -57,7 +57,21 @@ public final class Worker implements AutoCloseable {
         this.presence = new Presence(runtime, settings, served.stream().map(TaskDefinition::id).toList(), this::runningCount);
     }
 
+    /**
+     * Starts taking tasks. A start that fails half-way (Redis refuses a task's connection) stops what
+     * it had started, as {@link #close()} does, before it throws: nothing is left running.
+     */
     public Worker start() {
+        try {
+            startEverything();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        return this;
+    }
+
+    private void startEverything() {
         presence.announce();
         consumers.forEach(TaskConsumer::start);
         // One check of every run's deadline every few milliseconds costs less than a timer per run
@@ -83,7 +97,6 @@ public final class Worker implements AutoCloseable {
         log.info("worker {} serving {} on {}", settings.workerId(),
                 consumers.stream().map(c -> c.definition().id() + " x" + c.definition().workerNums()).toList(),
                 runtime.redis().describe());
-        return this;
     }
 
     /** Runs the recoverer at the set interval, jittered by ±20% so workers do not move in step. */
