@@ -73,6 +73,15 @@ class EmbeddedWorkerTest {
                 closed.getMessage());
     }
 
+    private static Path app(Path dir) {
+        try {
+            java.nio.file.Files.writeString(dir.resolve("a-file.yao"), "{}");
+            return dir;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Test
     void aMissingAppDirectoryOrBadUriFailsAtStartNamingIt() {
         Path missing = dir.resolve("no-such-app");
@@ -80,6 +89,11 @@ class EmbeddedWorkerTest {
                 () -> EmbeddedWorker.builder(TestRedis.uri(), missing).start());
         assertTrue(noApp.getMessage().contains(missing.toString()) && noApp.getMessage().contains("does not exist"),
                 noApp.getMessage());
+        Path file = app(dir).resolve("a-file.yao");
+        var notADirectory = assertThrows(dev.taskpool.core.TaskpoolException.class,
+                () -> EmbeddedWorker.builder(TestRedis.uri(), file).start());
+        assertEquals("app directory " + file + " is not a directory (give the directory that holds tasks/)",
+                notADirectory.getMessage());
         var badUri = assertThrows(dev.taskpool.core.TaskpoolException.class,
                 () -> EmbeddedWorker.builder("nonsense://x", dir).start());
         assertTrue(badUri.getMessage().startsWith("invalid Redis URI 'nonsense://x'"), badUri.getMessage());
