@@ -128,4 +128,24 @@ class EmbeddedWorkerTest {
             assertEquals(clients, clientsAfter, "the half-started worker closed every connection it opened (" + refused + ")");
         }
     }
+    /**
+     * Closing a worker while Redis is gone: each stop step that needs Redis says so in one line. The
+     * presence step logged a 10-frame Lettuce stack trace for what is only "Redis is not there".
+     */
+    @Test
+    void closingWhileRedisIsGoneLogsOneLinePerStepWithoutStackTraces() {
+        String task = TestRedis.uniqueTaskId("gone");
+        TestApp app = TestApp.in(dir).task(task, """
+                {"name": "gone", "worker_nums": 1, "attempts": 0, "attempt_after": 0, "timeout": 5, "size": 100,
+                 "process": "models.x.y"}
+                """);
+        try (dev.taskpool.support.LocalRedis redis = dev.taskpool.support.LocalRedis.start(); LogCapture log = new LogCapture()) {
+            EmbeddedWorker worker = EmbeddedWorker.builder(redis.uri(), app.dir()).process("models.x.y", args -> 1)
+                    .commandTimeout(Duration.ofMillis(500)).settings(s -> s.withShutdownGrace(Duration.ofMillis(200))).start();
+            redis.kill();
+            worker.close();
+            assertTrue(log.contains("stop step 'clear this worker's presence' failed"), "the failed step is named: " + log.lines());
+            assertEquals(java.util.List.of(), log.linesWithStackTraces(), "no stack trace for Redis being away");
+        }
+    }
 }

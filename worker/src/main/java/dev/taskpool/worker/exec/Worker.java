@@ -161,12 +161,15 @@ public final class Worker implements AutoCloseable {
         void run() throws Exception;
     }
 
-    private static void step(String what, Step step) {
+    private void step(String what, Step step) {
         try {
             step.run();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             log.error("stop step '{}' interrupted", what);
+        } catch (io.lettuce.core.RedisException | dev.taskpool.core.TaskpoolException e) {
+            // Redis away or refusing: expected in an outage, and a stack trace would say nothing more.
+            log.error("stop step '{}' failed: {} (Redis at {})", what, e.getMessage(), runtime.redis().describe());
         } catch (Exception e) {
             log.error("stop step '{}' failed: {}", what, e.getMessage(), e);
         }
