@@ -148,4 +148,48 @@ class EmbeddedWorkerTest {
             assertEquals(java.util.List.of(), log.linesWithStackTraces(), "no stack trace for Redis being away");
         }
     }
+    /**
+     * A heartbeat with no lease to extend has not reached Redis: it must not log "heartbeat works
+     * again" while Redis is still away (it did, as soon as the last run left).
+     */
+    @Test
+    void aHeartbeatWithNothingToSendDoesNotSayRedisWorksAgain() throws Exception {
+        String task = TestRedis.uniqueTaskId("beat");
+        TestApp app = TestApp.in(dir).task(task, """
+                {"name": "beat", "worker_nums": 1, "attempts": 0, "attempt_after": 0, "timeout": 30, "size": 100,
+                 "process": "models.beat.hold"}
+                """);
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (dev.taskpool.support.LocalRedis redis = dev.taskpool.support.LocalRedis.start(); LogCapture log = new LogCapture()) {
+            EmbeddedWorker worker = EmbeddedWorker.builder(redis.uri(), app.dir())
+                    .process("models.beat.hold", args -> {
+                        started.countDown();
+                        try {
+                            release.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        return 1;
+                    })
+                    .commandTimeout(Duration.ofMillis(300))
+                    .settings(s -> s.withLease(Duration.ofSeconds(1), Duration.ofMillis(200)).withShutdownGrace(Duration.ofMillis(200)))
+                    .start();
+            try {
+                worker.call("tasks." + task + ".add");
+                assertTrue(started.await(30, java.util.concurrent.TimeUnit.SECONDS), "the run started");
+                redis.kill();
+                dev.taskpool.support.Wait.until("the heartbeat fails", Duration.ofSeconds(20), () -> log.contains("heartbeat failed"));
+                release.countDown();
+                // The result cannot be recorded: the run leaves after a lease period, and the heartbeat has nothing left.
+                dev.taskpool.support.Wait.until("the run left", Duration.ofSeconds(30), () -> worker.runningCount() == 0);
+                int beatsAfter = 5;
+                Thread.sleep(Duration.ofMillis(200).multipliedBy(beatsAfter));
+                assertTrue(!log.contains("heartbeat works again"), "Redis is still away: " + log.lines());
+            } finally {
+                release.countDown();
+                worker.close();
+            }
+        }
+    }
 }
