@@ -30,6 +30,7 @@
 --   {-2, id}                     a task with this given id already exists (or the id is given twice)
 --   {-3, key, holds, expected}   a key holds something this script cannot work with
 --   {-4, id}                     a default id (from the counter) lands on an existing key
+--   {-5, counter, n}             n default ids would pass the last id, 2^53-1
 local function wrong(key, holds, expected)
   return {-3, key, holds, expected}
 end
@@ -79,6 +80,11 @@ for i = 6, #ARGV, 2 do
   end
 end
 local first = math.max(counter, highest)
+-- Ids end at 2^53-1. Past 2^53 Lua's numbers stop counting (n + 1 == n), so the loop below would
+-- never end and would hold Redis BUSY: a counter at its end (or set past it by hand) refuses.
+if defaults > 0 and first > 9007199254740991 - defaults then
+  return {-5, first == counter and counterText or string.format('%d', first), defaults}
+end
 for n = first + 1, first + defaults do
   local id = string.format('%d', n)
   if redis.call('EXISTS', KEYS[5] .. id) == 1 then return {-4, id} end

@@ -17,6 +17,9 @@
 -- ARGV[2] the most leases to handle in one call
 -- ARGV[3] task id T (for the event messages)
 -- ARGV[4] event channel prefix taskpool:{T}:events:
+-- ARGV[5] attempts of the recovering worker's own definition, used when KEYS[4] is missing (a
+--         deleted `def` must not turn every recovered task into a FAILURE); '' or absent: none
+-- ARGV[6] keep (s) of that definition, likewise
 --
 -- Returns {requeued count, F, F failed ids, then pairs: dropped member, reason}: the failed ids
 -- need their `error` event.
@@ -41,8 +44,9 @@ if counters[2] and not string.match(counters[2], '^-?%d+$') then
   return badValue(KEYS[6], 'failed', counters[2], 'an integer')
 end
 
-local runs = tonumber(def[1] or '0') + 1
-local keep = tonumber(def[2] or '86400') * 1000
+local function given(value) if value and value ~= '' then return value end end
+local runs = tonumber(def[1] or given(ARGV[5]) or '0') + 1
+local keep = tonumber(def[2] or given(ARGV[6]) or '86400') * 1000
 local task = cjson.encode(ARGV[3])
 local requeued, failedIds, dropped = 0, {}, {}
 for _, id in ipairs(expired) do

@@ -44,7 +44,7 @@ final class WorkerCommand implements Runnable {
     Duration heartbeat;
 
     @Option(names = "--recover-every", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "4s",
-            description = "how often this worker looks for tasks whose lease expired, jittered ±20% (default ${DEFAULT-VALUE})")
+            description = "how often this worker looks for tasks whose lease expired, jittered ±20%% (default ${DEFAULT-VALUE})")
     Duration recoverEvery;
 
     @Option(names = "--abandon-after", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "5s",

@@ -198,6 +198,26 @@ class CliTest {
         assertTrue(run.out().contains("--max-args=SIZE") && !run.out().contains("--max-result"), run.out());
     }
 
+    /**
+     * Every option's description renders: a bare '%' in one made picocli print a "[picocli WARN]
+     * Could not format ..." line on stderr with every usage error and help of `worker`.
+     */
+    @Test
+    void theWorkerHelpRendersWithoutPicocliWarnings() {
+        PrintStream original = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        Result help;
+        try {
+            System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            help = execute("worker", "--help");
+        } finally {
+            System.setErr(original);
+        }
+        String warnings = captured.toString(StandardCharsets.UTF_8) + help.err();
+        assertTrue(!warnings.contains("picocli WARN"), "no picocli warning expected, got:\n" + warnings);
+        assertTrue(help.out().replaceAll("\\s+", " ").contains("jittered ±20% (default 4s)"), help.out());
+    }
+
     @Test
     void unexpectedErrorsAreNamedAsSuchWithoutAStackTrace() {
         assertEquals("unexpected error java.lang.NullPointerException: boom (--debug prints its stack trace)",

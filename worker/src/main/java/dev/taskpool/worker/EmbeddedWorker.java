@@ -34,6 +34,7 @@ public final class EmbeddedWorker implements AutoCloseable {
     private final RedisConnector redis;
     private final AppRuntime runtime;
     private final Worker worker;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private EmbeddedWorker(RedisConnector redis, AppRuntime runtime, Worker worker) {
         this.redis = redis;
@@ -51,6 +52,11 @@ public final class EmbeddedWorker implements AutoCloseable {
      * events, {@code tasks.<id>.get}, {@code scripts.*}, a registered Java process).
      */
     public Object call(String process, Object... args) {
+        if (closed.get()) {
+            // (the script engine would only say "cannot be started once stopped")
+            throw new IllegalStateException("embedded worker " + workerId() + " is closed: " + process
+                    + " cannot be called any more");
+        }
         return runtime.call(process, Arrays.asList(args));
     }
 
@@ -70,6 +76,9 @@ public final class EmbeddedWorker implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;   // closed already: a second close does nothing
+        }
         try {
             worker.close();
         } finally {

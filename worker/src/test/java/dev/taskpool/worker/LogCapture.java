@@ -22,6 +22,14 @@ public final class LogCapture implements AutoCloseable {
         }
     }
 
+    /** The lines logged with a Java stack trace. */
+    public List<String> linesWithStackTraces() {
+        synchronized (appender) {
+            return appender.list.stream().filter(event -> event.getThrowableProxy() != null)
+                    .map(event -> event.getLevel() + " " + event.getFormattedMessage()).toList();
+        }
+    }
+
     public boolean contains(String text) {
         return lines().stream().anyMatch(line -> line.contains(text));
     }

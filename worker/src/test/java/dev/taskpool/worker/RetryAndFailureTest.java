@@ -89,4 +89,40 @@ class RetryAndFailureTest {
     static void waitFor(java.util.function.BooleanSupplier condition) {
         dev.taskpool.support.Wait.until("a condition of this test", java.time.Duration.ofSeconds(10), condition);
     }
+    /**
+     * A run whose retry cannot be recorded (here Redis refuses it: the `retried` counter holds
+     * garbage) leaves the task to the recoverer, which runs it again. It used to end the task in
+     * FAILURE with the Redis error, spending the runs it had left for a cause that was not the task's.
+     */
+    @Test
+    void aRetryThatCannotBeRecordedLeavesTheTaskToTheRecovererInsteadOfFailingIt() {
+        String task = TestRedis.uniqueTaskId("retrylost");
+        dev.taskpool.core.redis.Keys keys = dev.taskpool.core.redis.Keys.of(task);
+        AtomicInteger runs = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Harness> harnessRef = new java.util.concurrent.atomic.AtomicReference<>();
+        ProcessRegistry registry = new ProcessRegistry().register("models.retrylost.work", args -> {
+            if (runs.incrementAndGet() == 1) {
+                // Break what only the retry writes, then fail the run; the key is repaired once
+                // the run has given up recording its retry.
+                harnessRef.get().redis.connection().sync().hset(keys.stats(), "retried", "garbage");
+                throw new IllegalStateException("first run fails on purpose");
+            }
+            return "done";
+        });
+        TestApp app = TestApp.in(dir).task(task, 1, 2, 0, 30, 10, "models.retrylost.work", "");
+        try (Harness harness = Harness.open(app.dir(), registry); LogCapture log = new LogCapture()) {
+            harnessRef.set(harness);
+            harness.startWorker(Harness.FAST.withLease(java.time.Duration.ofSeconds(2), java.time.Duration.ofMillis(400)));
+            long id = harness.add(task);
+            dev.taskpool.support.Wait.until("the run gave up recording its retry", java.time.Duration.ofSeconds(30),
+                    () -> log.lines().stream().anyMatch(line -> line.contains("could not record the retry")
+                            || line.contains("FAILURE after")));
+            harness.redis.connection().sync().hdel(keys.stats(), "retried");
+            TaskInfo info = harness.await(task, id);
+            assertEquals(TaskStatus.SUCCESS, info.status(), "the task ran again instead of failing: " + info);
+            assertEquals(2, runs.get(), "runs");
+            assertTrue(log.lines().stream().anyMatch(line -> line.contains("could not record the retry")
+                    && line.contains(keys.stats())), "the log names the key that refused the retry: " + log.lines());
+        }
+    }
 }

@@ -256,6 +256,10 @@ final class AddSender {
                 case -4 -> throw new TaskpoolException("task " + task + ": the id counter " + Keys.of(task).sequence()
                         + " is behind the tasks: the next id, " + reply.get(1) + ", is taken by " + Keys.of(task).taskPrefix()
                         + reply.get(1) + nothing + " (set the counter to the highest id in use)");
+                case -5 -> throw new TaskpoolException("task " + task + ": the id counter " + Keys.of(task).sequence()
+                        + " is at " + reply.get(1) + ", so " + reply.get(2) + " more default id(s) would pass the last"
+                        + " id, 2^53-1 (9007199254740991)" + nothing + " (give ids with event.next, or reset the"
+                        + " counter once the old tasks are gone)");
                 default -> throw new IllegalStateException("enqueue returned " + reply);
             };
         }

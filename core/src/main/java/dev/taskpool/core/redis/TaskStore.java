@@ -286,12 +286,28 @@ public final class TaskStore {
                 .thenApply(reply -> reply.stream().map(id -> Long.parseLong((String) id)).toList());
     }
 
-    /** Requeues (or fails, when out of runs) tasks whose lease expired before {@code now}. */
+    /**
+     * Requeues (or fails, when out of runs) tasks whose lease expired before {@code now}, with the
+     * runs and retention of the published definition.
+     */
     public CompletableFuture<RecoverResult> recover(String task, long now, int limit) {
+        return recover(task, now, limit, "", "");
+    }
+
+    /**
+     * As {@link #recover(String, long, int)}; should the published definition be missing (deleted
+     * by hand), the runs and retention of {@code ownDefinition} are used instead of none.
+     */
+    public CompletableFuture<RecoverResult> recover(TaskDefinition ownDefinition, long now, int limit) {
+        return recover(ownDefinition.id(), now, limit, Integer.toString(ownDefinition.attempts()),
+                Long.toString(ownDefinition.keep().toSeconds()));
+    }
+
+    private CompletableFuture<RecoverResult> recover(String task, long now, int limit, String attempts, String keepSeconds) {
         Keys keys = Keys.of(task);
         return scripts.run(LuaScript.RECOVER,
                 new String[] {keys.leases(), keys.waiting(), keys.wake(), keys.definition(), keys.taskPrefix(), keys.stats()},
-                Long.toString(now), Integer.toString(limit), task, keys.eventsPrefix())
+                Long.toString(now), Integer.toString(limit), task, keys.eventsPrefix(), attempts, keepSeconds)
                 .thenApply(reply -> {
                     int failedCount = ((Long) reply.get(1)).intValue();
                     List<Long> failed = reply.subList(2, 2 + failedCount).stream().map(id -> Long.parseLong((String) id)).toList();

@@ -210,6 +210,57 @@ class EnqueueTest {
         }, "the next id, 2, is taken by " + keys.task(2));
     }
 
+    /**
+     * A counter at (or, set by hand, past) the last id, 2^53-1, refuses the add by name. Past 2^53 Lua's
+     * numbers stop counting (n + 1 == n), so the id loop never ended: the script held Redis BUSY for
+     * good, and the client sent it twice more. It runs on a Redis of its own, so a regression cannot
+     * block the other tests' server.
+     */
+    @Test
+    void aCounterAtTheLastIdRefusesTheAddInsteadOfLoopingForEver() {
+        try (LocalRedis own = LocalRedis.start(); RedisConnector ownRedis = RedisConnector.connect(own.uri(), Duration.ofSeconds(2))) {
+            TaskStore ownStore = new TaskStore(ownRedis);
+            RedisCommands<String, String> ownRaw = ownRedis.connection().sync();
+            ownStore.publish(definition(task, 100));
+            for (String counter : List.of("9007199254740991", "9007199254740992", "99999999999999999999")) {
+                ownRaw.set(keys.sequence(), counter);
+                TaskpoolException refused;
+                try {
+                    refused = assertThrows(TaskpoolException.class, () -> ownStore.add(task, null, "[1]", NOW));
+                } finally {
+                    killScriptIfBusy(own);
+                }
+                assertTrue(refused.getMessage().contains("the id counter " + keys.sequence() + " is at " + counter)
+                        && refused.getMessage().contains("nothing was written"), refused.getMessage());
+                assertEquals(counter, ownRaw.get(keys.sequence()), "the counter did not move");
+                assertEquals(0, ownRaw.llen(keys.waiting()), "nothing was queued");
+            }
+            // One below the end: the last id is given, and the next add is refused.
+            ownRaw.set(keys.sequence(), "9007199254740990");
+            assertEquals(9007199254740991L, ownStore.add(task, null, "[1]", NOW).id());
+            TaskpoolException full = assertThrows(TaskpoolException.class, () -> ownStore.add(task, null, "[2]", NOW));
+            assertTrue(full.getMessage().contains("is at 9007199254740991"), full.getMessage());
+            // A batch that would cross the end is refused whole.
+            ownRaw.set(keys.sequence(), "9007199254740989");
+            TaskpoolException crossing = assertThrows(TaskpoolException.class, () -> ownStore.addAll(task, batch(3), NOW));
+            assertTrue(crossing.getMessage().contains("is at 9007199254740989"), crossing.getMessage());
+            assertEquals(1, ownRaw.llen(keys.waiting()), "only the one task added before");
+        }
+    }
+
+    /** A looping script would hold Redis BUSY after the test: stop it, so that the failure is this test's alone. */
+    private static void killScriptIfBusy(LocalRedis redis) {
+        try (RedisConnector admin = RedisConnector.connect(redis.uri(), Duration.ofSeconds(2))) {
+            for (int i = 0; i < 5; i++) {
+                try {
+                    admin.connection().sync().scriptKill();
+                } catch (RuntimeException notBusy) {
+                    return;
+                }
+            }
+        }
+    }
+
     /** Breaks one key, checks that an add is refused with {@code message} and changes nothing, then repairs it. */
     private void assertRefused(Runnable breakKey, String message) {
         Map<String, String> healthy = snapshot();

@@ -175,6 +175,23 @@ class TaskStoreTest {
         assertEquals(TaskStatus.FAILURE, store.get(task, 1).orElseThrow().status());
     }
 
+    /**
+     * With `def` deleted by hand while workers run, recovery counted on no retries at all: a task with
+     * runs left ended in FAILURE after one lost run. The recovering worker's own definition fills in.
+     */
+    @Test
+    void recoveryWithTheDefinitionDeletedUsesTheWorkersOwnDefinition() throws Exception {
+        store.add(task, null, "[]", NOW);
+        store.fetch(task, 1, NOW, NOW + 1000, "dead", KEEP).get();
+        redis.connection().sync().del(Keys.of(task).definition());
+        RecoverResult result = store.recover(definition(task, 3, 1), NOW + 1001, 10).get();
+        assertEquals(1, result.requeued(), "requeued, not failed: " + result.failed());
+        assertEquals(TaskStatus.WAITING, store.get(task, 1).orElseThrow().status());
+        // Its second run is its last (attempts 1): lost too, it fails.
+        store.fetch(task, 1, NOW + 2000, NOW + 3000, "dead-too", KEEP).get();
+        assertEquals(List.of(1L), store.recover(definition(task, 3, 1), NOW + 3001, 10).get().failed());
+    }
+
     @Test
     void heartbeatExtendsOwnLeasesAndReportsLostOnes() throws Exception {
         store.add(task, null, "[]", NOW);

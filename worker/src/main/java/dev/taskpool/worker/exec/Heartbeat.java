@@ -30,11 +30,13 @@ final class Heartbeat implements Runnable {
     @Override
     public void run() {
         boolean allRecorded = true;
+        boolean anySent = false;
         for (TaskConsumer consumer : consumers) {
             List<FetchedTask> leases = consumer.leases();
             if (leases.isEmpty()) {
                 continue;
             }
+            anySent = true;
             String task = consumer.definition().id();
             try {
                 long deadline = runtime.clock().millis() + settings.lease().toMillis();
@@ -55,7 +57,8 @@ final class Heartbeat implements Runnable {
                 failures.failed("task " + task, e);
             }
         }
-        if (allRecorded) {
+        // A beat with no lease to extend did not reach Redis: it says nothing about whether Redis is back.
+        if (anySent && allRecorded) {
             failures.succeeded();
         }
     }

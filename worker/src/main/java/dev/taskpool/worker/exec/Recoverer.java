@@ -39,7 +39,7 @@ final class Recoverer implements Runnable {
             try {
                 RecoverResult result;
                 do {
-                    result = runtime.store().await(runtime.store().recover(definition.id(), runtime.clock().millis(), BATCH),
+                    result = runtime.store().await(runtime.store().recover(definition, runtime.clock().millis(), BATCH),
                             "recover expired leases of " + definition.id());
                     for (RecoverResult.Dropped dropped : result.dropped()) {
                         log.warn("task {}: removed '{}' from the running leases: {}", definition.id(), dropped.member(),

@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *       failed run runs again (runs left, error retryable); the run then waits out
  *       {@code attempt_after} ({@link #waitBeforeNextRun}) and records the retry, which gives it a
  *       new lease token ({@link #startNextRun}), before the next run starts.</li>
- *   <li><b>Ends</b>, in one of two ways:
+ *   <li><b>Ends</b>, in one of these ways:
  *     <ul>
  *       <li>with a result ({@link #finish}): SUCCESS or FAILURE goes to the pump, which records it
  *           in its next round trip; the slot is free at once. Once Redis has it the
@@ -44,6 +44,8 @@ import org.slf4j.LoggerFactory;
  *           leaves the running map;</li>
  *       <li>by a {@link StopOrder}: SHUTDOWN hands the task back to the queue (the interrupted run
  *           does not count); LEASE_LOST records nothing, since the task is another run's now.</li>
+ *       <li>(rarely) with a retry Redis would not take for a lease period: nothing is recorded and the
+ *           recoverer puts the task back once its lease expires, as for a worker that died.</li>
  *     </ul></li>
  * </ol>
  *
@@ -139,6 +141,18 @@ final class TaskRun implements Runnable {
             response = runWithRetries(abandonedAttemptFailure);
         } catch (TakenOverException e) {
             return;   // this thread was abandoned; another one carries the run on
+        } catch (RetryNotRecordedException e) {
+            // The run failed with runs left, but Redis would not take the retry for a whole lease
+            // period. Recording FAILURE instead would spend those runs for a cause that is not the
+            // task's: record nothing; once the lease expires the recoverer puts the task back.
+            if (order == StopOrder.SHUTDOWN) {
+                handBack();
+            } else {
+                log.error("task {} #{}: could not record the retry after run {} ({}); leaving it: once its lease expires"
+                        + " the recoverer puts it back in the queue", definition.id(), id, current.attempt(), e.getMessage());
+            }
+            leave();
+            return;
         } catch (RuntimeException failure) {
             StopOrder stop = order;
             if (stop == StopOrder.SHUTDOWN) {
@@ -263,6 +277,13 @@ final class TaskRun implements Runnable {
 
         boolean timedOut() {
             return stop == TIMED_OUT;
+        }
+    }
+
+    /** Redis did not take a retry within a lease period (unreachable, full of garbage): the recoverer will. */
+    private static final class RetryNotRecordedException extends RuntimeException {
+        RetryNotRecordedException(TaskpoolException cause) {
+            super(cause.getMessage(), cause);
         }
     }
 
@@ -419,7 +440,7 @@ final class TaskRun implements Runnable {
         TransitionResult result;
         leaseMoving = true;
         try {
-            result = persist("record a retry", () -> {
+            result = persistRetry(() -> {
                 long now = runtime.clock().millis();
                 var message = TaskEvent.message(TaskEvent.RETRY, definition.id(), id, TaskStatus.RUNNING, now);
                 message.put("attempt", next.attempt());
@@ -439,6 +460,14 @@ final class TaskRun implements Runnable {
         }
         log.info("task {} #{}: run {} failed ({}), starting run {}", definition.id(), id, failed.attempt(), error,
                 next.attempt());
+    }
+
+    private TransitionResult persistRetry(Supplier<CompletableFuture<TransitionResult>> write) {
+        try {
+            return persist("record a retry", write);
+        } catch (TaskpoolException e) {
+            throw new RetryNotRecordedException(e);
+        }
     }
 
     // ---- 4. The end: the result recorded and its handler, or the task handed back ----

@@ -57,7 +57,21 @@ public final class Worker implements AutoCloseable {
         this.presence = new Presence(runtime, settings, served.stream().map(TaskDefinition::id).toList(), this::runningCount);
     }
 
+    /**
+     * Starts taking tasks. A start that fails half-way (Redis refuses a task's connection) stops what
+     * it had started, as {@link #close()} does, before it throws: nothing is left running.
+     */
     public Worker start() {
+        try {
+            startEverything();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        return this;
+    }
+
+    private void startEverything() {
         presence.announce();
         consumers.forEach(TaskConsumer::start);
         // One check of every run's deadline every few milliseconds costs less than a timer per run
@@ -83,7 +97,6 @@ public final class Worker implements AutoCloseable {
         log.info("worker {} serving {} on {}", settings.workerId(),
                 consumers.stream().map(c -> c.definition().id() + " x" + c.definition().workerNums()).toList(),
                 runtime.redis().describe());
-        return this;
     }
 
     /** Runs the recoverer at the set interval, jittered by ±20% so workers do not move in step. */
@@ -148,12 +161,15 @@ public final class Worker implements AutoCloseable {
         void run() throws Exception;
     }
 
-    private static void step(String what, Step step) {
+    private void step(String what, Step step) {
         try {
             step.run();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             log.error("stop step '{}' interrupted", what);
+        } catch (io.lettuce.core.RedisException | dev.taskpool.core.TaskpoolException e) {
+            // Redis away or refusing: expected in an outage, and a stack trace would say nothing more.
+            log.error("stop step '{}' failed: {} (Redis at {})", what, e.getMessage(), runtime.redis().describe());
         } catch (Exception e) {
             log.error("stop step '{}' failed: {}", what, e.getMessage(), e);
         }

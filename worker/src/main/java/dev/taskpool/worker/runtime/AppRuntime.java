@@ -63,7 +63,8 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
     public static AppRuntime open(Path appDir, TaskStore store, ProcessRegistry registry, InstantSource clock,
                                   ValueLimits limits) {
         if (!Files.isDirectory(appDir)) {
-            throw new TaskpoolException("app directory " + appDir + " does not exist");
+            throw new TaskpoolException("app directory " + appDir
+                    + (Files.exists(appDir) ? " is not a directory (give the directory that holds tasks/)" : " does not exist"));
         }
         List<TaskDefinition> definitions = DefinitionLoader.withSystemEnvironment().loadApp(appDir);
         AppRuntime runtime = new AppRuntime(appDir, definitions, registry, store, clock, limits);
