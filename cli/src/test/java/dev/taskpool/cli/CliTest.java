@@ -1,16 +1,16 @@
 package dev.taskpool.cli;
 
+import static dev.taskpool.cli.CliRun.execute;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.cli.CliRun.Result;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.Harness;
 import dev.taskpool.worker.TestApp;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,24 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 class CliTest {
     @TempDir
     Path dir;
-
-    private record Result(int code, String out, String err) {
-    }
-
-    private static synchronized Result execute(String... args) {
-        PrintStream original = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            var commandLine = TaskpoolCommand.commandLine();
-            commandLine.setErr(new PrintWriter(err, true));
-            int code = commandLine.execute(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8).trim(), err.toString());
-        } finally {
-            System.setOut(original);
-        }
-    }
 
     /** A line of a Java stack trace ("\tat dev.taskpool...(File.java:12)", "Caused by: ..."). */
     private static final java.util.regex.Pattern STACK_FRAME =

@@ -1,16 +1,13 @@
 package dev.taskpool.cli;
 
+import static dev.taskpool.cli.CliRun.execute;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.cli.CliRun.Result;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.TestCertificates;
 import dev.taskpool.worker.TestApp;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,24 +34,6 @@ class CliTlsTest {
     static void stopTlsRedis() {
         if (redis != null) {
             redis.close();
-        }
-    }
-
-    private record Result(int code, String out, String err) {
-    }
-
-    private static synchronized Result execute(String... args) {
-        PrintStream original = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            var commandLine = TaskpoolCommand.commandLine();
-            commandLine.setErr(new PrintWriter(err, true));
-            int code = commandLine.execute(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8).trim(), err.toString());
-        } finally {
-            System.setOut(original);
         }
     }
 

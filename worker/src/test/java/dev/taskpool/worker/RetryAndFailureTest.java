@@ -104,7 +104,7 @@ class RetryAndFailureTest {
             if (runs.incrementAndGet() == 1) {
                 // Break what only the retry writes, then fail the run; the key is repaired once
                 // the run has given up recording its retry.
-                harnessRef.get().redis.connection().sync().hset(keys.stats(), "retried", "garbage");
+                harnessRef.get().redis.sync().hset(keys.stats(), "retried", "garbage");
                 throw new IllegalStateException("first run fails on purpose");
             }
             return "done";
@@ -117,7 +117,7 @@ class RetryAndFailureTest {
             dev.taskpool.support.Wait.until("the run gave up recording its retry", java.time.Duration.ofSeconds(30),
                     () -> log.lines().stream().anyMatch(line -> line.contains("could not record the retry")
                             || line.contains("FAILURE after")));
-            harness.redis.connection().sync().hdel(keys.stats(), "retried");
+            harness.redis.sync().hdel(keys.stats(), "retried");
             TaskInfo info = harness.await(task, id);
             assertEquals(TaskStatus.SUCCESS, info.status(), "the task ran again instead of failing: " + info);
             assertEquals(2, runs.get(), "runs");

@@ -220,7 +220,7 @@ class EnqueueTest {
     void aCounterAtTheLastIdRefusesTheAddInsteadOfLoopingForEver() {
         try (LocalRedis own = LocalRedis.start(); RedisConnector ownRedis = RedisConnector.connect(own.uri(), Duration.ofSeconds(2))) {
             TaskStore ownStore = new TaskStore(ownRedis);
-            RedisCommands<String, String> ownRaw = ownRedis.connection().sync();
+            io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> ownRaw = ownRedis.sync();
             ownStore.publish(definition(task, 100));
             for (String counter : List.of("9007199254740991", "9007199254740992", "99999999999999999999")) {
                 ownRaw.set(keys.sequence(), counter);
@@ -253,7 +253,7 @@ class EnqueueTest {
         try (RedisConnector admin = RedisConnector.connect(redis.uri(), Duration.ofSeconds(2))) {
             for (int i = 0; i < 5; i++) {
                 try {
-                    admin.connection().sync().scriptKill();
+                    admin.sync().scriptKill();
                 } catch (RuntimeException notBusy) {
                     return;
                 }

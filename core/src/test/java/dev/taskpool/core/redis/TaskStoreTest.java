@@ -183,7 +183,7 @@ class TaskStoreTest {
     void recoveryWithTheDefinitionDeletedUsesTheWorkersOwnDefinition() throws Exception {
         store.add(task, null, "[]", NOW);
         store.fetch(task, 1, NOW, NOW + 1000, "dead", KEEP).get();
-        redis.connection().sync().del(Keys.of(task).definition());
+        redis.sync().del(Keys.of(task).definition());
         RecoverResult result = store.recover(definition(task, 3, 1), NOW + 1001, 10).get();
         assertEquals(1, result.requeued(), "requeued, not failed: " + result.failed());
         assertEquals(TaskStatus.WAITING, store.get(task, 1).orElseThrow().status());
