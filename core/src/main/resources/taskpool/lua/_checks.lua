@@ -10,6 +10,11 @@ local function wrongType(key, expected)
   return redis.error_reply('WRONGTYPE ' .. key .. ' holds ' .. (KINDS[held] or held) .. ', expected ' ..
     KINDS[expected] .. '; nothing was changed')
 end
+-- The error of a read (redis.pcall) that failed: a wrong type named as such; anything else (an
+-- ACL refusal, for instance) passed on as Redis said it, never mistaken for a wrong type.
+local function readFailed(key, expected, reply)
+  return wrongType(key, expected) or redis.error_reply(reply.err)
+end
 local function badValue(key, field, value, expected)
   return redis.error_reply('BADVALUE ' .. key .. ' field ' .. field .. " holds '" .. value .. "', expected " ..
     expected .. '; nothing was changed')

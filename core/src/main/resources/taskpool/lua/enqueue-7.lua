@@ -41,7 +41,10 @@ local bad
 local function read(kind, command, key, ...)
   local value = redis.pcall(command, key, ...)
   if type(value) == 'table' and value.err then
-    bad = bad or wrong(key, 'a ' .. redis.call('TYPE', key).ok, 'a ' .. kind)
+    local held = redis.call('TYPE', key).ok
+    -- A key of the right type that still cannot be read (an ACL refusal, say) is no wrong type:
+    -- its error is passed on as Redis said it.
+    bad = bad or (held == kind and redis.error_reply(value.err)) or wrong(key, 'a ' .. held, 'a ' .. kind)
     return false
   end
   return value

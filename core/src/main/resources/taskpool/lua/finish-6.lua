@@ -58,7 +58,7 @@ end
 local claimed, ids
 if max > 0 then
   claimed = redis.pcall('HGET', KEYS[5], 'fetch')
-  if type(claimed) == 'table' and claimed.err then return wrongType(KEYS[5], 'hash') end
+  if type(claimed) == 'table' and claimed.err then return readFailed(KEYS[5], 'hash', claimed) end
   local problem = wrongType(KEYS[3], 'list')
   if problem then return problem end
 end
@@ -67,13 +67,13 @@ if k > 0 or fetching then
   local problem = wrongType(KEYS[2], 'zset')
   if problem then return problem end
   local counters = redis.pcall('HMGET', KEYS[6], 'succeeded', 'failed')
-  if counters.err then return wrongType(KEYS[6], 'hash') end
+  if counters.err then return readFailed(KEYS[6], 'hash', counters) end
   problem = notCounter(KEYS[6], {'succeeded', 'failed'}, counters)
   if problem then return problem end
 end
 if fetching then
   ids = redis.pcall('RPOP', KEYS[1], max)
-  if type(ids) == 'table' and ids.err then return wrongType(KEYS[1], 'list') end
+  if type(ids) == 'table' and ids.err then return readFailed(KEYS[1], 'list', ids) end
 end
 local out = {}
 

@@ -18,7 +18,7 @@
 -- nothing was written or published on any of them.
 -- Error (nothing changed): "WRONGTYPE <key> holds ..., expected a hash".
 local state = redis.pcall('HMGET', KEYS[1], 'status', 'lease')
-if state.err then return wrongType(KEYS[1], 'hash') end
+if state.err then return readFailed(KEYS[1], 'hash', state) end
 local status = state[1]
 if not status then return {-3} end
 if status == 'SUCCESS' or status == 'FAILURE' then return {-5} end

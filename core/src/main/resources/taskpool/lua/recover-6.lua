@@ -26,17 +26,17 @@
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 
 local expired = redis.pcall('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-if expired.err then return wrongType(KEYS[1], 'zset') end
+if expired.err then return readFailed(KEYS[1], 'zset', expired) end
 if #expired == 0 then return {0, 0} end
 -- Checks cost a few reads, and only when some lease expired: never on the hot path.
 local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'list')
 if problem then return problem end
 local def = redis.pcall('HMGET', KEYS[4], 'attempts', 'keep')
-if def.err then return wrongType(KEYS[4], 'hash') end
+if def.err then return readFailed(KEYS[4], 'hash', def) end
 if def[1] and not string.match(def[1], '^%d+$') then return badValue(KEYS[4], 'attempts', def[1], 'an integer') end
 if def[2] and not string.match(def[2], '^%d+$') then return badValue(KEYS[4], 'keep', def[2], 'an integer') end
 local counters = redis.pcall('HMGET', KEYS[6], 'recovered', 'failed')
-if counters.err then return wrongType(KEYS[6], 'hash') end
+if counters.err then return readFailed(KEYS[6], 'hash', counters) end
 if counters[1] and not string.match(counters[1], '^-?%d+$') then
   return badValue(KEYS[6], 'recovered', counters[1], 'an integer')
 end

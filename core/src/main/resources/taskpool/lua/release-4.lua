@@ -17,7 +17,7 @@
 -- already: a repeated command finds no lease); nothing was written on an error.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 local state = redis.pcall('HMGET', KEYS[1], 'lease', 'attempt', 'status')
-if state.err then return wrongType(KEYS[1], 'hash') end
+if state.err then return readFailed(KEYS[1], 'hash', state) end
 local lease = state[1]
 if not state[3] and redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
 if lease ~= ARGV[2] then return {-4} end

@@ -21,7 +21,7 @@
 --         {-4} the lease is lost; nothing was written on an error.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 local state = redis.pcall('HMGET', KEYS[1], 'lease', 'status')
-if state.err then return wrongType(KEYS[1], 'hash') end
+if state.err then return readFailed(KEYS[1], 'hash', state) end
 local lease = state[1]
 if lease == ARGV[3] then return {2} end
 if not state[2] and redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
@@ -29,7 +29,7 @@ if lease ~= ARGV[2] then return {-4} end
 local problem = wrongType(KEYS[2], 'zset')
 if problem then return problem end
 local retried = redis.pcall('HGET', KEYS[3], 'retried')
-if type(retried) == 'table' and retried.err then return wrongType(KEYS[3], 'hash') end
+if type(retried) == 'table' and retried.err then return readFailed(KEYS[3], 'hash', retried) end
 if retried and not string.match(retried, '^-?%d+$') then
   return redis.error_reply('BADVALUE ' .. KEYS[3] .. " field retried holds '" .. retried ..
     "', expected an integer; nothing was changed")

@@ -122,6 +122,31 @@ class AclUserTest {
     }
 
     @Test
+    void aCommandTheAclRefusesInsideAScriptIsReportedAsSuchNotAsAWrongType() {
+        // A user that may run the scripts but not HGET/HMGET, which the add and progress scripts read with.
+        setUser("taskpool-partial", "partial-secret", CLIENT_RULES.replace(" +hget +hmget ", " "));
+        TestApp app = TestApp.in(dir).task(TASK, 1, 0, 0, 5, 100, "models.acl.noop", "");
+        try (EmbeddedWorker worker = EmbeddedWorker.builder(urlFor("taskpool-worker", "worker-secret"), app.dir())
+                .process("models.acl.noop", args -> null).start();
+             TaskpoolClient partial = TaskpoolClient.connect(urlFor("taskpool-partial", "partial-secret"))) {
+            long id = ((Number) worker.call("tasks." + TASK + ".add", "x")).longValue();
+            dev.taskpool.core.TaskpoolException addError = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.taskpool.core.TaskpoolException.class, () -> partial.add(TASK, "y"));
+            assertTrue(refusedByAcl(addError.getMessage()),
+                    "the add names the ACL refusal: " + addError.getMessage());
+            dev.taskpool.core.TaskpoolException progressError = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.taskpool.core.TaskpoolException.class, () -> partial.progress(TASK, id, 1, 2, "half"));
+            assertTrue(refusedByAcl(progressError.getMessage()),
+                    "progress names the ACL refusal: " + progressError.getMessage());
+        }
+    }
+
+    /** Redis 7.0 words a refusal inside a script "can't run this command", outside it NOPERM. */
+    private static boolean refusedByAcl(String message) {
+        return (message.contains("NOPERM") || message.contains("can't run this command")) && !message.contains("expected a hash");
+    }
+
+    @Test
     void theRulesDoNotReachBeyondTaskpoolKeys() {
         try (RedisConnector asClient = RedisConnector.connect(urlFor("taskpool-client", "client-secret"))) {
             io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> commands = asClient.sync();
