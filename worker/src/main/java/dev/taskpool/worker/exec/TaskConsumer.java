@@ -38,8 +38,6 @@ final class TaskConsumer {
     /** A Redis that stays away (down, full, a broken key) is logged once per interval, not once per round trip. */
     private final RateLimitedLog roundTripFailures = new RateLimitedLog(log, "a round trip to Redis", RateLimitedLog.INTERVAL);
     private final RateLimitedLog waitFailures = new RateLimitedLog(log, "waiting for work", RateLimitedLog.INTERVAL);
-    private final RateLimitedLog transitionFailures = new RateLimitedLog(log, "recording a run's transition",
-            RateLimitedLog.INTERVAL);
     /** The most runs ended in one round trip (bounds the size of one script call). */
     private static final int MAX_BATCH = 500;
 
@@ -51,6 +49,7 @@ final class TaskConsumer {
     private final WorkerSettings settings;
     private final WorkerContext worker;
     private final Keys keys;
+    private final TransitionWrites transitions;
     private final PumpState state;
     private final ExecutorService runs;
     /**
@@ -72,6 +71,7 @@ final class TaskConsumer {
         this.settings = worker.settings();
         this.worker = worker;
         this.keys = Keys.of(definition.id());
+        this.transitions = new TransitionWrites(definition.id(), runtime.store(), settings.lease());
         this.state = new PumpState(definition.workerNums());
         // Virtual run threads, one per slot and kept between runs rather than made per run: a
         // script context sets up per-thread state for every new thread that enters it, and an idle
@@ -81,9 +81,9 @@ final class TaskConsumer {
                 new java.util.concurrent.SynchronousQueue<>(), Thread.ofVirtual().name("run-" + definition.id() + "-", 1).factory());
     }
 
-    /** Where the runs of this task log a transition they cannot record yet (Redis away): once per interval. */
-    RateLimitedLog transitionFailures() {
-        return transitionFailures;
+    /** How the runs of this task record a transition on their own (a retry, a result recorded alone). */
+    TransitionWrites transitions() {
+        return transitions;
     }
 
     TaskDefinition definition() {

@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +30,7 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Fetched.</b> The pump took the task under a lease (token {@code <worker>/<run>}) and
  *       started this run on a run thread, in a slot. The run is in {@link TaskConsumer}'s running
  *       map: the heartbeat extends its lease and the deadline check watches its attempts.</li>
- *   <li><b>Runs</b> ({@link #runWithRetries}). Each run of the processor is an {@link Attempt}
+ *   <li><b>Runs</b> ({@link #runWithRetries}). Each run of the processor is an {@link RunAttempt}
  *       with its own deadline ({@code timeout}). Resilience4j's {@link Retry} decides whether a
  *       failed run runs again (runs left, error retryable); the run then waits out
  *       {@code attempt_after} ({@link #waitBeforeNextRun}) and records the retry, which gives it a
@@ -49,7 +48,7 @@ import org.slf4j.LoggerFactory;
  *     </ul></li>
  * </ol>
  *
- * <p>Two kinds of stop are kept apart. A <em>timeout</em> belongs to one {@link Attempt}: it fails
+ * <p>Two kinds of stop are kept apart. A <em>timeout</em> belongs to one {@link RunAttempt}: it fails
  * that run, and the next run starts clean. A <em>stop order</em> (shutdown, lease lost) belongs to
  * the whole run: it is given once and never cleared; it stops the attempt in progress, cuts the
  * {@code attempt_after} wait short, and after it no run starts and nothing is recorded but the
@@ -85,7 +84,7 @@ final class TaskRun implements Runnable {
     /** Set once (under this run's monitor, which also wakes {@link #waitBeforeNextRun}); never cleared. */
     private volatile StopOrder order;
     /** The processor call in progress, if any: read without a lock by the deadline check and by stop orders. */
-    private volatile Attempt attempt;
+    private volatile RunAttempt attempt;
     /** True while a retry moves the lease to a new token: a heartbeat may then find the old one gone. */
     private volatile boolean leaseMoving;
     /** Set when the result goes to the pump: from then on its lease may be spent any moment. */
@@ -208,7 +207,7 @@ final class TaskRun implements Runnable {
         List<Object> callArgs = new ArrayList<>(args.size() + 1);
         callArgs.add(id);
         callArgs.addAll(args);
-        Attempt attempt = new Attempt(Thread.currentThread(), System.nanoTime() + definition.timeout().toNanos());
+        RunAttempt attempt = new RunAttempt(Thread.currentThread(), System.nanoTime() + definition.timeout().toNanos());
         this.attempt = attempt;
         Object response = null;
         RuntimeException failure = null;
@@ -237,49 +236,6 @@ final class TaskRun implements Runnable {
         return response;
     }
 
-    /**
-     * One run of the processor on one thread, with its deadline. Its stop is claimed once, by the
-     * deadline check (a timeout) or by a stop order, and carried out by {@link #stopAttempt}; the
-     * attempt's end claims it too, so a timeout either wins before the end or not at all.
-     */
-    private static final class Attempt {
-        static final int NOT_STOPPED = 0;
-        static final int TIMED_OUT = 1;
-        static final int ORDERED = 2;
-        static final int ENDED = 3;
-        private static final AtomicIntegerFieldUpdater<Attempt> STOP =
-                AtomicIntegerFieldUpdater.newUpdater(Attempt.class, "stop");
-
-        final Thread thread;
-        final long deadlineNanos;
-        private volatile int stop = NOT_STOPPED;
-        /**
-         * Guarded by this attempt's monitor, and only set when a stop was claimed before the end
-         * (no stopper looks at it otherwise): its thread has left the attempt.
-         */
-        boolean over;
-        /** Guarded by this attempt's monitor: another thread carries the run on. */
-        boolean abandoned;
-
-        Attempt(Thread thread, long deadlineNanos) {
-            this.thread = thread;
-            this.deadlineNanos = deadlineNanos;
-        }
-
-        boolean isDue(long nowNanos) {
-            return stop == NOT_STOPPED && nowNanos - deadlineNanos >= 0;
-        }
-
-        /** Claims the attempt's one stop (or its end); false when something claimed it first. */
-        boolean claim(int how) {
-            return STOP.compareAndSet(this, NOT_STOPPED, how);
-        }
-
-        boolean timedOut() {
-            return stop == TIMED_OUT;
-        }
-    }
-
     /** Redis did not take a retry within a lease period (unreachable, full of garbage): the recoverer will. */
     private static final class RetryNotRecordedException extends RuntimeException {
         RetryNotRecordedException(TaskpoolException cause) {
@@ -299,8 +255,8 @@ final class TaskRun implements Runnable {
      * once. The usual end claims the attempt before any stop could: no stopper exists then, or ever
      * will, and leaving costs one compare-and-set.
      */
-    private void endAttempt(Attempt ending) {
-        if (!ending.claim(Attempt.ENDED)) {
+    private void endAttempt(RunAttempt ending) {
+        if (!ending.claim(RunAttempt.ENDED)) {
             synchronized (ending) {   // waits for the interrupt in progress: it must land inside the attempt
                 ending.over = true;
                 ending.notifyAll();   // the stopper, waiting to see whether to abandon it
@@ -314,8 +270,8 @@ final class TaskRun implements Runnable {
 
     /** Called by the worker's deadline check every few milliseconds: stops an attempt past its deadline. */
     void checkTimeout(long nowNanos) {
-        Attempt running = attempt;
-        if (running != null && running.isDue(nowNanos) && running.claim(Attempt.TIMED_OUT)) {
+        RunAttempt running = attempt;
+        if (running != null && running.isDue(nowNanos) && running.claim(RunAttempt.TIMED_OUT)) {
             startStopping(running);
         }
     }
@@ -332,8 +288,8 @@ final class TaskRun implements Runnable {
             order = given;
             notifyAll();
         }
-        Attempt running = attempt;
-        if (running != null && running.claim(Attempt.ORDERED)) {
+        RunAttempt running = attempt;
+        if (running != null && running.claim(RunAttempt.ORDERED)) {
             startStopping(running);
         }
     }
@@ -360,7 +316,7 @@ final class TaskRun implements Runnable {
      * its interrupt, and that must delay neither the deadline check (which watches every run) nor
      * whoever gave the order.
      */
-    private void startStopping(Attempt stopping) {
+    private void startStopping(RunAttempt stopping) {
         Thread.ofVirtual().name("stop-" + definition.id() + "-" + id).start(() -> stopAttempt(stopping));
     }
 
@@ -370,7 +326,7 @@ final class TaskRun implements Runnable {
      * its thread cannot leave the attempt (and start other work the interrupt was not meant for)
      * in the meantime; no other lock is held.
      */
-    private void stopAttempt(Attempt stopping) {
+    private void stopAttempt(RunAttempt stopping) {
         long abandonAt = System.nanoTime() + worker.settings().abandonAfter().toNanos();
         synchronized (stopping) {
             if (stopping.over) {
@@ -464,7 +420,7 @@ final class TaskRun implements Runnable {
 
     private TransitionResult persistRetry(Supplier<CompletableFuture<TransitionResult>> write) {
         try {
-            return persist("record a retry", write);
+            return consumer.transitions().persist("record a retry", id, write);
         } catch (TaskpoolException e) {
             throw new RetryNotRecordedException(e);
         }
@@ -506,7 +462,7 @@ final class TaskRun implements Runnable {
     private void recordAlone(FetchedTask lease, TaskStatus status, Object response, String error, String payload) {
         TransitionResult result;
         try {
-            result = persist("complete", () -> runtime.store().complete(lease, status, payload,
+            result = consumer.transitions().persist("complete", id, () -> runtime.store().complete(lease, status, payload,
                     runtime.clock().millis(), definition.keep()));
         } catch (RuntimeException e) {
             log.error("task {} #{}: could not record {}: {}; once its lease expires it runs again", definition.id(), id,
@@ -582,36 +538,6 @@ final class TaskRun implements Runnable {
     private void end() {
         if (ended.compareAndSet(false, true)) {
             consumer.ended(this);
-        }
-    }
-
-    /**
-     * Records a transition, trying again while Redis is unreachable (a restart, a failover) for
-     * up to one lease period; past that the lease has lapsed and the recoverer takes over.
-     */
-    private TransitionResult persist(String what, Supplier<CompletableFuture<TransitionResult>> write) {
-        long deadline = System.nanoTime() + worker.settings().lease().toNanos();
-        long backoff = 100;
-        while (true) {
-            try {
-                TransitionResult result = runtime.store().await(write.get(), what + " task " + definition.id() + " #" + id);
-                consumer.transitionFailures().succeeded();
-                return result;
-            } catch (TaskpoolException e) {
-                if (System.nanoTime() + backoff * 1_000_000 > deadline || Thread.currentThread().isInterrupted()) {
-                    throw e;
-                }
-                // Once per interval for the whole task kind, not once per run and try: in an outage
-                // every run in flight lands here.
-                consumer.transitionFailures().failed("task " + definition.id() + ", " + what + " #" + id, e);
-                try {
-                    Thread.sleep(backoff);
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
-                backoff = Math.min(backoff * 2, 2000);
-            }
         }
     }
 
