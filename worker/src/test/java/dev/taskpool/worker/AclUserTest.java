@@ -35,12 +35,12 @@ import org.junit.jupiter.api.io.TempDir;
 class AclUserTest {
     /** The README's rules for a worker (`ACL SETUSER taskpool-worker on >PASSWORD ` + these). */
     static final String WORKER_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
-            + " +cluster|info +evalsha +eval +blpop"
+            + " +cluster|info +info +wait +evalsha +eval +blpop"
             + " +get +set +del +exists +type +hget +hmget +hgetall +hset +hdel +hincrby +incrby +pexpire"
             + " +llen +lpush +rpush +rpop +sadd +sismember +zadd +zrem +zrangebyscore +publish";
     /** The README's rules for a client (adds, reads, awaits and watches tasks). */
     static final String CLIENT_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
-            + " +cluster|info +evalsha +eval +hgetall +hget +hmget +get +llen +exists +type +set +hset +hincrby +incrby +lpush +rpush +publish"
+            + " +cluster|info +info +wait +evalsha +eval +hgetall +hget +hmget +get +llen +exists +type +set +hset +hincrby +incrby +lpush +rpush +publish"
             + " +subscribe +psubscribe +unsubscribe +punsubscribe";
     /**
      * What a client that watches every task of a kind ({@code subscribeAll}) adds per kind: Redis matches

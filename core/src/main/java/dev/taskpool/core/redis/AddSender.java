@@ -43,6 +43,7 @@ final class AddSender {
     private final ScriptRunner scripts;
     private final Duration commandTimeout;
     private final Duration deadline;
+    private final ReplicationFence fence;
 
     /** @param deadline how long one add keeps re-sending before it reports an unknown outcome */
     AddSender(RedisConnector redis, ScriptRunner scripts, Duration deadline) {
@@ -53,6 +54,7 @@ final class AddSender {
         this.scripts = scripts;
         this.commandTimeout = redis.commandTimeout();
         this.deadline = deadline;
+        this.fence = redis.replicationFence();
     }
 
     /** The default add deadline: three command timeouts, so a few sends get their full timeout. */
@@ -140,7 +142,12 @@ final class AddSender {
             sends++;
             CompletableFuture<List<Object>> reply = scripts.run(LuaScript.ENQUEUE, scriptKeys, args);
             try {
-                return decode(request, reply.get(commandTimeout.plusSeconds(1).toMillis(), TimeUnit.MILLISECONDS));
+                List<Long> ids = decode(request, reply.get(commandTimeout.plusSeconds(1).toMillis(), TimeUnit.MILLISECONDS));
+                if (ids.isEmpty() || onReplica(keys)) {
+                    return ids;
+                }
+                unanswered = lastError = new TaskpoolException("no replica of the master acknowledged the add within "
+                        + fence.waitMillis() + " ms");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw unknown(request, sends, "the waiting thread was interrupted", e);
@@ -170,6 +177,18 @@ final class AddSender {
                     + "); nothing was written", lastError);
         }
         throw unknown(request, sends, "last error: " + RedisConnector.rootMessage(lastError), lastError);
+    }
+
+    /**
+     * Whether the add just answered is on a replica (or there is none to wait for); a failed WAIT
+     * counts as no, and the add is sent again like one that got no answer.
+     */
+    private boolean onReplica(Keys keys) throws InterruptedException {
+        try {
+            return fence.afterWrites(keys.definition()).get(fence.waitMillis() + commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
+        }
     }
 
     private static Duration shortest(Duration... durations) {

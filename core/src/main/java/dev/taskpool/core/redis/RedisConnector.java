@@ -14,6 +14,7 @@ import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.RedisClusterURIUtil;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
@@ -23,6 +24,7 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -59,6 +61,7 @@ public final class RedisConnector implements AutoCloseable {
     private final Supplier<StatefulRedisPubSubConnection<String, String>> newPubSub;
     private final boolean cluster;
     private final Duration commandTimeout;
+    private volatile ReplicationFence replicationFence;
 
     private RedisConnector(AbstractRedisClient client, String description, StatefulConnection<String, String> connection,
                            RedisClusterAsyncCommands<String, String> async, RedisClusterCommands<String, String> sync,
@@ -265,6 +268,60 @@ public final class RedisConnector implements AutoCloseable {
      */
     public StatefulRedisPubSubConnection<String, String> newPubSubConnection() {
         return newPubSub.get();
+    }
+
+    /** The fence every add of this connection passes (see {@link ReplicationFence}); one, so that concurrent adds share WAITs. */
+    ReplicationFence replicationFence() {
+        ReplicationFence fence = replicationFence;
+        if (fence == null) {
+            synchronized (this) {
+                if (replicationFence == null) {
+                    replicationFence = new ReplicationFence(this, ReplicationFence.DEFAULT_WAIT, ReplicationFence.enabledByEnvironment());
+                }
+                fence = replicationFence;
+            }
+        }
+        return fence;
+    }
+
+    /**
+     * The commands of the connection that carries this client's writes to {@code key}'s slot: the
+     * shared connection, or in a Cluster the pooled connection to the slot's current master (the
+     * one routed commands use). WAIT only counts writes made on the connection it is sent on.
+     */
+    CompletableFuture<RedisClusterAsyncCommands<String, String>> writerOf(String key) {
+        if (connection instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
+            RedisClusterNode master = clusterConnection.getPartitions().getMasterBySlot(SlotHash.getSlot(key));
+            if (master == null) {
+                return CompletableFuture.failedFuture(new TaskpoolException("no master serves the slot of " + key + " yet"));
+            }
+            return clusterConnection.getConnectionAsync(master.getUri().getHost(), master.getUri().getPort())
+                    .thenApply(StatefulRedisConnection::async);
+        }
+        return CompletableFuture.completedFuture(async);
+    }
+
+    /**
+     * In a Cluster: how many healthy replicas follow the current master of {@code key}'s slot, as
+     * the last topology refresh saw them. Outside a Cluster: -1 (ask the node with INFO).
+     */
+    int clusterReplicasOf(String key) {
+        if (!(connection instanceof StatefulRedisClusterConnection<String, String> clusterConnection)) {
+            return -1;
+        }
+        var partitions = clusterConnection.getPartitions();
+        RedisClusterNode master = partitions.getMasterBySlot(SlotHash.getSlot(key));
+        if (master == null) {
+            return 0;
+        }
+        int replicas = 0;
+        for (RedisClusterNode node : partitions) {
+            // the node filter already left out nodes marked failed
+            if (master.getNodeId().equals(node.getSlaveOf()) && !node.is(RedisClusterNode.NodeFlag.HANDSHAKE)) {
+                replicas++;
+            }
+        }
+        return replicas;
     }
 
     /**
