@@ -140,10 +140,11 @@ final class AddSender {
         Throwable lastError;
         while (true) {
             sends++;
-            CompletableFuture<List<Object>> reply = scripts.run(LuaScript.ENQUEUE, scriptKeys, args);
+            ReplicationFence.Route route = fence.route(keys.definition(), scripts);
+            CompletableFuture<List<Object>> reply = route.scripts().run(LuaScript.ENQUEUE, scriptKeys, args);
             try {
                 List<Long> ids = decode(request, reply.get(commandTimeout.plusSeconds(1).toMillis(), TimeUnit.MILLISECONDS));
-                if (ids.isEmpty() || onReplica(keys)) {
+                if (ids.isEmpty() || onReplica(route, keys)) {
                     return ids;
                 }
                 unanswered = lastError = new TaskpoolException("no replica of the master acknowledged the add within "
@@ -183,9 +184,9 @@ final class AddSender {
      * Whether the add just answered is on a replica (or there is none to wait for); a failed WAIT
      * counts as no, and the add is sent again like one that got no answer.
      */
-    private boolean onReplica(Keys keys) throws InterruptedException {
+    private boolean onReplica(ReplicationFence.Route route, Keys keys) throws InterruptedException {
         try {
-            return fence.afterWrites(keys.definition()).get(fence.waitMillis() + commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            return fence.afterWrites(route, keys.definition()).get(fence.waitMillis() + commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             return false;
         }

@@ -285,12 +285,29 @@ public final class RedisConnector implements AutoCloseable {
     }
 
     /**
-     * The commands of the connection that carries this client's writes to {@code key}'s slot: the
-     * shared connection, or in a Cluster the pooled connection to the slot's current master (the
-     * one routed commands use). WAIT only counts writes made on the connection it is sent on.
+     * A connection of its own for commands that block the connection they are sent on in Redis
+     * (WAIT), with its async commands; in a Cluster, a cluster connection of its own.
      */
-    CompletableFuture<RedisClusterAsyncCommands<String, String>> writerOf(String key) {
-        if (connection instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
+    StatefulConnection<String, String> newOwnConnection() {
+        return newConnection.get();
+    }
+
+    /** The async commands of a connection from {@link #newOwnConnection()}. */
+    static RedisClusterAsyncCommands<String, String> asyncOf(StatefulConnection<String, String> own) {
+        if (own instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
+            return clusterConnection.async();
+        }
+        return ((StatefulRedisConnection<String, String>) own).async();
+    }
+
+    /**
+     * The commands of the node connection that carries {@code own}'s writes to {@code key}'s slot:
+     * {@code own} itself, or in a Cluster its pooled connection to the slot's current master (the
+     * one its routed commands use). WAIT only counts writes made on the connection it is sent on.
+     */
+    static CompletableFuture<RedisClusterAsyncCommands<String, String>> writerOf(StatefulConnection<String, String> own,
+                                                                                String key) {
+        if (own instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
             RedisClusterNode master = clusterConnection.getPartitions().getMasterBySlot(SlotHash.getSlot(key));
             if (master == null) {
                 return CompletableFuture.failedFuture(new TaskpoolException("no master serves the slot of " + key + " yet"));
@@ -298,7 +315,7 @@ public final class RedisConnector implements AutoCloseable {
             return clusterConnection.getConnectionAsync(master.getUri().getHost(), master.getUri().getPort())
                     .thenApply(StatefulRedisConnection::async);
         }
-        return CompletableFuture.completedFuture(async);
+        return CompletableFuture.completedFuture(((StatefulRedisConnection<String, String>) own).async());
     }
 
     /**
@@ -371,6 +388,10 @@ public final class RedisConnector implements AutoCloseable {
     @Override
     public void close() {
         try {
+            ReplicationFence fence = replicationFence;
+            if (fence != null) {
+                fence.close();
+            }
             connection.close();
         } finally {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));

@@ -1,5 +1,6 @@
 package dev.taskpool.core.redis;
 
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.Map;
@@ -16,12 +17,15 @@ import java.util.logging.Logger;
  * acknowledged in time counts as not answered, and {@link AddSender} sends it again (the request
  * id makes that safe); after a failover that lost it, the re-send adds it afresh on the new master.
  *
- * <p>WAIT counts the writes made on the connection it is sent on, so it goes to the connection
- * that carried the add. Adds that finish while a WAIT is out share the next one, so concurrent
- * adds cost one WAIT per round trip to the replica, not one each. A master without replicas (as
- * last seen: every 5 s by INFO replication, or from a Cluster's topology) is not waited for.
+ * <p>WAIT counts the writes made on the connection it is sent on, and Redis holds back every
+ * command sent after it on that connection until it answers; so adds that wait go over a
+ * connection of their own (made when first needed), never the shared one a worker's pump uses,
+ * and the WAIT follows them there. Adds that finish while a WAIT is out share the next one, so
+ * concurrent adds cost one WAIT per round trip to the replica, not one each. A master without
+ * replicas (as last seen: every 5 s by INFO replication, or from a Cluster's topology) is not
+ * waited for, and its adds use the shared connection.
  */
-final class ReplicationFence {
+final class ReplicationFence implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ReplicationFence.class.getName());
     /** How often a standalone or Sentinel master is asked how many replicas it has. */
     static final Duration REPLICA_CHECK_PERIOD = Duration.ofSeconds(5);
@@ -35,6 +39,14 @@ final class ReplicationFence {
     private volatile int standaloneReplicas = -1;
     private volatile long standaloneCheckedAt = Long.MIN_VALUE;
     private volatile boolean infoRefusedLogged;
+    private volatile boolean askAgain;
+    private StatefulConnection<String, String> fenced;
+    private ScriptRunner fencedScripts;
+    private volatile boolean closed;
+
+    /** Where an add goes: the runner to send it with, and whether its answer waits for a replica. */
+    record Route(ScriptRunner scripts, boolean waits) {
+    }
 
     /**
      * @param waitFor how long one WAIT may take before the add is treated as not answered (kept
@@ -63,28 +75,67 @@ final class ReplicationFence {
     }
 
     /**
-     * Completes with {@code true} once the writes this client made to the master of {@code key}'s
-     * slot are on at least one replica, or at once when that master has no replica to wait for;
-     * {@code false} when none acknowledged them within the wait.
+     * Where an add of the kind whose keys share {@code key}'s slot goes: over the fenced connection
+     * when that slot's master has a replica to wait for, else with {@code shared}.
      */
-    CompletableFuture<Boolean> afterWrites(String key) {
+    Route route(String key, ScriptRunner shared) {
         if (!enabled) {
-            return CompletableFuture.completedFuture(true);
+            return new Route(shared, false);
         }
         int replicas = redis.isCluster() ? redis.clusterReplicasOf(key) : standaloneReplicas();
-        if (replicas <= 0) {
+        return replicas <= 0 ? new Route(shared, false) : new Route(fencedScripts(), true);
+    }
+
+    /**
+     * Completes with {@code true} once the writes sent over {@code route} to the master of
+     * {@code key}'s slot are on at least one replica (at once for a route that does not wait);
+     * {@code false} when none acknowledged them within the wait.
+     */
+    CompletableFuture<Boolean> afterWrites(Route route, String key) {
+        if (!route.waits()) {
             return CompletableFuture.completedFuture(true);
         }
-        return redis.writerOf(key).thenCompose(writer ->
-                byConnection.computeIfAbsent(writer, Coalescer::new).next()).thenApply(acked -> acked >= 1);
+        return RedisConnector.writerOf(fencedConnection(), key)
+                .thenCompose(writer -> byConnection.computeIfAbsent(writer, Coalescer::new).next())
+                .thenApply(acked -> {
+                    if (acked < 1 && !redis.isCluster()) {
+                        askAgain = true; // the replica may be gone: do not wait a whole period to find out
+                    }
+                    return acked >= 1;
+                });
+    }
+
+    private synchronized ScriptRunner fencedScripts() {
+        fencedConnection();
+        return fencedScripts;
+    }
+
+    private synchronized StatefulConnection<String, String> fencedConnection() {
+        if (closed) {
+            throw new dev.taskpool.core.TaskpoolException("the connection to Redis at " + redis.describe() + " is closed");
+        }
+        if (fenced == null) {
+            fenced = redis.newOwnConnection();
+            fencedScripts = new ScriptRunner(RedisConnector.asyncOf(fenced));
+        }
+        return fenced;
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (fenced != null) {
+            fenced.close();
+        }
     }
 
     /** The standalone (or Sentinel-chosen) master's connected replicas, re-read in the background every few seconds. */
     private int standaloneReplicas() {
         long now = System.nanoTime();
         long checkedAt = standaloneCheckedAt;
-        if (checkedAt == Long.MIN_VALUE || now - checkedAt > REPLICA_CHECK_PERIOD.toNanos()) {
+        if (checkedAt == Long.MIN_VALUE || askAgain || now - checkedAt > REPLICA_CHECK_PERIOD.toNanos()) {
             standaloneCheckedAt = now;
+            askAgain = false;
             CompletableFuture<Integer> check = redis.async().info("replication").toCompletableFuture()
                     .thenApply(ReplicationFence::connectedReplicas)
                     .whenComplete((count, error) -> {
