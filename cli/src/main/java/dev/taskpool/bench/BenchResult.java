@@ -82,8 +82,9 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
         StringBuilder perShard = new StringBuilder(String.format(Locale.ROOT,
                 "  Redis CPU per task           %.1f µs   (INFO cpu, sys + user, all masters)%n", redisCpuMicrosPerTask));
         for (Shard shard : shards) {
-            perShard.append(String.format(Locale.ROOT, "  shard %-22s %,d tasks of %s: %s µs CPU, %s commands per task%n",
+            perShard.append(String.format(Locale.ROOT, "  shard %-22s %,d tasks of %s: %,.0f ms CPU, %s µs per task, %s commands per task%n",
                     shard.node(), shard.tasks(), shard.kinds().isEmpty() ? "no kind" : String.join(", ", shard.kinds()),
+                    shard.cpuMicros() / 1000.0,
                     Double.isNaN(shard.cpuMicrosPerTask()) ? "-" : String.format(Locale.ROOT, "%.1f", shard.cpuMicrosPerTask()),
                     Double.isNaN(shard.commandsPerTask()) ? "-" : String.format(Locale.ROOT, "%.2f", shard.commandsPerTask())));
         }
