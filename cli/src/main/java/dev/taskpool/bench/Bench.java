@@ -43,7 +43,19 @@ public final class Bench {
      *                        the task records: first start to last finish)
      */
     public record Options(String redisUri, int tasks, int concurrency, Processor processor, int workers,
-                          int latencySamples, Duration keep, boolean keepData, int warmup, int workerProcesses) {
+                          int latencySamples, Duration keep, boolean keepData, int warmup, int workerProcesses, int kinds) {
+        /** One task kind, as before {@code --kinds}. */
+        public Options(String redisUri, int tasks, int concurrency, Processor processor, int workers,
+                       int latencySamples, Duration keep, boolean keepData, int warmup, int workerProcesses) {
+            this(redisUri, tasks, concurrency, processor, workers, latencySamples, keep, keepData, warmup, workerProcesses, 1);
+        }
+
+        public Options {
+            if (kinds < 1 || kinds > tasks || kinds > concurrency) {
+                throw new IllegalArgumentException("--kinds must be at least 1 and at most --tasks (" + tasks
+                        + ") and --concurrency (" + concurrency + "), each kind getting a share of both; got " + kinds);
+            }
+        }
     }
 
     private static final String JAVA_PROCESS = "bench.noop.Run";
@@ -75,8 +87,7 @@ public final class Bench {
     }
 
     public BenchResult run() throws IOException, InterruptedException {
-        String task = "bench.t" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
-        Path app = writeApp(task);
+        String prefix = "bench.t" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
         ProcessRegistry registry = new ProcessRegistry()
                 .register(JAVA_PROCESS, args -> args.size() > 1 ? args.get(1) : null)
                 .register("bench.probe.Started", args -> {
@@ -85,6 +96,13 @@ public final class Bench {
                 });
         List<AutoCloseable> open = new ArrayList<>();
         try (RedisConnector connector = connect()) {
+            List<String> kinds = BenchKinds.choose(prefix, options.kinds(), connector.masters(),
+                    kind -> connector.masterOf(Keys.of(kind).waiting()));
+            List<Integer> tasksPerKind = BenchKinds.split(options.tasks(), kinds.size());
+            List<Integer> concurrencyPerKind = BenchKinds.split(options.concurrency(), kinds.size());
+            // The first kind is the one of a single-kind run: warm-up and latency tasks are named after it.
+            String task = kinds.getFirst();
+            Path app = writeApp(kinds, tasksPerKind, concurrencyPerKind);
             TaskStore store = new TaskStore(connector);
             AppRuntime runtime = AppRuntime.open(app, store, registry, InstantSource.system());
             open.add(runtime);
@@ -100,13 +118,16 @@ public final class Bench {
 
             List<Process> processes = new ArrayList<>();
             for (int i = 0; i < options.workerProcesses(); i++) {
-                processes.add(startWorkerProcess(app, "bench-process-" + i, task));
+                processes.add(startWorkerProcess(app, "bench-process-" + i, String.join(",", kinds)));
             }
             awaitPresence(redis, options.workerProcesses());
 
             RedisCounters before = RedisCounters.read(connector);
             long scriptCallsBefore = store.scriptCalls();
-            double enqueueSeconds = enqueue(store, task, options.tasks());
+            double enqueueSeconds = 0;
+            for (int k = 0; k < kinds.size(); k++) {
+                enqueueSeconds += enqueue(store, kinds.get(k), tasksPerKind.get(k));
+            }
 
             long drainStart = System.nanoTime();
             for (int i = 0; i < (options.workerProcesses() > 0 ? 0 : options.workers()); i++) {
@@ -120,14 +141,16 @@ public final class Bench {
                 workerRuntimes.add(workerRuntime);
                 workerStores.add(workerStore);
             }
-            long polls = awaitSucceeded(store, task, options.tasks(), drainStart);
+            long polls = awaitSucceeded(store, kinds, tasksPerKind, drainStart);
             RedisCounters after = RedisCounters.read(connector);
             long scriptCalls = store.scriptCalls() - scriptCallsBefore
                     + workerStores.stream().mapToLong(TaskStore::scriptCalls).sum();
-            double processSeconds = drainSeconds(connector, task);
+            double processSeconds = drainSeconds(connector, kinds, tasksPerKind);
 
-            // Our own reads while waiting (one HGETALL per poll) and the INFO calls are not the tasks' commands.
-            long commands = after.commandsSince(before) - polls - after.callsSince(before, "info");
+            // Our own reads while waiting (one HGETALL per kind and poll) and the INFO calls are not the tasks' commands.
+            List<BenchResult.Shard> shards = shards(connector, before, after, kinds, tasksPerKind, polls);
+            long commands = shards.stream().mapToLong(BenchResult.Shard::commands).sum();
+            long cpuMicros = shards.stream().mapToLong(BenchResult.Shard::cpuMicros).sum();
             long blockingCalls = after.callsSince(before, "blpop");
             double bytesPerTask = (double) (after.usedMemory() - before.usedMemory()) / options.tasks();
 
@@ -135,7 +158,9 @@ public final class Bench {
                 workerRuntimes.forEach(r -> System.err.println("script contexts created by a worker: " + r.scripts().contextsCreated()));
             }
             double[] latencies = measureLatency(store, task, app, registry, !workers.isEmpty());
-            verifyAllSucceeded(redis, store, task);
+            for (int k = 0; k < kinds.size(); k++) {
+                verifyAllSucceeded(redis, store, kinds.get(k), tasksPerKind.get(k));
+            }
             System.gc();
             long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
             for (Worker worker : workers) {
@@ -146,13 +171,13 @@ public final class Bench {
                 process.waitFor();
             }
             if (!options.keepData()) {
-                deleteKeys(redis, task);
+                kinds.forEach(kind -> deleteKeys(redis, kind));
             }
             return new BenchResult(options.processor().name().toLowerCase(), options.tasks(), options.concurrency(),
                     options.workerProcesses() > 0 ? options.workerProcesses() : options.workers(), options.tasks() / enqueueSeconds, options.tasks() / processSeconds,
                     percentile(latencies, 50), percentile(latencies, 99), (double) commands / options.tasks(),
                     (double) (scriptCalls + blockingCalls) / options.tasks(), bytesPerTask, Math.max(heap, peakHeap.get()),
-                    options.warmup(), hostJit());
+                    options.warmup(), hostJit(), kinds.size(), (double) cpuMicros / options.tasks(), shards);
         } finally {
             for (int i = open.size() - 1; i >= 0; i--) {
                 try {
@@ -162,6 +187,31 @@ public final class Bench {
                 }
             }
         }
+    }
+
+    /**
+     * Each master's share of the run: the kinds whose slot it serves and their tasks, the CPU it
+     * spent and the commands it executed, less the benchmark's own reads there (its polls of those
+     * kinds' counters and every INFO, Lettuce's topology refreshes included).
+     */
+    private static List<BenchResult.Shard> shards(RedisConnector connector, RedisCounters before, RedisCounters after,
+                                                  List<String> kinds, List<Integer> tasksPerKind, long pollsPerKind) {
+        List<BenchResult.Shard> shards = new ArrayList<>();
+        for (String node : after.byNode().keySet()) {
+            List<String> here = new ArrayList<>();
+            long tasks = 0;
+            for (int k = 0; k < kinds.size(); k++) {
+                if (connector.masterOf(Keys.of(kinds.get(k)).waiting()).equals(node)) {
+                    here.add(kinds.get(k));
+                    tasks += tasksPerKind.get(k);
+                }
+            }
+            RedisCounters.Node end = after.node(node);
+            RedisCounters.Node start = before.node(node);
+            long commands = end.commandsSince(start) - pollsPerKind * here.size() - end.callsSince(start, "info");
+            shards.add(new BenchResult.Shard(node, List.copyOf(here), tasks, end.cpuMicros() - start.cpuMicros(), commands));
+        }
+        return shards;
     }
 
     /** "c1" when this JVM compiles with C1 only (-XX:TieredStopAtLevel=1), else "tiered". */
@@ -213,16 +263,21 @@ public final class Bench {
         return WorkerSettings.defaults().withWorkerId(id + "-" + ProcessHandle.current().pid());
     }
 
-    private Path writeApp(String task) throws IOException {
-        // (the definition is written once; the warm-up copies it under another id)
+    /** One definition per kind, each with its share of the tasks (queue size) and of the concurrency. */
+    private Path writeApp(List<String> kinds, List<Integer> tasksPerKind, List<Integer> concurrencyPerKind) throws IOException {
+        // (the definitions are written once; the warm-up copies the first kind's under another id)
         Path app = Files.createTempDirectory("taskpool-bench-");
         app.toFile().deleteOnExit();
         String process = options.processor() == Processor.JAVA ? JAVA_PROCESS : "scripts.bench.Noop";
-        Path definition = app.resolve("tasks/" + task.replace('.', '/') + ".yao");
-        Files.createDirectories(definition.getParent());
-        Files.writeString(definition, Json.write(Map.of("name", "benchmark", "worker_nums", options.concurrency(),
-                "attempts", 0, "attempt_after", 0, "timeout", 60, "size", Math.max(options.tasks(), options.warmup()) + options.latencySamples() + 10,
-                "keep", options.keep().toSeconds(), "process", process)));
+        for (int k = 0; k < kinds.size(); k++) {
+            Path definition = app.resolve("tasks/" + kinds.get(k).replace('.', '/') + ".yao");
+            Files.createDirectories(definition.getParent());
+            Files.writeString(definition, Json.write(Map.of("name", "benchmark", "worker_nums", concurrencyPerKind.get(k),
+                    "attempts", 0, "attempt_after", 0, "timeout", 60,
+                    "size", Math.max(tasksPerKind.get(k), options.warmup()) + options.latencySamples() + 10,
+                    "keep", options.keep().toSeconds(), "process", process)));
+        }
+        String task = kinds.getFirst();
         // The task the add->start latency is measured on after the run, by the same (warm) workers.
         Path latency = app.resolve("tasks/" + (task + "l").replace('.', '/') + ".yao");
         Files.writeString(latency, Json.write(Map.of("name", "latency", "worker_nums", 4, "attempts", 0,
@@ -281,47 +336,63 @@ public final class Bench {
         return (System.nanoTime() - start) / 1e9;
     }
 
-    /** Waits until every task succeeded; returns how many reads that took (they are subtracted). */
     private long awaitSucceeded(TaskStore store, String task, long expected, long start) throws InterruptedException {
+        return awaitSucceeded(store, List.of(task), List.of((int) expected), start);
+    }
+
+    /**
+     * Waits until every task of every kind succeeded; returns how many polls that took, each one
+     * read of every kind's counters (they are subtracted from the commands counted).
+     */
+    private long awaitSucceeded(TaskStore store, List<String> kinds, List<Integer> expected, long start) throws InterruptedException {
         long polls = 0;
         var heap = ManagementFactory.getMemoryMXBean();
         while (true) {
             polls++;
-            Map<String, Long> stats = store.stats(task);
-            peakHeap.accumulateAndGet(heap.getHeapMemoryUsage().getUsed(), Math::max);
-            if (stats.get("succeeded") + stats.get("failed") >= expected) {
+            boolean done = true;
+            Map<String, Map<String, Long>> all = new java.util.LinkedHashMap<>();
+            for (int k = 0; k < kinds.size(); k++) {
+                Map<String, Long> stats = store.stats(kinds.get(k));
+                all.put(kinds.get(k), stats);
                 if (stats.get("failed") > 0) {
-                    throw new TaskpoolException(stats.get("failed") + " benchmark tasks failed");
+                    throw new TaskpoolException(stats.get("failed") + " benchmark tasks of " + kinds.get(k) + " failed");
                 }
+                done &= stats.get("succeeded") >= expected.get(k);
+            }
+            peakHeap.accumulateAndGet(heap.getHeapMemoryUsage().getUsed(), Math::max);
+            if (done) {
                 return polls;
             }
             if (System.nanoTime() - start > Duration.ofMinutes(30).toNanos()) {
-                throw new TaskpoolException("the benchmark did not drain within 30 minutes: " + stats);
+                throw new TaskpoolException("the benchmark did not drain within 30 minutes: " + all);
             }
             Thread.sleep(5);
         }
     }
 
-    /** From the first start to the last finish, as the task records say. */
-    private double drainSeconds(RedisConnector connector, String task) {
+    /** From the first start to the last finish over every kind, as the task records say. */
+    private static double drainSeconds(RedisConnector connector, List<String> kinds, List<Integer> tasksPerKind) {
         long firstStart = Long.MAX_VALUE;
         long lastFinish = 0;
-        Keys keys = Keys.of(task);
         var async = connector.async();
         List<io.lettuce.core.RedisFuture<List<io.lettuce.core.KeyValue<String, String>>>> pending = new ArrayList<>();
-        for (long id = 1; id <= options.tasks(); id++) {
-            pending.add(async.hmget(keys.task(id), "started_at", "finished_at"));
-            if (pending.size() == 1000 || id == options.tasks()) {
-                for (var future : pending) {
-                    try {
-                        var values = future.get();
-                        firstStart = Math.min(firstStart, Long.parseLong(values.get(0).getValue()));
-                        lastFinish = Math.max(lastFinish, Long.parseLong(values.get(1).getValue()));
-                    } catch (Exception e) {
-                        throw new TaskpoolException("cannot read the benchmark's task records: " + e.getMessage(), e);
+        for (int k = 0; k < kinds.size(); k++) {
+            Keys keys = Keys.of(kinds.get(k));
+            int count = tasksPerKind.get(k);
+            for (long id = 1; id <= count; id++) {
+                pending.add(async.hmget(keys.task(id), "started_at", "finished_at"));
+                if (pending.size() == 1000 || id == count) {
+                    for (var future : pending) {
+                        try {
+                            var values = future.get();
+                            firstStart = Math.min(firstStart, Long.parseLong(values.get(0).getValue()));
+                            lastFinish = Math.max(lastFinish, Long.parseLong(values.get(1).getValue()));
+                        } catch (Exception e) {
+                            throw new TaskpoolException("cannot read the benchmark's task records: " + e.getMessage(), e);
+                        }
                     }
+                    pending.clear();
                 }
-                pending.clear();
             }
         }
         return Math.max(1, lastFinish - firstStart) / 1000.0;
@@ -410,13 +481,13 @@ public final class Bench {
         }
     }
 
-    private void verifyAllSucceeded(RedisClusterCommands<String, String> redis, TaskStore store, String task) {
+    private static void verifyAllSucceeded(RedisClusterCommands<String, String> redis, TaskStore store, String task, int count) {
         Map<String, Long> stats = store.stats(task);
-        if (stats.get("succeeded") != options.tasks() || stats.get("failed") != 0) {
-            throw new TaskpoolException("not every benchmark task succeeded: " + stats);
+        if (stats.get("succeeded") != count || stats.get("failed") != 0) {
+            throw new TaskpoolException("not every benchmark task of " + task + " succeeded: " + stats);
         }
         Keys keys = Keys.of(task);
-        for (long id = 1; id <= options.tasks(); id += Math.max(1, options.tasks() / 100)) {
+        for (long id = 1; id <= count; id += Math.max(1, count / 100)) {
             String status = redis.hget(keys.task(id), "status");
             if (!"SUCCESS".equals(status)) {
                 throw new TaskpoolException("benchmark task #" + id + " is " + status + ", not SUCCESS");

@@ -2,12 +2,59 @@ package dev.taskpool.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.taskpool.core.json.Json;
+import java.util.List;
 import java.util.Locale;
 
-/** The figures of one benchmark run. */
+/**
+ * The figures of one benchmark run.
+ *
+ * @param kinds  how many task kinds ran at once (the N tasks and the concurrency split over them)
+ * @param shards one entry per Redis master (one for a standalone Redis)
+ */
 public record BenchResult(String processor, int tasks, int concurrency, int workers, double enqueuePerSecond, double processPerSecond,
                    double latencyP50Ms, double latencyP99Ms, double redisCommandsPerTask, double roundTripsPerTask,
-                   double bytesPerFinishedTask, long workerHeapBytes, int warmup, String hostJit) {
+                   double bytesPerFinishedTask, long workerHeapBytes, int warmup, String hostJit, int kinds,
+                   double redisCpuMicrosPerTask, List<Shard> shards) {
+
+    /**
+     * What one Redis master did during the run (from the enqueue to the end of the drain).
+     *
+     * @param node       the master's address
+     * @param kinds      the benchmark's task kinds whose slot this master serves
+     * @param tasks      the tasks of those kinds
+     * @param cpuMicros  Redis CPU (used_cpu_sys + used_cpu_user) the master spent, µs
+     * @param commands   commands it executed (INFO commandstats), less the benchmark's own reads
+     */
+    public record Shard(String node, List<String> kinds, long tasks, long cpuMicros, long commands) {
+        /** Redis CPU µs per task of this shard's kinds; NaN when no kind lives here. */
+        public double cpuMicrosPerTask() {
+            return tasks == 0 ? Double.NaN : (double) cpuMicros / tasks;
+        }
+
+        /** Commands per task of this shard's kinds; NaN when no kind lives here. */
+        public double commandsPerTask() {
+            return tasks == 0 ? Double.NaN : (double) commands / tasks;
+        }
+
+        ObjectNode toJson() {
+            ObjectNode node = Json.NODES.objectNode();
+            node.put("node", this.node);
+            kinds.forEach(node.putArray("kinds")::add);
+            node.put("tasks", tasks);
+            node.put("redis_cpu_us", cpuMicros);
+            putOrNull(node, "redis_cpu_us_per_task", cpuMicrosPerTask());
+            putOrNull(node, "commands_per_task", commandsPerTask());
+            return node;
+        }
+
+        private static void putOrNull(ObjectNode node, String field, double value) {
+            if (Double.isNaN(value)) {
+                node.putNull(field);
+            } else {
+                node.put(field, round(value));
+            }
+        }
+    }
 
     public ObjectNode toJson() {
         ObjectNode node = Json.NODES.objectNode();
@@ -25,12 +72,24 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
         node.put("worker_heap_bytes", workerHeapBytes);
         node.put("warmup", warmup);
         node.put("host_jit", hostJit);
+        node.put("kinds", kinds);
+        node.put("redis_cpu_us_per_task", round(redisCpuMicrosPerTask));
+        shards.forEach(shard -> node.withArray("shards").add(shard.toJson()));
         return node;
     }
 
     public String toTable() {
+        StringBuilder perShard = new StringBuilder(String.format(Locale.ROOT,
+                "  Redis CPU per task           %.1f µs   (INFO cpu, sys + user, all masters)%n", redisCpuMicrosPerTask));
+        for (Shard shard : shards) {
+            perShard.append(String.format(Locale.ROOT, "  shard %-22s %,d tasks of %s: %,.0f ms CPU, %s µs per task, %s commands per task%n",
+                    shard.node(), shard.tasks(), shard.kinds().isEmpty() ? "no kind" : String.join(", ", shard.kinds()),
+                    shard.cpuMicros() / 1000.0,
+                    Double.isNaN(shard.cpuMicrosPerTask()) ? "-" : String.format(Locale.ROOT, "%.1f", shard.cpuMicrosPerTask()),
+                    Double.isNaN(shard.commandsPerTask()) ? "-" : String.format(Locale.ROOT, "%.2f", shard.commandsPerTask())));
+        }
         return String.format(Locale.ROOT, """
-                taskpool bench: %d tasks, %s processor, %d worker(s) at concurrency %d, %d warm-up tasks, host JIT %s
+                taskpool bench: %d tasks of %d kind(s), %s processor, %d worker(s) at concurrency %d, %d warm-up tasks, host JIT %s
                   enqueue/s                    %,.0f
                   process/s                    %,.0f
                   add->start latency p50       %.2f ms   (low load, one task at a time)
@@ -39,8 +98,8 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
                   script round trips per task  %.3f
                   bytes per finished task kept %,.0f
                   worker heap after the run    %,d bytes
-                """, tasks, processor, workers, concurrency, warmup, hostJit, enqueuePerSecond, processPerSecond, latencyP50Ms, latencyP99Ms,
-                redisCommandsPerTask, roundTripsPerTask, bytesPerFinishedTask, workerHeapBytes);
+                """, tasks, kinds, processor, workers, concurrency, warmup, hostJit, enqueuePerSecond, processPerSecond, latencyP50Ms, latencyP99Ms,
+                redisCommandsPerTask, roundTripsPerTask, bytesPerFinishedTask, workerHeapBytes) + perShard;
     }
 
     private static double round(double value) {

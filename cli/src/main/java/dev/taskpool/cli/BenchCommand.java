@@ -8,8 +8,9 @@ import picocli.CommandLine.Option;
 /** {@code taskpool bench}: N no-op tasks through Redis and a worker; throughput, latency, commands, memory. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Enqueue N no-op tasks, drain them with a worker at concurrency C, and print enqueue/s, process/s,"
-                + " add->start latency (low load, after the run), Redis commands and round trips per task, and bytes of"
-                + " Redis memory per finished task kept. Every task really goes through Redis; all must end in SUCCESS."})
+                + " add->start latency (low load, after the run), Redis commands and round trips per task, bytes of"
+                + " Redis memory per finished task kept, and Redis CPU per task of each master (shard) and in total."
+                + " Every task really goes through Redis; all must end in SUCCESS."})
 final class BenchCommand implements Runnable {
     @Mixin
     Options.RedisOption redis;
@@ -40,6 +41,12 @@ final class BenchCommand implements Runnable {
 
     @Option(names = "--keep-data", description = "leave the benchmark's keys in Redis (they are deleted by default)")
     boolean keepData;
+
+    @Option(names = "--kinds", defaultValue = "1",
+            description = "K task kinds run at once, splitting the tasks and the concurrency over them; on a Cluster"
+                    + " kind i lives on master i mod M, and each master's Redis CPU and commands per task are reported"
+                    + " (default ${DEFAULT-VALUE})")
+    int kinds;
 
     @Option(names = "--json", description = "print exactly one JSON line")
     boolean json;
@@ -76,7 +83,7 @@ final class BenchCommand implements Runnable {
         }
         try {
             var result = new Bench(new Bench.Options(redis.redis, tasks, concurrency, kind, workers, latencySamples, keep,
-                    keepData, warmup, workerProcesses), redis.tls.settings()).run();
+                    keepData, warmup, workerProcesses, kinds), redis.tls.settings()).run();
             System.out.println(json ? result.toJson().toString() : result.toTable());
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot write the benchmark app: " + e.getMessage(), e);

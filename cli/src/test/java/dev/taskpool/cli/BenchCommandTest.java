@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.support.LocalRedisCluster;
 import dev.taskpool.support.TestRedis;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -17,26 +19,67 @@ class BenchCommandTest {
     @ParameterizedTest
     @ValueSource(strings = {"java", "js"})
     void benchPrintsOneJsonLineWithItsFields(String processor) {
-        PrintStream original = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            code = TaskpoolCommand.commandLine().execute("bench", "--tasks", "300", "--concurrency", "8", "--processor",
-                    processor, "--latency-samples", "5", "--json", "--redis", TestRedis.uri());
-        } finally {
-            System.setOut(original);
-        }
-        String printed = out.toString(StandardCharsets.UTF_8).trim();
-        assertEquals(0, code, printed);
-        assertEquals(1, printed.lines().count(), printed);
-        JsonNode result = Json.read(printed, "bench output");
+        JsonNode result = bench("--tasks", "300", "--concurrency", "8", "--processor", processor, "--latency-samples", "5",
+                "--redis", TestRedis.uri());
         for (String field : new String[] {"enqueue_per_s", "process_per_s", "latency_p50_ms", "latency_p99_ms",
-                "redis_commands_per_task", "bytes_per_finished_task"}) {
-            assertTrue(result.has(field), field + " in " + printed);
+                "redis_commands_per_task", "bytes_per_finished_task", "redis_cpu_us_per_task"}) {
+            assertTrue(result.has(field), field + " in " + result);
         }
         assertEquals(300, result.get("tasks").asInt());
         assertTrue(result.get("process_per_s").asDouble() > 0);
-        assertTrue(result.get("redis_commands_per_task").asDouble() > 5, "every task went through Redis: " + printed);
+        assertTrue(result.get("redis_commands_per_task").asDouble() > 5, "every task went through Redis: " + result);
+        assertEquals(1, result.get("shards").size(), "a standalone Redis is one shard: " + result);
+        JsonNode shard = result.get("shards").get(0);
+        assertEquals(300, shard.get("tasks").asInt(), "the one shard ran every task: " + result);
+        assertTrue(shard.get("redis_cpu_us_per_task").asDouble() > 0, "Redis spent CPU on the tasks: " + result);
+    }
+
+    /**
+     * Three kinds on a 3-master Cluster: each lands on a master of its own, and each master reports
+     * its kind's tasks, the CPU it spent on them and its commands per task; the totals add up.
+     */
+    @Test
+    void benchWithThreeKindsOnAClusterReportsEveryShard() {
+        try (LocalRedisCluster cluster = LocalRedisCluster.start(3, Duration.ofSeconds(5))) {
+            JsonNode result = bench("--tasks", "600", "--concurrency", "9", "--kinds", "3", "--latency-samples", "0",
+                    "--redis", cluster.uri());
+            assertEquals(3, result.get("kinds").asInt(), result.toString());
+            JsonNode shards = result.get("shards");
+            assertEquals(3, shards.size(), "one entry per master: " + result);
+            Set<String> kinds = new HashSet<>();
+            long tasks = 0;
+            for (JsonNode shard : shards) {
+                assertEquals(1, shard.get("kinds").size(), "each master serves exactly one of the three kinds: " + shard);
+                kinds.add(shard.get("kinds").get(0).asText());
+                assertEquals(200, shard.get("tasks").asInt(), "a third of the tasks on each shard: " + shard);
+                assertTrue(shard.get("redis_cpu_us").asLong() > 0, "each master spent CPU: " + shard);
+                assertTrue(shard.get("redis_cpu_us_per_task").asDouble() > 0, "CPU per task on each master: " + shard);
+                assertTrue(shard.get("commands_per_task").asDouble() > 5,
+                        "each task of a kind ran its commands on that kind's master: " + shard);
+                tasks += shard.get("tasks").asLong();
+            }
+            assertEquals(3, kinds.size(), "three different kinds: " + result);
+            assertEquals(600, tasks, "the shards' tasks add up to N: " + result);
+            assertTrue(result.get("redis_cpu_us_per_task").asDouble() > 0, result.toString());
+        }
+    }
+
+    @Test
+    void moreKindsThanConcurrencyIsRefusedWithTheReason() {
+        CliRun.Result run = CliRun.execute("bench", "--tasks", "10", "--concurrency", "2", "--kinds", "3",
+                "--redis", TestRedis.uri());
+        assertTrue(run.code() != 0, "refused: " + run);
+        assertTrue(run.err().contains("--kinds must be at least 1 and at most --tasks (10) and --concurrency (2)"), run.err());
+    }
+
+    private static JsonNode bench(String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "bench";
+        System.arraycopy(args, 0, all, 1, args.length);
+        all[all.length - 1] = "--json";
+        CliRun.Result run = CliRun.execute(all);
+        assertEquals(0, run.code(), run.out() + "\n" + run.err());
+        assertEquals(1, run.out().lines().count(), run.out());
+        return Json.read(run.out(), "bench output");
     }
 }

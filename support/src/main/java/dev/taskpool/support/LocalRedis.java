@@ -125,11 +125,31 @@ public final class LocalRedis implements AutoCloseable {
      * config file, so it lives in the server's own temporary directory.
      */
     public static LocalRedis startSentinel(String masterName, int masterPort, int quorum, List<String> settings) {
+        return startSentinel(masterName, masterPort, quorum, settings, null);
+    }
+
+    /**
+     * As {@link #startSentinel(String, int, int, List)}, speaking only TLS (plain port 0) with this
+     * server certificate, key and CA, to its clients and to the master, replicas and other Sentinels
+     * ({@code tls-replication yes}); clients need no certificate of their own.
+     */
+    public static LocalRedis startTlsSentinel(String masterName, int masterPort, int quorum, List<String> settings,
+                                              Path certFile, Path keyFile, Path caFile) {
+        return startSentinel(masterName, masterPort, quorum, settings, List.of(certFile, keyFile, caFile));
+    }
+
+    private static LocalRedis startSentinel(String masterName, int masterPort, int quorum, List<String> settings,
+                                            List<Path> tlsFiles) {
         String binary = requireBinary();
+        boolean tls = tlsFiles != null;
         try {
             Path directory = Files.createTempDirectory("taskpool-sentinel-");
             int port = freePort();
-            List<String> lines = new ArrayList<>(List.of("port " + port, "bind 127.0.0.1", "dir " + directory,
+            List<String> lines = new ArrayList<>(tls
+                    ? List.of("port 0", "tls-port " + port, "tls-cert-file " + tlsFiles.get(0), "tls-key-file " + tlsFiles.get(1),
+                            "tls-ca-cert-file " + tlsFiles.get(2), "tls-auth-clients no", "tls-replication yes")
+                    : List.of("port " + port));
+            lines.addAll(List.of("bind 127.0.0.1", "dir " + directory,
                     "daemonize no", "logfile " + directory.resolve("sentinel.log"),
                     "sentinel monitor " + masterName + " 127.0.0.1 " + masterPort + " " + quorum));
             lines.addAll(settings);
@@ -137,8 +157,8 @@ public final class LocalRedis implements AutoCloseable {
             Files.write(config, lines);
             List<String> command = List.of(binary, config.toString(), "--sentinel");
             Process process = launch(command, directory);
-            LocalRedis sentinel = new LocalRedis("redis://127.0.0.1:" + port, port, process, command, directory,
-                    "redis sentinel on 127.0.0.1:" + port);
+            LocalRedis sentinel = new LocalRedis((tls ? "rediss://" : "redis://") + "127.0.0.1:" + port, port, process, command,
+                    directory, (tls ? "TLS redis sentinel on 127.0.0.1:" : "redis sentinel on 127.0.0.1:") + port, tls);
             sentinel.awaitReady(Duration.ofSeconds(10));
             return sentinel;
         } catch (IOException e) {

@@ -22,28 +22,44 @@ public final class SentinelRedis implements AutoCloseable {
     private static final Duration FAILOVER_TIMEOUT = Duration.ofSeconds(5);
 
     private final List<LocalRedis> servers = new ArrayList<>();
+    /** When not null, every server and Sentinel speaks only TLS with certificates of this CA. */
+    private final TestCertificates tls;
     private final List<LocalRedis> sentinels = new ArrayList<>();
     private LocalRedis master;
     private LocalRedis replica;
 
-    private SentinelRedis() {
+    private SentinelRedis(TestCertificates tls) {
+        this.tls = tls;
     }
 
     private void launch() {
         // No diskless-sync delay: the replica's first sync (and a re-sync after the failover) starts at once.
         List<String> fastSync = List.of("--repl-diskless-sync-delay", "0");
-        master = LocalRedis.startServer(fastSync);
+        master = startServer(fastSync);
         servers.add(master);
         List<String> replicaArgs = new ArrayList<>(fastSync);
         replicaArgs.addAll(List.of("--replicaof", "127.0.0.1", Integer.toString(master.port())));
-        replica = LocalRedis.startServer(replicaArgs);
+        replica = startServer(replicaArgs);
         servers.add(replica);
+        List<String> settings = List.of(
+                "sentinel down-after-milliseconds " + MASTER_NAME + " " + DOWN_AFTER.toMillis(),
+                "sentinel failover-timeout " + MASTER_NAME + " " + FAILOVER_TIMEOUT.toMillis(),
+                "sentinel parallel-syncs " + MASTER_NAME + " 1");
         for (int i = 0; i < 3; i++) {
-            sentinels.add(LocalRedis.startSentinel(MASTER_NAME, master.port(), 2, List.of(
-                    "sentinel down-after-milliseconds " + MASTER_NAME + " " + DOWN_AFTER.toMillis(),
-                    "sentinel failover-timeout " + MASTER_NAME + " " + FAILOVER_TIMEOUT.toMillis(),
-                    "sentinel parallel-syncs " + MASTER_NAME + " 1")));
+            sentinels.add(tls == null ? LocalRedis.startSentinel(MASTER_NAME, master.port(), 2, settings)
+                    : LocalRedis.startTlsSentinel(MASTER_NAME, master.port(), 2, settings, tls.serverCert, tls.serverKey,
+                            tls.caCert));
         }
+    }
+
+    private LocalRedis startServer(List<String> args) {
+        if (tls == null) {
+            return LocalRedis.startServer(args);
+        }
+        // The replica connects to its master over TLS as well (tls-replication).
+        List<String> tlsArgs = new ArrayList<>(args);
+        tlsArgs.addAll(List.of("--tls-replication", "yes"));
+        return LocalRedis.startTls(tls.serverCert, tls.serverKey, tls.caCert, false, tlsArgs);
     }
 
     /**
@@ -51,7 +67,20 @@ public final class SentinelRedis implements AutoCloseable {
      * replica and the two other Sentinels (before that, a failover could not happen).
      */
     public static SentinelRedis start() {
-        SentinelRedis setup = new SentinelRedis();
+        return start(null);
+    }
+
+    /**
+     * As {@link #start()}, with the master, the replica and the Sentinels speaking only TLS, with
+     * server certificates signed by {@code certificates}' CA: connect with
+     * {@code rediss-sentinel://...#mymaster} ({@link #uri()}) and that CA.
+     */
+    public static SentinelRedis startTls(TestCertificates certificates) {
+        return start(java.util.Objects.requireNonNull(certificates, "certificates"));
+    }
+
+    private static SentinelRedis start(TestCertificates tls) {
+        SentinelRedis setup = new SentinelRedis(tls);
         try {
             setup.launch();
             setup.awaitReady(Duration.ofSeconds(30));
@@ -78,9 +107,12 @@ public final class SentinelRedis implements AutoCloseable {
                 });
     }
 
-    /** {@code redis-sentinel://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3#mymaster}, as Lettuce reads it. */
+    /**
+     * {@code redis-sentinel://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3#mymaster}, as Lettuce reads it
+     * ({@code rediss-sentinel://} when the setup speaks TLS).
+     */
     public String uri() {
-        return "redis-sentinel://" + sentinels.stream().map(s -> "127.0.0.1:" + s.port()).collect(Collectors.joining(","))
+        return (tls == null ? "redis-sentinel://" : "rediss-sentinel://") + sentinels.stream().map(s -> "127.0.0.1:" + s.port()).collect(Collectors.joining(","))
                 + "#" + MASTER_NAME;
     }
 
@@ -129,13 +161,16 @@ public final class SentinelRedis implements AutoCloseable {
         return state;
     }
 
-    /** Runs redis-cli against a loopback port and returns its output (raw, one value a line). */
-    static String cli(int port, String... args) {
+    /** Runs redis-cli against a loopback port (over TLS when the setup speaks it) and returns its output (raw, one value a line). */
+    String cli(int port, String... args) {
         String binary = LocalRedis.findOnPath("redis-cli");
         if (binary == null) {
             throw new IllegalStateException("redis-cli is not on PATH (it comes with redis-server: apt-get install redis-tools)");
         }
         List<String> command = new ArrayList<>(List.of(binary, "-h", "127.0.0.1", "-p", Integer.toString(port), "--raw"));
+        if (tls != null) {
+            command.addAll(List.of("--tls", "--cacert", tls.caCert.toString()));
+        }
         command.addAll(List.of(args));
         try {
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();

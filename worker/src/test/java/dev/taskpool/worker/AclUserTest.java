@@ -32,21 +32,21 @@ import org.junit.jupiter.api.io.TempDir;
  * end (add, retry after a failure, progress, events, await, get). Any command those rules deny fails
  * the test through Redis' own ACL LOG, even one the worker would only log and retry.
  */
-class AclUserTest {
+public class AclUserTest {
     /** The README's rules for a worker (`ACL SETUSER taskpool-worker on >PASSWORD ` + these). */
-    static final String WORKER_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
+    public static final String WORKER_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
             + " +cluster|info +info +wait +evalsha +eval +blpop"
             + " +get +set +del +exists +type +hget +hmget +hgetall +hset +hdel +hincrby +incrby +pexpire"
             + " +llen +lpush +rpush +rpop +sadd +sismember +zadd +zrem +zrangebyscore +publish";
     /** The README's rules for a client (adds, reads, awaits and watches tasks). */
-    static final String CLIENT_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
+    public static final String CLIENT_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
             + " +cluster|info +info +wait +evalsha +eval +hgetall +hget +hmget +get +llen +exists +type +set +hset +hincrby +incrby +lpush +rpush +publish"
             + " +subscribe +psubscribe +unsubscribe +punsubscribe";
     /**
      * What a client that watches every task of a kind ({@code subscribeAll}) adds per kind: Redis matches
      * a PSUBSCRIBE pattern literally against the channel rules, so {@code &taskpool:*} does not cover it.
      */
-    static final String CLIENT_PATTERN_RULE = "&taskpool:{%s}:events:*";
+    public static final String CLIENT_PATTERN_RULE = "&taskpool:{%s}:events:*";
 
     private static final String TASK = "acl";
     @TempDir

@@ -360,6 +360,38 @@ public final class RedisConnector implements AutoCloseable {
         return byNode;
     }
 
+    /**
+     * The addresses of the masters that serve slots (sorted), named as in {@link #infoOfEachMaster};
+     * on a standalone Redis, its one node.
+     */
+    public List<String> masters() {
+        if (connection instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
+            return clusterConnection.getPartitions().stream()
+                    .filter(node -> node.getRole().isUpstream() && !node.getSlots().isEmpty())
+                    .map(node -> node.getUri().getHost() + ":" + node.getUri().getPort()).sorted().toList();
+        }
+        return List.of(description);
+    }
+
+    /**
+     * The address of the master that serves {@code key}'s slot, named as in {@link #infoOfEachMaster}
+     * (on a standalone Redis, its one node), in this client's current view of the topology.
+     *
+     * @throws TaskpoolException when no master serves the slot (it is failing over)
+     */
+    public String masterOf(String key) {
+        if (connection instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
+            int slot = SlotHash.getSlot(key);
+            RedisClusterNode node = clusterConnection.getPartitions().getMasterBySlot(slot);
+            if (node == null) {
+                throw new TaskpoolException("no master serves slot " + slot + " (of key " + key + ") in the Cluster at "
+                        + description + " right now");
+            }
+            return node.getUri().getHost() + ":" + node.getUri().getPort();
+        }
+        return description;
+    }
+
     /** The URI without its password, for messages and logs. */
     public String describe() {
         return description;

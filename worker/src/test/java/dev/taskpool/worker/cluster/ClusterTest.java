@@ -3,6 +3,8 @@ package dev.taskpool.worker.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.client.Subscription;
+import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
@@ -10,6 +12,8 @@ import dev.taskpool.core.redis.Keys;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.LocalRedisCluster;
 import dev.taskpool.support.Wait;
+import dev.taskpool.worker.AclUserTest;
+import dev.taskpool.worker.EmbeddedWorker;
 import dev.taskpool.worker.Harness;
 import dev.taskpool.worker.TestApp;
 import dev.taskpool.worker.process.ProcessRegistry;
@@ -145,6 +149,88 @@ class ClusterTest {
                 throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
             }
         }
+    }
+
+    /**
+     * What a worker or client ACL user needs on a Cluster beyond the README's standalone rules, as
+     * Lettuce 7 uses them: its topology refresh opens a connection to each node, names it (CLIENT
+     * SETNAME lettuce#ClusterTopologyRefresh) and reads CLUSTER NODES and INFO (the node's client
+     * count); a pub/sub connection asks its node's id (CLUSTER MYID). Without CLUSTER NODES no
+     * connection starts; without the others every refresh leaves entries in ACL LOG.
+     */
+    static final String CLUSTER_ACL_RULES = " +cluster|nodes +cluster|myid +client|setname";
+
+    /**
+     * The README's ACL users on the Cluster: users are per node, so they are created on every node;
+     * a worker and a client connect as them through one node's URL and run tasks of a kind on each
+     * master end to end (a failed run and its retry, batch adds, get, events). Any command the rules
+     * deny on any node (Lettuce's topology reads included) fails the test through that node's ACL LOG.
+     */
+    @Test
+    void aWorkerAndAClientRunAsTheReadmesAclUsersWithTheClusterRules() {
+        List<String> kinds = kindsOnEveryMaster("acl");
+        TestApp app = TestApp.in(dir);
+        kinds.forEach(kind -> app.task(kind, 2, 2, 0, 5, 100, PROCESS, ""));
+        StringBuilder patterns = new StringBuilder();
+        kinds.forEach(kind -> patterns.append(' ').append(AclUserTest.CLIENT_PATTERN_RULE.formatted(kind)));
+        setUserOnEveryNode("taskpool-worker", "worker-secret", AclUserTest.WORKER_RULES + CLUSTER_ACL_RULES);
+        setUserOnEveryNode("taskpool-client", "client-secret", AclUserTest.CLIENT_RULES + CLUSTER_ACL_RULES + patterns);
+        for (LocalRedis node : cluster.nodes()) {
+            cluster.cli(node, "ACL", "LOG", "RESET");
+        }
+        AtomicLong calls = new AtomicLong();
+        Set<String> failedOnce = ConcurrentHashMap.newKeySet();
+        Map<String, Integer> events = new ConcurrentHashMap<>();
+        List<Subscription> subscriptions = new ArrayList<>();
+        try (EmbeddedWorker worker = EmbeddedWorker.builder(aclUrl("taskpool-worker", "worker-secret"), app.dir())
+                     .process(PROCESS, args -> {
+                         calls.incrementAndGet();
+                         String argument = (String) args.get(1);
+                         if (failedOnce.add(argument)) {
+                             throw new IllegalStateException("the first run of each task fails, so the retry path runs too");
+                         }
+                         return Map.of("echo", argument);
+                     })
+                     .settings(s -> s.withShutdownGrace(Duration.ofSeconds(2)))
+                     .start();
+             TaskpoolClient client = TaskpoolClient.connect(aclUrl("taskpool-client", "client-secret"))) {
+            for (String kind : kinds) {
+                subscriptions.add(client.subscribeAll(kind, event -> events.merge(kind, 1, Integer::sum)));
+            }
+            for (String kind : kinds) {
+                long first = client.add(kind, kind + " one").id();
+                long second = client.addAll(kind, List.of(List.of(kind + " two"))).getFirst();
+                for (long id : List.of(first, second)) {
+                    TaskInfo done = client.await(kind, id, Duration.ofSeconds(30));
+                    assertEquals(TaskStatus.SUCCESS, done.status(), kind + " #" + id + " as the ACL users on the Cluster: " + done);
+                }
+                assertTrue(client.get(kind, first).orElseThrow().attempt() >= 1, "get works as the client user");
+            }
+            Wait.until("events of every kind " + kinds + " to reach the client user's pattern subscriptions",
+                    Duration.ofSeconds(10), () -> kinds.stream().allMatch(events::containsKey));
+            subscriptions.forEach(Subscription::close);
+        }
+        assertEquals(12, calls.get(), "two runs (one failed, one retried) of each of the six tasks");
+        Map<String, String> denied = new LinkedHashMap<>();
+        for (LocalRedis node : cluster.nodes()) {
+            String log = cluster.cli(node, "ACL", "LOG").trim();
+            if (!log.isEmpty()) {
+                denied.put(node.toString(), log);
+            }
+        }
+        assertEquals(Map.of(), denied, "commands the README's ACL rules (with the Cluster's) denied, by node (ACL LOG)");
+    }
+
+    private static void setUserOnEveryNode(String name, String password, String rules) {
+        for (LocalRedis node : cluster.nodes()) {
+            List<String> args = new ArrayList<>(List.of("ACL", "SETUSER", name, "on", ">" + password));
+            args.addAll(List.of(rules.trim().split(" +")));
+            assertEquals("OK", cluster.cli(node, args.toArray(String[]::new)).trim(), "ACL SETUSER " + name + " on " + node);
+        }
+    }
+
+    private static String aclUrl(String user, String password) {
+        return cluster.uri().replace("redis://", "redis://" + user + ":" + password + "@");
     }
 
     @Test
