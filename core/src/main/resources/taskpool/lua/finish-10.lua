@@ -89,12 +89,16 @@ for i = 0, k - 1 do
 end
 local problem = (endsSuccess and wrongType(KEYS[7], 'zset')) or (endsFailure and wrongType(KEYS[8], 'zset'))
 if problem then return problem end
-local dueCount = 0
+local dueCount, paused = 0, false
 if fetching then
-  dueCount = redis.pcall('LLEN', KEYS[10])
-  if type(dueCount) == 'table' and dueCount.err then return readFailed(KEYS[10], 'list', dueCount) end
+  -- One command in the usual case (neither a pause nor a due handler): EXISTS counts both keys.
+  if redis.call('EXISTS', KEYS[9], KEYS[10]) > 0 then
+    paused = redis.call('EXISTS', KEYS[9]) == 1
+    dueCount = redis.pcall('LLEN', KEYS[10])
+    if type(dueCount) == 'table' and dueCount.err then return readFailed(KEYS[10], 'list', dueCount) end
+  end
   -- Paused: nothing leaves the queue (running tasks still end, due handlers are still handed out).
-  if redis.call('EXISTS', KEYS[9]) == 0 then
+  if not paused then
     ids = redis.pcall('RPOP', KEYS[1], max)
     if type(ids) == 'table' and ids.err then return readFailed(KEYS[1], 'list', ids) end
   end
