@@ -278,4 +278,20 @@ class TaskOperationsTest {
         assertEquals(0, raw.zcard(Keys.of(task).succeeded()));
         assertTrue(store.get(task, 1).isEmpty());
     }
+
+    @Test
+    void dueErrorHandlersAreHandedOutOnceToOneFetchEvenWhilePausedAndGarbageIsDropped() {
+        store.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
+                1000, "scripts.x.Run", new TaskEvents(null, null, null, "scripts.x.OnError", null), KEEP));
+        add(2, NOW);
+        operations.pause(task, "ann");
+        operations.cancel(task, 1, "ann");
+        raw.lpush(Keys.of(task).errorHandlersDue(), "not-an-id");
+        TaskStore.FinishResult first = store.finish(task, "w1", List.of(), 5, NOW, NOW + 10_000, KEEP).join();
+        assertEquals(List.of(new TaskStore.DueHandler(1, "canceled by ann")), first.errorHandlersDue());
+        assertTrue(first.fetched().isEmpty(), "paused: nothing fetched");
+        TaskStore.FinishResult second = store.finish(task, "w2", List.of(), 5, NOW, NOW + 10_000, KEEP).join();
+        assertTrue(second.errorHandlersDue().isEmpty(), "handed out once only");
+        assertEquals(0, raw.llen(Keys.of(task).errorHandlersDue()));
+    }
 }
