@@ -54,7 +54,8 @@ public final class Worker implements AutoCloseable {
         for (TaskDefinition definition : served) {
             consumers.add(new TaskConsumer(definition, runtime, context));
         }
-        this.presence = new Presence(runtime, settings, served.stream().map(TaskDefinition::id).toList(), this::runningCount);
+        this.presence = new Presence(runtime, settings, served.stream().map(TaskDefinition::id).toList(),
+                served.stream().mapToInt(TaskDefinition::workerNums).sum(), this::runningCount);
     }
 
     /**
