@@ -3,6 +3,7 @@ package dev.taskpool.dashboard;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.definition.TaskIds;
 import dev.taskpool.core.json.Json;
@@ -110,7 +111,15 @@ final class ApiHandler {
         TaskStatus status = status(query.getOrDefault("status", "waiting"));
         int limit = limit(query.get("limit"));
         String after = query.get("after");
-        TaskPage page = operations.list(task, status, limit, after == null || after.isEmpty() ? null : after);
+        TaskPage page;
+        try {
+            page = operations.list(task, status, limit, after == null || after.isEmpty() ? null : after);
+        } catch (TaskpoolException e) {
+            if (after != null && e.getMessage() != null && e.getMessage().startsWith("cursor ")) {
+                throw new HttpIo.BadRequest(e.getMessage());   // a cursor made up or from another listing
+            }
+            throw e;
+        }
         ObjectNode body = Json.NODES.objectNode();
         body.put("task", task);
         body.put("status", status.name());

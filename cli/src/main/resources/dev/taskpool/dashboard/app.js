@@ -182,7 +182,7 @@ function overviewPage() {
       h('td', { class: 'num' }, k.retried), h('td', { class: 'num' }, k.recovered), h('td', { class: 'num' }, k.canceled),
       h('td', { class: 'num' }, age(k.oldestWaitingAgeMs)),
       h('td', { class: 'num' }, k.finishedPerSecondLastMinute.toFixed(2) + '/s'),
-      h('td', {}, sparkline(k.task))));
+      h('td', { class: 'spark-cell', 'data-task': k.task }, sparkline(k.task))));
     const busy = data.workers.reduce((n, w) => n + w.busySlots, 0);
     const slots = data.workers.reduce((n, w) => n + w.totalSlots, 0);
     view.replaceChildren(
@@ -198,7 +198,10 @@ function overviewPage() {
         h('tbody', {}, rows)));
   };
   const refresh = throttled(async () => { data = await api('overview'); render(); });
-  const redraw = setInterval(render, 1000);   // the sparklines move on without a fetch
+  // the sparklines move on every second without a fetch (and without rebuilding the table)
+  const redraw = setInterval(() => {
+    for (const cell of view.querySelectorAll('td.spark-cell')) cell.replaceChildren(sparkline(cell.dataset.task));
+  }, 1000);
   return { filter: '', refresh, onEvent: e => { countFinished(e); refresh(); }, dispose: () => clearInterval(redraw) };
 }
 
