@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -30,8 +31,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class DashboardServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DashboardServer.class);
-    /** How often an idle event stream gets a comment line, so a closed browser is noticed. */
-    static final long KEEP_ALIVE_MILLIS = 15_000;
+    /** How often an idle event stream gets a comment line, so a browser that left is noticed (and proxies keep it open). */
+    static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
     private static final String RESOURCES = "/dev/taskpool/dashboard/";
     private static final Map<String, String> PAGES = Map.of(
             "/", "index.html", "/index.html", "index.html", "/app.js", "app.js", "/app.css", "app.css",
@@ -43,6 +44,7 @@ public final class DashboardServer implements AutoCloseable {
     private final EventFanout events;
     private final HttpServer server;
     private final ExecutorService executor;
+    private volatile Duration keepAlive = KEEP_ALIVE;
 
     public DashboardServer(RedisConnector redis, TaskOperations operations, DashboardSettings settings) {
         this(redis, operations, settings, Map.of());
@@ -124,6 +126,12 @@ public final class DashboardServer implements AutoCloseable {
         return events.listenerCount();
     }
 
+    /** Sends idle event streams a keep-alive this often instead (tests notice a closed browser sooner). */
+    DashboardServer keepAliveEvery(Duration interval) {
+        this.keepAlive = interval;
+        return this;
+    }
+
     private interface Handler {
         void handle(HttpExchange exchange) throws IOException;
     }
@@ -131,7 +139,7 @@ public final class DashboardServer implements AutoCloseable {
     /** Access rules first, then the handler; an unexpected failure is a 500 naming it, never a dropped connection. */
     private HttpHandler guarded(Handler handler) {
         return exchange -> {
-            try (exchange) {
+            try {
                 try (InputStream body = exchange.getRequestBody()) {
                     body.readNBytes(64 * 1024);   // actions take no body; drain a small one so the connection stays usable
                 }
@@ -156,6 +164,8 @@ public final class DashboardServer implements AutoCloseable {
                 } catch (IOException | RuntimeException ignored) {
                     // the answer had started already: the browser sees a cut response
                 }
+            } finally {
+                exchange.close();
             }
         };
     }
@@ -218,7 +228,7 @@ public final class DashboardServer implements AutoCloseable {
             // subscribed before this line: the page may now read state and never miss a later change
             write(out, "retry: 2000\nevent: hello\ndata: {}\n\n");
             while (true) {
-                EventFanout.Event event = listener.next(KEEP_ALIVE_MILLIS);
+                EventFanout.Event event = listener.next(keepAlive.toMillis());
                 if (event == null) {
                     write(out, ": keep-alive\n\n");
                 } else if (event == EventFanout.Event.CLOSED) {

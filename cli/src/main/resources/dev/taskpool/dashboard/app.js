@@ -1,5 +1,5 @@
 // taskpool dashboard: plain JavaScript, no libraries. Everything shown is put in the page as text
-// (textContent, never innerHTML): task args and results are user data.
+// (text nodes and textContent only, never parsed as HTML): task args and results are user data.
 'use strict';
 
 const STATUSES = ['WAITING', 'RUNNING', 'SUCCESS', 'FAILURE'];
