@@ -148,9 +148,10 @@ class DashboardBrowserTest {
             steps.release();
             int expected = step;
             // the page does not reload: the bar moves from the progress events the server streams
+            // (the page redraws as events come: an element read a moment ago may be gone, and is read again)
             Wait.until("the progress bar shows step " + expected + " of 4", LIVE,
-                    () -> progressText().startsWith(expected + " / 4"));
-            assertEquals(String.valueOf(expected), browser.findElement(By.id("progress")).getDomAttribute("data-current"));
+                    () -> progressText().startsWith(expected + " / 4")
+                            && String.valueOf(expected).equals(browser.findElement(By.id("progress")).getDomAttribute("data-current")));
             if (step == 2) {
                 screenshot("task-progress.png");
                 assertEquals("RUNNING", text("task-status"), "halfway through, the task page says the task runs");
