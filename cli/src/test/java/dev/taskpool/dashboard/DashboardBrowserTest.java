@@ -22,7 +22,9 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +36,8 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
 
 /**
  * The dashboard in a real headless Chromium, against a real Redis and a real embedded worker:
@@ -110,6 +114,8 @@ class DashboardBrowserTest {
         options.addArguments("--headless=new", "--no-sandbox", "--user-data-dir=" + profile,
                 "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,900");
+        // the console is read after each test: a script error or a blocked resource (the page's policy) fails it
+        options.setCapability("goog:loggingPrefs", java.util.Map.of("browser", "ALL"));
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
         browser = new ChromeDriver(service, options);
@@ -171,12 +177,17 @@ class DashboardBrowserTest {
 
     @Test
     void retryClickedOnAFailedTaskMakesItSucceed() {
-        long id = harness.add(FLAKY);
+        String markup = "<img src=x onerror=\"document.title='owned'\">";
+        long id = harness.add(FLAKY, markup);
         TaskInfo failed = harness.await(FLAKY, id);
         assertEquals(TaskStatus.FAILURE, failed.status(), "the first run fails");
         browser.get(dashboard.url() + "#/task/" + FLAKY + "/" + id);
         Wait.until("the task page shows FAILURE", LIVE, () -> text("task-status").equals("FAILURE"));
         assertEquals("the disk was full", browser.findElement(By.id("task-error")).getText());
+        assertTrue(browser.findElement(By.id("task-args")).getText().contains("<img src=x"),
+                "task args are shown as text: " + browser.findElement(By.id("task-args")).getText());
+        assertTrue(browser.findElements(By.cssSelector("#task-args img")).isEmpty(), "markup in args never becomes an element");
+        assertEquals("taskpool dashboard", browser.getTitle(), "no script from the args ran");
         assertTrue(browser.findElement(By.id("cancel")).getDomProperty("disabled").equals("true"), "a finished task cannot be canceled");
         browser.findElement(By.id("retry")).click();
         Wait.until("the retried task shows SUCCESS on the page", Duration.ofSeconds(20), () -> text("task-status").equals("SUCCESS"));
@@ -206,6 +217,14 @@ class DashboardBrowserTest {
         Wait.until("after Resume the task runs to SUCCESS", Duration.ofSeconds(15),
                 () -> harness.client.get(HELD, id).orElseThrow().status() == TaskStatus.SUCCESS);
         Wait.until("the page shows the kind taking tasks again", LIVE, () -> !browser.findElements(By.id("kind-running")).isEmpty());
+    }
+
+    @AfterEach
+    void theConsoleShowsNoError() {
+        java.util.List<String> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue())
+                .map(LogEntry::getMessage).toList();
+        assertEquals(java.util.List.of(), errors, "errors in the browser console (scripts, policy violations, failed loads)");
     }
 
     private static void waitUntilLive() {
