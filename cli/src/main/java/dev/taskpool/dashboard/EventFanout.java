@@ -3,6 +3,7 @@ package dev.taskpool.dashboard;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -26,10 +27,17 @@ final class EventFanout implements AutoCloseable {
     /** Events one browser may fall behind by before it is told to reload instead. */
     static final int QUEUE_CAPACITY = 2048;
 
-    /** One event as a browser gets it: its SSE event name and the JSON. */
-    record Event(String name, String task, long id, String json) {
-        static final Event OVERFLOW = new Event("reload", null, 0, "{\"reason\":\"events were dropped: this page fell behind\"}");
-        static final Event CLOSED = new Event("closed", null, 0, "{}");
+    /**
+     * One event as a browser gets it: its SSE event name ("task" or "control"), the kind and task
+     * it concerns, what happened (the message's "event", e.g. "progress"), and the JSON.
+     */
+    record Event(String name, String task, long id, String what, String json) {
+        static final Event OVERFLOW = new Event("reload", null, 0, "", "{\"reason\":\"events were dropped: this page fell behind\"}");
+        static final Event CLOSED = new Event("closed", null, 0, "", "{}");
+
+        boolean progress() {
+            return name.equals("task") && what.equals(TaskEvent.PROGRESS);
+        }
     }
 
     /** One connected browser: what it wants to see, and what it has not been sent yet. */
@@ -45,7 +53,11 @@ final class EventFanout implements AutoCloseable {
         }
 
         boolean wants(Event event) {
-            if (task != null && !task.equals(event.task())) {
+            if (task == null) {
+                // pages of every kind count and refresh; progress changes no count, and is the bulk of the events
+                return !event.progress();
+            }
+            if (!task.equals(event.task())) {
                 return false;
             }
             // control events (pause, resume...) concern the whole kind: a task page shows them too
@@ -153,7 +165,7 @@ final class EventFanout implements AutoCloseable {
                 // an event without an id stays as it is
             }
         }
-        return new Event(control ? "control" : "task", kind, id, object.toString());
+        return new Event(control ? "control" : "task", kind, id, object.path("event").asText(""), object.toString());
     }
 
     @Override
