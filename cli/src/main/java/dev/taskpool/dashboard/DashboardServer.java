@@ -98,8 +98,7 @@ public final class DashboardServer implements AutoCloseable {
         extras.forEach((path, handler) -> server.createContext(path, guarded(handler::handle)));
         server.createContext("/", guarded(this::page));
         server.start();
-        log.info("dashboard on {}{}{}", url(), settings.readOnly() ? " (read-only)" : "",
-                settings.token() != null ? " (token required" + (settings.loopbackOnly() ? " for changes)" : ")") : "");
+        log.info("dashboard on {}{}", url(), settings.describeAccess());
     }
 
     /** The port it listens on (the chosen one when the settings said 0). */
