@@ -37,7 +37,8 @@ class AclUserTest {
     static final String WORKER_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
             + " +cluster|info +evalsha +eval +blpop"
             + " +get +set +del +exists +type +hget +hmget +hgetall +hset +hdel +hincrby +incrby +pexpire"
-            + " +llen +lpush +rpush +rpop +sadd +sismember +zadd +zrem +zrangebyscore +publish";
+            + " +llen +lpush +rpush +rpop +sadd +sismember +zadd +zrem +zrangebyscore +zremrangebyscore +publish"
+            + " +subscribe +unsubscribe";
     /** The README's rules for a client (adds, reads, awaits and watches tasks). */
     static final String CLIENT_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
             + " +cluster|info +evalsha +eval +hgetall +hget +hmget +get +llen +exists +type +set +hset +hincrby +incrby +lpush +rpush +publish"
