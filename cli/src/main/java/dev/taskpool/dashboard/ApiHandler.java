@@ -12,7 +12,9 @@ import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.ControlException;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.TaskPage;
+import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.TaskStore;
+import io.lettuce.core.KeyValue;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
@@ -101,10 +103,31 @@ final class ApiHandler {
                 long id = id(task, path.get(3));
                 TaskInfo info = store.get(task, id).orElseThrow(() -> new HttpIo.NotFound(
                         "task " + task + " " + id + " does not exist (never added, deleted, or expired after its retention)"));
-                return info.toJson();
+                return withHistory(info.toJson(), task, id);
             }
         }
         throw new HttpIo.NotFound("no such API path: /api/" + String.join("/", path) + " (see /api/overview)");
+    }
+
+    /** Fields an operator's retry leaves in the hash (the run before it stays readable); not part of {@link TaskInfo}. */
+    static final String[] HISTORY_FIELDS = {"previous_error", "previous_attempts", "resubmitted", "resubmitted_by", "resubmitted_at"};
+
+    private ObjectNode withHistory(ObjectNode task, String kind, long id) {
+        ObjectNode history = Json.NODES.objectNode();
+        for (KeyValue<String, String> field : store.redis().sync().hmget(Keys.of(kind).task(id), HISTORY_FIELDS)) {
+            if (field.hasValue() && !field.getValue().isEmpty()) {
+                String value = field.getValue();
+                if (!field.getKey().endsWith("error") && !field.getKey().endsWith("_by") && value.matches("-?\\d{1,18}")) {
+                    history.put(field.getKey(), Long.parseLong(value));
+                } else {
+                    history.put(field.getKey(), value);
+                }
+            }
+        }
+        if (!history.isEmpty()) {
+            task.set("history", history);
+        }
+        return task;
     }
 
     private ObjectNode page(String task, Map<String, String> query) {

@@ -193,6 +193,8 @@ class DashboardBrowserTest {
         Wait.until("the retried task shows SUCCESS on the page", Duration.ofSeconds(20), () -> text("task-status").equals("SUCCESS"));
         assertEquals("fine now", harness.client.get(FLAKY, id).orElseThrow().response().asText());
         assertTrue(timelineEvents().contains("resubmitted"), "the timeline shows the operator's retry: " + timelineEvents());
+        assertEquals("the disk was full", text("task-previous-error"), "the failed run's error stays readable after the retry");
+        screenshot("task-retried.png");
     }
 
     @Test
