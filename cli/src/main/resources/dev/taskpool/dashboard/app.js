@@ -286,13 +286,13 @@ function taskPage(task, id) {
             h('dt', {}, 'worker'), h('dd', {}, info.worker || '—'),
             h('dt', {}, 'created'), h('dd', {}, time(info.created_at)),
             h('dt', {}, 'started'), h('dd', {}, time(info.started_at)),
-            h('dt', {}, 'finished'), h('dd', {}, time(info.finished_at))),
-          info.history ? h('dl', { class: 'fields', id: 'task-history' },
-            h('dt', {}, 'retried by operators'), h('dd', {}, (info.history.resubmitted || 0) + ' time(s)'
-              + (info.history.resubmitted_by ? ', last by ' + info.history.resubmitted_by : '')
-              + (info.history.resubmitted_at ? ' at ' + time(info.history.resubmitted_at) : '')),
-            h('dt', {}, 'runs before'), h('dd', {}, info.history.previous_attempts || 0),
-            h('dt', {}, 'previous error'), h('dd', { id: 'task-previous-error' }, info.history.previous_error || '—')) : null,
+            h('dt', {}, 'finished'), h('dd', {}, time(info.finished_at)),
+            info.history ? [
+              h('dt', {}, 'retried by operators'), h('dd', { id: 'task-resubmitted' }, (info.history.resubmitted || 0) + ' time(s)'
+                + (info.history.resubmitted_by ? ', last by ' + info.history.resubmitted_by : '')
+                + (info.history.resubmitted_at ? ' at ' + time(info.history.resubmitted_at) : '')),
+              h('dt', {}, 'runs before'), h('dd', {}, info.history.previous_attempts || 0),
+              h('dt', {}, 'previous error'), h('dd', { id: 'task-previous-error' }, info.history.previous_error || '—')] : null),
           h('h2', {}, 'Arguments'), h('pre', { id: 'task-args' }, json(info.args)),
           h('h2', {}, 'Response'), h('pre', { id: 'task-response' }, json(info.response)),
           info.error ? [h('h2', {}, 'Error'), h('pre', { id: 'task-error' }, info.error)] : null),
