@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "taskpool", mixinStandardHelpOptions = true, version = "taskpool 0.1.0",
         description = "A distributed task pool on Redis: runs the tasks of an app (tasks/*.yao, scripts/*.js).",
         subcommands = {WorkerCommand.class, RunCommand.class, GetCommand.class, DemoCommand.class, BenchCommand.class,
+                DashboardCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TaskpoolCommand implements Runnable {
     @CommandLine.Spec

@@ -1,12 +1,16 @@
 package dev.taskpool.cli;
 
 import dev.taskpool.core.json.ValueLimits;
+import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.dashboard.DashboardServer;
+import dev.taskpool.dashboard.DashboardSettings;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
@@ -56,6 +60,22 @@ final class WorkerCommand implements Runnable {
             description = "on SIGTERM, how long running tasks get to finish before they are handed back (env TASKPOOL_SHUTDOWN_GRACE; default ${DEFAULT-VALUE})")
     Duration grace;
 
+    @Option(names = "--dashboard-port", paramLabel = "PORT",
+            description = "also serve the web dashboard from this worker on PORT (as 'taskpool dashboard' does)")
+    Integer dashboardPort;
+
+    @Option(names = "--dashboard-bind", paramLabel = "ADDRESS", defaultValue = DashboardSettings.DEFAULT_BIND,
+            description = "the address the dashboard listens on (default ${DEFAULT-VALUE}); any other needs a token")
+    String dashboardBind;
+
+    @Option(names = "--dashboard-read-only", description = "the dashboard shows everything and changes nothing")
+    boolean dashboardReadOnly;
+
+    @Option(names = "--dashboard-token", paramLabel = "TOKEN", defaultValue = "${env:" + DashboardSettings.TOKEN_VARIABLE + "}",
+            description = "a secret the dashboard's actions need (and its reads, beyond loopback) (env "
+                    + DashboardSettings.TOKEN_VARIABLE + ")")
+    String dashboardToken;
+
     @Override
     public void run() {
         WorkerSettings settings = WorkerSettings.defaults().withLease(lease, heartbeat).withShutdownGrace(grace)
@@ -72,11 +92,28 @@ final class WorkerCommand implements Runnable {
             connector.close();
             throw e;
         }
+        DashboardServer dashboard = null;
+        if (dashboardPort != null) {
+            try {
+                // before the worker starts: a dashboard that cannot listen stops the command with its reason
+                dashboard = new DashboardServer(connector, new TaskOperations(connector, Clock.systemUTC()),
+                        new DashboardSettings(dashboardBind, dashboardPort, dashboardReadOnly, dashboardToken));
+            } catch (RuntimeException e) {
+                runtime.close();
+                connector.close();
+                throw e;
+            }
+            System.out.println("taskpool dashboard on " + dashboard.url() + dashboard.settings().describeAccess());
+        }
+        DashboardServer servedDashboard = dashboard;
         Worker worker = new Worker(runtime, settings, tasks).start();
         // SIGTERM and Ctrl-C run the shutdown hooks: the graceful stop happens there, and the
         // JVM exits when it is done.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
+                if (servedDashboard != null) {
+                    servedDashboard.close();
+                }
                 worker.close();
             } finally {
                 runtime.close();

@@ -28,6 +28,23 @@ public final class Keys {
         return ROOT + "worker:" + workerId;
     }
 
+    /** Pattern matching the event channel of every task of every kind (the dashboard's one subscription). */
+    public static String allEventsPattern() {
+        return ROOT + "{*}:events:*";
+    }
+
+    /** Pattern matching the control channel of every kind. */
+    public static String allControlPattern() {
+        return ROOT + "{*}:control";
+    }
+
+    /** The kind a channel of {@link #allEventsPattern()} or {@link #allControlPattern()} belongs to; null if none. */
+    public static String kindOfChannel(String channel) {
+        int open = channel.indexOf('{');
+        int close = channel.indexOf("}:", open + 1);
+        return channel.startsWith(ROOT) && open == ROOT.length() && close > open ? channel.substring(open + 1, close) : null;
+    }
+
     public static Keys of(String task) {
         return new Keys(TaskIds.requireValid(task));
     }

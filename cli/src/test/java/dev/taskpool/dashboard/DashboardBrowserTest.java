@@ -1,0 +1,259 @@
+package dev.taskpool.dashboard;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.support.TestRedis;
+import dev.taskpool.support.Wait;
+import dev.taskpool.worker.Harness;
+import dev.taskpool.worker.TestApp;
+import dev.taskpool.worker.process.ProcessRegistry;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import java.util.logging.Level;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+
+/**
+ * The dashboard in a real headless Chromium, against a real Redis and a real embedded worker:
+ * a progress bar that moves live, a retry clicked on a failed task, a pause clicked on a kind.
+ * Without Chromium or chromedriver this test fails with the reason; it is never skipped.
+ */
+class DashboardBrowserTest {
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    static final Path SCREENSHOTS = Path.of("target", "dashboard-screenshots");
+    static final Duration LIVE = Duration.ofSeconds(10);
+
+    static final String STEPPED = TestRedis.uniqueTaskId("dash.stepped");
+    static final String FLAKY = TestRedis.uniqueTaskId("dash.flaky");
+    static final String HELD = TestRedis.uniqueTaskId("dash.held");
+    /** One permit lets the stepped script report one more step. */
+    static final Semaphore steps = new Semaphore(0);
+    /** The flaky script fails its first run only. */
+    static final AtomicInteger flakyRuns = new AtomicInteger();
+
+    @TempDir
+    static Path dir;
+    static Path profile;
+    static Harness harness;
+    static DashboardServer dashboard;
+    static WebDriver browser;
+
+    @BeforeAll
+    static void start() throws IOException {
+        assertTrue(Files.isExecutable(CHROMIUM), "the browser test needs Chromium at " + CHROMIUM
+                + " (Debian: apt-get install chromium); it does not pass without a browser");
+        assertTrue(Files.isExecutable(CHROMEDRIVER), "the browser test needs chromedriver at " + CHROMEDRIVER
+                + " (Debian: apt-get install chromium-driver); it does not pass without a browser");
+        ProcessRegistry registry = new ProcessRegistry()
+                .register("test.step", args -> {
+                    try {
+                        if (!steps.tryAcquire(30, TimeUnit.SECONDS)) {
+                            throw new IllegalStateException("the test never allowed the next step");
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("interrupted while waiting for the next step");
+                    }
+                    return null;
+                })
+                .register("test.firstRunFails", args -> flakyRuns.incrementAndGet() == 1);
+        TestApp app = TestApp.in(dir.resolve("app"))
+                .task(STEPPED, 1, 0, 0, 60, 10, "scripts.dash.Stepped", "")
+                .task(FLAKY, 1, 0, 0, 10, 10, "scripts.dash.Flaky", "")
+                .task(HELD, 1, 0, 0, 10, 10, "scripts.dash.Held", "")
+                .script("dash", """
+                        function Stepped(id) {
+                          for (let step = 1; step <= 4; step++) {
+                            Process('test.step');
+                            Progress(id, step, 4, 'step ' + step);
+                          }
+                          return { steps: 4 };
+                        }
+                        function Flaky(id) {
+                          if (Process('test.firstRunFails')) throw new Error('the disk was full');
+                          return 'fine now';
+                        }
+                        function Held(id, what) {
+                          return 'held ' + what;
+                        }
+                        """);
+        harness = Harness.open(app.dir(), registry);
+        harness.startWorker();
+        dashboard = new DashboardServer(harness.redis, new TaskOperations(harness.redis, Clock.systemUTC()),
+                DashboardSettings.loopback(0));
+        profile = Files.createTempDirectory("taskpool-chromium-");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--user-data-dir=" + profile,
+                "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,900");
+        // the console is read after each test: a script error or a blocked resource (the page's policy) fails it
+        options.setCapability("goog:loggingPrefs", java.util.Map.of("browser", "ALL"));
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        browser = new ChromeDriver(service, options);
+        Files.createDirectories(SCREENSHOTS);
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        steps.release(100);   // a stepped run still waiting ends now
+        try {
+            if (browser != null) browser.quit();
+        } finally {
+            try {
+                if (dashboard != null) dashboard.close();
+            } finally {
+                if (harness != null) harness.close();
+                if (profile != null) {
+                    try (Stream<Path> files = Files.walk(profile)) {
+                        files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void overviewListsTheKindsAndTheProgressBarMovesLiveWhileTheWorkerRunsTheTask() throws IOException {
+        long id = harness.add(STEPPED);
+        browser.get(dashboard.url());
+        Wait.until("the overview lists kind " + STEPPED, LIVE, () -> !browser.findElements(By.id("kind-row-" + STEPPED)).isEmpty());
+        waitUntilLive();
+
+        browser.get(dashboard.url() + "#/task/" + STEPPED + "/" + id);
+        waitUntilLive();
+        for (int step = 1; step <= 4; step++) {
+            steps.release();
+            int expected = step;
+            // the page does not reload: the bar moves from the progress events the server streams
+            // (the page redraws as events come: an element read a moment ago may be gone, and is read again)
+            Wait.until("the progress bar shows step " + expected + " of 4", LIVE,
+                    () -> progressText().startsWith(expected + " / 4")
+                            && String.valueOf(expected).equals(browser.findElement(By.id("progress")).getDomAttribute("data-current")));
+            if (step == 2) {
+                screenshot("task-progress.png");
+                assertEquals("RUNNING", text("task-status"), "halfway through, the task page says the task runs");
+            }
+        }
+        Wait.until("the task page shows SUCCESS", LIVE, () -> text("task-status").equals("SUCCESS"));
+        assertTrue(browser.findElement(By.id("task-response")).getText().contains("\"steps\": 4"),
+                "the response is shown: " + browser.findElement(By.id("task-response")).getText());
+        assertTrue(timelineEvents().contains("progress") && timelineEvents().contains("success"),
+                "the live timeline lists the run's events: " + timelineEvents());
+
+        browser.get(dashboard.url());
+        Wait.until("the overview counts the success of " + STEPPED, LIVE,
+                () -> browser.findElement(By.id("kind-row-" + STEPPED)).findElements(By.tagName("td")).get(3).getText().equals("1"));
+        screenshot("overview.png");
+    }
+
+    @Test
+    void retryClickedOnAFailedTaskMakesItSucceed() {
+        String markup = "<img src=x onerror=\"document.title='owned'\">";
+        long id = harness.add(FLAKY, markup);
+        TaskInfo failed = harness.await(FLAKY, id);
+        assertEquals(TaskStatus.FAILURE, failed.status(), "the first run fails");
+        browser.get(dashboard.url() + "#/task/" + FLAKY + "/" + id);
+        Wait.until("the task page shows FAILURE", LIVE, () -> text("task-status").equals("FAILURE"));
+        assertEquals("the disk was full", browser.findElement(By.id("task-error")).getText());
+        assertTrue(browser.findElement(By.id("task-args")).getText().contains("<img src=x"),
+                "task args are shown as text: " + browser.findElement(By.id("task-args")).getText());
+        assertTrue(browser.findElements(By.cssSelector("#task-args img")).isEmpty(), "markup in args never becomes an element");
+        assertEquals("taskpool dashboard", browser.getTitle(), "no script from the args ran");
+        assertTrue(browser.findElement(By.id("cancel")).getDomProperty("disabled").equals("true"), "a finished task cannot be canceled");
+        browser.findElement(By.id("retry")).click();
+        Wait.until("the retried task shows SUCCESS on the page", Duration.ofSeconds(20), () -> text("task-status").equals("SUCCESS"));
+        assertEquals("fine now", harness.client.get(FLAKY, id).orElseThrow().response().asText());
+        assertTrue(timelineEvents().contains("resubmitted"), "the timeline shows the operator's retry: " + timelineEvents());
+        assertEquals("the disk was full", text("task-previous-error"), "the failed run's error stays readable after the retry");
+        screenshot("task-retried.png");
+    }
+
+    @Test
+    void pauseClickedOnAKindStopsItWhileAddsGoOn() throws InterruptedException {
+        browser.get(dashboard.url() + "#/kind/" + HELD);
+        waitUntilLive();
+        Wait.until("the kind page offers Pause", LIVE, () -> !browser.findElements(By.id("pause")).isEmpty());
+        browser.findElement(By.id("pause")).click();
+        Wait.until("the kind page shows the kind paused", LIVE, () -> !browser.findElements(By.id("kind-paused")).isEmpty());
+
+        long id = harness.add(HELD, "parcel");
+        Wait.until("the page counts the task added while paused as waiting", LIVE, () -> text("count-waiting").equals("1"));
+        // A paused kind must not start within a second: watch for three, long enough to see it run if it did.
+        Thread.sleep(3000);
+        assertEquals(TaskStatus.WAITING, harness.client.get(HELD, id).orElseThrow().status(),
+                "a task of a paused kind stays WAITING while a worker is idle");
+        assertEquals("1", text("count-waiting"));
+        assertEquals("0", text("count-running"));
+        screenshot("kind-paused.png");
+
+        browser.findElement(By.id("resume")).click();
+        Wait.until("after Resume the task runs to SUCCESS", Duration.ofSeconds(15),
+                () -> harness.client.get(HELD, id).orElseThrow().status() == TaskStatus.SUCCESS);
+        Wait.until("the page shows the kind taking tasks again", LIVE, () -> !browser.findElements(By.id("kind-running")).isEmpty());
+    }
+
+    @AfterEach
+    void theConsoleShowsNoError() {
+        java.util.List<String> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue())
+                .map(LogEntry::getMessage).toList();
+        assertEquals(java.util.List.of(), errors, "errors in the browser console (scripts, policy violations, failed loads)");
+    }
+
+    private static void waitUntilLive() {
+        Wait.until("the page's event stream is connected", LIVE,
+                () -> "connected".equals(browser.findElement(By.id("live")).getDomAttribute("data-state")));
+    }
+
+    private static String text(String id) {
+        return browser.findElement(By.id(id)).getText().trim();
+    }
+
+    private static String progressText() {
+        return text("progress-text");
+    }
+
+    private static java.util.List<String> timelineEvents() {
+        return browser.findElements(By.cssSelector("#timeline li[data-event]")).stream()
+                .map(item -> item.getDomAttribute("data-event")).toList();
+    }
+
+    private static void screenshot(String name) {
+        try {
+            Path file = SCREENSHOTS.resolve(name);
+            Files.write(file, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+            System.out.println("dashboard screenshot: " + file.toAbsolutePath());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot save the screenshot " + name, e);
+        }
+    }
+}
