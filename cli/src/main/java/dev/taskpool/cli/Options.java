@@ -25,7 +25,12 @@ final class Options {
         RedisTlsOption tls;
 
         RedisConnector connect() {
-            return RedisConnector.connect(redis, RedisConnector.DEFAULT_COMMAND_TIMEOUT, tls.settings());
+            return connect(null);
+        }
+
+        /** Connects, handing every command's latency to {@code latencies} (null: none recorded). */
+        RedisConnector connect(io.lettuce.core.metrics.CommandLatencyRecorder latencies) {
+            return RedisConnector.connect(redis, RedisConnector.DEFAULT_COMMAND_TIMEOUT, tls.settings(), latencies);
         }
     }
 

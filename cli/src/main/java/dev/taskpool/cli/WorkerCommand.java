@@ -3,8 +3,12 @@ package dev.taskpool.cli;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.metrics.MetricsServer;
+import dev.taskpool.metrics.ProcessMeters;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
+import dev.taskpool.worker.metrics.MicrometerWorkerMetrics;
+import dev.taskpool.worker.metrics.RedisLatencies;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
 import java.time.Duration;
@@ -56,6 +60,15 @@ final class WorkerCommand implements Runnable {
             description = "on SIGTERM, how long running tasks get to finish before they are handed back (env TASKPOOL_SHUTDOWN_GRACE; default ${DEFAULT-VALUE})")
     Duration grace;
 
+    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "${env:TASKPOOL_METRICS_PORT}",
+            description = "serve Prometheus metrics at http://BIND:PORT/metrics (env TASKPOOL_METRICS_PORT; default: no metrics kept)")
+    Integer metricsPort;
+
+    @Option(names = "--metrics-bind", paramLabel = "ADDRESS", defaultValue = "${env:TASKPOOL_METRICS_BIND:-127.0.0.1}",
+            description = "the address the metrics port listens on (env TASKPOOL_METRICS_BIND; default ${DEFAULT-VALUE};"
+                    + " 0.0.0.0 for every interface, e.g. in a container)")
+    String metricsBind;
+
     @Override
     public void run() {
         WorkerSettings settings = WorkerSettings.defaults().withLease(lease, heartbeat).withShutdownGrace(grace)
@@ -63,8 +76,12 @@ final class WorkerCommand implements Runnable {
         if (workerId != null && !workerId.isBlank()) {
             settings = settings.withWorkerId(workerId);
         }
-        RedisConnector connector = redis.connect();
+        // Metrics are kept only when they are served: a worker without --metrics-port pays nothing.
+        ProcessMeters meters = metricsPort == null ? null : new ProcessMeters();
+        RedisConnector connector = redis.connect(meters == null ? null : RedisLatencies.recorder(meters.registry()));
         AppRuntime runtime;
+        Worker worker;
+        MetricsServer server = null;
         try {
             runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new TaskStore(connector), new ProcessRegistry(),
                     InstantSource.system(), new ValueLimits(argsLimit.maxArgs, resultLimit.maxResult));
@@ -72,13 +89,34 @@ final class WorkerCommand implements Runnable {
             connector.close();
             throw e;
         }
-        Worker worker = new Worker(runtime, settings, tasks).start();
+        try {
+            if (meters != null) {
+                runtime.measureWith(new MicrometerWorkerMetrics(meters.registry()));
+                server = MetricsServer.start(metricsBind, metricsPort, meters.registry());
+            }
+            worker = new Worker(runtime, settings, tasks).start();
+        } catch (RuntimeException e) {
+            if (server != null) {
+                server.close();
+            }
+            runtime.close();
+            connector.close();
+            throw e;
+        }
+        if (server != null) {
+            org.slf4j.LoggerFactory.getLogger(WorkerCommand.class).info("metrics at http://{}:{}/metrics", metricsBind,
+                    server.port());
+        }
+        MetricsServer metricsServer = server;
         // SIGTERM and Ctrl-C run the shutdown hooks: the graceful stop happens there, and the
         // JVM exits when it is done.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 worker.close();
             } finally {
+                if (metricsServer != null) {
+                    metricsServer.close();
+                }
                 runtime.close();
                 connector.close();
             }

@@ -223,8 +223,8 @@ public final class TaskStore {
                     for (int i = 0; i < ended; i++) {
                         results.add(TransitionResult.fromCode((Long) reply.get(i)));
                     }
-                    List<FetchedTask> fetched = new ArrayList<>((reply.size() - ended) / 3);
-                    for (int i = ended; i + 2 < reply.size(); i += 3) {
+                    List<FetchedTask> fetched = new ArrayList<>((reply.size() - ended) / 4);
+                    for (int i = ended; i + 3 < reply.size(); i += 4) {
                         String entry = (String) reply.get(i);
                         int attempt = ((Long) reply.get(i + 1)).intValue();
                         if (attempt == 0) {
@@ -233,7 +233,7 @@ public final class TaskStore {
                             continue;
                         }
                         fetched.add(new FetchedTask(task, Long.parseLong(entry), attempt, (String) reply.get(i + 2),
-                                worker + "/" + attempt));
+                                worker + "/" + attempt, (Long) reply.get(i + 3)));
                     }
                     return new FinishResult(results, fetched);
                 });
