@@ -6,6 +6,7 @@ import dev.taskpool.core.json.Json;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.AddIncompleteException;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddRequest;
@@ -54,6 +55,7 @@ public final class TaskpoolClient implements AutoCloseable {
     private final Map<String, LongConsumer> addHandlers = new ConcurrentHashMap<>();
     private final Map<String, CachedDefinition> definitions = new ConcurrentHashMap<>();
     private volatile EventHub events;
+    private volatile TaskOperations operations;
     /** The largest arguments an add may carry (1 MiB of JSON by default, as for scripts). */
     private volatile ValueLimits limits = ValueLimits.defaults();
 
@@ -299,6 +301,23 @@ public final class TaskpoolClient implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * What operators read and do (kinds, counts, workers, listings; retry, cancel, pause, resume,
+     * delete), over this client's connection.
+     */
+    public TaskOperations operations() {
+        TaskOperations known = operations;
+        if (known == null) {
+            synchronized (this) {
+                if (operations == null) {
+                    operations = new TaskOperations(redis, clock.withZone(java.time.ZoneOffset.UTC));
+                }
+                known = operations;
+            }
+        }
+        return known;
     }
 
     /** Delivers every event of one task until the subscription is closed. */

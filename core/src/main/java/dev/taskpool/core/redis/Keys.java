@@ -61,9 +61,40 @@ public final class Keys {
         return base + "leases";
     }
 
-    /** Hash: counters that outlive the tasks (added, succeeded, failed, retried, recovered). */
+    /** Hash: counters that outlive the tasks (added, succeeded, failed, retried, recovered, canceled). */
     public String stats() {
         return base + "stats";
+    }
+
+    /** Sorted set: id -> finished_at (epoch ms) of the SUCCESS tasks still retained, pruned as they expire. */
+    public String succeeded() {
+        return base + "succeeded";
+    }
+
+    /** Sorted set: id -> finished_at (epoch ms) of the FAILURE tasks still retained, pruned as they expire. */
+    public String failed() {
+        return base + "failed";
+    }
+
+    /**
+     * String (JSON {@code {"by":..,"at":<ms>}}): present while the kind is paused. A key of its own,
+     * so that publishing a definition never resets it.
+     */
+    public String paused() {
+        return base + "paused";
+    }
+
+    /**
+     * List: ids of canceled tasks whose {@code error} handler no worker has run yet; a worker's round
+     * trip pops them, so each handler runs once, on one worker.
+     */
+    public String errorHandlersDue() {
+        return base + "error-due";
+    }
+
+    /** Pub/sub channel: kind-level control messages (paused, resumed, cancel, resubmitted), one JSON each. */
+    public String control() {
+        return base + "control";
     }
 
     /** String: the result of one add request, kept briefly so that a re-sent add is not applied twice. */

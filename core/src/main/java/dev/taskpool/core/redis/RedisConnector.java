@@ -331,7 +331,7 @@ public final class RedisConnector implements AutoCloseable {
                 + (uri.getDatabase() == 0 ? "" : "/" + uri.getDatabase());
     }
 
-    static String rootMessage(Throwable error) {
+    public static String rootMessage(Throwable error) {
         Throwable root = error;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();

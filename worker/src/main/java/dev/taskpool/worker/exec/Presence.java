@@ -28,14 +28,16 @@ final class Presence {
     private final AppRuntime runtime;
     private final WorkerSettings settings;
     private final List<String> tasks;
+    private final int slots;
     private final IntSupplier running;
     private final long startedAt;
     private final RateLimitedLog failures = new RateLimitedLog(log, "recording this worker's presence", RateLimitedLog.INTERVAL);
 
-    Presence(AppRuntime runtime, WorkerSettings settings, List<String> tasks, IntSupplier running) {
+    Presence(AppRuntime runtime, WorkerSettings settings, List<String> tasks, int slots, IntSupplier running) {
         this.runtime = runtime;
         this.settings = settings;
         this.tasks = tasks;
+        this.slots = slots;
         this.running = running;
         this.startedAt = runtime.clock().millis();
     }
@@ -49,6 +51,7 @@ final class Presence {
         record.put("pid", ManagementFactory.getRuntimeMXBean().getPid());
         record.set("tasks", Json.toNode(tasks));
         record.put("running", running.getAsInt());
+        record.put("slots", slots);
         record.put("started_at", startedAt);
         record.put("seen_at", now);
         try {

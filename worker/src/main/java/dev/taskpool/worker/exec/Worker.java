@@ -56,7 +56,8 @@ public final class Worker implements AutoCloseable {
             consumers.add(consumer);
             runtime.metrics().serving(definition.id(), definition.workerNums(), consumer::busySlots);
         }
-        this.presence = new Presence(runtime, settings, served.stream().map(TaskDefinition::id).toList(), this::runningCount);
+        this.presence = new Presence(runtime, settings, served.stream().map(TaskDefinition::id).toList(),
+                served.stream().mapToInt(TaskDefinition::workerNums).sum(), this::runningCount);
     }
 
     /**

@@ -1,0 +1,385 @@
+package dev.taskpool.core.ops;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.definition.TaskIds;
+import dev.taskpool.core.json.Json;
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.TaskStore;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.ScoredValue;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * What operators read and do: the kinds, their counts, the live workers, listings by status, and
+ * the control actions (retry, cancel, pause/resume, delete). Every listing reads a per-kind index
+ * (the waiting list, the leases, the {@code succeeded}/{@code failed} sorted sets), never a SCAN of
+ * the keyspace; every action is one Lua script that touches one kind's slot and publishes an event.
+ * A refused action throws {@link ControlException} and changes nothing.
+ */
+public final class TaskOperations {
+    /** The most tasks one page lists. */
+    public static final int MAX_PAGE = 1000;
+    private static final long THROUGHPUT_WINDOW_MS = 60_000;
+
+    private final RedisConnector redis;
+    private final RedisClusterAsyncCommands<String, String> commands;
+    private final Clock clock;
+    private final long timeoutMs;
+    private final ControlScripts control;
+
+    public TaskOperations(RedisConnector redis) {
+        this(redis, Clock.systemUTC());
+    }
+
+    public TaskOperations(RedisConnector redis, Clock clock) {
+        this.redis = redis;
+        this.commands = redis.async();
+        this.clock = clock;
+        this.timeoutMs = redis.commandTimeout().plusSeconds(1).toMillis();
+        this.control = new ControlScripts(redis.scripts(), new ControlScripts.Awaiter() {
+            @Override
+            public <T> T await(CompletableFuture<T> future, String what) {
+                return TaskOperations.this.await(future, what);
+            }
+        });
+    }
+
+    // ---- Reading ----
+
+    /** The task kinds runtimes have published ({@code SMEMBERS taskpool:tasks}), sorted. */
+    public List<String> kinds() {
+        return await(commands.smembers(Keys.TASK_REGISTRY).toCompletableFuture(), "list the task kinds in " + Keys.TASK_REGISTRY)
+                .stream().sorted().toList();
+    }
+
+    /** The counts of every published kind, in the order of {@link #kinds()}. */
+    public List<KindStats> stats() {
+        return kinds().stream().map(this::stats).toList();
+    }
+
+    /** The counts of one kind; reads a few keys of its slot, pipelined. */
+    public KindStats stats(String task) {
+        Keys keys = known(task);
+        long now = clock.millis();
+        Range<Double> lastMinute = Range.create((double) (now - THROUGHPUT_WINDOW_MS), (double) now);
+        var waiting = commands.llen(keys.waiting()).toCompletableFuture();
+        var running = commands.zcard(keys.leases()).toCompletableFuture();
+        var counters = commands.hgetall(keys.stats()).toCompletableFuture();
+        var succeeded = commands.zcard(keys.succeeded()).toCompletableFuture();
+        var failed = commands.zcard(keys.failed()).toCompletableFuture();
+        var paused = commands.get(keys.paused()).toCompletableFuture();
+        var oldest = commands.lindex(keys.waiting(), -1).toCompletableFuture();
+        var succeededLately = commands.zcount(keys.succeeded(), lastMinute).toCompletableFuture();
+        var failedLately = commands.zcount(keys.failed(), lastMinute).toCompletableFuture();
+        String what = "read the counts of task " + task;
+        Map<String, String> hash = await(counters, what);
+        String pausedJson = await(paused, what);
+        String pausedBy = null;
+        if (pausedJson != null) {
+            JsonNode record = parsePaused(keys, pausedJson);
+            pausedBy = record.path("by").isTextual() ? record.path("by").asText() : "";
+        }
+        long oldestAge = -1;
+        String oldestId = await(oldest, what);
+        if (oldestId != null) {
+            String createdAt = await(commands.hget(keys.taskPrefix() + oldestId, "created_at").toCompletableFuture(), what);
+            if (createdAt != null && createdAt.matches("\\d+")) {
+                oldestAge = Math.max(0, now - Long.parseLong(createdAt));
+            }
+        }
+        double perSecond = (await(succeededLately, what) + await(failedLately, what)) / (THROUGHPUT_WINDOW_MS / 1000.0);
+        return new KindStats(task, await(waiting, what), await(running, what),
+                counter(keys, hash, "succeeded"), counter(keys, hash, "failed"), counter(keys, hash, "retried"),
+                counter(keys, hash, "recovered"), counter(keys, hash, "canceled"), counter(keys, hash, "added"),
+                await(succeeded, what), await(failed, what), pausedJson != null, pausedBy, oldestAge, perSecond);
+    }
+
+    private static JsonNode parsePaused(Keys keys, String json) {
+        try {
+            return Json.MAPPER.readTree(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // Written by hand: the key's presence is what pauses; who paused it is unknown.
+            return Json.NODES.objectNode();
+        }
+    }
+
+    private static long counter(Keys keys, Map<String, String> hash, String field) {
+        String value = hash.get(field);
+        if (value == null) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new TaskpoolException(keys.stats() + " field " + field + " holds '" + value + "', expected an integer");
+        }
+    }
+
+    /** The workers alive now (their presence record has not expired), sorted by id. */
+    public List<WorkerInfo> workers() {
+        List<String> ids = await(commands.zrange(Keys.WORKERS, 0, -1).toCompletableFuture(), "list the workers in " + Keys.WORKERS);
+        List<CompletableFuture<String>> records = ids.stream()
+                .map(id -> commands.get(Keys.worker(id)).toCompletableFuture()).toList();
+        List<WorkerInfo> workers = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            String json = await(records.get(i), "read the presence of worker " + ids.get(i));
+            if (json == null) {
+                continue;   // died without clearing its presence; its record expired
+            }
+            JsonNode node;
+            try {
+                node = Json.MAPPER.readTree(json);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new TaskpoolException("key " + Keys.worker(ids.get(i)) + " holds no JSON presence record: " + e.getOriginalMessage());
+            }
+            List<String> tasks = new ArrayList<>();
+            node.path("tasks").forEach(task -> tasks.add(task.asText()));
+            workers.add(new WorkerInfo(ids.get(i), node.path("host").asText("?"), node.path("pid").asLong(-1), tasks,
+                    node.path("running").asInt(0), node.path("slots").asInt(0), node.path("started_at").asLong(0),
+                    node.path("seen_at").asLong(0)));
+        }
+        workers.sort(java.util.Comparator.comparing(WorkerInfo::id));
+        return workers;
+    }
+
+    /**
+     * One page of a kind's tasks in {@code status}, newest first: WAITING from the waiting list
+     * (newest added first), RUNNING from the leases (latest lease deadline first), SUCCESS and
+     * FAILURE from their indexes (latest finished first). Ids whose hash has expired are skipped.
+     *
+     * @param limit how many tasks, 1 to {@link #MAX_PAGE}
+     * @param after the {@code nextCursor} of the previous page, or null for the first page
+     */
+    public TaskPage list(String task, TaskStatus status, int limit, String after) {
+        Keys keys = known(task);
+        if (status == null) {
+            throw new IllegalArgumentException("a listing needs a status: one of WAITING, RUNNING, SUCCESS, FAILURE");
+        }
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw new IllegalArgumentException("limit " + limit + " is out of range: a page lists 1 to " + MAX_PAGE + " tasks");
+        }
+        return switch (status) {
+            case WAITING -> new WaitingListing(keys, limit).page(after);
+            case RUNNING -> new SortedListing(keys, keys.leases(), limit).page(after);
+            case SUCCESS -> new SortedListing(keys, keys.succeeded(), limit).page(after);
+            case FAILURE -> new SortedListing(keys, keys.failed(), limit).page(after);
+        };
+    }
+
+    /** A task's record, or null when its hash is gone. */
+    private TaskInfo read(Keys keys, String id) {
+        if (!id.matches("[1-9]\\d{0,15}")) {
+            return null;   // an entry that is no task id; the scripts drop such entries
+        }
+        Map<String, String> hash = await(commands.hgetall(keys.taskPrefix() + id).toCompletableFuture(),
+                "read task " + keys.task() + " #" + id);
+        return hash == null || hash.isEmpty() ? null : TaskInfo.fromHash(keys.task(), Long.parseLong(id), hash);
+    }
+
+    /** Pages of the waiting list, left (newest) to right; the cursor is the last id listed. */
+    private final class WaitingListing {
+        private final Keys keys;
+        private final int limit;
+
+        WaitingListing(Keys keys, int limit) {
+            this.keys = keys;
+            this.limit = limit;
+        }
+
+        TaskPage page(String after) {
+            long start = 0;
+            if (after != null) {
+                if (!after.matches("w[1-9]\\d{0,15}")) {
+                    throw badCursor(after, "WAITING", "w<id>");
+                }
+                Long position = await(commands.lpos(keys.waiting(), after.substring(1)).toCompletableFuture(),
+                        "find the cursor in " + keys.waiting());
+                if (position == null) {
+                    // The task it names was taken from the queue, and with it every older one.
+                    return new TaskPage(List.of(), null);
+                }
+                start = position + 1;
+            }
+            List<TaskInfo> tasks = new ArrayList<>();
+            String lastId = null;
+            boolean more = false;
+            while (!more) {
+                List<String> ids = await(commands.lrange(keys.waiting(), start, start + limit).toCompletableFuture(),
+                        "list " + keys.waiting());
+                for (String id : ids) {
+                    TaskInfo info = read(keys, id);
+                    if (info == null) {
+                        continue;
+                    }
+                    if (tasks.size() == limit) {
+                        more = true;
+                        break;
+                    }
+                    tasks.add(info);
+                    lastId = id;
+                }
+                if (ids.size() <= limit) {
+                    break;   // the end of the list
+                }
+                start += ids.size();
+            }
+            return new TaskPage(tasks, more ? "w" + lastId : null);
+        }
+    }
+
+    /**
+     * Pages of a sorted set, highest score first (ties: the higher member first, as Redis orders
+     * them); the cursor {@code <score>:<id>} is the last entry listed, and the next page starts
+     * after it.
+     */
+    private final class SortedListing {
+        private final Keys keys;
+        private final String key;
+        private final int limit;
+
+        SortedListing(Keys keys, String key, int limit) {
+            this.keys = keys;
+            this.key = key;
+            this.limit = limit;
+        }
+
+        TaskPage page(String after) {
+            double max = Double.POSITIVE_INFINITY;
+            String afterId = null;
+            if (after != null) {
+                if (!after.matches("\\d{1,16}:[1-9]\\d{0,15}")) {
+                    throw badCursor(after, "this", "<score>:<id>");
+                }
+                int colon = after.indexOf(':');
+                max = Long.parseLong(after.substring(0, colon));
+                afterId = after.substring(colon + 1);
+            }
+            List<TaskInfo> tasks = new ArrayList<>();
+            String cursor = null;
+            boolean more = false;
+            long offset = 0;
+            int batch = limit + 1;
+            while (!more) {
+                List<ScoredValue<String>> entries = await(commands.zrevrangebyscoreWithScores(key,
+                        Range.create(Double.NEGATIVE_INFINITY, max), Limit.create(offset, batch)).toCompletableFuture(),
+                        "list " + key);
+                for (ScoredValue<String> entry : entries) {
+                    String id = entry.getValue();
+                    if (afterId != null && entry.getScore() == max && id.compareTo(afterId) >= 0) {
+                        continue;   // listed on an earlier page
+                    }
+                    TaskInfo info = read(keys, id);
+                    if (info == null) {
+                        continue;
+                    }
+                    if (tasks.size() == limit) {
+                        more = true;
+                        break;
+                    }
+                    tasks.add(info);
+                    cursor = String.format("%d:%s", (long) entry.getScore(), id);
+                }
+                if (entries.size() < batch) {
+                    break;
+                }
+                offset += entries.size();
+            }
+            return new TaskPage(tasks, more ? cursor : null);
+        }
+    }
+
+    private TaskpoolException badCursor(String cursor, String listing, String form) {
+        return new TaskpoolException("cursor '" + cursor + "' is not one a " + listing + " listing gives (expected " + form
+                + ", the nextCursor of the previous page)");
+    }
+
+    // ---- Control ----
+
+    /** A FAILURE task goes back to WAITING with a fresh run budget; its previous error stays in {@code previous_error}. */
+    public void retry(String task, long id, String by) {
+        control.retry(known(task), validId(task, id), by(by), clock.millis());
+    }
+
+    /** Every FAILURE task of the kind still retained goes back to WAITING; returns how many. */
+    public int retryFailed(String task, String by) {
+        return control.retryFailed(known(task), by(by), clock.millis());
+    }
+
+    /**
+     * Ends a WAITING or RUNNING task in FAILURE with the error "canceled" (" by {@code by}" when
+     * given); a RUNNING task's run is stopped by its worker within about a second, and the task's
+     * {@code error} handler runs once, on a worker.
+     */
+    public void cancel(String task, long id, String by) {
+        control.cancel(known(task), validId(task, id), by(by), clock.millis());
+    }
+
+    /** Workers take no task of this kind until {@link #resume}; adds are still accepted, running tasks finish. */
+    public void pause(String task, String by) {
+        control.pause(known(task), by(by), clock.millis());
+    }
+
+    /** Workers take tasks of this kind again (idle ones are woken at once). */
+    public void resume(String task, String by) {
+        control.resume(known(task), by(by), clock.millis());
+    }
+
+    /** Removes a finished (SUCCESS or FAILURE) task: its hash and its index entry. */
+    public void delete(String task, long id) {
+        control.delete(known(task), validId(task, id), clock.millis());
+    }
+
+    private static long validId(String task, long id) {
+        TaskIds.requireValidNumber(task, id);
+        return id;
+    }
+
+    private static String by(String by) {
+        return by == null ? "" : by;
+    }
+
+    /** The kind's keys; an unknown kind (never published) is an error naming it. */
+    private Keys known(String task) {
+        Keys keys = Keys.of(task);
+        Boolean published = await(commands.sismember(Keys.TASK_REGISTRY, task).toCompletableFuture(),
+                "look up task " + task + " in " + Keys.TASK_REGISTRY);
+        if (!Boolean.TRUE.equals(published)) {
+            throw TaskStore.unknownTask(task);
+        }
+        return keys;
+    }
+
+    /** Waits for a reply; failures become errors that say what was being done. */
+    <T> T await(CompletableFuture<T> future, String what) {
+        try {
+            return future.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TaskpoolException("interrupted while trying to " + what, e);
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            throw new TaskpoolException("Redis at " + redis.describe() + " did not answer within " + timeoutMs / 1000
+                    + "s while trying to " + what, e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof TaskpoolException known) {
+                throw known;
+            }
+            throw new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "
+                    + RedisConnector.rootMessage(cause), cause);
+        }
+    }
+}
