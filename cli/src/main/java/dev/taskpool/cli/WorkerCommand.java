@@ -1,6 +1,7 @@
 package dev.taskpool.cli;
 
 import dev.taskpool.core.json.ValueLimits;
+import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.metrics.MetricsServer;
@@ -91,7 +92,7 @@ final class WorkerCommand implements Runnable {
         }
         try {
             if (meters != null) {
-                runtime.measureWith(new MicrometerWorkerMetrics(meters.registry()));
+                runtime.measureWith(new MicrometerWorkerMetrics(meters.registry(), new TaskOperations(connector)));
                 server = MetricsServer.start(metricsBind, metricsPort, meters.registry());
             }
             worker = new Worker(runtime, settings, tasks).start();

@@ -72,9 +72,12 @@ class MetricsEndpointTest {
                 client.await(task, id, WAIT);
             }
 
-            // A worker counts a task's end once Redis has it, a moment after the hash says so.
+            // A worker counts a task's end once Redis has it, a moment after the hash says so; the
+            // gauges read from Redis may be a few seconds old.
             String page = awaitScrape(metrics, text -> value(text, "taskpool_tasks_succeeded_total", task) == 20
-                    && value(text, "taskpool_tasks_failed_total", task) == 3);
+                    && value(text, "taskpool_tasks_failed_total", task) == 3
+                    && value(text, "taskpool_kind_totals", task, "counter", "succeeded") == 20
+                    && value(text, "taskpool_kind_totals", task, "counter", "failed") == 3);
 
             assertEquals(23, value(page, "taskpool_tasks_added_total", task), "tasks this worker added");
             assertEquals(1, value(page, "taskpool_tasks_succeeded_total", fanout), "the fan-out task itself");
@@ -89,6 +92,13 @@ class MetricsEndpointTest {
                     "the wait time is a histogram with buckets");
             assertEquals(4, value(page, "taskpool_slots_capacity", task), "worker_nums");
             assertEquals(0, value(page, "taskpool_slots_busy", task), "nothing running any more");
+            // Read from Redis (the same in every worker), at most every few seconds.
+            assertEquals(0, value(page, "taskpool_queue_waiting", task), "nothing waiting");
+            assertEquals(0, value(page, "taskpool_queue_running", task), "nothing running");
+            assertEquals(0, value(page, "taskpool_queue_oldest_age_seconds", task), "no oldest waiting task");
+            assertEquals(0, value(page, "taskpool_queue_paused", task), "not paused");
+            assertEquals(23, value(page, "taskpool_kind_totals", task, "counter", "added"), "the stats hash");
+            assertEquals(3, value(page, "taskpool_kind_totals", task, "counter", "retried"), "the stats hash");
             assertTrue(page.contains("lettuce_command_completion_seconds_count{command=\"EVALSHA\""),
                     "Lettuce's command latencies (the scripts run as EVALSHA)");
             assertTrue(page.contains("jvm_memory_used_bytes{"), "JVM metrics");

@@ -1,5 +1,6 @@
 package dev.taskpool.worker;
 
+import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.RedisTls;
 import dev.taskpool.core.redis.TaskStore;
@@ -163,7 +164,7 @@ public final class EmbeddedWorker implements AutoCloseable {
                 runtime = AppRuntime.open(appDirectory.toAbsolutePath().normalize(), new TaskStore(redis), processes,
                         InstantSource.system());
                 if (meters != null) {
-                    runtime.measureWith(new MicrometerWorkerMetrics(meters));
+                    runtime.measureWith(new MicrometerWorkerMetrics(meters, new TaskOperations(redis)));
                 }
                 Worker worker = new Worker(runtime, settings, tasks).start();
                 return new EmbeddedWorker(redis, runtime, worker);

@@ -1,5 +1,6 @@
 package dev.taskpool.worker.metrics;
 
+import dev.taskpool.core.ops.TaskOperations;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,10 +28,18 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
     public static final String PREFIX = "taskpool.";
 
     private final MeterRegistry registry;
+    private final KindGauges kindGauges;
     private final Map<String, KindMeters> kinds = new ConcurrentHashMap<>();
 
+    /** This worker's own meters only. */
     public MicrometerWorkerMetrics(MeterRegistry registry) {
+        this(registry, null);
+    }
+
+    /** Its own meters, and the {@link KindGauges} of the kinds it serves, read through {@code operations}. */
+    public MicrometerWorkerMetrics(MeterRegistry registry, TaskOperations operations) {
         this.registry = registry;
+        this.kindGauges = operations == null ? null : new KindGauges(operations, registry);
     }
 
     /** The meters of one kind, made on first use (a script may add tasks of kinds this worker does not serve). */
@@ -79,6 +88,9 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
     @Override
     public void serving(String task, int totalSlots, IntSupplier busySlots) {
         kind(task);   // its counters show 0 from the start, so that rate() has a first sample
+        if (kindGauges != null) {
+            kindGauges.watch(task);
+        }
         Gauge.builder(PREFIX + "slots.capacity", () -> totalSlots).tag("task", task)
                 .description("slots (worker_nums) this worker has for the kind").register(registry);
         Gauge.builder(PREFIX + "slots.busy", busySlots::getAsInt).tag("task", task)
