@@ -54,6 +54,20 @@ final class Options {
         }
     }
 
+    /** {@code --json}: output for scripts instead of tables. */
+    static final class JsonOption {
+        @Option(names = "--json", description = "print JSON (for scripts) instead of a table")
+        boolean json;
+    }
+
+    /** {@code --by}: who did an action, recorded with it and in its event. */
+    static final class ByOption {
+        @Option(names = "--by", paramLabel = "WHO", defaultValue = "${env:TASKPOOL_OPERATOR:-${sys:user.name}}",
+                description = "who does it, recorded with the action and in its event (env TASKPOOL_OPERATOR;"
+                        + " default: the user name, ${DEFAULT-VALUE})")
+        String by;
+    }
+
     static final class AppOption {
         @Option(names = "--app", paramLabel = "DIR", defaultValue = "${env:TASKPOOL_APP:-.}",
                 description = "the app directory with tasks/ and scripts/ (env TASKPOOL_APP; default ${DEFAULT-VALUE})")
