@@ -1,7 +1,7 @@
 #!lua flags=allow-oom
 -- retry-3: record a failed run and start the next run of the same task in the same worker.
 -- Idempotent: sent again after a reconnect, it finds the next run's token and answers DONE.
--- allow-oom: retrying queued work is part of draining a full Redis (see finish-6).
+-- allow-oom: retrying queued work is part of draining a full Redis (see finish-10).
 -- All or nothing: every key it writes is checked before its first write.
 --
 -- KEYS[1] taskpool:{T}:task:<id>  the task hash

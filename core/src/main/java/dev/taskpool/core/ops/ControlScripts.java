@@ -1,12 +1,18 @@
 package dev.taskpool.core.ops;
 
+import dev.taskpool.core.json.Json;
+import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.LuaScript;
 import dev.taskpool.core.redis.ScriptRunner;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-/** Runs the control scripts and turns their refusals into {@link ControlException}s. */
+/** Runs the control scripts and turns their refusals into {@link ControlException}s naming task, id and why. */
 final class ControlScripts {
+    /** The most failed tasks one call of the resubmit script takes: a bulk retry goes in such steps. */
+    static final int RETRY_STEP = 200;
+
     interface Awaiter {
         <T> T await(CompletableFuture<T> future, String what);
     }
@@ -19,27 +25,99 @@ final class ControlScripts {
         this.awaiter = awaiter;
     }
 
-    void retry(Keys keys, long id, String by, long now) {
-        throw new UnsupportedOperationException("retry is not implemented yet");
+    private List<Object> run(LuaScript script, String what, String[] keys, String... args) {
+        return awaiter.await(scripts.run(script, keys, args), what);
     }
 
+    private static String name(Keys keys, long id) {
+        return "task " + keys.task() + " " + id;
+    }
+
+    private static ControlException refused(Keys keys, long id, List<Object> reply, String action, String allowed) {
+        long code = (Long) reply.getFirst();
+        if (code == -3) {
+            return new ControlException(name(keys, id) + " does not exist (never added, or expired after its retention):"
+                    + " nothing to " + action);
+        }
+        if (code == -5) {
+            return new ControlException(name(keys, id) + " is " + reply.get(1) + ": only " + allowed + " can be " + action
+                    + (action.equals("deleted") ? " (cancel it first)" : ""));
+        }
+        return new ControlException(name(keys, id) + ": " + action + " refused with code " + code);
+    }
+
+    void retry(Keys keys, long id, String by, long now) {
+        List<Object> reply = run(LuaScript.RESUBMIT, "retry " + name(keys, id), resubmitKeys(keys),
+                Long.toString(now), by, keys.task(), keys.eventsPrefix(), keys.control(), "one", Long.toString(id), "1");
+        if ((Long) reply.getFirst() < 0) {
+            throw refused(keys, id, reply, "retried", "a FAILURE task");
+        }
+    }
+
+    /** Retries the kind's failed tasks in steps of {@link #RETRY_STEP}; those that fail again meanwhile are not taken again. */
     int retryFailed(Keys keys, String by, long now) {
-        throw new UnsupportedOperationException("retryFailed is not implemented yet");
+        int total = 0;
+        while (true) {
+            List<Object> reply = run(LuaScript.RESUBMIT, "retry the failed tasks of task " + keys.task(), resubmitKeys(keys),
+                    Long.toString(now), by, keys.task(), keys.eventsPrefix(), keys.control(), "all", Long.toString(now),
+                    Integer.toString(RETRY_STEP));
+            total += ((Long) reply.getFirst()).intValue();
+            if ((Long) reply.get(1) == 0) {
+                return total;
+            }
+        }
+    }
+
+    private static String[] resubmitKeys(Keys keys) {
+        return new String[] {keys.taskPrefix(), keys.waiting(), keys.wake(), keys.failed(), keys.stats()};
     }
 
     void cancel(Keys keys, long id, String by, long now) {
-        throw new UnsupportedOperationException("cancel is not implemented yet");
+        List<Object> reply = run(LuaScript.CANCEL, "cancel " + name(keys, id),
+                new String[] {keys.task(id), keys.waiting(), keys.leases(), keys.failed(), keys.stats(),
+                        keys.errorHandlersDue(), keys.wake(), keys.definition()},
+                Long.toString(id), Long.toString(now), by, keys.task(), keys.events(id), keys.control());
+        if ((Long) reply.getFirst() < 0) {
+            throw refused(keys, id, reply, "canceled", "a WAITING or RUNNING task");
+        }
     }
 
     void pause(Keys keys, String by, long now) {
-        throw new UnsupportedOperationException("pause is not implemented yet");
+        var record = Json.NODES.objectNode();
+        record.put("by", by);
+        record.put("at", now);
+        var message = Json.NODES.objectNode();
+        message.put("event", "paused");
+        message.put("task", keys.task());
+        message.put("by", by);
+        message.put("at", now);
+        List<Object> reply = run(LuaScript.PAUSE, "pause task " + keys.task(), new String[] {keys.paused()},
+                record.toString(), keys.control(), message.toString());
+        if ((Long) reply.getFirst() < 0) {
+            throw new ControlException("task " + keys.task() + " is already paused (" + reply.get(1) + "): nothing to pause");
+        }
     }
 
     void resume(Keys keys, String by, long now) {
-        throw new UnsupportedOperationException("resume is not implemented yet");
+        var message = Json.NODES.objectNode();
+        message.put("event", "resumed");
+        message.put("task", keys.task());
+        message.put("by", by);
+        message.put("at", now);
+        List<Object> reply = run(LuaScript.RESUME, "resume task " + keys.task(),
+                new String[] {keys.paused(), keys.waiting(), keys.wake()}, keys.control(), message.toString());
+        if ((Long) reply.getFirst() < 0) {
+            throw new ControlException("task " + keys.task() + " is not paused: nothing to resume");
+        }
     }
 
     void delete(Keys keys, long id, long now) {
-        throw new UnsupportedOperationException("delete is not implemented yet");
+        String message = TaskEvent.message(TaskEvent.DELETED, keys.task(), id, null, now).toString();
+        List<Object> reply = run(LuaScript.DELETE, "delete " + name(keys, id),
+                new String[] {keys.task(id), keys.succeeded(), keys.failed()},
+                Long.toString(id), keys.events(id), message);
+        if ((Long) reply.getFirst() < 0) {
+            throw refused(keys, id, reply, "deleted", "a finished (SUCCESS or FAILURE) task");
+        }
     }
 }

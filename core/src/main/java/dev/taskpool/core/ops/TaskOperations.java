@@ -78,8 +78,13 @@ public final class TaskOperations {
         var waiting = commands.llen(keys.waiting()).toCompletableFuture();
         var running = commands.zcard(keys.leases()).toCompletableFuture();
         var counters = commands.hgetall(keys.stats()).toCompletableFuture();
-        var succeeded = commands.zcard(keys.succeeded()).toCompletableFuture();
-        var failed = commands.zcard(keys.failed()).toCompletableFuture();
+        // An index is pruned when a batch writes to it: entries past retention may linger in one
+        // that is not written for a while, so what is retained is counted by time.
+        String keepText = await(commands.hget(keys.definition(), "keep").toCompletableFuture(), "read the retention of task " + task);
+        long keepMs = keepText != null && keepText.matches("\\d{1,12}") ? Long.parseLong(keepText) * 1000 : 86_400_000L;
+        Range<Double> retained = Range.create((double) (now - keepMs), Double.POSITIVE_INFINITY);
+        var succeeded = commands.zcount(keys.succeeded(), retained).toCompletableFuture();
+        var failed = commands.zcount(keys.failed(), retained).toCompletableFuture();
         var paused = commands.get(keys.paused()).toCompletableFuture();
         var oldest = commands.lindex(keys.waiting(), -1).toCompletableFuture();
         var succeededLately = commands.zcount(keys.succeeded(), lastMinute).toCompletableFuture();

@@ -15,12 +15,17 @@ import java.util.HexFormat;
 public enum LuaScript {
     DEFINE("define-1.lua"),
     ENQUEUE("enqueue-7.lua"),
-    FINISH("finish-6.lua"),
+    FINISH("finish-10.lua"),
     PROGRESS("progress-1.lua"),
     RETRY("retry-3.lua"),
     RELEASE("release-4.lua"),
     HEARTBEAT("heartbeat-2.lua"),
-    RECOVER("recover-6.lua");
+    RECOVER("recover-7.lua"),
+    CANCEL("cancel-8.lua"),
+    RESUBMIT("resubmit-5.lua"),
+    PAUSE("pause-1.lua"),
+    RESUME("resume-3.lua"),
+    DELETE("delete-3.lua");
 
     private final String file;
     private final String source;

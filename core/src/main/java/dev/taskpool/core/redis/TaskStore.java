@@ -184,14 +184,27 @@ public final class TaskStore {
     public record Completion(FetchedTask run, TaskStatus status, String payload) {
     }
 
-    /** What one {@link #finish} did: a result per completion (in order), and the runs it took. */
-    public record FinishResult(List<TransitionResult> ended, List<FetchedTask> fetched) {
+    /**
+     * What one {@link #finish} did: a result per completion (in order), the runs it took, and the
+     * canceled tasks whose {@code error} handler this worker is to run (each is handed to one
+     * worker only).
+     */
+    public record FinishResult(List<TransitionResult> ended, List<FetchedTask> fetched, List<DueHandler> errorHandlersDue) {
+        public FinishResult(List<TransitionResult> ended, List<FetchedTask> fetched) {
+            this(ended, fetched, List.of());
+        }
+    }
+
+    /** A canceled task whose {@code error} handler is due, with the error it ended with. */
+    public record DueHandler(long id, String error) {
     }
 
     /**
      * One worker round trip: ends {@code completions} (each only if the worker still holds its
      * lease) and takes up to {@code max} waiting tasks under new leases. A waiting task whose hash
-     * holds garbage ends in FAILURE instead. Finished tasks expire after {@code keep}.
+     * holds garbage ends in FAILURE instead. Finished tasks expire after {@code keep}, and their
+     * entries in the {@code succeeded}/{@code failed} indexes are pruned then. A paused kind gives
+     * no task; a fetch also hands out due error handlers of canceled tasks.
      */
     public CompletableFuture<FinishResult> finish(String task, String worker, List<Completion> completions, int max,
                                                    long now, long leaseDeadline, Duration keep) {
@@ -215,7 +228,8 @@ public final class TaskStore {
             args.add(completion.payload());
         }
         return scripts.run(LuaScript.FINISH,
-                new String[] {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim(worker), keys.stats()},
+                new String[] {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim(worker), keys.stats(),
+                        keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue()},
                 args.toArray(String[]::new))
                 .thenApply(reply -> {
                     int ended = completions.size();
@@ -223,8 +237,14 @@ public final class TaskStore {
                     for (int i = 0; i < ended; i++) {
                         results.add(TransitionResult.fromCode((Long) reply.get(i)));
                     }
-                    List<FetchedTask> fetched = new ArrayList<>((reply.size() - ended) / 4);
-                    for (int i = ended; i + 3 < reply.size(); i += 4) {
+                    int dueCount = ((Long) reply.get(ended)).intValue();
+                    List<DueHandler> due = new ArrayList<>(dueCount);
+                    int runsFrom = ended + 1 + 2 * dueCount;
+                    for (int i = ended + 1; i < runsFrom; i += 2) {
+                        due.add(new DueHandler(Long.parseLong((String) reply.get(i)), (String) reply.get(i + 1)));
+                    }
+                    List<FetchedTask> fetched = new ArrayList<>((reply.size() - runsFrom) / 4);
+                    for (int i = runsFrom; i + 3 < reply.size(); i += 4) {
                         String entry = (String) reply.get(i);
                         int attempt = ((Long) reply.get(i + 1)).intValue();
                         if (attempt == 0) {
@@ -235,7 +255,7 @@ public final class TaskStore {
                         fetched.add(new FetchedTask(task, Long.parseLong(entry), attempt, (String) reply.get(i + 2),
                                 worker + "/" + attempt, (Long) reply.get(i + 3)));
                     }
-                    return new FinishResult(results, fetched);
+                    return new FinishResult(results, fetched, due);
                 });
     }
 
@@ -306,7 +326,8 @@ public final class TaskStore {
     private CompletableFuture<RecoverResult> recover(String task, long now, int limit, String attempts, String keepSeconds) {
         Keys keys = Keys.of(task);
         return scripts.run(LuaScript.RECOVER,
-                new String[] {keys.leases(), keys.waiting(), keys.wake(), keys.definition(), keys.taskPrefix(), keys.stats()},
+                new String[] {keys.leases(), keys.waiting(), keys.wake(), keys.definition(), keys.taskPrefix(), keys.stats(),
+                        keys.failed()},
                 Long.toString(now), Integer.toString(limit), task, keys.eventsPrefix(), attempts, keepSeconds)
                 .thenApply(reply -> {
                     int failedCount = ((Long) reply.get(1)).intValue();
@@ -354,12 +375,12 @@ public final class TaskStore {
         }
     }
 
-    /** The counters of a task kind, which outlive the tasks themselves (added, succeeded, failed, retried, recovered). */
+    /** The counters of a task kind, which outlive the tasks themselves (added, succeeded, failed, retried, recovered, canceled). */
     public Map<String, Long> stats(String task) {
         Map<String, String> hash = await(commands.hgetall(Keys.of(task).stats()).toCompletableFuture(),
                 "read the counters of task " + task);
         Map<String, Long> counters = new java.util.TreeMap<>();
-        for (String name : List.of("added", "succeeded", "failed", "retried", "recovered")) {
+        for (String name : List.of("added", "succeeded", "failed", "retried", "recovered", "canceled")) {
             counters.put(name, Long.parseLong(hash.getOrDefault(name, "0")));
         }
         return counters;

@@ -6,7 +6,7 @@ public enum TransitionResult {
     DONE,
     /** The task record no longer exists (expired or deleted by hand). */
     TASK_MISSING,
-    /** Another run holds the task now (its lease expired and it was recovered); nothing was written. */
+    /** Another run holds the task now (its lease expired and it was recovered), or an operator canceled it; nothing was written. */
     LEASE_LOST;
 
     static TransitionResult fromCode(long code) {

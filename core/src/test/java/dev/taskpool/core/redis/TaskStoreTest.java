@@ -256,12 +256,13 @@ class TaskStoreTest {
         for (int i = 0; i < 3; i++) {
             store.add(task, null, "[" + i + "]", NOW);
         }
-        String[] scriptKeys = {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim("w"), keys.stats()};
+        String[] scriptKeys = {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim("w"), keys.stats(),
+                keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue()};
         String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "w", "2", Long.toString(NOW + 1000),
                 "fetch-1", "5000", "0"};
         List<Object> first = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
         List<Object> again = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
-        assertEquals(List.of("1", 1L, "[0]", "2", 1L, "[1]"), first);
+        assertEquals(List.of(0L, "1", 1L, "[0]", "2", 1L, "[1]"), first, "no due error handler, then the runs taken");
         assertEquals(first, again);
         assertEquals(1, raw.llen(keys.waiting()), "the third task still waits");
     }

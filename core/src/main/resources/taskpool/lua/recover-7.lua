@@ -1,7 +1,7 @@
 #!lua flags=allow-oom
--- recover-6: put tasks whose lease expired (their worker died, hung or lost Redis) back in the
+-- recover-7: put tasks whose lease expired (their worker died, hung or lost Redis) back in the
 -- queue, counting the lost run as a failed one; a task out of runs ends in FAILURE.
--- allow-oom: recovering queued work is part of draining a full Redis (see finish-6).
+-- allow-oom: recovering queued work is part of draining a full Redis (see finish-10).
 -- All or nothing: every key it writes, and the definition and counters it relies on, are checked
 -- before its first write; a wrong type or a garbage field is an error naming the key, and nothing
 -- is changed. A member of `leases` that is no task id (e.g. 'abc'), or whose key is no hash, is
@@ -13,6 +13,7 @@
 -- KEYS[4] taskpool:{T}:def      the published definition (attempts, keep)
 -- KEYS[5] taskpool:{T}:task:    prefix of the task hashes
 -- KEYS[6] taskpool:{T}:stats    hash of counters
+-- KEYS[7] taskpool:{T}:failed   sorted set, id -> finished_at of FAILURE tasks (a task out of runs goes in)
 -- ARGV[1] now, epoch ms
 -- ARGV[2] the most leases to handle in one call
 -- ARGV[3] task id T (for the event messages)
@@ -29,7 +30,7 @@ local expired = redis.pcall('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 
 if expired.err then return readFailed(KEYS[1], 'zset', expired) end
 if #expired == 0 then return {0, 0} end
 -- Checks cost a few reads, and only when some lease expired: never on the hot path.
-local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'list')
+local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'list') or wrongType(KEYS[7], 'zset')
 if problem then return problem end
 local def = redis.pcall('HMGET', KEYS[4], 'attempts', 'keep')
 if def.err then return readFailed(KEYS[4], 'hash', def) end
@@ -90,6 +91,14 @@ for _, id in ipairs(expired) do
       requeued = requeued + 1
     end
   end
+end
+if #failedIds > 0 then
+  local entries = {}
+  for _, id in ipairs(failedIds) do
+    entries[#entries + 1] = ARGV[1]
+    entries[#entries + 1] = id
+  end
+  redis.call('ZADD', KEYS[7], unpack(entries))
 end
 if requeued > 0 and redis.call('LLEN', KEYS[3]) == 0 then redis.call('RPUSH', KEYS[3], '1') end
 local out = {requeued, #failedIds}

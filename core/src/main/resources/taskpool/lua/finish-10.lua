@@ -1,7 +1,11 @@
 #!lua flags=allow-oom
--- finish-6: one worker's round trip: end a batch of runs (SUCCESS or FAILURE, each only if the
+-- finish-10: one worker's round trip: end a batch of runs (SUCCESS or FAILURE, each only if the
 -- worker still holds its lease), then move up to N waiting tasks to RUNNING under new leases.
 -- Either part may be empty: a plain fetch ends nothing, a plain completion fetches nothing.
+-- The runs ended go into the kind's `succeeded`/`failed` index (one ZADD per index per call),
+-- and an index written is pruned of the entries past retention in the same call. A paused kind
+-- (its `paused` key exists) gives nothing from the queue. A fetch also takes up to 100 ids of
+-- canceled tasks whose `error` handler is due; the worker runs those handlers.
 -- Idempotent: a repeated completion (same token) answers "already done", and a repeated fetch id
 -- returns the runs the first call took instead of taking more, so a command that Lettuce re-sends
 -- after a reconnect changes nothing.
@@ -21,6 +25,10 @@
 -- KEYS[4] taskpool:{T}:task:            prefix of the task hashes
 -- KEYS[5] taskpool:{T}:claim:<worker>   hash, this worker's last fetch: `fetch` id and `ids`
 -- KEYS[6] taskpool:{T}:stats            hash of counters
+-- KEYS[7] taskpool:{T}:succeeded        sorted set, id -> finished_at of SUCCESS tasks retained
+-- KEYS[8] taskpool:{T}:failed           sorted set, id -> finished_at of FAILURE tasks retained
+-- KEYS[9] taskpool:{T}:paused           string, present while the kind is paused
+-- KEYS[10] taskpool:{T}:error-due       list, canceled ids whose error handler no worker has run
 -- ARGV[1] now, epoch ms
 -- ARGV[2] task id T (for the event messages)
 -- ARGV[3] event channel prefix taskpool:{T}:events:
@@ -33,9 +41,11 @@
 -- ARGV[10] number K of runs to end, then K groups of 4:
 --          id, lease token, SUCCESS|FAILURE, response JSON (SUCCESS) or error text (FAILURE)
 --
--- Returns {K results, then quadruples for the runs taken and the ids dropped}; a result is
+-- Returns {K results, H, then H pairs (id, error) of due error handlers, then quadruples for the
+-- runs taken and the ids dropped}; a result is
 --   1 done, 2 already done by this same run, -3 the task does not exist (or its key is no hash),
---   -4 the lease is not the worker's any more (recovered elsewhere; nothing was written).
+--   -4 the lease is not the worker's any more (recovered elsewhere, or canceled; nothing was written).
+-- A re-sent fetch returns the same due handlers as the first (kept in the claim record).
 -- A run taken is (id, attempt >= 1, args, created_at or 0); its token is "<worker id>/<attempt>"
 -- (created_at, read with the fields the fetch reads anyway, gives the worker's wait-time metric).
 -- An entry of the queue that is no task id (e.g. 'abc') or whose key is not a hash is dropped from
@@ -72,15 +82,29 @@ if k > 0 or fetching then
   problem = notCounter(KEYS[6], {'succeeded', 'failed'}, counters)
   if problem then return problem end
 end
+-- Only the index this batch writes is checked (one TYPE per index per call, and none for the
+-- other): the hot path stays at its few commands per call.
+local endsSuccess, endsFailure = false, false
+for i = 0, k - 1 do
+  if ARGV[13 + i * 4] == 'SUCCESS' then endsSuccess = true else endsFailure = true end
+end
+local problem = (endsSuccess and wrongType(KEYS[7], 'zset')) or (endsFailure and wrongType(KEYS[8], 'zset'))
+if problem then return problem end
+local dueCount = 0
 if fetching then
-  ids = redis.pcall('RPOP', KEYS[1], max)
-  if type(ids) == 'table' and ids.err then return readFailed(KEYS[1], 'list', ids) end
+  dueCount = redis.pcall('LLEN', KEYS[10])
+  if type(dueCount) == 'table' and dueCount.err then return readFailed(KEYS[10], 'list', dueCount) end
+  -- Paused: nothing leaves the queue (running tasks still end, due handlers are still handed out).
+  if redis.call('EXISTS', KEYS[9]) == 0 then
+    ids = redis.pcall('RPOP', KEYS[1], max)
+    if type(ids) == 'table' and ids.err then return readFailed(KEYS[1], 'list', ids) end
+  end
 end
 local out = {}
 
 -- 1. End the runs. The usual case costs one read: the lease still holds the run's token
 -- ("<worker id>/<attempt>", so the attempt comes from it); anything else is told apart after.
-local succeeded, failed, ended = 0, 0, {}
+local succeeded, failed, ended, succeededIndex, failedIndex = 0, 0, {}, {}, {}
 for i = 0, k - 1 do
   local base = 11 + i * 4
   local id, token, status, payload = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
@@ -93,11 +117,15 @@ for i = 0, k - 1 do
     local message
     if status == 'SUCCESS' then
       redis.call('HSET', key, 'status', status, 'response', payload, 'finished_at', now, 'done_by', token, 'lease', '')
+      succeededIndex[#succeededIndex + 1] = now
+      succeededIndex[#succeededIndex + 1] = id
       message = '{"event":"success","task":' .. task .. ',"id":' .. id .. ',"status":"SUCCESS","attempt":' ..
         string.match(token, '(%d+)$') .. ',"response":' .. payload .. ',"at":' .. now .. '}'
       succeeded = succeeded + 1
     else
       redis.call('HSET', key, 'status', status, 'error', payload, 'finished_at', now, 'done_by', token, 'lease', '')
+      failedIndex[#failedIndex + 1] = now
+      failedIndex[#failedIndex + 1] = id
       message = '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","attempt":' ..
         string.match(token, '(%d+)$') .. ',"error":' .. cjson.encode(payload) .. ',"at":' .. now .. '}'
       failed = failed + 1
@@ -121,11 +149,36 @@ end
 if #ended > 0 then redis.call('ZREM', KEYS[2], unpack(ended)) end
 if succeeded > 0 then redis.call('HINCRBY', KEYS[6], 'succeeded', succeeded) end
 if failed > 0 then redis.call('HINCRBY', KEYS[6], 'failed', failed) end
+-- The indexes: one ZADD each (k is at most a few hundred: unpack stays far from Lua's stack
+-- limit), then their entries past retention go, once per call.
+local expiredBefore = '(' .. (tonumber(now) - tonumber(keep))
+if #succeededIndex > 0 then
+  redis.call('ZADD', KEYS[7], unpack(succeededIndex))
+  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', expiredBefore)
+end
+if #failedIndex > 0 then
+  redis.call('ZADD', KEYS[8], unpack(failedIndex))
+  redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', expiredBefore)
+end
 
--- 2. Take new runs.
-if max == 0 then return out end
+-- 2. Due error handlers, then new runs.
+local function handOut(due)
+  out[#out + 1] = #due
+  for _, id in ipairs(due) do
+    out[#out + 1] = id
+    out[#out + 1] = redis.call('HGET', KEYS[4] .. id, 'error') or 'canceled'
+  end
+end
+if max == 0 then
+  out[#out + 1] = 0
+  return out
+end
 if claimed == ARGV[8] then
-  for id in string.gmatch(redis.call('HGET', KEYS[5], 'ids') or '', '[^,]+') do
+  local claim = redis.call('HMGET', KEYS[5], 'ids', 'due')
+  local due = {}
+  for id in string.gmatch(claim[2] or '', '[^,]+') do due[#due + 1] = id end
+  handOut(due)
+  for id in string.gmatch(claim[1] or '', '[^,]+') do
     local run = redis.call('HMGET', KEYS[4] .. id, 'attempt', 'args', 'lease', 'created_at')
     if run[3] == worker .. '/' .. run[1] then
       out[#out + 1] = id
@@ -136,8 +189,17 @@ if claimed == ARGV[8] then
   end
   return out
 end
-if not ids then return out end   -- (popped in step 0)
-local taken, leases, garbage = {}, {}, 0
+local due = {}
+if dueCount > 0 then due = redis.call('RPOP', KEYS[10], 100) end
+handOut(due)
+if not ids then   -- (popped in step 0; none when the queue was empty or the kind is paused)
+  if #due > 0 then
+    redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', '', 'due', table.concat(due, ','))
+    redis.call('PEXPIRE', KEYS[5], ARGV[9])
+  end
+  return out
+end
+local taken, leases, garbage, garbageIds = {}, {}, 0, {}
 local started = ',"status":"RUNNING","attempt":'
 local startedBy = ',"worker":' .. cjson.encode(worker) .. ',"at":' .. now .. '}'
 for _, id in ipairs(ids) do
@@ -186,6 +248,8 @@ for _, id in ipairs(ids) do
       end
       redis.call('HSET', key, 'status', 'FAILURE', 'error', err, 'finished_at', now)
       redis.call('PEXPIRE', key, keep)
+      garbageIds[#garbageIds + 1] = now
+      garbageIds[#garbageIds + 1] = id
       redis.call('PUBLISH', events .. id,
         '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","error":' ..
         cjson.encode(err) .. ',"at":' .. now .. '}')
@@ -194,8 +258,13 @@ for _, id in ipairs(ids) do
   end
 end
 if #leases > 0 then redis.call('ZADD', KEYS[2], unpack(leases)) end
-if garbage > 0 then redis.call('HINCRBY', KEYS[6], 'failed', garbage) end
-redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', table.concat(taken, ','))
+if garbage > 0 then
+  redis.call('HINCRBY', KEYS[6], 'failed', garbage)
+  -- (Rare: a hash holding garbage. pcall: an index broken by hand must not fail the fetch, which
+  -- has written already; the task is then missing from the failed listing only.)
+  redis.pcall('ZADD', KEYS[8], unpack(garbageIds))
+end
+redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', table.concat(taken, ','), 'due', table.concat(due, ','))
 redis.call('PEXPIRE', KEYS[5], ARGV[9])
 -- Pass the baton: more is waiting than this worker could take, so wake another one.
 if redis.call('LLEN', KEYS[1]) > 0 and redis.call('LLEN', KEYS[3]) == 0 then

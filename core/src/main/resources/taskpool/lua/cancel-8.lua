@@ -1,0 +1,76 @@
+#!lua flags=allow-oom
+-- cancel-8: an operator cancels a WAITING or RUNNING task: it ends FAILURE at once with the error
+-- "canceled" (" by <who>" when given), and runs no more. A WAITING task leaves the queue; a
+-- RUNNING task loses its lease here (so nothing its run still does can be recorded: its
+-- completion, retry, progress and heartbeat are refused) and a `cancel` message on the kind's
+-- control channel tells the worker holding that lease to stop the run. The task's `error`
+-- handler (when the published definition has one) is queued in `error-due` for one worker to run
+-- once; an idle worker is woken for it.
+-- allow-oom: stopping work must be possible when Redis is full; it adds a few bytes at most.
+-- All or nothing: every key it writes is checked before its first write.
+--
+-- KEYS[1] taskpool:{T}:task:<id>   the task hash
+-- KEYS[2] taskpool:{T}:waiting     list of waiting ids
+-- KEYS[3] taskpool:{T}:leases      sorted set of leases
+-- KEYS[4] taskpool:{T}:failed      sorted set, id -> finished_at of FAILURE tasks
+-- KEYS[5] taskpool:{T}:stats       hash of counters (canceled, failed)
+-- KEYS[6] taskpool:{T}:error-due   list, canceled ids whose error handler is due
+-- KEYS[7] taskpool:{T}:wake        wake-up token list
+-- KEYS[8] taskpool:{T}:def         the published definition (keep, event.error)
+-- ARGV[1] id
+-- ARGV[2] now, epoch ms
+-- ARGV[3] who cancels it ('' when not given)
+-- ARGV[4] task id T (for the messages)
+-- ARGV[5] event channel taskpool:{T}:events:<id>
+-- ARGV[6] control channel taskpool:{T}:control
+--
+-- Returns {1, status it had (WAITING or RUNNING)}, or, writing nothing:
+--   {-3} the task does not exist (never added, or expired), {-5, status} it has already finished.
+-- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
+local state = redis.pcall('HMGET', KEYS[1], 'status', 'lease')
+if state.err then return readFailed(KEYS[1], 'hash', state) end
+local status, lease = state[1], state[2]
+if not status then return {-3} end
+if status ~= 'WAITING' and status ~= 'RUNNING' then return {-5, status} end
+local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'zset') or wrongType(KEYS[4], 'zset')
+  or wrongType(KEYS[6], 'list') or wrongType(KEYS[7], 'list')
+if problem then return problem end
+local def = redis.pcall('HMGET', KEYS[8], 'keep', 'event.error')
+if def.err then return readFailed(KEYS[8], 'hash', def) end
+if def[1] and not string.match(def[1], '^%d+$') then return badValue(KEYS[8], 'keep', def[1], 'an integer') end
+local counters = redis.pcall('HMGET', KEYS[5], 'canceled', 'failed')
+if counters.err then return readFailed(KEYS[5], 'hash', counters) end
+for i, field in ipairs({'canceled', 'failed'}) do
+  if counters[i] and not string.match(counters[i], '^-?%d+$') then
+    return badValue(KEYS[5], field, counters[i], 'an integer')
+  end
+end
+
+local id, now, by = ARGV[1], ARGV[2], ARGV[3]
+local err = 'canceled'
+if by ~= '' then err = err .. ' by ' .. by end
+local task, byJson = cjson.encode(ARGV[4]), (by ~= '' and cjson.encode(by) or 'null')
+if status == 'WAITING' then
+  redis.call('LREM', KEYS[2], 0, id)
+else
+  redis.call('ZREM', KEYS[3], id)
+end
+redis.call('HSET', KEYS[1], 'status', 'FAILURE', 'error', err, 'finished_at', now, 'canceled_at', now)
+if by ~= '' then redis.call('HSET', KEYS[1], 'canceled_by', by) end
+redis.call('HDEL', KEYS[1], 'lease')
+redis.call('PEXPIRE', KEYS[1], tonumber(def[1] or '86400') * 1000)
+redis.call('ZADD', KEYS[4], now, id)
+redis.call('HINCRBY', KEYS[5], 'canceled', 1)
+redis.call('HINCRBY', KEYS[5], 'failed', 1)
+if def[2] and def[2] ~= '' then
+  redis.call('LPUSH', KEYS[6], id)
+  -- Wake an idle worker: its round trip takes the handler (a busy one takes it on its next fetch).
+  if redis.call('LLEN', KEYS[7]) == 0 then redis.call('RPUSH', KEYS[7], '1') end
+end
+if status == 'RUNNING' and lease and lease ~= '' then
+  redis.call('PUBLISH', ARGV[6], '{"event":"cancel","task":' .. task .. ',"id":' .. id .. ',"lease":' ..
+    cjson.encode(lease) .. ',"by":' .. byJson .. ',"at":' .. now .. '}')
+end
+redis.call('PUBLISH', ARGV[5], '{"event":"canceled","task":' .. task .. ',"id":' .. id ..
+  ',"status":"FAILURE","error":' .. cjson.encode(err) .. ',"by":' .. byJson .. ',"at":' .. now .. '}')
+return {1, status}

@@ -1,0 +1,19 @@
+#!lua flags=allow-oom
+-- pause-1: an operator pauses a task kind: while its `paused` key exists, the finish script takes
+-- nothing from its queue (adds are still accepted within `size`; running tasks finish). A key of
+-- its own, so that a runtime publishing its definition never resets it.
+-- allow-oom: stopping work must be possible when Redis is full; the record is a few bytes.
+--
+-- KEYS[1] taskpool:{T}:paused  string, JSON {"by":..,"at":<ms>}
+-- ARGV[1] that record
+-- ARGV[2] control channel taskpool:{T}:control
+-- ARGV[3] the control message {"event":"paused",...}
+--
+-- Returns {1}, or {-6, record} when the kind is already paused (nothing written).
+-- Error (nothing changed): "WRONGTYPE <key> holds ..., expected a string".
+local held = redis.pcall('GET', KEYS[1])
+if type(held) == 'table' and held.err then return readFailed(KEYS[1], 'string', held) end
+if held then return {-6, held} end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return {1}

@@ -1,0 +1,23 @@
+#!lua flags=allow-oom
+-- resume-3: an operator resumes a paused task kind: its `paused` key goes, and when tasks wait an
+-- idle worker is woken through the wake list (it passes the token on while more wait).
+-- allow-oom: it removes a key and adds at most a token.
+-- All or nothing: every key it writes is checked before its first write.
+--
+-- KEYS[1] taskpool:{T}:paused   string, present while paused
+-- KEYS[2] taskpool:{T}:waiting  list of waiting ids
+-- KEYS[3] taskpool:{T}:wake     wake-up token list
+-- ARGV[1] control channel taskpool:{T}:control
+-- ARGV[2] the control message {"event":"resumed",...}
+--
+-- Returns {1}, or {-7} when the kind is not paused (nothing written).
+-- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ...".
+local problem = wrongType(KEYS[1], 'string') or wrongType(KEYS[3], 'list')
+if problem then return problem end
+local waiting = redis.pcall('LLEN', KEYS[2])
+if type(waiting) == 'table' and waiting.err then return readFailed(KEYS[2], 'list', waiting) end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-7} end
+redis.call('DEL', KEYS[1])
+if waiting > 0 and redis.call('LLEN', KEYS[3]) == 0 then redis.call('RPUSH', KEYS[3], '1') end
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return {1}

@@ -1,0 +1,275 @@
+package dev.taskpool.core.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.definition.TaskDefinition;
+import dev.taskpool.core.definition.TaskEvents;
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.redis.FetchedTask;
+import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.support.TestRedis;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Reading a kind's counts and listings through the indexes, against a real Redis; time is passed in. */
+class TaskOperationsTest {
+    private static final long NOW = 1_700_000_000_000L;
+    private static final Duration KEEP = Duration.ofSeconds(600);
+
+    private RedisConnector redis;
+    private TaskStore store;
+    private TaskOperations operations;
+    private RedisClusterCommands<String, String> raw;
+    private String task;
+
+    @BeforeEach
+    void connect() {
+        redis = RedisConnector.connect(TestRedis.uri());
+        store = new TaskStore(redis);
+        operations = new TaskOperations(redis, Clock.fixed(Instant.ofEpochMilli(NOW + 30_000), ZoneOffset.UTC));
+        raw = redis.sync();
+        task = TestRedis.uniqueTaskId("ops");
+        store.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
+                1000, "scripts.x.Run", TaskEvents.NONE, KEEP));
+    }
+
+    @AfterEach
+    void close() {
+        redis.close();
+    }
+
+    private List<Long> add(int count, long at) {
+        List<Long> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            ids.add(store.add(task, null, "[" + i + "]", at).id());
+        }
+        return ids;
+    }
+
+    private List<Long> ids(TaskPage page) {
+        return page.tasks().stream().map(TaskInfo::id).toList();
+    }
+
+    @Test
+    void theKindIsListedAmongTheKinds() {
+        assertTrue(operations.kinds().contains(task), "kinds() should list the published kind " + task);
+    }
+
+    @Test
+    void waitingTasksArePagedNewestFirstWithACursor() {
+        add(5, NOW);
+        TaskPage first = operations.list(task, TaskStatus.WAITING, 2, null);
+        assertEquals(List.of(5L, 4L), ids(first));
+        assertNotNull(first.nextCursor(), "a page with more after it gives a cursor");
+        TaskPage second = operations.list(task, TaskStatus.WAITING, 2, first.nextCursor());
+        assertEquals(List.of(3L, 2L), ids(second));
+        TaskPage last = operations.list(task, TaskStatus.WAITING, 2, second.nextCursor());
+        assertEquals(List.of(1L), ids(last));
+        assertNull(last.nextCursor(), "the last page has no cursor");
+    }
+
+    @Test
+    void anExactlyFullLastPageHasNoCursor() {
+        add(2, NOW);
+        TaskPage page = operations.list(task, TaskStatus.WAITING, 2, null);
+        assertEquals(List.of(2L, 1L), ids(page));
+        assertNull(page.nextCursor(), "nothing is after this page");
+    }
+
+    @Test
+    void idsWhoseHashExpiredAreSkipped() {
+        add(3, NOW);
+        raw.del(Keys.of(task).task(2));
+        assertEquals(List.of(3L, 1L), ids(operations.list(task, TaskStatus.WAITING, 10, null)));
+    }
+
+    @Test
+    void finishedTasksAreListedFromTheirIndexesNewestFirst() {
+        add(5, NOW);
+        List<FetchedTask> runs = store.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).join();
+        assertEquals(5, runs.size());
+        assertEquals(5, ids(operations.list(task, TaskStatus.RUNNING, 10, null)).size());
+        for (FetchedTask run : runs) {
+            TaskStatus status = run.id() % 2 == 0 ? TaskStatus.FAILURE : TaskStatus.SUCCESS;
+            store.complete(run, status, status == TaskStatus.SUCCESS ? "\"ok\"" : "boom", NOW + run.id(), KEEP).join();
+        }
+        TaskPage succeeded = operations.list(task, TaskStatus.SUCCESS, 2, null);
+        assertEquals(List.of(5L, 3L), ids(succeeded));
+        assertEquals(List.of(1L), ids(operations.list(task, TaskStatus.SUCCESS, 2, succeeded.nextCursor())));
+        assertEquals(List.of(4L, 2L), ids(operations.list(task, TaskStatus.FAILURE, 10, null)));
+        assertTrue(operations.list(task, TaskStatus.RUNNING, 10, null).tasks().isEmpty(), "no task runs any more");
+    }
+
+    @Test
+    void statsCountWhatIsWaitingRunningAndFinished() {
+        add(4, NOW);
+        List<FetchedTask> runs = store.fetch(task, 3, NOW + 1000, NOW + 20_000, "w1", KEEP).join();
+        store.complete(runs.get(0), TaskStatus.SUCCESS, "1", NOW + 2000, KEEP).join();
+        store.complete(runs.get(1), TaskStatus.FAILURE, "bad", NOW + 2000, KEEP).join();
+        KindStats stats = operations.stats(task);
+        assertEquals(task, stats.task());
+        assertEquals(1, stats.waiting(), "waiting");
+        assertEquals(1, stats.running(), "running");
+        assertEquals(4, stats.addedTotal(), "added");
+        assertEquals(1, stats.succeededTotal(), "succeeded");
+        assertEquals(1, stats.failedTotal(), "failed");
+        assertEquals(1, stats.succeededRetained(), "succeeded retained in the index");
+        assertEquals(1, stats.failedRetained(), "failed retained in the index");
+        assertEquals(0, stats.canceled(), "canceled");
+        assertFalse(stats.paused(), "paused");
+        assertEquals(30_000, stats.oldestWaitingAgeMs(), "the oldest waiting task was added 30 s before the clock");
+        assertEquals(2 / 60.0, stats.finishedPerSecondLastMinute(), 1e-9, "two tasks finished within the last minute");
+    }
+
+    @Test
+    void badInputIsRefusedWithAMessageNamingIt() {
+        String never = TestRedis.uniqueTaskId("never");
+        assertThrows(UnknownTaskException.class, () -> operations.stats(never));
+        var limit = assertThrows(IllegalArgumentException.class, () -> operations.list(task, TaskStatus.WAITING, 0, null));
+        assertTrue(limit.getMessage().contains("limit 0"), limit.getMessage());
+        var cursor = assertThrows(TaskpoolException.class, () -> operations.list(task, TaskStatus.SUCCESS, 5, "nonsense"));
+        assertTrue(cursor.getMessage().contains("cursor 'nonsense'"), cursor.getMessage());
+    }
+
+    @Test
+    void aCanceledWaitingTaskLeavesTheQueueAndEndsFailure() {
+        add(2, NOW);
+        operations.cancel(task, 1, "ann");
+        Keys keys = Keys.of(task);
+        assertEquals(List.of("2"), raw.lrange(keys.waiting(), 0, -1), "only task 2 still waits");
+        TaskInfo canceled = store.get(task, 1).orElseThrow();
+        assertEquals(TaskStatus.FAILURE, canceled.status());
+        assertEquals("canceled by ann", canceled.error());
+        assertTrue(raw.pttl(keys.task(1)) > 0, "a canceled task expires after its retention like any finished one");
+        assertEquals(List.of(1L), ids(operations.list(task, TaskStatus.FAILURE, 10, null)));
+        KindStats stats = operations.stats(task);
+        assertEquals(1, stats.canceled(), "canceled");
+        assertEquals(1, stats.failedTotal(), "a canceled task counts as failed");
+        // The kind has no error handler: none is queued.
+        assertEquals(0, raw.llen(keys.errorHandlersDue()));
+        operations.cancel(task, 2, null);
+        assertEquals("canceled", store.get(task, 2).orElseThrow().error(), "without a name the error says just that");
+    }
+
+    @Test
+    void aCanceledRunningTaskLosesItsLeaseSoItsRunRecordsNothing() {
+        add(1, NOW);
+        FetchedTask run = store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
+        operations.cancel(task, run.id(), "bob");
+        assertEquals(0, raw.zcard(Keys.of(task).leases()), "the lease is gone");
+        assertEquals(dev.taskpool.core.redis.TransitionResult.LEASE_LOST,
+                store.complete(run, TaskStatus.SUCCESS, "1", NOW + 1, KEEP).join(), "the run's completion is refused");
+        TaskInfo info = store.get(task, run.id()).orElseThrow();
+        assertEquals(TaskStatus.FAILURE, info.status());
+        assertEquals("canceled by bob", info.error());
+        assertEquals(1, operations.stats(task).succeededTotal() + operations.stats(task).failedTotal(), "counted once");
+    }
+
+    @Test
+    void refusedActionsSayWhichTaskAndWhy() {
+        add(1, NOW);
+        FetchedTask run = store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
+        store.complete(run, TaskStatus.SUCCESS, "1", NOW + 1, KEEP).join();
+        add(1, NOW);   // #2, waiting
+        assertEquals("task " + task + " 1 is SUCCESS: only a FAILURE task can be retried",
+                assertThrows(ControlException.class, () -> operations.retry(task, 1, "ann")).getMessage());
+        assertEquals("task " + task + " 1 is SUCCESS: only a WAITING or RUNNING task can be canceled",
+                assertThrows(ControlException.class, () -> operations.cancel(task, 1, "ann")).getMessage());
+        assertEquals("task " + task + " 2 is WAITING: only a finished (SUCCESS or FAILURE) task can be deleted (cancel it first)",
+                assertThrows(ControlException.class, () -> operations.delete(task, 2)).getMessage());
+        assertTrue(assertThrows(ControlException.class, () -> operations.retry(task, 99, "ann")).getMessage()
+                .startsWith("task " + task + " 99 does not exist"));
+        assertTrue(assertThrows(ControlException.class, () -> operations.resume(task, "ann")).getMessage()
+                .contains("is not paused"));
+        operations.pause(task, "ann");
+        assertTrue(assertThrows(ControlException.class, () -> operations.pause(task, "bob")).getMessage()
+                .contains("is already paused"));
+        assertThrows(UnknownTaskException.class, () -> operations.cancel(TestRedis.uniqueTaskId("never"), 1, null));
+    }
+
+    @Test
+    void aRetriedTaskWaitsAgainWithAFreshRunBudgetAndItsHistory() {
+        add(1, NOW);
+        FetchedTask run = store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
+        store.complete(run, TaskStatus.FAILURE, "boom", NOW + 1, KEEP).join();
+        operations.retry(task, 1, "ann");
+        Keys keys = Keys.of(task);
+        var hash = raw.hgetall(keys.task(1));
+        assertEquals("WAITING", hash.get("status"));
+        assertEquals("0", hash.get("attempt"), "a fresh run budget");
+        assertEquals("boom", hash.get("previous_error"));
+        assertEquals("1", hash.get("previous_attempts"));
+        assertEquals("1", hash.get("resubmitted"));
+        assertEquals("ann", hash.get("resubmitted_by"));
+        assertNull(hash.get("error"), "the error belongs to the previous runs now");
+        assertEquals(-1, raw.pttl(keys.task(1)), "a waiting task does not expire");
+        assertEquals(List.of("1"), raw.lrange(keys.waiting(), 0, -1));
+        assertTrue(operations.list(task, TaskStatus.FAILURE, 10, null).tasks().isEmpty(), "it left the failed index");
+        FetchedTask again = store.fetch(task, 1, NOW + 2, NOW + 10_000, "w1", KEEP).join().getFirst();
+        assertEquals(1, again.attempt(), "its next run is run 1 again");
+    }
+
+    @Test
+    void retryingAllFailedTakesEveryRetainedFailure() {
+        add(ControlScripts.RETRY_STEP + 5, NOW);
+        List<FetchedTask> runs = store.fetch(task, ControlScripts.RETRY_STEP + 5, NOW, NOW + 10_000, "w1", KEEP).join();
+        for (FetchedTask run : runs) {
+            store.complete(run, TaskStatus.FAILURE, "boom " + run.id(), NOW + 1, KEEP).join();
+        }
+        raw.del(Keys.of(task).task(3));   // expired: the index forgets it
+        assertEquals(ControlScripts.RETRY_STEP + 4, operations.retryFailed(task, "ann"));
+        assertEquals(ControlScripts.RETRY_STEP + 4, raw.llen(Keys.of(task).waiting()));
+        assertEquals(0, raw.zcard(Keys.of(task).failed()), "the failed index is empty");
+        assertEquals(0, operations.retryFailed(task, "ann"), "nothing is left to retry");
+    }
+
+    @Test
+    void aPausedKindGivesNothingUntilResumed() {
+        add(2, NOW);
+        Keys keys = Keys.of(task);
+        raw.del(keys.wake());
+        operations.pause(task, "ann");
+        assertTrue(operations.stats(task).paused());
+        assertEquals("ann", operations.stats(task).pausedBy());
+        assertTrue(store.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).join().isEmpty(), "a paused kind gives nothing");
+        assertEquals(3, store.add(task, null, "[]", NOW).id(), "adds are still accepted");
+        store.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
+                1000, "scripts.x.Run", TaskEvents.NONE, KEEP));
+        assertTrue(store.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).join().isEmpty(),
+                "publishing the definition does not resume it");
+        raw.del(keys.wake());
+        operations.resume(task, "ann");
+        assertEquals(1, raw.llen(keys.wake()), "resume wakes an idle worker");
+        assertEquals(3, store.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).join().size());
+        assertFalse(operations.stats(task).paused());
+    }
+
+    @Test
+    void deleteRemovesAFinishedTaskAndItsIndexEntry() {
+        add(1, NOW);
+        FetchedTask run = store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
+        store.complete(run, TaskStatus.SUCCESS, "1", NOW + 1, KEEP).join();
+        operations.delete(task, 1);
+        assertEquals(0, raw.exists(Keys.of(task).task(1)));
+        assertEquals(0, raw.zcard(Keys.of(task).succeeded()));
+        assertTrue(store.get(task, 1).isEmpty());
+    }
+}
