@@ -103,6 +103,12 @@ class MetricsEndpointTest {
                     "Lettuce's command latencies (the scripts run as EVALSHA)");
             assertTrue(page.contains("jvm_memory_used_bytes{"), "JVM metrics");
 
+            // Every metric the shipped Grafana dashboard queries is one this worker serves.
+            for (String metric : dashboardMetrics()) {
+                assertTrue(Pattern.compile("(?m)^" + Pattern.quote(metric) + "[{ ]").matcher(page).find(),
+                        "deploy/grafana/dashboards/taskpool.json queries " + metric + ", which /metrics does not serve");
+            }
+
             HttpResponse<String> post = HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics)
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(405, post.statusCode(), "only GET scrapes");
@@ -112,6 +118,24 @@ class MetricsEndpointTest {
                 worker.destroyForcibly();
             }
         }
+    }
+
+    /** The metric names in the expressions of the shipped Grafana dashboard. */
+    private static java.util.Set<String> dashboardMetrics() throws IOException {
+        var dashboard = dev.taskpool.core.json.Json.MAPPER.readTree(
+                Path.of("..", "deploy", "grafana", "dashboards", "taskpool.json").toFile());
+        java.util.Set<String> metrics = new java.util.TreeSet<>();
+        Pattern name = Pattern.compile("\\b((?:taskpool|lettuce|jvm|process)_[a-z_]+)");
+        for (var panel : dashboard.path("panels")) {
+            for (var target : panel.path("targets")) {
+                Matcher found = name.matcher(target.path("expr").asText());
+                while (found.find()) {
+                    metrics.add(found.group(1));
+                }
+            }
+        }
+        assertTrue(metrics.size() > 10, "the dashboard's metrics: " + metrics);
+        return metrics;
     }
 
     private static Process startWorker(Path app, String redis, Path log) throws IOException {
