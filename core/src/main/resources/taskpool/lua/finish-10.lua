@@ -3,7 +3,8 @@
 -- worker still holds its lease), then move up to N waiting tasks to RUNNING under new leases.
 -- Either part may be empty: a plain fetch ends nothing, a plain completion fetches nothing.
 -- The runs ended go into the kind's `succeeded`/`failed` index (one ZADD per index per call),
--- and an index written is pruned of the entries past retention in the same call. A paused kind
+-- and an index written is pruned of the entries past retention in the same call (the recoverer
+-- prunes both, for a kind that stopped running). A paused kind
 -- (its `paused` key exists) gives nothing from the queue. A fetch also takes up to 100 ids of
 -- canceled tasks whose `error` handler is due; the worker runs those handlers.
 -- Idempotent: a repeated completion (same token) answers "already done", and a repeated fetch id
@@ -23,7 +24,7 @@
 -- KEYS[2] taskpool:{T}:leases           sorted set, id -> lease deadline (epoch ms)
 -- KEYS[3] taskpool:{T}:wake             list, the wake-up token for blocked workers
 -- KEYS[4] taskpool:{T}:task:            prefix of the task hashes
--- KEYS[5] taskpool:{T}:claim:<worker>   hash, this worker's last fetch: `fetch` id and `ids`
+-- KEYS[5] taskpool:{T}:claim:<worker>   hash, this worker's last fetch: `fetch` id, `ids` and `due`
 -- KEYS[6] taskpool:{T}:stats            hash of counters
 -- KEYS[7] taskpool:{T}:succeeded        sorted set, id -> finished_at of SUCCESS tasks retained
 -- KEYS[8] taskpool:{T}:failed           sorted set, id -> finished_at of FAILURE tasks retained
@@ -82,20 +83,31 @@ if k > 0 or fetching then
   problem = notCounter(KEYS[6], {'succeeded', 'failed'}, counters)
   if problem then return problem end
 end
--- Only the index this batch writes is checked (one TYPE per index per call, and none for the
--- other): the hot path stays at its few commands per call.
+-- The index this batch writes is pruned of its entries past retention here, once per call, and
+-- that prune is its check: a wrong type fails it, and nothing was written then but entries of
+-- tasks already expired, which any call may remove. The other index is left alone (the
+-- recoverer prunes both), so the hot path costs no more than that.
 local endsSuccess, endsFailure = false, false
 for i = 0, k - 1 do
   if ARGV[13 + i * 4] == 'SUCCESS' then endsSuccess = true else endsFailure = true end
 end
-local problem = (endsSuccess and wrongType(KEYS[7], 'zset')) or (endsFailure and wrongType(KEYS[8], 'zset'))
-if problem then return problem end
-local dueCount = 0
+local expiredBefore = '(' .. (tonumber(now) - tonumber(keep))
+for _, index in ipairs({endsSuccess and KEYS[7], endsFailure and KEYS[8]}) do
+  if index then
+    local pruned = redis.pcall('ZREMRANGEBYSCORE', index, '-inf', expiredBefore)
+    if type(pruned) == 'table' and pruned.err then return readFailed(index, 'zset', pruned) end
+  end
+end
+local dueCount, paused = 0, false
 if fetching then
-  dueCount = redis.pcall('LLEN', KEYS[10])
-  if type(dueCount) == 'table' and dueCount.err then return readFailed(KEYS[10], 'list', dueCount) end
+  -- One command in the usual case (neither a pause nor a due handler): EXISTS counts both keys.
+  if redis.call('EXISTS', KEYS[9], KEYS[10]) > 0 then
+    paused = redis.call('EXISTS', KEYS[9]) == 1
+    dueCount = redis.pcall('LLEN', KEYS[10])
+    if type(dueCount) == 'table' and dueCount.err then return readFailed(KEYS[10], 'list', dueCount) end
+  end
   -- Paused: nothing leaves the queue (running tasks still end, due handlers are still handed out).
-  if redis.call('EXISTS', KEYS[9]) == 0 then
+  if not paused then
     ids = redis.pcall('RPOP', KEYS[1], max)
     if type(ids) == 'table' and ids.err then return readFailed(KEYS[1], 'list', ids) end
   end
@@ -149,17 +161,9 @@ end
 if #ended > 0 then redis.call('ZREM', KEYS[2], unpack(ended)) end
 if succeeded > 0 then redis.call('HINCRBY', KEYS[6], 'succeeded', succeeded) end
 if failed > 0 then redis.call('HINCRBY', KEYS[6], 'failed', failed) end
--- The indexes: one ZADD each (k is at most a few hundred: unpack stays far from Lua's stack
--- limit), then their entries past retention go, once per call.
-local expiredBefore = '(' .. (tonumber(now) - tonumber(keep))
-if #succeededIndex > 0 then
-  redis.call('ZADD', KEYS[7], unpack(succeededIndex))
-  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', expiredBefore)
-end
-if #failedIndex > 0 then
-  redis.call('ZADD', KEYS[8], unpack(failedIndex))
-  redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', expiredBefore)
-end
+-- The indexes: one ZADD each (k is at most a few hundred: unpack stays far from Lua's stack limit).
+if #succeededIndex > 0 then redis.call('ZADD', KEYS[7], unpack(succeededIndex)) end
+if #failedIndex > 0 then redis.call('ZADD', KEYS[8], unpack(failedIndex)) end
 
 -- 2. Due error handlers, then new runs.
 local function handOut(due)

@@ -37,11 +37,18 @@ class AclUserTest {
     static final String WORKER_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
             + " +cluster|info +evalsha +eval +blpop"
             + " +get +set +del +exists +type +hget +hmget +hgetall +hset +hdel +hincrby +incrby +pexpire"
-            + " +llen +lpush +rpush +rpop +sadd +sismember +zadd +zrem +zrangebyscore +publish";
+            + " +llen +lpush +rpush +rpop +sadd +sismember +zadd +zrem +zrangebyscore +zremrangebyscore +publish"
+            + " +subscribe +unsubscribe";
     /** The README's rules for a client (adds, reads, awaits and watches tasks). */
     static final String CLIENT_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
             + " +cluster|info +evalsha +eval +hgetall +hget +hmget +get +llen +exists +type +set +hset +hincrby +incrby +lpush +rpush +publish"
             + " +subscribe +psubscribe +unsubscribe +punsubscribe";
+    /** The README's rules for an operator (TaskOperations: stats, listings, retry, cancel, pause, resume, delete). */
+    static final String OPERATOR_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
+            + " +cluster|info +evalsha +eval +smembers +sismember +zrange +get +set +del +exists +type"
+            + " +hget +hmget +hgetall +hset +hdel +hincrby +pexpire +persist"
+            + " +llen +lindex +lrange +lpos +lpush +rpush +lrem"
+            + " +zadd +zrem +zcard +zrangebyscore +zrevrangebyscore +zcount +publish";
     /**
      * What a client that watches every task of a kind ({@code subscribeAll}) adds per kind: Redis matches
      * a PSUBSCRIBE pattern literally against the channel rules, so {@code &taskpool:*} does not cover it.
@@ -60,6 +67,7 @@ class AclUserTest {
         admin = RedisConnector.connect(redis.uri());
         setUser("taskpool-worker", "worker-secret", WORKER_RULES);
         setUser("taskpool-client", "client-secret", CLIENT_RULES + " " + CLIENT_PATTERN_RULE.formatted(TASK));
+        setUser("taskpool-operator", "operator-secret", OPERATOR_RULES);
         admin.sync().aclLogReset();
     }
 
@@ -117,6 +125,68 @@ class AclUserTest {
             worker.close();
         }
         assertTrue(calls.get() >= 4, "one failed run and three successful ones, got " + calls.get());
+        List<Map<String, Object>> denied = admin.sync().aclLog();
+        assertEquals(List.of(), denied, "commands the README's ACL rules denied (ACL LOG)");
+    }
+
+    @Test
+    void anOperatorDoesEveryActionAsARestrictedAclUserWhileAWorkerRunsAsItsOwn() {
+        String task = TASK;
+        TestApp app = TestApp.in(dir).task(task, 2, 0, 0, 30, 100, "models.acl.controlled", "");
+        java.util.concurrent.atomic.AtomicBoolean healthy = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.Set<Object> blocking = ConcurrentHashMap.newKeySet();
+        EmbeddedWorker worker = EmbeddedWorker.builder(urlFor("taskpool-worker", "worker-secret"), app.dir())
+                .process("models.acl.controlled", args -> {
+                    if ("block".equals(args.get(1))) {
+                        blocking.add(args.get(0));
+                        try {
+                            release.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException("interrupted", e);   // (a cancel stops it so)
+                        }
+                    }
+                    if (!healthy.get()) {
+                        throw new IllegalStateException("not yet");
+                    }
+                    return "ok";
+                })
+                .settings(s -> s.withShutdownGrace(Duration.ofSeconds(2)))
+                .start();
+        try (TaskpoolClient client = TaskpoolClient.connect(urlFor("taskpool-client", "client-secret"));
+             TaskpoolClient operator = TaskpoolClient.connect(urlFor("taskpool-operator", "operator-secret"))) {
+            var operations = operator.operations();
+            long failing = client.add(task, "a").id();
+            assertEquals(TaskStatus.FAILURE, client.await(task, failing, Duration.ofSeconds(30)).status());
+            healthy.set(true);
+            operations.retry(task, failing, "ops");
+            assertEquals(TaskStatus.SUCCESS, client.await(task, failing, Duration.ofSeconds(30)).status());
+            healthy.set(false);
+            long again = client.add(task, "b").id();
+            assertEquals(TaskStatus.FAILURE, client.await(task, again, Duration.ofSeconds(30)).status());
+            healthy.set(true);
+            assertEquals(1, operations.retryFailed(task, "ops"));
+            assertEquals(TaskStatus.SUCCESS, client.await(task, again, Duration.ofSeconds(30)).status());
+
+            long running = client.add(task, "block").id();
+            Wait.until("the blocking task runs", Duration.ofSeconds(10), () -> !blocking.isEmpty());
+            operations.cancel(task, running, "ops");
+            operations.pause(task, "ops");
+            long waiting = client.add(task, "c").id();
+            assertEquals(1, operations.list(task, TaskStatus.WAITING, 10, null).tasks().size());
+            operations.cancel(task, waiting, "ops");
+            operations.resume(task, "ops");
+            release.countDown();
+            assertEquals(2, operations.list(task, TaskStatus.FAILURE, 10, null).tasks().size(), "the two canceled");
+            assertEquals(2, operations.list(task, TaskStatus.SUCCESS, 10, null).tasks().size());
+            assertTrue(operations.list(task, TaskStatus.RUNNING, 10, null).tasks().size() <= 1);
+            operations.delete(task, failing);
+            assertEquals(List.of(task), operations.kinds());
+            assertEquals(2, operations.stats().getFirst().canceled());
+            assertEquals(1, operations.workers().size(), "the worker's presence, read as the operator");
+        } finally {
+            worker.close();
+        }
         List<Map<String, Object>> denied = admin.sync().aclLog();
         assertEquals(List.of(), denied, "commands the README's ACL rules denied (ACL LOG)");
     }

@@ -20,7 +20,7 @@ public enum LuaScript {
     RETRY("retry-3.lua"),
     RELEASE("release-4.lua"),
     HEARTBEAT("heartbeat-2.lua"),
-    RECOVER("recover-7.lua"),
+    RECOVER("recover-8.lua"),
     CANCEL("cancel-8.lua"),
     RESUBMIT("resubmit-5.lua"),
     PAUSE("pause-1.lua"),

@@ -82,6 +82,9 @@ class ScriptIntegrityTest {
             case "def" -> keys.definition();
             case "claim" -> keys.claim("w");
             case "task" -> keys.task(running.id());
+            case "succeeded" -> keys.succeeded();
+            case "failed" -> keys.failed();
+            case "due" -> keys.errorHandlersDue();
             default -> throw new IllegalArgumentException(name);
         };
     }
@@ -97,6 +100,19 @@ class ScriptIntegrityTest {
             case "release" -> store.release(running, NOW).get();
             case "progress" -> {
                 store.progress(task, running.id(), 1, 2, "half", NOW, running.token());
+                yield null;
+            }
+            case "cancel" -> {
+                new dev.taskpool.core.ops.TaskOperations(redis).cancel(task, running.id(), "ops");
+                yield null;
+            }
+            case "retryFailed" -> new dev.taskpool.core.ops.TaskOperations(redis).retryFailed(task, "ops");
+            case "resume" -> {
+                new dev.taskpool.core.ops.TaskOperations(redis).resume(task, "ops");
+                yield null;
+            }
+            case "delete" -> {
+                new dev.taskpool.core.ops.TaskOperations(redis).delete(task, 2);
                 yield null;
             }
             default -> throw new IllegalArgumentException(script);
@@ -117,11 +133,19 @@ class ScriptIntegrityTest {
             "retry, task", "retry, leases", "retry, stats",
             "release, task", "release, leases", "release, waiting", "release, wake",
             "progress, task",
+            "complete, succeeded", "fetch, due", "recover, failed",
+            "cancel, task", "cancel, leases", "cancel, failed", "cancel, stats", "cancel, due", "cancel, def",
+            "retryFailed, waiting", "retryFailed, failed", "retryFailed, stats",
+            "resume, wake", "resume, waiting",
+            "delete, succeeded", "delete, failed",
     })
     void aWrongTypedKeyIsAnErrorNamingItAndChangesNothing(String script, String broken) throws Exception {
         String key = key(broken);
         raw.del(key);
         raw.set(key, "garbage");
+        if (script.equals("resume")) {
+            raw.set(keys.paused(), "{}");   // paused, so that only the broken key can refuse it
+        }
         Map<String, String> before = snapshot();
         Exception error = assertThrows(Exception.class, () -> call(script));
         String message = messageOf(error);

@@ -6,6 +6,7 @@ import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.core.redis.TransitionResult;
 import dev.taskpool.worker.runtime.AppRuntime;
+import dev.taskpool.worker.script.ScriptError;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import dev.taskpool.core.redis.BlockingConnection;
@@ -62,6 +63,9 @@ final class TaskConsumer {
     private final Semaphore wakeRequests = new Semaphore(0);
     /** Slots holding a run now (a run gives its slot back when its result goes to the pump): for the metrics. */
     private final java.util.concurrent.atomic.AtomicInteger busySlots = new java.util.concurrent.atomic.AtomicInteger();
+    /** Cancels of runs not (yet) here, by "id token", with when they came (nanoTime). */
+    private final Map<String, Long> recentCancels = new ConcurrentHashMap<>();
+    private static final Duration RECENT_CANCEL = Duration.ofSeconds(5);
     private final Map<Integer, Retry> retries = new ConcurrentHashMap<>();
     private volatile boolean pumping;
     private Thread waiter;
@@ -182,6 +186,7 @@ final class TaskConsumer {
                 for (int i = 0; i < batch.size(); i++) {
                     batch.get(i).result().complete(result.ended().get(i));
                 }
+                runDueErrorHandlers(result.errorHandlersDue());
                 List<FetchedTask> fetched = result.fetched();
                 state.fetched(fetch, fetched.size());
                 for (FetchedTask task : fetched) {
@@ -195,6 +200,40 @@ final class TaskConsumer {
                 pump();
             }
         });
+    }
+
+    /**
+     * Canceled tasks whose {@code error} handler Redis handed to this worker (each to one worker
+     * only): run like a run's own handler, off the pump's thread, under the task's timeout.
+     */
+    private void runDueErrorHandlers(List<TaskStore.DueHandler> due) {
+        String handler = definition.events().error();
+        for (TaskStore.DueHandler task : due) {
+            if (handler == null) {
+                log.warn("task {} #{}: its error handler is due, but this worker's definition has none", definition.id(), task.id());
+                continue;
+            }
+            EventHandler.start(worker, runtime, definition, "error", handler, task.id(),
+                    java.util.Arrays.asList(task.id(), new ScriptError(task.error())), () -> { });
+        }
+    }
+
+    /**
+     * An operator canceled task {@code id}, whose lease was {@code token}: the run holding it here
+     * stops within the time its script takes to notice an interrupt. Returns whether one stopped.
+     */
+    boolean canceled(long id, String token) {
+        TaskRun run = running.get(id);
+        if (run != null) {
+            return run.canceled(token);
+        }
+        // The message may come before the round trip that fetched the run has been handled here:
+        // remembered briefly (a token is "<worker>/<run>", so a task retried by an operator and
+        // fetched again here could carry it again later), the run is stopped as it starts.
+        long now = System.nanoTime();
+        recentCancels.values().removeIf(at -> now - at > RECENT_CANCEL.toNanos());
+        recentCancels.put(id + " " + token, now);
+        return false;
     }
 
     /** Runs {@code next} after {@link #ERROR_BACKOFF} (at once when the worker is stopping). */
@@ -253,6 +292,10 @@ final class TaskConsumer {
             log.warn("task {} #{}: fetched again while an older run of it is still here; stopping that run",
                     definition.id(), task.id());
             superseded.stop(TaskRun.StopOrder.LEASE_LOST);
+        }
+        Long canceledAt = recentCancels.isEmpty() ? null : recentCancels.remove(task.id() + " " + task.token());
+        if (canceledAt != null && System.nanoTime() - canceledAt <= RECENT_CANCEL.toNanos()) {
+            run.stop(TaskRun.StopOrder.CANCELED);   // it starts, sees the order and leaves, recording nothing
         }
         runs.execute(run);
     }

@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  *           {@code success}/{@code error} handler runs ({@link EventHandler}), and then the run
  *           leaves the running map;</li>
  *       <li>by a {@link StopOrder}: SHUTDOWN hands the task back to the queue (the interrupted run
- *           does not count); LEASE_LOST records nothing, since the task is another run's now.</li>
+ *           does not count); LEASE_LOST records nothing, since the task is another run's now;
+ *           CANCELED records nothing either: the cancel script ended the task and took the lease,
+ *           and the task's {@code error} handler runs once from the kind's due list, not here.</li>
  *       <li>(rarely) with a retry Redis would not take for a lease period: nothing is recorded and the
  *           recoverer puts the task back once its lease expires, as for a worker that died.</li>
  *     </ul></li>
@@ -64,7 +66,8 @@ final class TaskRun implements Runnable {
 
     /** A lasting order to stop the run; the first one given stays. */
     enum StopOrder {
-        SHUTDOWN("the worker is stopping"), LEASE_LOST("its lease was lost: the task is another run's now");
+        SHUTDOWN("the worker is stopping"), LEASE_LOST("its lease was lost: the task is another run's now"),
+        CANCELED("an operator canceled the task: it is FAILURE already");
 
         final String why;
 
@@ -291,6 +294,9 @@ final class TaskRun implements Runnable {
             order = given;
             notifyAll();
         }
+        if (given == StopOrder.CANCELED) {
+            runtime.metrics().canceled(definition.id());
+        }
         RunAttempt running = attempt;
         if (running != null && running.claim(RunAttempt.ORDERED)) {
             startStopping(running);
@@ -311,6 +317,20 @@ final class TaskRun implements Runnable {
             return false;
         }
         stop(StopOrder.LEASE_LOST);
+        return true;
+    }
+
+    /**
+     * An operator canceled the task while this run held lease {@code token}: the run stops like
+     * at a timeout (its script is interrupted) and records nothing. Ignored when the run has moved
+     * on to another token or has handed over its result (which Redis then refuses: no lease).
+     * Returns whether it stopped.
+     */
+    boolean canceled(String token) {
+        if (finishing || !current.token().equals(token)) {
+            return false;
+        }
+        stop(StopOrder.CANCELED);
         return true;
     }
 

@@ -30,6 +30,7 @@ public final class Worker implements AutoCloseable {
     private final ScheduledExecutorService background;
     private final java.util.concurrent.ExecutorService processors;
     private final Presence presence;
+    private final ControlListener control;
     private final WorkerContext context;
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -58,6 +59,7 @@ public final class Worker implements AutoCloseable {
         }
         this.presence = new Presence(runtime, settings, served.stream().map(TaskDefinition::id).toList(),
                 served.stream().mapToInt(TaskDefinition::workerNums).sum(), this::runningCount);
+        this.control = new ControlListener(consumers);
     }
 
     /**
@@ -76,6 +78,7 @@ public final class Worker implements AutoCloseable {
 
     private void startEverything() {
         presence.announce();
+        control.start(runtime);
         consumers.forEach(TaskConsumer::start);
         // One check of every run's deadline every few milliseconds costs less than a timer per run
         // (which every run would set and cancel), and stops a run within that much of its timeout.
@@ -150,6 +153,7 @@ public final class Worker implements AutoCloseable {
         for (TaskConsumer consumer : consumers) {
             step("record the last results of " + consumer.definition().id(), consumer::stopPump);
         }
+        step("stop listening to control messages", control::close);
         step("stop the heartbeat and recoverer", () -> {
             background.shutdownNow();
             background.awaitTermination(2, TimeUnit.SECONDS);

@@ -1,5 +1,5 @@
 #!lua flags=allow-oom
--- recover-7: put tasks whose lease expired (their worker died, hung or lost Redis) back in the
+-- recover-8: put tasks whose lease expired (their worker died, hung or lost Redis) back in the
 -- queue, counting the lost run as a failed one; a task out of runs ends in FAILURE.
 -- allow-oom: recovering queued work is part of draining a full Redis (see finish-10).
 -- All or nothing: every key it writes, and the definition and counters it relies on, are checked
@@ -14,6 +14,10 @@
 -- KEYS[5] taskpool:{T}:task:    prefix of the task hashes
 -- KEYS[6] taskpool:{T}:stats    hash of counters
 -- KEYS[7] taskpool:{T}:failed   sorted set, id -> finished_at of FAILURE tasks (a task out of runs goes in)
+-- KEYS[8] taskpool:{T}:succeeded sorted set, id -> finished_at of SUCCESS tasks
+-- Every call also prunes both indexes of the entries past retention (ARGV[6]; none when it is
+-- ''): the finish script prunes an index only when it writes to it, so without this the last
+-- entries of a kind that no longer runs would stay after their tasks expired.
 -- ARGV[1] now, epoch ms
 -- ARGV[2] the most leases to handle in one call
 -- ARGV[3] task id T (for the event messages)
@@ -26,6 +30,14 @@
 -- need their `error` event.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 
+local function given(value) if value and value ~= '' then return value end end
+if given(ARGV[6]) then
+  local problem = wrongType(KEYS[7], 'zset') or wrongType(KEYS[8], 'zset')
+  if problem then return problem end
+  local before = '(' .. (tonumber(ARGV[1]) - tonumber(ARGV[6]) * 1000)
+  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', before)
+  redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', before)
+end
 local expired = redis.pcall('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 if expired.err then return readFailed(KEYS[1], 'zset', expired) end
 if #expired == 0 then return {0, 0} end
@@ -45,7 +57,6 @@ if counters[2] and not string.match(counters[2], '^-?%d+$') then
   return badValue(KEYS[6], 'failed', counters[2], 'an integer')
 end
 
-local function given(value) if value and value ~= '' then return value end end
 local runs = tonumber(def[1] or given(ARGV[5]) or '0') + 1
 local keep = tonumber(def[2] or given(ARGV[6]) or '86400') * 1000
 local task = cjson.encode(ARGV[3])

@@ -1,0 +1,89 @@
+package dev.taskpool.worker.exec;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.taskpool.core.json.Json;
+import dev.taskpool.core.redis.Keys;
+import dev.taskpool.worker.runtime.AppRuntime;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Listens to the control channels ({@code taskpool:{T}:control}) of the kinds this worker serves,
+ * on one pub/sub connection, and stops a run an operator canceled. Pub/sub may drop a message
+ * (in a reconnect): the cancel script also took the run's lease, so the heartbeat finds it lost
+ * and stops the run then; either way the run records nothing. Lettuce subscribes again by itself
+ * after a reconnect.
+ */
+final class ControlListener implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControlListener.class);
+
+    private final Map<String, TaskConsumer> consumers;
+    private StatefulRedisPubSubConnection<String, String> connection;
+
+    ControlListener(List<TaskConsumer> consumers) {
+        this.consumers = consumers.stream().collect(Collectors.toMap(c -> Keys.of(c.definition().id()).control(),
+                Function.identity()));
+    }
+
+    /**
+     * Subscribes; returns once Redis confirmed it. When Redis refuses (an ACL without SUBSCRIBE),
+     * the worker runs on and says what that costs.
+     */
+    void start(AppRuntime runtime) {
+        try {
+            connection = runtime.redis().newPubSubConnection();
+            connection.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String channel, String message) {
+                    handle(channel, message);
+                }
+            });
+            connection.sync().subscribe(consumers.keySet().toArray(String[]::new));
+        } catch (RuntimeException e) {
+            log.error("cannot subscribe to the control channels {} ({}); a canceled run stops only when the heartbeat"
+                    + " finds its lease gone", consumers.keySet(), e.getMessage());
+        }
+    }
+
+    /** One control message; only {@code cancel} asks this worker to act (pause and resume act through Redis). */
+    void handle(String channel, String message) {
+        TaskConsumer consumer = consumers.get(channel);
+        if (consumer == null) {
+            return;
+        }
+        JsonNode node;
+        try {
+            node = Json.MAPPER.readTree(message);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException e) {
+            log.warn("ignoring a control message on {} that is no JSON: {}", channel, message);
+            return;
+        }
+        if (!"cancel".equals(node.path("event").asText()) || !node.path("id").canConvertToLong()
+                || !node.path("lease").isTextual()) {
+            return;
+        }
+        long id = node.path("id").asLong();
+        String lease = node.path("lease").asText();
+        if (consumer.canceled(id, lease)) {
+            log.info("task {} #{}: canceled{}; stopping its run", consumer.definition().id(), id,
+                    node.path("by").isTextual() ? " by " + node.path("by").asText() : "");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (RuntimeException e) {
+                log.debug("closing the control subscription failed: {}", e.getMessage());
+            }
+        }
+    }
+}
