@@ -42,14 +42,15 @@
 -- ARGV[10] number K of runs to end, then K groups of 4:
 --          id, lease token, SUCCESS|FAILURE, response JSON (SUCCESS) or error text (FAILURE)
 --
--- Returns {K results, H, then H pairs (id, error) of due error handlers, then triples for the runs
--- taken and the ids dropped}; a result is
+-- Returns {K results, H, then H pairs (id, error) of due error handlers, then quadruples for the
+-- runs taken and the ids dropped}; a result is
 --   1 done, 2 already done by this same run, -3 the task does not exist (or its key is no hash),
 --   -4 the lease is not the worker's any more (recovered elsewhere, or canceled; nothing was written).
 -- A re-sent fetch returns the same due handlers as the first (kept in the claim record).
--- A run taken is (id, attempt >= 1, args); its token is "<worker id>/<attempt>". An entry of the
--- queue that is no task id (e.g. 'abc') or whose key is not a hash is dropped from the queue and
--- returned as (entry, 0, reason). An id whose hash is gone, or is already RUNNING/SUCCESS/FAILURE,
+-- A run taken is (id, attempt >= 1, args, created_at or 0); its token is "<worker id>/<attempt>"
+-- (created_at, read with the fields the fetch reads anyway, gives the worker's wait-time metric).
+-- An entry of the queue that is no task id (e.g. 'abc') or whose key is not a hash is dropped from
+-- the queue and returned as (entry, 0, reason, 0). An id whose hash is gone, or is already RUNNING/SUCCESS/FAILURE,
 -- is dropped silently (the normal race with recovery and expiry); a hash holding garbage (an
 -- unknown status, an attempt that is no integer) cannot run and ends in FAILURE naming the field.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
@@ -188,11 +189,12 @@ if claimed == ARGV[8] then
   for id in string.gmatch(claim[2] or '', '[^,]+') do due[#due + 1] = id end
   handOut(due)
   for id in string.gmatch(claim[1] or '', '[^,]+') do
-    local run = redis.call('HMGET', KEYS[4] .. id, 'attempt', 'args', 'lease')
+    local run = redis.call('HMGET', KEYS[4] .. id, 'attempt', 'args', 'lease', 'created_at')
     if run[3] == worker .. '/' .. run[1] then
       out[#out + 1] = id
       out[#out + 1] = tonumber(run[1])
       out[#out + 1] = run[2]
+      out[#out + 1] = tonumber(run[4] or '0') or 0
     end
   end
   return out
@@ -219,12 +221,14 @@ for _, id in ipairs(ids) do
     out[#out + 1] = id
     out[#out + 1] = 0
     out[#out + 1] = 'not a task id (an integer from 1 to 2^53-1)'
+    out[#out + 1] = 0
   else
-    fields = redis.pcall('HMGET', key, 'status', 'attempt', 'args')
+    fields = redis.pcall('HMGET', key, 'status', 'attempt', 'args', 'created_at')
     if fields.err then
       out[#out + 1] = id
       out[#out + 1] = 0
       out[#out + 1] = key .. ' holds ' .. (KINDS[redis.call('TYPE', key).ok] or 'something else') .. ', not a task hash'
+      out[#out + 1] = 0
       fields = nil
     end
   end
@@ -242,6 +246,7 @@ for _, id in ipairs(ids) do
       out[#out + 1] = id
       out[#out + 1] = run
       out[#out + 1] = fields[3]
+      out[#out + 1] = tonumber(fields[4] or '0') or 0
       taken[#taken + 1] = id
     elseif status and status ~= 'RUNNING' and status ~= 'SUCCESS' and status ~= 'FAILURE' then
       local err

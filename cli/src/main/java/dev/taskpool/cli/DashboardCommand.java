@@ -4,7 +4,11 @@ import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.dashboard.DashboardServer;
 import dev.taskpool.dashboard.DashboardSettings;
+import dev.taskpool.metrics.DashboardMetrics;
+import dev.taskpool.metrics.ProcessMeters;
+import dev.taskpool.worker.metrics.RedisLatencies;
 import java.time.Clock;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,12 +40,17 @@ final class DashboardCommand implements Runnable {
     @Override
     public void run() {
         DashboardSettings settings = new DashboardSettings(bind, port, readOnly, token);
-        RedisConnector connector = redis.connect();
+        // /metrics: the kinds' gauges read from Redis, the JVM's and Lettuce's meters
+        ProcessMeters meters = new ProcessMeters();
+        RedisConnector connector = redis.connect(RedisLatencies.recorder(meters.registry()));
         DashboardServer server;
         try {
-            server = new DashboardServer(connector, new TaskOperations(connector, Clock.systemUTC()), settings);
+            TaskOperations operations = new TaskOperations(connector, Clock.systemUTC());
+            server = new DashboardServer(connector, operations, settings,
+                    Map.of("/metrics", new DashboardMetrics(meters, operations)));
         } catch (RuntimeException e) {
             connector.close();
+            meters.close();
             throw e;
         }
         System.out.println("taskpool dashboard on " + server.url() + settings.describeAccess() + " (Ctrl-C stops it)");
@@ -50,6 +59,7 @@ final class DashboardCommand implements Runnable {
                 server.close();
             } finally {
                 connector.close();
+                meters.close();
             }
         }, "dashboard-stop"));
         try {

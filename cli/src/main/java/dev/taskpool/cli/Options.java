@@ -25,7 +25,12 @@ final class Options {
         RedisTlsOption tls;
 
         RedisConnector connect() {
-            return RedisConnector.connect(redis, RedisConnector.DEFAULT_COMMAND_TIMEOUT, tls.settings());
+            return connect(null);
+        }
+
+        /** Connects, handing every command's latency to {@code latencies} (null: none recorded). */
+        RedisConnector connect(io.lettuce.core.metrics.CommandLatencyRecorder latencies) {
+            return RedisConnector.connect(redis, RedisConnector.DEFAULT_COMMAND_TIMEOUT, tls.settings(), latencies);
         }
     }
 
@@ -47,6 +52,20 @@ final class Options {
         RedisTls settings() {
             return RedisTls.of(ca, cert, key);
         }
+    }
+
+    /** {@code --json}: output for scripts instead of tables. */
+    static final class JsonOption {
+        @Option(names = "--json", description = "print JSON (for scripts) instead of a table")
+        boolean json;
+    }
+
+    /** {@code --by}: who did an action, recorded with it and in its event. */
+    static final class ByOption {
+        @Option(names = "--by", paramLabel = "WHO", defaultValue = "${env:TASKPOOL_OPERATOR:-${sys:user.name}}",
+                description = "who does it, recorded with the action and in its event (env TASKPOOL_OPERATOR;"
+                        + " default: the user name, ${DEFAULT-VALUE})")
+        String by;
     }
 
     static final class AppOption {

@@ -9,7 +9,9 @@ import picocli.CommandLine.Command;
 /** {@code taskpool}: the command line of workers, processes, task lookups and the demo. */
 @Command(name = "taskpool", mixinStandardHelpOptions = true, version = "taskpool 0.1.0",
         description = "A distributed task pool on Redis: runs the tasks of an app (tasks/*.yao, scripts/*.js).",
-        subcommands = {WorkerCommand.class, RunCommand.class, GetCommand.class, DemoCommand.class, BenchCommand.class,
+        subcommands = {WorkerCommand.class, RunCommand.class, GetCommand.class, StatsCommand.class, ListCommand.class,
+                WatchCommand.class, ControlCommands.Retry.class, ControlCommands.Cancel.class, ControlCommands.Pause.class,
+                ControlCommands.Resume.class, ControlCommands.Delete.class, DemoCommand.class, BenchCommand.class,
                 DashboardCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TaskpoolCommand implements Runnable {
@@ -22,7 +24,7 @@ public final class TaskpoolCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: worker, run, get or demo");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: worker, run, get, stats, list, watch, retry, cancel, pause, resume, delete or demo");
     }
 
     public static CommandLine commandLine() {

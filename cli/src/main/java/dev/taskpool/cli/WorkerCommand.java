@@ -1,19 +1,26 @@
 package dev.taskpool.cli;
 
+import com.sun.net.httpserver.HttpHandler;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.dashboard.DashboardServer;
 import dev.taskpool.dashboard.DashboardSettings;
+import dev.taskpool.metrics.MetricsServer;
+import dev.taskpool.metrics.ProcessMeters;
+import dev.taskpool.metrics.PrometheusEndpoint;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
+import dev.taskpool.worker.metrics.MicrometerWorkerMetrics;
+import dev.taskpool.worker.metrics.RedisLatencies;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -76,6 +83,15 @@ final class WorkerCommand implements Runnable {
                     + DashboardSettings.TOKEN_VARIABLE + ")")
     String dashboardToken;
 
+    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "${env:TASKPOOL_METRICS_PORT}",
+            description = "serve Prometheus metrics at http://BIND:PORT/metrics (env TASKPOOL_METRICS_PORT; default: no metrics kept)")
+    Integer metricsPort;
+
+    @Option(names = "--metrics-bind", paramLabel = "ADDRESS", defaultValue = "${env:TASKPOOL_METRICS_BIND:-127.0.0.1}",
+            description = "the address the metrics port listens on (env TASKPOOL_METRICS_BIND; default ${DEFAULT-VALUE};"
+                    + " 0.0.0.0 for every interface, e.g. in a container)")
+    String metricsBind;
+
     @Override
     public void run() {
         WorkerSettings settings = WorkerSettings.defaults().withLease(lease, heartbeat).withShutdownGrace(grace)
@@ -83,8 +99,12 @@ final class WorkerCommand implements Runnable {
         if (workerId != null && !workerId.isBlank()) {
             settings = settings.withWorkerId(workerId);
         }
-        RedisConnector connector = redis.connect();
+        // Metrics are kept only when they are served: a worker without --metrics-port pays nothing.
+        ProcessMeters meters = metricsPort == null ? null : new ProcessMeters();
+        RedisConnector connector = redis.connect(meters == null ? null : RedisLatencies.recorder(meters.registry()));
         AppRuntime runtime;
+        Worker worker;
+        MetricsServer server = null;
         try {
             runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new TaskStore(connector), new ProcessRegistry(),
                     InstantSource.system(), new ValueLimits(argsLimit.maxArgs, resultLimit.maxResult));
@@ -93,20 +113,39 @@ final class WorkerCommand implements Runnable {
             throw e;
         }
         DashboardServer dashboard = null;
-        if (dashboardPort != null) {
-            try {
-                // before the worker starts: a dashboard that cannot listen stops the command with its reason
-                dashboard = new DashboardServer(connector, new TaskOperations(connector, Clock.systemUTC()),
-                        new DashboardSettings(dashboardBind, dashboardPort, dashboardReadOnly, dashboardToken));
-            } catch (RuntimeException e) {
-                runtime.close();
-                connector.close();
-                throw e;
+        try {
+            if (meters != null) {
+                runtime.measureWith(new MicrometerWorkerMetrics(meters.registry(), new TaskOperations(connector)));
+                server = MetricsServer.start(metricsBind, metricsPort, meters.registry());
             }
+            if (dashboardPort != null) {
+                // before the worker starts: a dashboard that cannot listen stops the command with its reason
+                Map<String, HttpHandler> extra = meters == null ? Map.of()
+                        : Map.of("/metrics", new PrometheusEndpoint(meters.registry()));
+                dashboard = new DashboardServer(connector, new TaskOperations(connector, Clock.systemUTC()),
+                        new DashboardSettings(dashboardBind, dashboardPort, dashboardReadOnly, dashboardToken), extra);
+            }
+            worker = new Worker(runtime, settings, tasks).start();
+        } catch (RuntimeException e) {
+            if (dashboard != null) {
+                dashboard.close();
+            }
+            if (server != null) {
+                server.close();
+            }
+            runtime.close();
+            connector.close();
+            throw e;
+        }
+        if (server != null) {
+            org.slf4j.LoggerFactory.getLogger(WorkerCommand.class).info("metrics at http://{}:{}/metrics", metricsBind,
+                    server.port());
+        }
+        if (dashboard != null) {
             System.out.println("taskpool dashboard on " + dashboard.url() + dashboard.settings().describeAccess());
         }
         DashboardServer servedDashboard = dashboard;
-        Worker worker = new Worker(runtime, settings, tasks).start();
+        MetricsServer metricsServer = server;
         // SIGTERM and Ctrl-C run the shutdown hooks: the graceful stop happens there, and the
         // JVM exits when it is done.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -116,6 +155,9 @@ final class WorkerCommand implements Runnable {
                 }
                 worker.close();
             } finally {
+                if (metricsServer != null) {
+                    metricsServer.close();
+                }
                 runtime.close();
                 connector.close();
             }

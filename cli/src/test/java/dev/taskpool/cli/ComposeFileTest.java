@@ -78,6 +78,51 @@ class ComposeFileTest {
         assertNotNull(worker.path("environment").get("TASKPOOL_REDIS_URL"));
     }
 
+    @Test
+    void optionalServicesHaveProfilesSoThatAPlainUpRunsRedisAndWorkers() throws IOException {
+        JsonNode services = compose().path("services");
+        List<String> always = new ArrayList<>();
+        services.fieldNames().forEachRemaining(name -> {
+            if (services.path(name).path("profiles").isMissingNode()) {
+                always.add(name);
+            }
+        });
+        assertEquals(List.of("redis", "worker"), always, "services a plain `docker compose up` starts");
+        assertEquals("[\"metrics\"]", services.path("prometheus").path("profiles").toString());
+        assertEquals("[\"metrics\"]", services.path("grafana").path("profiles").toString());
+        assertEquals("[\"dashboard\"]", services.path("dashboard").path("profiles").toString());
+        for (String name : List.of("prometheus", "grafana", "dashboard")) {
+            for (JsonNode port : services.path(name).path("ports")) {
+                assertTrue(port.asText().startsWith("127.0.0.1:"), name + " is published on loopback only: " + port);
+            }
+        }
+    }
+
+    @Test
+    void prometheusScrapesTheWorkersMetricsPortAndGrafanaGetsItsFiles() throws IOException {
+        JsonNode services = compose().path("services");
+        String port = services.path("worker").path("environment").path("TASKPOOL_METRICS_PORT").asText();
+        assertEquals("0.0.0.0", services.path("worker").path("environment").path("TASKPOOL_METRICS_BIND").asText(),
+                "Prometheus scrapes from another container");
+        for (String name : List.of("prometheus", "grafana")) {
+            for (JsonNode volume : services.path(name).path("volumes")) {
+                String hostPath = volume.asText().split(":")[0];
+                if (hostPath.startsWith("./")) {
+                    assertTrue(Files.exists(ROOT.resolve(hostPath).normalize()), name + " mounts " + hostPath);
+                }
+            }
+        }
+        JsonNode prometheus = new ObjectMapper(new YAMLFactory()).readTree(ROOT.resolve("deploy/prometheus/prometheus.yml").toFile());
+        JsonNode workers = prometheus.path("scrape_configs").get(0);
+        assertEquals("worker", workers.path("dns_sd_configs").get(0).path("names").get(0).asText(), "every worker replica");
+        assertEquals(port, workers.path("dns_sd_configs").get(0).path("port").asText(), "the worker's metrics port");
+        JsonNode datasource = new ObjectMapper(new YAMLFactory()).readTree(
+                ROOT.resolve("deploy/grafana/provisioning/datasources/prometheus.yml").toFile()).path("datasources").get(0);
+        String dashboard = Files.readString(ROOT.resolve("deploy/grafana/dashboards/taskpool.json"));
+        assertTrue(dashboard.contains("\"uid\": \"" + datasource.path("uid").asText() + "\""),
+                "the dashboard's panels use the provisioned data source");
+    }
+
     /** The variables the CLI reads: ${env:NAME} in option defaults, and ${NAME} in the logging setup. */
     private static Set<String> environmentVariablesOf(CommandLine cli) throws IOException {
         Set<String> names = new java.util.TreeSet<>();

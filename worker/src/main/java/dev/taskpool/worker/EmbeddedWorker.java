@@ -1,10 +1,13 @@
 package dev.taskpool.worker;
 
+import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.RedisTls;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
+import dev.taskpool.worker.metrics.MicrometerWorkerMetrics;
+import dev.taskpool.worker.metrics.RedisLatencies;
 import dev.taskpool.worker.process.ProcessHandler;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
@@ -15,6 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
+import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * A worker inside a Java application: loads an app directory, offers the application's Java
@@ -98,6 +102,7 @@ public final class EmbeddedWorker implements AutoCloseable {
         private WorkerSettings settings = WorkerSettings.defaults();
         private Duration commandTimeout = RedisConnector.DEFAULT_COMMAND_TIMEOUT;
         private RedisTls tls = RedisTls.fromEnvironment();
+        private MeterRegistry meters;
 
         private Builder(String redisUri, Path appDirectory) {
             this.redisUri = Objects.requireNonNull(redisUri, "redisUri");
@@ -138,15 +143,29 @@ public final class EmbeddedWorker implements AutoCloseable {
         }
 
         /**
+         * Reports the worker's work to the application's Micrometer registry: per kind counters of
+         * what this worker did, run and wait times, busy and total slots, kind-wide gauges read from
+         * Redis (cached a few seconds) and Lettuce's command latencies. Without it no metrics are kept.
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meters = Objects.requireNonNull(registry, "registry");
+            return this;
+        }
+
+        /**
          * Connects, loads and checks the app (a bad definition fails here, naming file and field),
          * publishes its definitions and starts taking tasks.
          */
         public EmbeddedWorker start() {
-            RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout, tls);
+            RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout, tls,
+                    meters == null ? null : RedisLatencies.recorder(meters));
             AppRuntime runtime = null;
             try {
                 runtime = AppRuntime.open(appDirectory.toAbsolutePath().normalize(), new TaskStore(redis), processes,
                         InstantSource.system());
+                if (meters != null) {
+                    runtime.measureWith(new MicrometerWorkerMetrics(meters, new TaskOperations(redis)));
+                }
                 Worker worker = new Worker(runtime, settings, tasks).start();
                 return new EmbeddedWorker(redis, runtime, worker);
             } catch (RuntimeException e) {

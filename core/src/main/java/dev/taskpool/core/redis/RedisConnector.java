@@ -20,6 +20,8 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.metrics.CommandLatencyRecorder;
+import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.net.URI;
 import java.time.Duration;
@@ -62,6 +64,8 @@ public final class RedisConnector implements AutoCloseable {
     private final boolean cluster;
     private final Duration commandTimeout;
     private volatile ReplicationFence replicationFence;
+    /** Resources made for a latency recorder (null: the client's own); the client does not shut them down. */
+    private ClientResources ownResources;
 
     private RedisConnector(AbstractRedisClient client, String description, StatefulConnection<String, String> connection,
                            RedisClusterAsyncCommands<String, String> async, RedisClusterCommands<String, String> sync,
@@ -91,12 +95,36 @@ public final class RedisConnector implements AutoCloseable {
 
     /** As {@link #connect(String, Duration)}, with the CA and client certificate of a {@code rediss://} URL. */
     public static RedisConnector connect(String uriText, Duration commandTimeout, RedisTls tls) {
+        return connect(uriText, commandTimeout, tls, null);
+    }
+
+    /**
+     * As {@link #connect(String, Duration, RedisTls)}, handing the latency of every command to
+     * {@code latencies} (e.g. Lettuce's Micrometer recorder; null: none recorded).
+     */
+    public static RedisConnector connect(String uriText, Duration commandTimeout, RedisTls tls,
+                                         CommandLatencyRecorder latencies) {
         LettuceSettings settings = lettuceSettings(uriText, commandTimeout, tls);
-        if (settings.nodes().size() > 1) {
-            return connectCluster(settings, commandTimeout);
+        ClientResources resources = latencies == null ? null
+                : ClientResources.builder().commandLatencyRecorder(latencies).build();
+        try {
+            RedisConnector connector = settings.nodes().size() > 1
+                    ? connectCluster(settings, commandTimeout, resources)
+                    : connectStandalone(settings, commandTimeout, resources);
+            connector.ownResources = resources;
+            return connector;
+        } catch (RuntimeException e) {
+            if (resources != null) {
+                resources.shutdown();
+            }
+            throw e;
         }
+    }
+
+    private static RedisConnector connectStandalone(LettuceSettings settings, Duration commandTimeout,
+                                                    ClientResources resources) {
         RedisURI uri = settings.nodes().getFirst();
-        RedisClient client = RedisClient.create();
+        RedisClient client = resources == null ? RedisClient.create() : RedisClient.create(resources);
         client.setOptions(settings.standalone());
         StatefulRedisConnection<String, String> connection;
         try {
@@ -110,7 +138,7 @@ public final class RedisConnector implements AutoCloseable {
             // The same URL form works for a Cluster: its node says so, and the cluster client takes over.
             connection.close();
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            return connectCluster(settings, commandTimeout);
+            return connectCluster(settings, commandTimeout, resources);
         }
         StatefulRedisConnection<String, String> shared = connection;
         return new RedisConnector(client, describe(uri), shared, shared.async(), shared.sync(),
@@ -119,12 +147,14 @@ public final class RedisConnector implements AutoCloseable {
                 () -> client.connectPubSub(StringCodec.UTF8, uri), false, commandTimeout);
     }
 
-    private static RedisConnector connectCluster(LettuceSettings settings, Duration commandTimeout) {
+    private static RedisConnector connectCluster(LettuceSettings settings, Duration commandTimeout,
+                                                 ClientResources resources) {
         RedisURI first = settings.nodes().getFirst();
         String description = (first.isSsl() ? "rediss://" : "redis://")
                 + String.join(",", settings.nodes().stream().map(node -> node.getHost() + ":" + node.getPort()).toList())
                 + " (Cluster)";
-        RedisClusterClient client = RedisClusterClient.create(settings.nodes());
+        RedisClusterClient client = resources == null ? RedisClusterClient.create(settings.nodes())
+                : RedisClusterClient.create(resources, settings.nodes());
         client.setOptions(settings.cluster());
         StatefulRedisClusterConnection<String, String> connection;
         try {
@@ -426,7 +456,13 @@ public final class RedisConnector implements AutoCloseable {
             }
             connection.close();
         } finally {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            try {
+                client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            } finally {
+                if (ownResources != null) {
+                    ownResources.shutdown();
+                }
+            }
         }
     }
 }

@@ -243,8 +243,8 @@ public final class TaskStore {
                     for (int i = ended + 1; i < runsFrom; i += 2) {
                         due.add(new DueHandler(Long.parseLong((String) reply.get(i)), (String) reply.get(i + 1)));
                     }
-                    List<FetchedTask> fetched = new ArrayList<>((reply.size() - runsFrom) / 3);
-                    for (int i = runsFrom; i + 2 < reply.size(); i += 3) {
+                    List<FetchedTask> fetched = new ArrayList<>((reply.size() - runsFrom) / 4);
+                    for (int i = runsFrom; i + 3 < reply.size(); i += 4) {
                         String entry = (String) reply.get(i);
                         int attempt = ((Long) reply.get(i + 1)).intValue();
                         if (attempt == 0) {
@@ -253,7 +253,7 @@ public final class TaskStore {
                             continue;
                         }
                         fetched.add(new FetchedTask(task, Long.parseLong(entry), attempt, (String) reply.get(i + 2),
-                                worker + "/" + attempt));
+                                worker + "/" + attempt, (Long) reply.get(i + 3)));
                     }
                     return new FinishResult(results, fetched, due);
                 });

@@ -262,7 +262,8 @@ class TaskStoreTest {
                 "fetch-1", "5000", "0"};
         List<Object> first = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
         List<Object> again = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
-        assertEquals(List.of(0L, "1", 1L, "[0]", "2", 1L, "[1]"), first, "no due error handler, then the runs taken");
+        assertEquals(List.of(0L, "1", 1L, "[0]", NOW, "2", 1L, "[1]", NOW), first,
+                "no due error handler, then the runs taken (id, attempt, args, created_at)");
         assertEquals(first, again);
         assertEquals(1, raw.llen(keys.waiting()), "the third task still waits");
     }

@@ -45,12 +45,16 @@ final class Recoverer implements Runnable {
                         log.warn("task {}: removed '{}' from the running leases: {}", definition.id(), dropped.member(),
                                 dropped.reason());
                     }
+                    if (result.requeued() + result.failed().size() > 0) {
+                        runtime.metrics().recovered(definition.id(), result.requeued() + result.failed().size());
+                    }
                     if (result.requeued() > 0) {
                         log.warn("task {}: {} task(s) with an expired lease put back in the queue", definition.id(), result.requeued());
                     }
                     for (long id : result.failed()) {
                         String error = runtime.store().get(definition.id(), id).map(TaskInfo::error).orElse("lease expired");
                         log.warn("task {} #{}: FAILURE, out of runs after its lease expired", definition.id(), id);
+                        runtime.metrics().failed(definition.id());
                         String handler = definition.events().error();
                         if (handler != null) {
                             // Like a run's own handler: off this thread (the heartbeat's), under the task's timeout.

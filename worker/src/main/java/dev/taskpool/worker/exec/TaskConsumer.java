@@ -61,6 +61,8 @@ final class TaskConsumer {
     private final Map<Long, TaskRun> running = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<PendingCompletion> completions = new ConcurrentLinkedQueue<>();
     private final Semaphore wakeRequests = new Semaphore(0);
+    /** Slots holding a run now (a run gives its slot back when its result goes to the pump): for the metrics. */
+    private final java.util.concurrent.atomic.AtomicInteger busySlots = new java.util.concurrent.atomic.AtomicInteger();
     /** Cancels of runs not (yet) here, by "id token", with when they came (nanoTime). */
     private final Map<String, Long> recentCancels = new ConcurrentHashMap<>();
     private static final Duration RECENT_CANCEL = Duration.ofSeconds(5);
@@ -113,6 +115,7 @@ final class TaskConsumer {
 
     /** A run gives its slot back (when it ends, or when it hands its completion to the pump). */
     void releaseSlot() {
+        busySlots.decrementAndGet();
         state.slotReleased();
         pump();
     }
@@ -277,6 +280,10 @@ final class TaskConsumer {
     }
 
     private void start(FetchedTask task) {
+        busySlots.incrementAndGet();
+        if (task.attempt() == 1 && task.createdAt() > 0) {
+            runtime.metrics().started(definition.id(), runtime.clock().millis() - task.createdAt());
+        }
         TaskRun run = new TaskRun(task, definition, runtime, worker, this);
         TaskRun superseded = running.put(task.id(), run);
         if (superseded != null) {
@@ -335,6 +342,10 @@ final class TaskConsumer {
 
     int runningCount() {
         return running.size();
+    }
+
+    int busySlots() {
+        return busySlots.get();
     }
 
     /** Step 1 of a graceful stop: take no more tasks (finished runs are still recorded). */

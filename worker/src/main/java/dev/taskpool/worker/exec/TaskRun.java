@@ -217,11 +217,14 @@ final class TaskRun implements Runnable {
         // An order given before the attempt was visible to stop() is seen here (both fields are
         // volatile: stop() writes the order, then reads the attempt; this is the other way round).
         if (order == null) {
+            long startedAt = System.nanoTime();
             try (CurrentRun.Scope ignored = CurrentRun.enter(definition.id(), id, current.token())) {
                 response = runtime.call(definition.process(), callArgs);
             } catch (RuntimeException e) {
                 failure = e;
             }
+            runtime.metrics().runEnded(definition.id(), failure == null && !attempt.timedOut() && order == null,
+                    System.nanoTime() - startedAt);
         }
         endAttempt(attempt);   // in a thread whose attempt was abandoned, throws TakenOverException
         Thread.interrupted();   // an interrupt aimed at this attempt must not reach what the thread does next
@@ -290,6 +293,9 @@ final class TaskRun implements Runnable {
             }
             order = given;
             notifyAll();
+        }
+        if (given == StopOrder.CANCELED) {
+            runtime.metrics().canceled(definition.id());
         }
         RunAttempt running = attempt;
         if (running != null && running.claim(RunAttempt.ORDERED)) {
@@ -409,7 +415,7 @@ final class TaskRun implements Runnable {
     private void startNextRun(String error) {
         FetchedTask failed = current;
         FetchedTask next = new FetchedTask(failed.task(), failed.id(), failed.attempt() + 1, failed.args(),
-                worker.settings().workerId() + "/" + (failed.attempt() + 1));
+                worker.settings().workerId() + "/" + (failed.attempt() + 1), failed.createdAt());
         TransitionResult result;
         leaseMoving = true;
         try {
@@ -423,6 +429,7 @@ final class TaskRun implements Runnable {
             });
             if (result == TransitionResult.DONE) {
                 current = next;   // before leaseMoving is cleared: leaseLost reads them the other way round
+                runtime.metrics().retried(definition.id());
             }
         } finally {
             leaseMoving = false;
@@ -500,6 +507,11 @@ final class TaskRun implements Runnable {
             log.warn("task {} #{}: finished as {} but not recorded: {}", definition.id(), id, status, result);
             end();
             return;
+        }
+        if (status == TaskStatus.SUCCESS) {
+            runtime.metrics().succeeded(definition.id());
+        } else {
+            runtime.metrics().failed(definition.id());
         }
         String handler;
         List<Object> handlerArgs;

@@ -53,7 +53,9 @@ public final class Worker implements AutoCloseable {
         this.processors = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("processor-", 1).factory());
         this.context = new WorkerContext(settings, timers, processors);
         for (TaskDefinition definition : served) {
-            consumers.add(new TaskConsumer(definition, runtime, context));
+            TaskConsumer consumer = new TaskConsumer(definition, runtime, context);
+            consumers.add(consumer);
+            runtime.metrics().serving(definition.id(), definition.workerNums(), consumer::busySlots);
         }
         this.presence = new Presence(runtime, settings, served.stream().map(TaskDefinition::id).toList(),
                 served.stream().mapToInt(TaskDefinition::workerNums).sum(), this::runningCount);

@@ -7,6 +7,7 @@ import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.worker.metrics.WorkerMetrics;
 import dev.taskpool.worker.process.ProcessException;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.script.HostBridge;
@@ -41,6 +42,7 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
     private final TaskProcesses tasks;
     private final ValueLimits limits;
     private ScriptEngine scripts;
+    private volatile WorkerMetrics metrics = WorkerMetrics.NONE;
 
     private AppRuntime(Path appDir, List<TaskDefinition> definitions, ProcessRegistry registry, TaskStore store,
                        InstantSource clock, ValueLimits limits) {
@@ -237,6 +239,16 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
     }
 
     /** The largest arguments and results this runtime accepts. */
+    /** Where this runtime and the worker on it report their work (default: nowhere). */
+    public WorkerMetrics metrics() {
+        return metrics;
+    }
+
+    /** Reports this runtime's work (adds) and its worker's (runs, retries...) to {@code metrics}; before the worker is made. */
+    public void measureWith(WorkerMetrics metrics) {
+        this.metrics = java.util.Objects.requireNonNull(metrics, "metrics");
+    }
+
     public ValueLimits limits() {
         return limits;
     }

@@ -108,6 +108,7 @@ final class TaskProcesses {
             log.warn("task {}: queue full ({} waiting), add refused", definition.id(), definition.size());
             return 0;
         }
+        runtime.metrics().added(definition.id(), ids.size());
         long id = ids.getFirst();
         runEvent(definition, "add", definition.events().add(), id, List.of(id));
         return id;

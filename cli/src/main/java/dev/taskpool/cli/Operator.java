@@ -1,0 +1,29 @@
+package dev.taskpool.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.taskpool.core.json.Json;
+import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.redis.RedisConnector;
+import java.util.function.Function;
+
+/** What the operator commands share: a connection for one command, and JSON output. */
+final class Operator {
+    private Operator() {
+    }
+
+    /** Connects, runs {@code work} with the operations API, closes. */
+    static <T> T withOperations(Options.RedisOption redis, Function<TaskOperations, T> work) {
+        try (RedisConnector connector = redis.connect()) {
+            return work.apply(new TaskOperations(connector));
+        }
+    }
+
+    /** A record (or anything Jackson reads) as a JSON tree. */
+    static JsonNode json(Object value) {
+        return Json.MAPPER.valueToTree(value);
+    }
+
+    static void printJson(Object value) {
+        System.out.println(RunCommand.format(value));
+    }
+}

@@ -1,0 +1,88 @@
+package dev.taskpool.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An aligned text table: a header row, then one row per item; numeric columns are right-aligned.
+ * Widths count the text only, so colours (added by {@link Terminal#paint}) never shift a column.
+ */
+final class Table {
+    private record Cell(String text, Terminal.Style style) {
+    }
+
+    private final List<String> headers;
+    private final boolean[] rightAligned;
+    private final List<List<Cell>> rows = new ArrayList<>();
+    private List<Cell> current;
+
+    /** Headers; one ending in ">" is right-aligned (the ">" is not printed). */
+    Table(String... headers) {
+        this.headers = new ArrayList<>();
+        this.rightAligned = new boolean[headers.length];
+        for (int i = 0; i < headers.length; i++) {
+            rightAligned[i] = headers[i].endsWith(">");
+            this.headers.add(rightAligned[i] ? headers[i].substring(0, headers[i].length() - 1) : headers[i]);
+        }
+    }
+
+    Table row() {
+        current = new ArrayList<>();
+        rows.add(current);
+        return this;
+    }
+
+    Table cell(Object value) {
+        return cell(value, null);
+    }
+
+    Table cell(Object value, Terminal.Style style) {
+        current.add(new Cell(value == null ? "" : String.valueOf(value).replace('\n', ' '), style));
+        return this;
+    }
+
+    boolean isEmpty() {
+        return rows.isEmpty();
+    }
+
+    List<String> render(Terminal terminal) {
+        int[] widths = new int[headers.size()];
+        for (int i = 0; i < widths.length; i++) {
+            widths[i] = headers.get(i).length();
+        }
+        for (List<Cell> row : rows) {
+            for (int i = 0; i < row.size() && i < widths.length; i++) {
+                widths[i] = Math.max(widths[i], row.get(i).text().length());
+            }
+        }
+        List<String> lines = new ArrayList<>();
+        List<Cell> header = headers.stream().map(text -> new Cell(text, Terminal.Style.BOLD)).toList();
+        lines.add(line(header, widths, terminal));
+        for (List<Cell> row : rows) {
+            lines.add(line(row, widths, terminal));
+        }
+        return lines;
+    }
+
+    void print(Terminal terminal) {
+        render(terminal).forEach(terminal.out()::println);
+    }
+
+    private String line(List<Cell> cells, int[] widths, Terminal terminal) {
+        StringBuilder line = new StringBuilder();
+        for (int i = 0; i < cells.size() && i < widths.length; i++) {
+            Cell cell = cells.get(i);
+            String pad = " ".repeat(widths[i] - cell.text().length());
+            boolean last = i == cells.size() - 1;
+            if (i > 0) {
+                line.append("  ");
+            }
+            if (rightAligned[i]) {
+                line.append(pad).append(terminal.paint(cell.text(), cell.style()));
+            } else {
+                line.append(terminal.paint(cell.text(), cell.style())).append(last ? "" : pad);
+            }
+        }
+        return line.toString().stripTrailing();
+    }
+}

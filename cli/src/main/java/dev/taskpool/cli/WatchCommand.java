@@ -1,0 +1,344 @@
+package dev.taskpool.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.taskpool.core.json.Json;
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.ops.KindStats;
+import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.UnknownTaskException;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code taskpool watch [TASK [ID]]}: live counts, progress bars of the running tasks and events
+ * as they happen, until Ctrl-C. On a terminal the screen is redrawn in place; otherwise (piped,
+ * redirected) every event is a line of its own and the counts a line whenever they change; with
+ * {@code --json} each of those is one JSON object per line. Events come from Redis pub/sub (the
+ * same messages the workers publish); counts and running tasks are read every {@code --refresh}.
+ */
+@Command(name = "watch", mixinStandardHelpOptions = true,
+        description = "Watch live: counts, progress bars of running tasks and events as they happen, until Ctrl-C."
+                + " With TASK only that kind; with TASK ID one task, until it ends (no app directory needed).")
+final class WatchCommand implements Runnable {
+    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
+    private static final int RECENT_EVENTS = 15;
+    private static final int RUNNING_SHOWN = 15;
+
+    @Mixin
+    Options.RedisOption redis;
+    @Mixin
+    Options.JsonOption output;
+
+    @Parameters(index = "0", paramLabel = "TASK", arity = "0..1", description = "only this kind")
+    String task;
+
+    @Parameters(index = "1", paramLabel = "ID", arity = "0..1", description = "only this task, until it ends")
+    Long id;
+
+    @Option(names = "--refresh", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "1s",
+            description = "how often counts and running tasks are read (default ${DEFAULT-VALUE})")
+    Duration refresh;
+
+    @Option(names = "--for", paramLabel = "DURATION", converter = Options.DurationConverter.class,
+            description = "stop after this long (default: until Ctrl-C)")
+    Duration limit;
+
+    @Option(names = "--events", paramLabel = "N", description = "stop after N events (default: until Ctrl-C)")
+    Integer maxEvents;
+
+    private Terminal terminal;
+    private TaskOperations operations;
+    private final LinkedBlockingQueue<String> arrived = new LinkedBlockingQueue<>();
+    private final Deque<String> recent = new ArrayDeque<>();
+    private final Set<String> watchedKinds = new LinkedHashSet<>();
+    private final Map<String, String> lastCounts = new HashMap<>();
+    private List<KindStats> counts = List.of();
+    private List<TaskInfo> running = List.of();
+
+    @Override
+    public void run() {
+        if (refresh.isNegative() || refresh.isZero()) {
+            throw new IllegalArgumentException("--refresh must be longer than 0, got " + refresh);
+        }
+        if (maxEvents != null && maxEvents < 1) {
+            throw new IllegalArgumentException("--events must be at least 1, got " + maxEvents);
+        }
+        terminal = Terminal.stdout();
+        try (RedisConnector connector = redis.connect()) {
+            operations = new TaskOperations(connector);
+            if (task != null) {
+                operations.stats(task);   // an unknown kind is an error naming it, before anything is printed
+            }
+            StatefulRedisPubSubConnection<String, String> events = connector.newPubSubConnection();
+            try {
+                events.addListener(new RedisPubSubAdapter<>() {
+                    @Override
+                    public void message(String channel, String message) {
+                        arrived.add(message);
+                    }
+
+                    @Override
+                    public void message(String pattern, String channel, String message) {
+                        arrived.add(message);
+                    }
+                });
+                if (id != null) {
+                    watchOne(connector, events);
+                } else {
+                    watchKinds(events);
+                }
+            } finally {
+                events.close();
+            }
+        }
+    }
+
+    // ---- One task: its record, then its events until it ends ----
+
+    private void watchOne(RedisConnector connector, StatefulRedisPubSubConnection<String, String> events) {
+        Keys keys = Keys.of(task);
+        events.sync().subscribe(keys.events(id));   // before the first read: no event falls in between
+        TaskInfo info = new TaskStore(connector).get(task, id).orElseThrow(() -> new UnknownTaskException(
+                "task " + task + " #" + id + " does not exist (never added, or expired after its retention)"));
+        printState(info);
+        if (info.status().isFinished()) {
+            return;
+        }
+        long deadline = deadline();
+        int seen = 0;
+        while (System.nanoTime() < deadline) {
+            String message = poll(Math.min(deadline - System.nanoTime(), refresh.toNanos()));
+            if (message == null) {
+                continue;
+            }
+            JsonNode event = Json.read(message, "event message");
+            printEvent(event);
+            seen++;
+            String name = event.path("event").asText();
+            if (name.equals("success") || name.equals("failure") || name.equals("canceled") || name.equals("deleted")
+                    || (maxEvents != null && seen >= maxEvents)) {
+                return;
+            }
+        }
+    }
+
+    private void printState(TaskInfo info) {
+        if (output.json) {
+            ObjectNode state = info.toJson();
+            state.put("event", "state");
+            terminal.out().println(state);
+            return;
+        }
+        String status = terminal.paint(info.status().name(), Terminal.styleOf(info.status().name()));
+        String detail = switch (info.status()) {
+            case RUNNING -> " run " + info.attempt() + " " + Human.bar(info.current(), info.total(), 20) + " " + info.message();
+            case FAILURE -> " " + info.error();
+            case SUCCESS -> " " + (info.response() == null ? "" : Human.shorten(info.response().toString(), 200));
+            case WAITING -> "";
+        };
+        terminal.out().println("task " + task + " #" + id + ": " + status + detail.stripTrailing());
+    }
+
+    // ---- Kinds: counts, running tasks, events ----
+
+    private void watchKinds(StatefulRedisPubSubConnection<String, String> events) {
+        long deadline = deadline();
+        long nextRead = 0;
+        int seen = 0;
+        while (true) {
+            long now = System.nanoTime();
+            if (now >= nextRead) {
+                followNewKinds(events);
+                read();
+                if (terminal.interactive() && !output.json) {
+                    redraw();
+                } else {
+                    printCountsThatChanged();
+                }
+                nextRead = now + refresh.toNanos();
+            }
+            if (now >= deadline) {
+                return;
+            }
+            String message = poll(Math.min(deadline, nextRead) - now);
+            if (message == null) {
+                continue;
+            }
+            JsonNode event = Json.read(message, "event message");
+            if (terminal.interactive() && !output.json) {
+                remember(eventLine(event));
+                redraw();
+            } else {
+                printEvent(event);
+            }
+            seen++;
+            if (maxEvents != null && seen >= maxEvents) {
+                return;
+            }
+        }
+    }
+
+    /** Subscribes to the events and control channel of every kind not yet followed (all, or the one asked for). */
+    private void followNewKinds(StatefulRedisPubSubConnection<String, String> events) {
+        List<String> kinds = task != null ? List.of(task) : operations.kinds();
+        for (String kind : kinds) {
+            if (watchedKinds.add(kind)) {
+                Keys keys = Keys.of(kind);
+                events.sync().psubscribe(keys.eventsPattern());
+                events.sync().subscribe(keys.control());
+            }
+        }
+    }
+
+    private void read() {
+        counts = task != null ? List.of(operations.stats(task)) : operations.stats();
+        List<TaskInfo> now = new ArrayList<>();
+        for (KindStats kind : counts) {
+            if (kind.running() > 0 && now.size() < RUNNING_SHOWN) {
+                now.addAll(operations.list(kind.task(), TaskStatus.RUNNING, RUNNING_SHOWN - now.size(), null).tasks());
+            }
+        }
+        running = now;
+    }
+
+    private void redraw() {
+        StringBuilder screen = new StringBuilder("\u001b[H\u001b[2J");
+        screen.append(terminal.paint("taskpool watch", Terminal.Style.BOLD)).append("  ")
+                .append(LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss"))).append("  (Ctrl-C to stop)\n\n");
+        if (counts.isEmpty()) {
+            screen.append("no task kinds yet\n");
+        } else {
+            StatsCommand.kindTable(counts).render(terminal).forEach(line -> screen.append(line).append('\n'));
+        }
+        screen.append('\n').append(terminal.paint("running", Terminal.Style.BOLD)).append('\n');
+        if (running.isEmpty()) {
+            screen.append("  none\n");
+        } else {
+            Table table = new Table("TASK", "ID>", "RUN>", "PROGRESS", "FOR>", "MESSAGE");
+            long now = System.currentTimeMillis();
+            for (TaskInfo info : running) {
+                table.row().cell(info.task()).cell(info.id()).cell(info.attempt())
+                        .cell(Human.bar(info.current(), info.total(), 20), Terminal.Style.CYAN)
+                        .cell(info.startedAt() == null ? "-" : Human.duration(now - info.startedAt()))
+                        .cell(Human.shorten(info.message(), 60));
+            }
+            table.render(terminal).forEach(line -> screen.append("  ").append(line).append('\n'));
+        }
+        screen.append('\n').append(terminal.paint("events", Terminal.Style.BOLD)).append('\n');
+        recent.forEach(line -> screen.append("  ").append(line).append('\n'));
+        terminal.out().print(screen);
+        terminal.out().flush();
+    }
+
+    private void remember(String line) {
+        recent.addLast(line);
+        while (recent.size() > RECENT_EVENTS) {
+            recent.removeFirst();
+        }
+    }
+
+    /** Plain or JSON output: a kind's counts, once per change. */
+    private void printCountsThatChanged() {
+        for (KindStats kind : counts) {
+            String line;
+            if (output.json) {
+                ObjectNode node = (ObjectNode) Operator.json(kind);
+                node.put("event", "counts");
+                line = node.toString();
+            } else {
+                line = "%s counts %s: waiting %d, running %d, succeeded %d, failed %d, retried %d, canceled %d%s".formatted(
+                        time(System.currentTimeMillis()), kind.task(), kind.waiting(), kind.running(), kind.succeededTotal(),
+                        kind.failedTotal(), kind.retried(), kind.canceled(), kind.paused() ? ", paused" : "");
+            }
+            // (the time and the throughput change every second; compare what the operator follows)
+            String key = "%d/%d/%d/%d/%d/%d/%b".formatted(kind.waiting(), kind.running(), kind.succeededTotal(),
+                    kind.failedTotal(), kind.retried(), kind.canceled(), kind.paused());
+            if (!key.equals(lastCounts.put(kind.task(), key))) {
+                terminal.out().println(line);
+            }
+        }
+        terminal.out().flush();
+    }
+
+    private void printEvent(JsonNode event) {
+        terminal.out().println(output.json ? event.toString() : eventLine(event));
+        terminal.out().flush();
+    }
+
+    /** One event as a line: time, task #id, event, and what it carries (progress, error, response, who). */
+    String eventLine(JsonNode event) {
+        String name = event.path("event").asText("?");
+        long at = event.path("at").asLong(System.currentTimeMillis());
+        StringBuilder line = new StringBuilder(time(at)).append(' ').append(event.path("task").asText());
+        if (event.has("id")) {
+            line.append(" #").append(event.path("id").asLong());
+        }
+        line.append(' ').append(terminal.paint(name, styleOfEvent(name)));
+        switch (name) {
+            case "progress" -> line.append(' ').append(Human.bar(event.path("current").asLong(), event.path("total").asLong(), 20))
+                    .append(' ').append(Human.shorten(event.path("message").asText(""), 80));
+            case "started" -> line.append(" run ").append(event.path("attempt").asInt()).append(" on ").append(event.path("worker").asText());
+            case "retry" -> line.append(" run ").append(event.path("attempt").asInt()).append(" after: ")
+                    .append(Human.shorten(event.path("error").asText(""), 80));
+            case "failure" -> line.append(' ').append(Human.shorten(event.path("error").asText(""), 100));
+            case "success" -> line.append(' ').append(Human.shorten(event.path("response").toString(), 100));
+            case "resubmitted" -> line.append(event.has("count") ? " " + event.path("count").asLong() + " task(s)" : "");
+            default -> { }
+        }
+        if (event.hasNonNull("by") && !event.path("by").asText().isEmpty()) {
+            line.append(" by ").append(event.path("by").asText());
+        }
+        return line.toString().stripTrailing();
+    }
+
+    private static Terminal.Style styleOfEvent(String name) {
+        return switch (name) {
+            case "success" -> Terminal.Style.GREEN;
+            case "failure", "canceled", "cancel" -> Terminal.Style.RED;
+            case "started", "progress" -> Terminal.Style.CYAN;
+            case "retry", "requeued", "paused", "resubmitted" -> Terminal.Style.YELLOW;
+            default -> null;
+        };
+    }
+
+    private static String time(long epochMs) {
+        return LocalTime.ofInstant(Instant.ofEpochMilli(epochMs), ZoneId.systemDefault()).format(CLOCK);
+    }
+
+    private long deadline() {
+        return limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
+    }
+
+    private String poll(long nanos) {
+        try {
+            return arrived.poll(Math.max(0, nanos), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while watching", e);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package dev.taskpool.worker.metrics;
+
+import dev.taskpool.core.ops.KindStats;
+import dev.taskpool.core.ops.TaskOperations;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.ToDoubleFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Kind-wide gauges that only Redis knows, the same in every worker (in PromQL take {@code max},
+ * not {@code sum}): {@code taskpool.queue.waiting}, {@code taskpool.queue.running},
+ * {@code taskpool.queue.oldest.age.seconds} (seconds the oldest waiting task has waited; 0 when none),
+ * {@code taskpool.queue.paused} (1 or 0), {@code taskpool.queue.finished.rate} (tasks finished per
+ * second over the last minute) and {@code taskpool.kind.totals} tagged {@code counter} (the
+ * {@code stats} hash: added, succeeded, failed, retried, recovered, canceled, by every process).
+ *
+ * <p>Reading them costs Redis a few commands per kind, so they are read at most once per
+ * {@link #REFRESH}, on the first scrape after that (nothing is read while nobody scrapes); the
+ * other gauges of that scrape, and scrapes in between, use the cached numbers.
+ */
+public final class KindGauges {
+    private static final Logger log = LoggerFactory.getLogger(KindGauges.class);
+    /** The longest a gauge's number is reused before Redis is asked again. */
+    public static final Duration REFRESH = Duration.ofSeconds(5);
+
+    private final TaskOperations operations;
+    private final MeterRegistry registry;
+    private final List<String> kinds = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final ReentrantLock reading = new ReentrantLock();
+    private volatile Map<String, KindStats> latest = Map.of();
+    private volatile long readAtNanos;
+    private volatile boolean everRead;
+
+    public KindGauges(TaskOperations operations, MeterRegistry registry) {
+        this.operations = operations;
+        this.registry = registry;
+    }
+
+    /** Adds the gauges of {@code kind} (once per kind). */
+    public void watch(String kind) {
+        if (kinds.contains(kind)) {
+            return;
+        }
+        kinds.add(kind);
+        everRead = false;   // read the new kind at the next scrape
+        gauge("queue.waiting", kind, "tasks of the kind waiting in Redis", KindStats::waiting);
+        gauge("queue.running", kind, "tasks of the kind running on any worker", KindStats::running);
+        gauge("queue.oldest.age.seconds", kind, "seconds the oldest waiting task has waited (0: none waits)",
+                stats -> Math.max(stats.oldestWaitingAgeMs(), 0) / 1000.0);
+        gauge("queue.paused", kind, "1 while the kind is paused", stats -> stats.paused() ? 1 : 0);
+        gauge("queue.finished.rate", kind, "tasks finished per second over the last minute",
+                KindStats::finishedPerSecondLastMinute);
+        total(kind, "added", KindStats::addedTotal);
+        total(kind, "succeeded", KindStats::succeededTotal);
+        total(kind, "failed", KindStats::failedTotal);
+        total(kind, "retried", KindStats::retried);
+        total(kind, "recovered", KindStats::recovered);
+        total(kind, "canceled", KindStats::canceled);
+    }
+
+    private void gauge(String name, String kind, String description, ToDoubleFunction<KindStats> read) {
+        Gauge.builder(MicrometerWorkerMetrics.PREFIX + name, this, gauges -> gauges.value(kind, read)).tag("task", kind)
+                .description(description + " (read from Redis, at most every " + REFRESH.toSeconds() + " s)")
+                .register(registry);
+    }
+
+    private void total(String kind, String counter, ToDoubleFunction<KindStats> read) {
+        Gauge.builder(MicrometerWorkerMetrics.PREFIX + "kind.totals", this, gauges -> gauges.value(kind, read))
+                .tags("task", kind, "counter", counter)
+                .description("the kind's counters in Redis, by every process (read at most every " + REFRESH.toSeconds() + " s)")
+                .register(registry);
+    }
+
+    /** The cached number, refreshed first when it is older than {@link #REFRESH}; NaN when Redis could not be read yet. */
+    double value(String kind, ToDoubleFunction<KindStats> read) {
+        KindStats stats = fresh().get(kind);
+        return stats == null ? Double.NaN : read.applyAsDouble(stats);
+    }
+
+    private Map<String, KindStats> fresh() {
+        if (everRead && System.nanoTime() - readAtNanos < REFRESH.toNanos()) {
+            return latest;
+        }
+        // One reader at a time; a gauge read meanwhile takes the numbers it finds.
+        if (!reading.tryLock()) {
+            return latest;
+        }
+        try {
+            if (everRead && System.nanoTime() - readAtNanos < REFRESH.toNanos()) {
+                return latest;
+            }
+            Map<String, KindStats> read = new HashMap<>();
+            try {
+                for (String kind : kinds) {
+                    read.put(kind, operations.stats(kind));
+                }
+                latest = read;
+            } catch (RuntimeException e) {
+                // The scrape goes on with the last numbers (or none); the next try is one REFRESH later.
+                log.warn("metrics: reading the kinds' counts from Redis failed: {}", e.getMessage());
+            }
+            readAtNanos = System.nanoTime();
+            everRead = true;
+            return latest;
+        } finally {
+            reading.unlock();
+        }
+    }
+}
