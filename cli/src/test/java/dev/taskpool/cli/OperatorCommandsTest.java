@@ -240,10 +240,12 @@ class OperatorCommandsTest {
         String task = TestRedis.uniqueTaskId("opswatchk");
         try (Harness harness = Harness.open(app(task, 0).dir())) {
             harness.startWorker();
-            // added, started, progress x2, success: 5 events of one task, then the watch stops.
+            // added, started, progress x2, success: 5 events of one task, then the watch stops
+            // (--for: should an event be missed, the watch still ends and the test fails, not hangs).
             CompletableFuture<Result> watching = CompletableFuture.supplyAsync(
-                    () -> execute("watch", task, "--json", "--events", "5", "--redis", redis()));
-            awaitSubscribers(Keys.of(task).control(), watching);
+                    () -> execute("watch", task, "--json", "--events", "5", "--for", "25s", "--redis", redis()));
+            // the worker's control subscription and the watch's
+            awaitSubscribers(Keys.of(task).control(), 2, watching);
             long id = harness.add(task, 2);
             Result result = watching.get(WAIT.toSeconds(), TimeUnit.SECONDS);
             assertEquals(0, result.code(), result.err());
@@ -261,9 +263,17 @@ class OperatorCommandsTest {
 
     /** Waits until the watch has subscribed to {@code channel}; fails at once if the watch ended instead. */
     private static void awaitSubscribers(String channel, CompletableFuture<Result> watching) {
+        awaitSubscribers(channel, 1, watching);
+    }
+
+    /**
+     * Waits until {@code channel} has {@code count} subscribers (a running worker subscribes to its
+     * kind's control channel too); fails at once if the watch ended instead.
+     */
+    private static void awaitSubscribers(String channel, long count, CompletableFuture<Result> watching) {
         long deadline = System.nanoTime() + WAIT.toNanos();
         try (RedisConnector connector = RedisConnector.connect(redis())) {
-            BooleanSupplier subscribed = () -> connector.sync().pubsubNumsub(channel).getOrDefault(channel, 0L) > 0;
+            BooleanSupplier subscribed = () -> connector.sync().pubsubNumsub(channel).getOrDefault(channel, 0L) >= count;
             while (!subscribed.getAsBoolean()) {
                 if (watching.isDone()) {
                     throw new AssertionError("the watch ended before it subscribed: " + watching.join());
