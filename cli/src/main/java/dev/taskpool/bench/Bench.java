@@ -153,11 +153,15 @@ public final class Bench {
             RedisCounters before = RedisCounters.read(connector);
             long scriptCallsBefore = store.scriptCalls();
             double enqueueSeconds = 0;
+            var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            long jvmCpuBefore = os.getProcessCpuTime();
             for (int k = 0; k < kinds.size(); k++) {
                 enqueueSeconds += client == null ? enqueue(store, kinds.get(k), tasksPerKind.get(k))
                         : enqueueOneByOne(client, kinds.get(k), tasksPerKind.get(k));
             }
             // The enqueue phase alone: what adding costs Redis, apart from running the tasks.
+            // This JVM's CPU while it only enqueues (no worker runs yet): the client side of an add, JIT and GC included.
+            long jvmCpuNanos = os.getProcessCpuTime() - jvmCpuBefore;
             RedisCounters afterEnqueue = RedisCounters.read(connector);
             long enqueueCpuMicros = afterEnqueue.cpuMicrosSince(before);
             long enqueueCommands = afterEnqueue.commandsSince(before) - afterEnqueue.callsSince(before, "info");
@@ -212,7 +216,8 @@ public final class Bench {
                     (double) (scriptCalls + blockingCalls) / options.tasks(), bytesPerTask, Math.max(heap, peakHeap.get()),
                     options.warmup(), hostJit(), kinds.size(), (double) cpuMicros / options.tasks(), shards,
                     options.adds().name().toLowerCase(), options.adds() == Adds.SINGLE ? options.inFlight() : 0,
-                    (double) enqueueCpuMicros / options.tasks(), (double) enqueueCommands / options.tasks());
+                    (double) enqueueCpuMicros / options.tasks(), (double) enqueueCommands / options.tasks(),
+                    jvmCpuNanos / 1000.0 / options.tasks());
         } finally {
             for (int i = open.size() - 1; i >= 0; i--) {
                 try {

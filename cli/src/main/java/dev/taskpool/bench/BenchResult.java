@@ -14,12 +14,14 @@ import java.util.Locale;
  * @param inFlight              for single adds, the client calls in flight at once (0 for bulk)
  * @param redisCpuMicrosPerAdd  Redis CPU of the enqueue phase alone, per task, µs
  * @param redisCommandsPerAdd   Redis commands of the enqueue phase alone, per task (inside scripts included)
+ * @param clientCpuMicrosPerAdd the benchmark JVM's CPU during the enqueue phase (no worker runs then), per task, µs:
+ *                              the client side of an add, its JIT compilation and GC included
  */
 public record BenchResult(String processor, int tasks, int concurrency, int workers, double enqueuePerSecond, double processPerSecond,
                    double latencyP50Ms, double latencyP99Ms, double redisCommandsPerTask, double roundTripsPerTask,
                    double bytesPerFinishedTask, long workerHeapBytes, int warmup, String hostJit, int kinds,
                    double redisCpuMicrosPerTask, List<Shard> shards, String adds, int inFlight,
-                   double redisCpuMicrosPerAdd, double redisCommandsPerAdd) {
+                   double redisCpuMicrosPerAdd, double redisCommandsPerAdd, double clientCpuMicrosPerAdd) {
 
     /**
      * What one Redis master did during the run (from the enqueue to the end of the drain).
@@ -83,6 +85,7 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
         node.put("in_flight", inFlight);
         node.put("redis_cpu_us_per_add", round(redisCpuMicrosPerAdd));
         node.put("redis_commands_per_add", round(redisCommandsPerAdd));
+        node.put("client_cpu_us_per_add", round(clientCpuMicrosPerAdd));
         shards.forEach(shard -> node.withArray("shards").add(shard.toJson()));
         return node;
     }
@@ -101,6 +104,7 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
                 taskpool bench: %d tasks of %d kind(s), %s processor, %d worker(s) at concurrency %d, %d warm-up tasks, host JIT %s
                   enqueue/s                    %,.0f      (%s)
                   Redis CPU per add            %.1f µs   (enqueue phase alone, INFO cpu; %.2f commands per add)
+                  client CPU per add           %.1f µs   (this JVM during the enqueue phase, JIT and GC included)
                   process/s                    %,.0f
                   add->start latency p50       %.2f ms   (low load, one task at a time)
                   add->start latency p99       %.2f ms
@@ -110,7 +114,7 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
                   worker heap after the run    %,d bytes
                 """, tasks, kinds, processor, workers, concurrency, warmup, hostJit, enqueuePerSecond,
                 "single".equals(adds) ? "single adds through the Java client, " + inFlight + " in flight" : "bulk adds of 1,000",
-                redisCpuMicrosPerAdd, redisCommandsPerAdd, processPerSecond, latencyP50Ms, latencyP99Ms,
+                redisCpuMicrosPerAdd, redisCommandsPerAdd, clientCpuMicrosPerAdd, processPerSecond, latencyP50Ms, latencyP99Ms,
                 redisCommandsPerTask, roundTripsPerTask, bytesPerFinishedTask, workerHeapBytes) + perShard;
     }
 
