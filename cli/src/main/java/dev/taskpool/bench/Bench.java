@@ -43,9 +43,11 @@ public final class Bench {
     /**
      * How the N tasks are enqueued: in batch adds of 1,000 ({@code TaskStore.addAll}, one script
      * call per batch), or one task per {@code TaskpoolClient.add} call with a number of calls in
-     * flight at once (what a web application adding one task per request does).
+     * flight at once (what a web application adding one task per request does), or one task per
+     * {@code TaskpoolClient.addAsync} call, one thread keeping that many in flight (as one Node.js
+     * process does with promises).
      */
-    public enum Adds { BULK, SINGLE }
+    public enum Adds { BULK, SINGLE, ASYNC }
 
     /**
      * @param workers         worker instances in this JVM, each with its own connections and script engine
@@ -145,7 +147,7 @@ public final class Bench {
             awaitPresence(redis, options.workerProcesses());
 
             TaskpoolClient client = null;
-            if (options.adds() == Adds.SINGLE) {
+            if (options.adds() != Adds.BULK) {
                 // A client of its own, as a web application has: the adds do not share the store's connection.
                 client = TaskpoolClient.connect(options.redisUri(), tls);
                 open.add(client);
@@ -157,7 +159,7 @@ public final class Bench {
             long jvmCpuBefore = os.getProcessCpuTime();
             for (int k = 0; k < kinds.size(); k++) {
                 enqueueSeconds += client == null ? enqueue(store, kinds.get(k), tasksPerKind.get(k))
-                        : enqueueOneByOne(client, kinds.get(k), tasksPerKind.get(k));
+                        : enqueueOneByOne(client, kinds.get(k), tasksPerKind.get(k), options.adds());
             }
             // The enqueue phase alone: what adding costs Redis, apart from running the tasks.
             // This JVM's CPU while it only enqueues (no worker runs yet): the client side of an add, JIT and GC included.
@@ -215,7 +217,7 @@ public final class Bench {
                     percentile(latencies, 50), percentile(latencies, 99), (double) commands / options.tasks(),
                     (double) (scriptCalls + blockingCalls) / options.tasks(), bytesPerTask, Math.max(heap, peakHeap.get()),
                     options.warmup(), hostJit(), kinds.size(), (double) cpuMicros / options.tasks(), shards,
-                    options.adds().name().toLowerCase(), options.adds() == Adds.SINGLE ? options.inFlight() : 0,
+                    options.adds().name().toLowerCase(), options.adds() != Adds.BULK ? options.inFlight() : 0,
                     (double) enqueueCpuMicros / options.tasks(), (double) enqueueCommands / options.tasks(),
                     jvmCpuNanos / 1000.0 / options.tasks());
         } finally {
@@ -348,9 +350,9 @@ public final class Bench {
         try (RedisConnector workerRedis = connect();
              AppRuntime runtime = AppRuntime.open(app, new TaskStore(workerRedis), registry, InstantSource.system())) {
             store.publish(runtime.definition(warm).orElseThrow());
-            if (options.adds() == Adds.SINGLE) {
+            if (options.adds() != Adds.BULK) {
                 try (TaskpoolClient client = TaskpoolClient.connect(options.redisUri(), tls)) {
-                    enqueueOneByOne(client, warm, options.warmup());
+                    enqueueOneByOne(client, warm, options.warmup(), options.adds());
                 }
             } else {
                 enqueue(store, warm, options.warmup());
@@ -387,7 +389,10 @@ public final class Bench {
      * threads that each add in a loop (so that many calls are in flight at once), and times it from
      * when they all start to when the last add returned.
      */
-    private double enqueueOneByOne(TaskpoolClient client, String task, int count) throws InterruptedException {
+    private double enqueueOneByOne(TaskpoolClient client, String task, int count, Adds adds) throws InterruptedException {
+        if (adds == Adds.ASYNC) {
+            return enqueueAsync(client, task, count);
+        }
         AtomicInteger next = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CountDownLatch go = new CountDownLatch(1);
@@ -414,6 +419,31 @@ public final class Bench {
         double seconds = (System.nanoTime() - start) / 1e9;
         if (failure.get() != null) {
             throw new TaskpoolException("a single add of the benchmark failed: " + failure.get().getMessage(), failure.get());
+        }
+        return seconds;
+    }
+
+    /** Adds {@code count} tasks one per {@code TaskpoolClient.addAsync} call, from this thread, {@code --in-flight} at once. */
+    private double enqueueAsync(TaskpoolClient client, String task, int count) throws InterruptedException {
+        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(options.inFlight());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < count && failure.get() == null; i++) {
+            slots.acquire();
+            int number = i;
+            client.addAsync(task, i).whenComplete((result, error) -> {
+                if (error != null) {
+                    failure.compareAndSet(null, error);
+                } else if (result.isQueueFull()) {
+                    failure.compareAndSet(null, new TaskpoolException("the benchmark queue refused task " + number + " of " + task + " as full"));
+                }
+                slots.release();
+            });
+        }
+        slots.acquire(options.inFlight());
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (failure.get() != null) {
+            throw new TaskpoolException("an asynchronous add of the benchmark failed: " + failure.get().getMessage(), failure.get());
         }
         return seconds;
     }

@@ -10,8 +10,9 @@ import java.util.Locale;
  *
  * @param kinds                 how many task kinds ran at once (the N tasks and the concurrency split over them)
  * @param shards                one entry per Redis master (one for a standalone Redis)
- * @param adds                  how the tasks were enqueued: "bulk" (batches of 1,000) or "single" (one per client call)
- * @param inFlight              for single adds, the client calls in flight at once (0 for bulk)
+ * @param adds                  how the tasks were enqueued: "bulk" (batches of 1,000), "single" (one per client call) or
+ *                              "async" (one per addAsync call, from one thread)
+ * @param inFlight              for single and async adds, the client calls in flight at once (0 for bulk)
  * @param redisCpuMicrosPerAdd  Redis CPU of the enqueue phase alone, per task, µs
  * @param redisCommandsPerAdd   Redis commands of the enqueue phase alone, per task (inside scripts included)
  * @param clientCpuMicrosPerAdd the benchmark JVM's CPU during the enqueue phase (no worker runs then), per task, µs:
@@ -113,7 +114,11 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
                   bytes per finished task kept %,.0f
                   worker heap after the run    %,d bytes
                 """, tasks, kinds, processor, workers, concurrency, warmup, hostJit, enqueuePerSecond,
-                "single".equals(adds) ? "single adds through the Java client, " + inFlight + " in flight" : "bulk adds of 1,000",
+                switch (adds) {
+                    case "single" -> "single adds through the Java client, " + inFlight + " callers";
+                    case "async" -> "single adds through the Java client's addAsync, " + inFlight + " in flight from one thread";
+                    default -> "bulk adds of 1,000";
+                },
                 redisCpuMicrosPerAdd, redisCommandsPerAdd, clientCpuMicrosPerAdd, processPerSecond, latencyP50Ms, latencyP99Ms,
                 redisCommandsPerTask, roundTripsPerTask, bytesPerFinishedTask, workerHeapBytes) + perShard;
     }

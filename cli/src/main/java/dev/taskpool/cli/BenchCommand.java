@@ -49,12 +49,14 @@ final class BenchCommand implements Runnable {
     int kinds;
 
     @Option(names = "--adds", defaultValue = "bulk",
-            description = "how the tasks are enqueued: bulk (batch adds of 1,000) or single (one task per TaskpoolClient.add"
-                    + " call, --in-flight calls at once) (default ${DEFAULT-VALUE})")
+            description = "how the tasks are enqueued: bulk (batch adds of 1,000), single (one task per TaskpoolClient.add"
+                    + " call, --in-flight callers at once) or async (one task per TaskpoolClient.addAsync call, one thread"
+                    + " keeping --in-flight at once) (default ${DEFAULT-VALUE})")
     String adds;
 
     @Option(names = "--in-flight", defaultValue = "50",
-            description = "with --adds single: callers adding at once, each in a loop (1: one caller) (default ${DEFAULT-VALUE})")
+            description = "with --adds single: callers adding at once, each in a loop (1: one caller); with --adds async:"
+                    + " adds in flight (default ${DEFAULT-VALUE})")
     int inFlight;
 
     @Option(names = "--json", description = "print exactly one JSON line")
@@ -87,7 +89,8 @@ final class BenchCommand implements Runnable {
         Bench.Adds addMode = switch (adds.toLowerCase()) {
             case "bulk" -> Bench.Adds.BULK;
             case "single" -> Bench.Adds.SINGLE;
-            default -> throw new IllegalArgumentException("--adds must be bulk or single, got '" + adds + "'");
+            case "async" -> Bench.Adds.ASYNC;
+            default -> throw new IllegalArgumentException("--adds must be bulk, single or async, got '" + adds + "'");
         };
         if (workerProcesses > 0 && kind != Bench.Processor.JS) {
             throw new IllegalArgumentException("--worker-processes runs `taskpool worker`, which has no Java processor: use --processor js");

@@ -36,7 +36,7 @@ class BenchResultTest {
         assertEquals(30.25, json.get("redis_cpu_us_per_add").asDouble());
         assertEquals(5.5, json.get("redis_commands_per_add").asDouble());
         assertEquals(41.5, json.get("client_cpu_us_per_add").asDouble());
-        assertTrue(RESULT.toTable().contains("(single adds through the Java client, 50 in flight)"), RESULT.toTable());
+        assertTrue(RESULT.toTable().contains("(single adds through the Java client, 50 callers)"), RESULT.toTable());
     }
 
     @Test

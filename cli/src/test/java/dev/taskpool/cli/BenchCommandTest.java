@@ -35,11 +35,12 @@ class BenchCommandTest {
     }
 
     /** Single adds go through the Java client one call each; the run still drains every task and reports the adds' Redis cost. */
-    @Test
-    void benchWithSingleAddsReportsHowTheTasksWereAddedAndTheirRedisCost() {
-        JsonNode result = bench("--tasks", "400", "--concurrency", "8", "--adds", "single", "--in-flight", "7",
+    @ParameterizedTest
+    @ValueSource(strings = {"single", "async"})
+    void benchWithSingleAddsReportsHowTheTasksWereAddedAndTheirRedisCost(String adds) {
+        JsonNode result = bench("--tasks", "400", "--concurrency", "8", "--adds", adds, "--in-flight", "7",
                 "--latency-samples", "0", "--redis", TestRedis.uri());
-        assertEquals("single", result.get("adds").asText(), result.toString());
+        assertEquals(adds, result.get("adds").asText(), result.toString());
         assertEquals(7, result.get("in_flight").asInt(), result.toString());
         assertEquals(400, result.get("tasks").asInt());
         assertTrue(result.get("redis_cpu_us_per_add").asDouble() > 0, "Redis spent CPU on the adds: " + result);
@@ -56,7 +57,7 @@ class BenchCommandTest {
         assertEquals(0, result.get("in_flight").asInt(), "in flight only applies to single adds: " + result);
         CliRun.Result run = CliRun.execute("bench", "--tasks", "10", "--adds", "one", "--redis", TestRedis.uri());
         assertTrue(run.code() != 0, "refused: " + run);
-        assertTrue(run.err().contains("--adds must be bulk or single, got 'one'"), run.err());
+        assertTrue(run.err().contains("--adds must be bulk, single or async, got 'one'"), run.err());
         CliRun.Result none = CliRun.execute("bench", "--tasks", "10", "--adds", "single", "--in-flight", "0", "--redis", TestRedis.uri());
         assertTrue(none.code() != 0, "refused: " + none);
         assertTrue(none.err().contains("--in-flight must be at least 1"), none.err());
