@@ -1,5 +1,6 @@
 package dev.taskpool.bench;
 
+import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.redis.Keys;
@@ -24,7 +25,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -37,13 +41,30 @@ public final class Bench {
     public enum Processor { JAVA, JS }
 
     /**
+     * How the N tasks are enqueued: in batch adds of 1,000 ({@code TaskStore.addAll}, one script
+     * call per batch), or one task per {@code TaskpoolClient.add} call with a number of calls in
+     * flight at once (what a web application adding one task per request does), or one task per
+     * {@code TaskpoolClient.addAsync} call, one thread keeping that many in flight (as one Node.js
+     * process does with promises).
+     */
+    public enum Adds { BULK, SINGLE, ASYNC }
+
+    /**
      * @param workers         worker instances in this JVM, each with its own connections and script engine
      * @param workerProcesses when above 0, worker processes ({@code taskpool worker}) instead, started
      *                        before the enqueue (JS processor only; the process rate is then taken from
      *                        the task records: first start to last finish)
      */
     public record Options(String redisUri, int tasks, int concurrency, Processor processor, int workers,
-                          int latencySamples, Duration keep, boolean keepData, int warmup, int workerProcesses, int kinds) {
+                          int latencySamples, Duration keep, boolean keepData, int warmup, int workerProcesses, int kinds,
+                          Adds adds, int inFlight) {
+        /** Bulk adds, as before {@code --adds}. */
+        public Options(String redisUri, int tasks, int concurrency, Processor processor, int workers,
+                       int latencySamples, Duration keep, boolean keepData, int warmup, int workerProcesses, int kinds) {
+            this(redisUri, tasks, concurrency, processor, workers, latencySamples, keep, keepData, warmup, workerProcesses, kinds,
+                    Adds.BULK, 1);
+        }
+
         /** One task kind, as before {@code --kinds}. */
         public Options(String redisUri, int tasks, int concurrency, Processor processor, int workers,
                        int latencySamples, Duration keep, boolean keepData, int warmup, int workerProcesses) {
@@ -54,6 +75,9 @@ public final class Bench {
             if (kinds < 1 || kinds > tasks || kinds > concurrency) {
                 throw new IllegalArgumentException("--kinds must be at least 1 and at most --tasks (" + tasks
                         + ") and --concurrency (" + concurrency + "), each kind getting a share of both; got " + kinds);
+            }
+            if (inFlight < 1) {
+                throw new IllegalArgumentException("--in-flight must be at least 1 (one caller adding in a loop), got " + inFlight);
             }
         }
     }
@@ -122,12 +146,27 @@ public final class Bench {
             }
             awaitPresence(redis, options.workerProcesses());
 
+            TaskpoolClient client = null;
+            if (options.adds() != Adds.BULK) {
+                // A client of its own, as a web application has: the adds do not share the store's connection.
+                client = TaskpoolClient.connect(options.redisUri(), tls);
+                open.add(client);
+            }
             RedisCounters before = RedisCounters.read(connector);
             long scriptCallsBefore = store.scriptCalls();
             double enqueueSeconds = 0;
+            var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            long jvmCpuBefore = os.getProcessCpuTime();
             for (int k = 0; k < kinds.size(); k++) {
-                enqueueSeconds += enqueue(store, kinds.get(k), tasksPerKind.get(k));
+                enqueueSeconds += client == null ? enqueue(store, kinds.get(k), tasksPerKind.get(k))
+                        : enqueueOneByOne(client, kinds.get(k), tasksPerKind.get(k), options.adds());
             }
+            // The enqueue phase alone: what adding costs Redis, apart from running the tasks.
+            // This JVM's CPU while it only enqueues (no worker runs yet): the client side of an add, JIT and GC included.
+            long jvmCpuNanos = os.getProcessCpuTime() - jvmCpuBefore;
+            RedisCounters afterEnqueue = RedisCounters.read(connector);
+            long enqueueCpuMicros = afterEnqueue.cpuMicrosSince(before);
+            long enqueueCommands = afterEnqueue.commandsSince(before) - afterEnqueue.callsSince(before, "info");
 
             long drainStart = System.nanoTime();
             for (int i = 0; i < (options.workerProcesses() > 0 ? 0 : options.workers()); i++) {
@@ -177,7 +216,10 @@ public final class Bench {
                     options.workerProcesses() > 0 ? options.workerProcesses() : options.workers(), options.tasks() / enqueueSeconds, options.tasks() / processSeconds,
                     percentile(latencies, 50), percentile(latencies, 99), (double) commands / options.tasks(),
                     (double) (scriptCalls + blockingCalls) / options.tasks(), bytesPerTask, Math.max(heap, peakHeap.get()),
-                    options.warmup(), hostJit(), kinds.size(), (double) cpuMicros / options.tasks(), shards);
+                    options.warmup(), hostJit(), kinds.size(), (double) cpuMicros / options.tasks(), shards,
+                    options.adds().name().toLowerCase(), options.adds() != Adds.BULK ? options.inFlight() : 0,
+                    (double) enqueueCpuMicros / options.tasks(), (double) enqueueCommands / options.tasks(),
+                    jvmCpuNanos / 1000.0 / options.tasks());
         } finally {
             for (int i = open.size() - 1; i >= 0; i--) {
                 try {
@@ -308,7 +350,13 @@ public final class Bench {
         try (RedisConnector workerRedis = connect();
              AppRuntime runtime = AppRuntime.open(app, new TaskStore(workerRedis), registry, InstantSource.system())) {
             store.publish(runtime.definition(warm).orElseThrow());
-            enqueue(store, warm, options.warmup());
+            if (options.adds() != Adds.BULK) {
+                try (TaskpoolClient client = TaskpoolClient.connect(options.redisUri(), tls)) {
+                    enqueueOneByOne(client, warm, options.warmup(), options.adds());
+                }
+            } else {
+                enqueue(store, warm, options.warmup());
+            }
             try (Worker worker = new Worker(runtime, settings("bench-warmup"), List.of(warm)).start()) {
                 awaitSucceeded(store, warm, options.warmup(), System.nanoTime());
             }
@@ -334,6 +382,70 @@ public final class Bench {
             }
         }
         return (System.nanoTime() - start) / 1e9;
+    }
+
+    /**
+     * Adds {@code count} tasks one per {@code TaskpoolClient.add} call, from {@code --in-flight}
+     * threads that each add in a loop (so that many calls are in flight at once), and times it from
+     * when they all start to when the last add returned.
+     */
+    private double enqueueOneByOne(TaskpoolClient client, String task, int count, Adds adds) throws InterruptedException {
+        if (adds == Adds.ASYNC) {
+            return enqueueAsync(client, task, count);
+        }
+        AtomicInteger next = new AtomicInteger();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> callers = new ArrayList<>();
+        for (int c = 0; c < Math.min(options.inFlight(), count); c++) {
+            callers.add(Thread.ofPlatform().name("bench-adder-" + c).start(() -> {
+                try {
+                    go.await();
+                    for (int i = next.getAndIncrement(); i < count && failure.get() == null; i = next.getAndIncrement()) {
+                        if (client.add(task, i).isQueueFull()) {
+                            throw new TaskpoolException("the benchmark queue refused task " + i + " of " + task + " as full");
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        long start = System.nanoTime();
+        go.countDown();
+        for (Thread caller : callers) {
+            caller.join();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (failure.get() != null) {
+            throw new TaskpoolException("a single add of the benchmark failed: " + failure.get().getMessage(), failure.get());
+        }
+        return seconds;
+    }
+
+    /** Adds {@code count} tasks one per {@code TaskpoolClient.addAsync} call, from this thread, {@code --in-flight} at once. */
+    private double enqueueAsync(TaskpoolClient client, String task, int count) throws InterruptedException {
+        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(options.inFlight());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < count && failure.get() == null; i++) {
+            slots.acquire();
+            int number = i;
+            client.addAsync(task, i).whenComplete((result, error) -> {
+                if (error != null) {
+                    failure.compareAndSet(null, error);
+                } else if (result.isQueueFull()) {
+                    failure.compareAndSet(null, new TaskpoolException("the benchmark queue refused task " + number + " of " + task + " as full"));
+                }
+                slots.release();
+            });
+        }
+        slots.acquire(options.inFlight());
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (failure.get() != null) {
+            throw new TaskpoolException("an asynchronous add of the benchmark failed: " + failure.get().getMessage(), failure.get());
+        }
+        return seconds;
     }
 
     private long awaitSucceeded(TaskStore store, String task, long expected, long start) throws InterruptedException {

@@ -8,13 +8,21 @@ import java.util.Locale;
 /**
  * The figures of one benchmark run.
  *
- * @param kinds  how many task kinds ran at once (the N tasks and the concurrency split over them)
- * @param shards one entry per Redis master (one for a standalone Redis)
+ * @param kinds                 how many task kinds ran at once (the N tasks and the concurrency split over them)
+ * @param shards                one entry per Redis master (one for a standalone Redis)
+ * @param adds                  how the tasks were enqueued: "bulk" (batches of 1,000), "single" (one per client call) or
+ *                              "async" (one per addAsync call, from one thread)
+ * @param inFlight              for single and async adds, the client calls in flight at once (0 for bulk)
+ * @param redisCpuMicrosPerAdd  Redis CPU of the enqueue phase alone, per task, µs
+ * @param redisCommandsPerAdd   Redis commands of the enqueue phase alone, per task (inside scripts included)
+ * @param clientCpuMicrosPerAdd the benchmark JVM's CPU during the enqueue phase (no worker runs then), per task, µs:
+ *                              the client side of an add, its JIT compilation and GC included
  */
 public record BenchResult(String processor, int tasks, int concurrency, int workers, double enqueuePerSecond, double processPerSecond,
                    double latencyP50Ms, double latencyP99Ms, double redisCommandsPerTask, double roundTripsPerTask,
                    double bytesPerFinishedTask, long workerHeapBytes, int warmup, String hostJit, int kinds,
-                   double redisCpuMicrosPerTask, List<Shard> shards) {
+                   double redisCpuMicrosPerTask, List<Shard> shards, String adds, int inFlight,
+                   double redisCpuMicrosPerAdd, double redisCommandsPerAdd, double clientCpuMicrosPerAdd) {
 
     /**
      * What one Redis master did during the run (from the enqueue to the end of the drain).
@@ -74,6 +82,11 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
         node.put("host_jit", hostJit);
         node.put("kinds", kinds);
         node.put("redis_cpu_us_per_task", round(redisCpuMicrosPerTask));
+        node.put("adds", adds);
+        node.put("in_flight", inFlight);
+        node.put("redis_cpu_us_per_add", round(redisCpuMicrosPerAdd));
+        node.put("redis_commands_per_add", round(redisCommandsPerAdd));
+        node.put("client_cpu_us_per_add", round(clientCpuMicrosPerAdd));
         shards.forEach(shard -> node.withArray("shards").add(shard.toJson()));
         return node;
     }
@@ -90,7 +103,9 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
         }
         return String.format(Locale.ROOT, """
                 taskpool bench: %d tasks of %d kind(s), %s processor, %d worker(s) at concurrency %d, %d warm-up tasks, host JIT %s
-                  enqueue/s                    %,.0f
+                  enqueue/s                    %,.0f      (%s)
+                  Redis CPU per add            %.1f µs   (enqueue phase alone, INFO cpu; %.2f commands per add)
+                  client CPU per add           %.1f µs   (this JVM during the enqueue phase, JIT and GC included)
                   process/s                    %,.0f
                   add->start latency p50       %.2f ms   (low load, one task at a time)
                   add->start latency p99       %.2f ms
@@ -98,7 +113,13 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
                   script round trips per task  %.3f
                   bytes per finished task kept %,.0f
                   worker heap after the run    %,d bytes
-                """, tasks, kinds, processor, workers, concurrency, warmup, hostJit, enqueuePerSecond, processPerSecond, latencyP50Ms, latencyP99Ms,
+                """, tasks, kinds, processor, workers, concurrency, warmup, hostJit, enqueuePerSecond,
+                switch (adds) {
+                    case "single" -> "single adds through the Java client, " + inFlight + " callers";
+                    case "async" -> "single adds through the Java client's addAsync, " + inFlight + " in flight from one thread";
+                    default -> "bulk adds of 1,000";
+                },
+                redisCpuMicrosPerAdd, redisCommandsPerAdd, clientCpuMicrosPerAdd, processPerSecond, latencyP50Ms, latencyP99Ms,
                 redisCommandsPerTask, roundTripsPerTask, bytesPerFinishedTask, workerHeapBytes) + perShard;
     }
 

@@ -79,6 +79,11 @@ record RedisCounters(Map<String, Node> byNode) {
         return byNode.entrySet().stream().mapToLong(entry -> entry.getValue().callsSince(before.node(entry.getKey()), command)).sum();
     }
 
+    /** Redis CPU (sys + user) spent since {@code before}, over every master, in µs. */
+    long cpuMicrosSince(RedisCounters before) {
+        return byNode.entrySet().stream().mapToLong(entry -> entry.getValue().cpuMicros() - before.node(entry.getKey()).cpuMicros()).sum();
+    }
+
     long usedMemory() {
         return byNode.values().stream().mapToLong(Node::usedMemory).sum();
     }

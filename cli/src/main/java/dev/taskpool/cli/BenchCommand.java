@@ -48,6 +48,17 @@ final class BenchCommand implements Runnable {
                     + " (default ${DEFAULT-VALUE})")
     int kinds;
 
+    @Option(names = "--adds", defaultValue = "bulk",
+            description = "how the tasks are enqueued: bulk (batch adds of 1,000), single (one task per TaskpoolClient.add"
+                    + " call, --in-flight callers at once) or async (one task per TaskpoolClient.addAsync call, one thread"
+                    + " keeping --in-flight at once) (default ${DEFAULT-VALUE})")
+    String adds;
+
+    @Option(names = "--in-flight", defaultValue = "50",
+            description = "with --adds single: callers adding at once, each in a loop (1: one caller); with --adds async:"
+                    + " adds in flight (default ${DEFAULT-VALUE})")
+    int inFlight;
+
     @Option(names = "--json", description = "print exactly one JSON line")
     boolean json;
 
@@ -75,6 +86,12 @@ final class BenchCommand implements Runnable {
             case "js" -> Bench.Processor.JS;
             default -> throw new IllegalArgumentException("--processor must be java or js, got '" + processor + "'");
         };
+        Bench.Adds addMode = switch (adds.toLowerCase()) {
+            case "bulk" -> Bench.Adds.BULK;
+            case "single" -> Bench.Adds.SINGLE;
+            case "async" -> Bench.Adds.ASYNC;
+            default -> throw new IllegalArgumentException("--adds must be bulk, single or async, got '" + adds + "'");
+        };
         if (workerProcesses > 0 && kind != Bench.Processor.JS) {
             throw new IllegalArgumentException("--worker-processes runs `taskpool worker`, which has no Java processor: use --processor js");
         }
@@ -83,7 +100,7 @@ final class BenchCommand implements Runnable {
         }
         try {
             var result = new Bench(new Bench.Options(redis.redis, tasks, concurrency, kind, workers, latencySamples, keep,
-                    keepData, warmup, workerProcesses, kinds), redis.tls.settings()).run();
+                    keepData, warmup, workerProcesses, kinds, addMode, inFlight), redis.tls.settings()).run();
             System.out.println(json ? result.toJson().toString() : result.toTable());
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot write the benchmark app: " + e.getMessage(), e);

@@ -11,7 +11,7 @@ class BenchResultTest {
     private static final BenchResult RESULT = new BenchResult("java", 3000, 10, 1, 1000, 900, 0, 0, 11.5, 0.1, 400, 1,
             0, "c1", 2, 120.5, List.of(
                     new BenchResult.Shard("127.0.0.1:7000", List.of("bench.ak0"), 2000, 200_000, 22_000),
-                    new BenchResult.Shard("127.0.0.1:7001", List.of(), 0, 50_000, 300)));
+                    new BenchResult.Shard("127.0.0.1:7001", List.of(), 0, 50_000, 300)), "single", 50, 30.25, 5.5, 41.5);
 
     @Test
     void jsonCarriesEachShardAndAShardWithoutKindsHasNoPerTaskFigures() {
@@ -26,6 +26,17 @@ class BenchResultTest {
         assertEquals(50_000, idle.get("redis_cpu_us").asLong(), "an idle shard's CPU is still reported");
         assertTrue(idle.get("redis_cpu_us_per_task").isNull(), "no per-task figure without tasks: " + idle);
         assertTrue(idle.get("commands_per_task").isNull(), idle.toString());
+    }
+
+    @Test
+    void jsonSaysHowTheTasksWereAddedAndWhatTheAddsCostRedis() {
+        JsonNode json = RESULT.toJson();
+        assertEquals("single", json.get("adds").asText());
+        assertEquals(50, json.get("in_flight").asInt());
+        assertEquals(30.25, json.get("redis_cpu_us_per_add").asDouble());
+        assertEquals(5.5, json.get("redis_commands_per_add").asDouble());
+        assertEquals(41.5, json.get("client_cpu_us_per_add").asDouble());
+        assertTrue(RESULT.toTable().contains("(single adds through the Java client, 50 callers)"), RESULT.toTable());
     }
 
     @Test

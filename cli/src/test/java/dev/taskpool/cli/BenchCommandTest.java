@@ -34,6 +34,35 @@ class BenchCommandTest {
         assertTrue(shard.get("redis_cpu_us_per_task").asDouble() > 0, "Redis spent CPU on the tasks: " + result);
     }
 
+    /** Single adds go through the Java client one call each; the run still drains every task and reports the adds' Redis cost. */
+    @ParameterizedTest
+    @ValueSource(strings = {"single", "async"})
+    void benchWithSingleAddsReportsHowTheTasksWereAddedAndTheirRedisCost(String adds) {
+        JsonNode result = bench("--tasks", "400", "--concurrency", "8", "--adds", adds, "--in-flight", "7",
+                "--latency-samples", "0", "--redis", TestRedis.uri());
+        assertEquals(adds, result.get("adds").asText(), result.toString());
+        assertEquals(7, result.get("in_flight").asInt(), result.toString());
+        assertEquals(400, result.get("tasks").asInt());
+        assertTrue(result.get("redis_cpu_us_per_add").asDouble() > 0, "Redis spent CPU on the adds: " + result);
+        // One enqueue script call per task, each running several commands inside: far more than a bulk add's share.
+        assertTrue(result.get("redis_commands_per_add").asDouble() >= 2, "every add ran its own script: " + result);
+        assertTrue(result.get("redis_cpu_us_per_task").asDouble() >= result.get("redis_cpu_us_per_add").asDouble(),
+                "the whole life costs at least what the add did: " + result);
+    }
+
+    @Test
+    void bulkIsTheDefaultAndAnUnknownAddModeIsRefused() {
+        JsonNode result = bench("--tasks", "50", "--concurrency", "2", "--latency-samples", "0", "--redis", TestRedis.uri());
+        assertEquals("bulk", result.get("adds").asText(), result.toString());
+        assertEquals(0, result.get("in_flight").asInt(), "in flight only applies to single adds: " + result);
+        CliRun.Result run = CliRun.execute("bench", "--tasks", "10", "--adds", "one", "--redis", TestRedis.uri());
+        assertTrue(run.code() != 0, "refused: " + run);
+        assertTrue(run.err().contains("--adds must be bulk, single or async, got 'one'"), run.err());
+        CliRun.Result none = CliRun.execute("bench", "--tasks", "10", "--adds", "single", "--in-flight", "0", "--redis", TestRedis.uri());
+        assertTrue(none.code() != 0, "refused: " + none);
+        assertTrue(none.err().contains("--in-flight must be at least 1"), none.err());
+    }
+
     /**
      * Three kinds on a 3-master Cluster: each lands on a master of its own, and each master reports
      * its kind's tasks, the CPU it spent on them and its commands per task; the totals add up.

@@ -47,6 +47,9 @@ public final class TaskpoolClient implements AutoCloseable {
     /** How often {@link #await} re-reads the hash, in case pub/sub dropped a message in a reconnect. */
     private static final Duration AWAIT_RECHECK = Duration.ofSeconds(1);
     private static final Duration DEFINITION_CACHE = Duration.ofSeconds(10);
+    /** Where {@link #onAdded} handlers of asynchronous adds run: never on the client's I/O thread. */
+    private static final java.util.concurrent.Executor HANDLERS = java.util.concurrent.Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("taskpool-on-added-", 0).factory());
 
     private final RedisConnector redis;
     private final TaskStore store;
@@ -158,6 +161,45 @@ public final class TaskpoolClient implements AutoCloseable {
         return result;
     }
 
+    public CompletableFuture<AddResult> addAsync(String task, Object... args) {
+        return addAsync(task, Arrays.asList(args));
+    }
+
+    /**
+     * As {@link #add(String, List)}, without holding the calling thread while Redis answers, so
+     * that one thread can keep many adds in flight. The future completes with the result, or fails
+     * with what {@code add} would throw (an {@link AddOutcomeUnknownException} included, to settle
+     * with {@link #retryAdd}). It completes on the client's I/O thread: what is chained to it with
+     * {@code thenApply} and the like runs there and must not block (use the {@code ...Async}
+     * variants for work that may); an {@link #onAdded} handler runs on a virtual thread of its own.
+     * A send that gets no answer is sent again from a virtual thread, as {@code add} would.
+     */
+    public CompletableFuture<AddResult> addAsync(String task, List<?> args) {
+        String argsJson;
+        CompletableFuture<Map<String, String>> definition;
+        try {
+            argsJson = limits.argsJson(task, args);
+            definition = definitionAsync(task);   // an invalid task id is refused here
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return definition.thenCompose(fields -> {
+            LongSupplier ids = idSuppliers.get(task);
+            LongConsumer onAdded = addHandlers.get(task);
+            requireJavaHandlers(task, fields, ids, onAdded);
+            CompletableFuture<AddResult> added = store.addAsync(task, ids == null ? null : ids.getAsLong(), argsJson, clock.millis());
+            if (onAdded == null) {
+                return added;
+            }
+            return added.thenApplyAsync(result -> {
+                if (!result.isQueueFull()) {
+                    onAdded.accept(result.id());
+                }
+                return result;
+            }, HANDLERS);
+        });
+    }
+
     /**
      * Adds many tasks: either every one is enqueued and their ids are returned in order, or none
      * is (an empty list) because the queue cannot take them all within {@code size}. Each element
@@ -225,6 +267,30 @@ public final class TaskpoolClient implements AutoCloseable {
                     + " after each add, a script this Java client cannot run: pass a handler with onAdded(\"" + task
                     + "\", ...) or add the task through a runtime (taskpool run tasks." + task + ".add ...)");
         }
+    }
+
+    /**
+     * The published definition, from the cache while it is fresh, else read without blocking; when
+     * Redis cannot be read, the one read earlier (as {@link #definition}).
+     */
+    private CompletableFuture<Map<String, String>> definitionAsync(String task) {
+        CachedDefinition cached = definitions.get(task);
+        long now = System.nanoTime();
+        if (cached != null && now - cached.readAt() < DEFINITION_CACHE.toNanos()) {
+            return CompletableFuture.completedFuture(cached.fields());
+        }
+        return store.publishedDefinitionAsync(task).handle((read, error) -> {
+            if (error != null) {
+                if (cached == null) {
+                    throw error instanceof java.util.concurrent.CompletionException completion ? completion
+                            : new java.util.concurrent.CompletionException(error);
+                }
+                return cached.fields();
+            }
+            Map<String, String> fields = read.orElseThrow(() -> TaskStore.unknownTask(task));
+            definitions.put(task, new CachedDefinition(fields, now));
+            return fields;
+        });
     }
 
     private Map<String, String> definition(String task) {

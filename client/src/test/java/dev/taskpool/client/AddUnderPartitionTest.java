@@ -1,6 +1,7 @@
 package dev.taskpool.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -88,6 +89,39 @@ class AddUnderPartitionTest {
         assertEquals(Map.of(1L, "[\"warm-up\"]", 2L, "[\"through\"]"), taskHashes(), "applied once, though sent several times");
         assertEquals(2, raw.llen(keys.waiting()));
         assertEquals("2", raw.hget(keys.stats(), "added"));
+    }
+
+    /** An asynchronous add whose first send gets no answer goes on re-sending (from a virtual thread) like a blocking one. */
+    @Test
+    void anAsyncAddThroughAPartitionShorterThanTheDeadlineIsAppliedOnce() throws Exception {
+        try (TaskpoolClient client = client(Duration.ofSeconds(5))) {
+            client.add(task, "warm-up");
+            proxy.partition();
+            CompletableFuture<AddResult> added = client.addAsync(task, "through");
+            Thread.sleep(COMMAND_TIMEOUT.multipliedBy(3).toMillis()); // several sends time out meanwhile
+            assertFalse(added.isDone(), "no answer during the partition: " + added);
+            proxy.heal();
+            assertEquals(2, added.get(10, TimeUnit.SECONDS).id());
+        }
+        assertEquals(Map.of(1L, "[\"warm-up\"]", 2L, "[\"through\"]"), taskHashes(), "applied once, though sent several times");
+        assertEquals("2", raw.hget(keys.stats(), "added"));
+    }
+
+    @Test
+    void pastTheDeadlineAnAsyncAddFailsAsUnknownAndItsRetryReturnsTheIdItGot() throws Exception {
+        try (TaskpoolClient client = client(Duration.ofMillis(700))) {
+            client.add(task, "warm-up");
+            proxy.partition();
+            java.util.concurrent.ExecutionException failed = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> client.addAsync(task, "stuck").get(10, TimeUnit.SECONDS));
+            AddOutcomeUnknownException unknown = org.junit.jupiter.api.Assertions.assertInstanceOf(
+                    AddOutcomeUnknownException.class, failed.getCause(), "the outcome is unknown: " + failed.getCause());
+            assertTrue(unknown.getMessage().contains("the outcome of adding a task to " + task + " is unknown"), unknown.getMessage());
+            proxy.heal();
+            awaitTrue(() -> taskHashes().size() == 2, "the stuck add to arrive after the partition healed");
+            assertEquals(List.of(2L), client.retryAdd(unknown.request()));
+        }
+        assertEquals(Map.of(1L, "[\"warm-up\"]", 2L, "[\"stuck\"]"), taskHashes());
     }
 
     @Test

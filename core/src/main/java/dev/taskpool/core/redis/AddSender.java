@@ -44,6 +44,34 @@ final class AddSender {
     private final Duration commandTimeout;
     private final Duration deadline;
     private final ReplicationFence fence;
+    /** {@link #sendWindow()} and {@link #requestMemory()} in ms, worked out once: Duration arithmetic goes through BigDecimal. */
+    private final long sendWindowMillis;
+    private final String requestMemoryMillis;
+    /** The enqueue script's keys of each task kind but the request record's, built once per kind. */
+    private final java.util.Map<String, KindKeys> kindKeys = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Where an asynchronous add goes on when its first send got no definite answer: the blocking
+     * loop of re-sends, on a virtual thread of its own (a rare path; the usual one blocks no thread).
+     */
+    private static final java.util.concurrent.Executor RESENDS = java.util.concurrent.Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("taskpool-add-resend-", 0).factory());
+    /** Kinds whose keys are kept, at most: a client adds to a few kinds; more are built per add. */
+    private static final int KINDS_KEPT = 1024;
+
+    /** One kind's keys for the enqueue script, the request record's slot left to fill in. */
+    private record KindKeys(Keys keys, String[] scriptKeys, String eventsPrefix) {
+        static KindKeys of(String task) {
+            Keys keys = Keys.of(task);
+            return new KindKeys(keys, new String[] {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(),
+                    keys.taskPrefix(), null, keys.stats()}, keys.eventsPrefix());
+        }
+
+        String[] withRequest(String requestId) {
+            String[] all = scriptKeys.clone();
+            all[5] = keys.request(requestId);
+            return all;
+        }
+    }
 
     /** @param deadline how long one add keeps re-sending before it reports an unknown outcome */
     AddSender(RedisConnector redis, ScriptRunner scripts, Duration deadline) {
@@ -55,6 +83,20 @@ final class AddSender {
         this.commandTimeout = redis.commandTimeout();
         this.deadline = deadline;
         this.fence = redis.replicationFence();
+        this.sendWindowMillis = sendWindow().toMillis();
+        this.requestMemoryMillis = Long.toString(requestMemory().toMillis());
+    }
+
+    private KindKeys kindKeys(String task) {
+        KindKeys known = kindKeys.get(task);
+        if (known != null) {
+            return known;
+        }
+        KindKeys built = KindKeys.of(task);
+        if (kindKeys.size() < KINDS_KEPT) {
+            kindKeys.put(task, built);
+        }
+        return built;
     }
 
     /** The default add deadline: three command timeouts, so a few sends get their full timeout. */
@@ -77,7 +119,7 @@ final class AddSender {
     }
 
     AddRequest newRequest(String task, List<TaskStore.NewTask> tasks, long now) {
-        return new AddRequest(task, RequestIds.next(), tasks, now + sendWindow().toMillis());
+        return new AddRequest(task, RequestIds.next(), tasks, now + sendWindowMillis);
     }
 
     /**
@@ -90,7 +132,11 @@ final class AddSender {
      * @throws AddIncompleteException     when a chunk after the first added ones was refused
      */
     List<Long> settle(AddRequest request, long now) {
-        long started = System.nanoTime();
+        return settle(request, now, System.nanoTime());
+    }
+
+    /** As {@link #settle(AddRequest, long)}, for a request whose first send went out at {@code started} (nanoTime). */
+    private List<Long> settle(AddRequest request, long now, long started) {
         int total = request.tasks().size();
         List<Long> ids = new ArrayList<>(request.settled());
         if (ids.size() < total && request.retryBefore() <= now) {
@@ -103,11 +149,12 @@ final class AddSender {
         for (int from = ids.size(); from < total; from += AddRequest.CHUNK) {
             long chunkNow = now + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
             // The first unsettled chunk may have been sent by an earlier call: its window started then.
-            long retryBefore = from == request.settled().size() ? request.retryBefore() : chunkNow + sendWindow().toMillis();
+            boolean first = from == request.settled().size();
+            long retryBefore = first ? request.retryBefore() : chunkNow + sendWindowMillis;
             AddRequest rest = new AddRequest(request.task(), request.requestId(), request.tasks(), ids, retryBefore);
             List<Long> added;
             try {
-                added = sendChunk(rest, from, Math.min(from + AddRequest.CHUNK, total), chunkNow);
+                added = sendChunk(rest, from, Math.min(from + AddRequest.CHUNK, total), chunkNow, first ? started : System.nanoTime());
             } catch (AddOutcomeUnknownException e) {
                 throw e;
             } catch (TaskpoolException refusal) {
@@ -115,7 +162,7 @@ final class AddSender {
                     throw refusal;
                 }
                 throw new AddIncompleteException(new AddRequest(request.task(), request.requestId(), request.tasks(), ids,
-                        chunkNow + sendWindow().toMillis()), refusal);
+                        chunkNow + sendWindowMillis), refusal);
             }
             if (added.isEmpty()) {
                 return List.of();
@@ -125,15 +172,18 @@ final class AddSender {
         return ids;
     }
 
-    /** Sends tasks {@code from} to {@code to} (exclusive) of {@code request} until a definite answer. */
-    private List<Long> sendChunk(AddRequest request, int from, int to, long now) {
+    /**
+     * Sends tasks {@code from} to {@code to} (exclusive) of {@code request} until a definite answer,
+     * re-sending until {@code started} (nanoTime of the first send) plus the deadline.
+     */
+    private List<Long> sendChunk(AddRequest request, int from, int to, long now, long started) {
         long budget = Math.min(deadline.toMillis(), request.retryBefore() - now);
         String requestId = request.chunkRequestId(from);
-        Keys keys = Keys.of(request.task());
-        String[] scriptKeys = {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix(),
-                keys.request(requestId), keys.stats()};
-        String[] args = arguments(request, from, to, keys, now);
-        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budget);
+        KindKeys kind = kindKeys(request.task());
+        Keys keys = kind.keys();
+        String[] scriptKeys = kind.withRequest(requestId);
+        String[] args = arguments(request, from, to, kind, now);
+        long end = started + TimeUnit.MILLISECONDS.toNanos(budget);
         Duration pause = FIRST_PAUSE;
         int sends = 0;
         Throwable unanswered = null;
@@ -200,19 +250,76 @@ final class AddSender {
         return shortest;
     }
 
-    private String[] arguments(AddRequest request, int from, int to, Keys keys, long now) {
-        List<String> args = new ArrayList<>(5 + (to - from) * 2);
-        args.add(Long.toString(now));
-        args.add(request.task());
-        args.add(keys.eventsPrefix());
-        args.add(Long.toString(requestMemory().toMillis()));
+    private String[] arguments(AddRequest request, int from, int to, KindKeys kind, long now) {
+        String[] args = new String[5 + (to - from) * 2];
+        args[0] = Long.toString(now);
+        args[1] = request.task();
+        args[2] = kind.eventsPrefix();
+        args[3] = requestMemoryMillis;
         // The first chunk admits the whole batch against `size`; the later ones were admitted with it.
-        args.add(Integer.toString(from == 0 ? request.tasks().size() : 0));
+        args[4] = Integer.toString(from == 0 ? request.tasks().size() : 0);
+        int at = 5;
         for (TaskStore.NewTask item : request.tasks().subList(from, to)) {
-            args.add(item.id() == null ? "" : Long.toString(item.id()));
-            args.add(item.argsJson());
+            args[at++] = item.id() == null ? "" : Long.toString(item.id());
+            args[at++] = item.argsJson();
         }
-        return args.toArray(String[]::new);
+        return args;
+    }
+
+    /**
+     * As {@link #settle}, without holding a thread while Redis answers: the first send's reply
+     * completes the future on Lettuce's thread (its own command timeout, which every connection
+     * has, ends a send that gets no reply). Anything but a definite answer (no reply, a dropped
+     * connection, a transient refusal, no replica acknowledging) hands the request over to the
+     * blocking loop of re-sends on a virtual thread, with what is left of the deadline; so the
+     * outcome is the same as a blocking add's, only the waiting differs. A batch of more than one
+     * chunk, or a request some of whose chunks are settled, takes the blocking loop from the start.
+     */
+    java.util.concurrent.CompletableFuture<List<Long>> settleAsync(AddRequest request, long now) {
+        long started = System.nanoTime();
+        if (request.tasks().size() > AddRequest.CHUNK || !request.settled().isEmpty() || request.retryBefore() <= now) {
+            return resend(request, now, started);
+        }
+        int total = request.tasks().size();
+        KindKeys kind = kindKeys(request.task());
+        String[] scriptKeys = kind.withRequest(request.chunkRequestId(0));
+        String[] args = arguments(request, 0, total, kind, now);
+        ReplicationFence.Route route;
+        CompletableFuture<List<Object>> reply;
+        try {
+            route = fence.route(kind.keys().definition(), scripts);
+            reply = route.scripts().run(LuaScript.ENQUEUE, scriptKeys, args);
+        } catch (RuntimeException e) {
+            return resend(request, now, started);   // e.g. the fenced connection cannot be made yet: the loop retries
+        }
+        return reply.handle((answer, error) -> {
+            if (error == null) {
+                List<Long> ids;
+                try {
+                    ids = decode(request, answer);
+                } catch (RuntimeException refusal) {
+                    return CompletableFuture.<List<Long>>failedFuture(refusal);
+                }
+                if (ids.isEmpty() || !route.waits()) {
+                    return CompletableFuture.completedFuture(ids);
+                }
+                return fence.afterWrites(route, kind.keys().definition())
+                        .handle((acked, waitError) -> Boolean.TRUE.equals(acked) && waitError == null
+                                ? CompletableFuture.completedFuture(ids) : resend(request, now, started))
+                        .thenCompose(java.util.function.Function.identity());
+            }
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            if (cause instanceof RedisCommandExecutionException refusal && !isTransient(refusal)) {
+                return CompletableFuture.<List<Long>>failedFuture(refused(request, refusal, false));
+            }
+            return resend(request, now, started);
+        }).thenCompose(java.util.function.Function.identity());
+    }
+
+    /** The blocking loop of re-sends for {@code request}, first sent at {@code started}, on a virtual thread. */
+    private CompletableFuture<List<Long>> resend(AddRequest request, long now, long started) {
+        return CompletableFuture.supplyAsync(() -> settle(request, now, started), RESENDS);
     }
 
     private static boolean isOutOfMemory(RedisCommandExecutionException refusal) {

@@ -108,6 +108,39 @@ public final class TaskStore {
     }
 
     /**
+     * The published definition's fields, or empty when no runtime has published this task, without
+     * blocking: fails with a {@link TaskpoolException} naming the task when Redis cannot be read.
+     */
+    public CompletableFuture<Optional<Map<String, String>>> publishedDefinitionAsync(String task) {
+        return commands.hgetall(Keys.of(task).definition()).toCompletableFuture()
+                .handle((fields, error) -> {
+                    if (error != null) {
+                        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                                ? error.getCause() : error;
+                        throw new TaskpoolException("Redis at " + redis.describe() + " failed to read the definition of task "
+                                + task + ": " + RedisConnector.rootMessage(cause), cause);
+                    }
+                    return fields == null || fields.isEmpty() ? Optional.<Map<String, String>>empty() : Optional.of(fields);
+                });
+    }
+
+    /**
+     * As {@link #add}, without holding the calling thread while Redis answers (see
+     * {@code AddSender.settleAsync}): the future completes on Lettuce's I/O thread with the
+     * result, or fails with what {@link #add} would throw.
+     */
+    public CompletableFuture<AddResult> addAsync(String task, Long id, String argsJson, long now) {
+        List<NewTask> tasks = List.of(new NewTask(id, argsJson));
+        try {
+            requireValid(task, tasks);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return adds.settleAsync(adds.newRequest(task, tasks, now), now)
+                .thenApply(ids -> new AddResult(task, ids.isEmpty() ? 0 : ids.getFirst()));
+    }
+
+    /**
      * Adds a task. {@code id} null takes the next value of the task's counter.
      *
      * @throws UnknownTaskException        when no runtime has published the task

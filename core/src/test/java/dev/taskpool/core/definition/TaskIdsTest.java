@@ -25,6 +25,28 @@ class TaskIdsTest {
         assertTrue(error.getMessage().contains("invalid task id 'a:b'"));
     }
 
+    /** The hand-written check agrees with the pattern it replaces, on every short string over the characters that matter. */
+    @Test
+    void theCheckAgreesWithThePatternOnEveryShortString() {
+        char[] alphabet = {'a', 'Z', '0', '_', '-', '.', ':', ' ', '{', 'é'};
+        StringBuilder id = new StringBuilder();
+        int checked = 0;
+        for (int length = 0; length <= 4; length++) {
+            int combinations = (int) Math.pow(alphabet.length, length);
+            for (int n = 0; n < combinations; n++) {
+                id.setLength(0);
+                for (int i = 0, rest = n; i < length; i++, rest /= alphabet.length) {
+                    id.append(alphabet[rest % alphabet.length]);
+                }
+                assertEquals(TaskIds.matchesPattern(id.toString()), TaskIds.isValid(id.toString()), "'" + id + "'");
+                checked++;
+            }
+        }
+        assertEquals(11111, checked);
+        assertTrue(TaskIds.isValid("a".repeat(200)));
+        assertFalse(TaskIds.isValid("a".repeat(201)), "at most 200 characters");
+    }
+
     @Test
     void taskNumbersAreJavaScriptSafeIntegers() {
         assertEquals(1, TaskIds.requireValidNumber("t", 1));
