@@ -103,22 +103,32 @@ public final class ScriptEngine implements AutoCloseable {
      */
     private static Engine newEngine() {
         String mode = scriptMode();
+        int compileAfter = compileThreshold();
         OutputStream log = engineLog();
         try {
-            return newEngine(mode, log);
+            return newEngine(mode, compileAfter, log);
         } catch (IllegalArgumentException noSuchOption) {
-            // Without the Graal compiler (TASKPOOL_COMPILER=off) nothing is compiled and there is no mode to choose.
-            return newEngine(null, log);
+            // Without the Graal compiler (TASKPOOL_COMPILER=off) nothing is compiled: there is no
+            // mode or threshold to choose.
+            return newEngine(null, 0, log);
         }
     }
 
-    private static Engine newEngine(String mode, OutputStream log) {
+    private static Engine newEngine(String mode, int compileAfter, OutputStream log) {
         Engine.Builder builder = Engine.newBuilder("js")
                 .option("engine.WarnInterpreterOnly", "false")
                 .out(OutputStream.nullOutputStream())
                 .err(OutputStream.nullOutputStream());
         if (mode != null) {
             builder.option("engine.Mode", mode);
+        }
+        if (compileAfter > 0) {
+            // Both options are marked experimental by GraalJS, hence the permission.
+            builder.allowExperimentalOptions(true)
+                    .option("engine.FirstTierCompilationThreshold", Integer.toString(compileAfter))
+                    .option("engine.SingleTierCompilationThreshold", Integer.toString(compileAfter))
+                    // Fixed, not scaled down to a tenth when the compiler is idle (GraalJS's default).
+                    .option("engine.DynamicCompilationThresholds", "false");
         }
         if (log != null) {
             builder.logHandler(log);
@@ -154,6 +164,39 @@ public final class ScriptEngine implements AutoCloseable {
             throw new ScriptException("TASKPOOL_SCRIPT_MODE must be latency or throughput, not '" + mode + "'");
         }
         return mode;
+    }
+
+    /** GraalJS compiles a script function after this many calls or loop iterations, unless TASKPOOL_SCRIPT_COMPILE_AFTER says otherwise. */
+    static final int DEFAULT_COMPILE_AFTER = 50_000;
+
+    /**
+     * After how many calls or loop iterations GraalJS compiles a script function, from
+     * TASKPOOL_SCRIPT_COMPILE_AFTER: {@value #DEFAULT_COMPILE_AFTER} by default, 0 for GraalJS's
+     * own thresholds (400, lowered further while the compile queue is short). On a stock JDK the
+     * compiler is Java code that starts cold: its first compilations cost seconds of CPU, which on
+     * a small machine a short burst of light calls (a no-op processor) never earns back, while a
+     * script that loops reaches the threshold within one call (BENCHMARKS.md).
+     */
+    static int compileThreshold() {
+        return compileThreshold(System.getenv("TASKPOOL_SCRIPT_COMPILE_AFTER"));
+    }
+
+    static int compileThreshold(String value) {
+        if (value == null || value.isBlank()) {
+            return DEFAULT_COMPILE_AFTER;
+        }
+        String text = value.trim().replace("_", "");
+        int calls;
+        try {
+            calls = Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            calls = -1;
+        }
+        if (calls < 0 || calls > 100_000_000) {
+            throw new ScriptException("TASKPOOL_SCRIPT_COMPILE_AFTER must be a number of calls from 0 (GraalJS's own"
+                    + " thresholds) to 100000000, not '" + value.trim() + "'");
+        }
+        return calls;
     }
 
     private List<String> checkSyntax() {
