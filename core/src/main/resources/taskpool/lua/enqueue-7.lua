@@ -112,11 +112,15 @@ local first = math.max(counter, highest)
 if defaults > 0 and first > 9007199254740991 - defaults then
   return {-5, first == counter and counterText or string.format('%d', first), defaults}
 end
+-- The default ids and their keys, made once here for the check and the writes below.
+local defaultIds, defaultKeys = {}, {}
 if defaults > 0 then
-  local keys = {}
-  for n = 1, defaults do keys[n] = KEYS[5] .. string.format('%d', first + n) end
-  local at = firstExisting(keys, 1, defaults)
-  if at then return {-4, string.format('%d', first + at)} end
+  for n = 1, defaults do
+    defaultIds[n] = string.format('%d', first + n)
+    defaultKeys[n] = KEYS[5] .. defaultIds[n]
+  end
+  local at = firstExisting(defaultKeys, 1, defaults)
+  if at then return {-4, defaultIds[at]} end
 end
 
 -- The writes. The first is the counter of adds, through pcall: a `stats` key that is no hash, or an
@@ -136,17 +140,19 @@ if type(bumped) == 'table' and bumped.err then
 end
 if highest > counter then redis.call('SET', KEYS[2], string.format('%d', highest)) end
 if defaults > 0 then redis.call('INCRBY', KEYS[2], defaults) end
-local ids, task, last = {}, cjson.encode(ARGV[2]), first
+local ids, task, used = {}, cjson.encode(ARGV[2]), 0
 for i = 6, #ARGV, 2 do
-  local id = ARGV[i]
+  local id, key = ARGV[i], nil
   if id == '' then
-    last = last + 1
-    id = string.format('%d', last)
+    used = used + 1
+    id, key = defaultIds[used], defaultKeys[used]
+  else
+    key = KEYS[5] .. id
   end
   ids[#ids + 1] = id
   -- Only what a new task holds: `current`, `total`, `message` and `attempt` are written when they
   -- change (readers take 0, 0, '' and 0 when they are missing), which keeps the hash small.
-  redis.call('HSET', KEYS[5] .. id, 'id', id, 'task', ARGV[2], 'status', 'WAITING', 'args', ARGV[i + 1],
+  redis.call('HSET', key, 'id', id, 'task', ARGV[2], 'status', 'WAITING', 'args', ARGV[i + 1],
     'created_at', ARGV[1])
   redis.call('PUBLISH', ARGV[3] .. id,
     '{"event":"added","task":' .. task .. ',"id":' .. id .. ',"status":"WAITING","at":' .. ARGV[1] .. '}')
