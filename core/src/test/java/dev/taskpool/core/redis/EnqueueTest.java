@@ -200,6 +200,7 @@ class EnqueueTest {
         assertRefused(() -> {
             raw.del(keys.wake());
             raw.hset(keys.wake(), "a", "1");
+            raw.del(keys.waiting());   // the wake list is read (and written) only when the queue is empty
         }, keys.wake() + " holds a hash, expected a list");
         // the counter was reset while tasks remain: the next default id is taken
         assertRefused(() -> raw.set(keys.sequence(), "0"), "the id counter " + keys.sequence()
@@ -208,6 +209,17 @@ class EnqueueTest {
             raw.set(keys.sequence(), "1");
             raw.set(keys.task(2), "garbage");
         }, "the next id, 2, is taken by " + keys.task(2));
+    }
+
+    /** With tasks waiting an add neither reads nor writes the wake list, so a broken one is left alone. */
+    @Test
+    void anAddToAQueueThatIsNotEmptyLeavesTheWakeListAlone() {
+        store.add(task, null, "[0]", NOW);
+        raw.del(keys.wake());
+        raw.hset(keys.wake(), "a", "1");
+        store.add(task, null, "[1]", NOW);
+        assertEquals(2L, raw.llen(keys.waiting()), "both tasks wait");
+        assertEquals(Map.of("a", "1"), raw.hgetall(keys.wake()), "the wake key was not touched");
     }
 
     /**

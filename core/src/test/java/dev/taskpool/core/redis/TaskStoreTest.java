@@ -80,7 +80,13 @@ class TaskStoreTest {
         assertEquals("WAITING", hash.get("status"));
         assertEquals("[\"a\"]", hash.get("args"));
         assertEquals(Long.toString(NOW), hash.get("created_at"));
-        assertEquals("0", hash.get("attempt"));
+        // A new task holds only what it has: progress and attempt are written when they change.
+        assertEquals(java.util.Set.of("id", "task", "status", "args", "created_at"), hash.keySet(), "the fields of a new task");
+        TaskInfo read = store.get(task, 1).orElseThrow();
+        assertEquals(0, read.attempt(), "a missing attempt reads as 0");
+        assertEquals(0, read.current(), "a missing current reads as 0");
+        assertEquals(0, read.total(), "a missing total reads as 0");
+        assertEquals("", read.message(), "a missing message reads as empty");
         assertTrue(Keys.of(task).task(1).startsWith("taskpool:{" + task + "}:"));
     }
 
