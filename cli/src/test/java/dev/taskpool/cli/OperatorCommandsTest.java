@@ -72,13 +72,13 @@ class OperatorCommandsTest {
         try (Harness harness = Harness.open(app(task, 0).dir())) {
             String workerId = harness.startWorker().settings().workerId();
             List<Long> ids = new ArrayList<>();
+            // one after the other, so that they finish in the order of their ids (listings are by finish time)
             for (int i = 1; i <= 5; i++) {
-                ids.add(harness.add(task, i));
-            }
-            long failing = harness.add(task, -1);
-            for (long id : ids) {
+                long id = harness.add(task, i);
+                ids.add(id);
                 assertEquals(TaskStatus.SUCCESS, harness.await(task, id).status());
             }
+            long failing = harness.add(task, -1);
             assertEquals(TaskStatus.FAILURE, harness.await(task, failing).status());
 
             Result table = ok("stats", "--redis", redis());
