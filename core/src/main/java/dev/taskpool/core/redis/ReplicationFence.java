@@ -40,6 +40,7 @@ final class ReplicationFence implements AutoCloseable {
     private volatile long standaloneCheckedAt = Long.MIN_VALUE;
     private volatile boolean infoRefusedLogged;
     private volatile boolean askAgain;
+    private volatile CompletableFuture<Integer> firstCheck;
     private StatefulConnection<String, String> fenced;
     private ScriptRunner fencedScripts;
     private volatile boolean closed;
@@ -56,6 +57,20 @@ final class ReplicationFence implements AutoCloseable {
         this.redis = redis;
         this.waitMillis = Math.max(1, Math.min(waitFor.toMillis(), redis.commandTimeout().toMillis() / 2));
         this.enabled = enabled;
+    }
+
+    /**
+     * Whether this thread is one of the client's I/O threads (a Netty event loop), which must
+     * never wait for Redis: the answer it would wait for can only arrive on such a thread. An
+     * asynchronous add reaching the fence there with nothing known yet is handed to the re-send
+     * loop, which runs on a thread of its own.
+     */
+    private static boolean onIoThread() {
+        return io.netty.util.internal.ThreadExecutorMap.currentExecutor() != null;
+    }
+
+    private static dev.taskpool.core.TaskpoolException notOnIoThread(String what) {
+        return new dev.taskpool.core.TaskpoolException(what + " is not known yet, and an I/O thread cannot wait for it");
     }
 
     /** Whether the fence is on, from {@code TASKPOOL_REPLICA_ACK} ({@code on}, the default, or {@code off}). */
@@ -115,6 +130,9 @@ final class ReplicationFence implements AutoCloseable {
             throw new dev.taskpool.core.TaskpoolException("the connection to Redis at " + redis.describe() + " is closed");
         }
         if (fenced == null) {
+            if (onIoThread()) {
+                throw notOnIoThread("the connection for adds that wait for a replica");
+            }
             fenced = redis.newOwnConnection();
             fencedScripts = new ScriptRunner(RedisConnector.asyncOf(fenced));
         }
@@ -150,15 +168,21 @@ final class ReplicationFence implements AutoCloseable {
                         }
                     });
             if (checkedAt == Long.MIN_VALUE) {
-                // the first add waits for the answer: an id must not go out unfenced on a master with replicas
-                try {
-                    return check.get(redis.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return standaloneReplicas;
-                } catch (Exception e) {
-                    return standaloneReplicas;
-                }
+                firstCheck = check;
+            }
+        }
+        CompletableFuture<Integer> first = firstCheck;
+        if (first != null && !first.isDone()) {
+            // an add waits for the first answer: an id must not go out unfenced on a master with replicas
+            if (onIoThread()) {
+                throw notOnIoThread("whether Redis at " + redis.describe() + " has replicas");
+            }
+            try {
+                first.get(redis.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                // logged by the check itself; the add goes on unfenced, as it would with INFO refused
             }
         }
         return standaloneReplicas;
