@@ -213,10 +213,10 @@ class OperatorCommandsTest {
         try (Harness harness = Harness.open(app(task, 0).dir())) {
             long id = harness.add(task, 3);
             CompletableFuture<Result> watching = CompletableFuture.supplyAsync(
-                    () -> execute("watch", task, Long.toString(id), "--redis", redis()));
+                    () -> execute("watch", task, Long.toString(id), "--for", "60s", "--redis", redis()));
             awaitSubscribers(Keys.of(task).events(id), watching);
             harness.startWorker();
-            Result result = watching.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            Result result = watching.get(90, TimeUnit.SECONDS);   // (the watch stops itself after 60 s)
             assertEquals(0, result.code(), result.err());
             List<String> lines = result.out().lines().toList();
             assertEquals("task " + task + " #" + id + ": WAITING", lines.getFirst(), result.out());
@@ -239,13 +239,14 @@ class OperatorCommandsTest {
     void watchOfAKindPrintsCountsAndEventsAsJsonLines() throws Exception {
         String task = TestRedis.uniqueTaskId("opswatchk");
         try (Harness harness = Harness.open(app(task, 0).dir())) {
-            harness.startWorker();
             // added, started, progress x2, success: 5 events of one task, then the watch stops.
             CompletableFuture<Result> watching = CompletableFuture.supplyAsync(
-                    () -> execute("watch", task, "--json", "--events", "5", "--redis", redis()));
+                    () -> execute("watch", task, "--json", "--events", "5", "--for", "60s", "--redis", redis()));
+            // (the worker listens on the control channel too: it starts once the watch is there)
             awaitSubscribers(Keys.of(task).control(), watching);
+            harness.startWorker();
             long id = harness.add(task, 2);
-            Result result = watching.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            Result result = watching.get(90, TimeUnit.SECONDS);   // (the watch stops itself after 60 s)
             assertEquals(0, result.code(), result.err());
             List<JsonNode> lines = result.out().lines().map(line -> Json.read(line, "a line of watch --json")).toList();
             assertEquals("counts", lines.getFirst().path("event").asText(), result.out());
