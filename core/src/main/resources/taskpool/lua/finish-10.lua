@@ -166,11 +166,17 @@ if #succeededIndex > 0 then redis.call('ZADD', KEYS[7], unpack(succeededIndex)) 
 if #failedIndex > 0 then redis.call('ZADD', KEYS[8], unpack(failedIndex)) end
 
 -- 2. Due error handlers, then new runs.
+-- An entry that is no task id (written by hand) is dropped: the worker parses the ids.
 local function handOut(due)
-  out[#out + 1] = #due
+  local valid = {}
   for _, id in ipairs(due) do
+    if #id <= 16 and string.match(id, '^[1-9]%d*$') then valid[#valid + 1] = id end
+  end
+  out[#out + 1] = #valid
+  for _, id in ipairs(valid) do
+    local err = redis.pcall('HGET', KEYS[4] .. id, 'error')
     out[#out + 1] = id
-    out[#out + 1] = redis.call('HGET', KEYS[4] .. id, 'error') or 'canceled'
+    out[#out + 1] = type(err) == 'string' and err or 'canceled'
   end
 end
 if max == 0 then

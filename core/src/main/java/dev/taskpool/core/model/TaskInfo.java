@@ -8,7 +8,10 @@ import java.util.Map;
 
 /**
  * A task record as read from its hash {@code taskpool:{task}:task:<id>}. What {@code get} returns:
- * the seed's {@code {id, status, current, total, message, response}} plus attempt, error and times.
+ * the seed's {@code {id, status, current, total, message, response}} plus attempt, error and times,
+ * and what operators did to it: {@code previousError} and {@code previousAttempts} (the error and
+ * runs before an operator's retry; null and 0 when never retried), {@code resubmitted} (how many
+ * times an operator retried it), {@code canceledBy} (who canceled it, when it was canceled by name).
  */
 public record TaskInfo(
         String task,
@@ -24,7 +27,18 @@ public record TaskInfo(
         Long createdAt,
         Long startedAt,
         Long finishedAt,
-        String worker) {
+        String worker,
+        String previousError,
+        int previousAttempts,
+        int resubmitted,
+        String canceledBy) {
+
+    /** A record without operator history (never retried or canceled by an operator). */
+    public TaskInfo(String task, long id, TaskStatus status, long current, long total, String message, JsonNode response,
+                    JsonNode args, int attempt, String error, Long createdAt, Long startedAt, Long finishedAt, String worker) {
+        this(task, id, status, current, total, message, response, args, attempt, error, createdAt, startedAt, finishedAt,
+                worker, null, 0, 0, null);
+    }
 
     /** Reads a hash; a field that is not what taskpool writes is an error naming that field. */
     public static TaskInfo fromHash(String task, long id, Map<String, String> hash) {
@@ -46,7 +60,9 @@ public record TaskInfo(
                 args == null ? Json.NODES.arrayNode() : jsonOrText(args),
                 number(where, hash, "attempt", 0L).intValue(), hash.get("error"),
                 number(where, hash, "created_at", null), number(where, hash, "started_at", null),
-                number(where, hash, "finished_at", null), hash.get("worker"));
+                number(where, hash, "finished_at", null), hash.get("worker"),
+                hash.get("previous_error"), number(where, hash, "previous_attempts", 0L).intValue(),
+                number(where, hash, "resubmitted", 0L).intValue(), hash.get("canceled_by"));
     }
 
     /** A JSON field as JSON; text that is no JSON (written by hand) stays readable as a string. */
@@ -95,6 +111,10 @@ public record TaskInfo(
         if (startedAt != null) node.put("started_at", startedAt);
         if (finishedAt != null) node.put("finished_at", finishedAt);
         if (worker != null) node.put("worker", worker);
+        if (previousError != null) node.put("previous_error", previousError);
+        if (previousAttempts > 0) node.put("previous_attempts", previousAttempts);
+        if (resubmitted > 0) node.put("resubmitted", resubmitted);
+        if (canceledBy != null) node.put("canceled_by", canceledBy);
         return node;
     }
 }

@@ -158,6 +158,7 @@ class TaskOperationsTest {
         TaskInfo canceled = store.get(task, 1).orElseThrow();
         assertEquals(TaskStatus.FAILURE, canceled.status());
         assertEquals("canceled by ann", canceled.error());
+        assertEquals("ann", canceled.canceledBy());
         assertTrue(raw.pttl(keys.task(1)) > 0, "a canceled task expires after its retention like any finished one");
         assertEquals(List.of(1L), ids(operations.list(task, TaskStatus.FAILURE, 10, null)));
         KindStats stats = operations.stats(task);
@@ -223,6 +224,11 @@ class TaskOperationsTest {
         assertEquals(-1, raw.pttl(keys.task(1)), "a waiting task does not expire");
         assertEquals(List.of("1"), raw.lrange(keys.waiting(), 0, -1));
         assertTrue(operations.list(task, TaskStatus.FAILURE, 10, null).tasks().isEmpty(), "it left the failed index");
+        TaskInfo info = store.get(task, 1).orElseThrow();
+        assertEquals("boom", info.previousError(), "get shows the history");
+        assertEquals(1, info.previousAttempts());
+        assertEquals(1, info.resubmitted());
+        assertEquals("boom", info.toJson().path("previous_error").asText());
         FetchedTask again = store.fetch(task, 1, NOW + 2, NOW + 10_000, "w1", KEEP).join().getFirst();
         assertEquals(1, again.attempt(), "its next run is run 1 again");
     }
@@ -271,5 +277,21 @@ class TaskOperationsTest {
         assertEquals(0, raw.exists(Keys.of(task).task(1)));
         assertEquals(0, raw.zcard(Keys.of(task).succeeded()));
         assertTrue(store.get(task, 1).isEmpty());
+    }
+
+    @Test
+    void dueErrorHandlersAreHandedOutOnceToOneFetchEvenWhilePausedAndGarbageIsDropped() {
+        store.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
+                1000, "scripts.x.Run", new TaskEvents(null, null, null, "scripts.x.OnError", null), KEEP));
+        add(2, NOW);
+        operations.pause(task, "ann");
+        operations.cancel(task, 1, "ann");
+        raw.lpush(Keys.of(task).errorHandlersDue(), "not-an-id");
+        TaskStore.FinishResult first = store.finish(task, "w1", List.of(), 5, NOW, NOW + 10_000, KEEP).join();
+        assertEquals(List.of(new TaskStore.DueHandler(1, "canceled by ann")), first.errorHandlersDue());
+        assertTrue(first.fetched().isEmpty(), "paused: nothing fetched");
+        TaskStore.FinishResult second = store.finish(task, "w2", List.of(), 5, NOW, NOW + 10_000, KEEP).join();
+        assertTrue(second.errorHandlersDue().isEmpty(), "handed out once only");
+        assertEquals(0, raw.llen(Keys.of(task).errorHandlersDue()));
     }
 }

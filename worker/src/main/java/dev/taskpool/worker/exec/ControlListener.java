@@ -51,28 +51,32 @@ final class ControlListener implements AutoCloseable {
         }
     }
 
-    /** One control message; only {@code cancel} asks this worker to act (pause and resume act through Redis). */
-    void handle(String channel, String message) {
-        TaskConsumer consumer = consumers.get(channel);
-        if (consumer == null) {
-            return;
-        }
+    /** A {@code cancel} control message: the run holding {@code lease} of task {@code id} is to stop. */
+    record Cancel(long id, String lease, String by) {
+    }
+
+    /** The cancel order in a control message; null for any other message (pause and resume act through Redis). */
+    static Cancel parseCancel(String message) {
         JsonNode node;
         try {
             node = Json.MAPPER.readTree(message);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException e) {
-            log.warn("ignoring a control message on {} that is no JSON: {}", channel, message);
-            return;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return null;
         }
-        if (!"cancel".equals(node.path("event").asText()) || !node.path("id").canConvertToLong()
+        if (node == null || !"cancel".equals(node.path("event").asText()) || !node.path("id").canConvertToLong()
                 || !node.path("lease").isTextual()) {
-            return;
+            return null;
         }
-        long id = node.path("id").asLong();
-        String lease = node.path("lease").asText();
-        if (consumer.canceled(id, lease)) {
-            log.info("task {} #{}: canceled{}; stopping its run", consumer.definition().id(), id,
-                    node.path("by").isTextual() ? " by " + node.path("by").asText() : "");
+        return new Cancel(node.path("id").asLong(), node.path("lease").asText(),
+                node.path("by").isTextual() ? node.path("by").asText() : null);
+    }
+
+    void handle(String channel, String message) {
+        TaskConsumer consumer = consumers.get(channel);
+        Cancel cancel = consumer == null ? null : parseCancel(message);
+        if (cancel != null && consumer.canceled(cancel.id(), cancel.lease())) {
+            log.info("task {} #{}: canceled{}; stopping its run", consumer.definition().id(), cancel.id(),
+                    cancel.by() == null ? "" : " by " + cancel.by());
         }
     }
 
