@@ -37,10 +37,10 @@ class OperatorCommandsTest {
     @TempDir
     Path dir;
 
-    /** A kind whose script succeeds for n >= 0 (reporting progress n times) and fails for n < 0. */
-    private TestApp app(String task, int attempts) {
+    /** A kind ({@code slots} worker_nums, no retry) whose script succeeds for n >= 0 (reporting progress n times) and fails for n < 0. */
+    private TestApp app(String task, int slots) {
         return TestApp.in(dir)
-                .task(task, 2, attempts, 0, 10, 100, "scripts.ops.Work", "")
+                .task(task, slots, 0, 0, 10, 100, "scripts.ops.Work", "")
                 .script("ops", """
                         function Work(id, n) {
                           if (n < 0) { throw new Error('bad input ' + n); }
@@ -69,7 +69,8 @@ class OperatorCommandsTest {
     @Test
     void statsAndListShowCountsWorkersAndPagesOfTasks() {
         String task = TestRedis.uniqueTaskId("opsstats");
-        try (Harness harness = Harness.open(app(task, 0).dir())) {
+        // One slot: the tasks finish in the order they were added, which the listing's order shows.
+        try (Harness harness = Harness.open(app(task, 1).dir())) {
             String workerId = harness.startWorker().settings().workerId();
             List<Long> ids = new ArrayList<>();
             for (int i = 1; i <= 5; i++) {
@@ -148,7 +149,7 @@ class OperatorCommandsTest {
     @Test
     void controlActionsChangeRedisAndRefusalsAreOneLine() {
         String task = TestRedis.uniqueTaskId("opsctl");
-        try (Harness harness = Harness.open(app(task, 0).dir())) {
+        try (Harness harness = Harness.open(app(task, 2).dir())) {
             // No worker yet: what is added waits.
             long waiting = harness.add(task, 1);
             Result canceled = ok("cancel", task, Long.toString(waiting), "--by", "alice", "--redis", redis());
@@ -210,7 +211,7 @@ class OperatorCommandsTest {
     @Test
     void watchOfOneTaskPrintsItsProgressAndEndsWithIt() throws Exception {
         String task = TestRedis.uniqueTaskId("opswatch");
-        try (Harness harness = Harness.open(app(task, 0).dir())) {
+        try (Harness harness = Harness.open(app(task, 2).dir())) {
             long id = harness.add(task, 3);
             CompletableFuture<Result> watching = CompletableFuture.supplyAsync(
                     () -> execute("watch", task, Long.toString(id), "--for", "60s", "--redis", redis()));
@@ -238,7 +239,7 @@ class OperatorCommandsTest {
     @Test
     void watchOfAKindPrintsCountsAndEventsAsJsonLines() throws Exception {
         String task = TestRedis.uniqueTaskId("opswatchk");
-        try (Harness harness = Harness.open(app(task, 0).dir())) {
+        try (Harness harness = Harness.open(app(task, 2).dir())) {
             // added, started, progress x2, success: 5 events of one task, then the watch stops.
             CompletableFuture<Result> watching = CompletableFuture.supplyAsync(
                     () -> execute("watch", task, "--json", "--events", "5", "--for", "60s", "--redis", redis()));
