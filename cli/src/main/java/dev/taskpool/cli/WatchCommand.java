@@ -47,6 +47,8 @@ final class WatchCommand implements Runnable {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
     private static final int RECENT_EVENTS = 15;
     private static final int RUNNING_SHOWN = 15;
+    /** The most often the screen is redrawn: a burst of events costs one redraw per interval. */
+    private static final long REDRAW_NANOS = Duration.ofMillis(100).toNanos();
 
     @Mixin
     Options.RedisOption redis;
@@ -78,6 +80,10 @@ final class WatchCommand implements Runnable {
     private final Map<String, String> lastCounts = new HashMap<>();
     private List<KindStats> counts = List.of();
     private List<TaskInfo> running = List.of();
+    /** The latest progress event of each running task ("task#id"), newer than the last read of the running tasks. */
+    private final Map<String, JsonNode> liveProgress = new HashMap<>();
+    private long redrawnAt;
+    private boolean redrawDue;
 
     @Override
     public void run() {
@@ -171,27 +177,41 @@ final class WatchCommand implements Runnable {
         int seen = 0;
         while (true) {
             long now = System.nanoTime();
+            boolean screen = terminal.interactive() && !output.json;
             if (now >= nextRead) {
                 followNewKinds(events);
                 read();
-                if (terminal.interactive() && !output.json) {
-                    redraw();
+                if (screen) {
+                    redrawDue = true;
                 } else {
                     printCountsThatChanged();
                 }
                 nextRead = now + refresh.toNanos();
             }
+            if (redrawDue && now - redrawnAt >= REDRAW_NANOS) {
+                redraw();
+                redrawnAt = now;
+                redrawDue = false;
+            }
             if (now >= deadline) {
                 return;
             }
-            String message = poll(Math.min(deadline, nextRead) - now);
+            long wait = Math.min(deadline, nextRead) - now;
+            String message = poll(redrawDue ? Math.min(wait, REDRAW_NANOS) : wait);
             if (message == null) {
                 continue;
             }
             JsonNode event = Json.read(message, "event message");
-            if (terminal.interactive() && !output.json) {
-                remember(eventLine(event));
-                redraw();
+            if (screen) {
+                // A progress event moves the task's bar in the running table; the others are listed.
+                String key = event.path("task").asText() + "#" + event.path("id").asLong();
+                if (event.path("event").asText().equals("progress")) {
+                    liveProgress.put(key, event);
+                } else {
+                    liveProgress.remove(key);
+                    remember(eventLine(event));
+                }
+                redrawDue = true;
             } else {
                 printEvent(event);
             }
@@ -223,6 +243,7 @@ final class WatchCommand implements Runnable {
             }
         }
         running = now;
+        liveProgress.clear();   // what was just read is at least as new
     }
 
     private void redraw() {
@@ -241,10 +262,14 @@ final class WatchCommand implements Runnable {
             Table table = new Table("TASK", "ID>", "RUN>", "PROGRESS", "FOR>", "MESSAGE");
             long now = System.currentTimeMillis();
             for (TaskInfo info : running) {
+                JsonNode live = liveProgress.get(info.task() + "#" + info.id());
+                long current = live == null ? info.current() : live.path("current").asLong();
+                long total = live == null ? info.total() : live.path("total").asLong();
+                String message = live == null ? info.message() : live.path("message").asText("");
                 table.row().cell(info.task()).cell(info.id()).cell(info.attempt())
-                        .cell(Human.bar(info.current(), info.total(), 20), Terminal.Style.CYAN)
+                        .cell(Human.bar(current, total, 20), Terminal.Style.CYAN)
                         .cell(info.startedAt() == null ? "-" : Human.duration(now - info.startedAt()))
-                        .cell(Human.shorten(info.message(), 60));
+                        .cell(Human.shorten(message, 60));
             }
             table.render(terminal).forEach(line -> screen.append("  ").append(line).append('\n'));
         }
