@@ -37,7 +37,7 @@ final class ControlScripts {
         long code = (Long) reply.getFirst();
         if (code == -3) {
             return new ControlException(name(keys, id) + " does not exist (never added, or expired after its retention):"
-                    + " nothing to " + action);
+                    + " nothing was " + action);
         }
         if (code == -5) {
             return new ControlException(name(keys, id) + " is " + reply.get(1) + ": only " + allowed + " can be " + action

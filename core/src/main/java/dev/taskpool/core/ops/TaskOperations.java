@@ -208,7 +208,7 @@ public final class TaskOperations {
             long start = 0;
             if (after != null) {
                 if (!after.matches("w[1-9]\\d{0,15}")) {
-                    throw badCursor(after, "WAITING", "w<id>");
+                    throw badCursor(after, "a WAITING", "w<id>");
                 }
                 Long position = await(commands.lpos(keys.waiting(), after.substring(1)).toCompletableFuture(),
                         "find the cursor in " + keys.waiting());
@@ -307,7 +307,7 @@ public final class TaskOperations {
     }
 
     private TaskpoolException badCursor(String cursor, String listing, String form) {
-        return new TaskpoolException("cursor '" + cursor + "' is not one a " + listing + " listing gives (expected " + form
+        return new TaskpoolException("cursor '" + cursor + "' is not one " + listing + " listing gives (expected " + form
                 + ", the nextCursor of the previous page)");
     }
 
