@@ -25,10 +25,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -83,7 +80,7 @@ public final class Bench {
     }
 
     private static final String JAVA_PROCESS = "bench.noop.Run";
-    private static final int BATCH = 1000;
+
     /**
      * Latency tasks run first and not counted: they warm the probe's own path (its script is not
      * the no-op the run made hot), which GraalJS compiles after some hundred calls; timed while
@@ -158,8 +155,8 @@ public final class Bench {
             var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
             long jvmCpuBefore = os.getProcessCpuTime();
             for (int k = 0; k < kinds.size(); k++) {
-                enqueueSeconds += client == null ? enqueue(store, kinds.get(k), tasksPerKind.get(k))
-                        : enqueueOneByOne(client, kinds.get(k), tasksPerKind.get(k), options.adds());
+                enqueueSeconds += client == null ? BenchAdds.bulk(store, kinds.get(k), tasksPerKind.get(k))
+                        : BenchAdds.oneByOne(client, kinds.get(k), tasksPerKind.get(k), options.adds(), options.inFlight());
             }
             // The enqueue phase alone: what adding costs Redis, apart from running the tasks.
             // This JVM's CPU while it only enqueues (no worker runs yet): the client side of an add, JIT and GC included.
@@ -352,10 +349,10 @@ public final class Bench {
             store.publish(runtime.definition(warm).orElseThrow());
             if (options.adds() != Adds.BULK) {
                 try (TaskpoolClient client = TaskpoolClient.connect(options.redisUri(), tls)) {
-                    enqueueOneByOne(client, warm, options.warmup(), options.adds());
+                    BenchAdds.oneByOne(client, warm, options.warmup(), options.adds(), options.inFlight());
                 }
             } else {
-                enqueue(store, warm, options.warmup());
+                BenchAdds.bulk(store, warm, options.warmup());
             }
             try (Worker worker = new Worker(runtime, settings("bench-warmup"), List.of(warm)).start()) {
                 awaitSucceeded(store, warm, options.warmup(), System.nanoTime());
@@ -368,84 +365,6 @@ public final class Bench {
             }
             deleteKeys(store.redis().sync(), warm);
         }
-    }
-
-    private double enqueue(TaskStore store, String task, int count) {
-        long start = System.nanoTime();
-        for (int from = 0; from < count; from += BATCH) {
-            List<TaskStore.NewTask> batch = new ArrayList<>(BATCH);
-            for (int i = from; i < Math.min(count, from + BATCH); i++) {
-                batch.add(new TaskStore.NewTask(null, "[" + i + "]"));
-            }
-            if (store.addAll(task, batch, System.currentTimeMillis()).size() != batch.size()) {
-                throw new TaskpoolException("the benchmark queue refused a batch");
-            }
-        }
-        return (System.nanoTime() - start) / 1e9;
-    }
-
-    /**
-     * Adds {@code count} tasks one per {@code TaskpoolClient.add} call, from {@code --in-flight}
-     * threads that each add in a loop (so that many calls are in flight at once), and times it from
-     * when they all start to when the last add returned.
-     */
-    private double enqueueOneByOne(TaskpoolClient client, String task, int count, Adds adds) throws InterruptedException {
-        if (adds == Adds.ASYNC) {
-            return enqueueAsync(client, task, count);
-        }
-        AtomicInteger next = new AtomicInteger();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        CountDownLatch go = new CountDownLatch(1);
-        List<Thread> callers = new ArrayList<>();
-        for (int c = 0; c < Math.min(options.inFlight(), count); c++) {
-            callers.add(Thread.ofPlatform().name("bench-adder-" + c).start(() -> {
-                try {
-                    go.await();
-                    for (int i = next.getAndIncrement(); i < count && failure.get() == null; i = next.getAndIncrement()) {
-                        if (client.add(task, i).isQueueFull()) {
-                            throw new TaskpoolException("the benchmark queue refused task " + i + " of " + task + " as full");
-                        }
-                    }
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                }
-            }));
-        }
-        long start = System.nanoTime();
-        go.countDown();
-        for (Thread caller : callers) {
-            caller.join();
-        }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        if (failure.get() != null) {
-            throw new TaskpoolException("a single add of the benchmark failed: " + failure.get().getMessage(), failure.get());
-        }
-        return seconds;
-    }
-
-    /** Adds {@code count} tasks one per {@code TaskpoolClient.addAsync} call, from this thread, {@code --in-flight} at once. */
-    private double enqueueAsync(TaskpoolClient client, String task, int count) throws InterruptedException {
-        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(options.inFlight());
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        long start = System.nanoTime();
-        for (int i = 0; i < count && failure.get() == null; i++) {
-            slots.acquire();
-            int number = i;
-            client.addAsync(task, i).whenComplete((result, error) -> {
-                if (error != null) {
-                    failure.compareAndSet(null, error);
-                } else if (result.isQueueFull()) {
-                    failure.compareAndSet(null, new TaskpoolException("the benchmark queue refused task " + number + " of " + task + " as full"));
-                }
-                slots.release();
-            });
-        }
-        slots.acquire(options.inFlight());
-        double seconds = (System.nanoTime() - start) / 1e9;
-        if (failure.get() != null) {
-            throw new TaskpoolException("an asynchronous add of the benchmark failed: " + failure.get().getMessage(), failure.get());
-        }
-        return seconds;
     }
 
     private long awaitSucceeded(TaskStore store, String task, long expected, long start) throws InterruptedException {

@@ -63,10 +63,7 @@ final class ControlCommands {
                         action("retry", task).put("failed", true).put("count", count));
                 return;
             }
-            Operator.withOperations(redis, operations -> {
-                operations.retry(task, id, by.by);
-                return null;
-            });
+            Operator.act(redis, operations -> operations.retry(task, id, by.by));
             done(output, "retried task " + task + " #" + id + " (now WAITING)", action("retry", task).put("id", id));
         }
     }
@@ -90,10 +87,7 @@ final class ControlCommands {
 
         @Override
         public void run() {
-            Operator.withOperations(redis, operations -> {
-                operations.cancel(task, id, by.by);
-                return null;
-            });
+            Operator.act(redis, operations -> operations.cancel(task, id, by.by));
             done(output, "canceled task " + task + " #" + id + " (now FAILURE)", action("cancel", task).put("id", id));
         }
     }
@@ -113,10 +107,7 @@ final class ControlCommands {
 
         @Override
         public void run() {
-            Operator.withOperations(redis, operations -> {
-                operations.pause(task, by.by);
-                return null;
-            });
+            Operator.act(redis, operations -> operations.pause(task, by.by));
             done(output, "paused " + task + ": workers take none of its tasks until `taskpool resume " + task + "`",
                     action("pause", task));
         }
@@ -136,10 +127,7 @@ final class ControlCommands {
 
         @Override
         public void run() {
-            Operator.withOperations(redis, operations -> {
-                operations.resume(task, by.by);
-                return null;
-            });
+            Operator.act(redis, operations -> operations.resume(task, by.by));
             done(output, "resumed " + task, action("resume", task));
         }
     }
@@ -159,10 +147,7 @@ final class ControlCommands {
 
         @Override
         public void run() {
-            Operator.withOperations(redis, operations -> {
-                operations.delete(task, id);
-                return null;
-            });
+            Operator.act(redis, operations -> operations.delete(task, id));
             done(output, "deleted task " + task + " #" + id, action("delete", task).put("id", id));
         }
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.RedisConnector;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /** What the operator commands share: a connection for one command, and JSON output. */
@@ -15,6 +16,13 @@ final class Operator {
     static <T> T withOperations(Options.RedisOption redis, Function<TaskOperations, T> work) {
         try (RedisConnector connector = redis.connect()) {
             return work.apply(new TaskOperations(connector));
+        }
+    }
+
+    /** Connects, does {@code action} with the operations API (an action returns nothing), closes. */
+    static void act(Options.RedisOption redis, Consumer<TaskOperations> action) {
+        try (RedisConnector connector = redis.connect()) {
+            action.accept(new TaskOperations(connector));
         }
     }
 

@@ -1,0 +1,98 @@
+package dev.taskpool.bench;
+
+import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.redis.TaskStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** The benchmark's enqueue phase, timed: batch adds, one add per call from many threads, or async adds from one. */
+final class BenchAdds {
+    /** Tasks per batch add (one enqueue script call, its largest chunk). */
+    static final int BATCH = 1000;
+
+    private BenchAdds() {
+    }
+
+    /** Adds {@code count} tasks in batch adds of {@link #BATCH}, and times it. */
+    static double bulk(TaskStore store, String task, int count) {
+        long start = System.nanoTime();
+        for (int from = 0; from < count; from += BATCH) {
+            List<TaskStore.NewTask> batch = new ArrayList<>(BATCH);
+            for (int i = from; i < Math.min(count, from + BATCH); i++) {
+                batch.add(new TaskStore.NewTask(null, "[" + i + "]"));
+            }
+            if (store.addAll(task, batch, System.currentTimeMillis()).size() != batch.size()) {
+                throw new TaskpoolException("the benchmark queue refused a batch");
+            }
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /**
+     * Adds {@code count} tasks one per {@code TaskpoolClient.add} call, from {@code --in-flight}
+     * threads that each add in a loop (so that many calls are in flight at once), and times it from
+     * when they all start to when the last add returned.
+     */
+    static double oneByOne(TaskpoolClient client, String task, int count, Bench.Adds adds, int inFlight) throws InterruptedException {
+        if (adds == Bench.Adds.ASYNC) {
+            return async(client, task, count, inFlight);
+        }
+        AtomicInteger next = new AtomicInteger();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> callers = new ArrayList<>();
+        for (int c = 0; c < Math.min(inFlight, count); c++) {
+            callers.add(Thread.ofPlatform().name("bench-adder-" + c).start(() -> {
+                try {
+                    go.await();
+                    for (int i = next.getAndIncrement(); i < count && failure.get() == null; i = next.getAndIncrement()) {
+                        if (client.add(task, i).isQueueFull()) {
+                            throw new TaskpoolException("the benchmark queue refused task " + i + " of " + task + " as full");
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        long start = System.nanoTime();
+        go.countDown();
+        for (Thread caller : callers) {
+            caller.join();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (failure.get() != null) {
+            throw new TaskpoolException("a single add of the benchmark failed: " + failure.get().getMessage(), failure.get());
+        }
+        return seconds;
+    }
+
+    /** Adds {@code count} tasks one per {@code TaskpoolClient.addAsync} call, from this thread, {@code --in-flight} at once. */
+    private static double async(TaskpoolClient client, String task, int count, int inFlight) throws InterruptedException {
+        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(inFlight);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < count && failure.get() == null; i++) {
+            slots.acquire();
+            int number = i;
+            client.addAsync(task, i).whenComplete((result, error) -> {
+                if (error != null) {
+                    failure.compareAndSet(null, error);
+                } else if (result.isQueueFull()) {
+                    failure.compareAndSet(null, new TaskpoolException("the benchmark queue refused task " + number + " of " + task + " as full"));
+                }
+                slots.release();
+            });
+        }
+        slots.acquire(inFlight);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (failure.get() != null) {
+            throw new TaskpoolException("an asynchronous add of the benchmark failed: " + failure.get().getMessage(), failure.get());
+        }
+        return seconds;
+    }
+}
