@@ -151,9 +151,9 @@ for i = 6, #ARGV, 2 do
   end
   ids[#ids + 1] = id
   -- Only what a new task holds: `current`, `total`, `message` and `attempt` are written when they
-  -- change (readers take 0, 0, '' and 0 when they are missing), which keeps the hash small.
-  redis.call('HSET', key, 'id', id, 'task', ARGV[2], 'status', 'WAITING', 'args', ARGV[i + 1],
-    'created_at', ARGV[1])
+  -- change (readers take 0, 0, '' and 0 when they are missing), and the task and id are not
+  -- written at all (the key names both), which keeps the hash small.
+  redis.call('HSET', key, 'status', 'WAITING', 'args', ARGV[i + 1], 'created_at', ARGV[1])
   redis.call('PUBLISH', ARGV[3] .. id,
     '{"event":"added","task":' .. task .. ',"id":' .. id .. ',"status":"WAITING","at":' .. ARGV[1] .. '}')
 end

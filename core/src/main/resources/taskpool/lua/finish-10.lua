@@ -118,28 +118,30 @@ if fetching then
 end
 local out = {}
 
--- 1. End the runs. The usual case costs one read: the lease still holds the run's token
--- ("<worker id>/<attempt>", so the attempt comes from it); anything else is told apart after.
+-- 1. End the runs. The usual case costs one read: the task is RUNNING and its lease holds the run's
+-- token ("<worker id>/<attempt>", so the attempt comes from it). The token stays in `lease` after
+-- the run ends it, so that a repeat is recognised ("already done") without a field of its own; a
+-- cancel or the recoverer deletes it, so a run that lost its task cannot take it for its own.
 local succeeded, failed, ended, succeededIndex, failedIndex = 0, 0, {}, {}, {}
 for i = 0, k - 1 do
   local base = 11 + i * 4
   local id, token, status, payload = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
   local key = KEYS[4] .. id
   local result
-  local lease = redis.pcall('HGET', key, 'lease')
-  if type(lease) == 'table' and lease.err then
+  local state = redis.pcall('HMGET', key, 'lease', 'status')
+  if state.err then
     result = -3   -- the key is no task hash: there is no task to end
-  elseif lease == token then
+  elseif state[1] == token and state[2] == 'RUNNING' then
     local message
     if status == 'SUCCESS' then
-      redis.call('HSET', key, 'status', status, 'response', payload, 'finished_at', now, 'done_by', token, 'lease', '')
+      redis.call('HSET', key, 'status', status, 'response', payload, 'finished_at', now)
       succeededIndex[#succeededIndex + 1] = now
       succeededIndex[#succeededIndex + 1] = id
       message = '{"event":"success","task":' .. task .. ',"id":' .. id .. ',"status":"SUCCESS","attempt":' ..
         string.match(token, '/(%d+)$') .. ',"response":' .. payload .. ',"at":' .. now .. '}'
       succeeded = succeeded + 1
     else
-      redis.call('HSET', key, 'status', status, 'error', payload, 'finished_at', now, 'done_by', token, 'lease', '')
+      redis.call('HSET', key, 'status', status, 'error', payload, 'finished_at', now)
       failedIndex[#failedIndex + 1] = now
       failedIndex[#failedIndex + 1] = id
       message = '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","attempt":' ..
@@ -150,15 +152,12 @@ for i = 0, k - 1 do
     redis.call('PUBLISH', events .. id, message)
     ended[#ended + 1] = id
     result = 1
+  elseif not state[2] then
+    result = -3
+  elseif state[1] == token and (state[2] == 'SUCCESS' or state[2] == 'FAILURE') then
+    result = 2
   else
-    local state = redis.call('HMGET', key, 'done_by', 'status')
-    if not state[2] then
-      result = -3
-    elseif state[1] == token then
-      result = 2
-    else
-      result = -4
-    end
+    result = -4
   end
   out[#out + 1] = result
 end
@@ -193,8 +192,8 @@ if claimed == ARGV[8] then
   for id in string.gmatch(claim[2] or '', '[^,]+') do due[#due + 1] = id end
   handOut(due)
   for id in string.gmatch(claim[1] or '', '[^,]+') do
-    local run = redis.call('HMGET', KEYS[4] .. id, 'attempt', 'args', 'lease', 'created_at')
-    if run[3] == worker .. '/' .. run[1] then
+    local run = redis.call('HMGET', KEYS[4] .. id, 'attempt', 'args', 'lease', 'created_at', 'status')
+    if run[5] == 'RUNNING' and run[3] == worker .. '/' .. run[1] then
       out[#out + 1] = id
       out[#out + 1] = tonumber(run[1])
       out[#out + 1] = run[2]

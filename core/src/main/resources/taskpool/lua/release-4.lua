@@ -20,7 +20,8 @@ local state = redis.pcall('HMGET', KEYS[1], 'lease', 'attempt', 'status')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
 local lease = state[1]
 if not state[3] and redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
-if lease ~= ARGV[2] then return {-4} end
+-- (A run that ended keeps its token in `lease`: only a RUNNING task is this run's to hand back.)
+if lease ~= ARGV[2] or state[3] ~= 'RUNNING' then return {-4} end
 if not string.match(state[2] or '0', '^%d+$') then
   return redis.error_reply('BADVALUE ' .. KEYS[1] .. " field attempt holds '" .. state[2] ..
     "', expected an integer; nothing was changed")

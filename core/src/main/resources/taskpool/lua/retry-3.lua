@@ -25,7 +25,8 @@ if state.err then return readFailed(KEYS[1], 'hash', state) end
 local lease = state[1]
 if lease == ARGV[3] then return {2} end
 if not state[2] and redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
-if lease ~= ARGV[2] then return {-4} end
+-- (A run that ended keeps its token in `lease`: only a RUNNING task is this run's to retry.)
+if lease ~= ARGV[2] or state[2] ~= 'RUNNING' then return {-4} end
 local problem = wrongType(KEYS[2], 'zset')
 if problem then return problem end
 local retried = redis.pcall('HGET', KEYS[3], 'retried')

@@ -80,9 +80,12 @@ class TaskStoreTest {
         assertEquals("WAITING", hash.get("status"));
         assertEquals("[\"a\"]", hash.get("args"));
         assertEquals(Long.toString(NOW), hash.get("created_at"));
-        // A new task holds only what it has: progress and attempt are written when they change.
-        assertEquals(java.util.Set.of("id", "task", "status", "args", "created_at"), hash.keySet(), "the fields of a new task");
+        // A new task holds only what it has: progress and attempt are written when they change, and the
+        // task and id are in the key's name only.
+        assertEquals(java.util.Set.of("status", "args", "created_at"), hash.keySet(), "the fields of a new task");
         TaskInfo read = store.get(task, 1).orElseThrow();
+        assertEquals(task, read.task(), "get names the task from the key");
+        assertEquals(1, read.id(), "get reads the id from the key");
         assertEquals(0, read.attempt(), "a missing attempt reads as 0");
         assertEquals(0, read.current(), "a missing current reads as 0");
         assertEquals(0, read.total(), "a missing total reads as 0");
