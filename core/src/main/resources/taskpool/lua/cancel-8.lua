@@ -27,9 +27,10 @@
 -- Returns {1, status it had (WAITING or RUNNING)}, or, writing nothing:
 --   {-3} the task does not exist (never added, or expired), {-5, status} it has already finished.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
-local state = redis.pcall('HMGET', KEYS[1], 'status', 'lease')
+local state = redis.pcall('HMGET', KEYS[1], 'status', 'worker', 'attempt')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
-local status, lease = state[1], state[2]
+-- The lease token of the run holding a RUNNING task: "<worker>/<attempt>".
+local status, lease = state[1], state[2] and state[3] and state[2] .. '/' .. state[3]
 if not status then return {-3} end
 if status ~= 'WAITING' and status ~= 'RUNNING' then return {-5, status} end
 local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'zset') or wrongType(KEYS[4], 'zset')
@@ -57,7 +58,6 @@ else
 end
 redis.call('HSET', KEYS[1], 'status', 'FAILURE', 'error', err, 'finished_at', now, 'canceled_at', now)
 if by ~= '' then redis.call('HSET', KEYS[1], 'canceled_by', by) end
-redis.call('HDEL', KEYS[1], 'lease')
 redis.call('PEXPIRE', KEYS[1], tonumber(def[1] or '86400') * 1000)
 redis.call('ZADD', KEYS[4], now, id)
 redis.call('HINCRBY', KEYS[5], 'canceled', 1)

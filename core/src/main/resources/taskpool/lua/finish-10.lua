@@ -47,7 +47,9 @@
 --   1 done, 2 already done by this same run, -3 the task does not exist (or its key is no hash),
 --   -4 the lease is not the worker's any more (recovered elsewhere, or canceled; nothing was written).
 -- A re-sent fetch returns the same due handlers as the first (kept in the claim record).
--- A run taken is (id, attempt >= 1, args, created_at or 0); its token is "<worker id>/<attempt>"
+-- A run taken is (id, attempt >= 1, args, created_at or 0); its token is "<worker id>/<attempt>",
+-- which the hash holds as its `worker` and `attempt` fields (no field of its own: a run holds the
+-- lease while the task is RUNNING with that worker and attempt).
 -- (created_at, read with the fields the fetch reads anyway, gives the worker's wait-time metric).
 -- An entry of the queue that is no task id (e.g. 'abc') or whose key is not a hash is dropped from
 -- the queue and returned as (entry, 0, reason, 0). An id whose hash is gone, or is already RUNNING/SUCCESS/FAILURE,
@@ -118,20 +120,21 @@ if fetching then
 end
 local out = {}
 
--- 1. End the runs. The usual case costs one read: the task is RUNNING and its lease holds the run's
--- token ("<worker id>/<attempt>", so the attempt comes from it). The token stays in `lease` after
--- the run ends it, so that a repeat is recognised ("already done") without a field of its own; a
--- cancel or the recoverer deletes it, so a run that lost its task cannot take it for its own.
+-- 1. End the runs. The usual case costs one read: the task is RUNNING under the run's token
+-- ("<worker id>/<attempt>": its `worker` and `attempt`). After the run ended it, the same fields
+-- recognise a repeat ("already done"), unless a cancel (`canceled_at`) or the recoverer
+-- (`lost_at`) ended it instead: then the run had lost it.
 local succeeded, failed, ended, succeededIndex, failedIndex = 0, 0, {}, {}, {}
 for i = 0, k - 1 do
   local base = 11 + i * 4
   local id, token, status, payload = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
   local key = KEYS[4] .. id
   local result
-  local state = redis.pcall('HMGET', key, 'lease', 'status')
+  local state = redis.pcall('HMGET', key, 'status', 'worker', 'attempt')
+  local held = not state.err and state[2] and state[3] and state[2] .. '/' .. state[3] == token
   if state.err then
     result = -3   -- the key is no task hash: there is no task to end
-  elseif state[1] == token and state[2] == 'RUNNING' then
+  elseif held and state[1] == 'RUNNING' then
     local message
     if status == 'SUCCESS' then
       redis.call('HSET', key, 'status', status, 'response', payload, 'finished_at', now)
@@ -152,10 +155,11 @@ for i = 0, k - 1 do
     redis.call('PUBLISH', events .. id, message)
     ended[#ended + 1] = id
     result = 1
-  elseif not state[2] then
+  elseif not state[1] then
     result = -3
-  elseif state[1] == token and (state[2] == 'SUCCESS' or state[2] == 'FAILURE') then
-    result = 2
+  elseif held and (state[1] == 'SUCCESS' or state[1] == 'FAILURE') then
+    local lost = redis.call('HMGET', key, 'canceled_at', 'lost_at')
+    result = (lost[1] or lost[2]) and -4 or 2
   else
     result = -4
   end
@@ -192,8 +196,8 @@ if claimed == ARGV[8] then
   for id in string.gmatch(claim[2] or '', '[^,]+') do due[#due + 1] = id end
   handOut(due)
   for id in string.gmatch(claim[1] or '', '[^,]+') do
-    local run = redis.call('HMGET', KEYS[4] .. id, 'attempt', 'args', 'lease', 'created_at', 'status')
-    if run[5] == 'RUNNING' and run[3] == worker .. '/' .. run[1] then
+    local run = redis.call('HMGET', KEYS[4] .. id, 'attempt', 'args', 'worker', 'created_at', 'status')
+    if run[5] == 'RUNNING' and run[3] == worker then
       out[#out + 1] = id
       out[#out + 1] = tonumber(run[1])
       out[#out + 1] = run[2]
@@ -243,8 +247,7 @@ for _, id in ipairs(ids) do
       -- Formatted once (each use of a number as text formats it anew), and with string.format,
       -- which costs a third of tostring's general number formatting.
       attempt = string.format('%d', run)
-      redis.call('HSET', key, 'status', 'RUNNING', 'started_at', now, 'worker', worker,
-        'lease', worker .. '/' .. attempt, 'attempt', attempt)
+      redis.call('HSET', key, 'status', 'RUNNING', 'started_at', now, 'worker', worker, 'attempt', attempt)
       redis.call('PUBLISH', events .. id, '{"event":"started","task":' .. task .. ',"id":' .. id .. started .. attempt .. startedBy)
       out[#out + 1] = id
       out[#out + 1] = run

@@ -16,9 +16,9 @@ if wrong then return wrong end
 local lost = {}
 for i = 2, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
-  -- A run that ended keeps its token in `lease`, so the status tells a live run from an ended one.
-  local state = redis.pcall('HMGET', KEYS[2] .. id, 'lease', 'status')
-  if not state.err and state[1] == token and state[2] == 'RUNNING' then
+  -- A run holds its lease while the task is RUNNING under its token, "<worker>/<attempt>".
+  local state = redis.pcall('HMGET', KEYS[2] .. id, 'status', 'worker', 'attempt')
+  if not state.err and state[1] == 'RUNNING' and state[2] and state[3] and state[2] .. '/' .. state[3] == token then
     redis.call('ZADD', KEYS[1], 'XX', ARGV[1], id)
   else
     lost[#lost + 1] = id

@@ -17,12 +17,15 @@
 --         must not change what the run now holding it reports);
 -- nothing was written or published on any of them.
 -- Error (nothing changed): "WRONGTYPE <key> holds ..., expected a hash".
-local state = redis.pcall('HMGET', KEYS[1], 'status', 'lease')
+local state = redis.pcall('HMGET', KEYS[1], 'status', 'worker', 'attempt')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
 local status = state[1]
 if not status then return {-3} end
 if status == 'SUCCESS' or status == 'FAILURE' then return {-5} end
-if ARGV[7] ~= '' and state[2] ~= ARGV[7] then return {-4} end
+-- A run holds its lease while the task is RUNNING under its token, "<worker>/<attempt>".
+if ARGV[7] ~= '' and (status ~= 'RUNNING' or not state[2] or not state[3] or state[2] .. '/' .. state[3] ~= ARGV[7]) then
+  return {-4}
+end
 redis.call('HSET', KEYS[1], 'current', ARGV[1], 'total', ARGV[2], 'message', ARGV[3],
   'progress_at', ARGV[4])
 redis.call('PUBLISH', ARGV[5], ARGV[6])

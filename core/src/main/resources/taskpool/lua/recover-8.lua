@@ -83,10 +83,10 @@ for _, id in ipairs(expired) do
     -- split) is not, so the error does not claim one.
     local err = 'lease expired: worker ' .. (fields[3] or '?') .. ' did not renew it during run ' .. attempt ..
       ' (it died, hung or could not reach Redis)'
-    redis.call('HDEL', key, 'lease')
     redis.call('HINCRBY', KEYS[6], 'recovered', 1)
     if attempt >= runs then
-      redis.call('HSET', key, 'status', 'FAILURE', 'error', err, 'finished_at', ARGV[1])
+      -- `lost_at`: the run's own completion, should it still come, must not count as a repeat of it.
+      redis.call('HSET', key, 'status', 'FAILURE', 'error', err, 'finished_at', ARGV[1], 'lost_at', ARGV[1])
       redis.call('PEXPIRE', key, keep)
       redis.call('HINCRBY', KEYS[6], 'failed', 1)
       redis.call('PUBLISH', ARGV[4] .. id,

@@ -16,12 +16,12 @@
 -- Returns {1} done, {-3} the task does not exist, {-4} the lease is lost (or it was released
 -- already: a repeated command finds no lease); nothing was written on an error.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
-local state = redis.pcall('HMGET', KEYS[1], 'lease', 'attempt', 'status')
+local state = redis.pcall('HMGET', KEYS[1], 'worker', 'attempt', 'status')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
-local lease = state[1]
+-- A run holds its lease while the task is RUNNING under its token, "<worker>/<attempt>".
+local lease = state[3] == 'RUNNING' and state[1] and state[2] and state[1] .. '/' .. state[2]
 if not state[3] and redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
--- (A run that ended keeps its token in `lease`: only a RUNNING task is this run's to hand back.)
-if lease ~= ARGV[2] or state[3] ~= 'RUNNING' then return {-4} end
+if lease ~= ARGV[2] then return {-4} end
 if not string.match(state[2] or '0', '^%d+$') then
   return redis.error_reply('BADVALUE ' .. KEYS[1] .. " field attempt holds '" .. state[2] ..
     "', expected an integer; nothing was changed")
@@ -30,7 +30,7 @@ local problem = wrongType(KEYS[2], 'zset') or wrongType(KEYS[3], 'list') or wron
 if problem then return problem end
 redis.call('HSET', KEYS[1], 'status', 'WAITING')
 redis.call('HINCRBY', KEYS[1], 'attempt', -1)
-redis.call('HDEL', KEYS[1], 'lease', 'worker', 'started_at')
+redis.call('HDEL', KEYS[1], 'worker', 'started_at')
 redis.call('ZREM', KEYS[2], ARGV[1])
 -- The right end is where workers pop: a handed-back task runs next.
 redis.call('RPUSH', KEYS[3], ARGV[1])

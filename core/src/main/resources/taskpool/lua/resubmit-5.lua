@@ -80,7 +80,8 @@ for _, entry in ipairs(chosen) do
     'previous_attempts', tostring(tonumber(fields[4] or '0') + tonumber(fields[3] or '0')),
     'resubmitted', tostring(tonumber(fields[5] or '0') + 1), 'resubmitted_by', by, 'resubmitted_at', now,
     'current', '0', 'total', '0', 'message', '')
-  redis.call('HDEL', key, 'error', 'finished_at', 'done_by', 'lease', 'response', 'started_at', 'worker', 'canceled_by', 'canceled_at')
+  redis.call('HDEL', key, 'error', 'finished_at', 'done_by', 'lease', 'lost_at', 'response', 'started_at',
+    'worker', 'canceled_by', 'canceled_at')
   redis.call('PERSIST', key)
   redis.call('ZREM', KEYS[4], id)
   redis.call('LPUSH', KEYS[2], id)

@@ -20,13 +20,18 @@
 -- Returns {1} done, {2} already done (repeated command), {-3} the task does not exist,
 --         {-4} the lease is lost; nothing was written on an error.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
-local state = redis.pcall('HMGET', KEYS[1], 'lease', 'status')
+local state = redis.pcall('HMGET', KEYS[1], 'worker', 'attempt', 'status')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
-local lease = state[1]
+-- A run holds its lease while the task is RUNNING under its token, "<worker>/<attempt>" (the
+-- next run's token is the same worker with the next attempt).
+local lease = state[3] == 'RUNNING' and state[1] and state[2] and state[1] .. '/' .. state[2]
 if lease == ARGV[3] then return {2} end
-if not state[2] and redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
--- (A run that ended keeps its token in `lease`: only a RUNNING task is this run's to retry.)
-if lease ~= ARGV[2] or state[2] ~= 'RUNNING' then return {-4} end
+if not state[3] and redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
+if lease ~= ARGV[2] then return {-4} end
+if ARGV[3] ~= state[1] .. '/' .. ARGV[4] then
+  return redis.error_reply('BADVALUE the next token ' .. ARGV[3] .. ' is not ' .. state[1] .. '/' .. ARGV[4] ..
+    ' (<worker>/<attempt>); nothing was changed')
+end
 local problem = wrongType(KEYS[2], 'zset')
 if problem then return problem end
 local retried = redis.pcall('HGET', KEYS[3], 'retried')
@@ -35,7 +40,7 @@ if retried and not string.match(retried, '^-?%d+$') then
   return redis.error_reply('BADVALUE ' .. KEYS[3] .. " field retried holds '" .. retried ..
     "', expected an integer; nothing was changed")
 end
-redis.call('HSET', KEYS[1], 'attempt', ARGV[4], 'lease', ARGV[3], 'error', ARGV[5],
+redis.call('HSET', KEYS[1], 'attempt', ARGV[4], 'error', ARGV[5],
   'started_at', ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'retried', 1)

@@ -14,6 +14,7 @@ import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -70,7 +71,8 @@ class StopAndLeaseTest {
             waitFor(() -> worker.runningCount() == 0, "the stopped run to leave the worker");
 
             Map<String, String> hash = harness.redis.sync().hgetall(Keys.of(task).task(id));
-            assertEquals("other-worker/2", hash.get("lease"), "the task stays the other worker's: " + hash);
+            assertEquals("other-worker", hash.get("worker"), "the task stays the other worker's: " + hash);
+            assertEquals("2", hash.get("attempt"), "the other worker's run is the second: " + hash);
             assertEquals("RUNNING", hash.get("status"), "nothing recorded over the other worker's run: " + hash);
             assertNull(hash.get("response"), "no result recorded: " + hash);
             Map<String, Long> stats = store.stats(task);
@@ -246,7 +248,8 @@ class StopAndLeaseTest {
         var redis = harness.redis.sync();
         TaskStore store = harness.runtime.store();
         Keys keys = Keys.of(task);
-        for (int tries = 0; token.equals(redis.hget(keys.task(id), "lease")); tries++) {
+        // The run holds its lease while the task is RUNNING under its worker and attempt (the token).
+        for (int tries = 0; isHeldBy(redis.hmget(keys.task(id), "status", "worker", "attempt"), token); tries++) {
             if (tries == 50) {
                 throw new AssertionError("could not expire the lease of task " + task + " #" + id
                         + ": the heartbeat renewed it every time");
@@ -254,6 +257,11 @@ class StopAndLeaseTest {
             redis.zadd(keys.leases(), 0, Long.toString(id));   // (the heartbeat may renew it in between: try again)
             store.await(store.recover(task, System.currentTimeMillis(), 10), "recover");
         }
+    }
+
+    private static boolean isHeldBy(List<io.lettuce.core.KeyValue<String, String>> fields, String token) {
+        return "RUNNING".equals(fields.get(0).getValueOrElse(null))
+                && token.equals(fields.get(1).getValueOrElse("") + "/" + fields.get(2).getValueOrElse(""));
     }
 
     private static void await(CountDownLatch latch, String what) throws InterruptedException {
