@@ -182,6 +182,13 @@ class TaskStoreTest {
         RecoverResult second = store.recover(task, NOW + 3001, 10).get();
         assertEquals(List.of(1L), second.failed());
         assertEquals(TaskStatus.FAILURE, store.get(task, 1).orElseThrow().status());
+        // The lost run's completion, should it still come, is refused: the hash still names its worker
+        // and attempt, but the recoverer ended the task, not the run.
+        assertEquals(TransitionResult.LEASE_LOST,
+                store.complete(run2, TaskStatus.SUCCESS, "{}", NOW + 3002, Duration.ofSeconds(1)).get(),
+                "a completion after the recoverer failed the task");
+        assertTrue(store.get(task, 1).orElseThrow().error().startsWith("lease expired: worker dead-too"),
+                "the recoverer's error stays");
     }
 
     /**
