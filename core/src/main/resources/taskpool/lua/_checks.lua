@@ -19,3 +19,24 @@ local function badValue(key, field, value, expected)
   return redis.error_reply('BADVALUE ' .. key .. ' field ' .. field .. " holds '" .. value .. "', expected " ..
     expected .. '; nothing was changed')
 end
+-- The `succeeded` index is a list of "<finished_at>:<id>" entries, the newest at the left (LPUSH,
+-- one batch at a time), so the oldest are at the right. Drops from the right the entries finished
+-- before `before` (epoch ms), looking at up to `max` of them (an entry that is no "<ms>:<id>",
+-- written by hand, goes too). Its first command is a read, which checks the key's type: returns
+-- (the error naming the key, nil) when the key is no list, else (nil, entries dropped).
+local function pruneFinishedList(key, before, max)
+  local last = redis.pcall('LINDEX', key, -1)
+  if type(last) == 'table' and last.err then return readFailed(key, 'list', last), nil end
+  if not last then return nil, 0 end
+  local at = tonumber(string.match(last, '^(%d+):'))
+  if at and at >= before then return nil, 0 end
+  local tail = redis.call('LRANGE', key, -max, -1)
+  local old = 0
+  for i = #tail, 1, -1 do
+    at = tonumber(string.match(tail[i], '^(%d+):'))
+    if at and at >= before then break end
+    old = old + 1
+  end
+  redis.call('RPOP', key, old)
+  return nil, old
+end

@@ -6,7 +6,7 @@
 -- All or nothing: every key it writes is checked before its first write.
 --
 -- KEYS[1] taskpool:{T}:task:<id>  the task hash
--- KEYS[2] taskpool:{T}:succeeded  sorted set of SUCCESS tasks
+-- KEYS[2] taskpool:{T}:succeeded  list of SUCCESS tasks, "<finished_at>:<id>"
 -- KEYS[3] taskpool:{T}:failed     sorted set of FAILURE tasks
 -- ARGV[1] id
 -- ARGV[2] event channel taskpool:{T}:events:<id>
@@ -15,18 +15,20 @@
 -- Returns {1, status it had}, or, writing nothing: {-3} the task does not exist (never added, or
 -- expired), {-5, status} it has not finished.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ...".
-local status = redis.pcall('HGET', KEYS[1], 'status')
-if type(status) == 'table' and status.err then return readFailed(KEYS[1], 'hash', status) end
+local fields = redis.pcall('HMGET', KEYS[1], 'status', 'finished_at')
+if fields.err then return readFailed(KEYS[1], 'hash', fields) end
+local status = fields[1]
 if not status then
   -- A hash without a status is no task taskpool wrote; it is not deleted blindly.
   if redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
   return {-5, 'without status'}
 end
 if status ~= 'SUCCESS' and status ~= 'FAILURE' then return {-5, status} end
-local problem = wrongType(KEYS[2], 'zset') or wrongType(KEYS[3], 'zset')
+local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'zset')
 if problem then return problem end
 redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
+-- Its `succeeded` entry names its finish time (a FAILURE task has none: LREM finds nothing).
+if fields[2] then redis.call('LREM', KEYS[2], 1, fields[2] .. ':' .. ARGV[1]) end
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return {1, status}

@@ -2,9 +2,9 @@
 -- finish-10: one worker's round trip: end a batch of runs (SUCCESS or FAILURE, each only if the
 -- worker still holds its lease), then move up to N waiting tasks to RUNNING under new leases.
 -- Either part may be empty: a plain fetch ends nothing, a plain completion fetches nothing.
--- The runs ended go into the kind's `succeeded`/`failed` index (one ZADD per index per call),
--- and an index written is pruned of the entries past retention in the same call (the recoverer
--- prunes both, for a kind that stopped running). A paused kind
+-- The runs ended go into the kind's `succeeded`/`failed` index (one LPUSH/ZADD per index per
+-- call), and an index written is pruned of the entries past retention in the same call (the
+-- recoverer prunes both, for a kind that stopped running). A paused kind
 -- (its `paused` key exists) gives nothing from the queue. A fetch also takes up to 100 ids of
 -- canceled tasks whose `error` handler is due; the worker runs those handlers.
 -- Idempotent: a repeated completion (same token) answers "already done", and a repeated fetch id
@@ -26,7 +26,7 @@
 -- KEYS[4] taskpool:{T}:task:            prefix of the task hashes
 -- KEYS[5] taskpool:{T}:claim:<worker>   hash, this worker's last fetch: `fetch` id, `ids` and `due`
 -- KEYS[6] taskpool:{T}:stats            hash of counters
--- KEYS[7] taskpool:{T}:succeeded        sorted set, id -> finished_at of SUCCESS tasks retained
+-- KEYS[7] taskpool:{T}:succeeded        list, "<finished_at>:<id>" of SUCCESS tasks retained, newest at the left
 -- KEYS[8] taskpool:{T}:failed           sorted set, id -> finished_at of FAILURE tasks retained
 -- KEYS[9] taskpool:{T}:paused           string, present while the kind is paused
 -- KEYS[10] taskpool:{T}:error-due       list, canceled ids whose error handler no worker has run
@@ -97,12 +97,15 @@ local endsSuccess, endsFailure = false, false
 for i = 0, k - 1 do
   if ARGV[13 + i * 4] == 'SUCCESS' then endsSuccess = true else endsFailure = true end
 end
-local expiredBefore = '(' .. (tonumber(now) - tonumber(keep))
-for _, index in ipairs({endsSuccess and KEYS[7], endsFailure and KEYS[8]}) do
-  if index then
-    local pruned = redis.pcall('ZREMRANGEBYSCORE', index, '-inf', expiredBefore)
-    if type(pruned) == 'table' and pruned.err then return readFailed(index, 'zset', pruned) end
-  end
+local expiredBefore = tonumber(now) - tonumber(keep)
+if endsSuccess then
+  -- (It looks at twice the entries this call adds, so it keeps up with the entries expiring.)
+  local problem = pruneFinishedList(KEYS[7], expiredBefore, 2 * k + 10)
+  if problem then return problem end
+end
+if endsFailure then
+  local pruned = redis.pcall('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. expiredBefore)
+  if type(pruned) == 'table' and pruned.err then return readFailed(KEYS[8], 'zset', pruned) end
 end
 local dueCount, paused = 0, false
 if fetching then
@@ -138,8 +141,7 @@ for i = 0, k - 1 do
     local message
     if status == 'SUCCESS' then
       redis.call('HSET', key, 'status', status, 'response', payload, 'finished_at', now)
-      succeededIndex[#succeededIndex + 1] = now
-      succeededIndex[#succeededIndex + 1] = id
+      succeededIndex[#succeededIndex + 1] = now .. ':' .. id
       message = '{"event":"success","task":' .. task .. ',"id":' .. id .. ',"status":"SUCCESS","attempt":' ..
         string.match(token, '/(%d+)$') .. ',"response":' .. payload .. ',"at":' .. now .. '}'
       succeeded = succeeded + 1
@@ -168,8 +170,10 @@ end
 if #ended > 0 then redis.call('ZREM', KEYS[2], unpack(ended)) end
 if succeeded > 0 then redis.call('HINCRBY', KEYS[6], 'succeeded', succeeded) end
 if failed > 0 then redis.call('HINCRBY', KEYS[6], 'failed', failed) end
--- The indexes: one ZADD each (k is at most a few hundred: unpack stays far from Lua's stack limit).
-if #succeededIndex > 0 then redis.call('ZADD', KEYS[7], unpack(succeededIndex)) end
+-- The indexes: one command each (k is at most a few hundred: unpack stays far from Lua's stack
+-- limit). `succeeded` is a list: an entry costs a few bytes in its listpack and a push no search,
+-- where a sorted-set entry costs about 100 bytes of skiplist and dictionary.
+if #succeededIndex > 0 then redis.call('LPUSH', KEYS[7], unpack(succeededIndex)) end
 if #failedIndex > 0 then redis.call('ZADD', KEYS[8], unpack(failedIndex)) end
 
 -- 2. Due error handlers, then new runs.

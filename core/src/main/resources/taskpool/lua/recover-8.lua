@@ -14,7 +14,7 @@
 -- KEYS[5] taskpool:{T}:task:    prefix of the task hashes
 -- KEYS[6] taskpool:{T}:stats    hash of counters
 -- KEYS[7] taskpool:{T}:failed   sorted set, id -> finished_at of FAILURE tasks (a task out of runs goes in)
--- KEYS[8] taskpool:{T}:succeeded sorted set, id -> finished_at of SUCCESS tasks
+-- KEYS[8] taskpool:{T}:succeeded list, "<finished_at>:<id>" of SUCCESS tasks, newest at the left
 -- Every call also prunes both indexes of the entries past retention (ARGV[6]; none when it is
 -- ''): the finish script prunes an index only when it writes to it, so without this the last
 -- entries of a kind that no longer runs would stay after their tasks expired.
@@ -32,11 +32,16 @@
 
 local function given(value) if value and value ~= '' then return value end end
 if given(ARGV[6]) then
-  local problem = wrongType(KEYS[7], 'zset') or wrongType(KEYS[8], 'zset')
+  local problem = wrongType(KEYS[7], 'zset') or wrongType(KEYS[8], 'list')
   if problem then return problem end
-  local before = '(' .. (tonumber(ARGV[1]) - tonumber(ARGV[6]) * 1000)
-  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', before)
-  redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', before)
+  local before = tonumber(ARGV[1]) - tonumber(ARGV[6]) * 1000
+  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', '(' .. before)
+  -- At most 10,000 entries of `succeeded` per call (the next call goes on), so that a long backlog
+  -- never holds Redis for long.
+  for _ = 1, 10 do
+    local _, dropped = pruneFinishedList(KEYS[8], before, 1000)
+    if dropped < 1000 then break end
+  end
 end
 local expired = redis.pcall('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 if expired.err then return readFailed(KEYS[1], 'zset', expired) end

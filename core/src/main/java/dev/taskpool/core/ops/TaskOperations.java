@@ -25,7 +25,7 @@ import java.util.concurrent.TimeoutException;
 /**
  * What operators read and do: the kinds, their counts, the live workers, listings by status, and
  * the control actions (retry, cancel, pause/resume, delete). Every listing reads a per-kind index
- * (the waiting list, the leases, the {@code succeeded}/{@code failed} sorted sets), never a SCAN of
+ * (the waiting list, the leases, the {@code succeeded} list, the {@code failed} sorted set), never a SCAN of
  * the keyspace; every action is one Lua script that touches one kind's slot and publishes an event.
  * A refused action throws {@link ControlException} and changes nothing.
  */
@@ -83,13 +83,13 @@ public final class TaskOperations {
         String keepText = await(commands.hget(keys.definition(), "keep").toCompletableFuture(), "read the retention of task " + task);
         long keepMs = keepText != null && keepText.matches("\\d{1,12}") ? Long.parseLong(keepText) * 1000 : 86_400_000L;
         Range<Double> retained = Range.create((double) (now - keepMs), Double.POSITIVE_INFINITY);
-        var succeeded = commands.zcount(keys.succeeded(), retained).toCompletableFuture();
         var failed = commands.zcount(keys.failed(), retained).toCompletableFuture();
         var paused = commands.get(keys.paused()).toCompletableFuture();
         var oldest = commands.lindex(keys.waiting(), -1).toCompletableFuture();
-        var succeededLately = commands.zcount(keys.succeeded(), lastMinute).toCompletableFuture();
         var failedLately = commands.zcount(keys.failed(), lastMinute).toCompletableFuture();
         String what = "read the counts of task " + task;
+        long succeeded = finishedSince(keys.succeeded(), now - keepMs, what);
+        long succeededLately = finishedSince(keys.succeeded(), now - THROUGHPUT_WINDOW_MS, what);
         Map<String, String> hash = await(counters, what);
         String pausedJson = await(paused, what);
         String pausedBy = null;
@@ -105,11 +105,48 @@ public final class TaskOperations {
                 oldestAge = Math.max(0, now - Long.parseLong(createdAt));
             }
         }
-        double perSecond = (await(succeededLately, what) + await(failedLately, what)) / (THROUGHPUT_WINDOW_MS / 1000.0);
+        double perSecond = (succeededLately + await(failedLately, what)) / (THROUGHPUT_WINDOW_MS / 1000.0);
         return new KindStats(task, await(waiting, what), await(running, what),
                 counter(keys, hash, "succeeded"), counter(keys, hash, "failed"), counter(keys, hash, "retried"),
                 counter(keys, hash, "recovered"), counter(keys, hash, "canceled"), counter(keys, hash, "added"),
-                await(succeeded, what), await(failed, what), pausedJson != null, pausedBy, oldestAge, perSecond);
+                succeeded, await(failed, what), pausedJson != null, pausedBy, oldestAge, perSecond);
+    }
+
+    /**
+     * How many entries of a {@code succeeded} list ({@code "<finished_at>:<id>"}, newest at the left)
+     * finished at or after {@code since}: the index of the first older entry, found by bisection
+     * (a few LINDEX reads; entries are in finish order, as the workers' clocks give it).
+     */
+    private long finishedSince(String key, long since, String what) {
+        long low = 0;
+        long high = await(commands.llen(key).toCompletableFuture(), what);
+        if (high == 0 || finishedAt(await(commands.lindex(key, high - 1).toCompletableFuture(), what)) >= since) {
+            return high;   // none older: the usual case for what is retained, as the scripts prune it
+        }
+        high--;   // the last entry is older: the first older one is at or before it
+        while (low < high) {
+            long middle = (low + high) >>> 1;
+            String entry = await(commands.lindex(key, middle).toCompletableFuture(), what);
+            if (entry != null && finishedAt(entry) >= since) {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        return low;
+    }
+
+    /** The time of a {@code succeeded} entry; 0 for one that is no {@code "<ms>:<id>"} (it counts as old). */
+    static long finishedAt(String entry) {
+        int colon = entry == null ? -1 : entry.indexOf(':');
+        if (colon < 1 || colon > 16) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(entry.substring(0, colon));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     private static JsonNode parsePaused(Keys keys, String json) {
@@ -179,7 +216,7 @@ public final class TaskOperations {
         return switch (status) {
             case WAITING -> new WaitingListing(keys, limit).page(after);
             case RUNNING -> new SortedListing(keys, keys.leases(), limit).page(after);
-            case SUCCESS -> new SortedListing(keys, keys.succeeded(), limit).page(after);
+            case SUCCESS -> new FinishedListing(keys, limit).page(after);
             case FAILURE -> new SortedListing(keys, keys.failed(), limit).page(after);
         };
     }
@@ -301,6 +338,57 @@ public final class TaskOperations {
                     break;
                 }
                 offset += entries.size();
+            }
+            return new TaskPage(tasks, more ? cursor : null);
+        }
+    }
+
+    /**
+     * Pages of the {@code succeeded} list, newest first; the cursor {@code <finished_at>:<id>} is the
+     * last entry listed (the entry itself), and the next page starts after it. When that entry was
+     * pruned or deleted in between, the next page starts at the first entry finished before it.
+     */
+    private final class FinishedListing {
+        private final Keys keys;
+        private final int limit;
+
+        FinishedListing(Keys keys, int limit) {
+            this.keys = keys;
+            this.limit = limit;
+        }
+
+        TaskPage page(String after) {
+            String key = keys.succeeded();
+            long start = 0;
+            if (after != null) {
+                if (!after.matches("\\d{1,16}:[1-9]\\d{0,15}")) {
+                    throw badCursor(after, "this", "<finished_at>:<id>");
+                }
+                Long position = await(commands.lpos(key, after).toCompletableFuture(), "find the cursor in " + key);
+                start = position != null ? position + 1 : finishedSince(key, finishedAt(after), "find the cursor in " + key);
+            }
+            List<TaskInfo> tasks = new ArrayList<>();
+            String cursor = null;
+            boolean more = false;
+            while (!more) {
+                List<String> entries = await(commands.lrange(key, start, start + limit).toCompletableFuture(), "list " + key);
+                for (String entry : entries) {
+                    int colon = entry.indexOf(':');
+                    TaskInfo info = colon < 0 ? null : read(keys, entry.substring(colon + 1));
+                    if (info == null) {
+                        continue;   // expired (not pruned yet), deleted, or no entry taskpool wrote
+                    }
+                    if (tasks.size() == limit) {
+                        more = true;
+                        break;
+                    }
+                    tasks.add(info);
+                    cursor = entry;
+                }
+                if (entries.size() <= limit) {
+                    break;   // the end of the list
+                }
+                start += entries.size();
             }
             return new TaskPage(tasks, more ? cursor : null);
         }

@@ -118,6 +118,47 @@ class TaskOperationsTest {
         assertTrue(operations.list(task, TaskStatus.RUNNING, 10, null).tasks().isEmpty(), "no task runs any more");
     }
 
+    /**
+     * {@code succeeded} is a list of "<finished_at>:<id>", newest at the left: counted by time (entries
+     * past retention not pruned yet do not count), pruned from the right by later finishes and by the
+     * recoverer, and paged with a cursor that still works when the task it names was deleted.
+     */
+    @Test
+    void theSucceededListCountsByTimePrunesPastRetentionAndKeepsItsCursor() {
+        Keys keys = Keys.of(task);
+        long clock = NOW + 30_000;   // the operations' clock
+        add(6, NOW);
+        List<FetchedTask> runs = store.fetch(task, 6, NOW, NOW + 10_000_000, "w1", KEEP).join();
+        // #1..#6 finish 20 min, 9 min, 2 min, 50 s, 20 s and 10 s before the clock (retention: 10 min).
+        long[] ago = {1_200_000, 540_000, 120_000, 50_000, 20_000, 10_000};
+        for (int i = 0; i < runs.size(); i++) {
+            store.complete(runs.get(i), TaskStatus.SUCCESS, "1", clock - ago[i], KEEP).join();
+        }
+        assertEquals(List.of(clock - 10_000 + ":6", clock - 20_000 + ":5", clock - 50_000 + ":4", clock - 120_000 + ":3",
+                        clock - 540_000 + ":2"), raw.lrange(keys.succeeded(), 0, -1),
+                "newest first; #1's entry, past retention when #2 finished, was pruned by that finish");
+        raw.rpush(keys.succeeded(), (clock - 700_000) + ":99");   // past retention, not pruned yet
+        KindStats stats = operations.stats(task);
+        assertEquals(5, stats.succeededRetained(), "retained: the entries within 10 minutes of the clock");
+        assertEquals(3 / 60.0, stats.finishedPerSecondLastMinute(), 1e-9, "#4, #5 and #6 within the last minute");
+
+        TaskPage first = operations.list(task, TaskStatus.SUCCESS, 2, null);
+        assertEquals(List.of(6L, 5L), ids(first));
+        assertEquals(clock - 20_000 + ":5", first.nextCursor(), "the cursor is the last entry listed");
+        operations.delete(task, 5);
+        assertEquals(5, raw.llen(keys.succeeded()), "the deleted task's entry is gone: #6, #4, #3, #2 and #99 stay");
+        TaskPage second = operations.list(task, TaskStatus.SUCCESS, 2, first.nextCursor());
+        assertEquals(List.of(4L, 3L), ids(second), "the next page starts after the deleted cursor's time");
+        TaskPage last = operations.list(task, TaskStatus.SUCCESS, 2, second.nextCursor());
+        assertEquals(List.of(2L), ids(last), "#99 has no hash: skipped");
+        assertNull(last.nextCursor());
+
+        // The recoverer prunes what is past retention, however many: here everything but #6.
+        store.recover(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
+                1000, "scripts.x.Run", TaskEvents.NONE, KEEP), clock - 15_000 + 600_000, 10).join();
+        assertEquals(List.of(clock - 10_000 + ":6"), raw.lrange(keys.succeeded(), 0, -1), "pruned by the recoverer");
+    }
+
     @Test
     void statsCountWhatIsWaitingRunningAndFinished() {
         add(4, NOW);
@@ -275,7 +316,7 @@ class TaskOperationsTest {
         store.complete(run, TaskStatus.SUCCESS, "1", NOW + 1, KEEP).join();
         operations.delete(task, 1);
         assertEquals(0, raw.exists(Keys.of(task).task(1)));
-        assertEquals(0, raw.zcard(Keys.of(task).succeeded()));
+        assertEquals(0, raw.llen(Keys.of(task).succeeded()));
         assertTrue(store.get(task, 1).isEmpty());
     }
 
