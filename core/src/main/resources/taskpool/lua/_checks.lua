@@ -26,6 +26,21 @@ end
 -- (the error naming the key, nil) when the key is no list, else (nil, entries dropped).
 local function pruneFinishedList(key, before, max)
   local last = redis.pcall('LINDEX', key, -1)
+  if type(last) == 'table' and last.err and redis.call('TYPE', key).ok == 'zset' then
+    -- Left by an older taskpool, where `succeeded` was a sorted set (id -> finished_at): it becomes
+    -- the list once, oldest pushed first (one pass, about a microsecond per entry).
+    local entries = redis.call('ZRANGEBYSCORE', key, '-inf', '+inf', 'WITHSCORES')
+    redis.call('DEL', key)
+    local chunk = {}
+    for i = 1, #entries, 2 do
+      chunk[#chunk + 1] = string.format('%d', tonumber(entries[i + 1])) .. ':' .. entries[i]
+      if #chunk == 1000 or i + 1 == #entries then
+        redis.call('LPUSH', key, unpack(chunk))
+        chunk = {}
+      end
+    end
+    last = redis.call('LINDEX', key, -1)
+  end
   if type(last) == 'table' and last.err then return readFailed(key, 'list', last), nil end
   if not last then return nil, 0 end
   local at = tonumber(string.match(last, '^(%d+):'))

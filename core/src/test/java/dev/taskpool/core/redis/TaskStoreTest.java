@@ -352,6 +352,20 @@ class TaskStoreTest {
         assertEquals(2, raw.llen(Keys.of(task).waiting()));
     }
 
+    /** A `succeeded` sorted set left by an older taskpool becomes the list at the first finish, entries kept. */
+    @Test
+    void anOlderSucceededSortedSetBecomesTheList() throws Exception {
+        Keys keys = Keys.of(task);
+        raw.zadd(keys.succeeded(), NOW - 2000, "7");
+        raw.zadd(keys.succeeded(), NOW - 1000, "8");
+        store.add(task, 10L, "[]", NOW);
+        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        assertEquals(TransitionResult.DONE, store.complete(run, TaskStatus.SUCCESS, "1", NOW + 5, KEEP).get());
+        assertEquals("list", raw.type(keys.succeeded()));
+        assertEquals(List.of((NOW + 5) + ":10", (NOW - 1000) + ":8", (NOW - 2000) + ":7"),
+                raw.lrange(keys.succeeded(), 0, -1), "newest first, the older entries kept");
+    }
+
     @Test
     void explicitIdsMoveTheCounterPastThem() {
         store.add(task, 10L, "[]", NOW);
