@@ -28,7 +28,7 @@ local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'zset')
 if problem then return problem end
 redis.call('DEL', KEYS[1])
 -- Its `succeeded` entry names its finish time (a FAILURE task has none: LREM finds nothing).
-if fields[2] then redis.call('LREM', KEYS[2], 1, fields[2] .. ':' .. ARGV[1]) end
+if fields[2] then redis.call('LREM', KEYS[2], -1, fields[2] .. ':' .. ARGV[1]) end
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return {1, status}

@@ -2,7 +2,7 @@
 -- finish-10: one worker's round trip: end a batch of runs (SUCCESS or FAILURE, each only if the
 -- worker still holds its lease), then move up to N waiting tasks to RUNNING under new leases.
 -- Either part may be empty: a plain fetch ends nothing, a plain completion fetches nothing.
--- The runs ended go into the kind's `succeeded`/`failed` index (one LPUSH/ZADD per index per
+-- The runs ended go into the kind's `succeeded`/`failed` index (one RPUSH/ZADD per index per
 -- call), and an index written is pruned of the entries past retention in the same call (the
 -- recoverer prunes both, for a kind that stopped running). A paused kind
 -- (its `paused` key exists) gives nothing from the queue. A fetch also takes up to 100 ids of
@@ -26,7 +26,7 @@
 -- KEYS[4] taskpool:{T}:task:            prefix of the task hashes
 -- KEYS[5] taskpool:{T}:claim:<worker>   hash, this worker's last fetch: `fetch` id, `ids` and `due`
 -- KEYS[6] taskpool:{T}:stats            hash of counters
--- KEYS[7] taskpool:{T}:succeeded        list, "<finished_at>:<id>" of SUCCESS tasks retained, newest at the left
+-- KEYS[7] taskpool:{T}:succeeded        list, "<finished_at>:<id>" of SUCCESS tasks retained, newest at the right
 -- KEYS[8] taskpool:{T}:failed           sorted set, id -> finished_at of FAILURE tasks retained
 -- KEYS[9] taskpool:{T}:paused           string, present while the kind is paused
 -- KEYS[10] taskpool:{T}:error-due       list, canceled ids whose error handler no worker has run
@@ -171,9 +171,9 @@ if #ended > 0 then redis.call('ZREM', KEYS[2], unpack(ended)) end
 if succeeded > 0 then redis.call('HINCRBY', KEYS[6], 'succeeded', succeeded) end
 if failed > 0 then redis.call('HINCRBY', KEYS[6], 'failed', failed) end
 -- The indexes: one command each (k is at most a few hundred: unpack stays far from Lua's stack
--- limit). `succeeded` is a list: an entry costs a few bytes in its listpack and a push no search,
+-- limit). `succeeded` is a list: an entry costs a few bytes in its listpack and an append no search,
 -- where a sorted-set entry costs about 100 bytes of skiplist and dictionary.
-if #succeededIndex > 0 then redis.call('LPUSH', KEYS[7], unpack(succeededIndex)) end
+if #succeededIndex > 0 then redis.call('RPUSH', KEYS[7], unpack(succeededIndex)) end
 if #failedIndex > 0 then redis.call('ZADD', KEYS[8], unpack(failedIndex)) end
 
 -- 2. Due error handlers, then new runs.

@@ -14,7 +14,7 @@
 -- KEYS[5] taskpool:{T}:task:    prefix of the task hashes
 -- KEYS[6] taskpool:{T}:stats    hash of counters
 -- KEYS[7] taskpool:{T}:failed   sorted set, id -> finished_at of FAILURE tasks (a task out of runs goes in)
--- KEYS[8] taskpool:{T}:succeeded list, "<finished_at>:<id>" of SUCCESS tasks, newest at the left
+-- KEYS[8] taskpool:{T}:succeeded list, "<finished_at>:<id>" of SUCCESS tasks, newest at the right
 -- Every call also prunes both indexes of the entries past retention (ARGV[6]; none when it is
 -- ''): the finish script prunes an index only when it writes to it, so without this the last
 -- entries of a kind that no longer runs would stay after their tasks expired.

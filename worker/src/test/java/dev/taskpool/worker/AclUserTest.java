@@ -37,7 +37,7 @@ public class AclUserTest {
     public static final String WORKER_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
             + " +cluster|info +info +wait +evalsha +eval +blpop"
             + " +get +set +del +exists +type +hget +hmget +hgetall +hset +hdel +hincrby +incrby +pexpire"
-            + " +llen +lindex +lrange +lpush +rpush +rpop +sadd +sismember +zadd +zrem +zrangebyscore +zremrangebyscore +publish"
+            + " +llen +lindex +lrange +lpush +rpush +lpop +rpop +sadd +sismember +zadd +zrem +zrangebyscore +zremrangebyscore +publish"
             + " +subscribe +unsubscribe";
     /** The README's rules for a client (adds, reads, awaits and watches tasks). */
     public static final String CLIENT_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"

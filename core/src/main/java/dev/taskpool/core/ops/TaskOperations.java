@@ -112,25 +112,29 @@ public final class TaskOperations {
                 succeeded, await(failed, what), pausedJson != null, pausedBy, oldestAge, perSecond);
     }
 
+    /** How many entries of a {@code succeeded} list finished at or after {@code since}. */
+    private long finishedSince(String key, long since, String what) {
+        long length = await(commands.llen(key).toCompletableFuture(), what);
+        return length - firstFinishedAtOrAfter(key, since, length, what);
+    }
+
     /**
-     * How many entries of a {@code succeeded} list ({@code "<finished_at>:<id>"}, newest at the left)
-     * finished at or after {@code since}: the index of the first older entry, found by bisection
+     * The index of the first entry of a {@code succeeded} list ({@code "<finished_at>:<id>"}, oldest at
+     * the left) that finished at or after {@code since}, {@code length} when none did: found by bisection
      * (a few LINDEX reads; entries are in finish order, as the workers' clocks give it).
      */
-    private long finishedSince(String key, long since, String what) {
-        long low = 0;
-        long high = await(commands.llen(key).toCompletableFuture(), what);
-        if (high == 0 || finishedAt(await(commands.lindex(key, high - 1).toCompletableFuture(), what)) >= since) {
-            return high;   // none older: the usual case for what is retained, as the scripts prune it
+    private long firstFinishedAtOrAfter(String key, long since, long length, String what) {
+        if (length == 0 || finishedAt(await(commands.lindex(key, 0).toCompletableFuture(), what)) >= since) {
+            return 0;   // none older: the usual case for what is retained, as the scripts prune it
         }
-        high--;   // the last entry is older: the first older one is at or before it
+        long low = 1;   // the first entry is older
+        long high = length;
         while (low < high) {
             long middle = (low + high) >>> 1;
-            String entry = await(commands.lindex(key, middle).toCompletableFuture(), what);
-            if (entry != null && finishedAt(entry) >= since) {
-                low = middle + 1;
-            } else {
+            if (finishedAt(await(commands.lindex(key, middle).toCompletableFuture(), what)) >= since) {
                 high = middle;
+            } else {
+                low = middle + 1;
             }
         }
         return low;
@@ -344,9 +348,9 @@ public final class TaskOperations {
     }
 
     /**
-     * Pages of the {@code succeeded} list, newest first; the cursor {@code <finished_at>:<id>} is the
-     * last entry listed (the entry itself), and the next page starts after it. When that entry was
-     * pruned or deleted in between, the next page starts at the first entry finished before it.
+     * Pages of the {@code succeeded} list, newest (right) first; the cursor {@code <finished_at>:<id>}
+     * is the last entry listed (the entry itself), and the next page starts after it. When that entry
+     * was pruned or deleted in between, the next page starts at the first entry finished before it.
      */
     private final class FinishedListing {
         private final Keys keys;
@@ -359,20 +363,27 @@ public final class TaskOperations {
 
         TaskPage page(String after) {
             String key = keys.succeeded();
-            long start = 0;
-            if (after != null) {
+            String what = "list " + key;
+            long end;   // the index of the next entry to look at, walking left
+            if (after == null) {
+                end = await(commands.llen(key).toCompletableFuture(), what) - 1;
+            } else {
                 if (!after.matches("\\d{1,16}:[1-9]\\d{0,15}")) {
                     throw badCursor(after, "this", "<finished_at>:<id>");
                 }
                 Long position = await(commands.lpos(key, after).toCompletableFuture(), "find the cursor in " + key);
-                start = position != null ? position + 1 : finishedSince(key, finishedAt(after), "find the cursor in " + key);
+                end = (position != null ? position
+                        : firstFinishedAtOrAfter(key, finishedAt(after), await(commands.llen(key).toCompletableFuture(), what), what))
+                        - 1;
             }
             List<TaskInfo> tasks = new ArrayList<>();
             String cursor = null;
             boolean more = false;
-            while (!more) {
-                List<String> entries = await(commands.lrange(key, start, start + limit).toCompletableFuture(), "list " + key);
-                for (String entry : entries) {
+            while (!more && end >= 0) {
+                long from = Math.max(0, end - limit);
+                List<String> entries = await(commands.lrange(key, from, end).toCompletableFuture(), what);
+                for (int i = entries.size() - 1; i >= 0; i--) {
+                    String entry = entries.get(i);
                     int colon = entry.indexOf(':');
                     TaskInfo info = colon < 0 ? null : read(keys, entry.substring(colon + 1));
                     if (info == null) {
@@ -385,10 +396,7 @@ public final class TaskOperations {
                     tasks.add(info);
                     cursor = entry;
                 }
-                if (entries.size() <= limit) {
-                    break;   // the end of the list
-                }
-                start += entries.size();
+                end = from - 1;
             }
             return new TaskPage(tasks, more ? cursor : null);
         }

@@ -85,7 +85,7 @@ public final class Keys {
 
     /**
      * List: {@code "<finished_at>:<id>"} (epoch ms) of the SUCCESS tasks still retained, newest at the
-     * left, pruned from the right as they expire. A list, not a sorted set like {@link #failed()}: every
+     * right (appended), pruned from the left as they expire. A list, not a sorted set like {@link #failed()}: every
      * task that succeeds has an entry, and a list entry costs a few bytes where a sorted-set entry costs
      * about a hundred.
      */

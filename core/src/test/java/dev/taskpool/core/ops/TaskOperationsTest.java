@@ -119,8 +119,8 @@ class TaskOperationsTest {
     }
 
     /**
-     * {@code succeeded} is a list of "<finished_at>:<id>", newest at the left: counted by time (entries
-     * past retention not pruned yet do not count), pruned from the right by later finishes and by the
+     * {@code succeeded} is a list of "<finished_at>:<id>", newest at the right: counted by time (entries
+     * past retention not pruned yet do not count), pruned from the left by later finishes and by the
      * recoverer, and paged with a cursor that still works when the task it names was deleted.
      */
     @Test
@@ -134,10 +134,10 @@ class TaskOperationsTest {
         for (int i = 0; i < runs.size(); i++) {
             store.complete(runs.get(i), TaskStatus.SUCCESS, "1", clock - ago[i], KEEP).join();
         }
-        assertEquals(List.of(clock - 10_000 + ":6", clock - 20_000 + ":5", clock - 50_000 + ":4", clock - 120_000 + ":3",
-                        clock - 540_000 + ":2"), raw.lrange(keys.succeeded(), 0, -1),
-                "newest first; #1's entry, past retention when #2 finished, was pruned by that finish");
-        raw.rpush(keys.succeeded(), (clock - 700_000) + ":99");   // past retention, not pruned yet
+        assertEquals(List.of(clock - 540_000 + ":2", clock - 120_000 + ":3", clock - 50_000 + ":4", clock - 20_000 + ":5",
+                        clock - 10_000 + ":6"), raw.lrange(keys.succeeded(), 0, -1),
+                "oldest first; #1's entry, past retention when #2 finished, was pruned by that finish");
+        raw.lpush(keys.succeeded(), (clock - 700_000) + ":99");   // past retention, not pruned yet
         KindStats stats = operations.stats(task);
         assertEquals(5, stats.succeededRetained(), "retained: the entries within 10 minutes of the clock");
         assertEquals(3 / 60.0, stats.finishedPerSecondLastMinute(), 1e-9, "#4, #5 and #6 within the last minute");

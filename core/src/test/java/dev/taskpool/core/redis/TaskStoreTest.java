@@ -362,8 +362,8 @@ class TaskStoreTest {
         FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
         assertEquals(TransitionResult.DONE, store.complete(run, TaskStatus.SUCCESS, "1", NOW + 5, KEEP).get());
         assertEquals("list", raw.type(keys.succeeded()));
-        assertEquals(List.of((NOW + 5) + ":10", (NOW - 1000) + ":8", (NOW - 2000) + ":7"),
-                raw.lrange(keys.succeeded(), 0, -1), "newest first, the older entries kept");
+        assertEquals(List.of((NOW - 2000) + ":7", (NOW - 1000) + ":8", (NOW + 5) + ":10"),
+                raw.lrange(keys.succeeded(), 0, -1), "oldest first, the older entries kept");
     }
 
     @Test
