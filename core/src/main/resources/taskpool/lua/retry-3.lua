@@ -9,7 +9,7 @@
 -- KEYS[3] taskpool:{T}:stats      hash of counters
 -- ARGV[1] id
 -- ARGV[2] lease token the caller holds (for the failed run)
--- ARGV[3] lease token of the next run
+-- ARGV[3] lease token of the next run: the same worker with attempt ARGV[4], "<worker>/<ARGV[4]>"
 -- ARGV[4] number of the next run (the new `attempt`)
 -- ARGV[5] error text of the failed run
 -- ARGV[6] now, epoch ms (start of the next run)
