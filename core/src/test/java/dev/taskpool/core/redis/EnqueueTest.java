@@ -97,17 +97,11 @@ class EnqueueTest {
         String whole = TestRedis.uniqueTaskId("whole");
         store.publish(definition(whole, 100_000));
         Keys wholeKeys = Keys.of(whole);
-        List<String> args = new ArrayList<>(List.of(Long.toString(NOW), whole, wholeKeys.eventsPrefix(), "60000", "50000"));
-        for (int i = 0; i < 50_000; i++) {
-            args.add("");
-            args.add("[" + i + "]");
-        }
+        String[] args = new EnqueueCall(whole, wholeKeys, "60000", 50_000).request("one-call", NOW, 50_000, batch(50_000)).args();
         long[] before = scriptStats();
-        List<Object> reply = redis.scripts().run(LuaScript.ENQUEUE, new String[] {wholeKeys.definition(), wholeKeys.sequence(),
-                wholeKeys.waiting(), wholeKeys.wake(), wholeKeys.taskPrefix(), wholeKeys.request("one-call"),
-                wholeKeys.stats()}, args.toArray(String[]::new)).get();
+        List<Object> reply = redis.scripts().run(LuaScript.ENQUEUE, EnqueueCall.keys(wholeKeys), args).get();
         long[] single = scriptStats();
-        assertEquals(50_000, reply.size());
+        assertEquals(50_000, ((List<?>) reply.getFirst()).size());
         store.addAll(task, batch(50_000), NOW);
         long[] chunked = scriptStats();
         System.out.printf("Redis blocked by one script call of 50,000 tasks: %d ms; by %d chunks of %d: %d ms in all,"
