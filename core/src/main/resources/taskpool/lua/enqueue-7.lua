@@ -96,28 +96,37 @@ while at <= #ARGV do
 end
 local replies = {}
 
--- Repeated requests get their record. MGET answers nil for a key of another type too: when
--- EXISTS counts more keys than MGET found, the unfound ones are looked at to name the wrong one.
-local found, pending = 0, {}
-for from = 1, #recordKeys, slice do
-  local values = redis.call('MGET', unpack(recordKeys, from, math.min(from + slice - 1, #recordKeys)))
-  for i = 1, #values do
-    if values[i] then
-      found = found + 1
-      replies[from + i - 1] = cjson.decode(values[i])
+-- Repeated requests get their record. A lone request reads it with GET (a wrong type is then an
+-- error, named). Many read theirs with one MGET, which answers nil for a key of another type
+-- too: when EXISTS counts more keys than MGET found, the unfound ones are looked at to name it.
+local pending = {}
+if #requests == 1 then
+  local earlier = read('string', 'GET', recordKeys[1])
+  if bad then return {bad} end
+  if earlier then return {cjson.decode(earlier)} end
+  pending[1] = 1
+else
+  local found = 0
+  for from = 1, #recordKeys, slice do
+    local values = redis.call('MGET', unpack(recordKeys, from, math.min(from + slice - 1, #recordKeys)))
+    for i = 1, #values do
+      if values[i] then
+        found = found + 1
+        replies[from + i - 1] = cjson.decode(values[i])
+      end
     end
   end
-end
-if sliced('EXISTS', recordKeys) > found then
+  if sliced('EXISTS', recordKeys) > found then
+    for r = 1, #requests do
+      if not replies[r] then
+        local held = redis.call('TYPE', recordKeys[r]).ok
+        if held ~= 'none' then replies[r] = wrong(recordKeys[r], 'a ' .. held, 'a string') end
+      end
+    end
+  end
   for r = 1, #requests do
-    if not replies[r] then
-      local held = redis.call('TYPE', recordKeys[r]).ok
-      if held ~= 'none' then replies[r] = wrong(recordKeys[r], 'a ' .. held, 'a string') end
-    end
+    if not replies[r] then pending[#pending + 1] = r end
   end
-end
-for r = 1, #requests do
-  if not replies[r] then pending[#pending + 1] = r end
 end
 if #pending == 0 then return replies end
 -- Gives every request still pending the same refusal, and returns the replies.
