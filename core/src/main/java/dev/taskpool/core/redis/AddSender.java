@@ -14,7 +14,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * Sends an add request (enqueue script, one call per chunk of {@link AddRequest#CHUNK} tasks)
  * until Redis gives a definite answer, so that a timeout or a dropped connection never leaves the
- * caller guessing whether the tasks were added.
+ * caller guessing whether the tasks were added. The first send of a request of one chunk goes
+ * through {@link AddGroups}: concurrent adds of a kind share a call, each a request of its own in
+ * it (own request id, own reply, own {@code size} check); re-sends go alone.
  *
  * <p>A send whose reply does not come may still be applied later (Lettuce re-sends it after a
  * reconnect; a partitioned connection delivers it when it heals). Re-sending the same request id
