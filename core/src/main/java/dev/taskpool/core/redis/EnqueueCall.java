@@ -10,8 +10,6 @@ import java.util.List;
  */
 final class EnqueueCall {
     private final List<String> args;
-    private int requests;
-    private int tasks;
 
     /**
      * @param task          the task kind
@@ -45,17 +43,7 @@ final class EnqueueCall {
             args.add(item.id() == null ? "" : Long.toString(item.id()));
             args.add(item.argsJson());
         }
-        requests++;
-        tasks += items.size();
         return this;
-    }
-
-    int requests() {
-        return requests;
-    }
-
-    int tasks() {
-        return tasks;
     }
 
     String[] args() {
