@@ -142,7 +142,10 @@ public final class TaskpoolClient implements AutoCloseable {
     /**
      * Adds a task. Returns its id, or a result with {@link AddResult#isQueueFull()} when
      * {@code size} tasks are already waiting (nothing is written then). When Redis does not
-     * answer, the same request is sent again until it does or the add deadline passes.
+     * answer, the same request is sent again until it does or the add deadline passes. Adds to one
+     * task made at once (from many threads, or {@link #addAsync}) share Redis round trips: an add
+     * that comes while another of its task is out goes with the next call, still a request of its
+     * own with its own outcome; a lone add goes at once.
      *
      * @throws UnknownTaskException       when no runtime has published the task
      * @throws AddOutcomeUnknownException when Redis did not answer within the add deadline: the task

@@ -178,11 +178,20 @@ class AddUnderPartitionTest {
      * new add. Then it counts returned ids, task hashes and duplicates.
      */
     private Tally harness(Duration addDeadline, boolean settleWithRetryAdd, int wantedPartitions) throws Exception {
-        Map<Long, String> returned = new HashMap<>();
+        return harness(addDeadline, settleWithRetryAdd, wantedPartitions, 1);
+    }
+
+    /**
+     * As above, with {@code callers} threads each adding one at a time at once (their adds share
+     * enqueue calls; a re-send after no answer goes on its own, under the same request id).
+     */
+    private Tally harness(Duration addDeadline, boolean settleWithRetryAdd, int wantedPartitions, int callers) throws Exception {
+        Map<Long, String> returned = new java.util.concurrent.ConcurrentHashMap<>();
         AtomicInteger partitions = new AtomicInteger();
         AtomicInteger severed = new AtomicInteger();
-        int unknownOutcomes = 0;
-        int retryCalls = 0;
+        AtomicInteger unknownOutcomes = new AtomicInteger();
+        AtomicInteger retryCalls = new AtomicInteger();
+        AtomicInteger adds = new AtomicInteger();
         AtomicBoolean done = new AtomicBoolean();
         Random random = new Random(42);
         Thread chaos = Thread.ofPlatform().name("partitions").start(() -> {
@@ -206,40 +215,72 @@ class AddUnderPartitionTest {
                 proxy.heal();
             }
         });
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
         try (TaskpoolClient client = client(addDeadline)) {
-            for (int i = 0; partitions.get() < wantedPartitions; i++) {
-                assertTrue(i < 100_000, "the harness did not partition the connection " + wantedPartitions + " times");
-                String arg = "add-" + i;
-                Long id = null;
-                AddOutcomeUnknownException unknown = null;
-                while (id == null) {
-                    boolean retrying = unknown != null;
+            List<Thread> threads = new java.util.ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                String prefix = callers == 1 ? "add-" : "caller-" + c + "-add-";
+                threads.add(Thread.ofPlatform().name("adder-" + c).start(() -> {
                     try {
-                        if (retrying) {
-                            retryCalls++;
-                            id = client.retryAdd(unknown.request()).getFirst();
-                        } else {
-                            id = client.add(task, arg).id();
+                        for (int i = 0; partitions.get() < wantedPartitions && failure.get() == null; i++) {
+                            assertTrue(i < 100_000, "the harness did not partition the connection " + wantedPartitions + " times");
+                            String arg = prefix + i;
+                            Long id = null;
+                            AddOutcomeUnknownException unknown = null;
+                            while (id == null) {
+                                boolean retrying = unknown != null;
+                                try {
+                                    if (retrying) {
+                                        retryCalls.incrementAndGet();
+                                        id = client.retryAdd(unknown.request()).getFirst();
+                                    } else {
+                                        id = client.add(task, arg).id();
+                                    }
+                                } catch (AddOutcomeUnknownException e) {
+                                    if (!retrying) {
+                                        unknownOutcomes.incrementAndGet();
+                                    }
+                                    unknown = settleWithRetryAdd ? e : null;
+                                }
+                            }
+                            assertTrue(id > 0, "the queue is large enough: " + arg + " got id " + id);
+                            String previous = returned.put(id, "[\"" + arg + "\"]");
+                            assertEquals(null, previous, "id " + id + " was returned for two adds");
+                            adds.incrementAndGet();
                         }
-                    } catch (AddOutcomeUnknownException e) {
-                        unknownOutcomes += retrying ? 0 : 1;
-                        unknown = settleWithRetryAdd ? e : null;
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
                     }
-                }
-                assertTrue(id > 0, "the queue is large enough: add " + i + " got id " + id);
-                String previous = returned.put(id, "[\"" + arg + "\"]");
-                assertEquals(null, previous, "id " + id + " was returned for two adds");
+                }));
+            }
+            for (Thread thread : threads) {
+                thread.join();
             }
         } finally {
             done.set(true);
             chaos.join();
         }
+        if (failure.get() != null) {
+            throw new AssertionError("an adding thread failed: " + failure.get(), failure.get());
+        }
         // Sends still stuck when the harness ended arrived with the last heal; give them a moment.
         Thread.sleep(COMMAND_TIMEOUT.toMillis());
         Map<Long, String> hashes = taskHashes();
         int duplicates = hashes.size() - new HashSet<>(hashes.values()).size();
-        return new Tally(returned.size(), partitions.get(), severed.get(), returned.size(), hashes.size(), duplicates,
-                unknownOutcomes, retryCalls, returned, hashes);
+        return new Tally(adds.get(), partitions.get(), severed.get(), returned.size(), hashes.size(), duplicates,
+                unknownOutcomes.get(), retryCalls.get(), new HashMap<>(returned), hashes);
+    }
+
+    /** Eight callers at once: their adds share calls, and a partition leaves every one applied once. */
+    @Test
+    void concurrentAddsThroughRepeatedPartitionsAreNeverDuplicated() throws Exception {
+        Tally tally = harness(Duration.ofMillis(1200), true, 6, 8);
+        System.out.println("partition harness, 8 callers, unknown outcomes settled with retryAdd: " + tally);
+        assertEquals(0, tally.duplicates(), "no argument is in two task hashes");
+        assertEquals(tally.returned(), tally.hashes(), "every returned id has exactly its task, and there is no other task");
+        assertEquals(Integer.toString(tally.adds()), raw.hget(keys.stats(), "added"));
+        assertEquals(tally.adds(), raw.llen(keys.waiting()));
+        assertTrue(tally.unknownOutcomes() > 0, "no add met a partition past its deadline: the harness tested nothing");
     }
 
     @Test

@@ -14,7 +14,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * Sends an add request (enqueue script, one call per chunk of {@link AddRequest#CHUNK} tasks)
  * until Redis gives a definite answer, so that a timeout or a dropped connection never leaves the
- * caller guessing whether the tasks were added.
+ * caller guessing whether the tasks were added. The first send of a request of one chunk goes
+ * through {@link AddGroups}: concurrent adds of a kind share a call, each a request of its own in
+ * it (own request id, own reply, own {@code size} check); re-sends go alone.
  *
  * <p>A send whose reply does not come may still be applied later (Lettuce re-sends it after a
  * reconnect; a partitioned connection delivers it when it heals). Re-sending the same request id
@@ -58,20 +60,16 @@ final class AddSender {
     /** Kinds whose keys are kept, at most: a client adds to a few kinds; more are built per add. */
     private static final int KINDS_KEPT = 1024;
 
-    /** One kind's keys for the enqueue script, the request record's slot left to fill in. */
-    private record KindKeys(Keys keys, String[] scriptKeys, String eventsPrefix) {
+    /** One kind's keys, and the enqueue script's keys for it. */
+    private record KindKeys(Keys keys, String[] scriptKeys) {
         static KindKeys of(String task) {
             Keys keys = Keys.of(task);
-            return new KindKeys(keys, new String[] {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(),
-                    keys.taskPrefix(), null, keys.stats()}, keys.eventsPrefix());
-        }
-
-        String[] withRequest(String requestId) {
-            String[] all = scriptKeys.clone();
-            all[5] = keys.request(requestId);
-            return all;
+            return new KindKeys(keys, EnqueueCall.keys(keys));
         }
     }
+
+    /** Concurrent first sends of one kind, grouped into shared calls. */
+    private final AddGroups groups = new AddGroups(this::sendCall);
 
     /** @param deadline how long one add keeps re-sending before it reports an unknown outcome */
     AddSender(RedisConnector redis, ScriptRunner scripts, Duration deadline) {
@@ -174,15 +172,14 @@ final class AddSender {
 
     /**
      * Sends tasks {@code from} to {@code to} (exclusive) of {@code request} until a definite answer,
-     * re-sending until {@code started} (nanoTime of the first send) plus the deadline.
+     * re-sending until {@code started} (nanoTime of the first send) plus the deadline. The first
+     * send of a request of one chunk goes with the adds of its kind that wait for a call (see
+     * {@link AddGroups}); a re-send goes on its own.
      */
     private List<Long> sendChunk(AddRequest request, int from, int to, long now, long started) {
         long budget = Math.min(deadline.toMillis(), request.retryBefore() - now);
-        String requestId = request.chunkRequestId(from);
-        KindKeys kind = kindKeys(request.task());
-        Keys keys = kind.keys();
-        String[] scriptKeys = kind.withRequest(requestId);
-        String[] args = arguments(request, from, to, kind, now);
+        Keys keys = kindKeys(request.task()).keys();
+        boolean grouped = from == 0 && to == request.tasks().size() && to <= AddGroups.MOST_TASKS;
         long end = started + TimeUnit.MILLISECONDS.toNanos(budget);
         Duration pause = FIRST_PAUSE;
         int sends = 0;
@@ -190,11 +187,18 @@ final class AddSender {
         Throwable lastError;
         while (true) {
             sends++;
-            ReplicationFence.Route route = fence.route(keys.definition(), scripts);
-            CompletableFuture<List<Object>> reply = route.scripts().run(LuaScript.ENQUEUE, scriptKeys, args);
+            boolean inGroup = grouped && sends == 1;
+            CompletableFuture<AddGroups.Answer> reply = inGroup ? groups.submit(request, now) : sendAlone(request, from, to, now);
+            // A grouped add may wait for the call out before it (bounded by the command timeout) and then for its own.
+            long wait = (inGroup ? commandTimeout.multipliedBy(2) : commandTimeout).plusSeconds(1).toMillis();
             try {
-                List<Long> ids = decode(request, reply.get(commandTimeout.plusSeconds(1).toMillis(), TimeUnit.MILLISECONDS));
-                if (ids.isEmpty() || onReplica(route, keys)) {
+                AddGroups.Answer answer = reply.get(wait, TimeUnit.MILLISECONDS);
+                RedisCommandExecutionException passedOn = passedOn(answer.reply());
+                if (passedOn != null) {
+                    throw new ExecutionException(passedOn);
+                }
+                List<Long> ids = decode(request, answer.reply());
+                if (ids.isEmpty() || onReplica(answer.route(), keys)) {
                     return ids;
                 }
                 unanswered = lastError = new TaskpoolException("no replica of the master acknowledged the add within "
@@ -230,6 +234,50 @@ final class AddSender {
         throw unknown(request, sends, "last error: " + RedisConnector.rootMessage(lastError), lastError);
     }
 
+    /** One call of the enqueue script for {@code adds} (each one chunk, all of {@code task}), in order. */
+    private AddGroups.Sent sendCall(String task, List<AddGroups.Waiting> adds) {
+        KindKeys kind = kindKeys(task);
+        int tasks = 0;
+        for (AddGroups.Waiting add : adds) {
+            tasks += add.request().tasks().size();
+        }
+        EnqueueCall call = new EnqueueCall(task, kind.keys(), requestMemoryMillis, tasks);
+        for (AddGroups.Waiting add : adds) {
+            AddRequest request = add.request();
+            call.request(request.chunkRequestId(0), add.now(), request.tasks().size(), request.tasks());
+        }
+        ReplicationFence.Route route = fence.route(kind.keys().definition(), scripts);
+        return new AddGroups.Sent(route, route.scripts().run(LuaScript.ENQUEUE, kind.scriptKeys(), call.args()));
+    }
+
+    /** Tasks {@code from} to {@code to} of {@code request} as a call of their own (a re-send, or a chunk of a batch). */
+    private CompletableFuture<AddGroups.Answer> sendAlone(AddRequest request, int from, int to, long now) {
+        KindKeys kind = kindKeys(request.task());
+        // The first chunk admits the whole batch against `size`; the later ones were admitted with it.
+        EnqueueCall call = new EnqueueCall(request.task(), kind.keys(), requestMemoryMillis, to - from)
+                .request(request.chunkRequestId(from), now, from == 0 ? request.tasks().size() : 0,
+                        request.tasks().subList(from, to));
+        ReplicationFence.Route route = fence.route(kind.keys().definition(), scripts);
+        return route.scripts().run(LuaScript.ENQUEUE, kind.scriptKeys(), call.args())
+                .thenApply(reply -> {
+                    @SuppressWarnings("unchecked")
+                    List<Object> own = (List<Object>) reply.getFirst();
+                    return new AddGroups.Answer(route, own);
+                });
+    }
+
+    /**
+     * The error Redis gave for this add's first write or a read (the script passes it on as
+     * {@code {-6, error}}), as if Redis had answered the call with it: so OOM and a transient
+     * NOREPLICAS are told apart as for any error reply. Null for any other reply.
+     */
+    private static RedisCommandExecutionException passedOn(List<Object> reply) {
+        if (reply.size() == 2 && reply.getFirst() instanceof Long code && code == -6) {
+            return new RedisCommandExecutionException(String.valueOf(reply.get(1)));
+        }
+        return null;
+    }
+
     /**
      * Whether the add just answered is on a replica (or there is none to wait for); a failed WAIT
      * counts as no, and the add is sent again like one that got no answer.
@@ -250,22 +298,6 @@ final class AddSender {
         return shortest;
     }
 
-    private String[] arguments(AddRequest request, int from, int to, KindKeys kind, long now) {
-        String[] args = new String[5 + (to - from) * 2];
-        args[0] = Long.toString(now);
-        args[1] = request.task();
-        args[2] = kind.eventsPrefix();
-        args[3] = requestMemoryMillis;
-        // The first chunk admits the whole batch against `size`; the later ones were admitted with it.
-        args[4] = Integer.toString(from == 0 ? request.tasks().size() : 0);
-        int at = 5;
-        for (TaskStore.NewTask item : request.tasks().subList(from, to)) {
-            args[at++] = item.id() == null ? "" : Long.toString(item.id());
-            args[at++] = item.argsJson();
-        }
-        return args;
-    }
-
     /**
      * As {@link #settle}, without holding a thread while Redis answers: the first send's reply
      * completes the future on Lettuce's thread (its own command timeout, which every connection
@@ -280,36 +312,34 @@ final class AddSender {
         if (request.tasks().size() > AddRequest.CHUNK || !request.settled().isEmpty() || request.retryBefore() <= now) {
             return resend(request, now, started);
         }
-        int total = request.tasks().size();
         KindKeys kind = kindKeys(request.task());
-        String[] scriptKeys = kind.withRequest(request.chunkRequestId(0));
-        String[] args = arguments(request, 0, total, kind, now);
-        ReplicationFence.Route route;
-        CompletableFuture<List<Object>> reply;
+        CompletableFuture<AddGroups.Answer> reply;
         try {
-            route = fence.route(kind.keys().definition(), scripts);
-            reply = route.scripts().run(LuaScript.ENQUEUE, scriptKeys, args);
+            reply = groups.submit(request, now);
         } catch (RuntimeException e) {
-            return resend(request, now, started);   // e.g. the fenced connection cannot be made yet: the loop retries
+            return resend(request, now, started);
         }
         return reply.handle((answer, error) -> {
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
             if (error == null) {
+                cause = passedOn(answer.reply());
+            }
+            if (cause == null) {
                 List<Long> ids;
                 try {
-                    ids = decode(request, answer);
+                    ids = decode(request, answer.reply());
                 } catch (RuntimeException refusal) {
                     return CompletableFuture.<List<Long>>failedFuture(refusal);
                 }
-                if (ids.isEmpty() || !route.waits()) {
+                if (ids.isEmpty() || !answer.route().waits()) {
                     return CompletableFuture.completedFuture(ids);
                 }
-                return fence.afterWrites(route, kind.keys().definition())
+                return fence.afterWrites(answer.route(), kind.keys().definition())
                         .handle((acked, waitError) -> Boolean.TRUE.equals(acked) && waitError == null
                                 ? CompletableFuture.completedFuture(ids) : resend(request, now, started))
                         .thenCompose(java.util.function.Function.identity());
             }
-            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                    ? error.getCause() : error;
             if (cause instanceof RedisCommandExecutionException refusal && !isTransient(refusal)) {
                 return CompletableFuture.<List<Long>>failedFuture(refused(request, refusal, false));
             }

@@ -124,6 +124,11 @@ public final class Keys {
         return base + "req:" + requestId;
     }
 
+    /** Prefix of the add request records: {@link #request} without the id, for the enqueue script to append ids to. */
+    public String requestPrefix() {
+        return base + "req:";
+    }
+
     /** Hash: a worker's last fetch (its id and the task ids it took), so a re-sent fetch takes nothing more. */
     public String claim(String workerId) {
         return base + "claim:" + workerId;

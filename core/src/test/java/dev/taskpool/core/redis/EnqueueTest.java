@@ -97,17 +97,11 @@ class EnqueueTest {
         String whole = TestRedis.uniqueTaskId("whole");
         store.publish(definition(whole, 100_000));
         Keys wholeKeys = Keys.of(whole);
-        List<String> args = new ArrayList<>(List.of(Long.toString(NOW), whole, wholeKeys.eventsPrefix(), "60000", "50000"));
-        for (int i = 0; i < 50_000; i++) {
-            args.add("");
-            args.add("[" + i + "]");
-        }
+        String[] args = new EnqueueCall(whole, wholeKeys, "60000", 50_000).request("one-call", NOW, 50_000, batch(50_000)).args();
         long[] before = scriptStats();
-        List<Object> reply = redis.scripts().run(LuaScript.ENQUEUE, new String[] {wholeKeys.definition(), wholeKeys.sequence(),
-                wholeKeys.waiting(), wholeKeys.wake(), wholeKeys.taskPrefix(), wholeKeys.request("one-call"),
-                wholeKeys.stats()}, args.toArray(String[]::new)).get();
+        List<Object> reply = redis.scripts().run(LuaScript.ENQUEUE, EnqueueCall.keys(wholeKeys), args).get();
         long[] single = scriptStats();
-        assertEquals(50_000, reply.size());
+        assertEquals(50_000, ((List<?>) reply.getFirst()).size());
         store.addAll(task, batch(50_000), NOW);
         long[] chunked = scriptStats();
         System.out.printf("Redis blocked by one script call of 50,000 tasks: %d ms; by %d chunks of %d: %d ms in all,"
@@ -294,6 +288,100 @@ class EnqueueTest {
             }
         });
         assertEquals(healthy, snapshot(), "repaired");
+    }
+
+    /** One call of the enqueue script with these requests (request id, admit, tasks), each added at NOW. */
+    private List<Object> call(Object... requests) throws Exception {
+        EnqueueCall call = new EnqueueCall(task, keys, "60000", 10);
+        for (int i = 0; i < requests.length; i += 3) {
+            @SuppressWarnings("unchecked")
+            List<TaskStore.NewTask> tasks = (List<TaskStore.NewTask>) requests[i + 2];
+            call.request((String) requests[i], NOW, (Integer) requests[i + 1], tasks);
+        }
+        return redis.scripts().run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), call.args()).get();
+    }
+
+    private static List<TaskStore.NewTask> withId(long id) {
+        return List.of(new TaskStore.NewTask(id, "[" + id + "]"));
+    }
+
+    @Test
+    void manyRequestsInOneCallAreEachAdmittedOrRefusedOnTheirOwn() throws Exception {
+        store.publish(definition(task, 3));
+        store.add(task, null, "[0]", NOW);   // id 1; two more fit
+        raw.hset(keys.task(50), "squatter", "1");
+        List<Object> replies = call("a", 1, batch(1), "b", 1, withId(50), "c", 1, batch(1), "d", 1, batch(1), "e", 0,
+                withId(7));
+        assertEquals(List.of(List.of("2"), List.of(-2L, "50"), List.of("3"), List.of(0L), List.of("7")), replies,
+                "a and c fit, b's id is taken, d would pass size 3, e asks for no size check");
+        assertEquals(List.of("7", "3", "2", "1"), raw.lrange(keys.waiting(), 0, -1), "the added ones, in the order given");
+        assertEquals(4, store.stats(task).get("added"), "only the added ones count");
+        assertEquals("7", raw.get(keys.sequence()), "moved past the explicit id");
+        assertEquals(0, raw.exists(keys.request("b"), keys.request("d")), "a refused request leaves no record");
+        assertEquals(Map.of("squatter", "1"), raw.hgetall(keys.task(50)), "the existing task was not touched");
+        assertEquals(List.of("[\"2\"]", "[\"3\"]", "[\"7\"]"), List.of(raw.get(keys.request("a")),
+                raw.get(keys.request("c")), raw.get(keys.request("e"))));
+    }
+
+    @Test
+    void aCallOfRefusedRequestsWritesNothing() throws Exception {
+        store.publish(definition(task, 1));
+        store.add(task, null, "[0]", NOW);
+        raw.hset(keys.task(9), "squatter", "1");
+        Map<String, String> before = snapshot();
+        List<Object> replies = call("full", 1, batch(1), "taken", 0, withId(9), "twice", 0,
+                List.of(new TaskStore.NewTask(5L, "[]"), new TaskStore.NewTask(5L, "[]")));
+        assertEquals(List.of(List.of(0L), List.of(-2L, "9"), List.of(-2L, "5")), replies);
+        assertEquals(before, snapshot(), "nothing was written, not even a record");
+    }
+
+    @Test
+    void anIdTakenByAnEarlierRequestOfTheSameCallRefusesOnlyTheLaterOne() throws Exception {
+        List<Object> replies = call("first", 0, batch(2), "second", 0, withId(2), "third", 0, batch(1));
+        assertEquals(List.of(List.of("1", "2"), List.of(-2L, "2"), List.of("3")), replies);
+        assertEquals(3, raw.llen(keys.waiting()));
+        assertEquals("[1]", raw.hget(keys.task(2), "args"), "task 2 holds the first request's second task");
+    }
+
+    @Test
+    void aRequestRepeatedInALaterCallGetsItsFirstIdsBesideNewOnes() throws Exception {
+        assertEquals(List.of(List.of("1")), call("once", 1, batch(1)));
+        List<Object> replies = call("new-1", 1, batch(1), "once", 1, batch(1), "new-2", 1, batch(1));
+        assertEquals(List.of(List.of("2"), List.of("1"), List.of("3")), replies);
+        assertEquals(3, raw.llen(keys.waiting()), "the repeated request added nothing more");
+        assertEquals(3, store.stats(task).get("added"));
+        raw.lpush(keys.request("broken"), "x");
+        replies = call("broken", 1, batch(1), "new-3", 1, batch(1));
+        assertEquals(List.of(List.of(-3L, keys.request("broken"), "a list", "a string"), List.of("4")), replies,
+                "a wrong-typed record refuses its own request only");
+    }
+
+    @Test
+    void aFullRedisRefusesTheNewRequestsOfACallAndStillAnswersTheRepeatedOnes() throws Exception {
+        try (LocalRedis small = LocalRedis.startServer(List.of("--maxmemory-policy", "noeviction"));
+             RedisConnector connector = RedisConnector.connect(small.uri(), Duration.ofSeconds(2))) {
+            new TaskStore(connector).publish(definition(task, 10));
+            ScriptRunner scripts = connector.scripts();
+            String[] first = new EnqueueCall(task, keys, "60000", 1).request("early", NOW, 1, batch(1)).args();
+            assertEquals(List.of(List.of("1")), scripts.run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), first).get());
+            fill(connector.sync());
+            String[] both = new EnqueueCall(task, keys, "60000", 2).request("late", NOW, 1, batch(1))
+                    .request("early", NOW, 1, batch(1)).args();
+            List<Object> replies = scripts.run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), both).get();
+            assertEquals(List.of(-6L), ((List<?>) replies.getFirst()).subList(0, 1), "the new request is refused: " + replies);
+            assertTrue(((String) ((List<?>) replies.getFirst()).get(1)).startsWith("OOM"), replies.toString());
+            assertEquals(List.of("1"), replies.get(1), "the repeated request gets its record");
+            assertEquals(1, connector.sync().llen(keys.waiting()));
+            assertEquals(0, connector.sync().exists(keys.request("late")));
+        }
+    }
+
+    @Test
+    void aMalformedRequestListIsAnErrorNamingWhere() {
+        String[] args = {task, keys.eventsPrefix(), "60000", "rid", Long.toString(NOW), "1", "2", "", "[]"};
+        Exception error = assertThrows(Exception.class, () -> redis.scripts().run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), args).get());
+        assertTrue(String.valueOf(error.getMessage()).contains("malformed request at ARGV[4]"), error.getMessage());
+        assertEquals(0, raw.exists(keys.task(1), keys.waiting(), keys.stats()), "nothing was written");
     }
 
     @Test

@@ -252,9 +252,9 @@ class TaskStoreTest {
     void aReSentAddIsAppliedOnce() throws Exception {
         // What Lettuce does after a reconnect: the same command, request id included, again.
         Keys keys = Keys.of(task);
-        String[] scriptKeys = {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix(),
-                keys.request("same-request"), keys.stats()};
-        String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "1", "", "[1]"};
+        String[] scriptKeys = EnqueueCall.keys(keys);
+        String[] args = new EnqueueCall(task, keys, "60000", 1).request("same-request", NOW, 1,
+                List.of(new TaskStore.NewTask(null, "[1]"))).args();
         ScriptRunner scripts = redis.scripts();
         List<Object> first = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
         List<Object> again = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
