@@ -44,7 +44,7 @@ public final class Bench {
      * {@code TaskpoolClient.addAsync} call, one thread keeping that many in flight (as one Node.js
      * process does with promises).
      */
-    public enum Adds { BULK, SINGLE, ASYNC }
+    public enum Adds { BULK, SINGLE, VIRTUAL, ASYNC }
 
     /**
      * @param workers         worker instances in this JVM, each with its own connections and script engine

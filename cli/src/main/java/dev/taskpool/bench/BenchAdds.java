@@ -34,7 +34,7 @@ final class BenchAdds {
 
     /**
      * Adds {@code count} tasks one per {@code TaskpoolClient.add} call, from {@code --in-flight}
-     * threads that each add in a loop (so that many calls are in flight at once), and times it from
+     * threads (platform threads, or virtual ones for {@code --adds virtual}) that each add in a loop (so that many calls are in flight at once), and times it from
      * when they all start to when the last add returned.
      */
     static double oneByOne(TaskpoolClient client, String task, int count, Bench.Adds adds, int inFlight) throws InterruptedException {
@@ -46,7 +46,8 @@ final class BenchAdds {
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> callers = new ArrayList<>();
         for (int c = 0; c < Math.min(inFlight, count); c++) {
-            callers.add(Thread.ofPlatform().name("bench-adder-" + c).start(() -> {
+            Thread.Builder caller = adds == Bench.Adds.VIRTUAL ? Thread.ofVirtual() : Thread.ofPlatform();
+            callers.add(caller.name("bench-adder-" + c).start(() -> {
                 try {
                     go.await();
                     for (int i = next.getAndIncrement(); i < count && failure.get() == null; i = next.getAndIncrement()) {

@@ -50,7 +50,8 @@ final class BenchCommand implements Runnable {
 
     @Option(names = "--adds", defaultValue = "bulk",
             description = "how the tasks are enqueued: bulk (batch adds of 1,000), single (one task per TaskpoolClient.add"
-                    + " call, --in-flight callers at once) or async (one task per TaskpoolClient.addAsync call, one thread"
+                    + " call, --in-flight platform threads at once), virtual (the same from --in-flight virtual threads, as a"
+                    + " web server on virtual threads calls it) or async (one task per TaskpoolClient.addAsync call, one thread"
                     + " keeping --in-flight at once) (default ${DEFAULT-VALUE})")
     String adds;
 
@@ -90,7 +91,8 @@ final class BenchCommand implements Runnable {
             case "bulk" -> Bench.Adds.BULK;
             case "single" -> Bench.Adds.SINGLE;
             case "async" -> Bench.Adds.ASYNC;
-            default -> throw new IllegalArgumentException("--adds must be bulk, single or async, got '" + adds + "'");
+            case "virtual" -> Bench.Adds.VIRTUAL;
+            default -> throw new IllegalArgumentException("--adds must be bulk, single, virtual or async, got '" + adds + "'");
         };
         if (workerProcesses > 0 && kind != Bench.Processor.JS) {
             throw new IllegalArgumentException("--worker-processes runs `taskpool worker`, which has no Java processor: use --processor js");

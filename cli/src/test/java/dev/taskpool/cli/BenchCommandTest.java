@@ -57,7 +57,7 @@ class BenchCommandTest {
         assertEquals(0, result.get("in_flight").asInt(), "in flight only applies to single adds: " + result);
         CliRun.Result run = CliRun.execute("bench", "--tasks", "10", "--adds", "one", "--redis", TestRedis.uri());
         assertTrue(run.code() != 0, "refused: " + run);
-        assertTrue(run.err().contains("--adds must be bulk, single or async, got 'one'"), run.err());
+        assertTrue(run.err().contains("--adds must be bulk, single, virtual or async, got 'one'"), run.err());
         CliRun.Result none = CliRun.execute("bench", "--tasks", "10", "--adds", "single", "--in-flight", "0", "--redis", TestRedis.uri());
         assertTrue(none.code() != 0, "refused: " + none);
         assertTrue(none.err().contains("--in-flight must be at least 1"), none.err());
