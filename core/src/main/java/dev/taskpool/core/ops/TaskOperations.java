@@ -10,6 +10,7 @@ import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import io.lettuce.core.Limit;
+import io.lettuce.core.LPosArgs;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScoredValue;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -114,8 +115,25 @@ public final class TaskOperations {
 
     /** How many entries of a {@code succeeded} list finished at or after {@code since}. */
     private long finishedSince(String key, long since, String what) {
-        long length = await(commands.llen(key).toCompletableFuture(), what);
+        long length = succeededLength(key, what);
         return length - firstFinishedAtOrAfter(key, since, length, what);
+    }
+
+    /**
+     * The length of a {@code succeeded} list. One left as a sorted set by an older taskpool (until a
+     * worker of this version converts it at its next finish or recover) is named as such.
+     */
+    private long succeededLength(String key, String what) {
+        try {
+            return await(commands.llen(key).toCompletableFuture(), what);
+        } catch (TaskpoolException e) {
+            String held = await(commands.type(key).toCompletableFuture(), "read the type of " + key);
+            if ("zset".equals(held)) {
+                throw new TaskpoolException(key + " is still the sorted set an older taskpool wrote; a worker of this"
+                        + " version turns it into the list this command reads at its next finish or recovery of the kind", e);
+            }
+            throw e;
+        }
     }
 
     /**
@@ -366,12 +384,14 @@ public final class TaskOperations {
             String what = "list " + key;
             long end;   // the index of the next entry to look at, walking left
             if (after == null) {
-                end = await(commands.llen(key).toCompletableFuture(), what) - 1;
+                end = succeededLength(key, what) - 1;
             } else {
                 if (!after.matches("\\d{1,16}:[1-9]\\d{0,15}")) {
                     throw badCursor(after, "this", "<finished_at>:<id>");
                 }
-                Long position = await(commands.lpos(key, after).toCompletableFuture(), "find the cursor in " + key);
+                // Searched from the newest end, where the pages a reader walks through usually are.
+                Long position = await(commands.lpos(key, after, LPosArgs.Builder.rank(-1)).toCompletableFuture(),
+                        "find the cursor in " + key);
                 end = (position != null ? position
                         : firstFinishedAtOrAfter(key, finishedAt(after), await(commands.llen(key).toCompletableFuture(), what), what))
                         - 1;

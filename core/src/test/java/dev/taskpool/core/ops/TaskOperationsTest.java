@@ -124,6 +124,18 @@ class TaskOperationsTest {
      * recoverer, and paged with a cursor that still works when the task it names was deleted.
      */
     @Test
+    void aSucceededSortedSetLeftByAnOlderVersionIsNamedNotAWrongTypeError() {
+        Keys keys = Keys.of(task);
+        raw.zadd(keys.succeeded(), NOW - 1000, "7");
+        for (Runnable read : List.<Runnable>of(() -> operations.stats(task),
+                () -> operations.list(task, TaskStatus.SUCCESS, 10, null))) {
+            TaskpoolException e = assertThrows(TaskpoolException.class, read::run);
+            assertTrue(e.getMessage().contains(keys.succeeded() + " is still the sorted set an older taskpool wrote"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
     void theSucceededListCountsByTimePrunesPastRetentionAndKeepsItsCursor() {
         Keys keys = Keys.of(task);
         long clock = NOW + 30_000;   // the operations' clock
