@@ -166,6 +166,9 @@ public final class Bench {
             long enqueueCommands = afterEnqueue.commandsSince(before) - afterEnqueue.callsSince(before, "info");
 
             long drainStart = System.nanoTime();
+            // The worker's start-up counts as part of the drain, as BullMQ's includes its Worker's construction.
+            long drainStartMillis = System.currentTimeMillis();
+            long drainCpuBefore = os.getProcessCpuTime();
             for (int i = 0; i < (options.workerProcesses() > 0 ? 0 : options.workers()); i++) {
                 // Each worker has its own connections and script engine, as a separate process would.
                 RedisConnector workerRedis = connect();
@@ -178,10 +181,16 @@ public final class Bench {
                 workerStores.add(workerStore);
             }
             long polls = awaitSucceeded(store, kinds, tasksPerKind, drainStart);
+            // This JVM's CPU from the worker's start to the last success: on two cores Redis's CPU and
+            // the worker's per task bound the throughput. Meaningless when other processes do the work.
+            double workerCpuMicrosPerTask = options.workerProcesses() > 0 ? Double.NaN
+                    : (os.getProcessCpuTime() - drainCpuBefore) / 1000.0 / options.tasks();
             RedisCounters after = RedisCounters.read(connector);
             long scriptCalls = store.scriptCalls() - scriptCallsBefore
                     + workerStores.stream().mapToLong(TaskStore::scriptCalls).sum();
-            double processSeconds = drainSeconds(connector, kinds, tasksPerKind);
+            long[] drain = drainSpan(connector, kinds, tasksPerKind);
+            double processSeconds = Math.max(1, drain[1] - drain[0]) / 1000.0;
+            double fromStartSeconds = Math.max(1, drain[1] - drainStartMillis) / 1000.0;
 
             // Our own reads while waiting (one HGETALL per kind and poll) and the INFO calls are not the tasks' commands.
             List<BenchResult.Shard> shards = shards(connector, before, after, kinds, tasksPerKind, polls);
@@ -216,7 +225,7 @@ public final class Bench {
                     options.warmup(), hostJit(), kinds.size(), (double) cpuMicros / options.tasks(), shards,
                     options.adds().name().toLowerCase(), options.adds() != Adds.BULK ? options.inFlight() : 0,
                     (double) enqueueCpuMicros / options.tasks(), (double) enqueueCommands / options.tasks(),
-                    jvmCpuNanos / 1000.0 / options.tasks());
+                    jvmCpuNanos / 1000.0 / options.tasks(), options.tasks() / fromStartSeconds, workerCpuMicrosPerTask);
         } finally {
             for (int i = open.size() - 1; i >= 0; i--) {
                 try {
@@ -401,8 +410,8 @@ public final class Bench {
         }
     }
 
-    /** From the first start to the last finish over every kind, as the task records say. */
-    private static double drainSeconds(RedisConnector connector, List<String> kinds, List<Integer> tasksPerKind) {
+    /** The first start and the last finish over every kind (epoch ms), as the task records say. */
+    private static long[] drainSpan(RedisConnector connector, List<String> kinds, List<Integer> tasksPerKind) {
         long firstStart = Long.MAX_VALUE;
         long lastFinish = 0;
         var async = connector.async();
@@ -426,7 +435,7 @@ public final class Bench {
                 }
             }
         }
-        return Math.max(1, lastFinish - firstStart) / 1000.0;
+        return new long[] {firstStart, lastFinish};
     }
 
     /**

@@ -17,12 +17,17 @@ import java.util.Locale;
  * @param redisCommandsPerAdd   Redis commands of the enqueue phase alone, per task (inside scripts included)
  * @param clientCpuMicrosPerAdd the benchmark JVM's CPU during the enqueue phase (no worker runs then), per task, µs:
  *                              the client side of an add, its JIT compilation and GC included
+ * @param processFromStartPerSecond tasks per second from the worker's start (its construction, as BullMQ's peer
+ *                              times its Worker) to the last finish; process/s starts at the first task's start
+ * @param workerCpuMicrosPerTask this JVM's CPU from the worker's start to the last success, per task, µs (JIT, GC
+ *                              and the benchmark's own polling included); NaN when worker processes did the work
  */
 public record BenchResult(String processor, int tasks, int concurrency, int workers, double enqueuePerSecond, double processPerSecond,
                    double latencyP50Ms, double latencyP99Ms, double redisCommandsPerTask, double roundTripsPerTask,
                    double bytesPerFinishedTask, long workerHeapBytes, int warmup, String hostJit, int kinds,
                    double redisCpuMicrosPerTask, List<Shard> shards, String adds, int inFlight,
-                   double redisCpuMicrosPerAdd, double redisCommandsPerAdd, double clientCpuMicrosPerAdd) {
+                   double redisCpuMicrosPerAdd, double redisCommandsPerAdd, double clientCpuMicrosPerAdd,
+                   double processFromStartPerSecond, double workerCpuMicrosPerTask) {
 
     /**
      * What one Redis master did during the run (from the enqueue to the end of the drain).
@@ -87,6 +92,12 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
         node.put("redis_cpu_us_per_add", round(redisCpuMicrosPerAdd));
         node.put("redis_commands_per_add", round(redisCommandsPerAdd));
         node.put("client_cpu_us_per_add", round(clientCpuMicrosPerAdd));
+        node.put("process_from_start_per_s", Math.round(processFromStartPerSecond));
+        if (Double.isNaN(workerCpuMicrosPerTask)) {
+            node.putNull("worker_cpu_us_per_task");
+        } else {
+            node.put("worker_cpu_us_per_task", round(workerCpuMicrosPerTask));
+        }
         shards.forEach(shard -> node.withArray("shards").add(shard.toJson()));
         return node;
     }
@@ -106,7 +117,8 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
                   enqueue/s                    %,.0f      (%s)
                   Redis CPU per add            %.1f µs   (enqueue phase alone, INFO cpu; %.2f commands per add)
                   client CPU per add           %.1f µs   (this JVM during the enqueue phase, JIT and GC included)
-                  process/s                    %,.0f
+                  process/s                    %,.0f      (%,.0f from the worker's start)
+                  worker CPU per task          %s µs   (this JVM from the worker's start to the last success)
                   add->start latency p50       %.2f ms   (low load, one task at a time)
                   add->start latency p99       %.2f ms
                   Redis commands per task      %.2f      (INFO commandstats, whole life: add, fetch, finish, events)
@@ -119,7 +131,8 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
                     case "async" -> "single adds through the Java client's addAsync, " + inFlight + " in flight from one thread";
                     default -> "bulk adds of 1,000";
                 },
-                redisCpuMicrosPerAdd, redisCommandsPerAdd, clientCpuMicrosPerAdd, processPerSecond, latencyP50Ms, latencyP99Ms,
+                redisCpuMicrosPerAdd, redisCommandsPerAdd, clientCpuMicrosPerAdd, processPerSecond, processFromStartPerSecond,
+                Double.isNaN(workerCpuMicrosPerTask) ? "-" : String.format(Locale.ROOT, "%.1f", workerCpuMicrosPerTask), latencyP50Ms, latencyP99Ms,
                 redisCommandsPerTask, roundTripsPerTask, bytesPerFinishedTask, workerHeapBytes) + perShard;
     }
 

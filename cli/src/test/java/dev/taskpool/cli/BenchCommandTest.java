@@ -22,9 +22,13 @@ class BenchCommandTest {
         JsonNode result = bench("--tasks", "300", "--concurrency", "8", "--processor", processor, "--latency-samples", "5",
                 "--redis", TestRedis.uri());
         for (String field : new String[] {"enqueue_per_s", "process_per_s", "latency_p50_ms", "latency_p99_ms",
-                "redis_commands_per_task", "bytes_per_finished_task", "redis_cpu_us_per_task"}) {
+                "redis_commands_per_task", "bytes_per_finished_task", "redis_cpu_us_per_task", "process_from_start_per_s",
+                "worker_cpu_us_per_task"}) {
             assertTrue(result.has(field), field + " in " + result);
         }
+        assertTrue(result.get("worker_cpu_us_per_task").asDouble() > 0, "the worker in this JVM spent CPU on the tasks: " + result);
+        assertTrue(result.get("process_from_start_per_s").asDouble() <= result.get("process_per_s").asDouble(),
+                "timed from the worker's start, the drain cannot be shorter than from the first task's start: " + result);
         assertEquals(300, result.get("tasks").asInt());
         assertTrue(result.get("process_per_s").asDouble() > 0);
         assertTrue(result.get("redis_commands_per_task").asDouble() > 5, "every task went through Redis: " + result);
