@@ -29,7 +29,10 @@
 -- ARGV[1] task id T (for the event messages)
 -- ARGV[2] event channel prefix taskpool:{T}:events:
 -- ARGV[3] how long to remember a request id, ms
--- ARGV[4..] the requests, one after the other, each as:
+-- ARGV[4] events: 'heard' (publish an `added` event only when someone would receive it: a
+--         subscriber of its channel or any pattern subscription on this server) or 'all' (a
+--         Cluster, where subscribers on other nodes receive it too)
+-- ARGV[5..] the requests, one after the other, each as:
 --           request id, now (epoch ms: its tasks' created_at and its events' time),
 --           how many tasks must fit within `size` (0: no check), n (its tasks),
 --           then n pairs: id (or '' to take the next value of the counter), args (a JSON array)
@@ -79,7 +82,7 @@ end
 
 -- The requests. Each: rid, now, admit, from..to (its pairs in ARGV), reply (once known).
 local requests, rids, recordKeys = {}, {}, {}
-local at = 4
+local at = 5
 while at <= #ARGV do
   local n = tonumber(ARGV[at + 3])
   if not n or n < 0 or n % 1 ~= 0 or at + 3 + 2 * n > #ARGV or not tonumber(ARGV[at + 2]) then
@@ -279,8 +282,7 @@ for _, r in ipairs(plan.accepted) do
     -- change (readers take 0, 0, '' and 0 when they are missing), and the task and id are not
     -- written at all (the key names both), which keeps the hash small.
     redis.call('HSET', key, 'status', 'WAITING', 'args', ARGV[request.from + 2 * n - 1], 'created_at', now)
-    redis.call('PUBLISH', ARGV[2] .. id,
-      '{"event":"added","task":' .. task .. ',"id":' .. id .. ',"status":"WAITING","at":' .. now .. '}')
+    post(ARGV[2] .. id, '{"event":"added","task":' .. task .. ',"id":' .. id .. ',"status":"WAITING","at":' .. now .. '}')
   end
   -- The JSON array of the ids as strings, as cjson would write it: ids are digits only, so they
   -- need no escaping and no encoder.
@@ -295,4 +297,5 @@ if #all > 0 and waiting == 0 and tokens == 0 then
   -- The queue was empty, so workers may be blocked: wake one (it passes the token on).
   redis.call('RPUSH', KEYS[4], '1')
 end
+sendEvents(ARGV[4])
 return replies

@@ -41,6 +41,8 @@
 -- ARGV[9] how long the claim record lives, ms
 -- ARGV[10] number K of runs to end, then K groups of 4:
 --          id, lease token, SUCCESS|FAILURE, response JSON (SUCCESS) or error text (FAILURE)
+-- ARGV[11 + 4K] events: 'heard' (publish an event only when someone would receive it: a subscriber
+--          of its channel or any pattern subscription on this server) or 'all' (a Cluster)
 --
 -- Returns {K results, H, then H pairs (id, error) of due error handlers, then quadruples for the
 -- runs taken and the ids dropped}; a result is
@@ -58,6 +60,7 @@
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 local now, task, events, keep, worker = ARGV[1], cjson.encode(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local k, max = tonumber(ARGV[10]), tonumber(ARGV[6])
+local eventMode = ARGV[11 + 4 * (k or 0)]
 -- The attempt of an ending run is the end of its token "<worker id>/<attempt>". The pattern starts
 -- at the slash: an unanchored '(%d+)$' is tried from every position of the token, five times slower.
 local function notCounter(key, fields, values)
@@ -154,7 +157,7 @@ for i = 0, k - 1 do
       failed = failed + 1
     end
     redis.call('PEXPIRE', key, keep)
-    redis.call('PUBLISH', events .. id, message)
+    post(events .. id, message)
     ended[#ended + 1] = id
     result = 1
   elseif not state[1] then
@@ -190,8 +193,10 @@ local function handOut(due)
     out[#out + 1] = type(err) == 'string' and err or 'canceled'
   end
 end
+-- (Every return from here on sends the events posted so far first: one PUBSUB check per call.)
 if max == 0 then
   out[#out + 1] = 0
+  sendEvents(eventMode)
   return out
 end
 if claimed == ARGV[8] then
@@ -208,6 +213,7 @@ if claimed == ARGV[8] then
       out[#out + 1] = tonumber(run[4] or '0') or 0
     end
   end
+  sendEvents(eventMode)
   return out
 end
 local due = {}
@@ -218,6 +224,7 @@ if not ids then   -- (popped in step 0; none when the queue was empty or the kin
     redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', '', 'due', table.concat(due, ','))
     redis.call('PEXPIRE', KEYS[5], ARGV[9])
   end
+  sendEvents(eventMode)
   return out
 end
 local taken, garbage, garbageIds = {}, 0, {}
@@ -252,7 +259,7 @@ for _, id in ipairs(ids) do
       -- which costs a third of tostring's general number formatting.
       attempt = string.format('%d', run)
       redis.call('HSET', key, 'status', 'RUNNING', 'started_at', now, 'worker', worker, 'attempt', attempt)
-      redis.call('PUBLISH', events .. id, '{"event":"started","task":' .. task .. ',"id":' .. id .. started .. attempt .. startedBy)
+      post(events .. id, '{"event":"started","task":' .. task .. ',"id":' .. id .. started .. attempt .. startedBy)
       out[#out + 1] = id
       out[#out + 1] = run
       out[#out + 1] = fields[3]
@@ -270,7 +277,7 @@ for _, id in ipairs(ids) do
       redis.call('PEXPIRE', key, keep)
       garbageIds[#garbageIds + 1] = now
       garbageIds[#garbageIds + 1] = id
-      redis.call('PUBLISH', events .. id,
+      post(events .. id,
         '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","error":' ..
         cjson.encode(err) .. ',"at":' .. now .. '}')
       garbage = garbage + 1
@@ -305,4 +312,5 @@ redis.call('PEXPIRE', KEYS[5], ARGV[9])
 if tokens == 0 and #ids == max and redis.call('LLEN', KEYS[1]) > 0 then
   redis.call('RPUSH', KEYS[3], '1')
 end
+sendEvents(eventMode)
 return out

@@ -38,11 +38,11 @@ public class AclUserTest {
             + " +cluster|info +info +wait +evalsha +eval +blpop"
             + " +get +set +del +exists +type +hget +hmget +hgetall +hset +hdel +hincrby +incrby +pexpire"
             + " +llen +lindex +lrange +lpush +rpush +lpop +rpop +sadd +sismember +zadd +zrem +zrangebyscore +zremrangebyscore +publish"
-            + " +subscribe +unsubscribe";
+            + " +pubsub|numpat +pubsub|numsub +subscribe +unsubscribe";
     /** The README's rules for a client (adds, reads, awaits and watches tasks). */
     public static final String CLIENT_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
             + " +cluster|info +info +wait +evalsha +eval +hgetall +hget +hmget +get +llen +exists +type +set +hset +hincrby +incrby +lpush +rpush +publish"
-            + " +subscribe +psubscribe +unsubscribe +punsubscribe";
+            + " +pubsub|numpat +pubsub|numsub +subscribe +psubscribe +unsubscribe +punsubscribe";
     /** The README's rules for an operator (TaskOperations: stats, listings, retry, cancel, pause, resume, delete). */
     static final String OPERATOR_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
             + " +cluster|info +evalsha +eval +smembers +sismember +zrange +get +set +del +exists +type"

@@ -49,6 +49,8 @@ final class AddSender {
     /** {@link #sendWindow()} and {@link #requestMemory()} in ms, worked out once: Duration arithmetic goes through BigDecimal. */
     private final long sendWindowMillis;
     private final String requestMemoryMillis;
+    /** How the enqueue script publishes events ({@link EventMode}). */
+    private final String eventMode;
     /** The enqueue script's keys of each task kind but the request record's, built once per kind. */
     private final java.util.Map<String, KindKeys> kindKeys = new java.util.concurrent.ConcurrentHashMap<>();
     /**
@@ -83,6 +85,7 @@ final class AddSender {
         this.fence = redis.replicationFence();
         this.sendWindowMillis = sendWindow().toMillis();
         this.requestMemoryMillis = Long.toString(requestMemory().toMillis());
+        this.eventMode = EventMode.of(redis);
     }
 
     private KindKeys kindKeys(String task) {
@@ -241,7 +244,7 @@ final class AddSender {
         for (AddGroups.Waiting add : adds) {
             tasks += add.request().tasks().size();
         }
-        EnqueueCall call = new EnqueueCall(task, kind.keys(), requestMemoryMillis, tasks);
+        EnqueueCall call = new EnqueueCall(task, kind.keys(), requestMemoryMillis, tasks, eventMode);
         for (AddGroups.Waiting add : adds) {
             AddRequest request = add.request();
             call.request(request.chunkRequestId(0), add.now(), request.tasks().size(), request.tasks());
@@ -254,7 +257,7 @@ final class AddSender {
     private CompletableFuture<AddGroups.Answer> sendAlone(AddRequest request, int from, int to, long now) {
         KindKeys kind = kindKeys(request.task());
         // The first chunk admits the whole batch against `size`; the later ones were admitted with it.
-        EnqueueCall call = new EnqueueCall(request.task(), kind.keys(), requestMemoryMillis, to - from)
+        EnqueueCall call = new EnqueueCall(request.task(), kind.keys(), requestMemoryMillis, to - from, eventMode)
                 .request(request.chunkRequestId(from), now, from == 0 ? request.tasks().size() : 0,
                         request.tasks().subList(from, to));
         ReplicationFence.Route route = fence.route(kind.keys().definition(), scripts);

@@ -16,12 +16,14 @@ final class EnqueueCall {
      * @param keys          its keys
      * @param memoryMillis  how long Redis remembers each request id, ms
      * @param expectedTasks how many tasks the call will carry, to size its argument list
+     * @param eventMode     {@link EventMode}'s argument: 'heard' or 'all'
      */
-    EnqueueCall(String task, Keys keys, String memoryMillis, int expectedTasks) {
-        args = new ArrayList<>(3 + expectedTasks * 6);
+    EnqueueCall(String task, Keys keys, String memoryMillis, int expectedTasks, String eventMode) {
+        args = new ArrayList<>(4 + expectedTasks * 6);
         args.add(task);
         args.add(keys.eventsPrefix());
         args.add(memoryMillis);
+        args.add(eventMode);
     }
 
     /** The script's seven keys for {@code keys}' kind (the request records' prefix among them). */

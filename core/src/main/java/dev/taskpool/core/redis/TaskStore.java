@@ -29,6 +29,8 @@ public final class TaskStore {
     private final ScriptRunner scripts;
     private final Duration timeout;
     private final AddSender adds;
+    /** How the finish script publishes events ({@link EventMode}). */
+    private final String eventMode;
 
     /** A store whose adds re-send for up to three command timeouts before reporting an unknown outcome. */
     public TaskStore(RedisConnector redis) {
@@ -45,6 +47,7 @@ public final class TaskStore {
         this.scripts = redis.scripts();
         this.timeout = redis.commandTimeout().plusSeconds(1);
         this.adds = new AddSender(redis, scripts, addDeadline);
+        this.eventMode = EventMode.of(redis);
     }
 
     public RedisConnector redis() {
@@ -260,6 +263,7 @@ public final class TaskStore {
             args.add(completion.status().name());
             args.add(completion.payload());
         }
+        args.add(eventMode);
         return scripts.run(LuaScript.FINISH,
                 new String[] {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim(worker), keys.stats(),
                         keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue()},

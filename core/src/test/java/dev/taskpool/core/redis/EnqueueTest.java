@@ -97,7 +97,7 @@ class EnqueueTest {
         String whole = TestRedis.uniqueTaskId("whole");
         store.publish(definition(whole, 100_000));
         Keys wholeKeys = Keys.of(whole);
-        String[] args = new EnqueueCall(whole, wholeKeys, "60000", 50_000).request("one-call", NOW, 50_000, batch(50_000)).args();
+        String[] args = new EnqueueCall(whole, wholeKeys, "60000", 50_000, "heard").request("one-call", NOW, 50_000, batch(50_000)).args();
         long[] before = scriptStats();
         List<Object> reply = redis.scripts().run(LuaScript.ENQUEUE, EnqueueCall.keys(wholeKeys), args).get();
         long[] single = scriptStats();
@@ -292,7 +292,7 @@ class EnqueueTest {
 
     /** One call of the enqueue script with these requests (request id, admit, tasks), each added at NOW. */
     private List<Object> call(Object... requests) throws Exception {
-        EnqueueCall call = new EnqueueCall(task, keys, "60000", 10);
+        EnqueueCall call = new EnqueueCall(task, keys, "60000", 10, "heard");
         for (int i = 0; i < requests.length; i += 3) {
             @SuppressWarnings("unchecked")
             List<TaskStore.NewTask> tasks = (List<TaskStore.NewTask>) requests[i + 2];
@@ -362,10 +362,10 @@ class EnqueueTest {
              RedisConnector connector = RedisConnector.connect(small.uri(), Duration.ofSeconds(2))) {
             new TaskStore(connector).publish(definition(task, 10));
             ScriptRunner scripts = connector.scripts();
-            String[] first = new EnqueueCall(task, keys, "60000", 1).request("early", NOW, 1, batch(1)).args();
+            String[] first = new EnqueueCall(task, keys, "60000", 1, "heard").request("early", NOW, 1, batch(1)).args();
             assertEquals(List.of(List.of("1")), scripts.run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), first).get());
             fill(connector.sync());
-            String[] both = new EnqueueCall(task, keys, "60000", 2).request("late", NOW, 1, batch(1))
+            String[] both = new EnqueueCall(task, keys, "60000", 2, "heard").request("late", NOW, 1, batch(1))
                     .request("early", NOW, 1, batch(1)).args();
             List<Object> replies = scripts.run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), both).get();
             assertEquals(List.of(-6L), ((List<?>) replies.getFirst()).subList(0, 1), "the new request is refused: " + replies);
@@ -378,9 +378,9 @@ class EnqueueTest {
 
     @Test
     void aMalformedRequestListIsAnErrorNamingWhere() {
-        String[] args = {task, keys.eventsPrefix(), "60000", "rid", Long.toString(NOW), "1", "2", "", "[]"};
+        String[] args = {task, keys.eventsPrefix(), "60000", "heard", "rid", Long.toString(NOW), "1", "2", "", "[]"};
         Exception error = assertThrows(Exception.class, () -> redis.scripts().run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), args).get());
-        assertTrue(String.valueOf(error.getMessage()).contains("malformed request at ARGV[4]"), error.getMessage());
+        assertTrue(String.valueOf(error.getMessage()).contains("malformed request at ARGV[5]"), error.getMessage());
         assertEquals(0, raw.exists(keys.task(1), keys.waiting(), keys.stats()), "nothing was written");
     }
 

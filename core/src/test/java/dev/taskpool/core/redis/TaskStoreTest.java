@@ -253,7 +253,7 @@ class TaskStoreTest {
         // What Lettuce does after a reconnect: the same command, request id included, again.
         Keys keys = Keys.of(task);
         String[] scriptKeys = EnqueueCall.keys(keys);
-        String[] args = new EnqueueCall(task, keys, "60000", 1).request("same-request", NOW, 1,
+        String[] args = new EnqueueCall(task, keys, "60000", 1, "heard").request("same-request", NOW, 1,
                 List.of(new TaskStore.NewTask(null, "[1]"))).args();
         ScriptRunner scripts = redis.scripts();
         List<Object> first = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
@@ -275,7 +275,7 @@ class TaskStoreTest {
         String[] scriptKeys = {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim("w"), keys.stats(),
                 keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue()};
         String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "w", "2", Long.toString(NOW + 1000),
-                "fetch-1", "5000", "0"};
+                "fetch-1", "5000", "0", "heard"};
         List<Object> first = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
         List<Object> again = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
         assertEquals(List.of(0L, "1", 1L, "[0]", NOW, "2", 1L, "[1]", NOW), first,
