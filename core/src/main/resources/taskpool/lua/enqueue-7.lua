@@ -272,6 +272,11 @@ if type(bumped) == 'table' and bumped.err then
 end
 if plan.moved then redis.call('SET', KEYS[2], string.format('%d', plan.counter)) end
 local all, task = {}, cjson.encode(ARGV[1])
+local newIds = {}
+for _, r in ipairs(plan.accepted) do
+  for _, id in ipairs(requests[r].ids) do newIds[#newIds + 1] = id end
+end
+local listeners = listenersOf(ARGV[4], ARGV[2], newIds)
 for _, r in ipairs(plan.accepted) do
   local request = requests[r]
   local now = request.now
@@ -282,7 +287,10 @@ for _, r in ipairs(plan.accepted) do
     -- change (readers take 0, 0, '' and 0 when they are missing), and the task and id are not
     -- written at all (the key names both), which keeps the hash small.
     redis.call('HSET', key, 'status', 'WAITING', 'args', ARGV[request.from + 2 * n - 1], 'created_at', now)
-    post(ARGV[2] .. id, '{"event":"added","task":' .. task .. ',"id":' .. id .. ',"status":"WAITING","at":' .. now .. '}')
+    if hears(listeners, id) then
+      redis.call('PUBLISH', ARGV[2] .. id,
+        '{"event":"added","task":' .. task .. ',"id":' .. id .. ',"status":"WAITING","at":' .. now .. '}')
+    end
   end
   -- The JSON array of the ids as strings, as cjson would write it: ids are digits only, so they
   -- need no escaping and no encoder.
@@ -297,5 +305,4 @@ if #all > 0 and waiting == 0 and tokens == 0 then
   -- The queue was empty, so workers may be blocked: wake one (it passes the token on).
   redis.call('RPUSH', KEYS[4], '1')
 end
-sendEvents(ARGV[4])
 return replies

@@ -131,6 +131,9 @@ local out = {}
 -- recognise a repeat ("already done"), unless a cancel (`canceled_at`) or the recoverer
 -- (`lost_at`) ended it instead: then the run had lost it.
 local succeeded, failed, ended, succeededIndex, failedIndex = 0, 0, {}, {}, {}
+local ending = {}
+for i = 0, k - 1 do ending[#ending + 1] = ARGV[11 + i * 4] end
+local endHeard = listenersOf(eventMode, events, ending)
 for i = 0, k - 1 do
   local base = 11 + i * 4
   local id, token, status, payload = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
@@ -145,19 +148,23 @@ for i = 0, k - 1 do
     if status == 'SUCCESS' then
       redis.call('HSET', key, 'status', status, 'response', payload, 'finished_at', now)
       succeededIndex[#succeededIndex + 1] = now .. ':' .. id
-      message = '{"event":"success","task":' .. task .. ',"id":' .. id .. ',"status":"SUCCESS","attempt":' ..
-        string.match(token, '/(%d+)$') .. ',"response":' .. payload .. ',"at":' .. now .. '}'
+      if hears(endHeard, id) then
+        message = '{"event":"success","task":' .. task .. ',"id":' .. id .. ',"status":"SUCCESS","attempt":' ..
+          string.match(token, '/(%d+)$') .. ',"response":' .. payload .. ',"at":' .. now .. '}'
+      end
       succeeded = succeeded + 1
     else
       redis.call('HSET', key, 'status', status, 'error', payload, 'finished_at', now)
       failedIndex[#failedIndex + 1] = now
       failedIndex[#failedIndex + 1] = id
-      message = '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","attempt":' ..
-        string.match(token, '/(%d+)$') .. ',"error":' .. cjson.encode(payload) .. ',"at":' .. now .. '}'
+      if hears(endHeard, id) then
+        message = '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","attempt":' ..
+          string.match(token, '/(%d+)$') .. ',"error":' .. cjson.encode(payload) .. ',"at":' .. now .. '}'
+      end
       failed = failed + 1
     end
     redis.call('PEXPIRE', key, keep)
-    post(events .. id, message)
+    if message then redis.call('PUBLISH', events .. id, message) end
     ended[#ended + 1] = id
     result = 1
   elseif not state[1] then
@@ -193,10 +200,8 @@ local function handOut(due)
     out[#out + 1] = type(err) == 'string' and err or 'canceled'
   end
 end
--- (Every return from here on sends the events posted so far first: one PUBSUB check per call.)
 if max == 0 then
   out[#out + 1] = 0
-  sendEvents(eventMode)
   return out
 end
 if claimed == ARGV[8] then
@@ -213,7 +218,6 @@ if claimed == ARGV[8] then
       out[#out + 1] = tonumber(run[4] or '0') or 0
     end
   end
-  sendEvents(eventMode)
   return out
 end
 local due = {}
@@ -224,10 +228,10 @@ if not ids then   -- (popped in step 0; none when the queue was empty or the kin
     redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', '', 'due', table.concat(due, ','))
     redis.call('PEXPIRE', KEYS[5], ARGV[9])
   end
-  sendEvents(eventMode)
   return out
 end
 local taken, garbage, garbageIds = {}, 0, {}
+local startHeard = listenersOf(eventMode, events, ids)
 local started = ',"status":"RUNNING","attempt":'
 local startedBy = ',"worker":' .. cjson.encode(worker) .. ',"at":' .. now .. '}'
 for _, id in ipairs(ids) do
@@ -259,7 +263,9 @@ for _, id in ipairs(ids) do
       -- which costs a third of tostring's general number formatting.
       attempt = string.format('%d', run)
       redis.call('HSET', key, 'status', 'RUNNING', 'started_at', now, 'worker', worker, 'attempt', attempt)
-      post(events .. id, '{"event":"started","task":' .. task .. ',"id":' .. id .. started .. attempt .. startedBy)
+      if hears(startHeard, id) then
+        redis.call('PUBLISH', events .. id, '{"event":"started","task":' .. task .. ',"id":' .. id .. started .. attempt .. startedBy)
+      end
       out[#out + 1] = id
       out[#out + 1] = run
       out[#out + 1] = fields[3]
@@ -277,9 +283,11 @@ for _, id in ipairs(ids) do
       redis.call('PEXPIRE', key, keep)
       garbageIds[#garbageIds + 1] = now
       garbageIds[#garbageIds + 1] = id
-      post(events .. id,
-        '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","error":' ..
-        cjson.encode(err) .. ',"at":' .. now .. '}')
+      if hears(startHeard, id) then
+        redis.call('PUBLISH', events .. id,
+          '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","error":' ..
+          cjson.encode(err) .. ',"at":' .. now .. '}')
+      end
       garbage = garbage + 1
     end
   end
@@ -312,5 +320,4 @@ redis.call('PEXPIRE', KEYS[5], ARGV[9])
 if tokens == 0 and #ids == max and redis.call('LLEN', KEYS[1]) > 0 then
   redis.call('RPUSH', KEYS[3], '1')
 end
-sendEvents(eventMode)
 return out

@@ -22,7 +22,7 @@ class HotPathCostTest {
     private static final int TASKS = 600;
 
     @ParameterizedTest(name = "batches of {0}: at most {1} commands per task")
-    @CsvSource({"1, 22.1", "10, 7.7", "50, 6.4"})
+    @CsvSource({"1, 23.1", "10, 7.8", "50, 6.4"})
     void commandsPerTaskAtAFixedBatchSize(int batch, double limit) {
         try (LocalRedis server = LocalRedis.start(); RedisConnector redis = RedisConnector.connect(server.uri())) {
             TaskStore store = new TaskStore(redis);
