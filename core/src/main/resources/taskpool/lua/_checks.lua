@@ -68,16 +68,24 @@ end
 -- count): every event.
 -- listenersOf(mode, prefix, ids) is true (every id is heard) or a table id -> true of the ids
 -- whose channel prefix .. id has a subscriber; hears(listeners, id) tells one.
-local patternSubscriptions   -- PUBSUB NUMPAT, asked once per script call
+-- The questions go through pcall: the scripts ask them after their first write, and a user whose
+-- ACL rules predate them (no +pubsub|numpat +pubsub|numsub) must not make a script stop half-way
+-- (a fetch that popped its tasks and then failed would lose them); such a user's scripts publish
+-- every event, as before.
+local patternSubscriptions   -- PUBSUB NUMPAT, asked once per script call (false: refused)
 local function listenersOf(mode, prefix, ids)
   if mode ~= 'heard' or #ids == 0 then return true end
-  patternSubscriptions = patternSubscriptions or redis.call('PUBSUB', 'NUMPAT')
-  if patternSubscriptions > 0 then return true end
+  if patternSubscriptions == nil then
+    local answer = redis.pcall('PUBSUB', 'NUMPAT')
+    patternSubscriptions = type(answer) == 'number' and answer or false
+  end
+  if patternSubscriptions ~= 0 then return true end
   local heard = {}
   for from = 1, #ids, 500 do
     local channels = {}
     for i = from, math.min(from + 499, #ids) do channels[#channels + 1] = prefix .. ids[i] end
-    local counts = redis.call('PUBSUB', 'NUMSUB', unpack(channels))
+    local counts = redis.pcall('PUBSUB', 'NUMSUB', unpack(channels))
+    if type(counts) ~= 'table' or counts.err then return true end
     for i = 2, #counts, 2 do
       if counts[i] > 0 then heard[ids[from + i / 2 - 1]] = true end
     end

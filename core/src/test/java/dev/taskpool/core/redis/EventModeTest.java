@@ -68,6 +68,24 @@ class EventModeTest {
     }
 
     @Test
+    void aUserWhoseAclRulesPredatePubsubQuestionsLosesNothingAndHearsEverything() {
+        try (LocalRedis server = LocalRedis.start(); RedisConnector admin = RedisConnector.connect(server.uri())) {
+            // Every command the scripts use but PUBSUB (the rules of the release before it).
+            admin.sync().aclSetuser("older", io.lettuce.core.AclSetuserArgs.Builder.on().addPassword("secret")
+                    .keyPattern("taskpool:*").channelPattern("taskpool:*").allCommands()
+                    .removeCommand(io.lettuce.core.protocol.CommandType.PUBSUB));
+            try (RedisConnector older = RedisConnector.connect(server.uri().replace("redis://", "redis://older:secret@"))) {
+                TaskStore store = new TaskStore(older);
+                store.publish(TaskStoreTest.definition(TASK, 100, 0));
+                runThreeTasks(store);
+                assertEquals(3, store.stats(TASK).get("succeeded"), "every task fetched was run and ended: none lost half-way");
+                assertEquals(0, older.sync().llen(Keys.of(TASK).waiting()));
+                assertEquals(9, publishCalls(admin), "refused the question, the scripts publish every event, as before");
+            }
+        }
+    }
+
+    @Test
     void theEnvironmentSettingIsHeardOrAllAndNothingElse() {
         assertFalse(EventMode.parse(null));
         assertFalse(EventMode.parse("heard"));
