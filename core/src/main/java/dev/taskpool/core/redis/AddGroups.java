@@ -1,10 +1,16 @@
 package dev.taskpool.core.redis;
 
+import dev.taskpool.core.TaskpoolException;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -21,7 +27,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * of one kind, whose keys share one hash tag: in a Cluster, one slot.
  *
  * <p>How long an add waits here: until the call out answers, which Lettuce's command timeout
- * bounds; an add whose caller gave up waiting (its future cancelled) is dropped from the queue.
+ * bounds, and never longer than {@code maxQueueWait} in all: when Redis is slow and the queue
+ * deep, an add that has waited that long fails here and its own loop sends it alone (same request
+ * id). An add whose caller gave up waiting (its future cancelled) is dropped from the queue. Two
+ * adds with the same request id (two retries of one request) never share a call: the later one
+ * waits for the next.
+ *
+ * <p>A call whose reply is already there when it is sent (a send refused at once) hands over to
+ * the next group in a loop, not by recursion, so a long queue meeting a closed connection cannot
+ * exhaust the stack; every add of a call is answered whatever goes wrong in handing over.
  */
 final class AddGroups {
     /** The most tasks one call carries: as for one chunk of a batch, it blocks Redis about 25 µs per task. */
@@ -42,8 +56,11 @@ final class AddGroups {
     record Sent(ReplicationFence.Route route, CompletableFuture<List<Object>> reply) {
     }
 
-    /** An add waiting for its call: its request (one chunk), its time, and its answer to complete. */
-    record Waiting(AddRequest request, long now, long bytes, CompletableFuture<Answer> answer) {
+    /**
+     * An add waiting for its call: its request (one chunk), its time, its arguments' size, when it
+     * was queued (nanoTime), and its answer to complete.
+     */
+    record Waiting(AddRequest request, long now, long bytes, long queuedAt, CompletableFuture<Answer> answer) {
     }
 
     /** One kind's queue, and whether a call of that kind is out. */
@@ -58,16 +75,20 @@ final class AddGroups {
     }
 
     private final Sender sender;
+    private final long maxQueueWaitNanos;
     private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
 
-    AddGroups(Sender sender) {
+    /** @param maxQueueWait the longest an add waits here for a shared call before it is sent alone */
+    AddGroups(Sender sender, Duration maxQueueWait) {
         this.sender = sender;
+        this.maxQueueWaitNanos = maxQueueWait.toNanos();
     }
 
     /**
      * Sends {@code request} (one chunk at most) now, or with the next call of its kind when one is
      * out. Completes with its own reply, or fails with what failed the whole call (a dropped
-     * connection, a timeout, an error reply such as BUSY or NOSCRIPT handling gone wrong).
+     * connection, a timeout, an error reply such as BUSY or NOSCRIPT handling gone wrong), or with
+     * a {@link TaskpoolException} when it waited longer than the queue allows.
      * Cancelling the future before its call goes drops the add from the queue.
      */
     CompletableFuture<Answer> submit(AddRequest request, long now) {
@@ -79,7 +100,7 @@ final class AddGroups {
         for (TaskStore.NewTask task : request.tasks()) {
             bytes += task.argsJson().length();
         }
-        Waiting add = new Waiting(request, now, bytes, new CompletableFuture<>());
+        Waiting add = new Waiting(request, now, bytes, System.nanoTime(), new CompletableFuture<>());
         Lane lane = lanes.computeIfAbsent(request.task(), Lane::new);
         synchronized (lane) {
             if (lane.out) {
@@ -92,62 +113,118 @@ final class AddGroups {
         return add.answer();
     }
 
-    private void dispatch(Lane lane, List<Waiting> adds) {
-        Sent sent;
-        try {
-            sent = sender.send(lane.task, adds);
-        } catch (RuntimeException e) {
-            // Not sent (e.g. the connection for adds that wait for a replica cannot be made on this
-            // thread): each add's own loop sends it again.
-            adds.forEach(add -> add.answer().completeExceptionally(e));
-            next(lane);
+    /** Sends {@code group}, then each group that follows while the replies are already there. */
+    private void dispatch(Lane lane, List<Waiting> group) {
+        while (group != null) {
+            Sent sent;
+            try {
+                sent = sender.send(lane.task, group);
+            } catch (Throwable e) {
+                // Not sent (e.g. the connection for adds that wait for a replica cannot be made on
+                // this thread): each add's own loop sends it again.
+                List<Waiting> next = take(lane);
+                group.forEach(add -> add.answer().completeExceptionally(e));
+                group = next;
+                continue;
+            }
+            CompletableFuture<List<Object>> reply = sent.reply();
+            if (reply.isDone()) {
+                List<Waiting> next = take(lane);
+                deliver(group, sent, reply);
+                group = next;
+                continue;
+            }
+            List<Waiting> sentGroup = group;
+            reply.whenComplete((answers, error) -> {
+                // The next group goes out first: the adds waiting need not wait for these answers to be handed over.
+                List<Waiting> next = take(lane);
+                try {
+                    if (next != null) {
+                        dispatch(lane, next);
+                    }
+                } finally {
+                    deliver(sentGroup, sent, reply);
+                }
+            });
             return;
         }
-        sent.reply().whenComplete((reply, error) -> {
-            // The next group goes out first: the adds waiting need not wait for these answers to be handed over.
-            next(lane);
-            for (int i = 0; i < adds.size(); i++) {
-                CompletableFuture<Answer> answer = adds.get(i).answer();
+    }
+
+    /** Completes each add of {@code group} with its own part of the (completed) {@code reply}. */
+    private static void deliver(List<Waiting> group, Sent sent, CompletableFuture<List<Object>> reply) {
+        List<Object> answers = null;
+        Throwable error = null;
+        try {
+            answers = reply.join();
+        } catch (CompletionException e) {
+            error = e.getCause() != null ? e.getCause() : e;
+        } catch (Throwable e) {
+            error = e;
+        }
+        for (int i = 0; i < group.size(); i++) {
+            CompletableFuture<Answer> answer = group.get(i).answer();
+            try {
                 if (error != null) {
                     answer.completeExceptionally(error);
-                } else if (reply.size() != adds.size() || !(reply.get(i) instanceof List<?> own)) {
-                    answer.completeExceptionally(new IllegalStateException("the enqueue script answered " + reply.size()
-                            + " replies to " + adds.size() + " requests: " + reply));
+                } else if (answers.size() != group.size() || !(answers.get(i) instanceof List<?> own)) {
+                    answer.completeExceptionally(new IllegalStateException("the enqueue script answered " + answers.size()
+                            + " replies to " + group.size() + " requests: " + answers));
                 } else {
                     @SuppressWarnings("unchecked")
                     List<Object> ownReply = (List<Object>) own;
                     answer.complete(new Answer(sent.route(), ownReply));
                 }
+            } catch (Throwable e) {
+                answer.completeExceptionally(e);
             }
-        });
+        }
     }
 
-    /** Sends what waits in {@code lane} as one call, or marks the lane idle when nothing does. */
-    private void next(Lane lane) {
+    /**
+     * The next group of {@code lane} (null, marking the lane idle, when nothing waits): adds in
+     * arrival order up to the size limits, skipping an add whose request id the group has already,
+     * dropping adds whose caller gave up, and failing those that waited past the queue's limit.
+     */
+    private List<Waiting> take(Lane lane) {
         List<Waiting> group = new ArrayList<>();
+        List<Waiting> late = new ArrayList<>();
         synchronized (lane) {
             int tasks = 0;
             long bytes = 0;
-            while (!lane.queue.isEmpty()) {
-                Waiting add = lane.queue.peek();
+            Set<String> requestIds = new HashSet<>();
+            long now = System.nanoTime();
+            for (Iterator<Waiting> queued = lane.queue.iterator(); queued.hasNext(); ) {
+                Waiting add = queued.next();
                 if (add.answer().isDone()) {
-                    lane.queue.poll();   // its caller gave up waiting and sends it on its own
+                    queued.remove();   // its caller gave up waiting and sends it on its own
+                    continue;
+                }
+                if (now - add.queuedAt() > maxQueueWaitNanos) {
+                    queued.remove();
+                    late.add(add);
                     continue;
                 }
                 int size = add.request().tasks().size();
                 if (!group.isEmpty() && (tasks + size > MOST_TASKS || bytes + add.bytes() > MOST_BYTES)) {
                     break;
                 }
-                lane.queue.poll();
+                if (!requestIds.add(add.request().chunkRequestId(0))) {
+                    continue;   // the same request twice in one call would be refused as a whole: next call
+                }
+                queued.remove();
                 group.add(add);
                 tasks += size;
                 bytes += add.bytes();
             }
             if (group.isEmpty()) {
                 lane.out = false;
-                return;
             }
         }
-        dispatch(lane, group);
+        for (Waiting add : late) {
+            add.answer().completeExceptionally(new TaskpoolException("the add of " + add.request().describe()
+                    + " waited over " + maxQueueWaitNanos / 1_000_000 + " ms behind earlier adds of its task for a"
+                    + " shared call; it is sent on its own"));
+        }
+        return group.isEmpty() ? null : group;
     }
 }

@@ -71,7 +71,7 @@ final class AddSender {
     }
 
     /** Concurrent first sends of one kind, grouped into shared calls. */
-    private final AddGroups groups = new AddGroups(this::sendCall);
+    private final AddGroups groups;
 
     /** @param deadline how long one add keeps re-sending before it reports an unknown outcome */
     AddSender(RedisConnector redis, ScriptRunner scripts, Duration deadline) {
@@ -86,6 +86,8 @@ final class AddSender {
         this.sendWindowMillis = sendWindow().toMillis();
         this.requestMemoryMillis = Long.toString(requestMemory().toMillis());
         this.eventMode = EventMode.of(redis);
+        // An add waits behind earlier calls of its kind for at most one command timeout, then goes alone.
+        this.groups = new AddGroups(this::sendCall, commandTimeout);
     }
 
     private KindKeys kindKeys(String task) {
