@@ -7,6 +7,7 @@ import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.LuaScript;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import io.lettuce.core.Limit;
@@ -149,7 +150,9 @@ public final class TaskOperations {
         long high = length;
         while (low < high) {
             long middle = (low + high) >>> 1;
-            if (finishedAt(await(commands.lindex(key, middle).toCompletableFuture(), what)) >= since) {
+            String entry = await(commands.lindex(key, middle).toCompletableFuture(), what);
+            // None there: a prune shortened the list since its length was read; what is left is newer.
+            if (entry == null || finishedAt(entry) >= since) {
                 high = middle;
             } else {
                 low = middle + 1;
@@ -280,6 +283,7 @@ public final class TaskOperations {
             List<TaskInfo> tasks = new ArrayList<>();
             String lastId = null;
             boolean more = false;
+            java.util.Set<String> seenWindows = new java.util.HashSet<>();
             while (!more) {
                 List<String> ids = await(commands.lrange(keys.waiting(), start, start + limit).toCompletableFuture(),
                         "list " + keys.waiting());
@@ -382,30 +386,26 @@ public final class TaskOperations {
         TaskPage page(String after) {
             String key = keys.succeeded();
             String what = "list " + key;
-            long end;   // the index of the next entry to look at, walking left
-            if (after == null) {
-                end = succeededLength(key, what) - 1;
-            } else {
-                if (!after.matches("\\d{1,16}:[1-9]\\d{0,15}")) {
-                    throw badCursor(after, "this", "<finished_at>:<id>");
-                }
-                // Searched from the newest end, where the pages a reader walks through usually are.
-                Long position = await(commands.lpos(key, after, LPosArgs.Builder.rank(-1)).toCompletableFuture(),
-                        "find the cursor in " + key);
-                end = (position != null ? position
-                        : firstFinishedAtOrAfter(key, finishedAt(after), await(commands.llen(key).toCompletableFuture(), what), what))
-                        - 1;
+            if (after != null && !after.matches("\\d{1,16}:[1-9]\\d{0,15}")) {
+                throw badCursor(after, "this", "<finished_at>:<id>");
             }
+            succeededLength(key, what);   // names a sorted set left by an older version
             List<TaskInfo> tasks = new ArrayList<>();
             String cursor = null;
+            String from = after == null ? "" : after;
             boolean more = false;
-            while (!more && end >= 0) {
-                long from = Math.max(0, end - limit);
-                List<String> entries = await(commands.lrange(key, from, end).toCompletableFuture(), what);
-                for (int i = entries.size() - 1; i >= 0; i--) {
-                    String entry = entries.get(i);
-                    int colon = entry.indexOf(':');
-                    TaskInfo info = colon < 0 ? null : read(keys, entry.substring(colon + 1));
+            java.util.Set<String> seenWindows = new java.util.HashSet<>();
+            while (!more) {
+                // One script reads the window left of `from`, so a prune cannot shift it in between.
+                List<Object> window = await(redis.scripts().run(LuaScript.SUCCEEDED_PAGE, new String[] {key},
+                        from, Integer.toString(limit + 1)), what);
+                if (window.isEmpty()) {
+                    break;
+                }
+                for (int i = window.size() - 1; i >= 0; i--) {
+                    String entry = (String) window.get(i);
+                    // An entry that is no "<finished_at>:<id>" (written by hand) is skipped: it could not be a cursor.
+                    TaskInfo info = entry.matches("\\d{1,16}:[1-9]\\d{0,15}") ? read(keys, entry.substring(entry.indexOf(':') + 1)) : null;
                     if (info == null) {
                         continue;   // expired (not pruned yet), deleted, or no entry taskpool wrote
                     }
@@ -416,7 +416,11 @@ public final class TaskOperations {
                     tasks.add(info);
                     cursor = entry;
                 }
-                end = from - 1;
+                String next = (String) window.getFirst();
+                if (!seenWindows.add(next)) {
+                    break;   // entries written by hand out of order led back to a window already read
+                }
+                from = next;
             }
             return new TaskPage(tasks, more ? cursor : null);
         }

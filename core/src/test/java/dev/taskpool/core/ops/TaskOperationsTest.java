@@ -123,6 +123,42 @@ class TaskOperationsTest {
      * past retention not pruned yet do not count), pruned from the left by later finishes and by the
      * recoverer, and paged with a cursor that still works when the task it names was deleted.
      */
+    /** Eight SUCCESS tasks: #1-#3 finished at NOW + 1, #4-#8 at NOW + 2 (one finish batch shares its time). */
+    private void eightFinished() {
+        add(8, NOW);
+        List<FetchedTask> runs = store.fetch(task, 8, NOW, NOW + 10_000, "w1", KEEP).join();
+        for (FetchedTask run : runs) {
+            store.complete(run, TaskStatus.SUCCESS, "1", run.id() <= 3 ? NOW + 1 : NOW + 2, KEEP).join();
+        }
+    }
+
+    @Test
+    void aPruneBetweenPagesNeitherRepeatsNorSkipsWhatIsLeft() {
+        eightFinished();
+        TaskPage first = operations.list(task, TaskStatus.SUCCESS, 3, null);
+        assertEquals(List.of(8L, 7L, 6L), ids(first));
+        raw.lpop(Keys.of(task).succeeded(), 2);   // what a finish past retention does: #1 and #2 go
+        TaskPage second = operations.list(task, TaskStatus.SUCCESS, 3, first.nextCursor());
+        assertEquals(List.of(5L, 4L, 3L), ids(second), "the page after the cursor, found by value");
+        assertNull(second.nextCursor());
+    }
+
+    @Test
+    void aCursorWhoseEntryWasDeletedSkipsNothingOfItsOwnTime() {
+        eightFinished();
+        TaskPage first = operations.list(task, TaskStatus.SUCCESS, 3, null);
+        assertEquals(List.of(8L, 7L, 6L), ids(first));
+        raw.lrem(Keys.of(task).succeeded(), 1, first.nextCursor());   // #6's entry goes (a delete)
+        List<Long> rest = new ArrayList<>();
+        String cursor = first.nextCursor();
+        for (int pages = 0; cursor != null && pages < 10; pages++) {
+            TaskPage page = operations.list(task, TaskStatus.SUCCESS, 3, cursor);
+            rest.addAll(ids(page));
+            cursor = page.nextCursor();
+        }
+        assertTrue(rest.containsAll(List.of(5L, 4L, 3L, 2L, 1L)), "every task older than the cursor is listed: " + rest);
+    }
+
     @Test
     void aSucceededSortedSetLeftByAnOlderVersionIsNamedNotAWrongTypeError() {
         Keys keys = Keys.of(task);
