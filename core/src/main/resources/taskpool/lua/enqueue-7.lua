@@ -272,11 +272,14 @@ if type(bumped) == 'table' and bumped.err then
 end
 if plan.moved then redis.call('SET', KEYS[2], string.format('%d', plan.counter)) end
 local all, task = {}, cjson.encode(ARGV[1])
-local newIds = {}
-for _, r in ipairs(plan.accepted) do
-  for _, id in ipairs(requests[r].ids) do newIds[#newIds + 1] = id end
+local listeners = true   -- (the ids are gathered only when events are filtered)
+if ARGV[4] == 'heard' then
+  local newIds = {}
+  for _, r in ipairs(plan.accepted) do
+    for _, id in ipairs(requests[r].ids) do newIds[#newIds + 1] = id end
+  end
+  listeners = listenersOf(ARGV[4], ARGV[2], newIds)
 end
-local listeners = listenersOf(ARGV[4], ARGV[2], newIds)
 for _, r in ipairs(plan.accepted) do
   local request = requests[r]
   local now = request.now

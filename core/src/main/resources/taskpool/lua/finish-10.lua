@@ -131,9 +131,12 @@ local out = {}
 -- recognise a repeat ("already done"), unless a cancel (`canceled_at`) or the recoverer
 -- (`lost_at`) ended it instead: then the run had lost it.
 local succeeded, failed, ended, succeededIndex, failedIndex = 0, 0, {}, {}, {}
-local ending = {}
-for i = 0, k - 1 do ending[#ending + 1] = ARGV[11 + i * 4] end
-local endHeard = listenersOf(eventMode, events, ending)
+local endHeard = true   -- (the ids are gathered only when events are filtered)
+if eventMode == 'heard' and k > 0 then
+  local ending = {}
+  for i = 0, k - 1 do ending[#ending + 1] = ARGV[11 + i * 4] end
+  endHeard = listenersOf(eventMode, events, ending)
+end
 for i = 0, k - 1 do
   local base = 11 + i * 4
   local id, token, status, payload = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]

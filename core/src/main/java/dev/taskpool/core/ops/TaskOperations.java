@@ -35,6 +35,8 @@ public final class TaskOperations {
     /** The most tasks one page lists. */
     public static final int MAX_PAGE = 1000;
     private static final long THROUGHPUT_WINDOW_MS = 60_000;
+    /** A cursor of a finished listing, and an entry of the `succeeded` list: "<ms>:<id>". */
+    private static final java.util.regex.Pattern TIMED_ID = java.util.regex.Pattern.compile("\\d{1,16}:[1-9]\\d{0,15}");
 
     private final RedisConnector redis;
     private final RedisClusterAsyncCommands<String, String> commands;
@@ -120,6 +122,11 @@ public final class TaskOperations {
         return length - firstFinishedAtOrAfter(key, since, length, what);
     }
 
+    private static TaskpoolException olderIndex(String key, Exception cause) {
+        return new TaskpoolException(key + " is still the sorted set an older taskpool wrote; a worker of this"
+                + " version turns it into the list this command reads at its next finish or recovery of the kind", cause);
+    }
+
     /**
      * The length of a {@code succeeded} list. One left as a sorted set by an older taskpool (until a
      * worker of this version converts it at its next finish or recover) is named as such.
@@ -130,8 +137,7 @@ public final class TaskOperations {
         } catch (TaskpoolException e) {
             String held = await(commands.type(key).toCompletableFuture(), "read the type of " + key);
             if ("zset".equals(held)) {
-                throw new TaskpoolException(key + " is still the sorted set an older taskpool wrote; a worker of this"
-                        + " version turns it into the list this command reads at its next finish or recovery of the kind", e);
+                throw olderIndex(key, e);
             }
             throw e;
         }
@@ -328,7 +334,7 @@ public final class TaskOperations {
             double max = Double.POSITIVE_INFINITY;
             String afterId = null;
             if (after != null) {
-                if (!after.matches("\\d{1,16}:[1-9]\\d{0,15}")) {
+                if (!TIMED_ID.matcher(after).matches()) {
                     throw badCursor(after, "this", "<score>:<id>");
                 }
                 int colon = after.indexOf(':');
@@ -386,10 +392,9 @@ public final class TaskOperations {
         TaskPage page(String after) {
             String key = keys.succeeded();
             String what = "list " + key;
-            if (after != null && !after.matches("\\d{1,16}:[1-9]\\d{0,15}")) {
+            if (after != null && !TIMED_ID.matcher(after).matches()) {
                 throw badCursor(after, "this", "<finished_at>:<id>");
             }
-            succeededLength(key, what);   // names a sorted set left by an older version
             List<TaskInfo> tasks = new ArrayList<>();
             String cursor = null;
             String from = after == null ? "" : after;
@@ -397,15 +402,21 @@ public final class TaskOperations {
             java.util.Set<String> seenWindows = new java.util.HashSet<>();
             while (!more) {
                 // One script reads the window left of `from`, so a prune cannot shift it in between.
-                List<Object> window = await(redis.scripts().run(LuaScript.SUCCEEDED_PAGE, new String[] {key},
-                        from, Integer.toString(limit + 1)), what);
+                List<Object> window;
+                try {
+                    window = await(redis.scripts().run(LuaScript.SUCCEEDED_PAGE, new String[] {key},
+                            from, Integer.toString(limit + 1)), what);
+                } catch (TaskpoolException e) {
+                    // The script's own type check: a sorted set left by an older version is named as such.
+                    throw String.valueOf(e.getMessage()).contains("holds a sorted set") ? olderIndex(key, e) : e;
+                }
                 if (window.isEmpty()) {
                     break;
                 }
                 for (int i = window.size() - 1; i >= 0; i--) {
                     String entry = (String) window.get(i);
                     // An entry that is no "<finished_at>:<id>" (written by hand) is skipped: it could not be a cursor.
-                    TaskInfo info = entry.matches("\\d{1,16}:[1-9]\\d{0,15}") ? read(keys, entry.substring(entry.indexOf(':') + 1)) : null;
+                    TaskInfo info = TIMED_ID.matcher(entry).matches() ? read(keys, entry.substring(entry.indexOf(':') + 1)) : null;
                     if (info == null) {
                         continue;   // expired (not pruned yet), deleted, or no entry taskpool wrote
                     }
