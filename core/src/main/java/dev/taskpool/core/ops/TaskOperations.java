@@ -139,6 +139,10 @@ public final class TaskOperations {
             if ("zset".equals(held)) {
                 throw olderIndex(key, e);
             }
+            if (!"list".equals(held) && !"none".equals(held)) {
+                throw new TaskpoolException(key + " holds a " + held + ", expected the list of SUCCESS tasks"
+                        + " (written by hand?); nothing was changed", e);
+            }
             throw e;
         }
     }

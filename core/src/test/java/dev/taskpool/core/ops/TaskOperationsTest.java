@@ -160,6 +160,14 @@ class TaskOperationsTest {
     }
 
     @Test
+    void aSucceededKeyOverwrittenByHandIsNamedWithWhatItHolds() {
+        Keys keys = Keys.of(task);
+        raw.set(keys.succeeded(), "garbage");
+        TaskpoolException e = assertThrows(TaskpoolException.class, () -> operations.stats(task));
+        assertTrue(e.getMessage().contains(keys.succeeded() + " holds a string"), e.getMessage());
+    }
+
+    @Test
     void aSucceededSortedSetLeftByAnOlderVersionIsNamedNotAWrongTypeError() {
         Keys keys = Keys.of(task);
         raw.zadd(keys.succeeded(), NOW - 1000, "7");
