@@ -7,7 +7,8 @@
 -- (deleted, or pruned past retention): the page starts left of the first entry that finished
 -- after the cursor's time, so that entries of its own time may be listed twice but none is
 -- skipped. Entries are in finish order, so both searches bisect by time (LINDEX), and the cursor
--- is looked for only among the entries of its own time (LRANGE of those), not by scanning the list.
+-- is looked for among the entries of its own time (LRANGE of those); only when it is not there
+-- (entries a little out of time order, or the cursor gone) is the list scanned for it (LPOS).
 --
 -- KEYS[1] taskpool:{T}:succeeded  list, "<finished_at>:<id>", oldest at the left
 -- ARGV[1] the cursor ("<finished_at>:<id>"), or '' for the newest entries
@@ -41,13 +42,18 @@ if cursor == '' then
 else
   local t = tonumber(string.match(cursor, '^(%d+):')) or 0
   local from, to = firstAfter(t, false), firstAfter(t, true)
-  last = to - 1
+  local found
   if to > from then
     local sameTime = redis.call('LRANGE', key, from, to - 1)
     for i = #sameTime, 1, -1 do
-      if sameTime[i] == cursor then last = from + i - 2 break end
+      if sameTime[i] == cursor then found = from + i - 1 break end
     end
   end
+  -- Not among the entries of its time: the list is a little out of time order there (two finish
+  -- calls of one worker in flight at once can land in either order; workers' clocks differ), so
+  -- the cursor is looked for by value from the newest end before it counts as gone.
+  found = found or redis.call('LPOS', key, cursor, 'RANK', -1)
+  last = found and found - 1 or to - 1
 end
 if last < 0 or want < 1 then return {} end
 return redis.call('LRANGE', key, math.max(0, last - want + 1), last)

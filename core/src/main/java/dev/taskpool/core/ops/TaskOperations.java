@@ -294,6 +294,8 @@ public final class TaskOperations {
             String lastId = null;
             boolean more = false;
             java.util.Set<String> seenWindows = new java.util.HashSet<>();
+            // A cursor gone from a list a little out of time order can resume at entries listed already.
+            java.util.Set<String> listed = new java.util.HashSet<>();
             while (!more) {
                 List<String> ids = await(commands.lrange(keys.waiting(), start, start + limit).toCompletableFuture(),
                         "list " + keys.waiting());
@@ -404,6 +406,8 @@ public final class TaskOperations {
             String from = after == null ? "" : after;
             boolean more = false;
             java.util.Set<String> seenWindows = new java.util.HashSet<>();
+            // A cursor gone from a list a little out of time order can resume at entries listed already.
+            java.util.Set<String> listed = new java.util.HashSet<>();
             while (!more) {
                 // One script reads the window left of `from`, so a prune cannot shift it in between.
                 List<Object> window;
@@ -420,7 +424,8 @@ public final class TaskOperations {
                 for (int i = window.size() - 1; i >= 0; i--) {
                     String entry = (String) window.get(i);
                     // An entry that is no "<finished_at>:<id>" (written by hand) is skipped: it could not be a cursor.
-                    TaskInfo info = TIMED_ID.matcher(entry).matches() ? read(keys, entry.substring(entry.indexOf(':') + 1)) : null;
+                    TaskInfo info = TIMED_ID.matcher(entry).matches() && listed.add(entry)
+                            ? read(keys, entry.substring(entry.indexOf(':') + 1)) : null;
                     if (info == null) {
                         continue;   // expired (not pruned yet), deleted, or no entry taskpool wrote
                     }

@@ -144,6 +144,26 @@ class TaskOperationsTest {
     }
 
     @Test
+    void aListALittleOutOfTimeOrderIsPagedOnceEachInListOrder() {
+        eightFinished();
+        String key = Keys.of(task).succeeded();
+        // Two finish calls landed in the other order: #4's entry (later time) before #3's.
+        raw.lset(key, 2, (NOW + 2) + ":4");
+        raw.lset(key, 3, (NOW + 1) + ":3");
+        List<Long> all = new ArrayList<>();
+        String cursor = null;
+        for (int pages = 0; pages < 20; pages++) {
+            TaskPage page = operations.list(task, TaskStatus.SUCCESS, 1, cursor);
+            all.addAll(ids(page));
+            cursor = page.nextCursor();
+            if (cursor == null) {
+                break;
+            }
+        }
+        assertEquals(List.of(8L, 7L, 6L, 5L, 3L, 4L, 2L, 1L), all, "each task once, newest first in list order");
+    }
+
+    @Test
     void aCursorWhoseEntryWasDeletedSkipsNothingOfItsOwnTime() {
         eightFinished();
         TaskPage first = operations.list(task, TaskStatus.SUCCESS, 3, null);
