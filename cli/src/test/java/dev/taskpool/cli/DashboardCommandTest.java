@@ -75,9 +75,9 @@ class DashboardCommandTest {
             assertEquals(403, pause.statusCode(), pause.body());
         } finally {
             worker.destroy();
-            if (!worker.waitFor(20, TimeUnit.SECONDS)) {
+            if (!worker.waitFor(60, TimeUnit.SECONDS)) {
                 worker.destroyForcibly();
-                throw new AssertionError("the worker did not stop within 20 s of SIGTERM");
+                throw new AssertionError("the worker did not stop within 60 s of SIGTERM");
             }
         }
     }

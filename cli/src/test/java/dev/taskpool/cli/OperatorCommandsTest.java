@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and a refused action as one line on stderr.
  */
 class OperatorCommandsTest {
-    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final Duration WAIT = Duration.ofSeconds(60);
 
     @TempDir
     Path dir;

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -48,7 +49,7 @@ class DashboardBrowserTest {
     static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     static final Path SCREENSHOTS = Path.of("target", "dashboard-screenshots");
-    static final Duration LIVE = Duration.ofSeconds(10);
+    static final Duration LIVE = Duration.ofSeconds(60);
 
     static final String STEPPED = TestRedis.uniqueTaskId("dash.stepped");
     static final String FLAKY = TestRedis.uniqueTaskId("dash.flaky");
@@ -189,8 +190,8 @@ class DashboardBrowserTest {
         assertTrue(browser.findElements(By.cssSelector("#task-args img")).isEmpty(), "markup in args never becomes an element");
         assertEquals("taskpool dashboard", browser.getTitle(), "no script from the args ran");
         assertTrue(browser.findElement(By.id("cancel")).getDomProperty("disabled").equals("true"), "a finished task cannot be canceled");
-        browser.findElement(By.id("retry")).click();
-        Wait.until("the retried task shows SUCCESS on the page", Duration.ofSeconds(20), () -> text("task-status").equals("SUCCESS"));
+        click("retry");
+        Wait.until("the retried task shows SUCCESS on the page", Duration.ofSeconds(60), () -> text("task-status").equals("SUCCESS"));
         assertEquals("fine now", harness.client.get(FLAKY, id).orElseThrow().response().asText());
         assertTrue(timelineEvents().contains("resubmitted"), "the timeline shows the operator's retry: " + timelineEvents());
         assertEquals("the disk was full", text("task-previous-error"), "the failed run's error stays readable after the retry");
@@ -202,7 +203,7 @@ class DashboardBrowserTest {
         browser.get(dashboard.url() + "#/kind/" + HELD);
         waitUntilLive();
         Wait.until("the kind page offers Pause", LIVE, () -> !browser.findElements(By.id("pause")).isEmpty());
-        browser.findElement(By.id("pause")).click();
+        click("pause");
         Wait.until("the kind page shows the kind paused", LIVE, () -> !browser.findElements(By.id("kind-paused")).isEmpty());
 
         long id = harness.add(HELD, "parcel");
@@ -215,8 +216,8 @@ class DashboardBrowserTest {
         assertEquals("0", text("count-running"));
         screenshot("kind-paused.png");
 
-        browser.findElement(By.id("resume")).click();
-        Wait.until("after Resume the task runs to SUCCESS", Duration.ofSeconds(15),
+        click("resume");
+        Wait.until("after Resume the task runs to SUCCESS", Duration.ofSeconds(60),
                 () -> harness.client.get(HELD, id).orElseThrow().status() == TaskStatus.SUCCESS);
         Wait.until("the page shows the kind taking tasks again", LIVE, () -> !browser.findElements(By.id("kind-running")).isEmpty());
     }
@@ -232,6 +233,21 @@ class DashboardBrowserTest {
     private static void waitUntilLive() {
         Wait.until("the page's event stream is connected", LIVE,
                 () -> "connected".equals(browser.findElement(By.id("live")).getDomAttribute("data-state")));
+    }
+
+    /**
+     * Clicks the element with {@code id}. The page redraws from its event stream, so the element
+     * found may be replaced before the click lands (a stale reference): find it again and retry.
+     */
+    private static void click(String id) {
+        Wait.until("a click on #" + id, LIVE, () -> {
+            try {
+                browser.findElement(By.id(id)).click();
+                return true;
+            } catch (StaleElementReferenceException redrawn) {
+                return false;
+            }
+        });
     }
 
     private static String text(String id) {

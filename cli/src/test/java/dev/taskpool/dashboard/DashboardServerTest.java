@@ -203,13 +203,13 @@ class DashboardServerTest {
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         HttpRequest request = HttpRequest.newBuilder(URI.create(dashboard.url() + "events?task=" + HELD)).GET().build();
         var streamed = http.sendAsync(request, HttpResponse.BodyHandlers.ofLines());
-        HttpResponse<Stream<String>> response = streamed.get(10, TimeUnit.SECONDS);
+        HttpResponse<Stream<String>> response = streamed.get(60, TimeUnit.SECONDS);
         assertEquals(200, response.statusCode());
         assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
         Thread reader = Thread.ofVirtual().start(() -> response.body().forEach(lines::add));
         try {
             assertEquals("event: hello", nextLine(lines, "event: "), "the stream opens once subscribed");
-            Wait.until("one browser connected", Duration.ofSeconds(5), () -> dashboard.eventListeners() >= 1);
+            Wait.until("one browser connected", Duration.ofSeconds(60), () -> dashboard.eventListeners() >= 1);
             harness.client.add(OTHER, "not for this stream");
             long id = harness.client.add(HELD, "for this stream").id();
             assertEquals("event: task", nextLine(lines, "event: "));
@@ -221,13 +221,13 @@ class DashboardServerTest {
             reader.interrupt();
             response.body().close();
         }
-        Wait.until("a browser that left is forgotten", Duration.ofSeconds(10), () -> dashboard.eventListeners() == 0);
+        Wait.until("a browser that left is forgotten", Duration.ofSeconds(60), () -> dashboard.eventListeners() == 0);
     }
 
     static String nextLine(BlockingQueue<String> lines, String prefix) throws InterruptedException {
         while (true) {
-            String line = lines.poll(10, TimeUnit.SECONDS);
-            assertNotNull(line, "no line starting with '" + prefix + "' came within 10 s");
+            String line = lines.poll(60, TimeUnit.SECONDS);
+            assertNotNull(line, "no line starting with '" + prefix + "' came within 60 s");
             if (line.startsWith(prefix)) return line;
         }
     }

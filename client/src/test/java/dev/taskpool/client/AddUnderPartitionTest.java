@@ -84,7 +84,7 @@ class AddUnderPartitionTest {
             CompletableFuture<AddResult> added = CompletableFuture.supplyAsync(() -> client.add(task, "through"));
             Thread.sleep(COMMAND_TIMEOUT.multipliedBy(3).toMillis()); // several sends time out meanwhile
             proxy.heal();
-            assertEquals(2, added.get(10, TimeUnit.SECONDS).id());
+            assertEquals(2, added.get(60, TimeUnit.SECONDS).id());
         }
         assertEquals(Map.of(1L, "[\"warm-up\"]", 2L, "[\"through\"]"), taskHashes(), "applied once, though sent several times");
         assertEquals(2, raw.llen(keys.waiting()));
@@ -101,7 +101,7 @@ class AddUnderPartitionTest {
             Thread.sleep(COMMAND_TIMEOUT.multipliedBy(3).toMillis()); // several sends time out meanwhile
             assertFalse(added.isDone(), "no answer during the partition: " + added);
             proxy.heal();
-            assertEquals(2, added.get(10, TimeUnit.SECONDS).id());
+            assertEquals(2, added.get(60, TimeUnit.SECONDS).id());
         }
         assertEquals(Map.of(1L, "[\"warm-up\"]", 2L, "[\"through\"]"), taskHashes(), "applied once, though sent several times");
         assertEquals("2", raw.hget(keys.stats(), "added"));
@@ -113,7 +113,7 @@ class AddUnderPartitionTest {
             client.add(task, "warm-up");
             proxy.partition();
             java.util.concurrent.ExecutionException failed = assertThrows(java.util.concurrent.ExecutionException.class,
-                    () -> client.addAsync(task, "stuck").get(10, TimeUnit.SECONDS));
+                    () -> client.addAsync(task, "stuck").get(60, TimeUnit.SECONDS));
             AddOutcomeUnknownException unknown = org.junit.jupiter.api.Assertions.assertInstanceOf(
                     AddOutcomeUnknownException.class, failed.getCause(), "the outcome is unknown: " + failed.getCause());
             assertTrue(unknown.getMessage().contains("the outcome of adding a task to " + task + " is unknown"), unknown.getMessage());
@@ -312,7 +312,7 @@ class AddUnderPartitionTest {
     }
 
     private static void awaitTrue(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out after 10 s waiting for " + what);

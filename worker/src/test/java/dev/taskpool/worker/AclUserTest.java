@@ -119,7 +119,7 @@ public class AclUserTest {
                 assertEquals(TaskStatus.SUCCESS, done.status(), "task #" + id + " as the ACL users: " + done);
             }
             assertTrue(client.get(task, first).orElseThrow().attempt() >= 1, "get works as the client user");
-            Wait.until("events reach the client user's pattern subscription", Duration.ofSeconds(10),
+            Wait.until("events reach the client user's pattern subscription", Duration.ofSeconds(60),
                     () -> !events.isEmpty());
         } finally {
             worker.close();
@@ -169,7 +169,7 @@ public class AclUserTest {
             assertEquals(TaskStatus.SUCCESS, client.await(task, again, Duration.ofSeconds(30)).status());
 
             long running = client.add(task, "block").id();
-            Wait.until("the blocking task runs", Duration.ofSeconds(10), () -> !blocking.isEmpty());
+            Wait.until("the blocking task runs", Duration.ofSeconds(60), () -> !blocking.isEmpty());
             operations.cancel(task, running, "ops");
             operations.pause(task, "ops");
             long waiting = client.add(task, "c").id();

@@ -43,9 +43,9 @@ class BrokenKeysTest {
             for (long id : ids) {
                 assertEquals(TaskStatus.SUCCESS, harness.await(task, id).status(), "task #" + id);
             }
-            Wait.until("the garbage lease is removed by the recoverer", Duration.ofSeconds(10),
+            Wait.until("the garbage lease is removed by the recoverer", Duration.ofSeconds(60),
                     () -> raw.zscore(keys.leases(), "xyz") == null);
-            Wait.until("the log names both garbage entries", Duration.ofSeconds(5),
+            Wait.until("the log names both garbage entries", Duration.ofSeconds(60),
                     () -> log.contains("dropped 'abc' from the waiting queue: not a task id")
                             && log.contains("removed 'xyz' from the running leases: not a task id"));
             // and the kind goes on working
@@ -65,7 +65,7 @@ class BrokenKeysTest {
             for (int i = 0; i < 3; i++) {
                 ids.add(harness.client.add(task).id());
             }
-            Wait.until("a fetch is refused naming the key", Duration.ofSeconds(10),
+            Wait.until("a fetch is refused naming the key", Duration.ofSeconds(60),
                     () -> log.contains(keys.leases() + " holds a string, expected a sorted set; nothing was changed"));
             for (long id : ids) {
                 assertEquals(TaskStatus.WAITING, harness.client.get(task, id).orElseThrow().status(),

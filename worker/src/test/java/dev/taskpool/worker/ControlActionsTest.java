@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The operators' actions end to end: real Redis, a real worker running scripts, the Java client's operations. */
 class ControlActionsTest {
-    private static final Duration LIMIT = Duration.ofSeconds(15);
+    private static final Duration LIMIT = Duration.ofSeconds(60);
 
     @TempDir
     Path dir;

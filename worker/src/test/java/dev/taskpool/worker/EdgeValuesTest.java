@@ -146,10 +146,10 @@ class EdgeValuesTest {
     }
 
     private static String handlerMessage(long id) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
+        long deadline = System.nanoTime() + 60_000_000_000L;
         while (!handlerSaw.containsKey(id)) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("the error handler of task #" + id + " did not run within 10 s");
+                throw new AssertionError("the error handler of task #" + id + " did not run within 60 s");
             }
             try {
                 Thread.sleep(20);

@@ -121,7 +121,7 @@ class EmbeddedWorkerTest {
             RuntimeException refused = assertThrows(RuntimeException.class, () -> EmbeddedWorker.builder(redis.uri(), app.dir())
                     .process("models.x.y", args -> 1).settings(s -> s.withShutdownGrace(Duration.ofMillis(200))).start());
             raw.configSet("maxclients", "10000");
-            dev.taskpool.support.Wait.until("the half-started worker's threads are gone", Duration.ofSeconds(20),
+            dev.taskpool.support.Wait.until("the half-started worker's threads are gone", Duration.ofSeconds(60),
                     () -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.isAlive()
                             && (t.getName().equals("wait-" + first) || t.getName().equals("wait-" + second))));
             long clientsAfter = raw.clientList().lines().filter(line -> !line.isBlank()).count();
@@ -179,10 +179,10 @@ class EmbeddedWorkerTest {
                 worker.call("tasks." + task + ".add");
                 assertTrue(started.await(30, java.util.concurrent.TimeUnit.SECONDS), "the run started");
                 redis.kill();
-                dev.taskpool.support.Wait.until("the heartbeat fails", Duration.ofSeconds(20), () -> log.contains("heartbeat failed"));
+                dev.taskpool.support.Wait.until("the heartbeat fails", Duration.ofSeconds(60), () -> log.contains("heartbeat failed"));
                 release.countDown();
                 // The result cannot be recorded: the run leaves after a lease period, and the heartbeat has nothing left.
-                dev.taskpool.support.Wait.until("the run left", Duration.ofSeconds(30), () -> worker.runningCount() == 0);
+                dev.taskpool.support.Wait.until("the run left", Duration.ofSeconds(60), () -> worker.runningCount() == 0);
                 int beatsAfter = 5;
                 Thread.sleep(Duration.ofMillis(200).multipliedBy(beatsAfter));
                 assertTrue(!log.contains("heartbeat works again"), "Redis is still away: " + log.lines());

@@ -64,7 +64,7 @@ class FullRedisTest {
                 one.client.add(TASK, i);
             }
             one.startWorker(settings.withWorkerId("first"));
-            Wait.until("10 tasks done before Redis fills", Duration.ofSeconds(30), () -> stats(raw, keys, "succeeded") >= 10);
+            Wait.until("10 tasks done before Redis fills", Duration.ofSeconds(60), () -> stats(raw, keys, "succeeded") >= 10);
 
             // Fill Redis: a limit just above what it uses, then junk until it refuses.
             long used = Long.parseLong(info(raw, "used_memory"));

@@ -61,7 +61,7 @@ class LeaseLostMidRunTest {
             List<TaskEvent> events = new CopyOnWriteArrayList<>();
             try (var ignored = harness.client.subscribeAll(task, events::add)) {
                 long id = harness.client.add(task).id();
-                assertTrue(started.await(10, TimeUnit.SECONDS), "the run started");
+                assertTrue(started.await(60, TimeUnit.SECONDS), "the run started");
 
                 // Meanwhile its lease runs out, another worker's recoverer requeues it and another worker takes it.
                 TaskStore store = harness.runtime.store();
@@ -71,7 +71,7 @@ class LeaseLostMidRunTest {
                 store.progress(task, id, 8, 10, "other run", now, other.token());
 
                 thawed.countDown();
-                Wait.until("the stale run's progress call returned", Duration.ofSeconds(10), () -> refused.get() != null);
+                Wait.until("the stale run's progress call returned", Duration.ofSeconds(60), () -> refused.get() != null);
                 assertTrue(refused.get() instanceof LeaseLostException
                                 || refused.get().getCause() instanceof LeaseLostException,
                         "the processor is told its run lost the task: " + refused.get());
@@ -79,7 +79,7 @@ class LeaseLostMidRunTest {
                         refused.get().getMessage());
 
                 store.progress(task, id, 9, 10, "other run", now, other.token());
-                Wait.until("the other run's progress 9 was published", Duration.ofSeconds(10), () -> events.stream()
+                Wait.until("the other run's progress 9 was published", Duration.ofSeconds(60), () -> events.stream()
                         .anyMatch(e -> e.event().equals(TaskEvent.PROGRESS) && e.message().path("current").asLong() == 9));
                 // Pub/sub keeps the order of one channel: a stale event would have come before the 9.
                 List<Long> progress = events.stream().filter(e -> e.event().equals(TaskEvent.PROGRESS))

@@ -35,11 +35,11 @@ public final class LogCapture implements AutoCloseable {
     }
 
     /**
-     * Whether a line with {@code text} is logged within 5 s: for what happens after a task's
+     * Whether a line with {@code text} is logged within 30 s: for what happens after a task's
      * result is in Redis (its success/error handler), which a client awaiting the task can see first.
      */
     public boolean awaitContains(String text) {
-        long deadline = System.nanoTime() + 5_000_000_000L;
+        long deadline = System.nanoTime() + 30_000_000_000L;
         while (!contains(text)) {
             if (System.nanoTime() > deadline) {
                 return false;

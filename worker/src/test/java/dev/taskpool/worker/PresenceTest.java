@@ -31,7 +31,7 @@ class PresenceTest {
             raw.zadd(Keys.WORKERS, hourAgo, slow);
             raw.set(Keys.worker(slow), "{}");
             Worker worker = harness.startWorker();
-            Wait.until("the dead worker is pruned", Duration.ofSeconds(10), () -> raw.zscore(Keys.WORKERS, dead) == null);
+            Wait.until("the dead worker is pruned", Duration.ofSeconds(60), () -> raw.zscore(Keys.WORKERS, dead) == null);
             assertNotNull(raw.zscore(Keys.WORKERS, slow), "a worker whose record exists stays");
             assertNotNull(raw.zscore(Keys.WORKERS, worker.settings().workerId()), "this worker is present");
             raw.zrem(Keys.WORKERS, slow);

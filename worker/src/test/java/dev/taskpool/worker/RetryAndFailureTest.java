@@ -87,7 +87,7 @@ class RetryAndFailureTest {
 
     /** Waits up to 10 s for {@code condition}; fails the test when it does not come true. */
     static void waitFor(java.util.function.BooleanSupplier condition) {
-        dev.taskpool.support.Wait.until("a condition of this test", java.time.Duration.ofSeconds(10), condition);
+        dev.taskpool.support.Wait.until("a condition of this test", java.time.Duration.ofSeconds(60), condition);
     }
     /**
      * A run whose retry cannot be recorded (here Redis refuses it: the `retried` counter holds
@@ -114,7 +114,7 @@ class RetryAndFailureTest {
             harnessRef.set(harness);
             harness.startWorker(Harness.FAST.withLease(java.time.Duration.ofSeconds(2), java.time.Duration.ofMillis(400)));
             long id = harness.add(task);
-            dev.taskpool.support.Wait.until("the run gave up recording its retry", java.time.Duration.ofSeconds(30),
+            dev.taskpool.support.Wait.until("the run gave up recording its retry", java.time.Duration.ofSeconds(60),
                     () -> log.lines().stream().anyMatch(line -> line.contains("could not record the retry")
                             || line.contains("FAILURE after")));
             harness.redis.sync().hdel(keys.stats(), "retried");

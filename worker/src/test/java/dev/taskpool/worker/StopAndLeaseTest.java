@@ -265,7 +265,7 @@ class StopAndLeaseTest {
     }
 
     private static void await(CountDownLatch latch, String what) throws InterruptedException {
-        if (!latch.await(15, TimeUnit.SECONDS)) {
+        if (!latch.await(60, TimeUnit.SECONDS)) {
             throw new AssertionError("timed out after 15 s waiting for " + what);
         }
     }

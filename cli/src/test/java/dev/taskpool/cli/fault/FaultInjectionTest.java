@@ -89,7 +89,7 @@ class FaultInjectionTest {
     }
 
     private void awaitPresence(RedisClusterCommands<String, String> sync, WorkerProcess... expected) {
-        long deadline = System.nanoTime() + 30_000_000_000L;
+        long deadline = System.nanoTime() + 120_000_000_000L; // a JVM start on a loaded machine
         for (WorkerProcess worker : expected) {
             while (sync.zscore(Keys.WORKERS, worker.id()) == null) {
                 if (!worker.isAlive() || System.nanoTime() > deadline) {

@@ -88,14 +88,14 @@ class AddGroupsHandOverTest {
         assertEquals(1, sender.calls.size(), "the late add was not sent in a shared call");
     }
 
-    /** What {@code add} failed with; fails the test when it is not answered within 10 s or succeeded. */
+    /** What {@code add} failed with; fails the test when it is not answered within 60 s or succeeded. */
     private static Throwable cause(CompletableFuture<AddGroups.Answer> add) throws InterruptedException {
         try {
-            add.get(10, TimeUnit.SECONDS);
+            add.get(60, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             return e.getCause();
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new AssertionError("the add was not answered within 10 s", e);
+            throw new AssertionError("the add was not answered within 60 s", e);
         }
         throw new AssertionError("the add succeeded; expected it to fail");
     }

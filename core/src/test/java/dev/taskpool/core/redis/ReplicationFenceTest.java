@@ -51,7 +51,7 @@ class ReplicationFenceTest {
             LocalRedis replica = cluster.replicaOf(master);
             try (RedisConnector redis = RedisConnector.connect(cluster.uri(), COMMAND_TIMEOUT)) {
                 // the topology the client read must know the replica before the fence can wait for it
-                Wait.until("the client to see the replica of " + master, Duration.ofSeconds(20),
+                Wait.until("the client to see the replica of " + master, Duration.ofSeconds(60),
                         () -> redis.clusterReplicasOf(Keys.of(task).definition()) == 1);
                 addWhileReplicaFrozen(redis, replica, replica.uri(), task);
             }
@@ -95,7 +95,7 @@ class ReplicationFenceTest {
     private static void awaitReplicaLinked(LocalRedis replica) {
         RedisClient client = RedisClient.create(replica.uri());
         try (StatefulRedisConnection<String, String> connection = client.connect()) {
-            Wait.until("the replica to finish its first sync", Duration.ofSeconds(20),
+            Wait.until("the replica to finish its first sync", Duration.ofSeconds(60),
                     () -> connection.sync().info("replication").contains("master_link_status:up"));
         } finally {
             client.shutdown();

@@ -102,7 +102,7 @@ class ClusterTest {
                 assertEquals(TaskStatus.SUCCESS, done.status(), kind + " #" + id);
             }
             Wait.until("a success event of each kind " + kinds + ", whose slots are on three masters, through one"
-                    + " pub/sub connection", Duration.ofSeconds(10), () -> kinds.stream().allMatch(seen::containsKey));
+                    + " pub/sub connection", Duration.ofSeconds(60), () -> kinds.stream().allMatch(seen::containsKey));
             for (AutoCloseable subscription : subscriptions) {
                 try {
                     subscription.close();
@@ -127,7 +127,7 @@ class ClusterTest {
                 }
             })) {
                 long first = harness.client.add(kind, "before").id();
-                Wait.until("the success event of " + kind + " #" + first, Duration.ofSeconds(10), () -> succeeded.contains(first));
+                Wait.until("the success event of " + kind + " #" + first, Duration.ofSeconds(60), () -> succeeded.contains(first));
                 LocalRedis subscribedTo = cluster.nodes().stream()
                         .filter(node -> cluster.cli(node, "CLIENT", "LIST").contains("psub=1"))
                         .findFirst().orElseThrow(() -> new AssertionError("no node has the pattern subscription"));
@@ -136,11 +136,11 @@ class ClusterTest {
                     // Lettuce moves the subscription to a node that answers; events published
                     // meanwhile are lost (pub/sub is best-effort; the task hash is the truth).
                     Wait.until("the pattern subscription to move from the killed " + subscribedTo + " to another node",
-                            Duration.ofSeconds(30), () -> cluster.nodes().stream().filter(node -> node != subscribedTo)
+                            Duration.ofSeconds(60), () -> cluster.nodes().stream().filter(node -> node != subscribedTo)
                                     .anyMatch(node -> cluster.cli(node, "CLIENT", "LIST").contains("psub=1")));
                     long second = harness.client.add(kind, "after").id();
                     Wait.until("the success event of " + kind + " #" + second + " after the subscriber's node "
-                            + subscribedTo + " was killed", Duration.ofSeconds(30), () -> succeeded.contains(second));
+                            + subscribedTo + " was killed", Duration.ofSeconds(60), () -> succeeded.contains(second));
                 } finally {
                     subscribedTo.restart();
                     cluster.awaitHealthy(Duration.ofSeconds(60));
@@ -207,7 +207,7 @@ class ClusterTest {
                 assertTrue(client.get(kind, first).orElseThrow().attempt() >= 1, "get works as the client user");
             }
             Wait.until("events of every kind " + kinds + " to reach the client user's pattern subscriptions",
-                    Duration.ofSeconds(10), () -> kinds.stream().allMatch(events::containsKey));
+                    Duration.ofSeconds(60), () -> kinds.stream().allMatch(events::containsKey));
             subscriptions.forEach(Subscription::close);
         }
         assertEquals(12, calls.get(), "two runs (one failed, one retried) of each of the six tasks");
@@ -239,7 +239,7 @@ class ClusterTest {
             LocalRedis replica = cluster.replicaOf(victim);
             cluster.cli(replica, "CLUSTER", "FAILOVER");
             struck.run();
-            Wait.until(replica + " to become a master", Duration.ofSeconds(20),
+            Wait.until(replica + " to become a master", Duration.ofSeconds(60),
                     () -> cluster.cli(replica, "ROLE").startsWith("master"));
         });
         assertEquals(0, tally.lost, "a planned failover loses no acknowledged task: " + tally);
@@ -252,7 +252,7 @@ class ClusterTest {
         Tally tally = underLoad("killed", (victim, struck) -> {
             victim.kill();
             struck.run();
-            Wait.until("the replica of the killed " + victim + " to take over", Duration.ofSeconds(30),
+            Wait.until("the replica of the killed " + victim + " to take over", Duration.ofSeconds(60),
                     () -> !cluster.masters().contains(victim));
         }, victim -> {
             victim.restart();   // it comes back empty and joins as a replica of the promoted node
@@ -266,7 +266,7 @@ class ClusterTest {
             victim.pause();
             struck.run();
             try {
-                Wait.until("the replica of the frozen " + victim + " to take over", Duration.ofSeconds(30),
+                Wait.until("the replica of the frozen " + victim + " to take over", Duration.ofSeconds(60),
                         () -> !cluster.masters().contains(victim));
             } finally {
                 victim.resume();   // it wakes up as a master, learns it is not, and becomes a replica
@@ -353,7 +353,7 @@ class ClusterTest {
             }
             sleep(1500);
             fault.inject(victim, () -> faultAt.set(System.nanoTime()));
-            Wait.until("a task of " + victimKind + " added after the fault to run", Duration.ofSeconds(40),
+            Wait.until("a task of " + victimKind + " added after the fault to run", Duration.ofSeconds(60),
                     () -> firstRunAfter(victimKind, faultAt.get(), addSentAt, firstRunAt) > 0);
             sleep(1000);
             producing.set(false);

@@ -69,7 +69,7 @@ class SentinelFailoverTest {
                 producer.start();
                 producers.add(producer);
             }
-            Wait.until("300 tasks run before the failover", Duration.ofSeconds(30), () -> runs.size() >= 300);
+            Wait.until("300 tasks run before the failover", Duration.ofSeconds(60), () -> runs.size() >= 300);
 
             int oldMaster = redis.currentMasterPort();
             assertEquals(redis.initialMaster().port(), oldMaster, "the setup starts with its first server as master");
