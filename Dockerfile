@@ -18,7 +18,7 @@ COPY examples /opt/taskpool/examples
 # The GraalJS optimizing compiler (JVMCI); set JDK_JAVA_OPTIONS= (empty) to run scripts interpreted.
 # -XX:TieredStopAtLevel=1: the JVM's own code is compiled by C1 only, which pays off in worker
 # containers of one or two CPUs (BENCHMARKS.md); drop it from JDK_JAVA_OPTIONS on bigger ones.
-# Memory (README, "Running it small"): the serial collector (no G1 remembered sets; a worker's
+# Memory (docs/deploy.md, "Running it small"): the serial collector (no G1 remembered sets; a worker's
 # pauses are milliseconds), a heap of at most half the container's memory limit that gives back
 # what it does not use after a collection, a smaller code cache, and two malloc arenas instead
 # of one per thread. With the same flags outside a container (TASKPOOL_MEMORY=small) a worker
