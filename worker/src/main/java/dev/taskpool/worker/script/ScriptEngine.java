@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.graalvm.polyglot.Context;
@@ -47,8 +48,8 @@ public final class ScriptEngine implements AutoCloseable {
      */
     private static final long BORROW_WAIT_MICROS = 2000;
     private final ThreadLocal<JsContext> current = new ThreadLocal<>();
-    /** The context each thread holds right now, so that another thread can interrupt it. */
-    private final java.util.concurrent.ConcurrentHashMap<Thread, JsContext> holders = new java.util.concurrent.ConcurrentHashMap<>();
+    /** What each thread holds right now, so that another thread can interrupt it. */
+    private final ConcurrentHashMap<Thread, Lease> holders = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
 
     private ScriptEngine(Engine engine, Map<String, ScriptFile> files, HostBridge bridge) {
@@ -257,33 +258,64 @@ public final class ScriptEngine implements AutoCloseable {
         JsContext context = borrow();
         current.set(context);
         Thread thread = Thread.currentThread();
-        holders.put(thread, context);
+        Lease lease = new Lease(context);
+        holders.put(thread, lease);
         try {
             return work.apply(context);
         } finally {
-            holders.remove(thread);
+            holders.remove(thread, lease);
             current.remove();
+            lease.end();
             giveBack(context);
+        }
+    }
+
+    /**
+     * One thread's use of a context, from its borrow to its give-back: what an interrupt aims at.
+     * Ending it and interrupting through it take its monitor, so an interrupt either lands while
+     * the thread still holds the context (which is then never reused) or finds the lease ended and
+     * does nothing: it can never reach the run that borrowed the same context next.
+     */
+    private static final class Lease {
+        final JsContext context;
+        private boolean ended;
+
+        Lease(JsContext context) {
+            this.context = context;
+        }
+
+        /** Waits for an interrupt in progress through this lease, then lets none through. */
+        synchronized void end() {
+            ended = true;
+        }
+
+        synchronized boolean interrupt(Duration limit) {
+            if (ended) {
+                return true;   // the context went back to the pool: what it runs now is another run's
+            }
+            context.markBroken();   // its script state may be half-updated: never reuse it
+            return context.interrupt(limit);
         }
     }
 
     /**
      * Stops the script that {@code thread} runs now, if any, and marks its context as not to be
      * reused. Returns false when the script did not stop within {@code limit} (its context is then
-     * closed).
+     * closed). A thread that gives its context back meanwhile is left alone, and so is whoever
+     * borrows that context next.
      */
     public boolean interrupt(Thread thread, Duration limit) {
-        JsContext context = holders.get(thread);
-        if (context == null) {
-            return true;
-        }
-        context.markBroken();   // its script state may be half-updated: never reuse it
-        return context.interrupt(limit);
+        return interrupt(thread, limit, () -> { });
     }
 
-    /** The context this thread holds, if any (a run's timeout interrupts it). */
-    public Optional<JsContext> currentContext() {
-        return Optional.ofNullable(current.get());
+    /** As {@link #interrupt(Thread, Duration)}; {@code afterLookup} runs between finding the lease and using it (tests hold the two apart there). */
+    boolean interrupt(Thread thread, Duration limit, Runnable afterLookup) {
+        Lease lease = holders.get(thread);
+        if (lease == null) {
+            return true;
+        }
+        afterLookup.run();
+        return lease.interrupt(limit);
     }
 
     private JsContext borrow() {
