@@ -95,7 +95,9 @@ public final class Worker implements AutoCloseable {
         }, TIMEOUT_CHECK.toMillis(), TIMEOUT_CHECK.toMillis(), TimeUnit.MILLISECONDS);
         long heartbeat = settings.heartbeatInterval().toMillis();
         Heartbeat leases = new Heartbeat(consumers, runtime, settings);
-        background.scheduleWithFixedDelay(() -> {
+        // At a fixed rate: a beat waits for its answers at most until the next one is due, so a
+        // node that does not answer never stretches the time between two beats of the others.
+        background.scheduleAtFixedRate(() -> {
             leases.run();
             presence.announce();
         }, heartbeat, heartbeat, TimeUnit.MILLISECONDS);
