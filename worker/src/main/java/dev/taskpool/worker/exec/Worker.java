@@ -161,7 +161,10 @@ public final class Worker implements AutoCloseable {
             background.awaitTermination(2, TimeUnit.SECONDS);
         });
         step("stop the run timers", timers::shutdownNow);
-        step("stop the processor threads", processors::shutdownNow);
+        step("stop the processor threads", () -> {
+            processors.shutdownNow();
+            processors.awaitTermination(2, TimeUnit.SECONDS);   // (a handler that ignores its interrupt is left behind)
+        });
         step("clear this worker's presence", presence::clear);
         log.info("worker {} stopped", settings.workerId());
     }
