@@ -12,18 +12,12 @@ import io.github.resilience4j.retry.RetryConfig;
 import dev.taskpool.core.redis.BlockingConnection;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,15 +51,7 @@ final class TaskConsumer {
     private final Keys keys;
     private final TransitionWrites transitions;
     private final PumpState state;
-    private final ThreadPoolExecutor runs;
-    /**
-     * Threads a run needs besides its own, each started for one job: stopping an attempt (which
-     * waits for its script, then up to {@code --abandon-after}) and recording a result alone when
-     * its batch failed (with back-off, up to a lease period). Owned here, like the run threads, so
-     * that a stopping worker interrupts them and waits for them.
-     */
-    private final ExecutorService stoppers;
-    private final ExecutorService recorders;
+    private final RunThreads threads;
     /**
      * The runs in progress, by task id: at most one run per id holds this worker's lease of it, the
      * newest (a fetch of an id this worker already runs means the older run's lease is gone). A run
@@ -79,8 +65,6 @@ final class TaskConsumer {
     /** Cancels of runs not (yet) here, by "id token", with when they came (nanoTime). */
     private final Map<String, Long> recentCancels = new ConcurrentHashMap<>();
     private static final Duration RECENT_CANCEL = Duration.ofSeconds(5);
-    /** How long a stopping worker waits for this task's threads to end once they were interrupted. */
-    private static final Duration THREADS_WAIT = Duration.ofSeconds(2);
     private final Map<Integer, Retry> retries = new ConcurrentHashMap<>();
     private volatile boolean pumping;
     private Thread waiter;
@@ -94,38 +78,12 @@ final class TaskConsumer {
         this.keys = Keys.of(definition.id());
         this.transitions = new TransitionWrites(definition.id(), runtime.store(), settings.lease());
         this.state = new PumpState(definition.workerNums());
-        // Virtual run threads, one per slot and kept between runs rather than made per run: a
-        // script context sets up per-thread state for every new thread that enters it, and an idle
-        // thread that waits without a time limit costs no timer. Threads beyond the slots are made
-        // only while an abandoned run's thread is still stuck, and end after a minute idle.
-        this.runs = new ThreadPoolExecutor(definition.workerNums(), Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), Thread.ofVirtual().name("run-" + definition.id() + "-", 1).factory());
-        this.stoppers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("stop-" + definition.id() + "-", 1).factory());
-        this.recorders = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("record-" + definition.id() + "-", 1).factory());
+        this.threads = new RunThreads(definition.id(), definition.workerNums());
     }
 
-    /** Stops an attempt on a thread of its own; false when the worker has stopped (its run threads were interrupted then). */
-    boolean startStopping(Runnable stopping) {
-        return startOn(stoppers, stopping);
-    }
-
-    /** Carries a run on from an abandoned attempt on a new run thread, in the same slot; false when the worker has stopped. */
-    boolean startTakeover(Runnable takeover) {
-        return startOn(runs, takeover);
-    }
-
-    /** Records a result alone (its batch failed) on a thread of its own; false when the worker has stopped. */
-    boolean startRecording(Runnable recording) {
-        return startOn(recorders, recording);
-    }
-
-    private static boolean startOn(ExecutorService threads, Runnable work) {
-        try {
-            threads.execute(work);
-            return true;
-        } catch (RejectedExecutionException stopped) {
-            return false;
-        }
+    /** The threads of this task's runs. */
+    RunThreads threads() {
+        return threads;
     }
 
     /** How the runs of this task record a transition on their own (a retry, a result recorded alone). */
@@ -260,7 +218,7 @@ final class TaskConsumer {
                 continue;
             }
             EventHandler.start(worker, runtime, definition, "error", handler, task.id(),
-                    Arrays.asList(task.id(), new ScriptError(task.error())), () -> { });
+                    java.util.Arrays.asList(task.id(), new ScriptError(task.error())), () -> { });
         }
     }
 
@@ -286,7 +244,7 @@ final class TaskConsumer {
     private void afterBackOff(Runnable next) {
         try {
             worker.timers().schedule(next, ERROR_BACKOFF.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException stopping) {
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
             next.run();
         }
     }
@@ -343,7 +301,7 @@ final class TaskConsumer {
         if (canceledAt != null && System.nanoTime() - canceledAt <= RECENT_CANCEL.toNanos()) {
             run.stop(TaskRun.StopOrder.CANCELED);   // it starts, sees the order and leaves, recording nothing
         }
-        runs.execute(run);
+        threads.startRun(run);
     }
 
     /** The run is over for this worker: it leaves the running map, unless a newer run of its id replaced it. */
@@ -436,32 +394,16 @@ final class TaskConsumer {
         }
     }
 
-    /**
-     * Step 4: record what is left to record, then stop the pump; last, interrupt every thread of
-     * this task and wait for them, at most {@link #THREADS_WAIT}.
-     */
+    /** Step 4: record what is left to record, then stop the pump; last, stop this task's threads and wait for them. */
     void stopPump() throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while ((!completions.isEmpty() || state.inFlight() > 0) && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
         pumping = false;
-        recorders.shutdown();   // results being recorded alone get the rest of that time
-        recorders.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        runs.shutdownNow();
-        stoppers.shutdownNow();
-        recorders.shutdownNow();
-        long threadsDeadline = System.nanoTime() + THREADS_WAIT.toNanos();
-        for (ExecutorService threads : List.of(stoppers, recorders, runs)) {
-            threads.awaitTermination(Math.max(0, threadsDeadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        }
+        threads.stop(deadline);   // results being recorded alone get the rest of that time
         if (waiter != null) {
-            waiter.join(Duration.ofNanos(Math.max(1, threadsDeadline - System.nanoTime())));
-        }
-        if (!runs.isTerminated()) {
-            // Only a processor that ignores its interrupt keeps a run thread: it was abandoned.
-            log.warn("task {}: {} run thread(s) still busy after the stop (processors that ignore their interrupt);"
-                    + " they end when their processor returns", definition.id(), runs.getActiveCount());
+            waiter.join(Duration.ofSeconds(2));   // interrupted in step 1, its connection closed
         }
     }
 

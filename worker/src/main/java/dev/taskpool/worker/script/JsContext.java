@@ -153,7 +153,7 @@ public final class JsContext implements AutoCloseable {
     /**
      * Stops what runs in this context now (from another thread). Returns false when the
      * context did not stop within {@code limit}; it is then closed and must not be reused. Only
-     * through {@link ScriptEngine#interrupt}, which checks that the context is still the
+     * through a {@link ContextLease}, which checks that the context is still the
      * interrupted run's.
      */
     boolean interrupt(Duration limit) {

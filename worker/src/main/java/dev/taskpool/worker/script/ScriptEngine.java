@@ -49,7 +49,7 @@ public final class ScriptEngine implements AutoCloseable {
     private static final long BORROW_WAIT_MICROS = 2000;
     private final ThreadLocal<JsContext> current = new ThreadLocal<>();
     /** What each thread holds right now, so that another thread can interrupt it. */
-    private final ConcurrentHashMap<Thread, Lease> holders = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Thread, ContextLease> holders = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
 
     private ScriptEngine(Engine engine, Map<String, ScriptFile> files, HostBridge bridge) {
@@ -258,7 +258,7 @@ public final class ScriptEngine implements AutoCloseable {
         JsContext context = borrow();
         current.set(context);
         Thread thread = Thread.currentThread();
-        Lease lease = new Lease(context);
+        ContextLease lease = new ContextLease(context);
         holders.put(thread, lease);
         try {
             return work.apply(context);
@@ -267,34 +267,6 @@ public final class ScriptEngine implements AutoCloseable {
             current.remove();
             lease.end();
             giveBack(context);
-        }
-    }
-
-    /**
-     * One thread's use of a context, from its borrow to its give-back: what an interrupt aims at.
-     * Ending it and interrupting through it take its monitor, so an interrupt either lands while
-     * the thread still holds the context (which is then never reused) or finds the lease ended and
-     * does nothing: it can never reach the run that borrowed the same context next.
-     */
-    private static final class Lease {
-        final JsContext context;
-        private boolean ended;
-
-        Lease(JsContext context) {
-            this.context = context;
-        }
-
-        /** Waits for an interrupt in progress through this lease, then lets none through. */
-        synchronized void end() {
-            ended = true;
-        }
-
-        synchronized boolean interrupt(Duration limit) {
-            if (ended) {
-                return true;   // the context went back to the pool: what it runs now is another run's
-            }
-            context.markBroken();   // its script state may be half-updated: never reuse it
-            return context.interrupt(limit);
         }
     }
 
@@ -310,7 +282,7 @@ public final class ScriptEngine implements AutoCloseable {
 
     /** As {@link #interrupt(Thread, Duration)}; {@code afterLookup} runs between finding the lease and using it (tests hold the two apart there). */
     boolean interrupt(Thread thread, Duration limit, Runnable afterLookup) {
-        Lease lease = holders.get(thread);
+        ContextLease lease = holders.get(thread);
         if (lease == null) {
             return true;
         }
