@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -439,16 +440,41 @@ public final class TaskStore {
             throw new TaskpoolException("interrupted while trying to " + what, e);
         } catch (TimeoutException e) {
             future.cancel(true);
-            throw new TaskpoolException("Redis at " + redis.describe() + " did not answer within "
-                    + timeout.toSeconds() + "s while trying to " + what, e);
+            throw failure(e, what);
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof TaskpoolException known) {
-                throw known;
-            }
-            throw new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "
-                    + RedisConnector.rootMessage(cause), cause);
+            throw failure(e.getCause(), what);
         }
+    }
+
+    /**
+     * A Redis reply as {@link #await} bounds it (the command timeout and a second), without
+     * waiting: it fails with the error {@code await} would throw. For a caller that sends several
+     * commands (to several Cluster masters, say) and then waits for them together, so that one
+     * node that does not answer holds up none of the others.
+     */
+    public <T> CompletableFuture<T> bounded(CompletableFuture<T> future, String what) {
+        CompletableFuture<T> answer = new CompletableFuture<>();
+        future.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((value, error) -> {
+            if (error == null) {
+                answer.complete(value);
+            } else {
+                answer.completeExceptionally(failure(error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error, what));
+            }
+        });
+        return answer;
+    }
+
+    private TaskpoolException failure(Throwable cause, String what) {
+        if (cause instanceof TaskpoolException known) {
+            return known;
+        }
+        if (cause instanceof TimeoutException) {
+            return new TaskpoolException("Redis at " + redis.describe() + " did not answer within "
+                    + timeout.toSeconds() + "s while trying to " + what, cause);
+        }
+        return new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "
+                + RedisConnector.rootMessage(cause), cause);
     }
 
     /** Whether Redis answered with an error reply of this code (e.g. WRONGTYPE, OOM) somewhere in the causes. */

@@ -2,15 +2,28 @@ package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.redis.FetchedTask;
 import dev.taskpool.worker.runtime.AppRuntime;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Extends the leases of this worker's running tasks every {@link WorkerSettings#heartbeatInterval()};
  * a run whose lease was taken over (it expired and another worker got the task) is stopped.
+ *
+ * <p>Each kind's leases may live on another Redis node (a Cluster master per hash tag), and a
+ * node that stops answering holds its reply for up to a command timeout (11 s by default), longer
+ * than the default lease (10 s). So a beat sends every kind's extension first and then waits for
+ * the answers together, at most until the next beat is due: a kind whose node has not answered
+ * yet holds up no other kind, and gets no new extension until its last one is answered or timed
+ * out (its answer is handled whenever it comes).
  */
 final class Heartbeat implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Heartbeat.class);
@@ -20,6 +33,8 @@ final class Heartbeat implements Runnable {
     private final WorkerSettings settings;
     /** While Redis refuses (full, unreachable), one line per interval, not one per task per beat. */
     private final RateLimitedLog failures = new RateLimitedLog(log, "heartbeat", RateLimitedLog.INTERVAL);
+    /** Each kind's last extension, by kind: true once Redis took it, false when it failed. */
+    private final Map<String, CompletableFuture<Boolean>> lastSent = new ConcurrentHashMap<>();
 
     Heartbeat(List<TaskConsumer> consumers, AppRuntime runtime, WorkerSettings settings) {
         this.consumers = consumers;
@@ -29,37 +44,77 @@ final class Heartbeat implements Runnable {
 
     @Override
     public void run() {
-        boolean allRecorded = true;
-        boolean anySent = false;
+        long nextBeatAt = System.nanoTime() + settings.heartbeatInterval().toNanos();
+        List<CompletableFuture<Boolean>> sent = new ArrayList<>();
+        boolean anyUnanswered = false;
         for (TaskConsumer consumer : consumers) {
             List<FetchedTask> leases = consumer.leases();
             if (leases.isEmpty()) {
                 continue;
             }
-            anySent = true;
             String task = consumer.definition().id();
-            try {
-                long deadline = runtime.clock().millis() + settings.lease().toMillis();
-                List<Long> lost = runtime.store().await(runtime.store().heartbeat(task, deadline, leases),
-                        "extend the leases of " + task);
-                // One lease per id was sent (the running map holds one run per id), so a lost id
-                // names the lease it lost; the run checks that the token is still its own.
-                Map<Long, FetchedTask> sent = new HashMap<>();
-                leases.forEach(lease -> sent.put(lease.id(), lease));
-                for (long id : lost) {
-                    FetchedTask lease = sent.get(id);
-                    if (lease != null && consumer.leaseLost(lease)) {
-                        log.warn("task {} #{}: lease lost (another worker recovered it); stopping this run", task, id);
-                    }
-                }
-            } catch (RuntimeException e) {
-                allRecorded = false;
-                failures.failed("task " + task, e);
+            CompletableFuture<Boolean> last = lastSent.get(task);
+            if (last != null && !last.isDone()) {
+                anyUnanswered = true;   // its node has not answered the last one yet: that one is still bounded
+                continue;
             }
+            CompletableFuture<Boolean> extension = extend(consumer, task, leases);
+            lastSent.put(task, extension);
+            sent.add(extension);
         }
+        boolean allRecorded = awaitUntil(sent, nextBeatAt) && !anyUnanswered;
         // A beat with no lease to extend did not reach Redis: it says nothing about whether Redis is back.
-        if (anySent && allRecorded) {
+        if (!sent.isEmpty() && allRecorded) {
             failures.succeeded();
         }
+    }
+
+    /** Sends the extension of one kind's leases; its answer (leases lost, or a failure) is handled when it comes. */
+    private CompletableFuture<Boolean> extend(TaskConsumer consumer, String task, List<FetchedTask> leases) {
+        long deadline = runtime.clock().millis() + settings.lease().toMillis();
+        CompletableFuture<List<Long>> reply;
+        try {
+            reply = runtime.store().heartbeat(task, deadline, leases);
+        } catch (RuntimeException e) {
+            reply = CompletableFuture.failedFuture(e);
+        }
+        return runtime.store().bounded(reply, "extend the leases of " + task).handle((lost, error) -> {
+            if (error != null) {
+                failures.failed("task " + task, error);
+                return false;
+            }
+            stopRunsThatLost(consumer, task, leases, lost);
+            return true;
+        });
+    }
+
+    private static void stopRunsThatLost(TaskConsumer consumer, String task, List<FetchedTask> leases, List<Long> lost) {
+        // One lease per id was sent (the running map holds one run per id), so a lost id
+        // names the lease it lost; the run checks that the token is still its own.
+        Map<Long, FetchedTask> sent = new HashMap<>();
+        leases.forEach(lease -> sent.put(lease.id(), lease));
+        for (long id : lost) {
+            FetchedTask lease = sent.get(id);
+            if (lease != null && consumer.leaseLost(lease)) {
+                log.warn("task {} #{}: lease lost (another worker recovered it); stopping this run", task, id);
+            }
+        }
+    }
+
+    /** Waits for every extension sent until {@code nanoTime}; true when each was answered and taken by then. */
+    private static boolean awaitUntil(List<CompletableFuture<Boolean>> sent, long nanoTime) {
+        try {
+            CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new))
+                    .get(Math.max(0, nanoTime - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return false;   // a node is slow or away: its answer is handled when it comes
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();   // the worker is stopping
+            return false;
+        } catch (ExecutionException e) {
+            log.error("heartbeat: handling an answer failed: {}", e.getCause().getMessage(), e.getCause());
+            return false;
+        }
+        return sent.stream().allMatch(CompletableFuture::join);
     }
 }

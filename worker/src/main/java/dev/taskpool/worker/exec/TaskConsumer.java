@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -52,7 +51,7 @@ final class TaskConsumer {
     private final Keys keys;
     private final TransitionWrites transitions;
     private final PumpState state;
-    private final ExecutorService runs;
+    private final RunThreads threads;
     /**
      * The runs in progress, by task id: at most one run per id holds this worker's lease of it, the
      * newest (a fetch of an id this worker already runs means the older run's lease is gone). A run
@@ -79,12 +78,12 @@ final class TaskConsumer {
         this.keys = Keys.of(definition.id());
         this.transitions = new TransitionWrites(definition.id(), runtime.store(), settings.lease());
         this.state = new PumpState(definition.workerNums());
-        // Virtual run threads, one per slot and kept between runs rather than made per run: a
-        // script context sets up per-thread state for every new thread that enters it, and an idle
-        // thread that waits without a time limit costs no timer. Threads beyond the slots are made
-        // only while an abandoned run's thread is still stuck, and end after a minute idle.
-        this.runs = new java.util.concurrent.ThreadPoolExecutor(definition.workerNums(), Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
-                new java.util.concurrent.SynchronousQueue<>(), Thread.ofVirtual().name("run-" + definition.id() + "-", 1).factory());
+        this.threads = new RunThreads(definition.id(), definition.workerNums());
+    }
+
+    /** The threads of this task's runs. */
+    RunThreads threads() {
+        return threads;
     }
 
     /** How the runs of this task record a transition on their own (a retry, a result recorded alone). */
@@ -170,15 +169,20 @@ final class TaskConsumer {
         call.orTimeout(runtime.redis().commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS).whenComplete((result, error) -> {
             if (error != null) {
                 state.roundTripFailed(fetch);
-                batch.forEach(pending -> pending.result().completeExceptionally(error));
-                if (pumping) {
-                    roundTripFailures.failed("task " + definition.id() + ", again every " + ERROR_BACKOFF.toSeconds() + " s",
-                            error);
+                try {
+                    batch.forEach(pending -> pending.result().completeExceptionally(error));
+                    if (pumping) {
+                        roundTripFailures.failed("task " + definition.id() + ", again every " + ERROR_BACKOFF.toSeconds() + " s",
+                                error);
+                    }
+                } finally {
+                    // Whatever failed above, the permit comes back (thrown here, the exception would
+                    // vanish into the future, and without its permit the pump would stop for good).
+                    afterBackOff(() -> {
+                        state.endRoundTrip();
+                        pump();
+                    });
                 }
-                afterBackOff(() -> {
-                    state.endRoundTrip();
-                    pump();
-                });
                 return;
             }
             roundTripFailures.succeeded();
@@ -297,7 +301,7 @@ final class TaskConsumer {
         if (canceledAt != null && System.nanoTime() - canceledAt <= RECENT_CANCEL.toNanos()) {
             run.stop(TaskRun.StopOrder.CANCELED);   // it starts, sees the order and leaves, recording nothing
         }
-        runs.execute(run);
+        threads.startRun(run);
     }
 
     /** The run is over for this worker: it leaves the running map, unless a newer run of its id replaced it. */
@@ -390,14 +394,17 @@ final class TaskConsumer {
         }
     }
 
-    /** Step 4: record what is left to record, then stop the pump. */
+    /** Step 4: record what is left to record, then stop the pump; last, stop this task's threads and wait for them. */
     void stopPump() throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while ((!completions.isEmpty() || state.inFlight() > 0) && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
         pumping = false;
-        runs.shutdownNow();
+        threads.stop(deadline);   // results being recorded alone get the rest of that time
+        if (waiter != null) {
+            waiter.join(Duration.ofSeconds(2));   // interrupted in step 1, its connection closed
+        }
     }
 
     private static void sleepQuietly(Duration duration) {

@@ -340,7 +340,7 @@ final class TaskRun implements Runnable {
      * whoever gave the order.
      */
     private void startStopping(RunAttempt stopping) {
-        Thread.ofVirtual().name("stop-" + definition.id() + "-" + id).start(() -> stopAttempt(stopping));
+        consumer.threads().startStopping(() -> stopAttempt(stopping));   // (refused once the worker stopped: its run threads were interrupted then)
     }
 
     /**
@@ -380,7 +380,9 @@ final class TaskRun implements Runnable {
         RuntimeException failure = stop != null
                 ? new RunStoppedException("run " + current.attempt() + " stopped: " + stop.why)
                 : new TaskpoolException(timeoutMessage(true));
-        Thread.ofVirtual().name("run-" + definition.id() + "-takeover").start(() -> carryOn(failure));
+        if (!consumer.threads().startTakeover(() -> carryOn(failure))) {
+            leave();   // the worker has stopped: once the lease expires the recoverer puts the task back
+        }
     }
 
     private String timeoutMessage(boolean abandoned) {
@@ -478,7 +480,11 @@ final class TaskRun implements Runnable {
                 recorded(lease, status, response, error, result);
             } else {
                 // Recording it alone retries with back-off: never on the thread that answered.
-                Thread.ofVirtual().name("record-" + definition.id()).start(() -> recordAlone(lease, status, response, error, payload));
+                if (!consumer.threads().startRecording(() -> recordAlone(lease, status, response, error, payload))) {
+                    log.error("task {} #{}: could not record {}: the worker has stopped; once its lease expires it runs again",
+                            definition.id(), id, status);
+                    end();
+                }
             }
         });
     }

@@ -95,7 +95,9 @@ public final class Worker implements AutoCloseable {
         }, TIMEOUT_CHECK.toMillis(), TIMEOUT_CHECK.toMillis(), TimeUnit.MILLISECONDS);
         long heartbeat = settings.heartbeatInterval().toMillis();
         Heartbeat leases = new Heartbeat(consumers, runtime, settings);
-        background.scheduleWithFixedDelay(() -> {
+        // At a fixed rate: a beat waits for its answers at most until the next one is due, so a
+        // node that does not answer never stretches the time between two beats of the others.
+        background.scheduleAtFixedRate(() -> {
             leases.run();
             presence.announce();
         }, heartbeat, heartbeat, TimeUnit.MILLISECONDS);
@@ -159,7 +161,10 @@ public final class Worker implements AutoCloseable {
             background.awaitTermination(2, TimeUnit.SECONDS);
         });
         step("stop the run timers", timers::shutdownNow);
-        step("stop the processor threads", processors::shutdownNow);
+        step("stop the processor threads", () -> {
+            processors.shutdownNow();
+            processors.awaitTermination(2, TimeUnit.SECONDS);   // (a handler that ignores its interrupt is left behind)
+        });
         step("clear this worker's presence", presence::clear);
         log.info("worker {} stopped", settings.workerId());
     }

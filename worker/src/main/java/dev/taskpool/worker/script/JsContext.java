@@ -152,9 +152,11 @@ public final class JsContext implements AutoCloseable {
 
     /**
      * Stops what runs in this context now (from another thread). Returns false when the
-     * context did not stop within {@code limit}; it is then closed and must not be reused.
+     * context did not stop within {@code limit}; it is then closed and must not be reused. Only
+     * through a {@link ContextLease}, which checks that the context is still the
+     * interrupted run's.
      */
-    public boolean interrupt(Duration limit) {
+    boolean interrupt(Duration limit) {
         try {
             context.interrupt(limit);
             return true;
@@ -176,7 +178,7 @@ public final class JsContext implements AutoCloseable {
         return broken;
     }
 
-    public void markBroken() {
+    void markBroken() {
         broken = true;
     }
 

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.graalvm.polyglot.Context;
@@ -47,8 +48,8 @@ public final class ScriptEngine implements AutoCloseable {
      */
     private static final long BORROW_WAIT_MICROS = 2000;
     private final ThreadLocal<JsContext> current = new ThreadLocal<>();
-    /** The context each thread holds right now, so that another thread can interrupt it. */
-    private final java.util.concurrent.ConcurrentHashMap<Thread, JsContext> holders = new java.util.concurrent.ConcurrentHashMap<>();
+    /** What each thread holds right now, so that another thread can interrupt it. */
+    private final ConcurrentHashMap<Thread, ContextLease> holders = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
 
     private ScriptEngine(Engine engine, Map<String, ScriptFile> files, HostBridge bridge) {
@@ -257,12 +258,14 @@ public final class ScriptEngine implements AutoCloseable {
         JsContext context = borrow();
         current.set(context);
         Thread thread = Thread.currentThread();
-        holders.put(thread, context);
+        ContextLease lease = new ContextLease(context);
+        holders.put(thread, lease);
         try {
             return work.apply(context);
         } finally {
-            holders.remove(thread);
+            holders.remove(thread, lease);
             current.remove();
+            lease.end();
             giveBack(context);
         }
     }
@@ -270,20 +273,21 @@ public final class ScriptEngine implements AutoCloseable {
     /**
      * Stops the script that {@code thread} runs now, if any, and marks its context as not to be
      * reused. Returns false when the script did not stop within {@code limit} (its context is then
-     * closed).
+     * closed). A thread that gives its context back meanwhile is left alone, and so is whoever
+     * borrows that context next.
      */
     public boolean interrupt(Thread thread, Duration limit) {
-        JsContext context = holders.get(thread);
-        if (context == null) {
-            return true;
-        }
-        context.markBroken();   // its script state may be half-updated: never reuse it
-        return context.interrupt(limit);
+        return interrupt(thread, limit, () -> { });
     }
 
-    /** The context this thread holds, if any (a run's timeout interrupts it). */
-    public Optional<JsContext> currentContext() {
-        return Optional.ofNullable(current.get());
+    /** As {@link #interrupt(Thread, Duration)}; {@code afterLookup} runs between finding the lease and using it (tests hold the two apart there). */
+    boolean interrupt(Thread thread, Duration limit, Runnable afterLookup) {
+        ContextLease lease = holders.get(thread);
+        if (lease == null) {
+            return true;
+        }
+        afterLookup.run();
+        return lease.interrupt(limit);
     }
 
     private JsContext borrow() {
