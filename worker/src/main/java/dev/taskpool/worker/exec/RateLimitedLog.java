@@ -1,7 +1,10 @@
 package dev.taskpool.worker.exec;
 
 import java.time.Duration;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -98,7 +101,10 @@ public final class RateLimitedLog {
     /** What tells one failure from another: the deepest message (Redis' own error), without numbers that vary. */
     static String cause(Throwable error) {
         Throwable root = error;
-        while (root.getCause() != null && root.getCause() != root) {
+        // A cause chain may loop (A caused by B caused by A): stop at the first cause seen before.
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        seen.add(root);
+        while (root.getCause() != null && seen.add(root.getCause())) {
             root = root.getCause();
         }
         String text = root.getMessage() == null ? root.getClass().getName() : root.getClass().getName() + ": " + root.getMessage();

@@ -73,4 +73,12 @@ class RateLimitedLogTest {
         // after recovery, the next failure is news again
         assertTrue(log.failed("task a", redisSaid("a", "OOM command not allowed when used memory > 'maxmemory'.")));
     }
+
+    @Test
+    void aCauseChainThatLoopsEndsAtTheLastCauseNotSeenBefore() {
+        RuntimeException outer = new RuntimeException("outer");
+        RuntimeException inner = new RuntimeException("inner 42", outer);
+        outer.initCause(inner);
+        assertEquals("java.lang.RuntimeException: inner #", RateLimitedLog.cause(outer));
+    }
 }
