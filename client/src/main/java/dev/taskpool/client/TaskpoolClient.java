@@ -20,10 +20,12 @@ import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -119,7 +121,7 @@ public final class TaskpoolClient implements AutoCloseable {
 
     /** Changes the largest arguments one add may carry (e.g. {@code ValueLimits.defaults().withMaxArgsBytes(4 << 20)}). */
     public TaskpoolClient withValueLimits(ValueLimits valueLimits) {
-        this.limits = java.util.Objects.requireNonNull(valueLimits, "valueLimits");
+        this.limits = Objects.requireNonNull(valueLimits, "valueLimits");
         return this;
     }
 
@@ -389,14 +391,48 @@ public final class TaskpoolClient implements AutoCloseable {
         return known;
     }
 
-    /** Delivers every event of one task until the subscription is closed. */
+    /**
+     * Delivers every event of one task until the subscription is closed.
+     *
+     * <p><b>Which thread calls the listener:</b> a virtual thread of the client's own (named
+     * {@code taskpool-events-N}), never the thread that reads Redis's replies. Events of one
+     * subscription come one at a time, in the order Redis published them; subscriptions do not
+     * wait for each other. So a listener may block, and may call this client ({@code get},
+     * {@code await}, {@code add}, {@code subscribe}...) without holding up other replies.
+     * <b>When it is slow</b>, its events wait for it in a queue of at most 10,000 events (and 16 Mi
+     * characters of event text); past that the oldest waiting one is dropped and a warning is
+     * logged. Closing the client interrupts listeners still running.
+     *
+     * <p>This returns once Redis has confirmed the subscription, or after the command timeout when
+     * it does not answer (unreachable): the subscription is then made as soon as Redis answers,
+     * and made again whenever the connection comes back after a cut. Pub/sub keeps no events:
+     * those published while it was not in place are not delivered, so read the task to catch up.
+     */
     public Subscription subscribe(String task, long id, Consumer<TaskEvent> listener) {
-        return events().subscribe(Keys.of(task).events(id), listener);
+        return events().subscribe(Keys.of(task).events(id), listener, null);
     }
 
-    /** Delivers every event of every task of a kind until the subscription is closed. */
+    /**
+     * As {@link #subscribe(String, long, Consumer)}, calling the listener through {@code executor}
+     * (still one event at a time, in order, for this subscription; a drain gives its thread back
+     * after 256 events). An executor that refuses a drain leaves the events waiting for the next one.
+     */
+    public Subscription subscribe(String task, long id, Consumer<TaskEvent> listener, Executor executor) {
+        return events().subscribe(Keys.of(task).events(id), listener, Objects.requireNonNull(executor, "executor"));
+    }
+
+    /**
+     * Delivers every event of every task of a kind until the subscription is closed; the listener
+     * runs as for {@link #subscribe(String, long, Consumer)} (on the client's own virtual threads,
+     * in order, a slow listener's oldest waiting events dropped past 10,000).
+     */
     public Subscription subscribeAll(String task, Consumer<TaskEvent> listener) {
-        return events().psubscribe(Keys.of(task).eventsPattern(), listener);
+        return events().psubscribe(Keys.of(task).eventsPattern(), listener, null);
+    }
+
+    /** As {@link #subscribeAll(String, Consumer)}, calling the listener through {@code executor}. */
+    public Subscription subscribeAll(String task, Consumer<TaskEvent> listener, Executor executor) {
+        return events().psubscribe(Keys.of(task).eventsPattern(), listener, Objects.requireNonNull(executor, "executor"));
     }
 
     private EventHub events() {
@@ -404,7 +440,7 @@ public final class TaskpoolClient implements AutoCloseable {
         if (hub == null) {
             synchronized (this) {
                 if (events == null) {
-                    events = new EventHub(redis.newPubSubConnection());
+                    events = new EventHub(redis::newPubSubConnection, redis.commandTimeout(), redis.describe());
                 }
                 hub = events;
             }
