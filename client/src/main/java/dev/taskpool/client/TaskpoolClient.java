@@ -177,7 +177,10 @@ public final class TaskpoolClient implements AutoCloseable {
      * with {@link #retryAdd}). It completes on the client's I/O thread: what is chained to it with
      * {@code thenApply} and the like runs there and must not block (use the {@code ...Async}
      * variants for work that may); an {@link #onAdded} handler runs on a virtual thread of its own.
-     * A send that gets no answer is sent again from a virtual thread, as {@code add} would.
+     * A send that gets no answer is sent again, as {@code add} would, from one of the client's
+     * re-sending threads ({@code taskpool-add-resend-N}: at most 8 at a time, up to 10,000 more
+     * such adds waiting for one); past that bound the future fails at once with an
+     * {@link AddOutcomeUnknownException} saying so, to settle with {@link #retryAdd}.
      */
     public CompletableFuture<AddResult> addAsync(String task, List<?> args) {
         String argsJson;
