@@ -73,8 +73,8 @@ final class AddResends implements AutoCloseable {
             executor.execute(job);
         } catch (RejectedExecutionException e) {
             job.refuse(executor.isShutdown() ? "the client was closed"
-                    : mostWaiting + " adds already wait to be sent again by the " + threads
-                    + " re-sending threads of this connection while Redis does not answer");
+                    : mostWaiting + " adds already wait to be sent again by the " + threads + " re-sending thread"
+                    + (threads == 1 ? "" : "s") + " of this connection while Redis does not answer");
         }
         return job.result();
     }
