@@ -17,6 +17,8 @@ import dev.taskpool.core.redis.RedisTls;
 import dev.taskpool.core.redis.TaskStore;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -48,9 +51,8 @@ import java.util.function.LongSupplier;
 public final class TaskpoolClient implements AutoCloseable {
     /** How often {@link #await} re-reads the hash, in case pub/sub dropped a message in a reconnect. */
     private static final Duration AWAIT_RECHECK = Duration.ofSeconds(1);
-    private static final Duration DEFINITION_CACHE = Duration.ofSeconds(10);
     /** Where {@link #onAdded} handlers of asynchronous adds run: never on the client's I/O thread. */
-    private static final java.util.concurrent.Executor HANDLERS = java.util.concurrent.Executors.newThreadPerTaskExecutor(
+    private static final Executor HANDLERS = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("taskpool-on-added-", 0).factory());
 
     private final RedisConnector redis;
@@ -58,19 +60,17 @@ public final class TaskpoolClient implements AutoCloseable {
     private final InstantSource clock;
     private final Map<String, LongSupplier> idSuppliers = new ConcurrentHashMap<>();
     private final Map<String, LongConsumer> addHandlers = new ConcurrentHashMap<>();
-    private final Map<String, CachedDefinition> definitions = new ConcurrentHashMap<>();
+    private final PublishedDefinitions definitions;
     private volatile EventHub events;
     private volatile TaskOperations operations;
     /** The largest arguments an add may carry (1 MiB of JSON by default, as for scripts). */
     private volatile ValueLimits limits = ValueLimits.defaults();
 
-    private record CachedDefinition(Map<String, String> fields, long readAt) {
-    }
-
     private TaskpoolClient(RedisConnector redis, TaskStore store, InstantSource clock) {
         this.redis = redis;
         this.store = store;
         this.clock = clock;
+        this.definitions = new PublishedDefinitions(store);
     }
 
     /**
@@ -154,7 +154,7 @@ public final class TaskpoolClient implements AutoCloseable {
      *                                    may have been added; settle it with {@link #retryAdd}
      */
     public AddResult add(String task, List<?> args) {
-        Map<String, String> definition = definition(task);
+        Map<String, String> definition = definitions.read(task);
         LongSupplier ids = idSuppliers.get(task);
         LongConsumer onAdded = addHandlers.get(task);
         requireJavaHandlers(task, definition, ids, onAdded);
@@ -187,7 +187,7 @@ public final class TaskpoolClient implements AutoCloseable {
         CompletableFuture<Map<String, String>> definition;
         try {
             argsJson = limits.argsJson(task, args);
-            definition = definitionAsync(task);   // an invalid task id is refused here
+            definition = definitions.readAsync(task);   // an invalid task id is refused here
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -221,11 +221,11 @@ public final class TaskpoolClient implements AutoCloseable {
      *                                    Redis full): the first ones stay; {@link #retryAdd} adds the rest
      */
     public List<Long> addAll(String task, List<? extends List<?>> argsOfEachTask) {
-        Map<String, String> definition = definition(task);
+        Map<String, String> definition = definitions.read(task);
         LongSupplier ids = idSuppliers.get(task);
         LongConsumer onAdded = addHandlers.get(task);
         requireJavaHandlers(task, definition, ids, onAdded);
-        List<TaskStore.NewTask> tasks = new java.util.ArrayList<>(argsOfEachTask.size());
+        List<TaskStore.NewTask> tasks = new ArrayList<>(argsOfEachTask.size());
         for (List<?> args : argsOfEachTask) {
             tasks.add(new TaskStore.NewTask(ids == null ? null : ids.getAsLong(), limits.argsJson(task, args)));
         }
@@ -275,52 +275,6 @@ public final class TaskpoolClient implements AutoCloseable {
                     + " after each add, a script this Java client cannot run: pass a handler with onAdded(\"" + task
                     + "\", ...) or add the task through a runtime (taskpool run tasks." + task + ".add ...)");
         }
-    }
-
-    /**
-     * The published definition, from the cache while it is fresh, else read without blocking; when
-     * Redis cannot be read, the one read earlier (as {@link #definition}).
-     */
-    private CompletableFuture<Map<String, String>> definitionAsync(String task) {
-        CachedDefinition cached = definitions.get(task);
-        long now = System.nanoTime();
-        if (cached != null && now - cached.readAt() < DEFINITION_CACHE.toNanos()) {
-            return CompletableFuture.completedFuture(cached.fields());
-        }
-        return store.publishedDefinitionAsync(task).handle((read, error) -> {
-            if (error != null) {
-                if (cached == null) {
-                    throw error instanceof java.util.concurrent.CompletionException completion ? completion
-                            : new java.util.concurrent.CompletionException(error);
-                }
-                return cached.fields();
-            }
-            Map<String, String> fields = read.orElseThrow(() -> TaskStore.unknownTask(task));
-            definitions.put(task, new CachedDefinition(fields, now));
-            return fields;
-        });
-    }
-
-    private Map<String, String> definition(String task) {
-        CachedDefinition cached = definitions.get(task);
-        long now = System.nanoTime();
-        if (cached != null && now - cached.readAt() < DEFINITION_CACHE.toNanos()) {
-            return cached.fields();
-        }
-        Optional<Map<String, String>> read;
-        try {
-            read = store.publishedDefinition(task);
-        } catch (TaskpoolException e) {
-            if (cached == null) {
-                throw e;
-            }
-            // Redis is unreachable: the definition read earlier is good enough to check the
-            // handlers, and the add itself then settles its outcome (or reports it unknown).
-            return cached.fields();
-        }
-        Map<String, String> fields = read.orElseThrow(() -> TaskStore.unknownTask(task));
-        definitions.put(task, new CachedDefinition(fields, now));
-        return fields;
     }
 
     /** Reads a task; empty when it does not exist (never added, or expired after its retention). */
@@ -386,7 +340,7 @@ public final class TaskpoolClient implements AutoCloseable {
         if (known == null) {
             synchronized (this) {
                 if (operations == null) {
-                    operations = new TaskOperations(redis, clock.withZone(java.time.ZoneOffset.UTC));
+                    operations = new TaskOperations(redis, clock.withZone(ZoneOffset.UTC));
                 }
                 known = operations;
             }
