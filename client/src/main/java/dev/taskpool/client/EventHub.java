@@ -261,33 +261,32 @@ final class EventHub implements AutoCloseable {
 
         @Override
         public void subscribed(String channel, long count) {
-            onHealer(() -> confirmed(channels, channel, false));
+            onHealer(() -> endIfUnwanted(channels, channel, false));
         }
 
         @Override
         public void psubscribed(String pattern, long count) {
-            onHealer(() -> confirmed(patterns, pattern, true));
+            onHealer(() -> endIfUnwanted(patterns, pattern, true));
         }
     }
 
     /**
      * Redis confirmed a subscription: ours, or one Lettuce made again by itself after a reconnect.
-     * One nobody wants any more (its UNSUBSCRIBE was lost with a connection) is ended.
+     * One nobody wants any more (its UNSUBSCRIBE was lost with a connection) is ended. A wanted one
+     * counts as confirmed only by the reply to our own (P)SUBSCRIBE: this confirmation may be of
+     * an earlier subscription to the same name, since ended.
      */
-    private void confirmed(Map<String, Interest> registry, String name, boolean pattern) {
+    private void endIfUnwanted(Map<String, Interest> registry, String name, boolean pattern) {
         synchronized (this) {
-            Interest interest = registry.get(name);
-            if (interest != null) {
-                interest.confirmed.complete(null);
+            StatefulRedisPubSubConnection<String, String> current = connection;
+            if (registry.containsKey(name) || current == null || closed) {
                 return;
             }
-            StatefulRedisPubSubConnection<String, String> current = connection;
-            if (current != null && !closed) {
-                if (pattern) {
-                    current.async().punsubscribe(name);
-                } else {
-                    current.async().unsubscribe(name);
-                }
+            // Under the hub's lock, as every (P)SUBSCRIBE is: a later subscription to the name goes after this.
+            if (pattern) {
+                current.async().punsubscribe(name);
+            } else {
+                current.async().unsubscribe(name);
             }
         }
     }
