@@ -178,6 +178,7 @@ final class EventHub implements AutoCloseable {
                 made.closeAsync();
                 return null;
             }
+            scheduleHeal(false);   // what was wanted while there was no connection is subscribed now
             return made;
         }
     }
@@ -211,16 +212,19 @@ final class EventHub implements AutoCloseable {
         }));
     }
 
-    /** Runs {@link #heal} soon (after the retry pause, which grows while retries fail) unless it is scheduled. */
+    /**
+     * Runs {@link #heal}: after a failure, once after the retry pause (which grows while retries
+     * fail) unless one is scheduled; else (a new connection) at once.
+     */
     private void scheduleHeal(boolean afterFailure) {
-        Duration pause;
+        Duration pause = Duration.ZERO;
         synchronized (this) {
-            if (healScheduled || closed) {
+            if (closed || (afterFailure && healScheduled)) {
                 return;
             }
             healScheduled = true;
-            pause = afterFailure ? retryPause : Duration.ZERO;
             if (afterFailure) {
+                pause = retryPause;
                 retryPause = retryPause.multipliedBy(2).compareTo(LONGEST_RETRY) > 0 ? LONGEST_RETRY : retryPause.multipliedBy(2);
             }
         }

@@ -314,8 +314,8 @@ final class AddSender {
      * completes the future on Lettuce's thread (its own command timeout, which every connection
      * has, ends a send that gets no reply). Anything but a definite answer (no reply, a dropped
      * connection, a transient refusal, no replica acknowledging) hands the request over to the
-     * blocking loop of re-sends on a re-sending thread ({@link AddResends}), with what is left of the deadline; so the
-     * outcome is the same as a blocking add's, only the waiting differs. A batch of more than one
+     * blocking loop of re-sends on a re-sending thread ({@link AddResends}), with what is left of
+     * the deadline; so the outcome is the same as a blocking add's, only the waiting differs. A batch of more than one
      * chunk, or a request some of whose chunks are settled, takes the blocking loop from the start.
      */
     java.util.concurrent.CompletableFuture<List<Long>> settleAsync(AddRequest request, long now) {
