@@ -6,6 +6,7 @@ import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.support.LocalRedis;
+import dev.taskpool.support.TcpProxy;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import java.time.Duration;
@@ -97,6 +98,53 @@ class SubscriptionHealingTest {
                 redis.kill();
                 redis.restart();
                 publishUntilHeard(task, 3, heard, redis.uri());
+            }
+        }
+    }
+
+    /**
+     * A caller whose subscribe failed (as it did before subscriptions healed) and who subscribes
+     * again once Redis is back hears the channel: the failed attempt left nothing that keeps the
+     * channel from being subscribed.
+     */
+    @Test
+    void subscribingAgainToAChannelWhoseSubscribeFailedHearsIt() {
+        String task = TestRedis.uniqueTaskId("heal");
+        try (TaskpoolClient client = TaskpoolClient.connect(redis.uri(), COMMAND_TIMEOUT)) {
+            try (Subscription earlier = client.subscribe(task, 1, event -> { })) {
+                redis.kill();
+                Subscription failed = null;
+                try {
+                    failed = client.subscribe(task, 2, event -> { });
+                } catch (RuntimeException e) {
+                    // a caller of old: the subscribe failed, try again later
+                }
+                redis.restart();
+                List<TaskEvent> heard = new CopyOnWriteArrayList<>();
+                try (Subscription again = client.subscribe(task, 2, heard::add)) {
+                    publishUntilHeard(task, 2, heard, redis.uri());
+                } finally {
+                    if (failed != null) {
+                        failed.close();
+                    }
+                }
+            }
+        }
+    }
+
+    /** Through a partition (the connection stays open, nothing moves): the SUBSCRIBE is not confirmed, then is. */
+    @Test
+    void aSubscribeThatTimesOutInAPartitionIsMadeWhenItHeals() {
+        String task = TestRedis.uniqueTaskId("heal");
+        try (TcpProxy proxy = TcpProxy.start(redis.uri());
+             TaskpoolClient client = TaskpoolClient.connect(proxy.uri(), COMMAND_TIMEOUT)) {
+            try (Subscription earlier = client.subscribe(task, 1, event -> { })) {
+                proxy.partition();
+                List<TaskEvent> heard = new CopyOnWriteArrayList<>();
+                try (Subscription subscription = client.subscribe(task, 2, heard::add)) {
+                    proxy.heal();
+                    publishUntilHeard(task, 2, heard, redis.uri());
+                }
             }
         }
     }
