@@ -8,12 +8,16 @@ import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.redis.FetchedTask;
+import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.TestRedis;
+import dev.taskpool.support.Wait;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -120,7 +124,7 @@ class EventListenerThreadTest {
              TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri())) {
             String task = publish(direct);
             long id = client.add(task, "watched").id();
-            List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<String> seen = new CopyOnWriteArrayList<>();
             CountDownLatch all = new CountDownLatch(50);
             try (Subscription subscription = client.subscribe(task, id, event -> {
                 seen.add(Thread.currentThread().getName() + ":" + event.message().path("current").asLong());
@@ -131,7 +135,7 @@ class EventListenerThreadTest {
                 }
                 assertTrue(all.await(LIMIT.toSeconds(), TimeUnit.SECONDS), "all 50 events arrived: " + seen);
             }
-            List<String> expected = new java.util.ArrayList<>();
+            List<String> expected = new ArrayList<>();
             for (int i = 1; i <= 50; i++) {
                 expected.add("application-listener:" + i);
             }
@@ -139,5 +143,54 @@ class EventListenerThreadTest {
         } finally {
             own.shutdownNow();
         }
+    }
+
+    /**
+     * A listener that falls far behind has at most 10,000 events waiting for it: the oldest are
+     * dropped, and it goes on with the newest, in order.
+     */
+    @Test
+    void aListenerFarBehindKeepsTheNewestTenThousandEvents() throws Exception {
+        int published = 10_050;
+        try (RedisConnector direct = RedisConnector.connect(TestRedis.uri());
+             TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri())) {
+            String task = publish(direct);
+            String channel = Keys.of(task).events(1);
+            CountDownLatch entered = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            List<Long> seen = new CopyOnWriteArrayList<>();
+            CompletableFuture<Void> marker = new CompletableFuture<>();
+            try (Subscription slow = client.subscribe(task, 1, event -> {
+                    seen.add(event.message().path("current").asLong());
+                    entered.countDown();
+                    awaitQuietly(release);
+                });
+                 Subscription other = client.subscribe(task, 2, event -> marker.complete(null))) {
+                direct.sync().publish(channel, progress(task, 1, 0));
+                assertTrue(entered.await(LIMIT.toSeconds(), TimeUnit.SECONDS), "the slow listener got the first event");
+                List<CompletableFuture<Long>> sends = new ArrayList<>();
+                for (int i = 1; i <= published; i++) {
+                    sends.add(direct.async().publish(channel, progress(task, 1, i)).toCompletableFuture());
+                }
+                CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+                // Messages come in order on the client's one pub/sub connection: once this one is
+                // delivered, every event above is queued for the slow listener.
+                direct.sync().publish(Keys.of(task).events(2), progress(task, 2, 1));
+                marker.get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+                release.countDown();
+                Wait.until("the slow listener to catch up", LIMIT, () -> seen.getLast() == published);
+            } finally {
+                release.countDown();
+            }
+            assertEquals(1 + 10_000, seen.size(), "the event it was on, then the 10,000 newest");
+            assertEquals(published - 10_000 + 1, seen.get(1), "the oldest waiting were dropped");
+            for (int i = 2; i < seen.size(); i++) {
+                assertEquals(seen.get(i - 1) + 1, seen.get(i), "in the order published");
+            }
+        }
+    }
+
+    private static String progress(String task, long id, long current) {
+        return "{\"event\":\"progress\",\"task\":\"" + task + "\",\"id\":" + id + ",\"current\":" + current + "}";
     }
 }
