@@ -17,13 +17,18 @@ import dev.taskpool.core.redis.RedisTls;
 import dev.taskpool.core.redis.TaskStore;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -46,9 +51,8 @@ import java.util.function.LongSupplier;
 public final class TaskpoolClient implements AutoCloseable {
     /** How often {@link #await} re-reads the hash, in case pub/sub dropped a message in a reconnect. */
     private static final Duration AWAIT_RECHECK = Duration.ofSeconds(1);
-    private static final Duration DEFINITION_CACHE = Duration.ofSeconds(10);
     /** Where {@link #onAdded} handlers of asynchronous adds run: never on the client's I/O thread. */
-    private static final java.util.concurrent.Executor HANDLERS = java.util.concurrent.Executors.newThreadPerTaskExecutor(
+    private static final Executor HANDLERS = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("taskpool-on-added-", 0).factory());
 
     private final RedisConnector redis;
@@ -56,19 +60,17 @@ public final class TaskpoolClient implements AutoCloseable {
     private final InstantSource clock;
     private final Map<String, LongSupplier> idSuppliers = new ConcurrentHashMap<>();
     private final Map<String, LongConsumer> addHandlers = new ConcurrentHashMap<>();
-    private final Map<String, CachedDefinition> definitions = new ConcurrentHashMap<>();
+    private final PublishedDefinitions definitions;
     private volatile EventHub events;
     private volatile TaskOperations operations;
     /** The largest arguments an add may carry (1 MiB of JSON by default, as for scripts). */
     private volatile ValueLimits limits = ValueLimits.defaults();
 
-    private record CachedDefinition(Map<String, String> fields, long readAt) {
-    }
-
     private TaskpoolClient(RedisConnector redis, TaskStore store, InstantSource clock) {
         this.redis = redis;
         this.store = store;
         this.clock = clock;
+        this.definitions = new PublishedDefinitions(store);
     }
 
     /**
@@ -119,7 +121,7 @@ public final class TaskpoolClient implements AutoCloseable {
 
     /** Changes the largest arguments one add may carry (e.g. {@code ValueLimits.defaults().withMaxArgsBytes(4 << 20)}). */
     public TaskpoolClient withValueLimits(ValueLimits valueLimits) {
-        this.limits = java.util.Objects.requireNonNull(valueLimits, "valueLimits");
+        this.limits = Objects.requireNonNull(valueLimits, "valueLimits");
         return this;
     }
 
@@ -152,7 +154,7 @@ public final class TaskpoolClient implements AutoCloseable {
      *                                    may have been added; settle it with {@link #retryAdd}
      */
     public AddResult add(String task, List<?> args) {
-        Map<String, String> definition = definition(task);
+        Map<String, String> definition = definitions.read(task);
         LongSupplier ids = idSuppliers.get(task);
         LongConsumer onAdded = addHandlers.get(task);
         requireJavaHandlers(task, definition, ids, onAdded);
@@ -175,14 +177,17 @@ public final class TaskpoolClient implements AutoCloseable {
      * with {@link #retryAdd}). It completes on the client's I/O thread: what is chained to it with
      * {@code thenApply} and the like runs there and must not block (use the {@code ...Async}
      * variants for work that may); an {@link #onAdded} handler runs on a virtual thread of its own.
-     * A send that gets no answer is sent again from a virtual thread, as {@code add} would.
+     * A send that gets no answer is sent again, as {@code add} would, from one of the client's
+     * re-sending threads ({@code taskpool-add-resend-N}: at most 8 at a time, up to 10,000 more
+     * such adds waiting for one); past that bound the future fails at once with an
+     * {@link AddOutcomeUnknownException} saying so, to settle with {@link #retryAdd}.
      */
     public CompletableFuture<AddResult> addAsync(String task, List<?> args) {
         String argsJson;
         CompletableFuture<Map<String, String>> definition;
         try {
             argsJson = limits.argsJson(task, args);
-            definition = definitionAsync(task);   // an invalid task id is refused here
+            definition = definitions.readAsync(task);   // an invalid task id is refused here
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -216,11 +221,11 @@ public final class TaskpoolClient implements AutoCloseable {
      *                                    Redis full): the first ones stay; {@link #retryAdd} adds the rest
      */
     public List<Long> addAll(String task, List<? extends List<?>> argsOfEachTask) {
-        Map<String, String> definition = definition(task);
+        Map<String, String> definition = definitions.read(task);
         LongSupplier ids = idSuppliers.get(task);
         LongConsumer onAdded = addHandlers.get(task);
         requireJavaHandlers(task, definition, ids, onAdded);
-        List<TaskStore.NewTask> tasks = new java.util.ArrayList<>(argsOfEachTask.size());
+        List<TaskStore.NewTask> tasks = new ArrayList<>(argsOfEachTask.size());
         for (List<?> args : argsOfEachTask) {
             tasks.add(new TaskStore.NewTask(ids == null ? null : ids.getAsLong(), limits.argsJson(task, args)));
         }
@@ -270,52 +275,6 @@ public final class TaskpoolClient implements AutoCloseable {
                     + " after each add, a script this Java client cannot run: pass a handler with onAdded(\"" + task
                     + "\", ...) or add the task through a runtime (taskpool run tasks." + task + ".add ...)");
         }
-    }
-
-    /**
-     * The published definition, from the cache while it is fresh, else read without blocking; when
-     * Redis cannot be read, the one read earlier (as {@link #definition}).
-     */
-    private CompletableFuture<Map<String, String>> definitionAsync(String task) {
-        CachedDefinition cached = definitions.get(task);
-        long now = System.nanoTime();
-        if (cached != null && now - cached.readAt() < DEFINITION_CACHE.toNanos()) {
-            return CompletableFuture.completedFuture(cached.fields());
-        }
-        return store.publishedDefinitionAsync(task).handle((read, error) -> {
-            if (error != null) {
-                if (cached == null) {
-                    throw error instanceof java.util.concurrent.CompletionException completion ? completion
-                            : new java.util.concurrent.CompletionException(error);
-                }
-                return cached.fields();
-            }
-            Map<String, String> fields = read.orElseThrow(() -> TaskStore.unknownTask(task));
-            definitions.put(task, new CachedDefinition(fields, now));
-            return fields;
-        });
-    }
-
-    private Map<String, String> definition(String task) {
-        CachedDefinition cached = definitions.get(task);
-        long now = System.nanoTime();
-        if (cached != null && now - cached.readAt() < DEFINITION_CACHE.toNanos()) {
-            return cached.fields();
-        }
-        Optional<Map<String, String>> read;
-        try {
-            read = store.publishedDefinition(task);
-        } catch (TaskpoolException e) {
-            if (cached == null) {
-                throw e;
-            }
-            // Redis is unreachable: the definition read earlier is good enough to check the
-            // handlers, and the add itself then settles its outcome (or reports it unknown).
-            return cached.fields();
-        }
-        Map<String, String> fields = read.orElseThrow(() -> TaskStore.unknownTask(task));
-        definitions.put(task, new CachedDefinition(fields, now));
-        return fields;
     }
 
     /** Reads a task; empty when it does not exist (never added, or expired after its retention). */
@@ -381,7 +340,7 @@ public final class TaskpoolClient implements AutoCloseable {
         if (known == null) {
             synchronized (this) {
                 if (operations == null) {
-                    operations = new TaskOperations(redis, clock.withZone(java.time.ZoneOffset.UTC));
+                    operations = new TaskOperations(redis, clock.withZone(ZoneOffset.UTC));
                 }
                 known = operations;
             }
@@ -389,14 +348,48 @@ public final class TaskpoolClient implements AutoCloseable {
         return known;
     }
 
-    /** Delivers every event of one task until the subscription is closed. */
+    /**
+     * Delivers every event of one task until the subscription is closed.
+     *
+     * <p><b>Which thread calls the listener:</b> a virtual thread of the client's own (named
+     * {@code taskpool-events-N}), never the thread that reads Redis's replies. Events of one
+     * subscription come one at a time, in the order Redis published them; subscriptions do not
+     * wait for each other. So a listener may block, and may call this client ({@code get},
+     * {@code await}, {@code add}, {@code subscribe}...) without holding up other replies.
+     * <b>When it is slow</b>, its events wait for it in a queue of at most 10,000 events (and 16 Mi
+     * characters of event text); past that the oldest waiting one is dropped and a warning is
+     * logged. Closing the client interrupts listeners still running.
+     *
+     * <p>This returns once Redis has confirmed the subscription, or after the command timeout when
+     * it does not answer (unreachable): the subscription is then made as soon as Redis answers,
+     * and made again whenever the connection comes back after a cut. Pub/sub keeps no events:
+     * those published while it was not in place are not delivered, so read the task to catch up.
+     */
     public Subscription subscribe(String task, long id, Consumer<TaskEvent> listener) {
-        return events().subscribe(Keys.of(task).events(id), listener);
+        return events().subscribe(Keys.of(task).events(id), listener, null);
     }
 
-    /** Delivers every event of every task of a kind until the subscription is closed. */
+    /**
+     * As {@link #subscribe(String, long, Consumer)}, calling the listener through {@code executor}
+     * (still one event at a time, in order, for this subscription; a drain gives its thread back
+     * after 256 events). An executor that refuses a drain leaves the events waiting for the next one.
+     */
+    public Subscription subscribe(String task, long id, Consumer<TaskEvent> listener, Executor executor) {
+        return events().subscribe(Keys.of(task).events(id), listener, Objects.requireNonNull(executor, "executor"));
+    }
+
+    /**
+     * Delivers every event of every task of a kind until the subscription is closed; the listener
+     * runs as for {@link #subscribe(String, long, Consumer)} (on the client's own virtual threads,
+     * in order, a slow listener's oldest waiting events dropped past 10,000).
+     */
     public Subscription subscribeAll(String task, Consumer<TaskEvent> listener) {
-        return events().psubscribe(Keys.of(task).eventsPattern(), listener);
+        return events().psubscribe(Keys.of(task).eventsPattern(), listener, null);
+    }
+
+    /** As {@link #subscribeAll(String, Consumer)}, calling the listener through {@code executor}. */
+    public Subscription subscribeAll(String task, Consumer<TaskEvent> listener, Executor executor) {
+        return events().psubscribe(Keys.of(task).eventsPattern(), listener, Objects.requireNonNull(executor, "executor"));
     }
 
     private EventHub events() {
@@ -404,7 +397,7 @@ public final class TaskpoolClient implements AutoCloseable {
         if (hub == null) {
             synchronized (this) {
                 if (events == null) {
-                    events = new EventHub(redis.newPubSubConnection());
+                    events = new EventHub(redis::newPubSubConnection, redis.commandTimeout(), redis.describe());
                 }
                 hub = events;
             }

@@ -91,7 +91,7 @@ class AddUnderPartitionTest {
         assertEquals("2", raw.hget(keys.stats(), "added"));
     }
 
-    /** An asynchronous add whose first send gets no answer goes on re-sending (from a virtual thread) like a blocking one. */
+    /** An asynchronous add whose first send gets no answer goes on re-sending (from a re-sending thread) like a blocking one. */
     @Test
     void anAsyncAddThroughAPartitionShorterThanTheDeadlineIsAppliedOnce() throws Exception {
         try (TaskpoolClient client = client(Duration.ofSeconds(5))) {

@@ -55,10 +55,10 @@ final class AddSender {
     private final java.util.Map<String, KindKeys> kindKeys = new java.util.concurrent.ConcurrentHashMap<>();
     /**
      * Where an asynchronous add goes on when its first send got no definite answer: the blocking
-     * loop of re-sends, on a virtual thread of its own (a rare path; the usual one blocks no thread).
+     * loop of re-sends, on one of the connection's few re-sending threads (a rare path; the usual
+     * one blocks no thread).
      */
-    private static final java.util.concurrent.Executor RESENDS = java.util.concurrent.Executors.newThreadPerTaskExecutor(
-            Thread.ofVirtual().name("taskpool-add-resend-", 0).factory());
+    private final AddResends resends;
     /** Kinds whose keys are kept, at most: a client adds to a few kinds; more are built per add. */
     private static final int KINDS_KEPT = 1024;
 
@@ -75,11 +75,17 @@ final class AddSender {
 
     /** @param deadline how long one add keeps re-sending before it reports an unknown outcome */
     AddSender(RedisConnector redis, ScriptRunner scripts, Duration deadline) {
+        this(redis, scripts, deadline, redis.addResends());
+    }
+
+    /** As above, with the re-sending threads given (tests: smaller bounds). */
+    AddSender(RedisConnector redis, ScriptRunner scripts, Duration deadline, AddResends resends) {
         if (deadline.isNegative() || deadline.isZero()) {
             throw new TaskpoolException("the add deadline must be positive, got " + deadline);
         }
         this.redis = redis;
         this.scripts = scripts;
+        this.resends = resends;
         this.commandTimeout = redis.commandTimeout();
         this.deadline = deadline;
         this.fence = redis.replicationFence();
@@ -202,7 +208,7 @@ final class AddSender {
                 if (passedOn != null) {
                     throw new ExecutionException(passedOn);
                 }
-                List<Long> ids = decode(request, answer.reply());
+                List<Long> ids = EnqueueReply.decode(request, answer.reply());
                 if (ids.isEmpty() || onReplica(answer.route(), keys)) {
                     return ids;
                 }
@@ -308,21 +314,21 @@ final class AddSender {
      * completes the future on Lettuce's thread (its own command timeout, which every connection
      * has, ends a send that gets no reply). Anything but a definite answer (no reply, a dropped
      * connection, a transient refusal, no replica acknowledging) hands the request over to the
-     * blocking loop of re-sends on a virtual thread, with what is left of the deadline; so the
-     * outcome is the same as a blocking add's, only the waiting differs. A batch of more than one
+     * blocking loop of re-sends on a re-sending thread ({@link AddResends}), with what is left of
+     * the deadline; so the outcome is the same as a blocking add's, only the waiting differs. A batch of more than one
      * chunk, or a request some of whose chunks are settled, takes the blocking loop from the start.
      */
     java.util.concurrent.CompletableFuture<List<Long>> settleAsync(AddRequest request, long now) {
         long started = System.nanoTime();
         if (request.tasks().size() > AddRequest.CHUNK || !request.settled().isEmpty() || request.retryBefore() <= now) {
-            return resend(request, now, started);
+            return resend(request, now, started, false);
         }
         KindKeys kind = kindKeys(request.task());
         CompletableFuture<AddGroups.Answer> reply;
         try {
             reply = groups.submit(request, now);
         } catch (RuntimeException e) {
-            return resend(request, now, started);
+            return resend(request, now, started, false);
         }
         return reply.handle((answer, error) -> {
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
@@ -333,7 +339,7 @@ final class AddSender {
             if (cause == null) {
                 List<Long> ids;
                 try {
-                    ids = decode(request, answer.reply());
+                    ids = EnqueueReply.decode(request, answer.reply());
                 } catch (RuntimeException refusal) {
                     return CompletableFuture.<List<Long>>failedFuture(refusal);
                 }
@@ -342,19 +348,35 @@ final class AddSender {
                 }
                 return fence.afterWrites(answer.route(), kind.keys().definition())
                         .handle((acked, waitError) -> Boolean.TRUE.equals(acked) && waitError == null
-                                ? CompletableFuture.completedFuture(ids) : resend(request, now, started))
+                                ? CompletableFuture.completedFuture(ids) : resend(request, now, started, true))
                         .thenCompose(java.util.function.Function.identity());
             }
             if (cause instanceof RedisCommandExecutionException refusal && !isTransient(refusal)) {
                 return CompletableFuture.<List<Long>>failedFuture(refused(request, refusal, false));
             }
-            return resend(request, now, started);
+            return resend(request, now, started, true);
         }).thenCompose(java.util.function.Function.identity());
     }
 
-    /** The blocking loop of re-sends for {@code request}, first sent at {@code started}, on a virtual thread. */
-    private CompletableFuture<List<Long>> resend(AddRequest request, long now, long started) {
-        return CompletableFuture.supplyAsync(() -> settle(request, now, started), RESENDS);
+    /**
+     * The blocking loop of re-sends for {@code request} (first sent at {@code started} when
+     * {@code sent}), on a re-sending thread. One that waited for a thread past the add deadline
+     * sends nothing more: it fails as unknown, as its own loop would have at the deadline. When
+     * no thread can be waited for, it fails at once: as unknown when its first send went out,
+     * else saying that nothing was written.
+     */
+    private CompletableFuture<List<Long>> resend(AddRequest request, long now, long started, boolean sent) {
+        return resends.submit(() -> {
+            long waited = System.nanoTime() - started;
+            if (sent && waited > deadline.toNanos()) {
+                throw unknown(request, 1, "it waited " + TimeUnit.NANOSECONDS.toMillis(waited) + " ms for one of the"
+                        + " re-sending threads, all busy with other adds Redis did not answer", null);
+            }
+            return settle(request, now, started);
+        }, why -> sent ? unknown(request, "its first send got no definite answer from Redis at " + redis.describe()
+                + ", and it cannot be sent again now: " + why, null)
+                : new TaskpoolException("the add of " + request.describe() + " to Redis at " + redis.describe()
+                + " was not sent: " + why + "; nothing was written"));
     }
 
     private static boolean isOutOfMemory(RedisCommandExecutionException refusal) {
@@ -379,13 +401,18 @@ final class AddSender {
     }
 
     private AddOutcomeUnknownException unknown(AddRequest request, int sends, String why, Throwable cause) {
+        return unknown(request, "Redis at " + redis.describe() + " did not answer " + (sends == 1 ? "it" : sends + " sends of it")
+                + " within the add deadline of " + deadline.toMillis() + " ms (" + why + ")", cause);
+    }
+
+    /** An unknown outcome: {@code whatHappened} to the add, then how to settle it. */
+    private AddOutcomeUnknownException unknown(AddRequest request, String whatHappened, Throwable cause) {
         String task = request.task();
         String done = request.settled().isEmpty() ? "" : " The first " + request.settled().size() + " were added (first id "
                 + request.settled().getFirst() + ", last " + request.settled().getLast() + "); the outcome of the next "
                 + Math.min(AddRequest.CHUNK, request.tasks().size() - request.settled().size()) + " is unknown.";
-        return new AddOutcomeUnknownException(request, "the outcome of adding " + request.describe() + " is unknown:"
-                + " Redis at " + redis.describe() + " did not answer " + (sends == 1 ? "it" : sends + " sends of it")
-                + " within the add deadline of " + deadline.toMillis() + " ms (" + why + ")." + done + " It may or may"
+        return new AddOutcomeUnknownException(request, "the outcome of adding " + request.describe() + " is unknown: "
+                + whatHappened + "." + done + " It may or may"
                 + " not have been applied; do not add it again as a new add. Send it again with request id "
                 + request.requestId()
                 + " before " + Instant.ofEpochMilli(request.retryBefore()) + " (TaskpoolClient.retryAdd(e.request()), or"
@@ -400,35 +427,5 @@ final class AddSender {
             Thread.currentThread().interrupt();
             throw unknown(request, sends, "the waiting thread was interrupted", e);
         }
-    }
-
-    /** The script's reply: ids, or a refusal code mapped to an error naming what was wrong. */
-    private List<Long> decode(AddRequest request, List<Object> reply) {
-        String task = request.task();
-        Object first = reply.getFirst();
-        if (first instanceof Long code) {
-            String nothing = "; the add was refused and nothing was written";
-            return switch (code.intValue()) {
-                case 0 -> List.of();
-                case -1 -> throw TaskStore.unknownTask(task);
-                case -2 -> throw new TaskpoolException("task " + task + ": id " + reply.get(1)
-                        + " already exists; an add never overwrites a task (check event.next)" + nothing);
-                case -3 -> throw new TaskpoolException("task " + task + ": key " + reply.get(1) + " holds " + reply.get(2)
-                        + ", expected " + reply.get(3) + nothing + " (repair or delete that key)");
-                case -4 -> throw new TaskpoolException("task " + task + ": the id counter " + Keys.of(task).sequence()
-                        + " is behind the tasks: the next id, " + reply.get(1) + ", is taken by " + Keys.of(task).taskPrefix()
-                        + reply.get(1) + nothing + " (set the counter to the highest id in use)");
-                case -5 -> throw new TaskpoolException("task " + task + ": the id counter " + Keys.of(task).sequence()
-                        + " is at " + reply.get(1) + ", so " + reply.get(2) + " more default id(s) would pass the last"
-                        + " id, 2^53-1 (9007199254740991)" + nothing + " (give ids with event.next, or reset the"
-                        + " counter once the old tasks are gone)");
-                default -> throw new IllegalStateException("enqueue returned " + reply);
-            };
-        }
-        List<Long> ids = new ArrayList<>(reply.size());
-        for (Object id : reply) {
-            ids.add(Long.parseLong((String) id));
-        }
-        return ids;
     }
 }

@@ -64,6 +64,7 @@ public final class RedisConnector implements AutoCloseable {
     private final boolean cluster;
     private final Duration commandTimeout;
     private volatile ReplicationFence replicationFence;
+    private volatile AddResends addResends;
     /** Resources made for a latency recorder (null: the client's own); the client does not shut them down. */
     private ClientResources ownResources;
 
@@ -314,6 +315,20 @@ public final class RedisConnector implements AutoCloseable {
         return fence;
     }
 
+    /** The threads that re-send this connection's asynchronous adds (see {@link AddResends}); one, closed with this. */
+    AddResends addResends() {
+        AddResends resends = addResends;
+        if (resends == null) {
+            synchronized (this) {
+                if (addResends == null) {
+                    addResends = new AddResends();
+                }
+                resends = addResends;
+            }
+        }
+        return resends;
+    }
+
     /**
      * A connection of its own for commands that block the connection they are sent on in Redis
      * (WAIT), with its async commands; in a Cluster, a cluster connection of its own.
@@ -453,6 +468,10 @@ public final class RedisConnector implements AutoCloseable {
             ReplicationFence fence = replicationFence;
             if (fence != null) {
                 fence.close();
+            }
+            AddResends resends = addResends;
+            if (resends != null) {
+                resends.close();
             }
             connection.close();
         } finally {
