@@ -33,6 +33,9 @@ class MetricsEndpointTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final Pattern METRICS_AT = Pattern.compile("metrics at (http://\\S+/metrics)");
 
+    /** Bytes a scrape may take: the JVM's meters, Redis latencies by command, and a few KB for each kind. */
+    static final int SCRAPE_LIMIT = 50_000;
+
     @TempDir
     Path dir;
 
@@ -109,6 +112,11 @@ class MetricsEndpointTest {
                         "deploy/grafana/dashboards/taskpool.json queries " + metric + ", which /metrics does not serve");
             }
 
+            // Prometheus pays for every byte at every scrape: what is served is what an operator charts.
+            int bytes = page.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            assertTrue(bytes < SCRAPE_LIMIT, "a scrape of a worker serving 2 kinds is " + bytes + " bytes, over " + SCRAPE_LIMIT
+                    + "; the largest families:\n" + largestFamilies(page));
+
             HttpResponse<String> post = HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics)
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(405, post.statusCode(), "only GET scrapes");
@@ -118,6 +126,19 @@ class MetricsEndpointTest {
                 worker.destroyForcibly();
             }
         }
+    }
+
+    /** The metric families of a scrape with their sizes in bytes, largest first (to say what made it big). */
+    static String largestFamilies(String page) {
+        Map<String, Integer> sizes = new TreeMap<>();
+        for (String line : page.split("\n")) {
+            String name = line.startsWith("#") ? null : line.split("[{ ]", 2)[0];
+            if (name != null && !name.isEmpty()) {
+                sizes.merge(name, line.length() + 1, Integer::sum);
+            }
+        }
+        return sizes.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(15)
+                .map(entry -> entry.getValue() + " " + entry.getKey()).collect(java.util.stream.Collectors.joining("\n"));
     }
 
     /** The metric names in the expressions of the shipped Grafana dashboard. */
