@@ -57,12 +57,7 @@ public final class DashboardServer implements AutoCloseable {
     public DashboardServer(RedisConnector redis, TaskOperations operations, DashboardSettings settings,
                            Map<String, HttpHandler> extraHandlers) {
         this.settings = settings;
-        if (!settings.loopbackOnly() && settings.token() == null) {
-            throw new IllegalArgumentException("the dashboard would listen on " + settings.bind()
-                    + ", beyond this machine, without a token: anyone on the network could read task arguments"
-                    + (settings.readOnly() ? "" : " and change tasks") + "; give --token T (or "
-                    + DashboardSettings.TOKEN_VARIABLE + "), or bind 127.0.0.1");
-        }
+        settings.requireTokenBeyondLoopback("--token");
         Map<String, HttpHandler> extras = new LinkedHashMap<>(extraHandlers);
         for (String path : extras.keySet()) {
             if (!path.startsWith("/") || path.equals("/") || path.startsWith("/api") || path.startsWith("/events")
@@ -77,7 +72,7 @@ public final class DashboardServer implements AutoCloseable {
         this.streams = new EventStreams(events);
         HttpServer bound;
         try {
-            bound = HttpServer.create(settings.address(), 64);
+            bound = HttpServers.create(settings.address(), 64);
         } catch (BindException e) {
             streams.close();
             events.close();

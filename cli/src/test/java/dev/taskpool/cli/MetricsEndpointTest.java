@@ -1,6 +1,7 @@
 package dev.taskpool.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.client.TaskpoolClient;
@@ -128,6 +129,39 @@ class MetricsEndpointTest {
         }
     }
 
+    @Test
+    void withATokenAScrapeWithoutItIsRefusedAndOneWithItIsServed() throws Exception {
+        String task = TestRedis.uniqueTaskId("metricstoken");
+        TestApp app = TestApp.in(dir).task(task, 1, 0, 0, 10, 100, "scripts.m.Work", "")
+                .script("m", "function Work(id) { return id; }");
+        Path log = dir.resolve("worker.log");
+        Process worker = startWorker(app.dir(), TestRedis.uri(), log, "--metrics-token", "s3cret");
+        try {
+            URI metrics = awaitMetricsUri(worker, log);
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> anonymous = http.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, anonymous.statusCode(), anonymous.body());
+            assertTrue(anonymous.body().contains("--metrics-token"), anonymous.body());
+            assertFalse(anonymous.body().contains("taskpool_"), "nothing of the metrics is shown");
+            HttpResponse<String> wrong = http.send(HttpRequest.newBuilder(metrics).header("Authorization", "Bearer guess").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, wrong.statusCode(), wrong.body());
+            HttpResponse<String> bearer = http.send(HttpRequest.newBuilder(metrics).header("Authorization", "Bearer s3cret").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, bearer.statusCode(), bearer.body());
+            assertTrue(bearer.body().contains("taskpool_slots_capacity{task=\"" + task + "\"}"), bearer.body());
+            String basic = java.util.Base64.getEncoder().encodeToString("prometheus:s3cret".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            HttpResponse<String> withBasic = http.send(HttpRequest.newBuilder(metrics).header("Authorization", "Basic " + basic).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, withBasic.statusCode(), "basic auth with the token as password");
+        } finally {
+            worker.destroy();
+            if (!worker.waitFor(30, TimeUnit.SECONDS)) {
+                worker.destroyForcibly();
+            }
+        }
+    }
+
     /** The metric families of a scrape with their sizes in bytes, largest first (to say what made it big). */
     static String largestFamilies(String page) {
         Map<String, Integer> sizes = new TreeMap<>();
@@ -159,11 +193,12 @@ class MetricsEndpointTest {
         return metrics;
     }
 
-    private static Process startWorker(Path app, String redis, Path log) throws IOException {
+    private static Process startWorker(Path app, String redis, Path log, String... options) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                 "-Xmx512m", "-cp", System.getProperty("java.class.path"), TaskpoolCommand.class.getName(),
-                "worker", "--app", app.toString(), "--redis", redis, "--metrics-port", "0", "--grace", "2s");
+                "worker", "--app", app.toString(), "--redis", redis, "--metrics-port", "0", "--grace", "2s"));
+        command.addAll(List.of(options));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
