@@ -40,6 +40,7 @@ final class DashboardCommand implements Runnable {
     @Override
     public void run() {
         DashboardSettings settings = new DashboardSettings(bind, port, readOnly, token);
+        settings.requireTokenBeyondLoopback("--token");   // before Redis is touched
         // /metrics: the kinds' gauges read from Redis, the JVM's and Lettuce's meters
         ProcessMeters meters = new ProcessMeters();
         RedisConnector connector = redis.connect(RedisLatencies.recorder(meters.registry()));

@@ -22,6 +22,7 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -89,11 +90,30 @@ final class WorkerCommand implements Runnable {
 
     @Option(names = "--metrics-bind", paramLabel = "ADDRESS", defaultValue = "${env:TASKPOOL_METRICS_BIND:-127.0.0.1}",
             description = "the address the metrics port listens on (env TASKPOOL_METRICS_BIND; default ${DEFAULT-VALUE};"
-                    + " 0.0.0.0 for every interface, e.g. in a container)")
+                    + " 0.0.0.0 for every interface, e.g. in a container: then needs --metrics-token or --metrics-without-token)")
     String metricsBind;
+
+    @Option(names = "--metrics-token", paramLabel = "TOKEN", defaultValue = "${env:" + MetricsServer.TOKEN_VARIABLE + "}",
+            description = "a secret every scrape must carry ('Authorization: Bearer TOKEN', or the basic-auth password)"
+                    + " (env " + MetricsServer.TOKEN_VARIABLE + ")")
+    String metricsToken;
+
+    @Option(names = "--metrics-without-token", defaultValue = "${env:" + MetricsServer.WITHOUT_TOKEN_VARIABLE + ":-false}",
+            description = "serve metrics beyond loopback without a token, on a network only trusted scrapers reach"
+                    + " (env " + MetricsServer.WITHOUT_TOKEN_VARIABLE + "=true)")
+    boolean metricsWithoutToken;
 
     @Override
     public void run() {
+        // Every option is checked before Redis is touched: a refused start publishes nothing.
+        DashboardSettings dashboardSettings = dashboardPort == null ? null
+                : new DashboardSettings(dashboardBind, dashboardPort, dashboardReadOnly, dashboardToken);
+        if (dashboardSettings != null) {
+            dashboardSettings.requireTokenBeyondLoopback("--dashboard-token");
+        }
+        if (metricsPort != null) {
+            MetricsServer.requireTokenBeyondLoopback(metricsBind, emptyAsNone(metricsToken), metricsWithoutToken);
+        }
         WorkerSettings settings = WorkerSettings.defaults().withLease(lease, heartbeat).withShutdownGrace(grace)
                 .withRecoverInterval(recoverEvery).withAbandonAfter(abandonAfter);
         if (workerId != null && !workerId.isBlank()) {
@@ -102,28 +122,26 @@ final class WorkerCommand implements Runnable {
         // Metrics are kept only when they are served: a worker without --metrics-port pays nothing.
         ProcessMeters meters = metricsPort == null ? null : new ProcessMeters();
         RedisConnector connector = redis.connect(meters == null ? null : RedisLatencies.recorder(meters.registry()));
-        AppRuntime runtime;
+        AppRuntime runtime = null;
         Worker worker;
         MetricsServer server = null;
-        try {
-            runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new TaskStore(connector), new ProcessRegistry(),
-                    InstantSource.system(), new ValueLimits(argsLimit.maxArgs, resultLimit.maxResult));
-        } catch (RuntimeException e) {
-            connector.close();
-            throw e;
-        }
         DashboardServer dashboard = null;
         try {
+            // The ports first: one that cannot listen stops the command before the app's definitions are published.
             if (meters != null) {
-                runtime.measureWith(new MicrometerWorkerMetrics(meters.registry(), new TaskOperations(connector)));
-                server = MetricsServer.start(metricsBind, metricsPort, meters.registry());
+                server = MetricsServer.start(metricsBind, metricsPort, meters.registry(), emptyAsNone(metricsToken),
+                        metricsWithoutToken);
             }
-            if (dashboardPort != null) {
-                // before the worker starts: a dashboard that cannot listen stops the command with its reason
+            if (dashboardSettings != null) {
                 Map<String, HttpHandler> extra = meters == null ? Map.of()
                         : Map.of("/metrics", new PrometheusEndpoint(meters.registry()));
                 dashboard = new DashboardServer(connector, new TaskOperations(connector, Clock.systemUTC()),
-                        new DashboardSettings(dashboardBind, dashboardPort, dashboardReadOnly, dashboardToken), extra);
+                        dashboardSettings, extra);
+            }
+            runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new TaskStore(connector), new ProcessRegistry(),
+                    InstantSource.system(), new ValueLimits(argsLimit.maxArgs, resultLimit.maxResult));
+            if (meters != null) {
+                runtime.measureWith(new MicrometerWorkerMetrics(meters.registry(), new TaskOperations(connector)));
             }
             worker = new Worker(runtime, settings, tasks).start();
         } catch (RuntimeException e) {
@@ -133,12 +151,14 @@ final class WorkerCommand implements Runnable {
             if (server != null) {
                 server.close();
             }
-            runtime.close();
+            if (runtime != null) {
+                runtime.close();
+            }
             connector.close();
             throw e;
         }
         if (server != null) {
-            org.slf4j.LoggerFactory.getLogger(WorkerCommand.class).info("metrics at http://{}:{}/metrics", metricsBind,
+            LoggerFactory.getLogger(WorkerCommand.class).info("metrics at http://{}:{}/metrics", metricsBind,
                     server.port());
         }
         if (dashboard != null) {
@@ -146,6 +166,7 @@ final class WorkerCommand implements Runnable {
         }
         DashboardServer servedDashboard = dashboard;
         MetricsServer metricsServer = server;
+        AppRuntime openedRuntime = runtime;
         // SIGTERM and Ctrl-C run the shutdown hooks: the graceful stop happens there, and the
         // JVM exits when it is done.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -158,7 +179,7 @@ final class WorkerCommand implements Runnable {
                 if (metricsServer != null) {
                     metricsServer.close();
                 }
-                runtime.close();
+                openedRuntime.close();
                 connector.close();
             }
         }, "graceful-stop"));
@@ -167,5 +188,9 @@ final class WorkerCommand implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    private static String emptyAsNone(String value) {
+        return value == null || value.isEmpty() ? null : value;
     }
 }

@@ -1,8 +1,6 @@
 package dev.taskpool.dashboard;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.Base64;
 import java.util.Locale;
 
 /**
@@ -52,12 +50,16 @@ final class Access {
      * @param csrfHeader    the {@value #CSRF_HEADER} header (null when absent)
      */
     Refusal check(boolean changesState, String host, String authorization, String csrfHeader) {
+        if (host == null || host.isBlank()) {
+            return new Refusal(400, "the request has no Host header: HTTP/1.1 requires one, naming the address the"
+                    + " dashboard was reached at (e.g. Host: 127.0.0.1:8080)", false);
+        }
         if (loopbackOnly && !isLoopbackHost(host)) {
             return new Refusal(403, "this dashboard listens on loopback only and answers requests for localhost,"
                     + " 127.0.0.1 or [::1], not for host '" + host + "'", false);
         }
         Credentials given = Credentials.parse(authorization);
-        boolean tokenMatches = token != null && given.secret() != null && matches(given.secret());
+        boolean tokenMatches = token != null && given.matches(token);
         if (token != null && given.secret() != null && !tokenMatches) {
             return new Refusal(401, "the dashboard token given does not match", true);
         }
@@ -83,10 +85,6 @@ final class Access {
         return null;
     }
 
-    private boolean matches(String secret) {
-        return MessageDigest.isEqual(token, secret.getBytes(StandardCharsets.UTF_8));
-    }
-
     static boolean isLoopbackHost(String host) {
         if (host == null || host.isBlank()) {
             return false;
@@ -101,34 +99,5 @@ final class Access {
             name = name.substring(0, colon);
         }
         return name.equals("localhost") || name.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
-    }
-
-    /** The secret of an Authorization header: a Bearer token, or the password of basic auth. */
-    record Credentials(String secret, boolean bearer) {
-        static Credentials parse(String authorization) {
-            if (authorization == null) {
-                return new Credentials(null, false);
-            }
-            String value = authorization.trim();
-            int space = value.indexOf(' ');
-            if (space < 0) {
-                return new Credentials(null, false);
-            }
-            String scheme = value.substring(0, space).toLowerCase(Locale.ROOT);
-            String rest = value.substring(space + 1).trim();
-            if (scheme.equals("bearer")) {
-                return new Credentials(rest, true);
-            }
-            if (scheme.equals("basic")) {
-                try {
-                    String decoded = new String(Base64.getDecoder().decode(rest), StandardCharsets.UTF_8);
-                    int colon = decoded.indexOf(':');
-                    return new Credentials(colon < 0 ? decoded : decoded.substring(colon + 1), false);
-                } catch (IllegalArgumentException e) {
-                    return new Credentials("", false);
-                }
-            }
-            return new Credentials(null, false);
-        }
     }
 }

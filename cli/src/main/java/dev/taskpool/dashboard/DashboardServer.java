@@ -8,10 +8,8 @@ import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,8 +29,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class DashboardServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DashboardServer.class);
-    /** How often an idle event stream gets a comment line, so a browser that left is noticed (and proxies keep it open). */
-    static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
     private static final String RESOURCES = "/dev/taskpool/dashboard/";
     private static final Map<String, String> PAGES = Map.of(
             "/", "index.html", "/index.html", "index.html", "/app.js", "app.js", "/app.css", "app.css",
@@ -42,9 +38,9 @@ public final class DashboardServer implements AutoCloseable {
     private final Access access;
     private final ApiHandler api;
     private final EventFanout events;
+    private final EventStreams streams;
     private final HttpServer server;
     private final ExecutorService executor;
-    private volatile Duration keepAlive = KEEP_ALIVE;
 
     public DashboardServer(RedisConnector redis, TaskOperations operations, DashboardSettings settings) {
         this(redis, operations, settings, Map.of());
@@ -61,12 +57,7 @@ public final class DashboardServer implements AutoCloseable {
     public DashboardServer(RedisConnector redis, TaskOperations operations, DashboardSettings settings,
                            Map<String, HttpHandler> extraHandlers) {
         this.settings = settings;
-        if (!settings.loopbackOnly() && settings.token() == null) {
-            throw new IllegalArgumentException("the dashboard would listen on " + settings.bind()
-                    + ", beyond this machine, without a token: anyone on the network could read task arguments"
-                    + (settings.readOnly() ? "" : " and change tasks") + "; give --token T (or "
-                    + DashboardSettings.TOKEN_VARIABLE + "), or bind 127.0.0.1");
-        }
+        settings.requireTokenBeyondLoopback("--token");
         Map<String, HttpHandler> extras = new LinkedHashMap<>(extraHandlers);
         for (String path : extras.keySet()) {
             if (!path.startsWith("/") || path.equals("/") || path.startsWith("/api") || path.startsWith("/events")
@@ -78,14 +69,17 @@ public final class DashboardServer implements AutoCloseable {
         this.access = new Access(settings);
         this.api = new ApiHandler(operations, new TaskStore(redis), settings);
         this.events = new EventFanout(redis);
+        this.streams = new EventStreams(events);
         HttpServer bound;
         try {
-            bound = HttpServer.create(settings.address(), 64);
+            bound = HttpServers.create(settings.address(), 64);
         } catch (BindException e) {
+            streams.close();
             events.close();
             throw new IllegalStateException("the dashboard cannot listen on " + settings.bind() + ":" + settings.port()
                     + ": " + e.getMessage() + " (is another process using the port? --port chooses another)", e);
         } catch (IOException | RuntimeException e) {
+            streams.close();
             events.close();
             throw new IllegalStateException("the dashboard cannot listen on " + settings.bind() + ":" + settings.port()
                     + ": " + e.getMessage(), e);
@@ -94,7 +88,7 @@ public final class DashboardServer implements AutoCloseable {
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(executor);
         server.createContext("/api/", guarded(api::handle));
-        server.createContext("/events", guarded(this::stream));
+        server.createContext("/events", guarded(streams::handle));
         extras.forEach((path, handler) -> server.createContext(path, guarded(handler::handle)));
         server.createContext("/", guarded(this::page));
         server.start();
@@ -125,9 +119,20 @@ public final class DashboardServer implements AutoCloseable {
         return events.listenerCount();
     }
 
+    /** The bytes of events queued for the browsers, not yet written to them. */
+    long queuedEventBytes() {
+        return events.queuedBytes();
+    }
+
     /** Sends idle event streams a keep-alive this often instead (tests notice a closed browser sooner). */
     DashboardServer keepAliveEvery(Duration interval) {
-        this.keepAlive = interval;
+        streams.keepAliveEvery(interval);
+        return this;
+    }
+
+    /** Drops an event stream whose write has been blocked this long instead (tests see a stalled browser dropped sooner). */
+    DashboardServer dropStreamsStalledFor(Duration limit) {
+        streams.dropWhenStalledFor(limit);
         return this;
     }
 
@@ -198,60 +203,10 @@ public final class DashboardServer implements AutoCloseable {
         return "application/octet-stream";
     }
 
-    /** {@code GET /events[?task=T[&id=N]]}: the events of every kind, one kind, or one task, until the browser leaves. */
-    private void stream(HttpExchange exchange) throws IOException {
-        if (!exchange.getRequestMethod().equals("GET")) {
-            HttpIo.error(exchange, 405, "the event stream is GET /events[?task=T[&id=N]]");
-            return;
-        }
-        Map<String, String> query = HttpIo.query(exchange);
-        String task;
-        Long id;
-        try {
-            task = query.containsKey("task") ? ApiHandler.kind(query.get("task")) : null;
-            id = query.containsKey("id") ? ApiHandler.id(String.valueOf(task), query.get("id")) : null;
-            if (id != null && task == null) {
-                throw new HttpIo.BadRequest("id=" + id + " needs task=T too: ids are per kind");
-            }
-        } catch (HttpIo.BadRequest e) {
-            HttpIo.error(exchange, 400, e.getMessage());
-            return;
-        }
-        EventFanout.Listener listener = events.listen(task, id);
-        try {
-            HttpIo.secureHeaders(exchange.getResponseHeaders());
-            exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
-            exchange.getResponseHeaders().set("X-Accel-Buffering", "no");
-            exchange.sendResponseHeaders(200, 0);
-            OutputStream out = exchange.getResponseBody();
-            // subscribed before this line: the page may now read state and never miss a later change
-            write(out, "retry: 2000\nevent: hello\ndata: {}\n\n");
-            while (true) {
-                EventFanout.Event event = listener.next(keepAlive.toMillis());
-                if (event == null) {
-                    write(out, ": keep-alive\n\n");
-                } else if (event == EventFanout.Event.CLOSED) {
-                    write(out, "event: closed\ndata: {}\n\n");
-                    return;
-                } else {
-                    write(out, "event: " + event.name() + "\ndata: " + event.json() + "\n\n");
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            events.stopListening(listener);
-        }
-    }
-
-    private static void write(OutputStream out, String text) throws IOException {
-        out.write(text.getBytes(StandardCharsets.UTF_8));
-        out.flush();
-    }
-
     @Override
     public void close() {
         events.close();   // ends every event stream
+        streams.close();
         server.stop(1);
         executor.shutdownNow();
     }

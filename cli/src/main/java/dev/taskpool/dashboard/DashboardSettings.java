@@ -3,6 +3,7 @@ package dev.taskpool.dashboard;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.util.stream.Stream;
 
 /**
  * Where the dashboard listens and who may do what.
@@ -47,8 +48,24 @@ public record DashboardSettings(String bind, int port, boolean readOnly, String 
     public String describeAccess() {
         String tokenNeeded = token == null ? "" : loopbackOnly() ? "token required for actions" : "token required";
         String mode = readOnly ? "read-only" : "";
-        String both = String.join(", ", java.util.stream.Stream.of(mode, tokenNeeded).filter(s -> !s.isEmpty()).toList());
+        String both = String.join(", ", Stream.of(mode, tokenNeeded).filter(s -> !s.isEmpty()).toList());
         return both.isEmpty() ? "" : " (" + both + ")";
+    }
+
+    /**
+     * Refuses settings that would let the network read the dashboard without a token. Commands call
+     * it before they touch Redis, so that a refused start leaves nothing behind.
+     *
+     * @param tokenOption the option that gives the token, named in the refusal (e.g. {@code --token})
+     * @throws IllegalArgumentException when the bind address is beyond loopback and no token is set
+     */
+    public void requireTokenBeyondLoopback(String tokenOption) {
+        if (!loopbackOnly() && token == null) {
+            throw new IllegalArgumentException("the dashboard would listen on " + bind
+                    + ", beyond this machine, without a token: anyone on the network could read task arguments"
+                    + (readOnly ? "" : " and change tasks") + "; give " + tokenOption + " T (or "
+                    + TOKEN_VARIABLE + "), or bind 127.0.0.1");
+        }
     }
 
     InetSocketAddress address() {

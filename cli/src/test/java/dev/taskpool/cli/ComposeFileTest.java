@@ -8,12 +8,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.taskpool.cli.TaskpoolCommand;
+import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.dashboard.DashboardServer;
+import dev.taskpool.dashboard.DashboardSettings;
+import dev.taskpool.metrics.DashboardMetrics;
+import dev.taskpool.metrics.MetricsServer;
+import dev.taskpool.metrics.ProcessMeters;
+import dev.taskpool.support.TestRedis;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -104,6 +117,10 @@ class ComposeFileTest {
         String port = services.path("worker").path("environment").path("TASKPOOL_METRICS_PORT").asText();
         assertEquals("0.0.0.0", services.path("worker").path("environment").path("TASKPOOL_METRICS_BIND").asText(),
                 "Prometheus scrapes from another container");
+        JsonNode workerEnvironment = services.path("worker").path("environment");
+        // a worker with these settings and no token set starts (beyond loopback it needs a token or this choice)
+        MetricsServer.requireTokenBeyondLoopback(workerEnvironment.path("TASKPOOL_METRICS_BIND").asText(), null,
+                Boolean.parseBoolean(workerEnvironment.path(MetricsServer.WITHOUT_TOKEN_VARIABLE).asText()));
         for (String name : List.of("prometheus", "grafana")) {
             for (JsonNode volume : services.path(name).path("volumes")) {
                 String hostPath = volume.asText().split(":")[0];
@@ -121,6 +138,75 @@ class ComposeFileTest {
         String dashboard = Files.readString(ROOT.resolve("deploy/grafana/dashboards/taskpool.json"));
         assertTrue(dashboard.contains("\"uid\": \"" + datasource.path("uid").asText() + "\""),
                 "the dashboard's panels use the provisioned data source");
+    }
+
+    @Test
+    void prometheusScrapesTheDashboardWithTheTokenTheDashboardRequires() throws Exception {
+        JsonNode services = compose().path("services");
+        JsonNode dashboardService = services.path("dashboard");
+        JsonNode prometheusService = services.path("prometheus");
+        JsonNode scrapes = new ObjectMapper(new YAMLFactory()).readTree(
+                ROOT.resolve("deploy/prometheus/prometheus.yml").toFile()).path("scrape_configs");
+        JsonNode dashboardJob = job(scrapes, "taskpool-dashboard");
+        JsonNode workerJob = job(scrapes, "taskpool-worker");
+
+        // The dashboard listens beyond loopback in its container: every read needs its token.
+        List<String> command = new ArrayList<>();
+        dashboardService.path("command").forEach(node -> command.add(node.asText()));
+        assertEquals("0.0.0.0", command.get(command.indexOf("--bind") + 1), "the dashboard's command: " + command);
+        String tokenVariable = DashboardSettings.TOKEN_VARIABLE;
+        String tokenValue = dashboardService.path("environment").path(tokenVariable).asText();
+        assertEquals("${" + tokenVariable + ":-}", tokenValue, "the dashboard reads its token from the host's environment");
+
+        // Prometheus is given the same value, writes it where the dashboard's scrape job reads it, and sends it.
+        assertEquals(tokenValue, prometheusService.path("environment").path(tokenVariable).asText(),
+                "Prometheus gets the dashboard's token from the same variable");
+        String tokenFile = dashboardJob.path("authorization").path("credentials_file").asText();
+        assertTrue(tokenFile.startsWith("/run/taskpool/"), "the dashboard job sends a token from a file: " + dashboardJob);
+        assertEquals("Bearer", dashboardJob.path("authorization").path("type").asText("Bearer"));
+        StringBuilder entrypointWords = new StringBuilder();
+        prometheusService.path("entrypoint").forEach(word -> entrypointWords.append(word.asText()).append('\n'));
+        String entrypoint = entrypointWords.toString();
+        assertTrue(entrypoint.contains("\"$$" + tokenVariable + "\" > " + tokenFile), "the entrypoint writes the token to "
+                + tokenFile + ": " + entrypoint);
+        assertTrue(entrypoint.contains("exec /bin/prometheus \"$$@\""), "then starts Prometheus with its command: " + entrypoint);
+        assertTrue(prometheusService.path("tmpfs").toString().contains("\"/run/taskpool\""), "the token file is in memory only");
+
+        // The same for the workers' optional metrics token.
+        String metricsFile = workerJob.path("authorization").path("credentials_file").asText();
+        assertTrue(entrypoint.contains("\"$$" + MetricsServer.TOKEN_VARIABLE + "\" > " + metricsFile), entrypoint);
+        assertEquals(services.path("worker").path("environment").path(MetricsServer.TOKEN_VARIABLE).asText(),
+                prometheusService.path("environment").path(MetricsServer.TOKEN_VARIABLE).asText());
+
+        // What Prometheus then sends is what a dashboard started as the compose file starts it accepts.
+        String token = "compose-" + System.nanoTime();
+        ProcessMeters meters = new ProcessMeters();
+        try (RedisConnector redis = RedisConnector.connect(TestRedis.uri());
+             DashboardServer dashboard = new DashboardServer(redis, new TaskOperations(redis, Clock.systemUTC()),
+                     new DashboardSettings(command.get(command.indexOf("--bind") + 1), 0, false, token),
+                     Map.of(dashboardJob.path("metrics_path").asText(), new DashboardMetrics(meters,
+                             new TaskOperations(redis, Clock.systemUTC()))))) {
+            URI metrics = URI.create("http://127.0.0.1:" + dashboard.port() + dashboardJob.path("metrics_path").asText());
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> anonymous = http.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, anonymous.statusCode(), "without the token, as the compose file scraped before: " + anonymous.body());
+            HttpResponse<String> scraped = http.send(HttpRequest.newBuilder(metrics)
+                    .header("Authorization", dashboardJob.path("authorization").path("type").asText("Bearer") + " " + token).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, scraped.statusCode(), scraped.body());
+            assertTrue(scraped.body().contains("jvm_memory_used_bytes"), scraped.body());
+        } finally {
+            meters.close();
+        }
+    }
+
+    private static JsonNode job(JsonNode scrapes, String name) {
+        for (JsonNode job : scrapes) {
+            if (job.path("job_name").asText().equals(name)) {
+                return job;
+            }
+        }
+        throw new AssertionError("deploy/prometheus/prometheus.yml has no job " + name + ": " + scrapes);
     }
 
     /** The variables the CLI reads: ${env:NAME} in option defaults, and ${NAME} in the logging setup. */

@@ -1,10 +1,13 @@
 package dev.taskpool.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.TestApp;
 import java.io.BufferedReader;
@@ -40,6 +43,31 @@ class DashboardCommandTest {
         assertTrue(badPort.err().contains("port 70000 is out of range"), badPort.err());
         CliRun.Result help = CliRun.execute("dashboard", "--help");
         assertTrue(help.out().contains("--read-only") && help.out().contains("TASKPOOL_DASHBOARD_TOKEN"), help.out());
+    }
+
+    @Test
+    void aWorkerThatWouldServeTheNetworkWithoutATokenRefusesBeforeItPublishesAnything() {
+        String task = TestRedis.uniqueTaskId("dashrefused");
+        TestApp app = TestApp.in(dir).task(task, 1, 0, 0, 5, 10, "scripts.d.Work", "").script("d", "function Work(id) { return id; }");
+        CliRun.Result dashboard = CliRun.execute("worker", "--app", app.dir().toString(), "--redis", TestRedis.uri(),
+                "--dashboard-port", "0", "--dashboard-bind", "0.0.0.0");
+        assertEquals(1, dashboard.code(), dashboard.out() + dashboard.err());
+        assertTrue(dashboard.err().contains("--dashboard-token") && dashboard.err().contains("0.0.0.0"), dashboard.err());
+        assertNothingPublished(task);
+
+        CliRun.Result metrics = CliRun.execute("worker", "--app", app.dir().toString(), "--redis", TestRedis.uri(),
+                "--metrics-port", "0", "--metrics-bind", "0.0.0.0");
+        assertEquals(1, metrics.code(), metrics.out() + metrics.err());
+        assertTrue(metrics.err().contains("--metrics-token") && metrics.err().contains("--metrics-without-token")
+                && metrics.err().contains("0.0.0.0"), metrics.err());
+        assertNothingPublished(task);
+    }
+
+    private static void assertNothingPublished(String task) {
+        try (RedisConnector redis = RedisConnector.connect(TestRedis.uri())) {
+            assertFalse(redis.sync().sismember(Keys.TASK_REGISTRY, task), "the kind was registered before the refusal");
+            assertEquals(0, redis.sync().exists(Keys.of(task).definition()), "its definition was published before the refusal");
+        }
     }
 
     @Test

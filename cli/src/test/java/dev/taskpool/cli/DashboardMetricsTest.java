@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.taskpool.dashboard.DashboardServer;
 import dev.taskpool.dashboard.DashboardSettings;
 import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.RedisTls;
+import dev.taskpool.worker.metrics.RedisLatencies;
 import dev.taskpool.metrics.DashboardMetrics;
 import dev.taskpool.metrics.ProcessMeters;
 import dev.taskpool.support.TestRedis;
@@ -35,9 +38,15 @@ class DashboardMetricsTest {
             for (int i = 0; i < 3; i++) {
                 harness.client.add(kind, i);
             }
-            TaskOperations operations = new TaskOperations(harness.redis, Clock.systemUTC());
-            try (DashboardServer dashboard = new DashboardServer(harness.redis, operations, DashboardSettings.loopback(0),
+            // connected as `taskpool dashboard` connects: every command's latency recorded
+            try (RedisConnector redis = RedisConnector.connect(TestRedis.uri(), RedisConnector.DEFAULT_COMMAND_TIMEOUT,
+                    RedisTls.fromEnvironment(), RedisLatencies.recorder(meters.registry()))) {
+            TaskOperations operations = new TaskOperations(redis, Clock.systemUTC());
+            try (DashboardServer dashboard = new DashboardServer(redis, operations, DashboardSettings.loopback(0),
                     Map.of("/metrics", new DashboardMetrics(meters, operations)))) {
+                // what the overview reads, as a browser's first visit does
+                HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(dashboard.url() + "api/overview")).build(),
+                        HttpResponse.BodyHandlers.ofString());
                 HttpResponse<String> response = HttpClient.newHttpClient().send(
                         HttpRequest.newBuilder(URI.create(dashboard.url() + "metrics")).build(), HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, response.statusCode(), response.body());
@@ -45,6 +54,12 @@ class DashboardMetricsTest {
                 assertEquals(3.0, MetricsEndpointTest.value(page, "taskpool_queue_waiting", kind), "3 waiting, read from Redis:\n" + page);
                 assertEquals(3.0, MetricsEndpointTest.value(page, "taskpool_kind_totals", kind, "counter", "added"), page);
                 assertTrue(page.contains("jvm_memory_used_bytes"), "the JVM's meters are served too");
+                assertTrue(page.contains("lettuce_command_completion_seconds_bucket{command="),
+                        "Redis latencies by command, as buckets Prometheus can take quantiles of");
+                int bytes = page.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                assertTrue(bytes < MetricsEndpointTest.SCRAPE_LIMIT, "a scrape of the dashboard is " + bytes + " bytes, over "
+                        + MetricsEndpointTest.SCRAPE_LIMIT + "; the largest families:\n" + MetricsEndpointTest.largestFamilies(page));
+            }
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.taskpool.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.client.TaskpoolClient;
@@ -32,6 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 class MetricsEndpointTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final Pattern METRICS_AT = Pattern.compile("metrics at (http://\\S+/metrics)");
+
+    /** Bytes a scrape may take: the JVM's meters, Redis latencies by command, and a few KB for each kind. */
+    static final int SCRAPE_LIMIT = 50_000;
 
     @TempDir
     Path dir;
@@ -109,6 +113,11 @@ class MetricsEndpointTest {
                         "deploy/grafana/dashboards/taskpool.json queries " + metric + ", which /metrics does not serve");
             }
 
+            // Prometheus pays for every byte at every scrape: what is served is what an operator charts.
+            int bytes = page.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            assertTrue(bytes < SCRAPE_LIMIT, "a scrape of a worker serving 2 kinds is " + bytes + " bytes, over " + SCRAPE_LIMIT
+                    + "; the largest families:\n" + largestFamilies(page));
+
             HttpResponse<String> post = HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics)
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(405, post.statusCode(), "only GET scrapes");
@@ -118,6 +127,52 @@ class MetricsEndpointTest {
                 worker.destroyForcibly();
             }
         }
+    }
+
+    @Test
+    void withATokenAScrapeWithoutItIsRefusedAndOneWithItIsServed() throws Exception {
+        String task = TestRedis.uniqueTaskId("metricstoken");
+        TestApp app = TestApp.in(dir).task(task, 1, 0, 0, 10, 100, "scripts.m.Work", "")
+                .script("m", "function Work(id) { return id; }");
+        Path log = dir.resolve("worker.log");
+        Process worker = startWorker(app.dir(), TestRedis.uri(), log, "--metrics-token", "s3cret");
+        try {
+            URI metrics = awaitMetricsUri(worker, log);
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> anonymous = http.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, anonymous.statusCode(), anonymous.body());
+            assertTrue(anonymous.body().contains("--metrics-token"), anonymous.body());
+            assertFalse(anonymous.body().contains("taskpool_"), "nothing of the metrics is shown");
+            HttpResponse<String> wrong = http.send(HttpRequest.newBuilder(metrics).header("Authorization", "Bearer guess").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, wrong.statusCode(), wrong.body());
+            HttpResponse<String> bearer = http.send(HttpRequest.newBuilder(metrics).header("Authorization", "Bearer s3cret").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, bearer.statusCode(), bearer.body());
+            assertTrue(bearer.body().contains("taskpool_slots_capacity{task=\"" + task + "\"}"), bearer.body());
+            String basic = java.util.Base64.getEncoder().encodeToString("prometheus:s3cret".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            HttpResponse<String> withBasic = http.send(HttpRequest.newBuilder(metrics).header("Authorization", "Basic " + basic).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, withBasic.statusCode(), "basic auth with the token as password");
+        } finally {
+            worker.destroy();
+            if (!worker.waitFor(30, TimeUnit.SECONDS)) {
+                worker.destroyForcibly();
+            }
+        }
+    }
+
+    /** The metric families of a scrape with their sizes in bytes, largest first (to say what made it big). */
+    static String largestFamilies(String page) {
+        Map<String, Integer> sizes = new TreeMap<>();
+        for (String line : page.split("\n")) {
+            String name = line.startsWith("#") ? null : line.split("[{ ]", 2)[0];
+            if (name != null && !name.isEmpty()) {
+                sizes.merge(name, line.length() + 1, Integer::sum);
+            }
+        }
+        return sizes.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(15)
+                .map(entry -> entry.getValue() + " " + entry.getKey()).collect(java.util.stream.Collectors.joining("\n"));
     }
 
     /** The metric names in the expressions of the shipped Grafana dashboard. */
@@ -138,11 +193,12 @@ class MetricsEndpointTest {
         return metrics;
     }
 
-    private static Process startWorker(Path app, String redis, Path log) throws IOException {
+    private static Process startWorker(Path app, String redis, Path log, String... options) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                 "-Xmx512m", "-cp", System.getProperty("java.class.path"), TaskpoolCommand.class.getName(),
-                "worker", "--app", app.toString(), "--redis", redis, "--metrics-port", "0", "--grace", "2s");
+                "worker", "--app", app.toString(), "--redis", redis, "--metrics-port", "0", "--grace", "2s"));
+        command.addAll(List.of(options));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 

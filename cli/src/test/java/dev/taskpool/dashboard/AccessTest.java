@@ -33,9 +33,22 @@ class AccessTest {
         for (String host : new String[]{"localhost:8080", "127.0.0.1", "[::1]:8080", "127.1.2.3:80", "LOCALHOST"}) {
             assertNull(access.check(false, host, null, null), host);
         }
-        for (String host : new String[]{"evil.example:8080", "localhost.evil.example", "[::2]:8080", "", null}) {
+        for (String host : new String[]{"evil.example:8080", "localhost.evil.example", "[::2]:8080"}) {
             Access.Refusal refusal = access.check(false, host, null, null);
             assertEquals(403, refusal == null ? 0 : refusal.status(), "host " + host);
+            assertTrue(refusal.message().contains("not for host '" + host + "'"), refusal.message());
+        }
+    }
+
+    @Test
+    void aRequestWithoutHostIsToldItNeedsOneOnLoopbackAndBeyond() {
+        for (Access access : new Access[]{new Access(true, false, null), new Access(false, false, "s3cret")}) {
+            for (String host : new String[]{"", " ", null}) {
+                Access.Refusal refusal = access.check(false, host, "Bearer s3cret", null);
+                assertEquals(400, refusal == null ? 0 : refusal.status(), "host '" + host + "'");
+                assertTrue(refusal.message().contains("no Host header"), refusal.message());
+                assertFalse(refusal.message().contains("null"), refusal.message());
+            }
         }
     }
 
@@ -73,13 +86,13 @@ class AccessTest {
 
     @Test
     void credentialsAreReadFromBearerAndBasicOnly() {
-        assertEquals("t", Access.Credentials.parse("Bearer t").secret());
-        assertTrue(Access.Credentials.parse("Bearer t").bearer());
-        assertEquals("pa:ss", Access.Credentials.parse(basic("u", "pa:ss")).secret(), "the password may hold a colon");
-        assertFalse(Access.Credentials.parse(basic("u", "p")).bearer());
-        assertNull(Access.Credentials.parse("Digest x").secret());
-        assertNull(Access.Credentials.parse(null).secret());
-        assertEquals("", Access.Credentials.parse("Basic !!!").secret(), "malformed basic auth matches no token");
+        assertEquals("t", Credentials.parse("Bearer t").secret());
+        assertTrue(Credentials.parse("Bearer t").bearer());
+        assertEquals("pa:ss", Credentials.parse(basic("u", "pa:ss")).secret(), "the password may hold a colon");
+        assertFalse(Credentials.parse(basic("u", "p")).bearer());
+        assertNull(Credentials.parse("Digest x").secret());
+        assertNull(Credentials.parse(null).secret());
+        assertEquals("", Credentials.parse("Basic !!!").secret(), "malformed basic auth matches no token");
     }
 
     @Test

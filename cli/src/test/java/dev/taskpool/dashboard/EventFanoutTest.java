@@ -51,4 +51,34 @@ class EventFanoutTest {
         slow.offer(success);
         assertEquals(success, slow.next(100), "then events flow again");
     }
+
+    @Test
+    void aBrowsersQueueIsBoundedInBytesAndEventsCarryNoResponseAndNoLongTexts() throws InterruptedException {
+        String response = "\"" + "r".repeat(300_000) + "\"";
+        EventFanout.Event success = EventFanout.parse("taskpool:{a}:events:2",
+                "{\"event\":\"success\",\"task\":\"a\",\"id\":2,\"response\":" + response + "}");
+        var json = Json.read(success.json(), "event");
+        assertFalse(json.has("response"), "the page fetches a response; the stream names its size: " + json);
+        assertEquals(300_002, json.get("responseBytes").asLong());
+        EventFanout.Event failure = EventFanout.parse("taskpool:{a}:events:3",
+                "{\"event\":\"failure\",\"task\":\"a\",\"id\":3,\"error\":\"" + "e".repeat(50_000) + "\"}");
+        String error = Json.read(failure.json(), "event").get("error").asText();
+        assertTrue(error.length() < EventFanout.TEXT_LIMIT + 100 && error.contains("50000 characters"), error);
+        EventFanout.Event huge = EventFanout.parse("taskpool:{a}:events:4",
+                "{\"event\":\"progress\",\"task\":\"a\",\"id\":4,\"extra\":[" + "1,".repeat(20_000) + "1]}");
+        assertEquals("{\"event\":\"progress\",\"task\":\"a\",\"id\":4,\"trimmed\":true}", huge.json());
+
+        EventFanout.Listener slow = new EventFanout.Listener(null, null, 10 * failure.bytes());
+        for (int i = 0; i < 10; i++) {
+            slow.offer(failure);
+        }
+        assertEquals(10L * failure.bytes(), slow.queuedBytes(), "the bytes waiting are counted");
+        slow.offer(failure);
+        assertEquals(0, slow.queuedBytes(), "over its budget, the events are dropped");
+        assertEquals(EventFanout.Event.OVERFLOW, slow.next(100), "and the browser reloads instead");
+        slow.offer(success);
+        assertEquals(success.bytes(), slow.queuedBytes());
+        assertEquals(success, slow.next(100));
+        assertEquals(0, slow.queuedBytes());
+    }
 }

@@ -19,13 +19,20 @@ import java.util.function.IntSupplier;
  *       {@code .succeeded}, {@code .failed}, {@code .retried}, {@code .recovered}, {@code .canceled};</li>
  *   <li>{@code taskpool.run.duration} ({@code taskpool_run_duration_seconds}), one processor run, tagged
  *       {@code outcome} success|error, and {@code taskpool.wait} ({@code taskpool_wait_seconds}), add to first
- *       start: timers with a percentile histogram;</li>
+ *       start: timers with the histogram buckets of {@link #BUCKETS} (a percentile histogram would be about
+ *       70 buckets per timer and kind, tens of KB per scrape for a worker of a few kinds);</li>
  *   <li>gauges {@code taskpool.slots.busy} and {@code taskpool.slots.capacity} of the kinds this worker serves.</li>
  * </ul>
  */
 public final class MicrometerWorkerMetrics implements WorkerMetrics {
     /** Names every meter of this class starts with. */
     public static final String PREFIX = "taskpool.";
+    /** The upper bounds of the run and wait time buckets, from a quick script to an hour-long job. */
+    static final Duration[] BUCKETS = {
+            Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+            Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+            Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(5),
+            Duration.ofMinutes(15), Duration.ofHours(1)};
 
     private final MeterRegistry registry;
     private final KindGauges kindGauges;
@@ -65,8 +72,7 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
             runFailed = runTimer(task, "error");
             waited = Timer.builder(PREFIX + "wait").tag("task", task)
                     .description("how long a task waited from its add to its first start")
-                    .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-                    .maximumExpectedValue(Duration.ofHours(1)).register(registry);
+                    .serviceLevelObjectives(BUCKETS).register(registry);
         }
 
         private Counter counter(String name, String task, String description) {
@@ -76,8 +82,7 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
         private Timer runTimer(String task, String outcome) {
             return Timer.builder(PREFIX + "run.duration").tags("task", task, "outcome", outcome)
                     .description("how long one run of the processor took")
-                    .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-                    .maximumExpectedValue(Duration.ofHours(1)).register(registry);
+                    .serviceLevelObjectives(BUCKETS).register(registry);
         }
     }
 
