@@ -175,7 +175,10 @@ function overviewPage() {
   let data = null;
   const render = () => {
     if (!data) return;
-    const rows = data.kinds.map(k => h('tr', { id: 'kind-row-' + k.task, 'data-task': k.task },
+    // A kind whose keys cannot be read is a row saying why (the key and what it holds); the rest are counted.
+    const readable = data.kinds.filter(k => !k.error);
+    const rows = data.kinds.map(k => k.error ? h('tr', { id: 'kind-row-' + k.task, 'data-task': k.task, class: 'broken' },
+      h('td', {}, k.task), h('td', { colspan: 10, class: 'error' }, 'ERROR ' + k.error)) : h('tr', { id: 'kind-row-' + k.task, 'data-task': k.task },
       h('td', {}, link(kindHref(k.task), k.task), ' ', k.paused ? badge('paused', 'paused') : null),
       h('td', { class: 'num' }, k.waiting), h('td', { class: 'num' }, k.running),
       h('td', { class: 'num' }, k.succeededTotal), h('td', { class: 'num' }, k.failedTotal),
@@ -187,15 +190,17 @@ function overviewPage() {
     const slots = data.workers.reduce((n, w) => n + w.totalSlots, 0);
     view.replaceChildren(
       h('h1', {}, 'Overview'),
-      h('div', { class: 'cards' }, card('kinds', data.kinds.length), card('waiting', data.kinds.reduce((n, k) => n + k.waiting, 0)),
-        card('running', data.kinds.reduce((n, k) => n + k.running, 0)),
+      h('div', { class: 'cards' }, card('kinds', data.kinds.length), card('waiting', readable.reduce((n, k) => n + k.waiting, 0)),
+        card('running', readable.reduce((n, k) => n + k.running, 0)),
         card('workers', data.workers.length), card('busy slots', busy + ' / ' + slots)),
       data.kinds.length === 0 ? h('p', { class: 'muted' }, 'No task kinds yet: a worker or `taskpool run` publishes them.') :
         h('table', { id: 'kinds' }, h('thead', {}, h('tr', {}, h('th', {}, 'kind'), h('th', { class: 'num' }, 'waiting'),
           h('th', { class: 'num' }, 'running'), h('th', { class: 'num' }, 'succeeded'), h('th', { class: 'num' }, 'failed'),
           h('th', { class: 'num' }, 'retried'), h('th', { class: 'num' }, 'recovered'), h('th', { class: 'num' }, 'canceled'),
           h('th', { class: 'num' }, 'oldest wait'), h('th', { class: 'num' }, 'last minute'), h('th', {}, 'live'))),
-        h('tbody', {}, rows)));
+        h('tbody', {}, rows)),
+      (data.problems || []).length === 0 ? null : h('ul', { id: 'problems', class: 'problems' },
+        data.problems.map(problem => h('li', {}, problem))));
   };
   const refresh = throttled(async () => { data = await api('overview'); render(); });
   // the sparklines move on every second without a fetch (and without rebuilding the table)

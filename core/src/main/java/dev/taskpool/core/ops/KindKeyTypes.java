@@ -47,8 +47,8 @@ final class KindKeyTypes {
      */
     static TaskpoolException named(RedisClusterAsyncCommands<String, String> commands, Keys keys, TaskpoolException failure,
                                    ControlScripts.Awaiter awaiter) {
-        if (!isWrongType(failure)) {
-            return failure;
+        if (!isWrongType(failure) || failure.getMessage().contains(Keys.ROOT + "{" + keys.task() + "}:")) {
+            return failure;   // not a wrong type, or one named already (e.g. a `succeeded` index an older version left)
         }
         Map<String, String> expected = expected(keys);
         Map<String, CompletableFuture<String>> held = new LinkedHashMap<>();

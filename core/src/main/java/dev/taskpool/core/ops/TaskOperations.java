@@ -162,8 +162,8 @@ public final class TaskOperations {
                 throw olderIndex(key, e);
             }
             if (!"list".equals(held) && !"none".equals(held)) {
-                throw new TaskpoolException(key + " holds a " + held + ", expected the list of SUCCESS tasks"
-                        + " (written by hand?); nothing was changed", e);
+                throw new TaskpoolException(key + " holds " + KindKeyTypes.describe(held) + ", expected a list"
+                        + " (of the SUCCESS tasks; written by hand?)", e);
             }
             throw e;
         }
