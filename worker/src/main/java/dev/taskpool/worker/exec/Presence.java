@@ -3,9 +3,10 @@ package dev.taskpool.worker.exec;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.LuaScript;
+import dev.taskpool.core.redis.ScriptRunner;
 import dev.taskpool.worker.runtime.AppRuntime;
 import io.lettuce.core.Range;
-import io.lettuce.core.SetArgs;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -18,9 +19,10 @@ import org.slf4j.LoggerFactory;
  * Tells Redis that this worker is alive: {@code taskpool:worker:<id>} (JSON, expiring three
  * leases after the last heartbeat) and its score in {@code taskpool:workers} (last seen, epoch
  * ms). A graceful stop clears both; a dead worker's record expires by itself, and any worker
- * removes from {@code taskpool:workers} the members whose record is gone. Presence is
- * informational: when Redis refuses it (full, unreachable) the worker goes on and says so once per
- * interval. Single-key commands only: these keys have no hash tag.
+ * removes from {@code taskpool:workers} the members whose record is gone. Both are written by a
+ * script Redis runs when it is full too, so the workers draining a full Redis stay visible.
+ * Presence is informational: when Redis refuses it (unreachable) the worker goes on and says so
+ * once per interval. One key per command or script: these keys have no hash tag.
  */
 final class Presence {
     private static final Logger log = LoggerFactory.getLogger(Presence.class);
@@ -73,10 +75,13 @@ final class Presence {
         record.put("started_at", startedAt);
         record.put("seen_at", now);
         try {
-            var redis = runtime.redis().async();
-            CompletableFuture<?> recorded = redis.set(Keys.worker(settings.workerId()), record.toString(),
-                    SetArgs.Builder.px(recordLife())).toCompletableFuture();
-            CompletableFuture<?> seen = redis.zadd(Keys.WORKERS, now, settings.workerId()).toCompletableFuture();
+            // Through a script that may write when Redis is full: the workers drain the queue then, and
+            // an operator must still see them (SET and ZADD would be refused).
+            ScriptRunner scripts = runtime.redis().scripts();
+            CompletableFuture<?> recorded = scripts.run(LuaScript.PRESENCE, new String[] {Keys.worker(settings.workerId())},
+                    "record", record.toString(), Long.toString(recordLife()));
+            CompletableFuture<?> seen = scripts.run(LuaScript.PRESENCE, new String[] {Keys.WORKERS},
+                    "seen", Long.toString(now), settings.workerId());
             CompletableFuture.allOf(recorded, seen)
                     .thenCompose(ignored -> pruneDeadWorkers(now))
                     .orTimeout(runtime.redis().commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS)
