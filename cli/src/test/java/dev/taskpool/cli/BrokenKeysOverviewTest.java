@@ -68,11 +68,11 @@ class BrokenKeysOverviewTest {
     static void start() {
         redis = LocalRedis.start();
         TestApp good = TestApp.in(dir.resolve("good")).task(GOOD, 1, 0, 0, 10, 100, "scripts.ov.Work", "")
-                .script("ov", "function Work(n) { return n; }");
+                .script("ov", "function Work(id, n) { return n; }");
         serving = Harness.open(good.dir(), new ProcessRegistry(), redis.uri());
         workerId = serving.startWorker().settings().workerId();
         assertEquals(TaskStatus.SUCCESS, serving.await(GOOD, serving.add(GOOD, 1)).status());
-        TestApp kinds = TestApp.in(dir.resolve("kinds")).script("ov", "function Work(n) { return n; }");
+        TestApp kinds = TestApp.in(dir.resolve("kinds")).script("ov", "function Work(id, n) { return n; }");
         KEYS.forEach(key -> kinds.task(kind(key), 1, 0, 0, 10, 100, "scripts.ov.Work", ""));
         idle = Harness.open(kinds.dir(), new ProcessRegistry(), redis.uri());
         connector = RedisConnector.connect(redis.uri());
