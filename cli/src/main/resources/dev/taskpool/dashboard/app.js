@@ -199,8 +199,8 @@ function overviewPage() {
           h('th', { class: 'num' }, 'retried'), h('th', { class: 'num' }, 'recovered'), h('th', { class: 'num' }, 'canceled'),
           h('th', { class: 'num' }, 'oldest wait'), h('th', { class: 'num' }, 'last minute'), h('th', {}, 'live'))),
         h('tbody', {}, rows)),
-      (data.problems || []).length === 0 ? null : h('ul', { id: 'problems', class: 'problems' },
-        data.problems.map(problem => h('li', {}, problem))));
+      h('ul', { id: 'problems', class: 'problems', hidden: (data.problems || []).length === 0 },
+        (data.problems || []).map(problem => h('li', {}, problem))));
   };
   const refresh = throttled(async () => { data = await api('overview'); render(); });
   // the sparklines move on every second without a fetch (and without rebuilding the table)
