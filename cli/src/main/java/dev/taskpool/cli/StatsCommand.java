@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code taskpool stats}: every kind's counts and the live workers. What was broken by hand in one
@@ -26,6 +28,8 @@ final class StatsCommand implements Callable<Integer> {
     /** The exit code when the overview is shown with parts that could not be read. */
     static final int INCOMPLETE = 3;
 
+    @Spec
+    CommandSpec spec;
     @Mixin
     Options.RedisOption redis;
     @Mixin
@@ -39,7 +43,14 @@ final class StatsCommand implements Callable<Integer> {
         } else {
             print(Terminal.stdout(), overview, System.currentTimeMillis());
         }
-        return overview.complete() ? 0 : INCOMPLETE;
+        if (overview.complete()) {
+            return 0;
+        }
+        long broken = overview.kinds().stream().filter(kind -> kind.error() != null).count() + overview.problems().size();
+        spec.commandLine().getErr().println("taskpool: " + broken + " part(s) of the overview could not be read"
+                + (output.json ? " (an \"error\" field or \"problems\")" : " (the ERROR rows and problem lines)")
+                + "; the rest is shown");
+        return INCOMPLETE;
     }
 
     static void print(Terminal terminal, Overview overview, long now) {

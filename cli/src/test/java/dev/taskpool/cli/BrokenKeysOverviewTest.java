@@ -190,6 +190,8 @@ class BrokenKeysOverviewTest {
             String error = name + " holds a " + held + ", expected " + expected;
             Result table = stats();
             assertEquals(StatsCommand.INCOMPLETE, table.code(), "shown, but not all of it: " + table.err());
+            assertEquals("taskpool: 1 part(s) of the overview could not be read (the ERROR rows and problem lines); the"
+                    + " rest is shown", table.err().strip());
             assertTrue(rowOf(table.out(), kind(key)).contains("ERROR " + error), "the broken kind's row:\n" + table.out());
             assertTheRestIsShownInTheTable(table.out(), kind(key));
 
