@@ -9,6 +9,8 @@ const flash = document.getElementById('flash');
 let config = { readOnly: false, tokenRequired: false };
 let current = null;       // the page shown: {render, onEvent, dispose}
 let stream = null;        // its EventSource
+// Moved on by each route(): a page left behind (a fetch or a throttled refresh still pending) draws nothing.
+let shown = 0;
 
 // ---- DOM helpers ------------------------------------------------------------------------------
 function h(tag, attrs, ...children) {
@@ -123,8 +125,10 @@ function connect(filter) {
 
 // At most one fetch per second, however many events arrive; the last event always gets one.
 function throttled(load) {
+  const page = shown;
   let last = 0, timer = null, running = false, again = false;
   const run = async () => {
+    if (page !== shown) return;   // its page was left
     if (running) { again = true; return; }
     running = true; last = Date.now(); timer = null;
     try { await load(); } catch (e) { showFlash(e.message); } finally {
@@ -172,9 +176,10 @@ function sparkline(task) {
 }
 
 function overviewPage() {
+  const page = shown;
   let data = null;
   const render = () => {
-    if (!data) return;
+    if (!data || page !== shown) return;
     // A kind whose keys cannot be read is a row saying why (the key and what it holds); the rest are counted.
     const readable = data.kinds.filter(k => !k.error);
     const rows = data.kinds.map(k => k.error ? h('tr', { id: 'kind-row-' + k.task, 'data-task': k.task, class: 'broken' },
@@ -214,8 +219,9 @@ function kindPage(task, params) {
   const status = (params.get('status') || 'waiting').toUpperCase();
   const cursors = [null];   // the cursor of each page seen, to go back
   let stats = null, page = null;
+  const shownAs = shown;
   const render = () => {
-    if (!stats || !page) return;
+    if (!stats || !page || shownAs !== shown) return;
     const tabCount = { WAITING: stats.waiting, RUNNING: stats.running, SUCCESS: stats.succeededRetained, FAILURE: stats.failedRetained };
     const rows = page.tasks.map(t => h('tr', { 'data-id': t.id },
       h('td', {}, link(taskHref(task, t.id), '#' + t.id)), h('td', {}, badge(t.status)), h('td', { class: 'num' }, t.attempt),
@@ -271,7 +277,9 @@ function taskPage(task, id) {
     const bar = document.getElementById('progress-bar');
     if (bar) bar.style.width = bar.dataset.percent + '%';   // set through the DOM: the policy allows no inline style
   };
+  const page = shown;
   const render = () => {
+    if (page !== shown) return;
     if (missing) { view.replaceChildren(h('h1', {}, task + ' #' + id), h('p', { id: 'task-missing' }, missing), timelineList()); return; }
     if (!info) return;
     const path = 'kinds/' + encodeURIComponent(task) + '/tasks/' + encodeURIComponent(id) + '/';
@@ -341,9 +349,10 @@ function describeEvent(e) {
 }
 
 function workersPage() {
+  const page = shown;
   let workers = null;
   const render = () => {
-    if (!workers) return;
+    if (!workers || page !== shown) return;
     const now = Date.now();
     view.replaceChildren(h('h1', {}, 'Workers'),
       workers.length === 0 ? h('p', { class: 'muted' }, 'No live worker.') :
@@ -363,6 +372,7 @@ function workersPage() {
 // ---- routing ------------------------------------------------------------------------------------
 function route() {
   if (current && current.dispose) current.dispose();
+  shown++;
   const hash = location.hash.replace(/^#/, '') || '/';
   const [path, query] = hash.split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
