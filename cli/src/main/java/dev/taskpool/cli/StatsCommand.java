@@ -1,59 +1,91 @@
 package dev.taskpool.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.taskpool.core.json.Json;
+import dev.taskpool.core.ops.KindOverview;
 import dev.taskpool.core.ops.KindStats;
+import dev.taskpool.core.ops.Overview;
+import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.WorkerInfo;
 import java.util.List;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
-/** {@code taskpool stats}: every kind's counts and the live workers. */
+/**
+ * {@code taskpool stats}: every kind's counts and the live workers. What was broken by hand in one
+ * place (a key of a kind holding the wrong type, a presence record that is no JSON, a name in
+ * {@code taskpool:tasks} that is no kind) is a row or a line naming it; the rest is shown, and the
+ * exit code is then {@value #INCOMPLETE}.
+ */
 @Command(name = "stats", mixinStandardHelpOptions = true,
         description = "Per task kind: waiting, running, succeeded, failed, retried, recovered, paused, oldest waiting"
-                + " age, throughput over the last minute; then the live workers (no app directory needed).")
-final class StatsCommand implements Runnable {
+                + " age, throughput over the last minute; then the live workers (no app directory needed).",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:everything was read", "1:Redis could not be read at all (one line on stderr)",
+                "3:shown, but part of it could not be read: a kind row says ERROR, or a problem is listed"})
+final class StatsCommand implements Callable<Integer> {
+    /** The exit code when the overview is shown with parts that could not be read. */
+    static final int INCOMPLETE = 3;
+
+    @Spec
+    CommandSpec spec;
     @Mixin
     Options.RedisOption redis;
     @Mixin
     Options.JsonOption output;
 
-    private record Snapshot(List<KindStats> kinds, List<WorkerInfo> workers) {
-    }
-
     @Override
-    public void run() {
-        Snapshot snapshot = Operator.withOperations(redis, operations -> new Snapshot(operations.stats(), operations.workers()));
+    public Integer call() {
+        Overview overview = Operator.withOperations(redis, TaskOperations::overview);
         if (output.json) {
-            ObjectNode root = Json.NODES.objectNode();
-            root.set("kinds", Operator.json(snapshot.kinds()));
-            root.set("workers", Operator.json(snapshot.workers()));
-            Operator.printJson(root);
-            return;
+            Operator.printJson(overview.toJson());
+        } else {
+            print(Terminal.stdout(), overview, System.currentTimeMillis());
         }
-        Terminal terminal = Terminal.stdout();
-        long now = System.currentTimeMillis();
-        print(terminal, snapshot.kinds(), snapshot.workers(), now);
+        if (overview.complete()) {
+            return 0;
+        }
+        long broken = overview.kinds().stream().filter(kind -> kind.error() != null).count() + overview.problems().size();
+        spec.commandLine().getErr().println("taskpool: " + broken + " part(s) of the overview could not be read"
+                + (output.json ? " (an \"error\" field or \"problems\")" : " (the ERROR rows and problem lines)")
+                + "; the rest is shown");
+        return INCOMPLETE;
     }
 
-    static void print(Terminal terminal, List<KindStats> kinds, List<WorkerInfo> workers, long now) {
+    static void print(Terminal terminal, Overview overview, long now) {
+        List<KindOverview> kinds = overview.kinds();
         if (kinds.isEmpty()) {
             terminal.out().println("no task kinds (no runtime has published a definition to this Redis yet)");
         } else {
-            kindTable(kinds).print(terminal);
+            overviewTable(kinds).print(terminal);
         }
         terminal.out().println();
+        List<WorkerInfo> workers = overview.workers();
         if (workers.isEmpty()) {
             terminal.out().println("no live workers");
         } else {
             workerTable(workers, now).print(terminal);
         }
+        for (String problem : overview.problems()) {
+            terminal.out().println(terminal.paint("problem: ", Terminal.Style.RED) + problem);
+        }
     }
 
     static Table kindTable(List<KindStats> kinds) {
+        return overviewTable(kinds.stream().map(kind -> new KindOverview(kind.task(), kind, null)).toList());
+    }
+
+    /** A row per kind: its counts, or ERROR and why they cannot be read. */
+    static Table overviewTable(List<KindOverview> rows) {
         Table table = new Table("TASK", "WAITING>", "RUNNING>", "SUCCEEDED>", "FAILED>", "RETRIED>", "RECOVERED>",
                 "CANCELED>", "PAUSED", "OLDEST WAIT>", "DONE/S (1m)>");
-        for (KindStats kind : kinds) {
+        for (KindOverview row : rows) {
+            if (row.error() != null) {
+                table.spanningRow(row.task(), Terminal.Style.BOLD, "ERROR " + row.error(), Terminal.Style.RED);
+                continue;
+            }
+            KindStats kind = row.stats();
             table.row().cell(kind.task(), Terminal.Style.BOLD)
                     .cell(kind.waiting(), kind.waiting() > 0 ? Terminal.Style.YELLOW : null)
                     .cell(kind.running(), kind.running() > 0 ? Terminal.Style.CYAN : null)

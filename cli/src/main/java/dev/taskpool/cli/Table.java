@@ -14,6 +14,8 @@ final class Table {
     private final List<String> headers;
     private final boolean[] rightAligned;
     private final List<List<Cell>> rows = new ArrayList<>();
+    /** Rows whose second cell runs across the other columns (a message where numbers would be); widths ignore it. */
+    private final java.util.Set<List<Cell>> spanning = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private List<Cell> current;
 
     /** Headers; one ending in ">" is right-aligned (the ">" is not printed). */
@@ -41,6 +43,13 @@ final class Table {
         return this;
     }
 
+    /** A row of its first cell, then {@code message} across the other columns. */
+    Table spanningRow(Object first, Terminal.Style firstStyle, String message, Terminal.Style messageStyle) {
+        row().cell(first, firstStyle).cell(message, messageStyle);
+        spanning.add(current);
+        return this;
+    }
+
     boolean isEmpty() {
         return rows.isEmpty();
     }
@@ -51,7 +60,7 @@ final class Table {
             widths[i] = headers.get(i).length();
         }
         for (List<Cell> row : rows) {
-            for (int i = 0; i < row.size() && i < widths.length; i++) {
+            for (int i = 0; i < (spanning.contains(row) ? 1 : row.size()) && i < widths.length; i++) {
                 widths[i] = Math.max(widths[i], row.get(i).text().length());
             }
         }
@@ -59,13 +68,20 @@ final class Table {
         List<Cell> header = headers.stream().map(text -> new Cell(text, Terminal.Style.BOLD)).toList();
         lines.add(line(header, widths, terminal));
         for (List<Cell> row : rows) {
-            lines.add(line(row, widths, terminal));
+            lines.add(spanning.contains(row) ? spanningLine(row, widths[0], terminal) : line(row, widths, terminal));
         }
         return lines;
     }
 
     void print(Terminal terminal) {
         render(terminal).forEach(terminal.out()::println);
+    }
+
+    private String spanningLine(List<Cell> cells, int firstWidth, Terminal terminal) {
+        Cell first = cells.get(0);
+        Cell message = cells.get(1);
+        return (terminal.paint(first.text(), first.style()) + " ".repeat(firstWidth - first.text().length()) + "  "
+                + terminal.paint(message.text(), message.style())).stripTrailing();
     }
 
     private String line(List<Cell> cells, int[] widths, Terminal terminal) {

@@ -13,6 +13,7 @@ import dev.taskpool.core.ops.ControlException;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.TaskPage;
 import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.RedisFullException;
 import dev.taskpool.core.redis.TaskStore;
 import io.lettuce.core.KeyValue;
 import java.io.IOException;
@@ -25,7 +26,7 @@ import java.util.Map;
  * The JSON API under {@code /api/}: reads with GET, control actions with POST.
  *
  * <pre>
- * GET  /api/overview                         every kind's stats, the workers, what this dashboard allows
+ * GET  /api/overview                         every kind's stats (or its error), the workers, problems, what this dashboard allows
  * GET  /api/workers                          the live workers
  * GET  /api/kinds/T                          one kind's stats
  * GET  /api/kinds/T/tasks?status=S&amp;limit=N&amp;after=C   one page of its tasks in status S, newest first
@@ -37,6 +38,8 @@ import java.util.Map;
 final class ApiHandler {
     static final int DEFAULT_LIMIT = 20;
     static final int MAX_LIMIT = 500;
+    /** The status of an action Redis refused because it is full (507 Insufficient Storage). */
+    static final int REDIS_FULL = 507;
 
     private final TaskOperations operations;
     private final TaskStore store;
@@ -75,14 +78,16 @@ final class ApiHandler {
             HttpIo.error(exchange, 404, e.getMessage());
         } catch (ControlException e) {
             HttpIo.error(exchange, 409, e.getMessage());
+        } catch (RedisFullException e) {
+            // Not the dashboard's failure: Redis refused the write; 507 Insufficient Storage says which.
+            HttpIo.error(exchange, REDIS_FULL, e.getMessage());
         }
     }
 
     private Object read(List<String> path, Map<String, String> query) {
         if (path.equals(List.of("overview"))) {
-            ObjectNode overview = Json.NODES.objectNode();
-            overview.set("kinds", Json.MAPPER.valueToTree(operations.stats()));
-            overview.set("workers", Json.MAPPER.valueToTree(operations.workers()));
+            // A kind that cannot be read is a row with its error, a skipped presence entry a problem: the rest is shown.
+            ObjectNode overview = operations.overview().toJson();
             overview.put("readOnly", settings.readOnly());
             overview.put("tokenRequired", settings.token() != null);
             overview.put("now", System.currentTimeMillis());

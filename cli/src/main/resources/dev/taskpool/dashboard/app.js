@@ -9,6 +9,8 @@ const flash = document.getElementById('flash');
 let config = { readOnly: false, tokenRequired: false };
 let current = null;       // the page shown: {render, onEvent, dispose}
 let stream = null;        // its EventSource
+// Moved on by each route(): a page left behind (a fetch or a throttled refresh still pending) draws nothing.
+let shown = 0;
 
 // ---- DOM helpers ------------------------------------------------------------------------------
 function h(tag, attrs, ...children) {
@@ -123,8 +125,10 @@ function connect(filter) {
 
 // At most one fetch per second, however many events arrive; the last event always gets one.
 function throttled(load) {
+  const page = shown;
   let last = 0, timer = null, running = false, again = false;
   const run = async () => {
+    if (page !== shown) return;   // its page was left
     if (running) { again = true; return; }
     running = true; last = Date.now(); timer = null;
     try { await load(); } catch (e) { showFlash(e.message); } finally {
@@ -172,10 +176,14 @@ function sparkline(task) {
 }
 
 function overviewPage() {
+  const page = shown;
   let data = null;
   const render = () => {
-    if (!data) return;
-    const rows = data.kinds.map(k => h('tr', { id: 'kind-row-' + k.task, 'data-task': k.task },
+    if (!data || page !== shown) return;
+    // A kind whose keys cannot be read is a row saying why (the key and what it holds); the rest are counted.
+    const readable = data.kinds.filter(k => !k.error);
+    const rows = data.kinds.map(k => k.error ? h('tr', { id: 'kind-row-' + k.task, 'data-task': k.task, class: 'broken' },
+      h('td', {}, k.task), h('td', { colspan: 10, class: 'error' }, 'ERROR ' + k.error)) : h('tr', { id: 'kind-row-' + k.task, 'data-task': k.task },
       h('td', {}, link(kindHref(k.task), k.task), ' ', k.paused ? badge('paused', 'paused') : null),
       h('td', { class: 'num' }, k.waiting), h('td', { class: 'num' }, k.running),
       h('td', { class: 'num' }, k.succeededTotal), h('td', { class: 'num' }, k.failedTotal),
@@ -187,15 +195,17 @@ function overviewPage() {
     const slots = data.workers.reduce((n, w) => n + w.totalSlots, 0);
     view.replaceChildren(
       h('h1', {}, 'Overview'),
-      h('div', { class: 'cards' }, card('kinds', data.kinds.length), card('waiting', data.kinds.reduce((n, k) => n + k.waiting, 0)),
-        card('running', data.kinds.reduce((n, k) => n + k.running, 0)),
+      h('div', { class: 'cards' }, card('kinds', data.kinds.length), card('waiting', readable.reduce((n, k) => n + k.waiting, 0)),
+        card('running', readable.reduce((n, k) => n + k.running, 0)),
         card('workers', data.workers.length), card('busy slots', busy + ' / ' + slots)),
       data.kinds.length === 0 ? h('p', { class: 'muted' }, 'No task kinds yet: a worker or `taskpool run` publishes them.') :
         h('table', { id: 'kinds' }, h('thead', {}, h('tr', {}, h('th', {}, 'kind'), h('th', { class: 'num' }, 'waiting'),
           h('th', { class: 'num' }, 'running'), h('th', { class: 'num' }, 'succeeded'), h('th', { class: 'num' }, 'failed'),
           h('th', { class: 'num' }, 'retried'), h('th', { class: 'num' }, 'recovered'), h('th', { class: 'num' }, 'canceled'),
           h('th', { class: 'num' }, 'oldest wait'), h('th', { class: 'num' }, 'last minute'), h('th', {}, 'live'))),
-        h('tbody', {}, rows)));
+        h('tbody', {}, rows)),
+      h('ul', { id: 'problems', class: 'problems', hidden: (data.problems || []).length === 0 },
+        (data.problems || []).map(problem => h('li', {}, problem))));
   };
   const refresh = throttled(async () => { data = await api('overview'); render(); });
   // the sparklines move on every second without a fetch (and without rebuilding the table)
@@ -209,8 +219,9 @@ function kindPage(task, params) {
   const status = (params.get('status') || 'waiting').toUpperCase();
   const cursors = [null];   // the cursor of each page seen, to go back
   let stats = null, page = null;
+  const shownAs = shown;
   const render = () => {
-    if (!stats || !page) return;
+    if (!stats || !page || shownAs !== shown) return;
     const tabCount = { WAITING: stats.waiting, RUNNING: stats.running, SUCCESS: stats.succeededRetained, FAILURE: stats.failedRetained };
     const rows = page.tasks.map(t => h('tr', { 'data-id': t.id },
       h('td', {}, link(taskHref(task, t.id), '#' + t.id)), h('td', {}, badge(t.status)), h('td', { class: 'num' }, t.attempt),
@@ -266,7 +277,9 @@ function taskPage(task, id) {
     const bar = document.getElementById('progress-bar');
     if (bar) bar.style.width = bar.dataset.percent + '%';   // set through the DOM: the policy allows no inline style
   };
+  const page = shown;
   const render = () => {
+    if (page !== shown) return;
     if (missing) { view.replaceChildren(h('h1', {}, task + ' #' + id), h('p', { id: 'task-missing' }, missing), timelineList()); return; }
     if (!info) return;
     const path = 'kinds/' + encodeURIComponent(task) + '/tasks/' + encodeURIComponent(id) + '/';
@@ -336,9 +349,10 @@ function describeEvent(e) {
 }
 
 function workersPage() {
+  const page = shown;
   let workers = null;
   const render = () => {
-    if (!workers) return;
+    if (!workers || page !== shown) return;
     const now = Date.now();
     view.replaceChildren(h('h1', {}, 'Workers'),
       workers.length === 0 ? h('p', { class: 'muted' }, 'No live worker.') :
@@ -358,6 +372,7 @@ function workersPage() {
 // ---- routing ------------------------------------------------------------------------------------
 function route() {
   if (current && current.dispose) current.dispose();
+  shown++;
   const hash = location.hash.replace(/^#/, '') || '/';
   const [path, query] = hash.split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.redis.Keys;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.Harness;
@@ -220,6 +221,36 @@ class DashboardBrowserTest {
         Wait.until("after Resume the task runs to SUCCESS", Duration.ofSeconds(60),
                 () -> harness.client.get(HELD, id).orElseThrow().status() == TaskStatus.SUCCESS);
         Wait.until("the page shows the kind taking tasks again", LIVE, () -> !browser.findElements(By.id("kind-running")).isEmpty());
+    }
+
+    @Test
+    void aKindWithAKeyOfTheWrongTypeIsARowSayingWhyAndTheOtherKindsAreShown() {
+        String broken = TestRedis.uniqueTaskId("dash.broken");
+        Keys keys = Keys.of(broken);
+        var raw = harness.redis.sync();
+        raw.sadd(Keys.TASK_REGISTRY, broken);
+        raw.set(keys.waiting(), "garbage");
+        try {
+            browser.get(dashboard.url());
+            String expected = "ERROR " + keys.waiting() + " holds a string, expected a list";
+            // (the page redraws as events come: the row is looked up again on each try)
+            Wait.until("the overview shows the broken kind's row saying why", LIVE, () -> {
+                try {
+                    return browser.findElement(By.id("kind-row-" + broken)).findElement(By.cssSelector("td.error"))
+                            .getText().equals(expected);
+                } catch (org.openqa.selenium.NoSuchElementException | org.openqa.selenium.StaleElementReferenceException e) {
+                    return false;
+                }
+            });
+            assertTrue(!browser.findElements(By.id("kind-row-" + STEPPED)).isEmpty()
+                    && !browser.findElements(By.id("kind-row-" + HELD)).isEmpty(), "the other kinds are shown");
+            assertTrue(browser.findElement(By.id("view")).getText().lines().noneMatch(line -> line.equals("null")),
+                    "no stray text: " + browser.findElement(By.id("view")).getText());
+            screenshot("overview-broken-kind.png");
+        } finally {
+            raw.del(keys.waiting());
+            raw.srem(Keys.TASK_REGISTRY, broken);
+        }
     }
 
     @AfterEach

@@ -1,17 +1,26 @@
 package dev.taskpool.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.ops.KindOverview;
+import dev.taskpool.core.ops.Overview;
+import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Keys broken by hand while a worker runs: a garbage entry in a queue is dropped on its own and
@@ -50,6 +59,55 @@ class BrokenKeysTest {
                             && log.contains("removed 'xyz' from the running leases: not a task id"));
             // and the kind goes on working
             assertEquals(TaskStatus.SUCCESS, harness.await(task, harness.client.add(task).id()).status());
+        }
+    }
+
+    /**
+     * What operators read ({@code client.operations().overview()}, behind {@code taskpool stats} and
+     * the dashboard; their own tests are BrokenKeysOverviewTest in the cli module): a kind with a key of
+     * the wrong type is a row naming the key and what it holds, and another kind is still read.
+     */
+    @ParameterizedTest(name = "{0} holding a {1}")
+    @CsvSource({"stats, string, a hash", "waiting, string, a list", "failed, string, a sorted set",
+            "succeeded, string, a list", "leases, string, a sorted set", "paused, hash, a string", "def, string, a hash"})
+    void theOverviewNamesAKindKeyOfTheWrongTypeAndReadsTheOtherKinds(String key, String held, String expected) {
+        String broken = TestRedis.uniqueTaskId("broken-" + key);
+        String other = TestRedis.uniqueTaskId("readable");
+        TestApp app = TestApp.in(dir).task(broken, 1, 0, 0, 5, 100, "scripts.w.Work", "")
+                .task(other, 1, 0, 0, 5, 100, "scripts.w.Work", "")
+                .script("w", "function Work(id) { return 'ran ' + id; }");
+        try (Harness harness = Harness.open(app.dir())) {
+            harness.client.add(other);
+            Keys keys = Keys.of(broken);
+            String name = switch (key) {
+                case "stats" -> keys.stats();
+                case "waiting" -> keys.waiting();
+                case "failed" -> keys.failed();
+                case "succeeded" -> keys.succeeded();
+                case "leases" -> keys.leases();
+                case "paused" -> keys.paused();
+                default -> keys.definition();
+            };
+            var raw = harness.redis.sync();
+            raw.del(name);
+            if (held.equals("string")) {
+                raw.set(name, "garbage");
+            } else {
+                raw.hset(name, "garbage", "1");
+            }
+            try {
+                Overview overview = new TaskOperations(harness.redis).overview();
+                Map<String, KindOverview> rows = new HashMap<>();
+                overview.kinds().forEach(row -> rows.put(row.task(), row));
+                assertEquals(name + " holds a " + held + ", expected " + expected,
+                        rows.get(broken).error().replaceFirst(" \\(of the SUCCESS tasks; written by hand\\?\\)$", ""));
+                assertNull(rows.get(broken).stats());
+                assertNull(rows.get(other).error(), "the other kind is read");
+                assertEquals(1, rows.get(other).stats().waiting());
+                assertFalse(overview.complete());
+            } finally {
+                raw.del(name);   // the test Redis is shared: no other test meets this key broken
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.LuaScript;
+import dev.taskpool.core.redis.RedisFullException;
 import dev.taskpool.core.redis.ScriptRunner;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -58,9 +59,19 @@ final class ControlScripts {
     int retryFailed(Keys keys, String by, long now) {
         int total = 0;
         while (true) {
-            List<Object> reply = run(LuaScript.RESUBMIT, "retry the failed tasks of task " + keys.task(), resubmitKeys(keys),
-                    Long.toString(now), by, keys.task(), keys.eventsPrefix(), keys.control(), "all", Long.toString(now),
-                    Integer.toString(RETRY_STEP));
+            List<Object> reply;
+            try {
+                reply = run(LuaScript.RESUBMIT, "retry the failed tasks of task " + keys.task(), resubmitKeys(keys),
+                        Long.toString(now), by, keys.task(), keys.eventsPrefix(), keys.control(), "all", Long.toString(now),
+                        Integer.toString(RETRY_STEP));
+            } catch (RedisFullException e) {
+                if (total == 0) {
+                    throw e;
+                }
+                // The steps before stand: the message must not say that nothing was written.
+                throw new RedisFullException(total + " failed tasks of task " + keys.task() + " were retried before"
+                        + " Redis refused the rest: " + e.getMessage(), e);
+            }
             total += ((Long) reply.getFirst()).intValue();
             if ((Long) reply.get(1) == 0) {
                 return total;

@@ -9,6 +9,7 @@ import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.LuaScript;
 import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.RedisFull;
 import dev.taskpool.core.redis.TaskStore;
 import io.lettuce.core.Limit;
 import io.lettuce.core.LPosArgs;
@@ -74,9 +75,30 @@ public final class TaskOperations {
         return kinds().stream().map(this::stats).toList();
     }
 
-    /** The counts of one kind; reads a few keys of its slot, pipelined. */
+    /**
+     * The counts of one kind; reads a few keys of its slot, pipelined. A key of the kind holding
+     * the wrong type (written by hand) is an error naming the key and what it holds.
+     */
     public KindStats stats(String task) {
         Keys keys = known(task);
+        try {
+            return readStats(keys);
+        } catch (TaskpoolException e) {
+            throw KindKeyTypes.named(commands, keys, e, this::await);
+        }
+    }
+
+    /**
+     * Every kind's counts (a kind whose keys cannot be read is a row naming the key and what it
+     * holds) and the live workers (a presence record that cannot be read is skipped with a note).
+     * Only a Redis that cannot be reached at all fails it as a whole.
+     */
+    public Overview overview() {
+        return new OverviewReader(this, commands).read();
+    }
+
+    private KindStats readStats(Keys keys) {
+        String task = keys.task();
         long now = clock.millis();
         Range<Double> lastMinute = Range.create((double) (now - THROUGHPUT_WINDOW_MS), (double) now);
         var waiting = commands.llen(keys.waiting()).toCompletableFuture();
@@ -140,8 +162,8 @@ public final class TaskOperations {
                 throw olderIndex(key, e);
             }
             if (!"list".equals(held) && !"none".equals(held)) {
-                throw new TaskpoolException(key + " holds a " + held + ", expected the list of SUCCESS tasks"
-                        + " (written by hand?); nothing was changed", e);
+                throw new TaskpoolException(key + " holds " + KindKeyTypes.describe(held) + ", expected a list"
+                        + " (of the SUCCESS tasks; written by hand?)", e);
             }
             throw e;
         }
@@ -205,31 +227,12 @@ public final class TaskOperations {
         }
     }
 
-    /** The workers alive now (their presence record has not expired), sorted by id. */
+    /**
+     * The workers alive now (their presence record has not expired), sorted by id. A presence entry
+     * that cannot be read (no JSON, the wrong type) is left out; {@link #overview} names it.
+     */
     public List<WorkerInfo> workers() {
-        List<String> ids = await(commands.zrange(Keys.WORKERS, 0, -1).toCompletableFuture(), "list the workers in " + Keys.WORKERS);
-        List<CompletableFuture<String>> records = ids.stream()
-                .map(id -> commands.get(Keys.worker(id)).toCompletableFuture()).toList();
-        List<WorkerInfo> workers = new ArrayList<>();
-        for (int i = 0; i < ids.size(); i++) {
-            String json = await(records.get(i), "read the presence of worker " + ids.get(i));
-            if (json == null) {
-                continue;   // died without clearing its presence; its record expired
-            }
-            JsonNode node;
-            try {
-                node = Json.MAPPER.readTree(json);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new TaskpoolException("key " + Keys.worker(ids.get(i)) + " holds no JSON presence record: " + e.getOriginalMessage());
-            }
-            List<String> tasks = new ArrayList<>();
-            node.path("tasks").forEach(task -> tasks.add(task.asText()));
-            workers.add(new WorkerInfo(ids.get(i), node.path("host").asText("?"), node.path("pid").asLong(-1), tasks,
-                    node.path("running").asInt(0), node.path("slots").asInt(0), node.path("started_at").asLong(0),
-                    node.path("seen_at").asLong(0)));
-        }
-        workers.sort(java.util.Comparator.comparing(WorkerInfo::id));
-        return workers;
+        return new WorkerPresence(commands, this::await).read().workers();
     }
 
     /**
@@ -522,6 +525,9 @@ public final class TaskOperations {
             Throwable cause = e.getCause();
             if (cause instanceof TaskpoolException known) {
                 throw known;
+            }
+            if (RedisFull.refused(cause)) {
+                throw RedisFull.refusal(redis.describe(), "the request to " + what, cause);
             }
             throw new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "
                     + RedisConnector.rootMessage(cause), cause);

@@ -379,10 +379,6 @@ final class AddSender {
                 + " was not sent: " + why + "; nothing was written"));
     }
 
-    private static boolean isOutOfMemory(RedisCommandExecutionException refusal) {
-        return String.valueOf(refusal.getMessage()).startsWith("OOM");
-    }
-
     private static boolean isTransient(RedisCommandExecutionException refusal) {
         String message = String.valueOf(refusal.getMessage());
         return TRANSIENT_REPLIES.stream().anyMatch(message::startsWith);
@@ -391,10 +387,8 @@ final class AddSender {
     /** An error reply: the script refused, or Redis refused to run it. */
     private TaskpoolException refused(AddRequest request, RedisCommandExecutionException refusal, boolean earlierUnanswered) {
         String message = String.valueOf(refusal.getMessage());
-        if (isOutOfMemory(refusal)) {
-            return new TaskpoolException("Redis at " + redis.describe() + " is full (used memory reached maxmemory and"
-                    + " its policy evicts nothing): the add of " + request.describe()
-                    + " was refused and nothing was written; free memory or raise maxmemory", refusal);
+        if (RedisFull.refused(refusal)) {
+            return RedisFull.refusal(redis.describe(), "the add of " + request.describe(), refusal);
         }
         return new TaskpoolException("Redis at " + redis.describe() + " refused to add " + request.describe() + ": "
                 + message + (earlierUnanswered ? "" : " (nothing was written)"), refusal);

@@ -26,7 +26,8 @@ public enum LuaScript {
     PAUSE("pause-1.lua"),
     RESUME("resume-3.lua"),
     DELETE("delete-3.lua"),
-    SUCCEEDED_PAGE("succeeded-page-1.lua");
+    SUCCEEDED_PAGE("succeeded-page-1.lua"),
+    PRESENCE("presence-1.lua");
 
     private final String file;
     private final String source;

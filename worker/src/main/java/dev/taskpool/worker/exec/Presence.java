@@ -3,14 +3,20 @@ package dev.taskpool.worker.exec;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.LuaScript;
+import dev.taskpool.core.redis.RedisFull;
 import dev.taskpool.worker.runtime.AppRuntime;
 import io.lettuce.core.Range;
 import io.lettuce.core.SetArgs;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,9 +24,11 @@ import org.slf4j.LoggerFactory;
  * Tells Redis that this worker is alive: {@code taskpool:worker:<id>} (JSON, expiring three
  * leases after the last heartbeat) and its score in {@code taskpool:workers} (last seen, epoch
  * ms). A graceful stop clears both; a dead worker's record expires by itself, and any worker
- * removes from {@code taskpool:workers} the members whose record is gone. Presence is
- * informational: when Redis refuses it (full, unreachable) the worker goes on and says so once per
- * interval. Single-key commands only: these keys have no hash tag.
+ * removes from {@code taskpool:workers} the members whose record is gone. When Redis is full and
+ * refuses SET and ZADD, both are written by a script it runs when full too (presence-1), so the
+ * workers draining a full Redis stay visible; that Redis is full is logged once per interval.
+ * Presence is informational: when Redis cannot take it (unreachable) the worker goes on and says
+ * so once per interval. One key per command or script: these keys have no hash tag.
  */
 final class Presence {
     private static final Logger log = LoggerFactory.getLogger(Presence.class);
@@ -32,6 +40,8 @@ final class Presence {
     private final IntSupplier running;
     private final long startedAt;
     private final RateLimitedLog failures = new RateLimitedLog(log, "recording this worker's presence", RateLimitedLog.INTERVAL);
+    private final RateLimitedLog redisFull = new RateLimitedLog(log, "writing this worker's presence with SET and ZADD",
+            RateLimitedLog.INTERVAL);
 
     Presence(AppRuntime runtime, WorkerSettings settings, List<String> tasks, int slots, IntSupplier running) {
         this.runtime = runtime;
@@ -74,9 +84,20 @@ final class Presence {
         record.put("seen_at", now);
         try {
             var redis = runtime.redis().async();
-            CompletableFuture<?> recorded = redis.set(Keys.worker(settings.workerId()), record.toString(),
-                    SetArgs.Builder.px(recordLife())).toCompletableFuture();
-            CompletableFuture<?> seen = redis.zadd(Keys.WORKERS, now, settings.workerId()).toCompletableFuture();
+            String key = Keys.worker(settings.workerId());
+            String json = record.toString();
+            AtomicBoolean full = new AtomicBoolean();
+            CompletableFuture<Object> recorded = orWhenFull(redis.set(key, json, SetArgs.Builder.px(recordLife())), full,
+                    () -> runtime.redis().scripts().run(LuaScript.PRESENCE, new String[] {key},
+                            "record", json, Long.toString(recordLife())));
+            CompletableFuture<Object> seen = orWhenFull(redis.zadd(Keys.WORKERS, now, settings.workerId()), full,
+                    () -> runtime.redis().scripts().run(LuaScript.PRESENCE, new String[] {Keys.WORKERS},
+                            "seen", Long.toString(now), settings.workerId()));
+            CompletableFuture.allOf(recorded, seen).thenRun(() -> {
+                if (!full.get()) {
+                    redisFull.succeeded();
+                }
+            });
             CompletableFuture.allOf(recorded, seen)
                     .thenCompose(ignored -> pruneDeadWorkers(now))
                     .orTimeout(runtime.redis().commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS)
@@ -92,6 +113,25 @@ final class Presence {
         } catch (RuntimeException e) {
             failures.failed("worker " + settings.workerId() + "; it keeps running", e);
         }
+    }
+
+    /**
+     * {@code write}, or, when Redis refuses it because it is full, the same write through the presence
+     * script, which Redis runs when full too: the workers go on draining the queue then, and an
+     * operator must still see them. That Redis is full is logged once per interval.
+     */
+    private CompletableFuture<Object> orWhenFull(CompletionStage<?> write, AtomicBoolean full,
+                                                 Supplier<CompletableFuture<List<Object>>> script) {
+        return write.toCompletableFuture().<Object>thenApply(reply -> reply).exceptionallyCompose(error -> {
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (!RedisFull.refused(cause)) {
+                return CompletableFuture.failedFuture(cause);
+            }
+            full.set(true);
+            redisFull.failed("worker " + settings.workerId() + "; written by the presence script instead, which a"
+                    + " full Redis runs, so the worker stays visible", cause);
+            return script.get().thenApply(reply -> reply);
+        });
     }
 
     /** A worker's record lives three leases past its last heartbeat. */

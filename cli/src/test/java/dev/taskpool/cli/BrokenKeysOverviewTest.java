@@ -1,0 +1,274 @@
+package dev.taskpool.cli;
+
+import static dev.taskpool.cli.CliRun.execute;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.taskpool.cli.CliRun.Result;
+import dev.taskpool.core.json.Json;
+import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.dashboard.DashboardServer;
+import dev.taskpool.dashboard.DashboardSettings;
+import dev.taskpool.support.LocalRedis;
+import dev.taskpool.support.TestRedis;
+import dev.taskpool.support.Wait;
+import dev.taskpool.worker.Harness;
+import dev.taskpool.worker.TestApp;
+import dev.taskpool.worker.process.ProcessRegistry;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The operator's overview while keys are broken by hand (the cases of BrokenKeysTest, seen from
+ * {@code taskpool stats} and the dashboard's {@code /api/overview}): one kind's key of the wrong
+ * type, a presence record that is no JSON, a name in {@code taskpool:tasks} that is no kind. The
+ * broken part is named (key and what it holds) in its place; every other kind and the live worker
+ * are still shown. On a Redis of its own: the registry and the presence keys are shared by all kinds.
+ */
+class BrokenKeysOverviewTest {
+    /** Kinds of the app, one per key a case breaks; no worker serves them. */
+    private static final List<String> KEYS = List.of("stats", "waiting", "failed", "succeeded", "leases", "paused", "def");
+    private static final String GOOD = TestRedis.uniqueTaskId("overview.good");
+
+    @TempDir
+    static Path dir;
+    static LocalRedis redis;
+    static Harness serving;
+    static Harness idle;
+    static RedisConnector connector;
+    static DashboardServer dashboard;
+    static RedisClusterCommands<String, String> raw;
+    static String workerId;
+    static final HttpClient http = HttpClient.newHttpClient();
+
+    private static String kind(String key) {
+        return "overview." + key;
+    }
+
+    @BeforeAll
+    static void start() {
+        redis = LocalRedis.start();
+        TestApp good = TestApp.in(dir.resolve("good")).task(GOOD, 1, 0, 0, 10, 100, "scripts.ov.Work", "")
+                .script("ov", "function Work(id, n) { return n; }");
+        serving = Harness.open(good.dir(), new ProcessRegistry(), redis.uri());
+        workerId = serving.startWorker().settings().workerId();
+        assertEquals(TaskStatus.SUCCESS, serving.await(GOOD, serving.add(GOOD, 1)).status());
+        TestApp kinds = TestApp.in(dir.resolve("kinds")).script("ov", "function Work(id, n) { return n; }");
+        KEYS.forEach(key -> kinds.task(kind(key), 1, 0, 0, 10, 100, "scripts.ov.Work", ""));
+        idle = Harness.open(kinds.dir(), new ProcessRegistry(), redis.uri());
+        connector = RedisConnector.connect(redis.uri());
+        raw = connector.sync();
+        dashboard = new DashboardServer(connector, new TaskOperations(connector), DashboardSettings.loopback(0));
+        Wait.until("the worker's presence is recorded", Duration.ofSeconds(30),
+                () -> raw.zscore(Keys.WORKERS, workerId) != null);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (dashboard != null) dashboard.close();
+        if (connector != null) connector.close();
+        if (idle != null) idle.close();
+        if (serving != null) serving.close();
+        if (redis != null) redis.close();
+    }
+
+    /** Puts a value of the wrong type at {@code key} of {@code kind(key)}; returns the key. */
+    private static String breakKey(String key, String held) {
+        Keys keys = Keys.of(kind(key));
+        String name = switch (key) {
+            case "stats" -> keys.stats();
+            case "waiting" -> keys.waiting();
+            case "failed" -> keys.failed();
+            case "succeeded" -> keys.succeeded();
+            case "leases" -> keys.leases();
+            case "paused" -> keys.paused();
+            case "def" -> keys.definition();
+            default -> throw new IllegalArgumentException(key);
+        };
+        raw.del(name);
+        if (held.equals("string")) {
+            raw.set(name, "garbage");
+        } else {
+            raw.hset(name, "garbage", "1");
+        }
+        return name;
+    }
+
+    private static void repair(String key) {
+        Keys keys = Keys.of(kind(key));
+        raw.del(keys.stats(), keys.waiting(), keys.failed(), keys.succeeded(), keys.leases(), keys.paused());
+        if (key.equals("def")) {
+            raw.del(keys.definition());
+            raw.hset(keys.definition(), "keep", "86400");
+        }
+    }
+
+    private static Result stats(String... extra) {
+        List<String> args = new ArrayList<>(List.of("stats", "--redis", redis.uri()));
+        args.addAll(List.of(extra));
+        return execute(args.toArray(String[]::new));
+    }
+
+    private static JsonNode overview() {
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(dashboard.url() + "api/overview"))
+                    .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, response.statusCode(), "the overview answers: " + response.body());
+            return Json.read(response.body(), "/api/overview");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    private static JsonNode kindIn(JsonNode overview, String task) {
+        for (JsonNode node : overview.path("kinds")) {
+            if (node.path("task").asText().equals(task)) {
+                return node;
+            }
+        }
+        throw new AssertionError("no kind " + task + " in " + overview);
+    }
+
+    /** The table row of {@code task} (its first column). */
+    private static String rowOf(String table, String task) {
+        return table.lines().filter(line -> line.startsWith(task + " ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no row for " + task + " in:\n" + table));
+    }
+
+    /** Everything else is shown: the good kind with its counts, every other kind, the live worker. */
+    private static void assertTheRestIsShownInTheTable(String table, String broken) {
+        assertEquals(List.of(GOOD, "0", "0", "1"), List.of(rowOf(table, GOOD).trim().split("\\s+")).subList(0, 4),
+                "the good kind's counts:\n" + table);
+        for (String key : KEYS) {
+            if (!kind(key).equals(broken)) {
+                assertTrue(rowOf(table, kind(key)).contains(" no "), "kind " + kind(key) + " is read:\n" + table);
+            }
+        }
+        assertTrue(table.lines().anyMatch(line -> line.startsWith(workerId + " ") && line.contains(GOOD)),
+                "the live worker:\n" + table);
+    }
+
+    private static void assertTheRestIsShownInJson(JsonNode overview, String broken) {
+        assertEquals(1, kindIn(overview, GOOD).path("succeededTotal").asLong(), "the good kind's counts: " + overview);
+        for (String key : KEYS) {
+            if (!kind(key).equals(broken)) {
+                JsonNode row = kindIn(overview, kind(key));
+                assertTrue(row.path("error").isMissingNode() && row.has("waiting"), "kind " + kind(key) + " is read: " + row);
+            }
+        }
+        assertEquals(List.of(workerId), overview.path("workers").findValuesAsText("id"), "the live worker: " + overview);
+    }
+
+    @ParameterizedTest(name = "stats with {0} holding a {1}")
+    @CsvSource({"stats, string, a hash", "waiting, string, a list", "failed, string, a sorted set",
+            "succeeded, string, a list", "leases, string, a sorted set", "paused, hash, a string", "def, string, a hash"})
+    void statsShowsAKindWithAKeyOfTheWrongTypeAsARowNamingTheKey(String key, String held, String expected) {
+        String name = breakKey(key, held);
+        try {
+            String error = name + " holds a " + held + ", expected " + expected;
+            Result table = stats();
+            assertEquals(StatsCommand.INCOMPLETE, table.code(), "shown, but not all of it: " + table.err());
+            assertEquals("taskpool: 1 part(s) of the overview could not be read (the ERROR rows and problem lines); the"
+                    + " rest is shown", table.err().strip());
+            assertTrue(rowOf(table.out(), kind(key)).contains("ERROR " + error), "the broken kind's row:\n" + table.out());
+            assertTheRestIsShownInTheTable(table.out(), kind(key));
+
+            Result json = stats("--json");
+            assertEquals(StatsCommand.INCOMPLETE, json.code(), json.err());
+            JsonNode overview = Json.read(json.out(), "stats --json");
+            assertTrue(kindIn(overview, kind(key)).path("error").asText().startsWith(error), overview.toString());
+            assertTheRestIsShownInJson(overview, kind(key));
+        } finally {
+            repair(key);
+        }
+        assertEquals(0, stats().code(), "repaired: everything is read again");
+    }
+
+    @ParameterizedTest(name = "the dashboard with {0} holding a {1}")
+    @CsvSource({"stats, string, a hash", "waiting, string, a list", "failed, string, a sorted set",
+            "succeeded, string, a list", "leases, string, a sorted set", "paused, hash, a string", "def, string, a hash"})
+    void theDashboardOverviewShowsAKindWithAKeyOfTheWrongTypeAsARowNamingTheKey(String key, String held, String expected) {
+        String name = breakKey(key, held);
+        try {
+            JsonNode overview = overview();
+            assertTrue(kindIn(overview, kind(key)).path("error").asText().startsWith(name + " holds a " + held
+                    + ", expected " + expected), overview.toString());
+            assertTheRestIsShownInJson(overview, kind(key));
+        } finally {
+            repair(key);
+        }
+    }
+
+    @ParameterizedTest(name = "a presence record holding {0}")
+    @CsvSource(delimiter = '|', value = {"not json|holds no JSON presence record", "hash|holds a hash, expected a string"})
+    void aBrokenPresenceRecordIsSkippedWithANoteAndTheLiveWorkersAreShown(String content, String named) {
+        String key = Keys.worker("broken-by-hand");
+        raw.zadd(Keys.WORKERS, System.currentTimeMillis(), "broken-by-hand");
+        if (content.equals("hash")) {
+            raw.hset(key, "id", "broken-by-hand");
+        } else {
+            raw.set(key, content);
+        }
+        try {
+            Result table = stats();
+            assertEquals(StatsCommand.INCOMPLETE, table.code(), table.err());
+            assertTrue(table.out().lines().anyMatch(line -> line.startsWith("problem: " + key + " " + named)
+                    && line.endsWith("skipped")), "the skipped entry is named:\n" + table.out());
+            assertTheRestIsShownInTheTable(table.out(), null);
+            JsonNode json = Json.read(stats("--json").out(), "stats --json");
+            assertTheRestIsShownInJson(json, null);
+            assertTrue(json.path("problems").get(0).asText().startsWith(key + " " + named), json.toString());
+
+            JsonNode overview = overview();
+            assertTheRestIsShownInJson(overview, null);
+            assertTrue(overview.path("problems").get(0).asText().startsWith(key + " " + named), overview.toString());
+        } finally {
+            raw.del(key);
+            raw.zrem(Keys.WORKERS, "broken-by-hand");
+        }
+    }
+
+    @Test
+    void aNameInTheRegistryThatIsNoKindIsARowSayingSo() {
+        String name = "no kind";
+        raw.sadd(Keys.TASK_REGISTRY, name);
+        try {
+            String error = Keys.TASK_REGISTRY + " holds 'no kind', which is no task kind name";
+            Result table = stats();
+            assertEquals(StatsCommand.INCOMPLETE, table.code(), table.err());
+            assertTrue(rowOf(table.out(), name).contains("ERROR " + error), table.out());
+            assertTheRestIsShownInTheTable(table.out(), name);
+            JsonNode json = Json.read(stats("--json").out(), "stats --json");
+            assertTrue(kindIn(json, name).path("error").asText().startsWith(error), json.toString());
+
+            JsonNode overview = overview();
+            assertTrue(kindIn(overview, name).path("error").asText().startsWith(error), overview.toString());
+            assertTheRestIsShownInJson(overview, name);
+            assertNotNull(overview.get("readOnly"), "the dashboard's settings are still there: " + overview);
+        } finally {
+            raw.srem(Keys.TASK_REGISTRY, name);
+        }
+    }
+}
