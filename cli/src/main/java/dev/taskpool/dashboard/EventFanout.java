@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
+import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -96,12 +98,14 @@ final class EventFanout implements AutoCloseable {
                 deliver(channel, message);
             }
         });
-        try {
-            // returns once Redis confirmed: a page that connects after this sees every later event
-            connection.sync().psubscribe(Keys.allEventsPattern(), Keys.allControlPattern());
-        } catch (RuntimeException e) {
-            connection.close();
-            throw e;
+        // returns once Redis confirmed: a page that connects after this sees every later event
+        for (String pattern : List.of(Keys.allEventsPattern(), Keys.allControlPattern())) {
+            try {
+                connection.sync().psubscribe(pattern);
+            } catch (RuntimeException e) {
+                connection.close();
+                throw AclRefusal.ofSubscription(e, redis.user(), pattern);
+            }
         }
     }
 

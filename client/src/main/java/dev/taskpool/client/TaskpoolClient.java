@@ -7,6 +7,7 @@ import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.core.redis.AddIncompleteException;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddRequest;
@@ -391,12 +392,25 @@ public final class TaskpoolClient implements AutoCloseable {
 
     /** Delivers every event of one task until the subscription is closed. */
     public Subscription subscribe(String task, long id, Consumer<TaskEvent> listener) {
-        return events().subscribe(Keys.of(task).events(id), listener);
+        String channel = Keys.of(task).events(id);
+        try {
+            return events().subscribe(channel, listener);
+        } catch (RuntimeException e) {
+            throw AclRefusal.ofSubscription(e, redis.user(), channel);
+        }
     }
 
-    /** Delivers every event of every task of a kind until the subscription is closed. */
+    /**
+     * Delivers every event of every task of a kind until the subscription is closed. (A restricted
+     * ACL user needs the pattern itself among its channel rules: Redis compares patterns literally.)
+     */
     public Subscription subscribeAll(String task, Consumer<TaskEvent> listener) {
-        return events().psubscribe(Keys.of(task).eventsPattern(), listener);
+        String pattern = Keys.of(task).eventsPattern();
+        try {
+            return events().psubscribe(pattern, listener);
+        } catch (RuntimeException e) {
+            throw AclRefusal.ofSubscription(e, redis.user(), pattern);
+        }
     }
 
     private EventHub events() {

@@ -374,8 +374,11 @@ final class AddSender {
                     + " its policy evicts nothing): the add of " + request.describe()
                     + " was refused and nothing was written; free memory or raise maxmemory", refusal);
         }
-        return new TaskpoolException("Redis at " + redis.describe() + " refused to add " + request.describe() + ": "
-                + message + (earlierUnanswered ? "" : " (nothing was written)"), refusal);
+        String unwritten = earlierUnanswered ? "" : " (nothing was written)";
+        return AclRefusal.explain(refusal, redis.user(), "add " + request.describe() + unwritten)
+                .map(line -> new TaskpoolException(line, refusal))
+                .orElseGet(() -> new TaskpoolException("Redis at " + redis.describe() + " refused to add " + request.describe()
+                        + ": " + message + unwritten, refusal));
     }
 
     private AddOutcomeUnknownException unknown(AddRequest request, int sends, String why, Throwable cause) {

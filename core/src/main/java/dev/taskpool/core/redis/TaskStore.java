@@ -120,8 +120,10 @@ public final class TaskStore {
                     if (error != null) {
                         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                                 ? error.getCause() : error;
-                        throw new TaskpoolException("Redis at " + redis.describe() + " failed to read the definition of task "
-                                + task + ": " + RedisConnector.rootMessage(cause), cause);
+                        String what = "read the definition of task " + task;
+                        throw AclRefusal.explain(cause, redis.user(), what).map(line -> new TaskpoolException(line, cause))
+                                .orElseGet(() -> new TaskpoolException("Redis at " + redis.describe() + " failed to " + what
+                                        + ": " + RedisConnector.rootMessage(cause), cause));
                     }
                     return fields == null || fields.isEmpty() ? Optional.<Map<String, String>>empty() : Optional.of(fields);
                 });
@@ -446,8 +448,9 @@ public final class TaskStore {
             if (cause instanceof TaskpoolException known) {
                 throw known;
             }
-            throw new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "
-                    + RedisConnector.rootMessage(cause), cause);
+            throw AclRefusal.explain(cause, redis.user(), what).map(line -> new TaskpoolException(line, cause))
+                    .orElseGet(() -> new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "
+                            + RedisConnector.rootMessage(cause), cause));
         }
     }
 

@@ -12,9 +12,9 @@ import dev.taskpool.core.redis.Keys;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.LocalRedisCluster;
 import dev.taskpool.support.Wait;
-import dev.taskpool.worker.AclUserTest;
 import dev.taskpool.worker.EmbeddedWorker;
 import dev.taskpool.worker.Harness;
+import dev.taskpool.worker.ReadmeAclRules;
 import dev.taskpool.worker.TestApp;
 import dev.taskpool.worker.process.ProcessRegistry;
 import io.lettuce.core.cluster.SlotHash;
@@ -171,10 +171,10 @@ class ClusterTest {
         List<String> kinds = kindsOnEveryMaster("acl");
         TestApp app = TestApp.in(dir);
         kinds.forEach(kind -> app.task(kind, 2, 2, 0, 5, 100, PROCESS, ""));
-        StringBuilder patterns = new StringBuilder();
-        kinds.forEach(kind -> patterns.append(' ').append(AclUserTest.CLIENT_PATTERN_RULE.formatted(kind)));
-        setUserOnEveryNode("taskpool-worker", "worker-secret", AclUserTest.WORKER_RULES + CLUSTER_ACL_RULES);
-        setUserOnEveryNode("taskpool-client", "client-secret", AclUserTest.CLIENT_RULES + CLUSTER_ACL_RULES + patterns);
+        ReadmeAclRules readme = ReadmeAclRules.read();
+        setUserOnEveryNode("taskpool-worker", "worker-secret", readme.of("taskpool-worker") + CLUSTER_ACL_RULES);
+        setUserOnEveryNode("taskpool-client", "client-secret",
+                readme.of("taskpool-client", kinds.toArray(String[]::new)) + CLUSTER_ACL_RULES);
         for (LocalRedis node : cluster.nodes()) {
             cluster.cli(node, "ACL", "LOG", "RESET");
         }
