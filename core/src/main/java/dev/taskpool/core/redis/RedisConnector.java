@@ -5,7 +5,6 @@ import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCredentials;
-import io.lettuce.core.RedisCredentialsProvider;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.SslOptions;
@@ -429,16 +428,16 @@ public final class RedisConnector implements AutoCloseable {
 
     /** The user name the URL gives (Lettuce keeps it with the password); "default" when it gives none. */
     private static String userOf(RedisURI uri) {
-        if (uri.getCredentialsProvider() instanceof RedisCredentialsProvider.ImmediateRedisCredentialsProvider given) {
-            RedisCredentials credentials = given.resolveCredentialsNow();
-            if (credentials != null && credentials.hasUsername()) {
-                return credentials.getUsername();
-            }
+        try {
+            RedisCredentials credentials = uri.getCredentialsProvider() == null ? null
+                    : uri.getCredentialsProvider().resolveCredentials().block(Duration.ofSeconds(1));
+            return credentials != null && credentials.hasUsername() ? credentials.getUsername() : "default";
+        } catch (RuntimeException e) {
+            return null;   // a provider that cannot say now: a refusal then names no user
         }
-        return "default";
     }
 
-    /** The Redis ACL user this connects as ("default" when the URL names none). */
+    /** The Redis ACL user this connects as ("default" when the URL names none; null when its credentials cannot be read now). */
     public String user() {
         return user;
     }
