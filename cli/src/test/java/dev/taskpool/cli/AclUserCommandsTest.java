@@ -111,10 +111,10 @@ class AclUserCommandsTest {
     /** A kind whose script doubles n, fails for n < 0, and sleeps (until canceled) for "hold". */
     private TestApp app() {
         return TestApp.in(dir.resolve("app"))
-                .task(TASK, 2, 0, 0, 30, 100, "scripts.acl.Work", "")
+                .task(TASK, 2, 0, 0, 900, 100, "scripts.acl.Work", "")
                 .script("acl", """
                         function Work(id, n) {
-                          if (n === 'hold') { Process('utils.time.Sleep', 25000); return 'held'; }
+                          if (n === 'hold') { Process('utils.time.Sleep', 600000); return 'held'; }
                           if (n < 0) { throw new Error('bad input ' + n); }
                           Progress(id, 1, 1, 'done');
                           return n * 2;

@@ -69,7 +69,7 @@ public final class AclRefusal {
      * failed with {@code error}: the one line when Redis refused it to {@code user}, else the error itself.
      */
     public static RuntimeException ofSubscription(RuntimeException error, String user, String channel) {
-        return explain(error, user, "subscribe to " + channel, channel)
+        return explain(error, user, null, channel)
                 .<RuntimeException>map(line -> new TaskpoolException(line, error)).orElse(error);
     }
 

@@ -375,7 +375,7 @@ final class AddSender {
                     + " was refused and nothing was written; free memory or raise maxmemory", refusal);
         }
         String unwritten = earlierUnanswered ? "" : " (nothing was written)";
-        return AclRefusal.explain(refusal, redis.user(), "add " + request.describe() + unwritten)
+        return AclRefusal.explain(refusal, redis.user(), "add " + request.describe())
                 .map(line -> new TaskpoolException(line, refusal))
                 .orElseGet(() -> new TaskpoolException("Redis at " + redis.describe() + " refused to add " + request.describe()
                         + ": " + message + unwritten, refusal));
