@@ -318,6 +318,23 @@ class AclUserCommandsTest {
     }
 
     @Test
+    void runAsAUserWithoutInfoAddsAndWarnsOnceThroughTheLogNamingTheRule() throws Exception {
+        Path appDir = app().dir();
+        setUser("worker-noinfo", ReadmeAclRules.without(README.of("taskpool-worker"), "+info"));
+        Path log = dir.resolve("run.log");
+        Process run = start(log, "run", "--app", appDir.toString(), "--redis", as("worker-noinfo"), "tasks." + TASK + ".add", "1");
+        assertTrue(run.waitFor(120, TimeUnit.SECONDS), "run ends");
+        String printed = Files.readString(log);
+        assertEquals(0, run.exitValue(), printed);
+        List<String> warnings = printed.lines().filter(line -> line.contains("has replicas")).toList();
+        assertEquals(1, warnings.size(), "one line about the replicas it cannot count:\n" + printed);
+        assertTrue(warnings.getFirst().contains("WARN") && !printed.contains("WARNING:"),
+                "through the application's logging, not java.util.logging:\n" + printed);
+        assertTrue(warnings.getFirst().contains("(Redis user 'worker-noinfo' may not run INFO: add +info (see README, ACL users))"),
+                warnings.getFirst());
+    }
+
+    @Test
     void aRefusedCommandIsOneLineNamingTheUserAndTheRuleToAdd() {
         TestApp app = app();
         ok("run", "--app", app.dir().toString(), "--redis", as("taskpool-worker"), "tasks." + TASK + ".add", "1");
