@@ -26,10 +26,11 @@ import org.slf4j.LoggerFactory;
  * other gauges of that scrape, and scrapes in between, use the cached numbers.
  */
 public final class KindGauges {
-    private final RateLimitedLog failures = new RateLimitedLog(LoggerFactory.getLogger(KindGauges.class),
-            "metrics: reading the kinds' counts from Redis", RateLimitedLog.INTERVAL);
     /** The longest a gauge's number is reused before Redis is asked again. */
     public static final Duration REFRESH = Duration.ofSeconds(5);
+    /** A failure that lasts (Redis refusing the user a command, say) is logged once per interval, not at every scrape. */
+    private final RateLimitedLog failures = new RateLimitedLog(LoggerFactory.getLogger(KindGauges.class),
+            "metrics: reading the kinds' counts from Redis", RateLimitedLog.INTERVAL);
 
     private final TaskOperations operations;
     private final MeterRegistry registry;
@@ -106,8 +107,6 @@ public final class KindGauges {
                 failures.succeeded();
             } catch (RuntimeException e) {
                 // The scrape goes on with the last numbers (or none); the next try is one REFRESH later.
-                // A failure that lasts (Redis refusing the user a command, say) is logged once per
-                // interval, not at every scrape.
                 failures.failed(kinds.size() == 1 ? "kind " + kinds.getFirst() : kinds.size() + " kinds", e);
             }
             readAtNanos = System.nanoTime();
