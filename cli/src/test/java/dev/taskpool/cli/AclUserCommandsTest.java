@@ -344,6 +344,16 @@ class AclUserCommandsTest {
         assertEquals("taskpool: Redis user 'ops-nozcount' may not run ZCOUNT (needed to read the counts of task " + TASK
                 + "): add +zcount (see README, ACL users)", stats.err().strip(), "the one line on stderr");
 
+        // refused inside a script (Redis 7.0 names no command there; the script's line does)
+        setUser("ops-nolrem", ReadmeAclRules.without(README.of("taskpool-operator"), "+lrem"));
+        Result cancel = execute("cancel", "--redis", as("ops-nolrem"), TASK, "1");
+        assertEquals(1, cancel.code(), cancel.err());
+        String line = cancel.err().strip();
+        assertTrue(line.startsWith("taskpool: Redis user 'ops-nolrem' may not run LREM (needed to cancel ")
+                && line.endsWith("): add +lrem (see README, ACL users)") && line.lines().count() == 1, line);
+        assertEquals("WAITING", Json.read(ok("get", "--redis", as("taskpool-operator"), TASK, "1").out(), "get")
+                .path("status").asText(), "a refused script writes nothing");
+
         setUser("ops-nopattern", ReadmeAclRules.without(README.of("taskpool-operator"), "&taskpool:{*}:events:*"));
         Result watch = execute("watch", "--redis", as("ops-nopattern"), "--for", "5s");
         assertEquals(1, watch.code(), watch.err());
