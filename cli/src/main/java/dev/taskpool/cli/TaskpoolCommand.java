@@ -1,8 +1,10 @@
 package dev.taskpool.cli;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.worker.script.ScriptException;
 import java.io.PrintWriter;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -51,8 +53,15 @@ public final class TaskpoolCommand implements Runnable {
         if (error instanceof ScriptException script) {
             return (message != null ? message : "script error") + script.location().map(at -> " (at " + at + ")").orElse("");
         }
-        if (error instanceof TaskpoolException || error instanceof IllegalArgumentException
-                || error instanceof IllegalStateException) {
+        if (error instanceof TaskpoolException) {
+            // (Redis refusing the ACL user something is already the one line that names the rule)
+            return message != null ? message : error.getClass().getSimpleName();
+        }
+        Optional<String> refused = AclRefusal.explain(error, null, null);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        if (error instanceof IllegalArgumentException || error instanceof IllegalStateException) {
             return message != null ? message : error.getClass().getSimpleName();
         }
         return "unexpected error " + error.getClass().getName() + (message != null ? ": " + message : "")

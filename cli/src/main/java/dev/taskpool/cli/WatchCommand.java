@@ -7,6 +7,7 @@ import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.KindStats;
 import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
@@ -22,10 +23,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -76,7 +75,6 @@ final class WatchCommand implements Runnable {
     private TaskOperations operations;
     private final LinkedBlockingQueue<String> arrived = new LinkedBlockingQueue<>();
     private final Deque<String> recent = new ArrayDeque<>();
-    private final Set<String> watchedKinds = new LinkedHashSet<>();
     private final Map<String, String> lastCounts = new HashMap<>();
     private List<KindStats> counts = List.of();
     private List<TaskInfo> running = List.of();
@@ -109,13 +107,15 @@ final class WatchCommand implements Runnable {
 
                     @Override
                     public void message(String pattern, String channel, String message) {
-                        arrived.add(message);
+                        if (task == null || task.equals(Keys.kindOfChannel(channel))) {
+                            arrived.add(message);
+                        }
                     }
                 });
                 if (id != null) {
                     watchOne(connector, events);
                 } else {
-                    watchKinds(events);
+                    watchKinds(events, connector.user());
                 }
             } finally {
                 events.close();
@@ -126,8 +126,12 @@ final class WatchCommand implements Runnable {
     // ---- One task: its record, then its events until it ends ----
 
     private void watchOne(RedisConnector connector, StatefulRedisPubSubConnection<String, String> events) {
-        Keys keys = Keys.of(task);
-        events.sync().subscribe(keys.events(id));   // before the first read: no event falls in between
+        String channel = Keys.of(task).events(id);
+        try {
+            events.sync().subscribe(channel);   // before the first read: no event falls in between
+        } catch (RuntimeException e) {
+            throw AclRefusal.ofSubscription(e, connector.user(), channel);
+        }
         TaskInfo info = new TaskStore(connector).get(task, id).orElseThrow(() -> new UnknownTaskException(
                 "task " + task + " #" + id + " does not exist (never added, or expired after its retention)"));
         printState(info);
@@ -171,7 +175,8 @@ final class WatchCommand implements Runnable {
 
     // ---- Kinds: counts, running tasks, events ----
 
-    private void watchKinds(StatefulRedisPubSubConnection<String, String> events) {
+    private void watchKinds(StatefulRedisPubSubConnection<String, String> events, String user) {
+        followEveryKind(events, user);
         long deadline = deadline();
         long nextRead = 0;
         int seen = 0;
@@ -179,7 +184,6 @@ final class WatchCommand implements Runnable {
             long now = System.nanoTime();
             boolean screen = terminal.interactive() && !output.json;
             if (now >= nextRead) {
-                followNewKinds(events);
                 read();
                 if (screen) {
                     redrawDue = true;
@@ -222,14 +226,18 @@ final class WatchCommand implements Runnable {
         }
     }
 
-    /** Subscribes to the events and control channel of every kind not yet followed (all, or the one asked for). */
-    private void followNewKinds(StatefulRedisPubSubConnection<String, String> events) {
-        List<String> kinds = task != null ? List.of(task) : operations.kinds();
-        for (String kind : kinds) {
-            if (watchedKinds.add(kind)) {
-                Keys keys = Keys.of(kind);
-                events.sync().psubscribe(keys.eventsPattern());
-                events.sync().subscribe(keys.control());
+    /**
+     * Subscribes to the events and the control channel of every kind, the dashboard's two patterns
+     * (one kind's are picked from them): kinds published later are followed at once, and an ACL
+     * user needs only those two patterns among its channel rules, whatever the kinds (Redis
+     * compares a pattern literally with the rules, so a per-kind pattern would need a rule per kind).
+     */
+    private void followEveryKind(StatefulRedisPubSubConnection<String, String> events, String user) {
+        for (String pattern : List.of(Keys.allEventsPattern(), Keys.allControlPattern())) {
+            try {
+                events.sync().psubscribe(pattern);
+            } catch (RuntimeException e) {
+                throw AclRefusal.ofSubscription(e, user, pattern);
             }
         }
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
+import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -157,12 +158,14 @@ final class EventFanout implements AutoCloseable {
                 deliver(channel, message);
             }
         });
-        try {
-            // returns once Redis confirmed: a page that connects after this sees every later event
-            connection.sync().psubscribe(Keys.allEventsPattern(), Keys.allControlPattern());
-        } catch (RuntimeException e) {
-            connection.close();
-            throw e;
+        // returns once Redis confirmed: a page that connects after this sees every later event
+        for (String pattern : List.of(Keys.allEventsPattern(), Keys.allControlPattern())) {
+            try {
+                connection.sync().psubscribe(pattern);
+            } catch (RuntimeException e) {
+                connection.close();
+                throw AclRefusal.ofSubscription(e, redis.user(), pattern);
+            }
         }
     }
 

@@ -243,8 +243,8 @@ class OperatorCommandsTest {
             // added, started, progress x2, success: 5 events of one task, then the watch stops.
             CompletableFuture<Result> watching = CompletableFuture.supplyAsync(
                     () -> execute("watch", task, "--json", "--events", "5", "--for", "60s", "--redis", redis()));
-            // (the worker listens on the control channel too: it starts once the watch is there)
-            awaitSubscribers(Keys.of(task).control(), watching);
+            // (the worker starts once the watch is there: watch subscribes to every kind's two patterns)
+            awaitPatternSubscriber(watching);
             harness.startWorker();
             long id = harness.add(task, 2);
             Result result = watching.get(90, TimeUnit.SECONDS);   // (the watch stops itself after 60 s)
@@ -276,6 +276,33 @@ class OperatorCommandsTest {
                 sleep(20);
             }
         }
+    }
+
+    /**
+     * Waits until a connection that was not there before has subscribed to two patterns (the
+     * events and control channels of every kind, as watch and the dashboard do); fails at once if
+     * the watch ended instead. (PUBSUB NUMSUB does not count pattern subscriptions.)
+     */
+    private static void awaitPatternSubscriber(CompletableFuture<Result> watching) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        try (RedisConnector connector = RedisConnector.connect(redis())) {
+            java.util.Set<String> before = new java.util.HashSet<>(patternSubscribers(connector));
+            while (before.containsAll(patternSubscribers(connector))) {
+                if (watching.isDone()) {
+                    throw new AssertionError("the watch ended before it subscribed: " + watching.join());
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the watch did not subscribe to the patterns of every kind within " + WAIT);
+                }
+                sleep(20);
+            }
+        }
+    }
+
+    /** The ids of the connections subscribed to two patterns. */
+    private static List<String> patternSubscribers(RedisConnector connector) {
+        return connector.sync().clientList().lines().filter(line -> line.contains(" psub=2 "))
+                .map(line -> line.substring(0, line.indexOf(' '))).toList();
     }
 
     private static void sleep(long ms) {

@@ -2,6 +2,7 @@ package dev.taskpool.client;
 
 import dev.taskpool.core.model.TaskEvent;
 import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -52,6 +53,12 @@ final class EventHub implements AutoCloseable {
         CompletableFuture<Void> confirmed = new CompletableFuture<>();
         /** Whether a (P)SUBSCRIBE of ours is out. */
         boolean sending;
+        /**
+         * Completed with Redis's error reply when it refused a (P)SUBSCRIBE of this interest (an ACL
+         * rule missing): a definite answer, which the subscriber hears at once instead of a retry.
+         * Replaced by a new one with each send, so an old refusal never speaks for a later send.
+         */
+        volatile CompletableFuture<Throwable> refused = new CompletableFuture<>();
 
         Interest(String name, boolean pattern) {
             this.name = name;
@@ -112,6 +119,11 @@ final class EventHub implements AutoCloseable {
                 send(interest);
             }
             awaitConfirmation(interest, confirmed);
+            Throwable refusal = interest.refused.getNow(null);
+            if (!confirmed.isDone() && refusal != null) {
+                remove(registry, interest, queue);
+                throw refusal instanceof RuntimeException runtime ? runtime : new IllegalStateException(refusal);
+            }
         }
         Interest subscribed = interest;
         return () -> remove(registry, subscribed, queue);
@@ -119,7 +131,10 @@ final class EventHub implements AutoCloseable {
 
     private void awaitConfirmation(Interest interest, CompletableFuture<Void> confirmed) {
         try {
-            confirmed.get(commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            CompletableFuture.anyOf(confirmed, interest.refused).get(commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (!confirmed.isDone() && interest.refused.isDone()) {
+                return;   // the caller throws Redis's refusal
+            }
         } catch (TimeoutException | ExecutionException e) {
             log.warn("Redis at {} did not confirm the subscription to {} within {} ms; it is made as soon as Redis"
                     + " answers (events published until then are not delivered)", redisDescription, interest.name,
@@ -190,6 +205,10 @@ final class EventHub implements AutoCloseable {
             return;
         }
         CompletableFuture<Void> target = interest.confirmed;
+        if (interest.refused.isDone()) {
+            interest.refused = new CompletableFuture<>();
+        }
+        CompletableFuture<Throwable> refusal = interest.refused;
         interest.sending = true;
         CompletableFuture<Void> reply;
         try {
@@ -206,6 +225,9 @@ final class EventHub implements AutoCloseable {
                     retryPause = FIRST_RETRY;
                     return;
                 }
+            }
+            if (error instanceof RedisCommandExecutionException) {
+                refusal.complete(error);   // Redis answered no; healing tries again while someone listens
             }
             log.debug("subscribing to {} failed: {}", interest.name, error.getMessage());
             scheduleHeal(true);

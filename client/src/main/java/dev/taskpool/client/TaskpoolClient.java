@@ -7,6 +7,7 @@ import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.core.redis.AddIncompleteException;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddRequest;
@@ -366,7 +367,7 @@ public final class TaskpoolClient implements AutoCloseable {
      * those published while it was not in place are not delivered, so read the task to catch up.
      */
     public Subscription subscribe(String task, long id, Consumer<TaskEvent> listener) {
-        return events().subscribe(Keys.of(task).events(id), listener, null);
+        return subscribe(task, id, listener, null, false);
     }
 
     /**
@@ -375,21 +376,32 @@ public final class TaskpoolClient implements AutoCloseable {
      * after 256 events). An executor that refuses a drain leaves the events waiting for the next one.
      */
     public Subscription subscribe(String task, long id, Consumer<TaskEvent> listener, Executor executor) {
-        return events().subscribe(Keys.of(task).events(id), listener, Objects.requireNonNull(executor, "executor"));
+        return subscribe(task, id, listener, Objects.requireNonNull(executor, "executor"), false);
     }
 
     /**
      * Delivers every event of every task of a kind until the subscription is closed; the listener
      * runs as for {@link #subscribe(String, long, Consumer)} (on the client's own virtual threads,
-     * in order, a slow listener's oldest waiting events dropped past 10,000).
+     * in order, a slow listener's oldest waiting events dropped past 10,000). (A restricted ACL
+     * user needs the pattern itself among its channel rules: Redis compares patterns literally.)
      */
     public Subscription subscribeAll(String task, Consumer<TaskEvent> listener) {
-        return events().psubscribe(Keys.of(task).eventsPattern(), listener, null);
+        return subscribe(task, 0, listener, null, true);
     }
 
     /** As {@link #subscribeAll(String, Consumer)}, calling the listener through {@code executor}. */
     public Subscription subscribeAll(String task, Consumer<TaskEvent> listener, Executor executor) {
-        return events().psubscribe(Keys.of(task).eventsPattern(), listener, Objects.requireNonNull(executor, "executor"));
+        return subscribe(task, 0, listener, Objects.requireNonNull(executor, "executor"), true);
+    }
+
+    /** A task's channel, or a kind's pattern; an ACL refusal becomes one line naming the rule to add. */
+    private Subscription subscribe(String task, long id, Consumer<TaskEvent> listener, Executor executor, boolean wholeKind) {
+        String channel = wholeKind ? Keys.of(task).eventsPattern() : Keys.of(task).events(id);
+        try {
+            return wholeKind ? events().psubscribe(channel, listener, executor) : events().subscribe(channel, listener, executor);
+        } catch (RuntimeException e) {
+            throw AclRefusal.ofSubscription(e, redis.user(), channel);
+        }
     }
 
     private EventHub events() {

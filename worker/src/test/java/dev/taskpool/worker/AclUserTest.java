@@ -8,18 +8,26 @@ import dev.taskpool.client.Subscription;
 import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.redis.AclRefusal;
+import dev.taskpool.core.redis.AddResult;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.Wait;
+import dev.taskpool.worker.metrics.KindGauges;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -28,32 +36,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A worker and a client each run as a Redis ACL user with only the rules the README gives, end to
- * end (add, retry after a failure, progress, events, await, get). Any command those rules deny fails
- * the test through Redis' own ACL LOG, even one the worker would only log and retry.
+ * A worker, a client and an operator each run as a Redis ACL user created from the rules docs/acl.md
+ * gives ({@link DocumentedAclRules}), end to end through the Java API: adds (one, a batch, many at once),
+ * retry after a failure, progress, events, await, get, the worker's kind gauges, and every operator
+ * action. Any command those rules deny fails the test through Redis' own ACL LOG, even one the worker
+ * would only log and retry, or one a script runs through pcall. (The command line and the dashboard
+ * as these users: AclUserCommandsTest in the cli module.)
  */
 public class AclUserTest {
-    /** The README's rules for a worker (`ACL SETUSER taskpool-worker on >PASSWORD ` + these). */
-    public static final String WORKER_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
-            + " +cluster|info +info +wait +evalsha +eval +blpop"
-            + " +get +set +del +exists +type +hget +hmget +hgetall +hset +hdel +hincrby +incrby +pexpire"
-            + " +llen +lindex +lrange +lpush +rpush +lpop +rpop +sadd +sismember +zadd +zrem +zrangebyscore +zremrangebyscore +publish"
-            + " +pubsub|numpat +pubsub|numsub +subscribe +unsubscribe";
-    /** The README's rules for a client (adds, reads, awaits and watches tasks). */
-    public static final String CLIENT_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
-            + " +cluster|info +info +wait +evalsha +eval +hgetall +hget +hmget +get +llen +exists +type +set +hset +hincrby +incrby +lpush +rpush +publish"
-            + " +pubsub|numpat +pubsub|numsub +subscribe +psubscribe +unsubscribe +punsubscribe";
-    /** The README's rules for an operator (TaskOperations: stats, listings, retry, cancel, pause, resume, delete). */
-    static final String OPERATOR_RULES = "resetkeys resetchannels ~taskpool:* &taskpool:* -@all"
-            + " +cluster|info +evalsha +eval +smembers +sismember +zrange +get +set +del +exists +type"
-            + " +hget +hmget +hgetall +hset +hdel +hincrby +pexpire +persist"
-            + " +llen +lindex +lrange +lpos +lpush +rpush +lrem"
-            + " +zadd +zrem +zcard +zrangebyscore +zrevrangebyscore +zcount +publish";
-    /**
-     * What a client that watches every task of a kind ({@code subscribeAll}) adds per kind: Redis matches
-     * a PSUBSCRIBE pattern literally against the channel rules, so {@code &taskpool:*} does not cover it.
-     */
-    public static final String CLIENT_PATTERN_RULE = "&taskpool:{%s}:events:*";
+    /** The rules of docs/acl.md, read from it: the users a reader copies are the ones tested. */
+    static final DocumentedAclRules DOCUMENTED = DocumentedAclRules.read();
 
     private static final String TASK = "acl";
     @TempDir
@@ -65,9 +57,9 @@ public class AclUserTest {
     void startRedisWithUsers() {
         redis = LocalRedis.start();
         admin = RedisConnector.connect(redis.uri());
-        setUser("taskpool-worker", "worker-secret", WORKER_RULES);
-        setUser("taskpool-client", "client-secret", CLIENT_RULES + " " + CLIENT_PATTERN_RULE.formatted(TASK));
-        setUser("taskpool-operator", "operator-secret", OPERATOR_RULES);
+        setUser("taskpool-worker", "worker-secret", DOCUMENTED.of("taskpool-worker"));
+        setUser("taskpool-client", "client-secret", DOCUMENTED.of("taskpool-client", TASK));
+        setUser("taskpool-operator", "operator-secret", DOCUMENTED.of("taskpool-operator"));
         admin.sync().aclLogReset();
     }
 
@@ -84,7 +76,7 @@ public class AclUserTest {
     private void setUser(String name, String password, String rules) {
         CommandArgs<String, String> args = new CommandArgs<>(StringCodec.UTF8).add("SETUSER").add(name).add("on")
                 .add(">" + password);
-        for (String rule : rules.split(" ")) {
+        for (String rule : rules.split(" +")) {
             args.add(rule);
         }
         String reply = admin.sync().dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8), args);
@@ -100,6 +92,7 @@ public class AclUserTest {
         String task = TASK;
         TestApp app = TestApp.in(dir).task(task, 2, 2, 0, 5, 100, "models.acl.flaky", "");
         AtomicInteger calls = new AtomicInteger();
+        MeterRegistry meters = new SimpleMeterRegistry();
         EmbeddedWorker worker = EmbeddedWorker.builder(urlFor("taskpool-worker", "worker-secret"), app.dir())
                 .process("models.acl.flaky", args -> {
                     if (calls.incrementAndGet() == 1) {
@@ -108,25 +101,43 @@ public class AclUserTest {
                     return Map.of("echo", args.get(1));
                 })
                 .settings(s -> s.withShutdownGrace(Duration.ofSeconds(2)))
+                .meterRegistry(meters)
                 .start();
         Map<String, Integer> events = new ConcurrentHashMap<>();
+        Map<String, Integer> eventsOfFirst = new ConcurrentHashMap<>();
         try (TaskpoolClient client = TaskpoolClient.connect(urlFor("taskpool-client", "client-secret"));
              Subscription ignored = client.subscribeAll(task, event -> events.merge(event.event(), 1, Integer::sum))) {
             long first = client.add(task, "one").id();
-            List<Long> more = client.addAll(task, List.of(List.of("two"), List.of("three")));
-            for (long id : List.of(first, more.get(0), more.get(1))) {
+            Subscription ofFirst = client.subscribe(task, first, event -> eventsOfFirst.merge(event.event(), 1, Integer::sum));
+            List<Long> ids = new ArrayList<>(List.of(first));
+            ids.addAll(client.addAll(task, List.of(List.of("two"), List.of("three"))));
+            // many adds at once share a script call (the group commit), which reads their request records with MGET
+            List<CompletableFuture<AddResult>> together = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                together.add(client.addAsync(task, "together " + i));
+            }
+            together.forEach(add -> ids.add(add.join().id()));
+            for (long id : ids) {
                 TaskInfo done = client.await(task, id, Duration.ofSeconds(30));
                 assertEquals(TaskStatus.SUCCESS, done.status(), "task #" + id + " as the ACL users: " + done);
             }
             assertTrue(client.get(task, first).orElseThrow().attempt() >= 1, "get works as the client user");
             Wait.until("events reach the client user's pattern subscription", Duration.ofSeconds(60),
                     () -> !events.isEmpty());
+            ofFirst.close();
+            // the worker's gauges read the kind's counts from Redis as the worker user (the /metrics of --metrics-port)
+            Gauge waiting = meters.get("taskpool.queue.waiting").tag("task", task).gauge();
+            Wait.until("the worker user reads the kind's counts for its gauges", Duration.ofSeconds(30),
+                    () -> waiting.value() == 0);
+            assertEquals(ids.size(), meters.get("taskpool.kind.totals").tags("task", task, "counter", "succeeded")
+                    .gauge().value(), "the stats hash, read as the worker user");
         } finally {
             worker.close();
         }
-        assertTrue(calls.get() >= 4, "one failed run and three successful ones, got " + calls.get());
+        assertTrue(calls.get() >= 24, "one failed run and 23 successful ones, got " + calls.get());
+        assertTrue(eventsOfFirst.containsKey("success"), "the one-task subscription got its events: " + eventsOfFirst);
         List<Map<String, Object>> denied = admin.sync().aclLog();
-        assertEquals(List.of(), denied, "commands the README's ACL rules denied (ACL LOG)");
+        assertEquals(List.of(), denied, "commands the ACL rules of docs/acl.md denied (ACL LOG)");
     }
 
     @Test
@@ -188,13 +199,13 @@ public class AclUserTest {
             worker.close();
         }
         List<Map<String, Object>> denied = admin.sync().aclLog();
-        assertEquals(List.of(), denied, "commands the README's ACL rules denied (ACL LOG)");
+        assertEquals(List.of(), denied, "commands the ACL rules of docs/acl.md denied (ACL LOG)");
     }
 
     @Test
     void aCommandTheAclRefusesInsideAScriptIsReportedAsSuchNotAsAWrongType() {
         // A user that may run the scripts but not HGET/HMGET, which the add and progress scripts read with.
-        setUser("taskpool-partial", "partial-secret", CLIENT_RULES.replace(" +hget +hmget ", " "));
+        setUser("taskpool-partial", "partial-secret", DocumentedAclRules.without(DOCUMENTED.of("taskpool-client", TASK), "+hget", "+hmget"));
         TestApp app = TestApp.in(dir).task(TASK, 1, 0, 0, 5, 100, "models.acl.noop", "");
         try (EmbeddedWorker worker = EmbeddedWorker.builder(urlFor("taskpool-worker", "worker-secret"), app.dir())
                 .process("models.acl.noop", args -> null).start();
@@ -211,9 +222,40 @@ public class AclUserTest {
         }
     }
 
-    /** Redis 7.0 words a refusal inside a script "can't run this command", outside it NOPERM. */
+    @Test
+    void aWorkerRefusedACommandItsGaugesNeedLogsTheRuleToAddOnceNotAtEveryRead() {
+        setUser("taskpool-nozcount", "nozcount-secret", DocumentedAclRules.without(DOCUMENTED.of("taskpool-worker"), "+zcount"));
+        TestApp app = TestApp.in(dir).task(TASK, 1, 0, 0, 5, 100, "models.acl.noop", "");
+        MeterRegistry meters = new SimpleMeterRegistry();
+        String line = "Redis user 'taskpool-nozcount' may not run ZCOUNT (needed to read the counts of task " + TASK
+                + "): add +zcount (see docs/acl.md)";
+        try (LogCapture logs = new LogCapture();
+             EmbeddedWorker ignored = EmbeddedWorker.builder(urlFor("taskpool-nozcount", "nozcount-secret"), app.dir())
+                     .process("models.acl.noop", args -> null).meterRegistry(meters).start()) {
+            Gauge waiting = meters.get("taskpool.queue.waiting").tag("task", TASK).gauge();
+            // scrapes over three refresh intervals: each interval reads Redis again and is refused again
+            long until = System.nanoTime() + 3 * KindGauges.REFRESH.toNanos();
+            int scrapes = 0;
+            while (System.nanoTime() < until) {
+                assertTrue(Double.isNaN(waiting.value()), "no number while the counts cannot be read");
+                scrapes++;
+                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());   // a scrape's pace
+            }
+            assertTrue(scrapes > 3, "scrapes " + scrapes);
+            List<String> refusals = logs.lines().stream()
+                    .filter(logged -> logged.toUpperCase(java.util.Locale.ROOT).contains("ZCOUNT")).toList();
+            assertEquals(1, refusals.size(), "the refusal, logged once for all those scrapes: " + refusals);
+            assertTrue(refusals.getFirst().contains(": " + line + "; will try again"), refusals.getFirst());
+        }
+    }
+
+    /**
+     * A refusal is one line that names the user and what to add (Redis 7.0 names no command refused
+     * inside a script through pcall: the line then says to give the user every rule of its role).
+     */
     private static boolean refusedByAcl(String message) {
-        return (message.contains("NOPERM") || message.contains("can't run this command")) && !message.contains("expected a hash");
+        return message.startsWith("Redis user 'taskpool-partial' may not run ") && message.endsWith(AclRefusal.SEE)
+                && !message.contains("\n") && !message.contains("expected a hash");
     }
 
     @Test

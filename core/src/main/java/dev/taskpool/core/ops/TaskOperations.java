@@ -6,6 +6,7 @@ import dev.taskpool.core.definition.TaskIds;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.LuaScript;
 import dev.taskpool.core.redis.RedisConnector;
@@ -529,8 +530,9 @@ public final class TaskOperations {
             if (RedisFull.refused(cause)) {
                 throw RedisFull.refusal(redis.describe(), "the request to " + what, cause);
             }
-            throw new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "
-                    + RedisConnector.rootMessage(cause), cause);
+            throw AclRefusal.explain(cause, redis.user(), what).map(line -> new TaskpoolException(line, cause))
+                    .orElseGet(() -> new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "
+                            + RedisConnector.rootMessage(cause), cause));
         }
     }
 }

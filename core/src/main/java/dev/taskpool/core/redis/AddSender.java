@@ -390,8 +390,11 @@ final class AddSender {
         if (RedisFull.refused(refusal)) {
             return RedisFull.refusal(redis.describe(), "the add of " + request.describe(), refusal);
         }
-        return new TaskpoolException("Redis at " + redis.describe() + " refused to add " + request.describe() + ": "
-                + message + (earlierUnanswered ? "" : " (nothing was written)"), refusal);
+        String unwritten = earlierUnanswered ? "" : " (nothing was written)";
+        return AclRefusal.explain(refusal, redis.user(), "add " + request.describe())
+                .map(line -> new TaskpoolException(line, refusal))
+                .orElseGet(() -> new TaskpoolException("Redis at " + redis.describe() + " refused to add " + request.describe()
+                        + ": " + message + unwritten, refusal));
     }
 
     private AddOutcomeUnknownException unknown(AddRequest request, int sends, String why, Throwable cause) {

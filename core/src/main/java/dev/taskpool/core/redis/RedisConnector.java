@@ -4,6 +4,7 @@ import dev.taskpool.core.TaskpoolException;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCredentials;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.SslOptions;
@@ -67,6 +68,8 @@ public final class RedisConnector implements AutoCloseable {
     private volatile AddResends addResends;
     /** Resources made for a latency recorder (null: the client's own); the client does not shut them down. */
     private ClientResources ownResources;
+    /** The ACL user the URL logs in as ("default" without one), named when Redis refuses it something. */
+    private String user = "default";
 
     private RedisConnector(AbstractRedisClient client, String description, StatefulConnection<String, String> connection,
                            RedisClusterAsyncCommands<String, String> async, RedisClusterCommands<String, String> sync,
@@ -113,6 +116,7 @@ public final class RedisConnector implements AutoCloseable {
                     ? connectCluster(settings, commandTimeout, resources)
                     : connectStandalone(settings, commandTimeout, resources);
             connector.ownResources = resources;
+            connector.user = userOf(settings.nodes().getFirst());
             return connector;
         } catch (RuntimeException e) {
             if (resources != null) {
@@ -435,6 +439,22 @@ public final class RedisConnector implements AutoCloseable {
             return node.getUri().getHost() + ":" + node.getUri().getPort();
         }
         return description;
+    }
+
+    /** The user name the URL gives (Lettuce keeps it with the password); "default" when it gives none. */
+    private static String userOf(RedisURI uri) {
+        try {
+            RedisCredentials credentials = uri.getCredentialsProvider() == null ? null
+                    : uri.getCredentialsProvider().resolveCredentials().block(Duration.ofSeconds(1));
+            return credentials != null && credentials.hasUsername() ? credentials.getUsername() : "default";
+        } catch (RuntimeException e) {
+            return null;   // a provider that cannot say now: a refusal then names no user
+        }
+    }
+
+    /** The Redis ACL user this connects as ("default" when the URL names none; null when its credentials cannot be read now). */
+    public String user() {
+        return user;
     }
 
     /** The URI without its password, for messages and logs. */

@@ -121,8 +121,10 @@ public final class TaskStore {
                     if (error != null) {
                         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                                 ? error.getCause() : error;
-                        throw new TaskpoolException("Redis at " + redis.describe() + " failed to read the definition of task "
-                                + task + ": " + RedisConnector.rootMessage(cause), cause);
+                        String what = "read the definition of task " + task;
+                        throw AclRefusal.explain(cause, redis.user(), what).map(line -> new TaskpoolException(line, cause))
+                                .orElseGet(() -> new TaskpoolException("Redis at " + redis.describe() + " failed to " + what
+                                        + ": " + RedisConnector.rootMessage(cause), cause));
                     }
                     return fields == null || fields.isEmpty() ? Optional.<Map<String, String>>empty() : Optional.of(fields);
                 });
@@ -473,8 +475,9 @@ public final class TaskStore {
             return new TaskpoolException("Redis at " + redis.describe() + " did not answer within "
                     + timeout.toSeconds() + "s while trying to " + what, cause);
         }
-        return new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "
-                + RedisConnector.rootMessage(cause), cause);
+        return AclRefusal.explain(cause, redis.user(), what).map(line -> new TaskpoolException(line, cause))
+                .orElseGet(() -> new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "
+                        + RedisConnector.rootMessage(cause), cause));
     }
 
     /** Whether Redis answered with an error reply of this code (e.g. WRONGTYPE, OOM) somewhere in the causes. */

@@ -2,6 +2,7 @@ package dev.taskpool.worker.metrics;
 
 import dev.taskpool.core.ops.KindStats;
 import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.worker.exec.RateLimitedLog;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -10,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.ToDoubleFunction;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -26,9 +26,11 @@ import org.slf4j.LoggerFactory;
  * other gauges of that scrape, and scrapes in between, use the cached numbers.
  */
 public final class KindGauges {
-    private static final Logger log = LoggerFactory.getLogger(KindGauges.class);
     /** The longest a gauge's number is reused before Redis is asked again. */
     public static final Duration REFRESH = Duration.ofSeconds(5);
+    /** A failure that lasts (Redis refusing the user a command, say) is logged once per interval, not at every scrape. */
+    private final RateLimitedLog failures = new RateLimitedLog(LoggerFactory.getLogger(KindGauges.class),
+            "metrics: reading the kinds' counts from Redis", RateLimitedLog.INTERVAL);
 
     private final TaskOperations operations;
     private final MeterRegistry registry;
@@ -102,9 +104,10 @@ public final class KindGauges {
                     read.put(kind, operations.stats(kind));
                 }
                 latest = read;
+                failures.succeeded();
             } catch (RuntimeException e) {
                 // The scrape goes on with the last numbers (or none); the next try is one REFRESH later.
-                log.warn("metrics: reading the kinds' counts from Redis failed: {}", e.getMessage());
+                failures.failed(kinds.size() == 1 ? "kind " + kinds.getFirst() : kinds.size() + " kinds", e);
             }
             readAtNanos = System.nanoTime();
             everRead = true;

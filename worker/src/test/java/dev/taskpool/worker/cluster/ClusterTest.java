@@ -12,9 +12,9 @@ import dev.taskpool.core.redis.Keys;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.LocalRedisCluster;
 import dev.taskpool.support.Wait;
-import dev.taskpool.worker.AclUserTest;
 import dev.taskpool.worker.EmbeddedWorker;
 import dev.taskpool.worker.Harness;
+import dev.taskpool.worker.DocumentedAclRules;
 import dev.taskpool.worker.TestApp;
 import dev.taskpool.worker.process.ProcessRegistry;
 import io.lettuce.core.cluster.SlotHash;
@@ -152,7 +152,7 @@ class ClusterTest {
     }
 
     /**
-     * What a worker or client ACL user needs on a Cluster beyond the README's standalone rules, as
+     * What a worker or client ACL user needs on a Cluster beyond the standalone rules of docs/acl.md, as
      * Lettuce 7 uses them: its topology refresh opens a connection to each node, names it (CLIENT
      * SETNAME lettuce#ClusterTopologyRefresh) and reads CLUSTER NODES and INFO (the node's client
      * count); a pub/sub connection asks its node's id (CLUSTER MYID). Without CLUSTER NODES no
@@ -161,7 +161,7 @@ class ClusterTest {
     static final String CLUSTER_ACL_RULES = " +cluster|nodes +cluster|myid +client|setname";
 
     /**
-     * The README's ACL users on the Cluster: users are per node, so they are created on every node;
+     * The ACL users of docs/acl.md on the Cluster: users are per node, so they are created on every node;
      * a worker and a client connect as them through one node's URL and run tasks of a kind on each
      * master end to end (a failed run and its retry, batch adds, get, events). Any command the rules
      * deny on any node (Lettuce's topology reads included) fails the test through that node's ACL LOG.
@@ -171,10 +171,10 @@ class ClusterTest {
         List<String> kinds = kindsOnEveryMaster("acl");
         TestApp app = TestApp.in(dir);
         kinds.forEach(kind -> app.task(kind, 2, 2, 0, 5, 100, PROCESS, ""));
-        StringBuilder patterns = new StringBuilder();
-        kinds.forEach(kind -> patterns.append(' ').append(AclUserTest.CLIENT_PATTERN_RULE.formatted(kind)));
-        setUserOnEveryNode("taskpool-worker", "worker-secret", AclUserTest.WORKER_RULES + CLUSTER_ACL_RULES);
-        setUserOnEveryNode("taskpool-client", "client-secret", AclUserTest.CLIENT_RULES + CLUSTER_ACL_RULES + patterns);
+        DocumentedAclRules readme = DocumentedAclRules.read();
+        setUserOnEveryNode("taskpool-worker", "worker-secret", readme.of("taskpool-worker") + CLUSTER_ACL_RULES);
+        setUserOnEveryNode("taskpool-client", "client-secret",
+                readme.of("taskpool-client", kinds.toArray(String[]::new)) + CLUSTER_ACL_RULES);
         for (LocalRedis node : cluster.nodes()) {
             cluster.cli(node, "ACL", "LOG", "RESET");
         }
@@ -218,7 +218,7 @@ class ClusterTest {
                 denied.put(node.toString(), log);
             }
         }
-        assertEquals(Map.of(), denied, "commands the README's ACL rules (with the Cluster's) denied, by node (ACL LOG)");
+        assertEquals(Map.of(), denied, "commands the ACL rules of docs/acl.md (with the Cluster's) denied, by node (ACL LOG)");
     }
 
     private static void setUserOnEveryNode(String name, String password, String rules) {
