@@ -2,15 +2,14 @@ package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.redis.FetchedTask;
 import dev.taskpool.worker.runtime.AppRuntime;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Extends the leases of this worker's running tasks every {@link WorkerSettings#heartbeatInterval()};
- * a run whose lease was taken over (it expired and another worker got the task) is stopped.
+ * a run whose lease was taken over (it expired and another worker got the task, or an operator
+ * canceled it) is stopped.
  */
 final class Heartbeat implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Heartbeat.class);
@@ -40,18 +39,8 @@ final class Heartbeat implements Runnable {
             String task = consumer.definition().id();
             try {
                 long deadline = runtime.clock().millis() + settings.lease().toMillis();
-                List<Long> lost = runtime.store().await(runtime.store().heartbeat(task, deadline, leases),
-                        "extend the leases of " + task);
-                // One lease per id was sent (the running map holds one run per id), so a lost id
-                // names the lease it lost; the run checks that the token is still its own.
-                Map<Long, FetchedTask> sent = new HashMap<>();
-                leases.forEach(lease -> sent.put(lease.id(), lease));
-                for (long id : lost) {
-                    FetchedTask lease = sent.get(id);
-                    if (lease != null && consumer.leaseLost(lease)) {
-                        log.warn("task {} #{}: lease lost (another worker recovered it); stopping this run", task, id);
-                    }
-                }
+                consumer.leasesLost(leases, runtime.store().await(runtime.store().heartbeat(task, deadline, leases),
+                        "extend the leases of " + task));
             } catch (RuntimeException e) {
                 allRecorded = false;
                 failures.failed("task " + task, e);
