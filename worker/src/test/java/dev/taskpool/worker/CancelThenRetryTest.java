@@ -1,25 +1,33 @@
 package dev.taskpool.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.LuaScript;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
+import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,5 +129,138 @@ class CancelThenRetryTest {
             assertEquals(List.of(), problems, "every retried task runs again and succeeds; each cancel's error handler"
                     + " runs once, with who canceled it; no canceled run is taken for a recovered one");
         }
+    }
+
+    /** The first run of a task waits until it is stopped; its next run ends when the test says so. */
+    private record Probe(ProcessRegistry registry, Map<Long, AtomicInteger> runs, CountDownLatch rerunStarted,
+                         CountDownLatch finishRerun, AtomicBoolean rerunStopped, CountDownLatch canaryStopped) {
+        static Probe of(String process) {
+            Map<Long, AtomicInteger> runs = new ConcurrentHashMap<>();
+            CountDownLatch rerunStarted = new CountDownLatch(1);
+            CountDownLatch finishRerun = new CountDownLatch(1);
+            AtomicBoolean rerunStopped = new AtomicBoolean();
+            CountDownLatch canaryStopped = new CountDownLatch(1);
+            ProcessRegistry registry = new ProcessRegistry().register(process, args -> {
+                long id = ((Number) args.get(0)).longValue();
+                int run = runs.computeIfAbsent(id, any -> new AtomicInteger()).incrementAndGet();
+                try {
+                    if (run == 1) {
+                        Thread.sleep(LIMIT.toMillis());
+                        return "the first run was never stopped";
+                    }
+                    rerunStarted.countDown();
+                    finishRerun.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+                    return "rerun done";
+                } catch (InterruptedException e) {
+                    if ("canary".equals(args.get(1))) {
+                        canaryStopped.countDown();
+                    } else if (run > 1) {
+                        rerunStopped.set(true);
+                    }
+                    throw new IllegalStateException("stopped in run " + run, e);
+                }
+            });
+            return new Probe(registry, runs, rerunStarted, finishRerun, rerunStopped, canaryStopped);
+        }
+    }
+
+    /**
+     * Pub/sub may deliver the cancel message late: after the operator's retry, when the task runs
+     * again in the same worker. That message names the canceled run's lease; it must not stop the
+     * new run. (Deterministic: the test delivers the same message again once the new run started,
+     * then proves the worker handled it by canceling another task after it, on the same channel.)
+     */
+    @Test
+    void aLateCancelMessageForTheCanceledRunLeavesTheRetriedRunAlone() throws Exception {
+        String task = TestRedis.uniqueTaskId("latecancel");
+        Probe probe = Probe.of("java.latecancel.Work");
+        TestApp app = TestApp.in(dir).task(task, 4, 0, 0, 120, 100, "java.latecancel.Work", "")
+                .script("unused", "function Nothing() {}");
+        // Long leases: here only the control messages stop runs, never the heartbeat.
+        WorkerSettings settings = WorkerSettings.defaults().withLease(Duration.ofSeconds(120), Duration.ofSeconds(40))
+                .withRecoverInterval(Duration.ofSeconds(60)).withShutdownGrace(Duration.ofSeconds(2));
+        List<String> cancels = new CopyOnWriteArrayList<>();
+        try (Harness harness = Harness.open(app.dir(), probe.registry())) {
+            var subscription = harness.redis.newPubSubConnection();
+            try {
+                subscription.addListener(new RedisPubSubAdapter<>() {
+                    @Override
+                    public void message(String channel, String message) {
+                        if (message.contains("\"event\":\"cancel\"")) {
+                            cancels.add(message);
+                        }
+                    }
+                });
+                String control = Keys.of(task).control();
+                subscription.sync().subscribe(control);
+                harness.startWorker(settings);
+                TaskOperations operations = harness.client.operations();
+                long id = harness.add(task, "hold");
+                long canary = harness.add(task, "canary");
+                Wait.until("both first runs to start", LIMIT,
+                        () -> probe.runs().containsKey(id) && probe.runs().containsKey(canary));
+
+                operations.cancel(task, id, "ann");
+                Wait.until("the cancel message", LIMIT, () -> !cancels.isEmpty());
+                operations.retry(task, id, "ann");
+                assertTrue(probe.rerunStarted().await(LIMIT.toSeconds(), TimeUnit.SECONDS), "the retried task runs again");
+                assertEquals(2L, harness.redis.sync().publish(control, cancels.getFirst()),
+                        "the late copy reached the worker (and this test)");
+                operations.cancel(task, canary, "ann");
+                assertTrue(probe.canaryStopped().await(LIMIT.toSeconds(), TimeUnit.SECONDS),
+                        "the worker handled the control messages up to the canary's cancel");
+
+                assertFalse(probe.rerunStopped().get(), "the cancel of the first run stopped the run after the retry");
+                probe.finishRerun().countDown();
+                TaskInfo done = harness.client.await(task, id, LIMIT);
+                assertEquals(TaskStatus.SUCCESS, done.status(), "the retried task finished: " + done);
+                assertEquals("\"rerun done\"", done.response().toString());
+                assertEquals(1, done.attempt(), "an operator's retry still counts its runs from 1");
+            } finally {
+                subscription.close();
+            }
+        }
+    }
+
+    /**
+     * A cancel message can be lost (pub/sub drops messages in a reconnect): the heartbeat then finds
+     * the run's lease gone and stops it. The log must say an operator canceled it, not that another
+     * worker recovered it.
+     */
+    @Test
+    void aCanceledRunWhoseCancelMessageNeverCameIsLoggedAsCanceled() {
+        String task = TestRedis.uniqueTaskId("lostcancel");
+        Probe probe = Probe.of("java.lostcancel.Work");
+        TestApp app = TestApp.in(dir).task(task, 2, 0, 0, 120, 100, "java.lostcancel.Work", "")
+                .script("unused", "function Nothing() {}");
+        try (LogCapture log = new LogCapture(); Harness harness = Harness.open(app.dir(), probe.registry())) {
+            Worker worker = harness.startWorker(SHORT_LEASES);
+            long id = harness.add(task, "canary");   // (its first run counts down canaryStopped when stopped)
+            Wait.until("the run to start", LIMIT, () -> probe.runs().containsKey(id));
+
+            cancelWithoutMessage(harness, task, id, "ann");
+
+            try {
+                assertTrue(probe.canaryStopped().await(LIMIT.toSeconds(), TimeUnit.SECONDS), "the heartbeat stopped the run");
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            Wait.until("the stopped run to leave the worker", LIMIT, () -> worker.runningCount() == 0);
+            assertTrue(log.contains("task " + task + " #" + id + ": canceled by ann (its lease is gone); stopping its run"),
+                    "the log says who canceled it: " + log.lines());
+            assertFalse(log.contains("recovered it"), "nor that another worker recovered it: " + log.lines());
+            TaskInfo info = harness.client.get(task, id).orElseThrow();
+            assertEquals("canceled by ann", info.error(), "nothing the stopped run did was recorded");
+        }
+    }
+
+    /** What an operator's cancel does in Redis, with its control message sent where no worker listens (lost). */
+    private static void cancelWithoutMessage(Harness harness, String task, long id, String by) {
+        Keys keys = Keys.of(task);
+        harness.redis.scripts().run(LuaScript.CANCEL,
+                new String[] {keys.task(id), keys.waiting(), keys.leases(), keys.failed(), keys.stats(),
+                        keys.errorHandlersDue(), keys.wake(), keys.definition()},
+                Long.toString(id), Long.toString(System.currentTimeMillis()), by, task, keys.events(id),
+                keys.control() + ":lost").join();
     }
 }
