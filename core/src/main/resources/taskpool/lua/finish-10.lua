@@ -24,7 +24,7 @@
 -- KEYS[2] taskpool:{T}:leases           sorted set, id -> lease deadline (epoch ms)
 -- KEYS[3] taskpool:{T}:wake             list, the wake-up token for blocked workers
 -- KEYS[4] taskpool:{T}:task:            prefix of the task hashes
--- KEYS[5] taskpool:{T}:claim:<worker>   hash, this worker's last fetch: `fetch` id, `ids` and `due`
+-- KEYS[5] taskpool:{T}:claim:<worker>   hash, this worker's last fetch: `fetch` id, `ids`, `due` (JSON)
 -- KEYS[6] taskpool:{T}:stats            hash of counters
 -- KEYS[7] taskpool:{T}:succeeded        list, "<finished_at>:<id>" of SUCCESS tasks retained, newest at the right
 -- KEYS[8] taskpool:{T}:failed           sorted set, id -> finished_at of FAILURE tasks retained
@@ -152,13 +152,12 @@ for i = 0, k - 1 do
     result = -3   -- the key is no task hash: there is no task to end
   elseif held and state[1] == 'RUNNING' then
     local message
-    local attempt = string.format('%d', tonumber(state[4]) or 0)
     if status == 'SUCCESS' then
       redis.call('HSET', key, 'status', status, 'response', payload, 'finished_at', now)
       succeededIndex[#succeededIndex + 1] = now .. ':' .. id
       if hears(endHeard, id) then
         message = '{"event":"success","task":' .. task .. ',"id":' .. id .. ',"status":"SUCCESS","attempt":' ..
-          attempt .. ',"response":' .. payload .. ',"at":' .. now .. '}'
+          string.format('%d', tonumber(state[4]) or 0) .. ',"response":' .. payload .. ',"at":' .. now .. '}'
       end
       succeeded = succeeded + 1
     else
@@ -167,7 +166,7 @@ for i = 0, k - 1 do
       failedIndex[#failedIndex + 1] = id
       if hears(endHeard, id) then
         message = '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","attempt":' ..
-          attempt .. ',"error":' .. cjson.encode(payload) .. ',"at":' .. now .. '}'
+          string.format('%d', tonumber(state[4]) or 0) .. ',"error":' .. cjson.encode(payload) .. ',"at":' .. now .. '}'
       end
       failed = failed + 1
     end
@@ -233,7 +232,7 @@ if claimed == ARGV[8] then
       out[#out + 1] = tonumber(run[1])
       out[#out + 1] = run[2]
       out[#out + 1] = tonumber(run[4] or '0') or 0
-      out[#out + 1] = tonumber(run[6])
+      out[#out + 1] = tonumber(run[6] or '0') or 0
     end
   end
   return out
@@ -304,7 +303,7 @@ for _, id in ipairs(ids) do
         redis.call('HSET', key, 'attempt', 0)   -- the error keeps what it held; the hash stays readable
       else
         err = "the task hash holds lease_seq '" .. tostring(fields[5]) .. "', expected an integer from 0"
-        redis.call('HDEL', key, 'lease_seq')
+        redis.call('HDEL', key, 'lease_seq')   -- (likewise; an operator's retry then counts leases anew)
       end
       redis.call('HSET', key, 'status', 'FAILURE', 'error', err, 'finished_at', now)
       redis.call('PEXPIRE', key, keep)

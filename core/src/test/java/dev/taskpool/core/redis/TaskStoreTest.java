@@ -303,6 +303,35 @@ class TaskStoreTest {
     }
 
     @Test
+    void aReSentFetchHandsOutTheSameDueErrorHandlersWhateverTheirText() throws Exception {
+        Keys keys = Keys.of(task);
+        store.add(task, null, "[]", NOW);
+        raw.hset(keys.task(1), "error", "canceled by old");
+        // A cancel's entry carries its error (any text); a bare id was queued by an older cancel
+        // script and takes the task's error; anything else was written by hand and is dropped.
+        raw.lpush(keys.errorHandlersDue(), "7:canceled by ann, \"the boss\"", "1", "oops");
+        String[] scriptKeys = {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim("w"), keys.stats(),
+                keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue()};
+        String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "w", "1", Long.toString(NOW + 1000),
+                "fetch-1", "5000", "0", "heard"};
+        List<Object> first = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
+        List<Object> again = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
+        assertEquals(List.of(2L, "7", "canceled by ann, \"the boss\"", "1", "canceled by old"), first.subList(0, 5));
+        assertEquals(first, again, "a re-sent fetch gets the same handlers and runs");
+        assertEquals(0, raw.llen(keys.errorHandlersDue()));
+    }
+
+    @Test
+    void garbageInALeaseCountFailsThatTaskAndNotTheFetch() throws Exception {
+        store.add(task, null, "[]", NOW);
+        store.add(task, null, "[]", NOW);
+        raw.hset(Keys.of(task).task(1), "lease_seq", "many");
+        List<FetchedTask> fetched = store.fetch(task, 2, NOW, NOW + 1000, "w", KEEP).get();
+        assertEquals(List.of(2L), fetched.stream().map(FetchedTask::id).toList());
+        assertEquals("the task hash holds lease_seq 'many', expected an integer from 0", store.get(task, 1).orElseThrow().error());
+    }
+
+    @Test
     void aReSentCompletionOrRetryIsDoneOnceAndCountedOnce() throws Exception {
         store.add(task, null, "[]", NOW);
         FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
