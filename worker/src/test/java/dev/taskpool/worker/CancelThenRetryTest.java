@@ -246,8 +246,9 @@ class CancelThenRetryTest {
                 throw new AssertionError(e);
             }
             Wait.until("the stopped run to leave the worker", LIMIT, () -> worker.runningCount() == 0);
-            assertTrue(log.contains("task " + task + " #" + id + ": canceled by ann (its lease is gone); stopping its run"),
-                    "the log says who canceled it: " + log.lines());
+            // (The heartbeat logs once its stop order is given, which may be after the run stopped.)
+            String canceled = "task " + task + " #" + id + ": canceled by ann (its lease is gone); stopping its run";
+            Wait.until("the log to say who canceled it: «" + canceled + "»", LIMIT, () -> log.contains(canceled));
             assertFalse(log.contains("recovered it"), "nor that another worker recovered it: " + log.lines());
             TaskInfo info = harness.client.get(task, id).orElseThrow();
             assertEquals("canceled by ann", info.error(), "nothing the stopped run did was recorded");

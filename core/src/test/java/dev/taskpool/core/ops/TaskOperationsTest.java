@@ -16,8 +16,10 @@ import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.redis.FetchedTask;
 import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.LeaseLostException;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.redis.TransitionResult;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Clock;
@@ -317,14 +319,13 @@ class TaskOperationsTest {
         assertEquals(List.of(new TaskStore.LostLease(1, "canceled")),
                 store.heartbeat(task, NOW + 20_000, List.of(canceled)).join(), "the canceled run stays lost (and canceled)");
         assertEquals(List.of(), store.heartbeat(task, NOW + 20_000, List.of(again)).join(), "the new run holds its lease");
-        assertThrows(dev.taskpool.core.redis.LeaseLostException.class,
+        assertThrows(LeaseLostException.class,
                 () -> store.progress(task, 1, 1, 2, "stale", NOW + 2, canceled.token()));
-        assertEquals(dev.taskpool.core.redis.TransitionResult.LEASE_LOST,
+        assertEquals(TransitionResult.LEASE_LOST,
                 store.complete(canceled, TaskStatus.SUCCESS, "\"stale\"", NOW + 3, KEEP).join(),
                 "the canceled run cannot end the new one");
         assertEquals(TaskStatus.RUNNING, store.get(task, 1).orElseThrow().status());
-        assertEquals(dev.taskpool.core.redis.TransitionResult.DONE,
-                store.complete(again, TaskStatus.SUCCESS, "\"new\"", NOW + 4, KEEP).join());
+        assertEquals(TransitionResult.DONE, store.complete(again, TaskStatus.SUCCESS, "\"new\"", NOW + 4, KEEP).join());
         assertEquals("\"new\"", store.get(task, 1).orElseThrow().response().toString());
     }
 

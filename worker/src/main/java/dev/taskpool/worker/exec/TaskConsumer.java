@@ -12,6 +12,7 @@ import io.github.resilience4j.retry.RetryConfig;
 import dev.taskpool.core.redis.BlockingConnection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -340,7 +341,7 @@ final class TaskConsumer {
     void leasesLost(List<FetchedTask> sent, List<TaskStore.LostLease> lost) {
         // One lease per id was sent (the running map holds one run per id), so a lost id names the
         // lease it lost; the run checks that the token is still its own.
-        Map<Long, FetchedTask> sentById = new java.util.HashMap<>();
+        Map<Long, FetchedTask> sentById = new HashMap<>();
         sent.forEach(lease -> sentById.put(lease.id(), lease));
         for (TaskStore.LostLease gone : lost) {
             FetchedTask lease = sentById.get(gone.id());
