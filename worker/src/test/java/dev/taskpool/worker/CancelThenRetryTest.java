@@ -81,25 +81,28 @@ class CancelThenRetryTest {
             harness.startWorker(SHORT_LEASES);
             TaskOperations operations = harness.client.operations();
             ExecutorService lanes = Executors.newFixedThreadPool(LANES);
-            List<Future<List<Long>>> laneIds = new ArrayList<>();
-            for (int lane = 0; lane < LANES; lane++) {
-                laneIds.add(lanes.submit(() -> {
-                    List<Long> ids = new ArrayList<>();
-                    for (int i = 0; i < PAIRS / LANES; i++) {
-                        long id = harness.add(task, "pair");
-                        Wait.until("task #" + id + " to start", LIMIT, () -> runs.containsKey(id));
-                        operations.cancel(task, id, "op-" + id);
-                        operations.retry(task, id, "op-" + id);
-                        ids.add(id);
-                    }
-                    return ids;
-                }));
-            }
             List<Long> ids = new ArrayList<>();
-            for (Future<List<Long>> lane : laneIds) {
-                ids.addAll(lane.get(3 * LIMIT.toSeconds(), TimeUnit.SECONDS));
+            try {
+                List<Future<List<Long>>> laneIds = new ArrayList<>();
+                for (int lane = 0; lane < LANES; lane++) {
+                    laneIds.add(lanes.submit(() -> {
+                        List<Long> laneTasks = new ArrayList<>();
+                        for (int i = 0; i < PAIRS / LANES; i++) {
+                            long id = harness.add(task, "pair");
+                            Wait.until("task #" + id + " to start", LIMIT, () -> runs.containsKey(id));
+                            operations.cancel(task, id, "op-" + id);
+                            operations.retry(task, id, "op-" + id);
+                            laneTasks.add(id);
+                        }
+                        return laneTasks;
+                    }));
+                }
+                for (Future<List<Long>> lane : laneIds) {
+                    ids.addAll(lane.get(3 * LIMIT.toSeconds(), TimeUnit.SECONDS));
+                }
+            } finally {
+                lanes.shutdownNow();
             }
-            lanes.shutdown();
 
             // Every way a pair can go wrong is gathered first, so that one run of the test shows them all.
             List<String> problems = new ArrayList<>();
