@@ -3,9 +3,11 @@
 -- "canceled" (" by <who>" when given), and runs no more. A WAITING task leaves the queue; a
 -- RUNNING task loses its lease here (so nothing its run still does can be recorded: its
 -- completion, retry, progress and heartbeat are refused) and a `cancel` message on the kind's
--- control channel tells the worker holding that lease to stop the run. The task's `error`
--- handler (when the published definition has one) is queued in `error-due` for one worker to run
--- once; an idle worker is woken for it.
+-- control channel tells the worker holding that lease to stop the run; the hash keeps that run's
+-- token in `canceled_lease` (an operator's retry keeps it too), so that a worker whose heartbeat
+-- finds the lease gone, before or without that message, can tell the run was canceled. The task's
+-- `error` handler (when the published definition has one) is queued in `error-due` for one worker
+-- to run once, with the error it got here; an idle worker is woken for it.
 -- allow-oom: stopping work must be possible when Redis is full; it adds a few bytes at most.
 -- All or nothing: every key it writes is checked before its first write.
 --
@@ -14,7 +16,7 @@
 -- KEYS[3] taskpool:{T}:leases      sorted set of leases
 -- KEYS[4] taskpool:{T}:failed      sorted set, id -> finished_at of FAILURE tasks
 -- KEYS[5] taskpool:{T}:stats       hash of counters (canceled, failed)
--- KEYS[6] taskpool:{T}:error-due   list, canceled ids whose error handler is due
+-- KEYS[6] taskpool:{T}:error-due   list, "<id>:<error>" of canceled tasks whose error handler is due
 -- KEYS[7] taskpool:{T}:wake        wake-up token list
 -- KEYS[8] taskpool:{T}:def         the published definition (keep, event.error)
 -- ARGV[1] id
@@ -27,9 +29,10 @@
 -- Returns {1, status it had (WAITING or RUNNING)}, or, writing nothing:
 --   {-3} the task does not exist (never added, or expired), {-5, status} it has already finished.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
-local state = redis.pcall('HMGET', KEYS[1], 'status', 'worker', 'attempt')
+local state = redis.pcall('HMGET', KEYS[1], 'status', 'worker', 'lease_seq')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
--- The lease token of the run holding a RUNNING task: "<worker>/<attempt>".
+-- The lease token of the run holding a RUNNING task: "<worker>/<lease_seq>" (none when an older
+-- worker, which wrote no `lease_seq`, holds it: its heartbeat then finds the task ended).
 local status, lease = state[1], state[2] and state[3] and state[2] .. '/' .. state[3]
 if not status then return {-3} end
 if status ~= 'WAITING' and status ~= 'RUNNING' then return {-5, status} end
@@ -58,16 +61,18 @@ else
 end
 redis.call('HSET', KEYS[1], 'status', 'FAILURE', 'error', err, 'finished_at', now, 'canceled_at', now)
 if by ~= '' then redis.call('HSET', KEYS[1], 'canceled_by', by) end
+if status == 'RUNNING' and lease then redis.call('HSET', KEYS[1], 'canceled_lease', lease) end
 redis.call('PEXPIRE', KEYS[1], tonumber(def[1] or '86400') * 1000)
 redis.call('ZADD', KEYS[4], now, id)
 redis.call('HINCRBY', KEYS[5], 'canceled', 1)
 redis.call('HINCRBY', KEYS[5], 'failed', 1)
 if def[2] and def[2] ~= '' then
-  redis.call('LPUSH', KEYS[6], id)
+  -- The entry carries the error: the task's own may change before a worker takes it (a retry).
+  redis.call('LPUSH', KEYS[6], id .. ':' .. err)
   -- Wake an idle worker: its round trip takes the handler (a busy one takes it on its next fetch).
   if redis.call('LLEN', KEYS[7]) == 0 then redis.call('RPUSH', KEYS[7], '1') end
 end
-if status == 'RUNNING' and lease and lease ~= '' then
+if status == 'RUNNING' and lease then
   redis.call('PUBLISH', ARGV[6], '{"event":"cancel","task":' .. task .. ',"id":' .. id .. ',"lease":' ..
     cjson.encode(lease) .. ',"by":' .. byJson .. ',"at":' .. now .. '}')
 end

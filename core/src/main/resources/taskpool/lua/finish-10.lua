@@ -24,12 +24,14 @@
 -- KEYS[2] taskpool:{T}:leases           sorted set, id -> lease deadline (epoch ms)
 -- KEYS[3] taskpool:{T}:wake             list, the wake-up token for blocked workers
 -- KEYS[4] taskpool:{T}:task:            prefix of the task hashes
--- KEYS[5] taskpool:{T}:claim:<worker>   hash, this worker's last fetch: `fetch` id, `ids` and `due`
+-- KEYS[5] taskpool:{T}:claim:<worker>   hash, this worker's last fetch: `fetch` id, `ids`, `due` (JSON)
 -- KEYS[6] taskpool:{T}:stats            hash of counters
 -- KEYS[7] taskpool:{T}:succeeded        list, "<finished_at>:<id>" of SUCCESS tasks retained, newest at the right
 -- KEYS[8] taskpool:{T}:failed           sorted set, id -> finished_at of FAILURE tasks retained
 -- KEYS[9] taskpool:{T}:paused           string, present while the kind is paused
--- KEYS[10] taskpool:{T}:error-due       list, canceled ids whose error handler no worker has run
+-- KEYS[10] taskpool:{T}:error-due       list, "<id>:<error>" of canceled tasks whose error handler no
+--                                       worker has run (a bare "<id>", queued by an older cancel script,
+--                                       takes the task's `error`)
 -- ARGV[1] now, epoch ms
 -- ARGV[2] task id T (for the event messages)
 -- ARGV[3] event channel prefix taskpool:{T}:events:
@@ -44,25 +46,27 @@
 -- ARGV[11 + 4K] events: 'heard' (publish an event only when someone would receive it: a subscriber
 --          of its channel or any pattern subscription on this server) or 'all' (a Cluster)
 --
--- Returns {K results, H, then H pairs (id, error) of due error handlers, then quadruples for the
+-- Returns {K results, H, then H pairs (id, error) of due error handlers, then quintuples for the
 -- runs taken and the ids dropped}; a result is
 --   1 done, 2 already done by this same run, -3 the task does not exist (or its key is no hash),
 --   -4 the lease is not the worker's any more (recovered elsewhere, or canceled; nothing was written).
 -- A re-sent fetch returns the same due handlers as the first (kept in the claim record).
--- A run taken is (id, attempt >= 1, args, created_at or 0); its token is "<worker id>/<attempt>",
--- which the hash holds as its `worker` and `attempt` fields (no field of its own: a run holds the
--- lease while the task is RUNNING with that worker and attempt).
+-- A run taken is (id, attempt >= 1, args, created_at or 0, lease number >= 1); its token is
+-- "<worker id>/<lease number>", which the hash holds as its `worker` and `lease_seq` fields (no field
+-- of its own: a run holds the lease while the task is RUNNING with that worker and lease number).
+-- `lease_seq` counts every lease ever handed out for the task (a fetch here, a retry in place in
+-- retry-3) and nothing resets it, not even an operator's retry (which resets `attempt`): so no two
+-- runs of a task ever share a token, and a cancel aimed at one run can never stop a later one.
 -- (created_at, read with the fields the fetch reads anyway, gives the worker's wait-time metric).
 -- An entry of the queue that is no task id (e.g. 'abc') or whose key is not a hash is dropped from
--- the queue and returned as (entry, 0, reason, 0). An id whose hash is gone, or is already RUNNING/SUCCESS/FAILURE,
--- is dropped silently (the normal race with recovery and expiry); a hash holding garbage (an
--- unknown status, an attempt that is no integer) cannot run and ends in FAILURE naming the field.
+-- the queue and returned as (entry, 0, reason, 0, 0). An id whose hash is gone, or is already
+-- RUNNING/SUCCESS/FAILURE, is dropped silently (the normal race with recovery and expiry); a hash
+-- holding garbage (an unknown status, an attempt or lease_seq that is no integer) cannot run and
+-- ends in FAILURE naming the field.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 local now, task, events, keep, worker = ARGV[1], cjson.encode(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local k, max = tonumber(ARGV[10]), tonumber(ARGV[6])
 local eventMode = ARGV[11 + 4 * (k or 0)]
--- The attempt of an ending run is the end of its token "<worker id>/<attempt>". The pattern starts
--- at the slash: an unanchored '(%d+)$' is tried from every position of the token, five times slower.
 local function notCounter(key, fields, values)
   for i, value in ipairs(values) do
     if value and not string.match(value, '^-?%d+$') then
@@ -127,7 +131,7 @@ end
 local out = {}
 
 -- 1. End the runs. The usual case costs one read: the task is RUNNING under the run's token
--- ("<worker id>/<attempt>": its `worker` and `attempt`). After the run ended it, the same fields
+-- ("<worker id>/<lease number>": its `worker` and `lease_seq`). After the run ended it, the same fields
 -- recognise a repeat ("already done"), unless a cancel (`canceled_at`) or the recoverer
 -- (`lost_at`) ended it instead: then the run had lost it.
 local succeeded, failed, ended, succeededIndex, failedIndex = 0, 0, {}, {}, {}
@@ -142,7 +146,7 @@ for i = 0, k - 1 do
   local id, token, status, payload = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
   local key = KEYS[4] .. id
   local result
-  local state = redis.pcall('HMGET', key, 'status', 'worker', 'attempt')
+  local state = redis.pcall('HMGET', key, 'status', 'worker', 'lease_seq', 'attempt')
   local held = not state.err and state[2] and state[3] and state[2] .. '/' .. state[3] == token
   if state.err then
     result = -3   -- the key is no task hash: there is no task to end
@@ -153,7 +157,7 @@ for i = 0, k - 1 do
       succeededIndex[#succeededIndex + 1] = now .. ':' .. id
       if hears(endHeard, id) then
         message = '{"event":"success","task":' .. task .. ',"id":' .. id .. ',"status":"SUCCESS","attempt":' ..
-          string.match(token, '/(%d+)$') .. ',"response":' .. payload .. ',"at":' .. now .. '}'
+          string.format('%d', tonumber(state[4]) or 0) .. ',"response":' .. payload .. ',"at":' .. now .. '}'
       end
       succeeded = succeeded + 1
     else
@@ -162,7 +166,7 @@ for i = 0, k - 1 do
       failedIndex[#failedIndex + 1] = id
       if hears(endHeard, id) then
         message = '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","attempt":' ..
-          string.match(token, '/(%d+)$') .. ',"error":' .. cjson.encode(payload) .. ',"at":' .. now .. '}'
+          string.format('%d', tonumber(state[4]) or 0) .. ',"error":' .. cjson.encode(payload) .. ',"at":' .. now .. '}'
       end
       failed = failed + 1
     end
@@ -190,18 +194,29 @@ if #succeededIndex > 0 then redis.call('RPUSH', KEYS[7], unpack(succeededIndex))
 if #failedIndex > 0 then redis.call('ZADD', KEYS[8], unpack(failedIndex)) end
 
 -- 2. Due error handlers, then new runs.
--- An entry that is no task id (written by hand) is dropped: the worker parses the ids.
+-- An entry is "<id>:<error>", the error the cancel gave the task ("canceled by X"), which the
+-- handler receives even when the task was retried (or ran again) since. A bare "<id>" (queued by an
+-- older cancel script) takes the task's `error`. An entry with no task id (written by hand) is
+-- dropped: the worker parses the ids.
 local function handOut(due)
-  local valid = {}
-  for _, id in ipairs(due) do
-    if #id <= 16 and string.match(id, '^[1-9]%d*$') then valid[#valid + 1] = id end
+  out[#out + 1] = 0
+  local count = #out
+  for _, entry in ipairs(due) do
+    local id, err = string.match(entry, '^([1-9]%d*):(.*)$')
+    if not id and string.match(entry, '^[1-9]%d*$') then
+      id, err = entry, redis.pcall('HGET', KEYS[4] .. entry, 'error')
+    end
+    if id and #id <= 16 then
+      out[#out + 1] = id
+      out[#out + 1] = type(err) == 'string' and err or 'canceled'
+    end
   end
-  out[#out + 1] = #valid
-  for _, id in ipairs(valid) do
-    local err = redis.pcall('HGET', KEYS[4] .. id, 'error')
-    out[#out + 1] = id
-    out[#out + 1] = type(err) == 'string' and err or 'canceled'
-  end
+  out[count] = (#out - count) / 2
+end
+-- The due entries a fetch handed out, as its claim record keeps them for a re-sent fetch (JSON: an
+-- error text may hold any character).
+local function dueRecord(due)
+  return #due > 0 and cjson.encode(due) or ''
 end
 if max == 0 then
   out[#out + 1] = 0
@@ -209,16 +224,15 @@ if max == 0 then
 end
 if claimed == ARGV[8] then
   local claim = redis.call('HMGET', KEYS[5], 'ids', 'due')
-  local due = {}
-  for id in string.gmatch(claim[2] or '', '[^,]+') do due[#due + 1] = id end
-  handOut(due)
+  handOut((claim[2] or '') ~= '' and cjson.decode(claim[2]) or {})
   for id in string.gmatch(claim[1] or '', '[^,]+') do
-    local run = redis.call('HMGET', KEYS[4] .. id, 'attempt', 'args', 'worker', 'created_at', 'status')
+    local run = redis.call('HMGET', KEYS[4] .. id, 'attempt', 'args', 'worker', 'created_at', 'status', 'lease_seq')
     if run[5] == 'RUNNING' and run[3] == worker then
       out[#out + 1] = id
       out[#out + 1] = tonumber(run[1])
       out[#out + 1] = run[2]
       out[#out + 1] = tonumber(run[4] or '0') or 0
+      out[#out + 1] = tonumber(run[6] or '0') or 0
     end
   end
   return out
@@ -228,7 +242,7 @@ if dueCount > 0 then due = redis.call('RPOP', KEYS[10], 100) end
 handOut(due)
 if not ids then   -- (popped in step 0; none when the queue was empty or the kind is paused)
   if #due > 0 then
-    redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', '', 'due', table.concat(due, ','))
+    redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', '', 'due', dueRecord(due))
     redis.call('PEXPIRE', KEYS[5], ARGV[9])
   end
   return out
@@ -247,25 +261,30 @@ for _, id in ipairs(ids) do
     out[#out + 1] = 0
     out[#out + 1] = 'not a task id (an integer from 1 to 2^53-1)'
     out[#out + 1] = 0
+    out[#out + 1] = 0
   else
-    fields = redis.pcall('HMGET', key, 'status', 'attempt', 'args', 'created_at')
+    fields = redis.pcall('HMGET', key, 'status', 'attempt', 'args', 'created_at', 'lease_seq')
     if fields.err then
       out[#out + 1] = id
       out[#out + 1] = 0
       out[#out + 1] = key .. ' holds ' .. (KINDS[redis.call('TYPE', key).ok] or 'something else') .. ', not a task hash'
       out[#out + 1] = 0
+      out[#out + 1] = 0
       fields = nil
     end
   end
   if fields then
-    local status, attempt = fields[1], tonumber(fields[2] or '0')
+    local status, attempt, lease = fields[1], tonumber(fields[2] or '0'), tonumber(fields[5] or '0')
     if attempt and (attempt ~= math.floor(attempt) or attempt < 0) then attempt = nil end
-    if status == 'WAITING' and attempt then
+    if lease and (lease ~= math.floor(lease) or lease < 0 or lease >= 9007199254740991) then lease = nil end
+    if status == 'WAITING' and attempt and lease then
       local run = attempt + 1
+      lease = lease + 1
       -- Formatted once (each use of a number as text formats it anew), and with string.format,
       -- which costs a third of tostring's general number formatting.
       attempt = string.format('%d', run)
-      redis.call('HSET', key, 'status', 'RUNNING', 'started_at', now, 'worker', worker, 'attempt', attempt)
+      redis.call('HSET', key, 'status', 'RUNNING', 'started_at', now, 'worker', worker, 'attempt', attempt,
+        'lease_seq', string.format('%d', lease))
       if hears(startHeard, id) then
         redis.call('PUBLISH', events .. id, '{"event":"started","task":' .. task .. ',"id":' .. id .. started .. attempt .. startedBy)
       end
@@ -273,14 +292,18 @@ for _, id in ipairs(ids) do
       out[#out + 1] = run
       out[#out + 1] = fields[3]
       out[#out + 1] = tonumber(fields[4] or '0') or 0
+      out[#out + 1] = lease
       taken[#taken + 1] = id
     elseif status and status ~= 'RUNNING' and status ~= 'SUCCESS' and status ~= 'FAILURE' then
       local err
       if status ~= 'WAITING' then
         err = "the task hash holds status '" .. status .. "', expected WAITING"
-      else
+      elseif not attempt then
         err = "the task hash holds attempt '" .. tostring(fields[2]) .. "', expected an integer from 0"
         redis.call('HSET', key, 'attempt', 0)   -- the error keeps what it held; the hash stays readable
+      else
+        err = "the task hash holds lease_seq '" .. tostring(fields[5]) .. "', expected an integer from 0"
+        redis.call('HDEL', key, 'lease_seq')   -- (likewise; an operator's retry then counts leases anew)
       end
       redis.call('HSET', key, 'status', 'FAILURE', 'error', err, 'finished_at', now)
       redis.call('PEXPIRE', key, keep)
@@ -316,7 +339,7 @@ if garbage > 0 then
   -- has written already; the task is then missing from the failed listing only.)
   redis.pcall('ZADD', KEYS[8], unpack(garbageIds))
 end
-redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', table.concat(taken, ','), 'due', table.concat(due, ','))
+redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', table.concat(taken, ','), 'due', dueRecord(due))
 redis.call('PEXPIRE', KEYS[5], ARGV[9])
 -- Pass the baton: more is waiting than this worker could take, so wake another one. (RPOP gave
 -- fewer than asked only when it emptied the queue: then there is nothing to count.)

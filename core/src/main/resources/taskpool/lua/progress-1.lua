@@ -13,16 +13,16 @@
 -- ARGV[7] lease token of the run reporting it, or '' for progress from outside a run
 --
 -- Returns {1} done, {-3} the task does not exist, {-5} the task has already finished,
---         {-4} the run's lease is not in the hash any more (the task was recovered; a stale run
---         must not change what the run now holding it reports);
+--         {-4} the run's lease is not in the hash any more (the task was recovered, or an operator
+--         canceled the run; a stale run must not change what the run now holding it reports);
 -- nothing was written or published on any of them.
 -- Error (nothing changed): "WRONGTYPE <key> holds ..., expected a hash".
-local state = redis.pcall('HMGET', KEYS[1], 'status', 'worker', 'attempt')
+local state = redis.pcall('HMGET', KEYS[1], 'status', 'worker', 'lease_seq')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
 local status = state[1]
 if not status then return {-3} end
 if status == 'SUCCESS' or status == 'FAILURE' then return {-5} end
--- A run holds its lease while the task is RUNNING under its token, "<worker>/<attempt>".
+-- A run holds its lease while the task is RUNNING under its token, "<worker>/<lease_seq>".
 if ARGV[7] ~= '' and (status ~= 'RUNNING' or not state[2] or not state[3] or state[2] .. '/' .. state[3] ~= ARGV[7]) then
   return {-4}
 end

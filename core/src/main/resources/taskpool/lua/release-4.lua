@@ -16,14 +16,15 @@
 -- Returns {1} done, {-3} the task does not exist, {-4} the lease is lost (or it was released
 -- already: a repeated command finds no lease); nothing was written on an error.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
-local state = redis.pcall('HMGET', KEYS[1], 'worker', 'attempt', 'status')
+local state = redis.pcall('HMGET', KEYS[1], 'worker', 'lease_seq', 'status', 'attempt')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
--- A run holds its lease while the task is RUNNING under its token, "<worker>/<attempt>".
+-- A run holds its lease while the task is RUNNING under its token, "<worker>/<lease_seq>". The
+-- handed-back run gives its attempt back; `lease_seq` stays: the next run gets a token of its own.
 local lease = state[3] == 'RUNNING' and state[1] and state[2] and state[1] .. '/' .. state[2]
 if not state[3] and redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
 if lease ~= ARGV[2] then return {-4} end
-if not string.match(state[2] or '0', '^%d+$') then
-  return redis.error_reply('BADVALUE ' .. KEYS[1] .. " field attempt holds '" .. state[2] ..
+if not string.match(state[4] or '0', '^%d+$') then
+  return redis.error_reply('BADVALUE ' .. KEYS[1] .. " field attempt holds '" .. state[4] ..
     "', expected an integer; nothing was changed")
 end
 local problem = wrongType(KEYS[2], 'zset') or wrongType(KEYS[3], 'list') or wrongType(KEYS[4], 'list')

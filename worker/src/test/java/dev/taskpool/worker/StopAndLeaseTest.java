@@ -248,8 +248,8 @@ class StopAndLeaseTest {
         var redis = harness.redis.sync();
         TaskStore store = harness.runtime.store();
         Keys keys = Keys.of(task);
-        // The run holds its lease while the task is RUNNING under its worker and attempt (the token).
-        for (int tries = 0; isHeldBy(redis.hmget(keys.task(id), "status", "worker", "attempt"), token); tries++) {
+        // The run holds its lease while the task is RUNNING under its worker and lease number (the token).
+        for (int tries = 0; isHeldBy(redis.hmget(keys.task(id), "status", "worker", "lease_seq"), token); tries++) {
             if (tries == 50) {
                 throw new AssertionError("could not expire the lease of task " + task + " #" + id
                         + ": the heartbeat renewed it every time");

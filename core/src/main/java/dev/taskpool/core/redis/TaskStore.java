@@ -283,8 +283,8 @@ public final class TaskStore {
                     for (int i = ended + 1; i < runsFrom; i += 2) {
                         due.add(new DueHandler(Long.parseLong((String) reply.get(i)), (String) reply.get(i + 1)));
                     }
-                    List<FetchedTask> fetched = new ArrayList<>((reply.size() - runsFrom) / 4);
-                    for (int i = runsFrom; i + 3 < reply.size(); i += 4) {
+                    List<FetchedTask> fetched = new ArrayList<>((reply.size() - runsFrom) / 5);
+                    for (int i = runsFrom; i + 4 < reply.size(); i += 5) {
                         String entry = (String) reply.get(i);
                         int attempt = ((Long) reply.get(i + 1)).intValue();
                         if (attempt == 0) {
@@ -293,7 +293,7 @@ public final class TaskStore {
                             continue;
                         }
                         fetched.add(new FetchedTask(task, Long.parseLong(entry), attempt, (String) reply.get(i + 2),
-                                worker + "/" + attempt, (Long) reply.get(i + 3)));
+                                FetchedTask.token(worker, (Long) reply.get(i + 4)), (Long) reply.get(i + 3)));
                     }
                     return new FinishResult(results, fetched, due);
                 });
@@ -308,12 +308,14 @@ public final class TaskStore {
     /** Ends one run in SUCCESS ({@code payload} = response JSON) or FAILURE ({@code payload} = error text). */
     public CompletableFuture<TransitionResult> complete(FetchedTask run, TaskStatus status, String payload, long now,
                                                        Duration keep) {
-        String worker = run.token().substring(0, run.token().lastIndexOf('/'));
-        return finish(run.task(), worker, List.of(new Completion(run, status, payload)), 0, now, now, keep)
+        return finish(run.task(), run.worker(), List.of(new Completion(run, status, payload)), 0, now, now, keep)
                 .thenApply(result -> result.ended().getFirst());
     }
 
-    /** Records a failed run and starts run {@code next.attempt()} under the token {@code next.token()}. */
+    /**
+     * Records a failed run and starts run {@code next.attempt()} under the token {@code next.token()},
+     * which must be {@code failed.nextRun()}'s: the same worker, the next lease number.
+     */
     public CompletableFuture<TransitionResult> retry(FetchedTask failed, FetchedTask next, String error, long now,
                                                     long leaseDeadline, String eventMessage) {
         Keys keys = Keys.of(failed.task());
@@ -333,8 +335,20 @@ public final class TaskStore {
                 .thenApply(TaskStore::transition);
     }
 
-    /** Extends the leases still held; returns the ids whose lease was lost. */
-    public CompletableFuture<List<Long>> heartbeat(String task, long leaseDeadline, List<FetchedTask> runs) {
+    /**
+     * A lease the heartbeat found gone. {@code canceledAs} is the error an operator's cancel gave
+     * the task ("canceled by X") when it was this lease's run the cancel stopped ("canceled" when
+     * the task was retried since); null when the lease went otherwise (it expired and the task was
+     * recovered).
+     */
+    public record LostLease(long id, String canceledAs) {
+        public boolean canceled() {
+            return canceledAs != null;
+        }
+    }
+
+    /** Extends the leases still held; returns the ones lost, and why. */
+    public CompletableFuture<List<LostLease>> heartbeat(String task, long leaseDeadline, List<FetchedTask> runs) {
         Keys keys = Keys.of(task);
         List<String> args = new ArrayList<>(1 + runs.size() * 2);
         args.add(Long.toString(leaseDeadline));
@@ -343,7 +357,14 @@ public final class TaskStore {
             args.add(run.token());
         }
         return scripts.run(LuaScript.HEARTBEAT, new String[] {keys.leases(), keys.taskPrefix()}, args.toArray(String[]::new))
-                .thenApply(reply -> reply.stream().map(id -> Long.parseLong((String) id)).toList());
+                .thenApply(reply -> {
+                    List<LostLease> lost = new ArrayList<>(reply.size() / 2);
+                    for (int i = 0; i + 1 < reply.size(); i += 2) {
+                        String cancel = (String) reply.get(i + 1);
+                        lost.add(new LostLease(Long.parseLong((String) reply.get(i)), cancel.isEmpty() ? null : cancel));
+                    }
+                    return lost;
+                });
     }
 
     /**
@@ -410,8 +431,8 @@ public final class TaskStore {
         }
         if (code == -4) {
             throw new LeaseLostException("task " + task + " #" + id + ": progress not recorded: this run (lease "
-                    + leaseToken + ") no longer holds the task; its lease expired and the task was recovered"
-                    + " (another run may hold it now), so this run can change nothing");
+                    + leaseToken + ") no longer holds the task (its lease expired and the task was recovered, or an"
+                    + " operator canceled it; another run may hold it now), so this run can change nothing");
         }
     }
 

@@ -2,6 +2,7 @@ package dev.taskpool.core.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,8 +16,10 @@ import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.redis.FetchedTask;
 import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.LeaseLostException;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.redis.TransitionResult;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Clock;
@@ -299,6 +302,45 @@ class TaskOperationsTest {
         assertEquals(TaskStatus.FAILURE, info.status());
         assertEquals("canceled by bob", info.error());
         assertEquals(1, operations.stats(task).succeededTotal() + operations.stats(task).failedTotal(), "counted once");
+    }
+
+    @Test
+    void aRunAfterAnOperatorsRetryNeverHasTheCanceledRunsToken() {
+        add(1, NOW);
+        FetchedTask canceled = store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
+        operations.cancel(task, 1, "bob");
+        assertEquals(List.of(new TaskStore.LostLease(1, "canceled by bob")),
+                store.heartbeat(task, NOW + 20_000, List.of(canceled)).join(), "the heartbeat tells a cancel from a recovery");
+        operations.retry(task, 1, "bob");
+        FetchedTask again = store.fetch(task, 1, NOW + 1, NOW + 10_000, "w1", KEEP).join().getFirst();
+
+        assertEquals(1, again.attempt(), "an operator's retry still starts at run 1");
+        assertNotEquals(canceled.token(), again.token(), "the same worker, yet a token of its own");
+        assertEquals(List.of(new TaskStore.LostLease(1, "canceled")),
+                store.heartbeat(task, NOW + 20_000, List.of(canceled)).join(), "the canceled run stays lost (and canceled)");
+        assertEquals(List.of(), store.heartbeat(task, NOW + 20_000, List.of(again)).join(), "the new run holds its lease");
+        assertThrows(LeaseLostException.class,
+                () -> store.progress(task, 1, 1, 2, "stale", NOW + 2, canceled.token()));
+        assertEquals(TransitionResult.LEASE_LOST,
+                store.complete(canceled, TaskStatus.SUCCESS, "\"stale\"", NOW + 3, KEEP).join(),
+                "the canceled run cannot end the new one");
+        assertEquals(TaskStatus.RUNNING, store.get(task, 1).orElseThrow().status());
+        assertEquals(TransitionResult.DONE, store.complete(again, TaskStatus.SUCCESS, "\"new\"", NOW + 4, KEEP).join());
+        assertEquals("\"new\"", store.get(task, 1).orElseThrow().response().toString());
+    }
+
+    @Test
+    void theErrorHandlerOfACanceledRunGetsTheCancelsTextAfterARetry() {
+        store.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
+                1000, "scripts.x.Run", new TaskEvents(null, null, null, "scripts.x.OnError", null), KEEP));
+        add(1, NOW);
+        store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join();
+        operations.cancel(task, 1, "ann");
+        operations.retry(task, 1, "ann");
+        TaskStore.FinishResult fetch = store.finish(task, "w1", List.of(), 5, NOW + 1, NOW + 10_000, KEEP).join();
+        assertEquals(List.of(new TaskStore.DueHandler(1, "canceled by ann")), fetch.errorHandlersDue(),
+                "the handler gets the error the cancel gave, though the retry moved it to previous_error");
+        assertEquals(List.of(1L), fetch.fetched().stream().map(FetchedTask::id).toList(), "and the retried task runs");
     }
 
     @Test

@@ -49,8 +49,8 @@ class ScriptIntegrityTest {
             store.add(task, null, "[" + i + "]", NOW);
         }
         running = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
-        store.retry(running, next(running), "first run failed", NOW, NOW + 1000, "{}").get();
-        running = next(running);
+        store.retry(running, running.nextRun(), "first run failed", NOW, NOW + 1000, "{}").get();
+        running = running.nextRun();
         store.complete(store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst(), TaskStatus.SUCCESS, "1", NOW,
                 KEEP).get();   // so that the counters hold something
     }
@@ -58,10 +58,6 @@ class ScriptIntegrityTest {
     @AfterEach
     void close() {
         redis.close();
-    }
-
-    private static FetchedTask next(FetchedTask run) {
-        return new FetchedTask(run.task(), run.id(), run.attempt() + 1, run.args(), "w/" + (run.attempt() + 1));
     }
 
     /** Every key of the task kind with its content (DUMP), to show that a refused call changed nothing. */
@@ -96,7 +92,7 @@ class ScriptIntegrityTest {
             case "complete" -> store.complete(running, TaskStatus.SUCCESS, "\"done\"", NOW, KEEP).get();
             case "heartbeat" -> store.heartbeat(task, NOW + 5000, List.of(running)).get();
             case "recover" -> store.recover(task, NOW + 60_000, 10).get();
-            case "retry" -> store.retry(running, next(running), "boom", NOW, NOW + 1000, "{}").get();
+            case "retry" -> store.retry(running, running.nextRun(), "boom", NOW, NOW + 1000, "{}").get();
             case "release" -> store.release(running, NOW).get();
             case "progress" -> {
                 store.progress(task, running.id(), 1, 2, "half", NOW, running.token());

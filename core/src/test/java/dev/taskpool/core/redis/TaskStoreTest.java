@@ -215,7 +215,8 @@ class TaskStoreTest {
         assertEquals(List.of(), store.heartbeat(task, NOW + 5000, List.of(run)).get());
         assertEquals((double) NOW + 5000, raw.zscore(Keys.of(task).leases(), "1"));
         FetchedTask stale = new FetchedTask(task, 1, 1, "[]", "other/1");
-        assertEquals(List.of(1L), store.heartbeat(task, NOW + 9000, List.of(stale)).get());
+        assertEquals(List.of(new TaskStore.LostLease(1, null)), store.heartbeat(task, NOW + 9000, List.of(stale)).get(),
+                "lost, and not to a cancel");
     }
 
     @Test
@@ -229,6 +230,23 @@ class TaskStoreTest {
         assertEquals(0, info.attempt());
         // handed back to the front: it runs next
         assertEquals(1L, store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst().id());
+    }
+
+    @Test
+    void aTaskFetchedAgainByTheSameWorkerNeverGetsAnEarlierRunsToken() throws Exception {
+        store.add(task, null, "[]", NOW);
+        FetchedTask first = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        FetchedTask second = first.nextRun();
+        assertEquals(TransitionResult.DONE, store.retry(first, second, "boom", NOW, NOW + 1000, "{}").get());
+        assertEquals(TransitionResult.DONE, store.release(second, NOW).get());
+        // The handed-back run gives its attempt back, so the next fetch is run 2 again; its lease is new.
+        FetchedTask third = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        assertEquals(2, third.attempt());
+        assertEquals(List.of("w/1", "w/2", "w/3"), List.of(first.token(), second.token(), third.token()));
+        assertEquals(TransitionResult.LEASE_LOST, store.complete(second, TaskStatus.SUCCESS, "1", NOW, KEEP).get(),
+                "the handed-back run's token holds nothing any more");
+        assertEquals(TransitionResult.DONE, store.complete(third, TaskStatus.SUCCESS, "1", NOW, KEEP).get());
+        assertEquals("3", raw.hget(Keys.of(task).task(1), "lease_seq"), "the task's lease count");
     }
 
     @Test
@@ -278,10 +296,39 @@ class TaskStoreTest {
                 "fetch-1", "5000", "0", "heard"};
         List<Object> first = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
         List<Object> again = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
-        assertEquals(List.of(0L, "1", 1L, "[0]", NOW, "2", 1L, "[1]", NOW), first,
-                "no due error handler, then the runs taken (id, attempt, args, created_at)");
+        assertEquals(List.of(0L, "1", 1L, "[0]", NOW, 1L, "2", 1L, "[1]", NOW, 1L), first,
+                "no due error handler, then the runs taken (id, attempt, args, created_at, lease number)");
         assertEquals(first, again);
         assertEquals(1, raw.llen(keys.waiting()), "the third task still waits");
+    }
+
+    @Test
+    void aReSentFetchHandsOutTheSameDueErrorHandlersWhateverTheirText() throws Exception {
+        Keys keys = Keys.of(task);
+        store.add(task, null, "[]", NOW);
+        raw.hset(keys.task(1), "error", "canceled by old");
+        // A cancel's entry carries its error (any text); a bare id was queued by an older cancel
+        // script and takes the task's error; anything else was written by hand and is dropped.
+        raw.lpush(keys.errorHandlersDue(), "7:canceled by ann, \"the boss\"", "1", "oops");
+        String[] scriptKeys = {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim("w"), keys.stats(),
+                keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue()};
+        String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "w", "1", Long.toString(NOW + 1000),
+                "fetch-1", "5000", "0", "heard"};
+        List<Object> first = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
+        List<Object> again = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
+        assertEquals(List.of(2L, "7", "canceled by ann, \"the boss\"", "1", "canceled by old"), first.subList(0, 5));
+        assertEquals(first, again, "a re-sent fetch gets the same handlers and runs");
+        assertEquals(0, raw.llen(keys.errorHandlersDue()));
+    }
+
+    @Test
+    void garbageInALeaseCountFailsThatTaskAndNotTheFetch() throws Exception {
+        store.add(task, null, "[]", NOW);
+        store.add(task, null, "[]", NOW);
+        raw.hset(Keys.of(task).task(1), "lease_seq", "many");
+        List<FetchedTask> fetched = store.fetch(task, 2, NOW, NOW + 1000, "w", KEEP).get();
+        assertEquals(List.of(2L), fetched.stream().map(FetchedTask::id).toList());
+        assertEquals("the task hash holds lease_seq 'many', expected an integer from 0", store.get(task, 1).orElseThrow().error());
     }
 
     @Test

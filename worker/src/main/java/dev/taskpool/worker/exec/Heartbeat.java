@@ -1,9 +1,9 @@
 package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.redis.FetchedTask;
+import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.worker.runtime.AppRuntime;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Extends the leases of this worker's running tasks every {@link WorkerSettings#heartbeatInterval()};
- * a run whose lease was taken over (it expired and another worker got the task) is stopped.
+ * a run whose lease was taken over (it expired and another worker got the task, or an operator
+ * canceled it) is stopped.
  *
  * <p>Each kind's leases may live on another Redis node (a Cluster master per hash tag), and a
  * node that stops answering holds its reply for up to a command timeout (11 s by default), longer
@@ -72,7 +73,7 @@ final class Heartbeat implements Runnable {
     /** Sends the extension of one kind's leases; its answer (leases lost, or a failure) is handled when it comes. */
     private CompletableFuture<Boolean> extend(TaskConsumer consumer, String task, List<FetchedTask> leases) {
         long deadline = runtime.clock().millis() + settings.lease().toMillis();
-        CompletableFuture<List<Long>> reply;
+        CompletableFuture<List<TaskStore.LostLease>> reply;
         try {
             reply = runtime.store().heartbeat(task, deadline, leases);
         } catch (RuntimeException e) {
@@ -83,22 +84,9 @@ final class Heartbeat implements Runnable {
                 failures.failed("task " + task, error);
                 return false;
             }
-            stopRunsThatLost(consumer, task, leases, lost);
+            consumer.leasesLost(leases, lost);
             return true;
         });
-    }
-
-    private static void stopRunsThatLost(TaskConsumer consumer, String task, List<FetchedTask> leases, List<Long> lost) {
-        // One lease per id was sent (the running map holds one run per id), so a lost id
-        // names the lease it lost; the run checks that the token is still its own.
-        Map<Long, FetchedTask> sent = new HashMap<>();
-        leases.forEach(lease -> sent.put(lease.id(), lease));
-        for (long id : lost) {
-            FetchedTask lease = sent.get(id);
-            if (lease != null && consumer.leaseLost(lease)) {
-                log.warn("task {} #{}: lease lost (another worker recovered it); stopping this run", task, id);
-            }
-        }
     }
 
     /** Waits for every extension sent until {@code nanoTime}; true when each was answered and taken by then. */

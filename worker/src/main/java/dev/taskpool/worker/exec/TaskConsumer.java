@@ -12,6 +12,7 @@ import io.github.resilience4j.retry.RetryConfig;
 import dev.taskpool.core.redis.BlockingConnection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -232,8 +233,8 @@ final class TaskConsumer {
             return run.canceled(token);
         }
         // The message may come before the round trip that fetched the run has been handled here:
-        // remembered briefly (a token is "<worker>/<run>", so a task retried by an operator and
-        // fetched again here could carry it again later), the run is stopped as it starts.
+        // remembered briefly, the run is stopped as it starts. (A token is never given twice for a
+        // task, not even after an operator's retry, so this memory can only ever stop that run.)
         long now = System.nanoTime();
         recentCancels.values().removeIf(at -> now - at > RECENT_CANCEL.toNanos());
         recentCancels.put(id + " " + token, now);
@@ -290,12 +291,12 @@ final class TaskConsumer {
         }
         TaskRun run = new TaskRun(task, definition, runtime, worker, this);
         TaskRun superseded = running.put(task.id(), run);
-        if (superseded != null) {
-            // Redis gave this worker the id again, so the older run's lease is gone (it expired
-            // and the task was recovered): that run stops and records nothing.
+        // Redis gave this worker the id again, so the older run's lease is gone (it expired and the
+        // task was recovered, or an operator canceled and retried it): that run stops (unless it was
+        // stopped already) and records nothing.
+        if (superseded != null && superseded.stop(TaskRun.StopOrder.LEASE_LOST)) {
             log.warn("task {} #{}: fetched again while an older run of it is still here; stopping that run",
                     definition.id(), task.id());
-            superseded.stop(TaskRun.StopOrder.LEASE_LOST);
         }
         Long canceledAt = recentCancels.isEmpty() ? null : recentCancels.remove(task.id() + " " + task.token());
         if (canceledAt != null && System.nanoTime() - canceledAt <= RECENT_CANCEL.toNanos()) {
@@ -335,13 +336,33 @@ final class TaskConsumer {
     }
 
     /**
-     * The heartbeat found that this worker no longer holds {@code lease}: the run that holds it
-     * stops, unless it moved on to another token or has just spent the lease itself (see
-     * {@link TaskRun#leaseLost}). Returns whether a run stopped.
+     * The heartbeat found these of the {@code sent} leases gone: the runs holding them stop, unless
+     * they moved on to another token or have just spent the lease themselves (see
+     * {@link TaskRun#leaseLost}). A run an operator canceled stops as canceled, and is logged so:
+     * its cancel message may come after the heartbeat, or never (pub/sub drops messages in a
+     * reconnect).
      */
-    boolean leaseLost(FetchedTask lease) {
-        TaskRun run = running.get(lease.id());
-        return run != null && run.leaseLost(lease.token());
+    void leasesLost(List<FetchedTask> sent, List<TaskStore.LostLease> lost) {
+        // One lease per id was sent (the running map holds one run per id), so a lost id names the
+        // lease it lost; the run checks that the token is still its own.
+        Map<Long, FetchedTask> sentById = new HashMap<>();
+        sent.forEach(lease -> sentById.put(lease.id(), lease));
+        for (TaskStore.LostLease gone : lost) {
+            FetchedTask lease = sentById.get(gone.id());
+            TaskRun run = lease == null ? null : running.get(gone.id());
+            if (run == null) {
+                continue;
+            }
+            if (gone.canceled()) {
+                if (run.canceled(lease.token())) {
+                    log.info("task {} #{}: {} (its lease is gone); stopping its run", definition.id(), gone.id(),
+                            gone.canceledAs());
+                }
+            } else if (run.leaseLost(lease.token())) {
+                log.warn("task {} #{}: lease lost (another worker recovered it); stopping this run", definition.id(),
+                        gone.id());
+            }
+        }
     }
 
     int runningCount() {

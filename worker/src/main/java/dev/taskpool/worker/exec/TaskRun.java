@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * One fetched task in this worker, from its fetch to its end. Its life, in the order of this file:
  *
  * <ol>
- *   <li><b>Fetched.</b> The pump took the task under a lease (token {@code <worker>/<run>}) and
+ *   <li><b>Fetched.</b> The pump took the task under a lease (token {@code <worker>/<lease>}) and
  *       started this run on a run thread, in a slot. The run is in {@link TaskConsumer}'s running
  *       map: the heartbeat extends its lease and the deadline check watches its attempts.</li>
  *   <li><b>Runs</b> ({@link #runWithRetries}). Each run of the processor is an {@link RunAttempt}
@@ -285,11 +285,12 @@ final class TaskRun implements Runnable {
     /**
      * Gives the lasting stop order (shutdown, lease lost); the first one given stays. A run waiting
      * out {@code attempt_after} goes on to its end at once; the attempt in progress is stopped.
+     * Returns whether this order stopped the run (false: an earlier order had).
      */
-    void stop(StopOrder given) {
+    boolean stop(StopOrder given) {
         synchronized (this) {
             if (order != null) {
-                return;
+                return false;
             }
             order = given;
             notifyAll();
@@ -301,13 +302,14 @@ final class TaskRun implements Runnable {
         if (running != null && running.claim(RunAttempt.ORDERED)) {
             startStopping(running);
         }
+        return true;
     }
 
     /**
      * The heartbeat found that this worker no longer holds lease {@code token}. Unless that token
      * is not the run's any more (a retry moved it on) or the run has just handed over its result
      * (which spends the lease), another worker recovered the task, and the run stops. Returns
-     * whether it stopped.
+     * whether this stopped it (false also when it was stopped already).
      */
     boolean leaseLost(String token) {
         if (leaseMoving || finishing) {   // (read before current: see startNextRun)
@@ -316,22 +318,21 @@ final class TaskRun implements Runnable {
         if (!current.token().equals(token)) {
             return false;
         }
-        stop(StopOrder.LEASE_LOST);
-        return true;
+        return stop(StopOrder.LEASE_LOST);
     }
 
     /**
      * An operator canceled the task while this run held lease {@code token}: the run stops like
      * at a timeout (its script is interrupted) and records nothing. Ignored when the run has moved
      * on to another token or has handed over its result (which Redis then refuses: no lease).
-     * Returns whether it stopped.
+     * Tokens never repeat for a task, so a cancel aimed at an earlier run never stops this one.
+     * Returns whether this stopped it (false also when it was stopped already).
      */
     boolean canceled(String token) {
         if (finishing || !current.token().equals(token)) {
             return false;
         }
-        stop(StopOrder.CANCELED);
-        return true;
+        return stop(StopOrder.CANCELED);
     }
 
     /**
@@ -416,8 +417,7 @@ final class TaskRun implements Runnable {
     /** Records the failed run and starts the next one under a new lease token. */
     private void startNextRun(String error) {
         FetchedTask failed = current;
-        FetchedTask next = new FetchedTask(failed.task(), failed.id(), failed.attempt() + 1, failed.args(),
-                worker.settings().workerId() + "/" + (failed.attempt() + 1), failed.createdAt());
+        FetchedTask next = failed.nextRun();
         TransitionResult result;
         leaseMoving = true;
         try {

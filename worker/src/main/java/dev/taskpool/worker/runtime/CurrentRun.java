@@ -8,7 +8,7 @@ import java.util.Optional;
  * recorded only while the run still holds its lease (the token is checked in Redis).
  */
 public final class CurrentRun {
-    /** @param token the lease token of this run (it changes with each retry) */
+    /** @param token the lease token of this run (each run of a task has its own, operators' retries included) */
     public record RunningTask(String task, long id, String token) {
         /** Whether this run is the one running {@code task #id} (progress of another task needs no token). */
         public boolean runs(String otherTask, long otherId) {
