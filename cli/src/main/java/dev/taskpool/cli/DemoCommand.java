@@ -2,6 +2,7 @@ package dev.taskpool.cli;
 
 import dev.taskpool.client.Subscription;
 import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
@@ -120,7 +121,7 @@ final class DemoCommand implements Runnable {
         switch (event.event()) {
             case TaskEvent.PROGRESS -> progressLines.put(event.id(), String.format("%-12s #%-4d %s %s", event.task(), event.id(),
                     bar(event.message().path("current").asLong(), event.message().path("total").asLong(), 20),
-                    event.message().path("message").asText()));
+                    Visible.line(event.message().path("message").asText())));
             case TaskEvent.SUCCESS -> {
                 finished.put(key, TaskStatus.SUCCESS);
                 progressLines.remove(event.id());
@@ -191,7 +192,7 @@ final class DemoCommand implements Runnable {
                 added.size() / seconds, runs, runs - added.size());
         byStatus.forEach((key, value) -> out.printf("  %-24s %d%n", key, value));
         if (!done) {
-            out.println("  (stopped waiting after " + timeout.toSeconds() + " s)");
+            out.println("  (stopped waiting after " + Durations.text(timeout) + ")");
         }
         if (sample != null) {
             out.println();

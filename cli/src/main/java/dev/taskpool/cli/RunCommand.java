@@ -1,7 +1,6 @@
 package dev.taskpool.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.redis.RedisConnector;
@@ -56,11 +55,8 @@ final class RunCommand implements Runnable {
         }
     }
 
+    /** A value as indented JSON, safe on a terminal ({@link TerminalJson}). */
     static String format(Object result) {
-        try {
-            return Json.MAPPER.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(result);
-        } catch (JsonProcessingException e) {
-            return String.valueOf(result);
-        }
+        return TerminalJson.pretty(result);
     }
 }

@@ -1,5 +1,6 @@
 package dev.taskpool.core.redis;
 
+import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.definition.TaskDefinition;
@@ -440,7 +441,7 @@ public final class TaskStore {
         } catch (TimeoutException e) {
             future.cancel(true);
             throw new TaskpoolException("Redis at " + redis.describe() + " did not answer within "
-                    + timeout.toSeconds() + "s while trying to " + what, e);
+                    + Durations.text(timeout) + " while trying to " + what, e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof TaskpoolException known) {
