@@ -38,7 +38,7 @@ final class DemoCommand implements Runnable {
     private static final String RESIZE = "image.resize";
     private static final String MAIL = "mail.send";
 
-    @Option(names = "--tasks", defaultValue = "24", description = "how many tasks to add (default ${DEFAULT-VALUE})")
+    @Option(names = "--tasks", paramLabel = "N", defaultValue = "24", description = "how many tasks to add (default ${DEFAULT-VALUE})")
     int count;
 
     @Option(names = "--app", paramLabel = "DIR", defaultValue = "${env:TASKPOOL_HOME:-.}/examples/demo",
@@ -52,7 +52,7 @@ final class DemoCommand implements Runnable {
     @picocli.CommandLine.Mixin
     Options.RedisTlsOption tls;
 
-    @Option(names = "--timeout", converter = Options.DurationConverter.class, defaultValue = "120s",
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "120s",
             description = "give up waiting after this long (default ${DEFAULT-VALUE})")
     Duration timeout;
 

@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code taskpool run PROCESS [ARG...]}: runs one process in a fresh runtime, like {@code yao run}. */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Run a process (tasks.<id>.add|get|progress, scripts.<file>.<Function>, utils.time.Sleep) in a fresh runtime.",
+        description = {"Run a process (tasks.TASK.add|get|progress, scripts.FILE.FUNCTION, utils.time.Sleep) in a fresh runtime.",
                 "Each ARG is JSON when it parses as JSON, else a string. The result is printed as JSON on stdout; logs go to stderr."})
 final class RunCommand implements Runnable {
     @Mixin
