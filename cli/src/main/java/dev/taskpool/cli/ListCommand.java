@@ -98,7 +98,7 @@ final class ListCommand implements Runnable {
     private static String detail(TaskInfo info) {
         return switch (info.status()) {
             case FAILURE -> info.error() == null ? "" : info.error();
-            case SUCCESS -> info.response() == null ? "" : info.response().toString();
+            case SUCCESS -> info.response() == null ? "" : TerminalJson.compact(info.response());
             case RUNNING -> info.message() == null || info.message().isEmpty() ? "args " + info.args() : info.message();
             case WAITING -> "args " + info.args();
         };

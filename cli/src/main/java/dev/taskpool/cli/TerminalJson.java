@@ -55,7 +55,7 @@ final class TerminalJson {
         public SerializableString getEscapeSequence(int c) {
             boolean escaped = (c >= 0x80 && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)
                     || c == 0x2028 || c == 0x2029;
-            return escaped ? new SerializedString("\\u%04x".formatted(c)) : null;
+            return escaped ? new SerializedString("\\u%04X".formatted(c)) : null;
         }
     }
 }

@@ -96,4 +96,15 @@ class UsageTest {
         assertEquals(1, fine.code(), fine.err());
         assertTrue(fine.err().contains("cannot connect to Redis"), fine.err());
     }
+
+    @Test
+    void durationsInErrorsReadAsTheyAreWritten() {
+        Result worker = execute("worker", "--lease", "1s", "--heartbeat", "1.5s", "--redis", "redis://127.0.0.1:1");
+        assertEquals(1, worker.code(), worker.err());
+        assertEquals("taskpool: the heartbeat interval (1.5s) must be shorter than the lease (1s)", worker.err().strip());
+
+        Result watch = execute("watch", "--refresh", "0s", "--redis", "redis://127.0.0.1:1");
+        assertEquals(1, watch.code(), watch.err());
+        assertEquals("taskpool: --refresh must be longer than 0, got 0ms", watch.err().strip());
+    }
 }

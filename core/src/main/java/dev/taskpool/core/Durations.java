@@ -28,11 +28,8 @@ public final class Durations {
         if (s % 3600 == 0) {
             return s / 3600 + "h";
         }
-        if (s % 60 == 0) {
-            return s / 60 + "m";
-        }
         if (s < 3600) {
-            return s / 60 + "m" + s % 60 + "s";
+            return s / 60 + "m" + (s % 60 == 0 ? "" : s % 60 + "s");
         }
         return s / 3600 + "h" + s % 3600 / 60 + "m" + (s % 60 == 0 ? "" : s % 60 + "s");
     }
