@@ -91,7 +91,17 @@ final class DemoCommand implements Runnable {
             out.println();
             long started = System.nanoTime();
             List<long[]> added = produce(runtime);
-            boolean done = watch(out, started, added.size());
+            boolean done;
+            if (Terminal.stdout().interactive()) {
+                // the worker's log lines (a retry, a failure) are printed above the progress block
+                // when it is redrawn, instead of landing in it
+                try (HeldLogs logs = HeldLogs.hold()) {
+                    done = watch(out, started, added.size(), logs);
+                    logs.take().forEach(out::println);
+                }
+            } else {
+                done = watch(out, started, added.size(), null);
+            }
             subscriptions.forEach(Subscription::close);
             summarize(out, client, added, started, done);
             worker.close();
@@ -135,9 +145,13 @@ final class DemoCommand implements Runnable {
         }
     }
 
-    /** Redraws the progress block until every task ended or the timeout passed. */
-    private boolean watch(PrintStream out, long started, int total) {
-        boolean terminal = System.console() != null;
+    /**
+     * Redraws the progress block in place until every task ended or the timeout passed, the log
+     * lines held back meanwhile printed above it ({@code logs}); without a terminal ({@code logs}
+     * null), a line of counts every second.
+     */
+    private boolean watch(PrintStream out, long started, int total, HeldLogs logs) {
+        boolean terminal = logs != null;
         int drawn = 0;
         long lastPlain = 0;
         long deadline = started + timeout.toNanos();
@@ -152,15 +166,21 @@ final class DemoCommand implements Runnable {
                 if (drawn > 0) {
                     frame.append("\033[").append(drawn).append("F");
                 }
-                for (String line : lines) {
-                    frame.append("\033[2K").append(line).append('\n');
+                // the log lines scroll up above the block; each line clears what is left of the row
+                List<String> logged = logs.take();
+                for (String line : logged) {
+                    frame.append("\033[2K").append(line).append("\033[K\n");
                 }
-                for (int i = lines.size(); i < drawn; i++) {
+                for (String line : lines) {
+                    frame.append("\033[2K").append(line).append("\033[K\n");
+                }
+                int blank = Math.max(0, drawn - logged.size() - lines.size());   // rows left of the last block
+                for (int i = 0; i < blank; i++) {
                     frame.append("\033[2K\n");
                 }
                 out.print(frame);
                 out.flush();
-                drawn = Math.max(drawn, lines.size());
+                drawn = lines.size() + blank;
             } else if (System.nanoTime() - lastPlain > 1_000_000_000L) {
                 out.println(lines.getFirst());
                 lastPlain = System.nanoTime();

@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Holds an add's answer back until a replica of the master that applied it has it too, so that a
@@ -26,7 +26,8 @@ import java.util.logging.Logger;
  * waited for, and its adds use the shared connection.
  */
 final class ReplicationFence implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(ReplicationFence.class.getName());
+    // (through SLF4J like every other class: java.util.logging printed this as two lines of its own format)
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicationFence.class);
     /** How often a standalone or Sentinel master is asked how many replicas it has. */
     static final Duration REPLICA_CHECK_PERIOD = Duration.ofSeconds(5);
     /** How long one WAIT may take: replication is normally well under a millisecond on one network. */
@@ -161,7 +162,7 @@ final class ReplicationFence implements AutoCloseable {
                             standaloneReplicas = count;
                         } else if (!infoRefusedLogged) {
                             infoRefusedLogged = true;
-                            LOG.log(Level.WARNING, "cannot tell whether Redis at " + redis.describe() + " has replicas"
+                            LOG.warn("cannot tell whether Redis at " + redis.describe() + " has replicas"
                                     + " (INFO replication failed: " + RedisConnector.rootMessage(error) + "); adds are"
                                     + " acknowledged without waiting for a replica until it answers (allow +info for"
                                     + " this user, or set TASKPOOL_REPLICA_ACK=off to silence this)");
