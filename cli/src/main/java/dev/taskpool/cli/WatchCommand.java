@@ -145,9 +145,7 @@ final class WatchCommand implements Runnable {
             }
             printEvent(event);
             seen++;
-            String name = event.path("event").asText();
-            if (name.equals("success") || name.equals("failure") || name.equals("canceled") || name.equals("deleted")
-                    || (maxEvents != null && seen >= maxEvents)) {
+            if (EventQueue.endsTask(event.path("event").asText()) || (maxEvents != null && seen >= maxEvents)) {
                 return;
             }
         }
