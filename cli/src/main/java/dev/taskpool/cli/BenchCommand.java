@@ -15,47 +15,47 @@ final class BenchCommand implements Runnable {
     @Mixin
     Options.RedisOption redis;
 
-    @Option(names = "--tasks", defaultValue = "20000", description = "N, the tasks to run (default ${DEFAULT-VALUE})")
+    @Option(names = "--tasks", paramLabel = "N", defaultValue = "20000", description = "N, the tasks to run (default ${DEFAULT-VALUE})")
     int tasks;
 
-    @Option(names = "--concurrency", defaultValue = "50", description = "C, the worker's worker_nums (default ${DEFAULT-VALUE})")
+    @Option(names = "--concurrency", paramLabel = "C", defaultValue = "50", description = "C, the worker's worker_nums (default ${DEFAULT-VALUE})")
     int concurrency;
 
-    @Option(names = "--processor", defaultValue = "java", description = "java or js (default ${DEFAULT-VALUE})")
+    @Option(names = "--processor", paramLabel = "java|js", defaultValue = "java", description = "java or js (default ${DEFAULT-VALUE})")
     String processor;
 
-    @Option(names = "--workers", defaultValue = "1",
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "1",
             description = "worker instances, each with its own connections and script engine (default ${DEFAULT-VALUE})")
     int workers;
 
-    @Option(names = "--worker-processes", defaultValue = "0",
+    @Option(names = "--worker-processes", paramLabel = "N", defaultValue = "0",
             description = "drain with this many `taskpool worker` processes instead (js processor only)")
     int workerProcesses;
 
-    @Option(names = "--latency-samples", defaultValue = "200", description = "tasks timed one at a time after the run (default ${DEFAULT-VALUE})")
+    @Option(names = "--latency-samples", paramLabel = "N", defaultValue = "200", description = "tasks timed one at a time after the run (default ${DEFAULT-VALUE})")
     int latencySamples;
 
-    @Option(names = "--keep", converter = Options.DurationConverter.class, defaultValue = "3600s",
+    @Option(names = "--keep", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "3600s",
             description = "retention of the finished tasks (default ${DEFAULT-VALUE})")
     java.time.Duration keep;
 
     @Option(names = "--keep-data", description = "leave the benchmark's keys in Redis (they are deleted by default)")
     boolean keepData;
 
-    @Option(names = "--kinds", defaultValue = "1",
+    @Option(names = "--kinds", paramLabel = "K", defaultValue = "1",
             description = "K task kinds run at once, splitting the tasks and the concurrency over them; on a Cluster"
                     + " kind i lives on master i mod M, and each master's Redis CPU and commands per task are reported"
                     + " (default ${DEFAULT-VALUE})")
     int kinds;
 
-    @Option(names = "--adds", defaultValue = "bulk",
+    @Option(names = "--adds", paramLabel = "bulk|single|virtual|async", defaultValue = "bulk",
             description = "how the tasks are enqueued: bulk (batch adds of 1,000), single (one task per TaskpoolClient.add"
                     + " call, --in-flight platform threads at once), virtual (the same from --in-flight virtual threads, as a"
                     + " web server on virtual threads calls it) or async (one task per TaskpoolClient.addAsync call, one thread"
                     + " keeping --in-flight at once) (default ${DEFAULT-VALUE})")
     String adds;
 
-    @Option(names = "--in-flight", defaultValue = "50",
+    @Option(names = "--in-flight", paramLabel = "N", defaultValue = "50",
             description = "with --adds single: callers adding at once, each in a loop (1: one caller); with --adds async:"
                     + " adds in flight (default ${DEFAULT-VALUE})")
     int inFlight;
@@ -68,7 +68,7 @@ final class BenchCommand implements Runnable {
                     + " time of the last third, to compare with and without the compiler (TASKPOOL_COMPILER=off)")
     int cpuScriptRounds;
 
-    @Option(names = "--warmup", defaultValue = "0",
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "0",
             description = "tasks run through the same path first and not counted, as a long-running worker is warm (default ${DEFAULT-VALUE})")
     int warmup;
 

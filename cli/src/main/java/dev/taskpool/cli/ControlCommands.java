@@ -15,12 +15,15 @@ final class ControlCommands {
     private ControlCommands() {
     }
 
-    /** Prints what was done: a sentence, or with --json {"action":..,"task":..,...}. */
+    /**
+     * Prints what was done: a sentence (which quotes the kind as typed: made visible), or with
+     * --json {"action":..,"task":..,...}.
+     */
     private static void done(Options.JsonOption output, String sentence, ObjectNode json) {
         if (output.json) {
             Operator.printJson(json);
         } else {
-            System.out.println(sentence);
+            System.out.println(Visible.line(sentence));
         }
     }
 

@@ -2,6 +2,7 @@ package dev.taskpool.cli;
 
 import dev.taskpool.client.Subscription;
 import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
@@ -37,7 +38,7 @@ final class DemoCommand implements Runnable {
     private static final String RESIZE = "image.resize";
     private static final String MAIL = "mail.send";
 
-    @Option(names = "--tasks", defaultValue = "24", description = "how many tasks to add (default ${DEFAULT-VALUE})")
+    @Option(names = "--tasks", paramLabel = "N", defaultValue = "24", description = "how many tasks to add (default ${DEFAULT-VALUE})")
     int count;
 
     @Option(names = "--app", paramLabel = "DIR", defaultValue = "${env:TASKPOOL_HOME:-.}/examples/demo",
@@ -51,7 +52,7 @@ final class DemoCommand implements Runnable {
     @picocli.CommandLine.Mixin
     Options.RedisTlsOption tls;
 
-    @Option(names = "--timeout", converter = Options.DurationConverter.class, defaultValue = "120s",
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "120s",
             description = "give up waiting after this long (default ${DEFAULT-VALUE})")
     Duration timeout;
 
@@ -90,7 +91,17 @@ final class DemoCommand implements Runnable {
             out.println();
             long started = System.nanoTime();
             List<long[]> added = produce(runtime);
-            boolean done = watch(out, started, added.size());
+            boolean done;
+            if (Terminal.stdout().interactive()) {
+                // the worker's log lines (a retry, a failure) are printed above the progress block
+                // when it is redrawn, instead of landing in it
+                try (HeldLogs logs = HeldLogs.hold()) {
+                    done = watch(out, started, added.size(), logs);
+                    logs.take().forEach(out::println);
+                }
+            } else {
+                done = watch(out, started, added.size(), null);
+            }
             subscriptions.forEach(Subscription::close);
             summarize(out, client, added, started, done);
             worker.close();
@@ -120,7 +131,7 @@ final class DemoCommand implements Runnable {
         switch (event.event()) {
             case TaskEvent.PROGRESS -> progressLines.put(event.id(), String.format("%-12s #%-4d %s %s", event.task(), event.id(),
                     bar(event.message().path("current").asLong(), event.message().path("total").asLong(), 20),
-                    event.message().path("message").asText()));
+                    Visible.line(event.message().path("message").asText())));
             case TaskEvent.SUCCESS -> {
                 finished.put(key, TaskStatus.SUCCESS);
                 progressLines.remove(event.id());
@@ -134,9 +145,13 @@ final class DemoCommand implements Runnable {
         }
     }
 
-    /** Redraws the progress block until every task ended or the timeout passed. */
-    private boolean watch(PrintStream out, long started, int total) {
-        boolean terminal = System.console() != null;
+    /**
+     * Redraws the progress block in place until every task ended or the timeout passed, the log
+     * lines held back meanwhile printed above it ({@code logs}); without a terminal ({@code logs}
+     * null), a line of counts every second.
+     */
+    private boolean watch(PrintStream out, long started, int total, HeldLogs logs) {
+        boolean terminal = logs != null;
         int drawn = 0;
         long lastPlain = 0;
         long deadline = started + timeout.toNanos();
@@ -151,15 +166,21 @@ final class DemoCommand implements Runnable {
                 if (drawn > 0) {
                     frame.append("\033[").append(drawn).append("F");
                 }
-                for (String line : lines) {
-                    frame.append("\033[2K").append(line).append('\n');
+                // the log lines scroll up above the block; each line clears what is left of the row
+                List<String> logged = logs.take();
+                for (String line : logged) {
+                    frame.append("\033[2K").append(line).append("\033[K\n");
                 }
-                for (int i = lines.size(); i < drawn; i++) {
+                for (String line : lines) {
+                    frame.append("\033[2K").append(line).append("\033[K\n");
+                }
+                int blank = Math.max(0, drawn - logged.size() - lines.size());   // rows left of the last block
+                for (int i = 0; i < blank; i++) {
                     frame.append("\033[2K\n");
                 }
                 out.print(frame);
                 out.flush();
-                drawn = Math.max(drawn, lines.size());
+                drawn = lines.size() + blank;
             } else if (System.nanoTime() - lastPlain > 1_000_000_000L) {
                 out.println(lines.getFirst());
                 lastPlain = System.nanoTime();
@@ -191,7 +212,7 @@ final class DemoCommand implements Runnable {
                 added.size() / seconds, runs, runs - added.size());
         byStatus.forEach((key, value) -> out.printf("  %-24s %d%n", key, value));
         if (!done) {
-            out.println("  (stopped waiting after " + timeout.toSeconds() + " s)");
+            out.println("  (stopped waiting after " + Durations.text(timeout) + ")");
         }
         if (sample != null) {
             out.println();

@@ -37,12 +37,15 @@ final class Human {
         return text.contains(".") ? text.replaceAll("0+$", "").replaceAll("\\.$", "") : text;
     }
 
-    /** At most {@code max} characters, on one line; "…" marks a cut. */
+    /**
+     * At most {@code max} characters, on one line, control characters made visible
+     * ({@link Visible}); "…" marks a cut.
+     */
     static String shorten(String text, int max) {
         if (text == null) {
             return "";
         }
-        String line = text.replaceAll("\\s+", " ").strip();
+        String line = Visible.line(text).replaceAll(" {2,}", " ").strip();
         return line.length() <= max ? line : line.substring(0, Math.max(0, max - 1)) + "…";
     }
 

@@ -64,7 +64,7 @@ final class ListCommand implements Runnable {
         }
         Terminal terminal = Terminal.stdout();
         if (page.tasks().isEmpty()) {
-            terminal.out().println("no " + status.name() + " task of " + task + (after == null ? "" : " after this cursor"));
+            terminal.out().println("no " + status.name() + " task of " + Visible.line(task) + (after == null ? "" : " after this cursor"));
             return;
         }
         long now = System.currentTimeMillis();
@@ -80,8 +80,8 @@ final class ListCommand implements Runnable {
         table.print(terminal);
         if (page.nextCursor() != null) {
             terminal.out().println();
-            terminal.out().println(terminal.paint("more: taskpool list " + task + " --status " + status.name().toLowerCase(Locale.ROOT)
-                    + " --limit " + limit + " --after " + page.nextCursor(), Terminal.Style.DIM));
+            terminal.out().println(terminal.paint(Visible.line("more: taskpool list " + task + " --status "
+                    + status.name().toLowerCase(Locale.ROOT) + " --limit " + limit + " --after " + page.nextCursor()), Terminal.Style.DIM));
         }
     }
 
@@ -98,7 +98,7 @@ final class ListCommand implements Runnable {
     private static String detail(TaskInfo info) {
         return switch (info.status()) {
             case FAILURE -> info.error() == null ? "" : info.error();
-            case SUCCESS -> info.response() == null ? "" : info.response().toString();
+            case SUCCESS -> info.response() == null ? "" : TerminalJson.compact(info.response());
             case RUNNING -> info.message() == null || info.message().isEmpty() ? "args " + info.args() : info.message();
             case WAITING -> "args " + info.args();
         };

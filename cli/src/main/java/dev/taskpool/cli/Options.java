@@ -62,10 +62,36 @@ final class Options {
 
     /** {@code --by}: who did an action, recorded with it and in its event. */
     static final class ByOption {
+        /** The longest name --by takes: it is shown in tables and event lines, and kept in every record it marks. */
+        static final int MAX_LENGTH = 200;
+
         @Option(names = "--by", paramLabel = "WHO", defaultValue = "${env:TASKPOOL_OPERATOR:-${sys:user.name}}",
-                description = "who does it, recorded with the action and in its event (env TASKPOOL_OPERATOR;"
-                        + " default: the user name, ${DEFAULT-VALUE})")
+                converter = ByConverter.class,
+                description = "who does it, recorded with the action and in its event: at most " + MAX_LENGTH
+                        + " characters, no control characters (env TASKPOOL_OPERATOR; default: the user name, ${DEFAULT-VALUE})")
         String by;
+    }
+
+    /**
+     * Refuses a --by that is too long or holds control characters: it is shown on operators'
+     * terminals and the dashboard, and a name has no use for either (refused rather than cleaned,
+     * so what is recorded is what was typed).
+     */
+    static final class ByConverter implements ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            int length = value.codePointCount(0, value.length());
+            if (length > ByOption.MAX_LENGTH) {
+                throw new CommandLine.TypeConversionException("it is " + length + " characters long; at most "
+                        + ByOption.MAX_LENGTH + " are allowed (env TASKPOOL_OPERATOR too)");
+            }
+            String visible = Visible.line(value);
+            if (!visible.equals(value)) {
+                throw new CommandLine.TypeConversionException("'" + visible + "' holds control characters"
+                        + " (shown escaped); a name may not");
+            }
+            return value;
+        }
     }
 
     static final class AppOption {
@@ -118,7 +144,7 @@ final class Options {
                 }
                 return Duration.ofMillis(Math.round(Double.parseDouble(text) * 1000));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + value + "' is not a duration (expected e.g. 500ms, 10s, 2m)");
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration (expected e.g. 500ms, 10s, 2m)");
             }
         }
     }

@@ -1,7 +1,6 @@
 package dev.taskpool.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.redis.RedisConnector;
@@ -17,7 +16,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code taskpool run PROCESS [ARG...]}: runs one process in a fresh runtime, like {@code yao run}. */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Run a process (tasks.<id>.add|get|progress, scripts.<file>.<Function>, utils.time.Sleep) in a fresh runtime.",
+        description = {"Run a process (tasks.TASK.add|get|progress, scripts.FILE.FUNCTION, utils.time.Sleep) in a fresh runtime.",
                 "Each ARG is JSON when it parses as JSON, else a string. The result is printed as JSON on stdout; logs go to stderr."})
 final class RunCommand implements Runnable {
     @Mixin
@@ -56,11 +55,8 @@ final class RunCommand implements Runnable {
         }
     }
 
+    /** A value as indented JSON, safe on a terminal ({@link TerminalJson}). */
     static String format(Object result) {
-        try {
-            return Json.MAPPER.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(result);
-        } catch (JsonProcessingException e) {
-            return String.valueOf(result);
-        }
+        return TerminalJson.pretty(result);
     }
 }

@@ -6,6 +6,8 @@ import java.util.List;
 /**
  * An aligned text table: a header row, then one row per item; numeric columns are right-aligned.
  * Widths count the text only, so colours (added by {@link Terminal#paint}) never shift a column.
+ * A cell is one line whatever it holds: its control characters are made visible ({@link Visible}),
+ * so a value from Redis can neither break the table nor drive the terminal.
  */
 final class Table {
     private record Cell(String text, Terminal.Style style) {
@@ -39,7 +41,7 @@ final class Table {
     }
 
     Table cell(Object value, Terminal.Style style) {
-        current.add(new Cell(value == null ? "" : String.valueOf(value).replace('\n', ' '), style));
+        current.add(new Cell(value == null ? "" : Visible.line(String.valueOf(value)), style));
         return this;
     }
 

@@ -4,6 +4,7 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.worker.script.ScriptException;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -26,14 +27,19 @@ public final class TaskpoolCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: worker, run, get, stats, list, watch, retry, cancel, pause, resume, delete or demo");
+        // from the commands there are, so that a new one is never left out
+        List<String> commands = spec.subcommands().keySet().stream().filter(name -> !name.equals("help")).toList();
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: "
+                + String.join(", ", commands.subList(0, commands.size() - 1)) + " or " + commands.getLast());
     }
 
     public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new TaskpoolCommand());
+        commandLine.setParameterExceptionHandler(TaskpoolCommand::usageError);
         commandLine.setExecutionExceptionHandler((error, line, parsed) -> {
             PrintWriter err = line.getErr();
-            err.println("taskpool: " + describe(error));
+            // (an error can quote what a producer or an operator wrote: it must not drive the terminal)
+            err.println("taskpool: " + Visible.lines(describe(error)));
             if (debugRequested(parsed)) {
                 error.printStackTrace(err);
             }
@@ -41,6 +47,27 @@ public final class TaskpoolCommand implements Runnable {
             return 1;
         });
         return commandLine;
+    }
+
+    /**
+     * A bad command line (an unknown option, a bad value, a missing argument): one line naming it
+     * and where the command's options are described, instead of the whole usage; exit code 2.
+     */
+    private static int usageError(CommandLine.ParameterException error, String[] args) {
+        CommandLine line = error.getCommandLine();
+        PrintWriter err = line.getErr();
+        err.println("taskpool: " + usageErrorLine(error));
+        err.flush();
+        return line.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    static String usageErrorLine(CommandLine.ParameterException error) {
+        StringBuilder text = new StringBuilder(Visible.line(error.getMessage()));
+        if (error instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getSuggestions().isEmpty()) {
+            text.append("; did you mean ").append(Visible.line(String.join(" or ", unmatched.getSuggestions()))).append('?');
+        }
+        return text.append(" (see `").append(error.getCommandLine().getCommandSpec().qualifiedName()).append(" --help`)")
+                .toString();
     }
 
     /**

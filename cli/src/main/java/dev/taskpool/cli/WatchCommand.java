@@ -2,7 +2,10 @@ package dev.taskpool.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.taskpool.core.Durations;
+import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.KindStats;
@@ -11,7 +14,6 @@ import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
-import dev.taskpool.core.UnknownTaskException;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
@@ -25,8 +27,6 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -48,6 +48,8 @@ final class WatchCommand implements Runnable {
     private static final int RUNNING_SHOWN = 15;
     /** The most often the screen is redrawn: a burst of events costs one redraw per interval. */
     private static final long REDRAW_NANOS = Duration.ofMillis(100).toNanos();
+    /** Events received and not printed yet, at most: beyond, the oldest progress events are dropped. */
+    static final int QUEUE_CAPACITY = 10_000;
 
     @Mixin
     Options.RedisOption redis;
@@ -73,20 +75,19 @@ final class WatchCommand implements Runnable {
 
     private Terminal terminal;
     private TaskOperations operations;
-    private final LinkedBlockingQueue<String> arrived = new LinkedBlockingQueue<>();
+    private final EventQueue arrived = new EventQueue(QUEUE_CAPACITY);
+    private final ProgressOrder order = new ProgressOrder();
     private final Deque<String> recent = new ArrayDeque<>();
     private final Map<String, String> lastCounts = new HashMap<>();
     private List<KindStats> counts = List.of();
     private List<TaskInfo> running = List.of();
-    /** The latest progress event of each running task ("task#id"), newer than the last read of the running tasks. */
-    private final Map<String, JsonNode> liveProgress = new HashMap<>();
     private long redrawnAt;
     private boolean redrawDue;
 
     @Override
     public void run() {
         if (refresh.isNegative() || refresh.isZero()) {
-            throw new IllegalArgumentException("--refresh must be longer than 0, got " + refresh);
+            throw new IllegalArgumentException("--refresh must be longer than 0, got " + Durations.text(refresh));
         }
         if (maxEvents != null && maxEvents < 1) {
             throw new IllegalArgumentException("--events must be at least 1, got " + maxEvents);
@@ -141,16 +142,14 @@ final class WatchCommand implements Runnable {
         long deadline = deadline();
         int seen = 0;
         while (System.nanoTime() < deadline) {
-            String message = poll(Math.min(deadline - System.nanoTime(), refresh.toNanos()));
-            if (message == null) {
+            JsonNode event = poll(Math.min(deadline - System.nanoTime(), refresh.toNanos()));
+            printDropped(false);
+            if (event == null || !order.accept(event)) {
                 continue;
             }
-            JsonNode event = Json.read(message, "event message");
             printEvent(event);
             seen++;
-            String name = event.path("event").asText();
-            if (name.equals("success") || name.equals("failure") || name.equals("canceled") || name.equals("deleted")
-                    || (maxEvents != null && seen >= maxEvents)) {
+            if (EventQueue.endsTask(event.path("event").asText()) || (maxEvents != null && seen >= maxEvents)) {
                 return;
             }
         }
@@ -160,17 +159,18 @@ final class WatchCommand implements Runnable {
         if (output.json) {
             ObjectNode state = info.toJson();
             state.put("event", "state");
-            terminal.out().println(state);
+            terminal.out().println(TerminalJson.compact(state));
             return;
         }
         String status = terminal.paint(info.status().name(), Terminal.styleOf(info.status().name()));
         String detail = switch (info.status()) {
-            case RUNNING -> " run " + info.attempt() + " " + Human.bar(info.current(), info.total(), 20) + " " + info.message();
-            case FAILURE -> " " + info.error();
-            case SUCCESS -> " " + (info.response() == null ? "" : Human.shorten(info.response().toString(), 200));
+            case RUNNING -> " run " + info.attempt() + " " + Human.bar(info.current(), info.total(), 20) + " "
+                    + Visible.line(info.message());
+            case FAILURE -> " " + Visible.line(info.error());
+            case SUCCESS -> " " + (info.response() == null ? "" : Human.shorten(TerminalJson.compact(info.response()), 200));
             case WAITING -> "";
         };
-        terminal.out().println("task " + task + " #" + id + ": " + status + detail.stripTrailing());
+        terminal.out().println("task " + Visible.line(task) + " #" + id + ": " + status + detail.stripTrailing());
     }
 
     // ---- Kinds: counts, running tasks, events ----
@@ -201,18 +201,17 @@ final class WatchCommand implements Runnable {
                 return;
             }
             long wait = Math.min(deadline, nextRead) - now;
-            String message = poll(redrawDue ? Math.min(wait, REDRAW_NANOS) : wait);
-            if (message == null) {
+            JsonNode event = poll(redrawDue ? Math.min(wait, REDRAW_NANOS) : wait);
+            if (printDropped(screen)) {
+                redrawDue = true;
+            }
+            if (event == null || !order.accept(event)) {
                 continue;
             }
-            JsonNode event = Json.read(message, "event message");
             if (screen) {
-                // A progress event moves the task's bar in the running table; the others are listed.
-                String key = event.path("task").asText() + "#" + event.path("id").asLong();
-                if (event.path("event").asText().equals("progress")) {
-                    liveProgress.put(key, event);
-                } else {
-                    liveProgress.remove(key);
+                // A progress event moves the task's bar in the running table (through the order it
+                // was accepted in); the others are listed.
+                if (!event.path("event").asText().equals(TaskEvent.PROGRESS)) {
                     remember(eventLine(event));
                 }
                 redrawDue = true;
@@ -251,7 +250,6 @@ final class WatchCommand implements Runnable {
             }
         }
         running = now;
-        liveProgress.clear();   // what was just read is at least as new
     }
 
     private void redraw() {
@@ -270,7 +268,14 @@ final class WatchCommand implements Runnable {
             Table table = new Table("TASK", "ID>", "RUN>", "PROGRESS", "FOR>", "MESSAGE");
             long now = System.currentTimeMillis();
             for (TaskInfo info : running) {
-                JsonNode live = liveProgress.get(info.task() + "#" + info.id());
+                if (order.ended(info.task(), info.id())) {
+                    continue;   // its end arrived after the read: it is not running any more
+                }
+                // the newer of the read and the latest progress event: a bar never goes back
+                JsonNode live = order.progress(info.task(), info.id());
+                if (live != null && live.path("current").asLong() < info.current()) {
+                    live = null;
+                }
                 long current = live == null ? info.current() : live.path("current").asLong();
                 long total = live == null ? info.total() : live.path("total").asLong();
                 String message = live == null ? info.message() : live.path("message").asText("");
@@ -301,10 +306,10 @@ final class WatchCommand implements Runnable {
             if (output.json) {
                 ObjectNode node = (ObjectNode) Operator.json(kind);
                 node.put("event", "counts");
-                line = node.toString();
+                line = TerminalJson.compact(node);
             } else {
                 line = "%s counts %s: waiting %d, running %d, succeeded %d, failed %d, retried %d, canceled %d%s".formatted(
-                        time(System.currentTimeMillis()), kind.task(), kind.waiting(), kind.running(), kind.succeededTotal(),
+                        time(System.currentTimeMillis()), Visible.line(kind.task()), kind.waiting(), kind.running(), kind.succeededTotal(),
                         kind.failedTotal(), kind.retried(), kind.canceled(), kind.paused() ? ", paused" : "");
             }
             // (the time and the throughput change every second; compare what the operator follows)
@@ -318,15 +323,19 @@ final class WatchCommand implements Runnable {
     }
 
     private void printEvent(JsonNode event) {
-        terminal.out().println(output.json ? event.toString() : eventLine(event));
+        terminal.out().println(output.json ? TerminalJson.compact(event) : eventLine(event));
         terminal.out().flush();
     }
 
-    /** One event as a line: time, task #id, event, and what it carries (progress, error, response, who). */
+    /**
+     * One event as a line: time, task #id, event, and what it carries (progress, error, response,
+     * who). Everything taken from the event is made visible ({@link Visible}): producers and
+     * operators wrote it, and it must not drive the terminal.
+     */
     String eventLine(JsonNode event) {
-        String name = event.path("event").asText("?");
+        String name = Visible.line(event.path("event").asText("?"));
         long at = event.path("at").asLong(System.currentTimeMillis());
-        StringBuilder line = new StringBuilder(time(at)).append(' ').append(event.path("task").asText());
+        StringBuilder line = new StringBuilder(time(at)).append(' ').append(Visible.line(event.path("task").asText()));
         if (event.has("id")) {
             line.append(" #").append(event.path("id").asLong());
         }
@@ -334,18 +343,48 @@ final class WatchCommand implements Runnable {
         switch (name) {
             case "progress" -> line.append(' ').append(Human.bar(event.path("current").asLong(), event.path("total").asLong(), 20))
                     .append(' ').append(Human.shorten(event.path("message").asText(""), 80));
-            case "started" -> line.append(" run ").append(event.path("attempt").asInt()).append(" on ").append(event.path("worker").asText());
+            case "started" -> line.append(" run ").append(event.path("attempt").asInt()).append(" on ")
+                    .append(Visible.line(event.path("worker").asText()));
             case "retry" -> line.append(" run ").append(event.path("attempt").asInt()).append(" after: ")
                     .append(Human.shorten(event.path("error").asText(""), 80));
-            case "failure" -> line.append(' ').append(Human.shorten(event.path("error").asText(""), 100));
-            case "success" -> line.append(' ').append(Human.shorten(event.path("response").toString(), 100));
+            case "failure", "canceled" -> line.append(' ').append(Human.shorten(event.path("error").asText(""), 100));
+            case "success" -> line.append(' ').append(Human.shorten(TerminalJson.compact(event.path("response")), 100));
             case "resubmitted" -> line.append(event.has("count") ? " " + event.path("count").asLong() + " task(s)" : "");
+            case "unreadable" -> line.append(' ').append(Human.shorten(event.path("text").asText(""), 100));
             default -> { }
         }
         if (event.hasNonNull("by") && !event.path("by").asText().isEmpty()) {
-            line.append(" by ").append(event.path("by").asText());
+            line.append(" by ").append(Human.shorten(event.path("by").asText(), 100));
         }
         return line.toString().stripTrailing();
+    }
+
+    /**
+     * Says how many events were dropped since the last time because the watch fell behind (as a
+     * line, a JSON object or on the screen); whether there were any.
+     */
+    private boolean printDropped(boolean screen) {
+        long dropped = arrived.takeDropped();
+        if (dropped == 0) {
+            return false;
+        }
+        if (output.json) {
+            ObjectNode node = Json.NODES.objectNode();
+            node.put("event", "dropped");
+            node.put("count", dropped);
+            node.put("at", System.currentTimeMillis());
+            terminal.out().println(TerminalJson.compact(node));
+        } else {
+            String line = time(System.currentTimeMillis()) + " watch fell behind: " + dropped + " event"
+                    + (dropped == 1 ? "" : "s") + " dropped (progress first; the counts are read from Redis and stay right)";
+            if (screen) {
+                remember(line);
+            } else {
+                terminal.out().println(line);
+            }
+        }
+        terminal.out().flush();
+        return true;
     }
 
     private static Terminal.Style styleOfEvent(String name) {
@@ -366,9 +405,9 @@ final class WatchCommand implements Runnable {
         return limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
     }
 
-    private String poll(long nanos) {
+    private JsonNode poll(long nanos) {
         try {
-            return arrived.poll(Math.max(0, nanos), TimeUnit.NANOSECONDS);
+            return arrived.poll(Math.max(0, nanos));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while watching", e);

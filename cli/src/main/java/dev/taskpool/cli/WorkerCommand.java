@@ -44,7 +44,8 @@ final class WorkerCommand implements Runnable {
     List<String> tasks = List.of();
 
     @Option(names = "--worker-id", paramLabel = "ID", defaultValue = "${env:TASKPOOL_WORKER_ID}",
-            description = "this worker's name in task records (env TASKPOOL_WORKER_ID; default host-pid-random)")
+            description = "this worker's name in task records (env TASKPOOL_WORKER_ID; default: this machine's name,"
+                    + " the process id and 6 random characters, e.g. vm-4242-1a2b3c)")
     String workerId;
 
     @Option(names = "--lease", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "10s",

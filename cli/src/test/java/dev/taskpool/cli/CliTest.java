@@ -166,7 +166,7 @@ class CliTest {
 
         Result badSize = execute("worker", "--max-result", "lots", "--app", broken.dir().toString(), "--redis", redis);
         assertEquals(2, badSize.code(), "a usage error");
-        assertTrue(badSize.err().startsWith("Invalid value for option '--max-result': 'lots' is not a size (expected e.g."
+        assertTrue(badSize.err().startsWith("taskpool: Invalid value for option '--max-result': 'lots' is not a size (expected e.g."
                 + " 1048576, 512KiB or 4MiB)"), badSize.err());
     }
 

@@ -131,7 +131,7 @@ class OperatorCommandsTest {
         }
         Result badStatus = execute("list", task, "--status", "done", "--redis", redis());
         assertEquals(2, badStatus.code(), "a usage error, like the other commands'");
-        assertTrue(badStatus.err().startsWith("Invalid value for option '--status': 'done' is not a status: use waiting,"
+        assertTrue(badStatus.err().startsWith("taskpool: Invalid value for option '--status': 'done' is not a status: use waiting,"
                 + " running, success or failure"), badStatus.err());
         Result unknown = execute("list", "no-such-kind-" + task, "--redis", redis());
         assertEquals(1, unknown.code());

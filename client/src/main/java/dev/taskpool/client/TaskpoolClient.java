@@ -1,5 +1,6 @@
 package dev.taskpool.client;
 
+import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.json.Json;
@@ -315,8 +316,8 @@ public final class TaskpoolClient implements AutoCloseable {
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new TaskpoolException("task " + task + " #" + id + " did not finish within " + timeout.toMillis()
-                            + " ms (status " + info.status() + ")");
+                    throw new TaskpoolException("task " + task + " #" + id + " did not finish within "
+                            + Durations.text(timeout) + " (status " + info.status() + ")");
                 }
                 try {
                     ended.get(Math.min(left, AWAIT_RECHECK.toNanos()), TimeUnit.NANOSECONDS);

@@ -346,7 +346,7 @@ class BadInputCatalogTest {
     void awaitingATaskThatNeverFinishesInTime() {
         long id = harness.client.add(task, "slow").id();
         assertTrue(id > 0);
-        assertError("did not finish within 1 ms", () -> harness.client.await(task, id, Duration.ofMillis(1)));
+        assertError("did not finish within 1ms", () -> harness.client.await(task, id, Duration.ofMillis(1)));
     }
 
     @Test

@@ -43,7 +43,7 @@ class ClientIntegrationTest {
 
             TaskpoolException timeout = assertThrows(TaskpoolException.class,
                     () -> client.await(task, client.add(task, "Bob", 1).id(), Duration.ofMillis(20)));
-            assertTrue(timeout.getMessage().contains("did not finish within 20 ms"), timeout.getMessage());
+            assertTrue(timeout.getMessage().contains("did not finish within 20ms"), timeout.getMessage());
 
             UnknownTaskException unknown = assertThrows(UnknownTaskException.class, () -> client.await(task, 987654, Duration.ofSeconds(1)));
             assertTrue(unknown.getMessage().contains("#987654 does not exist"));

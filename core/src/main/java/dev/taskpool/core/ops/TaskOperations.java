@@ -1,6 +1,7 @@
 package dev.taskpool.core.ops;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.definition.TaskIds;
 import dev.taskpool.core.json.Json;
@@ -12,8 +13,8 @@ import dev.taskpool.core.redis.LuaScript;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.RedisFull;
 import dev.taskpool.core.redis.TaskStore;
-import io.lettuce.core.Limit;
 import io.lettuce.core.LPosArgs;
+import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScoredValue;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -520,8 +521,8 @@ public final class TaskOperations {
             throw new TaskpoolException("interrupted while trying to " + what, e);
         } catch (TimeoutException e) {
             future.cancel(true);
-            throw new TaskpoolException("Redis at " + redis.describe() + " did not answer within " + timeoutMs / 1000
-                    + "s while trying to " + what, e);
+            throw new TaskpoolException("Redis at " + redis.describe() + " did not answer within "
+                    + Durations.millis(timeoutMs) + " while trying to " + what, e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof TaskpoolException known) {

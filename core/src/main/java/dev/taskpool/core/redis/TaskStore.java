@@ -1,5 +1,6 @@
 package dev.taskpool.core.redis;
 
+import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.definition.TaskDefinition;
@@ -494,7 +495,7 @@ public final class TaskStore {
         }
         if (cause instanceof TimeoutException) {
             return new TaskpoolException("Redis at " + redis.describe() + " did not answer within "
-                    + timeout.toSeconds() + "s while trying to " + what, cause);
+                    + Durations.text(timeout) + " while trying to " + what, cause);
         }
         return AclRefusal.explain(cause, redis.user(), what).map(line -> new TaskpoolException(line, cause))
                 .orElseGet(() -> new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "

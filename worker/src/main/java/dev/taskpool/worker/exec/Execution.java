@@ -1,5 +1,6 @@
 package dev.taskpool.worker.exec;
 
+import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.worker.script.ScriptEngine;
 import java.time.Duration;
@@ -67,8 +68,8 @@ final class Execution {
                 return future.get(abandonAfter.toMillis(), TimeUnit.MILLISECONDS);
             }
         } catch (TimeoutException e) {
-            log.error("{} ignored its interrupt for {} s; abandoning its thread {} (it keeps running until it returns)",
-                    what, abandonAfter.toSeconds(), threadName());
+            log.error("{} ignored its interrupt for {}; abandoning its thread {} (it keeps running until it returns)",
+                    what, Durations.text(abandonAfter), threadName());
             throw new AbandonedException(what + " did not stop when interrupted and was abandoned");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();

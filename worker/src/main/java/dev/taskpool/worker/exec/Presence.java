@@ -52,30 +52,12 @@ final class Presence {
         this.startedAt = runtime.clock().millis();
     }
 
-    /**
-     * The machine's name, once: HOSTNAME (set in containers; a shell does not export it), else what
-     * the resolver says about this host, else "?".
-     */
-    private static final String HOST = hostName();
-
-    private static String hostName() {
-        String fromEnvironment = System.getenv("HOSTNAME");
-        if (fromEnvironment != null && !fromEnvironment.isBlank()) {
-            return fromEnvironment;
-        }
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException | RuntimeException e) {
-            return "?";
-        }
-    }
-
     /** Records this worker's presence and prunes dead workers; never throws, never waits on Redis. */
     void announce() {
         long now = runtime.clock().millis();
         ObjectNode record = Json.NODES.objectNode();
         record.put("id", settings.workerId());
-        record.put("host", HOST);
+        record.put("host", HostName.get());
         record.put("pid", ManagementFactory.getRuntimeMXBean().getPid());
         record.set("tasks", Json.toNode(tasks));
         record.put("running", running.getAsInt());

@@ -1,5 +1,6 @@
 package dev.taskpool.worker.exec;
 
+import dev.taskpool.core.Durations;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -70,8 +71,8 @@ public final class RateLimitedLog {
                     + " still drains, adds are refused): " + message;
         }
         if (total == 1) {
-            log.warn("{} failed ({}): {}; will try again (the same failure is logged once per {} s)", step, context,
-                    message, Duration.ofNanos(intervalNanos).toSeconds());
+            log.warn("{} failed ({}): {}; will try again (the same failure is logged once per {})", step, context,
+                    message, Durations.text(Duration.ofNanos(intervalNanos)));
         } else {
             log.warn("{} still failing ({}): {}; {} more failure(s) of this kind since the last line", step, context,
                     message, suppressed);

@@ -1,5 +1,6 @@
 package dev.taskpool.worker.exec;
 
+import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.json.Json;
@@ -374,8 +375,8 @@ final class TaskRun implements Runnable {
             stopping.abandoned = true;
         }
         attempt = null;
-        log.error("task {} #{}: run {} ignored its interrupt for {} s; abandoning its thread {} (it keeps running until"
-                + " it returns)", definition.id(), id, current.attempt(), worker.settings().abandonAfter().toSeconds(),
+        log.error("task {} #{}: run {} ignored its interrupt for {}; abandoning its thread {} (it keeps running until"
+                + " it returns)", definition.id(), id, current.attempt(), Durations.text(worker.settings().abandonAfter()),
                 stopping.thread.getName());
         StopOrder stop = order;
         RuntimeException failure = stop != null
@@ -387,8 +388,8 @@ final class TaskRun implements Runnable {
     }
 
     private String timeoutMessage(boolean abandoned) {
-        return "timeout: run " + current.attempt() + " took longer than " + definition.timeout().toSeconds()
-                + "s and was stopped" + (abandoned ? " (the processor ignored its interrupt; its thread was abandoned)" : "");
+        return "timeout: run " + current.attempt() + " took longer than " + Durations.text(definition.timeout())
+                + " and was stopped" + (abandoned ? " (the processor ignored its interrupt; its thread was abandoned)" : "");
     }
 
     // ---- 3. Between runs: attempt_after, then the retry recorded ----

@@ -1,5 +1,6 @@
 package dev.taskpool.worker.exec;
 
+import dev.taskpool.core.Durations;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.worker.runtime.AppRuntime;
 import java.time.Duration;
@@ -139,8 +140,8 @@ public final class Worker implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        log.info("worker {} stopping: no new tasks; {} running get {}s to finish", settings.workerId(), runningCount(),
-                settings.shutdownGrace().toSeconds());
+        log.info("worker {} stopping: no new tasks; {} running get {} to finish", settings.workerId(), runningCount(),
+                Durations.text(settings.shutdownGrace()));
         for (TaskConsumer consumer : consumers) {
             step("stop fetching " + consumer.definition().id(), consumer::stopFetching);
         }

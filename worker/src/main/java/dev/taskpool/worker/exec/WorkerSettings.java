@@ -1,5 +1,6 @@
 package dev.taskpool.worker.exec;
 
+import dev.taskpool.core.Durations;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.UUID;
@@ -21,8 +22,8 @@ public record WorkerSettings(String workerId, Duration lease, Duration heartbeat
 
     public WorkerSettings {
         if (heartbeatInterval.compareTo(lease) >= 0) {
-            throw new IllegalArgumentException("the heartbeat interval (" + heartbeatInterval
-                    + ") must be shorter than the lease (" + lease + ")");
+            throw new IllegalArgumentException("the heartbeat interval (" + Durations.text(heartbeatInterval)
+                    + ") must be shorter than the lease (" + Durations.text(lease) + ")");
         }
         if (workerId == null || workerId.isBlank() || workerId.contains("/")) {
             throw new IllegalArgumentException("a worker id must be non-empty and contain no '/', got '" + workerId + "'");
@@ -57,7 +58,7 @@ public record WorkerSettings(String workerId, Duration lease, Duration heartbeat
 
     /** host-pid-random: unique per process, readable in {@code redis-cli HGETALL}. */
     static String defaultWorkerId() {
-        String host = System.getenv().getOrDefault("HOSTNAME", "host");
+        String host = HostName.get();
         String pid = Long.toString(ManagementFactory.getRuntimeMXBean().getPid());
         return (host + "-" + pid + "-" + UUID.randomUUID().toString().substring(0, 6)).replace('/', '-');
     }
