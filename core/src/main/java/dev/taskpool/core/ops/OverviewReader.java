@@ -3,6 +3,7 @@ package dev.taskpool.core.ops;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.definition.TaskIds;
+import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.core.redis.Keys;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -79,6 +80,9 @@ final class OverviewReader {
      * taskpool cannot read), not from reaching Redis: only the former is shown in its place.
      */
     static boolean isBrokenData(TaskpoolException failure) {
+        if (AclRefusal.refused(failure)) {
+            return false;   // the user's rules, not one kind's data: it would refuse every kind the same way
+        }
         if (failure.getCause() == null) {
             return true;   // a check of ours on a value read, e.g. a counter that is no integer
         }

@@ -73,6 +73,11 @@ public final class AclRefusal {
                 .<RuntimeException>map(line -> new TaskpoolException(line, error)).orElse(error);
     }
 
+    /** Whether Redis refused the user something (NOPERM, or a script's refused command) somewhere in {@code error}'s causes. */
+    public static boolean refused(Throwable error) {
+        return refusal(error) != null;
+    }
+
     /** Redis' words of an ACL refusal somewhere in {@code error}'s causes; null when it is none. */
     static String refusal(Throwable error) {
         for (Throwable cause = error; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
