@@ -11,7 +11,9 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The events {@code watch} has received and not printed yet, at most {@code capacity} of them.
+ * The events {@code watch} has received and not printed yet, at most {@code capacity} of them
+ * and at most {@link #MOST_CHARS} characters of their messages (a success event carries the whole
+ * response, up to the worker's result limit of 1 MiB, so a count alone could hold gigabytes).
  * The client's I/O thread adds them and must never wait; a watch printing to a slow terminal (or
  * paused with Ctrl-S) falls behind a busy pool. When full, the oldest progress event goes first
  * (a later one of the same task says more), then the oldest other event that does not end a task;
@@ -19,28 +21,43 @@ import java.util.concurrent.locks.ReentrantLock;
  * for the watch to say so.
  */
 final class EventQueue {
+    /** The most characters of messages held, whatever their number. */
+    static final long MOST_CHARS = 16L << 20;
+
     private final int capacity;
-    private final ArrayDeque<JsonNode> events = new ArrayDeque<>();
+    private final long mostChars;
+    private final ArrayDeque<Queued> events = new ArrayDeque<>();
+    private long chars;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition arrived = lock.newCondition();
     private long dropped;
 
-    EventQueue(int capacity) {
+    EventQueue(int capacity, long mostChars) {
         if (capacity < 1) {
             throw new IllegalArgumentException("an event queue holds at least 1 event, got " + capacity);
         }
         this.capacity = capacity;
+        this.mostChars = mostChars;
+    }
+
+    EventQueue(int capacity) {
+        this(capacity, MOST_CHARS);
+    }
+
+    /** An event and the length of the message it came as. */
+    private record Queued(JsonNode event, int chars) {
     }
 
     /** Adds a message as received (a message that is not JSON is kept as an "unreadable" event). */
     void add(String message) {
-        JsonNode event = parse(message);
+        Queued event = new Queued(parse(message), message.length());
         lock.lock();
         try {
-            if (events.size() >= capacity) {
+            while (!events.isEmpty() && (events.size() >= capacity || chars + event.chars() > mostChars)) {
                 dropOne();
             }
             events.addLast(event);
+            chars += event.chars();
             arrived.signal();
         } finally {
             lock.unlock();
@@ -58,7 +75,9 @@ final class EventQueue {
                 }
                 left = arrived.awaitNanos(left);
             }
-            return events.pollFirst();
+            Queued first = events.pollFirst();
+            chars -= first.chars();
+            return first.event();
         } finally {
             lock.unlock();
         }
@@ -78,17 +97,19 @@ final class EventQueue {
 
     private void dropOne() {
         if (!removeFirst(true) && !removeFirst(false)) {
-            events.pollFirst();
+            chars -= events.pollFirst().chars();
         }
         dropped++;
     }
 
     /** Removes the oldest progress event ({@code progressOnly}), or the oldest one not ending a task. */
     private boolean removeFirst(boolean progressOnly) {
-        for (Iterator<JsonNode> it = events.iterator(); it.hasNext(); ) {
-            String name = it.next().path("event").asText();
+        for (Iterator<Queued> it = events.iterator(); it.hasNext(); ) {
+            Queued queued = it.next();
+            String name = queued.event().path("event").asText();
             if (progressOnly ? name.equals(TaskEvent.PROGRESS) : !endsTask(name)) {
                 it.remove();
+                chars -= queued.chars();
                 return true;
             }
         }

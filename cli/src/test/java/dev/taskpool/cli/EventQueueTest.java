@@ -62,4 +62,18 @@ class EventQueueTest {
         assertFalse(queue.takeDropped() > 0);
         assertTrue(drain(queue).isEmpty());
     }
+
+    @Test
+    void largeResponsesAreBoundedInCharactersNotOnlyInNumber() throws InterruptedException {
+        String big = "x".repeat(1000);
+        EventQueue queue = new EventQueue(100, 3500);   // room for 100 events, but only 3 of these
+        for (long id = 1; id <= 5; id++) {
+            queue.add("{\"event\":\"success\",\"task\":\"k\",\"id\":" + id + ",\"response\":\"" + big + "\"}");
+        }
+        assertEquals(2, queue.takeDropped(), "the two oldest went, whole");
+        assertEquals(List.of("success#3", "success#4", "success#5"), drain(queue));
+        queue.add(event("started", 6));
+        assertEquals(List.of("started#6"), drain(queue), "what was polled gave its room back");
+        assertEquals(0, queue.takeDropped());
+    }
 }

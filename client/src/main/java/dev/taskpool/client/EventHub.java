@@ -59,6 +59,9 @@ final class EventHub implements AutoCloseable {
          * Replaced by a new one with each send, so an old refusal never speaks for a later send.
          */
         volatile CompletableFuture<Throwable> refused = new CompletableFuture<>();
+        /** When (nanoTime) a refusal of this interest was last logged: a healing retry's refusal is logged once a minute. */
+        long refusalLoggedAt;
+        boolean refusalLogged;
 
         Interest(String name, boolean pattern) {
             this.name = name;
@@ -115,11 +118,13 @@ final class EventHub implements AutoCloseable {
             confirmed = interest.confirmed;
         }
         if (!confirmed.isDone() && connection() != null) {
+            CompletableFuture<Throwable> refused;
             synchronized (this) {
                 send(interest);
+                refused = interest.refused;   // the answer to this send: a later send (healing) replaces it
             }
-            awaitConfirmation(interest, confirmed);
-            Throwable refusal = interest.refused.getNow(null);
+            awaitConfirmation(interest, confirmed, refused);
+            Throwable refusal = refused.getNow(null);
             if (!confirmed.isDone() && refusal != null) {
                 remove(registry, interest, queue);
                 throw refusal instanceof RuntimeException runtime ? runtime : new IllegalStateException(refusal);
@@ -129,10 +134,10 @@ final class EventHub implements AutoCloseable {
         return () -> remove(registry, subscribed, queue);
     }
 
-    private void awaitConfirmation(Interest interest, CompletableFuture<Void> confirmed) {
+    private void awaitConfirmation(Interest interest, CompletableFuture<Void> confirmed, CompletableFuture<Throwable> refused) {
         try {
-            CompletableFuture.anyOf(confirmed, interest.refused).get(commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (!confirmed.isDone() && interest.refused.isDone()) {
+            CompletableFuture.anyOf(confirmed, refused).get(commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (!confirmed.isDone() && refused.isDone()) {
                 return;   // the caller throws Redis's refusal
             }
         } catch (TimeoutException | ExecutionException e) {
@@ -228,10 +233,29 @@ final class EventHub implements AutoCloseable {
             }
             if (error instanceof RedisCommandExecutionException) {
                 refusal.complete(error);   // Redis answered no; healing tries again while someone listens
+                logRefusal(interest, error);
+            } else {
+                log.debug("subscribing to {} failed: {}", interest.name, error.getMessage());
             }
-            log.debug("subscribing to {} failed: {}", interest.name, error.getMessage());
             scheduleHeal(true);
         }));
+    }
+
+    /**
+     * A refused (P)SUBSCRIBE (an ACL rule taken away, say) is said at warn level, once a minute per
+     * channel: when healing meets it nobody else hears of it, and the subscription stays silent.
+     */
+    private void logRefusal(Interest interest, Throwable error) {
+        long now = System.nanoTime();
+        synchronized (this) {
+            if (interest.refusalLogged && now - interest.refusalLoggedAt < TimeUnit.MINUTES.toNanos(1)) {
+                return;
+            }
+            interest.refusalLogged = true;
+            interest.refusalLoggedAt = now;
+        }
+        log.warn("Redis at {} refused the subscription to {} ({}); no event of it is delivered, and it is asked again"
+                + " while someone listens", redisDescription, interest.name, error.getMessage());
     }
 
     /**

@@ -87,10 +87,17 @@ final class OverviewReader {
             return true;   // a check of ours on a value read, e.g. a counter that is no integer
         }
         for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
-            if (cause instanceof RedisCommandExecutionException) {
-                return true;
+            if (cause instanceof RedisCommandExecutionException reply) {
+                String said = reply.getMessage() == null ? "" : reply.getMessage();
+                // Redis loading, busy, failing over or read-only says nothing about one kind's data:
+                // the command fails with it, rather than every kind showing as broken.
+                return TRANSIENT_REPLIES.stream().noneMatch(said::startsWith);
             }
         }
         return false;
     }
+
+    /** Error replies of a Redis that cannot serve now, whatever the keys hold. */
+    private static final List<String> TRANSIENT_REPLIES = List.of("LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN",
+            "CLUSTERDOWN", "NOREPLICAS", "MOVED", "ASK");
 }
