@@ -20,9 +20,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -215,7 +215,9 @@ class OperatorCommandsTest {
             long id = harness.add(task, 3);
             CompletableFuture<Result> watching = CompletableFuture.supplyAsync(
                     () -> execute("watch", task, Long.toString(id), "--for", "60s", "--redis", redis()));
-            awaitSubscribers(Keys.of(task).events(id), watching);
+            try (RedisConnector connector = RedisConnector.connect(redis())) {
+                WatchListening.awaitChannel(connector, Keys.of(task).events(id), watching, WAIT);
+            }
             harness.startWorker();
             Result result = watching.get(90, TimeUnit.SECONDS);   // (the watch stops itself after 60 s)
             assertEquals(0, result.code(), result.err());
@@ -241,10 +243,11 @@ class OperatorCommandsTest {
         String task = TestRedis.uniqueTaskId("opswatchk");
         try (Harness harness = Harness.open(app(task, 2).dir())) {
             // added, started, progress x2, success: 5 events of one task, then the watch stops.
+            Set<String> listening = WatchListening.patternSubscribers(redis());
             CompletableFuture<Result> watching = CompletableFuture.supplyAsync(
                     () -> execute("watch", task, "--json", "--events", "5", "--for", "60s", "--redis", redis()));
             // (the worker starts once the watch is there: watch subscribes to every kind's two patterns)
-            awaitPatternSubscriber(watching);
+            WatchListening.awaitPatterns(redis(), listening, watching, WAIT);
             harness.startWorker();
             long id = harness.add(task, 2);
             Result result = watching.get(90, TimeUnit.SECONDS);   // (the watch stops itself after 60 s)
@@ -259,58 +262,5 @@ class OperatorCommandsTest {
         Result unknown = execute("watch", "no-such-kind-" + task, "--redis", redis());
         assertEquals(1, unknown.code());
         assertTrue(unknown.err().startsWith("taskpool: ") && unknown.err().contains("no-such-kind-" + task), unknown.err());
-    }
-
-    /** Waits until the watch has subscribed to {@code channel}; fails at once if the watch ended instead. */
-    private static void awaitSubscribers(String channel, CompletableFuture<Result> watching) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        try (RedisConnector connector = RedisConnector.connect(redis())) {
-            BooleanSupplier subscribed = () -> connector.sync().pubsubNumsub(channel).getOrDefault(channel, 0L) > 0;
-            while (!subscribed.getAsBoolean()) {
-                if (watching.isDone()) {
-                    throw new AssertionError("the watch ended before it subscribed: " + watching.join());
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("the watch did not subscribe to " + channel + " within " + WAIT);
-                }
-                sleep(20);
-            }
-        }
-    }
-
-    /**
-     * Waits until a connection that was not there before has subscribed to two patterns (the
-     * events and control channels of every kind, as watch and the dashboard do); fails at once if
-     * the watch ended instead. (PUBSUB NUMSUB does not count pattern subscriptions.)
-     */
-    private static void awaitPatternSubscriber(CompletableFuture<Result> watching) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        try (RedisConnector connector = RedisConnector.connect(redis())) {
-            java.util.Set<String> before = new java.util.HashSet<>(patternSubscribers(connector));
-            while (before.containsAll(patternSubscribers(connector))) {
-                if (watching.isDone()) {
-                    throw new AssertionError("the watch ended before it subscribed: " + watching.join());
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("the watch did not subscribe to the patterns of every kind within " + WAIT);
-                }
-                sleep(20);
-            }
-        }
-    }
-
-    /** The ids of the connections subscribed to two patterns. */
-    private static List<String> patternSubscribers(RedisConnector connector) {
-        return connector.sync().clientList().lines().filter(line -> line.contains(" psub=2 "))
-                .map(line -> line.substring(0, line.indexOf(' '))).toList();
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
     }
 }

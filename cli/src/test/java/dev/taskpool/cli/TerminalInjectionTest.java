@@ -80,7 +80,7 @@ class TerminalInjectionTest {
             long failing = harness.add(task, -1);
             CompletableFuture<Result> watching = CompletableFuture.supplyAsync(
                     () -> execute("watch", task, Long.toString(failing), "--for", "90s", "--redis", redis));
-            awaitSubscribed(connector, Keys.of(task).events(failing), watching);
+            WatchListening.awaitChannel(connector, Keys.of(task).events(failing), watching, WAIT);
             harness.startWorker();
             Result watched = watching.get(120, TimeUnit.SECONDS);
             assertEquals(0, watched.code(), watched.err());
@@ -139,18 +139,6 @@ class TerminalInjectionTest {
         }
     }
 
-    private static void awaitSubscribed(RedisConnector connector, String channel, CompletableFuture<Result> watching) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (connector.sync().pubsubNumsub(channel).getOrDefault(channel, 0L) == 0) {
-            if (watching.isDone()) {
-                throw new AssertionError("the watch ended before it subscribed: " + watching.join());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the watch did not subscribe to " + channel + " within " + WAIT);
-            }
-            sleep(20);
-        }
-    }
 
     private static void sleep(long ms) {
         try {

@@ -14,6 +14,7 @@ import dev.taskpool.worker.TestApp;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -61,7 +62,7 @@ class WatchOrderTest {
             // one task: its state, then its events until it ends
             CompletableFuture<Result> one = CompletableFuture.supplyAsync(
                     () -> execute("watch", task, Long.toString(id), "--for", "90s", "--redis", redis));
-            awaitSubscribed(connector, keys.events(id), one);
+            WatchListening.awaitChannel(connector, keys.events(id), one, WAIT);
             for (String message : List.of(event(TaskEvent.STARTED, task, id), progress(task, id, 20, 20),
                     progress(task, id, 18, 20), event(TaskEvent.SUCCESS, task, id))) {
                 connector.sync().publish(keys.events(id), message);
@@ -72,9 +73,10 @@ class WatchOrderTest {
             assertTrue(!watched.out().contains("18/20"), "the bar went back:\n" + watched.out());
 
             // a kind: the same, and a progress after the end is not shown either
+            Set<String> listening = WatchListening.patternSubscribers(redis);
             CompletableFuture<Result> kind = CompletableFuture.supplyAsync(
                     () -> execute("watch", task, "--events", "4", "--for", "90s", "--redis", redis));
-            awaitSubscribed(connector, keys.control(), kind);
+            WatchListening.awaitPatterns(redis, listening, kind, WAIT);   // watch TASK listens to every kind's patterns
             for (String message : List.of(event(TaskEvent.STARTED, task, id), progress(task, id, 20, 20),
                     progress(task, id, 18, 20), event(TaskEvent.SUCCESS, task, id), progress(task, id, 19, 20),
                     event(TaskEvent.ADDED, task, id + 1))) {
@@ -87,24 +89,6 @@ class WatchOrderTest {
             assertTrue(events.get(0).contains(" started ") && events.get(1).contains(" progress ")
                     && events.get(1).contains("20/20") && events.get(2).contains(" success")
                     && events.get(3).contains("#" + (id + 1) + " added"), kindWatched.out());
-        }
-    }
-
-    private static void awaitSubscribed(RedisConnector connector, String channel, CompletableFuture<Result> watching) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (connector.sync().pubsubNumsub(channel).getOrDefault(channel, 0L) == 0) {
-            if (watching.isDone()) {
-                throw new AssertionError("the watch ended before it subscribed: " + watching.join());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the watch did not subscribe to " + channel + " within " + WAIT);
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted", e);
-            }
         }
     }
 }
