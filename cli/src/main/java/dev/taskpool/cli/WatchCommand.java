@@ -8,7 +8,9 @@ import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.ops.KindOverview;
 import dev.taskpool.core.ops.KindStats;
+import dev.taskpool.core.ops.Overview;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.core.redis.Keys;
@@ -25,8 +27,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -38,6 +42,9 @@ import picocli.CommandLine.Parameters;
  * redirected) every event is a line of its own and the counts a line whenever they change; with
  * {@code --json} each of those is one JSON object per line. Events come from Redis pub/sub (the
  * same messages the workers publish); counts and running tasks are read every {@code --refresh}.
+ * A kind whose counts cannot be read (a key of the wrong type, written by hand) is shown as
+ * {@code taskpool stats} shows it, naming the key, and the watch goes on: the other kinds are
+ * shown, and the kind's counts come back once the key is repaired.
  */
 @Command(name = "watch", mixinStandardHelpOptions = true,
         description = "Watch live: counts, progress bars of running tasks and events as they happen, until Ctrl-C."
@@ -79,7 +86,9 @@ final class WatchCommand implements Runnable {
     private final ProgressOrder order = new ProgressOrder();
     private final Deque<String> recent = new ArrayDeque<>();
     private final Map<String, String> lastCounts = new HashMap<>();
-    private List<KindStats> counts = List.of();
+    private List<KindOverview> counts = List.of();
+    private List<String> problems = List.of();
+    private final Set<String> problemsPrinted = new LinkedHashSet<>();
     private List<TaskInfo> running = List.of();
     private long redrawnAt;
     private boolean redrawDue;
@@ -96,7 +105,7 @@ final class WatchCommand implements Runnable {
         try (RedisConnector connector = redis.connect()) {
             operations = new TaskOperations(connector);
             if (task != null) {
-                operations.stats(task);   // an unknown kind is an error naming it, before anything is printed
+                operations.overview(task);   // an unknown kind is an error naming it, before anything is printed
             }
             StatefulRedisPubSubConnection<String, String> events = connector.newPubSubConnection();
             try {
@@ -241,11 +250,22 @@ final class WatchCommand implements Runnable {
         }
     }
 
+    /**
+     * Reads the counts as {@code taskpool stats} does: a kind broken by hand is a row naming the
+     * key (its running tasks are not listed: its keys cannot be read), the others are read.
+     */
     private void read() {
-        counts = task != null ? List.of(operations.stats(task)) : operations.stats();
+        if (task != null) {
+            counts = List.of(operations.overview(task));
+        } else {
+            Overview overview = operations.overview();
+            counts = overview.kinds();
+            problems = overview.problems();
+        }
         List<TaskInfo> now = new ArrayList<>();
-        for (KindStats kind : counts) {
-            if (kind.running() > 0 && now.size() < RUNNING_SHOWN) {
+        for (KindOverview row : counts) {
+            KindStats kind = row.stats();
+            if (kind != null && kind.running() > 0 && now.size() < RUNNING_SHOWN) {
                 now.addAll(operations.list(kind.task(), TaskStatus.RUNNING, RUNNING_SHOWN - now.size(), null).tasks());
             }
         }
@@ -259,7 +279,10 @@ final class WatchCommand implements Runnable {
         if (counts.isEmpty()) {
             screen.append("no task kinds yet\n");
         } else {
-            StatsCommand.kindTable(counts).render(terminal).forEach(line -> screen.append(line).append('\n'));
+            StatsCommand.overviewTable(counts).render(terminal).forEach(line -> screen.append(line).append('\n'));
+        }
+        for (String problem : problems) {
+            screen.append(terminal.paint("problem: ", Terminal.Style.RED)).append(Visible.line(problem)).append('\n');
         }
         screen.append('\n').append(terminal.paint("running", Terminal.Style.BOLD)).append('\n');
         if (running.isEmpty()) {
@@ -299,24 +322,45 @@ final class WatchCommand implements Runnable {
         }
     }
 
-    /** Plain or JSON output: a kind's counts, once per change. */
+    /**
+     * Plain or JSON output: a kind's counts, once per change; a kind whose counts cannot be read,
+     * once until it changes (as {@code taskpool stats} shows it: the key and what it holds, or
+     * {@code {"task", "error"}}); a problem of the overview, once.
+     */
     private void printCountsThatChanged() {
-        for (KindStats kind : counts) {
+        for (KindOverview row : counts) {
+            KindStats kind = row.stats();
             String line;
             if (output.json) {
-                ObjectNode node = (ObjectNode) Operator.json(kind);
+                ObjectNode node = row.toJson();
                 node.put("event", "counts");
                 line = TerminalJson.compact(node);
+            } else if (kind == null) {
+                line = "%s counts %s: %s".formatted(time(System.currentTimeMillis()), Visible.line(row.task()),
+                        Visible.line(StatsCommand.unreadable(row)));
             } else {
                 line = "%s counts %s: waiting %d, running %d, succeeded %d, failed %d, retried %d, canceled %d%s".formatted(
                         time(System.currentTimeMillis()), Visible.line(kind.task()), kind.waiting(), kind.running(), kind.succeededTotal(),
                         kind.failedTotal(), kind.retried(), kind.canceled(), kind.paused() ? ", paused" : "");
             }
             // (the time and the throughput change every second; compare what the operator follows)
-            String key = "%d/%d/%d/%d/%d/%d/%b".formatted(kind.waiting(), kind.running(), kind.succeededTotal(),
-                    kind.failedTotal(), kind.retried(), kind.canceled(), kind.paused());
-            if (!key.equals(lastCounts.put(kind.task(), key))) {
+            String key = kind == null ? "error " + row.error() : "%d/%d/%d/%d/%d/%d/%b".formatted(kind.waiting(), kind.running(),
+                    kind.succeededTotal(), kind.failedTotal(), kind.retried(), kind.canceled(), kind.paused());
+            if (!key.equals(lastCounts.put(row.task(), key))) {
                 terminal.out().println(line);
+            }
+        }
+        problemsPrinted.retainAll(problems);   // a problem that went away and comes back is printed again
+        for (String problem : problems) {
+            if (problemsPrinted.add(problem)) {
+                if (output.json) {
+                    ObjectNode node = Json.NODES.objectNode();
+                    node.put("event", "problem");
+                    node.put("problem", problem);
+                    terminal.out().println(TerminalJson.compact(node));
+                } else {
+                    terminal.out().println(time(System.currentTimeMillis()) + " problem: " + Visible.line(problem));
+                }
             }
         }
         terminal.out().flush();
