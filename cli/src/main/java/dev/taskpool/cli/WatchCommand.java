@@ -7,10 +7,6 @@ import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
-import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.ops.KindOverview;
-import dev.taskpool.core.ops.KindStats;
-import dev.taskpool.core.ops.Overview;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.core.redis.Keys;
@@ -24,13 +20,8 @@ import java.time.LocalTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -52,7 +43,6 @@ import picocli.CommandLine.Parameters;
 final class WatchCommand implements Runnable {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
     private static final int RECENT_EVENTS = 15;
-    private static final int RUNNING_SHOWN = 15;
     /** The most often the screen is redrawn: a burst of events costs one redraw per interval. */
     private static final long REDRAW_NANOS = Duration.ofMillis(100).toNanos();
     /** Events received and not printed yet, at most: beyond, the oldest progress events are dropped. */
@@ -85,11 +75,7 @@ final class WatchCommand implements Runnable {
     private final EventQueue arrived = new EventQueue(QUEUE_CAPACITY);
     private final ProgressOrder order = new ProgressOrder();
     private final Deque<String> recent = new ArrayDeque<>();
-    private final Map<String, String> lastCounts = new HashMap<>();
-    private List<KindOverview> counts = List.of();
-    private List<String> problems = List.of();
-    private final Set<String> problemsPrinted = new LinkedHashSet<>();
-    private List<TaskInfo> running = List.of();
+    private WatchCounts counts;
     private long redrawnAt;
     private boolean redrawDue;
 
@@ -104,6 +90,7 @@ final class WatchCommand implements Runnable {
         terminal = Terminal.stdout();
         try (RedisConnector connector = redis.connect()) {
             operations = new TaskOperations(connector);
+            counts = new WatchCounts(operations, task);
             if (task != null) {
                 operations.overview(task);   // an unknown kind is an error naming it, before anything is printed
             }
@@ -193,11 +180,11 @@ final class WatchCommand implements Runnable {
             long now = System.nanoTime();
             boolean screen = terminal.interactive() && !output.json;
             if (now >= nextRead) {
-                read();
+                counts.read();
                 if (screen) {
                     redrawDue = true;
                 } else {
-                    printCountsThatChanged();
+                    counts.printChanged(terminal, output.json);
                 }
                 nextRead = now + refresh.toNanos();
             }
@@ -250,41 +237,13 @@ final class WatchCommand implements Runnable {
         }
     }
 
-    /**
-     * Reads the counts as {@code taskpool stats} does: a kind broken by hand is a row naming the
-     * key (its running tasks are not listed: its keys cannot be read), the others are read.
-     */
-    private void read() {
-        if (task != null) {
-            counts = List.of(operations.overview(task));
-        } else {
-            Overview overview = operations.overview();
-            counts = overview.kinds();
-            problems = overview.problems();
-        }
-        List<TaskInfo> now = new ArrayList<>();
-        for (KindOverview row : counts) {
-            KindStats kind = row.stats();
-            if (kind != null && kind.running() > 0 && now.size() < RUNNING_SHOWN) {
-                now.addAll(operations.list(kind.task(), TaskStatus.RUNNING, RUNNING_SHOWN - now.size(), null).tasks());
-            }
-        }
-        running = now;
-    }
-
     private void redraw() {
         StringBuilder screen = new StringBuilder("\u001b[H\u001b[2J");
         screen.append(terminal.paint("taskpool watch", Terminal.Style.BOLD)).append("  ")
                 .append(LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss"))).append("  (Ctrl-C to stop)\n\n");
-        if (counts.isEmpty()) {
-            screen.append("no task kinds yet\n");
-        } else {
-            StatsCommand.overviewTable(counts).render(terminal).forEach(line -> screen.append(line).append('\n'));
-        }
-        for (String problem : problems) {
-            screen.append(terminal.paint("problem: ", Terminal.Style.RED)).append(Visible.line(problem)).append('\n');
-        }
+        counts.draw(screen, terminal);
         screen.append('\n').append(terminal.paint("running", Terminal.Style.BOLD)).append('\n');
+        List<TaskInfo> running = counts.running();
         if (running.isEmpty()) {
             screen.append("  none\n");
         } else {
@@ -320,50 +279,6 @@ final class WatchCommand implements Runnable {
         while (recent.size() > RECENT_EVENTS) {
             recent.removeFirst();
         }
-    }
-
-    /**
-     * Plain or JSON output: a kind's counts, once per change; a kind whose counts cannot be read,
-     * once until it changes (as {@code taskpool stats} shows it: the key and what it holds, or
-     * {@code {"task", "error"}}); a problem of the overview, once.
-     */
-    private void printCountsThatChanged() {
-        for (KindOverview row : counts) {
-            KindStats kind = row.stats();
-            String line;
-            if (output.json) {
-                ObjectNode node = row.toJson();
-                node.put("event", "counts");
-                line = TerminalJson.compact(node);
-            } else if (kind == null) {
-                line = "%s counts %s: %s".formatted(time(System.currentTimeMillis()), Visible.line(row.task()),
-                        Visible.line(StatsCommand.unreadable(row)));
-            } else {
-                line = "%s counts %s: waiting %d, running %d, succeeded %d, failed %d, retried %d, canceled %d%s".formatted(
-                        time(System.currentTimeMillis()), Visible.line(kind.task()), kind.waiting(), kind.running(), kind.succeededTotal(),
-                        kind.failedTotal(), kind.retried(), kind.canceled(), kind.paused() ? ", paused" : "");
-            }
-            // (the time and the throughput change every second; compare what the operator follows)
-            String key = kind == null ? "error " + row.error() : "%d/%d/%d/%d/%d/%d/%b".formatted(kind.waiting(), kind.running(),
-                    kind.succeededTotal(), kind.failedTotal(), kind.retried(), kind.canceled(), kind.paused());
-            if (!key.equals(lastCounts.put(row.task(), key))) {
-                terminal.out().println(line);
-            }
-        }
-        problemsPrinted.retainAll(problems);   // a problem that went away and comes back is printed again
-        for (String problem : problems) {
-            if (problemsPrinted.add(problem)) {
-                if (output.json) {
-                    ObjectNode node = Json.NODES.objectNode();
-                    node.put("event", "problem");
-                    node.put("problem", problem);
-                    terminal.out().println(TerminalJson.compact(node));
-                } else {
-                    terminal.out().println(time(System.currentTimeMillis()) + " problem: " + Visible.line(problem));
-                }
-            }
-        }
-        terminal.out().flush();
     }
 
     private void printEvent(JsonNode event) {
@@ -441,7 +356,7 @@ final class WatchCommand implements Runnable {
         };
     }
 
-    private static String time(long epochMs) {
+    static String time(long epochMs) {
         return LocalTime.ofInstant(Instant.ofEpochMilli(epochMs), ZoneId.systemDefault()).format(CLOCK);
     }
 
