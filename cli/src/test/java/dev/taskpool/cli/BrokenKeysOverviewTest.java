@@ -291,7 +291,7 @@ class BrokenKeysOverviewTest {
         try {
             CompletableFuture<Result> watching = CompletableFuture.supplyAsync(() -> execute(live,
                     "watch", "--refresh", "100ms", "--events", "1", "--for", "120s", "--redis", redis.uri()));
-            awaitLine(live, watching, line -> line.endsWith(" counts " + broken + ": ERROR " + error));
+            awaitLine(live, watching, line -> line.contains(" counts " + broken + ": ERROR " + error));
             awaitLine(live, watching, line -> line.endsWith(" counts " + GOOD + ": waiting 0, running 0, succeeded 1, failed 0,"
                     + " retried 0, canceled 0"));
             repair("waiting");
