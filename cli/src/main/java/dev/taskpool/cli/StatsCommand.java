@@ -72,17 +72,13 @@ final class StatsCommand implements Callable<Integer> {
         }
     }
 
-    static Table kindTable(List<KindStats> kinds) {
-        return overviewTable(kinds.stream().map(kind -> new KindOverview(kind.task(), kind, null)).toList());
-    }
-
     /** A row per kind: its counts, or ERROR and why they cannot be read. */
     static Table overviewTable(List<KindOverview> rows) {
         Table table = new Table("TASK", "WAITING>", "RUNNING>", "SUCCEEDED>", "FAILED>", "RETRIED>", "RECOVERED>",
                 "CANCELED>", "PAUSED", "OLDEST WAIT>", "DONE/S (1m)>");
         for (KindOverview row : rows) {
             if (row.error() != null) {
-                table.spanningRow(row.task(), Terminal.Style.BOLD, "ERROR " + row.error(), Terminal.Style.RED);
+                table.spanningRow(row.task(), Terminal.Style.BOLD, unreadable(row), Terminal.Style.RED);
                 continue;
             }
             KindStats kind = row.stats();
@@ -100,6 +96,11 @@ final class StatsCommand implements Callable<Integer> {
                     .cell(Human.rate(kind.finishedPerSecondLastMinute()));
         }
         return table;
+    }
+
+    /** What a kind whose counts cannot be read shows instead: "ERROR taskpool:{mail}:waiting holds a string, expected a list". */
+    static String unreadable(KindOverview row) {
+        return "ERROR " + row.error();
     }
 
     static Table workerTable(List<WorkerInfo> workers, long now) {

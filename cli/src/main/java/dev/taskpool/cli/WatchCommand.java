@@ -7,8 +7,6 @@ import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
-import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.ops.KindStats;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.core.redis.Keys;
@@ -22,11 +20,8 @@ import java.time.LocalTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -38,6 +33,9 @@ import picocli.CommandLine.Parameters;
  * redirected) every event is a line of its own and the counts a line whenever they change; with
  * {@code --json} each of those is one JSON object per line. Events come from Redis pub/sub (the
  * same messages the workers publish); counts and running tasks are read every {@code --refresh}.
+ * A kind whose counts cannot be read (a key of the wrong type, written by hand) is shown as
+ * {@code taskpool stats} shows it, naming the key, and the watch goes on: the other kinds are
+ * shown, and the kind's counts come back once the key is repaired.
  */
 @Command(name = "watch", mixinStandardHelpOptions = true,
         description = "Watch live: counts, progress bars of running tasks and events as they happen, until Ctrl-C."
@@ -45,7 +43,6 @@ import picocli.CommandLine.Parameters;
 final class WatchCommand implements Runnable {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
     private static final int RECENT_EVENTS = 15;
-    private static final int RUNNING_SHOWN = 15;
     /** The most often the screen is redrawn: a burst of events costs one redraw per interval. */
     private static final long REDRAW_NANOS = Duration.ofMillis(100).toNanos();
     /** Events received and not printed yet, at most: beyond, the oldest progress events are dropped. */
@@ -78,9 +75,7 @@ final class WatchCommand implements Runnable {
     private final EventQueue arrived = new EventQueue(QUEUE_CAPACITY);
     private final ProgressOrder order = new ProgressOrder();
     private final Deque<String> recent = new ArrayDeque<>();
-    private final Map<String, String> lastCounts = new HashMap<>();
-    private List<KindStats> counts = List.of();
-    private List<TaskInfo> running = List.of();
+    private WatchCounts counts;
     private long redrawnAt;
     private boolean redrawDue;
 
@@ -95,8 +90,9 @@ final class WatchCommand implements Runnable {
         terminal = Terminal.stdout();
         try (RedisConnector connector = redis.connect()) {
             operations = new TaskOperations(connector);
+            counts = new WatchCounts(operations, task);
             if (task != null) {
-                operations.stats(task);   // an unknown kind is an error naming it, before anything is printed
+                operations.overview(task);   // an unknown kind is an error naming it, before anything is printed
             }
             StatefulRedisPubSubConnection<String, String> events = connector.newPubSubConnection();
             try {
@@ -184,11 +180,11 @@ final class WatchCommand implements Runnable {
             long now = System.nanoTime();
             boolean screen = terminal.interactive() && !output.json;
             if (now >= nextRead) {
-                read();
+                counts.read();
                 if (screen) {
                     redrawDue = true;
                 } else {
-                    printCountsThatChanged();
+                    counts.printChanged(terminal, output.json);
                 }
                 nextRead = now + refresh.toNanos();
             }
@@ -241,27 +237,13 @@ final class WatchCommand implements Runnable {
         }
     }
 
-    private void read() {
-        counts = task != null ? List.of(operations.stats(task)) : operations.stats();
-        List<TaskInfo> now = new ArrayList<>();
-        for (KindStats kind : counts) {
-            if (kind.running() > 0 && now.size() < RUNNING_SHOWN) {
-                now.addAll(operations.list(kind.task(), TaskStatus.RUNNING, RUNNING_SHOWN - now.size(), null).tasks());
-            }
-        }
-        running = now;
-    }
-
     private void redraw() {
         StringBuilder screen = new StringBuilder("\u001b[H\u001b[2J");
         screen.append(terminal.paint("taskpool watch", Terminal.Style.BOLD)).append("  ")
                 .append(LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss"))).append("  (Ctrl-C to stop)\n\n");
-        if (counts.isEmpty()) {
-            screen.append("no task kinds yet\n");
-        } else {
-            StatsCommand.kindTable(counts).render(terminal).forEach(line -> screen.append(line).append('\n'));
-        }
+        counts.draw(screen, terminal);
         screen.append('\n').append(terminal.paint("running", Terminal.Style.BOLD)).append('\n');
+        List<TaskInfo> running = counts.running();
         if (running.isEmpty()) {
             screen.append("  none\n");
         } else {
@@ -297,29 +279,6 @@ final class WatchCommand implements Runnable {
         while (recent.size() > RECENT_EVENTS) {
             recent.removeFirst();
         }
-    }
-
-    /** Plain or JSON output: a kind's counts, once per change. */
-    private void printCountsThatChanged() {
-        for (KindStats kind : counts) {
-            String line;
-            if (output.json) {
-                ObjectNode node = (ObjectNode) Operator.json(kind);
-                node.put("event", "counts");
-                line = TerminalJson.compact(node);
-            } else {
-                line = "%s counts %s: waiting %d, running %d, succeeded %d, failed %d, retried %d, canceled %d%s".formatted(
-                        time(System.currentTimeMillis()), Visible.line(kind.task()), kind.waiting(), kind.running(), kind.succeededTotal(),
-                        kind.failedTotal(), kind.retried(), kind.canceled(), kind.paused() ? ", paused" : "");
-            }
-            // (the time and the throughput change every second; compare what the operator follows)
-            String key = "%d/%d/%d/%d/%d/%d/%b".formatted(kind.waiting(), kind.running(), kind.succeededTotal(),
-                    kind.failedTotal(), kind.retried(), kind.canceled(), kind.paused());
-            if (!key.equals(lastCounts.put(kind.task(), key))) {
-                terminal.out().println(line);
-            }
-        }
-        terminal.out().flush();
     }
 
     private void printEvent(JsonNode event) {
@@ -397,7 +356,7 @@ final class WatchCommand implements Runnable {
         };
     }
 
-    private static String time(long epochMs) {
+    static String time(long epochMs) {
         return LocalTime.ofInstant(Instant.ofEpochMilli(epochMs), ZoneId.systemDefault()).format(CLOCK);
     }
 

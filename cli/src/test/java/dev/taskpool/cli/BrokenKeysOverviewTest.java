@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.cli.CliRun.Result;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.Keys;
@@ -21,15 +22,20 @@ import dev.taskpool.worker.Harness;
 import dev.taskpool.worker.TestApp;
 import dev.taskpool.worker.process.ProcessRegistry;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,7 +45,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The operator's overview while keys are broken by hand (the cases of BrokenKeysTest, seen from
- * {@code taskpool stats} and the dashboard's {@code /api/overview}): one kind's key of the wrong
+ * {@code taskpool stats}, {@code taskpool watch} and the dashboard's {@code /api/overview}): one kind's key of the wrong
  * type, a presence record that is no JSON, a name in {@code taskpool:tasks} that is no kind. The
  * broken part is named (key and what it holds) in its place; every other kind and the live worker
  * are still shown. On a Redis of its own: the registry and the presence keys are shared by all kinds.
@@ -270,5 +276,79 @@ class BrokenKeysOverviewTest {
         } finally {
             raw.srem(Keys.TASK_REGISTRY, name);
         }
+    }
+
+    /**
+     * {@code watch} (every kind) with one kind's {@code waiting} key holding a string: that kind is
+     * a line naming the key, the good kind's counts are shown, and the watch goes on: once the key
+     * is repaired the kind's counts follow, and it stops after the event it was asked to wait for.
+     */
+    @Test
+    void watchShowsABrokenKindAsALineNamingTheKeyAndGoesOnWithTheOthers() throws Exception {
+        String error = breakKey("waiting", "string") + " holds a string, expected a list";
+        String broken = kind("waiting");
+        ByteArrayOutputStream live = new ByteArrayOutputStream();
+        try {
+            CompletableFuture<Result> watching = CompletableFuture.supplyAsync(() -> execute(live,
+                    "watch", "--refresh", "100ms", "--events", "1", "--for", "120s", "--redis", redis.uri()));
+            awaitLine(live, watching, line -> line.contains(" counts " + broken + ": ERROR " + error));
+            awaitLine(live, watching, line -> line.endsWith(" counts " + GOOD + ": waiting 0, running 0, succeeded 1, failed 0,"
+                    + " retried 0, canceled 0"));
+            repair("waiting");
+            awaitLine(live, watching, line -> line.endsWith(" counts " + broken + ": waiting 0, running 0, succeeded 0, failed 0,"
+                    + " retried 0, canceled 0"));
+            raw.publish(Keys.of(GOOD).events(4242), TaskEvent.message(TaskEvent.ADDED, GOOD, 4242, null,
+                    System.currentTimeMillis()).toString());
+            Result result = watching.get(150, TimeUnit.SECONDS);
+            assertEquals(0, result.code(), "the watch went on until its one event: " + result.err() + "\n" + result.out());
+            assertTrue(result.out().lines().anyMatch(line -> line.endsWith(" " + GOOD + " #4242 added")), result.out());
+            for (String key : KEYS) {
+                assertTrue(result.out().lines().anyMatch(line -> line.contains(" counts " + kind(key) + ": waiting 0, running 0,")),
+                        "kind " + kind(key) + " is read:\n" + result.out());
+            }
+        } finally {
+            repair("waiting");
+        }
+    }
+
+    /** {@code watch TASK --json} of the broken kind: a JSON line with the error, and it goes on watching. */
+    @Test
+    void watchOfTheBrokenKindPrintsItsErrorAsAJsonLineAndGoesOn() throws Exception {
+        String error = breakKey("failed", "string") + " holds a string, expected a sorted set";
+        String broken = kind("failed");
+        ByteArrayOutputStream live = new ByteArrayOutputStream();
+        try {
+            CompletableFuture<Result> watching = CompletableFuture.supplyAsync(() -> execute(live,
+                    "watch", broken, "--json", "--refresh", "100ms", "--events", "1", "--for", "120s", "--redis", redis.uri()));
+            awaitLine(live, watching, line -> {
+                JsonNode node = Json.read(line, "a line of watch --json");
+                return node.path("event").asText().equals("counts") && node.path("task").asText().equals(broken)
+                        && node.path("error").asText().startsWith(error) && !node.has("waiting");
+            });
+            repair("failed");
+            awaitLine(live, watching, line -> {
+                JsonNode node = Json.read(line, "a line of watch --json");
+                return node.path("event").asText().equals("counts") && node.path("task").asText().equals(broken)
+                        && !node.has("error") && node.path("waiting").asLong(-1) == 0;
+            });
+            raw.publish(Keys.of(broken).events(4243), TaskEvent.message(TaskEvent.ADDED, broken, 4243, null,
+                    System.currentTimeMillis()).toString());
+            Result result = watching.get(150, TimeUnit.SECONDS);
+            assertEquals(0, result.code(), "the watch went on until its one event: " + result.err() + "\n" + result.out());
+            assertTrue(result.out().lines().anyMatch(line -> line.contains("\"id\":4243") && line.contains("\"added\"")),
+                    result.out());
+        } finally {
+            repair("failed");
+        }
+    }
+
+    /** Waits until a line that {@code watching} printed matches; fails at once if it ended first. */
+    private static void awaitLine(ByteArrayOutputStream live, CompletableFuture<Result> watching, Predicate<String> wanted) {
+        Wait.until("a line of the watch", Duration.ofSeconds(60), () -> {
+            if (watching.isDone()) {
+                throw new AssertionError("the watch ended: " + watching.join());
+            }
+            return live.toString(StandardCharsets.UTF_8).lines().anyMatch(wanted);
+        });
     }
 }

@@ -16,9 +16,16 @@ final class CliRun {
     }
 
     /** One command; synchronized because it swaps {@code System.out} for the JVM. */
-    static synchronized Result execute(String... args) {
+    static Result execute(String... args) {
+        return execute(new ByteArrayOutputStream(), args);
+    }
+
+    /**
+     * One command, its stdout written to {@code out} as it runs: a test reads {@code out} from
+     * another thread to act on what a long command (watch) has printed so far.
+     */
+    static synchronized Result execute(ByteArrayOutputStream out, String... args) {
         PrintStream original = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
         StringWriter err = new StringWriter();
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));

@@ -3,14 +3,19 @@ package dev.taskpool.worker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.KindOverview;
 import dev.taskpool.core.ops.Overview;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +31,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Keys broken by hand while a worker runs: a garbage entry in a queue is dropped on its own and
  * named in the log; a key of the wrong type stops that task kind's round trips with an error naming
  * the key, changes nothing (no task left RUNNING), and the worker goes on once the key is repaired.
+ * The kind-wide gauges of the other kinds go on refreshing meanwhile.
  */
 class BrokenKeysTest {
     @TempDir
@@ -134,5 +140,49 @@ class BrokenKeysTest {
                 assertEquals(TaskStatus.SUCCESS, harness.await(task, id).status(), "task #" + id + " ran after the repair");
             }
         }
+    }
+
+    /**
+     * A worker serving two kinds, one with its {@code waiting} key broken by hand: the other kind's
+     * gauges ({@code taskpool_queue_waiting} once scraped) still follow Redis, the broken kind's are
+     * NaN and its key is named in the log; once repaired, it has numbers again.
+     */
+    @Test
+    void theGaugesOfTheOtherKindsRefreshWhileOneKindIsBroken() {
+        String broken = TestRedis.uniqueTaskId("gauges-broken");
+        String other = TestRedis.uniqueTaskId("gauges-other");
+        TestApp app = TestApp.in(dir).task(broken, 1, 0, 0, 5, 100, "scripts.w.Work", "")
+                .task(other, 1, 0, 0, 5, 100, "scripts.w.Work", "")
+                .script("w", "function Work(id) { return 'ran ' + id; }");
+        MeterRegistry meters = new SimpleMeterRegistry();
+        Keys keys = Keys.of(broken);
+        try (LogCapture log = new LogCapture();
+             RedisConnector connector = RedisConnector.connect(TestRedis.uri());
+             EmbeddedWorker ignored = EmbeddedWorker.builder(TestRedis.uri(), app.dir()).meterRegistry(meters)
+                     .settings(s -> s.withShutdownGrace(Duration.ofSeconds(2))).start();
+             TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri())) {
+            var raw = connector.sync();
+            raw.set(keys.waiting(), "garbage");
+            try {
+                client.operations().pause(other, "gauges-test");   // what is added waits: the gauge has a number to follow
+                for (int i = 0; i < 3; i++) {
+                    client.add(other);
+                }
+                Wait.until("the other kind's gauges follow Redis", Duration.ofSeconds(60),
+                        () -> gauge(meters, "taskpool.queue.waiting", other) == 3 && gauge(meters, "taskpool.queue.paused", other) == 1);
+                assertTrue(Double.isNaN(gauge(meters, "taskpool.queue.waiting", broken)), "no number for the broken kind");
+                assertTrue(log.awaitContains("metrics: reading the counts of kind " + broken + " from Redis failed (its gauges are"
+                        + " NaN meanwhile): " + keys.waiting() + " holds a string, expected a list"), log.lines().toString());
+            } finally {
+                raw.del(keys.waiting());
+            }
+            Wait.until("the repaired kind has numbers again", Duration.ofSeconds(60),
+                    () -> gauge(meters, "taskpool.queue.waiting", broken) == 0);
+            client.operations().resume(other, "gauges-test");
+        }
+    }
+
+    private static double gauge(MeterRegistry meters, String name, String task) {
+        return meters.get(name).tag("task", task).gauge().value();
     }
 }

@@ -29,13 +29,7 @@ public record Overview(List<KindOverview> kinds, List<WorkerInfo> workers, List<
     public ObjectNode toJson() {
         ObjectNode root = Json.NODES.objectNode();
         ArrayNode kindNodes = root.putArray("kinds");
-        for (KindOverview kind : kinds) {
-            if (kind.error() == null) {
-                kindNodes.add(Json.MAPPER.<ObjectNode>valueToTree(kind.stats()));
-            } else {
-                kindNodes.addObject().put("task", kind.task()).put("error", kind.error());
-            }
-        }
+        kinds.forEach(kind -> kindNodes.add(kind.toJson()));
         root.set("workers", Json.MAPPER.valueToTree(workers));
         ArrayNode problemNodes = root.putArray("problems");
         problems.forEach(problemNodes::add);

@@ -34,14 +34,9 @@ final class OverviewReader {
                 continue;
             }
             try {
-                kinds.add(KindOverview.read(operations.stats(task)));
+                kinds.add(kind(task));
             } catch (UnknownTaskException e) {
                 // removed from the registry since it was listed: no longer a kind to show
-            } catch (TaskpoolException e) {
-                if (!isBrokenData(e)) {
-                    throw e;
-                }
-                kinds.add(KindOverview.broken(task, e.getMessage()));
             }
         }
         List<WorkerInfo> workers = List.of();
@@ -56,6 +51,23 @@ final class OverviewReader {
             problems.add(e.getMessage());
         }
         return new Overview(kinds, workers, problems);
+    }
+
+    /**
+     * The counts of {@code task}, or why they cannot be read when what Redis holds for it is broken.
+     * An unknown kind fails it ({@link UnknownTaskException}), as does a Redis that cannot be read.
+     */
+    KindOverview kind(String task) {
+        try {
+            return KindOverview.read(operations.stats(task));
+        } catch (UnknownTaskException e) {
+            throw e;   // no data of the kind at all: not a broken kind
+        } catch (TaskpoolException e) {
+            if (!isBrokenData(e)) {
+                throw e;
+            }
+            return KindOverview.broken(task, e.getMessage());
+        }
     }
 
     /** The kind names in the registry, sorted; none (and a problem naming why) when it holds the wrong type. */

@@ -3,6 +3,7 @@ package dev.taskpool.core.ops;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.definition.TaskIds;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskInfo;
@@ -97,6 +98,15 @@ public final class TaskOperations {
      */
     public Overview overview() {
         return new OverviewReader(this, commands).read();
+    }
+
+    /**
+     * One kind's row of the {@link #overview()}: its counts, or, when a key of the kind holds the
+     * wrong type, why they cannot be read (naming the key and what it holds). An unknown kind is an
+     * {@link UnknownTaskException}; a Redis that cannot be read, or refuses the user, fails it.
+     */
+    public KindOverview overview(String task) {
+        return new OverviewReader(this, commands).kind(task);
     }
 
     private KindStats readStats(Keys keys) {

@@ -1,5 +1,8 @@
 package dev.taskpool.worker.metrics;
 
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.ops.KindOverview;
 import dev.taskpool.core.ops.KindStats;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.worker.exec.RateLimitedLog;
@@ -9,6 +12,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.ToDoubleFunction;
 import org.slf4j.LoggerFactory;
@@ -24,6 +29,12 @@ import org.slf4j.LoggerFactory;
  * <p>Reading them costs Redis a few commands per kind, so they are read at most once per
  * {@link #REFRESH}, on the first scrape after that (nothing is read while nobody scrapes); the
  * other gauges of that scrape, and scrapes in between, use the cached numbers.
+ *
+ * <p>Each kind is read on its own: a kind whose keys hold the wrong type (written by hand) has no
+ * numbers (NaN) until it is repaired, and is logged naming the key; the other kinds refresh. NaN
+ * rather than its last numbers, because a broken key lasts until someone repairs it: numbers that
+ * stopped moving would pass for live ones. When Redis itself cannot be read (or refuses the user a
+ * command) every kind keeps its last numbers, as that usually passes, and the scrape asks no more.
  */
 public final class KindGauges {
     /** The longest a gauge's number is reused before Redis is asked again. */
@@ -34,7 +45,9 @@ public final class KindGauges {
 
     private final TaskOperations operations;
     private final MeterRegistry registry;
-    private final List<String> kinds = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Per kind: a kind broken by hand is logged once per interval with the key it names, apart from the others. */
+    private final Map<String, RateLimitedLog> brokenKinds = new ConcurrentHashMap<>();
+    private final List<String> kinds = new CopyOnWriteArrayList<>();
     private final ReentrantLock reading = new ReentrantLock();
     private volatile Map<String, KindStats> latest = Map.of();
     private volatile long readAtNanos;
@@ -50,6 +63,8 @@ public final class KindGauges {
         if (kinds.contains(kind)) {
             return;
         }
+        brokenKinds.put(kind, new RateLimitedLog(LoggerFactory.getLogger(KindGauges.class),
+                "metrics: reading the counts of kind " + kind + " from Redis", RateLimitedLog.INTERVAL));
         kinds.add(kind);
         everRead = false;   // read the new kind at the next scrape
         gauge("queue.waiting", kind, "tasks of the kind waiting in Redis", KindStats::waiting);
@@ -80,7 +95,10 @@ public final class KindGauges {
                 .register(registry);
     }
 
-    /** The cached number, refreshed first when it is older than {@link #REFRESH}; NaN when Redis could not be read yet. */
+    /**
+     * The cached number, refreshed first when it is older than {@link #REFRESH}; NaN when Redis could
+     * not be read yet, or the kind's keys are broken.
+     */
     double value(String kind, ToDoubleFunction<KindStats> read) {
         KindStats stats = fresh().get(kind);
         return stats == null ? Double.NaN : read.applyAsDouble(stats);
@@ -98,22 +116,43 @@ public final class KindGauges {
             if (everRead && System.nanoTime() - readAtNanos < REFRESH.toNanos()) {
                 return latest;
             }
-            Map<String, KindStats> read = new HashMap<>();
+            Map<String, KindStats> read = new HashMap<>(latest);
+            String current = null;
             try {
                 for (String kind : kinds) {
-                    read.put(kind, operations.stats(kind));
+                    current = kind;
+                    readKind(kind, read);
                 }
-                latest = read;
                 failures.succeeded();
             } catch (RuntimeException e) {
-                // The scrape goes on with the last numbers (or none); the next try is one REFRESH later.
-                failures.failed(kinds.size() == 1 ? "kind " + kinds.getFirst() : kinds.size() + " kinds", e);
+                // Redis itself: the scrape goes on with the last numbers (or none) of the kinds not
+                // read yet, and asks no more (each kind would wait as long); the next try is one REFRESH later.
+                failures.failed("kind " + current + (kinds.size() == 1 ? "" : " of " + kinds.size()), e);
             }
+            latest = read;
             readAtNanos = System.nanoTime();
             everRead = true;
             return latest;
         } finally {
             reading.unlock();
+        }
+    }
+
+    /** Puts the numbers of {@code kind} in {@code read}, or takes its old ones out when its keys are broken. */
+    private void readKind(String kind, Map<String, KindStats> read) {
+        RateLimitedLog broken = brokenKinds.get(kind);
+        KindOverview row;
+        try {
+            row = operations.overview(kind);
+        } catch (UnknownTaskException e) {
+            row = new KindOverview(kind, null, e.getMessage());   // not published (any more): no numbers either
+        }
+        if (row.error() == null) {
+            read.put(kind, row.stats());
+            broken.succeeded();
+        } else {
+            read.remove(kind);
+            broken.failed("its gauges are NaN meanwhile", new TaskpoolException(row.error()));
         }
     }
 }
