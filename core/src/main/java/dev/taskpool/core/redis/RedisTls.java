@@ -189,7 +189,11 @@ public record RedisTls(Path caFile, Path certFile, Path keyFile) {
             }
             return "";
         }
-        if (messages.contains("connection reset") || messages.contains("connection closed")) {
+        // A TLS-only server closes a plain-text connection at once: Lettuce says so as a reset, a
+        // closed connection, or (when it closed before Lettuce finished setting the channel up)
+        // "RedisHandshakeHandler not registered".
+        if (messages.contains("connection reset") || messages.contains("connection closed")
+                || messages.contains("handshakehandler not registered")) {
             return "; if this is a TLS port, use rediss:// (the server closed a plain-text connection,"
                     + " which a TLS-only Redis does)";
         }
