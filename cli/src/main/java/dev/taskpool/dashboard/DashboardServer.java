@@ -119,9 +119,9 @@ public final class DashboardServer implements AutoCloseable {
         return events.listenerCount();
     }
 
-    /** The bytes of events queued for the browsers, not yet written to them. */
-    long queuedEventBytes() {
-        return events.queuedBytes();
+    /** The most bytes of events queued for one browser, not yet written to it (each has its own budget). */
+    long mostQueuedEventBytesOfOneBrowser() {
+        return events.mostQueuedBytesOfOneListener();
     }
 
     /** Sends idle event streams a keep-alive this often instead (tests notice a closed browser sooner). */

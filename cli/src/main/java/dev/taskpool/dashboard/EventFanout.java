@@ -183,9 +183,9 @@ final class EventFanout implements AutoCloseable {
         return listeners.size();
     }
 
-    /** The bytes of events waiting for every browser together. */
-    long queuedBytes() {
-        return listeners.stream().mapToLong(Listener::queuedBytes).sum();
+    /** The most bytes of events waiting for one browser: each browser's queue has its own budget. */
+    long mostQueuedBytesOfOneListener() {
+        return listeners.stream().mapToLong(Listener::queuedBytes).max().orElse(0);
     }
 
     private void deliver(String channel, String message) {
