@@ -133,7 +133,7 @@ public final class RedisConnector implements AutoCloseable {
         client.setOptions(settings.standalone());
         StatefulRedisConnection<String, String> connection;
         try {
-            connection = client.connect(StringCodec.UTF8, uri);
+            connection = withHandshakeCause(() -> client.connect(StringCodec.UTF8, uri));
         } catch (RuntimeException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
             throw new TaskpoolException("cannot connect to Redis at " + describe(uri) + ": " + rootMessage(e)
@@ -163,7 +163,7 @@ public final class RedisConnector implements AutoCloseable {
         client.setOptions(settings.cluster());
         StatefulRedisClusterConnection<String, String> connection;
         try {
-            connection = client.connect(StringCodec.UTF8);
+            connection = withHandshakeCause(() -> client.connect(StringCodec.UTF8));
         } catch (RuntimeException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
             throw new TaskpoolException("cannot connect to Redis at " + description + ": " + rootMessage(e)
@@ -470,6 +470,25 @@ public final class RedisConnector implements AutoCloseable {
         }
         return (uri.isSsl() ? "rediss://" : "redis://") + uri.getHost() + ":" + uri.getPort()
                 + (uri.getDatabase() == 0 ? "" : "/" + uri.getDatabase());
+    }
+
+    /**
+     * Lettuce loses the cause of a handshake that fails very fast (a wrong password on a nearby
+     * server, a TLS-only server closing a plain connection): its connect listener then finds the
+     * handshake handler already gone and reports only "RedisHandshakeHandler not registered". A
+     * second attempt almost always reports the real cause (WRONGPASS, a reset), so try up to three
+     * times before giving up with what the last one said.
+     */
+    static <T> T withHandshakeCause(Supplier<T> connect) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return connect.get();
+            } catch (RuntimeException e) {
+                if (attempt == 3 || !String.valueOf(rootMessage(e)).contains("RedisHandshakeHandler not registered")) {
+                    throw e;
+                }
+            }
+        }
     }
 
     public static String rootMessage(Throwable error) {
