@@ -1,7 +1,10 @@
 package dev.taskpool.cli;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 
 /**
  * An aligned text table: a header row, then one row per item; numeric columns are right-aligned.
@@ -17,7 +20,7 @@ final class Table {
     private final boolean[] rightAligned;
     private final List<List<Cell>> rows = new ArrayList<>();
     /** Rows whose second cell runs across the other columns (a message where numbers would be); widths ignore it. */
-    private final java.util.Set<List<Cell>> spanning = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private final Set<List<Cell>> spanning = Collections.newSetFromMap(new IdentityHashMap<>());
     private List<Cell> current;
 
     /** Headers; one ending in ">" is right-aligned (the ">" is not printed). */

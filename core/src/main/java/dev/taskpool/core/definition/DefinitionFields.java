@@ -1,6 +1,7 @@
 package dev.taskpool.core.definition;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.LongNode;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
@@ -86,7 +87,7 @@ final class DefinitionFields {
             }
             origin = " (from environment variable " + variable + ")";
             try {
-                value = com.fasterxml.jackson.databind.node.LongNode.valueOf(Long.parseLong(text.trim()));
+                value = LongNode.valueOf(Long.parseLong(text.trim()));
             } catch (NumberFormatException e) {
                 problem(field, "expected an integer" + origin + ", got \"" + text + "\"");
                 return null;

@@ -6,8 +6,10 @@ import dev.taskpool.core.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,7 +49,7 @@ public final class DefinitionLoader {
         }
         List<String> problems = new ArrayList<>();
         List<TaskDefinition> definitions = new ArrayList<>();
-        Map<String, Path> seen = new java.util.HashMap<>();
+        Map<String, Path> seen = new HashMap<>();
         for (Path file : files) {
             String id = taskIdOf(tasksDir, file);
             String label = appDir.relativize(file).toString();
@@ -114,8 +116,8 @@ public final class DefinitionLoader {
             return null;
         }
         return new TaskDefinition(id, source, name, workerNums, attempts,
-                java.time.Duration.ofMillis(attemptAfter), java.time.Duration.ofSeconds(timeout), size,
-                process, events, keep == null ? TaskDefinition.DEFAULT_KEEP : java.time.Duration.ofSeconds(keep));
+                Duration.ofMillis(attemptAfter), Duration.ofSeconds(timeout), size,
+                process, events, keep == null ? TaskDefinition.DEFAULT_KEEP : Duration.ofSeconds(keep));
     }
 
     static boolean isDefinitionFile(Path file) {

@@ -3,17 +3,22 @@ package dev.taskpool.core.json;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.taskpool.core.TaskpoolException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
 
 /** The one place that turns values into JSON text and back. */
 public final class Json {
     /** Strict JSON: task arguments, responses, event messages. */
     public static final ObjectMapper MAPPER = JsonMapper.builder()
-            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_LONG_FOR_INTS)
+            .enable(DeserializationFeature.USE_LONG_FOR_INTS)
             .build();
 
     /** JSON with comments and trailing commas, as task definition files allow. */
@@ -26,8 +31,8 @@ public final class Json {
 
     public static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
-    private static final java.util.regex.Pattern INTEGER_ARRAY =
-            java.util.regex.Pattern.compile("\\[\\s*(-?\\d{1,15}\\s*(,\\s*-?\\d{1,15}\\s*)*)?]");
+    private static final Pattern INTEGER_ARRAY =
+            Pattern.compile("\\[\\s*(-?\\d{1,15}\\s*(,\\s*-?\\d{1,15}\\s*)*)?]");
 
     private Json() {
     }
@@ -62,10 +67,10 @@ public final class Json {
      * An array of integers, the common case, is read without a JSON parser.
      */
     @SuppressWarnings("unchecked")
-    public static java.util.List<Object> readArgs(String text, String what) {
+    public static List<Object> readArgs(String text, String what) {
         if (text != null && text.length() < 64 && INTEGER_ARRAY.matcher(text).matches()) {
             String inner = text.substring(1, text.length() - 1).trim();
-            java.util.List<Object> values = new java.util.ArrayList<>();
+            List<Object> values = new ArrayList<>();
             if (!inner.isEmpty()) {
                 for (String number : inner.split(",")) {
                     values.add(Long.parseLong(number.trim()));
@@ -79,12 +84,12 @@ public final class Json {
         } catch (JsonProcessingException e) {
             throw new TaskpoolException(what + " is not valid JSON: " + e.getOriginalMessage(), e);
         }
-        if (!(value instanceof java.util.List<?>)) {
-            String kind = value == null ? "null" : value instanceof java.util.Map<?, ?> ? "object"
+        if (!(value instanceof List<?>)) {
+            String kind = value == null ? "null" : value instanceof Map<?, ?> ? "object"
                     : value instanceof String ? "string" : value instanceof Number ? "number" : "boolean";
             throw new TaskpoolException(what + " must hold a JSON array, got " + kind);
         }
-        return (java.util.List<Object>) value;
+        return (List<Object>) value;
     }
 
     /** A JSON node as a plain Java value (Map, List, String, Long, Double, Boolean or null). */

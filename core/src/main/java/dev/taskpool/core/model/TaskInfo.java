@@ -1,5 +1,6 @@
 package dev.taskpool.core.model;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.taskpool.core.TaskpoolException;
@@ -69,7 +70,7 @@ public record TaskInfo(
     private static JsonNode jsonOrText(String text) {
         try {
             return Json.MAPPER.readTree(text);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             return Json.NODES.textNode(text);
         }
     }
