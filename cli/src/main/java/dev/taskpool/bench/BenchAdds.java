@@ -21,9 +21,9 @@ final class BenchAdds {
     static double bulk(TaskStore store, String task, int count) {
         long start = System.nanoTime();
         for (int from = 0; from < count; from += BATCH) {
-            List<TaskStore.NewTask> batch = new ArrayList<>(BATCH);
+            List<NewTask> batch = new ArrayList<>(BATCH);
             for (int i = from; i < Math.min(count, from + BATCH); i++) {
-                batch.add(new TaskStore.NewTask(null, "[" + i + "]"));
+                batch.add(new NewTask(null, "[" + i + "]"));
             }
             if (store.addAll(task, batch, System.currentTimeMillis()).size() != batch.size()) {
                 throw new TaskpoolException("the benchmark queue refused a batch");

@@ -7,7 +7,7 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.worker.exec.Worker;

@@ -2,7 +2,7 @@ package dev.taskpool.cli;
 
 import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.model.TaskInfo;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

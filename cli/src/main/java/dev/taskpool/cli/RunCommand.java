@@ -3,7 +3,7 @@ package dev.taskpool.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.json.ValueLimits;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;

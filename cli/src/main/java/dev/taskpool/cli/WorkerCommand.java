@@ -3,7 +3,7 @@ package dev.taskpool.cli;
 import com.sun.net.httpserver.HttpHandler;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.dashboard.DashboardServer;
 import dev.taskpool.dashboard.DashboardSettings;

@@ -12,7 +12,7 @@ import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.ControlException;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.TaskPage;
-import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.redis.RedisFullException;
 import dev.taskpool.core.redis.TaskStore;
 import io.lettuce.core.KeyValue;

@@ -12,7 +12,7 @@ import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.DocumentedAclRules;

@@ -44,7 +44,7 @@ final class PublishedDefinitions {
                 }
                 return cached.fields();
             }
-            Map<String, String> fields = read.orElseThrow(() -> TaskStore.unknownTask(task));
+            Map<String, String> fields = read.orElseThrow(() -> AddStore.unknownTask(task));
             definitions.put(task, new CachedDefinition(fields, now));
             return fields;
         });
@@ -68,7 +68,7 @@ final class PublishedDefinitions {
             // handlers, and the add itself then settles its outcome (or reports it unknown).
             return cached.fields();
         }
-        Map<String, String> fields = read.orElseThrow(() -> TaskStore.unknownTask(task));
+        Map<String, String> fields = read.orElseThrow(() -> AddStore.unknownTask(task));
         definitions.put(task, new CachedDefinition(fields, now));
         return fields;
     }

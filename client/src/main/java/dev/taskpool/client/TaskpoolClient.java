@@ -8,13 +8,13 @@ import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.core.redis.AclRefusal;
+import dev.taskpool.core.connect.AclRefusal;
 import dev.taskpool.core.redis.AddIncompleteException;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.AddResult;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.redis.RedisTls;
 import dev.taskpool.core.redis.TaskStore;
 import java.time.Duration;
@@ -227,9 +227,9 @@ public final class TaskpoolClient implements AutoCloseable {
         LongSupplier ids = idSuppliers.get(task);
         LongConsumer onAdded = addHandlers.get(task);
         requireJavaHandlers(task, definition, ids, onAdded);
-        List<TaskStore.NewTask> tasks = new ArrayList<>(argsOfEachTask.size());
+        List<NewTask> tasks = new ArrayList<>(argsOfEachTask.size());
         for (List<?> args : argsOfEachTask) {
-            tasks.add(new TaskStore.NewTask(ids == null ? null : ids.getAsLong(), limits.argsJson(task, args)));
+            tasks.add(new NewTask(ids == null ? null : ids.getAsLong(), limits.argsJson(task, args)));
         }
         List<Long> added = store.addAll(task, tasks, clock.millis());
         if (onAdded != null) {

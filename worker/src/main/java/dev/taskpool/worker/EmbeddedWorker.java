@@ -1,7 +1,7 @@
 package dev.taskpool.worker;
 
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.redis.RedisTls;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.worker.exec.Worker;

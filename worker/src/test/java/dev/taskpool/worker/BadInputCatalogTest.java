@@ -8,8 +8,8 @@ import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.process.ProcessRegistry;
@@ -119,12 +119,12 @@ class BadInputCatalogTest {
     @Test
     void argumentsPastTheSizeLimitThroughTheJavaClient() {
         String big = "x".repeat(1024 * 1024);
-        long waiting = harness.redis.sync().llen(dev.taskpool.core.redis.Keys.of(task).waiting());
+        long waiting = harness.redis.sync().llen(dev.taskpool.core.lua.Keys.of(task).waiting());
         assertError("arguments are 1048580 bytes as JSON, more than the limit of 1048576 bytes",
                 () -> harness.client.add(task, big));
         assertError("arguments are 1048580 bytes as JSON, more than the limit of 1048576 bytes",
                 () -> harness.client.addAll(task, java.util.List.of(java.util.List.of("small"), java.util.List.of(big))));
-        assertTrue(harness.redis.sync().llen(dev.taskpool.core.redis.Keys.of(task).waiting()) <= waiting,
+        assertTrue(harness.redis.sync().llen(dev.taskpool.core.lua.Keys.of(task).waiting()) <= waiting,
                 "nothing was added");
     }
 

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.LuaScript;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.lua.LuaScript;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;

@@ -205,7 +205,7 @@ class ControlActionsTest {
             TaskInfo first = harness.await(task, ids[0]);
             assertEquals(TaskStatus.SUCCESS, first.status(), "retried: " + first);
             assertEquals(1, first.attempt(), "a fresh run budget: run 1 again");
-            var hash = harness.redis.sync().hgetall(dev.taskpool.core.redis.Keys.of(task).task(ids[0]));
+            var hash = harness.redis.sync().hgetall(dev.taskpool.core.lua.Keys.of(task).task(ids[0]));
             assertEquals("database down", hash.get("previous_error"), "the previous error stays readable");
             assertEquals("1", hash.get("resubmitted"));
 

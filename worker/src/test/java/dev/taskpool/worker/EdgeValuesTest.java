@@ -10,7 +10,7 @@ import dev.taskpool.core.json.Json;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.exec.Worker;

@@ -2,7 +2,7 @@ package dev.taskpool.worker;
 
 import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.model.TaskInfo;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.exec.Worker;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.exec.Worker;

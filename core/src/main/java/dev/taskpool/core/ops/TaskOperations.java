@@ -1,19 +1,17 @@
 package dev.taskpool.core.ops;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisCalls;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskIds;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.lua.LuaScript;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.AclRefusal;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.LuaScript;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.RedisFull;
-import dev.taskpool.core.redis.TaskStore;
 import io.lettuce.core.LPosArgs;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
@@ -24,9 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
 
 /**
  * What operators read and do: the kinds, their counts, the live workers, listings by status, and
@@ -40,12 +36,12 @@ public final class TaskOperations {
     public static final int MAX_PAGE = 1000;
     private static final long THROUGHPUT_WINDOW_MS = 60_000;
     /** A cursor of a finished listing, and an entry of the `succeeded` list: "<ms>:<id>". */
-    private static final java.util.regex.Pattern TIMED_ID = java.util.regex.Pattern.compile("\\d{1,16}:[1-9]\\d{0,15}");
+    private static final Pattern TIMED_ID = Pattern.compile("\\d{1,16}:[1-9]\\d{0,15}");
 
     private final RedisConnector redis;
     private final RedisClusterAsyncCommands<String, String> commands;
     private final Clock clock;
-    private final long timeoutMs;
+    private final RedisCalls calls;
     private final ControlScripts control;
 
     public TaskOperations(RedisConnector redis) {
@@ -56,13 +52,9 @@ public final class TaskOperations {
         this.redis = redis;
         this.commands = redis.async();
         this.clock = clock;
-        this.timeoutMs = redis.commandTimeout().plusSeconds(1).toMillis();
-        this.control = new ControlScripts(redis.scripts(), new ControlScripts.Awaiter() {
-            @Override
-            public <T> T await(CompletableFuture<T> future, String what) {
-                return TaskOperations.this.await(future, what);
-            }
-        });
+        // operators read a full Redis in the same words wherever it refuses them
+        this.calls = new RedisCalls(redis, redis.commandTimeout().plusSeconds(1), true);
+        this.control = new ControlScripts(redis.scripts(), calls);
     }
 
     // ---- Reading ----
@@ -87,7 +79,7 @@ public final class TaskOperations {
         try {
             return readStats(keys);
         } catch (TaskpoolException e) {
-            throw KindKeyTypes.named(commands, keys, e, this::await);
+            throw KindKeyTypes.named(commands, keys, e, calls);
         }
     }
 
@@ -244,7 +236,7 @@ public final class TaskOperations {
      * that cannot be read (no JSON, the wrong type) is left out; {@link #overview} names it.
      */
     public List<WorkerInfo> workers() {
-        return new WorkerPresence(commands, this::await).read().workers();
+        return new WorkerPresence(commands, calls).read().workers();
     }
 
     /**
@@ -517,33 +509,18 @@ public final class TaskOperations {
         Boolean published = await(commands.sismember(Keys.TASK_REGISTRY, task).toCompletableFuture(),
                 "look up task " + task + " in " + Keys.TASK_REGISTRY);
         if (!Boolean.TRUE.equals(published)) {
-            throw TaskStore.unknownTask(task);
+            throw AddStore.unknownTask(task);
         }
         return keys;
     }
 
-    /** Waits for a reply; failures become errors that say what was being done. */
+    /** Waits for a reply; failures become errors that say what was being done (see {@link RedisCalls#await}). */
     <T> T await(CompletableFuture<T> future, String what) {
-        try {
-            return future.get(timeoutMs, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TaskpoolException("interrupted while trying to " + what, e);
-        } catch (TimeoutException e) {
-            future.cancel(true);
-            throw new TaskpoolException("Redis at " + redis.describe() + " did not answer within "
-                    + Durations.millis(timeoutMs) + " while trying to " + what, e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof TaskpoolException known) {
-                throw known;
-            }
-            if (RedisFull.refused(cause)) {
-                throw RedisFull.refusal(redis.describe(), "the request to " + what, cause);
-            }
-            throw AclRefusal.explain(cause, redis.user(), what).map(line -> new TaskpoolException(line, cause))
-                    .orElseGet(() -> new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "
-                            + RedisConnector.rootMessage(cause), cause));
-        }
+        return calls.await(future, what);
+    }
+
+    /** How this waits for replies, for the readers that work for it. */
+    RedisCalls calls() {
+        return calls;
     }
 }

@@ -3,8 +3,9 @@ package dev.taskpool.core.ops;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.RedisCalls;
 import dev.taskpool.core.json.Json;
-import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.lua.Keys;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,11 +23,11 @@ final class WorkerPresence {
     }
 
     private final RedisClusterAsyncCommands<String, String> commands;
-    private final ControlScripts.Awaiter awaiter;
+    private final RedisCalls calls;
 
-    WorkerPresence(RedisClusterAsyncCommands<String, String> commands, ControlScripts.Awaiter awaiter) {
+    WorkerPresence(RedisClusterAsyncCommands<String, String> commands, RedisCalls calls) {
         this.commands = commands;
-        this.awaiter = awaiter;
+        this.calls = calls;
     }
 
     /**
@@ -36,7 +37,7 @@ final class WorkerPresence {
     Reading read() {
         List<String> ids;
         try {
-            ids = awaiter.await(commands.zrange(Keys.WORKERS, 0, -1).toCompletableFuture(), "list the workers in " + Keys.WORKERS);
+            ids = calls.await(commands.zrange(Keys.WORKERS, 0, -1).toCompletableFuture(), "list the workers in " + Keys.WORKERS);
         } catch (TaskpoolException e) {
             throw OverviewReader.isBrokenData(e) ? wrongType(Keys.WORKERS, "zset", "the workers cannot be listed", e) : e;
         }
@@ -49,7 +50,7 @@ final class WorkerPresence {
             String key = Keys.worker(id);
             String json;
             try {
-                json = awaiter.await(records.get(i), "read the presence of worker " + id);
+                json = calls.await(records.get(i), "read the presence of worker " + id);
             } catch (TaskpoolException e) {
                 if (!OverviewReader.isBrokenData(e)) {
                     throw e;
@@ -84,7 +85,7 @@ final class WorkerPresence {
 
     /** "{@code key} holds a hash, expected a string: {@code consequence}", naming what it holds; else the failure as it was. */
     private TaskpoolException wrongType(String key, String expected, String consequence, TaskpoolException failure) {
-        String held = awaiter.await(commands.type(key).toCompletableFuture(), "read the type of " + key);
+        String held = calls.await(commands.type(key).toCompletableFuture(), "read the type of " + key);
         if ("none".equals(held) || expected.equals(held)) {
             return new TaskpoolException(failure.getMessage() + ": " + consequence, failure);
         }

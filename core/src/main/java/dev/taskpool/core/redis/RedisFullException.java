@@ -1,6 +1,7 @@
 package dev.taskpool.core.redis;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.RedisFull;
 
 /**
  * A write Redis refused because it is full (maxmemory reached, nothing evicted); nothing was

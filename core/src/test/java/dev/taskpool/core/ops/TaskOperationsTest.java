@@ -10,16 +10,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.FetchedTask;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.LeaseLostException;
-import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
-import dev.taskpool.core.redis.TransitionResult;
+import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.run.LeaseLostException;
+import dev.taskpool.core.run.RunStore;
+import dev.taskpool.core.run.TransitionResult;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Clock;
@@ -296,7 +297,7 @@ class TaskOperationsTest {
         FetchedTask run = store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
         operations.cancel(task, run.id(), "bob");
         assertEquals(0, raw.zcard(Keys.of(task).leases()), "the lease is gone");
-        assertEquals(dev.taskpool.core.redis.TransitionResult.LEASE_LOST,
+        assertEquals(dev.taskpool.core.run.TransitionResult.LEASE_LOST,
                 store.complete(run, TaskStatus.SUCCESS, "1", NOW + 1, KEEP).join(), "the run's completion is refused");
         TaskInfo info = store.get(task, run.id()).orElseThrow();
         assertEquals(TaskStatus.FAILURE, info.status());
@@ -309,14 +310,14 @@ class TaskOperationsTest {
         add(1, NOW);
         FetchedTask canceled = store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
         operations.cancel(task, 1, "bob");
-        assertEquals(List.of(new TaskStore.LostLease(1, "canceled by bob")),
+        assertEquals(List.of(new RunStore.LostLease(1, "canceled by bob")),
                 store.heartbeat(task, NOW + 20_000, List.of(canceled)).join(), "the heartbeat tells a cancel from a recovery");
         operations.retry(task, 1, "bob");
         FetchedTask again = store.fetch(task, 1, NOW + 1, NOW + 10_000, "w1", KEEP).join().getFirst();
 
         assertEquals(1, again.attempt(), "an operator's retry still starts at run 1");
         assertNotEquals(canceled.token(), again.token(), "the same worker, yet a token of its own");
-        assertEquals(List.of(new TaskStore.LostLease(1, "canceled")),
+        assertEquals(List.of(new RunStore.LostLease(1, "canceled")),
                 store.heartbeat(task, NOW + 20_000, List.of(canceled)).join(), "the canceled run stays lost (and canceled)");
         assertEquals(List.of(), store.heartbeat(task, NOW + 20_000, List.of(again)).join(), "the new run holds its lease");
         assertThrows(LeaseLostException.class,
@@ -337,8 +338,8 @@ class TaskOperationsTest {
         store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join();
         operations.cancel(task, 1, "ann");
         operations.retry(task, 1, "ann");
-        TaskStore.FinishResult fetch = store.finish(task, "w1", List.of(), 5, NOW + 1, NOW + 10_000, KEEP).join();
-        assertEquals(List.of(new TaskStore.DueHandler(1, "canceled by ann")), fetch.errorHandlersDue(),
+        RunStore.FinishResult fetch = store.finish(task, "w1", List.of(), 5, NOW + 1, NOW + 10_000, KEEP).join();
+        assertEquals(List.of(new RunStore.DueHandler(1, "canceled by ann")), fetch.errorHandlersDue(),
                 "the handler gets the error the cancel gave, though the retry moved it to previous_error");
         assertEquals(List.of(1L), fetch.fetched().stream().map(FetchedTask::id).toList(), "and the retried task runs");
     }
@@ -446,10 +447,10 @@ class TaskOperationsTest {
         operations.pause(task, "ann");
         operations.cancel(task, 1, "ann");
         raw.lpush(Keys.of(task).errorHandlersDue(), "not-an-id");
-        TaskStore.FinishResult first = store.finish(task, "w1", List.of(), 5, NOW, NOW + 10_000, KEEP).join();
-        assertEquals(List.of(new TaskStore.DueHandler(1, "canceled by ann")), first.errorHandlersDue());
+        RunStore.FinishResult first = store.finish(task, "w1", List.of(), 5, NOW, NOW + 10_000, KEEP).join();
+        assertEquals(List.of(new RunStore.DueHandler(1, "canceled by ann")), first.errorHandlersDue());
         assertTrue(first.fetched().isEmpty(), "paused: nothing fetched");
-        TaskStore.FinishResult second = store.finish(task, "w2", List.of(), 5, NOW, NOW + 10_000, KEEP).join();
+        RunStore.FinishResult second = store.finish(task, "w2", List.of(), 5, NOW, NOW + 10_000, KEEP).join();
         assertTrue(second.errorHandlersDue().isEmpty(), "handed out once only");
         assertEquals(0, raw.llen(Keys.of(task).errorHandlersDue()));
     }

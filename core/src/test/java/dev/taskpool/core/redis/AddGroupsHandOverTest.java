@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.add.AddGroups;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,7 @@ class AddGroupsHandOverTest {
     }
 
     private static AddRequest request(String id, String args) {
-        return new AddRequest(TASK, id, List.of(new TaskStore.NewTask(null, args)), Long.MAX_VALUE);
+        return new AddRequest(TASK, id, List.of(new NewTask(null, args)), Long.MAX_VALUE);
     }
 
     @Test

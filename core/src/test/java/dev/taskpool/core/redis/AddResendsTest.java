@@ -4,8 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.core.add.AddResends;
+import dev.taskpool.core.add.AddSender;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.support.TcpProxy;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
@@ -28,7 +32,7 @@ class AddResendsTest {
     private static final Duration LIMIT = Duration.ofSeconds(60);
 
     private static AddRequest request(AddSender sender, String task, String arg, long now) {
-        return sender.newRequest(task, List.of(new TaskStore.NewTask(null, "[\"" + arg + "\"]")), now);
+        return sender.newRequest(task, List.of(new NewTask(null, "[\"" + arg + "\"]")), now);
     }
 
     @Test

@@ -6,8 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.add.EnqueueCall;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.RedisCommandExecutionException;
@@ -53,10 +58,10 @@ class EnqueueTest {
                 size, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60));
     }
 
-    private static List<TaskStore.NewTask> batch(int count) {
-        List<TaskStore.NewTask> tasks = new ArrayList<>(count);
+    private static List<NewTask> batch(int count) {
+        List<NewTask> tasks = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            tasks.add(new TaskStore.NewTask(null, "[" + i + "]"));
+            tasks.add(new NewTask(null, "[" + i + "]"));
         }
         return tasks;
     }
@@ -138,9 +143,9 @@ class EnqueueTest {
     @Test
     void aChunkRefusedAfterOthersWereAddedSaysWhatWasAddedAndARetryAddsTheRest() {
         raw.hset(keys.task(2_400), "squatter", "1");
-        List<TaskStore.NewTask> tasks = new ArrayList<>();
+        List<NewTask> tasks = new ArrayList<>();
         for (long id = 1; id <= 2_500; id++) {
-            tasks.add(new TaskStore.NewTask(id, "[" + id + "]"));
+            tasks.add(new NewTask(id, "[" + id + "]"));
         }
         AddIncompleteException incomplete = assertThrows(AddIncompleteException.class, () -> store.addAll(task, tasks, NOW));
         assertEquals(LongStream.rangeClosed(1, 2_000).boxed().toList(), incomplete.added());
@@ -295,14 +300,14 @@ class EnqueueTest {
         EnqueueCall call = new EnqueueCall(task, keys, "60000", 10, "heard");
         for (int i = 0; i < requests.length; i += 3) {
             @SuppressWarnings("unchecked")
-            List<TaskStore.NewTask> tasks = (List<TaskStore.NewTask>) requests[i + 2];
+            List<NewTask> tasks = (List<NewTask>) requests[i + 2];
             call.request((String) requests[i], NOW, (Integer) requests[i + 1], tasks);
         }
         return redis.scripts().run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), call.args()).get();
     }
 
-    private static List<TaskStore.NewTask> withId(long id) {
-        return List.of(new TaskStore.NewTask(id, "[" + id + "]"));
+    private static List<NewTask> withId(long id) {
+        return List.of(new NewTask(id, "[" + id + "]"));
     }
 
     @Test
@@ -330,7 +335,7 @@ class EnqueueTest {
         raw.hset(keys.task(9), "squatter", "1");
         Map<String, String> before = snapshot();
         List<Object> replies = call("full", 1, batch(1), "taken", 0, withId(9), "twice", 0,
-                List.of(new TaskStore.NewTask(5L, "[]"), new TaskStore.NewTask(5L, "[]")));
+                List.of(new NewTask(5L, "[]"), new NewTask(5L, "[]")));
         assertEquals(List.of(List.of(0L), List.of(-2L, "9"), List.of(-2L, "5")), replies);
         assertEquals(before, snapshot(), "nothing was written, not even a record");
     }
@@ -400,7 +405,7 @@ class EnqueueTest {
              RedisConnector connector = RedisConnector.connect(small.uri(), Duration.ofSeconds(2))) {
             TaskStore full = new TaskStore(connector);
             full.publish(definition(task, 10));
-            AddRequest before = new AddRequest(task, "before-" + task, List.of(new TaskStore.NewTask(null, "[1]")), NOW + 60_000);
+            AddRequest before = new AddRequest(task, "before-" + task, List.of(new NewTask(null, "[1]")), NOW + 60_000);
             assertEquals(List.of(1L), full.retryAdd(before, NOW));
             RedisClusterCommands<String, String> sync = connector.sync();
             fill(sync);

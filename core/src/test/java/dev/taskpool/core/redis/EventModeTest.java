@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.RedisConnector;
+import dev.taskpool.core.lua.EventMode;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.run.RunStore;
 import dev.taskpool.support.LocalRedis;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -102,7 +107,7 @@ class EventModeTest {
         }
         List<FetchedTask> runs = store.finish(TASK, "w", List.of(), 10, NOW, NOW + 10_000, Duration.ofHours(1)).join().fetched();
         assertEquals(3, runs.size());
-        store.finish(TASK, "w", runs.stream().map(run -> new TaskStore.Completion(run, TaskStatus.SUCCESS, "1")).toList(),
+        store.finish(TASK, "w", runs.stream().map(run -> new RunStore.Completion(run, TaskStatus.SUCCESS, "1")).toList(),
                 0, NOW + 1, NOW + 10_000, Duration.ofHours(1)).join();
     }
 

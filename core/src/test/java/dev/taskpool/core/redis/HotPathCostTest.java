@@ -3,7 +3,10 @@ package dev.taskpool.core.redis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.run.RunStore;
 import dev.taskpool.support.LocalRedis;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,17 +32,17 @@ class HotPathCostTest {
             String task = "cost";
             store.publish(TaskStoreTest.definition(task, TASKS, 0));
             long before = commands(redis);
-            List<TaskStore.NewTask> adds = new ArrayList<>();
+            List<NewTask> adds = new ArrayList<>();
             for (int i = 0; i < TASKS; i++) {
-                adds.add(new TaskStore.NewTask(null, "[" + i + "]"));
+                adds.add(new NewTask(null, "[" + i + "]"));
             }
             store.addAll(task, adds, NOW);
             List<FetchedTask> running = List.of();
             int finished = 0;
             while (finished < TASKS) {
-                List<TaskStore.Completion> ends = running.stream()
-                        .map(run -> new TaskStore.Completion(run, TaskStatus.SUCCESS, "1")).toList();
-                TaskStore.FinishResult result = store.finish(task, "w", ends, batch, NOW, NOW + 10_000, Duration.ofHours(1)).join();
+                List<RunStore.Completion> ends = running.stream()
+                        .map(run -> new RunStore.Completion(run, TaskStatus.SUCCESS, "1")).toList();
+                RunStore.FinishResult result = store.finish(task, "w", ends, batch, NOW, NOW + 10_000, Duration.ofHours(1)).join();
                 finished += ends.size();
                 running = result.fetched();
             }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.TestCertificates;
 import java.io.IOException;

@@ -5,7 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.RedisConnector;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.run.LeaseLostException;
+import dev.taskpool.core.run.RecoverResult;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;

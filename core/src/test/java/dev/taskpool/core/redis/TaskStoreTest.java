@@ -8,10 +8,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.add.EnqueueCall;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.run.RecoverResult;
+import dev.taskpool.core.run.RunStore;
+import dev.taskpool.core.run.TransitionResult;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
@@ -215,7 +224,7 @@ class TaskStoreTest {
         assertEquals(List.of(), store.heartbeat(task, NOW + 5000, List.of(run)).get());
         assertEquals((double) NOW + 5000, raw.zscore(Keys.of(task).leases(), "1"));
         FetchedTask stale = new FetchedTask(task, 1, 1, "[]", "other/1");
-        assertEquals(List.of(new TaskStore.LostLease(1, null)), store.heartbeat(task, NOW + 9000, List.of(stale)).get(),
+        assertEquals(List.of(new RunStore.LostLease(1, null)), store.heartbeat(task, NOW + 9000, List.of(stale)).get(),
                 "lost, and not to a cancel");
     }
 
@@ -272,7 +281,7 @@ class TaskStoreTest {
         Keys keys = Keys.of(task);
         String[] scriptKeys = EnqueueCall.keys(keys);
         String[] args = new EnqueueCall(task, keys, "60000", 1, "heard").request("same-request", NOW, 1,
-                List.of(new TaskStore.NewTask(null, "[1]"))).args();
+                List.of(new NewTask(null, "[1]"))).args();
         ScriptRunner scripts = redis.scripts();
         List<Object> first = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
         List<Object> again = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
@@ -381,19 +390,19 @@ class TaskStoreTest {
     @Test
     void aBatchAddIsAllOrNothing() {
         store.publish(definition(task, 4, 1));
-        List<Long> ids = store.addAll(task, List.of(new TaskStore.NewTask(null, "[1]"), new TaskStore.NewTask(null, "[2]")), NOW);
+        List<Long> ids = store.addAll(task, List.of(new NewTask(null, "[1]"), new NewTask(null, "[2]")), NOW);
         assertEquals(List.of(1L, 2L), ids);
         List<String> before = keysOfTask();
         // size is 4: three more do not fit, so none is added
-        assertEquals(List.of(), store.addAll(task, List.of(new TaskStore.NewTask(null, "[3]"), new TaskStore.NewTask(null, "[4]"),
-                new TaskStore.NewTask(null, "[5]")), NOW));
+        assertEquals(List.of(), store.addAll(task, List.of(new NewTask(null, "[3]"), new NewTask(null, "[4]"),
+                new NewTask(null, "[5]")), NOW));
         assertEquals(before.size(), keysOfTask().size());
         // an id that is taken refuses the whole batch
         TaskpoolException taken = assertThrows(TaskpoolException.class, () -> store.addAll(task,
-                List.of(new TaskStore.NewTask(null, "[5]"), new TaskStore.NewTask(2L, "[6]")), NOW));
+                List.of(new NewTask(null, "[5]"), new NewTask(2L, "[6]")), NOW));
         assertTrue(taken.getMessage().contains("id 2 already exists"), taken.getMessage());
         TaskpoolException twice = assertThrows(TaskpoolException.class, () -> store.addAll(task,
-                List.of(new TaskStore.NewTask(9L, "[5]"), new TaskStore.NewTask(9L, "[6]")), NOW));
+                List.of(new NewTask(9L, "[5]"), new NewTask(9L, "[6]")), NOW));
         assertTrue(twice.getMessage().contains("id 9 already exists"), twice.getMessage());
         assertEquals(before.size(), keysOfTask().size());
         assertEquals(2, raw.llen(Keys.of(task).waiting()));
@@ -426,11 +435,11 @@ class TaskStoreTest {
         }
         List<FetchedTask> first = store.fetch(task, 2, NOW, NOW + 1000, "w", KEEP).get();
         FetchedTask stale = new FetchedTask(task, 1, 1, "[0]", "other/1");
-        TaskStore.FinishResult result = store.finish(task, "w", List.of(
-                new TaskStore.Completion(first.get(0), TaskStatus.SUCCESS, "{\"n\":0}"),
-                new TaskStore.Completion(first.get(1), TaskStatus.FAILURE, "bad \"input\""),
-                new TaskStore.Completion(first.get(0), TaskStatus.SUCCESS, "{\"n\":0}"),
-                new TaskStore.Completion(stale, TaskStatus.SUCCESS, "1")), 5, NOW + 10, NOW + 1000, KEEP).get();
+        RunStore.FinishResult result = store.finish(task, "w", List.of(
+                new RunStore.Completion(first.get(0), TaskStatus.SUCCESS, "{\"n\":0}"),
+                new RunStore.Completion(first.get(1), TaskStatus.FAILURE, "bad \"input\""),
+                new RunStore.Completion(first.get(0), TaskStatus.SUCCESS, "{\"n\":0}"),
+                new RunStore.Completion(stale, TaskStatus.SUCCESS, "1")), 5, NOW + 10, NOW + 1000, KEEP).get();
         assertEquals(List.of(TransitionResult.DONE, TransitionResult.DONE, TransitionResult.DONE, TransitionResult.LEASE_LOST),
                 result.ended(), "a repeated completion is done already; a token that never held the lease is refused");
         assertEquals(List.of(3L), result.fetched().stream().map(FetchedTask::id).toList());

@@ -2,7 +2,7 @@ package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.model.TaskInfo;
-import dev.taskpool.core.redis.RecoverResult;
+import dev.taskpool.core.run.RecoverResult;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.script.ScriptError;
 import java.util.Arrays;

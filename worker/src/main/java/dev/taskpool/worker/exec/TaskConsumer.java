@@ -1,15 +1,14 @@
 package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.definition.TaskDefinition;
-import dev.taskpool.core.redis.FetchedTask;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.TaskStore;
-import dev.taskpool.core.redis.TransitionResult;
+import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.run.TransitionResult;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.script.ScriptError;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
-import dev.taskpool.core.redis.BlockingConnection;
+import dev.taskpool.core.connect.BlockingConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,7 +41,7 @@ final class TaskConsumer {
     /** The most runs ended in one round trip (bounds the size of one script call). */
     private static final int MAX_BATCH = 500;
 
-    private record PendingCompletion(TaskStore.Completion completion, CompletableFuture<TransitionResult> result) {
+    private record PendingCompletion(RunStore.Completion completion, CompletableFuture<TransitionResult> result) {
     }
 
     private final TaskDefinition definition;
@@ -107,7 +106,7 @@ final class TaskConsumer {
      * Hands a finished run to the pump, which records it in its next round trip; the run's slot
      * is free from now on (the same round trip may fill it).
      */
-    CompletableFuture<TransitionResult> submit(TaskStore.Completion completion) {
+    CompletableFuture<TransitionResult> submit(RunStore.Completion completion) {
         CompletableFuture<TransitionResult> result = new CompletableFuture<>();
         completions.add(new PendingCompletion(completion, result));
         return result;
@@ -159,7 +158,7 @@ final class TaskConsumer {
      */
     private void roundTrip(List<PendingCompletion> batch, PumpState.Fetch fetch) {
         long now = runtime.clock().millis();
-        CompletableFuture<TaskStore.FinishResult> call;
+        CompletableFuture<RunStore.FinishResult> call;
         try {
             call = runtime.store().finish(definition.id(), settings.workerId(),
                     batch.stream().map(PendingCompletion::completion).toList(), fetch.take(), now,
@@ -211,9 +210,9 @@ final class TaskConsumer {
      * Canceled tasks whose {@code error} handler Redis handed to this worker (each to one worker
      * only): run like a run's own handler, off the pump's thread, under the task's timeout.
      */
-    private void runDueErrorHandlers(List<TaskStore.DueHandler> due) {
+    private void runDueErrorHandlers(List<RunStore.DueHandler> due) {
         String handler = definition.events().error();
-        for (TaskStore.DueHandler task : due) {
+        for (RunStore.DueHandler task : due) {
             if (handler == null) {
                 log.warn("task {} #{}: its error handler is due, but this worker's definition has none", definition.id(), task.id());
                 continue;
@@ -342,12 +341,12 @@ final class TaskConsumer {
      * its cancel message may come after the heartbeat, or never (pub/sub drops messages in a
      * reconnect).
      */
-    void leasesLost(List<FetchedTask> sent, List<TaskStore.LostLease> lost) {
+    void leasesLost(List<FetchedTask> sent, List<RunStore.LostLease> lost) {
         // One lease per id was sent (the running map holds one run per id), so a lost id names the
         // lease it lost; the run checks that the token is still its own.
         Map<Long, FetchedTask> sentById = new HashMap<>();
         sent.forEach(lease -> sentById.put(lease.id(), lease));
-        for (TaskStore.LostLease gone : lost) {
+        for (RunStore.LostLease gone : lost) {
             FetchedTask lease = sentById.get(gone.id());
             TaskRun run = lease == null ? null : running.get(gone.id());
             if (run == null) {

@@ -6,9 +6,8 @@ import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.FetchedTask;
-import dev.taskpool.core.redis.TaskStore;
-import dev.taskpool.core.redis.TransitionResult;
+import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.run.TransitionResult;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.runtime.CurrentRun;
 import dev.taskpool.worker.script.ScriptError;
@@ -474,7 +473,7 @@ final class TaskRun implements Runnable {
         }
         FetchedTask lease = current;
         finishing = true;
-        CompletableFuture<TransitionResult> batched = consumer.submit(new TaskStore.Completion(lease, status, payload));
+        CompletableFuture<TransitionResult> batched = consumer.submit(new RunStore.Completion(lease, status, payload));
         releaseSlot();
         batched.whenComplete((result, failure) -> {
             if (failure == null) {

@@ -2,7 +2,7 @@ package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.redis.TaskStore;
-import dev.taskpool.core.redis.TransitionResult;
+import dev.taskpool.core.run.TransitionResult;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;

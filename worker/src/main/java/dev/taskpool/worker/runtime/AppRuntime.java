@@ -5,7 +5,7 @@ import dev.taskpool.core.definition.DefinitionException;
 import dev.taskpool.core.definition.DefinitionLoader;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.json.ValueLimits;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.worker.metrics.WorkerMetrics;
 import dev.taskpool.worker.process.ProcessException;

@@ -8,7 +8,7 @@ import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.LocalRedisCluster;
 import dev.taskpool.support.Wait;

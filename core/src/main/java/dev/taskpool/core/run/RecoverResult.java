@@ -1,4 +1,4 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.run;
 
 import java.util.List;
 

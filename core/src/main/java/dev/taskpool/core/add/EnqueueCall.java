@@ -1,5 +1,8 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.add;
 
+import dev.taskpool.core.lua.EventMode;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.redis.NewTask;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,12 +39,12 @@ final class EnqueueCall {
      * Adds a request: {@code items} under {@code requestId}, created at {@code now}; {@code admit}
      * tasks must fit within {@code size} (0: no check).
      */
-    EnqueueCall request(String requestId, long now, int admit, List<TaskStore.NewTask> items) {
+    EnqueueCall request(String requestId, long now, int admit, List<NewTask> items) {
         args.add(requestId);
         args.add(Long.toString(now));
         args.add(Integer.toString(admit));
         args.add(Integer.toString(items.size()));
-        for (TaskStore.NewTask item : items) {
+        for (NewTask item : items) {
             args.add(item.id() == null ? "" : Long.toString(item.id()));
             args.add(item.argsJson());
         }

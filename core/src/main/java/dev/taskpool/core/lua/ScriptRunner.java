@@ -1,4 +1,4 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.lua;
 
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;

@@ -1,4 +1,4 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.run;
 
 /**
  * A task a worker took from the queue: it is RUNNING under the worker's lease.

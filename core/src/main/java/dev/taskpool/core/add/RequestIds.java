@@ -1,4 +1,4 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.add;
 
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * between two processes' prefixes negligible, and an add costs a counter increment instead of a
  * draw from {@link SecureRandom} (which showed in the profile of one caller adding in a loop).
  */
-final class RequestIds {
+public final class RequestIds {
     private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
     private static final byte[] PREFIX = new byte[6];
     private static final AtomicLong COUNTER;
@@ -28,7 +28,7 @@ final class RequestIds {
     }
 
     /** 96 bits (the process's random prefix, then the counter's low 48 bits) as 16 URL-safe characters. */
-    static String next() {
+    public static String next() {
         long count = COUNTER.getAndIncrement();
         byte[] bytes = new byte[12];
         System.arraycopy(PREFIX, 0, bytes, 0, 6);

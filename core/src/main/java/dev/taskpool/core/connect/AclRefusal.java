@@ -1,6 +1,7 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.connect;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.lua.LuaScript;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;

@@ -1,4 +1,4 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.run;
 
 /** The outcome of a transition guarded by a lease token. */
 public enum TransitionResult {

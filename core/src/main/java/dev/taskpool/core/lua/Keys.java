@@ -1,4 +1,4 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.lua;
 
 import dev.taskpool.core.definition.TaskIds;
 

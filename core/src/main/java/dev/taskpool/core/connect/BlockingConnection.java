@@ -1,4 +1,4 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.connect;
 
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.api.StatefulConnection;

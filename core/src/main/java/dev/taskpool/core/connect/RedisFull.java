@@ -1,5 +1,6 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.connect;
 
+import dev.taskpool.core.redis.RedisFullException;
 import io.lettuce.core.RedisCommandExecutionException;
 
 /**

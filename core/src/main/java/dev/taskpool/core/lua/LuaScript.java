@@ -1,4 +1,4 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.lua;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,8 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.add;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.redis.AddRequest;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,7 +19,7 @@ final class EnqueueReply {
             String nothing = "; the add was refused and nothing was written";
             return switch (code.intValue()) {
                 case 0 -> List.of();
-                case -1 -> throw TaskStore.unknownTask(task);
+                case -1 -> throw AddStore.unknownTask(task);
                 case -2 -> throw new TaskpoolException("task " + task + ": id " + reply.get(1)
                         + " already exists; an add never overwrites a task (check event.next)" + nothing);
                 case -3 -> throw new TaskpoolException("task " + task + ": key " + reply.get(1) + " holds " + reply.get(2)

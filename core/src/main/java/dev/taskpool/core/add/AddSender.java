@@ -1,6 +1,17 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.add;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.AclRefusal;
+import dev.taskpool.core.connect.RedisConnector;
+import dev.taskpool.core.connect.RedisFull;
+import dev.taskpool.core.lua.EventMode;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptRunner;
+import dev.taskpool.core.redis.AddIncompleteException;
+import dev.taskpool.core.redis.AddOutcomeUnknownException;
+import dev.taskpool.core.redis.AddRequest;
+import dev.taskpool.core.redis.NewTask;
 import io.lettuce.core.RedisCommandExecutionException;
 import java.time.Duration;
 import java.time.Instant;
@@ -75,7 +86,7 @@ final class AddSender {
 
     /** @param deadline how long one add keeps re-sending before it reports an unknown outcome */
     AddSender(RedisConnector redis, ScriptRunner scripts, Duration deadline) {
-        this(redis, scripts, deadline, redis.addResends());
+        this(redis, scripts, deadline, redis.shared(AddResends.class, AddResends::new));
     }
 
     /** As above, with the re-sending threads given (tests: smaller bounds). */
@@ -88,7 +99,7 @@ final class AddSender {
         this.resends = resends;
         this.commandTimeout = redis.commandTimeout();
         this.deadline = deadline;
-        this.fence = redis.replicationFence();
+        this.fence = ReplicationFence.of(redis);
         this.sendWindowMillis = sendWindow().toMillis();
         this.requestMemoryMillis = Long.toString(requestMemory().toMillis());
         this.eventMode = EventMode.of(redis);
@@ -127,7 +138,7 @@ final class AddSender {
         return sendWindow().plus(commandTimeout.multipliedBy(2));
     }
 
-    AddRequest newRequest(String task, List<TaskStore.NewTask> tasks, long now) {
+    AddRequest newRequest(String task, List<NewTask> tasks, long now) {
         return new AddRequest(task, RequestIds.next(), tasks, now + sendWindowMillis);
     }
 

@@ -1,6 +1,8 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.add;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.redis.AddRequest;
+import dev.taskpool.core.redis.NewTask;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -97,7 +99,7 @@ final class AddGroups {
                     + request.tasks().size());
         }
         long bytes = 0;
-        for (TaskStore.NewTask task : request.tasks()) {
+        for (NewTask task : request.tasks()) {
             bytes += task.argsJson().length();
         }
         Waiting add = new Waiting(request, now, bytes, System.nanoTime(), new CompletableFuture<>());

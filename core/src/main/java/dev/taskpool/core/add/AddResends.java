@@ -1,5 +1,6 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.add;
 
+import dev.taskpool.core.connect.RedisConnector;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;

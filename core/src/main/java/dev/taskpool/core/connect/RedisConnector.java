@@ -1,6 +1,8 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.connect;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.lua.ScriptRunner;
+import dev.taskpool.core.redis.RedisTls;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -22,11 +24,15 @@ import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.metrics.CommandLatencyRecorder;
-import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -64,8 +70,8 @@ public final class RedisConnector implements AutoCloseable {
     private final Supplier<StatefulRedisPubSubConnection<String, String>> newPubSub;
     private final boolean cluster;
     private final Duration commandTimeout;
-    private volatile ReplicationFence replicationFence;
-    private volatile AddResends addResends;
+    /** What {@link #shared} made, in the order made. */
+    private final Map<Class<?>, AutoCloseable> shared = new LinkedHashMap<>();
     /** Resources made for a latency recorder (null: the client's own); the client does not shut them down. */
     private ClientResources ownResources;
     /** The ACL user the URL logs in as ("default" without one), named when Redis refuses it something. */
@@ -305,44 +311,33 @@ public final class RedisConnector implements AutoCloseable {
         return newPubSub.get();
     }
 
-    /** The fence every add of this connection passes (see {@link ReplicationFence}); one, so that concurrent adds share WAITs. */
-    ReplicationFence replicationFence() {
-        ReplicationFence fence = replicationFence;
-        if (fence == null) {
-            synchronized (this) {
-                if (replicationFence == null) {
-                    replicationFence = new ReplicationFence(this, ReplicationFence.DEFAULT_WAIT, ReplicationFence.enabledByEnvironment());
-                }
-                fence = replicationFence;
+    /**
+     * The one {@code type} object of this connection, made by {@code make} on first use and closed
+     * with the connection (before it, latest made first). For what its users must share, such as
+     * the fence every add passes (concurrent adds share its WAITs) or the threads that re-send
+     * asynchronous adds, without this class knowing what they are.
+     */
+    public <T extends AutoCloseable> T shared(Class<T> type, Supplier<T> make) {
+        synchronized (shared) {
+            AutoCloseable existing = shared.get(type);
+            if (existing == null) {
+                existing = make.get();
+                shared.put(type, existing);
             }
+            return type.cast(existing);
         }
-        return fence;
-    }
-
-    /** The threads that re-send this connection's asynchronous adds (see {@link AddResends}); one, closed with this. */
-    AddResends addResends() {
-        AddResends resends = addResends;
-        if (resends == null) {
-            synchronized (this) {
-                if (addResends == null) {
-                    addResends = new AddResends();
-                }
-                resends = addResends;
-            }
-        }
-        return resends;
     }
 
     /**
      * A connection of its own for commands that block the connection they are sent on in Redis
      * (WAIT), with its async commands; in a Cluster, a cluster connection of its own.
      */
-    StatefulConnection<String, String> newOwnConnection() {
+    public StatefulConnection<String, String> newOwnConnection() {
         return newConnection.get();
     }
 
     /** The async commands of a connection from {@link #newOwnConnection()}. */
-    static RedisClusterAsyncCommands<String, String> asyncOf(StatefulConnection<String, String> own) {
+    public static RedisClusterAsyncCommands<String, String> asyncOf(StatefulConnection<String, String> own) {
         if (own instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
             return clusterConnection.async();
         }
@@ -354,7 +349,7 @@ public final class RedisConnector implements AutoCloseable {
      * {@code own} itself, or in a Cluster its pooled connection to the slot's current master (the
      * one its routed commands use). WAIT only counts writes made on the connection it is sent on.
      */
-    static CompletableFuture<RedisClusterAsyncCommands<String, String>> writerOf(StatefulConnection<String, String> own,
+    public static CompletableFuture<RedisClusterAsyncCommands<String, String>> writerOf(StatefulConnection<String, String> own,
                                                                                 String key) {
         if (own instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
             RedisClusterNode master = clusterConnection.getPartitions().getMasterBySlot(SlotHash.getSlot(key));
@@ -371,7 +366,7 @@ public final class RedisConnector implements AutoCloseable {
      * In a Cluster: how many healthy replicas follow the current master of {@code key}'s slot, as
      * the last topology refresh saw them. Outside a Cluster: -1 (ask the node with INFO).
      */
-    int clusterReplicasOf(String key) {
+    public int clusterReplicasOf(String key) {
         if (!(connection instanceof StatefulRedisClusterConnection<String, String> clusterConnection)) {
             return -1;
         }
@@ -394,8 +389,8 @@ public final class RedisConnector implements AutoCloseable {
      * INFO {@code section} of every master (one standalone Redis, or each master of a Cluster), by
      * node address: counters such as commandstats or used_cpu_* are per node.
      */
-    public java.util.Map<String, String> infoOfEachMaster(String section) {
-        java.util.Map<String, String> byNode = new java.util.TreeMap<>();
+    public Map<String, String> infoOfEachMaster(String section) {
+        Map<String, String> byNode = new TreeMap<>();
         if (connection instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
             for (RedisClusterNode node : clusterConnection.getPartitions()) {
                 if (node.getRole().isUpstream() && !node.getSlots().isEmpty()) {
@@ -501,17 +496,25 @@ public final class RedisConnector implements AutoCloseable {
         return root == error || deepest == null ? String.valueOf(own) : own + " (" + deepest + ")";
     }
 
+    private void closeShared() {
+        List<AutoCloseable> made;
+        synchronized (shared) {
+            made = new ArrayList<>(shared.values());
+            shared.clear();
+        }
+        for (AutoCloseable each : made.reversed()) {
+            try {
+                each.close();
+            } catch (Exception e) {
+                throw new TaskpoolException("cannot close " + each.getClass().getSimpleName() + ": " + rootMessage(e), e);
+            }
+        }
+    }
+
     @Override
     public void close() {
         try {
-            ReplicationFence fence = replicationFence;
-            if (fence != null) {
-                fence.close();
-            }
-            AddResends resends = addResends;
-            if (resends != null) {
-                resends.close();
-            }
+            closeShared();
             connection.close();
         } finally {
             try {

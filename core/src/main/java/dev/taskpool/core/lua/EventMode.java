@@ -1,6 +1,7 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.lua;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.RedisConnector;
 
 /**
  * How the hot-path scripts (enqueue, finish) publish their events; passed to them as an argument.
@@ -20,7 +21,7 @@ public final class EventMode {
     }
 
     /** The scripts' argument for {@code redis}: {@code "heard"} or {@code "all"}. */
-    static String of(RedisConnector redis) {
+    public static String of(RedisConnector redis) {
         return redis.isCluster() || allByEnvironment() ? "all" : "heard";
     }
 

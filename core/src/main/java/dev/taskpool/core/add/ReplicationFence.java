@@ -1,5 +1,8 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.add;
 
+import dev.taskpool.core.connect.AclRefusal;
+import dev.taskpool.core.connect.RedisConnector;
+import dev.taskpool.core.lua.ScriptRunner;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
@@ -71,6 +74,11 @@ final class ReplicationFence implements AutoCloseable {
 
     private static dev.taskpool.core.TaskpoolException notOnIoThread(String what) {
         return new dev.taskpool.core.TaskpoolException(what + " is not known yet, and an I/O thread cannot wait for it");
+    }
+
+    /** The fence every add of this connection passes: one per connection, so that concurrent adds share WAITs. */
+    static ReplicationFence of(RedisConnector redis) {
+        return redis.shared(ReplicationFence.class, () -> new ReplicationFence(redis, DEFAULT_WAIT, enabledByEnvironment()));
     }
 
     /** Whether the fence is on, from {@code TASKPOOL_REPLICA_ACK} ({@code on}, the default, or {@code off}). */
