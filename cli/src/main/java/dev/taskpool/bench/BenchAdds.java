@@ -2,7 +2,8 @@ package dev.taskpool.bench;
 
 import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.redis.NewTask;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -18,7 +19,7 @@ final class BenchAdds {
     }
 
     /** Adds {@code count} tasks in batch adds of {@link #BATCH}, and times it. */
-    static double bulk(TaskStore store, String task, int count) {
+    static double bulk(AddStore store, String task, int count) {
         long start = System.nanoTime();
         for (int from = 0; from < count; from += BATCH) {
             List<NewTask> batch = new ArrayList<>(BATCH);

@@ -8,12 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
-import dev.taskpool.core.redis.AddResult;
 import dev.taskpool.core.lua.Keys;
-import dev.taskpool.core.connect.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.redis.AddResult;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;

@@ -5,13 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddResult;
-import dev.taskpool.core.lua.Keys;
-import dev.taskpool.core.connect.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.TcpProxy;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;

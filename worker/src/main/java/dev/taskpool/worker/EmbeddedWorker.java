@@ -1,9 +1,9 @@
 package dev.taskpool.worker;
 
-import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.add.AddStore;
 import dev.taskpool.core.connect.RedisConnector;
+import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.RedisTls;
-import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.metrics.MicrometerWorkerMetrics;
@@ -11,6 +11,7 @@ import dev.taskpool.worker.metrics.RedisLatencies;
 import dev.taskpool.worker.process.ProcessHandler;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -18,7 +19,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
-import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * A worker inside a Java application: loads an app directory, offers the application's Java
@@ -161,7 +161,7 @@ public final class EmbeddedWorker implements AutoCloseable {
                     meters == null ? null : RedisLatencies.recorder(meters));
             AppRuntime runtime = null;
             try {
-                runtime = AppRuntime.open(appDirectory.toAbsolutePath().normalize(), new TaskStore(redis), processes,
+                runtime = AppRuntime.open(appDirectory.toAbsolutePath().normalize(), new AddStore(redis), processes,
                         InstantSource.system());
                 if (meters != null) {
                     runtime.measureWith(new MicrometerWorkerMetrics(meters, new TaskOperations(redis)));

@@ -1,17 +1,16 @@
 package dev.taskpool.worker;
 
 import dev.taskpool.client.TaskpoolClient;
-import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.connect.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
+import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.KeyScanCursor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;

@@ -8,7 +8,6 @@ import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.run.LeaseLostException;
-import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.core.run.TransitionResult;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;

@@ -2,8 +2,8 @@ package dev.taskpool.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.process.ProcessRegistry;

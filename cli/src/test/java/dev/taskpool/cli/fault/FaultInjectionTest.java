@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.client.TaskpoolClient;
-import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.connect.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;

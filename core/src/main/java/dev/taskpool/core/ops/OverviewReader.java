@@ -2,8 +2,8 @@ package dev.taskpool.core.ops;
 
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
-import dev.taskpool.core.definition.TaskIds;
 import dev.taskpool.core.connect.AclRefusal;
+import dev.taskpool.core.definition.TaskIds;
 import dev.taskpool.core.lua.Keys;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;

@@ -16,7 +16,6 @@ import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.run.LeaseLostException;
 import dev.taskpool.core.run.RunStore;

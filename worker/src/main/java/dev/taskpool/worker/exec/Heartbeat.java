@@ -1,6 +1,7 @@
 package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.run.RunStore;
 import dev.taskpool.worker.runtime.AppRuntime;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,11 +75,11 @@ final class Heartbeat implements Runnable {
         long deadline = runtime.clock().millis() + settings.lease().toMillis();
         CompletableFuture<List<RunStore.LostLease>> reply;
         try {
-            reply = runtime.store().heartbeat(task, deadline, leases);
+            reply = runtime.runs().heartbeat(task, deadline, leases);
         } catch (RuntimeException e) {
             reply = CompletableFuture.failedFuture(e);
         }
-        return runtime.store().bounded(reply, "extend the leases of " + task).handle((lost, error) -> {
+        return runtime.runs().bounded(reply, "extend the leases of " + task).handle((lost, error) -> {
             if (error != null) {
                 failures.failed("task " + task, error);
                 return false;

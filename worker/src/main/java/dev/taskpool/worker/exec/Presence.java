@@ -1,10 +1,10 @@
 package dev.taskpool.worker.exec;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.taskpool.core.connect.RedisFull;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
-import dev.taskpool.core.connect.RedisFull;
 import dev.taskpool.worker.runtime.AppRuntime;
 import io.lettuce.core.Range;
 import io.lettuce.core.SetArgs;

@@ -1,14 +1,15 @@
 package dev.taskpool.worker.exec;
 
+import dev.taskpool.core.connect.BlockingConnection;
 import dev.taskpool.core.definition.TaskDefinition;
-import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.run.RunStore;
 import dev.taskpool.core.run.TransitionResult;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.script.ScriptError;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
-import dev.taskpool.core.connect.BlockingConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -76,7 +77,7 @@ final class TaskConsumer {
         this.settings = worker.settings();
         this.worker = worker;
         this.keys = Keys.of(definition.id());
-        this.transitions = new TransitionWrites(definition.id(), runtime.store(), settings.lease());
+        this.transitions = new TransitionWrites(definition.id(), runtime.runs(), settings.lease());
         this.state = new PumpState(definition.workerNums());
         this.threads = new RunThreads(definition.id(), definition.workerNums());
     }
@@ -160,7 +161,7 @@ final class TaskConsumer {
         long now = runtime.clock().millis();
         CompletableFuture<RunStore.FinishResult> call;
         try {
-            call = runtime.store().finish(definition.id(), settings.workerId(),
+            call = runtime.runs().finish(definition.id(), settings.workerId(),
                     batch.stream().map(PendingCompletion::completion).toList(), fetch.take(), now,
                     now + settings.lease().toMillis(), definition.keep());
         } catch (RuntimeException e) {

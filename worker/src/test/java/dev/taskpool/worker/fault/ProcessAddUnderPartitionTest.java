@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskpool.core.redis.AddOutcomeUnknownException;
-import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.connect.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.support.TcpProxy;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.TestApp;
