@@ -6,7 +6,6 @@ import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.add.AddStore;
 import dev.taskpool.core.connect.AclRefusal;
 import dev.taskpool.core.connect.RedisConnector;
-import dev.taskpool.core.json.Json;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskEvent;

@@ -17,7 +17,6 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -353,12 +352,12 @@ class BadInputCatalogTest {
     void nothingIsHalfWrittenByARefusedAdd() {
         // (the worker may still finish earlier tasks meanwhile: only what an add writes is compared)
         var sync = harness.redis.sync();
-        long added = harness.runtime.store().stats(nexted).get("added");
+        long added = harness.runtime.reads().stats(nexted).get("added");
         String counter = sync.get(Keys.of(nexted).sequence());
         long waiting = sync.llen(Keys.of(nexted).waiting());
         setNext(-1);
         assertError("must return an integer from 1 to 2^53-1, got -1", () -> harness.add(nexted));
-        assertEquals(added, harness.runtime.store().stats(nexted).get("added"));
+        assertEquals(added, harness.runtime.reads().stats(nexted).get("added"));
         assertEquals(counter, sync.get(Keys.of(nexted).sequence()));
         assertTrue(sync.llen(Keys.of(nexted).waiting()) <= waiting);
     }

@@ -1,6 +1,7 @@
 package dev.taskpool.worker;
 
 import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.add.AddStore;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.support.TestRedis;
@@ -33,7 +34,7 @@ public final class Harness implements AutoCloseable {
         redis = RedisConnector.connect(uri);
         opened.add(redis);
         try {
-            runtime = AppRuntime.open(app, new TaskStore(redis), registry, InstantSource.system());
+            runtime = AppRuntime.open(app, new AddStore(redis), registry, InstantSource.system());
             opened.add(runtime);
             client = TaskpoolClient.connect(uri);
             opened.add(client);

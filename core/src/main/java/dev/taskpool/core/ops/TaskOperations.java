@@ -12,7 +12,6 @@ import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import io.lettuce.core.LPosArgs;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScoredValue;

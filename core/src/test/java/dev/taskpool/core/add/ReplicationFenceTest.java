@@ -1,10 +1,9 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.add;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskpool.core.add.ReplicationFence;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
@@ -63,15 +62,15 @@ class ReplicationFenceTest {
 
     private static void addWhileReplicaFrozen(RedisConnector redis, LocalRedis replica, String replicaUri, String task)
             throws Exception {
-        TaskStore store = new TaskStore(redis);
-        store.publish(definition(task));
-        long first = store.add(task, null, "[1]", System.currentTimeMillis()).id();
+        AddStore addStore = new AddStore(redis);
+        addStore.publish(definition(task));
+        long first = addStore.add(task, null, "[1]", System.currentTimeMillis()).id();
         assertTrue(first > 0, "an add with a healthy replica is answered");
 
         replica.pause();
         CompletableFuture<Long> added;
         try {
-            added = CompletableFuture.supplyAsync(() -> store.add(task, null, "[2]", System.currentTimeMillis()).id());
+            added = CompletableFuture.supplyAsync(() -> addStore.add(task, null, "[2]", System.currentTimeMillis()).id());
             // a fence that does not hold the answer back fails here; 2.5 WAIT periods with the replica frozen
             Thread.sleep(ReplicationFence.DEFAULT_WAIT.toMillis() * 5 / 2);
             assertFalse(added.isDone(), "the add was answered while its only replica was frozen: "

@@ -1,4 +1,4 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.add;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -11,6 +11,7 @@ import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.redis.AddResult;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
@@ -35,7 +36,7 @@ class AddGroupsTest {
     private static final long NOW = 1_700_000_000_000L;
 
     private RedisConnector redis;
-    private TaskStore store;
+    private AddStore addStore;
     private RedisClusterCommands<String, String> raw;
     private String task;
     private Keys keys;
@@ -43,7 +44,7 @@ class AddGroupsTest {
     @BeforeEach
     void connect() {
         redis = RedisConnector.connect(TestRedis.uri());
-        store = new TaskStore(redis);
+        addStore = new AddStore(redis);
         raw = redis.sync();
         task = TestRedis.uniqueTaskId("groups");
         keys = Keys.of(task);
@@ -56,21 +57,21 @@ class AddGroupsTest {
     }
 
     private void publish(String id, int size) {
-        store.publish(new TaskDefinition(id, "tasks/" + id + ".yao", "test", 2, 1, Duration.ZERO, Duration.ofSeconds(5),
+        addStore.publish(new TaskDefinition(id, "tasks/" + id + ".yao", "test", 2, 1, Duration.ZERO, Duration.ofSeconds(5),
                 size, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
     }
 
     private List<CompletableFuture<AddResult>> addAsync(int count, java.util.function.IntFunction<Long> id) {
         List<CompletableFuture<AddResult>> adds = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            adds.add(store.addAsync(task, id.apply(i), "[" + i + "]", NOW));
+            adds.add(addStore.addAsync(task, id.apply(i), "[" + i + "]", NOW));
         }
         return adds;
     }
 
     @Test
     void concurrentAddsShareCallsAndEachGetsItsOwnId() throws Exception {
-        long callsBefore = store.scriptCalls();
+        long callsBefore = addStore.scriptCalls();
         List<CompletableFuture<AddResult>> adds = addAsync(300, i -> null);
         Set<Long> ids = new TreeSet<>();
         for (int i = 0; i < adds.size(); i++) {
@@ -78,7 +79,7 @@ class AddGroupsTest {
             ids.add(id);
             assertEquals("[" + i + "]", raw.hget(keys.task(id), "args"), "add " + i + " got the id of its own task");
         }
-        long calls = store.scriptCalls() - callsBefore;
+        long calls = addStore.scriptCalls() - callsBefore;
         assertEquals(LongStream.rangeClosed(1, 300).boxed().toList(), List.copyOf(ids), "300 distinct ids");
         assertTrue(calls <= 150, "300 adds in flight shared calls: " + calls + " script calls");
         assertEquals(300, raw.llen(keys.waiting()));
@@ -93,13 +94,13 @@ class AddGroupsTest {
     @Test
     void addsPastSizeAreRefusedWhileTheOthersInTheirCallAreAdded() throws Exception {
         publish(task, 5);
-        long callsBefore = store.scriptCalls();
+        long callsBefore = addStore.scriptCalls();
         List<CompletableFuture<AddResult>> adds = addAsync(12, i -> null);
         List<Boolean> full = new ArrayList<>();
         for (CompletableFuture<AddResult> add : adds) {
             full.add(add.get(30, TimeUnit.SECONDS).isQueueFull());
         }
-        assertTrue(store.scriptCalls() - callsBefore < 12, "the adds shared calls");
+        assertTrue(addStore.scriptCalls() - callsBefore < 12, "the adds shared calls");
         assertEquals(List.of(false, false, false, false, false, true, true, true, true, true, true, true), full,
                 "size 5: the first five in arrival order are added, each later one is refused on its own");
         assertEquals(5, raw.llen(keys.waiting()));
@@ -109,7 +110,7 @@ class AddGroupsTest {
     @Test
     void anIdCollisionFailsOnlyItsOwnAdd() throws Exception {
         raw.hset(keys.task(7), "squatter", "1");
-        long callsBefore = store.scriptCalls();
+        long callsBefore = addStore.scriptCalls();
         List<CompletableFuture<AddResult>> adds = addAsync(20, i -> (long) i + 1);
         for (int i = 0; i < 20; i++) {
             if (i == 6) {
@@ -121,14 +122,14 @@ class AddGroupsTest {
                 assertEquals(i + 1, adds.get(i).get(30, TimeUnit.SECONDS).id(), "add " + i);
             }
         }
-        assertTrue(store.scriptCalls() - callsBefore < 20, "the adds shared calls");
+        assertTrue(addStore.scriptCalls() - callsBefore < 20, "the adds shared calls");
         assertEquals(19, raw.llen(keys.waiting()));
         assertEquals(java.util.Map.of("squatter", "1"), raw.hgetall(keys.task(7)), "the existing task is untouched");
     }
 
     @Test
     void syncAddsFromManyThreadsShareCallsAndEachGetsItsOwnId() throws Exception {
-        long callsBefore = store.scriptCalls();
+        long callsBefore = addStore.scriptCalls();
         Set<Long> ids = ConcurrentHashMap.newKeySet();
         List<Thread> callers = new ArrayList<>();
         java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
@@ -137,7 +138,7 @@ class AddGroupsTest {
             callers.add(Thread.ofPlatform().start(() -> {
                 try {
                     for (int i = 0; i < 25; i++) {
-                        AddResult added = store.add(task, null, "[\"" + caller + "-" + i + "\"]", NOW);
+                        AddResult added = addStore.add(task, null, "[\"" + caller + "-" + i + "\"]", NOW);
                         assertTrue(ids.add(added.id()), "id " + added.id() + " returned twice");
                     }
                 } catch (Throwable e) {
@@ -152,7 +153,7 @@ class AddGroupsTest {
         if (failure.get() != null) {
             throw new AssertionError("a caller failed: " + failure.get(), failure.get());
         }
-        long calls = store.scriptCalls() - callsBefore;
+        long calls = addStore.scriptCalls() - callsBefore;
         assertEquals(400, ids.size());
         assertEquals(400, raw.llen(keys.waiting()));
         assertTrue(calls < 400, "sync adds from 16 threads shared calls: " + calls + " script calls for 400 adds");
@@ -164,7 +165,7 @@ class AddGroupsTest {
         String unknown = TestRedis.uniqueTaskId("never.published");
         List<CompletableFuture<AddResult>> adds = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            adds.add(store.addAsync(unknown, null, "[]", NOW));
+            adds.add(addStore.addAsync(unknown, null, "[]", NOW));
         }
         for (CompletableFuture<AddResult> add : adds) {
             ExecutionException failed = assertThrows(ExecutionException.class, () -> add.get(30, TimeUnit.SECONDS));
@@ -175,10 +176,10 @@ class AddGroupsTest {
 
     @Test
     void aLoneAddGoesAtOnceInACallOfItsOwn() {
-        long callsBefore = store.scriptCalls();
+        long callsBefore = addStore.scriptCalls();
         for (int i = 0; i < 5; i++) {
-            assertEquals(i + 1, store.add(task, null, "[]", NOW).id());
+            assertEquals(i + 1, addStore.add(task, null, "[]", NOW).id());
         }
-        assertEquals(5, store.scriptCalls() - callsBefore, "one call per add when nothing else is in flight");
+        assertEquals(5, addStore.scriptCalls() - callsBefore, "one call per add when nothing else is in flight");
     }
 }

@@ -1,8 +1,7 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.connect;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.taskpool.core.connect.AclRefusal;
 import io.lettuce.core.RedisCommandExecutionException;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

@@ -1,12 +1,13 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.core.add.AddStore;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.run.FetchedTask;
-import dev.taskpool.core.run.RunStore;
+import dev.taskpool.core.ops.TaskReads;
+import dev.taskpool.core.redis.NewTask;
 import dev.taskpool.support.LocalRedis;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,27 +29,29 @@ class HotPathCostTest {
     @CsvSource({"1, 23.1", "10, 7.8", "50, 6.4"})
     void commandsPerTaskAtAFixedBatchSize(int batch, double limit) {
         try (LocalRedis server = LocalRedis.start(); RedisConnector redis = RedisConnector.connect(server.uri())) {
-            TaskStore store = new TaskStore(redis);
+            AddStore addStore = new AddStore(redis);
+            RunStore runStore = new RunStore(redis);
+            TaskReads taskReads = new TaskReads(redis);
             String task = "cost";
-            store.publish(TaskStoreTest.definition(task, TASKS, 0));
+            addStore.publish(RunStoreTest.definition(task, TASKS, 0));
             long before = commands(redis);
             List<NewTask> adds = new ArrayList<>();
             for (int i = 0; i < TASKS; i++) {
                 adds.add(new NewTask(null, "[" + i + "]"));
             }
-            store.addAll(task, adds, NOW);
+            addStore.addAll(task, adds, NOW);
             List<FetchedTask> running = List.of();
             int finished = 0;
             while (finished < TASKS) {
                 List<RunStore.Completion> ends = running.stream()
                         .map(run -> new RunStore.Completion(run, TaskStatus.SUCCESS, "1")).toList();
-                RunStore.FinishResult result = store.finish(task, "w", ends, batch, NOW, NOW + 10_000, Duration.ofHours(1)).join();
+                RunStore.FinishResult result = runStore.finish(task, "w", ends, batch, NOW, NOW + 10_000, Duration.ofHours(1)).join();
                 finished += ends.size();
                 running = result.fetched();
             }
             double perTask = (commands(redis) - before) / (double) TASKS;
             System.out.printf("hot path, batches of %d: %.2f Redis commands per task%n", batch, perTask);
-            assertEquals(TASKS, store.stats(task).get("succeeded"));
+            assertEquals(TASKS, taskReads.stats(task).get("succeeded"));
             assertTrue(perTask <= limit, "batches of " + batch + ": " + perTask + " commands per task, expected at most " + limit);
         }
     }

@@ -1,16 +1,19 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.lua;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.add.AddStore;
 import dev.taskpool.core.connect.RedisConnector;
-import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.run.LeaseLostException;
 import dev.taskpool.core.run.RecoverResult;
+import dev.taskpool.core.run.RunStore;
+import dev.taskpool.core.run.RunStoreTest;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
@@ -36,7 +39,9 @@ class ScriptIntegrityTest {
     private static final Duration KEEP = Duration.ofSeconds(60);
 
     private RedisConnector redis;
-    private TaskStore store;
+    private AddStore addStore;
+    private RunStore runStore;
+    private TaskReads taskReads;
     private RedisClusterCommands<String, String> raw;
     private String task;
     private Keys keys;
@@ -45,18 +50,20 @@ class ScriptIntegrityTest {
     @BeforeEach
     void setUp() throws Exception {
         redis = RedisConnector.connect(TestRedis.uri());
-        store = new TaskStore(redis);
+        addStore = new AddStore(redis);
+        runStore = new RunStore(redis);
+        taskReads = new TaskReads(redis);
         raw = redis.sync();
         task = TestRedis.uniqueTaskId("integrity");
         keys = Keys.of(task);
-        store.publish(TaskStoreTest.definition(task, 10, 2));
+        addStore.publish(RunStoreTest.definition(task, 10, 2));
         for (int i = 0; i < 3; i++) {
-            store.add(task, null, "[" + i + "]", NOW);
+            addStore.add(task, null, "[" + i + "]", NOW);
         }
-        running = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
-        store.retry(running, running.nextRun(), "first run failed", NOW, NOW + 1000, "{}").get();
+        running = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        runStore.retry(running, running.nextRun(), "first run failed", NOW, NOW + 1000, "{}").get();
         running = running.nextRun();
-        store.complete(store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst(), TaskStatus.SUCCESS, "1", NOW,
+        runStore.complete(runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst(), TaskStatus.SUCCESS, "1", NOW,
                 KEEP).get();   // so that the counters hold something
     }
 
@@ -93,14 +100,14 @@ class ScriptIntegrityTest {
     /** The call of one script, as the worker makes it. */
     private Object call(String script) throws Exception {
         return switch (script) {
-            case "fetch" -> store.fetch(task, 5, NOW, NOW + 1000, "w", KEEP).get();
-            case "complete" -> store.complete(running, TaskStatus.SUCCESS, "\"done\"", NOW, KEEP).get();
-            case "heartbeat" -> store.heartbeat(task, NOW + 5000, List.of(running)).get();
-            case "recover" -> store.recover(task, NOW + 60_000, 10).get();
-            case "retry" -> store.retry(running, running.nextRun(), "boom", NOW, NOW + 1000, "{}").get();
-            case "release" -> store.release(running, NOW).get();
+            case "fetch" -> runStore.fetch(task, 5, NOW, NOW + 1000, "w", KEEP).get();
+            case "complete" -> runStore.complete(running, TaskStatus.SUCCESS, "\"done\"", NOW, KEEP).get();
+            case "heartbeat" -> runStore.heartbeat(task, NOW + 5000, List.of(running)).get();
+            case "recover" -> runStore.recover(task, NOW + 60_000, 10).get();
+            case "retry" -> runStore.retry(running, running.nextRun(), "boom", NOW, NOW + 1000, "{}").get();
+            case "release" -> runStore.release(running, NOW).get();
             case "progress" -> {
-                store.progress(task, running.id(), 1, 2, "half", NOW, running.token());
+                runStore.progress(task, running.id(), 1, 2, "half", NOW, running.token());
                 yield null;
             }
             case "cancel" -> {
@@ -160,12 +167,12 @@ class ScriptIntegrityTest {
         // The reported case: the fetch used to mark tasks RUNNING and then fail on `leases`.
         raw.del(keys.leases());
         raw.set(keys.leases(), "garbage");
-        assertThrows(ExecutionException.class, () -> store.fetch(task, 5, NOW, NOW + 1000, "w2", KEEP).get());
-        assertEquals(TaskStatus.WAITING, store.get(task, 3).orElseThrow().status());
+        assertThrows(ExecutionException.class, () -> runStore.fetch(task, 5, NOW, NOW + 1000, "w2", KEEP).get());
+        assertEquals(TaskStatus.WAITING, taskReads.get(task, 3).orElseThrow().status());
         raw.del(keys.leases());
-        List<FetchedTask> fetched = store.fetch(task, 5, NOW, NOW + 1000, "w2", KEEP).get();
+        List<FetchedTask> fetched = runStore.fetch(task, 5, NOW, NOW + 1000, "w2", KEEP).get();
         assertEquals(List.of(3L), fetched.stream().map(FetchedTask::id).toList());
-        assertEquals(TaskStatus.RUNNING, store.get(task, 3).orElseThrow().status());
+        assertEquals(TaskStatus.RUNNING, taskReads.get(task, 3).orElseThrow().status());
     }
 
     @Test
@@ -173,7 +180,7 @@ class ScriptIntegrityTest {
         raw.hset(keys.stats(), "succeeded", "lots");
         Map<String, String> before = snapshot();
         ExecutionException error = assertThrows(ExecutionException.class,
-                () -> store.complete(running, TaskStatus.SUCCESS, "1", NOW, KEEP).get());
+                () -> runStore.complete(running, TaskStatus.SUCCESS, "1", NOW, KEEP).get());
         assertTrue(messageOf(error).contains(keys.stats() + " field succeeded holds 'lots', expected an integer"),
                 messageOf(error));
         assertEquals(before, snapshot());
@@ -184,7 +191,7 @@ class ScriptIntegrityTest {
         raw.del(keys.definition());
         raw.set(keys.definition(), "garbage");
         TaskpoolException error = assertThrows(TaskpoolException.class,
-                () -> store.publish(TaskStoreTest.definition(task, 10, 2)));
+                () -> addStore.publish(RunStoreTest.definition(task, 10, 2)));
         assertTrue(error.getMessage().contains("key " + keys.definition() + " holds a string, expected a hash"),
                 error.getMessage());
         assertEquals("garbage", raw.get(keys.definition()));
@@ -197,12 +204,12 @@ class ScriptIntegrityTest {
         raw.set(keys.task(77), "not a hash");
         raw.lpush(keys.waiting(), "abc", "007", "1.5", "77");
         raw.rpush(keys.waiting(), "-4");   // taken first
-        List<FetchedTask> fetched = store.fetch(task, 10, NOW, NOW + 1000, "w3", KEEP).get();
+        List<FetchedTask> fetched = runStore.fetch(task, 10, NOW, NOW + 1000, "w3", KEEP).get();
         assertEquals(List.of(3L), fetched.stream().map(FetchedTask::id).toList(), "the real task is fetched");
         assertEquals(0, raw.llen(keys.waiting()), "every garbage entry left the queue");
         assertEquals("WAITING", raw.hget(keys.taskPrefix() + "abc", "status"), "no run started for 'abc'");
         assertEquals("not a hash", raw.get(keys.task(77)));
-        assertEquals(TaskStatus.RUNNING, store.get(task, 3).orElseThrow().status());
+        assertEquals(TaskStatus.RUNNING, taskReads.get(task, 3).orElseThrow().status());
     }
 
     @Test
@@ -210,40 +217,40 @@ class ScriptIntegrityTest {
         raw.zadd(keys.leases(), 1, "abc");
         raw.set(keys.task(55), "not a hash");
         raw.zadd(keys.leases(), 2, "55");
-        RecoverResult result = store.recover(task, NOW + 60_000, 10).get();
+        RecoverResult result = runStore.recover(task, NOW + 60_000, 10).get();
         assertEquals(1, result.requeued(), "the real expired lease was recovered");
         assertEquals(List.of("abc", "55"), result.dropped().stream().map(RecoverResult.Dropped::member).toList());
         assertTrue(result.dropped().get(1).reason().contains(keys.task(55) + " holds a string, not a task hash"),
                 result.dropped().get(1).reason());
         assertEquals(0, raw.zcard(keys.leases()));
-        String error = store.get(task, running.id()).orElseThrow().error();
+        String error = taskReads.get(task, running.id()).orElseThrow().error();
         assertTrue(error.startsWith("lease expired: worker w did not renew it during run 2"), error);
     }
 
     @Test
     void progressFromARunThatLostItsLeaseIsRefusedAndWritesNothing() throws Exception {
-        store.progress(task, running.id(), 8, 10, "mine", NOW, running.token());
-        store.recover(task, NOW + 60_000, 10).get();
-        FetchedTask other = store.fetch(task, 1, NOW, NOW + 1000, "other", KEEP).get().getFirst();
+        runStore.progress(task, running.id(), 8, 10, "mine", NOW, running.token());
+        runStore.recover(task, NOW + 60_000, 10).get();
+        FetchedTask other = runStore.fetch(task, 1, NOW, NOW + 1000, "other", KEEP).get().getFirst();
         assertEquals(running.id(), other.id());
-        store.progress(task, other.id(), 9, 10, "other's", NOW, other.token());
+        runStore.progress(task, other.id(), 9, 10, "other's", NOW, other.token());
         LeaseLostException refused = assertThrows(LeaseLostException.class,
-                () -> store.progress(task, running.id(), 2, 10, "stale", NOW, running.token()));
+                () -> runStore.progress(task, running.id(), 2, 10, "stale", NOW, running.token()));
         assertTrue(refused.getMessage().contains("no longer holds the task"), refused.getMessage());
-        assertEquals(9, store.get(task, running.id()).orElseThrow().current());
+        assertEquals(9, taskReads.get(task, running.id()).orElseThrow().current());
         // from outside a run (no token), progress still works for a RUNNING task
-        store.progress(task, running.id(), 10, 10, "by hand", NOW);
-        assertEquals("by hand", store.get(task, running.id()).orElseThrow().message());
+        runStore.progress(task, running.id(), 10, 10, "by hand", NOW);
+        assertEquals("by hand", taskReads.get(task, running.id()).orElseThrow().message());
     }
 
     @Test
     void anIdenticalDefinitionIsNotWrittenAgainAndADifferentOneIsReplacedWhole() {
         // A TTL survives only if the key is not rewritten (the script deletes and writes it anew).
         raw.pexpire(keys.definition(), 600_000);
-        store.publish(TaskStoreTest.definition(task, 10, 2));
+        addStore.publish(RunStoreTest.definition(task, 10, 2));
         assertTrue(raw.pttl(keys.definition()) > 0, "an identical definition was written again");
         raw.hset(keys.definition(), "marker", "not published by the runtime");
-        store.publish(TaskStoreTest.definition(task, 10, 2));
+        addStore.publish(RunStoreTest.definition(task, 10, 2));
         assertEquals(-1, raw.pttl(keys.definition()), "a differing definition is written");
         assertEquals(null, raw.hget(keys.definition(), "marker"), "a differing definition is replaced as a whole");
         assertTrue(raw.sismember(Keys.TASK_REGISTRY, task));
@@ -254,15 +261,15 @@ class ScriptIntegrityTest {
         try (dev.taskpool.support.LocalRedis full = dev.taskpool.support.LocalRedis.startServer(
                 List.of("--maxmemory-policy", "noeviction"));
              RedisConnector connector = RedisConnector.connect(full.uri())) {
-            TaskStore fullStore = new TaskStore(connector);
-            fullStore.publish(TaskStoreTest.definition(task, 10, 2));
+            AddStore fullStore = new AddStore(connector);
+            fullStore.publish(RunStoreTest.definition(task, 10, 2));
             var fullRaw = connector.sync();
             Map<String, String> published = fullRaw.hgetall(keys.definition());
             fullRaw.configSet("maxmemory", "1");   // far below what Redis uses: every write that needs memory is refused
 
-            fullStore.publish(TaskStoreTest.definition(task, 10, 2));   // a worker restarting with the same app
+            fullStore.publish(RunStoreTest.definition(task, 10, 2));   // a worker restarting with the same app
             TaskpoolException refused = assertThrows(TaskpoolException.class,
-                    () -> fullStore.publish(TaskStoreTest.definition(task, 20, 2)));
+                    () -> fullStore.publish(RunStoreTest.definition(task, 20, 2)));
             assertTrue(refused.getMessage().contains("publish task " + task) && refused.getMessage().contains("maxmemory"),
                     refused.getMessage());
             assertEquals(published, fullRaw.hgetall(keys.definition()), "the old definition stays whole");

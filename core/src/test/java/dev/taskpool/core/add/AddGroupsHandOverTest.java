@@ -1,11 +1,12 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.add;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.add.AddGroups;
+import dev.taskpool.core.redis.AddRequest;
+import dev.taskpool.core.redis.NewTask;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.add;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,13 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.add.EnqueueCall;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
 import dev.taskpool.core.lua.ScriptRunner;
+import dev.taskpool.core.ops.TaskReads;
+import dev.taskpool.core.redis.AddIncompleteException;
+import dev.taskpool.core.redis.AddOutcomeUnknownException;
+import dev.taskpool.core.redis.AddRequest;
+import dev.taskpool.core.redis.NewTask;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.RedisCommandExecutionException;
@@ -33,7 +37,8 @@ class EnqueueTest {
     private static final long NOW = 1_700_000_000_000L;
 
     private RedisConnector redis;
-    private TaskStore store;
+    private AddStore addStore;
+    private TaskReads taskReads;
     private RedisClusterCommands<String, String> raw;
     private String task;
     private Keys keys;
@@ -41,16 +46,35 @@ class EnqueueTest {
     @BeforeEach
     void connect() {
         redis = RedisConnector.connect(TestRedis.uri());
-        store = new TaskStore(redis);
+        addStore = new AddStore(redis);
+        taskReads = new TaskReads(redis);
         raw = redis.sync();
         task = TestRedis.uniqueTaskId("enqueue");
         keys = Keys.of(task);
-        store.publish(definition(task, 100_000));
+        addStore.publish(definition(task, 100_000));
     }
 
     @AfterEach
     void close() {
         redis.close();
+    }
+
+    @Test
+    void aReSentAddIsAppliedOnce() throws Exception {
+        // What Lettuce does after a reconnect: the same command, request id included, again.
+        Keys keys = Keys.of(task);
+        String[] scriptKeys = EnqueueCall.keys(keys);
+        String[] args = new EnqueueCall(task, keys, "60000", 1, "heard").request("same-request", NOW, 1,
+                List.of(new NewTask(null, "[1]"))).args();
+        ScriptRunner scripts = redis.scripts();
+        List<Object> first = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
+        List<Object> again = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
+        assertEquals(first, again);
+        assertEquals(1, raw.llen(keys.waiting()));
+        assertEquals("1", raw.get(keys.sequence()));
+        assertEquals(1, taskReads.stats(task).get("added"));
+        long ttl = raw.pttl(keys.request("same-request"));
+        assertTrue(ttl > 0 && ttl <= 60_000, "the request id is remembered briefly: " + ttl);
     }
 
     private static TaskDefinition definition(String id, int size) {
@@ -77,19 +101,19 @@ class EnqueueTest {
 
     @Test
     void fiftyThousandTasksInOneAddAllGoInChunksAndAreAllAddedOnce() {
-        store.publish(definition(task, 50_000));
-        long callsBefore = store.scriptCalls();
-        List<Long> ids = store.addAll(task, batch(50_000), NOW);
+        addStore.publish(definition(task, 50_000));
+        long callsBefore = addStore.scriptCalls();
+        List<Long> ids = addStore.addAll(task, batch(50_000), NOW);
         assertEquals(LongStream.rangeClosed(1, 50_000).boxed().toList(), ids);
-        assertTrue(store.scriptCalls() - callsBefore >= 50, "one script call per chunk of " + AddRequest.CHUNK);
+        assertTrue(addStore.scriptCalls() - callsBefore >= 50, "one script call per chunk of " + AddRequest.CHUNK);
         assertEquals(50_000, raw.llen(keys.waiting()));
         assertEquals("1", raw.lindex(keys.waiting(), -1), "the first task of the batch runs first");
         assertEquals("50000", raw.lindex(keys.waiting(), 0));
         assertEquals("[49999]", raw.hget(keys.task(50_000), "args"));
-        assertEquals(50_000, store.stats(task).get("added"));
+        assertEquals(50_000, taskReads.stats(task).get("added"));
         assertEquals("50000", raw.get(keys.sequence()));
         assertEquals(1, raw.llen(keys.wake()), "the queue was empty: one wake-up token");
-        assertEquals(List.of(), store.addAll(task, batch(1), NOW), "size 50,000 is reached");
+        assertEquals(List.of(), addStore.addAll(task, batch(1), NOW), "size 50,000 is reached");
     }
 
     /**
@@ -98,16 +122,16 @@ class EnqueueTest {
      */
     @Test
     void howLongOneCallOfFiftyThousandBlocksRedisAgainstChunks() throws Exception {
-        store.addAll(task, batch(1), NOW);
+        addStore.addAll(task, batch(1), NOW);
         String whole = TestRedis.uniqueTaskId("whole");
-        store.publish(definition(whole, 100_000));
+        addStore.publish(definition(whole, 100_000));
         Keys wholeKeys = Keys.of(whole);
         String[] args = new EnqueueCall(whole, wholeKeys, "60000", 50_000, "heard").request("one-call", NOW, 50_000, batch(50_000)).args();
         long[] before = scriptStats();
         List<Object> reply = redis.scripts().run(LuaScript.ENQUEUE, EnqueueCall.keys(wholeKeys), args).get();
         long[] single = scriptStats();
         assertEquals(50_000, ((List<?>) reply.getFirst()).size());
-        store.addAll(task, batch(50_000), NOW);
+        addStore.addAll(task, batch(50_000), NOW);
         long[] chunked = scriptStats();
         System.out.printf("Redis blocked by one script call of 50,000 tasks: %d ms; by %d chunks of %d: %d ms in all,"
                         + " %.1f ms per call%n", (single[1] - before[1]) / 1000, chunked[0] - single[0], AddRequest.CHUNK,
@@ -132,12 +156,12 @@ class EnqueueTest {
 
     @Test
     void aBatchOfSeveralChunksIsAdmittedAgainstSizeAsAWhole() {
-        store.publish(definition(task, 2_500));
-        assertEquals(List.of(), store.addAll(task, batch(2_501), NOW), "2,501 would pass size 2,500");
+        addStore.publish(definition(task, 2_500));
+        assertEquals(List.of(), addStore.addAll(task, batch(2_501), NOW), "2,501 would pass size 2,500");
         assertEquals(0, raw.exists(keys.task(1), keys.sequence(), keys.waiting(), keys.stats()), "nothing was written");
-        assertEquals(2_500, store.addAll(task, batch(2_500), NOW).size());
+        assertEquals(2_500, addStore.addAll(task, batch(2_500), NOW).size());
         assertEquals(2_500, raw.llen(keys.waiting()));
-        assertEquals(2_500, store.stats(task).get("added"));
+        assertEquals(2_500, taskReads.stats(task).get("added"));
     }
 
     @Test
@@ -147,45 +171,45 @@ class EnqueueTest {
         for (long id = 1; id <= 2_500; id++) {
             tasks.add(new NewTask(id, "[" + id + "]"));
         }
-        AddIncompleteException incomplete = assertThrows(AddIncompleteException.class, () -> store.addAll(task, tasks, NOW));
+        AddIncompleteException incomplete = assertThrows(AddIncompleteException.class, () -> addStore.addAll(task, tasks, NOW));
         assertEquals(LongStream.rangeClosed(1, 2_000).boxed().toList(), incomplete.added());
         assertTrue(incomplete.getMessage().contains("only the first 2000 of 2500 tasks to " + task + " were added (first id 1,"
                 + " last 2000), the rest were not: task " + task + ": id 2400 already exists"), incomplete.getMessage());
         assertEquals(2_000, raw.llen(keys.waiting()));
         raw.del(keys.task(2_400));
-        List<Long> all = store.retryAdd(incomplete.request(), NOW);
+        List<Long> all = addStore.retryAdd(incomplete.request(), NOW);
         assertEquals(LongStream.rangeClosed(1, 2_500).boxed().toList(), all);
         assertEquals(2_500, raw.llen(keys.waiting()), "the first chunks were not added again");
-        assertEquals(2_500, store.stats(task).get("added"));
+        assertEquals(2_500, taskReads.stats(task).get("added"));
     }
 
     @Test
     void aRequestSentAgainReturnsItsFirstIdsAndAddsNothing() {
         AddRequest request = new AddRequest(task, "again-" + task, batch(2_500), NOW + 60_000);
-        List<Long> first = store.retryAdd(request, NOW);
+        List<Long> first = addStore.retryAdd(request, NOW);
         assertEquals(2_500, first.size());
-        assertEquals(first, store.retryAdd(request, NOW + 1));
+        assertEquals(first, addStore.retryAdd(request, NOW + 1));
         assertEquals(2_500, raw.llen(keys.waiting()), "the second send added nothing");
-        assertEquals(2_500, store.stats(task).get("added"));
+        assertEquals(2_500, taskReads.stats(task).get("added"));
         assertEquals("2500", raw.get(keys.sequence()));
         for (int chunk = 0; chunk < 3; chunk++) {
             long ttl = raw.pttl(keys.request(request.requestId() + "." + chunk));
-            assertTrue(ttl > store.addDeadline().toMillis() && ttl <= store.addRequestMemory().toMillis(),
-                    "chunk " + chunk + " is remembered for " + store.addRequestMemory() + ": ttl " + ttl);
+            assertTrue(ttl > addStore.addDeadline().toMillis() && ttl <= addStore.addRequestMemory().toMillis(),
+                    "chunk " + chunk + " is remembered for " + addStore.addRequestMemory() + ": ttl " + ttl);
         }
     }
 
     @Test
     void aRequestPastItsRetryDeadlineIsNotSentAgain() {
         AddRequest request = new AddRequest(task, "late-" + task, batch(1), NOW);
-        TaskpoolException late = assertThrows(TaskpoolException.class, () -> store.retryAdd(request, NOW + 1));
+        TaskpoolException late = assertThrows(TaskpoolException.class, () -> addStore.retryAdd(request, NOW + 1));
         assertTrue(late.getMessage().contains("too late to send add request late-" + task), late.getMessage());
         assertEquals(0, raw.exists(keys.task(1), keys.request(request.requestId())), "nothing was sent");
     }
 
     @Test
     void aWrongTypedKeyRefusesTheAddNamingTheKeyAndWritesNothing() {
-        store.add(task, null, "[0]", NOW);
+        addStore.add(task, null, "[0]", NOW);
         assertRefused(() -> raw.set(keys.stats(), "not a hash"), keys.stats() + " holds a string, expected a hash");
         assertRefused(() -> raw.hset(keys.stats(), "added", "lots"), keys.stats() + " holds added 'lots', expected an integer");
         assertRefused(() -> raw.set(keys.definition(), "x"), keys.definition() + " holds a string, expected a hash");
@@ -213,10 +237,10 @@ class EnqueueTest {
     /** With tasks waiting an add neither reads nor writes the wake list, so a broken one is left alone. */
     @Test
     void anAddToAQueueThatIsNotEmptyLeavesTheWakeListAlone() {
-        store.add(task, null, "[0]", NOW);
+        addStore.add(task, null, "[0]", NOW);
         raw.del(keys.wake());
         raw.hset(keys.wake(), "a", "1");
-        store.add(task, null, "[1]", NOW);
+        addStore.add(task, null, "[1]", NOW);
         assertEquals(2L, raw.llen(keys.waiting()), "both tasks wait");
         assertEquals(Map.of("a", "1"), raw.hgetall(keys.wake()), "the wake key was not touched");
     }
@@ -230,7 +254,7 @@ class EnqueueTest {
     @Test
     void aCounterAtTheLastIdRefusesTheAddInsteadOfLoopingForEver() {
         try (LocalRedis own = LocalRedis.start(); RedisConnector ownRedis = RedisConnector.connect(own.uri(), Duration.ofSeconds(2))) {
-            TaskStore ownStore = new TaskStore(ownRedis);
+            AddStore ownStore = new AddStore(ownRedis);
             io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> ownRaw = ownRedis.sync();
             ownStore.publish(definition(task, 100));
             for (String counter : List.of("9007199254740991", "9007199254740992", "99999999999999999999")) {
@@ -277,7 +301,7 @@ class EnqueueTest {
         Map<String, String> healthy = snapshot();
         breakKey.run();
         Map<String, String> broken = snapshot();
-        TaskpoolException refused = assertThrows(TaskpoolException.class, () -> store.add(task, null, "[1]", NOW));
+        TaskpoolException refused = assertThrows(TaskpoolException.class, () -> addStore.add(task, null, "[1]", NOW));
         assertTrue(refused.getMessage().contains(message), refused.getMessage());
         assertTrue(refused.getMessage().contains("nothing was written"), refused.getMessage());
         assertEquals(broken, snapshot(), "the refused add changed nothing");
@@ -312,15 +336,15 @@ class EnqueueTest {
 
     @Test
     void manyRequestsInOneCallAreEachAdmittedOrRefusedOnTheirOwn() throws Exception {
-        store.publish(definition(task, 3));
-        store.add(task, null, "[0]", NOW);   // id 1; two more fit
+        addStore.publish(definition(task, 3));
+        addStore.add(task, null, "[0]", NOW);   // id 1; two more fit
         raw.hset(keys.task(50), "squatter", "1");
         List<Object> replies = call("a", 1, batch(1), "b", 1, withId(50), "c", 1, batch(1), "d", 1, batch(1), "e", 0,
                 withId(7));
         assertEquals(List.of(List.of("2"), List.of(-2L, "50"), List.of("3"), List.of(0L), List.of("7")), replies,
                 "a and c fit, b's id is taken, d would pass size 3, e asks for no size check");
         assertEquals(List.of("7", "3", "2", "1"), raw.lrange(keys.waiting(), 0, -1), "the added ones, in the order given");
-        assertEquals(4, store.stats(task).get("added"), "only the added ones count");
+        assertEquals(4, taskReads.stats(task).get("added"), "only the added ones count");
         assertEquals("7", raw.get(keys.sequence()), "moved past the explicit id");
         assertEquals(0, raw.exists(keys.request("b"), keys.request("d")), "a refused request leaves no record");
         assertEquals(Map.of("squatter", "1"), raw.hgetall(keys.task(50)), "the existing task was not touched");
@@ -330,8 +354,8 @@ class EnqueueTest {
 
     @Test
     void aCallOfRefusedRequestsWritesNothing() throws Exception {
-        store.publish(definition(task, 1));
-        store.add(task, null, "[0]", NOW);
+        addStore.publish(definition(task, 1));
+        addStore.add(task, null, "[0]", NOW);
         raw.hset(keys.task(9), "squatter", "1");
         Map<String, String> before = snapshot();
         List<Object> replies = call("full", 1, batch(1), "taken", 0, withId(9), "twice", 0,
@@ -354,7 +378,7 @@ class EnqueueTest {
         List<Object> replies = call("new-1", 1, batch(1), "once", 1, batch(1), "new-2", 1, batch(1));
         assertEquals(List.of(List.of("2"), List.of("1"), List.of("3")), replies);
         assertEquals(3, raw.llen(keys.waiting()), "the repeated request added nothing more");
-        assertEquals(3, store.stats(task).get("added"));
+        assertEquals(3, taskReads.stats(task).get("added"));
         raw.lpush(keys.request("broken"), "x");
         replies = call("broken", 1, batch(1), "new-3", 1, batch(1));
         assertEquals(List.of(List.of(-3L, keys.request("broken"), "a list", "a string"), List.of("4")), replies,
@@ -365,7 +389,7 @@ class EnqueueTest {
     void aFullRedisRefusesTheNewRequestsOfACallAndStillAnswersTheRepeatedOnes() throws Exception {
         try (LocalRedis small = LocalRedis.startServer(List.of("--maxmemory-policy", "noeviction"));
              RedisConnector connector = RedisConnector.connect(small.uri(), Duration.ofSeconds(2))) {
-            new TaskStore(connector).publish(definition(task, 10));
+            new AddStore(connector).publish(definition(task, 10));
             ScriptRunner scripts = connector.scripts();
             String[] first = new EnqueueCall(task, keys, "60000", 1, "heard").request("early", NOW, 1, batch(1)).args();
             assertEquals(List.of(List.of("1")), scripts.run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), first).get());
@@ -393,7 +417,7 @@ class EnqueueTest {
     void aWrongTypedRequestRecordIsNamedToo() {
         AddRequest request = new AddRequest(task, "broken-" + task, batch(1), NOW + 60_000);
         raw.lpush(keys.request(request.requestId()), "x");
-        TaskpoolException refused = assertThrows(TaskpoolException.class, () -> store.retryAdd(request, NOW));
+        TaskpoolException refused = assertThrows(TaskpoolException.class, () -> addStore.retryAdd(request, NOW));
         assertTrue(refused.getMessage().contains(keys.request(request.requestId()) + " holds a list, expected a string"),
                 refused.getMessage());
         assertFalse(raw.exists(keys.task(1)) > 0);
@@ -403,7 +427,7 @@ class EnqueueTest {
     void aFullRedisRefusesTheAddAtOnceAndWritesNothing() {
         try (LocalRedis small = LocalRedis.startServer(List.of("--maxmemory-policy", "noeviction"));
              RedisConnector connector = RedisConnector.connect(small.uri(), Duration.ofSeconds(2))) {
-            TaskStore full = new TaskStore(connector);
+            AddStore full = new AddStore(connector);
             full.publish(definition(task, 10));
             AddRequest before = new AddRequest(task, "before-" + task, List.of(new NewTask(null, "[1]")), NOW + 60_000);
             assertEquals(List.of(1L), full.retryAdd(before, NOW));

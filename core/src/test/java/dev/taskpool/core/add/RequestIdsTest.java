@@ -1,9 +1,8 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.add;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskpool.core.add.RequestIds;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

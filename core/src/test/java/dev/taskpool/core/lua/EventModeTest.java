@@ -1,4 +1,4 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.lua;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,12 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.add.AddStore;
 import dev.taskpool.core.connect.RedisConnector;
-import dev.taskpool.core.lua.EventMode;
-import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.run.RunStore;
+import dev.taskpool.core.run.RunStoreTest;
 import dev.taskpool.support.LocalRedis;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -34,10 +35,12 @@ class EventModeTest {
     @Test
     void aTaskNobodyListensToCostsNoPublish() {
         try (LocalRedis server = LocalRedis.start(); RedisConnector redis = RedisConnector.connect(server.uri())) {
-            TaskStore store = new TaskStore(redis);
-            store.publish(TaskStoreTest.definition(TASK, 100, 0));
-            runThreeTasks(store);
-            assertEquals(3, store.stats(TASK).get("succeeded"));
+            AddStore addStore = new AddStore(redis);
+            RunStore runStore = new RunStore(redis);
+            TaskReads taskReads = new TaskReads(redis);
+            addStore.publish(RunStoreTest.definition(TASK, 100, 0));
+            runThreeTasks(addStore, runStore);
+            assertEquals(3, taskReads.stats(TASK).get("succeeded"));
             assertEquals(0, publishCalls(redis), "no subscriber, no pattern: no event is published");
         }
     }
@@ -46,11 +49,13 @@ class EventModeTest {
     void anAwaitedTaskGetsEveryEventInOrderAndOnlyItsOwnArePublished() throws Exception {
         try (LocalRedis server = LocalRedis.start(); RedisConnector redis = RedisConnector.connect(server.uri());
              StatefulRedisPubSubConnection<String, String> listener = redis.newPubSubConnection()) {
-            TaskStore store = new TaskStore(redis);
-            store.publish(TaskStoreTest.definition(TASK, 100, 0));
+            AddStore addStore = new AddStore(redis);
+            RunStore runStore = new RunStore(redis);
+            TaskReads taskReads = new TaskReads(redis);
+            addStore.publish(RunStoreTest.definition(TASK, 100, 0));
             BlockingQueue<String> heard = listen(listener);
             listener.sync().subscribe(Keys.of(TASK).events(2));   // task 2 gets the counter's second id
-            runThreeTasks(store);
+            runThreeTasks(addStore, runStore);
             assertEquals(List.of("added", "started", "success"), List.of(event(heard), event(heard), event(heard)));
             assertEquals(3, publishCalls(redis), "only the subscribed task's three events are published");
         }
@@ -60,11 +65,13 @@ class EventModeTest {
     void aPatternSubscriptionGetsEveryEventOfEveryTask() throws Exception {
         try (LocalRedis server = LocalRedis.start(); RedisConnector redis = RedisConnector.connect(server.uri());
              StatefulRedisPubSubConnection<String, String> listener = redis.newPubSubConnection()) {
-            TaskStore store = new TaskStore(redis);
-            store.publish(TaskStoreTest.definition(TASK, 100, 0));
+            AddStore addStore = new AddStore(redis);
+            RunStore runStore = new RunStore(redis);
+            TaskReads taskReads = new TaskReads(redis);
+            addStore.publish(RunStoreTest.definition(TASK, 100, 0));
             BlockingQueue<String> heard = listen(listener);
             listener.sync().psubscribe(Keys.of(TASK).eventsPattern());
-            runThreeTasks(store);
+            runThreeTasks(addStore, runStore);
             for (int i = 0; i < 9; i++) {
                 assertTrue(event(heard).matches("added|started|success"));
             }
@@ -80,10 +87,12 @@ class EventModeTest {
                     .keyPattern("taskpool:*").channelPattern("taskpool:*").allCommands()
                     .removeCommand(io.lettuce.core.protocol.CommandType.PUBSUB));
             try (RedisConnector older = RedisConnector.connect(server.uri().replace("redis://", "redis://older:secret@"))) {
-                TaskStore store = new TaskStore(older);
-                store.publish(TaskStoreTest.definition(TASK, 100, 0));
-                runThreeTasks(store);
-                assertEquals(3, store.stats(TASK).get("succeeded"), "every task fetched was run and ended: none lost half-way");
+                AddStore addStore = new AddStore(older);
+                RunStore runStore = new RunStore(older);
+                TaskReads taskReads = new TaskReads(older);
+                addStore.publish(RunStoreTest.definition(TASK, 100, 0));
+                runThreeTasks(addStore, runStore);
+                assertEquals(3, taskReads.stats(TASK).get("succeeded"), "every task fetched was run and ended: none lost half-way");
                 assertEquals(0, older.sync().llen(Keys.of(TASK).waiting()));
                 assertEquals(9, publishCalls(admin), "refused the question, the scripts publish every event, as before");
             }
@@ -101,13 +110,13 @@ class EventModeTest {
     }
 
     /** Adds three tasks, then one round trip takes them and the next ends them in SUCCESS. */
-    private static void runThreeTasks(TaskStore store) {
+    private static void runThreeTasks(AddStore addStore, RunStore runStore) {
         for (int i = 0; i < 3; i++) {
-            store.add(TASK, null, "[" + i + "]", NOW);
+            addStore.add(TASK, null, "[" + i + "]", NOW);
         }
-        List<FetchedTask> runs = store.finish(TASK, "w", List.of(), 10, NOW, NOW + 10_000, Duration.ofHours(1)).join().fetched();
+        List<FetchedTask> runs = runStore.finish(TASK, "w", List.of(), 10, NOW, NOW + 10_000, Duration.ofHours(1)).join().fetched();
         assertEquals(3, runs.size());
-        store.finish(TASK, "w", runs.stream().map(run -> new RunStore.Completion(run, TaskStatus.SUCCESS, "1")).toList(),
+        runStore.finish(TASK, "w", runs.stream().map(run -> new RunStore.Completion(run, TaskStatus.SUCCESS, "1")).toList(),
                 0, NOW + 1, NOW + 10_000, Duration.ofHours(1)).join();
     }
 

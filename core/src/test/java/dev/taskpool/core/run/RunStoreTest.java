@@ -1,4 +1,4 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,19 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
-import dev.taskpool.core.add.EnqueueCall;
+import dev.taskpool.core.add.AddStore;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
-import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.run.FetchedTask;
-import dev.taskpool.core.run.RecoverResult;
-import dev.taskpool.core.run.RunStore;
-import dev.taskpool.core.run.TransitionResult;
+import dev.taskpool.core.ops.TaskReads;
+import dev.taskpool.core.redis.AddResult;
+import dev.taskpool.core.redis.NewTask;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
@@ -32,22 +30,26 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The Lua scripts' transitions, against a real Redis; time is passed in, so no test sleeps. */
-class TaskStoreTest {
+public class RunStoreTest {
     private static final long NOW = 1_700_000_000_000L;
     private static final Duration KEEP = Duration.ofSeconds(60);
 
     private RedisConnector redis;
-    private TaskStore store;
+    private AddStore addStore;
+    private RunStore runStore;
+    private TaskReads taskReads;
     private RedisClusterCommands<String, String> raw;
     private String task;
 
     @BeforeEach
     void connect() {
         redis = RedisConnector.connect(TestRedis.uri());
-        store = new TaskStore(redis);
+        addStore = new AddStore(redis);
+        runStore = new RunStore(redis);
+        taskReads = new TaskReads(redis);
         raw = redis.sync();
         task = TestRedis.uniqueTaskId("store");
-        store.publish(definition(task, 3, 1));
+        addStore.publish(definition(task, 3, 1));
     }
 
     @AfterEach
@@ -55,7 +57,7 @@ class TaskStoreTest {
         redis.close();
     }
 
-    static TaskDefinition definition(String id, int size, int attempts) {
+    public static TaskDefinition definition(String id, int size, int attempts) {
         return new TaskDefinition(id, "tasks/" + id + ".yao", "test", 2, attempts, Duration.ZERO, Duration.ofSeconds(5),
                 size, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60));
     }
@@ -66,7 +68,7 @@ class TaskStoreTest {
 
     @Test
     void publishedDefinitionsAreReadableAndRegistered() {
-        Map<String, String> fields = store.publishedDefinition(task).orElseThrow();
+        Map<String, String> fields = addStore.publishedDefinition(task).orElseThrow();
         assertEquals("3", fields.get("size"));
         assertEquals("1", fields.get("attempts"));
         assertEquals("60", fields.get("keep"));
@@ -76,15 +78,15 @@ class TaskStoreTest {
     @Test
     void addingToAnUnpublishedTaskIsAnUnknownTaskError() {
         String never = TestRedis.uniqueTaskId("never");
-        UnknownTaskException error = assertThrows(UnknownTaskException.class, () -> store.add(never, null, "[]", NOW));
+        UnknownTaskException error = assertThrows(UnknownTaskException.class, () -> addStore.add(never, null, "[]", NOW));
         assertTrue(error.getMessage().contains("unknown task '" + never + "'"), error.getMessage());
         assertTrue(raw.keys("taskpool:{" + never + "}:*").isEmpty());
     }
 
     @Test
     void defaultIdsCountUpAndTheRecordIsPlainForRedisCli() {
-        assertEquals(1, store.add(task, null, "[\"a\"]", NOW).id());
-        assertEquals(2, store.add(task, null, "[\"b\"]", NOW).id());
+        assertEquals(1, addStore.add(task, null, "[\"a\"]", NOW).id());
+        assertEquals(2, addStore.add(task, null, "[\"b\"]", NOW).id());
         Map<String, String> hash = raw.hgetall(Keys.of(task).task(1));
         assertEquals("WAITING", hash.get("status"));
         assertEquals("[\"a\"]", hash.get("args"));
@@ -92,7 +94,7 @@ class TaskStoreTest {
         // A new task holds only what it has: progress and attempt are written when they change, and the
         // task and id are in the key's name only.
         assertEquals(java.util.Set.of("status", "args", "created_at"), hash.keySet(), "the fields of a new task");
-        TaskInfo read = store.get(task, 1).orElseThrow();
+        TaskInfo read = taskReads.get(task, 1).orElseThrow();
         assertEquals(task, read.task(), "get names the task from the key");
         assertEquals(1, read.id(), "get reads the id from the key");
         assertEquals(0, read.attempt(), "a missing attempt reads as 0");
@@ -104,23 +106,23 @@ class TaskStoreTest {
 
     @Test
     void anAddNeverOverwritesAnExistingTask() {
-        store.add(task, 7L, "[\"first\"]", NOW);
-        TaskpoolException error = assertThrows(TaskpoolException.class, () -> store.add(task, 7L, "[\"second\"]", NOW));
+        addStore.add(task, 7L, "[\"first\"]", NOW);
+        TaskpoolException error = assertThrows(TaskpoolException.class, () -> addStore.add(task, 7L, "[\"second\"]", NOW));
         assertTrue(error.getMessage().contains("id 7 already exists"), error.getMessage());
         assertEquals("[\"first\"]", raw.hget(Keys.of(task).task(7), "args"));
         assertEquals(1, raw.llen(Keys.of(task).waiting()));
         // the default counter moved past the explicit id, so default ids never land on it
-        assertEquals(8, store.add(task, null, "[]", NOW).id());
+        assertEquals(8, addStore.add(task, null, "[]", NOW).id());
     }
 
     @Test
     void aFullQueueRefusesWithZeroAndWritesNothing() {
         for (int i = 0; i < 3; i++) {
-            assertFalse(store.add(task, null, "[]", NOW).isQueueFull());
+            assertFalse(addStore.add(task, null, "[]", NOW).isQueueFull());
         }
         List<String> before = keysOfTask();
         String sequence = raw.get(Keys.of(task).sequence());
-        AddResult refused = store.add(task, null, "[]", NOW);
+        AddResult refused = addStore.add(task, null, "[]", NOW);
         assertTrue(refused.isQueueFull());
         assertEquals(0, refused.id());
         assertEquals(before.size(), keysOfTask().size());
@@ -130,23 +132,23 @@ class TaskStoreTest {
 
     @Test
     void fetchTakesOldestFirstUnderALeaseAndCompleteNeedsTheToken() throws Exception {
-        store.add(task, null, "[1]", NOW);
-        store.add(task, null, "[2]", NOW);
-        List<FetchedTask> fetched = store.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).get();
+        addStore.add(task, null, "[1]", NOW);
+        addStore.add(task, null, "[2]", NOW);
+        List<FetchedTask> fetched = runStore.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).get();
         assertEquals(List.of(1L, 2L), fetched.stream().map(FetchedTask::id).toList());
         FetchedTask first = fetched.getFirst();
         assertEquals(1, first.attempt());
         assertEquals("w1/1", first.token());
         assertEquals("[1]", first.args());
-        assertEquals(TaskStatus.RUNNING, store.get(task, 1).orElseThrow().status());
+        assertEquals(TaskStatus.RUNNING, taskReads.get(task, 1).orElseThrow().status());
         assertEquals((double) NOW + 10_000, raw.zscore(Keys.of(task).leases(), "1"));
 
         FetchedTask impostor = new FetchedTask(task, 1, 1, "[1]", "w2/1");
         assertEquals(TransitionResult.LEASE_LOST,
-                store.complete(impostor, TaskStatus.SUCCESS, "{}", NOW, Duration.ofSeconds(60)).get());
+                runStore.complete(impostor, TaskStatus.SUCCESS, "{}", NOW, Duration.ofSeconds(60)).get());
         assertEquals(TransitionResult.DONE,
-                store.complete(first, TaskStatus.SUCCESS, "{\"ok\":true}", NOW + 5, Duration.ofSeconds(60)).get());
-        TaskInfo done = store.get(task, 1).orElseThrow();
+                runStore.complete(first, TaskStatus.SUCCESS, "{\"ok\":true}", NOW + 5, Duration.ofSeconds(60)).get());
+        TaskInfo done = taskReads.get(task, 1).orElseThrow();
         assertEquals(TaskStatus.SUCCESS, done.status());
         assertEquals(true, done.response().get("ok").asBoolean());
         assertEquals(NOW + 5, done.finishedAt());
@@ -157,46 +159,46 @@ class TaskStoreTest {
 
     @Test
     void progressIsRecordedAndRefusedForUnknownOrFinishedTasks() throws Exception {
-        store.add(task, null, "[]", NOW);
-        store.progress(task, 1, 3, 10, "three", NOW);
-        TaskInfo info = store.get(task, 1).orElseThrow();
+        addStore.add(task, null, "[]", NOW);
+        runStore.progress(task, 1, 3, 10, "three", NOW);
+        TaskInfo info = taskReads.get(task, 1).orElseThrow();
         assertEquals(3, info.current());
         assertEquals(10, info.total());
         assertEquals("three", info.message());
-        UnknownTaskException unknown = assertThrows(UnknownTaskException.class, () -> store.progress(task, 99, 1, 1, "", NOW));
+        UnknownTaskException unknown = assertThrows(UnknownTaskException.class, () -> runStore.progress(task, 99, 1, 1, "", NOW));
         assertTrue(unknown.getMessage().contains("#99 does not exist"));
-        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
-        store.complete(run, TaskStatus.FAILURE, "boom", NOW, Duration.ofSeconds(60)).get();
-        TaskpoolException finished = assertThrows(TaskpoolException.class, () -> store.progress(task, 1, 5, 10, "", NOW));
+        FetchedTask run = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        runStore.complete(run, TaskStatus.FAILURE, "boom", NOW, Duration.ofSeconds(60)).get();
+        TaskpoolException finished = assertThrows(TaskpoolException.class, () -> runStore.progress(task, 1, 5, 10, "", NOW));
         assertTrue(finished.getMessage().contains("already finished"));
-        assertEquals("boom", store.get(task, 1).orElseThrow().error());
+        assertEquals("boom", taskReads.get(task, 1).orElseThrow().error());
     }
 
     @Test
     void recoveryRequeuesExpiredLeasesAndFailsTasksOutOfRuns() throws Exception {
-        store.add(task, null, "[]", NOW);
-        FetchedTask run1 = store.fetch(task, 1, NOW, NOW + 1000, "dead", KEEP).get().getFirst();
-        RecoverResult early = store.recover(task, NOW + 999, 10).get();
+        addStore.add(task, null, "[]", NOW);
+        FetchedTask run1 = runStore.fetch(task, 1, NOW, NOW + 1000, "dead", KEEP).get().getFirst();
+        RecoverResult early = runStore.recover(task, NOW + 999, 10).get();
         assertEquals(0, early.requeued());
-        RecoverResult first = store.recover(task, NOW + 1001, 10).get();
+        RecoverResult first = runStore.recover(task, NOW + 1001, 10).get();
         assertEquals(1, first.requeued());
-        TaskInfo waiting = store.get(task, 1).orElseThrow();
+        TaskInfo waiting = taskReads.get(task, 1).orElseThrow();
         assertEquals(TaskStatus.WAITING, waiting.status());
         assertTrue(waiting.error().contains("lease expired: worker dead"), waiting.error());
         // the dead worker can no longer complete it
         assertEquals(TransitionResult.LEASE_LOST,
-                store.complete(run1, TaskStatus.SUCCESS, "{}", NOW, Duration.ofSeconds(1)).get());
-        FetchedTask run2 = store.fetch(task, 1, NOW + 2000, NOW + 3000, "dead-too", KEEP).get().getFirst();
+                runStore.complete(run1, TaskStatus.SUCCESS, "{}", NOW, Duration.ofSeconds(1)).get());
+        FetchedTask run2 = runStore.fetch(task, 1, NOW + 2000, NOW + 3000, "dead-too", KEEP).get().getFirst();
         assertEquals(2, run2.attempt());
-        RecoverResult second = store.recover(task, NOW + 3001, 10).get();
+        RecoverResult second = runStore.recover(task, NOW + 3001, 10).get();
         assertEquals(List.of(1L), second.failed());
-        assertEquals(TaskStatus.FAILURE, store.get(task, 1).orElseThrow().status());
+        assertEquals(TaskStatus.FAILURE, taskReads.get(task, 1).orElseThrow().status());
         // The lost run's completion, should it still come, is refused: the hash still names its worker
         // and attempt, but the recoverer ended the task, not the run.
         assertEquals(TransitionResult.LEASE_LOST,
-                store.complete(run2, TaskStatus.SUCCESS, "{}", NOW + 3002, Duration.ofSeconds(1)).get(),
+                runStore.complete(run2, TaskStatus.SUCCESS, "{}", NOW + 3002, Duration.ofSeconds(1)).get(),
                 "a completion after the recoverer failed the task");
-        assertTrue(store.get(task, 1).orElseThrow().error().startsWith("lease expired: worker dead-too"),
+        assertTrue(taskReads.get(task, 1).orElseThrow().error().startsWith("lease expired: worker dead-too"),
                 "the recoverer's error stays");
     }
 
@@ -206,98 +208,80 @@ class TaskStoreTest {
      */
     @Test
     void recoveryWithTheDefinitionDeletedUsesTheWorkersOwnDefinition() throws Exception {
-        store.add(task, null, "[]", NOW);
-        store.fetch(task, 1, NOW, NOW + 1000, "dead", KEEP).get();
+        addStore.add(task, null, "[]", NOW);
+        runStore.fetch(task, 1, NOW, NOW + 1000, "dead", KEEP).get();
         redis.sync().del(Keys.of(task).definition());
-        RecoverResult result = store.recover(definition(task, 3, 1), NOW + 1001, 10).get();
+        RecoverResult result = runStore.recover(definition(task, 3, 1), NOW + 1001, 10).get();
         assertEquals(1, result.requeued(), "requeued, not failed: " + result.failed());
-        assertEquals(TaskStatus.WAITING, store.get(task, 1).orElseThrow().status());
+        assertEquals(TaskStatus.WAITING, taskReads.get(task, 1).orElseThrow().status());
         // Its second run is its last (attempts 1): lost too, it fails.
-        store.fetch(task, 1, NOW + 2000, NOW + 3000, "dead-too", KEEP).get();
-        assertEquals(List.of(1L), store.recover(definition(task, 3, 1), NOW + 3001, 10).get().failed());
+        runStore.fetch(task, 1, NOW + 2000, NOW + 3000, "dead-too", KEEP).get();
+        assertEquals(List.of(1L), runStore.recover(definition(task, 3, 1), NOW + 3001, 10).get().failed());
     }
 
     @Test
     void heartbeatExtendsOwnLeasesAndReportsLostOnes() throws Exception {
-        store.add(task, null, "[]", NOW);
-        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
-        assertEquals(List.of(), store.heartbeat(task, NOW + 5000, List.of(run)).get());
+        addStore.add(task, null, "[]", NOW);
+        FetchedTask run = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        assertEquals(List.of(), runStore.heartbeat(task, NOW + 5000, List.of(run)).get());
         assertEquals((double) NOW + 5000, raw.zscore(Keys.of(task).leases(), "1"));
         FetchedTask stale = new FetchedTask(task, 1, 1, "[]", "other/1");
-        assertEquals(List.of(new RunStore.LostLease(1, null)), store.heartbeat(task, NOW + 9000, List.of(stale)).get(),
+        assertEquals(List.of(new RunStore.LostLease(1, null)), runStore.heartbeat(task, NOW + 9000, List.of(stale)).get(),
                 "lost, and not to a cancel");
     }
 
     @Test
     void releaseHandsATaskBackWithoutCountingTheRun() throws Exception {
-        store.add(task, null, "[]", NOW);
-        store.add(task, null, "[]", NOW);
-        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
-        assertEquals(TransitionResult.DONE, store.release(run, NOW).get());
-        TaskInfo info = store.get(task, 1).orElseThrow();
+        addStore.add(task, null, "[]", NOW);
+        addStore.add(task, null, "[]", NOW);
+        FetchedTask run = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        assertEquals(TransitionResult.DONE, runStore.release(run, NOW).get());
+        TaskInfo info = taskReads.get(task, 1).orElseThrow();
         assertEquals(TaskStatus.WAITING, info.status());
         assertEquals(0, info.attempt());
         // handed back to the front: it runs next
-        assertEquals(1L, store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst().id());
+        assertEquals(1L, runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst().id());
     }
 
     @Test
     void aTaskFetchedAgainByTheSameWorkerNeverGetsAnEarlierRunsToken() throws Exception {
-        store.add(task, null, "[]", NOW);
-        FetchedTask first = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        addStore.add(task, null, "[]", NOW);
+        FetchedTask first = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
         FetchedTask second = first.nextRun();
-        assertEquals(TransitionResult.DONE, store.retry(first, second, "boom", NOW, NOW + 1000, "{}").get());
-        assertEquals(TransitionResult.DONE, store.release(second, NOW).get());
+        assertEquals(TransitionResult.DONE, runStore.retry(first, second, "boom", NOW, NOW + 1000, "{}").get());
+        assertEquals(TransitionResult.DONE, runStore.release(second, NOW).get());
         // The handed-back run gives its attempt back, so the next fetch is run 2 again; its lease is new.
-        FetchedTask third = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        FetchedTask third = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
         assertEquals(2, third.attempt());
         assertEquals(List.of("w/1", "w/2", "w/3"), List.of(first.token(), second.token(), third.token()));
-        assertEquals(TransitionResult.LEASE_LOST, store.complete(second, TaskStatus.SUCCESS, "1", NOW, KEEP).get(),
+        assertEquals(TransitionResult.LEASE_LOST, runStore.complete(second, TaskStatus.SUCCESS, "1", NOW, KEEP).get(),
                 "the handed-back run's token holds nothing any more");
-        assertEquals(TransitionResult.DONE, store.complete(third, TaskStatus.SUCCESS, "1", NOW, KEEP).get());
+        assertEquals(TransitionResult.DONE, runStore.complete(third, TaskStatus.SUCCESS, "1", NOW, KEEP).get());
         assertEquals("3", raw.hget(Keys.of(task).task(1), "lease_seq"), "the task's lease count");
     }
 
     @Test
     void scriptsAreLoadedAgainAfterRedisForgetsThem() {
         raw.scriptFlush();
-        assertEquals(1, store.add(task, null, "[]", NOW).id());
+        assertEquals(1, addStore.add(task, null, "[]", NOW).id());
     }
 
     @Test
     void garbageInATaskHashIsAnErrorNamingTheField() {
-        store.add(task, null, "[]", NOW);
+        addStore.add(task, null, "[]", NOW);
         raw.hset(Keys.of(task).task(1), "status", "DANCING");
-        TaskpoolException error = assertThrows(TaskpoolException.class, () -> store.get(task, 1));
+        TaskpoolException error = assertThrows(TaskpoolException.class, () -> taskReads.get(task, 1));
         assertTrue(error.getMessage().contains("field 'status' holds 'DANCING'"), error.getMessage());
         raw.hset(Keys.of(task).task(1), Map.of("status", "WAITING", "current", "lots"));
-        error = assertThrows(TaskpoolException.class, () -> store.get(task, 1));
+        error = assertThrows(TaskpoolException.class, () -> taskReads.get(task, 1));
         assertTrue(error.getMessage().contains("field 'current' holds 'lots'"), error.getMessage());
-    }
-
-    @Test
-    void aReSentAddIsAppliedOnce() throws Exception {
-        // What Lettuce does after a reconnect: the same command, request id included, again.
-        Keys keys = Keys.of(task);
-        String[] scriptKeys = EnqueueCall.keys(keys);
-        String[] args = new EnqueueCall(task, keys, "60000", 1, "heard").request("same-request", NOW, 1,
-                List.of(new NewTask(null, "[1]"))).args();
-        ScriptRunner scripts = redis.scripts();
-        List<Object> first = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
-        List<Object> again = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
-        assertEquals(first, again);
-        assertEquals(1, raw.llen(keys.waiting()));
-        assertEquals("1", raw.get(keys.sequence()));
-        assertEquals(1, store.stats(task).get("added"));
-        long ttl = raw.pttl(keys.request("same-request"));
-        assertTrue(ttl > 0 && ttl <= 60_000, "the request id is remembered briefly: " + ttl);
     }
 
     @Test
     void aReSentFetchTakesNothingMoreAndReturnsTheSameRuns() throws Exception {
         Keys keys = Keys.of(task);
         for (int i = 0; i < 3; i++) {
-            store.add(task, null, "[" + i + "]", NOW);
+            addStore.add(task, null, "[" + i + "]", NOW);
         }
         String[] scriptKeys = {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim("w"), keys.stats(),
                 keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue()};
@@ -314,7 +298,7 @@ class TaskStoreTest {
     @Test
     void aReSentFetchHandsOutTheSameDueErrorHandlersWhateverTheirText() throws Exception {
         Keys keys = Keys.of(task);
-        store.add(task, null, "[]", NOW);
+        addStore.add(task, null, "[]", NOW);
         raw.hset(keys.task(1), "error", "canceled by old");
         // A cancel's entry carries its error (any text); a bare id was queued by an older cancel
         // script and takes the task's error; anything else was written by hand and is dropped.
@@ -332,25 +316,25 @@ class TaskStoreTest {
 
     @Test
     void garbageInALeaseCountFailsThatTaskAndNotTheFetch() throws Exception {
-        store.add(task, null, "[]", NOW);
-        store.add(task, null, "[]", NOW);
+        addStore.add(task, null, "[]", NOW);
+        addStore.add(task, null, "[]", NOW);
         raw.hset(Keys.of(task).task(1), "lease_seq", "many");
-        List<FetchedTask> fetched = store.fetch(task, 2, NOW, NOW + 1000, "w", KEEP).get();
+        List<FetchedTask> fetched = runStore.fetch(task, 2, NOW, NOW + 1000, "w", KEEP).get();
         assertEquals(List.of(2L), fetched.stream().map(FetchedTask::id).toList());
-        assertEquals("the task hash holds lease_seq 'many', expected an integer from 0", store.get(task, 1).orElseThrow().error());
+        assertEquals("the task hash holds lease_seq 'many', expected an integer from 0", taskReads.get(task, 1).orElseThrow().error());
     }
 
     @Test
     void aReSentCompletionOrRetryIsDoneOnceAndCountedOnce() throws Exception {
-        store.add(task, null, "[]", NOW);
-        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        addStore.add(task, null, "[]", NOW);
+        FetchedTask run = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
         FetchedTask next = new FetchedTask(task, 1, 2, "[]", "w/2");
-        assertEquals(TransitionResult.DONE, store.retry(run, next, "boom", NOW, NOW + 1000, "{}").get());
-        assertEquals(TransitionResult.DONE, store.retry(run, next, "boom", NOW, NOW + 1000, "{}").get());
-        assertEquals(2, store.get(task, 1).orElseThrow().attempt());
-        assertEquals(TransitionResult.DONE, store.complete(next, TaskStatus.SUCCESS, "1", NOW, KEEP).get());
-        assertEquals(TransitionResult.DONE, store.complete(next, TaskStatus.SUCCESS, "1", NOW, KEEP).get());
-        Map<String, Long> stats = store.stats(task);
+        assertEquals(TransitionResult.DONE, runStore.retry(run, next, "boom", NOW, NOW + 1000, "{}").get());
+        assertEquals(TransitionResult.DONE, runStore.retry(run, next, "boom", NOW, NOW + 1000, "{}").get());
+        assertEquals(2, taskReads.get(task, 1).orElseThrow().attempt());
+        assertEquals(TransitionResult.DONE, runStore.complete(next, TaskStatus.SUCCESS, "1", NOW, KEEP).get());
+        assertEquals(TransitionResult.DONE, runStore.complete(next, TaskStatus.SUCCESS, "1", NOW, KEEP).get());
+        Map<String, Long> stats = taskReads.stats(task);
         assertEquals(1, stats.get("succeeded"));
         assertEquals(1, stats.get("retried"));
         assertEquals(1, stats.get("added"));
@@ -358,12 +342,12 @@ class TaskStoreTest {
 
     @Test
     void garbageWrittenIntoAWaitingTaskFailsThatTaskAndNotTheFetch() throws Exception {
-        store.add(task, null, "[]", NOW);
-        store.add(task, null, "[]", NOW);
-        store.add(task, null, "[]", NOW);
+        addStore.add(task, null, "[]", NOW);
+        addStore.add(task, null, "[]", NOW);
+        addStore.add(task, null, "[]", NOW);
         raw.hset(Keys.of(task).task(1), "status", "DANCING");
         raw.hset(Keys.of(task).task(2), "attempt", "many");
-        List<FetchedTask> fetched = store.fetch(task, 3, NOW, NOW + 1000, "w", KEEP).get();
+        List<FetchedTask> fetched = runStore.fetch(task, 3, NOW, NOW + 1000, "w", KEEP).get();
         assertEquals(List.of(3L), fetched.stream().map(FetchedTask::id).toList());
         Map<String, String> first = raw.hgetall(Keys.of(task).task(1));
         assertEquals("FAILURE", first.get("status"));
@@ -371,37 +355,37 @@ class TaskStoreTest {
         Map<String, String> second = raw.hgetall(Keys.of(task).task(2));
         assertEquals("FAILURE", second.get("status"));
         assertEquals("the task hash holds attempt 'many', expected an integer from 0", second.get("error"));
-        assertEquals(2, store.stats(task).get("failed"));
+        assertEquals(2, taskReads.stats(task).get("failed"));
     }
 
     @Test
     void countersOutliveTheTasksThemselves() throws Exception {
-        store.publish(new TaskDefinition(task, "tasks/x.yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5), 3,
+        addStore.publish(new TaskDefinition(task, "tasks/x.yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5), 3,
                 "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(1)));
-        store.add(task, null, "[]", NOW);
-        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
-        store.complete(run, TaskStatus.SUCCESS, "1", NOW, Duration.ofMillis(1)).get();
+        addStore.add(task, null, "[]", NOW);
+        FetchedTask run = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        runStore.complete(run, TaskStatus.SUCCESS, "1", NOW, Duration.ofMillis(1)).get();
         Thread.sleep(20);
-        assertTrue(store.get(task, 1).isEmpty(), "the finished task expired after its retention");
-        assertEquals(1, store.stats(task).get("succeeded"));
-        assertEquals(1, store.stats(task).get("added"));
+        assertTrue(taskReads.get(task, 1).isEmpty(), "the finished task expired after its retention");
+        assertEquals(1, taskReads.stats(task).get("succeeded"));
+        assertEquals(1, taskReads.stats(task).get("added"));
     }
 
     @Test
     void aBatchAddIsAllOrNothing() {
-        store.publish(definition(task, 4, 1));
-        List<Long> ids = store.addAll(task, List.of(new NewTask(null, "[1]"), new NewTask(null, "[2]")), NOW);
+        addStore.publish(definition(task, 4, 1));
+        List<Long> ids = addStore.addAll(task, List.of(new NewTask(null, "[1]"), new NewTask(null, "[2]")), NOW);
         assertEquals(List.of(1L, 2L), ids);
         List<String> before = keysOfTask();
         // size is 4: three more do not fit, so none is added
-        assertEquals(List.of(), store.addAll(task, List.of(new NewTask(null, "[3]"), new NewTask(null, "[4]"),
+        assertEquals(List.of(), addStore.addAll(task, List.of(new NewTask(null, "[3]"), new NewTask(null, "[4]"),
                 new NewTask(null, "[5]")), NOW));
         assertEquals(before.size(), keysOfTask().size());
         // an id that is taken refuses the whole batch
-        TaskpoolException taken = assertThrows(TaskpoolException.class, () -> store.addAll(task,
+        TaskpoolException taken = assertThrows(TaskpoolException.class, () -> addStore.addAll(task,
                 List.of(new NewTask(null, "[5]"), new NewTask(2L, "[6]")), NOW));
         assertTrue(taken.getMessage().contains("id 2 already exists"), taken.getMessage());
-        TaskpoolException twice = assertThrows(TaskpoolException.class, () -> store.addAll(task,
+        TaskpoolException twice = assertThrows(TaskpoolException.class, () -> addStore.addAll(task,
                 List.of(new NewTask(9L, "[5]"), new NewTask(9L, "[6]")), NOW));
         assertTrue(twice.getMessage().contains("id 9 already exists"), twice.getMessage());
         assertEquals(before.size(), keysOfTask().size());
@@ -414,9 +398,9 @@ class TaskStoreTest {
         Keys keys = Keys.of(task);
         raw.zadd(keys.succeeded(), NOW - 2000, "7");
         raw.zadd(keys.succeeded(), NOW - 1000, "8");
-        store.add(task, 10L, "[]", NOW);
-        FetchedTask run = store.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
-        assertEquals(TransitionResult.DONE, store.complete(run, TaskStatus.SUCCESS, "1", NOW + 5, KEEP).get());
+        addStore.add(task, 10L, "[]", NOW);
+        FetchedTask run = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        assertEquals(TransitionResult.DONE, runStore.complete(run, TaskStatus.SUCCESS, "1", NOW + 5, KEEP).get());
         assertEquals("list", raw.type(keys.succeeded()));
         assertEquals(List.of((NOW - 2000) + ":7", (NOW - 1000) + ":8", (NOW + 5) + ":10"),
                 raw.lrange(keys.succeeded(), 0, -1), "oldest first, the older entries kept");
@@ -424,18 +408,18 @@ class TaskStoreTest {
 
     @Test
     void explicitIdsMoveTheCounterPastThem() {
-        store.add(task, 10L, "[]", NOW);
-        assertEquals(11, store.add(task, null, "[]", NOW).id());
+        addStore.add(task, 10L, "[]", NOW);
+        assertEquals(11, addStore.add(task, null, "[]", NOW).id());
     }
 
     @Test
     void oneRoundTripEndsABatchOfRunsAndTakesTheNext() throws Exception {
         for (int i = 0; i < 3; i++) {
-            store.add(task, null, "[" + i + "]", NOW);
+            addStore.add(task, null, "[" + i + "]", NOW);
         }
-        List<FetchedTask> first = store.fetch(task, 2, NOW, NOW + 1000, "w", KEEP).get();
+        List<FetchedTask> first = runStore.fetch(task, 2, NOW, NOW + 1000, "w", KEEP).get();
         FetchedTask stale = new FetchedTask(task, 1, 1, "[0]", "other/1");
-        RunStore.FinishResult result = store.finish(task, "w", List.of(
+        RunStore.FinishResult result = runStore.finish(task, "w", List.of(
                 new RunStore.Completion(first.get(0), TaskStatus.SUCCESS, "{\"n\":0}"),
                 new RunStore.Completion(first.get(1), TaskStatus.FAILURE, "bad \"input\""),
                 new RunStore.Completion(first.get(0), TaskStatus.SUCCESS, "{\"n\":0}"),
@@ -443,10 +427,10 @@ class TaskStoreTest {
         assertEquals(List.of(TransitionResult.DONE, TransitionResult.DONE, TransitionResult.DONE, TransitionResult.LEASE_LOST),
                 result.ended(), "a repeated completion is done already; a token that never held the lease is refused");
         assertEquals(List.of(3L), result.fetched().stream().map(FetchedTask::id).toList());
-        assertEquals("bad \"input\"", store.get(task, 2).orElseThrow().error());
-        assertEquals(0, store.get(task, 1).orElseThrow().response().get("n").asInt());
+        assertEquals("bad \"input\"", taskReads.get(task, 2).orElseThrow().error());
+        assertEquals(0, taskReads.get(task, 1).orElseThrow().response().get("n").asInt());
         assertEquals(1, raw.zcard(Keys.of(task).leases()));
-        Map<String, Long> stats = store.stats(task);
+        Map<String, Long> stats = taskReads.stats(task);
         assertEquals(1, stats.get("succeeded"));
         assertEquals(1, stats.get("failed"));
     }

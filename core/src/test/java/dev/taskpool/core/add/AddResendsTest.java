@@ -1,15 +1,16 @@
-package dev.taskpool.core.redis;
+package dev.taskpool.core.add;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskpool.core.add.AddResends;
-import dev.taskpool.core.add.AddSender;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.redis.AddOutcomeUnknownException;
+import dev.taskpool.core.redis.AddRequest;
+import dev.taskpool.core.redis.NewTask;
 import dev.taskpool.support.TcpProxy;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
@@ -43,7 +44,7 @@ class AddResendsTest {
              RedisConnector through = RedisConnector.connect(proxy.uri(), COMMAND_TIMEOUT);
              resends) {
             String task = TestRedis.uniqueTaskId("resendqueue");
-            new TaskStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
+            new AddStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
                     Duration.ofSeconds(5), 1000, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
             AddSender sender = new AddSender(through, through.scripts(), Duration.ofSeconds(30), resends);
             long now = System.currentTimeMillis();
