@@ -4,19 +4,11 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.redis.RedisTls;
 import io.lettuce.core.AbstractRedisClient;
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisCredentials;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.SslOptions;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.cluster.ClusterClientOptions;
-import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.RedisClusterURIUtil;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -26,7 +18,6 @@ import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,15 +42,6 @@ import java.util.function.Supplier;
 public final class RedisConnector implements AutoCloseable {
     public static final String DEFAULT_URI = "redis://127.0.0.1:6379";
     public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(10);
-    /** How often a Cluster client re-reads the topology even when nothing told it to. */
-    static final Duration TOPOLOGY_REFRESH_PERIOD = Duration.ofSeconds(5);
-    /** The shortest time between two refreshes triggered by MOVED/ASK or failed reconnects. */
-    static final Duration ADAPTIVE_REFRESH_PAUSE = Duration.ofMillis(500);
-
-    /** What the URL leads to, and the Lettuce settings for it (see {@link #lettuceSettings}). */
-    record LettuceSettings(List<RedisURI> nodes, boolean sentinel, ClientOptions standalone, ClusterClientOptions cluster) {
-    }
-
     private final AbstractRedisClient client;
     private final String description;
     private final StatefulConnection<String, String> connection;
@@ -114,7 +96,7 @@ public final class RedisConnector implements AutoCloseable {
      */
     public static RedisConnector connect(String uriText, Duration commandTimeout, RedisTls tls,
                                          CommandLatencyRecorder latencies) {
-        LettuceSettings settings = lettuceSettings(uriText, commandTimeout, tls);
+        LettuceSettings settings = LettuceSettings.of(uriText, commandTimeout, tls);
         ClientResources resources = latencies == null ? null
                 : ClientResources.builder().commandLatencyRecorder(latencies).build();
         try {
@@ -122,7 +104,7 @@ public final class RedisConnector implements AutoCloseable {
                     ? connectCluster(settings, commandTimeout, resources)
                     : connectStandalone(settings, commandTimeout, resources);
             connector.ownResources = resources;
-            connector.user = userOf(settings.nodes().getFirst());
+            connector.user = LettuceSettings.userOf(settings.nodes().getFirst());
             return connector;
         } catch (RuntimeException e) {
             if (resources != null) {
@@ -142,8 +124,8 @@ public final class RedisConnector implements AutoCloseable {
             connection = withHandshakeCause(() -> client.connect(StringCodec.UTF8, uri));
         } catch (RuntimeException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            throw new TaskpoolException("cannot connect to Redis at " + describe(uri) + ": " + rootMessage(e)
-                    + RedisTls.mismatchHint(uri, e), e);
+            throw new TaskpoolException("cannot connect to Redis at " + LettuceSettings.describe(uri) + ": " + rootMessage(e)
+                    + TlsSetup.mismatchHint(uri, e), e);
         }
         if (!settings.sentinel() && isClusterNode(connection)) {
             // The same URL form works for a Cluster: its node says so, and the cluster client takes over.
@@ -152,7 +134,7 @@ public final class RedisConnector implements AutoCloseable {
             return connectCluster(settings, commandTimeout, resources);
         }
         StatefulRedisConnection<String, String> shared = connection;
-        return new RedisConnector(client, describe(uri), shared, shared.async(), shared.sync(),
+        return new RedisConnector(client, LettuceSettings.describe(uri), shared, shared.async(), shared.sync(),
                 () -> client.connect(StringCodec.UTF8, uri),
                 own -> ((StatefulRedisConnection<String, String>) own).sync(),
                 () -> client.connectPubSub(StringCodec.UTF8, uri), false, commandTimeout);
@@ -173,7 +155,7 @@ public final class RedisConnector implements AutoCloseable {
         } catch (RuntimeException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
             throw new TaskpoolException("cannot connect to Redis at " + description + ": " + rootMessage(e)
-                    + RedisTls.mismatchHint(first, e), e);
+                    + TlsSetup.mismatchHint(first, e), e);
         }
         return new RedisConnector(client, description, connection, connection.async(), connection.sync(),
                 () -> client.connect(StringCodec.UTF8),
@@ -192,82 +174,6 @@ public final class RedisConnector implements AutoCloseable {
         } catch (RuntimeException e) {
             return false;
         }
-    }
-
-    /**
-     * The one place that turns the URL into Lettuce's {@link RedisURI}s and client options, for
-     * a standalone Redis, Sentinel and Cluster alike (socket, timeout and, for a Cluster, topology
-     * refresh settings). Options every kind of connection needs (TLS, for instance) go into
-     * {@code common}, which both the standalone and the cluster options are built from.
-     */
-    static LettuceSettings lettuceSettings(String uriText, Duration commandTimeout) {
-        return lettuceSettings(uriText, commandTimeout, RedisTls.none());
-    }
-
-    static LettuceSettings lettuceSettings(String uriText, Duration commandTimeout, RedisTls tls) {
-        List<RedisURI> nodes = parse(uriText);
-        nodes.forEach(node -> node.setTimeout(commandTimeout));
-        boolean sentinel = nodes.size() == 1 && !nodes.getFirst().getSentinels().isEmpty();
-        // checks the TLS files before a client starts its threads (every node shares the URL's scheme)
-        SslOptions sslOptions = tls.sslOptions(nodes.getFirst());
-        ClientOptions common = ClientOptions.builder()
-                .autoReconnect(true)
-                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(5)).keepAlive(true).build())
-                .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-                .sslOptions(sslOptions)
-                .build();
-        ClusterClientOptions cluster = ClusterClientOptions.builder(common)
-                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
-                        // periodic, so a failover nobody has run into yet is still noticed
-                        .enablePeriodicRefresh(TOPOLOGY_REFRESH_PERIOD)
-                        // and at once on MOVED/ASK and on reconnects that keep failing (a dead master)
-                        .enableAllAdaptiveRefreshTriggers()
-                        .adaptiveRefreshTriggersTimeout(ADAPTIVE_REFRESH_PAUSE)
-                        .refreshTriggersReconnectAttempts(2)
-                        .build())
-                // A node the cluster marked failed is not connected to: commands go to its promoted replica.
-                .nodeFilter(node -> !(node.is(RedisClusterNode.NodeFlag.FAIL) || node.is(RedisClusterNode.NodeFlag.EVENTUAL_FAIL)
-                        || node.is(RedisClusterNode.NodeFlag.NOADDR)))
-                .build();
-        return new LettuceSettings(nodes, sentinel, common, cluster);
-    }
-
-    /** One URI per node: {@code redis://h1:p1,h2:p2} lists seed nodes of a Cluster. */
-    private static List<RedisURI> parse(String uriText) {
-        try {
-            int schemeEnd = uriText.indexOf("://");
-            if (schemeEnd < 0) {
-                return List.of(RedisURI.create(uriText));   // Lettuce names what is missing
-            }
-            String scheme = uriText.substring(0, schemeEnd);
-            String rest = uriText.substring(schemeEnd + 3);
-            int authorityEnd = firstOf(rest, "/?#");
-            String authority = rest.substring(0, authorityEnd);
-            boolean severalNodes = authority.contains(",") && (scheme.equals("redis") || scheme.equals("rediss"));
-            if (severalNodes) {
-                List<RedisURI> nodes = RedisClusterURIUtil.toRedisURIs(URI.create(uriText));
-                if (nodes.isEmpty()) {
-                    throw new IllegalArgumentException("no node in '" + authority + "'");
-                }
-                return nodes;
-            }
-            return List.of(RedisURI.create(uriText));
-        } catch (IllegalArgumentException | StringIndexOutOfBoundsException e) {
-            throw new TaskpoolException("invalid Redis URI '" + uriText + "': " + e.getMessage()
-                    + " (expected e.g. redis://127.0.0.1:6379, rediss://user:password@host:6380/0,"
-                    + " redis://h1:7000,h2:7001 for Cluster seed nodes or redis-sentinel://h1:26379,h2:26379#mymaster)", e);
-        }
-    }
-
-    private static int firstOf(String text, String characters) {
-        int at = text.length();
-        for (char c : characters.toCharArray()) {
-            int found = text.indexOf(c);
-            if (found >= 0 && found < at) {
-                at = found;
-            }
-        }
-        return at;
     }
 
     /** How long a command may wait for Redis (also while Redis is unreachable) before it fails. */
@@ -436,17 +342,6 @@ public final class RedisConnector implements AutoCloseable {
         return description;
     }
 
-    /** The user name the URL gives (Lettuce keeps it with the password); "default" when it gives none. */
-    private static String userOf(RedisURI uri) {
-        try {
-            RedisCredentials credentials = uri.getCredentialsProvider() == null ? null
-                    : uri.getCredentialsProvider().resolveCredentials().block(Duration.ofSeconds(1));
-            return credentials != null && credentials.hasUsername() ? credentials.getUsername() : "default";
-        } catch (RuntimeException e) {
-            return null;   // a provider that cannot say now: a refusal then names no user
-        }
-    }
-
     /** The Redis ACL user this connects as ("default" when the URL names none; null when its credentials cannot be read now). */
     public String user() {
         return user;
@@ -455,16 +350,6 @@ public final class RedisConnector implements AutoCloseable {
     /** The URI without its password, for messages and logs. */
     public String describe() {
         return description;
-    }
-
-    static String describe(RedisURI uri) {
-        if (!uri.getSentinels().isEmpty()) {
-            return (uri.isSsl() ? "rediss-sentinel://" : "redis-sentinel://")
-                    + String.join(",", uri.getSentinels().stream().map(s -> s.getHost() + ":" + s.getPort()).toList())
-                    + "#" + uri.getSentinelMasterId();
-        }
-        return (uri.isSsl() ? "rediss://" : "redis://") + uri.getHost() + ":" + uri.getPort()
-                + (uri.getDatabase() == 0 ? "" : "/" + uri.getDatabase());
     }
 
     /**

@@ -18,7 +18,7 @@ class RedisConnectorUrlTest {
 
     @Test
     void oneNodeIsOneUriWithUserPasswordAndDatabase() {
-        var settings = RedisConnector.lettuceSettings("redis://worker:secret@10.0.0.5:6380/2", TIMEOUT);
+        var settings = LettuceSettings.of("redis://worker:secret@10.0.0.5:6380/2", TIMEOUT);
         assertEquals(1, settings.nodes().size());
         RedisURI uri = settings.nodes().getFirst();
         assertEquals("10.0.0.5", uri.getHost());
@@ -32,7 +32,7 @@ class RedisConnectorUrlTest {
 
     @Test
     void severalNodesAreClusterSeedsThatShareTheCredentials() {
-        var settings = RedisConnector.lettuceSettings("redis://:pw@h1:7000,h2:7001,h3", TIMEOUT);
+        var settings = LettuceSettings.of("redis://:pw@h1:7000,h2:7001,h3", TIMEOUT);
         List<RedisURI> nodes = settings.nodes();
         assertEquals(List.of("h1:7000", "h2:7001", "h3:6379"), nodes.stream().map(n -> n.getHost() + ":" + n.getPort()).toList());
         assertTrue(nodes.stream().allMatch(n -> "pw".equals(new String(credentials(n).getPassword()))), "each seed has the password");
@@ -43,12 +43,12 @@ class RedisConnectorUrlTest {
 
     @Test
     void sentinelUrlsStayOneUriWithTheirSentinelsAndMaster() {
-        var settings = RedisConnector.lettuceSettings("redis-sentinel://s1:26379,s2:26380#mymaster", TIMEOUT);
+        var settings = LettuceSettings.of("redis-sentinel://s1:26379,s2:26380#mymaster", TIMEOUT);
         assertEquals(1, settings.nodes().size());
         assertTrue(settings.sentinel());
         assertEquals("mymaster", settings.nodes().getFirst().getSentinelMasterId());
         assertEquals(2, settings.nodes().getFirst().getSentinels().size());
-        assertEquals("redis-sentinel://s1:26379,s2:26380#mymaster", RedisConnector.describe(settings.nodes().getFirst()));
+        assertEquals("redis-sentinel://s1:26379,s2:26380#mymaster", LettuceSettings.describe(settings.nodes().getFirst()));
     }
 
     private static RedisCredentials credentials(RedisURI uri) {
@@ -58,7 +58,7 @@ class RedisConnectorUrlTest {
     @Test
     void aBadUrlIsNamedWithTheFormsThatWork() {
         TaskpoolException error = assertThrows(TaskpoolException.class,
-                () -> RedisConnector.lettuceSettings("http://localhost:6379", TIMEOUT));
+                () -> LettuceSettings.of("http://localhost:6379", TIMEOUT));
         assertTrue(error.getMessage().contains("invalid Redis URI 'http://localhost:6379'"), error.getMessage());
         assertTrue(error.getMessage().contains("redis://h1:7000,h2:7001"), error.getMessage());
     }
