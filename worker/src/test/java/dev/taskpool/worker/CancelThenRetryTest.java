@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskOperations;
@@ -261,7 +262,7 @@ class CancelThenRetryTest {
     /** What an operator's cancel does in Redis, with its control message sent where no worker listens (lost). */
     private static void cancelWithoutMessage(Harness harness, String task, long id, String by) {
         Keys keys = Keys.of(task);
-        harness.redis.scripts().run(LuaScript.CANCEL,
+        new ScriptRunner(harness.redis.async()).run(LuaScript.CANCEL,
                 new String[] {keys.task(id), keys.waiting(), keys.leases(), keys.failed(), keys.stats(),
                         keys.errorHandlersDue(), keys.wake(), keys.definition()},
                 Long.toString(id), Long.toString(System.currentTimeMillis()), by, task, keys.events(id),

@@ -46,7 +46,7 @@ public final class AddStore {
     public AddStore(RedisConnector redis, Duration addDeadline) {
         this.redis = redis;
         this.commands = redis.async();
-        this.scripts = redis.scripts();
+        this.scripts = new ScriptRunner(redis.async());
         this.calls = new RedisCalls(redis, redis.commandTimeout().plusSeconds(1));
         this.adds = new AddSender(redis, scripts, addDeadline);
     }

@@ -5,6 +5,7 @@ import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.lua.ScriptRunner;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.netty.util.internal.ThreadExecutorMap;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -69,7 +70,7 @@ final class ReplicationFence implements AutoCloseable {
      * loop, which runs on a thread of its own.
      */
     private static boolean onIoThread() {
-        return io.netty.util.internal.ThreadExecutorMap.currentExecutor() != null;
+        return ThreadExecutorMap.currentExecutor() != null;
     }
 
     private static dev.taskpool.core.TaskpoolException notOnIoThread(String what) {

@@ -1,9 +1,9 @@
 package dev.taskpool.core.connect;
 
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.lua.LuaScript;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,7 +24,20 @@ public final class AclRefusal {
     private static final Pattern SCRIPT_LINE = Pattern.compile("script: ([0-9a-f]{40}), on @user_script:(\\d+)");
     private static final Pattern CALL = Pattern.compile("redis\\.p?call\\('([A-Za-z]+)'");
 
+    /**
+     * The source of one of taskpool's scripts by its sha (null: not one of them), to find the
+     * command on the line Redis points at. The scripts live in {@code core.lua}, which builds on this
+     * package, so they tell it: a refusal inside a script comes from a script this JVM sent, and
+     * sending one has loaded them.
+     */
+    private static volatile UnaryOperator<String> scriptSources = sha -> null;
+
     private AclRefusal() {
+    }
+
+    /** Where a refusal inside a script finds that script's source by its sha (see {@link #scriptSources}). */
+    public static void readScriptsWith(UnaryOperator<String> sourceBySha) {
+        scriptSources = sourceBySha;
     }
 
     /**
@@ -105,14 +118,13 @@ public final class AclRefusal {
         if (!redisSaid.contains("can't run this command") || !at.find()) {
             return null;
         }
-        for (LuaScript script : LuaScript.values()) {
-            if (script.sha().equals(at.group(1))) {
-                String[] lines = script.source().split("\n", -1);
-                int line = Integer.parseInt(at.group(2));
-                if (line >= 1 && line <= lines.length) {
-                    Matcher call = CALL.matcher(lines[line - 1]);
-                    return call.find() ? call.group(1) : null;
-                }
+        String source = scriptSources.apply(at.group(1));
+        if (source != null) {
+            String[] lines = source.split("\n", -1);
+            int line = Integer.parseInt(at.group(2));
+            if (line >= 1 && line <= lines.length) {
+                Matcher call = CALL.matcher(lines[line - 1]);
+                return call.find() ? call.group(1) : null;
             }
         }
         return null;

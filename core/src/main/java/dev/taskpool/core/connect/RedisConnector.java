@@ -1,7 +1,6 @@
 package dev.taskpool.core.connect;
 
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.redis.RedisTls;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
@@ -194,10 +193,6 @@ public final class RedisConnector implements AutoCloseable {
     /** The shared connection's commands, blocking until each answers. */
     public RedisClusterCommands<String, String> sync() {
         return sync;
-    }
-
-    public ScriptRunner scripts() {
-        return new ScriptRunner(async);
     }
 
     /**

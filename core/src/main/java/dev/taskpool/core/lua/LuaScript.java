@@ -1,5 +1,6 @@
 package dev.taskpool.core.lua;
 
+import dev.taskpool.core.connect.AclRefusal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +29,11 @@ public enum LuaScript {
     DELETE("delete-3.lua"),
     SUCCEEDED_PAGE("succeeded-page-1.lua"),
     PRESENCE("presence-1.lua");
+
+    static {
+        // an ACL refusal inside a script names the command on the line Redis points at
+        AclRefusal.readScriptsWith(LuaScript::sourceOf);
+    }
 
     private final String file;
     private final String source;
@@ -78,5 +84,15 @@ public enum LuaScript {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The source of the script with this sha; null when it is none of these. */
+    static String sourceOf(String sha) {
+        for (LuaScript script : values()) {
+            if (script.sha.equals(sha)) {
+                return script.source;
+            }
+        }
+        return null;
     }
 }

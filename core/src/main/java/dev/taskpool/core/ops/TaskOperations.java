@@ -1,5 +1,6 @@
 package dev.taskpool.core.ops;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
@@ -10,6 +11,7 @@ import dev.taskpool.core.definition.TaskIds;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import io.lettuce.core.Limit;
@@ -18,8 +20,10 @@ import io.lettuce.core.ScoredValue;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 
@@ -53,7 +57,7 @@ public final class TaskOperations {
         this.clock = clock;
         // operators read a full Redis in the same words wherever it refuses them
         this.calls = new RedisCalls(redis, redis.commandTimeout().plusSeconds(1), true);
-        this.control = new ControlScripts(redis.scripts(), calls);
+        this.control = new ControlScripts(new ScriptRunner(redis.async()), calls);
     }
 
     // ---- Reading ----
@@ -212,7 +216,7 @@ public final class TaskOperations {
     private static JsonNode parsePaused(Keys keys, String json) {
         try {
             return Json.MAPPER.readTree(json);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             // Written by hand: the key's presence is what pauses; who paused it is unknown.
             return Json.NODES.objectNode();
         }
@@ -299,9 +303,9 @@ public final class TaskOperations {
             List<TaskInfo> tasks = new ArrayList<>();
             String lastId = null;
             boolean more = false;
-            java.util.Set<String> seenWindows = new java.util.HashSet<>();
+            Set<String> seenWindows = new HashSet<>();
             // A cursor gone from a list a little out of time order can resume at entries listed already.
-            java.util.Set<String> listed = new java.util.HashSet<>();
+            Set<String> listed = new HashSet<>();
             while (!more) {
                 List<String> ids = await(commands.lrange(keys.waiting(), start, start + limit).toCompletableFuture(),
                         "list " + keys.waiting());
@@ -411,14 +415,14 @@ public final class TaskOperations {
             String cursor = null;
             String from = after == null ? "" : after;
             boolean more = false;
-            java.util.Set<String> seenWindows = new java.util.HashSet<>();
+            Set<String> seenWindows = new HashSet<>();
             // A cursor gone from a list a little out of time order can resume at entries listed already.
-            java.util.Set<String> listed = new java.util.HashSet<>();
+            Set<String> listed = new HashSet<>();
             while (!more) {
                 // One script reads the window left of `from`, so a prune cannot shift it in between.
                 List<Object> window;
                 try {
-                    window = await(redis.scripts().run(LuaScript.SUCCEEDED_PAGE, new String[] {key},
+                    window = await(new ScriptRunner(redis.async()).run(LuaScript.SUCCEEDED_PAGE, new String[] {key},
                             from, Integer.toString(limit + 1)), what);
                 } catch (TaskpoolException e) {
                     // The script's own type check: a sorted set left by an older version is named as such.

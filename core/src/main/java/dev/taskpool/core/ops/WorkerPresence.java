@@ -10,6 +10,7 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -69,7 +70,7 @@ final class WorkerPresence {
                 continue;
             }
             if (!node.isObject()) {
-                skipped.add(key + " holds " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
+                skipped.add(key + " holds " + node.getNodeType().name().toLowerCase(Locale.ROOT)
                         + " JSON, expected a presence record (an object): skipped");
                 continue;
             }

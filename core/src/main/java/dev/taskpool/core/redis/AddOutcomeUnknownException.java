@@ -1,13 +1,12 @@
 package dev.taskpool.core.redis;
 
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.add.AddStore;
 
 /**
  * An add whose outcome is unknown: Redis did not answer (a timeout, a dropped connection) and
  * no re-send of the same request got an answer before the add deadline. The tasks may or may not
  * have been added. Adding them again as a new add could duplicate them; send the same request
- * again instead ({@code TaskpoolClient.retryAdd(e.request())} or {@link AddStore#retryAdd}),
+ * again instead ({@code TaskpoolClient.retryAdd(e.request())} or {@code AddStore.retryAdd}),
  * which returns the original ids if it was applied and applies it once if it was not.
  */
 public final class AddOutcomeUnknownException extends TaskpoolException {

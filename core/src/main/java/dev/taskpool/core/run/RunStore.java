@@ -34,7 +34,7 @@ public final class RunStore {
 
     public RunStore(RedisConnector redis) {
         this.redis = redis;
-        this.scripts = redis.scripts();
+        this.scripts = new ScriptRunner(redis.async());
         this.calls = new RedisCalls(redis, redis.commandTimeout().plusSeconds(1));
         this.eventMode = EventMode.of(redis);
     }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -96,7 +97,7 @@ class AddGroupsHandOverTest {
             add.get(60, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             return e.getCause();
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw new AssertionError("the add was not answered within 60 s", e);
         }
         throw new AssertionError("the add succeeded; expected it to fail");

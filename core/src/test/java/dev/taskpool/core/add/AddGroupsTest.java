@@ -17,12 +17,15 @@ import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -61,7 +64,7 @@ class AddGroupsTest {
                 size, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
     }
 
-    private List<CompletableFuture<AddResult>> addAsync(int count, java.util.function.IntFunction<Long> id) {
+    private List<CompletableFuture<AddResult>> addAsync(int count, IntFunction<Long> id) {
         List<CompletableFuture<AddResult>> adds = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             adds.add(addStore.addAsync(task, id.apply(i), "[" + i + "]", NOW));
@@ -124,7 +127,7 @@ class AddGroupsTest {
         }
         assertTrue(addStore.scriptCalls() - callsBefore < 20, "the adds shared calls");
         assertEquals(19, raw.llen(keys.waiting()));
-        assertEquals(java.util.Map.of("squatter", "1"), raw.hgetall(keys.task(7)), "the existing task is untouched");
+        assertEquals(Map.of("squatter", "1"), raw.hgetall(keys.task(7)), "the existing task is untouched");
     }
 
     @Test
@@ -132,7 +135,7 @@ class AddGroupsTest {
         long callsBefore = addStore.scriptCalls();
         Set<Long> ids = ConcurrentHashMap.newKeySet();
         List<Thread> callers = new ArrayList<>();
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         for (int c = 0; c < 16; c++) {
             int caller = c;
             callers.add(Thread.ofPlatform().start(() -> {

@@ -8,6 +8,7 @@ import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.NewTask;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,7 +48,7 @@ class AddResendsTest {
             String task = TestRedis.uniqueTaskId("resendqueue");
             new AddStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
                     Duration.ofSeconds(5), 1000, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
-            AddSender sender = new AddSender(through, through.scripts(), Duration.ofSeconds(30), resends);
+            AddSender sender = new AddSender(through, new ScriptRunner(through.async()), Duration.ofSeconds(30), resends);
             long now = System.currentTimeMillis();
             assertEquals(List.of(1L), sender.settle(request(sender, task, "warm-up", now), now));
 
@@ -61,7 +63,7 @@ class AddResendsTest {
             List<AddOutcomeUnknownException> refused = new ArrayList<>();
             for (CompletableFuture<List<Long>> add : adds) {
                 if (add.isCompletedExceptionally()) {
-                    ExecutionException failure = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, add::get);
+                    ExecutionException failure = Assertions.assertThrows(ExecutionException.class, add::get);
                     AddOutcomeUnknownException unknown = assertInstanceOf(AddOutcomeUnknownException.class, failure.getCause());
                     assertTrue(unknown.getMessage().contains("is unknown: its first send got no definite answer from Redis at "
                             + through.describe() + ", and it cannot be sent again now: 2 adds already wait to be sent again"

@@ -66,7 +66,7 @@ class EnqueueTest {
         String[] scriptKeys = EnqueueCall.keys(keys);
         String[] args = new EnqueueCall(task, keys, "60000", 1, "heard").request("same-request", NOW, 1,
                 List.of(new NewTask(null, "[1]"))).args();
-        ScriptRunner scripts = redis.scripts();
+        ScriptRunner scripts = new ScriptRunner(redis.async());
         List<Object> first = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
         List<Object> again = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
         assertEquals(first, again);
@@ -128,7 +128,7 @@ class EnqueueTest {
         Keys wholeKeys = Keys.of(whole);
         String[] args = new EnqueueCall(whole, wholeKeys, "60000", 50_000, "heard").request("one-call", NOW, 50_000, batch(50_000)).args();
         long[] before = scriptStats();
-        List<Object> reply = redis.scripts().run(LuaScript.ENQUEUE, EnqueueCall.keys(wholeKeys), args).get();
+        List<Object> reply = new ScriptRunner(redis.async()).run(LuaScript.ENQUEUE, EnqueueCall.keys(wholeKeys), args).get();
         long[] single = scriptStats();
         assertEquals(50_000, ((List<?>) reply.getFirst()).size());
         addStore.addAll(task, batch(50_000), NOW);
@@ -255,7 +255,7 @@ class EnqueueTest {
     void aCounterAtTheLastIdRefusesTheAddInsteadOfLoopingForEver() {
         try (LocalRedis own = LocalRedis.start(); RedisConnector ownRedis = RedisConnector.connect(own.uri(), Duration.ofSeconds(2))) {
             AddStore ownStore = new AddStore(ownRedis);
-            io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> ownRaw = ownRedis.sync();
+            RedisClusterCommands<String, String> ownRaw = ownRedis.sync();
             ownStore.publish(definition(task, 100));
             for (String counter : List.of("9007199254740991", "9007199254740992", "99999999999999999999")) {
                 ownRaw.set(keys.sequence(), counter);
@@ -327,7 +327,7 @@ class EnqueueTest {
             List<NewTask> tasks = (List<NewTask>) requests[i + 2];
             call.request((String) requests[i], NOW, (Integer) requests[i + 1], tasks);
         }
-        return redis.scripts().run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), call.args()).get();
+        return new ScriptRunner(redis.async()).run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), call.args()).get();
     }
 
     private static List<NewTask> withId(long id) {
@@ -390,7 +390,7 @@ class EnqueueTest {
         try (LocalRedis small = LocalRedis.startServer(List.of("--maxmemory-policy", "noeviction"));
              RedisConnector connector = RedisConnector.connect(small.uri(), Duration.ofSeconds(2))) {
             new AddStore(connector).publish(definition(task, 10));
-            ScriptRunner scripts = connector.scripts();
+            ScriptRunner scripts = new ScriptRunner(connector.async());
             String[] first = new EnqueueCall(task, keys, "60000", 1, "heard").request("early", NOW, 1, batch(1)).args();
             assertEquals(List.of(List.of("1")), scripts.run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), first).get());
             fill(connector.sync());
@@ -408,7 +408,7 @@ class EnqueueTest {
     @Test
     void aMalformedRequestListIsAnErrorNamingWhere() {
         String[] args = {task, keys.eventsPrefix(), "60000", "heard", "rid", Long.toString(NOW), "1", "2", "", "[]"};
-        Exception error = assertThrows(Exception.class, () -> redis.scripts().run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), args).get());
+        Exception error = assertThrows(Exception.class, () -> new ScriptRunner(redis.async()).run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), args).get());
         assertTrue(String.valueOf(error.getMessage()).contains("malformed request at ARGV[5]"), error.getMessage());
         assertEquals(0, raw.exists(keys.task(1), keys.waiting(), keys.stats()), "nothing was written");
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.taskpool.core.TaskpoolException;
 import io.lettuce.core.RedisCredentials;
 import io.lettuce.core.RedisURI;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -66,7 +67,7 @@ class RedisConnectorUrlTest {
     @Test
     void clusterSeedsThatNoneAnswersAreNamedInTheError() throws Exception {
         int closed;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+        try (ServerSocket socket = new ServerSocket(0)) {
             closed = socket.getLocalPort();
         }
         String url = "redis://127.0.0.1:" + closed + ",127.0.0.1:" + closed;

@@ -14,6 +14,8 @@ import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.run.RunStore;
 import dev.taskpool.core.run.RunStoreTest;
 import dev.taskpool.support.LocalRedis;
+import io.lettuce.core.AclSetuserArgs;
+import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
@@ -83,9 +85,9 @@ class EventModeTest {
     void aUserWhoseAclRulesPredatePubsubQuestionsLosesNothingAndHearsEverything() {
         try (LocalRedis server = LocalRedis.start(); RedisConnector admin = RedisConnector.connect(server.uri())) {
             // Every command the scripts use but PUBSUB (the rules of the release before it).
-            admin.sync().aclSetuser("older", io.lettuce.core.AclSetuserArgs.Builder.on().addPassword("secret")
+            admin.sync().aclSetuser("older", AclSetuserArgs.Builder.on().addPassword("secret")
                     .keyPattern("taskpool:*").channelPattern("taskpool:*").allCommands()
-                    .removeCommand(io.lettuce.core.protocol.CommandType.PUBSUB));
+                    .removeCommand(CommandType.PUBSUB));
             try (RedisConnector older = RedisConnector.connect(server.uri().replace("redis://", "redis://older:secret@"))) {
                 AddStore addStore = new AddStore(older);
                 RunStore runStore = new RunStore(older);

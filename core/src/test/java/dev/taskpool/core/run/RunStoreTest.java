@@ -14,6 +14,7 @@ import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskReads;
@@ -25,6 +26,7 @@ import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -93,7 +95,7 @@ public class RunStoreTest {
         assertEquals(Long.toString(NOW), hash.get("created_at"));
         // A new task holds only what it has: progress and attempt are written when they change, and the
         // task and id are in the key's name only.
-        assertEquals(java.util.Set.of("status", "args", "created_at"), hash.keySet(), "the fields of a new task");
+        assertEquals(Set.of("status", "args", "created_at"), hash.keySet(), "the fields of a new task");
         TaskInfo read = taskReads.get(task, 1).orElseThrow();
         assertEquals(task, read.task(), "get names the task from the key");
         assertEquals(1, read.id(), "get reads the id from the key");
@@ -287,8 +289,8 @@ public class RunStoreTest {
                 keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue()};
         String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "w", "2", Long.toString(NOW + 1000),
                 "fetch-1", "5000", "0", "heard"};
-        List<Object> first = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
-        List<Object> again = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
+        List<Object> first = new ScriptRunner(redis.async()).run(LuaScript.FINISH, scriptKeys, args).get();
+        List<Object> again = new ScriptRunner(redis.async()).run(LuaScript.FINISH, scriptKeys, args).get();
         assertEquals(List.of(0L, "1", 1L, "[0]", NOW, 1L, "2", 1L, "[1]", NOW, 1L), first,
                 "no due error handler, then the runs taken (id, attempt, args, created_at, lease number)");
         assertEquals(first, again);
@@ -307,8 +309,8 @@ public class RunStoreTest {
                 keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue()};
         String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "w", "1", Long.toString(NOW + 1000),
                 "fetch-1", "5000", "0", "heard"};
-        List<Object> first = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
-        List<Object> again = redis.scripts().run(LuaScript.FINISH, scriptKeys, args).get();
+        List<Object> first = new ScriptRunner(redis.async()).run(LuaScript.FINISH, scriptKeys, args).get();
+        List<Object> again = new ScriptRunner(redis.async()).run(LuaScript.FINISH, scriptKeys, args).get();
         assertEquals(List.of(2L, "7", "canceled by ann, \"the boss\"", "1", "canceled by old"), first.subList(0, 5));
         assertEquals(first, again, "a re-sent fetch gets the same handlers and runs");
         assertEquals(0, raw.llen(keys.errorHandlersDue()));
