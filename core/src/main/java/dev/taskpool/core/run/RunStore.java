@@ -26,21 +26,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class RunStore {
     private static final Logger log = LoggerFactory.getLogger(RunStore.class);
-    private final RedisConnector redis;
     private final ScriptRunner scripts;
     private final RedisCalls calls;
     /** How the finish script publishes events ({@link EventMode}). */
     private final String eventMode;
 
     public RunStore(RedisConnector redis) {
-        this.redis = redis;
         this.scripts = new ScriptRunner(redis.async());
         this.calls = new RedisCalls(redis, redis.commandTimeout().plusSeconds(1));
         this.eventMode = EventMode.of(redis);
-    }
-
-    public RedisConnector redis() {
-        return redis;
     }
 
     /** Script round trips made through this store so far. */
