@@ -18,6 +18,7 @@ import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 
 /**
@@ -38,7 +39,7 @@ public final class EmbeddedWorker implements AutoCloseable {
     private final RedisConnector redis;
     private final AppRuntime runtime;
     private final Worker worker;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private EmbeddedWorker(RedisConnector redis, AppRuntime runtime, Worker worker) {
         this.redis = redis;

@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -255,7 +256,7 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
 
     /** Reports this runtime's work (adds) and its worker's (runs, retries...) to {@code metrics}; before the worker is made. */
     public void measureWith(WorkerMetrics metrics) {
-        this.metrics = java.util.Objects.requireNonNull(metrics, "metrics");
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
     }
 
     public ValueLimits limits() {
