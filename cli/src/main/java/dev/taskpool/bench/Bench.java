@@ -2,11 +2,12 @@ package dev.taskpool.bench;
 
 import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.Json;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.redis.RedisTls;
-import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;
@@ -38,7 +39,7 @@ public final class Bench {
     public enum Processor { JAVA, JS }
 
     /**
-     * How the N tasks are enqueued: in batch adds of 1,000 ({@code TaskStore.addAll}, one script
+     * How the N tasks are enqueued: in batch adds of 1,000 ({@code AddStore.addAll}, one script
      * call per batch), or one task per {@code TaskpoolClient.add} call with a number of calls in
      * flight at once (what a web application adding one task per request does), or one task per
      * {@code TaskpoolClient.addAsync} call, one thread keeping that many in flight (as one Node.js
@@ -124,13 +125,13 @@ public final class Bench {
             // The first kind is the one of a single-kind run: warm-up and latency tasks are named after it.
             String task = kinds.getFirst();
             Path app = writeApp(kinds, tasksPerKind, concurrencyPerKind);
-            TaskStore store = new TaskStore(connector);
+            AddStore store = new AddStore(connector);
+            TaskReads reads = new TaskReads(connector);
             AppRuntime runtime = AppRuntime.open(app, store, registry, InstantSource.system());
             open.add(runtime);
             RedisClusterCommands<String, String> redis = connector.sync();
 
             List<Worker> workers = new ArrayList<>();
-            List<TaskStore> workerStores = new ArrayList<>();
             List<AppRuntime> workerRuntimes = new ArrayList<>();
             if (options.warmup() > 0) {
                 // Warm the JVM up on the same path (enqueue, workers, scripts), then start afresh.
@@ -173,21 +174,20 @@ public final class Bench {
                 // Each worker has its own connections and script engine, as a separate process would.
                 RedisConnector workerRedis = connect();
                 open.add(workerRedis);
-                TaskStore workerStore = new TaskStore(workerRedis);
+                AddStore workerStore = new AddStore(workerRedis);
                 AppRuntime workerRuntime = AppRuntime.open(app, workerStore, registry, InstantSource.system());
                 open.add(workerRuntime);
                 workers.add(new Worker(workerRuntime, settings("bench-" + i), List.of()).start());
                 workerRuntimes.add(workerRuntime);
-                workerStores.add(workerStore);
             }
-            long polls = awaitSucceeded(store, kinds, tasksPerKind, drainStart);
+            long polls = awaitSucceeded(reads, kinds, tasksPerKind, drainStart);
             // This JVM's CPU from the worker's start to the last success: on two cores Redis's CPU and
             // the worker's per task bound the throughput. Meaningless when other processes do the work.
             double workerCpuMicrosPerTask = options.workerProcesses() > 0 ? Double.NaN
                     : (os.getProcessCpuTime() - drainCpuBefore) / 1000.0 / options.tasks();
             RedisCounters after = RedisCounters.read(connector);
             long scriptCalls = store.scriptCalls() - scriptCallsBefore
-                    + workerStores.stream().mapToLong(TaskStore::scriptCalls).sum();
+                    + workerRuntimes.stream().mapToLong(AppRuntime::scriptCalls).sum();
             long[] drain = drainSpan(connector, kinds, tasksPerKind);
             double processSeconds = Math.max(1, drain[1] - drain[0]) / 1000.0;
             double fromStartSeconds = Math.max(1, drain[1] - drainStartMillis) / 1000.0;
@@ -204,7 +204,7 @@ public final class Bench {
             }
             double[] latencies = measureLatency(store, task, app, registry, !workers.isEmpty());
             for (int k = 0; k < kinds.size(); k++) {
-                verifyAllSucceeded(redis, store, kinds.get(k), tasksPerKind.get(k));
+                verifyAllSucceeded(redis, reads, kinds.get(k), tasksPerKind.get(k));
             }
             System.gc();
             long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
@@ -344,7 +344,7 @@ public final class Bench {
         return app;
     }
 
-    private void warmUp(Path app, ProcessRegistry registry, TaskStore store, String task) throws InterruptedException {
+    private void warmUp(Path app, ProcessRegistry registry, AddStore store, String task) throws InterruptedException {
         String warm = task + "w";
         Path definition = app.resolve("tasks/" + task.replace('.', '/') + ".yao");
         Path warmDefinition = app.resolve("tasks/" + warm.replace('.', '/') + ".yao");
@@ -354,7 +354,7 @@ public final class Bench {
             throw new TaskpoolException("cannot write the warm-up task: " + e.getMessage(), e);
         }
         try (RedisConnector workerRedis = connect();
-             AppRuntime runtime = AppRuntime.open(app, new TaskStore(workerRedis), registry, InstantSource.system())) {
+             AppRuntime runtime = AppRuntime.open(app, new AddStore(workerRedis), registry, InstantSource.system())) {
             store.publish(runtime.definition(warm).orElseThrow());
             if (options.adds() != Adds.BULK) {
                 try (TaskpoolClient client = TaskpoolClient.connect(options.redisUri(), tls)) {
@@ -364,7 +364,7 @@ public final class Bench {
                 BenchAdds.bulk(store, warm, options.warmup());
             }
             try (Worker worker = new Worker(runtime, settings("bench-warmup"), List.of(warm)).start()) {
-                awaitSucceeded(store, warm, options.warmup(), System.nanoTime());
+                awaitSucceeded(new TaskReads(store.redis()), warm, options.warmup(), System.nanoTime());
             }
         } finally {
             try {
@@ -376,7 +376,7 @@ public final class Bench {
         }
     }
 
-    private long awaitSucceeded(TaskStore store, String task, long expected, long start) throws InterruptedException {
+    private long awaitSucceeded(TaskReads store, String task, long expected, long start) throws InterruptedException {
         return awaitSucceeded(store, List.of(task), List.of((int) expected), start);
     }
 
@@ -384,7 +384,7 @@ public final class Bench {
      * Waits until every task of every kind succeeded; returns how many polls that took, each one
      * read of every kind's counters (they are subtracted from the commands counted).
      */
-    private long awaitSucceeded(TaskStore store, List<String> kinds, List<Integer> expected, long start) throws InterruptedException {
+    private long awaitSucceeded(TaskReads store, List<String> kinds, List<Integer> expected, long start) throws InterruptedException {
         long polls = 0;
         var heap = ManagementFactory.getMemoryMXBean();
         while (true) {
@@ -443,7 +443,7 @@ public final class Bench {
      * on the workers that drained the run (warm), or on one in-process worker when the run used
      * worker processes.
      */
-    private double[] measureLatency(TaskStore store, String task, Path app, ProcessRegistry registry, boolean workersRunning)
+    private double[] measureLatency(AddStore store, String task, Path app, ProcessRegistry registry, boolean workersRunning)
             throws InterruptedException, IOException {
         if (options.latencySamples() == 0) {
             return new double[] {0};
@@ -455,7 +455,7 @@ public final class Bench {
             if (!workersRunning) {
                 RedisConnector workerRedis = connect();
                 own.add(workerRedis);
-                AppRuntime runtime = AppRuntime.open(app, new TaskStore(workerRedis), registry, InstantSource.system());
+                AppRuntime runtime = AppRuntime.open(app, new AddStore(workerRedis), registry, InstantSource.system());
                 own.add(runtime);
                 own.add(new Worker(runtime, settings("bench-latency"), List.of(latencyTask)).start());
             }
@@ -521,7 +521,7 @@ public final class Bench {
         }
     }
 
-    private static void verifyAllSucceeded(RedisClusterCommands<String, String> redis, TaskStore store, String task, int count) {
+    private static void verifyAllSucceeded(RedisClusterCommands<String, String> redis, TaskReads store, String task, int count) {
         Map<String, Long> stats = store.stats(task);
         if (stats.get("succeeded") != count || stats.get("failed") != 0) {
             throw new TaskpoolException("not every benchmark task of " + task + " succeeded: " + stats);

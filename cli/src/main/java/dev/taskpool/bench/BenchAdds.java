@@ -2,7 +2,8 @@ package dev.taskpool.bench;
 
 import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.redis.NewTask;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -18,12 +19,12 @@ final class BenchAdds {
     }
 
     /** Adds {@code count} tasks in batch adds of {@link #BATCH}, and times it. */
-    static double bulk(TaskStore store, String task, int count) {
+    static double bulk(AddStore store, String task, int count) {
         long start = System.nanoTime();
         for (int from = 0; from < count; from += BATCH) {
-            List<TaskStore.NewTask> batch = new ArrayList<>(BATCH);
+            List<NewTask> batch = new ArrayList<>(BATCH);
             for (int i = from; i < Math.min(count, from + BATCH); i++) {
-                batch.add(new TaskStore.NewTask(null, "[" + i + "]"));
+                batch.add(new NewTask(null, "[" + i + "]"));
             }
             if (store.addAll(task, batch, System.currentTimeMillis()).size() != batch.size()) {
                 throw new TaskpoolException("the benchmark queue refused a batch");

@@ -1,7 +1,7 @@
 package dev.taskpool.bench;
 
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.connect.RedisConnector;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;

@@ -1,7 +1,7 @@
 package dev.taskpool.cli;
 
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.dashboard.DashboardServer;
 import dev.taskpool.dashboard.DashboardSettings;
 import dev.taskpool.metrics.DashboardMetrics;

@@ -4,11 +4,11 @@ import dev.taskpool.client.Subscription;
 import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
@@ -77,7 +77,7 @@ final class DemoCommand implements Runnable {
         out.println("  Redis:  " + (local != null ? local + " (throwaway)" : uri));
         out.println("  app:    " + appDir);
         try (RedisConnector connector = RedisConnector.connect(uri, RedisConnector.DEFAULT_COMMAND_TIMEOUT, tls.settings());
-             AppRuntime runtime = AppRuntime.open(appDir, new TaskStore(connector), new ProcessRegistry(), InstantSource.system());
+             AppRuntime runtime = AppRuntime.open(appDir, new AddStore(connector), new ProcessRegistry(), InstantSource.system());
              TaskpoolClient client = TaskpoolClient.connect(uri, tls.settings())) {
             if (runtime.definition(RESIZE).isEmpty() || runtime.definition(MAIL).isEmpty()) {
                 throw new TaskpoolException("the demo needs the example app's tasks " + RESIZE + " and " + MAIL

@@ -1,9 +1,9 @@
 package dev.taskpool.cli;
 
 import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.model.TaskInfo;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.ops.TaskReads;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -23,7 +23,7 @@ final class GetCommand implements Runnable {
     @Override
     public void run() {
         try (RedisConnector connector = redis.connect()) {
-            TaskInfo info = new TaskStore(connector).get(task, id).orElseThrow(() -> new UnknownTaskException(
+            TaskInfo info = new TaskReads(connector).get(task, id).orElseThrow(() -> new UnknownTaskException(
                     "task " + task + " #" + id + " does not exist (never added, or expired after its retention)"));
             System.out.println(RunCommand.format(info.toJson()));
         }

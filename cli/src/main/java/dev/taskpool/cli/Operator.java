@@ -1,9 +1,9 @@
 package dev.taskpool.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.core.redis.RedisConnector;
 import java.util.function.Consumer;
 import java.util.function.Function;
 

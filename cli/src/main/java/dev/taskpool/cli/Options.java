@@ -1,7 +1,7 @@
 package dev.taskpool.cli;
 
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.ValueLimits;
-import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.RedisTls;
 import java.nio.file.Path;
 import java.time.Duration;

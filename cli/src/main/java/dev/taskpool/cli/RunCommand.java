@@ -1,10 +1,10 @@
 package dev.taskpool.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.json.ValueLimits;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
 import java.time.InstantSource;
@@ -39,7 +39,7 @@ final class RunCommand implements Runnable {
             values.add(parseArg(arg));
         }
         try (RedisConnector connector = redis.connect();
-             AppRuntime runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new TaskStore(connector),
+             AppRuntime runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new AddStore(connector),
                      new ProcessRegistry(), InstantSource.system(), ValueLimits.defaults().withMaxArgsBytes(argsLimit.maxArgs))) {
             Object result = runtime.call(process, values);
             System.out.println(format(result));

@@ -1,7 +1,7 @@
 package dev.taskpool.cli;
 
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.redis.AclRefusal;
+import dev.taskpool.core.connect.AclRefusal;
 import dev.taskpool.worker.script.ScriptException;
 import java.io.PrintWriter;
 import java.util.List;

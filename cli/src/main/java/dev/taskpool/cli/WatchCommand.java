@@ -4,14 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.taskpool.core.Durations;
 import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.connect.AclRefusal;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.core.redis.AclRefusal;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.ops.TaskReads;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
@@ -129,7 +129,7 @@ final class WatchCommand implements Runnable {
         } catch (RuntimeException e) {
             throw AclRefusal.ofSubscription(e, connector.user(), channel);
         }
-        TaskInfo info = new TaskStore(connector).get(task, id).orElseThrow(() -> new UnknownTaskException(
+        TaskInfo info = new TaskReads(connector).get(task, id).orElseThrow(() -> new UnknownTaskException(
                 "task " + task + " #" + id + " does not exist (never added, or expired after its retention)"));
         printState(info);
         if (info.status().isFinished()) {

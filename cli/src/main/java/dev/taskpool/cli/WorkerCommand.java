@@ -1,10 +1,10 @@
 package dev.taskpool.cli;
 
 import com.sun.net.httpserver.HttpHandler;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.dashboard.DashboardServer;
 import dev.taskpool.dashboard.DashboardSettings;
 import dev.taskpool.metrics.MetricsServer;
@@ -139,7 +139,7 @@ final class WorkerCommand implements Runnable {
                 dashboard = new DashboardServer(connector, new TaskOperations(connector, Clock.systemUTC()),
                         dashboardSettings, extra);
             }
-            runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new TaskStore(connector), new ProcessRegistry(),
+            runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new AddStore(connector), new ProcessRegistry(),
                     InstantSource.system(), new ValueLimits(argsLimit.maxArgs, resultLimit.maxResult));
             if (meters != null) {
                 runtime.measureWith(new MicrometerWorkerMetrics(meters.registry(), new TaskOperations(connector)));

@@ -5,16 +5,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskIds;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.ControlException;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.TaskPage;
-import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.redis.RedisFullException;
-import dev.taskpool.core.redis.TaskStore;
 import io.lettuce.core.KeyValue;
 import java.io.IOException;
 import java.util.Arrays;
@@ -42,12 +43,14 @@ final class ApiHandler {
     static final int REDIS_FULL = 507;
 
     private final TaskOperations operations;
-    private final TaskStore store;
+    private final RedisConnector redis;
+    private final TaskReads reads;
     private final DashboardSettings settings;
 
-    ApiHandler(TaskOperations operations, TaskStore store, DashboardSettings settings) {
+    ApiHandler(TaskOperations operations, RedisConnector redis, DashboardSettings settings) {
         this.operations = operations;
-        this.store = store;
+        this.redis = redis;
+        this.reads = new TaskReads(redis);
         this.settings = settings;
     }
 
@@ -106,7 +109,7 @@ final class ApiHandler {
             }
             if (path.size() == 4 && path.get(2).equals("tasks")) {
                 long id = id(task, path.get(3));
-                TaskInfo info = store.get(task, id).orElseThrow(() -> new HttpIo.NotFound(
+                TaskInfo info = reads.get(task, id).orElseThrow(() -> new HttpIo.NotFound(
                         "task " + task + " " + id + " does not exist (never added, deleted, or expired after its retention)"));
                 return withHistory(info.toJson(), task, id);
             }
@@ -119,7 +122,7 @@ final class ApiHandler {
 
     private ObjectNode withHistory(ObjectNode task, String kind, long id) {
         ObjectNode history = Json.NODES.objectNode();
-        for (KeyValue<String, String> field : store.redis().sync().hmget(Keys.of(kind).task(id), HISTORY_FIELDS)) {
+        for (KeyValue<String, String> field : redis.sync().hmget(Keys.of(kind).task(id), HISTORY_FIELDS)) {
             if (field.hasValue() && !field.getValue().isEmpty()) {
                 String value = field.getValue();
                 if (!field.getKey().endsWith("error") && !field.getKey().endsWith("_by") && value.matches("-?\\d{1,18}")) {

@@ -5,14 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.cli.CliRun.Result;
 import dev.taskpool.client.Subscription;
 import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.Json;
-import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.DocumentedAclRules;

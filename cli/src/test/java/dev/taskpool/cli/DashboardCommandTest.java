@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.Json;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.TestApp;
 import java.io.BufferedReader;

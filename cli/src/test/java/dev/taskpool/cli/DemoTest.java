@@ -3,7 +3,6 @@ package dev.taskpool.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskpool.cli.TaskpoolCommand;
 import dev.taskpool.support.TestRedis;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.cli.CliRun.Result;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.dashboard.DashboardServer;
 import dev.taskpool.dashboard.DashboardSettings;
 import dev.taskpool.support.LocalRedis;

@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.cli.CliRun.Result;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.Harness;
 import dev.taskpool.worker.TestApp;

@@ -3,7 +3,7 @@ package dev.taskpool.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.worker.TestApp;
 import io.lettuce.core.codec.StringCodec;
@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * `taskpool run` as a Redis user without +info: the add still works, and the warning that replicas
  * cannot be counted is one line of the project's log, not java.util.logging's two-line format
- * ("Dec 07, 2026 1:23:45 AM dev.taskpool.core.redis.ReplicationFence lambda$..." then "WARNING: ...").
+ * ("Dec 07, 2026 1:23:45 AM dev.taskpool.core.add.ReplicationFence lambda$..." then "WARNING: ...").
  */
 class RunWithoutInfoTest {
     @TempDir

@@ -1,6 +1,6 @@
 package dev.taskpool.cli;
 
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.connect.RedisConnector;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.cli.CliRun.Result;
+import dev.taskpool.core.connect.RedisConnector;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskEvent;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.Harness;
 import dev.taskpool.worker.TestApp;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.support.TestRedis;
 import java.io.IOException;
 import java.io.InputStream;

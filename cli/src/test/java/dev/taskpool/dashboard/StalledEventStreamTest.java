@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.core.redis.Keys;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.Harness;

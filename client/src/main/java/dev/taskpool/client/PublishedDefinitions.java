@@ -1,7 +1,7 @@
 package dev.taskpool.client;
 
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.add.AddStore;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -19,10 +19,10 @@ final class PublishedDefinitions {
     private record CachedDefinition(Map<String, String> fields, long readAt) {
     }
 
-    private final TaskStore store;
+    private final AddStore store;
     private final Map<String, CachedDefinition> definitions = new ConcurrentHashMap<>();
 
-    PublishedDefinitions(TaskStore store) {
+    PublishedDefinitions(AddStore store) {
         this.store = store;
     }
 
@@ -44,7 +44,7 @@ final class PublishedDefinitions {
                 }
                 return cached.fields();
             }
-            Map<String, String> fields = read.orElseThrow(() -> TaskStore.unknownTask(task));
+            Map<String, String> fields = read.orElseThrow(() -> AddStore.unknownTask(task));
             definitions.put(task, new CachedDefinition(fields, now));
             return fields;
         });
@@ -68,7 +68,7 @@ final class PublishedDefinitions {
             // handlers, and the add itself then settles its outcome (or reports it unknown).
             return cached.fields();
         }
-        Map<String, String> fields = read.orElseThrow(() -> TaskStore.unknownTask(task));
+        Map<String, String> fields = read.orElseThrow(() -> AddStore.unknownTask(task));
         definitions.put(task, new CachedDefinition(fields, now));
         return fields;
     }

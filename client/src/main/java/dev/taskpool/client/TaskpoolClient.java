@@ -3,20 +3,22 @@ package dev.taskpool.client;
 import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
-import dev.taskpool.core.json.Json;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.AclRefusal;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.ValueLimits;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.core.redis.AclRefusal;
+import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.redis.AddIncompleteException;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.AddResult;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
+import dev.taskpool.core.redis.NewTask;
 import dev.taskpool.core.redis.RedisTls;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.run.RunStore;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.time.ZoneOffset;
@@ -58,7 +60,9 @@ public final class TaskpoolClient implements AutoCloseable {
             Thread.ofVirtual().name("taskpool-on-added-", 0).factory());
 
     private final RedisConnector redis;
-    private final TaskStore store;
+    private final AddStore store;
+    private final RunStore runs;
+    private final TaskReads reads;
     private final InstantSource clock;
     private final Map<String, LongSupplier> idSuppliers = new ConcurrentHashMap<>();
     private final Map<String, LongConsumer> addHandlers = new ConcurrentHashMap<>();
@@ -68,9 +72,11 @@ public final class TaskpoolClient implements AutoCloseable {
     /** The largest arguments an add may carry (1 MiB of JSON by default, as for scripts). */
     private volatile ValueLimits limits = ValueLimits.defaults();
 
-    private TaskpoolClient(RedisConnector redis, TaskStore store, InstantSource clock) {
+    private TaskpoolClient(RedisConnector redis, AddStore store, InstantSource clock) {
         this.redis = redis;
         this.store = store;
+        this.runs = new RunStore(redis);
+        this.reads = new TaskReads(redis);
         this.clock = clock;
         this.definitions = new PublishedDefinitions(store);
     }
@@ -82,12 +88,12 @@ public final class TaskpoolClient implements AutoCloseable {
      */
     public static TaskpoolClient connect(String redisUri) {
         RedisConnector redis = RedisConnector.connect(redisUri);
-        return new TaskpoolClient(redis, new TaskStore(redis), InstantSource.system());
+        return new TaskpoolClient(redis, new AddStore(redis), InstantSource.system());
     }
 
     public static TaskpoolClient connect(String redisUri, Duration commandTimeout) {
         RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout);
-        return new TaskpoolClient(redis, new TaskStore(redis), InstantSource.system());
+        return new TaskpoolClient(redis, new AddStore(redis), InstantSource.system());
     }
 
     /**
@@ -107,14 +113,14 @@ public final class TaskpoolClient implements AutoCloseable {
      */
     public static TaskpoolClient connect(String redisUri, RedisTls tls) {
         RedisConnector redis = RedisConnector.connect(redisUri, RedisConnector.DEFAULT_COMMAND_TIMEOUT, tls);
-        return new TaskpoolClient(redis, new TaskStore(redis), InstantSource.system());
+        return new TaskpoolClient(redis, new AddStore(redis), InstantSource.system());
     }
 
     /** As {@link #connect(String, Duration, Duration)}, with the TLS files given here instead of by the environment. */
     public static TaskpoolClient connect(String redisUri, Duration commandTimeout, Duration addDeadline, RedisTls tls) {
         RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout, tls);
         try {
-            return new TaskpoolClient(redis, new TaskStore(redis, addDeadline), InstantSource.system());
+            return new TaskpoolClient(redis, new AddStore(redis, addDeadline), InstantSource.system());
         } catch (RuntimeException e) {
             redis.close();
             throw e;
@@ -227,9 +233,9 @@ public final class TaskpoolClient implements AutoCloseable {
         LongSupplier ids = idSuppliers.get(task);
         LongConsumer onAdded = addHandlers.get(task);
         requireJavaHandlers(task, definition, ids, onAdded);
-        List<TaskStore.NewTask> tasks = new ArrayList<>(argsOfEachTask.size());
+        List<NewTask> tasks = new ArrayList<>(argsOfEachTask.size());
         for (List<?> args : argsOfEachTask) {
-            tasks.add(new TaskStore.NewTask(ids == null ? null : ids.getAsLong(), limits.argsJson(task, args)));
+            tasks.add(new NewTask(ids == null ? null : ids.getAsLong(), limits.argsJson(task, args)));
         }
         List<Long> added = store.addAll(task, tasks, clock.millis());
         if (onAdded != null) {
@@ -281,7 +287,7 @@ public final class TaskpoolClient implements AutoCloseable {
 
     /** Reads a task; empty when it does not exist (never added, or expired after its retention). */
     public Optional<TaskInfo> get(String task, long id) {
-        return store.get(task, id);
+        return reads.get(task, id);
     }
 
     /** Records progress of a task and publishes it (no {@code event.progress} script runs here). */
@@ -290,7 +296,7 @@ public final class TaskpoolClient implements AutoCloseable {
             throw new TaskpoolException("progress of task " + task + " #" + id + ": current and total must not be negative, got "
                     + current + "/" + total);
         }
-        store.progress(task, id, current, total, message == null ? "" : message, clock.millis());
+        runs.progress(task, id, current, total, message == null ? "" : message, clock.millis());
     }
 
     /**

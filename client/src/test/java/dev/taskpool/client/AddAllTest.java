@@ -2,11 +2,11 @@ package dev.taskpool.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
@@ -23,7 +23,7 @@ class AddAllTest {
         String task = TestRedis.uniqueTaskId("bulk");
         try (RedisConnector direct = RedisConnector.connect(TestRedis.uri());
              TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri())) {
-            new TaskStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
+            new AddStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
                     Duration.ofSeconds(5), 50_000, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
             List<List<Object>> args = new ArrayList<>();
             for (int i = 0; i < 50_000; i++) {

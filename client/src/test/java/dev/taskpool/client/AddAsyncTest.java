@@ -8,12 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.redis.AddResult;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 class AddAsyncTest {
     private static String publish(RedisConnector direct, String name, int size) {
         String task = TestRedis.uniqueTaskId(name);
-        new TaskStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
+        new AddStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
                 Duration.ofSeconds(5), size, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
         return task;
     }

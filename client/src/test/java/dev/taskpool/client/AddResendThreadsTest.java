@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddResult;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.TcpProxy;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
@@ -74,7 +74,7 @@ class AddResendThreadsTest {
         try (TcpProxy proxy = TcpProxy.start(TestRedis.uri());
              RedisConnector direct = RedisConnector.connect(TestRedis.uri())) {
             String task = TestRedis.uniqueTaskId("resends");
-            new TaskStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
+            new AddStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
                     Duration.ofSeconds(5), 100_000, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
             try (TaskpoolClient client = TaskpoolClient.connect(proxy.uri(), COMMAND_TIMEOUT, Duration.ofSeconds(40))) {
                 client.add(task, "warm-up");

@@ -3,14 +3,15 @@ package dev.taskpool.client;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.FetchedTask;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.run.RunStore;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import java.time.Duration;
@@ -35,19 +36,19 @@ class EventListenerThreadTest {
 
     private static String publish(RedisConnector direct) {
         String task = TestRedis.uniqueTaskId("listener");
-        new TaskStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
+        new AddStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
                 Duration.ofSeconds(5), 1000, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
         return task;
     }
 
     /** Ends every waiting task of {@code task} in SUCCESS, as a worker would (on a connection of its own). */
     private static void finishWaiting(RedisConnector direct, String task) throws Exception {
-        TaskStore store = new TaskStore(direct);
+        RunStore runStore = new RunStore(direct);
         long now = System.currentTimeMillis();
-        List<FetchedTask> runs = store.fetch(task, 100, now, now + 60_000, "test-worker", Duration.ofSeconds(60))
+        List<FetchedTask> runs = runStore.fetch(task, 100, now, now + 60_000, "test-worker", Duration.ofSeconds(60))
                 .get(60, TimeUnit.SECONDS);
         for (FetchedTask run : runs) {
-            store.complete(run, TaskStatus.SUCCESS, "{\"ok\":true}", System.currentTimeMillis(), Duration.ofSeconds(60))
+            runStore.complete(run, TaskStatus.SUCCESS, "{\"ok\":true}", System.currentTimeMillis(), Duration.ofSeconds(60))
                     .get(60, TimeUnit.SECONDS);
         }
     }

@@ -2,9 +2,9 @@ package dev.taskpool.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.taskpool.core.connect.RedisConnector;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskEvent;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.TcpProxy;
 import dev.taskpool.support.TestRedis;

@@ -1,9 +1,9 @@
 package dev.taskpool.worker;
 
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.RedisTls;
-import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.metrics.MicrometerWorkerMetrics;
@@ -11,14 +11,15 @@ import dev.taskpool.worker.metrics.RedisLatencies;
 import dev.taskpool.worker.process.ProcessHandler;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
-import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * A worker inside a Java application: loads an app directory, offers the application's Java
@@ -38,7 +39,7 @@ public final class EmbeddedWorker implements AutoCloseable {
     private final RedisConnector redis;
     private final AppRuntime runtime;
     private final Worker worker;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private EmbeddedWorker(RedisConnector redis, AppRuntime runtime, Worker worker) {
         this.redis = redis;
@@ -161,7 +162,7 @@ public final class EmbeddedWorker implements AutoCloseable {
                     meters == null ? null : RedisLatencies.recorder(meters));
             AppRuntime runtime = null;
             try {
-                runtime = AppRuntime.open(appDirectory.toAbsolutePath().normalize(), new TaskStore(redis), processes,
+                runtime = AppRuntime.open(appDirectory.toAbsolutePath().normalize(), new AddStore(redis), processes,
                         InstantSource.system());
                 if (meters != null) {
                     runtime.measureWith(new MicrometerWorkerMetrics(meters, new TaskOperations(redis)));

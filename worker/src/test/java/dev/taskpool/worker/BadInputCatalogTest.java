@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.RedisConnector;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.process.ProcessRegistry;
@@ -17,7 +17,6 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -119,12 +118,12 @@ class BadInputCatalogTest {
     @Test
     void argumentsPastTheSizeLimitThroughTheJavaClient() {
         String big = "x".repeat(1024 * 1024);
-        long waiting = harness.redis.sync().llen(dev.taskpool.core.redis.Keys.of(task).waiting());
+        long waiting = harness.redis.sync().llen(dev.taskpool.core.lua.Keys.of(task).waiting());
         assertError("arguments are 1048580 bytes as JSON, more than the limit of 1048576 bytes",
                 () -> harness.client.add(task, big));
         assertError("arguments are 1048580 bytes as JSON, more than the limit of 1048576 bytes",
                 () -> harness.client.addAll(task, java.util.List.of(java.util.List.of("small"), java.util.List.of(big))));
-        assertTrue(harness.redis.sync().llen(dev.taskpool.core.redis.Keys.of(task).waiting()) <= waiting,
+        assertTrue(harness.redis.sync().llen(dev.taskpool.core.lua.Keys.of(task).waiting()) <= waiting,
                 "nothing was added");
     }
 
@@ -353,12 +352,12 @@ class BadInputCatalogTest {
     void nothingIsHalfWrittenByARefusedAdd() {
         // (the worker may still finish earlier tasks meanwhile: only what an add writes is compared)
         var sync = harness.redis.sync();
-        long added = harness.runtime.store().stats(nexted).get("added");
+        long added = harness.runtime.reads().stats(nexted).get("added");
         String counter = sync.get(Keys.of(nexted).sequence());
         long waiting = sync.llen(Keys.of(nexted).waiting());
         setNext(-1);
         assertError("must return an integer from 1 to 2^53-1, got -1", () -> harness.add(nexted));
-        assertEquals(added, harness.runtime.store().stats(nexted).get("added"));
+        assertEquals(added, harness.runtime.reads().stats(nexted).get("added"));
         assertEquals(counter, sync.get(Keys.of(nexted).sequence()));
         assertTrue(sync.llen(Keys.of(nexted).waiting()) <= waiting);
     }

@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.connect.RedisConnector;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.KindOverview;
 import dev.taskpool.core.ops.Overview;
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import io.micrometer.core.instrument.MeterRegistry;

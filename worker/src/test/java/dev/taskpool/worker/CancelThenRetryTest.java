@@ -4,10 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.LuaScript;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
@@ -21,8 +22,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -261,7 +262,7 @@ class CancelThenRetryTest {
     /** What an operator's cancel does in Redis, with its control message sent where no worker listens (lost). */
     private static void cancelWithoutMessage(Harness harness, String task, long id, String by) {
         Keys keys = Keys.of(task);
-        harness.redis.scripts().run(LuaScript.CANCEL,
+        new ScriptRunner(harness.redis.async()).run(LuaScript.CANCEL,
                 new String[] {keys.task(id), keys.waiting(), keys.leases(), keys.failed(), keys.stats(),
                         keys.errorHandlersDue(), keys.wake(), keys.definition()},
                 Long.toString(id), Long.toString(System.currentTimeMillis()), by, task, keys.events(id),

@@ -107,7 +107,7 @@ class ClientIntegrationTest {
             assertEquals(List.of(1L, 2L, 3L), ids);
             assertEquals(List.of(), client.addAll(task, List.of(List.of("d"), List.of("e"), List.of("f"))),
                     "3 waiting + 3 > size 5: none is added");
-            assertEquals(3, harness.runtime.store().stats(task).get("added"));
+            assertEquals(3, harness.runtime.reads().stats(task).get("added"));
             harness.startWorker();
             for (long id : ids) {
                 assertEquals(TaskStatus.SUCCESS, client.await(task, id, Duration.ofSeconds(20)).status());

@@ -158,9 +158,9 @@ class ControlActionsTest {
             assertEquals(TaskStatus.SUCCESS, harness.await(task, holding).status(), "a running task finishes while paused");
             // The same worker still takes other kinds' tasks: it is alive and fetching.
             assertEquals(TaskStatus.SUCCESS, harness.await(other, harness.add(other, "x")).status());
-            long calls = harness.runtime.store().scriptCalls();
+            long calls = harness.runtime.scriptCalls();
             Thread.sleep(1000);
-            long idleCalls = harness.runtime.store().scriptCalls() - calls;
+            long idleCalls = harness.runtime.scriptCalls() - calls;
             assertTrue(idleCalls <= 10, "a worker does not spin on a paused kind: " + idleCalls + " script calls in a second");
             for (long id : held) {
                 assertEquals(TaskStatus.WAITING, harness.client.get(task, id).orElseThrow().status(), "#" + id + " is held");
@@ -205,7 +205,7 @@ class ControlActionsTest {
             TaskInfo first = harness.await(task, ids[0]);
             assertEquals(TaskStatus.SUCCESS, first.status(), "retried: " + first);
             assertEquals(1, first.attempt(), "a fresh run budget: run 1 again");
-            var hash = harness.redis.sync().hgetall(dev.taskpool.core.redis.Keys.of(task).task(ids[0]));
+            var hash = harness.redis.sync().hgetall(dev.taskpool.core.lua.Keys.of(task).task(ids[0]));
             assertEquals("database down", hash.get("previous_error"), "the previous error stays readable");
             assertEquals("1", hash.get("resubmitted"));
 

@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.process.ProcessRegistry;
@@ -102,7 +102,7 @@ class EdgeValuesTest {
             return null;
         });
         redis = RedisConnector.connect(TestRedis.uri());
-        runtime = AppRuntime.open(app.dir(), new TaskStore(redis), registry, InstantSource.system(),
+        runtime = AppRuntime.open(app.dir(), new AddStore(redis), registry, InstantSource.system(),
                 new ValueLimits(200, 1024));
         client = TaskpoolClient.connect(TestRedis.uri());
         worker = new Worker(runtime, Harness.FAST, List.of()).start();

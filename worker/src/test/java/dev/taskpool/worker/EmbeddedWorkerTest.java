@@ -113,7 +113,7 @@ class EmbeddedWorkerTest {
                 """;
         TestApp app = TestApp.in(dir).task(first, definition).task(second, definition);
         try (dev.taskpool.support.LocalRedis redis = dev.taskpool.support.LocalRedis.start();
-             dev.taskpool.core.redis.RedisConnector admin = dev.taskpool.core.redis.RedisConnector.connect(redis.uri())) {
+             dev.taskpool.core.connect.RedisConnector admin = dev.taskpool.core.connect.RedisConnector.connect(redis.uri())) {
             var raw = admin.sync();
             long clients = raw.clientList().lines().filter(line -> !line.isBlank()).count();
             // The worker's own connection and the first task's blocking one; the second task's is refused.

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.Keys;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.exec.Worker;

@@ -1,17 +1,17 @@
 package dev.taskpool.worker;
 
 import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.model.TaskInfo;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
+import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.KeyScanCursor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -34,7 +34,7 @@ public final class Harness implements AutoCloseable {
         redis = RedisConnector.connect(uri);
         opened.add(redis);
         try {
-            runtime = AppRuntime.open(app, new TaskStore(redis), registry, InstantSource.system());
+            runtime = AppRuntime.open(app, new AddStore(redis), registry, InstantSource.system());
             opened.add(runtime);
             client = TaskpoolClient.connect(uri);
             opened.add(client);

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.FetchedTask;
-import dev.taskpool.core.redis.LeaseLostException;
-import dev.taskpool.core.redis.TaskStore;
-import dev.taskpool.core.redis.TransitionResult;
+import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.run.LeaseLostException;
+import dev.taskpool.core.run.RunStore;
+import dev.taskpool.core.run.TransitionResult;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.exec.WorkerSettings;
@@ -64,11 +64,11 @@ class LeaseLostMidRunTest {
                 assertTrue(started.await(60, TimeUnit.SECONDS), "the run started");
 
                 // Meanwhile its lease runs out, another worker's recoverer requeues it and another worker takes it.
-                TaskStore store = harness.runtime.store();
+                RunStore runStore = harness.runtime.runs();
                 long now = System.currentTimeMillis();
-                assertEquals(1, store.recover(task, now + 120_000, 10).get().requeued());
-                FetchedTask other = store.fetch(task, 1, now, now + 60_000, "other", Duration.ofSeconds(60)).get().getFirst();
-                store.progress(task, id, 8, 10, "other run", now, other.token());
+                assertEquals(1, runStore.recover(task, now + 120_000, 10).get().requeued());
+                FetchedTask other = runStore.fetch(task, 1, now, now + 60_000, "other", Duration.ofSeconds(60)).get().getFirst();
+                runStore.progress(task, id, 8, 10, "other run", now, other.token());
 
                 thawed.countDown();
                 Wait.until("the stale run's progress call returned", Duration.ofSeconds(60), () -> refused.get() != null);
@@ -78,7 +78,7 @@ class LeaseLostMidRunTest {
                 assertTrue(refused.get().getMessage().contains("progress not recorded: this run (lease "),
                         refused.get().getMessage());
 
-                store.progress(task, id, 9, 10, "other run", now, other.token());
+                runStore.progress(task, id, 9, 10, "other run", now, other.token());
                 Wait.until("the other run's progress 9 was published", Duration.ofSeconds(60), () -> events.stream()
                         .anyMatch(e -> e.event().equals(TaskEvent.PROGRESS) && e.message().path("current").asLong() == 9));
                 // Pub/sub keeps the order of one channel: a stale event would have come before the 9.
@@ -90,7 +90,7 @@ class LeaseLostMidRunTest {
                 assertEquals(TaskStatus.RUNNING, info.status());
                 assertEquals("other", info.worker(), "the task is still the other worker's");
 
-                assertEquals(TransitionResult.DONE, store.complete(other, TaskStatus.SUCCESS, "\"other's\"", now,
+                assertEquals(TransitionResult.DONE, runStore.complete(other, TaskStatus.SUCCESS, "\"other's\"", now,
                         Duration.ofSeconds(60)).get());
                 assertEquals("other's", harness.await(task, id).response().asText(), "the stale result was not recorded");
             }

@@ -2,7 +2,7 @@ package dev.taskpool.worker;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
-import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.exec.Worker;

@@ -3,7 +3,7 @@ package dev.taskpool.worker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.ScanArgs;
 import java.nio.file.Path;

@@ -45,7 +45,7 @@ class RetentionTest {
                     assertTrue(client.add(task, i).id() > 0);
                 }
                 long expected = (long) TASKS * round;
-                RetryAndFailureTest.waitFor(() -> harness.runtime.store().stats(task).get("succeeded") == expected);
+                RetryAndFailureTest.waitFor(() -> harness.runtime.reads().stats(task).get("succeeded") == expected);
                 long peak = usedMemory(redis);
                 long deadline = System.nanoTime() + 60_000_000_000L;
                 left = keysOf(redis, task);
@@ -60,7 +60,7 @@ class RetentionTest {
             assertTrue(left.size() <= 4, "keys left: " + left);
             assertTrue(left.stream().allMatch(key -> key.endsWith(":def") || key.endsWith(":seq") || key.endsWith(":stats")
                     || key.contains(":claim:")), left.toString());
-            Map<String, Long> counters = harness.runtime.store().stats(task);
+            Map<String, Long> counters = harness.runtime.reads().stats(task);
             assertEquals((long) TASKS * ROUNDS, counters.get("added"));
             assertEquals((long) TASKS * ROUNDS, counters.get("succeeded"));
             // Memory does not grow with the number of tasks that passed through: after the first

@@ -97,7 +97,7 @@ class RetryAndFailureTest {
     @Test
     void aRetryThatCannotBeRecordedLeavesTheTaskToTheRecovererInsteadOfFailingIt() {
         String task = TestRedis.uniqueTaskId("retrylost");
-        dev.taskpool.core.redis.Keys keys = dev.taskpool.core.redis.Keys.of(task);
+        dev.taskpool.core.lua.Keys keys = dev.taskpool.core.lua.Keys.of(task);
         AtomicInteger runs = new AtomicInteger();
         java.util.concurrent.atomic.AtomicReference<Harness> harnessRef = new java.util.concurrent.atomic.AtomicReference<>();
         ProcessRegistry registry = new ProcessRegistry().register("models.retrylost.work", args -> {

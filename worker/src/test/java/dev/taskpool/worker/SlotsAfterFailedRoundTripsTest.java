@@ -2,8 +2,8 @@ package dev.taskpool.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.Keys;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.process.ProcessRegistry;
@@ -56,9 +56,9 @@ class SlotsAfterFailedRoundTripsTest {
             for (int i = 0; i < SLOTS; i++) {
                 ids.add(harness.client.add(task, i).id());
             }
-            long callsBefore = harness.runtime.store().scriptCalls();
+            long callsBefore = harness.runtime.scriptCalls();
             Wait.until("three round trips to fail (one a second, after a back-off)", Duration.ofSeconds(60),
-                    () -> harness.runtime.store().scriptCalls() >= callsBefore + 3);
+                    () -> harness.runtime.scriptCalls() >= callsBefore + 3);
             raw.del(keys.leases());
             try {
                 Wait.until(SLOTS + " tasks to run at once after the repair", Duration.ofSeconds(30),

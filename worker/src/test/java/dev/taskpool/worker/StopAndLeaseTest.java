@@ -4,10 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.ops.TaskReads;
+import dev.taskpool.core.run.RunStore;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
@@ -62,9 +63,10 @@ class StopAndLeaseTest {
 
             // Another worker's recoverer finds the lease expired and another worker takes the task.
             expireLeaseAndRecover(harness, task, id, worker.settings().workerId() + "/1");
-            TaskStore store = harness.runtime.store();
+            RunStore runStore = harness.runtime.runs();
+            TaskReads taskReads = harness.runtime.reads();
             long now = System.currentTimeMillis();
-            var taken = store.await(store.fetch(task, 1, now, now + 60_000, "other-worker", Duration.ofHours(1)), "fetch");
+            var taken = runStore.await(runStore.fetch(task, 1, now, now + 60_000, "other-worker", Duration.ofHours(1)), "fetch");
             assertEquals(1, taken.size(), "the other worker takes the recovered task");
 
             await(interrupted, "the heartbeat to find the lease lost and interrupt the run");
@@ -75,7 +77,7 @@ class StopAndLeaseTest {
             assertEquals("2", hash.get("attempt"), "the other worker's run is the second: " + hash);
             assertEquals("RUNNING", hash.get("status"), "nothing recorded over the other worker's run: " + hash);
             assertNull(hash.get("response"), "no result recorded: " + hash);
-            Map<String, Long> stats = store.stats(task);
+            Map<String, Long> stats = taskReads.stats(task);
             assertEquals(0L, stats.get("retried"), "the stopped run was not retried: " + stats);
             assertEquals(0L, stats.get("failed"), "the stopped run did not fail the task: " + stats);
             assertEquals(1, calls.get(), "the processor ran once");
@@ -109,7 +111,7 @@ class StopAndLeaseTest {
             assertEquals(0, handedBack.attempt(), "the run that did not happen does not count");
             assertNull(handedBack.worker(), "no worker holds it");
             assertNull(handedBack.error(), "no retry was recorded (a retry records the failed run's error)");
-            assertEquals(0L, harness.runtime.store().stats(task).get("retried"), "no retry was recorded");
+            assertEquals(0L, harness.runtime.reads().stats(task).get("retried"), "no retry was recorded");
             assertEquals(1, calls.get(), "the second run never started");
             assertEquals(0, worker.runningCount());
         }
@@ -147,7 +149,7 @@ class StopAndLeaseTest {
             TaskInfo handedBack = harness.client.get(task, id).orElseThrow();
             assertEquals(TaskStatus.WAITING, handedBack.status(), "handed back, not retried: " + handedBack);
             assertEquals(0, handedBack.attempt(), "the interrupted run does not count");
-            assertEquals(0L, harness.runtime.store().stats(task).get("retried"), "no retry after the stop");
+            assertEquals(0L, harness.runtime.reads().stats(task).get("retried"), "no retry after the stop");
             assertEquals(1, calls.get(), "no second run started after the stop");
         }
     }
@@ -199,7 +201,7 @@ class StopAndLeaseTest {
             assertEquals(TaskStatus.FAILURE, done.status());
             assertTrue(done.error().startsWith("timeout: run 2 took longer than 4s"),
                     "the second run timed out (it was watched, and its lease was kept alive): " + done.error());
-            assertEquals(1L, harness.runtime.store().stats(task).get("recovered"),
+            assertEquals(1L, harness.runtime.reads().stats(task).get("recovered"),
                     "recovered once (by the test), not again after a lost heartbeat");
             assertEquals(2, calls.get());
             waitFor(() -> worker.runningCount() == 0, "both runs to leave the worker");
@@ -230,9 +232,10 @@ class StopAndLeaseTest {
         try (Harness harness = Harness.open(app.dir(), registry)) {
             long id = harness.add(task, "x");
             // A worker that died at once: it took the task under a lease that has already expired.
-            TaskStore store = harness.runtime.store();
+            RunStore runStore = harness.runtime.runs();
+            TaskReads taskReads = harness.runtime.reads();
             long now = System.currentTimeMillis();
-            assertEquals(1, store.await(store.fetch(task, 1, now, now - 1, "dead-worker", Duration.ofHours(1)), "fetch").size());
+            assertEquals(1, runStore.await(runStore.fetch(task, 1, now, now - 1, "dead-worker", Duration.ofHours(1)), "fetch").size());
 
             harness.startWorker();   // its recoverer fails the task and runs the error handler
             TaskInfo failed = harness.await(task, id);
@@ -246,7 +249,8 @@ class StopAndLeaseTest {
     /** Expires the lease {@code token} of task {@code #id} and runs the recoverer until it has put the task back. */
     private static void expireLeaseAndRecover(Harness harness, String task, long id, String token) {
         var redis = harness.redis.sync();
-        TaskStore store = harness.runtime.store();
+        RunStore runStore = harness.runtime.runs();
+        TaskReads taskReads = harness.runtime.reads();
         Keys keys = Keys.of(task);
         // The run holds its lease while the task is RUNNING under its worker and lease number (the token).
         for (int tries = 0; isHeldBy(redis.hmget(keys.task(id), "status", "worker", "lease_seq"), token); tries++) {
@@ -255,7 +259,7 @@ class StopAndLeaseTest {
                         + ": the heartbeat renewed it every time");
             }
             redis.zadd(keys.leases(), 0, Long.toString(id));   // (the heartbeat may renew it in between: try again)
-            store.await(store.recover(task, System.currentTimeMillis(), 10), "recover");
+            runStore.await(runStore.recover(task, System.currentTimeMillis(), 10), "recover");
         }
     }
 

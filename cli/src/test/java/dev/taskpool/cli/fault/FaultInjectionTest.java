@@ -4,9 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.client.TaskpoolClient;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
@@ -44,7 +45,7 @@ class FaultInjectionTest {
     private final List<WorkerProcess> workers = new ArrayList<>();
     private RedisConnector connector;
     private TaskpoolClient client;
-    private TaskStore store;
+    private TaskReads taskReads;
     private RedisClusterCommands<String, String> sync;
 
     @BeforeEach
@@ -57,12 +58,12 @@ class FaultInjectionTest {
                 .dir();
         // Publish the definition as any runtime that loads the app does.
         try (RedisConnector connector = RedisConnector.connect(redis.uri());
-             AppRuntime runtime = AppRuntime.open(app, new TaskStore(connector), new ProcessRegistry(), InstantSource.system())) {
+             AppRuntime runtime = AppRuntime.open(app, new AddStore(connector), new ProcessRegistry(), InstantSource.system())) {
             runtime.definitions();
         }
         connector = RedisConnector.connect(redis.uri());
         client = TaskpoolClient.connect(redis.uri());
-        store = new TaskStore(connector);
+        taskReads = new TaskReads(connector);
         sync = connector.sync();
     }
 
@@ -104,7 +105,7 @@ class FaultInjectionTest {
     private List<Long> loadTwoWorkers(WorkerProcess first, WorkerProcess second, int count, int sleepMs, long done) {
         awaitPresence(sync, first, second);
         List<Long> ids = addTasks(client, task, count, sleepMs);
-        awaitSucceeded(store, done);
+        awaitSucceeded(done);
         return ids;
     }
 
@@ -123,9 +124,9 @@ class FaultInjectionTest {
     }
 
     /** Waits for {@code atLeast} tasks to have succeeded; fails the test past {@link #DRAIN_LIMIT}. */
-    private void awaitSucceeded(TaskStore store, long atLeast) {
+    private void awaitSucceeded(long atLeast) {
         // (an error while Redis is being restarted by the test counts as "not yet")
-        Wait.until(atLeast + " tasks SUCCESS", DRAIN_LIMIT, () -> store.stats(task).get("succeeded") >= atLeast);
+        Wait.until(atLeast + " tasks SUCCESS", DRAIN_LIMIT, () -> taskReads.stats(task).get("succeeded") >= atLeast);
     }
 
     /** What happened to every task, read from Redis after the faults. */
@@ -137,7 +138,7 @@ class FaultInjectionTest {
         }
     }
 
-    private Tally tally(RedisClusterCommands<String, String> sync, TaskStore store, List<Long> ids) {
+    private Tally tally(RedisClusterCommands<String, String> sync, List<Long> ids) {
         int succeeded = 0;
         int failed = 0;
         int lost = 0;
@@ -156,7 +157,7 @@ class FaultInjectionTest {
             }
             extra += Math.max(0, Integer.parseInt(hash.get("attempt")) - 1);
         }
-        return new Tally(ids.size(), succeeded, failed, lost, stuck, extra, store.stats(task).get("recovered"));
+        return new Tally(ids.size(), succeeded, failed, lost, stuck, extra, taskReads.stats(task).get("recovered"));
     }
 
     private void assertNothingLost(String scenario, Tally tally, int inFlightBound) {
@@ -176,11 +177,11 @@ class FaultInjectionTest {
         victim.kill();
         long killedAt = System.nanoTime();
         List<String> held = leasesHeldBy("victim");
-        awaitCondition("the killed worker's tasks recovered", () -> store.stats(task).get("recovered") >= held.size() ? 1 : 0);
+        awaitCondition("the killed worker's tasks recovered", () -> taskReads.stats(task).get("recovered") >= held.size() ? 1 : 0);
         double recoverySeconds = (System.nanoTime() - killedAt) / 1e9;
-        awaitSucceeded(store, ids.size());
+        awaitSucceeded(ids.size());
 
-        Tally tally = tally(sync, store, ids);
+        Tally tally = tally(sync, ids);
         System.out.printf("fault test [kill -9 worker]: %d tasks were running on the killed worker; all back in the"
                 + " queue %.1f s after the kill (lease 2 s, recoverer every 1 s)%n", held.size(), recoverySeconds);
         assertNothingLost("kill -9 worker", tally, held.size());
@@ -197,12 +198,12 @@ class FaultInjectionTest {
         long killedAt = System.nanoTime();
         sleep(1000);
         redis.restart();
-        long before = store.stats(task).get("succeeded");
-        awaitCondition("16 more tasks SUCCESS after the restart", () -> store.stats(task).get("succeeded") > before + 16 ? 1 : 0);
+        long before = taskReads.stats(task).get("succeeded");
+        awaitCondition("16 more tasks SUCCESS after the restart", () -> taskReads.stats(task).get("succeeded") > before + 16 ? 1 : 0);
         double resumeSeconds = (System.nanoTime() - killedAt) / 1e9;
-        awaitSucceeded(store, ids.size());
+        awaitSucceeded(ids.size());
 
-        Tally tally = tally(sync, store, ids);
+        Tally tally = tally(sync, ids);
         System.out.printf("fault test [kill -9 redis]: Redis down 1 s; work resumed %.1f s after the kill, with the"
                 + " same worker processes%n", resumeSeconds);
         assertNothingLost("kill -9 redis (appendfsync always)", tally, 16);
@@ -226,9 +227,9 @@ class FaultInjectionTest {
         assertTrue(handedBack > 0, "runs were handed back; log:\n" + stopping.tail());
         assertTrue(sync.zscore(Keys.WORKERS, "stopping") == null, "its presence was cleared");
         assertEquals(List.of(), leasesHeldBy("stopping"), "nothing stays RUNNING on a stopped worker");
-        awaitSucceeded(store, ids.size());
+        awaitSucceeded(ids.size());
 
-        Tally tally = tally(sync, store, ids);
+        Tally tally = tally(sync, ids);
         System.out.printf("fault test [SIGTERM worker]: exited %.1f s after SIGTERM (grace 0.5 s); %d runs of 2 s"
                 + " handed back%n", exit.toMillis() / 1000.0, handedBack);
         assertNothingLost("SIGTERM worker", tally, 0);
@@ -269,9 +270,9 @@ class FaultInjectionTest {
         redis.pause();
         sleep(3000);
         redis.resume();
-        awaitSucceeded(store, ids.size());
+        awaitSucceeded(ids.size());
 
-        Tally tally = tally(sync, store, ids);
+        Tally tally = tally(sync, ids);
         assertNothingLost("SIGSTOP redis 3 s", tally, 16);
         assertTrue(first.isAlive() && second.isAlive());
     }
@@ -287,18 +288,18 @@ class FaultInjectionTest {
         List<Long> ids = loadTwoWorkers(one, two, 2000, 50, 300);
 
         one.kill();
-        awaitSucceeded(store, 600);
+        awaitSucceeded(600);
         redis.kill();
         sleep(1000);
         redis.restart();
         long restartedAt = System.currentTimeMillis();
         WorkerProcess three = startWorker("three");
         awaitPresence(sync, three);
-        awaitSucceeded(store, 1200);
+        awaitSucceeded(1200);
         two.terminate(Duration.ofSeconds(20));
-        awaitSucceeded(store, ids.size());
+        awaitSucceeded(ids.size());
 
-        Tally tally = tally(sync, store, ids);
+        Tally tally = tally(sync, ids);
         assertNothingLost("2000 tasks: kill -9 worker, kill -9 redis + restart, new worker, SIGTERM worker", tally, 32);
         assertTrue(three.isAlive());
         long doneByTwoAfterRestart = ids.stream().map(id -> sync.hmget(Keys.of(task).task(id), "worker", "finished_at"))

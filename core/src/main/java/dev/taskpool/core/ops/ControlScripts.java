@@ -1,33 +1,29 @@
 package dev.taskpool.core.ops;
 
+import dev.taskpool.core.connect.RedisCalls;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.model.TaskEvent;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.LuaScript;
 import dev.taskpool.core.redis.RedisFullException;
-import dev.taskpool.core.redis.ScriptRunner;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 /** Runs the control scripts and turns their refusals into {@link ControlException}s naming task, id and why. */
 final class ControlScripts {
     /** The most failed tasks one call of the resubmit script takes: a bulk retry goes in such steps. */
     static final int RETRY_STEP = 200;
 
-    interface Awaiter {
-        <T> T await(CompletableFuture<T> future, String what);
-    }
-
     private final ScriptRunner scripts;
-    private final Awaiter awaiter;
+    private final RedisCalls calls;
 
-    ControlScripts(ScriptRunner scripts, Awaiter awaiter) {
+    ControlScripts(ScriptRunner scripts, RedisCalls calls) {
         this.scripts = scripts;
-        this.awaiter = awaiter;
+        this.calls = calls;
     }
 
     private List<Object> run(LuaScript script, String what, String[] keys, String... args) {
-        return awaiter.await(scripts.run(script, keys, args), what);
+        return calls.await(scripts.run(script, keys, args), what);
     }
 
     private static String name(Keys keys, long id) {

@@ -1,7 +1,8 @@
 package dev.taskpool.core.ops;
 
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.connect.RedisCalls;
+import dev.taskpool.core.lua.Keys;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.util.ArrayList;
@@ -46,7 +47,7 @@ final class KindKeyTypes {
      * {@code failure} itself.
      */
     static TaskpoolException named(RedisClusterAsyncCommands<String, String> commands, Keys keys, TaskpoolException failure,
-                                   ControlScripts.Awaiter awaiter) {
+                                   RedisCalls calls) {
         if (!isWrongType(failure) || failure.getMessage().contains(Keys.ROOT + "{" + keys.task() + "}:")) {
             return failure;   // not a wrong type, or one named already (e.g. a `succeeded` index an older version left)
         }
@@ -55,7 +56,7 @@ final class KindKeyTypes {
         expected.keySet().forEach(key -> held.put(key, commands.type(key).toCompletableFuture()));
         List<String> wrong = new ArrayList<>();
         for (var entry : held.entrySet()) {
-            String type = awaiter.await(entry.getValue(), "read the type of " + entry.getKey());
+            String type = calls.await(entry.getValue(), "read the type of " + entry.getKey());
             String wanted = expected.get(entry.getKey());
             if (!"none".equals(type) && !wanted.equals(type)) {
                 wrong.add(entry.getKey() + " holds " + describe(type) + ", expected " + describe(wanted));

@@ -2,9 +2,9 @@ package dev.taskpool.core.ops;
 
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.connect.AclRefusal;
 import dev.taskpool.core.definition.TaskIds;
-import dev.taskpool.core.redis.AclRefusal;
-import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.lua.Keys;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.util.ArrayList;
@@ -41,7 +41,7 @@ final class OverviewReader {
         }
         List<WorkerInfo> workers = List.of();
         try {
-            WorkerPresence.Reading reading = new WorkerPresence(commands, operations::await).read();
+            WorkerPresence.Reading reading = new WorkerPresence(commands, operations.calls()).read();
             workers = reading.workers();
             problems.addAll(reading.skipped());
         } catch (TaskpoolException e) {

@@ -1,32 +1,31 @@
 package dev.taskpool.core.ops;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisCalls;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskIds;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.AclRefusal;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.LuaScript;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.RedisFull;
-import dev.taskpool.core.redis.TaskStore;
-import io.lettuce.core.LPosArgs;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScoredValue;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
 
 /**
  * What operators read and do: the kinds, their counts, the live workers, listings by status, and
@@ -40,12 +39,12 @@ public final class TaskOperations {
     public static final int MAX_PAGE = 1000;
     private static final long THROUGHPUT_WINDOW_MS = 60_000;
     /** A cursor of a finished listing, and an entry of the `succeeded` list: "<ms>:<id>". */
-    private static final java.util.regex.Pattern TIMED_ID = java.util.regex.Pattern.compile("\\d{1,16}:[1-9]\\d{0,15}");
+    private static final Pattern TIMED_ID = Pattern.compile("\\d{1,16}:[1-9]\\d{0,15}");
 
     private final RedisConnector redis;
     private final RedisClusterAsyncCommands<String, String> commands;
     private final Clock clock;
-    private final long timeoutMs;
+    private final RedisCalls calls;
     private final ControlScripts control;
 
     public TaskOperations(RedisConnector redis) {
@@ -56,13 +55,9 @@ public final class TaskOperations {
         this.redis = redis;
         this.commands = redis.async();
         this.clock = clock;
-        this.timeoutMs = redis.commandTimeout().plusSeconds(1).toMillis();
-        this.control = new ControlScripts(redis.scripts(), new ControlScripts.Awaiter() {
-            @Override
-            public <T> T await(CompletableFuture<T> future, String what) {
-                return TaskOperations.this.await(future, what);
-            }
-        });
+        // operators read a full Redis in the same words wherever it refuses them
+        this.calls = new RedisCalls(redis, redis.commandTimeout().plusSeconds(1), true);
+        this.control = new ControlScripts(new ScriptRunner(redis.async()), calls);
     }
 
     // ---- Reading ----
@@ -87,7 +82,7 @@ public final class TaskOperations {
         try {
             return readStats(keys);
         } catch (TaskpoolException e) {
-            throw KindKeyTypes.named(commands, keys, e, this::await);
+            throw KindKeyTypes.named(commands, keys, e, calls);
         }
     }
 
@@ -221,7 +216,7 @@ public final class TaskOperations {
     private static JsonNode parsePaused(Keys keys, String json) {
         try {
             return Json.MAPPER.readTree(json);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             // Written by hand: the key's presence is what pauses; who paused it is unknown.
             return Json.NODES.objectNode();
         }
@@ -244,7 +239,7 @@ public final class TaskOperations {
      * that cannot be read (no JSON, the wrong type) is left out; {@link #overview} names it.
      */
     public List<WorkerInfo> workers() {
-        return new WorkerPresence(commands, this::await).read().workers();
+        return new WorkerPresence(commands, calls).read().workers();
     }
 
     /**
@@ -308,9 +303,9 @@ public final class TaskOperations {
             List<TaskInfo> tasks = new ArrayList<>();
             String lastId = null;
             boolean more = false;
-            java.util.Set<String> seenWindows = new java.util.HashSet<>();
+            Set<String> seenWindows = new HashSet<>();
             // A cursor gone from a list a little out of time order can resume at entries listed already.
-            java.util.Set<String> listed = new java.util.HashSet<>();
+            Set<String> listed = new HashSet<>();
             while (!more) {
                 List<String> ids = await(commands.lrange(keys.waiting(), start, start + limit).toCompletableFuture(),
                         "list " + keys.waiting());
@@ -420,14 +415,14 @@ public final class TaskOperations {
             String cursor = null;
             String from = after == null ? "" : after;
             boolean more = false;
-            java.util.Set<String> seenWindows = new java.util.HashSet<>();
+            Set<String> seenWindows = new HashSet<>();
             // A cursor gone from a list a little out of time order can resume at entries listed already.
-            java.util.Set<String> listed = new java.util.HashSet<>();
+            Set<String> listed = new HashSet<>();
             while (!more) {
                 // One script reads the window left of `from`, so a prune cannot shift it in between.
                 List<Object> window;
                 try {
-                    window = await(redis.scripts().run(LuaScript.SUCCEEDED_PAGE, new String[] {key},
+                    window = await(new ScriptRunner(redis.async()).run(LuaScript.SUCCEEDED_PAGE, new String[] {key},
                             from, Integer.toString(limit + 1)), what);
                 } catch (TaskpoolException e) {
                     // The script's own type check: a sorted set left by an older version is named as such.
@@ -517,33 +512,18 @@ public final class TaskOperations {
         Boolean published = await(commands.sismember(Keys.TASK_REGISTRY, task).toCompletableFuture(),
                 "look up task " + task + " in " + Keys.TASK_REGISTRY);
         if (!Boolean.TRUE.equals(published)) {
-            throw TaskStore.unknownTask(task);
+            throw AddStore.unknownTask(task);
         }
         return keys;
     }
 
-    /** Waits for a reply; failures become errors that say what was being done. */
+    /** Waits for a reply; failures become errors that say what was being done (see {@link RedisCalls#await}). */
     <T> T await(CompletableFuture<T> future, String what) {
-        try {
-            return future.get(timeoutMs, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TaskpoolException("interrupted while trying to " + what, e);
-        } catch (TimeoutException e) {
-            future.cancel(true);
-            throw new TaskpoolException("Redis at " + redis.describe() + " did not answer within "
-                    + Durations.millis(timeoutMs) + " while trying to " + what, e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof TaskpoolException known) {
-                throw known;
-            }
-            if (RedisFull.refused(cause)) {
-                throw RedisFull.refusal(redis.describe(), "the request to " + what, cause);
-            }
-            throw AclRefusal.explain(cause, redis.user(), what).map(line -> new TaskpoolException(line, cause))
-                    .orElseGet(() -> new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "
-                            + RedisConnector.rootMessage(cause), cause));
-        }
+        return calls.await(future, what);
+    }
+
+    /** How this waits for replies, for the readers that work for it. */
+    RedisCalls calls() {
+        return calls;
     }
 }

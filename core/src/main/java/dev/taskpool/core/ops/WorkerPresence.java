@@ -3,12 +3,14 @@ package dev.taskpool.core.ops;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.RedisCalls;
 import dev.taskpool.core.json.Json;
-import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.lua.Keys;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -22,11 +24,11 @@ final class WorkerPresence {
     }
 
     private final RedisClusterAsyncCommands<String, String> commands;
-    private final ControlScripts.Awaiter awaiter;
+    private final RedisCalls calls;
 
-    WorkerPresence(RedisClusterAsyncCommands<String, String> commands, ControlScripts.Awaiter awaiter) {
+    WorkerPresence(RedisClusterAsyncCommands<String, String> commands, RedisCalls calls) {
         this.commands = commands;
-        this.awaiter = awaiter;
+        this.calls = calls;
     }
 
     /**
@@ -36,7 +38,7 @@ final class WorkerPresence {
     Reading read() {
         List<String> ids;
         try {
-            ids = awaiter.await(commands.zrange(Keys.WORKERS, 0, -1).toCompletableFuture(), "list the workers in " + Keys.WORKERS);
+            ids = calls.await(commands.zrange(Keys.WORKERS, 0, -1).toCompletableFuture(), "list the workers in " + Keys.WORKERS);
         } catch (TaskpoolException e) {
             throw OverviewReader.isBrokenData(e) ? wrongType(Keys.WORKERS, "zset", "the workers cannot be listed", e) : e;
         }
@@ -49,7 +51,7 @@ final class WorkerPresence {
             String key = Keys.worker(id);
             String json;
             try {
-                json = awaiter.await(records.get(i), "read the presence of worker " + id);
+                json = calls.await(records.get(i), "read the presence of worker " + id);
             } catch (TaskpoolException e) {
                 if (!OverviewReader.isBrokenData(e)) {
                     throw e;
@@ -68,7 +70,7 @@ final class WorkerPresence {
                 continue;
             }
             if (!node.isObject()) {
-                skipped.add(key + " holds " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
+                skipped.add(key + " holds " + node.getNodeType().name().toLowerCase(Locale.ROOT)
                         + " JSON, expected a presence record (an object): skipped");
                 continue;
             }
@@ -84,7 +86,7 @@ final class WorkerPresence {
 
     /** "{@code key} holds a hash, expected a string: {@code consequence}", naming what it holds; else the failure as it was. */
     private TaskpoolException wrongType(String key, String expected, String consequence, TaskpoolException failure) {
-        String held = awaiter.await(commands.type(key).toCompletableFuture(), "read the type of " + key);
+        String held = calls.await(commands.type(key).toCompletableFuture(), "read the type of " + key);
         if ("none".equals(held) || expected.equals(held)) {
             return new TaskpoolException(failure.getMessage() + ": " + consequence, failure);
         }

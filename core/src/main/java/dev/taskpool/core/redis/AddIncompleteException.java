@@ -12,7 +12,7 @@ import java.util.List;
 public final class AddIncompleteException extends TaskpoolException {
     private final transient AddRequest request;
 
-    AddIncompleteException(AddRequest request, TaskpoolException refusal) {
+    public AddIncompleteException(AddRequest request, TaskpoolException refusal) {
         super("only the first " + request.settled().size() + " of " + request.describe() + " were added (first id "
                 + request.settled().getFirst() + ", last " + request.settled().getLast() + "), the rest were not: " + refusal.getMessage() + ". Send request " + request.requestId()
                 + " again to add the rest", refusal);

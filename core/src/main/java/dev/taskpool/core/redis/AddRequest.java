@@ -18,7 +18,7 @@ import java.util.List;
  *                    again; past that Redis may have forgotten it, and only reading the tasks can tell
  *                    whether it was applied
  */
-public record AddRequest(String task, String requestId, List<TaskStore.NewTask> tasks, List<Long> settled,
+public record AddRequest(String task, String requestId, List<NewTask> tasks, List<Long> settled,
                          long retryBefore) {
     /** The most tasks one script call adds: it blocks Redis for about 25 µs per task. */
     public static final int CHUNK = 1000;
@@ -33,7 +33,7 @@ public record AddRequest(String task, String requestId, List<TaskStore.NewTask> 
     }
 
     /** A request none of whose tasks is known to be added. */
-    public AddRequest(String task, String requestId, List<TaskStore.NewTask> tasks, long retryBefore) {
+    public AddRequest(String task, String requestId, List<NewTask> tasks, long retryBefore) {
         this(task, requestId, tasks, List.of(), retryBefore);
     }
 
@@ -43,12 +43,12 @@ public record AddRequest(String task, String requestId, List<TaskStore.NewTask> 
     }
 
     /** The request id of the chunk that starts at task {@code from}: the request's own for a single chunk. */
-    String chunkRequestId(int from) {
+    public String chunkRequestId(int from) {
         return tasks.size() <= CHUNK ? requestId : requestId + "." + from / CHUNK;
     }
 
     /** "a task to T" or "N tasks to T", for messages. */
-    String describe() {
+    public String describe() {
         return (tasks.size() == 1 ? "a task" : tasks.size() + " tasks") + " to " + task;
     }
 }

@@ -10,16 +10,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.FetchedTask;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.LeaseLostException;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
-import dev.taskpool.core.redis.TransitionResult;
+import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.run.LeaseLostException;
+import dev.taskpool.core.run.RunStore;
+import dev.taskpool.core.run.TransitionResult;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Clock;
@@ -38,7 +39,9 @@ class TaskOperationsTest {
     private static final Duration KEEP = Duration.ofSeconds(600);
 
     private RedisConnector redis;
-    private TaskStore store;
+    private AddStore addStore;
+    private RunStore runStore;
+    private TaskReads taskReads;
     private TaskOperations operations;
     private RedisClusterCommands<String, String> raw;
     private String task;
@@ -46,11 +49,13 @@ class TaskOperationsTest {
     @BeforeEach
     void connect() {
         redis = RedisConnector.connect(TestRedis.uri());
-        store = new TaskStore(redis);
+        addStore = new AddStore(redis);
+        runStore = new RunStore(redis);
+        taskReads = new TaskReads(redis);
         operations = new TaskOperations(redis, Clock.fixed(Instant.ofEpochMilli(NOW + 30_000), ZoneOffset.UTC));
         raw = redis.sync();
         task = TestRedis.uniqueTaskId("ops");
-        store.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
+        addStore.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
                 1000, "scripts.x.Run", TaskEvents.NONE, KEEP));
     }
 
@@ -62,7 +67,7 @@ class TaskOperationsTest {
     private List<Long> add(int count, long at) {
         List<Long> ids = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            ids.add(store.add(task, null, "[" + i + "]", at).id());
+            ids.add(addStore.add(task, null, "[" + i + "]", at).id());
         }
         return ids;
     }
@@ -107,12 +112,12 @@ class TaskOperationsTest {
     @Test
     void finishedTasksAreListedFromTheirIndexesNewestFirst() {
         add(5, NOW);
-        List<FetchedTask> runs = store.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).join();
+        List<FetchedTask> runs = runStore.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).join();
         assertEquals(5, runs.size());
         assertEquals(5, ids(operations.list(task, TaskStatus.RUNNING, 10, null)).size());
         for (FetchedTask run : runs) {
             TaskStatus status = run.id() % 2 == 0 ? TaskStatus.FAILURE : TaskStatus.SUCCESS;
-            store.complete(run, status, status == TaskStatus.SUCCESS ? "\"ok\"" : "boom", NOW + run.id(), KEEP).join();
+            runStore.complete(run, status, status == TaskStatus.SUCCESS ? "\"ok\"" : "boom", NOW + run.id(), KEEP).join();
         }
         TaskPage succeeded = operations.list(task, TaskStatus.SUCCESS, 2, null);
         assertEquals(List.of(5L, 3L), ids(succeeded));
@@ -129,9 +134,9 @@ class TaskOperationsTest {
     /** Eight SUCCESS tasks: #1-#3 finished at NOW + 1, #4-#8 at NOW + 2 (one finish batch shares its time). */
     private void eightFinished() {
         add(8, NOW);
-        List<FetchedTask> runs = store.fetch(task, 8, NOW, NOW + 10_000, "w1", KEEP).join();
+        List<FetchedTask> runs = runStore.fetch(task, 8, NOW, NOW + 10_000, "w1", KEEP).join();
         for (FetchedTask run : runs) {
-            store.complete(run, TaskStatus.SUCCESS, "1", run.id() <= 3 ? NOW + 1 : NOW + 2, KEEP).join();
+            runStore.complete(run, TaskStatus.SUCCESS, "1", run.id() <= 3 ? NOW + 1 : NOW + 2, KEEP).join();
         }
     }
 
@@ -207,11 +212,11 @@ class TaskOperationsTest {
         Keys keys = Keys.of(task);
         long clock = NOW + 30_000;   // the operations' clock
         add(6, NOW);
-        List<FetchedTask> runs = store.fetch(task, 6, NOW, NOW + 10_000_000, "w1", KEEP).join();
+        List<FetchedTask> runs = runStore.fetch(task, 6, NOW, NOW + 10_000_000, "w1", KEEP).join();
         // #1..#6 finish 20 min, 9 min, 2 min, 50 s, 20 s and 10 s before the clock (retention: 10 min).
         long[] ago = {1_200_000, 540_000, 120_000, 50_000, 20_000, 10_000};
         for (int i = 0; i < runs.size(); i++) {
-            store.complete(runs.get(i), TaskStatus.SUCCESS, "1", clock - ago[i], KEEP).join();
+            runStore.complete(runs.get(i), TaskStatus.SUCCESS, "1", clock - ago[i], KEEP).join();
         }
         assertEquals(List.of(clock - 540_000 + ":2", clock - 120_000 + ":3", clock - 50_000 + ":4", clock - 20_000 + ":5",
                         clock - 10_000 + ":6"), raw.lrange(keys.succeeded(), 0, -1),
@@ -233,7 +238,7 @@ class TaskOperationsTest {
         assertNull(last.nextCursor());
 
         // The recoverer prunes what is past retention, however many: here everything but #6.
-        store.recover(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
+        runStore.recover(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
                 1000, "scripts.x.Run", TaskEvents.NONE, KEEP), clock - 15_000 + 600_000, 10).join();
         assertEquals(List.of(clock - 10_000 + ":6"), raw.lrange(keys.succeeded(), 0, -1), "pruned by the recoverer");
     }
@@ -241,9 +246,9 @@ class TaskOperationsTest {
     @Test
     void statsCountWhatIsWaitingRunningAndFinished() {
         add(4, NOW);
-        List<FetchedTask> runs = store.fetch(task, 3, NOW + 1000, NOW + 20_000, "w1", KEEP).join();
-        store.complete(runs.get(0), TaskStatus.SUCCESS, "1", NOW + 2000, KEEP).join();
-        store.complete(runs.get(1), TaskStatus.FAILURE, "bad", NOW + 2000, KEEP).join();
+        List<FetchedTask> runs = runStore.fetch(task, 3, NOW + 1000, NOW + 20_000, "w1", KEEP).join();
+        runStore.complete(runs.get(0), TaskStatus.SUCCESS, "1", NOW + 2000, KEEP).join();
+        runStore.complete(runs.get(1), TaskStatus.FAILURE, "bad", NOW + 2000, KEEP).join();
         KindStats stats = operations.stats(task);
         assertEquals(task, stats.task());
         assertEquals(1, stats.waiting(), "waiting");
@@ -275,7 +280,7 @@ class TaskOperationsTest {
         operations.cancel(task, 1, "ann");
         Keys keys = Keys.of(task);
         assertEquals(List.of("2"), raw.lrange(keys.waiting(), 0, -1), "only task 2 still waits");
-        TaskInfo canceled = store.get(task, 1).orElseThrow();
+        TaskInfo canceled = taskReads.get(task, 1).orElseThrow();
         assertEquals(TaskStatus.FAILURE, canceled.status());
         assertEquals("canceled by ann", canceled.error());
         assertEquals("ann", canceled.canceledBy());
@@ -287,18 +292,18 @@ class TaskOperationsTest {
         // The kind has no error handler: none is queued.
         assertEquals(0, raw.llen(keys.errorHandlersDue()));
         operations.cancel(task, 2, null);
-        assertEquals("canceled", store.get(task, 2).orElseThrow().error(), "without a name the error says just that");
+        assertEquals("canceled", taskReads.get(task, 2).orElseThrow().error(), "without a name the error says just that");
     }
 
     @Test
     void aCanceledRunningTaskLosesItsLeaseSoItsRunRecordsNothing() {
         add(1, NOW);
-        FetchedTask run = store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
+        FetchedTask run = runStore.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
         operations.cancel(task, run.id(), "bob");
         assertEquals(0, raw.zcard(Keys.of(task).leases()), "the lease is gone");
-        assertEquals(dev.taskpool.core.redis.TransitionResult.LEASE_LOST,
-                store.complete(run, TaskStatus.SUCCESS, "1", NOW + 1, KEEP).join(), "the run's completion is refused");
-        TaskInfo info = store.get(task, run.id()).orElseThrow();
+        assertEquals(dev.taskpool.core.run.TransitionResult.LEASE_LOST,
+                runStore.complete(run, TaskStatus.SUCCESS, "1", NOW + 1, KEEP).join(), "the run's completion is refused");
+        TaskInfo info = taskReads.get(task, run.id()).orElseThrow();
         assertEquals(TaskStatus.FAILURE, info.status());
         assertEquals("canceled by bob", info.error());
         assertEquals(1, operations.stats(task).succeededTotal() + operations.stats(task).failedTotal(), "counted once");
@@ -307,38 +312,38 @@ class TaskOperationsTest {
     @Test
     void aRunAfterAnOperatorsRetryNeverHasTheCanceledRunsToken() {
         add(1, NOW);
-        FetchedTask canceled = store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
+        FetchedTask canceled = runStore.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
         operations.cancel(task, 1, "bob");
-        assertEquals(List.of(new TaskStore.LostLease(1, "canceled by bob")),
-                store.heartbeat(task, NOW + 20_000, List.of(canceled)).join(), "the heartbeat tells a cancel from a recovery");
+        assertEquals(List.of(new RunStore.LostLease(1, "canceled by bob")),
+                runStore.heartbeat(task, NOW + 20_000, List.of(canceled)).join(), "the heartbeat tells a cancel from a recovery");
         operations.retry(task, 1, "bob");
-        FetchedTask again = store.fetch(task, 1, NOW + 1, NOW + 10_000, "w1", KEEP).join().getFirst();
+        FetchedTask again = runStore.fetch(task, 1, NOW + 1, NOW + 10_000, "w1", KEEP).join().getFirst();
 
         assertEquals(1, again.attempt(), "an operator's retry still starts at run 1");
         assertNotEquals(canceled.token(), again.token(), "the same worker, yet a token of its own");
-        assertEquals(List.of(new TaskStore.LostLease(1, "canceled")),
-                store.heartbeat(task, NOW + 20_000, List.of(canceled)).join(), "the canceled run stays lost (and canceled)");
-        assertEquals(List.of(), store.heartbeat(task, NOW + 20_000, List.of(again)).join(), "the new run holds its lease");
+        assertEquals(List.of(new RunStore.LostLease(1, "canceled")),
+                runStore.heartbeat(task, NOW + 20_000, List.of(canceled)).join(), "the canceled run stays lost (and canceled)");
+        assertEquals(List.of(), runStore.heartbeat(task, NOW + 20_000, List.of(again)).join(), "the new run holds its lease");
         assertThrows(LeaseLostException.class,
-                () -> store.progress(task, 1, 1, 2, "stale", NOW + 2, canceled.token()));
+                () -> runStore.progress(task, 1, 1, 2, "stale", NOW + 2, canceled.token()));
         assertEquals(TransitionResult.LEASE_LOST,
-                store.complete(canceled, TaskStatus.SUCCESS, "\"stale\"", NOW + 3, KEEP).join(),
+                runStore.complete(canceled, TaskStatus.SUCCESS, "\"stale\"", NOW + 3, KEEP).join(),
                 "the canceled run cannot end the new one");
-        assertEquals(TaskStatus.RUNNING, store.get(task, 1).orElseThrow().status());
-        assertEquals(TransitionResult.DONE, store.complete(again, TaskStatus.SUCCESS, "\"new\"", NOW + 4, KEEP).join());
-        assertEquals("\"new\"", store.get(task, 1).orElseThrow().response().toString());
+        assertEquals(TaskStatus.RUNNING, taskReads.get(task, 1).orElseThrow().status());
+        assertEquals(TransitionResult.DONE, runStore.complete(again, TaskStatus.SUCCESS, "\"new\"", NOW + 4, KEEP).join());
+        assertEquals("\"new\"", taskReads.get(task, 1).orElseThrow().response().toString());
     }
 
     @Test
     void theErrorHandlerOfACanceledRunGetsTheCancelsTextAfterARetry() {
-        store.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
+        addStore.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
                 1000, "scripts.x.Run", new TaskEvents(null, null, null, "scripts.x.OnError", null), KEEP));
         add(1, NOW);
-        store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join();
+        runStore.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join();
         operations.cancel(task, 1, "ann");
         operations.retry(task, 1, "ann");
-        TaskStore.FinishResult fetch = store.finish(task, "w1", List.of(), 5, NOW + 1, NOW + 10_000, KEEP).join();
-        assertEquals(List.of(new TaskStore.DueHandler(1, "canceled by ann")), fetch.errorHandlersDue(),
+        RunStore.FinishResult fetch = runStore.finish(task, "w1", List.of(), 5, NOW + 1, NOW + 10_000, KEEP).join();
+        assertEquals(List.of(new RunStore.DueHandler(1, "canceled by ann")), fetch.errorHandlersDue(),
                 "the handler gets the error the cancel gave, though the retry moved it to previous_error");
         assertEquals(List.of(1L), fetch.fetched().stream().map(FetchedTask::id).toList(), "and the retried task runs");
     }
@@ -346,8 +351,8 @@ class TaskOperationsTest {
     @Test
     void refusedActionsSayWhichTaskAndWhy() {
         add(1, NOW);
-        FetchedTask run = store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
-        store.complete(run, TaskStatus.SUCCESS, "1", NOW + 1, KEEP).join();
+        FetchedTask run = runStore.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
+        runStore.complete(run, TaskStatus.SUCCESS, "1", NOW + 1, KEEP).join();
         add(1, NOW);   // #2, waiting
         assertEquals("task " + task + " 1 is SUCCESS: only a FAILURE task can be retried",
                 assertThrows(ControlException.class, () -> operations.retry(task, 1, "ann")).getMessage());
@@ -368,8 +373,8 @@ class TaskOperationsTest {
     @Test
     void aRetriedTaskWaitsAgainWithAFreshRunBudgetAndItsHistory() {
         add(1, NOW);
-        FetchedTask run = store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
-        store.complete(run, TaskStatus.FAILURE, "boom", NOW + 1, KEEP).join();
+        FetchedTask run = runStore.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
+        runStore.complete(run, TaskStatus.FAILURE, "boom", NOW + 1, KEEP).join();
         operations.retry(task, 1, "ann");
         Keys keys = Keys.of(task);
         var hash = raw.hgetall(keys.task(1));
@@ -383,21 +388,21 @@ class TaskOperationsTest {
         assertEquals(-1, raw.pttl(keys.task(1)), "a waiting task does not expire");
         assertEquals(List.of("1"), raw.lrange(keys.waiting(), 0, -1));
         assertTrue(operations.list(task, TaskStatus.FAILURE, 10, null).tasks().isEmpty(), "it left the failed index");
-        TaskInfo info = store.get(task, 1).orElseThrow();
+        TaskInfo info = taskReads.get(task, 1).orElseThrow();
         assertEquals("boom", info.previousError(), "get shows the history");
         assertEquals(1, info.previousAttempts());
         assertEquals(1, info.resubmitted());
         assertEquals("boom", info.toJson().path("previous_error").asText());
-        FetchedTask again = store.fetch(task, 1, NOW + 2, NOW + 10_000, "w1", KEEP).join().getFirst();
+        FetchedTask again = runStore.fetch(task, 1, NOW + 2, NOW + 10_000, "w1", KEEP).join().getFirst();
         assertEquals(1, again.attempt(), "its next run is run 1 again");
     }
 
     @Test
     void retryingAllFailedTakesEveryRetainedFailure() {
         add(ControlScripts.RETRY_STEP + 5, NOW);
-        List<FetchedTask> runs = store.fetch(task, ControlScripts.RETRY_STEP + 5, NOW, NOW + 10_000, "w1", KEEP).join();
+        List<FetchedTask> runs = runStore.fetch(task, ControlScripts.RETRY_STEP + 5, NOW, NOW + 10_000, "w1", KEEP).join();
         for (FetchedTask run : runs) {
-            store.complete(run, TaskStatus.FAILURE, "boom " + run.id(), NOW + 1, KEEP).join();
+            runStore.complete(run, TaskStatus.FAILURE, "boom " + run.id(), NOW + 1, KEEP).join();
         }
         raw.del(Keys.of(task).task(3));   // expired: the index forgets it
         assertEquals(ControlScripts.RETRY_STEP + 4, operations.retryFailed(task, "ann"));
@@ -414,42 +419,42 @@ class TaskOperationsTest {
         operations.pause(task, "ann");
         assertTrue(operations.stats(task).paused());
         assertEquals("ann", operations.stats(task).pausedBy());
-        assertTrue(store.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).join().isEmpty(), "a paused kind gives nothing");
-        assertEquals(3, store.add(task, null, "[]", NOW).id(), "adds are still accepted");
-        store.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
+        assertTrue(runStore.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).join().isEmpty(), "a paused kind gives nothing");
+        assertEquals(3, addStore.add(task, null, "[]", NOW).id(), "adds are still accepted");
+        addStore.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
                 1000, "scripts.x.Run", TaskEvents.NONE, KEEP));
-        assertTrue(store.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).join().isEmpty(),
+        assertTrue(runStore.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).join().isEmpty(),
                 "publishing the definition does not resume it");
         raw.del(keys.wake());
         operations.resume(task, "ann");
         assertEquals(1, raw.llen(keys.wake()), "resume wakes an idle worker");
-        assertEquals(3, store.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).join().size());
+        assertEquals(3, runStore.fetch(task, 5, NOW, NOW + 10_000, "w1", KEEP).join().size());
         assertFalse(operations.stats(task).paused());
     }
 
     @Test
     void deleteRemovesAFinishedTaskAndItsIndexEntry() {
         add(1, NOW);
-        FetchedTask run = store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
-        store.complete(run, TaskStatus.SUCCESS, "1", NOW + 1, KEEP).join();
+        FetchedTask run = runStore.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
+        runStore.complete(run, TaskStatus.SUCCESS, "1", NOW + 1, KEEP).join();
         operations.delete(task, 1);
         assertEquals(0, raw.exists(Keys.of(task).task(1)));
         assertEquals(0, raw.llen(Keys.of(task).succeeded()));
-        assertTrue(store.get(task, 1).isEmpty());
+        assertTrue(taskReads.get(task, 1).isEmpty());
     }
 
     @Test
     void dueErrorHandlersAreHandedOutOnceToOneFetchEvenWhilePausedAndGarbageIsDropped() {
-        store.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
+        addStore.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
                 1000, "scripts.x.Run", new TaskEvents(null, null, null, "scripts.x.OnError", null), KEEP));
         add(2, NOW);
         operations.pause(task, "ann");
         operations.cancel(task, 1, "ann");
         raw.lpush(Keys.of(task).errorHandlersDue(), "not-an-id");
-        TaskStore.FinishResult first = store.finish(task, "w1", List.of(), 5, NOW, NOW + 10_000, KEEP).join();
-        assertEquals(List.of(new TaskStore.DueHandler(1, "canceled by ann")), first.errorHandlersDue());
+        RunStore.FinishResult first = runStore.finish(task, "w1", List.of(), 5, NOW, NOW + 10_000, KEEP).join();
+        assertEquals(List.of(new RunStore.DueHandler(1, "canceled by ann")), first.errorHandlersDue());
         assertTrue(first.fetched().isEmpty(), "paused: nothing fetched");
-        TaskStore.FinishResult second = store.finish(task, "w2", List.of(), 5, NOW, NOW + 10_000, KEEP).join();
+        RunStore.FinishResult second = runStore.finish(task, "w2", List.of(), 5, NOW, NOW + 10_000, KEEP).join();
         assertTrue(second.errorHandlersDue().isEmpty(), "handed out once only");
         assertEquals(0, raw.llen(Keys.of(task).errorHandlersDue()));
     }

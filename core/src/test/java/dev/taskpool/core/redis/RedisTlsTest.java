@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.TestCertificates;
 import java.io.IOException;
@@ -59,7 +60,7 @@ class RedisTlsTest {
         try (RedisConnector connector = RedisConnector.connect(tlsRedis.uri(), LONG_COMMAND_TIMEOUT, trustingTestCa())) {
             assertPings(connector);
             try (var blocking = connector.newBlockingConnection(); var pubSub = connector.newPubSubConnection()) {
-                assertEquals(null, blocking.blpop(java.time.Duration.ofMillis(100), "taskpool:{tls}:nothing"),
+                assertEquals(null, blocking.blpop(Duration.ofMillis(100), "taskpool:{tls}:nothing"),
                         "the blocking connection speaks TLS too (an empty list: nothing popped, no error)");
                 assertEquals("PONG", pubSub.sync().ping(), "the pub/sub connection speaks TLS too");
             }

@@ -2,7 +2,7 @@ package dev.taskpool.worker.exec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.json.Json;
-import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.worker.runtime.AppRuntime;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;

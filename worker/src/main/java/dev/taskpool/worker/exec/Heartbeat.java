@@ -1,7 +1,7 @@
 package dev.taskpool.worker.exec;
 
-import dev.taskpool.core.redis.FetchedTask;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.run.RunStore;
 import dev.taskpool.worker.runtime.AppRuntime;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,13 +73,13 @@ final class Heartbeat implements Runnable {
     /** Sends the extension of one kind's leases; its answer (leases lost, or a failure) is handled when it comes. */
     private CompletableFuture<Boolean> extend(TaskConsumer consumer, String task, List<FetchedTask> leases) {
         long deadline = runtime.clock().millis() + settings.lease().toMillis();
-        CompletableFuture<List<TaskStore.LostLease>> reply;
+        CompletableFuture<List<RunStore.LostLease>> reply;
         try {
-            reply = runtime.store().heartbeat(task, deadline, leases);
+            reply = runtime.runs().heartbeat(task, deadline, leases);
         } catch (RuntimeException e) {
             reply = CompletableFuture.failedFuture(e);
         }
-        return runtime.store().bounded(reply, "extend the leases of " + task).handle((lost, error) -> {
+        return runtime.runs().bounded(reply, "extend the leases of " + task).handle((lost, error) -> {
             if (error != null) {
                 failures.failed("task " + task, error);
                 return false;

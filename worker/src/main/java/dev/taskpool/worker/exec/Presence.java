@@ -1,10 +1,11 @@
 package dev.taskpool.worker.exec;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.taskpool.core.connect.RedisFull;
 import dev.taskpool.core.json.Json;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.LuaScript;
-import dev.taskpool.core.redis.RedisFull;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.worker.runtime.AppRuntime;
 import io.lettuce.core.Range;
 import io.lettuce.core.SetArgs;
@@ -70,10 +71,10 @@ final class Presence {
             String json = record.toString();
             AtomicBoolean full = new AtomicBoolean();
             CompletableFuture<Object> recorded = orWhenFull(redis.set(key, json, SetArgs.Builder.px(recordLife())), full,
-                    () -> runtime.redis().scripts().run(LuaScript.PRESENCE, new String[] {key},
+                    () -> new ScriptRunner(runtime.redis().async()).run(LuaScript.PRESENCE, new String[] {key},
                             "record", json, Long.toString(recordLife())));
             CompletableFuture<Object> seen = orWhenFull(redis.zadd(Keys.WORKERS, now, settings.workerId()), full,
-                    () -> runtime.redis().scripts().run(LuaScript.PRESENCE, new String[] {Keys.WORKERS},
+                    () -> new ScriptRunner(runtime.redis().async()).run(LuaScript.PRESENCE, new String[] {Keys.WORKERS},
                             "seen", Long.toString(now), settings.workerId()));
             CompletableFuture.allOf(recorded, seen).thenRun(() -> {
                 if (!full.get()) {

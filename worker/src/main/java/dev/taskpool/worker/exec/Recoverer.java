@@ -2,7 +2,7 @@ package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.model.TaskInfo;
-import dev.taskpool.core.redis.RecoverResult;
+import dev.taskpool.core.run.RecoverResult;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.script.ScriptError;
 import java.util.Arrays;
@@ -39,7 +39,7 @@ final class Recoverer implements Runnable {
             try {
                 RecoverResult result;
                 do {
-                    result = runtime.store().await(runtime.store().recover(definition, runtime.clock().millis(), BATCH),
+                    result = runtime.runs().await(runtime.runs().recover(definition, runtime.clock().millis(), BATCH),
                             "recover expired leases of " + definition.id());
                     for (RecoverResult.Dropped dropped : result.dropped()) {
                         log.warn("task {}: removed '{}' from the running leases: {}", definition.id(), dropped.member(),
@@ -52,7 +52,7 @@ final class Recoverer implements Runnable {
                         log.warn("task {}: {} task(s) with an expired lease put back in the queue", definition.id(), result.requeued());
                     }
                     for (long id : result.failed()) {
-                        String error = runtime.store().get(definition.id(), id).map(TaskInfo::error).orElse("lease expired");
+                        String error = runtime.reads().get(definition.id(), id).map(TaskInfo::error).orElse("lease expired");
                         log.warn("task {} #{}: FAILURE, out of runs after its lease expired", definition.id(), id);
                         runtime.metrics().failed(definition.id());
                         String handler = definition.events().error();

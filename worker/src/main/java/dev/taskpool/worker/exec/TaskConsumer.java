@@ -1,25 +1,28 @@
 package dev.taskpool.worker.exec;
 
+import dev.taskpool.core.connect.BlockingConnection;
 import dev.taskpool.core.definition.TaskDefinition;
-import dev.taskpool.core.redis.FetchedTask;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.TaskStore;
-import dev.taskpool.core.redis.TransitionResult;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.run.RunStore;
+import dev.taskpool.core.run.TransitionResult;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.script.ScriptError;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
-import dev.taskpool.core.redis.BlockingConnection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +45,7 @@ final class TaskConsumer {
     /** The most runs ended in one round trip (bounds the size of one script call). */
     private static final int MAX_BATCH = 500;
 
-    private record PendingCompletion(TaskStore.Completion completion, CompletableFuture<TransitionResult> result) {
+    private record PendingCompletion(RunStore.Completion completion, CompletableFuture<TransitionResult> result) {
     }
 
     private final TaskDefinition definition;
@@ -62,7 +65,7 @@ final class TaskConsumer {
     private final ConcurrentLinkedQueue<PendingCompletion> completions = new ConcurrentLinkedQueue<>();
     private final Semaphore wakeRequests = new Semaphore(0);
     /** Slots holding a run now (a run gives its slot back when its result goes to the pump): for the metrics. */
-    private final java.util.concurrent.atomic.AtomicInteger busySlots = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger busySlots = new AtomicInteger();
     /** Cancels of runs not (yet) here, by "id token", with when they came (nanoTime). */
     private final Map<String, Long> recentCancels = new ConcurrentHashMap<>();
     private static final Duration RECENT_CANCEL = Duration.ofSeconds(5);
@@ -77,7 +80,7 @@ final class TaskConsumer {
         this.settings = worker.settings();
         this.worker = worker;
         this.keys = Keys.of(definition.id());
-        this.transitions = new TransitionWrites(definition.id(), runtime.store(), settings.lease());
+        this.transitions = new TransitionWrites(definition.id(), runtime.runs(), settings.lease());
         this.state = new PumpState(definition.workerNums());
         this.threads = new RunThreads(definition.id(), definition.workerNums());
     }
@@ -107,7 +110,7 @@ final class TaskConsumer {
      * Hands a finished run to the pump, which records it in its next round trip; the run's slot
      * is free from now on (the same round trip may fill it).
      */
-    CompletableFuture<TransitionResult> submit(TaskStore.Completion completion) {
+    CompletableFuture<TransitionResult> submit(RunStore.Completion completion) {
         CompletableFuture<TransitionResult> result = new CompletableFuture<>();
         completions.add(new PendingCompletion(completion, result));
         return result;
@@ -159,9 +162,9 @@ final class TaskConsumer {
      */
     private void roundTrip(List<PendingCompletion> batch, PumpState.Fetch fetch) {
         long now = runtime.clock().millis();
-        CompletableFuture<TaskStore.FinishResult> call;
+        CompletableFuture<RunStore.FinishResult> call;
         try {
-            call = runtime.store().finish(definition.id(), settings.workerId(),
+            call = runtime.runs().finish(definition.id(), settings.workerId(),
                     batch.stream().map(PendingCompletion::completion).toList(), fetch.take(), now,
                     now + settings.lease().toMillis(), definition.keep());
         } catch (RuntimeException e) {
@@ -211,15 +214,15 @@ final class TaskConsumer {
      * Canceled tasks whose {@code error} handler Redis handed to this worker (each to one worker
      * only): run like a run's own handler, off the pump's thread, under the task's timeout.
      */
-    private void runDueErrorHandlers(List<TaskStore.DueHandler> due) {
+    private void runDueErrorHandlers(List<RunStore.DueHandler> due) {
         String handler = definition.events().error();
-        for (TaskStore.DueHandler task : due) {
+        for (RunStore.DueHandler task : due) {
             if (handler == null) {
                 log.warn("task {} #{}: its error handler is due, but this worker's definition has none", definition.id(), task.id());
                 continue;
             }
             EventHandler.start(worker, runtime, definition, "error", handler, task.id(),
-                    java.util.Arrays.asList(task.id(), new ScriptError(task.error())), () -> { });
+                    Arrays.asList(task.id(), new ScriptError(task.error())), () -> { });
         }
     }
 
@@ -245,7 +248,7 @@ final class TaskConsumer {
     private void afterBackOff(Runnable next) {
         try {
             worker.timers().schedule(next, ERROR_BACKOFF.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+        } catch (RejectedExecutionException stopping) {
             next.run();
         }
     }
@@ -342,12 +345,12 @@ final class TaskConsumer {
      * its cancel message may come after the heartbeat, or never (pub/sub drops messages in a
      * reconnect).
      */
-    void leasesLost(List<FetchedTask> sent, List<TaskStore.LostLease> lost) {
+    void leasesLost(List<FetchedTask> sent, List<RunStore.LostLease> lost) {
         // One lease per id was sent (the running map holds one run per id), so a lost id names the
         // lease it lost; the run checks that the token is still its own.
         Map<Long, FetchedTask> sentById = new HashMap<>();
         sent.forEach(lease -> sentById.put(lease.id(), lease));
-        for (TaskStore.LostLease gone : lost) {
+        for (RunStore.LostLease gone : lost) {
             FetchedTask lease = sentById.get(gone.id());
             TaskRun run = lease == null ? null : running.get(gone.id());
             if (run == null) {

@@ -6,9 +6,9 @@ import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.FetchedTask;
-import dev.taskpool.core.redis.TaskStore;
-import dev.taskpool.core.redis.TransitionResult;
+import dev.taskpool.core.run.FetchedTask;
+import dev.taskpool.core.run.RunStore;
+import dev.taskpool.core.run.TransitionResult;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.runtime.CurrentRun;
 import dev.taskpool.worker.script.ScriptError;
@@ -427,7 +427,7 @@ final class TaskRun implements Runnable {
                 var message = TaskEvent.message(TaskEvent.RETRY, definition.id(), id, TaskStatus.RUNNING, now);
                 message.put("attempt", next.attempt());
                 message.put("error", error);
-                return runtime.store().retry(failed, next, String.valueOf(error), now,
+                return runtime.runs().retry(failed, next, String.valueOf(error), now,
                         now + worker.settings().lease().toMillis(), message.toString());
             });
             if (result == TransitionResult.DONE) {
@@ -474,7 +474,7 @@ final class TaskRun implements Runnable {
         }
         FetchedTask lease = current;
         finishing = true;
-        CompletableFuture<TransitionResult> batched = consumer.submit(new TaskStore.Completion(lease, status, payload));
+        CompletableFuture<TransitionResult> batched = consumer.submit(new RunStore.Completion(lease, status, payload));
         releaseSlot();
         batched.whenComplete((result, failure) -> {
             if (failure == null) {
@@ -493,7 +493,7 @@ final class TaskRun implements Runnable {
     private void recordAlone(FetchedTask lease, TaskStatus status, Object response, String error, String payload) {
         TransitionResult result;
         try {
-            result = consumer.transitions().persist("complete", id, () -> runtime.store().complete(lease, status, payload,
+            result = consumer.transitions().persist("complete", id, () -> runtime.runs().complete(lease, status, payload,
                     runtime.clock().millis(), definition.keep()));
         } catch (RuntimeException e) {
             log.error("task {} #{}: could not record {}: {}; once its lease expires it runs again", definition.id(), id,
@@ -545,7 +545,7 @@ final class TaskRun implements Runnable {
             return;
         }
         try {
-            TransitionResult result = runtime.store().await(runtime.store().release(current, runtime.clock().millis()),
+            TransitionResult result = runtime.runs().await(runtime.runs().release(current, runtime.clock().millis()),
                     "hand task " + definition.id() + " #" + id + " back");
             log.info("task {} #{}: handed back to the queue ({})", definition.id(), id, result);
         } catch (RuntimeException e) {

@@ -1,8 +1,8 @@
 package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.redis.TaskStore;
-import dev.taskpool.core.redis.TransitionResult;
+import dev.taskpool.core.run.RunStore;
+import dev.taskpool.core.run.TransitionResult;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -20,11 +20,11 @@ final class TransitionWrites {
     private static final Logger log = LoggerFactory.getLogger(TransitionWrites.class);
 
     private final String task;
-    private final TaskStore store;
+    private final RunStore store;
     private final Duration lease;
     private final RateLimitedLog failures = new RateLimitedLog(log, "recording a run's transition", RateLimitedLog.INTERVAL);
 
-    TransitionWrites(String task, TaskStore store, Duration lease) {
+    TransitionWrites(String task, RunStore store, Duration lease) {
         this.task = task;
         this.store = store;
         this.lease = lease;

@@ -1,12 +1,14 @@
 package dev.taskpool.worker.runtime;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.DefinitionException;
 import dev.taskpool.core.definition.DefinitionLoader;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.json.ValueLimits;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.ops.TaskReads;
+import dev.taskpool.core.run.RunStore;
 import dev.taskpool.worker.metrics.WorkerMetrics;
 import dev.taskpool.worker.process.ProcessException;
 import dev.taskpool.worker.process.ProcessRegistry;
@@ -38,43 +40,50 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
     private final Path appDir;
     private final Map<String, TaskDefinition> definitions;
     private final ProcessRegistry registry;
-    private final TaskStore store;
+    private final AddStore adds;
+    private final RunStore runs;
+    private final TaskReads reads;
     private final InstantSource clock;
     private final TaskProcesses tasks;
     private final ValueLimits limits;
     private ScriptEngine scripts;
     private volatile WorkerMetrics metrics = WorkerMetrics.NONE;
 
-    private AppRuntime(Path appDir, List<TaskDefinition> definitions, ProcessRegistry registry, TaskStore store,
+    private AppRuntime(Path appDir, List<TaskDefinition> definitions, ProcessRegistry registry, AddStore adds,
                        InstantSource clock, ValueLimits limits) {
         this.appDir = appDir;
         this.definitions = new LinkedHashMap<>();
         definitions.forEach(definition -> this.definitions.put(definition.id(), definition));
         this.registry = registry;
-        this.store = store;
+        this.adds = adds;
+        this.runs = new RunStore(adds.redis());
+        this.reads = new TaskReads(adds.redis());
         this.clock = clock;
         this.limits = limits;
         this.tasks = new TaskProcesses(this);
     }
 
-    /** Loads and checks the app, then publishes its definitions through {@code store}; default value limits. */
-    public static AppRuntime open(Path appDir, TaskStore store, ProcessRegistry registry, InstantSource clock) {
-        return open(appDir, store, registry, clock, ValueLimits.defaults());
+    /**
+     * Loads and checks the app, then publishes its definitions through {@code adds}, which its
+     * processes also add through (runs and reads go over the same connection); default value limits.
+     */
+    public static AppRuntime open(Path appDir, AddStore adds, ProcessRegistry registry, InstantSource clock) {
+        return open(appDir, adds, registry, clock, ValueLimits.defaults());
     }
 
-    /** As {@link #open(Path, TaskStore, ProcessRegistry, InstantSource)}, with these limits on arguments and results. */
-    public static AppRuntime open(Path appDir, TaskStore store, ProcessRegistry registry, InstantSource clock,
+    /** As {@link #open(Path, AddStore, ProcessRegistry, InstantSource)}, with these limits on arguments and results. */
+    public static AppRuntime open(Path appDir, AddStore adds, ProcessRegistry registry, InstantSource clock,
                                   ValueLimits limits) {
         if (!Files.isDirectory(appDir)) {
             throw new TaskpoolException("app directory " + appDir
                     + (Files.exists(appDir) ? " is not a directory (give the directory that holds tasks/)" : " does not exist"));
         }
         List<TaskDefinition> definitions = DefinitionLoader.withSystemEnvironment().loadApp(appDir);
-        AppRuntime runtime = new AppRuntime(appDir, definitions, registry, store, clock, limits);
+        AppRuntime runtime = new AppRuntime(appDir, definitions, registry, adds, clock, limits);
         runtime.scripts = ScriptEngine.load(appDir, runtime);
         try {
             runtime.checkProcessNames();
-            definitions.forEach(store::publish);
+            definitions.forEach(adds::publish);
         } catch (RuntimeException e) {
             runtime.close();
             throw e;
@@ -258,8 +267,24 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
         return scripts;
     }
 
-    public TaskStore store() {
-        return store;
+    /** Where this app's definitions are published and its processes add tasks. */
+    public AddStore adds() {
+        return adds;
+    }
+
+    /** Where the runs of this app's tasks are fetched, ended and kept alive. */
+    public RunStore runs() {
+        return runs;
+    }
+
+    /** Where this app reads a task. */
+    public TaskReads reads() {
+        return reads;
+    }
+
+    /** Script round trips made for this app so far (adds and runs). */
+    public long scriptCalls() {
+        return adds.scriptCalls() + runs.scriptCalls();
     }
 
     public InstantSource clock() {
@@ -271,7 +296,7 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
     }
 
     public RedisConnector redis() {
-        return store.redis();
+        return adds.redis();
     }
 
     @Override

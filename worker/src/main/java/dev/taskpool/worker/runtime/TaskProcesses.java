@@ -74,7 +74,7 @@ final class TaskProcesses {
         }
         AddResult result;
         try {
-            result = runtime.store().add(definition.id(), id, argsJson, runtime.clock().millis());
+            result = runtime.adds().add(definition.id(), id, argsJson, runtime.clock().millis());
         } catch (AddOutcomeUnknownException e) {
             remember(e.request());
             throw e;
@@ -92,7 +92,7 @@ final class TaskProcesses {
         }
         List<Long> ids;
         try {
-            ids = runtime.store().retryAdd(request, runtime.clock().millis());
+            ids = runtime.adds().retryAdd(request, runtime.clock().millis());
         } catch (RuntimeException e) {
             if (!(e instanceof AddOutcomeUnknownException)) {
                 unsettled.remove(requestId); // a definite answer: nothing is left to settle
@@ -125,7 +125,7 @@ final class TaskProcesses {
             throw new ProcessException("tasks." + definition.id() + ".get expects one argument, the id; got " + args.size());
         }
         long id = toId(definition, args.getFirst());
-        TaskInfo info = runtime.store().get(definition.id(), id).orElseThrow(() -> new UnknownTaskException(
+        TaskInfo info = runtime.reads().get(definition.id(), id).orElseThrow(() -> new UnknownTaskException(
                 "task " + definition.id() + " #" + id + " does not exist (never added, or expired after its retention)"));
         return Json.toJava(info.toJson());
     }
@@ -142,7 +142,7 @@ final class TaskProcesses {
         // lost its lease (frozen past it while another worker took the task over) is refused.
         String token = CurrentRun.get().filter(run -> run.runs(definition.id(), id))
                 .map(CurrentRun.RunningTask::token).orElse(null);
-        runtime.store().progress(definition.id(), id, current, total, message, runtime.clock().millis(), token);
+        runtime.runs().progress(definition.id(), id, current, total, message, runtime.clock().millis(), token);
         runEvent(definition, "progress", definition.events().progress(), id, List.of(id, current, total, message));
     }
 

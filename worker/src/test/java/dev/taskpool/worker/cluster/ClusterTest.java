@@ -5,16 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.client.Subscription;
 import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.core.redis.Keys;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.LocalRedisCluster;
 import dev.taskpool.support.Wait;
+import dev.taskpool.worker.DocumentedAclRules;
 import dev.taskpool.worker.EmbeddedWorker;
 import dev.taskpool.worker.Harness;
-import dev.taskpool.worker.DocumentedAclRules;
 import dev.taskpool.worker.TestApp;
 import dev.taskpool.worker.process.ProcessRegistry;
 import io.lettuce.core.cluster.SlotHash;

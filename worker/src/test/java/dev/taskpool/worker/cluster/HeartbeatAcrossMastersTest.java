@@ -2,7 +2,7 @@ package dev.taskpool.worker.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.LocalRedisCluster;
 import dev.taskpool.support.Wait;

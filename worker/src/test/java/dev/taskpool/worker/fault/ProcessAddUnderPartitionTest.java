@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.connect.RedisConnector;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
-import dev.taskpool.core.redis.Keys;
-import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.support.TcpProxy;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.TestApp;
@@ -52,7 +52,7 @@ class ProcessAddUnderPartitionTest {
              // send window (2.5 s here), judged by this clock, and the two adds that time out behind the
              // partition take 1.4 s of it on an idle machine and more on a busy one. Redis still
              // remembers the ids for that window from when the healed proxy delivers them.
-             AppRuntime runtime = AppRuntime.open(app.dir(), new TaskStore(viaProxy, Duration.ofMillis(700)),
+             AppRuntime runtime = AppRuntime.open(app.dir(), new AddStore(viaProxy, Duration.ofMillis(700)),
                      new ProcessRegistry(), InstantSource.fixed(Instant.now()))) {
             RedisClusterCommands<String, String> raw = direct.sync();
             assertEquals(Map.of("id", 1L), runtime.call("scripts.x.Add", List.of("warm-up")));

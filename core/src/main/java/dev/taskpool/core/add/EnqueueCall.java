@@ -1,0 +1,57 @@
+package dev.taskpool.core.add;
+
+import dev.taskpool.core.lua.EventMode;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.redis.NewTask;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The keys and arguments of one call of the enqueue script ({@code enqueue-7.lua}): one or more
+ * add requests of one task kind, each with its own request id, time, {@code size} admission and
+ * tasks. The script answers each request on its own, in the order added here.
+ */
+final class EnqueueCall {
+    private final List<String> args;
+
+    /**
+     * @param task          the task kind
+     * @param keys          its keys
+     * @param memoryMillis  how long Redis remembers each request id, ms
+     * @param expectedTasks how many tasks the call will carry, to size its argument list
+     * @param eventMode     {@link EventMode}'s argument: 'heard' or 'all'
+     */
+    EnqueueCall(String task, Keys keys, String memoryMillis, int expectedTasks, String eventMode) {
+        args = new ArrayList<>(4 + expectedTasks * 6);
+        args.add(task);
+        args.add(keys.eventsPrefix());
+        args.add(memoryMillis);
+        args.add(eventMode);
+    }
+
+    /** The script's seven keys for {@code keys}' kind (the request records' prefix among them). */
+    static String[] keys(Keys keys) {
+        return new String[] {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix(),
+                keys.requestPrefix(), keys.stats()};
+    }
+
+    /**
+     * Adds a request: {@code items} under {@code requestId}, created at {@code now}; {@code admit}
+     * tasks must fit within {@code size} (0: no check).
+     */
+    EnqueueCall request(String requestId, long now, int admit, List<NewTask> items) {
+        args.add(requestId);
+        args.add(Long.toString(now));
+        args.add(Integer.toString(admit));
+        args.add(Integer.toString(items.size()));
+        for (NewTask item : items) {
+            args.add(item.id() == null ? "" : Long.toString(item.id()));
+            args.add(item.argsJson());
+        }
+        return this;
+    }
+
+    String[] args() {
+        return args.toArray(String[]::new);
+    }
+}

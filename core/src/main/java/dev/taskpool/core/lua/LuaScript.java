@@ -1,0 +1,98 @@
+package dev.taskpool.core.lua;
+
+import dev.taskpool.core.connect.AclRefusal;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * The Lua scripts, one per state transition; each file's header lists its KEYS, ARGV and returns.
+ * Each is sent with {@code _checks.lua} (the type and value checks every script makes before its
+ * first write) put in at its top, after its {@code #!lua} line: Redis scripts cannot load one another.
+ */
+public enum LuaScript {
+    DEFINE("define-1.lua"),
+    ENQUEUE("enqueue-7.lua"),
+    FINISH("finish-10.lua"),
+    PROGRESS("progress-1.lua"),
+    RETRY("retry-3.lua"),
+    RELEASE("release-4.lua"),
+    HEARTBEAT("heartbeat-2.lua"),
+    RECOVER("recover-8.lua"),
+    CANCEL("cancel-8.lua"),
+    RESUBMIT("resubmit-5.lua"),
+    PAUSE("pause-1.lua"),
+    RESUME("resume-3.lua"),
+    DELETE("delete-3.lua"),
+    SUCCEEDED_PAGE("succeeded-page-1.lua"),
+    PRESENCE("presence-1.lua");
+
+    static {
+        // an ACL refusal inside a script names the command on the line Redis points at
+        AclRefusal.readScriptsWith(LuaScript::sourceOf);
+    }
+
+    private final String file;
+    private final String source;
+    private final String sha;
+
+    LuaScript(String file) {
+        this.file = file;
+        this.source = withChecks(load(file));
+        this.sha = sha1(source);
+    }
+
+    public String file() {
+        return file;
+    }
+
+    public String source() {
+        return source;
+    }
+
+    public String sha() {
+        return sha;
+    }
+
+    /** The script with the shared checks after its first line when that is a {@code #!lua} line, else before it. */
+    static String withChecks(String script) {
+        String checks = load("_checks.lua");
+        if (script.startsWith("#!")) {
+            int endOfShebang = script.indexOf('\n') + 1;
+            return script.substring(0, endOfShebang) + checks + script.substring(endOfShebang);
+        }
+        return checks + script;
+    }
+
+    private static String load(String file) {
+        try (InputStream in = LuaScript.class.getResourceAsStream("/taskpool/lua/" + file)) {
+            if (in == null) {
+                throw new IllegalStateException("missing script resource taskpool/lua/" + file);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read script resource taskpool/lua/" + file, e);
+        }
+    }
+
+    private static String sha1(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The source of the script with this sha; null when it is none of these. */
+    static String sourceOf(String sha) {
+        for (LuaScript script : values()) {
+            if (script.sha.equals(sha)) {
+                return script.source;
+            }
+        }
+        return null;
+    }
+}

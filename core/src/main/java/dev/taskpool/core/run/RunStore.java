@@ -1,0 +1,275 @@
+package dev.taskpool.core.run;
+
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.add.RequestIds;
+import dev.taskpool.core.connect.RedisCalls;
+import dev.taskpool.core.connect.RedisConnector;
+import dev.taskpool.core.definition.TaskDefinition;
+import dev.taskpool.core.lua.EventMode;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptRunner;
+import dev.taskpool.core.model.TaskEvent;
+import dev.taskpool.core.model.TaskStatus;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every state transition of a running task, as Redis sees it: what a worker does (fetch, finish,
+ * retry, release, heartbeat, recover) and progress. Each multi-key change is one Lua script (see
+ * {@link LuaScript}); the caller passes the time, scripts never read the clock.
+ */
+public final class RunStore {
+    private static final Logger log = LoggerFactory.getLogger(RunStore.class);
+    private final ScriptRunner scripts;
+    private final RedisCalls calls;
+    /** How the finish script publishes events ({@link EventMode}). */
+    private final String eventMode;
+
+    public RunStore(RedisConnector redis) {
+        this.scripts = new ScriptRunner(redis.async());
+        this.calls = new RedisCalls(redis, redis.commandTimeout().plusSeconds(1));
+        this.eventMode = EventMode.of(redis);
+    }
+
+    /** Script round trips made through this store so far. */
+    public long scriptCalls() {
+        return scripts.calls();
+    }
+
+    /** A run's end, as the worker reports it: SUCCESS with the response JSON, FAILURE with the error. */
+    public record Completion(FetchedTask run, TaskStatus status, String payload) {
+    }
+
+    /**
+     * What one {@link #finish} did: a result per completion (in order), the runs it took, and the
+     * canceled tasks whose {@code error} handler this worker is to run (each is handed to one
+     * worker only).
+     */
+    public record FinishResult(List<TransitionResult> ended, List<FetchedTask> fetched, List<DueHandler> errorHandlersDue) {
+        public FinishResult(List<TransitionResult> ended, List<FetchedTask> fetched) {
+            this(ended, fetched, List.of());
+        }
+    }
+
+    /** A canceled task whose {@code error} handler is due, with the error it ended with. */
+    public record DueHandler(long id, String error) {
+    }
+
+    /**
+     * One worker round trip: ends {@code completions} (each only if the worker still holds its
+     * lease) and takes up to {@code max} waiting tasks under new leases. A waiting task whose hash
+     * holds garbage ends in FAILURE instead. Finished tasks expire after {@code keep}, and their
+     * entries in the {@code succeeded}/{@code failed} indexes are pruned then. A paused kind gives
+     * no task; a fetch also hands out due error handlers of canceled tasks.
+     */
+    public CompletableFuture<FinishResult> finish(String task, String worker, List<Completion> completions, int max,
+                                                   long now, long leaseDeadline, Duration keep) {
+        Keys keys = Keys.of(task);
+        long claimLife = Math.max(leaseDeadline - now, 1000) * 2;
+        List<String> args = new ArrayList<>(10 + completions.size() * 4);
+        args.add(Long.toString(now));
+        args.add(task);
+        args.add(keys.eventsPrefix());
+        args.add(Long.toString(keep.toMillis()));
+        args.add(worker);
+        args.add(Integer.toString(max));
+        args.add(Long.toString(leaseDeadline));
+        args.add(RequestIds.next());
+        args.add(Long.toString(claimLife));
+        args.add(Integer.toString(completions.size()));
+        for (Completion completion : completions) {
+            args.add(Long.toString(completion.run().id()));
+            args.add(completion.run().token());
+            args.add(completion.status().name());
+            args.add(completion.payload());
+        }
+        args.add(eventMode);
+        return scripts.run(LuaScript.FINISH,
+                new String[] {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim(worker), keys.stats(),
+                        keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue()},
+                args.toArray(String[]::new))
+                .thenApply(reply -> {
+                    int ended = completions.size();
+                    List<TransitionResult> results = new ArrayList<>(ended);
+                    for (int i = 0; i < ended; i++) {
+                        results.add(TransitionResult.fromCode((Long) reply.get(i)));
+                    }
+                    int dueCount = ((Long) reply.get(ended)).intValue();
+                    List<DueHandler> due = new ArrayList<>(dueCount);
+                    int runsFrom = ended + 1 + 2 * dueCount;
+                    for (int i = ended + 1; i < runsFrom; i += 2) {
+                        due.add(new DueHandler(Long.parseLong((String) reply.get(i)), (String) reply.get(i + 1)));
+                    }
+                    List<FetchedTask> fetched = new ArrayList<>((reply.size() - runsFrom) / 5);
+                    for (int i = runsFrom; i + 4 < reply.size(); i += 5) {
+                        String entry = (String) reply.get(i);
+                        int attempt = ((Long) reply.get(i + 1)).intValue();
+                        if (attempt == 0) {
+                            // The script dropped a queue entry that is no task; it says why.
+                            log.warn("task {}: dropped '{}' from the waiting queue: {}", task, entry, reply.get(i + 2));
+                            continue;
+                        }
+                        fetched.add(new FetchedTask(task, Long.parseLong(entry), attempt, (String) reply.get(i + 2),
+                                FetchedTask.token(worker, (Long) reply.get(i + 4)), (Long) reply.get(i + 3)));
+                    }
+                    return new FinishResult(results, fetched, due);
+                });
+    }
+
+    /** Takes up to {@code max} waiting tasks under leases held by {@code worker}. */
+    public CompletableFuture<List<FetchedTask>> fetch(String task, int max, long now, long leaseDeadline, String worker,
+                                                     Duration keep) {
+        return finish(task, worker, List.of(), max, now, leaseDeadline, keep).thenApply(FinishResult::fetched);
+    }
+
+    /** Ends one run in SUCCESS ({@code payload} = response JSON) or FAILURE ({@code payload} = error text). */
+    public CompletableFuture<TransitionResult> complete(FetchedTask run, TaskStatus status, String payload, long now,
+                                                       Duration keep) {
+        return finish(run.task(), run.worker(), List.of(new Completion(run, status, payload)), 0, now, now, keep)
+                .thenApply(result -> result.ended().getFirst());
+    }
+
+    /**
+     * Records a failed run and starts run {@code next.attempt()} under the token {@code next.token()},
+     * which must be {@code failed.nextRun()}'s: the same worker, the next lease number.
+     */
+    public CompletableFuture<TransitionResult> retry(FetchedTask failed, FetchedTask next, String error, long now,
+                                                    long leaseDeadline, String eventMessage) {
+        Keys keys = Keys.of(failed.task());
+        return scripts.run(LuaScript.RETRY, new String[] {keys.task(failed.id()), keys.leases(), keys.stats()},
+                Long.toString(failed.id()), failed.token(), next.token(), Integer.toString(next.attempt()), error,
+                Long.toString(now), Long.toString(leaseDeadline), keys.events(failed.id()), eventMessage)
+                .thenApply(RunStore::transition);
+    }
+
+    /** Hands a running task back to the queue; the interrupted run does not count. */
+    public CompletableFuture<TransitionResult> release(FetchedTask run, long now) {
+        Keys keys = Keys.of(run.task());
+        String message = TaskEvent.message(TaskEvent.REQUEUED, run.task(), run.id(), TaskStatus.WAITING, now).toString();
+        return scripts.run(LuaScript.RELEASE,
+                new String[] {keys.task(run.id()), keys.leases(), keys.waiting(), keys.wake()},
+                Long.toString(run.id()), run.token(), keys.events(run.id()), message)
+                .thenApply(RunStore::transition);
+    }
+
+    /**
+     * A lease the heartbeat found gone. {@code canceledAs} is the error an operator's cancel gave
+     * the task ("canceled by X") when it was this lease's run the cancel stopped ("canceled" when
+     * the task was retried since); null when the lease went otherwise (it expired and the task was
+     * recovered).
+     */
+    public record LostLease(long id, String canceledAs) {
+        public boolean canceled() {
+            return canceledAs != null;
+        }
+    }
+
+    /** Extends the leases still held; returns the ones lost, and why. */
+    public CompletableFuture<List<LostLease>> heartbeat(String task, long leaseDeadline, List<FetchedTask> runs) {
+        Keys keys = Keys.of(task);
+        List<String> args = new ArrayList<>(1 + runs.size() * 2);
+        args.add(Long.toString(leaseDeadline));
+        for (FetchedTask run : runs) {
+            args.add(Long.toString(run.id()));
+            args.add(run.token());
+        }
+        return scripts.run(LuaScript.HEARTBEAT, new String[] {keys.leases(), keys.taskPrefix()}, args.toArray(String[]::new))
+                .thenApply(reply -> {
+                    List<LostLease> lost = new ArrayList<>(reply.size() / 2);
+                    for (int i = 0; i + 1 < reply.size(); i += 2) {
+                        String cancel = (String) reply.get(i + 1);
+                        lost.add(new LostLease(Long.parseLong((String) reply.get(i)), cancel.isEmpty() ? null : cancel));
+                    }
+                    return lost;
+                });
+    }
+
+    /**
+     * Requeues (or fails, when out of runs) tasks whose lease expired before {@code now}, with the
+     * runs and retention of the published definition.
+     */
+    public CompletableFuture<RecoverResult> recover(String task, long now, int limit) {
+        return recover(task, now, limit, "", "");
+    }
+
+    /**
+     * As {@link #recover(String, long, int)}; should the published definition be missing (deleted
+     * by hand), the runs and retention of {@code ownDefinition} are used instead of none.
+     */
+    public CompletableFuture<RecoverResult> recover(TaskDefinition ownDefinition, long now, int limit) {
+        return recover(ownDefinition.id(), now, limit, Integer.toString(ownDefinition.attempts()),
+                Long.toString(ownDefinition.keep().toSeconds()));
+    }
+
+    private CompletableFuture<RecoverResult> recover(String task, long now, int limit, String attempts, String keepSeconds) {
+        Keys keys = Keys.of(task);
+        return scripts.run(LuaScript.RECOVER,
+                new String[] {keys.leases(), keys.waiting(), keys.wake(), keys.definition(), keys.taskPrefix(), keys.stats(),
+                        keys.failed(), keys.succeeded()},
+                Long.toString(now), Integer.toString(limit), task, keys.eventsPrefix(), attempts, keepSeconds)
+                .thenApply(reply -> {
+                    int failedCount = ((Long) reply.get(1)).intValue();
+                    List<Long> failed = reply.subList(2, 2 + failedCount).stream().map(id -> Long.parseLong((String) id)).toList();
+                    List<RecoverResult.Dropped> dropped = new ArrayList<>();
+                    for (int i = 2 + failedCount; i + 1 < reply.size(); i += 2) {
+                        dropped.add(new RecoverResult.Dropped((String) reply.get(i), (String) reply.get(i + 1)));
+                    }
+                    return new RecoverResult(((Long) reply.getFirst()).intValue(), failed, dropped);
+                });
+    }
+
+    /** Records progress from outside a run (a command line, a client) and publishes it. */
+    public void progress(String task, long id, long current, long total, String message, long now) {
+        progress(task, id, current, total, message, now, null);
+    }
+
+    /**
+     * Records progress and publishes it. {@code leaseToken} is the reporting run's token when the
+     * progress comes from inside a run: it is recorded only while that run holds the task's lease.
+     * Null (from outside a run) records it for any task that is WAITING or RUNNING.
+     *
+     * @throws LeaseLostException when the run no longer holds the lease; nothing was written or published
+     */
+    public void progress(String task, long id, long current, long total, String message, long now, String leaseToken) {
+        Keys keys = Keys.of(task);
+        var event = TaskEvent.message(TaskEvent.PROGRESS, task, id, null, now);
+        event.put("current", current);
+        event.put("total", total);
+        event.put("message", message);
+        List<Object> reply = calls.await(scripts.run(LuaScript.PROGRESS, new String[] {keys.task(id)},
+                Long.toString(current), Long.toString(total), message, Long.toString(now), keys.events(id),
+                event.toString(), leaseToken == null ? "" : leaseToken), "record progress of task " + task + " #" + id);
+        long code = (Long) reply.getFirst();
+        if (code == -3) {
+            throw new UnknownTaskException("task " + task + " #" + id + " does not exist (never added, or expired)");
+        }
+        if (code == -5) {
+            throw new TaskpoolException("task " + task + " #" + id + " has already finished; progress can no longer change");
+        }
+        if (code == -4) {
+            throw new LeaseLostException("task " + task + " #" + id + ": progress not recorded: this run (lease "
+                    + leaseToken + ") no longer holds the task (its lease expired and the task was recovered, or an"
+                    + " operator canceled it; another run may hold it now), so this run can change nothing");
+        }
+    }
+
+    /** Waits for a reply as every store call does (see {@link RedisCalls#await}). */
+    public <T> T await(CompletableFuture<T> future, String what) {
+        return calls.await(future, what);
+    }
+
+    /** A reply bounded as {@link #await} bounds it, without waiting (see {@link RedisCalls#bounded}). */
+    public <T> CompletableFuture<T> bounded(CompletableFuture<T> future, String what) {
+        return calls.bounded(future, what);
+    }
+
+    private static TransitionResult transition(List<Object> reply) {
+        return TransitionResult.fromCode((Long) reply.getFirst());
+    }
+}
