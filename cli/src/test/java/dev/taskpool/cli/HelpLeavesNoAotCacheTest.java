@@ -42,7 +42,7 @@ class HelpLeavesNoAotCacheTest {
         }
         // the cache named by TASKPOOL_AOT_CACHE is neither used nor written either
         run(script, List.of("worker", "--help"), explicitCache);
-        run(script, List.of("bench", "-h"), explicitCache);
+        run(script, List.of("demo", "-h"), explicitCache);
         awaitEveryProcessOf(home);   // (the read cache used to be written by a run in the background)
 
         List<Path> written = new ArrayList<>();
