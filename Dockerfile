@@ -6,8 +6,12 @@ COPY support support
 COPY core core
 COPY client client
 COPY worker worker
+COPY dashboard dashboard
 COPY cli cli
-RUN mvn -q -B -DskipTests package
+# (the reactor reads every module's pom; only the command line and what it needs are built: the
+# benchmark harness is not shipped)
+COPY bench/pom.xml bench/pom.xml
+RUN mvn -q -B -DskipTests -pl cli -am package
 
 FROM eclipse-temurin:25-jre
 WORKDIR /opt/taskpool

@@ -9,7 +9,6 @@ import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.support.LocalRedis;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;
@@ -26,6 +25,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -49,7 +49,7 @@ final class DemoCommand implements Runnable {
             description = "use this Redis instead of a throwaway one (its data is kept)")
     String redisUri;
 
-    @picocli.CommandLine.Mixin
+    @Mixin
     Options.RedisTlsOption tls;
 
     @Option(names = "--timeout", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "120s",
@@ -71,7 +71,7 @@ final class DemoCommand implements Runnable {
                     + " or pass --app examples/demo");
         }
         PrintStream out = System.out;
-        LocalRedis local = redisUri == null ? LocalRedis.start() : null;
+        DemoRedis local = redisUri == null ? DemoRedis.start() : null;
         String uri = redisUri != null ? redisUri : local.uri();
         out.println("taskpool demo");
         out.println("  Redis:  " + (local != null ? local + " (throwaway)" : uri));

@@ -10,19 +10,22 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Options several commands share; each has an environment variable for containers. */
-final class Options {
+/**
+ * Options several commands share; each has an environment variable for containers. Public for the
+ * commands of other modules (the benchmark's {@code taskpool bench}).
+ */
+public final class Options {
     private Options() {
     }
 
-    static final class RedisOption {
+    public static final class RedisOption {
         @Option(names = "--redis", paramLabel = "URL", defaultValue = "${env:TASKPOOL_REDIS_URL:-redis://127.0.0.1:6379}",
                 description = "Redis URI: one node (standalone or Cluster), redis://h1:p1,h2:p2 (Cluster seeds)"
                         + " or redis-sentinel://h1:p1#master (env TASKPOOL_REDIS_URL; default ${DEFAULT-VALUE})")
-        String redis;
+        public String redis;
 
         @Mixin
-        RedisTlsOption tls;
+        public RedisTlsOption tls;
 
         RedisConnector connect() {
             return connect(null);
@@ -35,7 +38,7 @@ final class Options {
     }
 
     /** The files of a rediss:// connection (a private CA, a client certificate for mutual TLS). */
-    static final class RedisTlsOption {
+    public static final class RedisTlsOption {
         @Option(names = "--redis-ca", paramLabel = "FILE", defaultValue = "${env:" + RedisTls.CA_VARIABLE + "}",
                 description = "PEM file of the CA that signed the Redis server's certificate, for rediss:// URLs"
                         + " (env " + RedisTls.CA_VARIABLE + "; default: the JVM's trusted CAs)")
@@ -49,7 +52,7 @@ final class Options {
                 description = "its unencrypted PKCS#8 PEM key (env " + RedisTls.KEY_VARIABLE + ")")
         String key;
 
-        RedisTls settings() {
+        public RedisTls settings() {
             return RedisTls.of(ca, cert, key);
         }
     }
@@ -128,7 +131,7 @@ final class Options {
     }
 
     /** Reads "500ms", "10s", "2m" or a plain number of seconds. */
-    static final class DurationConverter implements ITypeConverter<Duration> {
+    public static final class DurationConverter implements ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
             String text = value.trim().toLowerCase();

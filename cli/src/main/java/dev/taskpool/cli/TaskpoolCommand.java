@@ -14,8 +14,7 @@ import picocli.CommandLine.Command;
         description = "A distributed task pool on Redis: runs the tasks of an app (tasks/*.yao, scripts/*.js).",
         subcommands = {WorkerCommand.class, RunCommand.class, GetCommand.class, StatsCommand.class, ListCommand.class,
                 WatchCommand.class, ControlCommands.Retry.class, ControlCommands.Cancel.class, ControlCommands.Pause.class,
-                ControlCommands.Resume.class, ControlCommands.Delete.class, DemoCommand.class, BenchCommand.class,
-                DashboardCommand.class,
+                ControlCommands.Resume.class, ControlCommands.Delete.class, DemoCommand.class, DashboardCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TaskpoolCommand implements Runnable {
     @CommandLine.Spec
@@ -105,11 +104,19 @@ public final class TaskpoolCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        System.exit(run(commandLine(), args));
+    }
+
+    /**
+     * Runs a command line: this one, or this one with commands of another module added (the
+     * benchmark's {@code BenchMain}); returns the exit code.
+     */
+    public static int run(CommandLine commandLine, String[] args) {
         // Netty's leak detector samples buffers with a stack trace each; our buffers are Lettuce's
         // own, and the trace costs every worker CPU. -Dio.netty.leakDetection.level=... still wins.
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             System.setProperty("io.netty.leakDetection.level", "disabled");
         }
-        System.exit(commandLine().execute(args));
+        return commandLine.execute(args);
     }
 }

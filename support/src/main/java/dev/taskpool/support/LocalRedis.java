@@ -17,9 +17,9 @@ import java.util.stream.Stream;
 
 /**
  * A throwaway {@code redis-server} from PATH on a free loopback port, in a temporary directory,
- * stopped by {@link #close()}: the demo's Redis, and the tests' when no Docker engine answers
- * ({@link TestRedis} tries a container first). Needs nothing but the JDK, so the command line can
- * ship it without the container library.
+ * stopped by {@link #close()}: the tests' Redis when no Docker engine answers ({@link TestRedis}
+ * tries a container first). Needs nothing but the JDK. (The demo has a launcher of its own in the
+ * command line, which ships no test scaffolding.)
  */
 public final class LocalRedis implements AutoCloseable {
     private final String uri;

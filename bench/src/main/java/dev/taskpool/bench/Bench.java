@@ -1,10 +1,10 @@
 package dev.taskpool.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.add.AddStore;
 import dev.taskpool.core.connect.RedisConnector;
-import dev.taskpool.core.json.Json;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.redis.RedisTls;
@@ -23,7 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -80,19 +80,9 @@ public final class Bench {
         }
     }
 
-    private static final String JAVA_PROCESS = "bench.noop.Run";
-
-    /**
-     * Latency tasks run first and not counted: they warm the probe's own path (its script is not
-     * the no-op the run made hot), which GraalJS compiles after some hundred calls; timed while
-     * that compilation competes for the two cores, a JS p99 read 4.8-5.3 ms instead of 1.2 ms.
-     */
-    private static final int WARM_SAMPLES = 500;
-
     private final Options options;
     private final RedisTls tls;
-    /** Start times of latency tasks, handed over without the measuring thread spinning on a core. */
-    private final java.util.concurrent.BlockingQueue<long[]> starts = new java.util.concurrent.LinkedBlockingQueue<>();
+    private final LatencyProbe probe = new LatencyProbe();
     private final AtomicLong peakHeap = new AtomicLong();
 
     public Bench(Options options) {
@@ -111,11 +101,8 @@ public final class Bench {
     public BenchResult run() throws IOException, InterruptedException {
         String prefix = "bench.t" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
         ProcessRegistry registry = new ProcessRegistry()
-                .register(JAVA_PROCESS, args -> args.size() > 1 ? args.get(1) : null)
-                .register("bench.probe.Started", args -> {
-                    starts.add(new long[] {((Number) args.getFirst()).longValue(), System.nanoTime()});
-                    return null;
-                });
+                .register(BenchApp.JAVA_PROCESS, args -> args.size() > 1 ? args.get(1) : null)
+                .register(LatencyProbe.STARTED, probe::started);
         List<AutoCloseable> open = new ArrayList<>();
         try (RedisConnector connector = connect()) {
             List<String> kinds = BenchKinds.choose(prefix, options.kinds(), connector.masters(),
@@ -124,7 +111,7 @@ public final class Bench {
             List<Integer> concurrencyPerKind = BenchKinds.split(options.concurrency(), kinds.size());
             // The first kind is the one of a single-kind run: warm-up and latency tasks are named after it.
             String task = kinds.getFirst();
-            Path app = writeApp(kinds, tasksPerKind, concurrencyPerKind);
+            Path app = BenchApp.write(options, kinds, tasksPerKind, concurrencyPerKind);
             AddStore store = new AddStore(connector);
             TaskReads reads = new TaskReads(connector);
             AppRuntime runtime = AppRuntime.open(app, store, registry, InstantSource.system());
@@ -140,7 +127,7 @@ public final class Bench {
 
             List<Process> processes = new ArrayList<>();
             for (int i = 0; i < options.workerProcesses(); i++) {
-                processes.add(startWorkerProcess(app, "bench-process-" + i, String.join(",", kinds)));
+                processes.add(WorkerProcess.start(app, "bench-process-" + i, String.join(",", kinds), options.redisUri(), tls));
             }
             awaitPresence(redis, options.workerProcesses());
 
@@ -153,7 +140,7 @@ public final class Bench {
             RedisCounters before = RedisCounters.read(connector);
             long scriptCallsBefore = store.scriptCalls();
             double enqueueSeconds = 0;
-            var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
             long jvmCpuBefore = os.getProcessCpuTime();
             for (int k = 0; k < kinds.size(); k++) {
                 enqueueSeconds += client == null ? BenchAdds.bulk(store, kinds.get(k), tasksPerKind.get(k))
@@ -220,21 +207,55 @@ public final class Bench {
             }
             return new BenchResult(options.processor().name().toLowerCase(), options.tasks(), options.concurrency(),
                     options.workerProcesses() > 0 ? options.workerProcesses() : options.workers(), options.tasks() / enqueueSeconds, options.tasks() / processSeconds,
-                    percentile(latencies, 50), percentile(latencies, 99), (double) commands / options.tasks(),
+                    LatencyProbe.percentile(latencies, 50), LatencyProbe.percentile(latencies, 99), (double) commands / options.tasks(),
                     (double) (scriptCalls + blockingCalls) / options.tasks(), bytesPerTask, Math.max(heap, peakHeap.get()),
                     options.warmup(), hostJit(), kinds.size(), (double) cpuMicros / options.tasks(), shards,
                     options.adds().name().toLowerCase(), options.adds() != Adds.BULK ? options.inFlight() : 0,
                     (double) enqueueCpuMicros / options.tasks(), (double) enqueueCommands / options.tasks(),
                     jvmCpuNanos / 1000.0 / options.tasks(), options.tasks() / fromStartSeconds, workerCpuMicrosPerTask);
         } finally {
-            for (int i = open.size() - 1; i >= 0; i--) {
-                try {
-                    open.get(i).close();
-                } catch (Exception ignored) {
-                    // best effort: the run is over
-                }
+            closeAll(open);
+        }
+    }
+
+    /** Closes what was opened, last first; best effort: the run (or its part) is over. */
+    private static void closeAll(List<AutoCloseable> open) {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            try {
+                open.get(i).close();
+            } catch (Exception ignored) {
+                // best effort
             }
         }
+    }
+
+    /**
+     * The add->start latency after the run, on the workers that drained it (warm), or on one
+     * in-process worker when the run used worker processes.
+     */
+    private double[] measureLatency(AddStore store, String task, Path app, ProcessRegistry registry, boolean workersRunning)
+            throws InterruptedException, IOException {
+        if (options.latencySamples() == 0) {
+            return new double[] {0};
+        }
+        String latencyTask = task + "l";
+        double[] samples;
+        List<AutoCloseable> own = new ArrayList<>();
+        try {
+            if (!workersRunning) {
+                RedisConnector workerRedis = connect();
+                own.add(workerRedis);
+                AppRuntime runtime = AppRuntime.open(app, new AddStore(workerRedis), registry, InstantSource.system());
+                own.add(runtime);
+                own.add(new Worker(runtime, settings("bench-latency"), List.of(latencyTask)).start());
+            }
+            samples = probe.measure(options.latencySamples(),
+                    i -> store.add(latencyTask, null, "[" + i + "]", System.currentTimeMillis()).id());
+        } finally {
+            closeAll(own);
+        }
+        deleteKeys(store.redis().sync(), latencyTask);
+        return samples;
     }
 
     /**
@@ -268,29 +289,6 @@ public final class Bench {
                 .anyMatch(arg -> arg.equals("-XX:TieredStopAtLevel=1")) ? "c1" : "tiered";
     }
 
-    private static void addFileOption(List<String> command, String name, Path file) {
-        if (file != null) {
-            command.addAll(List.of(name, file.toString()));
-        }
-    }
-
-    /** A {@code taskpool worker} JVM on the benchmark app, launched like this one (same java, classpath and options). */
-    private Process startWorkerProcess(Path app, String id, String task) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>();
-        command.add(java);
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(arg -> !arg.startsWith("-XX:StartFlightRecording")).toList());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.taskpool.cli.TaskpoolCommand", "worker",
-                "--app", app.toString(), "--redis", options.redisUri(), "--worker-id", id + "-" + ProcessHandle.current().pid(),
-                "--tasks", task));
-        addFileOption(command, "--redis-ca", tls.caFile());
-        addFileOption(command, "--redis-cert", tls.certFile());
-        addFileOption(command, "--redis-key", tls.keyFile());
-        return new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    }
-
     private static void awaitPresence(RedisClusterCommands<String, String> redis, int expected) throws InterruptedException {
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (expected > 0) {
@@ -309,39 +307,6 @@ public final class Bench {
 
     private WorkerSettings settings(String id) {
         return WorkerSettings.defaults().withWorkerId(id + "-" + ProcessHandle.current().pid());
-    }
-
-    /** One definition per kind, each with its share of the tasks (queue size) and of the concurrency. */
-    private Path writeApp(List<String> kinds, List<Integer> tasksPerKind, List<Integer> concurrencyPerKind) throws IOException {
-        // (the definitions are written once; the warm-up copies the first kind's under another id)
-        Path app = Files.createTempDirectory("taskpool-bench-");
-        app.toFile().deleteOnExit();
-        String process = options.processor() == Processor.JAVA ? JAVA_PROCESS : "scripts.bench.Noop";
-        for (int k = 0; k < kinds.size(); k++) {
-            Path definition = app.resolve("tasks/" + kinds.get(k).replace('.', '/') + ".yao");
-            Files.createDirectories(definition.getParent());
-            Files.writeString(definition, Json.write(Map.of("name", "benchmark", "worker_nums", concurrencyPerKind.get(k),
-                    "attempts", 0, "attempt_after", 0, "timeout", 60,
-                    "size", Math.max(tasksPerKind.get(k), options.warmup()) + options.latencySamples() + 10,
-                    "keep", options.keep().toSeconds(), "process", process)));
-        }
-        String task = kinds.getFirst();
-        // The task the add->start latency is measured on after the run, by the same (warm) workers.
-        Path latency = app.resolve("tasks/" + (task + "l").replace('.', '/') + ".yao");
-        Files.writeString(latency, Json.write(Map.of("name", "latency", "worker_nums", 4, "attempts", 0,
-                "attempt_after", 0, "timeout", 60, "size", options.latencySamples() + 30, "keep", 60,
-                "process", options.processor() == Processor.JAVA ? "bench.probe.Started" : "scripts.bench.Timed")));
-        if (options.processor() == Processor.JAVA) {
-            return app;   // Java processes only: the workers never start GraalJS
-        }
-        Files.createDirectories(app.resolve("scripts"));
-        Files.writeString(app.resolve("scripts/bench.js"), """
-                // The no-op processor of the benchmark: returns its argument.
-                function Noop(id, i) { return i; }
-                // The same, reporting when it started (for the add->start latency).
-                function Timed(id, i) { Process('bench.probe.Started', id); return i; }
-                """);
-        return app;
     }
 
     private void warmUp(Path app, ProcessRegistry registry, AddStore store, String task) throws InterruptedException {
@@ -390,7 +355,7 @@ public final class Bench {
         while (true) {
             polls++;
             boolean done = true;
-            Map<String, Map<String, Long>> all = new java.util.LinkedHashMap<>();
+            Map<String, Map<String, Long>> all = new LinkedHashMap<>();
             for (int k = 0; k < kinds.size(); k++) {
                 Map<String, Long> stats = store.stats(kinds.get(k));
                 all.put(kinds.get(k), stats);
@@ -438,89 +403,6 @@ public final class Bench {
         return new long[] {firstStart, lastFinish};
     }
 
-    /**
-     * One task at a time, after the run: from just before the add to the processor's first line,
-     * on the workers that drained the run (warm), or on one in-process worker when the run used
-     * worker processes.
-     */
-    private double[] measureLatency(AddStore store, String task, Path app, ProcessRegistry registry, boolean workersRunning)
-            throws InterruptedException, IOException {
-        if (options.latencySamples() == 0) {
-            return new double[] {0};
-        }
-        String latencyTask = task + "l";
-        double[] samples = new double[options.latencySamples()];
-        List<AutoCloseable> own = new ArrayList<>();
-        try {
-            if (!workersRunning) {
-                RedisConnector workerRedis = connect();
-                own.add(workerRedis);
-                AppRuntime runtime = AppRuntime.open(app, new AddStore(workerRedis), registry, InstantSource.system());
-                own.add(runtime);
-                own.add(new Worker(runtime, settings("bench-latency"), List.of(latencyTask)).start());
-            }
-            // Low load: the workers block in BLPOP, and this JVM has stopped compiling what the run made hot.
-            awaitQuiet();
-            // (a handful of samples, as a smoke test asks for, gets a handful of warm-up runs)
-            int warm = Math.min(WARM_SAMPLES, 20 * samples.length);
-            for (int i = 0; i < samples.length + warm; i++) {
-                if (i == warm) {
-                    awaitQuiet();   // what the warm-up made hot is compiled before the timing starts
-                }
-                long before = System.nanoTime();
-                long id = store.add(latencyTask, null, "[" + i + "]", System.currentTimeMillis()).id();
-                long[] start;
-                do {
-                    start = starts.poll(10, java.util.concurrent.TimeUnit.SECONDS);
-                    if (start == null) {
-                        throw new TaskpoolException("a latency task did not start within 10 s");
-                    }
-                } while (start[0] != id);
-                long started = start[1];
-                if (i >= warm) {
-                    samples[i - warm] = (started - before) / 1e6;
-                }
-                Thread.sleep(2);
-            }
-        } finally {
-            for (int i = own.size() - 1; i >= 0; i--) {
-                try {
-                    own.get(i).close();
-                } catch (Exception ignored) {
-                    // best effort
-                }
-            }
-        }
-        deleteKeys(store.redis().sync(), latencyTask);
-        if (System.getenv("TASKPOOL_BENCH_DEBUG") != null) {
-            double[] sorted = samples.clone();
-            Arrays.sort(sorted);
-            System.err.println("latency samples (ms, in order): " + Arrays.toString(samples));
-            System.err.println("latency samples (ms, sorted): " + Arrays.toString(sorted));
-        }
-        return samples;
-    }
-
-    /**
-     * Waits (up to 15 s) until this process uses under 5% of one core over 200 ms: the JIT
-     * compilers finish what the run made hot, so that the latency samples measure the task path
-     * at low load and not the benchmark's own after-effects.
-     */
-    private static void awaitQuiet() throws InterruptedException {
-        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        Thread.sleep(300);
-        while (System.nanoTime() < deadline) {
-            long cpuBefore = os.getProcessCpuTime();
-            long before = System.nanoTime();
-            Thread.sleep(200);
-            double busy = (double) (os.getProcessCpuTime() - cpuBefore) / (System.nanoTime() - before);
-            if (busy < 0.05) {
-                return;
-            }
-        }
-    }
-
     private static void verifyAllSucceeded(RedisClusterCommands<String, String> redis, TaskReads store, String task, int count) {
         Map<String, Long> stats = store.stats(task);
         if (stats.get("succeeded") != count || stats.get("failed") != 0) {
@@ -533,13 +415,6 @@ public final class Bench {
                 throw new TaskpoolException("benchmark task #" + id + " is " + status + ", not SUCCESS");
             }
         }
-    }
-
-    private static double percentile(double[] values, int percentile) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int index = (int) Math.ceil(percentile / 100.0 * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
     }
 
     static void deleteKeys(RedisClusterCommands<String, String> redis, String task) {

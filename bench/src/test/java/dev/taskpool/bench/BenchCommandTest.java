@@ -1,4 +1,4 @@
-package dev.taskpool.cli;
+package dev.taskpool.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -59,10 +59,10 @@ class BenchCommandTest {
         JsonNode result = bench("--tasks", "50", "--concurrency", "2", "--latency-samples", "0", "--redis", TestRedis.uri());
         assertEquals("bulk", result.get("adds").asText(), result.toString());
         assertEquals(0, result.get("in_flight").asInt(), "in flight only applies to single adds: " + result);
-        CliRun.Result run = CliRun.execute("bench", "--tasks", "10", "--adds", "one", "--redis", TestRedis.uri());
+        BenchRun.Result run = BenchRun.execute("bench", "--tasks", "10", "--adds", "one", "--redis", TestRedis.uri());
         assertTrue(run.code() != 0, "refused: " + run);
         assertTrue(run.err().contains("--adds must be bulk, single, virtual or async, got 'one'"), run.err());
-        CliRun.Result none = CliRun.execute("bench", "--tasks", "10", "--adds", "single", "--in-flight", "0", "--redis", TestRedis.uri());
+        BenchRun.Result none = BenchRun.execute("bench", "--tasks", "10", "--adds", "single", "--in-flight", "0", "--redis", TestRedis.uri());
         assertTrue(none.code() != 0, "refused: " + none);
         assertTrue(none.err().contains("--in-flight must be at least 1"), none.err());
     }
@@ -99,7 +99,7 @@ class BenchCommandTest {
 
     @Test
     void moreKindsThanConcurrencyIsRefusedWithTheReason() {
-        CliRun.Result run = CliRun.execute("bench", "--tasks", "10", "--concurrency", "2", "--kinds", "3",
+        BenchRun.Result run = BenchRun.execute("bench", "--tasks", "10", "--concurrency", "2", "--kinds", "3",
                 "--redis", TestRedis.uri());
         assertTrue(run.code() != 0, "refused: " + run);
         assertTrue(run.err().contains("--kinds must be at least 1 and at most --tasks (10) and --concurrency (2)"), run.err());
@@ -110,7 +110,7 @@ class BenchCommandTest {
         all[0] = "bench";
         System.arraycopy(args, 0, all, 1, args.length);
         all[all.length - 1] = "--json";
-        CliRun.Result run = CliRun.execute(all);
+        BenchRun.Result run = BenchRun.execute(all);
         assertEquals(0, run.code(), run.out() + "\n" + run.err());
         assertEquals(1, run.out().lines().count(), run.out());
         return Json.read(run.out(), "bench output");

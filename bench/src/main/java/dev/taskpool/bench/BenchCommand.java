@@ -1,6 +1,8 @@
-package dev.taskpool.cli;
+package dev.taskpool.bench;
 
-import dev.taskpool.bench.Bench;
+import dev.taskpool.cli.Options;
+import java.io.IOException;
+import java.time.Duration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -37,7 +39,7 @@ final class BenchCommand implements Runnable {
 
     @Option(names = "--keep", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "3600s",
             description = "retention of the finished tasks (default ${DEFAULT-VALUE})")
-    java.time.Duration keep;
+    Duration keep;
 
     @Option(names = "--keep-data", description = "leave the benchmark's keys in Redis (they are deleted by default)")
     boolean keepData;
@@ -76,8 +78,8 @@ final class BenchCommand implements Runnable {
     public void run() {
         if (cpuScriptRounds > 0) {
             try {
-                System.out.println(dev.taskpool.bench.ScriptCpuBench.run(cpuScriptRounds));
-            } catch (java.io.IOException e) {
+                System.out.println(ScriptCpuBench.run(cpuScriptRounds));
+            } catch (IOException e) {
                 throw new IllegalStateException("cannot write the CPU benchmark script: " + e.getMessage(), e);
             }
             return;
@@ -104,7 +106,7 @@ final class BenchCommand implements Runnable {
             var result = new Bench(new Bench.Options(redis.redis, tasks, concurrency, kind, workers, latencySamples, keep,
                     keepData, warmup, workerProcesses, kinds, addMode, inFlight), redis.tls.settings()).run();
             System.out.println(json ? result.toJson().toString() : result.toTable());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("cannot write the benchmark app: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

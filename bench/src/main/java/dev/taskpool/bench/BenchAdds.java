@@ -7,6 +7,7 @@ import dev.taskpool.core.redis.NewTask;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -75,7 +76,7 @@ final class BenchAdds {
 
     /** Adds {@code count} tasks one per {@code TaskpoolClient.addAsync} call, from this thread, {@code --in-flight} at once. */
     private static double async(TaskpoolClient client, String task, int count, int inFlight) throws InterruptedException {
-        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(inFlight);
+        Semaphore slots = new Semaphore(inFlight);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         long start = System.nanoTime();
         for (int i = 0; i < count && failure.get() == null; i++) {
