@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.taskpool.core.Durations;
 import dev.taskpool.core.UnknownTaskException;
+import dev.taskpool.core.connect.EventChannels;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
@@ -12,8 +13,6 @@ import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalTime;
@@ -94,38 +93,23 @@ final class WatchCommand implements Runnable {
             if (task != null) {
                 operations.overview(task);   // an unknown kind is an error naming it, before anything is printed
             }
-            StatefulRedisPubSubConnection<String, String> events = connector.newPubSubConnection();
-            try {
-                events.addListener(new RedisPubSubAdapter<>() {
-                    @Override
-                    public void message(String channel, String message) {
-                        arrived.add(message);
-                    }
-
-                    @Override
-                    public void message(String pattern, String channel, String message) {
-                        if (task == null || task.equals(Keys.kindOfChannel(channel))) {
-                            arrived.add(message);
-                        }
-                    }
-                });
+            try (EventChannels events = new EventChannels(connector)) {
                 if (id != null) {
                     watchOne(connector, events);
                 } else {
                     watchKinds(events, connector.user());
                 }
-            } finally {
-                events.close();
             }
         }
     }
 
     // ---- One task: its record, then its events until it ends ----
 
-    private void watchOne(RedisConnector connector, StatefulRedisPubSubConnection<String, String> events) {
+    private void watchOne(RedisConnector connector, EventChannels events) {
         String channel = Keys.of(task).events(id);
         try {
-            events.sync().subscribe(channel);   // before the first read: no event falls in between
+            // before the first read: no event falls in between; add only queues (on the I/O thread)
+            events.subscribe(channel, (ignored, message) -> arrived.add(message));
         } catch (RuntimeException e) {
             throw AclRefusal.ofSubscription(e, connector.user(), channel);
         }
@@ -171,7 +155,7 @@ final class WatchCommand implements Runnable {
 
     // ---- Kinds: counts, running tasks, events ----
 
-    private void watchKinds(StatefulRedisPubSubConnection<String, String> events, String user) {
+    private void watchKinds(EventChannels events, String user) {
         followEveryKind(events, user);
         long deadline = deadline();
         long nextRead = 0;
@@ -227,13 +211,20 @@ final class WatchCommand implements Runnable {
      * user needs only those two patterns among its channel rules, whatever the kinds (Redis
      * compares a pattern literally with the rules, so a per-kind pattern would need a rule per kind).
      */
-    private void followEveryKind(StatefulRedisPubSubConnection<String, String> events, String user) {
+    private void followEveryKind(EventChannels events, String user) {
         for (String pattern : List.of(Keys.allEventsPattern(), Keys.allControlPattern())) {
             try {
-                events.sync().psubscribe(pattern);
+                events.psubscribe(pattern, this::arrivedOnPattern);
             } catch (RuntimeException e) {
                 throw AclRefusal.ofSubscription(e, user, pattern);
             }
+        }
+    }
+
+    /** A message of the two patterns: every kind's when no TASK was named, else only that kind's. */
+    private void arrivedOnPattern(String channel, String message) {
+        if (task == null || task.equals(Keys.kindOfChannel(channel))) {
+            arrived.add(message);
         }
     }
 

@@ -2,14 +2,13 @@ package dev.taskpool.dashboard;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.taskpool.core.connect.EventChannels;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import com.fasterxml.jackson.databind.node.TextNode;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -147,23 +146,18 @@ final class EventFanout implements AutoCloseable {
         }
     }
 
-    private final StatefulRedisPubSubConnection<String, String> connection;
+    private final EventChannels channels;
     private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
 
     EventFanout(RedisConnector redis) {
-        connection = redis.newPubSubConnection();
-        connection.addListener(new RedisPubSubAdapter<>() {
-            @Override
-            public void message(String pattern, String channel, String message) {
-                deliver(channel, message);
-            }
-        });
-        // returns once Redis confirmed: a page that connects after this sees every later event
+        channels = new EventChannels(redis);
+        // returns once Redis confirmed: a page that connects after this sees every later event;
+        // deliver runs on the I/O thread, and only queues (each browser's queue is bounded)
         for (String pattern : List.of(Keys.allEventsPattern(), Keys.allControlPattern())) {
             try {
-                connection.sync().psubscribe(pattern);
+                channels.psubscribe(pattern, this::deliver);
             } catch (RuntimeException e) {
-                connection.close();
+                channels.close();
                 throw AclRefusal.ofSubscription(e, redis.user(), pattern);
             }
         }
@@ -274,6 +268,6 @@ final class EventFanout implements AutoCloseable {
         for (Listener listener : listeners) {
             listener.closed();
         }
-        connection.close();
+        channels.close();
     }
 }
