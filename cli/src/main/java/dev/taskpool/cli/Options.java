@@ -1,5 +1,6 @@
 package dev.taskpool.cli;
 
+import dev.taskpool.core.connect.CommandLatencies;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.RedisTls;
@@ -29,7 +30,7 @@ final class Options {
         }
 
         /** Connects, handing every command's latency to {@code latencies} (null: none recorded). */
-        RedisConnector connect(io.lettuce.core.metrics.CommandLatencyRecorder latencies) {
+        RedisConnector connect(CommandLatencies latencies) {
             return RedisConnector.connect(redis, RedisConnector.DEFAULT_COMMAND_TIMEOUT, tls.settings(), latencies);
         }
     }

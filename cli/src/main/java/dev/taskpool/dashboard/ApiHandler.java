@@ -12,10 +12,7 @@ import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.ControlException;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.TaskPage;
-import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisFullException;
-import dev.taskpool.core.redis.TaskStore;
-import io.lettuce.core.KeyValue;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
@@ -42,12 +39,10 @@ final class ApiHandler {
     static final int REDIS_FULL = 507;
 
     private final TaskOperations operations;
-    private final TaskStore store;
     private final DashboardSettings settings;
 
-    ApiHandler(TaskOperations operations, TaskStore store, DashboardSettings settings) {
+    ApiHandler(TaskOperations operations, DashboardSettings settings) {
         this.operations = operations;
-        this.store = store;
         this.settings = settings;
     }
 
@@ -106,7 +101,7 @@ final class ApiHandler {
             }
             if (path.size() == 4 && path.get(2).equals("tasks")) {
                 long id = id(task, path.get(3));
-                TaskInfo info = store.get(task, id).orElseThrow(() -> new HttpIo.NotFound(
+                TaskInfo info = operations.task(task, id).orElseThrow(() -> new HttpIo.NotFound(
                         "task " + task + " " + id + " does not exist (never added, deleted, or expired after its retention)"));
                 return withHistory(info.toJson(), task, id);
             }
@@ -119,16 +114,13 @@ final class ApiHandler {
 
     private ObjectNode withHistory(ObjectNode task, String kind, long id) {
         ObjectNode history = Json.NODES.objectNode();
-        for (KeyValue<String, String> field : store.redis().sync().hmget(Keys.of(kind).task(id), HISTORY_FIELDS)) {
-            if (field.hasValue() && !field.getValue().isEmpty()) {
-                String value = field.getValue();
-                if (!field.getKey().endsWith("error") && !field.getKey().endsWith("_by") && value.matches("-?\\d{1,18}")) {
-                    history.put(field.getKey(), Long.parseLong(value));
-                } else {
-                    history.put(field.getKey(), value);
-                }
+        operations.fields(kind, id, HISTORY_FIELDS).forEach((name, value) -> {
+            if (!name.endsWith("error") && !name.endsWith("_by") && value.matches("-?\\d{1,18}")) {
+                history.put(name, Long.parseLong(value));
+            } else {
+                history.put(name, value);
             }
-        }
+        });
         if (!history.isEmpty()) {
             task.set("history", history);
         }

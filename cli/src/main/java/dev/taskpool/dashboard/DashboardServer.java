@@ -5,7 +5,6 @@ import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.RedisConnector;
-import dev.taskpool.core.redis.TaskStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.BindException;
@@ -67,7 +66,7 @@ public final class DashboardServer implements AutoCloseable {
             }
         }
         this.access = new Access(settings);
-        this.api = new ApiHandler(operations, new TaskStore(redis), settings);
+        this.api = new ApiHandler(operations, settings);
         this.events = new EventFanout(redis);
         this.streams = new EventStreams(events);
         HttpServer bound;

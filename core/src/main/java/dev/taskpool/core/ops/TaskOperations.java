@@ -23,6 +23,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -245,6 +246,29 @@ public final class TaskOperations {
      */
     public List<WorkerInfo> workers() {
         return new WorkerPresence(commands, this::await).read().workers();
+    }
+
+    /** A task's record; empty when there is none (never added, deleted, or expired). */
+    public Optional<TaskInfo> task(String task, long id) {
+        return new TaskFields(commands, this::await).task(task, id);
+    }
+
+    /** Fields of a task's hash by name, in the order asked; those absent or empty are left out. */
+    public Map<String, String> fields(String task, long id, String... names) {
+        return new TaskFields(commands, this::await).fields(task, id, names);
+    }
+
+    /** As {@link #fields(String, long, String...)}, for many tasks of a kind at once (pipelined). */
+    public List<Map<String, String>> fields(String task, List<Long> ids, String... names) {
+        return new TaskFields(commands, this::await).fields(task, ids, names);
+    }
+
+    /**
+     * Deletes every key of a kind and takes it off the published kinds: the benchmark's clean-up.
+     * Not atomic: for a kind no worker serves and nobody adds to any more.
+     */
+    public void erase(String task) {
+        KindErasure.erase(redis.sync(), task);
     }
 
     /**

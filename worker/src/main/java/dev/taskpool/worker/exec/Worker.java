@@ -1,6 +1,7 @@
 package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.Durations;
+import dev.taskpool.core.connect.RedisFailures;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.worker.runtime.AppRuntime;
 import java.time.Duration;
@@ -180,11 +181,13 @@ public final class Worker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             log.error("stop step '{}' interrupted", what);
-        } catch (io.lettuce.core.RedisException | dev.taskpool.core.TaskpoolException e) {
-            // Redis away or refusing: expected in an outage, and a stack trace would say nothing more.
-            log.error("stop step '{}' failed: {} (Redis at {})", what, e.getMessage(), runtime.redis().describe());
         } catch (Exception e) {
-            log.error("stop step '{}' failed: {}", what, e.getMessage(), e);
+            if (RedisFailures.fromRedis(e)) {
+                // Redis away or refusing: expected in an outage, and a stack trace would say nothing more.
+                log.error("stop step '{}' failed: {} (Redis at {})", what, e.getMessage(), runtime.redis().describe());
+            } else {
+                log.error("stop step '{}' failed: {}", what, e.getMessage(), e);
+            }
         }
     }
 }
