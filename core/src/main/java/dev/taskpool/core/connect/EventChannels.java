@@ -105,7 +105,7 @@ public final class EventChannels implements AutoCloseable {
 
     /** @param connector makes the pub/sub connection (it throws when Redis cannot be reached) */
     EventChannels(Supplier<StatefulRedisPubSubConnection<String, String>> connector, Duration commandTimeout,
-             String redisDescription) {
+                  String redisDescription) {
         this.connector = connector;
         this.commandTimeout = commandTimeout;
         this.redisDescription = redisDescription;
