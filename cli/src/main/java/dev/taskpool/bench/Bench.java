@@ -1,5 +1,6 @@
 package dev.taskpool.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.json.Json;
@@ -23,9 +24,13 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -91,7 +96,7 @@ public final class Bench {
     private final Options options;
     private final RedisTls tls;
     /** Start times of latency tasks, handed over without the measuring thread spinning on a core. */
-    private final java.util.concurrent.BlockingQueue<long[]> starts = new java.util.concurrent.LinkedBlockingQueue<>();
+    private final BlockingQueue<long[]> starts = new LinkedBlockingQueue<>();
     private final AtomicLong peakHeap = new AtomicLong();
 
     public Bench(Options options) {
@@ -152,7 +157,7 @@ public final class Bench {
             RedisCounters before = RedisCounters.read(connector);
             long scriptCallsBefore = store.scriptCalls();
             double enqueueSeconds = 0;
-            var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
             long jvmCpuBefore = os.getProcessCpuTime();
             for (int k = 0; k < kinds.size(); k++) {
                 enqueueSeconds += client == null ? BenchAdds.bulk(store, kinds.get(k), tasksPerKind.get(k))
@@ -389,7 +394,7 @@ public final class Bench {
         while (true) {
             polls++;
             boolean done = true;
-            Map<String, Map<String, Long>> all = new java.util.LinkedHashMap<>();
+            Map<String, Map<String, Long>> all = new LinkedHashMap<>();
             for (int k = 0; k < kinds.size(); k++) {
                 Map<String, Long> stats = store.stats(kinds.get(k));
                 all.put(kinds.get(k), stats);
@@ -467,7 +472,7 @@ public final class Bench {
                 long id = store.add(latencyTask, null, "[" + i + "]", System.currentTimeMillis()).id();
                 long[] start;
                 do {
-                    start = starts.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+                    start = starts.poll(10, TimeUnit.SECONDS);
                     if (start == null) {
                         throw new TaskpoolException("a latency task did not start within 10 s");
                     }
@@ -503,7 +508,7 @@ public final class Bench {
      * at low load and not the benchmark's own after-effects.
      */
     private static void awaitQuiet() throws InterruptedException {
-        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         Thread.sleep(300);
         while (System.nanoTime() < deadline) {

@@ -1,5 +1,6 @@
 package dev.taskpool.core.ops;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
@@ -21,13 +22,16 @@ import io.lettuce.core.ScoredValue;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
 
 /**
  * What operators read and do: the kinds, their counts, the live workers, listings by status, and
@@ -41,7 +45,7 @@ public final class TaskOperations {
     public static final int MAX_PAGE = 1000;
     private static final long THROUGHPUT_WINDOW_MS = 60_000;
     /** A cursor of a finished listing, and an entry of the `succeeded` list: "<ms>:<id>". */
-    private static final java.util.regex.Pattern TIMED_ID = java.util.regex.Pattern.compile("\\d{1,16}:[1-9]\\d{0,15}");
+    private static final Pattern TIMED_ID = Pattern.compile("\\d{1,16}:[1-9]\\d{0,15}");
 
     private final RedisConnector redis;
     private final RedisClusterAsyncCommands<String, String> commands;
@@ -222,7 +226,7 @@ public final class TaskOperations {
     private static JsonNode parsePaused(Keys keys, String json) {
         try {
             return Json.MAPPER.readTree(json);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             // Written by hand: the key's presence is what pauses; who paused it is unknown.
             return Json.NODES.objectNode();
         }
@@ -332,9 +336,9 @@ public final class TaskOperations {
             List<TaskInfo> tasks = new ArrayList<>();
             String lastId = null;
             boolean more = false;
-            java.util.Set<String> seenWindows = new java.util.HashSet<>();
+            Set<String> seenWindows = new HashSet<>();
             // A cursor gone from a list a little out of time order can resume at entries listed already.
-            java.util.Set<String> listed = new java.util.HashSet<>();
+            Set<String> listed = new HashSet<>();
             while (!more) {
                 List<String> ids = await(commands.lrange(keys.waiting(), start, start + limit).toCompletableFuture(),
                         "list " + keys.waiting());
@@ -444,9 +448,9 @@ public final class TaskOperations {
             String cursor = null;
             String from = after == null ? "" : after;
             boolean more = false;
-            java.util.Set<String> seenWindows = new java.util.HashSet<>();
+            Set<String> seenWindows = new HashSet<>();
             // A cursor gone from a list a little out of time order can resume at entries listed already.
-            java.util.Set<String> listed = new java.util.HashSet<>();
+            Set<String> listed = new HashSet<>();
             while (!more) {
                 // One script reads the window left of `from`, so a prune cannot shift it in between.
                 List<Object> window;

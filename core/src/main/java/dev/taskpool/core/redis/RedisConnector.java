@@ -23,11 +23,13 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -395,8 +397,8 @@ public final class RedisConnector implements AutoCloseable {
      * INFO {@code section} of every master (one standalone Redis, or each master of a Cluster), by
      * node address: counters such as commandstats or used_cpu_* are per node.
      */
-    public java.util.Map<String, String> infoOfEachMaster(String section) {
-        java.util.Map<String, String> byNode = new java.util.TreeMap<>();
+    public Map<String, String> infoOfEachMaster(String section) {
+        Map<String, String> byNode = new TreeMap<>();
         if (connection instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
             for (RedisClusterNode node : clusterConnection.getPartitions()) {
                 if (node.getRole().isUpstream() && !node.getSlots().isEmpty()) {

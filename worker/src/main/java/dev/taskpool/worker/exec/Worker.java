@@ -7,6 +7,7 @@ import dev.taskpool.worker.runtime.AppRuntime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -30,7 +31,7 @@ public final class Worker implements AutoCloseable {
     private final List<TaskConsumer> consumers = new ArrayList<>();
     private final ScheduledExecutorService timers;
     private final ScheduledExecutorService background;
-    private final java.util.concurrent.ExecutorService processors;
+    private final ExecutorService processors;
     private final Presence presence;
     private final ControlListener control;
     private final WorkerContext context;
