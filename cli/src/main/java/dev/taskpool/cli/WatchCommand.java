@@ -8,6 +8,7 @@ import dev.taskpool.core.connect.EventChannels;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.ops.EveryKindEvents;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.AclRefusal;
 import dev.taskpool.core.redis.Keys;
@@ -93,11 +94,14 @@ final class WatchCommand implements Runnable {
             if (task != null) {
                 operations.overview(task);   // an unknown kind is an error naming it, before anything is printed
             }
-            try (EventChannels events = new EventChannels(connector)) {
-                if (id != null) {
+            if (id != null) {
+                try (EventChannels events = new EventChannels(connector)) {
                     watchOne(connector, events);
-                } else {
-                    watchKinds(events, connector.user());
+                }
+            } else {
+                // every kind's, one kind's picked from them: see EveryKindEvents for why not a pattern per kind
+                try (EveryKindEvents events = EveryKindEvents.follow(connector, this::arrivedOnKind)) {
+                    watchKinds();
                 }
             }
         }
@@ -155,8 +159,7 @@ final class WatchCommand implements Runnable {
 
     // ---- Kinds: counts, running tasks, events ----
 
-    private void watchKinds(EventChannels events, String user) {
-        followEveryKind(events, user);
+    private void watchKinds() {
         long deadline = deadline();
         long nextRead = 0;
         int seen = 0;
@@ -205,25 +208,9 @@ final class WatchCommand implements Runnable {
         }
     }
 
-    /**
-     * Subscribes to the events and the control channel of every kind, the dashboard's two patterns
-     * (one kind's are picked from them): kinds published later are followed at once, and an ACL
-     * user needs only those two patterns among its channel rules, whatever the kinds (Redis
-     * compares a pattern literally with the rules, so a per-kind pattern would need a rule per kind).
-     */
-    private void followEveryKind(EventChannels events, String user) {
-        for (String pattern : List.of(Keys.allEventsPattern(), Keys.allControlPattern())) {
-            try {
-                events.psubscribe(pattern, this::arrivedOnPattern);
-            } catch (RuntimeException e) {
-                throw AclRefusal.ofSubscription(e, user, pattern);
-            }
-        }
-    }
-
-    /** A message of the two patterns: every kind's when no TASK was named, else only that kind's. */
-    private void arrivedOnPattern(String channel, String message) {
-        if (task == null || task.equals(Keys.kindOfChannel(channel))) {
+    /** A message of every kind's events: kept when no TASK was named, else when it is that kind's. */
+    private void arrivedOnKind(String kind, String channel, String message) {
+        if (task == null || task.equals(kind)) {
             arrived.add(message);
         }
     }

@@ -3,11 +3,9 @@ package dev.taskpool.dashboard;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import dev.taskpool.core.connect.EventChannels;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
-import dev.taskpool.core.redis.AclRefusal;
-import dev.taskpool.core.redis.Keys;
+import dev.taskpool.core.ops.EveryKindEvents;
 import dev.taskpool.core.redis.RedisConnector;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -146,21 +144,13 @@ final class EventFanout implements AutoCloseable {
         }
     }
 
-    private final EventChannels channels;
+    private final EveryKindEvents events;
     private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
 
     EventFanout(RedisConnector redis) {
-        channels = new EventChannels(redis);
         // returns once Redis confirmed: a page that connects after this sees every later event;
         // deliver runs on the I/O thread, and only queues (each browser's queue is bounded)
-        for (String pattern : List.of(Keys.allEventsPattern(), Keys.allControlPattern())) {
-            try {
-                channels.psubscribe(pattern, this::deliver);
-            } catch (RuntimeException e) {
-                channels.close();
-                throw AclRefusal.ofSubscription(e, redis.user(), pattern);
-            }
-        }
+        events = EveryKindEvents.follow(redis, (kind, channel, message) -> deliver(channel, message));
     }
 
     Listener listen(String task, Long id) {
@@ -199,7 +189,7 @@ final class EventFanout implements AutoCloseable {
 
     /** A message as a browser event: task events are "task", kind-level ones "control"; the kind is always in it. */
     static Event parse(String channel, String message) {
-        String kind = Keys.kindOfChannel(channel);
+        String kind = EveryKindEvents.kindOf(channel);
         if (kind == null) {
             return null;
         }
@@ -214,7 +204,7 @@ final class EventFanout implements AutoCloseable {
             log.warn("ignoring a message that is no JSON object on {}: {}", channel, message);
             return null;
         }
-        boolean control = channel.endsWith(":control");
+        boolean control = EveryKindEvents.isControl(channel);
         if (!object.hasNonNull("task")) {
             object.put("task", kind);
         }
@@ -268,6 +258,6 @@ final class EventFanout implements AutoCloseable {
         for (Listener listener : listeners) {
             listener.closed();
         }
-        channels.close();
+        events.close();
     }
 }
