@@ -1,6 +1,7 @@
 package dev.taskpool.architecture;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -34,6 +35,14 @@ class ArchitectureTest {
         main = new ClassFileImporter()
                 .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 .importPackages("dev.taskpool");
+    }
+
+    /** Every rule below would hold on no classes at all: the modules' main classes must be there to check. */
+    @Test
+    void theMainClassesOfEveryModuleAreChecked() {
+        for (String module : new String[] {"dev.taskpool.core", "dev.taskpool.client", "dev.taskpool.worker", "dev.taskpool.cli"}) {
+            assertTrue(main.containPackage(module), "no main class of " + module + " on this test's class path");
+        }
     }
 
     private static void check(ArchRule rule) {
