@@ -29,6 +29,7 @@ final class EventHub implements AutoCloseable {
             Thread.ofVirtual().name("taskpool-events-", 0).factory());
     /** The queues of the open subscriptions: closing the hub empties them, whichever executor drains them. */
     private final Set<ListenerQueue> queues = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     EventHub(RedisConnector redis) {
         this.channels = new EventChannels(redis);
@@ -57,6 +58,9 @@ final class EventHub implements AutoCloseable {
     }
 
     private ListenerQueue queue(String source, Consumer<TaskEvent> listener, Executor executor) {
+        if (closed) {
+            throw new IllegalStateException("the client is closed: no subscription to " + source);
+        }
         ListenerQueue queue = new ListenerQueue(source, listener, executor == null ? deliveries : executor);
         queues.add(queue);
         return queue;
@@ -88,6 +92,7 @@ final class EventHub implements AutoCloseable {
     /** Closes the connection, stops retrying, and interrupts listeners still running on the hub's threads. */
     @Override
     public void close() {
+        closed = true;
         channels.close();
         queues.forEach(ListenerQueue::close);
         queues.clear();
