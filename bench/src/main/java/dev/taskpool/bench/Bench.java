@@ -6,16 +6,16 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.add.AddStore;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.TaskReads;
+import dev.taskpool.core.run.PresenceStore;
 import dev.taskpool.core.redis.RedisTls;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
-import io.lettuce.core.KeyScanCursor;
-import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanCursor;
-import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -116,7 +116,7 @@ public final class Bench {
             TaskReads reads = new TaskReads(connector);
             AppRuntime runtime = AppRuntime.open(app, store, registry, InstantSource.system());
             open.add(runtime);
-            RedisClusterCommands<String, String> redis = connector.sync();
+            TaskOperations operations = new TaskOperations(connector);
 
             List<Worker> workers = new ArrayList<>();
             List<AppRuntime> workerRuntimes = new ArrayList<>();
@@ -129,7 +129,7 @@ public final class Bench {
             for (int i = 0; i < options.workerProcesses(); i++) {
                 processes.add(WorkerProcess.start(app, "bench-process-" + i, String.join(",", kinds), options.redisUri(), tls));
             }
-            awaitPresence(redis, options.workerProcesses());
+            awaitPresence(new PresenceStore(connector), options.workerProcesses());
 
             TaskpoolClient client = null;
             if (options.adds() != Adds.BULK) {
@@ -175,7 +175,7 @@ public final class Bench {
             RedisCounters after = RedisCounters.read(connector);
             long scriptCalls = store.scriptCalls() - scriptCallsBefore
                     + workerRuntimes.stream().mapToLong(AppRuntime::scriptCalls).sum();
-            long[] drain = drainSpan(connector, kinds, tasksPerKind);
+            long[] drain = drainSpan(operations, kinds, tasksPerKind);
             double processSeconds = Math.max(1, drain[1] - drain[0]) / 1000.0;
             double fromStartSeconds = Math.max(1, drain[1] - drainStartMillis) / 1000.0;
 
@@ -191,7 +191,7 @@ public final class Bench {
             }
             double[] latencies = measureLatency(store, task, app, registry, !workers.isEmpty());
             for (int k = 0; k < kinds.size(); k++) {
-                verifyAllSucceeded(redis, reads, kinds.get(k), tasksPerKind.get(k));
+                verifyAllSucceeded(reads, kinds.get(k), tasksPerKind.get(k));
             }
             System.gc();
             long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
@@ -203,7 +203,7 @@ public final class Bench {
                 process.waitFor();
             }
             if (!options.keepData()) {
-                kinds.forEach(kind -> deleteKeys(redis, kind));
+                kinds.forEach(operations::erase);
             }
             return new BenchResult(options.processor().name().toLowerCase(), options.tasks(), options.concurrency(),
                     options.workerProcesses() > 0 ? options.workerProcesses() : options.workers(), options.tasks() / enqueueSeconds, options.tasks() / processSeconds,
@@ -254,7 +254,7 @@ public final class Bench {
         } finally {
             closeAll(own);
         }
-        deleteKeys(store.redis().sync(), latencyTask);
+        new TaskOperations(store.redis()).erase(latencyTask);
         return samples;
     }
 
@@ -289,11 +289,10 @@ public final class Bench {
                 .anyMatch(arg -> arg.equals("-XX:TieredStopAtLevel=1")) ? "c1" : "tiered";
     }
 
-    private static void awaitPresence(RedisClusterCommands<String, String> redis, int expected) throws InterruptedException {
+    private static void awaitPresence(PresenceStore presence, int expected) throws InterruptedException {
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (expected > 0) {
-            long present = redis.zrangebyscore(Keys.WORKERS, io.lettuce.core.Range.create(
-                    (double) System.currentTimeMillis() - 5000, Double.MAX_VALUE)).stream()
+            long present = presence.seenSince(System.currentTimeMillis() - 5000).stream()
                     .filter(id -> id.startsWith("bench-process-")).count();
             if (present >= expected) {
                 return;
@@ -337,7 +336,7 @@ public final class Bench {
             } catch (IOException ignored) {
                 // a leftover file in a temporary directory
             }
-            deleteKeys(store.redis().sync(), warm);
+            new TaskOperations(store.redis()).erase(warm);
         }
     }
 
@@ -376,56 +375,41 @@ public final class Bench {
     }
 
     /** The first start and the last finish over every kind (epoch ms), as the task records say. */
-    private static long[] drainSpan(RedisConnector connector, List<String> kinds, List<Integer> tasksPerKind) {
+    private static long[] drainSpan(TaskOperations operations, List<String> kinds, List<Integer> tasksPerKind) {
         long firstStart = Long.MAX_VALUE;
         long lastFinish = 0;
-        var async = connector.async();
-        List<io.lettuce.core.RedisFuture<List<io.lettuce.core.KeyValue<String, String>>>> pending = new ArrayList<>();
+        List<Long> batch = new ArrayList<>();
         for (int k = 0; k < kinds.size(); k++) {
-            Keys keys = Keys.of(kinds.get(k));
             int count = tasksPerKind.get(k);
             for (long id = 1; id <= count; id++) {
-                pending.add(async.hmget(keys.task(id), "started_at", "finished_at"));
-                if (pending.size() == 1000 || id == count) {
-                    for (var future : pending) {
+                batch.add(id);
+                if (batch.size() == 1000 || id == count) {
+                    for (Map<String, String> times : operations.fields(kinds.get(k), batch, "started_at", "finished_at")) {
                         try {
-                            var values = future.get();
-                            firstStart = Math.min(firstStart, Long.parseLong(values.get(0).getValue()));
-                            lastFinish = Math.max(lastFinish, Long.parseLong(values.get(1).getValue()));
-                        } catch (Exception e) {
+                            firstStart = Math.min(firstStart, Long.parseLong(times.get("started_at")));
+                            lastFinish = Math.max(lastFinish, Long.parseLong(times.get("finished_at")));
+                        } catch (NumberFormatException e) {
                             throw new TaskpoolException("cannot read the benchmark's task records: " + e.getMessage(), e);
                         }
                     }
-                    pending.clear();
+                    batch.clear();
                 }
             }
         }
         return new long[] {firstStart, lastFinish};
     }
 
-    private static void verifyAllSucceeded(RedisClusterCommands<String, String> redis, TaskReads store, String task, int count) {
+    private static void verifyAllSucceeded(TaskReads store, String task, int count) {
         Map<String, Long> stats = store.stats(task);
         if (stats.get("succeeded") != count || stats.get("failed") != 0) {
             throw new TaskpoolException("not every benchmark task of " + task + " succeeded: " + stats);
         }
-        Keys keys = Keys.of(task);
         for (long id = 1; id <= count; id += Math.max(1, count / 100)) {
-            String status = redis.hget(keys.task(id), "status");
-            if (!"SUCCESS".equals(status)) {
+            String status = store.get(task, id).map(TaskInfo::status).map(TaskStatus::name).orElse(null);
+            if (!TaskStatus.SUCCESS.name().equals(status)) {
                 throw new TaskpoolException("benchmark task #" + id + " is " + status + ", not SUCCESS");
             }
         }
     }
 
-    static void deleteKeys(RedisClusterCommands<String, String> redis, String task) {
-        ScanCursor cursor = ScanCursor.INITIAL;
-        do {
-            KeyScanCursor<String> page = redis.scan(cursor, ScanArgs.Builder.matches("taskpool:{" + task + "}:*").limit(5000));
-            if (!page.getKeys().isEmpty()) {
-                redis.unlink(page.getKeys().toArray(String[]::new));
-            }
-            cursor = page;
-        } while (!cursor.isFinished());
-        redis.srem(Keys.TASK_REGISTRY, task);
-    }
 }

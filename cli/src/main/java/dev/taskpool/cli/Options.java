@@ -1,14 +1,15 @@
 package dev.taskpool.cli;
 
+import dev.taskpool.core.connect.CommandLatencies;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.redis.RedisTls;
 import java.nio.file.Path;
 import java.time.Duration;
-import picocli.CommandLine;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * Options several commands share; each has an environment variable for containers. Public for the
@@ -32,7 +33,7 @@ public final class Options {
         }
 
         /** Connects, handing every command's latency to {@code latencies} (null: none recorded). */
-        RedisConnector connect(io.lettuce.core.metrics.CommandLatencyRecorder latencies) {
+        RedisConnector connect(CommandLatencies latencies) {
             return RedisConnector.connect(redis, RedisConnector.DEFAULT_COMMAND_TIMEOUT, tls.settings(), latencies);
         }
     }

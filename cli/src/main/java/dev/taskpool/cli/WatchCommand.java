@@ -5,15 +5,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.taskpool.core.Durations;
 import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.connect.AclRefusal;
+import dev.taskpool.core.connect.EventChannels;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.ops.EveryKindEvents;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.TaskReads;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalTime;
@@ -94,38 +94,26 @@ final class WatchCommand implements Runnable {
             if (task != null) {
                 operations.overview(task);   // an unknown kind is an error naming it, before anything is printed
             }
-            StatefulRedisPubSubConnection<String, String> events = connector.newPubSubConnection();
-            try {
-                events.addListener(new RedisPubSubAdapter<>() {
-                    @Override
-                    public void message(String channel, String message) {
-                        arrived.add(message);
-                    }
-
-                    @Override
-                    public void message(String pattern, String channel, String message) {
-                        if (task == null || task.equals(Keys.kindOfChannel(channel))) {
-                            arrived.add(message);
-                        }
-                    }
-                });
-                if (id != null) {
+            if (id != null) {
+                try (EventChannels events = new EventChannels(connector)) {
                     watchOne(connector, events);
-                } else {
-                    watchKinds(events, connector.user());
                 }
-            } finally {
-                events.close();
+            } else {
+                // every kind's, one kind's picked from them: see EveryKindEvents for why not a pattern per kind
+                try (EveryKindEvents events = EveryKindEvents.follow(connector, this::arrivedOnKind)) {
+                    watchKinds();
+                }
             }
         }
     }
 
     // ---- One task: its record, then its events until it ends ----
 
-    private void watchOne(RedisConnector connector, StatefulRedisPubSubConnection<String, String> events) {
+    private void watchOne(RedisConnector connector, EventChannels events) {
         String channel = Keys.of(task).events(id);
         try {
-            events.sync().subscribe(channel);   // before the first read: no event falls in between
+            // before the first read: no event falls in between; add only queues (on the I/O thread)
+            events.subscribe(channel, (ignored, message) -> arrived.add(message));
         } catch (RuntimeException e) {
             throw AclRefusal.ofSubscription(e, connector.user(), channel);
         }
@@ -171,8 +159,7 @@ final class WatchCommand implements Runnable {
 
     // ---- Kinds: counts, running tasks, events ----
 
-    private void watchKinds(StatefulRedisPubSubConnection<String, String> events, String user) {
-        followEveryKind(events, user);
+    private void watchKinds() {
         long deadline = deadline();
         long nextRead = 0;
         int seen = 0;
@@ -221,19 +208,10 @@ final class WatchCommand implements Runnable {
         }
     }
 
-    /**
-     * Subscribes to the events and the control channel of every kind, the dashboard's two patterns
-     * (one kind's are picked from them): kinds published later are followed at once, and an ACL
-     * user needs only those two patterns among its channel rules, whatever the kinds (Redis
-     * compares a pattern literally with the rules, so a per-kind pattern would need a rule per kind).
-     */
-    private void followEveryKind(StatefulRedisPubSubConnection<String, String> events, String user) {
-        for (String pattern : List.of(Keys.allEventsPattern(), Keys.allControlPattern())) {
-            try {
-                events.sync().psubscribe(pattern);
-            } catch (RuntimeException e) {
-                throw AclRefusal.ofSubscription(e, user, pattern);
-            }
+    /** A message of every kind's events: kept when no TASK was named, else when it is that kind's. */
+    private void arrivedOnKind(String kind, String channel, String message) {
+        if (task == null || task.equals(kind)) {
+            arrived.add(message);
         }
     }
 

@@ -416,7 +416,7 @@ public final class TaskpoolClient implements AutoCloseable {
         if (hub == null) {
             synchronized (this) {
                 if (events == null) {
-                    events = new EventHub(redis::newPubSubConnection, redis.commandTimeout(), redis.describe());
+                    events = new EventHub(redis);
                 }
                 hub = events;
             }

@@ -16,7 +16,6 @@ import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.TaskPage;
 import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.redis.RedisFullException;
-import io.lettuce.core.KeyValue;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
@@ -43,14 +42,10 @@ final class ApiHandler {
     static final int REDIS_FULL = 507;
 
     private final TaskOperations operations;
-    private final RedisConnector redis;
-    private final TaskReads reads;
     private final DashboardSettings settings;
 
-    ApiHandler(TaskOperations operations, RedisConnector redis, DashboardSettings settings) {
+    ApiHandler(TaskOperations operations, DashboardSettings settings) {
         this.operations = operations;
-        this.redis = redis;
-        this.reads = new TaskReads(redis);
         this.settings = settings;
     }
 
@@ -109,7 +104,7 @@ final class ApiHandler {
             }
             if (path.size() == 4 && path.get(2).equals("tasks")) {
                 long id = id(task, path.get(3));
-                TaskInfo info = reads.get(task, id).orElseThrow(() -> new HttpIo.NotFound(
+                TaskInfo info = operations.task(task, id).orElseThrow(() -> new HttpIo.NotFound(
                         "task " + task + " " + id + " does not exist (never added, deleted, or expired after its retention)"));
                 return withHistory(info.toJson(), task, id);
             }
@@ -122,16 +117,13 @@ final class ApiHandler {
 
     private ObjectNode withHistory(ObjectNode task, String kind, long id) {
         ObjectNode history = Json.NODES.objectNode();
-        for (KeyValue<String, String> field : redis.sync().hmget(Keys.of(kind).task(id), HISTORY_FIELDS)) {
-            if (field.hasValue() && !field.getValue().isEmpty()) {
-                String value = field.getValue();
-                if (!field.getKey().endsWith("error") && !field.getKey().endsWith("_by") && value.matches("-?\\d{1,18}")) {
-                    history.put(field.getKey(), Long.parseLong(value));
-                } else {
-                    history.put(field.getKey(), value);
-                }
+        operations.fields(kind, id, HISTORY_FIELDS).forEach((name, value) -> {
+            if (!name.endsWith("error") && !name.endsWith("_by") && value.matches("-?\\d{1,18}")) {
+                history.put(name, Long.parseLong(value));
+            } else {
+                history.put(name, value);
             }
-        }
+        });
         if (!history.isEmpty()) {
             task.set("history", history);
         }

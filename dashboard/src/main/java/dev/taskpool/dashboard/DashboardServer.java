@@ -66,7 +66,7 @@ public final class DashboardServer implements AutoCloseable {
             }
         }
         this.access = new Access(settings);
-        this.api = new ApiHandler(operations, redis, settings);
+        this.api = new ApiHandler(operations, settings);
         this.events = new EventFanout(redis);
         this.streams = new EventStreams(events);
         HttpServer bound;

@@ -8,8 +8,7 @@ import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskEvent;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import dev.taskpool.core.ops.EveryKindEvents;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -147,26 +146,13 @@ final class EventFanout implements AutoCloseable {
         }
     }
 
-    private final StatefulRedisPubSubConnection<String, String> connection;
+    private final EveryKindEvents events;
     private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
 
     EventFanout(RedisConnector redis) {
-        connection = redis.newPubSubConnection();
-        connection.addListener(new RedisPubSubAdapter<>() {
-            @Override
-            public void message(String pattern, String channel, String message) {
-                deliver(channel, message);
-            }
-        });
-        // returns once Redis confirmed: a page that connects after this sees every later event
-        for (String pattern : List.of(Keys.allEventsPattern(), Keys.allControlPattern())) {
-            try {
-                connection.sync().psubscribe(pattern);
-            } catch (RuntimeException e) {
-                connection.close();
-                throw AclRefusal.ofSubscription(e, redis.user(), pattern);
-            }
-        }
+        // returns once Redis confirmed: a page that connects after this sees every later event;
+        // deliver runs on the I/O thread, and only queues (each browser's queue is bounded)
+        events = EveryKindEvents.follow(redis, (kind, channel, message) -> deliver(channel, message));
     }
 
     Listener listen(String task, Long id) {
@@ -205,7 +191,7 @@ final class EventFanout implements AutoCloseable {
 
     /** A message as a browser event: task events are "task", kind-level ones "control"; the kind is always in it. */
     static Event parse(String channel, String message) {
-        String kind = Keys.kindOfChannel(channel);
+        String kind = EveryKindEvents.kindOf(channel);
         if (kind == null) {
             return null;
         }
@@ -220,7 +206,7 @@ final class EventFanout implements AutoCloseable {
             log.warn("ignoring a message that is no JSON object on {}: {}", channel, message);
             return null;
         }
-        boolean control = channel.endsWith(":control");
+        boolean control = EveryKindEvents.isControl(channel);
         if (!object.hasNonNull("task")) {
             object.put("task", kind);
         }
@@ -274,6 +260,6 @@ final class EventFanout implements AutoCloseable {
         for (Listener listener : listeners) {
             listener.closed();
         }
-        connection.close();
+        events.close();
     }
 }

@@ -1,6 +1,8 @@
 package dev.taskpool.core.connect;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.CommandLatencies;
+import dev.taskpool.core.connect.LettuceLatencies;
 import dev.taskpool.core.redis.RedisTls;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
@@ -14,9 +16,9 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -91,13 +93,13 @@ public final class RedisConnector implements AutoCloseable {
 
     /**
      * As {@link #connect(String, Duration, RedisTls)}, handing the latency of every command to
-     * {@code latencies} (e.g. Lettuce's Micrometer recorder; null: none recorded).
+     * {@code latencies} (e.g. the metrics' timers; null: none recorded).
      */
     public static RedisConnector connect(String uriText, Duration commandTimeout, RedisTls tls,
-                                         CommandLatencyRecorder latencies) {
+                                         CommandLatencies latencies) {
         LettuceSettings settings = LettuceSettings.of(uriText, commandTimeout, tls);
         ClientResources resources = latencies == null ? null
-                : ClientResources.builder().commandLatencyRecorder(latencies).build();
+                : ClientResources.builder().commandLatencyRecorder(LettuceLatencies.of(latencies)).build();
         try {
             RedisConnector connector = settings.nodes().size() > 1
                     ? connectCluster(settings, commandTimeout, resources)

@@ -23,8 +23,12 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
 /**
@@ -240,6 +244,29 @@ public final class TaskOperations {
      */
     public List<WorkerInfo> workers() {
         return new WorkerPresence(commands, calls).read().workers();
+    }
+
+    /** A task's record; empty when there is none (never added, deleted, or expired). */
+    public Optional<TaskInfo> task(String task, long id) {
+        return new TaskFields(commands, calls).task(task, id);
+    }
+
+    /** Fields of a task's hash by name, in the order asked; those absent or empty are left out. */
+    public Map<String, String> fields(String task, long id, String... names) {
+        return new TaskFields(commands, calls).fields(task, id, names);
+    }
+
+    /** As {@link #fields(String, long, String...)}, for many tasks of a kind at once (pipelined). */
+    public List<Map<String, String>> fields(String task, List<Long> ids, String... names) {
+        return new TaskFields(commands, calls).fields(task, ids, names);
+    }
+
+    /**
+     * Deletes every key of a kind and takes it off the published kinds: the benchmark's clean-up.
+     * Not atomic: for a kind no worker serves and nobody adds to any more.
+     */
+    public void erase(String task) {
+        KindErasure.erase(redis.sync(), task);
     }
 
     /**

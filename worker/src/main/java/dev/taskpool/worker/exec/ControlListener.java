@@ -1,11 +1,11 @@
 package dev.taskpool.worker.exec;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.taskpool.core.connect.EventChannels;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.worker.runtime.AppRuntime;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -17,14 +17,14 @@ import org.slf4j.LoggerFactory;
  * Listens to the control channels ({@code taskpool:{T}:control}) of the kinds this worker serves,
  * on one pub/sub connection, and stops a run an operator canceled. Pub/sub may drop a message
  * (in a reconnect): the cancel script also took the run's lease, so the heartbeat finds it lost
- * and stops the run then; either way the run records nothing. Lettuce subscribes again by itself
- * after a reconnect.
+ * and stops the run then; either way the run records nothing. {@link EventChannels} subscribes
+ * again after a reconnect.
  */
 final class ControlListener implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlListener.class);
 
     private final Map<String, TaskConsumer> consumers;
-    private StatefulRedisPubSubConnection<String, String> connection;
+    private EventChannels channels;
 
     ControlListener(List<TaskConsumer> consumers) {
         this.consumers = consumers.stream().collect(Collectors.toMap(c -> Keys.of(c.definition().id()).control(),
@@ -36,15 +36,11 @@ final class ControlListener implements AutoCloseable {
      * the worker runs on and says what that costs.
      */
     void start(AppRuntime runtime) {
+        channels = new EventChannels(runtime.redis());
         try {
-            connection = runtime.redis().newPubSubConnection();
-            connection.addListener(new RedisPubSubAdapter<>() {
-                @Override
-                public void message(String channel, String message) {
-                    handle(channel, message);
-                }
-            });
-            connection.sync().subscribe(consumers.keySet().toArray(String[]::new));
+            for (String channel : consumers.keySet()) {
+                channels.subscribe(channel, this::handle);   // on the I/O thread: handle only signals the run
+            }
         } catch (RuntimeException e) {
             log.error("cannot subscribe to the control channels {} ({}); a canceled run stops only when the heartbeat"
                     + " finds its lease gone", consumers.keySet(), e.getMessage());
@@ -60,7 +56,7 @@ final class ControlListener implements AutoCloseable {
         JsonNode node;
         try {
             node = Json.MAPPER.readTree(message);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             return null;
         }
         if (node == null || !"cancel".equals(node.path("event").asText()) || !node.path("id").canConvertToLong()
@@ -82,9 +78,9 @@ final class ControlListener implements AutoCloseable {
 
     @Override
     public void close() {
-        if (connection != null) {
+        if (channels != null) {
             try {
-                connection.close();
+                channels.close();
             } catch (RuntimeException e) {
                 log.debug("closing the control subscription failed: {}", e.getMessage());
             }

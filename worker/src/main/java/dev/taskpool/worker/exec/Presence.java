@@ -6,9 +6,8 @@ import dev.taskpool.core.json.Json;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
 import dev.taskpool.core.lua.ScriptRunner;
+import dev.taskpool.core.run.PresenceStore;
 import dev.taskpool.worker.runtime.AppRuntime;
-import io.lettuce.core.Range;
-import io.lettuce.core.SetArgs;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -29,12 +28,13 @@ import org.slf4j.LoggerFactory;
  * refuses SET and ZADD, both are written by a script it runs when full too (presence-1), so the
  * workers draining a full Redis stay visible; that Redis is full is logged once per interval.
  * Presence is informational: when Redis cannot take it (unreachable) the worker goes on and says
- * so once per interval. One key per command or script: these keys have no hash tag.
+ * so once per interval. The writes themselves are {@link PresenceStore}'s.
  */
 final class Presence {
     private static final Logger log = LoggerFactory.getLogger(Presence.class);
 
     private final AppRuntime runtime;
+    private final PresenceStore store;
     private final WorkerSettings settings;
     private final List<String> tasks;
     private final int slots;
@@ -46,6 +46,7 @@ final class Presence {
 
     Presence(AppRuntime runtime, WorkerSettings settings, List<String> tasks, int slots, IntSupplier running) {
         this.runtime = runtime;
+        this.store = new PresenceStore(runtime.redis());
         this.settings = settings;
         this.tasks = tasks;
         this.slots = slots;
@@ -66,30 +67,27 @@ final class Presence {
         record.put("started_at", startedAt);
         record.put("seen_at", now);
         try {
-            var redis = runtime.redis().async();
-            String key = Keys.worker(settings.workerId());
+            String worker = settings.workerId();
             String json = record.toString();
             AtomicBoolean full = new AtomicBoolean();
-            CompletableFuture<Object> recorded = orWhenFull(redis.set(key, json, SetArgs.Builder.px(recordLife())), full,
-                    () -> new ScriptRunner(runtime.redis().async()).run(LuaScript.PRESENCE, new String[] {key},
-                            "record", json, Long.toString(recordLife())));
-            CompletableFuture<Object> seen = orWhenFull(redis.zadd(Keys.WORKERS, now, settings.workerId()), full,
-                    () -> new ScriptRunner(runtime.redis().async()).run(LuaScript.PRESENCE, new String[] {Keys.WORKERS},
-                            "seen", Long.toString(now), settings.workerId()));
+            CompletableFuture<Object> recorded = orWhenFull(store.writeRecord(worker, json, recordLife()), full,
+                    () -> store.writeRecordByScript(worker, json, recordLife()));
+            CompletableFuture<Object> seen = orWhenFull(store.markSeen(worker, now), full,
+                    () -> store.markSeenByScript(worker, now));
             CompletableFuture.allOf(recorded, seen).thenRun(() -> {
                 if (!full.get()) {
                     redisFull.succeeded();
                 }
             });
             CompletableFuture.allOf(recorded, seen)
-                    .thenCompose(ignored -> pruneDeadWorkers(now))
+                    .thenCompose(ignored -> store.pruneDead(now - recordLife()))
                     .orTimeout(runtime.redis().commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS)
                     .whenComplete((ignored, error) -> {
                         if (error == null) {
                             failures.succeeded();
                         } else {
                             failures.failed("worker " + settings.workerId() + "; it keeps running",
-                                    error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                                    error instanceof CompletionException && error.getCause() != null
                                             ? error.getCause() : error);
                         }
                     });
@@ -122,26 +120,7 @@ final class Presence {
         return settings.lease().multipliedBy(3).toMillis();
     }
 
-    /**
-     * Removes from {@code taskpool:workers} the workers not seen for longer than their record
-     * lives (they died without clearing their presence) and whose record is indeed gone: a worker
-     * with a longer lease than this one still has its record and stays.
-     */
-    private CompletableFuture<Void> pruneDeadWorkers(long now) {
-        var redis = runtime.redis().async();
-        return redis.zrangebyscore(Keys.WORKERS, Range.create(Double.NEGATIVE_INFINITY, (double) (now - recordLife())),
-                        io.lettuce.core.Limit.create(0, 100))
-                .toCompletableFuture()
-                .thenCompose(stale -> CompletableFuture.allOf(stale.stream()
-                        .map(worker -> redis.exists(Keys.worker(worker)).toCompletableFuture().thenCompose(alive -> alive > 0
-                                ? CompletableFuture.completedFuture(0L)
-                                : redis.zrem(Keys.WORKERS, worker).toCompletableFuture()))
-                        .toArray(CompletableFuture[]::new)));
-    }
-
     void clear() {
-        var redis = runtime.redis().sync();
-        redis.del(Keys.worker(settings.workerId()));
-        redis.zrem(Keys.WORKERS, settings.workerId());
+        store.clear(settings.workerId());
     }
 }

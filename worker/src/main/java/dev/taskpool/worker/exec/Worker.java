@@ -1,11 +1,13 @@
 package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.Durations;
+import dev.taskpool.core.connect.RedisFailures;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.worker.runtime.AppRuntime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -29,7 +31,7 @@ public final class Worker implements AutoCloseable {
     private final List<TaskConsumer> consumers = new ArrayList<>();
     private final ScheduledExecutorService timers;
     private final ScheduledExecutorService background;
-    private final java.util.concurrent.ExecutorService processors;
+    private final ExecutorService processors;
     private final Presence presence;
     private final ControlListener control;
     private final WorkerContext context;
@@ -180,11 +182,13 @@ public final class Worker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             log.error("stop step '{}' interrupted", what);
-        } catch (io.lettuce.core.RedisException | dev.taskpool.core.TaskpoolException e) {
-            // Redis away or refusing: expected in an outage, and a stack trace would say nothing more.
-            log.error("stop step '{}' failed: {} (Redis at {})", what, e.getMessage(), runtime.redis().describe());
         } catch (Exception e) {
-            log.error("stop step '{}' failed: {}", what, e.getMessage(), e);
+            if (RedisFailures.fromRedis(e)) {
+                // Redis away or refusing: expected in an outage, and a stack trace would say nothing more.
+                log.error("stop step '{}' failed: {} (Redis at {})", what, e.getMessage(), runtime.redis().describe());
+            } else {
+                log.error("stop step '{}' failed: {}", what, e.getMessage(), e);
+            }
         }
     }
 }
