@@ -13,7 +13,7 @@
 -- Everything that can fail is checked before the first write (or by it: the `stats.added` counter
 -- is written first, through pcall, once for the whole call), so a refused request writes nothing.
 -- Over `maxmemory`, Redis refuses a script's first write (and lets it continue once it has
--- written), so new requests are refused ({-6, 'OOM ...'}) having written nothing, while a
+-- written), so new requests are refused ({REDIS_REFUSED, 'OOM ...'}) having written nothing, while a
 -- repeated one still gets its record. (No `#!lua` line: it would refuse even that, and Redis 6
 -- cannot parse it.)
 --
@@ -39,19 +39,21 @@
 --
 -- Returns one reply per request, in the order given:
 --   {id, id, ...}                its tasks' ids in the order given (also for a repeated request)
--- or, having written nothing for that request:
---   {0}                          the queue cannot take its count (`size` would be passed)
---   {-1}                         the task was never published (unknown task)
---   {-2, id}                     a task with this given id already exists (or the id is given
---                                twice, or an earlier request of the call takes it)
---   {-3, key, holds, expected}   a key holds something this script cannot work with
---   {-4, id}                     a default id (from the counter) lands on an existing key
---   {-5, counter, n}             n default ids would pass the last id, 2^53-1
---   {-6, error}                  Redis refused a read or the first write (OOM over maxmemory, an
---                                ACL rule), as Redis said it
+-- or, having written nothing for that request (codes from _codes.lua):
+--   {QUEUE_FULL}                       the queue cannot take its count (`size` would be passed)
+--   {UNKNOWN_TASK}                     the task was never published
+--   {ID_TAKEN, id}                     a task with this given id already exists (or the id is
+--                                      given twice, or an earlier request of the call takes it)
+--   {WRONG_TYPE, key, holds, expected} a key holds something this script cannot work with
+--   {NEXT_ID_TAKEN, id}                a default id (from the counter) lands on an existing key
+--   {IDS_EXHAUSTED, counter, n}        n default ids would pass the last id, 2^53-1
+--   {REDIS_REFUSED, error}             Redis refused a read or the first write (OOM over
+--                                      maxmemory, an ACL rule), as Redis said it
 -- A malformed request list (a caller's bug) is an error reply naming where, and writes nothing.
+--@include _codes.lua
+--@include _events.lua
 local function wrong(key, holds, expected)
-  return {-3, key, holds, expected}
+  return {REPLY.WRONG_TYPE, key, holds, expected}
 end
 
 -- Every key is read before the first write, through pcall: a wrong-typed key is then a refusal
@@ -63,7 +65,7 @@ local function read(kind, command, key, ...)
     local held = redis.call('TYPE', key).ok
     -- A key of the right type that still cannot be read (an ACL refusal, say) is no wrong type:
     -- its error is passed on as Redis said it.
-    bad = bad or (held == kind and {-6, value.err}) or wrong(key, 'a ' .. held, 'a ' .. kind)
+    bad = bad or (held == kind and {REPLY.REDIS_REFUSED, value.err}) or wrong(key, 'a ' .. held, 'a ' .. kind)
     return false
   end
   return value
@@ -145,7 +147,7 @@ local waiting = read('list', 'LLEN', KEYS[3])
 -- the queue is not, and this read is saved.
 local tokens = waiting == 0 and read('list', 'LLEN', KEYS[4])
 if bad then return refuseAll(bad) end
-if not size then return refuseAll({-1}) end
+if not size then return refuseAll({REPLY.UNKNOWN_TASK}) end
 if not tonumber(size) then return refuseAll(wrong(KEYS[1], "size '" .. size .. "'", 'an integer')) end
 size = tonumber(size)
 counterText = counterText or '0'
@@ -179,7 +181,7 @@ local function decide(checkKeys)
     local request = requests[r]
     local refusal
     local count = (request.to - request.from + 1) / 2
-    if request.admit > 0 and plan.waiting + request.admit > size then refusal = {0} end
+    if request.admit > 0 and plan.waiting + request.admit > size then refusal = {REPLY.QUEUE_FULL} end
     local defaults, highest, given, mine = 0, 0, {}, {}
     if not refusal then
       for i = request.from, request.to, 2 do
@@ -187,7 +189,7 @@ local function decide(checkKeys)
         if id == '' then
           defaults = defaults + 1
         elseif taken[id] or mine[id] then
-          refusal = {-2, id}
+          refusal = {REPLY.ID_TAKEN, id}
           break
         else
           mine[id] = true
@@ -200,13 +202,13 @@ local function decide(checkKeys)
     if not refusal and checkKeys and #given > 0 then
       for n, id in ipairs(given) do givenKeys[n] = KEYS[5] .. id end
       local hit = firstExisting(givenKeys)
-      if hit then refusal = {-2, given[hit]} end
+      if hit then refusal = {REPLY.ID_TAKEN, given[hit]} end
     end
     local first = math.max(plan.counter, highest)
     -- Ids end at 2^53-1. Past 2^53 Lua's numbers stop counting (n + 1 == n), so the loop below
     -- would never end and would hold Redis BUSY: a counter at its end (or set past it by hand) refuses.
     if not refusal and defaults > 0 and first > 9007199254740991 - defaults then
-      refusal = {-5, (first == plan.counter and not plan.moved) and counterText or string.format('%d', first), defaults}
+      refusal = {REPLY.IDS_EXHAUSTED, (first == plan.counter and not plan.moved) and counterText or string.format('%d', first), defaults}
     end
     local defaultIds, defaultKeys = {}, {}
     if not refusal then
@@ -216,7 +218,7 @@ local function decide(checkKeys)
       end
       if checkKeys then
         local hit = firstExisting(defaultKeys)
-        if hit then refusal = {-4, defaultIds[hit]} end
+        if hit then refusal = {REPLY.NEXT_ID_TAKEN, defaultIds[hit]} end
       end
     end
     if refusal then
@@ -257,7 +259,7 @@ if #plan.accepted == 0 then return replies end
 local total = #plan.keys
 local bumped = redis.pcall('HINCRBY', KEYS[7], 'added', total)
 if type(bumped) == 'table' and bumped.err then
-  local refusal = {-6, bumped.err}   -- an ACL refusal, OOM, ...: as Redis said it
+  local refusal = {REPLY.REDIS_REFUSED, bumped.err}   -- an ACL refusal, OOM, ...: as Redis said it
   local held = redis.call('TYPE', KEYS[7]).ok
   local added = redis.pcall('HGET', KEYS[7], 'added')
   if held ~= 'hash' and held ~= 'none' then

@@ -48,8 +48,8 @@
 --
 -- Returns {K results, H, then H pairs (id, error) of due error handlers, then quintuples for the
 -- runs taken and the ids dropped}; a result is
---   1 done, 2 already done by this same run, -3 the task does not exist (or its key is no hash),
---   -4 the lease is not the worker's any more (recovered elsewhere, or canceled; nothing was written).
+--   DONE, ALREADY_DONE (by this same run), TASK_MISSING (or its key is no hash), LEASE_LOST (the
+--   lease is not the worker's any more: recovered elsewhere, or canceled; nothing was written).
 -- A re-sent fetch returns the same due handlers as the first (kept in the claim record).
 -- A run taken is (id, attempt >= 1, args, created_at or 0, lease number >= 1); its token is
 -- "<worker id>/<lease number>", which the hash holds as its `worker` and `lease_seq` fields (no field
@@ -64,6 +64,10 @@
 -- holding garbage (an unknown status, an attempt or lease_seq that is no integer) cannot run and
 -- ends in FAILURE naming the field.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
+--@include _codes.lua
+--@include _checks.lua
+--@include _indexes.lua
+--@include _events.lua
 local now, task, events, keep, worker = ARGV[1], cjson.encode(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local k, max = tonumber(ARGV[10]), tonumber(ARGV[6])
 local eventMode = ARGV[11 + 4 * (k or 0)]
@@ -149,7 +153,7 @@ for i = 0, k - 1 do
   local state = redis.pcall('HMGET', key, 'status', 'worker', 'lease_seq', 'attempt')
   local held = not state.err and state[2] and state[3] and state[2] .. '/' .. state[3] == token
   if state.err then
-    result = -3   -- the key is no task hash: there is no task to end
+    result = REPLY.TASK_MISSING   -- the key is no task hash: there is no task to end
   elseif held and state[1] == 'RUNNING' then
     local message
     if status == 'SUCCESS' then
@@ -173,14 +177,14 @@ for i = 0, k - 1 do
     redis.call('PEXPIRE', key, keep)
     if message then redis.call('PUBLISH', events .. id, message) end
     ended[#ended + 1] = id
-    result = 1
+    result = REPLY.DONE
   elseif not state[1] then
-    result = -3
+    result = REPLY.TASK_MISSING
   elseif held and (state[1] == 'SUCCESS' or state[1] == 'FAILURE') then
     local lost = redis.call('HMGET', key, 'canceled_at', 'lost_at')
-    result = (lost[1] or lost[2]) and -4 or 2
+    result = (lost[1] or lost[2]) and REPLY.LEASE_LOST or REPLY.ALREADY_DONE
   else
-    result = -4
+    result = REPLY.LEASE_LOST
   end
   out[#out + 1] = result
 end

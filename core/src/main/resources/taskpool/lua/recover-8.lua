@@ -29,6 +29,8 @@
 -- Returns {requeued count, F, F failed ids, then pairs: dropped member, reason}: the failed ids
 -- need their `error` event.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
+--@include _checks.lua
+--@include _indexes.lua
 
 local function given(value) if value and value ~= '' then return value end end
 if given(ARGV[6]) then

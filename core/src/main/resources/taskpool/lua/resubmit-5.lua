@@ -28,8 +28,10 @@
 -- ARGV[8] all: the most tasks this call takes
 --
 -- Returns {count retried, 1 when more failed tasks may be left (all) else 0}, or, writing nothing
--- (one): {-3} the task does not exist (never added, or expired), {-5, status} it is not FAILURE.
+-- (one): {TASK_MISSING} the task does not exist (never added, or expired), {WRONG_STATUS, status} it is not FAILURE.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
+--@include _codes.lua
+--@include _checks.lua
 local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'list') or wrongType(KEYS[4], 'zset')
 if problem then return problem end
 local counter = redis.pcall('HGET', KEYS[5], 'resubmitted')
@@ -52,8 +54,8 @@ local chosen, stale, more = {}, {}, 0
 if ARGV[6] == 'one' then
   local fields, failure = read(ARGV[7])
   if failure then return failure end
-  if not fields[1] then return {-3} end
-  if fields[1] ~= 'FAILURE' then return {-5, fields[1]} end
+  if not fields[1] then return {REPLY.TASK_MISSING} end
+  if fields[1] ~= 'FAILURE' then return {REPLY.WRONG_STATUS, fields[1]} end
   chosen[1] = {ARGV[7], fields}
 else
   local limit = tonumber(ARGV[8])

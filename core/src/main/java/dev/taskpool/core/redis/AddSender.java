@@ -1,15 +1,20 @@
 package dev.taskpool.core.redis;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.lua.ScriptReply;
 import io.lettuce.core.RedisCommandExecutionException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 
 /**
  * Sends an add request (enqueue script, one call per chunk of {@link AddRequest#CHUNK} tasks)
@@ -52,7 +57,7 @@ final class AddSender {
     /** How the enqueue script publishes events ({@link EventMode}). */
     private final String eventMode;
     /** The enqueue script's keys of each task kind but the request record's, built once per kind. */
-    private final java.util.Map<String, KindKeys> kindKeys = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, KindKeys> kindKeys = new ConcurrentHashMap<>();
     /**
      * Where an asynchronous add goes on when its first send got no definite answer: the blocking
      * loop of re-sends, on one of the connection's few re-sending threads (a rare path; the usual
@@ -279,11 +284,11 @@ final class AddSender {
 
     /**
      * The error Redis gave for this add's first write or a read (the script passes it on as
-     * {@code {-6, error}}), as if Redis had answered the call with it: so OOM and a transient
+     * {@code {REDIS_REFUSED, error}}), as if Redis had answered the call with it: so OOM and a transient
      * NOREPLICAS are told apart as for any error reply. Null for any other reply.
      */
     private static RedisCommandExecutionException passedOn(List<Object> reply) {
-        if (reply.size() == 2 && reply.getFirst() instanceof Long code && code == -6) {
+        if (reply.size() == 2 && ScriptReply.REDIS_REFUSED.is(reply)) {
             return new RedisCommandExecutionException(String.valueOf(reply.get(1)));
         }
         return null;
@@ -318,7 +323,7 @@ final class AddSender {
      * the deadline; so the outcome is the same as a blocking add's, only the waiting differs. A batch of more than one
      * chunk, or a request some of whose chunks are settled, takes the blocking loop from the start.
      */
-    java.util.concurrent.CompletableFuture<List<Long>> settleAsync(AddRequest request, long now) {
+    CompletableFuture<List<Long>> settleAsync(AddRequest request, long now) {
         long started = System.nanoTime();
         if (request.tasks().size() > AddRequest.CHUNK || !request.settled().isEmpty() || request.retryBefore() <= now) {
             return resend(request, now, started, false);
@@ -331,7 +336,7 @@ final class AddSender {
             return resend(request, now, started, false);
         }
         return reply.handle((answer, error) -> {
-            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+            Throwable cause = error instanceof CompletionException && error.getCause() != null
                     ? error.getCause() : error;
             if (error == null) {
                 cause = passedOn(answer.reply());
@@ -349,13 +354,13 @@ final class AddSender {
                 return fence.afterWrites(answer.route(), kind.keys().definition())
                         .handle((acked, waitError) -> Boolean.TRUE.equals(acked) && waitError == null
                                 ? CompletableFuture.completedFuture(ids) : resend(request, now, started, true))
-                        .thenCompose(java.util.function.Function.identity());
+                        .thenCompose(Function.identity());
             }
             if (cause instanceof RedisCommandExecutionException refusal && !isTransient(refusal)) {
                 return CompletableFuture.<List<Long>>failedFuture(refused(request, refusal, false));
             }
             return resend(request, now, started, true);
-        }).thenCompose(java.util.function.Function.identity());
+        }).thenCompose(Function.identity());
     }
 
     /**

@@ -6,6 +6,7 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The one class that runs taskpool's Lua scripts: EVALSHA first, and EVAL (which also caches the
@@ -14,7 +15,7 @@ import java.util.concurrent.CompletionException;
  */
 public final class ScriptRunner {
     private final RedisClusterAsyncCommands<String, String> redis;
-    private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong calls = new AtomicLong();
 
     public ScriptRunner(RedisClusterAsyncCommands<String, String> redis) {
         this.redis = redis;

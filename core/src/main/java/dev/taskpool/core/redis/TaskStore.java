@@ -5,6 +5,7 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskIds;
+import dev.taskpool.core.lua.ScriptReply;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -120,7 +122,7 @@ public final class TaskStore {
         return commands.hgetall(Keys.of(task).definition()).toCompletableFuture()
                 .handle((fields, error) -> {
                     if (error != null) {
-                        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                        Throwable cause = error instanceof CompletionException && error.getCause() != null
                                 ? error.getCause() : error;
                         String what = "read the definition of task " + task;
                         throw AclRefusal.explain(cause, redis.user(), what).map(line -> new TaskpoolException(line, cause))
@@ -423,17 +425,17 @@ public final class TaskStore {
         List<Object> reply = await(scripts.run(LuaScript.PROGRESS, new String[] {keys.task(id)},
                 Long.toString(current), Long.toString(total), message, Long.toString(now), keys.events(id),
                 event.toString(), leaseToken == null ? "" : leaseToken), "record progress of task " + task + " #" + id);
-        long code = (Long) reply.getFirst();
-        if (code == -3) {
-            throw new UnknownTaskException("task " + task + " #" + id + " does not exist (never added, or expired)");
-        }
-        if (code == -5) {
-            throw new TaskpoolException("task " + task + " #" + id + " has already finished; progress can no longer change");
-        }
-        if (code == -4) {
-            throw new LeaseLostException("task " + task + " #" + id + ": progress not recorded: this run (lease "
+        switch (ScriptReply.of(reply)) {
+            case DONE -> {
+            }
+            case TASK_MISSING ->
+                throw new UnknownTaskException("task " + task + " #" + id + " does not exist (never added, or expired)");
+            case WRONG_STATUS ->
+                throw new TaskpoolException("task " + task + " #" + id + " has already finished; progress can no longer change");
+            case LEASE_LOST -> throw new LeaseLostException("task " + task + " #" + id + ": progress not recorded: this run (lease "
                     + leaseToken + ") no longer holds the task (its lease expired and the task was recovered, or an"
                     + " operator canceled it; another run may hold it now), so this run can change nothing");
+            default -> throw new IllegalStateException("progress answered " + reply);
         }
     }
 
@@ -441,7 +443,7 @@ public final class TaskStore {
     public Map<String, Long> stats(String task) {
         Map<String, String> hash = await(commands.hgetall(Keys.of(task).stats()).toCompletableFuture(),
                 "read the counters of task " + task);
-        Map<String, Long> counters = new java.util.TreeMap<>();
+        Map<String, Long> counters = new TreeMap<>();
         for (String name : List.of("added", "succeeded", "failed", "retried", "recovered", "canceled")) {
             counters.put(name, Long.parseLong(hash.getOrDefault(name, "0")));
         }

@@ -1,0 +1,42 @@
+-- _events: who would hear an event. Not a script of its own (see _checks.lua).
+-- Defines: listenersOf(mode, prefix, ids), hears(listeners, id).
+--
+-- A PUBLISH that no subscriber and no pattern would receive reaches no one, yet costs the
+-- script the command and, above all, building its JSON message (together about 1.1 µs of Redis
+-- CPU per event, three events per task). The hot-path scripts (enqueue, finish) therefore ask
+-- first who would hear their events, and build and publish only those. Mode 'heard' (a standalone
+-- or Sentinel-managed Redis, where every subscriber of these channels is on this server): every
+-- event when any pattern subscription exists (PUBSUB NUMPAT), else those whose channel has a
+-- subscriber (one PUBSUB NUMSUB per 500 channels). So a task someone awaits or watches gets every
+-- event, in order, and a task nobody listens to costs no PUBLISH. Any other mode ('all': a
+-- Cluster, where classic PUBLISH reaches subscribers on every node, which this node cannot
+-- count): every event.
+-- listenersOf(mode, prefix, ids) is true (every id is heard) or a table id -> true of the ids
+-- whose channel prefix .. id has a subscriber; hears(listeners, id) tells one.
+-- The questions go through pcall: the scripts ask them after their first write, and a user whose
+-- ACL rules predate them (no +pubsub|numpat +pubsub|numsub) must not make a script stop half-way
+-- (a fetch that popped its tasks and then failed would lose them); such a user's scripts publish
+-- every event, as before.
+local patternSubscriptions   -- PUBSUB NUMPAT, asked once per script call (false: refused)
+local function listenersOf(mode, prefix, ids)
+  if mode ~= 'heard' or #ids == 0 then return true end
+  if patternSubscriptions == nil then
+    local answer = redis.pcall('PUBSUB', 'NUMPAT')
+    patternSubscriptions = type(answer) == 'number' and answer or false
+  end
+  if patternSubscriptions ~= 0 then return true end
+  local heard = {}
+  for from = 1, #ids, 500 do
+    local channels = {}
+    for i = from, math.min(from + 499, #ids) do channels[#channels + 1] = prefix .. ids[i] end
+    local counts = redis.pcall('PUBSUB', 'NUMSUB', unpack(channels))
+    if type(counts) ~= 'table' or counts.err then return true end
+    for i = 2, #counts, 2 do
+      if counts[i] > 0 then heard[ids[from + i / 2 - 1]] = true end
+    end
+  end
+  return heard
+end
+local function hears(listeners, id)
+  return listeners == true or listeners[id] == true
+end
