@@ -31,6 +31,7 @@
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 --@include _codes.lua
 --@include _checks.lua
+--@include _events.lua
 local state = redis.pcall('HMGET', KEYS[1], 'status', 'worker', 'lease_seq')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
 -- The lease token of the run holding a RUNNING task: "<worker>/<lease_seq>" (none when an older
@@ -75,9 +76,7 @@ if def[2] and def[2] ~= '' then
   if redis.call('LLEN', KEYS[7]) == 0 then redis.call('RPUSH', KEYS[7], '1') end
 end
 if status == 'RUNNING' and lease then
-  redis.call('PUBLISH', ARGV[6], '{"event":"cancel","task":' .. task .. ',"id":' .. id .. ',"lease":' ..
-    cjson.encode(lease) .. ',"by":' .. byJson .. ',"at":' .. now .. '}')
+  redis.call('PUBLISH', ARGV[6], cancelRequest(task, id, cjson.encode(lease), byJson, now))
 end
-redis.call('PUBLISH', ARGV[5], '{"event":"canceled","task":' .. task .. ',"id":' .. id ..
-  ',"status":"FAILURE","error":' .. cjson.encode(err) .. ',"by":' .. byJson .. ',"at":' .. now .. '}')
+redis.call('PUBLISH', ARGV[5], canceledEvent(task, id, err, byJson, now))
 return {REPLY.DONE, status}

@@ -32,6 +32,7 @@
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 --@include _codes.lua
 --@include _checks.lua
+--@include _events.lua
 local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'list') or wrongType(KEYS[4], 'zset')
 if problem then return problem end
 local counter = redis.pcall('HGET', KEYS[5], 'resubmitted')
@@ -91,15 +92,13 @@ for _, entry in ipairs(chosen) do
   redis.call('PERSIST', key)
   redis.call('ZREM', KEYS[4], id)
   redis.call('LPUSH', KEYS[2], id)
-  redis.call('PUBLISH', ARGV[4] .. id, '{"event":"resubmitted","task":' .. task .. ',"id":' .. id ..
-    ',"status":"WAITING","by":' .. byJson .. ',"at":' .. now .. '}')
+  redis.call('PUBLISH', ARGV[4] .. id, resubmittedEvent(task, id, byJson, now))
 end
 if #chosen > 0 then
   redis.call('HINCRBY', KEYS[5], 'resubmitted', #chosen)
   if redis.call('LLEN', KEYS[3]) == 0 then redis.call('RPUSH', KEYS[3], '1') end
 end
 if ARGV[6] == 'all' and #chosen > 0 then
-  redis.call('PUBLISH', ARGV[5], '{"event":"resubmitted","task":' .. task .. ',"count":' .. #chosen ..
-    ',"by":' .. byJson .. ',"at":' .. now .. '}')
+  redis.call('PUBLISH', ARGV[5], resubmittedControl(task, #chosen, byJson, now))
 end
 return {#chosen, more}

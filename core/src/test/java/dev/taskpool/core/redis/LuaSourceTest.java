@@ -8,13 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.taskpool.support.TestRedis;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,7 +29,10 @@ import org.junit.jupiter.api.Test;
 class LuaSourceTest {
     /** The parts' definitions at the start of a line: {@code local function name(} or {@code local NAME =}. */
     private static final Pattern DEFINITION = Pattern.compile("(?m)^local (?:function )?([A-Za-z_][A-Za-z0-9_]*)\\s*[(=]");
-    private static final List<String> PARTS = List.of("_codes.lua", "_checks.lua", "_indexes.lua", "_events.lua");
+    /** Where the scripts and their parts are (the tests run in the module's directory). */
+    private static final Path SOURCES = Path.of("src/main/resources/taskpool/lua");
+    /** The most lines a script or part may have of its own: past that, cut it into parts. */
+    private static final int MOST_LINES = 200;
 
     @Test
     void everyScriptResolvesAndRedisAcceptsIt() {
@@ -47,7 +54,7 @@ class LuaSourceTest {
     @Test
     void everySharedNameIsDefinedBeforeItsFirstUse() {
         Map<String, String> definedIn = new LinkedHashMap<>();
-        for (String part : PARTS) {
+        for (String part : parts()) {
             Matcher definition = DEFINITION.matcher(resource(part));
             while (definition.find()) {
                 definedIn.put(definition.group(1), part);
@@ -67,6 +74,29 @@ class LuaSourceTest {
                 if (!definition.find() || definition.start() > use.start()) {
                     problems.add(script.file() + " uses " + name.getKey() + " without including " + name.getValue() + " before");
                 }
+            }
+        }
+        assertEquals(List.of(), problems);
+    }
+
+    @Test
+    void everyFileIsShortAndEveryPartIsUsed() throws IOException {
+        List<String> problems = new ArrayList<>();
+        try (Stream<Path> files = Files.list(SOURCES)) {
+            for (Path file : files.toList()) {
+                long lines = Files.readAllLines(file).size();
+                if (lines > MOST_LINES) {
+                    problems.add(file.getFileName() + " has " + lines + " lines");
+                }
+            }
+        }
+        for (String part : parts()) {
+            boolean used = false;
+            for (LuaScript script : LuaScript.values()) {
+                used |= resource(script.file()).contains(LuaSource.MARKER + part) || includedByPart(part);
+            }
+            if (!used) {
+                problems.add(part + " is included nowhere");
             }
         }
         assertEquals(List.of(), problems);
@@ -98,6 +128,18 @@ class LuaSourceTest {
         var error = assertThrows(IllegalStateException.class, () -> LuaSource.resolve("test-cycle.lua"));
         assertEquals("Lua script test-cycle.lua includes itself: test-cycle.lua -> _test-cycle-a.lua -> _test-cycle-b.lua"
                 + " -> _test-cycle-a.lua", error.getMessage());
+    }
+
+    private static List<String> parts() {
+        try (Stream<Path> files = Files.list(SOURCES)) {
+            return files.map(file -> file.getFileName().toString()).filter(name -> name.startsWith("_")).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static boolean includedByPart(String part) {
+        return parts().stream().anyMatch(other -> resource(other).contains(LuaSource.MARKER + part));
     }
 
     private static String withoutComments(String lua) {
