@@ -101,11 +101,7 @@ final class ControlScripts {
         var record = Json.NODES.objectNode();
         record.put("by", by);
         record.put("at", now);
-        var message = Json.NODES.objectNode();
-        message.put("event", "paused");
-        message.put("task", keys.task());
-        message.put("by", by);
-        message.put("at", now);
+        var message = TaskEvent.paused(keys.task(), by, now);
         List<Object> reply = run(LuaScript.PAUSE, "pause task " + keys.task(), new String[] {keys.paused()},
                 record.toString(), keys.control(), message.toString());
         if (ScriptReply.ALREADY_PAUSED.is(reply)) {
@@ -114,11 +110,7 @@ final class ControlScripts {
     }
 
     void resume(Keys keys, String by, long now) {
-        var message = Json.NODES.objectNode();
-        message.put("event", "resumed");
-        message.put("task", keys.task());
-        message.put("by", by);
-        message.put("at", now);
+        var message = TaskEvent.resumed(keys.task(), by, now);
         List<Object> reply = run(LuaScript.RESUME, "resume task " + keys.task(),
                 new String[] {keys.paused(), keys.waiting(), keys.wake()}, keys.control(), message.toString());
         if (ScriptReply.NOT_PAUSED.is(reply)) {
@@ -127,7 +119,7 @@ final class ControlScripts {
     }
 
     void delete(Keys keys, long id, long now) {
-        String message = TaskEvent.message(TaskEvent.DELETED, keys.task(), id, null, now).toString();
+        String message = TaskEvent.deleted(keys.task(), id, now).toString();
         List<Object> reply = run(LuaScript.DELETE, "delete " + name(keys, id),
                 new String[] {keys.task(id), keys.succeeded(), keys.failed()},
                 Long.toString(id), keys.events(id), message);

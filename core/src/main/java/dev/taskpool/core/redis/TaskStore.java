@@ -331,7 +331,7 @@ public final class TaskStore {
     /** Hands a running task back to the queue; the interrupted run does not count. */
     public CompletableFuture<TransitionResult> release(FetchedTask run, long now) {
         Keys keys = Keys.of(run.task());
-        String message = TaskEvent.message(TaskEvent.REQUEUED, run.task(), run.id(), TaskStatus.WAITING, now).toString();
+        String message = TaskEvent.requeued(run.task(), run.id(), now).toString();
         return scripts.run(LuaScript.RELEASE,
                 new String[] {keys.task(run.id()), keys.leases(), keys.waiting(), keys.wake()},
                 Long.toString(run.id()), run.token(), keys.events(run.id()), message)
@@ -418,10 +418,7 @@ public final class TaskStore {
      */
     public void progress(String task, long id, long current, long total, String message, long now, String leaseToken) {
         Keys keys = Keys.of(task);
-        var event = TaskEvent.message(TaskEvent.PROGRESS, task, id, null, now);
-        event.put("current", current);
-        event.put("total", total);
-        event.put("message", message);
+        var event = TaskEvent.progress(task, id, current, total, message, now);
         List<Object> reply = await(scripts.run(LuaScript.PROGRESS, new String[] {keys.task(id)},
                 Long.toString(current), Long.toString(total), message, Long.toString(now), keys.events(id),
                 event.toString(), leaseToken == null ? "" : leaseToken), "record progress of task " + task + " #" + id);
