@@ -27,7 +27,8 @@
 -- ARGV[6] control channel taskpool:{T}:control
 --
 -- Returns {DONE, status it had (WAITING or RUNNING)}, or, writing nothing:
---   {TASK_MISSING} the task does not exist (never added, or expired), {WRONG_STATUS, status} it has already finished.
+--   {TASK_MISSING} the task does not exist (never added, or expired), {WRONG_STATUS, status} it has
+--   already finished.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 --@include _codes.lua
 --@include _checks.lua

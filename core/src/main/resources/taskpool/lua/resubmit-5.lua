@@ -27,8 +27,9 @@
 --         a task failing again during a bulk retry is not taken twice
 -- ARGV[8] all: the most tasks this call takes
 --
--- Returns {count retried, 1 when more failed tasks may be left (all) else 0}, or, writing nothing
--- (one): {TASK_MISSING} the task does not exist (never added, or expired), {WRONG_STATUS, status} it is not FAILURE.
+-- Returns {count retried, 1 when more failed tasks may be left (all) else 0} (for one task: {1, 0},
+-- its count being DONE's code), or, writing nothing (one): {TASK_MISSING} the task does not exist
+-- (never added, or expired), {WRONG_STATUS, status} it is not FAILURE.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 --@include _codes.lua
 --@include _checks.lua
