@@ -5,7 +5,7 @@
 -- Defines: REPLY.
 local REPLY = {
   DONE = 1,              -- the change was written
-  ALREADY_DONE = 2,      -- the same command was applied before (re-sent after a reconnect): nothing more written
+  ALREADY_DONE = 2,      -- the same command was applied before (re-sent after a reconnect): nothing written
   QUEUE_FULL = 0,        -- enqueue: the queue cannot take the request's count (`size` would be passed)
   UNKNOWN_TASK = -1,     -- enqueue: the task was never published
   ID_TAKEN = -2,         -- {code, id}: a task with this given id exists (or the call gives it twice)
@@ -17,5 +17,5 @@ local REPLY = {
   WRONG_TYPE = -8,       -- {code, key, holds, expected}: a key holds something the script cannot work with
   NEXT_ID_TAKEN = -9,    -- {code, id}: the id counter's next id lands on an existing key
   IDS_EXHAUSTED = -10,   -- {code, counter, n}: n default ids would pass the last id, 2^53-1
-  REDIS_REFUSED = -11,   -- {code, error}: Redis refused a read or the first write (OOM, an ACL rule), as it said it
+  REDIS_REFUSED = -11,   -- {code, error}: Redis refused a read or the first write (OOM, an ACL rule)
 }
