@@ -26,16 +26,20 @@
 -- ARGV[5] event channel taskpool:{T}:events:<id>
 -- ARGV[6] control channel taskpool:{T}:control
 --
--- Returns {1, status it had (WAITING or RUNNING)}, or, writing nothing:
---   {-3} the task does not exist (never added, or expired), {-5, status} it has already finished.
+-- Returns {DONE, status it had (WAITING or RUNNING)}, or, writing nothing:
+--   {TASK_MISSING} the task does not exist (never added, or expired), {WRONG_STATUS, status} it has
+--   already finished.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
+--@include _codes.lua
+--@include _checks.lua
+--@include _events.lua
 local state = redis.pcall('HMGET', KEYS[1], 'status', 'worker', 'lease_seq')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
 -- The lease token of the run holding a RUNNING task: "<worker>/<lease_seq>" (none when an older
 -- worker, which wrote no `lease_seq`, holds it: its heartbeat then finds the task ended).
 local status, lease = state[1], state[2] and state[3] and state[2] .. '/' .. state[3]
-if not status then return {-3} end
-if status ~= 'WAITING' and status ~= 'RUNNING' then return {-5, status} end
+if not status then return {REPLY.TASK_MISSING} end
+if status ~= 'WAITING' and status ~= 'RUNNING' then return {REPLY.WRONG_STATUS, status} end
 local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'zset') or wrongType(KEYS[4], 'zset')
   or wrongType(KEYS[6], 'list') or wrongType(KEYS[7], 'list')
 if problem then return problem end
@@ -73,9 +77,7 @@ if def[2] and def[2] ~= '' then
   if redis.call('LLEN', KEYS[7]) == 0 then redis.call('RPUSH', KEYS[7], '1') end
 end
 if status == 'RUNNING' and lease then
-  redis.call('PUBLISH', ARGV[6], '{"event":"cancel","task":' .. task .. ',"id":' .. id .. ',"lease":' ..
-    cjson.encode(lease) .. ',"by":' .. byJson .. ',"at":' .. now .. '}')
+  redis.call('PUBLISH', ARGV[6], cancelRequest(task, id, cjson.encode(lease), byJson, now))
 end
-redis.call('PUBLISH', ARGV[5], '{"event":"canceled","task":' .. task .. ',"id":' .. id ..
-  ',"status":"FAILURE","error":' .. cjson.encode(err) .. ',"by":' .. byJson .. ',"at":' .. now .. '}')
-return {1, status}
+redis.call('PUBLISH', ARGV[5], canceledEvent(task, id, err, byJson, now))
+return {REPLY.DONE, status}

@@ -7,9 +7,11 @@
 -- KEYS[1] taskpool:{T}:def  hash of the definition
 -- ARGV    field, value, field, value, ...
 --
--- Returns {1}. Error (nothing changed): "WRONGTYPE <key> holds ..., expected a hash".
+-- Returns {DONE}. Error (nothing changed): "WRONGTYPE <key> holds ..., expected a hash".
+--@include _codes.lua
+--@include _checks.lua
 local wrong = wrongType(KEYS[1], 'hash')
 if wrong then return wrong end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV))
-return {1}
+return {REPLY.DONE}

@@ -12,18 +12,20 @@
 -- ARGV[2] event channel taskpool:{T}:events:<id>
 -- ARGV[3] the event message {"event":"deleted",...}
 --
--- Returns {1, status it had}, or, writing nothing: {-3} the task does not exist (never added, or
--- expired), {-5, status} it has not finished.
+-- Returns {DONE, status it had}, or, writing nothing: {TASK_MISSING} the task does not exist (never added, or
+-- expired), {WRONG_STATUS, status} it has not finished.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ...".
+--@include _codes.lua
+--@include _checks.lua
 local fields = redis.pcall('HMGET', KEYS[1], 'status', 'finished_at')
 if fields.err then return readFailed(KEYS[1], 'hash', fields) end
 local status = fields[1]
 if not status then
   -- A hash without a status is no task taskpool wrote; it is not deleted blindly.
-  if redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
-  return {-5, 'without status'}
+  if redis.call('EXISTS', KEYS[1]) == 0 then return {REPLY.TASK_MISSING} end
+  return {REPLY.WRONG_STATUS, 'without status'}
 end
-if status ~= 'SUCCESS' and status ~= 'FAILURE' then return {-5, status} end
+if status ~= 'SUCCESS' and status ~= 'FAILURE' then return {REPLY.WRONG_STATUS, status} end
 local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'zset')
 if problem then return problem end
 redis.call('DEL', KEYS[1])
@@ -31,4 +33,4 @@ redis.call('DEL', KEYS[1])
 if fields[2] then redis.call('LREM', KEYS[2], -1, fields[2] .. ':' .. ARGV[1]) end
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
-return {1, status}
+return {REPLY.DONE, status}

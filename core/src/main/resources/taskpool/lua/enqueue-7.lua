@@ -13,7 +13,7 @@
 -- Everything that can fail is checked before the first write (or by it: the `stats.added` counter
 -- is written first, through pcall, once for the whole call), so a refused request writes nothing.
 -- Over `maxmemory`, Redis refuses a script's first write (and lets it continue once it has
--- written), so new requests are refused ({-6, 'OOM ...'}) having written nothing, while a
+-- written), so new requests are refused ({REDIS_REFUSED, 'OOM ...'}) having written nothing, while a
 -- repeated one still gets its record. (No `#!lua` line: it would refuse even that, and Redis 6
 -- cannot parse it.)
 --
@@ -39,98 +39,26 @@
 --
 -- Returns one reply per request, in the order given:
 --   {id, id, ...}                its tasks' ids in the order given (also for a repeated request)
--- or, having written nothing for that request:
---   {0}                          the queue cannot take its count (`size` would be passed)
---   {-1}                         the task was never published (unknown task)
---   {-2, id}                     a task with this given id already exists (or the id is given
---                                twice, or an earlier request of the call takes it)
---   {-3, key, holds, expected}   a key holds something this script cannot work with
---   {-4, id}                     a default id (from the counter) lands on an existing key
---   {-5, counter, n}             n default ids would pass the last id, 2^53-1
---   {-6, error}                  Redis refused a read or the first write (OOM over maxmemory, an
---                                ACL rule), as Redis said it
+-- or, having written nothing for that request (codes from _codes.lua):
+--   {QUEUE_FULL}                       the queue cannot take its count (`size` would be passed)
+--   {UNKNOWN_TASK}                     the task was never published
+--   {ID_TAKEN, id}                     a task with this given id already exists (or the id is
+--                                      given twice, or an earlier request of the call takes it)
+--   {WRONG_TYPE, key, holds, expected} a key holds something this script cannot work with
+--   {NEXT_ID_TAKEN, id}                a default id (from the counter) lands on an existing key
+--   {IDS_EXHAUSTED, counter, n}        n default ids would pass the last id, 2^53-1
+--   {REDIS_REFUSED, error}             Redis refused a read or the first write (OOM over
+--                                      maxmemory, an ACL rule), as Redis said it
 -- A malformed request list (a caller's bug) is an error reply naming where, and writes nothing.
-local function wrong(key, holds, expected)
-  return {-3, key, holds, expected}
-end
-
--- Every key is read before the first write, through pcall: a wrong-typed key is then a refusal
--- naming it, not an error halfway through the writes.
-local bad
-local function read(kind, command, key, ...)
-  local value = redis.pcall(command, key, ...)
-  if type(value) == 'table' and value.err then
-    local held = redis.call('TYPE', key).ok
-    -- A key of the right type that still cannot be read (an ACL refusal, say) is no wrong type:
-    -- its error is passed on as Redis said it.
-    bad = bad or (held == kind and {-6, value.err}) or wrong(key, 'a ' .. held, 'a ' .. kind)
-    return false
-  end
-  return value
-end
-
--- Keys and ids go to commands in slices, should a caller send a bigger chunk: unpack() of more
--- than a few thousand values overflows Lua's C stack.
-local slice = 1000
-local function sliced(command, keys)
-  local total = 0
-  for at = 1, #keys, slice do
-    total = total + redis.call(command, unpack(keys, at, math.min(at + slice - 1, #keys)))
-  end
-  return total
-end
-
--- The requests. Each: rid, now, admit, from..to (its pairs in ARGV), reply (once known).
-local requests, rids, recordKeys = {}, {}, {}
-local at = 5
-while at <= #ARGV do
-  local n = tonumber(ARGV[at + 3])
-  if not n or n < 0 or n % 1 ~= 0 or at + 3 + 2 * n > #ARGV or not tonumber(ARGV[at + 2]) then
-    return redis.error_reply('ERR enqueue: malformed request at ARGV[' .. at .. '] (request id, now, admit, n, then n pairs)')
-  end
-  if rids[ARGV[at]] then
-    return redis.error_reply('ERR enqueue: request id ' .. ARGV[at] .. ' is given twice in one call')
-  end
-  rids[ARGV[at]] = true
-  requests[#requests + 1] = {rid = ARGV[at], now = ARGV[at + 1], admit = tonumber(ARGV[at + 2]), from = at + 4,
-    to = at + 3 + 2 * n}
-  recordKeys[#recordKeys + 1] = KEYS[6] .. ARGV[at]
-  at = at + 4 + 2 * n
-end
-local replies = {}
-
--- Repeated requests get their record. A lone request reads it with GET (a wrong type is then an
--- error, named). Many read theirs with one MGET, which answers nil for a key of another type
--- too: when EXISTS counts more keys than MGET found, the unfound ones are looked at to name it.
-local pending = {}
-if #requests == 1 then
-  local earlier = read('string', 'GET', recordKeys[1])
-  if bad then return {bad} end
-  if earlier then return {cjson.decode(earlier)} end
-  pending[1] = 1
-else
-  local found = 0
-  for from = 1, #recordKeys, slice do
-    local values = redis.call('MGET', unpack(recordKeys, from, math.min(from + slice - 1, #recordKeys)))
-    for i = 1, #values do
-      if values[i] then
-        found = found + 1
-        replies[from + i - 1] = cjson.decode(values[i])
-      end
-    end
-  end
-  if sliced('EXISTS', recordKeys) > found then
-    for r = 1, #requests do
-      if not replies[r] then
-        local held = redis.call('TYPE', recordKeys[r]).ok
-        if held ~= 'none' then replies[r] = wrong(recordKeys[r], 'a ' .. held, 'a string') end
-      end
-    end
-  end
-  for r = 1, #requests do
-    if not replies[r] then pending[#pending + 1] = r end
-  end
-end
+-- Its parts: reading the requests and their records in _enqueue-requests.lua, deciding which are
+-- accepted in _enqueue-decide.lua, the writes here.
+--@include _codes.lua
+--@include _events.lua
+--@include _enqueue-requests.lua
+--@include _enqueue-decide.lua
+local requests, recordKeys = parseRequests()
+if not requests then return recordKeys end   -- (the error reply)
+local replies, pending = earlierReplies(requests, recordKeys)
 if #pending == 0 then return replies end
 -- Gives every request still pending the same refusal, and returns the replies.
 local function refuseAll(refusal)
@@ -145,7 +73,7 @@ local waiting = read('list', 'LLEN', KEYS[3])
 -- the queue is not, and this read is saved.
 local tokens = waiting == 0 and read('list', 'LLEN', KEYS[4])
 if bad then return refuseAll(bad) end
-if not size then return refuseAll({-1}) end
+if not size then return refuseAll({REPLY.UNKNOWN_TASK}) end
 if not tonumber(size) then return refuseAll(wrong(KEYS[1], "size '" .. size .. "'", 'an integer')) end
 size = tonumber(size)
 counterText = counterText or '0'
@@ -158,96 +86,11 @@ for _, r in ipairs(pending) do
   end
 end
 
--- The first existing key of keys[from..to]: one EXISTS over them all (a command per slice, not
--- per task); only when it counts a hit are the keys looked at one by one, to name the first.
-local function firstExisting(keys)
-  if #keys == 0 or sliced('EXISTS', keys) == 0 then return nil end
-  for n = 1, #keys do
-    if redis.call('EXISTS', keys[n]) == 1 then return n end
-  end
-end
-
--- Decides every pending request in order, against the state the accepted ones before it leave.
--- Explicit ids move the counter past the largest of them, so that default ids never land on one;
--- ids taken earlier in the call count as taken. With checkKeys false, no key is looked at (the
--- caller then checks every accepted key with one EXISTS, and decides again with checkKeys true
--- only when one exists), which spares a command per request.
-local function decide(checkKeys)
-  local plan = {counter = tonumber(counterText), moved = false, waiting = waiting, accepted = {}, keys = {}}
-  local taken = {}
-  for _, r in ipairs(pending) do
-    local request = requests[r]
-    local refusal
-    local count = (request.to - request.from + 1) / 2
-    if request.admit > 0 and plan.waiting + request.admit > size then refusal = {0} end
-    local defaults, highest, given, mine = 0, 0, {}, {}
-    if not refusal then
-      for i = request.from, request.to, 2 do
-        local id = ARGV[i]
-        if id == '' then
-          defaults = defaults + 1
-        elseif taken[id] or mine[id] then
-          refusal = {-2, id}
-          break
-        else
-          mine[id] = true
-          given[#given + 1] = id
-          if tonumber(id) > highest then highest = tonumber(id) end
-        end
-      end
-    end
-    local givenKeys = {}
-    if not refusal and checkKeys and #given > 0 then
-      for n, id in ipairs(given) do givenKeys[n] = KEYS[5] .. id end
-      local hit = firstExisting(givenKeys)
-      if hit then refusal = {-2, given[hit]} end
-    end
-    local first = math.max(plan.counter, highest)
-    -- Ids end at 2^53-1. Past 2^53 Lua's numbers stop counting (n + 1 == n), so the loop below
-    -- would never end and would hold Redis BUSY: a counter at its end (or set past it by hand) refuses.
-    if not refusal and defaults > 0 and first > 9007199254740991 - defaults then
-      refusal = {-5, (first == plan.counter and not plan.moved) and counterText or string.format('%d', first), defaults}
-    end
-    local defaultIds, defaultKeys = {}, {}
-    if not refusal then
-      for n = 1, defaults do
-        defaultIds[n] = string.format('%d', first + n)
-        defaultKeys[n] = KEYS[5] .. defaultIds[n]
-      end
-      if checkKeys then
-        local hit = firstExisting(defaultKeys)
-        if hit then refusal = {-4, defaultIds[hit]} end
-      end
-    end
-    if refusal then
-      replies[r] = refusal
-    else
-      -- Accepted: its ids in the order given, and the keys they write.
-      local ids, keys, used = {}, {}, 0
-      for i = request.from, request.to, 2 do
-        if ARGV[i] == '' then
-          used = used + 1
-          ids[#ids + 1], keys[#keys + 1] = defaultIds[used], defaultKeys[used]
-        else
-          ids[#ids + 1], keys[#keys + 1] = ARGV[i], KEYS[5] .. ARGV[i]
-        end
-        if anyGiven then taken[ids[#ids]] = true end
-        plan.keys[#plan.keys + 1] = keys[#keys]
-      end
-      request.ids, request.keys = ids, keys
-      local counter = defaults > 0 and first + defaults or first
-      if counter ~= plan.counter then plan.counter, plan.moved = counter, true end
-      plan.waiting = plan.waiting + count
-      plan.accepted[#plan.accepted + 1] = r
-      replies[r] = nil
-    end
-  end
-  return plan
-end
-
-local plan = decide(false)
+local call = {requests = requests, pending = pending, replies = replies, size = size, counterText = counterText,
+  waiting = waiting, anyGiven = anyGiven}
+local plan = decide(call, false)
 if #plan.keys > 0 and sliced('EXISTS', plan.keys) > 0 then
-  plan = decide(true)
+  plan = decide(call, true)
 end
 if #plan.accepted == 0 then return replies end
 
@@ -257,7 +100,7 @@ if #plan.accepted == 0 then return replies end
 local total = #plan.keys
 local bumped = redis.pcall('HINCRBY', KEYS[7], 'added', total)
 if type(bumped) == 'table' and bumped.err then
-  local refusal = {-6, bumped.err}   -- an ACL refusal, OOM, ...: as Redis said it
+  local refusal = {REPLY.REDIS_REFUSED, bumped.err}   -- an ACL refusal, OOM, ...: as Redis said it
   local held = redis.call('TYPE', KEYS[7]).ok
   local added = redis.pcall('HGET', KEYS[7], 'added')
   if held ~= 'hash' and held ~= 'none' then
@@ -291,8 +134,7 @@ for _, r in ipairs(plan.accepted) do
     -- written at all (the key names both), which keeps the hash small.
     redis.call('HSET', key, 'status', 'WAITING', 'args', ARGV[request.from + 2 * n - 1], 'created_at', now)
     if hears(listeners, id) then
-      redis.call('PUBLISH', ARGV[2] .. id,
-        '{"event":"added","task":' .. task .. ',"id":' .. id .. ',"status":"WAITING","at":' .. now .. '}')
+      redis.call('PUBLISH', ARGV[2] .. id, addedEvent(task, id, now))
     end
   end
   -- The JSON array of the ids as strings, as cjson would write it: ids are digits only, so they

@@ -48,8 +48,8 @@
 --
 -- Returns {K results, H, then H pairs (id, error) of due error handlers, then quintuples for the
 -- runs taken and the ids dropped}; a result is
---   1 done, 2 already done by this same run, -3 the task does not exist (or its key is no hash),
---   -4 the lease is not the worker's any more (recovered elsewhere, or canceled; nothing was written).
+--   DONE, ALREADY_DONE (by this same run), TASK_MISSING (or its key is no hash), LEASE_LOST (the
+--   lease is not the worker's any more: recovered elsewhere, or canceled; nothing was written).
 -- A re-sent fetch returns the same due handlers as the first (kept in the claim record).
 -- A run taken is (id, attempt >= 1, args, created_at or 0, lease number >= 1); its token is
 -- "<worker id>/<lease number>", which the hash holds as its `worker` and `lease_seq` fields (no field
@@ -64,16 +64,17 @@
 -- holding garbage (an unknown status, an attempt or lease_seq that is no integer) cannot run and
 -- ends in FAILURE naming the field.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
+-- Its steps: 0 (the checks) here, 1 (ending runs) in _finish-end.lua, 2 (new runs) in _finish-start.lua.
+--@include _codes.lua
+--@include _checks.lua
+--@include _indexes.lua
+--@include _events.lua
+--@include _leases.lua
+--@include _finish-end.lua
+--@include _finish-start.lua
 local now, task, events, keep, worker = ARGV[1], cjson.encode(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local k, max = tonumber(ARGV[10]), tonumber(ARGV[6])
 local eventMode = ARGV[11 + 4 * (k or 0)]
-local function notCounter(key, fields, values)
-  for i, value in ipairs(values) do
-    if value and not string.match(value, '^-?%d+$') then
-      return badValue(key, fields[i], value, 'an integer')
-    end
-  end
-end
 
 -- 0. Check before the first write. Reads this call needs anyway come first (pcall: a wrong type is
 -- an error value, not an abort); TYPE only for keys whose first use is a write; and the pop from
@@ -130,116 +131,21 @@ if fetching then
 end
 local out = {}
 
--- 1. End the runs. The usual case costs one read: the task is RUNNING under the run's token
--- ("<worker id>/<lease number>": its `worker` and `lease_seq`). After the run ended it, the same fields
--- recognise a repeat ("already done"), unless a cancel (`canceled_at`) or the recoverer
--- (`lost_at`) ended it instead: then the run had lost it.
-local succeeded, failed, ended, succeededIndex, failedIndex = 0, 0, {}, {}, {}
-local endHeard = true   -- (the ids are gathered only when events are filtered)
-if eventMode == 'heard' and k > 0 then
-  local ending = {}
-  for i = 0, k - 1 do ending[#ending + 1] = ARGV[11 + i * 4] end
-  endHeard = listenersOf(eventMode, events, ending)
-end
-for i = 0, k - 1 do
-  local base = 11 + i * 4
-  local id, token, status, payload = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
-  local key = KEYS[4] .. id
-  local result
-  local state = redis.pcall('HMGET', key, 'status', 'worker', 'lease_seq', 'attempt')
-  local held = not state.err and state[2] and state[3] and state[2] .. '/' .. state[3] == token
-  if state.err then
-    result = -3   -- the key is no task hash: there is no task to end
-  elseif held and state[1] == 'RUNNING' then
-    local message
-    if status == 'SUCCESS' then
-      redis.call('HSET', key, 'status', status, 'response', payload, 'finished_at', now)
-      succeededIndex[#succeededIndex + 1] = now .. ':' .. id
-      if hears(endHeard, id) then
-        message = '{"event":"success","task":' .. task .. ',"id":' .. id .. ',"status":"SUCCESS","attempt":' ..
-          string.format('%d', tonumber(state[4]) or 0) .. ',"response":' .. payload .. ',"at":' .. now .. '}'
-      end
-      succeeded = succeeded + 1
-    else
-      redis.call('HSET', key, 'status', status, 'error', payload, 'finished_at', now)
-      failedIndex[#failedIndex + 1] = now
-      failedIndex[#failedIndex + 1] = id
-      if hears(endHeard, id) then
-        message = '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","attempt":' ..
-          string.format('%d', tonumber(state[4]) or 0) .. ',"error":' .. cjson.encode(payload) .. ',"at":' .. now .. '}'
-      end
-      failed = failed + 1
-    end
-    redis.call('PEXPIRE', key, keep)
-    if message then redis.call('PUBLISH', events .. id, message) end
-    ended[#ended + 1] = id
-    result = 1
-  elseif not state[1] then
-    result = -3
-  elseif held and (state[1] == 'SUCCESS' or state[1] == 'FAILURE') then
-    local lost = redis.call('HMGET', key, 'canceled_at', 'lost_at')
-    result = (lost[1] or lost[2]) and -4 or 2
-  else
-    result = -4
-  end
-  out[#out + 1] = result
-end
-if #ended > 0 then redis.call('ZREM', KEYS[2], unpack(ended)) end
-if succeeded > 0 then redis.call('HINCRBY', KEYS[6], 'succeeded', succeeded) end
-if failed > 0 then redis.call('HINCRBY', KEYS[6], 'failed', failed) end
--- The indexes: one command each (k is at most a few hundred: unpack stays far from Lua's stack
--- limit). `succeeded` is a list: an entry costs a few bytes in its listpack and an append no search,
--- where a sorted-set entry costs about 100 bytes of skiplist and dictionary.
-if #succeededIndex > 0 then redis.call('RPUSH', KEYS[7], unpack(succeededIndex)) end
-if #failedIndex > 0 then redis.call('ZADD', KEYS[8], unpack(failedIndex)) end
+-- 1. End the runs (_finish-end.lua).
+endRuns(out, k, now, task, events, keep, eventMode)
 
--- 2. Due error handlers, then new runs.
--- An entry is "<id>:<error>", the error the cancel gave the task ("canceled by X"), which the
--- handler receives even when the task was retried (or ran again) since. A bare "<id>" (queued by an
--- older cancel script) takes the task's `error`. An entry with no task id (written by hand) is
--- dropped: the worker parses the ids.
-local function handOut(due)
-  out[#out + 1] = 0
-  local count = #out
-  for _, entry in ipairs(due) do
-    local id, err = string.match(entry, '^([1-9]%d*):(.*)$')
-    if not id and string.match(entry, '^[1-9]%d*$') then
-      id, err = entry, redis.pcall('HGET', KEYS[4] .. entry, 'error')
-    end
-    if id and #id <= 16 then
-      out[#out + 1] = id
-      out[#out + 1] = type(err) == 'string' and err or 'canceled'
-    end
-  end
-  out[count] = (#out - count) / 2
-end
--- The due entries a fetch handed out, as its claim record keeps them for a re-sent fetch (JSON: an
--- error text may hold any character).
-local function dueRecord(due)
-  return #due > 0 and cjson.encode(due) or ''
-end
+-- 2. Due error handlers, then new runs (_finish-start.lua).
 if max == 0 then
   out[#out + 1] = 0
   return out
 end
 if claimed == ARGV[8] then
-  local claim = redis.call('HMGET', KEYS[5], 'ids', 'due')
-  handOut((claim[2] or '') ~= '' and cjson.decode(claim[2]) or {})
-  for id in string.gmatch(claim[1] or '', '[^,]+') do
-    local run = redis.call('HMGET', KEYS[4] .. id, 'attempt', 'args', 'worker', 'created_at', 'status', 'lease_seq')
-    if run[5] == 'RUNNING' and run[3] == worker then
-      out[#out + 1] = id
-      out[#out + 1] = tonumber(run[1])
-      out[#out + 1] = run[2]
-      out[#out + 1] = tonumber(run[4] or '0') or 0
-      out[#out + 1] = tonumber(run[6] or '0') or 0
-    end
-  end
+  answerAgain(out, worker)
   return out
 end
 local due = {}
 if dueCount > 0 then due = redis.call('RPOP', KEYS[10], 100) end
-handOut(due)
+handOut(out, due)
 if not ids then   -- (popped in step 0; none when the queue was empty or the kind is paused)
   if #due > 0 then
     redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', '', 'due', dueRecord(due))
@@ -247,98 +153,8 @@ if not ids then   -- (popped in step 0; none when the queue was empty or the kin
   end
   return out
 end
-local taken, garbage, garbageIds = {}, 0, {}
-local startHeard = listenersOf(eventMode, events, ids)
-local started = ',"status":"RUNNING","attempt":'
-local startedBy = ',"worker":' .. cjson.encode(worker) .. ',"at":' .. now .. '}'
-for _, id in ipairs(ids) do
-  local key = KEYS[4] .. id
-  -- Ids are integers from 1 to 2^53-1, written in canonical form: anything else is no task and
-  -- would break the event JSON and the workers' parsing.
-  local fields
-  if #id > 16 or not string.match(id, '^[1-9]%d*$') or tonumber(id) > 9007199254740991 then
-    out[#out + 1] = id
-    out[#out + 1] = 0
-    out[#out + 1] = 'not a task id (an integer from 1 to 2^53-1)'
-    out[#out + 1] = 0
-    out[#out + 1] = 0
-  else
-    fields = redis.pcall('HMGET', key, 'status', 'attempt', 'args', 'created_at', 'lease_seq')
-    if fields.err then
-      out[#out + 1] = id
-      out[#out + 1] = 0
-      out[#out + 1] = key .. ' holds ' .. (KINDS[redis.call('TYPE', key).ok] or 'something else') .. ', not a task hash'
-      out[#out + 1] = 0
-      out[#out + 1] = 0
-      fields = nil
-    end
-  end
-  if fields then
-    local status, attempt, lease = fields[1], tonumber(fields[2] or '0'), tonumber(fields[5] or '0')
-    if attempt and (attempt ~= math.floor(attempt) or attempt < 0) then attempt = nil end
-    if lease and (lease ~= math.floor(lease) or lease < 0 or lease >= 9007199254740991) then lease = nil end
-    if status == 'WAITING' and attempt and lease then
-      local run = attempt + 1
-      lease = lease + 1
-      -- Formatted once (each use of a number as text formats it anew), and with string.format,
-      -- which costs a third of tostring's general number formatting.
-      attempt = string.format('%d', run)
-      redis.call('HSET', key, 'status', 'RUNNING', 'started_at', now, 'worker', worker, 'attempt', attempt,
-        'lease_seq', string.format('%d', lease))
-      if hears(startHeard, id) then
-        redis.call('PUBLISH', events .. id, '{"event":"started","task":' .. task .. ',"id":' .. id .. started .. attempt .. startedBy)
-      end
-      out[#out + 1] = id
-      out[#out + 1] = run
-      out[#out + 1] = fields[3]
-      out[#out + 1] = tonumber(fields[4] or '0') or 0
-      out[#out + 1] = lease
-      taken[#taken + 1] = id
-    elseif status and status ~= 'RUNNING' and status ~= 'SUCCESS' and status ~= 'FAILURE' then
-      local err
-      if status ~= 'WAITING' then
-        err = "the task hash holds status '" .. status .. "', expected WAITING"
-      elseif not attempt then
-        err = "the task hash holds attempt '" .. tostring(fields[2]) .. "', expected an integer from 0"
-        redis.call('HSET', key, 'attempt', 0)   -- the error keeps what it held; the hash stays readable
-      else
-        err = "the task hash holds lease_seq '" .. tostring(fields[5]) .. "', expected an integer from 0"
-        redis.call('HDEL', key, 'lease_seq')   -- (likewise; an operator's retry then counts leases anew)
-      end
-      redis.call('HSET', key, 'status', 'FAILURE', 'error', err, 'finished_at', now)
-      redis.call('PEXPIRE', key, keep)
-      garbageIds[#garbageIds + 1] = now
-      garbageIds[#garbageIds + 1] = id
-      if hears(startHeard, id) then
-        redis.call('PUBLISH', events .. id,
-          '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","error":' ..
-          cjson.encode(err) .. ',"at":' .. now .. '}')
-      end
-      garbage = garbage + 1
-    end
-  end
-end
-if #taken > 0 then
-  -- The leases key is small (the runs in flight), so Redis keeps it as a listpack, where an insert
-  -- walks the entries in (score, member) order to its place: the whole batch has one deadline, the
-  -- latest, so each insert walks past the batch's earlier members, comparing them as strings. Added
-  -- in descending string order, each new member sorts before those and stops at the first one
-  -- (about 5,000 fewer Redis instructions per task at batches of 50, callgrind).
-  local order = {unpack(taken)}
-  table.sort(order)
-  local leases = {}
-  for i = #order, 1, -1 do
-    leases[#leases + 1] = ARGV[7]
-    leases[#leases + 1] = order[i]
-  end
-  redis.call('ZADD', KEYS[2], unpack(leases))
-end
-if garbage > 0 then
-  redis.call('HINCRBY', KEYS[6], 'failed', garbage)
-  -- (Rare: a hash holding garbage. pcall: an index broken by hand must not fail the fetch, which
-  -- has written already; the task is then missing from the failed listing only.)
-  redis.pcall('ZADD', KEYS[8], unpack(garbageIds))
-end
+local taken = startRuns(out, ids, now, task, events, keep, worker, eventMode)
+if #taken > 0 then addLeases(KEYS[2], ARGV[7], taken) end
 redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', table.concat(taken, ','), 'due', dueRecord(due))
 redis.call('PEXPIRE', KEYS[5], ARGV[9])
 -- Pass the baton: more is waiting than this worker could take, so wake another one. (RPOP gave

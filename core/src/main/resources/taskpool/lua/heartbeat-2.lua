@@ -15,6 +15,7 @@
 -- stopped (the task's `canceled_lease` is its token), "canceled" when the task was retried since,
 -- and '' when the lease went otherwise (it expired and the task was recovered).
 -- Error (nothing changed): "WRONGTYPE <key> holds ..., expected a sorted set".
+--@include _checks.lua
 local wrong = wrongType(KEYS[1], 'zset')
 if wrong then return wrong end
 local lost = {}

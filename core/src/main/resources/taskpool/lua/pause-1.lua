@@ -9,11 +9,13 @@
 -- ARGV[2] control channel taskpool:{T}:control
 -- ARGV[3] the control message {"event":"paused",...}
 --
--- Returns {1}, or {-6, record} when the kind is already paused (nothing written).
+-- Returns {DONE}, or {ALREADY_PAUSED, record} when the kind is already paused (nothing written).
 -- Error (nothing changed): "WRONGTYPE <key> holds ..., expected a string".
+--@include _codes.lua
+--@include _checks.lua
 local held = redis.pcall('GET', KEYS[1])
 if type(held) == 'table' and held.err then return readFailed(KEYS[1], 'string', held) end
-if held then return {-6, held} end
+if held then return {REPLY.ALREADY_PAUSED, held} end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
-return {1}
+return {REPLY.DONE}

@@ -12,8 +12,10 @@
 -- record: ARGV[2] the JSON record, ARGV[3] how long it lives, ms
 -- seen:   ARGV[2] when, epoch ms, ARGV[3] the worker id
 --
--- Returns {1}.
+-- Returns {DONE}.
 -- Error (nothing changed): "WRONGTYPE taskpool:workers holds ..., expected a sorted set".
+--@include _codes.lua
+--@include _checks.lua
 if ARGV[1] == 'record' then
   -- The worker's own key: whatever was written there by hand is replaced, as SET always did.
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
@@ -22,4 +24,4 @@ else
   if problem then return problem end
   redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 end
-return {1}
+return {REPLY.DONE}

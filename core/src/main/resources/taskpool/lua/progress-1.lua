@@ -12,21 +12,23 @@
 -- ARGV[6] event message (JSON)
 -- ARGV[7] lease token of the run reporting it, or '' for progress from outside a run
 --
--- Returns {1} done, {-3} the task does not exist, {-5} the task has already finished,
---         {-4} the run's lease is not in the hash any more (the task was recovered, or an operator
+-- Returns {DONE}, {TASK_MISSING} the task does not exist, {WRONG_STATUS, status} the task has already finished,
+--         {LEASE_LOST} the run's lease is not in the hash any more (the task was recovered, or an operator
 --         canceled the run; a stale run must not change what the run now holding it reports);
 -- nothing was written or published on any of them.
 -- Error (nothing changed): "WRONGTYPE <key> holds ..., expected a hash".
+--@include _codes.lua
+--@include _checks.lua
 local state = redis.pcall('HMGET', KEYS[1], 'status', 'worker', 'lease_seq')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
 local status = state[1]
-if not status then return {-3} end
-if status == 'SUCCESS' or status == 'FAILURE' then return {-5} end
+if not status then return {REPLY.TASK_MISSING} end
+if status == 'SUCCESS' or status == 'FAILURE' then return {REPLY.WRONG_STATUS, status} end
 -- A run holds its lease while the task is RUNNING under its token, "<worker>/<lease_seq>".
 if ARGV[7] ~= '' and (status ~= 'RUNNING' or not state[2] or not state[3] or state[2] .. '/' .. state[3] ~= ARGV[7]) then
-  return {-4}
+  return {REPLY.LEASE_LOST}
 end
 redis.call('HSET', KEYS[1], 'current', ARGV[1], 'total', ARGV[2], 'message', ARGV[3],
   'progress_at', ARGV[4])
 redis.call('PUBLISH', ARGV[5], ARGV[6])
-return {1}
+return {REPLY.DONE}

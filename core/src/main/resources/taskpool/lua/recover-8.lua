@@ -29,6 +29,9 @@
 -- Returns {requeued count, F, F failed ids, then pairs: dropped member, reason}: the failed ids
 -- need their `error` event.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
+--@include _checks.lua
+--@include _indexes.lua
+--@include _events.lua
 
 local function given(value) if value and value ~= '' then return value end end
 if given(ARGV[6]) then
@@ -94,16 +97,12 @@ for _, id in ipairs(expired) do
       redis.call('HSET', key, 'status', 'FAILURE', 'error', err, 'finished_at', ARGV[1], 'lost_at', ARGV[1])
       redis.call('PEXPIRE', key, keep)
       redis.call('HINCRBY', KEYS[6], 'failed', 1)
-      redis.call('PUBLISH', ARGV[4] .. id,
-        '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","attempt":' ..
-        attempt .. ',"error":' .. cjson.encode(err) .. ',"at":' .. ARGV[1] .. '}')
+      redis.call('PUBLISH', ARGV[4] .. id, failureEvent(task, id, attempt, err, ARGV[1]))
       failedIds[#failedIds + 1] = id
     else
       redis.call('HSET', key, 'status', 'WAITING', 'error', err)
       redis.call('RPUSH', KEYS[2], id)
-      redis.call('PUBLISH', ARGV[4] .. id,
-        '{"event":"retry","task":' .. task .. ',"id":' .. id .. ',"status":"WAITING","attempt":' ..
-        attempt .. ',"error":' .. cjson.encode(err) .. ',"at":' .. ARGV[1] .. '}')
+      redis.call('PUBLISH', ARGV[4] .. id, retryEvent(task, id, attempt, err, ARGV[1]))
       requeued = requeued + 1
     end
   end

@@ -13,16 +13,18 @@
 -- ARGV[3] event channel taskpool:{T}:events:<id>
 -- ARGV[4] event message (JSON)
 --
--- Returns {1} done, {-3} the task does not exist, {-4} the lease is lost (or it was released
+-- Returns {DONE}, {TASK_MISSING} the task does not exist, {LEASE_LOST} the lease is lost (or it was released
 -- already: a repeated command finds no lease); nothing was written on an error.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
+--@include _codes.lua
+--@include _checks.lua
 local state = redis.pcall('HMGET', KEYS[1], 'worker', 'lease_seq', 'status', 'attempt')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
 -- A run holds its lease while the task is RUNNING under its token, "<worker>/<lease_seq>". The
 -- handed-back run gives its attempt back; `lease_seq` stays: the next run gets a token of its own.
 local lease = state[3] == 'RUNNING' and state[1] and state[2] and state[1] .. '/' .. state[2]
-if not state[3] and redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
-if lease ~= ARGV[2] then return {-4} end
+if not state[3] and redis.call('EXISTS', KEYS[1]) == 0 then return {REPLY.TASK_MISSING} end
+if lease ~= ARGV[2] then return {REPLY.LEASE_LOST} end
 if not string.match(state[4] or '0', '^%d+$') then
   return redis.error_reply('BADVALUE ' .. KEYS[1] .. " field attempt holds '" .. state[4] ..
     "', expected an integer; nothing was changed")
@@ -37,4 +39,4 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('RPUSH', KEYS[3], ARGV[1])
 if redis.call('LLEN', KEYS[4]) == 0 then redis.call('RPUSH', KEYS[4], '1') end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
-return {1}
+return {REPLY.DONE}

@@ -27,9 +27,13 @@
 --         a task failing again during a bulk retry is not taken twice
 -- ARGV[8] all: the most tasks this call takes
 --
--- Returns {count retried, 1 when more failed tasks may be left (all) else 0}, or, writing nothing
--- (one): {-3} the task does not exist (never added, or expired), {-5, status} it is not FAILURE.
+-- Returns {count retried, 1 when more failed tasks may be left (all) else 0} (for one task: {1, 0},
+-- its count being DONE's code), or, writing nothing (one): {TASK_MISSING} the task does not exist
+-- (never added, or expired), {WRONG_STATUS, status} it is not FAILURE.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
+--@include _codes.lua
+--@include _checks.lua
+--@include _events.lua
 local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'list') or wrongType(KEYS[4], 'zset')
 if problem then return problem end
 local counter = redis.pcall('HGET', KEYS[5], 'resubmitted')
@@ -52,8 +56,8 @@ local chosen, stale, more = {}, {}, 0
 if ARGV[6] == 'one' then
   local fields, failure = read(ARGV[7])
   if failure then return failure end
-  if not fields[1] then return {-3} end
-  if fields[1] ~= 'FAILURE' then return {-5, fields[1]} end
+  if not fields[1] then return {REPLY.TASK_MISSING} end
+  if fields[1] ~= 'FAILURE' then return {REPLY.WRONG_STATUS, fields[1]} end
   chosen[1] = {ARGV[7], fields}
 else
   local limit = tonumber(ARGV[8])
@@ -89,15 +93,13 @@ for _, entry in ipairs(chosen) do
   redis.call('PERSIST', key)
   redis.call('ZREM', KEYS[4], id)
   redis.call('LPUSH', KEYS[2], id)
-  redis.call('PUBLISH', ARGV[4] .. id, '{"event":"resubmitted","task":' .. task .. ',"id":' .. id ..
-    ',"status":"WAITING","by":' .. byJson .. ',"at":' .. now .. '}')
+  redis.call('PUBLISH', ARGV[4] .. id, resubmittedEvent(task, id, byJson, now))
 end
 if #chosen > 0 then
   redis.call('HINCRBY', KEYS[5], 'resubmitted', #chosen)
   if redis.call('LLEN', KEYS[3]) == 0 then redis.call('RPUSH', KEYS[3], '1') end
 end
 if ARGV[6] == 'all' and #chosen > 0 then
-  redis.call('PUBLISH', ARGV[5], '{"event":"resubmitted","task":' .. task .. ',"count":' .. #chosen ..
-    ',"by":' .. byJson .. ',"at":' .. now .. '}')
+  redis.call('PUBLISH', ARGV[5], resubmittedControl(task, #chosen, byJson, now))
 end
 return {#chosen, more}

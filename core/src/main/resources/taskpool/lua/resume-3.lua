@@ -10,14 +10,16 @@
 -- ARGV[1] control channel taskpool:{T}:control
 -- ARGV[2] the control message {"event":"resumed",...}
 --
--- Returns {1}, or {-7} when the kind is not paused (nothing written).
+-- Returns {DONE}, or {NOT_PAUSED} when the kind is not paused (nothing written).
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ...".
+--@include _codes.lua
+--@include _checks.lua
 local problem = wrongType(KEYS[1], 'string') or wrongType(KEYS[3], 'list')
 if problem then return problem end
 local waiting = redis.pcall('LLEN', KEYS[2])
 if type(waiting) == 'table' and waiting.err then return readFailed(KEYS[2], 'list', waiting) end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-7} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {REPLY.NOT_PAUSED} end
 redis.call('DEL', KEYS[1])
 if waiting > 0 and redis.call('LLEN', KEYS[3]) == 0 then redis.call('RPUSH', KEYS[3], '1') end
 redis.call('PUBLISH', ARGV[1], ARGV[2])
-return {1}
+return {REPLY.DONE}

@@ -20,16 +20,18 @@
 -- ARGV[8] event channel taskpool:{T}:events:<id>
 -- ARGV[9] event message (JSON)
 --
--- Returns {1} done, {2} already done (repeated command), {-3} the task does not exist,
---         {-4} the lease is lost; nothing was written on an error.
+-- Returns {DONE}, {ALREADY_DONE} (a repeated command), {TASK_MISSING} the task does not exist,
+--         {LEASE_LOST} the lease is lost; nothing was written on an error.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
+--@include _codes.lua
+--@include _checks.lua
 local state = redis.pcall('HMGET', KEYS[1], 'worker', 'lease_seq', 'status')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
 -- A run holds its lease while the task is RUNNING under its token, "<worker>/<lease_seq>".
 local lease = state[3] == 'RUNNING' and state[1] and state[2] and state[1] .. '/' .. state[2]
-if lease == ARGV[3] then return {2} end
-if not state[3] and redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
-if lease ~= ARGV[2] then return {-4} end
+if lease == ARGV[3] then return {REPLY.ALREADY_DONE} end
+if not state[3] and redis.call('EXISTS', KEYS[1]) == 0 then return {REPLY.TASK_MISSING} end
+if lease ~= ARGV[2] then return {REPLY.LEASE_LOST} end
 if not string.match(state[2], '^%d+$') then return badValue(KEYS[1], 'lease_seq', state[2], 'an integer') end
 local nextLease = string.format('%d', tonumber(state[2]) + 1)
 if ARGV[3] ~= state[1] .. '/' .. nextLease then
@@ -51,4 +53,4 @@ redis.call('HSET', KEYS[1], 'attempt', ARGV[4], 'lease_seq', nextLease, 'error',
 redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'retried', 1)
 redis.call('PUBLISH', ARGV[8], ARGV[9])
-return {1}
+return {REPLY.DONE}

@@ -16,6 +16,7 @@
 --
 -- Returns the entries, oldest first (the page is their reverse), possibly none.
 -- Errors: "WRONGTYPE <key> holds ..., expected a list" (e.g. a sorted set left by an older version).
+--@include _checks.lua
 local problem = wrongType(KEYS[1], 'list')
 if problem then return problem end
 local key, cursor, want = KEYS[1], ARGV[1], tonumber(ARGV[2])

@@ -7,6 +7,7 @@ import dev.taskpool.core.connect.RedisFull;
 import dev.taskpool.core.lua.EventMode;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptReply;
 import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.redis.AddIncompleteException;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
@@ -294,11 +295,11 @@ final class AddSender {
 
     /**
      * The error Redis gave for this add's first write or a read (the script passes it on as
-     * {@code {-6, error}}), as if Redis had answered the call with it: so OOM and a transient
+     * {@code {REDIS_REFUSED, error}}), as if Redis had answered the call with it: so OOM and a transient
      * NOREPLICAS are told apart as for any error reply. Null for any other reply.
      */
     private static RedisCommandExecutionException passedOn(List<Object> reply) {
-        if (reply.size() == 2 && reply.getFirst() instanceof Long code && code == -6) {
+        if (reply.size() == 2 && ScriptReply.REDIS_REFUSED.is(reply)) {
             return new RedisCommandExecutionException(String.valueOf(reply.get(1)));
         }
         return null;

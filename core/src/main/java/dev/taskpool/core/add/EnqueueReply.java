@@ -2,6 +2,7 @@ package dev.taskpool.core.add;
 
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.lua.ScriptReply;
 import dev.taskpool.core.redis.AddRequest;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,17 +18,17 @@ final class EnqueueReply {
         Object first = reply.getFirst();
         if (first instanceof Long code) {
             String nothing = "; the add was refused and nothing was written";
-            return switch (code.intValue()) {
-                case 0 -> List.of();
-                case -1 -> throw AddStore.unknownTask(task);
-                case -2 -> throw new TaskpoolException("task " + task + ": id " + reply.get(1)
+            return switch (ScriptReply.of(code)) {
+                case QUEUE_FULL -> List.of();
+                case UNKNOWN_TASK -> throw AddStore.unknownTask(task);
+                case ID_TAKEN -> throw new TaskpoolException("task " + task + ": id " + reply.get(1)
                         + " already exists; an add never overwrites a task (check event.next)" + nothing);
-                case -3 -> throw new TaskpoolException("task " + task + ": key " + reply.get(1) + " holds " + reply.get(2)
+                case WRONG_TYPE -> throw new TaskpoolException("task " + task + ": key " + reply.get(1) + " holds " + reply.get(2)
                         + ", expected " + reply.get(3) + nothing + " (repair or delete that key)");
-                case -4 -> throw new TaskpoolException("task " + task + ": the id counter " + Keys.of(task).sequence()
+                case NEXT_ID_TAKEN -> throw new TaskpoolException("task " + task + ": the id counter " + Keys.of(task).sequence()
                         + " is behind the tasks: the next id, " + reply.get(1) + ", is taken by " + Keys.of(task).taskPrefix()
                         + reply.get(1) + nothing + " (set the counter to the highest id in use)");
-                case -5 -> throw new TaskpoolException("task " + task + ": the id counter " + Keys.of(task).sequence()
+                case IDS_EXHAUSTED -> throw new TaskpoolException("task " + task + ": the id counter " + Keys.of(task).sequence()
                         + " is at " + reply.get(1) + ", so " + reply.get(2) + " more default id(s) would pass the last"
                         + " id, 2^53-1 (9007199254740991)" + nothing + " (give ids with event.next, or reset the"
                         + " counter once the old tasks are gone)");

@@ -10,8 +10,9 @@ import java.util.HexFormat;
 
 /**
  * The Lua scripts, one per state transition; each file's header lists its KEYS, ARGV and returns.
- * Each is sent with {@code _checks.lua} (the type and value checks every script makes before its
- * first write) put in at its top, after its {@code #!lua} line: Redis scripts cannot load one another.
+ * A script pulls in the shared parts it uses ({@code _checks.lua}, {@code _codes.lua}, ...) with
+ * {@code --@include} lines, which {@link LuaSource} resolves when this class loads: still one text,
+ * one EVALSHA, per call.
  */
 public enum LuaScript {
     DEFINE("define-1.lua"),
@@ -41,7 +42,7 @@ public enum LuaScript {
 
     LuaScript(String file) {
         this.file = file;
-        this.source = withChecks(load(file));
+        this.source = LuaSource.resolve(file);
         this.sha = sha1(source);
     }
 
@@ -55,27 +56,6 @@ public enum LuaScript {
 
     public String sha() {
         return sha;
-    }
-
-    /** The script with the shared checks after its first line when that is a {@code #!lua} line, else before it. */
-    static String withChecks(String script) {
-        String checks = load("_checks.lua");
-        if (script.startsWith("#!")) {
-            int endOfShebang = script.indexOf('\n') + 1;
-            return script.substring(0, endOfShebang) + checks + script.substring(endOfShebang);
-        }
-        return checks + script;
-    }
-
-    private static String load(String file) {
-        try (InputStream in = LuaScript.class.getResourceAsStream("/taskpool/lua/" + file)) {
-            if (in == null) {
-                throw new IllegalStateException("missing script resource taskpool/lua/" + file);
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read script resource taskpool/lua/" + file, e);
-        }
     }
 
     private static String sha1(String text) {

@@ -4,6 +4,7 @@ import dev.taskpool.core.connect.RedisCalls;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptReply;
 import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.redis.RedisFullException;
@@ -30,25 +31,30 @@ final class ControlScripts {
         return "task " + keys.task() + " " + id;
     }
 
+    /** The refusal of one task's change; null when the script made it. */
     private static ControlException refused(Keys keys, long id, List<Object> reply, String action, String allowed) {
-        long code = (Long) reply.getFirst();
-        if (code == -3) {
-            return new ControlException(name(keys, id) + " does not exist (never added, or expired after its retention):"
-                    + " nothing was " + action);
+        return switch (ScriptReply.of(reply)) {
+            case DONE -> null;
+            case TASK_MISSING -> new ControlException(name(keys, id) + " does not exist (never added, or expired after its"
+                    + " retention): nothing was " + action);
+            case WRONG_STATUS -> new ControlException(name(keys, id) + " is " + reply.get(1) + ": only " + allowed + " can be "
+                    + action + (action.equals("deleted") ? " (cancel it first)" : ""));
+            case ScriptReply other -> new ControlException(name(keys, id) + ": " + action + " refused: " + other.meaning()
+                    + " (code " + other.code() + ")");
+        };
+    }
+
+    private static void throwIfRefused(Keys keys, long id, List<Object> reply, String action, String allowed) {
+        ControlException refusal = refused(keys, id, reply, action, allowed);
+        if (refusal != null) {
+            throw refusal;
         }
-        if (code == -5) {
-            return new ControlException(name(keys, id) + " is " + reply.get(1) + ": only " + allowed + " can be " + action
-                    + (action.equals("deleted") ? " (cancel it first)" : ""));
-        }
-        return new ControlException(name(keys, id) + ": " + action + " refused with code " + code);
     }
 
     void retry(Keys keys, long id, String by, long now) {
         List<Object> reply = run(LuaScript.RESUBMIT, "retry " + name(keys, id), resubmitKeys(keys),
                 Long.toString(now), by, keys.task(), keys.eventsPrefix(), keys.control(), "one", Long.toString(id), "1");
-        if ((Long) reply.getFirst() < 0) {
-            throw refused(keys, id, reply, "retried", "a FAILURE task");
-        }
+        throwIfRefused(keys, id, reply, "retried", "a FAILURE task");
     }
 
     /** Retries the kind's failed tasks in steps of {@link #RETRY_STEP}; those that fail again meanwhile are not taken again. */
@@ -84,47 +90,35 @@ final class ControlScripts {
                 new String[] {keys.task(id), keys.waiting(), keys.leases(), keys.failed(), keys.stats(),
                         keys.errorHandlersDue(), keys.wake(), keys.definition()},
                 Long.toString(id), Long.toString(now), by, keys.task(), keys.events(id), keys.control());
-        if ((Long) reply.getFirst() < 0) {
-            throw refused(keys, id, reply, "canceled", "a WAITING or RUNNING task");
-        }
+        throwIfRefused(keys, id, reply, "canceled", "a WAITING or RUNNING task");
     }
 
     void pause(Keys keys, String by, long now) {
         var record = Json.NODES.objectNode();
         record.put("by", by);
         record.put("at", now);
-        var message = Json.NODES.objectNode();
-        message.put("event", "paused");
-        message.put("task", keys.task());
-        message.put("by", by);
-        message.put("at", now);
+        var message = TaskEvent.paused(keys.task(), by, now);
         List<Object> reply = run(LuaScript.PAUSE, "pause task " + keys.task(), new String[] {keys.paused()},
                 record.toString(), keys.control(), message.toString());
-        if ((Long) reply.getFirst() < 0) {
+        if (ScriptReply.ALREADY_PAUSED.is(reply)) {
             throw new ControlException("task " + keys.task() + " is already paused (" + reply.get(1) + "): nothing to pause");
         }
     }
 
     void resume(Keys keys, String by, long now) {
-        var message = Json.NODES.objectNode();
-        message.put("event", "resumed");
-        message.put("task", keys.task());
-        message.put("by", by);
-        message.put("at", now);
+        var message = TaskEvent.resumed(keys.task(), by, now);
         List<Object> reply = run(LuaScript.RESUME, "resume task " + keys.task(),
                 new String[] {keys.paused(), keys.waiting(), keys.wake()}, keys.control(), message.toString());
-        if ((Long) reply.getFirst() < 0) {
+        if (ScriptReply.NOT_PAUSED.is(reply)) {
             throw new ControlException("task " + keys.task() + " is not paused: nothing to resume");
         }
     }
 
     void delete(Keys keys, long id, long now) {
-        String message = TaskEvent.message(TaskEvent.DELETED, keys.task(), id, null, now).toString();
+        String message = TaskEvent.deleted(keys.task(), id, now).toString();
         List<Object> reply = run(LuaScript.DELETE, "delete " + name(keys, id),
                 new String[] {keys.task(id), keys.succeeded(), keys.failed()},
                 Long.toString(id), keys.events(id), message);
-        if ((Long) reply.getFirst() < 0) {
-            throw refused(keys, id, reply, "deleted", "a finished (SUCCESS or FAILURE) task");
-        }
+        throwIfRefused(keys, id, reply, "deleted", "a finished (SUCCESS or FAILURE) task");
     }
 }

@@ -9,6 +9,7 @@ import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.lua.EventMode;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptReply;
 import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskStatus;
@@ -151,7 +152,7 @@ public final class RunStore {
     /** Hands a running task back to the queue; the interrupted run does not count. */
     public CompletableFuture<TransitionResult> release(FetchedTask run, long now) {
         Keys keys = Keys.of(run.task());
-        String message = TaskEvent.message(TaskEvent.REQUEUED, run.task(), run.id(), TaskStatus.WAITING, now).toString();
+        String message = TaskEvent.requeued(run.task(), run.id(), now).toString();
         return scripts.run(LuaScript.RELEASE,
                 new String[] {keys.task(run.id()), keys.leases(), keys.waiting(), keys.wake()},
                 Long.toString(run.id()), run.token(), keys.events(run.id()), message)
@@ -238,24 +239,21 @@ public final class RunStore {
      */
     public void progress(String task, long id, long current, long total, String message, long now, String leaseToken) {
         Keys keys = Keys.of(task);
-        var event = TaskEvent.message(TaskEvent.PROGRESS, task, id, null, now);
-        event.put("current", current);
-        event.put("total", total);
-        event.put("message", message);
+        var event = TaskEvent.progress(task, id, current, total, message, now);
         List<Object> reply = calls.await(scripts.run(LuaScript.PROGRESS, new String[] {keys.task(id)},
                 Long.toString(current), Long.toString(total), message, Long.toString(now), keys.events(id),
                 event.toString(), leaseToken == null ? "" : leaseToken), "record progress of task " + task + " #" + id);
-        long code = (Long) reply.getFirst();
-        if (code == -3) {
-            throw new UnknownTaskException("task " + task + " #" + id + " does not exist (never added, or expired)");
-        }
-        if (code == -5) {
-            throw new TaskpoolException("task " + task + " #" + id + " has already finished; progress can no longer change");
-        }
-        if (code == -4) {
-            throw new LeaseLostException("task " + task + " #" + id + ": progress not recorded: this run (lease "
+        switch (ScriptReply.of(reply)) {
+            case DONE -> {
+            }
+            case TASK_MISSING ->
+                throw new UnknownTaskException("task " + task + " #" + id + " does not exist (never added, or expired)");
+            case WRONG_STATUS ->
+                throw new TaskpoolException("task " + task + " #" + id + " has already finished; progress can no longer change");
+            case LEASE_LOST -> throw new LeaseLostException("task " + task + " #" + id + ": progress not recorded: this run (lease "
                     + leaseToken + ") no longer holds the task (its lease expired and the task was recovered, or an"
                     + " operator canceled it; another run may hold it now), so this run can change nothing");
+            default -> throw new IllegalStateException("progress answered " + reply);
         }
     }
 

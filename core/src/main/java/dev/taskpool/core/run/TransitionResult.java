@@ -1,5 +1,7 @@
 package dev.taskpool.core.run;
 
+import dev.taskpool.core.lua.ScriptReply;
+
 /** The outcome of a transition guarded by a lease token. */
 public enum TransitionResult {
     /** The transition was written. */
@@ -10,11 +12,12 @@ public enum TransitionResult {
     LEASE_LOST;
 
     static TransitionResult fromCode(long code) {
-        return switch ((int) code) {
-            case 1, 2 -> DONE;   // 2: the same command was applied before (re-sent after a reconnect)
-            case -3 -> TASK_MISSING;
-            case -4 -> LEASE_LOST;
-            default -> throw new IllegalStateException("unexpected script result " + code);
+        ScriptReply reply = ScriptReply.of(code);
+        return switch (reply) {
+            case DONE, ALREADY_DONE -> DONE;   // already done: the same command, re-sent after a reconnect
+            case TASK_MISSING -> TASK_MISSING;
+            case LEASE_LOST -> LEASE_LOST;
+            default -> throw new IllegalStateException("unexpected script result " + reply + " (" + code + ")");
         };
     }
 }

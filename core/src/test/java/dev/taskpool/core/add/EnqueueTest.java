@@ -11,6 +11,7 @@ import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptReply;
 import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.redis.AddIncompleteException;
@@ -381,7 +382,7 @@ class EnqueueTest {
         assertEquals(3, taskReads.stats(task).get("added"));
         raw.lpush(keys.request("broken"), "x");
         replies = call("broken", 1, batch(1), "new-3", 1, batch(1));
-        assertEquals(List.of(List.of(-3L, keys.request("broken"), "a list", "a string"), List.of("4")), replies,
+        assertEquals(List.of(List.of(ScriptReply.WRONG_TYPE.code(), keys.request("broken"), "a list", "a string"), List.of("4")), replies,
                 "a wrong-typed record refuses its own request only");
     }
 
@@ -397,7 +398,7 @@ class EnqueueTest {
             String[] both = new EnqueueCall(task, keys, "60000", 2, "heard").request("late", NOW, 1, batch(1))
                     .request("early", NOW, 1, batch(1)).args();
             List<Object> replies = scripts.run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), both).get();
-            assertEquals(List.of(-6L), ((List<?>) replies.getFirst()).subList(0, 1), "the new request is refused: " + replies);
+            assertEquals(List.of(ScriptReply.REDIS_REFUSED.code()), ((List<?>) replies.getFirst()).subList(0, 1), "the new request is refused: " + replies);
             assertTrue(((String) ((List<?>) replies.getFirst()).get(1)).startsWith("OOM"), replies.toString());
             assertEquals(List.of("1"), replies.get(1), "the repeated request gets its record");
             assertEquals(1, connector.sync().llen(keys.waiting()));

@@ -424,9 +424,7 @@ final class TaskRun implements Runnable {
         try {
             result = persistRetry(() -> {
                 long now = runtime.clock().millis();
-                var message = TaskEvent.message(TaskEvent.RETRY, definition.id(), id, TaskStatus.RUNNING, now);
-                message.put("attempt", next.attempt());
-                message.put("error", error);
+                var message = TaskEvent.retry(definition.id(), id, next.attempt(), error, now);
                 return runtime.runs().retry(failed, next, String.valueOf(error), now,
                         now + worker.settings().lease().toMillis(), message.toString());
             });

@@ -1,0 +1,97 @@
+-- _enqueue-requests: reading enqueue-7.lua's requests and their earlier replies. Not a script of its
+-- own (see _checks.lua); it reads enqueue's KEYS and ARGV (see that script's header).
+-- Uses REPLY: include _codes.lua first.
+-- Defines: wrong(key, holds, expected), bad and read(kind, command, key, ...), slice and
+-- sliced(command, keys), parseRequests(), earlierReplies(requests, recordKeys).
+
+local function wrong(key, holds, expected)
+  return {REPLY.WRONG_TYPE, key, holds, expected}
+end
+
+-- Every key is read before the first write, through pcall: a wrong-typed key is then a refusal
+-- naming it, not an error halfway through the writes.
+local bad
+local function read(kind, command, key, ...)
+  local value = redis.pcall(command, key, ...)
+  if type(value) == 'table' and value.err then
+    local held = redis.call('TYPE', key).ok
+    -- A key of the right type that still cannot be read (an ACL refusal, say) is no wrong type:
+    -- its error is passed on as Redis said it.
+    bad = bad or (held == kind and {REPLY.REDIS_REFUSED, value.err}) or wrong(key, 'a ' .. held, 'a ' .. kind)
+    return false
+  end
+  return value
+end
+
+-- Keys and ids go to commands in slices, should a caller send a bigger chunk: unpack() of more
+-- than a few thousand values overflows Lua's C stack.
+local slice = 1000
+local function sliced(command, keys)
+  local total = 0
+  for at = 1, #keys, slice do
+    total = total + redis.call(command, unpack(keys, at, math.min(at + slice - 1, #keys)))
+  end
+  return total
+end
+
+-- The requests of ARGV[5..], in the order given. Each: rid, now, admit, from..to (its pairs in
+-- ARGV). Returns the requests and their record keys, or nil and the error reply for a malformed
+-- request list (a caller's bug).
+local function parseRequests()
+  local requests, rids, recordKeys = {}, {}, {}
+  local at = 5
+  while at <= #ARGV do
+    local n = tonumber(ARGV[at + 3])
+    if not n or n < 0 or n % 1 ~= 0 or at + 3 + 2 * n > #ARGV or not tonumber(ARGV[at + 2]) then
+      return nil, redis.error_reply('ERR enqueue: malformed request at ARGV[' .. at .. '] (request id, now, admit, n, then n pairs)')
+    end
+    if rids[ARGV[at]] then
+      return nil, redis.error_reply('ERR enqueue: request id ' .. ARGV[at] .. ' is given twice in one call')
+    end
+    rids[ARGV[at]] = true
+    requests[#requests + 1] = {rid = ARGV[at], now = ARGV[at + 1], admit = tonumber(ARGV[at + 2]), from = at + 4,
+      to = at + 3 + 2 * n}
+    recordKeys[#recordKeys + 1] = KEYS[6] .. ARGV[at]
+    at = at + 4 + 2 * n
+  end
+  return requests, recordKeys
+end
+
+-- Repeated requests get their record. A lone request reads it with GET (a wrong type is then an
+-- error, named). Many read theirs with one MGET, which answers nil for a key of another type
+-- too: when EXISTS counts more keys than MGET found, the unfound ones are looked at to name it.
+-- Returns the replies known so far (by request number) and the numbers of the requests still
+-- pending, in order.
+local function earlierReplies(requests, recordKeys)
+  local replies = {}
+  local pending = {}
+  if #requests == 1 then
+    local earlier = read('string', 'GET', recordKeys[1])
+    if bad then return {bad}, pending end
+    if earlier then return {cjson.decode(earlier)}, pending end
+    pending[1] = 1
+  else
+    local found = 0
+    for from = 1, #recordKeys, slice do
+      local values = redis.call('MGET', unpack(recordKeys, from, math.min(from + slice - 1, #recordKeys)))
+      for i = 1, #values do
+        if values[i] then
+          found = found + 1
+          replies[from + i - 1] = cjson.decode(values[i])
+        end
+      end
+    end
+    if sliced('EXISTS', recordKeys) > found then
+      for r = 1, #requests do
+        if not replies[r] then
+          local held = redis.call('TYPE', recordKeys[r]).ok
+          if held ~= 'none' then replies[r] = wrong(recordKeys[r], 'a ' .. held, 'a string') end
+        end
+      end
+    end
+    for r = 1, #requests do
+      if not replies[r] then pending[#pending + 1] = r end
+    end
+  end
+  return replies, pending
+end

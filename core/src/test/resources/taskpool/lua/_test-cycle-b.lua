@@ -1,0 +1,2 @@
+-- A part for LuaSourceTest.
+--@include _test-cycle-a.lua

@@ -1,0 +1,2 @@
+-- A part for LuaSourceTest.
+local function leaf() return 1 end

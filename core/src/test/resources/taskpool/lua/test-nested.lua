@@ -1,0 +1,3 @@
+-- A script for LuaSourceTest: parts that include parts.
+--@include _test-middle.lua
+return {leaf(), middle()}
