@@ -21,8 +21,10 @@ import io.lettuce.core.ScoredValue;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -56,7 +58,7 @@ public final class TaskOperations {
         this.redis = redis;
         this.commands = redis.async();
         this.clock = clock;
-        this.timeoutMs = redis.commandTimeout().plusSeconds(1).toMillis();
+        this.timeoutMs = redis.timeouts().replyWait().toMillis();
         this.control = new ControlScripts(redis.scripts(), new ControlScripts.Awaiter() {
             @Override
             public <T> T await(CompletableFuture<T> future, String what) {
@@ -308,9 +310,9 @@ public final class TaskOperations {
             List<TaskInfo> tasks = new ArrayList<>();
             String lastId = null;
             boolean more = false;
-            java.util.Set<String> seenWindows = new java.util.HashSet<>();
+            Set<String> seenWindows = new HashSet<>();
             // A cursor gone from a list a little out of time order can resume at entries listed already.
-            java.util.Set<String> listed = new java.util.HashSet<>();
+            Set<String> listed = new HashSet<>();
             while (!more) {
                 List<String> ids = await(commands.lrange(keys.waiting(), start, start + limit).toCompletableFuture(),
                         "list " + keys.waiting());
@@ -420,9 +422,9 @@ public final class TaskOperations {
             String cursor = null;
             String from = after == null ? "" : after;
             boolean more = false;
-            java.util.Set<String> seenWindows = new java.util.HashSet<>();
+            Set<String> seenWindows = new HashSet<>();
             // A cursor gone from a list a little out of time order can resume at entries listed already.
-            java.util.Set<String> listed = new java.util.HashSet<>();
+            Set<String> listed = new HashSet<>();
             while (!more) {
                 // One script reads the window left of `from`, so a prune cannot shift it in between.
                 List<Object> window;

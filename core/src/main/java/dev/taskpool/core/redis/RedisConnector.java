@@ -1,6 +1,7 @@
 package dev.taskpool.core.redis;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.RedisTimeouts;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -27,6 +28,8 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -64,6 +67,7 @@ public final class RedisConnector implements AutoCloseable {
     private final Supplier<StatefulRedisPubSubConnection<String, String>> newPubSub;
     private final boolean cluster;
     private final Duration commandTimeout;
+    private final RedisTimeouts timeouts;
     private volatile ReplicationFence replicationFence;
     private volatile AddResends addResends;
     /** Resources made for a latency recorder (null: the client's own); the client does not shut them down. */
@@ -87,6 +91,7 @@ public final class RedisConnector implements AutoCloseable {
         this.newPubSub = newPubSub;
         this.cluster = cluster;
         this.commandTimeout = commandTimeout;
+        this.timeouts = new RedisTimeouts(commandTimeout);
     }
 
     public static RedisConnector connect(String uri) {
@@ -269,6 +274,11 @@ public final class RedisConnector implements AutoCloseable {
         return commandTimeout;
     }
 
+    /** Every wait derived from the command timeout (reply waits, add deadlines, blocking slices). */
+    public RedisTimeouts timeouts() {
+        return timeouts;
+    }
+
     /** Whether this connects to a Redis Cluster (commands are routed by each key's slot). */
     public boolean isCluster() {
         return cluster;
@@ -294,7 +304,7 @@ public final class RedisConnector implements AutoCloseable {
      */
     public BlockingConnection newBlockingConnection() {
         StatefulConnection<String, String> own = newConnection.get();
-        return new BlockingConnection(own, syncOf.apply(own), commandTimeout);
+        return new BlockingConnection(own, syncOf.apply(own), timeouts);
     }
 
     /**
@@ -394,8 +404,8 @@ public final class RedisConnector implements AutoCloseable {
      * INFO {@code section} of every master (one standalone Redis, or each master of a Cluster), by
      * node address: counters such as commandstats or used_cpu_* are per node.
      */
-    public java.util.Map<String, String> infoOfEachMaster(String section) {
-        java.util.Map<String, String> byNode = new java.util.TreeMap<>();
+    public Map<String, String> infoOfEachMaster(String section) {
+        Map<String, String> byNode = new TreeMap<>();
         if (connection instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
             for (RedisClusterNode node : clusterConnection.getPartitions()) {
                 if (node.getRole().isUpstream() && !node.getSlots().isEmpty()) {

@@ -8,12 +8,14 @@ import dev.taskpool.core.definition.TaskIds;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -36,7 +38,7 @@ public final class TaskStore {
 
     /** A store whose adds re-send for up to three command timeouts before reporting an unknown outcome. */
     public TaskStore(RedisConnector redis) {
-        this(redis, AddSender.defaultDeadline(redis.commandTimeout()));
+        this(redis, redis.timeouts().defaultAddDeadline());
     }
 
     /**
@@ -47,7 +49,7 @@ public final class TaskStore {
         this.redis = redis;
         this.commands = redis.async();
         this.scripts = redis.scripts();
-        this.timeout = redis.commandTimeout().plusSeconds(1);
+        this.timeout = redis.timeouts().replyWait();
         this.adds = new AddSender(redis, scripts, addDeadline);
         this.eventMode = EventMode.of(redis);
     }
@@ -441,7 +443,7 @@ public final class TaskStore {
     public Map<String, Long> stats(String task) {
         Map<String, String> hash = await(commands.hgetall(Keys.of(task).stats()).toCompletableFuture(),
                 "read the counters of task " + task);
-        Map<String, Long> counters = new java.util.TreeMap<>();
+        Map<String, Long> counters = new TreeMap<>();
         for (String name : List.of("added", "succeeded", "failed", "retried", "recovered", "canceled")) {
             counters.put(name, Long.parseLong(hash.getOrDefault(name, "0")));
         }
@@ -477,25 +479,37 @@ public final class TaskStore {
      * node that does not answer holds up none of the others.
      */
     public <T> CompletableFuture<T> bounded(CompletableFuture<T> future, String what) {
+        return bounded(future, what, timeout);
+    }
+
+    /**
+     * {@link #bounded(CompletableFuture, String)} with a wait of the caller's own: the heartbeat's,
+     * which must end before the lease it extends could lapse.
+     */
+    public <T> CompletableFuture<T> bounded(CompletableFuture<T> future, String what, Duration wait) {
         CompletableFuture<T> answer = new CompletableFuture<>();
-        future.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((value, error) -> {
+        future.orTimeout(wait.toMillis(), TimeUnit.MILLISECONDS).whenComplete((value, error) -> {
             if (error == null) {
                 answer.complete(value);
             } else {
                 answer.completeExceptionally(failure(error instanceof CompletionException && error.getCause() != null
-                        ? error.getCause() : error, what));
+                        ? error.getCause() : error, what, wait));
             }
         });
         return answer;
     }
 
     private TaskpoolException failure(Throwable cause, String what) {
+        return failure(cause, what, timeout);
+    }
+
+    private TaskpoolException failure(Throwable cause, String what, Duration waited) {
         if (cause instanceof TaskpoolException known) {
             return known;
         }
         if (cause instanceof TimeoutException) {
             return new TaskpoolException("Redis at " + redis.describe() + " did not answer within "
-                    + Durations.text(timeout) + " while trying to " + what, cause);
+                    + Durations.text(waited) + " while trying to " + what, cause);
         }
         return AclRefusal.explain(cause, redis.user(), what).map(line -> new TaskpoolException(line, cause))
                 .orElseGet(() -> new TaskpoolException("Redis at " + redis.describe() + " failed to " + what + ": "
@@ -505,7 +519,7 @@ public final class TaskStore {
     /** Whether Redis answered with an error reply of this code (e.g. WRONGTYPE, OOM) somewhere in the causes. */
     static boolean repliedWith(Throwable error, String code) {
         for (Throwable cause = error; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
-            if (cause instanceof io.lettuce.core.RedisCommandExecutionException && cause.getMessage() != null
+            if (cause instanceof RedisCommandExecutionException && cause.getMessage() != null
                     && cause.getMessage().startsWith(code)) {
                 return true;
             }
