@@ -6,6 +6,7 @@ import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.LuaScript;
 import dev.taskpool.core.redis.RedisFull;
 import dev.taskpool.worker.runtime.AppRuntime;
+import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.SetArgs;
 import java.lang.management.ManagementFactory;
@@ -35,6 +36,7 @@ final class Presence {
 
     private final AppRuntime runtime;
     private final WorkerSettings settings;
+    private final Timeouts timeouts;
     private final List<String> tasks;
     private final int slots;
     private final IntSupplier running;
@@ -43,9 +45,11 @@ final class Presence {
     private final RateLimitedLog redisFull = new RateLimitedLog(log, "writing this worker's presence with SET and ZADD",
             RateLimitedLog.INTERVAL);
 
-    Presence(AppRuntime runtime, WorkerSettings settings, List<String> tasks, int slots, IntSupplier running) {
+    Presence(AppRuntime runtime, WorkerSettings settings, Timeouts timeouts, List<String> tasks, int slots,
+             IntSupplier running) {
         this.runtime = runtime;
         this.settings = settings;
+        this.timeouts = timeouts;
         this.tasks = tasks;
         this.slots = slots;
         this.running = running;
@@ -82,13 +86,13 @@ final class Presence {
             });
             CompletableFuture.allOf(recorded, seen)
                     .thenCompose(ignored -> pruneDeadWorkers(now))
-                    .orTimeout(runtime.redis().commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS)
+                    .orTimeout(timeouts.replyWait().toMillis(), TimeUnit.MILLISECONDS)
                     .whenComplete((ignored, error) -> {
                         if (error == null) {
                             failures.succeeded();
                         } else {
                             failures.failed("worker " + settings.workerId() + "; it keeps running",
-                                    error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                                    error instanceof CompletionException && error.getCause() != null
                                             ? error.getCause() : error);
                         }
                     });
@@ -116,9 +120,9 @@ final class Presence {
         });
     }
 
-    /** A worker's record lives three leases past its last heartbeat. */
+    /** A worker's record lives three leases past its last heartbeat ({@link Timeouts#presenceRecordLife()}). */
     private long recordLife() {
-        return settings.lease().multipliedBy(3).toMillis();
+        return timeouts.presenceRecordLife().toMillis();
     }
 
     /**
@@ -129,7 +133,7 @@ final class Presence {
     private CompletableFuture<Void> pruneDeadWorkers(long now) {
         var redis = runtime.redis().async();
         return redis.zrangebyscore(Keys.WORKERS, Range.create(Double.NEGATIVE_INFINITY, (double) (now - recordLife())),
-                        io.lettuce.core.Limit.create(0, 100))
+                        Limit.create(0, 100))
                 .toCompletableFuture()
                 .thenCompose(stale -> CompletableFuture.allOf(stale.stream()
                         .map(worker -> redis.exists(Keys.worker(worker)).toCompletableFuture().thenCompose(alive -> alive > 0

@@ -12,14 +12,17 @@ import io.github.resilience4j.retry.RetryConfig;
 import dev.taskpool.core.redis.BlockingConnection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +65,7 @@ final class TaskConsumer {
     private final ConcurrentLinkedQueue<PendingCompletion> completions = new ConcurrentLinkedQueue<>();
     private final Semaphore wakeRequests = new Semaphore(0);
     /** Slots holding a run now (a run gives its slot back when its result goes to the pump): for the metrics. */
-    private final java.util.concurrent.atomic.AtomicInteger busySlots = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger busySlots = new AtomicInteger();
     /** Cancels of runs not (yet) here, by "id token", with when they came (nanoTime). */
     private final Map<String, Long> recentCancels = new ConcurrentHashMap<>();
     private static final Duration RECENT_CANCEL = Duration.ofSeconds(5);
@@ -167,7 +170,7 @@ final class TaskConsumer {
         } catch (RuntimeException e) {
             call = CompletableFuture.failedFuture(e);
         }
-        call.orTimeout(runtime.redis().commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS).whenComplete((result, error) -> {
+        call.orTimeout(runtime.redis().timeouts().replyWait().toMillis(), TimeUnit.MILLISECONDS).whenComplete((result, error) -> {
             if (error != null) {
                 state.roundTripFailed(fetch);
                 try {
@@ -219,7 +222,7 @@ final class TaskConsumer {
                 continue;
             }
             EventHandler.start(worker, runtime, definition, "error", handler, task.id(),
-                    java.util.Arrays.asList(task.id(), new ScriptError(task.error())), () -> { });
+                    Arrays.asList(task.id(), new ScriptError(task.error())), () -> { });
         }
     }
 
@@ -245,7 +248,7 @@ final class TaskConsumer {
     private void afterBackOff(Runnable next) {
         try {
             worker.timers().schedule(next, ERROR_BACKOFF.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+        } catch (RejectedExecutionException stopping) {
             next.run();
         }
     }
