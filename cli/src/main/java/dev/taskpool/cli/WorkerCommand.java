@@ -1,6 +1,7 @@
 package dev.taskpool.cli;
 
 import com.sun.net.httpserver.HttpHandler;
+import dev.taskpool.core.Durations;
 import dev.taskpool.core.add.AddStore;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.ValueLimits;
@@ -10,6 +11,7 @@ import dev.taskpool.dashboard.DashboardSettings;
 import dev.taskpool.metrics.MetricsServer;
 import dev.taskpool.metrics.ProcessMeters;
 import dev.taskpool.metrics.PrometheusEndpoint;
+import dev.taskpool.worker.exec.Timeouts;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.metrics.MicrometerWorkerMetrics;
@@ -24,13 +26,18 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 
 /** {@code taskpool worker}: runs the app's tasks until SIGTERM, then stops gracefully. */
-@Command(name = "worker", mixinStandardHelpOptions = true,
+@Command(name = "worker", mixinStandardHelpOptions = true, defaultValueProvider = WorkerCommand.Defaults.class,
         description = "Run workers for every task of the app (or those of --tasks) until stopped (SIGTERM/Ctrl-C).")
 final class WorkerCommand implements Runnable {
+    private static final Timeouts.Names OPTION_NAMES = new Timeouts.Names("--lease", "--heartbeat", "--recover-every",
+            "--grace", "--abandon-after", "the idle block");
     @Mixin
     Options.RedisOption redis;
     @Mixin
@@ -48,24 +55,23 @@ final class WorkerCommand implements Runnable {
                     + " the process id and 6 random characters, e.g. vm-4242-1a2b3c)")
     String workerId;
 
-    @Option(names = "--lease", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "10s",
+    @Option(names = "--lease", paramLabel = "DURATION", converter = Options.DurationConverter.class,
             description = "how long a running task stays this worker's without a heartbeat (default ${DEFAULT-VALUE})")
     Duration lease;
 
-    @Option(names = "--heartbeat", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "3s",
+    @Option(names = "--heartbeat", paramLabel = "DURATION", converter = Options.DurationConverter.class,
             description = "how often leases are extended (default ${DEFAULT-VALUE})")
     Duration heartbeat;
 
-    @Option(names = "--recover-every", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "4s",
+    @Option(names = "--recover-every", paramLabel = "DURATION", converter = Options.DurationConverter.class,
             description = "how often this worker looks for tasks whose lease expired, jittered ±20%% (default ${DEFAULT-VALUE})")
     Duration recoverEvery;
 
-    @Option(names = "--abandon-after", paramLabel = "DURATION", converter = Options.DurationConverter.class, defaultValue = "5s",
+    @Option(names = "--abandon-after", paramLabel = "DURATION", converter = Options.DurationConverter.class,
             description = "how long a stopped processor that ignores its interrupt is waited for before its thread is abandoned (default ${DEFAULT-VALUE})")
     Duration abandonAfter;
 
     @Option(names = "--grace", paramLabel = "DURATION", converter = Options.DurationConverter.class,
-            defaultValue = "${env:TASKPOOL_SHUTDOWN_GRACE:-10s}",
             description = "on SIGTERM, how long running tasks get to finish before they are handed back (env TASKPOOL_SHUTDOWN_GRACE; default ${DEFAULT-VALUE})")
     Duration grace;
 
@@ -115,7 +121,10 @@ final class WorkerCommand implements Runnable {
         if (metricsPort != null) {
             MetricsServer.requireTokenBeyondLoopback(metricsBind, emptyAsNone(metricsToken), metricsWithoutToken);
         }
-        WorkerSettings settings = WorkerSettings.defaults().withLease(lease, heartbeat).withShutdownGrace(grace)
+        // The options' own names in the message: "--heartbeat 12s must be shorter than --lease 10s".
+        WorkerSettings defaults = WorkerSettings.defaults();
+        Timeouts.requireWorkable(lease, heartbeat, recoverEvery, grace, abandonAfter, defaults.idleBlock(), OPTION_NAMES);
+        WorkerSettings settings = defaults.withLease(lease, heartbeat).withShutdownGrace(grace)
                 .withRecoverInterval(recoverEvery).withAbandonAfter(abandonAfter);
         if (workerId != null && !workerId.isBlank()) {
             settings = settings.withWorkerId(workerId);
@@ -188,6 +197,35 @@ final class WorkerCommand implements Runnable {
             new CountDownLatch(1).await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The duration options' defaults, read from {@link WorkerSettings#defaults()} so that they are
+     * written once; {@code --help} shows them as {@code ${DEFAULT-VALUE}}. Other options keep
+     * the defaults of their annotations (this provider answers null for them).
+     */
+    static final class Defaults implements IDefaultValueProvider {
+        /** Built on first use: the defaults name this machine, which other commands need not look up. */
+        private static final class DefaultSettings {
+            static final WorkerSettings VALUE = WorkerSettings.defaults();
+        }
+
+        @Override
+        public String defaultValue(ArgSpec argument) {
+            if (!(argument instanceof OptionSpec option)) {
+                return null;
+            }
+            return switch (option.longestName()) {
+                case "--lease" -> Durations.text(DefaultSettings.VALUE.lease());
+                case "--heartbeat" -> Durations.text(DefaultSettings.VALUE.heartbeatInterval());
+                case "--recover-every" -> Durations.text(DefaultSettings.VALUE.recoverInterval());
+                case "--abandon-after" -> Durations.text(DefaultSettings.VALUE.abandonAfter());
+                // (picocli interpolates a provided default as it does an annotation's)
+                case "--grace" -> "${env:TASKPOOL_SHUTDOWN_GRACE:-"
+                        + Durations.text(DefaultSettings.VALUE.shutdownGrace()) + "}";
+                default -> null;
+            };
         }
     }
 

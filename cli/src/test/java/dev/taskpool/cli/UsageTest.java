@@ -98,10 +98,32 @@ class UsageTest {
     }
 
     @Test
+    void workerHelpShowsTheDefaultsOfWorkerSettings() {
+        Result help = execute("worker", "--help");
+        assertEquals(0, help.code(), help.err());
+        String text = help.out().replaceAll("\\s+", " ");
+        for (String shown : List.of("without a heartbeat (default 10s)", "how often leases are extended (default 3s)",
+                "jittered ±20% (default 4s)", "is abandoned (default 5s)", "TASKPOOL_SHUTDOWN_GRACE; default 10s)")) {
+            assertTrue(text.contains(shown), shown + " in: " + text);
+        }
+    }
+
+    @Test
     void durationsInErrorsReadAsTheyAreWritten() {
         Result worker = execute("worker", "--lease", "1s", "--heartbeat", "1.5s", "--redis", "redis://127.0.0.1:1");
         assertEquals(1, worker.code(), worker.err());
-        assertEquals("taskpool: the heartbeat interval (1.5s) must be shorter than the lease (1s)", worker.err().strip());
+        assertEquals("taskpool: --heartbeat 1.5s must be shorter than --lease 1s", worker.err().strip());
+
+        // Refused before Redis is touched (the Redis here is not there), in the options' own names and units.
+        Result equal = execute("worker", "--lease", "12s", "--heartbeat", "12000ms", "--redis", "redis://127.0.0.1:1");
+        assertEquals(1, equal.code(), equal.err());
+        assertEquals("taskpool: --heartbeat 12s must be shorter than --lease 12s", equal.err().strip());
+        Result noBeat = execute("worker", "--heartbeat", "0s", "--redis", "redis://127.0.0.1:1");
+        assertEquals(1, noBeat.code(), noBeat.err());
+        assertEquals("taskpool: --heartbeat must be longer than 0, got 0ms", noBeat.err().strip());
+        Result negativeGrace = execute("worker", "--grace", "-1s", "--redis", "redis://127.0.0.1:1");
+        assertEquals(1, negativeGrace.code(), negativeGrace.err());
+        assertEquals("taskpool: --grace must not be negative, got -1s", negativeGrace.err().strip());
 
         Result watch = execute("watch", "--refresh", "0s", "--redis", "redis://127.0.0.1:1");
         assertEquals(1, watch.code(), watch.err());

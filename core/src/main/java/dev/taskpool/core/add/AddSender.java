@@ -4,6 +4,7 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.connect.AclRefusal;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.connect.RedisFull;
+import dev.taskpool.core.connect.RedisTimeouts;
 import dev.taskpool.core.lua.EventMode;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
@@ -59,7 +60,7 @@ final class AddSender {
 
     private final RedisConnector redis;
     private final ScriptRunner scripts;
-    private final Duration commandTimeout;
+    private final RedisTimeouts timeouts;
     private final Duration deadline;
     private final ReplicationFence fence;
     /** {@link #sendWindow()} and {@link #requestMemory()} in ms, worked out once: Duration arithmetic goes through BigDecimal. */
@@ -102,14 +103,14 @@ final class AddSender {
         this.redis = redis;
         this.scripts = scripts;
         this.resends = resends;
-        this.commandTimeout = redis.commandTimeout();
+        this.timeouts = redis.timeouts();
         this.deadline = deadline;
         this.fence = ReplicationFence.of(redis);
         this.sendWindowMillis = sendWindow().toMillis();
         this.requestMemoryMillis = Long.toString(requestMemory().toMillis());
         this.eventMode = EventMode.of(redis);
         // An add waits behind earlier calls of its kind for at most one command timeout, then goes alone.
-        this.groups = new AddGroups(this::sendCall, commandTimeout);
+        this.groups = new AddGroups(this::sendCall, timeouts.addQueueWait());
     }
 
     private KindKeys kindKeys(String task) {
@@ -124,23 +125,18 @@ final class AddSender {
         return built;
     }
 
-    /** The default add deadline: three command timeouts, so a few sends get their full timeout. */
-    static Duration defaultDeadline(Duration commandTimeout) {
-        return commandTimeout.multipliedBy(3);
-    }
-
     Duration deadline() {
         return deadline;
     }
 
     /** How long after its creation a request may still be sent: the deadline, then time for a retry by the caller. */
     Duration sendWindow() {
-        return deadline.plus(commandTimeout.multipliedBy(6));
+        return timeouts.sendWindow(deadline);
     }
 
     /** How long Redis remembers a request id: the send window plus two command timeouts of margin. */
     Duration requestMemory() {
-        return sendWindow().plus(commandTimeout.multipliedBy(2));
+        return timeouts.requestMemory(deadline);
     }
 
     AddRequest newRequest(String task, List<NewTask> tasks, long now) {
@@ -217,7 +213,7 @@ final class AddSender {
             boolean inGroup = grouped && sends == 1;
             CompletableFuture<AddGroups.Answer> reply = inGroup ? groups.submit(request, now) : sendAlone(request, from, to, now);
             // A grouped add may wait for the call out before it (bounded by the command timeout) and then for its own.
-            long wait = (inGroup ? commandTimeout.multipliedBy(2) : commandTimeout).plusSeconds(1).toMillis();
+            long wait = timeouts.addReplyWait(inGroup).toMillis();
             try {
                 AddGroups.Answer answer = reply.get(wait, TimeUnit.MILLISECONDS);
                 RedisCommandExecutionException passedOn = passedOn(answer.reply());
@@ -251,7 +247,7 @@ final class AddSender {
                 break;
             }
             sleep(request, sends, Math.min(pause.toNanos(), left));
-            pause = shortest(pause.multipliedBy(2), LONGEST_PAUSE, commandTimeout.dividedBy(2));
+            pause = shortest(pause.multipliedBy(2), LONGEST_PAUSE, timeouts.longestResendPause());
         }
         if (unanswered == null) {
             throw new TaskpoolException("Redis at " + redis.describe() + " refused to add " + request.describe()
@@ -311,7 +307,8 @@ final class AddSender {
      */
     private boolean onReplica(ReplicationFence.Route route, Keys keys) throws InterruptedException {
         try {
-            return fence.afterWrites(route, keys.definition()).get(fence.waitMillis() + commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            long replyWait = timeouts.fenceReplyWait(Duration.ofMillis(fence.waitMillis())).toMillis();
+            return fence.afterWrites(route, keys.definition()).get(replyWait, TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             return false;
         }

@@ -36,7 +36,7 @@ public final class AddStore {
 
     /** A store whose adds re-send for up to three command timeouts before reporting an unknown outcome. */
     public AddStore(RedisConnector redis) {
-        this(redis, AddSender.defaultDeadline(redis.commandTimeout()));
+        this(redis, redis.timeouts().defaultAddDeadline());
     }
 
     /**
@@ -47,7 +47,7 @@ public final class AddStore {
         this.redis = redis;
         this.commands = redis.async();
         this.scripts = new ScriptRunner(redis.async());
-        this.calls = new RedisCalls(redis, redis.commandTimeout().plusSeconds(1));
+        this.calls = new RedisCalls(redis);
         this.adds = new AddSender(redis, scripts, addDeadline);
     }
 

@@ -59,7 +59,7 @@ final class ReplicationFence implements AutoCloseable {
      */
     ReplicationFence(RedisConnector redis, Duration waitFor, boolean enabled) {
         this.redis = redis;
-        this.waitMillis = Math.max(1, Math.min(waitFor.toMillis(), redis.commandTimeout().toMillis() / 2));
+        this.waitMillis = redis.timeouts().fenceWait(waitFor).toMillis();
         this.enabled = enabled;
     }
 
@@ -190,7 +190,7 @@ final class ReplicationFence implements AutoCloseable {
                 throw notOnIoThread("whether Redis at " + redis.describe() + " has replicas");
             }
             try {
-                first.get(redis.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                first.get(redis.timeouts().replicaCheckWait().toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (Exception e) {

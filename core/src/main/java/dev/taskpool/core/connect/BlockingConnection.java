@@ -1,5 +1,6 @@
 package dev.taskpool.core.connect;
 
+import dev.taskpool.core.connect.RedisTimeouts;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
@@ -13,13 +14,13 @@ import java.time.Duration;
 public final class BlockingConnection implements AutoCloseable {
     private final StatefulConnection<String, String> connection;
     private final RedisClusterCommands<String, String> commands;
-    private final Duration commandTimeout;
+    private final RedisTimeouts timeouts;
 
     BlockingConnection(StatefulConnection<String, String> connection, RedisClusterCommands<String, String> commands,
-                       Duration commandTimeout) {
+                       RedisTimeouts timeouts) {
         this.connection = connection;
         this.commands = commands;
-        this.commandTimeout = commandTimeout;
+        this.timeouts = timeouts;
     }
 
     /**
@@ -31,8 +32,7 @@ public final class BlockingConnection implements AutoCloseable {
             throw new IllegalArgumentException("a blocking wait must be positive, not " + wait
                     + " (BLPOP 0 would block past the command timeout)");
         }
-        long millis = Math.min(wait.toMillis(), commandTimeout.toMillis() / 2);
-        return commands.blpop(Math.max(millis, 1) / 1000.0, key);
+        return commands.blpop(timeouts.blockingPopSlice(wait).toMillis() / 1000.0, key);
     }
 
     @Override

@@ -24,19 +24,19 @@ public final class RedisCalls {
      * Calls whose OOM refusal stays Redis' own error reply, wrapped like any other (the stores: a
      * worker's log words a full Redis itself, and an add has its own {@link RedisFull} wording).
      *
-     * @param timeout how long a reply is waited for (callers give the command timeout and a second)
+     * A reply is waited for {@link RedisTimeouts#replyWait()}.
      */
-    public RedisCalls(RedisConnector redis, Duration timeout) {
-        this(redis, timeout, false);
+    public RedisCalls(RedisConnector redis) {
+        this(redis, false);
     }
 
     /**
      * @param wordsFullRedis whether an OOM refusal becomes a {@link RedisFull#refusal} (operators'
      *                       reads and actions), rather than Redis' own words
      */
-    public RedisCalls(RedisConnector redis, Duration timeout, boolean wordsFullRedis) {
+    public RedisCalls(RedisConnector redis, boolean wordsFullRedis) {
         this.redis = redis;
-        this.timeout = timeout;
+        this.timeout = redis.timeouts().replyWait();
         this.wordsFullRedis = wordsFullRedis;
     }
 
@@ -62,12 +62,21 @@ public final class RedisCalls {
      * up none of the others.
      */
     public <T> CompletableFuture<T> bounded(CompletableFuture<T> future, String what) {
+        return bounded(future, what, timeout);
+    }
+
+    /**
+     * {@link #bounded(CompletableFuture, String)} with a wait of the caller's own: the heartbeat's,
+     * which must end before the lease it extends could lapse ({@code RedisTimeouts}, worker
+     * {@code Timeouts}).
+     */
+    public <T> CompletableFuture<T> bounded(CompletableFuture<T> future, String what, Duration wait) {
         CompletableFuture<T> answer = new CompletableFuture<>();
-        future.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((value, error) -> {
+        future.orTimeout(wait.toMillis(), TimeUnit.MILLISECONDS).whenComplete((value, error) -> {
             if (error == null) {
                 answer.complete(value);
             } else {
-                answer.completeExceptionally(failure(unwrap(error), what));
+                answer.completeExceptionally(failure(unwrap(error), what, wait));
             }
         });
         return answer;
@@ -75,12 +84,16 @@ public final class RedisCalls {
 
     /** The error a failed call to {@code what} is reported as. */
     public TaskpoolException failure(Throwable cause, String what) {
+        return failure(cause, what, timeout);
+    }
+
+    private TaskpoolException failure(Throwable cause, String what, Duration waited) {
         if (cause instanceof TaskpoolException known) {
             return known;
         }
         if (cause instanceof TimeoutException) {
             return new TaskpoolException("Redis at " + redis.describe() + " did not answer within "
-                    + Durations.text(timeout) + " while trying to " + what, cause);
+                    + Durations.text(waited) + " while trying to " + what, cause);
         }
         if (wordsFullRedis && RedisFull.refused(cause)) {
             return RedisFull.refusal(redis.describe(), "the request to " + what, cause);

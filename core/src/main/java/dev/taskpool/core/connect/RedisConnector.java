@@ -3,6 +3,7 @@ package dev.taskpool.core.connect;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.connect.CommandLatencies;
 import dev.taskpool.core.connect.LettuceLatencies;
+import dev.taskpool.core.connect.RedisTimeouts;
 import dev.taskpool.core.redis.RedisTls;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
@@ -55,6 +56,7 @@ public final class RedisConnector implements AutoCloseable {
     private final Duration commandTimeout;
     /** What {@link #shared} made, in the order made. */
     private final Map<Class<?>, AutoCloseable> shared = new LinkedHashMap<>();
+    private final RedisTimeouts timeouts;
     /** Resources made for a latency recorder (null: the client's own); the client does not shut them down. */
     private ClientResources ownResources;
     /** The ACL user the URL logs in as ("default" without one), named when Redis refuses it something. */
@@ -76,6 +78,7 @@ public final class RedisConnector implements AutoCloseable {
         this.newPubSub = newPubSub;
         this.cluster = cluster;
         this.commandTimeout = commandTimeout;
+        this.timeouts = new RedisTimeouts(commandTimeout);
     }
 
     public static RedisConnector connect(String uri) {
@@ -182,6 +185,11 @@ public final class RedisConnector implements AutoCloseable {
         return commandTimeout;
     }
 
+    /** Every wait derived from the command timeout (reply waits, add deadlines, blocking slices). */
+    public RedisTimeouts timeouts() {
+        return timeouts;
+    }
+
     /** Whether this connects to a Redis Cluster (commands are routed by each key's slot). */
     public boolean isCluster() {
         return cluster;
@@ -203,7 +211,7 @@ public final class RedisConnector implements AutoCloseable {
      */
     public BlockingConnection newBlockingConnection() {
         StatefulConnection<String, String> own = newConnection.get();
-        return new BlockingConnection(own, syncOf.apply(own), commandTimeout);
+        return new BlockingConnection(own, syncOf.apply(own), timeouts);
     }
 
     /**

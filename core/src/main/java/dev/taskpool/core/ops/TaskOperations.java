@@ -60,7 +60,7 @@ public final class TaskOperations {
         this.commands = redis.async();
         this.clock = clock;
         // operators read a full Redis in the same words wherever it refuses them
-        this.calls = new RedisCalls(redis, redis.commandTimeout().plusSeconds(1), true);
+        this.calls = new RedisCalls(redis, true);
         this.control = new ControlScripts(new ScriptRunner(redis.async()), calls);
     }
 

@@ -17,7 +17,7 @@ public final class TaskReads {
 
     public TaskReads(RedisConnector redis) {
         this.commands = redis.async();
-        this.calls = new RedisCalls(redis, redis.commandTimeout().plusSeconds(1));
+        this.calls = new RedisCalls(redis);
     }
 
     /** The counters of a task kind, which outlive the tasks themselves (added, succeeded, failed, retried, recovered, canceled). */

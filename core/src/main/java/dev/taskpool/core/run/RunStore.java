@@ -34,7 +34,7 @@ public final class RunStore {
 
     public RunStore(RedisConnector redis) {
         this.scripts = new ScriptRunner(redis.async());
-        this.calls = new RedisCalls(redis, redis.commandTimeout().plusSeconds(1));
+        this.calls = new RedisCalls(redis);
         this.eventMode = EventMode.of(redis);
     }
 
@@ -265,6 +265,11 @@ public final class RunStore {
     /** A reply bounded as {@link #await} bounds it, without waiting (see {@link RedisCalls#bounded}). */
     public <T> CompletableFuture<T> bounded(CompletableFuture<T> future, String what) {
         return calls.bounded(future, what);
+    }
+
+    /** {@link #bounded(CompletableFuture, String)} with a wait of the caller's own (the heartbeat's). */
+    public <T> CompletableFuture<T> bounded(CompletableFuture<T> future, String what, Duration wait) {
+        return calls.bounded(future, what, wait);
     }
 
     private static TransitionResult transition(List<Object> reply) {

@@ -20,8 +20,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Execution {
     private static final Logger log = LoggerFactory.getLogger(Execution.class);
-    /** How long a stopped script may take to notice its interrupt before its context is closed. */
-    private static final Duration INTERRUPT_LIMIT = Duration.ofSeconds(2);
 
     /** The call was abandoned: it did not stop when asked to. */
     static final class AbandonedException extends TaskpoolException {
@@ -95,9 +93,9 @@ final class Execution {
                 return false;
             }
             thread.interrupt();
-            if (!scripts.interrupt(thread, INTERRUPT_LIMIT)) {
+            if (!scripts.interrupt(thread, Timeouts.INTERRUPT_LIMIT)) {
                 log.error("a script on thread {} did not stop within {} s of its interrupt; its context was closed",
-                        thread.getName(), INTERRUPT_LIMIT.toSeconds());
+                        thread.getName(), Timeouts.INTERRUPT_LIMIT.toSeconds());
             }
             return true;
         }

@@ -20,11 +20,12 @@ import org.slf4j.LoggerFactory;
  * canceled it) is stopped.
  *
  * <p>Each kind's leases may live on another Redis node (a Cluster master per hash tag), and a
- * node that stops answering holds its reply for up to a command timeout (11 s by default), longer
- * than the default lease (10 s). So a beat sends every kind's extension first and then waits for
- * the answers together, at most until the next beat is due: a kind whose node has not answered
- * yet holds up no other kind, and gets no new extension until its last one is answered or timed
- * out (its answer is handled whenever it comes).
+ * node that stops answering holds its reply for up to a command timeout (10 s by default), longer
+ * than the default lease (10 s) minus the heartbeat (3 s). So a beat sends every kind's extension
+ * first and then waits for the answers together, at most until the next beat is due: a kind whose
+ * node has not answered yet holds up no other kind, and gets no new extension until its last one
+ * is answered or given up after {@link Timeouts#heartbeatWait()} (its answer is handled whenever
+ * it comes), early enough that the next one goes out before the lease could lapse.
  */
 final class Heartbeat implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Heartbeat.class);
@@ -32,15 +33,17 @@ final class Heartbeat implements Runnable {
     private final List<TaskConsumer> consumers;
     private final AppRuntime runtime;
     private final WorkerSettings settings;
+    private final Timeouts timeouts;
     /** While Redis refuses (full, unreachable), one line per interval, not one per task per beat. */
     private final RateLimitedLog failures = new RateLimitedLog(log, "heartbeat", RateLimitedLog.INTERVAL);
     /** Each kind's last extension, by kind: true once Redis took it, false when it failed. */
     private final Map<String, CompletableFuture<Boolean>> lastSent = new ConcurrentHashMap<>();
 
-    Heartbeat(List<TaskConsumer> consumers, AppRuntime runtime, WorkerSettings settings) {
+    Heartbeat(List<TaskConsumer> consumers, AppRuntime runtime, WorkerSettings settings, Timeouts timeouts) {
         this.consumers = consumers;
         this.runtime = runtime;
         this.settings = settings;
+        this.timeouts = timeouts;
     }
 
     @Override
@@ -79,7 +82,7 @@ final class Heartbeat implements Runnable {
         } catch (RuntimeException e) {
             reply = CompletableFuture.failedFuture(e);
         }
-        return runtime.runs().bounded(reply, "extend the leases of " + task).handle((lost, error) -> {
+        return runtime.runs().bounded(reply, "extend the leases of " + task, timeouts.heartbeatWait()).handle((lost, error) -> {
             if (error != null) {
                 failures.failed("task " + task, error);
                 return false;

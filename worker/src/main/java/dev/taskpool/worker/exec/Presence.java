@@ -36,6 +36,7 @@ final class Presence {
     private final AppRuntime runtime;
     private final PresenceStore store;
     private final WorkerSettings settings;
+    private final Timeouts timeouts;
     private final List<String> tasks;
     private final int slots;
     private final IntSupplier running;
@@ -44,10 +45,12 @@ final class Presence {
     private final RateLimitedLog redisFull = new RateLimitedLog(log, "writing this worker's presence with SET and ZADD",
             RateLimitedLog.INTERVAL);
 
-    Presence(AppRuntime runtime, WorkerSettings settings, List<String> tasks, int slots, IntSupplier running) {
+    Presence(AppRuntime runtime, WorkerSettings settings, Timeouts timeouts, List<String> tasks, int slots,
+             IntSupplier running) {
         this.runtime = runtime;
         this.store = new PresenceStore(runtime.redis());
         this.settings = settings;
+        this.timeouts = timeouts;
         this.tasks = tasks;
         this.slots = slots;
         this.running = running;
@@ -81,7 +84,7 @@ final class Presence {
             });
             CompletableFuture.allOf(recorded, seen)
                     .thenCompose(ignored -> store.pruneDead(now - recordLife()))
-                    .orTimeout(runtime.redis().commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS)
+                    .orTimeout(timeouts.replyWait().toMillis(), TimeUnit.MILLISECONDS)
                     .whenComplete((ignored, error) -> {
                         if (error == null) {
                             failures.succeeded();
@@ -115,9 +118,9 @@ final class Presence {
         });
     }
 
-    /** A worker's record lives three leases past its last heartbeat. */
+    /** A worker's record lives three leases past its last heartbeat ({@link Timeouts#presenceRecordLife()}). */
     private long recordLife() {
-        return settings.lease().multipliedBy(3).toMillis();
+        return timeouts.presenceRecordLife().toMillis();
     }
 
     void clear() {

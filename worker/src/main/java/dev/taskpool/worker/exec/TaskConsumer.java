@@ -170,7 +170,7 @@ final class TaskConsumer {
         } catch (RuntimeException e) {
             call = CompletableFuture.failedFuture(e);
         }
-        call.orTimeout(runtime.redis().commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS).whenComplete((result, error) -> {
+        call.orTimeout(runtime.redis().timeouts().replyWait().toMillis(), TimeUnit.MILLISECONDS).whenComplete((result, error) -> {
             if (error != null) {
                 state.roundTripFailed(fetch);
                 try {

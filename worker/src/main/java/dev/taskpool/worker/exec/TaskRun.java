@@ -13,7 +13,6 @@ import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.runtime.CurrentRun;
 import dev.taskpool.worker.script.ScriptError;
 import io.github.resilience4j.retry.Retry;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -62,8 +61,6 @@ import org.slf4j.LoggerFactory;
  */
 final class TaskRun implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(TaskRun.class);
-    /** How long a stopped script may take to notice its interrupt before its context is closed. */
-    private static final Duration INTERRUPT_LIMIT = Duration.ofSeconds(2);
 
     /** A lasting order to stop the run; the first one given stays. */
     enum StopOrder {
@@ -337,7 +334,7 @@ final class TaskRun implements Runnable {
     }
 
     /**
-     * Stopping takes a thread of its own: a script may take up to {@link #INTERRUPT_LIMIT} to notice
+     * Stopping takes a thread of its own: a script may take up to {@link Timeouts#INTERRUPT_LIMIT} to notice
      * its interrupt, and that must delay neither the deadline check (which watches every run) nor
      * whoever gave the order.
      */
@@ -358,9 +355,9 @@ final class TaskRun implements Runnable {
                 return;
             }
             stopping.thread.interrupt();
-            if (!runtime.scripts().interrupt(stopping.thread, INTERRUPT_LIMIT)) {
+            if (!runtime.scripts().interrupt(stopping.thread, Timeouts.INTERRUPT_LIMIT)) {
                 log.error("task {} #{}: the script did not stop within {} s of its interrupt; its context was closed",
-                        definition.id(), id, INTERRUPT_LIMIT.toSeconds());
+                        definition.id(), id, Timeouts.INTERRUPT_LIMIT.toSeconds());
             }
             try {
                 for (long left = abandonAt - System.nanoTime(); !stopping.over && left > 0; left = abandonAt - System.nanoTime()) {

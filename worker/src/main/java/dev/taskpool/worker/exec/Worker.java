@@ -1,6 +1,7 @@
 package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.Durations;
+import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.connect.RedisFailures;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.worker.runtime.AppRuntime;
@@ -22,12 +23,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
-    private static final Duration HAND_BACK_WAIT = Duration.ofSeconds(5);
     /** How often run deadlines are checked: a run is stopped at most this long after its timeout. */
     static final Duration TIMEOUT_CHECK = Duration.ofMillis(20);
 
     private final AppRuntime runtime;
     private final WorkerSettings settings;
+    private final Timeouts timeouts;
     private final List<TaskConsumer> consumers = new ArrayList<>();
     private final ScheduledExecutorService timers;
     private final ScheduledExecutorService background;
@@ -41,6 +42,7 @@ public final class Worker implements AutoCloseable {
     public Worker(AppRuntime runtime, WorkerSettings settings, List<String> tasks) {
         this.runtime = runtime;
         this.settings = settings;
+        this.timeouts = new Timeouts(runtime.redis().timeouts(), settings);
         List<TaskDefinition> served = new ArrayList<>();
         for (String task : tasks) {
             served.add(runtime.definition(task).orElseThrow(() -> new IllegalArgumentException(
@@ -60,7 +62,7 @@ public final class Worker implements AutoCloseable {
             consumers.add(consumer);
             runtime.metrics().serving(definition.id(), definition.workerNums(), consumer::busySlots);
         }
-        this.presence = new Presence(runtime, settings, served.stream().map(TaskDefinition::id).toList(),
+        this.presence = new Presence(runtime, settings, timeouts, served.stream().map(TaskDefinition::id).toList(),
                 served.stream().mapToInt(TaskDefinition::workerNums).sum(), this::runningCount);
         this.control = new ControlListener(consumers);
     }
@@ -97,7 +99,7 @@ public final class Worker implements AutoCloseable {
             }
         }, TIMEOUT_CHECK.toMillis(), TIMEOUT_CHECK.toMillis(), TimeUnit.MILLISECONDS);
         long heartbeat = settings.heartbeatInterval().toMillis();
-        Heartbeat leases = new Heartbeat(consumers, runtime, settings);
+        Heartbeat leases = new Heartbeat(consumers, runtime, settings, timeouts);
         // At a fixed rate: a beat waits for its answers at most until the next one is due, so a
         // node that does not answer never stretches the time between two beats of the others.
         background.scheduleAtFixedRate(() -> {
@@ -151,7 +153,7 @@ public final class Worker implements AutoCloseable {
         for (TaskConsumer consumer : consumers) {
             step("wait for " + consumer.definition().id(), () -> {
                 if (!consumer.awaitRuns(deadline)) {
-                    consumer.handBackRunning(HAND_BACK_WAIT);
+                    consumer.handBackRunning(Timeouts.HAND_BACK_WAIT);
                 }
             });
         }

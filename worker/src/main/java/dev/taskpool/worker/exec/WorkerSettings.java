@@ -1,6 +1,5 @@
 package dev.taskpool.worker.exec;
 
-import dev.taskpool.core.Durations;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.UUID;
@@ -10,7 +9,8 @@ import java.util.UUID;
  *
  * @param workerId          names this process in task hashes ({@code worker}) and lease tokens
  * @param lease             how long a fetched task stays this worker's without a heartbeat
- * @param heartbeatInterval how often running tasks' leases are extended (well below {@code lease})
+ * @param heartbeatInterval how often running tasks' leases are extended (below {@code lease}; how the two
+ *                          bound the heartbeat's wait for Redis: {@link Timeouts})
  * @param recoverInterval   how often this worker looks for expired leases (jittered ±20%)
  * @param shutdownGrace     how long a graceful stop lets running tasks finish before handing them back
  * @param idleBlock         how long an idle fetcher blocks on Redis per BLPOP before looking again
@@ -21,10 +21,8 @@ public record WorkerSettings(String workerId, Duration lease, Duration heartbeat
                              Duration shutdownGrace, Duration idleBlock, Duration abandonAfter) {
 
     public WorkerSettings {
-        if (heartbeatInterval.compareTo(lease) >= 0) {
-            throw new IllegalArgumentException("the heartbeat interval (" + Durations.text(heartbeatInterval)
-                    + ") must be shorter than the lease (" + Durations.text(lease) + ")");
-        }
+        Timeouts.requireWorkable(lease, heartbeatInterval, recoverInterval, shutdownGrace, abandonAfter, idleBlock,
+                Timeouts.Names.SETTINGS);
         if (workerId == null || workerId.isBlank() || workerId.contains("/")) {
             throw new IllegalArgumentException("a worker id must be non-empty and contain no '/', got '" + workerId + "'");
         }
