@@ -20,7 +20,7 @@ import dev.taskpool.core.redis.LeaseLostException;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
 import dev.taskpool.core.redis.TransitionResult;
-import dev.taskpool.support.TestRedis;
+import dev.taskpool.core.testing.RedisFixture;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Clock;
 import java.time.Duration;
@@ -28,14 +28,17 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Reading a kind's counts and listings through the indexes, against a real Redis; time is passed in. */
 class TaskOperationsTest {
     private static final long NOW = 1_700_000_000_000L;
     private static final Duration KEEP = Duration.ofSeconds(600);
+
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture("ops");
 
     private RedisConnector redis;
     private TaskStore store;
@@ -45,18 +48,13 @@ class TaskOperationsTest {
 
     @BeforeEach
     void connect() {
-        redis = RedisConnector.connect(TestRedis.uri());
+        redis = fixture.redis();
         store = new TaskStore(redis);
         operations = new TaskOperations(redis, Clock.fixed(Instant.ofEpochMilli(NOW + 30_000), ZoneOffset.UTC));
-        raw = redis.sync();
-        task = TestRedis.uniqueTaskId("ops");
+        raw = fixture.raw();
+        task = fixture.task();
         store.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
                 1000, "scripts.x.Run", TaskEvents.NONE, KEEP));
-    }
-
-    @AfterEach
-    void close() {
-        redis.close();
     }
 
     private List<Long> add(int count, long at) {
@@ -261,7 +259,7 @@ class TaskOperationsTest {
 
     @Test
     void badInputIsRefusedWithAMessageNamingIt() {
-        String never = TestRedis.uniqueTaskId("never");
+        String never = fixture.otherTask("never");
         assertThrows(UnknownTaskException.class, () -> operations.stats(never));
         var limit = assertThrows(IllegalArgumentException.class, () -> operations.list(task, TaskStatus.WAITING, 0, null));
         assertTrue(limit.getMessage().contains("limit 0"), limit.getMessage());
@@ -296,7 +294,7 @@ class TaskOperationsTest {
         FetchedTask run = store.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
         operations.cancel(task, run.id(), "bob");
         assertEquals(0, raw.zcard(Keys.of(task).leases()), "the lease is gone");
-        assertEquals(dev.taskpool.core.redis.TransitionResult.LEASE_LOST,
+        assertEquals(TransitionResult.LEASE_LOST,
                 store.complete(run, TaskStatus.SUCCESS, "1", NOW + 1, KEEP).join(), "the run's completion is refused");
         TaskInfo info = store.get(task, run.id()).orElseThrow();
         assertEquals(TaskStatus.FAILURE, info.status());
@@ -362,7 +360,7 @@ class TaskOperationsTest {
         operations.pause(task, "ann");
         assertTrue(assertThrows(ControlException.class, () -> operations.pause(task, "bob")).getMessage()
                 .contains("is already paused"));
-        assertThrows(UnknownTaskException.class, () -> operations.cancel(TestRedis.uniqueTaskId("never"), 1, null));
+        assertThrows(UnknownTaskException.class, () -> operations.cancel(fixture.otherTask("never"), 1, null));
     }
 
     @Test

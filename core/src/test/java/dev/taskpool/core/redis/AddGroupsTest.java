@@ -9,21 +9,24 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
-import dev.taskpool.support.TestRedis;
+import dev.taskpool.core.testing.RedisFixture;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
 import java.util.stream.LongStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Group commit of concurrent adds against a real Redis: adds that come while a call of their kind
@@ -31,6 +34,9 @@ import org.junit.jupiter.api.Test;
  */
 class AddGroupsTest {
     private static final long NOW = 1_700_000_000_000L;
+
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture("groups");
 
     private RedisConnector redis;
     private TaskStore store;
@@ -40,17 +46,12 @@ class AddGroupsTest {
 
     @BeforeEach
     void connect() {
-        redis = RedisConnector.connect(TestRedis.uri());
+        redis = fixture.redis();
         store = new TaskStore(redis);
-        raw = redis.sync();
-        task = TestRedis.uniqueTaskId("groups");
-        keys = Keys.of(task);
+        raw = fixture.raw();
+        task = fixture.task();
+        keys = fixture.keys();
         publish(task, 100_000);
-    }
-
-    @AfterEach
-    void close() {
-        redis.close();
     }
 
     private void publish(String id, int size) {
@@ -58,7 +59,7 @@ class AddGroupsTest {
                 size, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
     }
 
-    private List<CompletableFuture<AddResult>> addAsync(int count, java.util.function.IntFunction<Long> id) {
+    private List<CompletableFuture<AddResult>> addAsync(int count, IntFunction<Long> id) {
         List<CompletableFuture<AddResult>> adds = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             adds.add(store.addAsync(task, id.apply(i), "[" + i + "]", NOW));
@@ -121,7 +122,7 @@ class AddGroupsTest {
         }
         assertTrue(store.scriptCalls() - callsBefore < 20, "the adds shared calls");
         assertEquals(19, raw.llen(keys.waiting()));
-        assertEquals(java.util.Map.of("squatter", "1"), raw.hgetall(keys.task(7)), "the existing task is untouched");
+        assertEquals(Map.of("squatter", "1"), raw.hgetall(keys.task(7)), "the existing task is untouched");
     }
 
     @Test
@@ -129,7 +130,7 @@ class AddGroupsTest {
         long callsBefore = store.scriptCalls();
         Set<Long> ids = ConcurrentHashMap.newKeySet();
         List<Thread> callers = new ArrayList<>();
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         for (int c = 0; c < 16; c++) {
             int caller = c;
             callers.add(Thread.ofPlatform().start(() -> {
@@ -159,7 +160,7 @@ class AddGroupsTest {
 
     @Test
     void anUnknownTaskFailsEachAddWithTheReason() {
-        String unknown = TestRedis.uniqueTaskId("never.published");
+        String unknown = fixture.otherTask("never.published");
         List<CompletableFuture<AddResult>> adds = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             adds.add(store.addAsync(unknown, null, "[]", NOW));

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.LocalRedis;
-import dev.taskpool.support.TestRedis;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
@@ -19,13 +19,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.LongStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The add path against a real Redis: large batches, wrong-typed keys, a full Redis, re-sent requests. */
 class EnqueueTest {
     private static final long NOW = 1_700_000_000_000L;
+
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture("enqueue");
 
     private RedisConnector redis;
     private TaskStore store;
@@ -35,17 +38,12 @@ class EnqueueTest {
 
     @BeforeEach
     void connect() {
-        redis = RedisConnector.connect(TestRedis.uri());
+        redis = fixture.redis();
         store = new TaskStore(redis);
-        raw = redis.sync();
-        task = TestRedis.uniqueTaskId("enqueue");
-        keys = Keys.of(task);
+        raw = fixture.raw();
+        task = fixture.task();
+        keys = fixture.keys();
         store.publish(definition(task, 100_000));
-    }
-
-    @AfterEach
-    void close() {
-        redis.close();
     }
 
     private static TaskDefinition definition(String id, int size) {
@@ -94,7 +92,7 @@ class EnqueueTest {
     @Test
     void howLongOneCallOfFiftyThousandBlocksRedisAgainstChunks() throws Exception {
         store.addAll(task, batch(1), NOW);
-        String whole = TestRedis.uniqueTaskId("whole");
+        String whole = fixture.otherTask("whole");
         store.publish(definition(whole, 100_000));
         Keys wholeKeys = Keys.of(whole);
         String[] args = new EnqueueCall(whole, wholeKeys, "60000", 50_000, "heard").request("one-call", NOW, 50_000, batch(50_000)).args();
@@ -226,7 +224,7 @@ class EnqueueTest {
     void aCounterAtTheLastIdRefusesTheAddInsteadOfLoopingForEver() {
         try (LocalRedis own = LocalRedis.start(); RedisConnector ownRedis = RedisConnector.connect(own.uri(), Duration.ofSeconds(2))) {
             TaskStore ownStore = new TaskStore(ownRedis);
-            io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> ownRaw = ownRedis.sync();
+            RedisClusterCommands<String, String> ownRaw = ownRedis.sync();
             ownStore.publish(definition(task, 100));
             for (String counter : List.of("9007199254740991", "9007199254740992", "99999999999999999999")) {
                 ownRaw.set(keys.sequence(), counter);

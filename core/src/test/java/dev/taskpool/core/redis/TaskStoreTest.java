@@ -12,20 +12,24 @@ import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.support.TestRedis;
+import dev.taskpool.core.testing.RedisFixture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The Lua scripts' transitions, against a real Redis; time is passed in, so no test sleeps. */
 class TaskStoreTest {
     private static final long NOW = 1_700_000_000_000L;
     private static final Duration KEEP = Duration.ofSeconds(60);
+
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture("store");
 
     private RedisConnector redis;
     private TaskStore store;
@@ -34,16 +38,11 @@ class TaskStoreTest {
 
     @BeforeEach
     void connect() {
-        redis = RedisConnector.connect(TestRedis.uri());
+        redis = fixture.redis();
         store = new TaskStore(redis);
-        raw = redis.sync();
-        task = TestRedis.uniqueTaskId("store");
+        raw = fixture.raw();
+        task = fixture.task();
         store.publish(definition(task, 3, 1));
-    }
-
-    @AfterEach
-    void close() {
-        redis.close();
     }
 
     static TaskDefinition definition(String id, int size, int attempts) {
@@ -66,7 +65,7 @@ class TaskStoreTest {
 
     @Test
     void addingToAnUnpublishedTaskIsAnUnknownTaskError() {
-        String never = TestRedis.uniqueTaskId("never");
+        String never = fixture.otherTask("never");
         UnknownTaskException error = assertThrows(UnknownTaskException.class, () -> store.add(never, null, "[]", NOW));
         assertTrue(error.getMessage().contains("unknown task '" + never + "'"), error.getMessage());
         assertTrue(raw.keys("taskpool:{" + never + "}:*").isEmpty());
@@ -82,7 +81,7 @@ class TaskStoreTest {
         assertEquals(Long.toString(NOW), hash.get("created_at"));
         // A new task holds only what it has: progress and attempt are written when they change, and the
         // task and id are in the key's name only.
-        assertEquals(java.util.Set.of("status", "args", "created_at"), hash.keySet(), "the fields of a new task");
+        assertEquals(Set.of("status", "args", "created_at"), hash.keySet(), "the fields of a new task");
         TaskInfo read = store.get(task, 1).orElseThrow();
         assertEquals(task, read.task(), "get names the task from the key");
         assertEquals(1, read.id(), "get reads the id from the key");
