@@ -12,8 +12,8 @@ import dev.taskpool.core.redis.AddResult;
 import dev.taskpool.core.redis.Keys;
 import dev.taskpool.core.redis.RedisConnector;
 import dev.taskpool.core.redis.TaskStore;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TcpProxy;
-import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.HashMap;
@@ -30,6 +30,7 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Adds through a TCP proxy that partitions (bytes wait, then arrive when it heals, as TCP
@@ -40,6 +41,9 @@ class AddUnderPartitionTest {
     /** Short, so that partitions of a second or two outlast several sends. */
     private static final Duration COMMAND_TIMEOUT = Duration.ofMillis(300);
 
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture("partition");
+
     private TcpProxy proxy;
     private RedisConnector direct;
     private RedisClusterCommands<String, String> raw;
@@ -48,11 +52,11 @@ class AddUnderPartitionTest {
 
     @BeforeEach
     void start() {
-        proxy = TcpProxy.start(TestRedis.uri());
-        direct = RedisConnector.connect(TestRedis.uri());
-        raw = direct.sync();
-        task = TestRedis.uniqueTaskId("partition");
-        keys = Keys.of(task);
+        proxy = TcpProxy.start(fixture.uri());
+        direct = fixture.redis();
+        raw = fixture.raw();
+        task = fixture.task();
+        keys = fixture.keys();
         new TaskStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
                 Duration.ofSeconds(5), 100_000, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
     }
@@ -60,7 +64,6 @@ class AddUnderPartitionTest {
     @AfterEach
     void stop() {
         proxy.close();
-        direct.close();
     }
 
     private TaskpoolClient client(Duration addDeadline) {
