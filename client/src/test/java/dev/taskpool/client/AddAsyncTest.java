@@ -31,10 +31,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** {@link TaskpoolClient#addAsync}: one thread keeps many adds in flight, each applied once, with the outcomes of {@code add}. */
 class AddAsyncTest {
     @RegisterExtension
-    final RedisFixture fixture = new RedisFixture("async");
+    final RedisFixture fixture = new RedisFixture();
 
     private String publish(RedisConnector direct, String name, int size) {
-        String task = fixture.otherTask(name);
+        String task = fixture.newTask(name);
         new TaskStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
                 Duration.ofSeconds(5), size, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
         return task;
@@ -98,7 +98,7 @@ class AddAsyncTest {
     @Test
     void anUnknownTaskOrBadArgumentsFailTheFutureWithTheReason() {
         try (TaskpoolClient client = TaskpoolClient.connect(fixture.uri())) {
-            String task = fixture.otherTask("never.published");
+            String task = fixture.newTask("never.published");
             CompletionException unknown = assertThrows(CompletionException.class, () -> client.addAsync(task, 1).join());
             assertInstanceOf(UnknownTaskException.class, unknown.getCause());
             assertTrue(unknown.getCause().getMessage().contains("unknown task '" + task + "'"), unknown.getCause().getMessage());

@@ -2,6 +2,7 @@ package dev.taskpool.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +17,7 @@ import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TcpProxy;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -23,9 +25,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -115,9 +120,9 @@ class AddUnderPartitionTest {
         try (TaskpoolClient client = client(Duration.ofMillis(700))) {
             client.add(task, "warm-up");
             proxy.partition();
-            java.util.concurrent.ExecutionException failed = assertThrows(java.util.concurrent.ExecutionException.class,
+            ExecutionException failed = assertThrows(ExecutionException.class,
                     () -> client.addAsync(task, "stuck").get(60, TimeUnit.SECONDS));
-            AddOutcomeUnknownException unknown = org.junit.jupiter.api.Assertions.assertInstanceOf(
+            AddOutcomeUnknownException unknown = assertInstanceOf(
                     AddOutcomeUnknownException.class, failed.getCause(), "the outcome is unknown: " + failed.getCause());
             assertTrue(unknown.getMessage().contains("the outcome of adding a task to " + task + " is unknown"), unknown.getMessage());
             proxy.heal();
@@ -189,7 +194,7 @@ class AddUnderPartitionTest {
      * enqueue calls; a re-send after no answer goes on its own, under the same request id).
      */
     private Tally harness(Duration addDeadline, boolean settleWithRetryAdd, int wantedPartitions, int callers) throws Exception {
-        Map<Long, String> returned = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<Long, String> returned = new ConcurrentHashMap<>();
         AtomicInteger partitions = new AtomicInteger();
         AtomicInteger severed = new AtomicInteger();
         AtomicInteger unknownOutcomes = new AtomicInteger();
@@ -218,9 +223,9 @@ class AddUnderPartitionTest {
                 proxy.heal();
             }
         });
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         try (TaskpoolClient client = client(addDeadline)) {
-            List<Thread> threads = new java.util.ArrayList<>();
+            List<Thread> threads = new ArrayList<>();
             for (int c = 0; c < callers; c++) {
                 String prefix = callers == 1 ? "add-" : "caller-" + c + "-add-";
                 threads.add(Thread.ofPlatform().name("adder-" + c).start(() -> {

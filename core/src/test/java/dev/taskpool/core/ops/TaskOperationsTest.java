@@ -259,7 +259,7 @@ class TaskOperationsTest {
 
     @Test
     void badInputIsRefusedWithAMessageNamingIt() {
-        String never = fixture.otherTask("never");
+        String never = fixture.newTask("never");
         assertThrows(UnknownTaskException.class, () -> operations.stats(never));
         var limit = assertThrows(IllegalArgumentException.class, () -> operations.list(task, TaskStatus.WAITING, 0, null));
         assertTrue(limit.getMessage().contains("limit 0"), limit.getMessage());
@@ -360,7 +360,7 @@ class TaskOperationsTest {
         operations.pause(task, "ann");
         assertTrue(assertThrows(ControlException.class, () -> operations.pause(task, "bob")).getMessage()
                 .contains("is already paused"));
-        assertThrows(UnknownTaskException.class, () -> operations.cancel(fixture.otherTask("never"), 1, null));
+        assertThrows(UnknownTaskException.class, () -> operations.cancel(fixture.newTask("never"), 1, null));
     }
 
     @Test

@@ -160,7 +160,7 @@ class AddGroupsTest {
 
     @Test
     void anUnknownTaskFailsEachAddWithTheReason() {
-        String unknown = fixture.otherTask("never.published");
+        String unknown = fixture.newTask("never.published");
         List<CompletableFuture<AddResult>> adds = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             adds.add(store.addAsync(unknown, null, "[]", NOW));

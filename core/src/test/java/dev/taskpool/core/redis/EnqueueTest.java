@@ -92,7 +92,7 @@ class EnqueueTest {
     @Test
     void howLongOneCallOfFiftyThousandBlocksRedisAgainstChunks() throws Exception {
         store.addAll(task, batch(1), NOW);
-        String whole = fixture.otherTask("whole");
+        String whole = fixture.newTask("whole");
         store.publish(definition(whole, 100_000));
         Keys wholeKeys = Keys.of(whole);
         String[] args = new EnqueueCall(whole, wholeKeys, "60000", 50_000, "heard").request("one-call", NOW, 50_000, batch(50_000)).args();

@@ -65,7 +65,7 @@ class TaskStoreTest {
 
     @Test
     void addingToAnUnpublishedTaskIsAnUnknownTaskError() {
-        String never = fixture.otherTask("never");
+        String never = fixture.newTask("never");
         UnknownTaskException error = assertThrows(UnknownTaskException.class, () -> store.add(never, null, "[]", NOW));
         assertTrue(error.getMessage().contains("unknown task '" + never + "'"), error.getMessage());
         assertTrue(raw.keys("taskpool:{" + never + "}:*").isEmpty());

@@ -10,94 +10,101 @@ import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.extension.AfterEachCallback;
-import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * The Redis set-up most integration tests share, as a JUnit 5 extension: per test, a connection to
- * the test Redis ({@link TestRedis}: {@code TASKPOOL_TEST_REDIS_URL}, else a server it starts; a
+ * The Redis set-up the integration tests share, as a JUnit 5 extension: per test, a connection to
+ * the test Redis ({@link TestRedis}: {@code TASKPOOL_TEST_REDIS_URL}, else a server it starts; the
  * test fails with the reason when there is none), a task kind no other test uses, and its
- * {@link Keys}. After the test (and after the class's own {@code @AfterEach}) it deletes every key
- * of the kinds it named and closes the connection.
+ * {@link Keys}. After the test (after the class's own {@code @AfterEach}) it deletes every key of
+ * the kinds it named, so the shared Redis does not fill up and no broken key outlives its test,
+ * and closes the connection.
  *
  * <pre>{@code
  * @RegisterExtension
  * final RedisFixture fixture = new RedisFixture("enqueue");
  * }</pre>
- * Registered on an instance field, so each test gets its own connection and kind. Lives in the core
- * module's test jar (the support module cannot see core's classes, as core's tests depend on it).
+ * Registered on an instance field, so each test has its own. The connection and the kind are made
+ * when first asked for: a test that only wants kind names opens no connection until the clean-up.
+ * It lives in the core module's test jar: the support module cannot see core's classes, as core's
+ * own tests depend on support.
  */
-public final class RedisFixture implements BeforeEachCallback, AfterEachCallback {
+public final class RedisFixture implements AfterEachCallback {
     private final String base;
     private final List<String> named = new ArrayList<>();
     private RedisConnector redis;
     private String task;
 
-    /** {@code base} starts the task kind's name, so a leftover key tells which test wrote it. */
+    /** {@code base} starts the kind's name, so that a key in Redis tells which test wrote it. */
     public RedisFixture(String base) {
         this.base = base;
     }
 
-    @Override
-    public void beforeEach(ExtensionContext context) {
-        redis = RedisConnector.connect(uri());
-        task = otherTask(base);
+    /** For a test that names each of its kinds with {@link #newTask(String)}. */
+    public RedisFixture() {
+        this("test");
     }
 
     @Override
     public void afterEach(ExtensionContext context) {
-        if (redis == null) {
-            return;
-        }
         try {
-            deleteKeysOf(named);
+            if (!named.isEmpty()) {
+                deleteKeysOf(redis(), named);
+            }
         } finally {
-            redis.close();
-            redis = null;
+            if (redis != null) {
+                redis.close();
+                redis = null;
+            }
         }
     }
 
-    /** The test Redis's URI, for a second connection or a client of the test's own. */
+    /** The test Redis's URI, for a client or a connection of the test's own. */
     public String uri() {
         return TestRedis.uri();
     }
 
-    /** The test's connection, open from before its {@code @BeforeEach} to after its {@code @AfterEach}. */
+    /** The test's connection, closed after its {@code @AfterEach}. */
     public RedisConnector redis() {
+        if (redis == null) {
+            redis = RedisConnector.connect(uri());
+        }
         return redis;
     }
 
     /** Plain commands on {@link #redis()}, to read and write keys as redis-cli would. */
     public RedisClusterCommands<String, String> raw() {
-        return redis.sync();
+        return redis().sync();
     }
 
-    /** The test's own task kind (not yet published). */
+    /** The test's own task kind (not published: the test publishes the definition it needs). */
     public String task() {
+        if (task == null) {
+            task = newTask(base);
+        }
         return task;
     }
 
     /** The keys of {@link #task()}. */
     public Keys keys() {
-        return Keys.of(task);
+        return Keys.of(task());
     }
 
-    /** One more task kind no other test uses, cleaned up with the first. */
-    public String otherTask(String base) {
+    /** A new task kind no other test uses, starting with {@code base}; cleaned up after the test. */
+    public String newTask(String base) {
         String name = TestRedis.uniqueTaskId(base);
         named.add(name);
         return name;
     }
 
-    /** Every key of a kind starts with {@code taskpool:{kind}:} (see {@link Keys}). */
-    private static String keyPattern(String kind) {
-        return Keys.ROOT + "{" + kind + "}:*";
-    }
-
-    /** SCAN rather than KEYS: the suite's Redis holds many keys, and a test must not stall it. */
-    private void deleteKeysOf(List<String> tasks) {
+    /**
+     * Deletes every key of these kinds and takes them off the registry of kinds (a registered kind
+     * without its definition would be a broken row in every listing). SCAN rather than KEYS: the
+     * suite's Redis holds many keys, and other tests use it meanwhile.
+     */
+    public static void deleteKeysOf(RedisConnector redis, List<String> kinds) {
         RedisClusterCommands<String, String> sync = redis.sync();
-        for (String kind : tasks) {
+        for (String kind : kinds) {
             ScanCursor cursor = ScanCursor.INITIAL;
             do {
                 KeyScanCursor<String> page = sync.scan(cursor, ScanArgs.Builder.matches(keyPattern(kind)).limit(1000));
@@ -108,5 +115,10 @@ public final class RedisFixture implements BeforeEachCallback, AfterEachCallback
             } while (!cursor.isFinished());
             sync.srem(Keys.TASK_REGISTRY, kind);
         }
+    }
+
+    /** Every key of a kind starts with {@code taskpool:{kind}:} (see {@link Keys}). */
+    private static String keyPattern(String kind) {
+        return Keys.ROOT + "{" + kind + "}:*";
     }
 }
