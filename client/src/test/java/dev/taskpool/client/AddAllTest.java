@@ -7,6 +7,7 @@ import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
@@ -15,14 +16,18 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link TaskpoolClient#addAll} of a batch far past Lua's unpack limit (about 8,000 values). */
 class AddAllTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture("bulk");
+
     @Test
     void fiftyThousandTasksInOneAddAll() {
-        String task = TestRedis.uniqueTaskId("bulk");
-        try (RedisConnector direct = RedisConnector.connect(TestRedis.uri());
-             TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri())) {
+        String task = fixture.task();
+        RedisConnector direct = fixture.redis();
+        try (TaskpoolClient client = TaskpoolClient.connect(fixture.uri())) {
             new AddStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
                     Duration.ofSeconds(5), 50_000, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
             List<List<Object>> args = new ArrayList<>();

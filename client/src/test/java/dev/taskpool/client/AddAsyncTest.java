@@ -14,6 +14,7 @@ import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.redis.AddResult;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
@@ -26,11 +27,15 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link TaskpoolClient#addAsync}: one thread keeps many adds in flight, each applied once, with the outcomes of {@code add}. */
 class AddAsyncTest {
-    private static String publish(RedisConnector direct, String name, int size) {
-        String task = TestRedis.uniqueTaskId(name);
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
+    private String publish(RedisConnector direct, String name, int size) {
+        String task = fixture.newTask(name);
         new AddStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
                 Duration.ofSeconds(5), size, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
         return task;
@@ -38,8 +43,8 @@ class AddAsyncTest {
 
     @Test
     void fiveHundredAddsInFlightFromOneThreadEachGetTheirOwnId() throws Exception {
-        try (RedisConnector direct = RedisConnector.connect(TestRedis.uri());
-             TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri())) {
+        RedisConnector direct = fixture.redis();
+        try (TaskpoolClient client = TaskpoolClient.connect(fixture.uri())) {
             String task = publish(direct, "async", 1000);
             Set<String> handlerThreads = ConcurrentHashMap.newKeySet();
             Set<Long> handled = ConcurrentHashMap.newKeySet();
@@ -74,8 +79,8 @@ class AddAsyncTest {
 
     @Test
     void aFullQueueRefusesTheAddsPastItsSizeAndWritesNothingForThem() throws Exception {
-        try (RedisConnector direct = RedisConnector.connect(TestRedis.uri());
-             TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri())) {
+        RedisConnector direct = fixture.redis();
+        try (TaskpoolClient client = TaskpoolClient.connect(fixture.uri())) {
             String task = publish(direct, "asyncfull", 3);
             List<CompletableFuture<AddResult>> adds = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
@@ -93,8 +98,8 @@ class AddAsyncTest {
 
     @Test
     void anUnknownTaskOrBadArgumentsFailTheFutureWithTheReason() {
-        try (TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri())) {
-            String task = TestRedis.uniqueTaskId("never.published");
+        try (TaskpoolClient client = TaskpoolClient.connect(fixture.uri())) {
+            String task = fixture.newTask("never.published");
             CompletionException unknown = assertThrows(CompletionException.class, () -> client.addAsync(task, 1).join());
             assertInstanceOf(UnknownTaskException.class, unknown.getCause());
             assertTrue(unknown.getCause().getMessage().contains("unknown task '" + task + "'"), unknown.getCause().getMessage());

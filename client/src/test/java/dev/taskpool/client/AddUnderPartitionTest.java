@@ -2,6 +2,7 @@ package dev.taskpool.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,10 +13,11 @@ import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddResult;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TcpProxy;
-import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -23,13 +25,17 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Adds through a TCP proxy that partitions (bytes wait, then arrive when it heals, as TCP
@@ -40,6 +46,9 @@ class AddUnderPartitionTest {
     /** Short, so that partitions of a second or two outlast several sends. */
     private static final Duration COMMAND_TIMEOUT = Duration.ofMillis(300);
 
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture("partition");
+
     private TcpProxy proxy;
     private RedisConnector direct;
     private RedisClusterCommands<String, String> raw;
@@ -48,11 +57,11 @@ class AddUnderPartitionTest {
 
     @BeforeEach
     void start() {
-        proxy = TcpProxy.start(TestRedis.uri());
-        direct = RedisConnector.connect(TestRedis.uri());
-        raw = direct.sync();
-        task = TestRedis.uniqueTaskId("partition");
-        keys = Keys.of(task);
+        proxy = TcpProxy.start(fixture.uri());
+        direct = fixture.redis();
+        raw = fixture.raw();
+        task = fixture.task();
+        keys = fixture.keys();
         new AddStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
                 Duration.ofSeconds(5), 100_000, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
     }
@@ -60,7 +69,6 @@ class AddUnderPartitionTest {
     @AfterEach
     void stop() {
         proxy.close();
-        direct.close();
     }
 
     private TaskpoolClient client(Duration addDeadline) {
@@ -112,9 +120,9 @@ class AddUnderPartitionTest {
         try (TaskpoolClient client = client(Duration.ofMillis(700))) {
             client.add(task, "warm-up");
             proxy.partition();
-            java.util.concurrent.ExecutionException failed = assertThrows(java.util.concurrent.ExecutionException.class,
+            ExecutionException failed = assertThrows(ExecutionException.class,
                     () -> client.addAsync(task, "stuck").get(60, TimeUnit.SECONDS));
-            AddOutcomeUnknownException unknown = org.junit.jupiter.api.Assertions.assertInstanceOf(
+            AddOutcomeUnknownException unknown = assertInstanceOf(
                     AddOutcomeUnknownException.class, failed.getCause(), "the outcome is unknown: " + failed.getCause());
             assertTrue(unknown.getMessage().contains("the outcome of adding a task to " + task + " is unknown"), unknown.getMessage());
             proxy.heal();
@@ -186,7 +194,7 @@ class AddUnderPartitionTest {
      * enqueue calls; a re-send after no answer goes on its own, under the same request id).
      */
     private Tally harness(Duration addDeadline, boolean settleWithRetryAdd, int wantedPartitions, int callers) throws Exception {
-        Map<Long, String> returned = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<Long, String> returned = new ConcurrentHashMap<>();
         AtomicInteger partitions = new AtomicInteger();
         AtomicInteger severed = new AtomicInteger();
         AtomicInteger unknownOutcomes = new AtomicInteger();
@@ -215,9 +223,9 @@ class AddUnderPartitionTest {
                 proxy.heal();
             }
         });
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         try (TaskpoolClient client = client(addDeadline)) {
-            List<Thread> threads = new java.util.ArrayList<>();
+            List<Thread> threads = new ArrayList<>();
             for (int c = 0; c < callers; c++) {
                 String prefix = callers == 1 ? "add-" : "caller-" + c + "-add-";
                 threads.add(Thread.ofPlatform().name("adder-" + c).start(() -> {

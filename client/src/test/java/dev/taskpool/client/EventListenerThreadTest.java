@@ -12,6 +12,7 @@ import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.run.RunStore;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import java.time.Duration;
@@ -24,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Listeners run on threads the client owns, not on the thread that reads Redis's replies: a
@@ -34,8 +36,11 @@ class EventListenerThreadTest {
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(3);
     private static final Duration LIMIT = Duration.ofSeconds(60);
 
-    private static String publish(RedisConnector direct) {
-        String task = TestRedis.uniqueTaskId("listener");
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture("listener");
+
+    private String publish(RedisConnector direct) {
+        String task = fixture.task();
         new AddStore(direct).publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO,
                 Duration.ofSeconds(5), 1000, "scripts.x.Run", TaskEvents.NONE, Duration.ofSeconds(60)));
         return task;
@@ -63,8 +68,8 @@ class EventListenerThreadTest {
 
     @Test
     void aListenerThatBlocksHoldsUpNeitherAddsNorGetsNorAwaits() throws Exception {
-        try (RedisConnector direct = RedisConnector.connect(TestRedis.uri());
-             TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri(), COMMAND_TIMEOUT)) {
+        RedisConnector direct = fixture.redis();
+        try (TaskpoolClient client = TaskpoolClient.connect(fixture.uri(), COMMAND_TIMEOUT)) {
             String task = publish(direct);
             long first = client.add(task, "first").id();
             CountDownLatch entered = new CountDownLatch(1);
@@ -95,8 +100,8 @@ class EventListenerThreadTest {
 
     @Test
     void aListenerThatCallsTheClientDoesNotDeadlock() throws Exception {
-        try (RedisConnector direct = RedisConnector.connect(TestRedis.uri());
-             TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri(), COMMAND_TIMEOUT)) {
+        RedisConnector direct = fixture.redis();
+        try (TaskpoolClient client = TaskpoolClient.connect(fixture.uri(), COMMAND_TIMEOUT)) {
             String task = publish(direct);
             long done = client.add(task, "done before").id();
             finishWaiting(direct, task);
@@ -121,8 +126,8 @@ class EventListenerThreadTest {
     @Test
     void aListenerGivenAnExecutorRunsThereInOrder() throws Exception {
         ExecutorService own = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("application-listener").factory());
-        try (RedisConnector direct = RedisConnector.connect(TestRedis.uri());
-             TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri())) {
+        RedisConnector direct = fixture.redis();
+        try (TaskpoolClient client = TaskpoolClient.connect(fixture.uri())) {
             String task = publish(direct);
             long id = client.add(task, "watched").id();
             List<String> seen = new CopyOnWriteArrayList<>();
@@ -153,8 +158,8 @@ class EventListenerThreadTest {
     @Test
     void aListenerFarBehindKeepsTheNewestTenThousandEvents() throws Exception {
         int published = 10_050;
-        try (RedisConnector direct = RedisConnector.connect(TestRedis.uri());
-             TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri())) {
+        RedisConnector direct = fixture.redis();
+        try (TaskpoolClient client = TaskpoolClient.connect(fixture.uri())) {
             String task = publish(direct);
             String channel = Keys.of(task).events(1);
             CountDownLatch entered = new CountDownLatch(1);

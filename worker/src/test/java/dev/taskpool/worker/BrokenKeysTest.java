@@ -12,6 +12,7 @@ import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.KindOverview;
 import dev.taskpool.core.ops.Overview;
 import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -34,6 +36,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The kind-wide gauges of the other kinds go on refreshing meanwhile.
  */
 class BrokenKeysTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     @TempDir
     Path dir;
 
@@ -45,7 +50,7 @@ class BrokenKeysTest {
 
     @Test
     void garbageInTheQueueAndTheLeasesIsDroppedOnItsOwnAndNamed() {
-        String task = TestRedis.uniqueTaskId("garbage-ids");
+        String task = fixture.newTask("garbage-ids");
         try (Harness harness = open(task); LogCapture log = new LogCapture()) {
             Keys keys = Keys.of(task);
             var raw = harness.redis.sync();
@@ -77,8 +82,8 @@ class BrokenKeysTest {
     @CsvSource({"stats, string, a hash", "waiting, string, a list", "failed, string, a sorted set",
             "succeeded, string, a list", "leases, string, a sorted set", "paused, hash, a string", "def, string, a hash"})
     void theOverviewNamesAKindKeyOfTheWrongTypeAndReadsTheOtherKinds(String key, String held, String expected) {
-        String broken = TestRedis.uniqueTaskId("broken-" + key);
-        String other = TestRedis.uniqueTaskId("readable");
+        String broken = fixture.newTask("broken-" + key);
+        String other = fixture.newTask("readable");
         TestApp app = TestApp.in(dir).task(broken, 1, 0, 0, 5, 100, "scripts.w.Work", "")
                 .task(other, 1, 0, 0, 5, 100, "scripts.w.Work", "")
                 .script("w", "function Work(id) { return 'ran ' + id; }");
@@ -119,7 +124,7 @@ class BrokenKeysTest {
 
     @Test
     void aLeasesKeyOfTheWrongTypeStopsFetchesCleanlyUntilRepaired() {
-        String task = TestRedis.uniqueTaskId("broken-leases");
+        String task = fixture.newTask("broken-leases");
         try (Harness harness = open(task); LogCapture log = new LogCapture()) {
             Keys keys = Keys.of(task);
             var raw = harness.redis.sync();
@@ -149,8 +154,8 @@ class BrokenKeysTest {
      */
     @Test
     void theGaugesOfTheOtherKindsRefreshWhileOneKindIsBroken() {
-        String broken = TestRedis.uniqueTaskId("gauges-broken");
-        String other = TestRedis.uniqueTaskId("gauges-other");
+        String broken = fixture.newTask("gauges-broken");
+        String other = fixture.newTask("gauges-other");
         TestApp app = TestApp.in(dir).task(broken, 1, 0, 0, 5, 100, "scripts.w.Work", "")
                 .task(other, 1, 0, 0, 5, 100, "scripts.w.Work", "")
                 .script("w", "function Work(id) { return 'ran ' + id; }");

@@ -10,7 +10,7 @@ import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.support.TestRedis;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -42,6 +43,9 @@ import org.junit.jupiter.api.io.TempDir;
  * worker's memory of recent cancels, stopped the new run too.
  */
 class CancelThenRetryTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     private static final Duration LIMIT = Duration.ofSeconds(60);
     private static final int PAIRS = 100;
     private static final int LANES = 4;
@@ -58,7 +62,7 @@ class CancelThenRetryTest {
 
     @Test
     void everyTaskRetriedRightAfterItsCancelRunsAgainAndFinishes() throws Exception {
-        String task = TestRedis.uniqueTaskId("cancelretry");
+        String task = fixture.newTask("cancelretry");
         Map<Long, AtomicInteger> runs = new ConcurrentHashMap<>();
         List<List<Object>> errorCalls = new CopyOnWriteArrayList<>();
         // The first run of a task holds its slot until it is stopped (the cancel); a later run ends
@@ -176,7 +180,7 @@ class CancelThenRetryTest {
      */
     @Test
     void aLateCancelMessageForTheCanceledRunLeavesTheRetriedRunAlone() throws Exception {
-        String task = TestRedis.uniqueTaskId("latecancel");
+        String task = fixture.newTask("latecancel");
         Probe probe = Probe.of("java.latecancel.Work");
         TestApp app = TestApp.in(dir).task(task, 4, 0, 0, 120, 100, "java.latecancel.Work", "")
                 .script("unused", "function Nothing() {}");
@@ -233,7 +237,7 @@ class CancelThenRetryTest {
      */
     @Test
     void aCanceledRunWhoseCancelMessageNeverCameIsLoggedAsCanceled() {
-        String task = TestRedis.uniqueTaskId("lostcancel");
+        String task = fixture.newTask("lostcancel");
         Probe probe = Probe.of("java.lostcancel.Work");
         TestApp app = TestApp.in(dir).task(task, 2, 0, 0, 120, 100, "java.lostcancel.Work", "")
                 .script("unused", "function Nothing() {}");

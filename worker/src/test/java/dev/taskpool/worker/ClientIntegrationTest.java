@@ -10,6 +10,7 @@ import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.redis.AddResult;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,16 +18,20 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The thin Java client (no script engine, no app directory) against a worker. */
 class ClientIntegrationTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     @TempDir
     Path dir;
 
     @Test
     void addGetAndAwaitFromAThinClient() {
-        String task = TestRedis.uniqueTaskId("thin");
+        String task = fixture.newTask("thin");
         TestApp app = TestApp.in(dir)
                 .task(task, 2, 0, 0, 5, 100, "scripts.thin.Greet", "")
                 .script("thin", "function Greet(id, who, times) { Process('utils.time.Sleep', 100); return { hello: who, times: times }; }");
@@ -52,7 +57,7 @@ class ClientIntegrationTest {
 
     @Test
     void aThinClientRefusesScriptEventsItCannotRunUnlessGivenJavaHandlers() {
-        String task = TestRedis.uniqueTaskId("scripted");
+        String task = fixture.newTask("scripted");
         TestApp app = TestApp.in(dir)
                 .task(task, 1, 0, 0, 5, 100, "scripts.s.Run", """
                         "event": {"next": "scripts.s.Next", "add": "scripts.s.OnAdd"}""")
@@ -80,7 +85,7 @@ class ClientIntegrationTest {
     @Test
     void addingToATaskNoRuntimePublishedIsAClearError() {
         try (TaskpoolClient client = TaskpoolClient.connect(TestRedis.uri())) {
-            String task = TestRedis.uniqueTaskId("unpublished");
+            String task = fixture.newTask("unpublished");
             UnknownTaskException error = assertThrows(UnknownTaskException.class, () -> client.add(task, 1));
             assertTrue(error.getMessage().contains("unknown task '" + task + "': no runtime has published it"), error.getMessage());
         }
@@ -97,7 +102,7 @@ class ClientIntegrationTest {
 
     @Test
     void aBatchAddIsOneRoundTripAndRespectsSizeAtomically() {
-        String task = TestRedis.uniqueTaskId("bulk");
+        String task = fixture.newTask("bulk");
         TestApp app = TestApp.in(dir)
                 .task(task, 2, 0, 0, 5, 5, "scripts.bulk.Echo", "")
                 .script("bulk", "function Echo(id, word) { return word + id; }");

@@ -4,12 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.ControlException;
 import dev.taskpool.core.ops.KindStats;
 import dev.taskpool.core.ops.TaskOperations;
-import dev.taskpool.support.TestRedis;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.process.ProcessRegistry;
@@ -21,17 +22,22 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The operators' actions end to end: real Redis, a real worker running scripts, the Java client's operations. */
 class ControlActionsTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     private static final Duration LIMIT = Duration.ofSeconds(60);
 
     @TempDir
     Path dir;
 
-    private static void waitFor(String what, java.util.function.BooleanSupplier condition) {
+    private static void waitFor(String what, BooleanSupplier condition) {
         Wait.until(what, LIMIT, condition);
     }
 
@@ -51,7 +57,7 @@ class ControlActionsTest {
 
     @Test
     void aRunningTaskCanceledIsStoppedRecordsNothingMoreAndItsErrorHandlerRunsOnce() {
-        String task = TestRedis.uniqueTaskId("cancelrun");
+        String task = fixture.newTask("cancelrun");
         List<Long> started = new CopyOnWriteArrayList<>();
         AtomicInteger sideEffects = new AtomicInteger();
         List<List<Object>> errorCalls = new CopyOnWriteArrayList<>();
@@ -94,7 +100,7 @@ class ControlActionsTest {
 
     @Test
     void aCanceledWaitingTaskLeavesTheQueueAndItsErrorHandlerRunsOnceOnAWorker() {
-        String task = TestRedis.uniqueTaskId("cancelwait");
+        String task = fixture.newTask("cancelwait");
         List<List<Object>> errorCalls = new CopyOnWriteArrayList<>();
         ProcessRegistry registry = new ProcessRegistry().register("probe.error", args -> errorCalls.add(List.copyOf(args)));
         TestApp app = TestApp.in(dir).task(task, 1, 0, 0, 30, 10, "scripts.work.Work",
@@ -124,8 +130,8 @@ class ControlActionsTest {
 
     @Test
     void aPausedKindIsHeldWhileAddsGoOnAndRunningTasksFinishThenResumeRunsThem() throws Exception {
-        String task = TestRedis.uniqueTaskId("pause");
-        String other = TestRedis.uniqueTaskId("busy");
+        String task = fixture.newTask("pause");
+        String other = fixture.newTask("busy");
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger runs = new AtomicInteger();
         ProcessRegistry registry = new ProcessRegistry()
@@ -180,7 +186,7 @@ class ControlActionsTest {
 
     @Test
     void retryOfOneAndOfAllFailedRunsThemAgainAndTheySucceed() {
-        String task = TestRedis.uniqueTaskId("retry");
+        String task = fixture.newTask("retry");
         AtomicBoolean healthy = new AtomicBoolean();
         ProcessRegistry registry = new ProcessRegistry().register("java.retry.Work", args -> {
             if (!healthy.get()) {
@@ -205,7 +211,7 @@ class ControlActionsTest {
             TaskInfo first = harness.await(task, ids[0]);
             assertEquals(TaskStatus.SUCCESS, first.status(), "retried: " + first);
             assertEquals(1, first.attempt(), "a fresh run budget: run 1 again");
-            var hash = harness.redis.sync().hgetall(dev.taskpool.core.lua.Keys.of(task).task(ids[0]));
+            var hash = harness.redis.sync().hgetall(Keys.of(task).task(ids[0]));
             assertEquals("database down", hash.get("previous_error"), "the previous error stays readable");
             assertEquals("1", hash.get("resubmitted"));
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -23,6 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * kind-wide gauges read from Redis and Lettuce's command latencies.
  */
 class EmbeddedWorkerMetricsTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     private static final Duration LIMIT = Duration.ofSeconds(30);
 
     @TempDir
@@ -30,7 +35,7 @@ class EmbeddedWorkerMetricsTest {
 
     @Test
     void theApplicationsRegistryGetsTheWorkersMeters() {
-        String task = TestRedis.uniqueTaskId("embmetrics");
+        String task = fixture.newTask("embmetrics");
         List<Long> started = new CopyOnWriteArrayList<>();
         TestApp app = TestApp.in(dir).task(task, 3, 1, 0, 30, 50, "scripts.m.Work", "").script("m", """
                 function Work(id, mode) {

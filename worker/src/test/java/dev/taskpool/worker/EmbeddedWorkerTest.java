@@ -5,24 +5,39 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.DefinitionException;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.testing.RedisFixture;
+import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.TestRedis;
+import dev.taskpool.support.Wait;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A Java application embeds a worker through the builder alone, with its own Java processes. */
 class EmbeddedWorkerTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     @TempDir
     Path dir;
 
     @Test
     void anEmbeddedWorkerRunsJavaProcessesAndStopsGracefully() {
-        String task = TestRedis.uniqueTaskId("embedded");
+        String task = fixture.newTask("embedded");
         TestApp app = TestApp.in(dir).task(task, """
                 {"name": "embedded", "worker_nums": 2, "attempts": 0, "attempt_after": 0, "timeout": 5, "size": 100,
                  "process": "models.shout.upper"}
@@ -59,7 +74,7 @@ class EmbeddedWorkerTest {
     /** Misuse after close: a second close does nothing, a call says the worker is closed (not an engine's words). */
     @Test
     void aClosedWorkerClosesTwiceQuietlyAndRefusesCallsByName() {
-        String task = TestRedis.uniqueTaskId("closed");
+        String task = fixture.newTask("closed");
         TestApp app = TestApp.in(dir).task(task, """
                 {"name": "closed", "worker_nums": 1, "attempts": 0, "attempt_after": 0, "timeout": 5, "size": 100,
                  "process": "models.x.y"}
@@ -75,26 +90,26 @@ class EmbeddedWorkerTest {
 
     private static Path app(Path dir) {
         try {
-            java.nio.file.Files.writeString(dir.resolve("a-file.yao"), "{}");
+            Files.writeString(dir.resolve("a-file.yao"), "{}");
             return dir;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
     @Test
     void aMissingAppDirectoryOrBadUriFailsAtStartNamingIt() {
         Path missing = dir.resolve("no-such-app");
-        var noApp = assertThrows(dev.taskpool.core.TaskpoolException.class,
+        var noApp = assertThrows(TaskpoolException.class,
                 () -> EmbeddedWorker.builder(TestRedis.uri(), missing).start());
         assertTrue(noApp.getMessage().contains(missing.toString()) && noApp.getMessage().contains("does not exist"),
                 noApp.getMessage());
         Path file = app(dir).resolve("a-file.yao");
-        var notADirectory = assertThrows(dev.taskpool.core.TaskpoolException.class,
+        var notADirectory = assertThrows(TaskpoolException.class,
                 () -> EmbeddedWorker.builder(TestRedis.uri(), file).start());
         assertEquals("app directory " + file + " is not a directory (give the directory that holds tasks/)",
                 notADirectory.getMessage());
-        var badUri = assertThrows(dev.taskpool.core.TaskpoolException.class,
+        var badUri = assertThrows(TaskpoolException.class,
                 () -> EmbeddedWorker.builder("nonsense://x", dir).start());
         assertTrue(badUri.getMessage().startsWith("invalid Redis URI 'nonsense://x'"), badUri.getMessage());
     }
@@ -105,15 +120,15 @@ class EmbeddedWorkerTest {
      */
     @Test
     void aStartThatFailsHalfWayLeavesNothingRunning() throws Exception {
-        String first = TestRedis.uniqueTaskId("halfa");
-        String second = TestRedis.uniqueTaskId("halfb");
+        String first = fixture.newTask("halfa");
+        String second = fixture.newTask("halfb");
         String definition = """
                 {"name": "half", "worker_nums": 1, "attempts": 0, "attempt_after": 0, "timeout": 5, "size": 100,
                  "process": "models.x.y"}
                 """;
         TestApp app = TestApp.in(dir).task(first, definition).task(second, definition);
-        try (dev.taskpool.support.LocalRedis redis = dev.taskpool.support.LocalRedis.start();
-             dev.taskpool.core.connect.RedisConnector admin = dev.taskpool.core.connect.RedisConnector.connect(redis.uri())) {
+        try (LocalRedis redis = LocalRedis.start();
+             RedisConnector admin = RedisConnector.connect(redis.uri())) {
             var raw = admin.sync();
             long clients = raw.clientList().lines().filter(line -> !line.isBlank()).count();
             // The worker's own connection and the first task's blocking one; the second task's is refused.
@@ -121,7 +136,7 @@ class EmbeddedWorkerTest {
             RuntimeException refused = assertThrows(RuntimeException.class, () -> EmbeddedWorker.builder(redis.uri(), app.dir())
                     .process("models.x.y", args -> 1).settings(s -> s.withShutdownGrace(Duration.ofMillis(200))).start());
             raw.configSet("maxclients", "10000");
-            dev.taskpool.support.Wait.until("the half-started worker's threads are gone", Duration.ofSeconds(60),
+            Wait.until("the half-started worker's threads are gone", Duration.ofSeconds(60),
                     () -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.isAlive()
                             && (t.getName().equals("wait-" + first) || t.getName().equals("wait-" + second))));
             long clientsAfter = raw.clientList().lines().filter(line -> !line.isBlank()).count();
@@ -134,18 +149,18 @@ class EmbeddedWorkerTest {
      */
     @Test
     void closingWhileRedisIsGoneLogsOneLinePerStepWithoutStackTraces() {
-        String task = TestRedis.uniqueTaskId("gone");
+        String task = fixture.newTask("gone");
         TestApp app = TestApp.in(dir).task(task, """
                 {"name": "gone", "worker_nums": 1, "attempts": 0, "attempt_after": 0, "timeout": 5, "size": 100,
                  "process": "models.x.y"}
                 """);
-        try (dev.taskpool.support.LocalRedis redis = dev.taskpool.support.LocalRedis.start(); LogCapture log = new LogCapture()) {
+        try (LocalRedis redis = LocalRedis.start(); LogCapture log = new LogCapture()) {
             EmbeddedWorker worker = EmbeddedWorker.builder(redis.uri(), app.dir()).process("models.x.y", args -> 1)
                     .commandTimeout(Duration.ofMillis(500)).settings(s -> s.withShutdownGrace(Duration.ofMillis(200))).start();
             redis.kill();
             worker.close();
             assertTrue(log.contains("stop step 'clear this worker's presence' failed"), "the failed step is named: " + log.lines());
-            assertEquals(java.util.List.of(), log.linesWithStackTraces(), "no stack trace for Redis being away");
+            assertEquals(List.of(), log.linesWithStackTraces(), "no stack trace for Redis being away");
         }
     }
     /**
@@ -154,14 +169,14 @@ class EmbeddedWorkerTest {
      */
     @Test
     void aHeartbeatWithNothingToSendDoesNotSayRedisWorksAgain() throws Exception {
-        String task = TestRedis.uniqueTaskId("beat");
+        String task = fixture.newTask("beat");
         TestApp app = TestApp.in(dir).task(task, """
                 {"name": "beat", "worker_nums": 1, "attempts": 0, "attempt_after": 0, "timeout": 30, "size": 100,
                  "process": "models.beat.hold"}
                 """);
-        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        try (dev.taskpool.support.LocalRedis redis = dev.taskpool.support.LocalRedis.start(); LogCapture log = new LogCapture()) {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (LocalRedis redis = LocalRedis.start(); LogCapture log = new LogCapture()) {
             EmbeddedWorker worker = EmbeddedWorker.builder(redis.uri(), app.dir())
                     .process("models.beat.hold", args -> {
                         started.countDown();
@@ -177,12 +192,12 @@ class EmbeddedWorkerTest {
                     .start();
             try {
                 worker.call("tasks." + task + ".add");
-                assertTrue(started.await(30, java.util.concurrent.TimeUnit.SECONDS), "the run started");
+                assertTrue(started.await(30, TimeUnit.SECONDS), "the run started");
                 redis.kill();
-                dev.taskpool.support.Wait.until("the heartbeat fails", Duration.ofSeconds(60), () -> log.contains("heartbeat failed"));
+                Wait.until("the heartbeat fails", Duration.ofSeconds(60), () -> log.contains("heartbeat failed"));
                 release.countDown();
                 // The result cannot be recorded: the run leaves after a lease period, and the heartbeat has nothing left.
-                dev.taskpool.support.Wait.until("the run left", Duration.ofSeconds(60), () -> worker.runningCount() == 0);
+                Wait.until("the run left", Duration.ofSeconds(60), () -> worker.runningCount() == 0);
                 int beatsAfter = 5;
                 Thread.sleep(Duration.ofMillis(200).multipliedBy(beatsAfter));
                 assertTrue(!log.contains("heartbeat works again"), "Redis is still away: " + log.lines());

@@ -5,20 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.support.TestRedis;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.worker.exec.Worker;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Closing a worker never leaves a task RUNNING: unfinished runs go back to the queue. */
 class GracefulStopTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     @TempDir
     Path dir;
 
     @Test
     void closeLetsQuickRunsFinishAndHandsUnfinishedTasksBack() {
-        String task = TestRedis.uniqueTaskId("long");
+        String task = fixture.newTask("long");
         TestApp app = TestApp.in(dir)
                 .task(task, 2, 0, 0, 60, 10, "scripts.long.Work", "")
                 .script("long", """

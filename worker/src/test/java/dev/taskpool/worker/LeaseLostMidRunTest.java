@@ -10,6 +10,7 @@ import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.run.LeaseLostException;
 import dev.taskpool.core.run.RunStore;
 import dev.taskpool.core.run.TransitionResult;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.exec.WorkerSettings;
@@ -22,6 +23,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,12 +32,15 @@ import org.junit.jupiter.api.io.TempDir;
  * published it. A run that lost its lease must change nothing, progress included.
  */
 class LeaseLostMidRunTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     @TempDir
     Path dir;
 
     @Test
     void progressFromARunThatLostItsLeaseIsRefusedAndPublishesNothing() throws Exception {
-        String task = TestRedis.uniqueTaskId("stale");
+        String task = fixture.newTask("stale");
         CountDownLatch started = new CountDownLatch(1);
         CountDownLatch thawed = new CountDownLatch(1);
         AtomicReference<Harness> harnessRef = new AtomicReference<>();

@@ -5,20 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.definition.DefinitionException;
-import dev.taskpool.support.TestRedis;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.worker.script.ScriptException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A runtime never starts half-configured: every problem of the app is reported at load. */
 class LoadErrorsTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     @TempDir
     Path dir;
 
     @Test
     void processNamesThatResolveToNothingAreEachReportedWithFileAndField() {
-        String task = TestRedis.uniqueTaskId("unresolved");
+        String task = fixture.newTask("unresolved");
         TestApp app = TestApp.in(dir)
                 .task(task, 1, 0, 0, 5, 10, "scripts.missing.Run", """
                         "event": {"add": "scripts.ok.Nope", "success": "models.x.save", "error": "tasks.ghost.add",
@@ -36,7 +40,7 @@ class LoadErrorsTest {
 
     @Test
     void scriptSyntaxErrorsAreReportedWithFileAndLine() {
-        String task = TestRedis.uniqueTaskId("syntax");
+        String task = fixture.newTask("syntax");
         TestApp app = TestApp.in(dir)
                 .task(task, 1, 0, 0, 5, 10, "scripts.good.Run", "")
                 .script("good", "function Run() { return 1; }")

@@ -3,26 +3,31 @@ package dev.taskpool.worker;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.exec.Worker;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Workers that died without clearing their presence leave {@code taskpool:workers}; live ones stay. */
 class PresenceTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     @TempDir
     Path dir;
 
     @Test
     void deadWorkersArePrunedAndWorkersWithARecordStay() {
-        String task = TestRedis.uniqueTaskId("presence");
+        String task = fixture.newTask("presence");
         TestApp app = TestApp.in(dir).task(task, 1, 0, 0, 5, 10, "scripts.w.Work", "")
                 .script("w", "function Work(id) { return id; }");
-        String dead = TestRedis.uniqueTaskId("dead-worker");
-        String slow = TestRedis.uniqueTaskId("long-lease-worker");
+        String dead = fixture.newTask("dead-worker");
+        String slow = fixture.newTask("long-lease-worker");
         try (Harness harness = Harness.open(app.dir())) {
             var raw = harness.redis.sync();
             long hourAgo = System.currentTimeMillis() - 3_600_000;

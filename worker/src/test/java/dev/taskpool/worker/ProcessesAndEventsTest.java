@@ -6,26 +6,31 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.support.TestRedis;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.worker.process.ProcessRegistry;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The calling convention of DESIGN §2 and the events of §3. */
 class ProcessesAndEventsTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     @TempDir
     Path dir;
 
     @Test
     void processNamesAreCaseInsensitiveAndScriptFilesKeepTheirOwnGlobals() {
-        String task = TestRedis.uniqueTaskId("names");
+        String task = fixture.newTask("names");
         TestApp app = TestApp.in(dir)
                 .task(task, 1, 0, 0, 5, 10, "scripts.a.Work", "")
                 .script("a", """
@@ -59,7 +64,7 @@ class ProcessesAndEventsTest {
 
     @Test
     void javaProcessesSleepAndClearErrorsForUnknownNames() {
-        String task = TestRedis.uniqueTaskId("java");
+        String task = fixture.newTask("java");
         List<Object> saved = new CopyOnWriteArrayList<>();
         ProcessRegistry registry = new ProcessRegistry().register("models.task.Save", args -> {
             saved.add(args.getFirst());
@@ -91,7 +96,7 @@ class ProcessesAndEventsTest {
 
     @Test
     void anAppWithoutScriptsRunsJavaProcessorsWithoutStartingGraalJs() {
-        String task = TestRedis.uniqueTaskId("javaonly");
+        String task = fixture.newTask("javaonly");
         ProcessRegistry registry = new ProcessRegistry().register("work.Double", args -> ((Number) args.get(1)).longValue() * 2);
         TestApp app = TestApp.in(dir).task(task, 2, 0, 0, 5, 10, "work.Double", "");
         try (Harness harness = Harness.open(app.dir(), registry)) {
@@ -99,7 +104,7 @@ class ProcessesAndEventsTest {
             long id = harness.add(task, 21);
             TaskInfo done = harness.await(task, id);
             assertEquals(TaskStatus.SUCCESS, done.status());
-            assertEquals(42L, dev.taskpool.core.json.Json.toJava(done.response()));
+            assertEquals(42L, Json.toJava(done.response()));
             assertEquals(0, harness.runtime.scripts().contextsCreated(), "no script context was made");
             assertTrue(harness.runtime.scripts().implementationName().startsWith("none"),
                     harness.runtime.scripts().implementationName());
@@ -110,7 +115,7 @@ class ProcessesAndEventsTest {
 
     @Test
     void progressInBothFormsLandsOnTheRunningTaskAndEveryTransitionIsPublished() {
-        String task = TestRedis.uniqueTaskId("progress");
+        String task = fixture.newTask("progress");
         List<List<Object>> progressEvents = new CopyOnWriteArrayList<>();
         ProcessRegistry registry = new ProcessRegistry().register("probe.progress", progressEvents::add);
         TestApp app = TestApp.in(dir)
@@ -150,7 +155,7 @@ class ProcessesAndEventsTest {
 
     @Test
     void progressOutsideARunNeedsATaskNameAndSaneNumbers() {
-        String task = TestRedis.uniqueTaskId("outside");
+        String task = fixture.newTask("outside");
         TestApp app = TestApp.in(dir)
                 .task(task, 1, 0, 0, 5, 10, "scripts.o.Work", "")
                 .script("o", """
@@ -179,7 +184,7 @@ class ProcessesAndEventsTest {
 
     @Test
     void nextMustReturnAPositiveSafeIntegerAndCollisionsAreErrors() {
-        String task = TestRedis.uniqueTaskId("next");
+        String task = fixture.newTask("next");
         TestApp app = TestApp.in(dir)
                 .task(task, 1, 0, 0, 5, 10, "scripts.n.Work", "\"event\": {\"next\": \"scripts.n.Next\"}")
                 .script("n", """

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.ScanArgs;
 import java.nio.file.Path;
@@ -11,16 +12,20 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code size} bounds the waiting queue: a full queue refuses adds with 0 and writes nothing. */
 class QueueLimitTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     @TempDir
     Path dir;
 
     @Test
     void aSmallQueueWithOneSlowWorkerRefusesMostOfTenQuickAdds() {
-        String task = TestRedis.uniqueTaskId("small");
+        String task = fixture.newTask("small");
         TestApp app = TestApp.in(dir)
                 .task(task, 1, 0, 0, 30, 2, "scripts.slow.Work", "")
                 .script("slow", "function Work(id) { Process('utils.time.Sleep', 3000); return 'done'; }");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.process.ProcessRegistry;
 import io.lettuce.core.KeyScanCursor;
@@ -16,10 +17,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Finished tasks expire after `keep`; what a long stream leaves behind is a handful of keys and the counters. */
 class RetentionTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     private static final int TASKS = 2000;
     private static final int ROUNDS = 4;
 
@@ -28,7 +33,7 @@ class RetentionTest {
 
     @Test
     void aLongStreamOfTasksLeavesABoundedNumberOfKeys() throws InterruptedException {
-        String task = TestRedis.uniqueTaskId("stream");
+        String task = fixture.newTask("stream");
         TestApp app = TestApp.in(dir).task(task, """
                 {"name": "stream", "worker_nums": 8, "attempts": 0, "attempt_after": 0, "timeout": 5, "size": 100000,
                  "keep": 1, "process": "java.noop.Run"}""").script("unused", "function Nothing() {}");

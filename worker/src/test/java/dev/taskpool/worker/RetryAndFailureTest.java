@@ -3,26 +3,35 @@ package dev.taskpool.worker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.support.TestRedis;
+import dev.taskpool.core.testing.RedisFixture;
+import dev.taskpool.support.Wait;
 import dev.taskpool.worker.process.ProcessRegistry;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code attempts: 2} means three runs, then FAILURE with the error, and exactly one error event. */
 class RetryAndFailureTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     @TempDir
     Path dir;
 
     @Test
     void attemptsTwoMeansThreeRunsThenFailureAndOneErrorEvent() {
-        String task = TestRedis.uniqueTaskId("flaky");
+        String task = fixture.newTask("flaky");
         AtomicInteger runs = new AtomicInteger();
         List<List<Object>> errorEvents = new CopyOnWriteArrayList<>();
         ProcessRegistry registry = new ProcessRegistry()
@@ -62,7 +71,7 @@ class RetryAndFailureTest {
 
     @Test
     void aTaskThatSucceedsOnItsSecondRunEndsInSuccess() {
-        String task = TestRedis.uniqueTaskId("second");
+        String task = fixture.newTask("second");
         TestApp app = TestApp.in(dir)
                 .task(task, 1, 3, 10, 5, 10, "scripts.second.Work", "")
                 .script("second", """
@@ -86,8 +95,8 @@ class RetryAndFailureTest {
     }
 
     /** Waits up to 10 s for {@code condition}; fails the test when it does not come true. */
-    static void waitFor(java.util.function.BooleanSupplier condition) {
-        dev.taskpool.support.Wait.until("a condition of this test", java.time.Duration.ofSeconds(60), condition);
+    static void waitFor(BooleanSupplier condition) {
+        Wait.until("a condition of this test", Duration.ofSeconds(60), condition);
     }
     /**
      * A run whose retry cannot be recorded (here Redis refuses it: the `retried` counter holds
@@ -96,10 +105,10 @@ class RetryAndFailureTest {
      */
     @Test
     void aRetryThatCannotBeRecordedLeavesTheTaskToTheRecovererInsteadOfFailingIt() {
-        String task = TestRedis.uniqueTaskId("retrylost");
-        dev.taskpool.core.lua.Keys keys = dev.taskpool.core.lua.Keys.of(task);
+        String task = fixture.newTask("retrylost");
+        Keys keys = Keys.of(task);
         AtomicInteger runs = new AtomicInteger();
-        java.util.concurrent.atomic.AtomicReference<Harness> harnessRef = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<Harness> harnessRef = new AtomicReference<>();
         ProcessRegistry registry = new ProcessRegistry().register("models.retrylost.work", args -> {
             if (runs.incrementAndGet() == 1) {
                 // Break what only the retry writes, then fail the run; the key is repaired once
@@ -112,9 +121,9 @@ class RetryAndFailureTest {
         TestApp app = TestApp.in(dir).task(task, 1, 2, 0, 30, 10, "models.retrylost.work", "");
         try (Harness harness = Harness.open(app.dir(), registry); LogCapture log = new LogCapture()) {
             harnessRef.set(harness);
-            harness.startWorker(Harness.FAST.withLease(java.time.Duration.ofSeconds(2), java.time.Duration.ofMillis(400)));
+            harness.startWorker(Harness.FAST.withLease(Duration.ofSeconds(2), Duration.ofMillis(400)));
             long id = harness.add(task);
-            dev.taskpool.support.Wait.until("the run gave up recording its retry", java.time.Duration.ofSeconds(60),
+            Wait.until("the run gave up recording its retry", Duration.ofSeconds(60),
                     () -> log.lines().stream().anyMatch(line -> line.contains("could not record the retry")
                             || line.contains("FAILURE after")));
             harness.redis.sync().hdel(keys.stats(), "retried");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.process.ProcessRegistry;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -22,6 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * runs {@code worker_nums} tasks at once, not fewer.
  */
 class SlotsAfterFailedRoundTripsTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     private static final String PROCESS = "models.gate.work";
     private static final int SLOTS = 3;
 
@@ -30,7 +35,7 @@ class SlotsAfterFailedRoundTripsTest {
 
     @Test
     void afterFailedRoundTripsEverySlotRunsATaskAgain() {
-        String task = TestRedis.uniqueTaskId("slots");
+        String task = fixture.newTask("slots");
         TestApp app = TestApp.in(dir).task(task, SLOTS, 1, 0, 60, 100, PROCESS, "");
         AtomicInteger running = new AtomicInteger();
         AtomicBoolean released = new AtomicBoolean();

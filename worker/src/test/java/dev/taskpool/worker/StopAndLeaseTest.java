@@ -9,10 +9,12 @@ import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.run.RunStore;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;
+import io.lettuce.core.KeyValue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -23,6 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,12 +34,15 @@ import org.junit.jupiter.api.io.TempDir;
  * heartbeat and timeout.
  */
 class StopAndLeaseTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     @TempDir
     Path dir;
 
     @Test
     void aRunWhoseLeaseIsLostMidRunStopsRecordsNothingAndFreesItsSlot() throws Exception {
-        String task = TestRedis.uniqueTaskId("lost");
+        String task = fixture.newTask("lost");
         CountDownLatch started = new CountDownLatch(1);
         CountDownLatch interrupted = new CountDownLatch(1);
         AtomicInteger calls = new AtomicInteger();
@@ -90,7 +96,7 @@ class StopAndLeaseTest {
 
     @Test
     void aGracefulStopDuringAttemptAfterHandsTheTaskBackWithoutRecordingARetry() {
-        String task = TestRedis.uniqueTaskId("between");
+        String task = fixture.newTask("between");
         AtomicInteger calls = new AtomicInteger();
         ProcessRegistry registry = new ProcessRegistry().register("java.between.Work", args -> {
             calls.incrementAndGet();
@@ -119,7 +125,7 @@ class StopAndLeaseTest {
 
     @Test
     void aGracefulStopWhileATimedOutRunIsStillStoppingIsNotForgotten() throws Exception {
-        String task = TestRedis.uniqueTaskId("late");
+        String task = fixture.newTask("late");
         CountDownLatch timedOut = new CountDownLatch(1);
         AtomicInteger calls = new AtomicInteger();
         ProcessRegistry registry = new ProcessRegistry().register("java.late.Work", args -> {
@@ -156,7 +162,7 @@ class StopAndLeaseTest {
 
     @Test
     void theSameIdFetchedAgainByOneWorkerKeepsTheNewRunsHeartbeatAndTimeout() throws Exception {
-        String task = TestRedis.uniqueTaskId("twice");
+        String task = fixture.newTask("twice");
         CountDownLatch firstStarted = new CountDownLatch(1);
         CountDownLatch secondStarted = new CountDownLatch(1);
         AtomicBoolean releaseFirst = new AtomicBoolean();
@@ -212,7 +218,7 @@ class StopAndLeaseTest {
 
     @Test
     void theRecoverersErrorHandlerForADeadRunIsStoppedAtTheTasksTimeout() throws Exception {
-        String task = TestRedis.uniqueTaskId("dead");
+        String task = fixture.newTask("dead");
         CountDownLatch handlerStarted = new CountDownLatch(1);
         CountDownLatch handlerStopped = new CountDownLatch(1);
         ProcessRegistry registry = new ProcessRegistry()
@@ -263,7 +269,7 @@ class StopAndLeaseTest {
         }
     }
 
-    private static boolean isHeldBy(List<io.lettuce.core.KeyValue<String, String>> fields, String token) {
+    private static boolean isHeldBy(List<KeyValue<String, String>> fields, String token) {
         return "RUNNING".equals(fields.get(0).getValueOrElse(null))
                 && token.equals(fields.get(1).getValueOrElse("") + "/" + fields.get(2).getValueOrElse(""));
     }

@@ -5,19 +5,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.support.TestRedis;
+import dev.taskpool.core.testing.RedisFixture;
+import dev.taskpool.worker.process.ProcessRegistry;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code timeout} really stops a run: the script is interrupted, its slot freed, its CPU released. */
 class TimeoutTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     @TempDir
     Path dir;
 
     @Test
     void anEndlessScriptIsInterruptedAtItsTimeoutAndTheWorkerGoesOn() {
-        String task = TestRedis.uniqueTaskId("spin");
+        String task = fixture.newTask("spin");
         TestApp app = TestApp.in(dir)
                 .task(task, 1, 0, 0, 1, 10, "scripts.spin.Work", "")
                 .script("spin", """
@@ -56,10 +64,10 @@ class TimeoutTest {
 
     @Test
     void aJavaProcessorThatIgnoresItsInterruptIsAbandonedAndItsSlotFreed() {
-        String task = TestRedis.uniqueTaskId("stubborn");
-        java.util.concurrent.atomic.AtomicBoolean release = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicInteger interrupts = new java.util.concurrent.atomic.AtomicInteger();
-        dev.taskpool.worker.process.ProcessRegistry registry = new dev.taskpool.worker.process.ProcessRegistry()
+        String task = fixture.newTask("stubborn");
+        AtomicBoolean release = new AtomicBoolean();
+        AtomicInteger interrupts = new AtomicInteger();
+        ProcessRegistry registry = new ProcessRegistry()
                 .register("java.stubborn.Work", args -> {
                     if ("quick".equals(args.get(1))) {
                         return "quick";
@@ -75,7 +83,7 @@ class TimeoutTest {
         TestApp app = TestApp.in(dir).task(task, 1, 0, 0, 1, 10, "java.stubborn.Work", "")
                 .script("unused", "function Nothing() {}");
         try (Harness harness = Harness.open(app.dir(), registry)) {
-            harness.startWorker(Harness.FAST.withAbandonAfter(java.time.Duration.ofMillis(500)));
+            harness.startWorker(Harness.FAST.withAbandonAfter(Duration.ofMillis(500)));
             long stuck = harness.add(task, "stuck");
             long quick = harness.add(task, "quick");
             TaskInfo abandoned = harness.await(task, stuck);

@@ -5,25 +5,30 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
-import dev.taskpool.support.TestRedis;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.process.ProcessRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** How a worker process runs tasks: concurrency, context reuse, leases, idling, task selection. */
 class WorkerBehaviourTest {
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture();
+
     @TempDir
     Path dir;
 
     @Test
     void workerNumsRunsThatManyAtOnceOnPooledContexts() {
-        String task = TestRedis.uniqueTaskId("parallel");
+        String task = fixture.newTask("parallel");
         AtomicInteger running = new AtomicInteger();
         AtomicInteger peak = new AtomicInteger();
         ProcessRegistry registry = new ProcessRegistry()
@@ -56,7 +61,7 @@ class WorkerBehaviourTest {
 
     @Test
     void theHeartbeatKeepsARunLongerThanItsLeaseAlive() {
-        String task = TestRedis.uniqueTaskId("longrun");
+        String task = fixture.newTask("longrun");
         TestApp app = TestApp.in(dir)
                 .task(task, 1, 0, 0, 30, 10, "scripts.lr.Work", "")
                 .script("lr", "function Work(id) { Process('utils.time.Sleep', 3500); return 'ok'; }");
@@ -72,7 +77,7 @@ class WorkerBehaviourTest {
 
     @Test
     void anIdleWorkerBlocksOnRedisInsteadOfPolling() throws InterruptedException {
-        String task = TestRedis.uniqueTaskId("idle");
+        String task = fixture.newTask("idle");
         TestApp app = TestApp.in(dir)
                 .task(task, 4, 0, 0, 5, 10, "scripts.idle.Work", "")
                 .script("idle", "function Work(id) { return id; }");
@@ -100,8 +105,8 @@ class WorkerBehaviourTest {
 
     @Test
     void aWorkerServesOnlyTheTasksItIsGiven() {
-        String served = TestRedis.uniqueTaskId("served");
-        String other = TestRedis.uniqueTaskId("other");
+        String served = fixture.newTask("served");
+        String other = fixture.newTask("other");
         TestApp app = TestApp.in(dir)
                 .task(served, 1, 0, 0, 5, 10, "scripts.sel.Work", "")
                 .task(other, 1, 0, 0, 5, 10, "scripts.sel.Work", "")
@@ -121,12 +126,12 @@ class WorkerBehaviourTest {
 
     @Test
     void theThinClientRecordsProgressAndWatchesEvents() {
-        String task = TestRedis.uniqueTaskId("watched");
+        String task = fixture.newTask("watched");
         TestApp app = TestApp.in(dir)
                 .task(task, 1, 0, 0, 5, 10, "scripts.w.Work", "")
                 .script("w", "function Work(id) { Progress(id, 2, 2, 'done'); return 'ok'; }");
         try (Harness harness = Harness.open(app.dir())) {
-            List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<String> seen = new CopyOnWriteArrayList<>();
             try (var ignored = harness.client.subscribeAll(task, event -> seen.add(event.event() + "#" + event.id()))) {
                 long id = harness.client.add(task, "x").id();
                 harness.client.progress(task, id, 1, 10, "queued and noted");

@@ -12,6 +12,7 @@ import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.redis.AddResult;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
@@ -27,9 +28,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
 import java.util.stream.LongStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Group commit of concurrent adds against a real Redis: adds that come while a call of their kind
@@ -37,6 +38,9 @@ import org.junit.jupiter.api.Test;
  */
 class AddGroupsTest {
     private static final long NOW = 1_700_000_000_000L;
+
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture("groups");
 
     private RedisConnector redis;
     private AddStore addStore;
@@ -46,17 +50,12 @@ class AddGroupsTest {
 
     @BeforeEach
     void connect() {
-        redis = RedisConnector.connect(TestRedis.uri());
+        redis = fixture.redis();
         addStore = new AddStore(redis);
-        raw = redis.sync();
-        task = TestRedis.uniqueTaskId("groups");
-        keys = Keys.of(task);
+        raw = fixture.raw();
+        task = fixture.task();
+        keys = fixture.keys();
         publish(task, 100_000);
-    }
-
-    @AfterEach
-    void close() {
-        redis.close();
     }
 
     private void publish(String id, int size) {
@@ -165,7 +164,7 @@ class AddGroupsTest {
 
     @Test
     void anUnknownTaskFailsEachAddWithTheReason() {
-        String unknown = TestRedis.uniqueTaskId("never.published");
+        String unknown = fixture.newTask("never.published");
         List<CompletableFuture<AddResult>> adds = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             adds.add(addStore.addAsync(unknown, null, "[]", NOW));

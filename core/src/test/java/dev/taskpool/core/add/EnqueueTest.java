@@ -18,8 +18,8 @@ import dev.taskpool.core.redis.AddIncompleteException;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.NewTask;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.LocalRedis;
-import dev.taskpool.support.TestRedis;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
@@ -29,13 +29,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.LongStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The add path against a real Redis: large batches, wrong-typed keys, a full Redis, re-sent requests. */
 class EnqueueTest {
     private static final long NOW = 1_700_000_000_000L;
+
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture("enqueue");
 
     private RedisConnector redis;
     private AddStore addStore;
@@ -46,19 +49,15 @@ class EnqueueTest {
 
     @BeforeEach
     void connect() {
-        redis = RedisConnector.connect(TestRedis.uri());
+        redis = fixture.redis();
         addStore = new AddStore(redis);
         taskReads = new TaskReads(redis);
-        raw = redis.sync();
-        task = TestRedis.uniqueTaskId("enqueue");
-        keys = Keys.of(task);
+        raw = fixture.raw();
+        task = fixture.task();
+        keys = fixture.keys();
         addStore.publish(definition(task, 100_000));
     }
 
-    @AfterEach
-    void close() {
-        redis.close();
-    }
 
     @Test
     void aReSentAddIsAppliedOnce() throws Exception {
@@ -124,7 +123,7 @@ class EnqueueTest {
     @Test
     void howLongOneCallOfFiftyThousandBlocksRedisAgainstChunks() throws Exception {
         addStore.addAll(task, batch(1), NOW);
-        String whole = TestRedis.uniqueTaskId("whole");
+        String whole = fixture.newTask("whole");
         addStore.publish(definition(whole, 100_000));
         Keys wholeKeys = Keys.of(whole);
         String[] args = new EnqueueCall(whole, wholeKeys, "60000", 50_000, "heard").request("one-call", NOW, 50_000, batch(50_000)).args();

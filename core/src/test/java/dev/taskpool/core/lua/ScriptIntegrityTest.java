@@ -8,12 +8,15 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.add.AddStore;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.run.LeaseLostException;
 import dev.taskpool.core.run.RecoverResult;
 import dev.taskpool.core.run.RunStore;
 import dev.taskpool.core.run.RunStoreTest;
+import dev.taskpool.core.testing.RedisFixture;
+import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
@@ -23,9 +26,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -38,6 +41,9 @@ class ScriptIntegrityTest {
     private static final long NOW = 1_700_000_000_000L;
     private static final Duration KEEP = Duration.ofSeconds(60);
 
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture("integrity");
+
     private RedisConnector redis;
     private AddStore addStore;
     private RunStore runStore;
@@ -49,13 +55,13 @@ class ScriptIntegrityTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        redis = RedisConnector.connect(TestRedis.uri());
+        redis = fixture.redis();
         addStore = new AddStore(redis);
         runStore = new RunStore(redis);
         taskReads = new TaskReads(redis);
-        raw = redis.sync();
-        task = TestRedis.uniqueTaskId("integrity");
-        keys = Keys.of(task);
+        raw = fixture.raw();
+        task = fixture.task();
+        keys = fixture.keys();
         addStore.publish(RunStoreTest.definition(task, 10, 2));
         for (int i = 0; i < 3; i++) {
             addStore.add(task, null, "[" + i + "]", NOW);
@@ -65,11 +71,6 @@ class ScriptIntegrityTest {
         running = running.nextRun();
         runStore.complete(runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst(), TaskStatus.SUCCESS, "1", NOW,
                 KEEP).get();   // so that the counters hold something
-    }
-
-    @AfterEach
-    void close() {
-        redis.close();
     }
 
     /** Every key of the task kind with its content (DUMP), to show that a refused call changed nothing. */
@@ -111,16 +112,16 @@ class ScriptIntegrityTest {
                 yield null;
             }
             case "cancel" -> {
-                new dev.taskpool.core.ops.TaskOperations(redis).cancel(task, running.id(), "ops");
+                new TaskOperations(redis).cancel(task, running.id(), "ops");
                 yield null;
             }
-            case "retryFailed" -> new dev.taskpool.core.ops.TaskOperations(redis).retryFailed(task, "ops");
+            case "retryFailed" -> new TaskOperations(redis).retryFailed(task, "ops");
             case "resume" -> {
-                new dev.taskpool.core.ops.TaskOperations(redis).resume(task, "ops");
+                new TaskOperations(redis).resume(task, "ops");
                 yield null;
             }
             case "delete" -> {
-                new dev.taskpool.core.ops.TaskOperations(redis).delete(task, 2);
+                new TaskOperations(redis).delete(task, 2);
                 yield null;
             }
             default -> throw new IllegalArgumentException(script);
@@ -258,7 +259,7 @@ class ScriptIntegrityTest {
 
     @Test
     void againstAFullRedisAnIdenticalDefinitionPublishesAndAChangedOneIsRefusedWhole() {
-        try (dev.taskpool.support.LocalRedis full = dev.taskpool.support.LocalRedis.startServer(
+        try (LocalRedis full = LocalRedis.startServer(
                 List.of("--maxmemory-policy", "noeviction"));
              RedisConnector connector = RedisConnector.connect(full.uri())) {
             AddStore fullStore = new AddStore(connector);

@@ -21,6 +21,7 @@ import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.run.LeaseLostException;
 import dev.taskpool.core.run.RunStore;
 import dev.taskpool.core.run.TransitionResult;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Clock;
@@ -29,14 +30,17 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Reading a kind's counts and listings through the indexes, against a real Redis; time is passed in. */
 class TaskOperationsTest {
     private static final long NOW = 1_700_000_000_000L;
     private static final Duration KEEP = Duration.ofSeconds(600);
+
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture("ops");
 
     private RedisConnector redis;
     private AddStore addStore;
@@ -48,20 +52,15 @@ class TaskOperationsTest {
 
     @BeforeEach
     void connect() {
-        redis = RedisConnector.connect(TestRedis.uri());
+        redis = fixture.redis();
         addStore = new AddStore(redis);
         runStore = new RunStore(redis);
         taskReads = new TaskReads(redis);
         operations = new TaskOperations(redis, Clock.fixed(Instant.ofEpochMilli(NOW + 30_000), ZoneOffset.UTC));
-        raw = redis.sync();
-        task = TestRedis.uniqueTaskId("ops");
+        raw = fixture.raw();
+        task = fixture.task();
         addStore.publish(new TaskDefinition(task, "tasks/" + task + ".yao", "test", 2, 0, Duration.ZERO, Duration.ofSeconds(5),
                 1000, "scripts.x.Run", TaskEvents.NONE, KEEP));
-    }
-
-    @AfterEach
-    void close() {
-        redis.close();
     }
 
     private List<Long> add(int count, long at) {
@@ -266,7 +265,7 @@ class TaskOperationsTest {
 
     @Test
     void badInputIsRefusedWithAMessageNamingIt() {
-        String never = TestRedis.uniqueTaskId("never");
+        String never = fixture.newTask("never");
         assertThrows(UnknownTaskException.class, () -> operations.stats(never));
         var limit = assertThrows(IllegalArgumentException.class, () -> operations.list(task, TaskStatus.WAITING, 0, null));
         assertTrue(limit.getMessage().contains("limit 0"), limit.getMessage());
@@ -301,7 +300,7 @@ class TaskOperationsTest {
         FetchedTask run = runStore.fetch(task, 1, NOW, NOW + 10_000, "w1", KEEP).join().getFirst();
         operations.cancel(task, run.id(), "bob");
         assertEquals(0, raw.zcard(Keys.of(task).leases()), "the lease is gone");
-        assertEquals(dev.taskpool.core.run.TransitionResult.LEASE_LOST,
+        assertEquals(TransitionResult.LEASE_LOST,
                 runStore.complete(run, TaskStatus.SUCCESS, "1", NOW + 1, KEEP).join(), "the run's completion is refused");
         TaskInfo info = taskReads.get(task, run.id()).orElseThrow();
         assertEquals(TaskStatus.FAILURE, info.status());
@@ -367,7 +366,7 @@ class TaskOperationsTest {
         operations.pause(task, "ann");
         assertTrue(assertThrows(ControlException.class, () -> operations.pause(task, "bob")).getMessage()
                 .contains("is already paused"));
-        assertThrows(UnknownTaskException.class, () -> operations.cancel(TestRedis.uniqueTaskId("never"), 1, null));
+        assertThrows(UnknownTaskException.class, () -> operations.cancel(fixture.newTask("never"), 1, null));
     }
 
     @Test

@@ -20,6 +20,7 @@ import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.redis.AddResult;
 import dev.taskpool.core.redis.NewTask;
+import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.TestRedis;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
@@ -30,11 +31,15 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The Lua scripts' transitions, against a real Redis; time is passed in, so no test sleeps. */
 public class RunStoreTest {
     private static final long NOW = 1_700_000_000_000L;
     private static final Duration KEEP = Duration.ofSeconds(60);
+
+    @RegisterExtension
+    final RedisFixture fixture = new RedisFixture("store");
 
     private RedisConnector redis;
     private AddStore addStore;
@@ -45,18 +50,13 @@ public class RunStoreTest {
 
     @BeforeEach
     void connect() {
-        redis = RedisConnector.connect(TestRedis.uri());
+        redis = fixture.redis();
         addStore = new AddStore(redis);
         runStore = new RunStore(redis);
         taskReads = new TaskReads(redis);
-        raw = redis.sync();
-        task = TestRedis.uniqueTaskId("store");
+        raw = fixture.raw();
+        task = fixture.task();
         addStore.publish(definition(task, 3, 1));
-    }
-
-    @AfterEach
-    void close() {
-        redis.close();
     }
 
     public static TaskDefinition definition(String id, int size, int attempts) {
@@ -79,7 +79,7 @@ public class RunStoreTest {
 
     @Test
     void addingToAnUnpublishedTaskIsAnUnknownTaskError() {
-        String never = TestRedis.uniqueTaskId("never");
+        String never = fixture.newTask("never");
         UnknownTaskException error = assertThrows(UnknownTaskException.class, () -> addStore.add(never, null, "[]", NOW));
         assertTrue(error.getMessage().contains("unknown task '" + never + "'"), error.getMessage());
         assertTrue(raw.keys("taskpool:{" + never + "}:*").isEmpty());
