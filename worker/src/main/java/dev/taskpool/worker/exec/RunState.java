@@ -54,10 +54,11 @@ enum RunState {
         HANDING_BACK.allow(ENDED);
     }
 
-    private final Set<RunState> next = EnumSet.noneOf(RunState.class);
+    /** Set once, by the static block above (an enum's own constants do not exist yet while it builds them). */
+    private Set<RunState> next = Set.of();
 
     private void allow(RunState... to) {
-        next.addAll(List.of(to));
+        next = EnumSet.copyOf(List.of(to));
     }
 
     /** Whether the table allows the move from this state to {@code to}. */
