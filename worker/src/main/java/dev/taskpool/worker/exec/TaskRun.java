@@ -86,11 +86,6 @@ final class TaskRun implements Runnable {
         return current;
     }
 
-    /** Where the run is now. */
-    RunState state() {
-        return state.get();
-    }
-
     /** True once the result went to the pump: the lease is the result's to spend, not to hand back. */
     boolean isFinishing() {
         return state.get().resultHandedOver();
