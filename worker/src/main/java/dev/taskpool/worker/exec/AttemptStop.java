@@ -45,6 +45,13 @@ final class AttemptStop {
         INTERRUPTED
     }
 
+    /** Thrown in a stuck thread that comes back after its attempt was abandoned: another thread carries its work on. */
+    static final class TakenOverException extends RuntimeException {
+        TakenOverException() {
+            super("the run was taken over after its attempt was abandoned", null, false, false);
+        }
+    }
+
     private final long deadlineNanos;
     private final AtomicReference<Claim> claim = new AtomicReference<>(Claim.OPEN);
     /** Guarded by this attempt's monitor: the call's thread, once it entered. */

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *           in its next round trip; the slot is free), {@link #RECORDED} once Redis answered (the
  *           lease is spent), {@link #HANDLING} while its {@code success}/{@code error} handler
  *           runs, then {@link #ENDED};</li>
- *       <li>by a stop order ({@link TaskRun.StopOrder}): SHUTDOWN hands the task back to the queue
+ *       <li>by a stop order ({@link StopOrder}): SHUTDOWN hands the task back to the queue
  *           ({@link #HANDING_BACK}; the interrupted run does not count); LEASE_LOST records nothing,
  *           since the task is another run's now; CANCELED records nothing either: the cancel script
  *           ended the task and took the lease, and the task's {@code error} handler runs once from

@@ -45,13 +45,13 @@ final class RunTable {
         // Redis gave this worker the id again, so the older run's lease is gone (it expired and the
         // task was recovered, or an operator canceled and retried it): that run stops (unless it was
         // stopped already) and records nothing.
-        if (superseded != null && superseded.stop(TaskRun.StopOrder.LEASE_LOST)) {
+        if (superseded != null && superseded.stop(StopOrder.LEASE_LOST)) {
             log.warn("task {} #{}: fetched again while an older run of it is still here; stopping that run", task,
                     fetched.id());
         }
         Long canceledAt = recentCancels.isEmpty() ? null : recentCancels.remove(fetched.id() + " " + fetched.token());
         if (canceledAt != null && System.nanoTime() - canceledAt <= RECENT_CANCEL.toNanos()) {
-            run.stop(TaskRun.StopOrder.CANCELED);   // it starts, sees the order and leaves, recording nothing
+            run.stop(StopOrder.CANCELED);   // it starts, sees the order and leaves, recording nothing
         }
         kind.threads().startRun(run);
     }
@@ -133,7 +133,7 @@ final class RunTable {
 
     /** Graceful stop, step 3: stops the runs still going; each hands its task back to the queue. */
     void handBackRunning(Duration wait) throws InterruptedException {
-        running.values().forEach(run -> run.stop(TaskRun.StopOrder.SHUTDOWN));
+        running.values().forEach(run -> run.stop(StopOrder.SHUTDOWN));
         long deadline = System.nanoTime() + wait.toNanos();
         while (!running.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(20);

@@ -39,18 +39,6 @@ import org.slf4j.LoggerFactory;
 final class TaskRun implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(TaskRun.class);
 
-    /** A lasting order to stop the run; the first one given stays. */
-    enum StopOrder {
-        SHUTDOWN("the worker is stopping"), LEASE_LOST("its lease was lost: the task is another run's now"),
-        CANCELED("an operator canceled the task: it is FAILURE already");
-
-        final String why;
-
-        StopOrder(String why) {
-            this.why = why;
-        }
-    }
-
     private final RunKind kind;
     private final TaskDefinition definition;
     private final AppRuntime runtime;
@@ -113,7 +101,7 @@ final class TaskRun implements Runnable {
         Object response;
         try {
             response = runWithRetries(abandonedAttemptFailure);
-        } catch (TakenOverException e) {
+        } catch (AttemptStop.TakenOverException e) {
             return;   // this thread was abandoned; another one carries the run on
         } catch (RetryNotRecordedException e) {
             // The run failed with runs left, but Redis would not take the retry for a whole lease
@@ -162,7 +150,7 @@ final class TaskRun implements Runnable {
                 Object response = runOnce(args);
                 retry.onComplete();
                 return response;
-            } catch (TakenOverException e) {
+            } catch (AttemptStop.TakenOverException e) {
                 throw e;
             } catch (RuntimeException e) {
                 failure = e;
@@ -194,7 +182,7 @@ final class TaskRun implements Runnable {
                     System.nanoTime() - startedAt);
         }
         if (!attempt.leave()) {
-            throw new TakenOverException();   // this thread's attempt was abandoned: another thread carries the run
+            throw new AttemptStop.TakenOverException();   // this thread's attempt was abandoned: another thread carries the run
         }
         this.attempt = null;
         Thread.interrupted();   // an interrupt aimed at this attempt must not reach what the thread does next
@@ -216,13 +204,6 @@ final class TaskRun implements Runnable {
     private static final class RetryNotRecordedException extends RuntimeException {
         RetryNotRecordedException(TaskpoolException cause) {
             super(cause.getMessage(), cause);
-        }
-    }
-
-    /** Thrown in a stuck thread that comes back after its run was taken over by another thread. */
-    private static final class TakenOverException extends RuntimeException {
-        TakenOverException() {
-            super("the run was taken over after its attempt was abandoned", null, false, false);
         }
     }
 
