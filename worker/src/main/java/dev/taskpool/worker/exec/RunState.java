@@ -35,8 +35,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>The thread carrying the run makes every move up to {@code FINISHING}; the pump's answer (or
  * the thread recording the result alone) makes the moves after it. Only two moves come from
  * elsewhere, and both end the run early: a stopping worker hands back or leaves a run whose thread
- * ignored its interrupt ({@code HANDING_BACK}, {@code ENDED}). So a carrier thread that finds its
- * move refused knows the run was taken from it. A stop order is not a state: it is a lasting
+ * ignored its interrupt ({@code HANDING_BACK}, {@code ENDED}; also the stopper of an abandoned
+ * attempt when the stopped worker starts no thread to carry the run on). So a carrier thread that
+ * finds its move refused knows the run was taken from it. A stop order is not a state: it is a lasting
  * order, given at any time, that the carrier thread obeys at its next step.
  */
 enum RunState {
