@@ -15,9 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
@@ -34,9 +32,10 @@ import org.slf4j.LoggerFactory;
  * for it (a run that ends, a round trip that comes back, the waiter) sends the next round trip.
  * When nothing is waiting, a waiter thread blocks on Redis (BLPOP on the task's wake list): an
  * idle worker never polls in a loop. The pump's decisions and the invariants they keep are in
- * {@link PumpState}; this class does the I/O. A run's own life is in {@link TaskRun}.
+ * {@link PumpState}; this class does the I/O. The runs in progress are in the {@link RunTable}; a
+ * run's own life is in {@link TaskRun}, which reaches back here only through {@link RunHost}.
  */
-final class TaskConsumer {
+final class TaskConsumer implements RunHost {
     private static final Logger log = LoggerFactory.getLogger(TaskConsumer.class);
     private static final Duration ERROR_BACKOFF = Duration.ofSeconds(1);
     /** A Redis that stays away (down, full, a broken key) is logged once per interval, not once per round trip. */
@@ -53,23 +52,13 @@ final class TaskConsumer {
     private final WorkerSettings settings;
     private final WorkerContext worker;
     private final Keys keys;
-    private final TransitionWrites transitions;
     private final PumpState state;
     private final RunThreads threads;
-    /**
-     * The runs in progress, by task id: at most one run per id holds this worker's lease of it, the
-     * newest (a fetch of an id this worker already runs means the older run's lease is gone). A run
-     * leaves only itself ({@code remove(id, run)}), never a newer run of the same id.
-     */
-    private final Map<Long, TaskRun> running = new ConcurrentHashMap<>();
+    private final RunTable runs;
     private final ConcurrentLinkedQueue<PendingCompletion> completions = new ConcurrentLinkedQueue<>();
     private final Semaphore wakeRequests = new Semaphore(0);
     /** Slots holding a run now (a run gives its slot back when its result goes to the pump): for the metrics. */
     private final AtomicInteger busySlots = new AtomicInteger();
-    /** Cancels of runs not (yet) here, by "id token", with when they came (nanoTime). */
-    private final Map<String, Long> recentCancels = new ConcurrentHashMap<>();
-    private static final Duration RECENT_CANCEL = Duration.ofSeconds(5);
-    private final Map<Integer, Retry> retries = new ConcurrentHashMap<>();
     private volatile boolean pumping;
     private Thread waiter;
     private BlockingConnection blocking;
@@ -80,19 +69,11 @@ final class TaskConsumer {
         this.settings = worker.settings();
         this.worker = worker;
         this.keys = Keys.of(definition.id());
-        this.transitions = new TransitionWrites(definition.id(), runtime.runs(), settings.lease());
         this.state = new PumpState(definition.workerNums());
         this.threads = new RunThreads(definition.id(), definition.workerNums());
-    }
-
-    /** The threads of this task's runs. */
-    RunThreads threads() {
-        return threads;
-    }
-
-    /** How the runs of this task record a transition on their own (a retry, a result recorded alone). */
-    TransitionWrites transitions() {
-        return transitions;
+        TransitionWrites transitions = new TransitionWrites(definition.id(), runtime.runs(), settings.lease());
+        this.runs = new RunTable(new RunKind(definition, runtime, worker, threads, transitions,
+                new RunRetries(definition.id())), this);
     }
 
     TaskDefinition definition() {
@@ -110,14 +91,16 @@ final class TaskConsumer {
      * Hands a finished run to the pump, which records it in its next round trip; the run's slot
      * is free from now on (the same round trip may fill it).
      */
-    CompletableFuture<TransitionResult> submit(RunStore.Completion completion) {
+    @Override
+    public CompletableFuture<TransitionResult> submit(RunStore.Completion completion) {
         CompletableFuture<TransitionResult> result = new CompletableFuture<>();
         completions.add(new PendingCompletion(completion, result));
         return result;
     }
 
     /** A run gives its slot back (when it ends, or when it hands its completion to the pump). */
-    void releaseSlot() {
+    @Override
+    public void releaseSlot() {
         busySlots.decrementAndGet();
         state.slotReleased();
         pump();
@@ -226,22 +209,9 @@ final class TaskConsumer {
         }
     }
 
-    /**
-     * An operator canceled task {@code id}, whose lease was {@code token}: the run holding it here
-     * stops within the time its script takes to notice an interrupt. Returns whether one stopped.
-     */
+    /** An operator canceled task {@code id}, whose lease was {@code token}: see {@link RunTable#canceled}. */
     boolean canceled(long id, String token) {
-        TaskRun run = running.get(id);
-        if (run != null) {
-            return run.canceled(token);
-        }
-        // The message may come before the round trip that fetched the run has been handled here:
-        // remembered briefly, the run is stopped as it starts. (A token is never given twice for a
-        // task, not even after an operator's retry, so this memory can only ever stop that run.)
-        long now = System.nanoTime();
-        recentCancels.values().removeIf(at -> now - at > RECENT_CANCEL.toNanos());
-        recentCancels.put(id + " " + token, now);
-        return false;
+        return runs.canceled(id, token);
     }
 
     /** Runs {@code next} after {@link #ERROR_BACKOFF} (at once when the worker is stopping). */
@@ -292,84 +262,31 @@ final class TaskConsumer {
         if (task.attempt() == 1 && task.createdAt() > 0) {
             runtime.metrics().started(definition.id(), runtime.clock().millis() - task.createdAt());
         }
-        TaskRun run = new TaskRun(task, definition, runtime, worker, this);
-        TaskRun superseded = running.put(task.id(), run);
-        // Redis gave this worker the id again, so the older run's lease is gone (it expired and the
-        // task was recovered, or an operator canceled and retried it): that run stops (unless it was
-        // stopped already) and records nothing.
-        if (superseded != null && superseded.stop(TaskRun.StopOrder.LEASE_LOST)) {
-            log.warn("task {} #{}: fetched again while an older run of it is still here; stopping that run",
-                    definition.id(), task.id());
-        }
-        Long canceledAt = recentCancels.isEmpty() ? null : recentCancels.remove(task.id() + " " + task.token());
-        if (canceledAt != null && System.nanoTime() - canceledAt <= RECENT_CANCEL.toNanos()) {
-            run.stop(TaskRun.StopOrder.CANCELED);   // it starts, sees the order and leaves, recording nothing
-        }
-        threads.startRun(run);
+        runs.start(task);
     }
 
-    /** The run is over for this worker: it leaves the running map, unless a newer run of its id replaced it. */
-    void ended(TaskRun run) {
-        running.remove(run.id(), run);
-    }
-
-    /**
-     * The Resilience4j Retry that decides whether a run with {@code runsLeft} runs left (this one
-     * included) runs again; they are reusable. It does not wait between runs: the run waits out
-     * {@code attempt_after} itself, so that a stop order can cut the wait short.
-     */
-    Retry retry(int runsLeft) {
-        return retries.computeIfAbsent(runsLeft, left -> Retry.of(definition.id() + "/" + left, RetryConfig.custom()
-                .maxAttempts(left)
-                .waitDuration(Duration.ZERO)
-                .retryOnException(TaskRun::retryable)
-                .build()));
+    @Override
+    public void ended(TaskRun run) {
+        runs.ended(run);
     }
 
     /** Stops the attempts past their deadline (called every few milliseconds by the worker). */
     void checkTimeouts(long nowNanos) {
-        for (TaskRun run : running.values()) {
-            run.checkTimeout(nowNanos);
-        }
+        runs.checkTimeouts(nowNanos);
     }
 
     /** The leases of the runs in progress, for the heartbeat. */
     List<FetchedTask> leases() {
-        return running.values().stream().filter(TaskRun::holdsLease).map(TaskRun::lease).toList();
+        return runs.leases();
     }
 
-    /**
-     * The heartbeat found these of the {@code sent} leases gone: the runs holding them stop, unless
-     * they moved on to another token or have just spent the lease themselves (see
-     * {@link TaskRun#leaseLost}). A run an operator canceled stops as canceled, and is logged so:
-     * its cancel message may come after the heartbeat, or never (pub/sub drops messages in a
-     * reconnect).
-     */
+    /** The heartbeat found these of the {@code sent} leases gone: see {@link RunTable#leasesLost}. */
     void leasesLost(List<FetchedTask> sent, List<RunStore.LostLease> lost) {
-        // One lease per id was sent (the running map holds one run per id), so a lost id names the
-        // lease it lost; the run checks that the token is still its own.
-        Map<Long, FetchedTask> sentById = new HashMap<>();
-        sent.forEach(lease -> sentById.put(lease.id(), lease));
-        for (RunStore.LostLease gone : lost) {
-            FetchedTask lease = sentById.get(gone.id());
-            TaskRun run = lease == null ? null : running.get(gone.id());
-            if (run == null) {
-                continue;
-            }
-            if (gone.canceled()) {
-                if (run.canceled(lease.token())) {
-                    log.info("task {} #{}: {} (its lease is gone); stopping its run", definition.id(), gone.id(),
-                            gone.canceledAs());
-                }
-            } else if (run.leaseLost(lease.token())) {
-                log.warn("task {} #{}: lease lost (another worker recovered it); stopping this run", definition.id(),
-                        gone.id());
-            }
-        }
+        runs.leasesLost(sent, lost);
     }
 
     int runningCount() {
-        return running.size();
+        return runs.size();
     }
 
     int busySlots() {
@@ -391,31 +308,12 @@ final class TaskConsumer {
 
     /** Step 2: let running tasks finish until {@code deadlineNanos}; true when all did. */
     boolean awaitRuns(long deadlineNanos) throws InterruptedException {
-        while (!running.isEmpty() && System.nanoTime() < deadlineNanos) {
-            Thread.sleep(20);
-        }
-        return running.isEmpty();
+        return runs.awaitRuns(deadlineNanos);
     }
 
     /** Step 3: stop the runs still going; each hands its task back to the queue. */
     void handBackRunning(Duration wait) throws InterruptedException {
-        running.values().forEach(run -> run.stop(TaskRun.StopOrder.SHUTDOWN));
-        long deadline = System.nanoTime() + wait.toNanos();
-        while (!running.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        // Runs stuck in code that ignores interrupts: release their leases from here; if they
-        // ever finish, their lease token no longer matches and their result is discarded.
-        for (TaskRun run : running.values()) {
-            if (run.isFinishing()) {
-                log.error("task {} #{}: its result is being recorded or its event handler is still running; leaving it",
-                        definition.id(), run.id());
-            } else {
-                log.error("task {} #{}: the run ignored its interrupt; handing it back anyway", definition.id(), run.id());
-                run.handBack();
-            }
-            run.leave();
-        }
+        runs.handBackRunning(wait);
     }
 
     /** Step 4: record what is left to record, then stop the pump; last, stop this task's threads and wait for them. */
