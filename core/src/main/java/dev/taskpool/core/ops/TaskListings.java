@@ -1,0 +1,232 @@
+package dev.taskpool.core.ops;
+
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.RedisCalls;
+import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.lua.LuaScript;
+import dev.taskpool.core.lua.ScriptRunner;
+import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.model.TaskStatus;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.ScoredValue;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The listings of {@link TaskOperations#list}: one pager that reads the tasks an index names, and
+ * one source per status that reads that index window by window and says what cursor each entry
+ * gives. Every listing reads a per-kind index, never a SCAN of the keyspace.
+ */
+final class TaskListings {
+    private final RedisClusterAsyncCommands<String, String> commands;
+    private final RedisCalls calls;
+    private final ScriptRunner scripts;
+
+    TaskListings(RedisClusterAsyncCommands<String, String> commands, RedisCalls calls, ScriptRunner scripts) {
+        this.commands = commands;
+        this.calls = calls;
+        this.scripts = scripts;
+    }
+
+    /** One page of the kind's tasks in {@code status}, newest first (see {@link TaskOperations#list}). */
+    TaskPage page(Keys keys, TaskStatus status, int limit, String after) {
+        Entries source = switch (status) {
+            case WAITING -> new WaitingEntries(keys.waiting(), limit, after);
+            case RUNNING -> new SortedEntries(keys.leases(), limit, after);
+            case SUCCESS -> new FinishedEntries(keys.succeeded(), limit, after);
+            case FAILURE -> new SortedEntries(keys.failed(), limit, after);
+        };
+        return page(keys, source, limit);
+    }
+
+    /**
+     * Lists up to {@code limit} tasks whose hash still exists, in the order the source gives them.
+     * The page has a next cursor only when one more task exists after it: the source reads a
+     * window one entry longer than a page for that.
+     */
+    private TaskPage page(Keys keys, Entries source, int limit) {
+        List<TaskInfo> tasks = new ArrayList<>();
+        String cursor = null;
+        while (true) {
+            Window window = source.next();
+            for (Entry entry : window.entries()) {
+                TaskInfo info = read(keys, entry.id());
+                if (info == null) {
+                    continue;   // expired (not pruned yet), deleted, or no entry taskpool wrote
+                }
+                if (tasks.size() == limit) {
+                    return new TaskPage(tasks, cursor);
+                }
+                tasks.add(info);
+                cursor = entry.cursor();
+            }
+            if (window.last()) {
+                return new TaskPage(tasks, null);
+            }
+        }
+    }
+
+    /** A task's record, or null when its hash is gone. */
+    private TaskInfo read(Keys keys, String id) {
+        if (!id.matches("[1-9]\\d{0,15}")) {
+            return null;   // an entry that is no task id; the scripts drop such entries
+        }
+        Map<String, String> hash = calls.await(commands.hgetall(keys.taskPrefix() + id).toCompletableFuture(),
+                "read task " + keys.task() + " #" + id);
+        return hash == null || hash.isEmpty() ? null : TaskInfo.fromHash(keys.task(), Long.parseLong(id), hash);
+    }
+
+    private static TaskpoolException badCursor(String cursor, String listing, String form) {
+        return new TaskpoolException("cursor '" + cursor + "' is not one " + listing + " listing gives (expected " + form
+                + ", the nextCursor of the previous page)");
+    }
+
+    /** An index entry: the task id it names, and the cursor a page ending at it gives. */
+    private record Entry(String id, String cursor) {
+    }
+
+    /** The entries of one read of an index, in listing order; {@code last} when nothing follows. */
+    private record Window(List<Entry> entries, boolean last) {
+    }
+
+    /** Where a listing's entries come from: one status's index, read window by window. */
+    private interface Entries {
+        Window next();
+    }
+
+    /** The waiting list, left (newest) to right; the cursor is {@code w<id>}, the last id listed. */
+    private final class WaitingEntries implements Entries {
+        private final String key;
+        private final int limit;
+        private String cursorToFind;
+        private long start;
+
+        WaitingEntries(String key, int limit, String after) {
+            if (after != null && !after.matches("w[1-9]\\d{0,15}")) {
+                throw badCursor(after, "a WAITING", "w<id>");
+            }
+            this.key = key;
+            this.limit = limit;
+            this.cursorToFind = after;
+        }
+
+        @Override
+        public Window next() {
+            if (cursorToFind != null) {
+                Long position = calls.await(commands.lpos(key, cursorToFind.substring(1)).toCompletableFuture(),
+                        "find the cursor in " + key);
+                cursorToFind = null;
+                if (position == null) {
+                    // The task it names was taken from the queue, and with it every older one.
+                    return new Window(List.of(), true);
+                }
+                start = position + 1;
+            }
+            List<String> ids = calls.await(commands.lrange(key, start, start + limit).toCompletableFuture(), "list " + key);
+            start += ids.size();
+            return new Window(ids.stream().map(id -> new Entry(id, "w" + id)).toList(), ids.size() <= limit);
+        }
+    }
+
+    /**
+     * A sorted set (the leases, the {@code failed} set), highest score first (ties: the higher member
+     * first, as Redis orders them); the cursor {@code <score>:<id>} is the last entry listed, and the
+     * next page starts after it.
+     */
+    private final class SortedEntries implements Entries {
+        private final String key;
+        private final int batch;
+        private final double max;
+        private final String afterId;
+        private long offset;
+
+        SortedEntries(String key, int limit, String after) {
+            double max = Double.POSITIVE_INFINITY;
+            String afterId = null;
+            if (after != null) {
+                if (!SucceededList.TIMED_ID.matcher(after).matches()) {
+                    throw badCursor(after, "this", "<score>:<id>");
+                }
+                int colon = after.indexOf(':');
+                max = Long.parseLong(after.substring(0, colon));
+                afterId = after.substring(colon + 1);
+            }
+            this.key = key;
+            this.batch = limit + 1;
+            this.max = max;
+            this.afterId = afterId;
+        }
+
+        @Override
+        public Window next() {
+            List<ScoredValue<String>> scored = calls.await(commands.zrevrangebyscoreWithScores(key,
+                    Range.create(Double.NEGATIVE_INFINITY, max), Limit.create(offset, batch)).toCompletableFuture(),
+                    "list " + key);
+            offset += scored.size();
+            List<Entry> entries = new ArrayList<>();
+            for (ScoredValue<String> entry : scored) {
+                String id = entry.getValue();
+                if (afterId != null && entry.getScore() == max && id.compareTo(afterId) >= 0) {
+                    continue;   // listed on an earlier page
+                }
+                entries.add(new Entry(id, String.format("%d:%s", (long) entry.getScore(), id)));
+            }
+            return new Window(entries, scored.size() < batch);
+        }
+    }
+
+    /**
+     * The {@code succeeded} list, newest (right) first; the cursor {@code <finished_at>:<id>} is the
+     * last entry listed (the entry itself), and the next page starts after it. When that entry was
+     * pruned or deleted in between, the next page starts at the first entry finished before it.
+     */
+    private final class FinishedEntries implements Entries {
+        private final String key;
+        private final int limit;
+        private String from;
+        private final Set<String> seenWindows = new HashSet<>();
+        // A cursor gone from a list a little out of time order can resume at entries listed already.
+        private final Set<String> listed = new HashSet<>();
+
+        FinishedEntries(String key, int limit, String after) {
+            if (after != null && !SucceededList.TIMED_ID.matcher(after).matches()) {
+                throw badCursor(after, "this", "<finished_at>:<id>");
+            }
+            this.key = key;
+            this.limit = limit;
+            this.from = after == null ? "" : after;
+        }
+
+        @Override
+        public Window next() {
+            // One script reads the window left of `from`, so a prune cannot shift it in between.
+            List<Object> window;
+            try {
+                window = calls.await(scripts.run(LuaScript.SUCCEEDED_PAGE, new String[] {key},
+                        from, Integer.toString(limit + 1)), "list " + key);
+            } catch (TaskpoolException e) {
+                // The script's own type check: a sorted set left by an older version is named as such.
+                throw String.valueOf(e.getMessage()).contains("holds a sorted set") ? SucceededList.olderIndex(key, e) : e;
+            }
+            if (window.isEmpty()) {
+                return new Window(List.of(), true);
+            }
+            List<Entry> entries = new ArrayList<>();
+            for (int i = window.size() - 1; i >= 0; i--) {
+                String entry = (String) window.get(i);
+                // An entry that is no "<finished_at>:<id>" (written by hand) is skipped: it could not be a cursor.
+                if (SucceededList.TIMED_ID.matcher(entry).matches() && listed.add(entry)) {
+                    entries.add(new Entry(entry.substring(entry.indexOf(':') + 1), entry));
+                }
+            }
+            from = (String) window.getFirst();
+            // Entries written by hand out of order can lead back to a window already read.
+            return new Window(entries, !seenWindows.add(from));
+        }
+    }
+}
