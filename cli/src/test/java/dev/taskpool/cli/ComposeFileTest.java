@@ -217,7 +217,8 @@ class ComposeFileTest {
         for (CommandLine sub : cli.getSubcommands().values()) {
             sub.setInterpolateVariables(false);   // read the defaults as written: ${env:NAME:-fallback}
             for (CommandLine.Model.OptionSpec option : sub.getCommandSpec().options()) {
-                Matcher matcher = env.matcher(String.valueOf(option.defaultValue()));
+                // (the default as shown: the annotation's, or the command's default provider's, e.g. --grace)
+                Matcher matcher = env.matcher(String.valueOf(option.defaultValueString()));
                 while (matcher.find()) {
                     names.add(matcher.group(1));
                 }
