@@ -40,7 +40,8 @@ class ArchitectureTest {
     /** Every rule below would hold on no classes at all: the modules' main classes must be there to check. */
     @Test
     void theMainClassesOfEveryModuleAreChecked() {
-        for (String module : new String[] {"dev.taskpool.core", "dev.taskpool.client", "dev.taskpool.worker", "dev.taskpool.cli"}) {
+        for (String module : new String[] {"dev.taskpool.core", "dev.taskpool.client", "dev.taskpool.worker", "dev.taskpool.dashboard",
+                "dev.taskpool.metrics", "dev.taskpool.cli", "dev.taskpool.bench"}) {
             assertTrue(main.containPackage(module), "no main class of " + module + " on this test's class path");
         }
     }
@@ -59,14 +60,14 @@ class ArchitectureTest {
     @Test
     void theApplicationFacingModulesNeverUseLettuce() {
         check(noClasses().that().resideInAnyPackage("dev.taskpool.client..", "dev.taskpool.worker..", "dev.taskpool.cli..",
-                        "dev.taskpool.dashboard..", "dev.taskpool.bench..")
+                        "dev.taskpool.dashboard..", "dev.taskpool.metrics..", "dev.taskpool.bench..")
                 .should().dependOnClassesThat().resideInAPackage(LETTUCE)
                 .because("they talk to Redis through core's classes"));
     }
 
     @Test
     void theDashboardOperatesAndNeverAddsRunsOrCallsScripts() {
-        check(noClasses().that().resideInAPackage("dev.taskpool.dashboard..")
+        check(noClasses().that().resideInAnyPackage("dev.taskpool.dashboard..", "dev.taskpool.metrics..")
                 .should().dependOnClassesThat().resideInAnyPackage(
                         "dev.taskpool.core.add..", "dev.taskpool.core.run..", "dev.taskpool.core.lua..")
                 .because("the dashboard reads and acts through core.ops (and core.model)"));

@@ -35,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -302,7 +303,7 @@ class AclUserCommandsTest {
         return response;
     }
 
-    private static String awaitScrape(URI metrics, java.util.function.Predicate<String> done) throws Exception {
+    private static String awaitScrape(URI metrics, Predicate<String> done) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
         String page = get(metrics.toString()).body();
         while (!done.test(page)) {

@@ -24,6 +24,7 @@ import dev.taskpool.worker.process.ProcessRegistry;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -141,7 +142,7 @@ class BrokenKeysOverviewTest {
             assertEquals(200, response.statusCode(), "the overview answers: " + response.body());
             return Json.read(response.body(), "/api/overview");
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.cli.CliRun.Result;
+import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.Harness;
@@ -12,9 +13,13 @@ import dev.taskpool.worker.TestApp;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,8 +29,8 @@ class CliTest {
     Path dir;
 
     /** A line of a Java stack trace ("\tat dev.taskpool...(File.java:12)", "Caused by: ..."). */
-    private static final java.util.regex.Pattern STACK_FRAME =
-            java.util.regex.Pattern.compile("(?m)^\\s+at [\\w$.<>/]+\\(|^Caused by: ");
+    private static final Pattern STACK_FRAME =
+            Pattern.compile("(?m)^\\s+at [\\w$.<>/]+\\(|^Caused by: ");
 
     private static void assertNoStackTrace(Result result) {
         assertTrue(!STACK_FRAME.matcher(result.err()).find(), "no Java stack trace expected, got:\n" + result.err());
@@ -204,7 +209,7 @@ class CliTest {
     void unexpectedErrorsAreNamedAsSuchWithoutAStackTrace() {
         assertEquals("unexpected error java.lang.NullPointerException: boom (--debug prints its stack trace)",
                 TaskpoolCommand.describe(new NullPointerException("boom")));
-        assertEquals("no such thing", TaskpoolCommand.describe(new dev.taskpool.core.TaskpoolException("no such thing")));
+        assertEquals("no such thing", TaskpoolCommand.describe(new TaskpoolException("no such thing")));
     }
 
     /**
@@ -221,18 +226,18 @@ class CliTest {
                 "-Xmx256m", "-cp", System.getProperty("java.class.path"), TaskpoolCommand.class.getName(),
                 "run", "scripts.e.Fail", "--app", app.dir().toString(), "--redis", TestRedis.uri())
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(dir.resolve("stderr.txt").toFile()).start();
-        if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new AssertionError("taskpool run did not exit within 60 s");
         }
-        String err = java.nio.file.Files.readString(dir.resolve("stderr.txt"));
+        String err = Files.readString(dir.resolve("stderr.txt"));
         assertEquals(1, process.exitValue(), err);
         assertTrue(err.lines().anyMatch(line -> line.equals("taskpool: it broke (at scripts/e.js:2)")), err);
         assertTrue(!STACK_FRAME.matcher(err).find(), "no Java stack trace expected, got:\n" + err);
     }
 
     private static String[] with(String[] options, String... args) {
-        String[] all = java.util.Arrays.copyOf(args, args.length + options.length);
+        String[] all = Arrays.copyOf(args, args.length + options.length);
         System.arraycopy(options, 0, all, args.length, options.length);
         return all;
     }

@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -211,12 +212,13 @@ class ComposeFileTest {
 
     /** The variables the CLI reads: ${env:NAME} in option defaults, and ${NAME} in the logging setup. */
     private static Set<String> environmentVariablesOf(CommandLine cli) throws IOException {
-        Set<String> names = new java.util.TreeSet<>();
+        Set<String> names = new TreeSet<>();
         Pattern env = Pattern.compile("\\$\\{env:([A-Z_]+)");
         for (CommandLine sub : cli.getSubcommands().values()) {
             sub.setInterpolateVariables(false);   // read the defaults as written: ${env:NAME:-fallback}
             for (CommandLine.Model.OptionSpec option : sub.getCommandSpec().options()) {
-                Matcher matcher = env.matcher(String.valueOf(option.defaultValue()));
+                // (the default as shown: the annotation's, or the command's default provider's, e.g. --grace)
+                Matcher matcher = env.matcher(String.valueOf(option.defaultValueString()));
                 while (matcher.find()) {
                     names.add(matcher.group(1));
                 }

@@ -11,6 +11,7 @@ import dev.taskpool.core.lua.Keys;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.TestApp;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -84,7 +85,7 @@ class DashboardCommandTest {
         Thread.ofVirtual().start(() -> {
             try (BufferedReader out = new BufferedReader(new InputStreamReader(worker.getInputStream(), StandardCharsets.UTF_8))) {
                 out.lines().forEach(lines::add);
-            } catch (java.io.IOException ignored) {
+            } catch (IOException ignored) {
                 // the process ended
             }
         });

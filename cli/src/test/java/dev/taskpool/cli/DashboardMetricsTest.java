@@ -18,6 +18,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
@@ -56,7 +57,7 @@ class DashboardMetricsTest {
                 assertTrue(page.contains("jvm_memory_used_bytes"), "the JVM's meters are served too");
                 assertTrue(page.contains("lettuce_command_completion_seconds_bucket{command="),
                         "Redis latencies by command, as buckets Prometheus can take quantiles of");
-                int bytes = page.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                int bytes = page.getBytes(StandardCharsets.UTF_8).length;
                 assertTrue(bytes < MetricsEndpointTest.SCRAPE_LIMIT, "a scrape of the dashboard is " + bytes + " bytes, over "
                         + MetricsEndpointTest.SCRAPE_LIMIT + "; the largest families:\n" + MetricsEndpointTest.largestFamilies(page));
             }

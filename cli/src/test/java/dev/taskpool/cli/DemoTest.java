@@ -7,6 +7,8 @@ import dev.taskpool.support.TestRedis;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** `taskpool demo` end to end (on the test Redis instead of a throwaway one). */
@@ -29,7 +31,7 @@ class DemoTest {
         assertTrue(printed.matches("(?s).*image\\.resize SUCCESS +4\n.*"), printed);
         // mail.send fails about one run in three and has 4 runs: almost always SUCCESS, rarely FAILURE.
         // Whatever the split, the summary accounts for all 8 tasks, each one finished.
-        java.util.regex.Matcher line = java.util.regex.Pattern.compile("(?m)^  (\\S+) (\\S+) +(\\d+)$").matcher(printed);
+        Matcher line = Pattern.compile("(?m)^  (\\S+) (\\S+) +(\\d+)$").matcher(printed);
         int counted = 0;
         while (line.find()) {
             assertTrue(line.group(2).equals("SUCCESS") || line.group(2).equals("FAILURE"), "finished: " + line.group());

@@ -19,8 +19,10 @@ import dev.taskpool.worker.Harness;
 import dev.taskpool.worker.TestApp;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -167,7 +169,7 @@ class FullRedisOperatorTest {
         try {
             return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);
@@ -193,7 +195,7 @@ class FullRedisOperatorTest {
         try {
             raw.set("probe", "1");
             throw new AssertionError("Redis accepted a write after it was filled");
-        } catch (io.lettuce.core.RedisCommandExecutionException e) {
+        } catch (RedisCommandExecutionException e) {
             assertTrue(e.getMessage().startsWith("OOM"), e.getMessage());
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.TestApp;
@@ -13,16 +14,22 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -114,7 +121,7 @@ class MetricsEndpointTest {
             }
 
             // Prometheus pays for every byte at every scrape: what is served is what an operator charts.
-            int bytes = page.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            int bytes = page.getBytes(StandardCharsets.UTF_8).length;
             assertTrue(bytes < SCRAPE_LIMIT, "a scrape of a worker serving 2 kinds is " + bytes + " bytes, over " + SCRAPE_LIMIT
                     + "; the largest families:\n" + largestFamilies(page));
 
@@ -150,7 +157,7 @@ class MetricsEndpointTest {
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, bearer.statusCode(), bearer.body());
             assertTrue(bearer.body().contains("taskpool_slots_capacity{task=\"" + task + "\"}"), bearer.body());
-            String basic = java.util.Base64.getEncoder().encodeToString("prometheus:s3cret".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            String basic = Base64.getEncoder().encodeToString("prometheus:s3cret".getBytes(StandardCharsets.UTF_8));
             HttpResponse<String> withBasic = http.send(HttpRequest.newBuilder(metrics).header("Authorization", "Basic " + basic).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, withBasic.statusCode(), "basic auth with the token as password");
@@ -172,14 +179,14 @@ class MetricsEndpointTest {
             }
         }
         return sizes.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(15)
-                .map(entry -> entry.getValue() + " " + entry.getKey()).collect(java.util.stream.Collectors.joining("\n"));
+                .map(entry -> entry.getValue() + " " + entry.getKey()).collect(Collectors.joining("\n"));
     }
 
     /** The metric names in the expressions of the shipped Grafana dashboard. */
-    private static java.util.Set<String> dashboardMetrics() throws IOException {
-        var dashboard = dev.taskpool.core.json.Json.MAPPER.readTree(
+    private static Set<String> dashboardMetrics() throws IOException {
+        var dashboard = Json.MAPPER.readTree(
                 Path.of("..", "deploy", "grafana", "dashboards", "taskpool.json").toFile());
-        java.util.Set<String> metrics = new java.util.TreeSet<>();
+        Set<String> metrics = new TreeSet<>();
         Pattern name = Pattern.compile("\\b((?:taskpool|lettuce|jvm|process)_[a-z_]+)");
         for (var panel : dashboard.path("panels")) {
             for (var target : panel.path("targets")) {
@@ -227,7 +234,7 @@ class MetricsEndpointTest {
         return response.body();
     }
 
-    private static String awaitScrape(URI metrics, java.util.function.Predicate<String> done) throws Exception {
+    private static String awaitScrape(URI metrics, Predicate<String> done) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
         String page = scrape(metrics);
         while (!done.test(page)) {

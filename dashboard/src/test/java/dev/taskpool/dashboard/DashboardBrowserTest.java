@@ -14,11 +14,14 @@ import dev.taskpool.worker.TestApp;
 import dev.taskpool.worker.process.ProcessRegistry;
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,6 +33,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.NoSuchElementException;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
@@ -116,7 +120,7 @@ class DashboardBrowserTest {
                 "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,900");
         // the console is read after each test: a script error or a blocked resource (the page's policy) fails it
-        options.setCapability("goog:loggingPrefs", java.util.Map.of("browser", "ALL"));
+        options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
         browser = new ChromeDriver(service, options);
@@ -237,7 +241,7 @@ class DashboardBrowserTest {
                 try {
                     return browser.findElement(By.id("kind-row-" + broken)).findElement(By.cssSelector("td.error"))
                             .getText().equals(expected);
-                } catch (org.openqa.selenium.NoSuchElementException | org.openqa.selenium.StaleElementReferenceException e) {
+                } catch (NoSuchElementException | StaleElementReferenceException e) {
                     return false;
                 }
             });
@@ -254,10 +258,10 @@ class DashboardBrowserTest {
 
     @AfterEach
     void theConsoleShowsNoError() {
-        java.util.List<String> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+        List<String> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
                 .filter(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue())
                 .map(LogEntry::getMessage).toList();
-        assertEquals(java.util.List.of(), errors, "errors in the browser console (scripts, policy violations, failed loads)");
+        assertEquals(List.of(), errors, "errors in the browser console (scripts, policy violations, failed loads)");
     }
 
     private static void waitUntilLive() {
@@ -288,7 +292,7 @@ class DashboardBrowserTest {
         return text("progress-text");
     }
 
-    private static java.util.List<String> timelineEvents() {
+    private static List<String> timelineEvents() {
         return browser.findElements(By.cssSelector("#timeline li[data-event]")).stream()
                 .map(item -> item.getDomAttribute("data-event")).toList();
     }
@@ -299,7 +303,7 @@ class DashboardBrowserTest {
             Files.write(file, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
             System.out.println("dashboard screenshot: " + file.toAbsolutePath());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot save the screenshot " + name, e);
+            throw new UncheckedIOException("cannot save the screenshot " + name, e);
         }
     }
 }

@@ -14,6 +14,7 @@ import dev.taskpool.support.Wait;
 import dev.taskpool.worker.Harness;
 import dev.taskpool.worker.TestApp;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,11 +23,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -81,7 +84,7 @@ class DashboardServerTest {
         try {
             return http.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);
@@ -114,15 +117,15 @@ class DashboardServerTest {
         long second = harness.client.add(task, 2).id();
         long third = harness.client.add(task, 3).id();
         JsonNode page1 = json(get("/api/kinds/" + task + "/tasks?status=waiting&limit=2"), 200);
-        assertEquals(java.util.List.of(third, second), ids(page1));
+        assertEquals(List.of(third, second), ids(page1));
         assertFalse(page1.get("next").isNull(), "a next cursor while more remain");
         JsonNode page2 = json(get("/api/kinds/" + task + "/tasks?status=WAITING&limit=2&after=" + page1.get("next").asText()), 200);
-        assertEquals(java.util.List.of(first), ids(page2));
+        assertEquals(List.of(first), ids(page2));
         assertTrue(page2.get("next").isNull(), "no cursor on the last page");
     }
 
-    static java.util.List<Long> ids(JsonNode page) {
-        return java.util.stream.StreamSupport.stream(page.get("tasks").spliterator(), false).map(t -> t.get("id").asLong()).toList();
+    static List<Long> ids(JsonNode page) {
+        return StreamSupport.stream(page.get("tasks").spliterator(), false).map(t -> t.get("id").asLong()).toList();
     }
 
     @Test

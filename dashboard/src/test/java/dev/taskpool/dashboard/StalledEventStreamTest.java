@@ -16,6 +16,7 @@ import dev.taskpool.worker.TestApp;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -139,7 +140,7 @@ class StalledEventStreamTest {
                     }
                 } catch (SocketTimeoutException e) {
                     throw new AssertionError("the stalled stream was not closed: " + read + " bytes read, then nothing for " + WAIT);
-                } catch (java.net.SocketException reset) {
+                } catch (SocketException reset) {
                     // closed with unread data on the server side: a reset is a close too
                 }
 

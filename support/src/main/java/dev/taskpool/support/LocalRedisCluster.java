@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -223,15 +225,15 @@ public final class LocalRedisCluster implements AutoCloseable {
 
     /** Runs a command to its end; its output goes through a file so that a stalled command cannot block the read. */
     private static String run(List<String> command, Duration limit) {
-        java.nio.file.Path output = null;
+        Path output = null;
         try {
-            output = java.nio.file.Files.createTempFile("taskpool-redis-cli-", ".out");
+            output = Files.createTempFile("taskpool-redis-cli-", ".out");
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
             if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
                 throw new IllegalStateException(String.join(" ", command) + " did not end within " + limit.toMillis() + " ms");
             }
-            String text = java.nio.file.Files.readString(output, StandardCharsets.UTF_8);
+            String text = Files.readString(output, StandardCharsets.UTF_8);
             if (process.exitValue() != 0 || text.startsWith("ERR") || text.startsWith("(error)")) {
                 throw new IllegalStateException(String.join(" ", command) + " failed (exit " + process.exitValue() + "): " + text);
             }

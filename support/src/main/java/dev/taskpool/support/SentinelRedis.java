@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
 /**
@@ -76,7 +78,7 @@ public final class SentinelRedis implements AutoCloseable {
      * {@code rediss-sentinel://...#mymaster} ({@link #uri()}) and that CA.
      */
     public static SentinelRedis startTls(TestCertificates certificates) {
-        return start(java.util.Objects.requireNonNull(certificates, "certificates"));
+        return start(Objects.requireNonNull(certificates, "certificates"));
     }
 
     private static SentinelRedis start(TestCertificates tls) {
@@ -192,7 +194,7 @@ public final class SentinelRedis implements AutoCloseable {
         }
     }
 
-    private static void awaitCondition(String what, Duration limit, java.util.function.BooleanSupplier condition) {
+    private static void awaitCondition(String what, Duration limit, BooleanSupplier condition) {
         Wait.until(what, limit, condition);
     }
 

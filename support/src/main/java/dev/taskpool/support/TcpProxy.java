@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.URI;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -37,7 +38,7 @@ public final class TcpProxy implements AutoCloseable {
 
     /** Starts a proxy to the Redis at {@code redisUri} ({@code redis://host:port}) on a free loopback port. */
     public static TcpProxy start(String redisUri) {
-        java.net.URI uri = java.net.URI.create(redisUri);
+        URI uri = URI.create(redisUri);
         return start(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort());
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.client.Subscription;
 import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.connect.AclRefusal;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.model.TaskInfo;
@@ -15,6 +16,7 @@ import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.metrics.KindGauges;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.protocol.CommandArgs;
@@ -26,11 +28,18 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -144,15 +153,15 @@ public class AclUserTest {
     void anOperatorDoesEveryActionAsARestrictedAclUserWhileAWorkerRunsAsItsOwn() {
         String task = TASK;
         TestApp app = TestApp.in(dir).task(task, 2, 0, 0, 30, 100, "models.acl.controlled", "");
-        java.util.concurrent.atomic.AtomicBoolean healthy = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        java.util.Set<Object> blocking = ConcurrentHashMap.newKeySet();
+        AtomicBoolean healthy = new AtomicBoolean();
+        CountDownLatch release = new CountDownLatch(1);
+        Set<Object> blocking = ConcurrentHashMap.newKeySet();
         EmbeddedWorker worker = EmbeddedWorker.builder(urlFor("taskpool-worker", "worker-secret"), app.dir())
                 .process("models.acl.controlled", args -> {
                     if ("block".equals(args.get(1))) {
                         blocking.add(args.get(0));
                         try {
-                            release.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                            release.await(20, TimeUnit.SECONDS);
                         } catch (InterruptedException e) {
                             throw new IllegalStateException("interrupted", e);   // (a cancel stops it so)
                         }
@@ -211,12 +220,12 @@ public class AclUserTest {
                 .process("models.acl.noop", args -> null).start();
              TaskpoolClient partial = TaskpoolClient.connect(urlFor("taskpool-partial", "partial-secret"))) {
             long id = ((Number) worker.call("tasks." + TASK + ".add", "x")).longValue();
-            dev.taskpool.core.TaskpoolException addError = org.junit.jupiter.api.Assertions.assertThrows(
-                    dev.taskpool.core.TaskpoolException.class, () -> partial.add(TASK, "y"));
+            TaskpoolException addError = Assertions.assertThrows(
+                    TaskpoolException.class, () -> partial.add(TASK, "y"));
             assertTrue(refusedByAcl(addError.getMessage()),
                     "the add names the ACL refusal: " + addError.getMessage());
-            dev.taskpool.core.TaskpoolException progressError = org.junit.jupiter.api.Assertions.assertThrows(
-                    dev.taskpool.core.TaskpoolException.class, () -> partial.progress(TASK, id, 1, 2, "half"));
+            TaskpoolException progressError = Assertions.assertThrows(
+                    TaskpoolException.class, () -> partial.progress(TASK, id, 1, 2, "half"));
             assertTrue(refusedByAcl(progressError.getMessage()),
                     "progress names the ACL refusal: " + progressError.getMessage());
         }
@@ -239,11 +248,11 @@ public class AclUserTest {
             while (System.nanoTime() < until) {
                 assertTrue(Double.isNaN(waiting.value()), "no number while the counts cannot be read");
                 scrapes++;
-                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());   // a scrape's pace
+                LockSupport.parkNanos(Duration.ofMillis(100).toNanos());   // a scrape's pace
             }
             assertTrue(scrapes > 3, "scrapes " + scrapes);
             List<String> refusals = logs.lines().stream()
-                    .filter(logged -> logged.toUpperCase(java.util.Locale.ROOT).contains("ZCOUNT")).toList();
+                    .filter(logged -> logged.toUpperCase(Locale.ROOT).contains("ZCOUNT")).toList();
             assertEquals(1, refusals.size(), "the refusal, logged once for all those scrapes: " + refusals);
             assertTrue(refusals.getFirst().contains(": " + line + "; will try again"), refusals.getFirst());
         }
@@ -261,7 +270,7 @@ public class AclUserTest {
     @Test
     void theRulesDoNotReachBeyondTaskpoolKeys() {
         try (RedisConnector asClient = RedisConnector.connect(urlFor("taskpool-client", "client-secret"))) {
-            io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> commands = asClient.sync();
+            RedisClusterCommands<String, String> commands = asClient.sync();
             RedisCommandExecutionException error = assertThrows(RedisCommandExecutionException.class,
                     () -> commands.get("someone-else:secret"), "a key outside taskpool:*");
             assertTrue(error.getMessage().startsWith("NOPERM"), error.getMessage());

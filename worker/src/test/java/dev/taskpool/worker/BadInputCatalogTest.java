@@ -13,10 +13,12 @@ import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.process.ProcessRegistry;
+import io.lettuce.core.AclSetuserArgs;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,8 +64,8 @@ class BadInputCatalogTest {
         harness.startWorker();
     }
 
-    private static final java.util.concurrent.atomic.AtomicReference<Object> nextValue =
-            new java.util.concurrent.atomic.AtomicReference<>(1L);
+    private static final AtomicReference<Object> nextValue =
+            new AtomicReference<>(1L);
 
     @AfterAll
     static void close() {
@@ -118,12 +120,12 @@ class BadInputCatalogTest {
     @Test
     void argumentsPastTheSizeLimitThroughTheJavaClient() {
         String big = "x".repeat(1024 * 1024);
-        long waiting = harness.redis.sync().llen(dev.taskpool.core.lua.Keys.of(task).waiting());
+        long waiting = harness.redis.sync().llen(Keys.of(task).waiting());
         assertError("arguments are 1048580 bytes as JSON, more than the limit of 1048576 bytes",
                 () -> harness.client.add(task, big));
         assertError("arguments are 1048580 bytes as JSON, more than the limit of 1048576 bytes",
-                () -> harness.client.addAll(task, java.util.List.of(java.util.List.of("small"), java.util.List.of(big))));
-        assertTrue(harness.redis.sync().llen(dev.taskpool.core.lua.Keys.of(task).waiting()) <= waiting,
+                () -> harness.client.addAll(task, List.of(List.of("small"), List.of(big))));
+        assertTrue(harness.redis.sync().llen(Keys.of(task).waiting()) <= waiting,
                 "nothing was added");
     }
 
@@ -322,7 +324,7 @@ class BadInputCatalogTest {
     void aWrongPassword() {
         URI uri = URI.create(TestRedis.uri());
         var admin = harness.redis.sync();
-        admin.aclSetuser("taskpool-test", io.lettuce.core.AclSetuserArgs.Builder.on().addPassword("right").allKeys()
+        admin.aclSetuser("taskpool-test", AclSetuserArgs.Builder.on().addPassword("right").allKeys()
                 .allChannels().allCommands());
         try {
             String wrong = "redis://taskpool-test:wrong@" + uri.getHost() + ":" + uri.getPort();

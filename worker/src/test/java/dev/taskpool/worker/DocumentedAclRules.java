@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +54,7 @@ public final class DocumentedAclRules {
 
     /** {@code rules} without the rules given (e.g. a command taken away to see how its refusal reads). */
     public static String without(String rules, String... taken) {
-        List<String> left = new java.util.ArrayList<>(List.of(rules.split(" +")));
+        List<String> left = new ArrayList<>(List.of(rules.split(" +")));
         for (String rule : taken) {
             if (!left.remove(rule)) {
                 throw new IllegalArgumentException("the rules have no " + rule + ": " + rules);

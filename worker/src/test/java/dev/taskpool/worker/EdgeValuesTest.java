@@ -17,6 +17,9 @@ import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.script.ScriptException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -256,9 +259,9 @@ class EdgeValuesTest {
     private static int lineOf(String text) {
         List<String> lines;
         try {
-            lines = java.nio.file.Files.readAllLines(dir.resolve("scripts/v.js"));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            lines = Files.readAllLines(dir.resolve("scripts/v.js"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).contains(text)) {

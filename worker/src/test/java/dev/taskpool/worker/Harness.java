@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** A runtime (and optionally a worker) on an app, connected to the test Redis; closes all it opened. */
@@ -68,7 +69,7 @@ public final class Harness implements AutoCloseable {
     }
 
     public Object call(String process, Object... args) {
-        return runtime.call(process, java.util.Arrays.asList(args));
+        return runtime.call(process, Arrays.asList(args));
     }
 
     /** {@code tasks.<task>.add(args...)} as a script calls it; the id, or 0 when the queue is full. */

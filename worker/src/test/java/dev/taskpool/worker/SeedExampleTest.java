@@ -3,6 +3,7 @@ package dev.taskpool.worker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import java.nio.file.Path;
@@ -90,7 +91,7 @@ class SeedExampleTest {
             assertTrue(id > 1_000_000_000_000L, "NextID of the listing is a timestamp with a random suffix: " + id);
             TaskInfo done = worker.await("notify", id);
             assertEquals(TaskStatus.SUCCESS, done.status());
-            assertEquals(Map.of("message", "ok"), dev.taskpool.core.json.Json.toJava(done.response()));
+            assertEquals(Map.of("message", "ok"), Json.toJava(done.response()));
             assertTrue(logs.contains("Task #" + id + " created at"), "OnAdd ran up to its Process call");
             for (String event : List.of("add", "progress", "success")) {
                 assertTrue(logs.awaitContains("task notify #" + id + ": event." + event + " handler scripts.handlers.On"),

@@ -1,5 +1,6 @@
 package dev.taskpool.core.add;
 
+import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.connect.AclRefusal;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.lua.ScriptRunner;
@@ -73,8 +74,8 @@ final class ReplicationFence implements AutoCloseable {
         return ThreadExecutorMap.currentExecutor() != null;
     }
 
-    private static dev.taskpool.core.TaskpoolException notOnIoThread(String what) {
-        return new dev.taskpool.core.TaskpoolException(what + " is not known yet, and an I/O thread cannot wait for it");
+    private static TaskpoolException notOnIoThread(String what) {
+        return new TaskpoolException(what + " is not known yet, and an I/O thread cannot wait for it");
     }
 
     /** The fence every add of this connection passes: one per connection, so that concurrent adds share WAITs. */
@@ -91,7 +92,7 @@ final class ReplicationFence implements AutoCloseable {
         if (value.equalsIgnoreCase("off")) {
             return false;
         }
-        throw new dev.taskpool.core.TaskpoolException("TASKPOOL_REPLICA_ACK must be on or off, got '" + value + "'");
+        throw new TaskpoolException("TASKPOOL_REPLICA_ACK must be on or off, got '" + value + "'");
     }
 
     long waitMillis() {
@@ -136,7 +137,7 @@ final class ReplicationFence implements AutoCloseable {
 
     private synchronized StatefulConnection<String, String> fencedConnection() {
         if (closed) {
-            throw new dev.taskpool.core.TaskpoolException("the connection to Redis at " + redis.describe() + " is closed");
+            throw new TaskpoolException("the connection to Redis at " + redis.describe() + " is closed");
         }
         if (fenced == null) {
             if (onIoThread()) {

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -123,7 +124,7 @@ class DefinitionLoaderTest {
                 {"name": "n", "worker_nums": 1, "attempts": 0, "attempt_after": 0, "timeout": 1, "size": 1,
                  "process": "scripts.x.Y"}""";
         String text = base.contains("\"" + field + "\"")
-                ? base.replaceFirst("\"" + field + "\": (\"[^\"]*\"|[0-9]+)", java.util.regex.Matcher.quoteReplacement(override))
+                ? base.replaceFirst("\"" + field + "\": (\"[^\"]*\"|[0-9]+)", Matcher.quoteReplacement(override))
                 : base.replace("{", "{" + override + ", ");
         write("tasks/bad.yao", text);
         DefinitionException error = assertThrows(DefinitionException.class, () -> loader.loadApp(app));

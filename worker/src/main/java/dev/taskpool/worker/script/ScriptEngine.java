@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +16,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.graalvm.polyglot.Context;
@@ -38,8 +43,8 @@ public final class ScriptEngine implements AutoCloseable {
     private final Engine engine;
     private final Map<String, ScriptFile> files;
     private final ExportedHost host;
-    private final java.util.concurrent.LinkedBlockingDeque<JsContext> idle = new java.util.concurrent.LinkedBlockingDeque<>();
-    private final java.util.concurrent.atomic.AtomicBoolean creating = new java.util.concurrent.atomic.AtomicBoolean();
+    private final LinkedBlockingDeque<JsContext> idle = new LinkedBlockingDeque<>();
+    private final AtomicBoolean creating = new AtomicBoolean();
     /**
      * How long a borrower waits for a context to come back before it creates one while another
      * is being created: short calls give theirs back within this, and a burst of runs does not
@@ -50,7 +55,7 @@ public final class ScriptEngine implements AutoCloseable {
     private final ThreadLocal<JsContext> current = new ThreadLocal<>();
     /** What each thread holds right now, so that another thread can interrupt it. */
     private final ConcurrentHashMap<Thread, ContextLease> holders = new ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger created = new AtomicInteger();
 
     private ScriptEngine(Engine engine, Map<String, ScriptFile> files, HostBridge bridge) {
         this.engine = engine;
@@ -144,7 +149,7 @@ public final class ScriptEngine implements AutoCloseable {
         }
         try {
             return Files.newOutputStream(Path.of(log));
-        } catch (IOException | java.nio.file.InvalidPathException e) {
+        } catch (IOException | InvalidPathException e) {
             throw new ScriptException("TASKPOOL_SCRIPT_LOG: cannot write " + log + ": " + e.getMessage(), e);
         }
     }
@@ -303,7 +308,7 @@ public final class ScriptEngine implements AutoCloseable {
             }
         }
         try {
-            context = idle.pollFirst(BORROW_WAIT_MICROS, java.util.concurrent.TimeUnit.MICROSECONDS);
+            context = idle.pollFirst(BORROW_WAIT_MICROS, TimeUnit.MICROSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
