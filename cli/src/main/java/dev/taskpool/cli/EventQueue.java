@@ -6,7 +6,6 @@ import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskEvent;
 import java.util.ArrayDeque;
 import java.util.Iterator;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 

@@ -112,7 +112,9 @@ final class WatchCommand implements Runnable {
     private void watchOne(RedisConnector connector, EventChannels events) {
         String channel = Keys.of(task).events(id);
         try {
-            // before the first read: no event falls in between; add only queues (on the I/O thread)
+            // before the first read: once Redis confirmed (it has, unless it did not answer within the
+            // command timeout: then the subscription is made when it is back), no event falls in
+            // between; add only queues (on the I/O thread)
             events.subscribe(channel, (ignored, message) -> arrived.add(message));
         } catch (RuntimeException e) {
             throw AclRefusal.ofSubscription(e, connector.user(), channel);

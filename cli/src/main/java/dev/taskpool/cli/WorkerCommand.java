@@ -29,15 +29,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code taskpool worker}: runs the app's tasks until SIGTERM, then stops gracefully. */
 @Command(name = "worker", mixinStandardHelpOptions = true, defaultValueProvider = WorkerCommand.Defaults.class,
         description = "Run workers for every task of the app (or those of --tasks) until stopped (SIGTERM/Ctrl-C).")
 final class WorkerCommand implements Runnable {
-    private static final Timeouts.Names OPTION_NAMES = new Timeouts.Names("--lease", "--heartbeat", "--recover-every",
-            "--grace", "--abandon-after", "the idle block");
+    @Spec
+    CommandSpec spec;
     @Mixin
     Options.RedisOption redis;
     @Mixin
@@ -123,7 +125,7 @@ final class WorkerCommand implements Runnable {
         }
         // The options' own names in the message: "--heartbeat 12s must be shorter than --lease 10s".
         WorkerSettings defaults = WorkerSettings.defaults();
-        Timeouts.requireWorkable(lease, heartbeat, recoverEvery, grace, abandonAfter, defaults.idleBlock(), OPTION_NAMES);
+        Timeouts.requireWorkable(lease, heartbeat, recoverEvery, grace, abandonAfter, defaults.idleBlock(), optionNames());
         WorkerSettings settings = defaults.withLease(lease, heartbeat).withShutdownGrace(grace)
                 .withRecoverInterval(recoverEvery).withAbandonAfter(abandonAfter);
         if (workerId != null && !workerId.isBlank()) {
@@ -227,6 +229,16 @@ final class WorkerCommand implements Runnable {
                 default -> null;
             };
         }
+    }
+
+    /** The options' names, with each value as it was typed ({@code --heartbeat 12000ms}), or its default. */
+    private Timeouts.Names optionNames() {
+        return new Timeouts.Names("--lease", "--heartbeat", "--recover-every", "--grace", "--abandon-after",
+                "the idle block", (name, value) -> {
+                    OptionSpec option = spec.findOption(name);
+                    List<String> typed = option == null ? List.of() : option.originalStringValues();
+                    return typed.isEmpty() ? Durations.text(value) : typed.getLast();
+                });
     }
 
     private static String emptyAsNone(String value) {

@@ -114,13 +114,17 @@ class UsageTest {
         assertEquals(1, worker.code(), worker.err());
         assertEquals("taskpool: --heartbeat 1.5s must be shorter than --lease 1s", worker.err().strip());
 
-        // Refused before Redis is touched (the Redis here is not there), in the options' own names and units.
+        // Refused before Redis is touched (the Redis here is not there), in the options' own names and
+        // in the units typed; a default is written as --help shows it.
         Result equal = execute("worker", "--lease", "12s", "--heartbeat", "12000ms", "--redis", "redis://127.0.0.1:1");
         assertEquals(1, equal.code(), equal.err());
-        assertEquals("taskpool: --heartbeat 12s must be shorter than --lease 12s", equal.err().strip());
+        assertEquals("taskpool: --heartbeat 12000ms must be shorter than --lease 12s", equal.err().strip());
+        Result againstDefault = execute("worker", "--heartbeat", "0.5m", "--redis", "redis://127.0.0.1:1");
+        assertEquals(1, againstDefault.code(), againstDefault.err());
+        assertEquals("taskpool: --heartbeat 0.5m must be shorter than --lease 10s", againstDefault.err().strip());
         Result noBeat = execute("worker", "--heartbeat", "0s", "--redis", "redis://127.0.0.1:1");
         assertEquals(1, noBeat.code(), noBeat.err());
-        assertEquals("taskpool: --heartbeat must be longer than 0, got 0ms", noBeat.err().strip());
+        assertEquals("taskpool: --heartbeat must be longer than 0, got 0s", noBeat.err().strip());
         Result negativeGrace = execute("worker", "--grace", "-1s", "--redis", "redis://127.0.0.1:1");
         assertEquals(1, negativeGrace.code(), negativeGrace.err());
         assertEquals("taskpool: --grace must not be negative, got -1s", negativeGrace.err().strip());

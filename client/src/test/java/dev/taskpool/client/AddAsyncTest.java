@@ -15,7 +15,6 @@ import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.redis.AddResult;
 import dev.taskpool.core.testing.RedisFixture;
-import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -13,7 +13,6 @@ import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.run.RunStore;
 import dev.taskpool.core.testing.RedisFixture;
-import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import java.time.Duration;
 import java.util.ArrayList;

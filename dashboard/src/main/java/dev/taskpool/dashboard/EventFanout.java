@@ -3,10 +3,8 @@ package dev.taskpool.dashboard;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import dev.taskpool.core.connect.AclRefusal;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.Json;
-import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.ops.EveryKindEvents;
 import java.nio.charset.StandardCharsets;
@@ -150,7 +148,8 @@ final class EventFanout implements AutoCloseable {
     private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
 
     EventFanout(RedisConnector redis) {
-        // returns once Redis confirmed: a page that connects after this sees every later event;
+        // returns once Redis confirmed (or, when it does not answer, after the command timeout, and
+        // subscribes when it is back): a page that connects after this sees every later event;
         // deliver runs on the I/O thread, and only queues (each browser's queue is bounded)
         events = EveryKindEvents.follow(redis, (kind, channel, message) -> deliver(channel, message));
     }

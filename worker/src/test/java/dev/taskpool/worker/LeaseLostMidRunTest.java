@@ -11,7 +11,6 @@ import dev.taskpool.core.run.LeaseLostException;
 import dev.taskpool.core.run.RunStore;
 import dev.taskpool.core.run.TransitionResult;
 import dev.taskpool.core.testing.RedisFixture;
-import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.testing.RedisFixture;
-import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.exec.Worker;
 import java.nio.file.Path;

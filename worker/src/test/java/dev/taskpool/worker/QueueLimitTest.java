@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.testing.RedisFixture;
-import dev.taskpool.support.TestRedis;
 import io.lettuce.core.ScanArgs;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.testing.RedisFixture;
-import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.process.ProcessRegistry;
 import java.nio.file.Path;

@@ -10,7 +10,6 @@ import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.run.RunStore;
 import dev.taskpool.core.testing.RedisFixture;
-import dev.taskpool.support.TestRedis;
 import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.process.ProcessRegistry;

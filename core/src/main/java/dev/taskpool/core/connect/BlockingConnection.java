@@ -1,6 +1,5 @@
 package dev.taskpool.core.connect;
 
-import dev.taskpool.core.connect.RedisTimeouts;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;

@@ -1,6 +1,5 @@
 package dev.taskpool.core.connect;
 
-import dev.taskpool.core.connect.RedisConnector;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisConnectionStateListener;

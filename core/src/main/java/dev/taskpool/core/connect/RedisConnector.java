@@ -1,9 +1,6 @@
 package dev.taskpool.core.connect;
 
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.connect.CommandLatencies;
-import dev.taskpool.core.connect.LettuceLatencies;
-import dev.taskpool.core.connect.RedisTimeouts;
 import dev.taskpool.core.redis.RedisTls;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;

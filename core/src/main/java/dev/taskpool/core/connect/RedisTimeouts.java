@@ -19,8 +19,8 @@ import java.time.Duration;
  *       by Redis for {@code 2 T} beyond that ({@link #requestMemory}), so a copy still in flight
  *       always finds the first one's record.</li>
  * </ul>
- * A worker's lease and heartbeat are checked against {@link #replyWait()} when the worker starts
- * (the worker's {@code Timeouts}).
+ * A worker's heartbeat waits at most {@link #replyWait()}, cut to lease minus heartbeat when that
+ * is shorter (the worker's {@code Timeouts}).
  *
  * @param command how long one Redis command may wait for its reply (Lettuce's command timeout)
  */

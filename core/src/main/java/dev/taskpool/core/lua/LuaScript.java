@@ -1,8 +1,6 @@
 package dev.taskpool.core.lua;
 
 import dev.taskpool.core.connect.AclRefusal;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

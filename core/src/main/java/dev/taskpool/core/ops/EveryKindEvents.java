@@ -29,7 +29,8 @@ public final class EveryKindEvents implements AutoCloseable {
 
     /**
      * Follows every kind; returns once Redis confirmed both patterns, so a reader that starts after
-     * this misses no later message.
+     * this misses no later message, or after the command timeout when Redis does not answer (the
+     * patterns are then subscribed as soon as it is back; see {@link EventChannels}).
      *
      * @throws RuntimeException naming the ACL rule to add when Redis refuses a pattern to the user
      */

@@ -262,12 +262,7 @@ public final class RunStore {
         return calls.await(future, what);
     }
 
-    /** A reply bounded as {@link #await} bounds it, without waiting (see {@link RedisCalls#bounded}). */
-    public <T> CompletableFuture<T> bounded(CompletableFuture<T> future, String what) {
-        return calls.bounded(future, what);
-    }
-
-    /** {@link #bounded(CompletableFuture, String)} with a wait of the caller's own (the heartbeat's). */
+    /** A reply bounded by a wait of the caller's own (the heartbeat's), without waiting (see {@link RedisCalls#bounded}). */
     public <T> CompletableFuture<T> bounded(CompletableFuture<T> future, String what, Duration wait) {
         return calls.bounded(future, what, wait);
     }

@@ -3,7 +3,6 @@ package dev.taskpool.core.connect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import java.time.Duration;

@@ -17,7 +17,6 @@ import dev.taskpool.core.run.RunStore;
 import dev.taskpool.core.run.RunStoreTest;
 import dev.taskpool.core.testing.RedisFixture;
 import dev.taskpool.support.LocalRedis;
-import dev.taskpool.support.TestRedis;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;

@@ -22,7 +22,6 @@ import dev.taskpool.core.run.LeaseLostException;
 import dev.taskpool.core.run.RunStore;
 import dev.taskpool.core.run.TransitionResult;
 import dev.taskpool.core.testing.RedisFixture;
-import dev.taskpool.support.TestRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Clock;
 import java.time.Duration;

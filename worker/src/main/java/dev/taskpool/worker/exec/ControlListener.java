@@ -32,7 +32,8 @@ final class ControlListener implements AutoCloseable {
     }
 
     /**
-     * Subscribes; returns once Redis confirmed it. When Redis refuses (an ACL without SUBSCRIBE),
+     * Subscribes; returns once Redis confirmed it, or after the command timeout when Redis does not
+     * answer (the subscription is then made as soon as it is back). When Redis refuses (an ACL without SUBSCRIBE),
      * the worker runs on and says what that costs.
      */
     void start(AppRuntime runtime) {

@@ -24,8 +24,10 @@ import org.slf4j.LoggerFactory;
  * than the default lease (10 s) minus the heartbeat (3 s). So a beat sends every kind's extension
  * first and then waits for the answers together, at most until the next beat is due: a kind whose
  * node has not answered yet holds up no other kind, and gets no new extension until its last one
- * is answered or given up after {@link Timeouts#heartbeatWait()} (its answer is handled whenever
- * it comes), early enough that the next one goes out before the lease could lapse.
+ * is answered or given up after {@link Timeouts#heartbeatWait()}, early enough that the next one
+ * goes out before the lease could lapse. An answer that comes after that is not read: Redis may
+ * still have applied the extension, and the leases it would have named lost are found by the
+ * next beat.
  */
 final class Heartbeat implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Heartbeat.class);

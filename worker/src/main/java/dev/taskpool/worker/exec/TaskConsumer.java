@@ -8,12 +8,9 @@ import dev.taskpool.core.run.RunStore;
 import dev.taskpool.core.run.TransitionResult;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.script.ScriptError;
-import io.github.resilience4j.retry.Retry;
-import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -318,14 +315,14 @@ final class TaskConsumer implements RunHost {
 
     /** Step 4: record what is left to record, then stop the pump; last, stop this task's threads and wait for them. */
     void stopPump() throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        long deadline = System.nanoTime() + Timeouts.LAST_RECORDS_WAIT.toNanos();
         while ((!completions.isEmpty() || state.inFlight() > 0) && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
         pumping = false;
         threads.stop(deadline);   // results being recorded alone get the rest of that time
         if (waiter != null) {
-            waiter.join(Duration.ofSeconds(2));   // interrupted in step 1, its connection closed
+            waiter.join(Timeouts.WAITER_EXIT_WAIT);   // interrupted in step 1, its connection closed
         }
     }
 

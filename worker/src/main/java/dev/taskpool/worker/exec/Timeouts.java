@@ -3,6 +3,7 @@ package dev.taskpool.worker.exec;
 import dev.taskpool.core.Durations;
 import dev.taskpool.core.connect.RedisTimeouts;
 import java.time.Duration;
+import java.util.function.BiFunction;
 
 /**
  * A worker's waits and limits, derived from the Redis command timeout ({@link RedisTimeouts}) and
@@ -35,6 +36,10 @@ public final class Timeouts {
     static final Duration INTERRUPT_LIMIT = Duration.ofSeconds(2);
     /** How long a graceful stop waits for Redis to take back the runs it hands back. */
     static final Duration HAND_BACK_WAIT = Duration.ofSeconds(5);
+    /** How long a stopping worker's pump gets to record the results still waiting, before it stops. */
+    static final Duration LAST_RECORDS_WAIT = Duration.ofSeconds(5);
+    /** How long a stopping kind waits for its idle waiter (already interrupted, its connection closed) to leave. */
+    static final Duration WAITER_EXIT_WAIT = Duration.ofSeconds(2);
 
     private final RedisTimeouts redis;
     private final WorkerSettings settings;
@@ -44,7 +49,7 @@ public final class Timeouts {
         this.settings = settings;
     }
 
-    /** How long a pump round trip or a presence write waits for Redis: a reply wait. */
+    /** How long a presence write waits for Redis: a reply wait (the pump waits the same, {@code RedisTimeouts.replyWait}). */
     Duration replyWait() {
         return redis.replyWait();
     }
@@ -66,7 +71,17 @@ public final class Timeouts {
 
     /** What the checks call each setting: the command line's option names, or the settings' own. */
     public record Names(String lease, String heartbeat, String recover, String grace, String abandonAfter,
-                        String idleBlock) {
+                        String idleBlock, BiFunction<String, Duration, String> spelling) {
+        /** Names whose values are written as {@link Durations#text} writes them. */
+        public Names(String lease, String heartbeat, String recover, String grace, String abandonAfter, String idleBlock) {
+            this(lease, heartbeat, recover, grace, abandonAfter, idleBlock, (name, value) -> Durations.text(value));
+        }
+
+        /** The value of the setting {@code name} as the user wrote it (e.g. {@code 12000ms}, not {@code 12s}). */
+        String spelled(String name, Duration value) {
+            return spelling.apply(name, value);
+        }
+
         /** The names of {@link WorkerSettings}' components, for a worker set up in code. */
         public static final Names SETTINGS = new Names("the lease", "the heartbeat interval", "the recover interval",
                 "the shutdown grace", "the abandon wait", "the idle block");
@@ -81,26 +96,26 @@ public final class Timeouts {
      */
     public static void requireWorkable(Duration lease, Duration heartbeat, Duration recover, Duration grace,
                                        Duration abandonAfter, Duration idleBlock, Names names) {
-        requirePositive(heartbeat, names.heartbeat());
+        requirePositive(heartbeat, names.heartbeat(), names);
         if (heartbeat.compareTo(lease) >= 0) {
-            throw new IllegalArgumentException(names.heartbeat() + " " + Durations.text(heartbeat)
-                    + " must be shorter than " + names.lease() + " " + Durations.text(lease));
+            throw new IllegalArgumentException(names.heartbeat() + " " + names.spelled(names.heartbeat(), heartbeat)
+                    + " must be shorter than " + names.lease() + " " + names.spelled(names.lease(), lease));
         }
-        requirePositive(recover, names.recover());
-        requirePositive(idleBlock, names.idleBlock());
-        requireNotNegative(grace, names.grace());
-        requireNotNegative(abandonAfter, names.abandonAfter());
+        requirePositive(recover, names.recover(), names);
+        requirePositive(idleBlock, names.idleBlock(), names);
+        requireNotNegative(grace, names.grace(), names);
+        requireNotNegative(abandonAfter, names.abandonAfter(), names);
     }
 
-    private static void requirePositive(Duration value, String name) {
+    private static void requirePositive(Duration value, String name, Names names) {
         if (value.isNegative() || value.isZero()) {
-            throw new IllegalArgumentException(name + " must be longer than 0, got " + Durations.text(value));
+            throw new IllegalArgumentException(name + " must be longer than 0, got " + names.spelled(name, value));
         }
     }
 
-    private static void requireNotNegative(Duration value, String name) {
+    private static void requireNotNegative(Duration value, String name, Names names) {
         if (value.isNegative()) {
-            throw new IllegalArgumentException(name + " must not be negative, got " + Durations.text(value));
+            throw new IllegalArgumentException(name + " must not be negative, got " + names.spelled(name, value));
         }
     }
 }

@@ -1,7 +1,6 @@
 package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.Durations;
-import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.connect.RedisFailures;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.worker.runtime.AppRuntime;
