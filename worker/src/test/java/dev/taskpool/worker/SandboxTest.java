@@ -28,7 +28,7 @@ class SandboxTest {
                           try { const r = fn(); return 'escaped: ' + String(r); } catch (e) { return 'blocked: ' + e; }
                         }
                         function JavaType() { return attempt(() => Java.type('java.lang.System').getenv()); }
-                        function Packages_() { return attempt(() => Packages.Runtime.getRuntime()); }
+                        function Packages_() { return attempt(() => Packages.java.lang.Runtime.getRuntime()); }
                         function ReadFile() { return attempt(() => load('/etc/passwd')); }
                         function ReadFileNashorn() { return attempt(() => readFully('/etc/passwd')); }
                         function Require() { return attempt(() => require('fs').readFileSync('/etc/passwd')); }
