@@ -73,6 +73,15 @@ public final class Keys {
         return base + "wake";
     }
 
+    /**
+     * Sorted set: id of each WAITING task that may not start yet (a delayed add, a retry waiting out its
+     * backoff), scored by its due time (epoch ms, Redis' clock). A fetch moves the due ones to
+     * {@link #waiting()} in bounded steps.
+     */
+    public String delayed() {
+        return base + "delayed";
+    }
+
     /** Sorted set: id of each running task, scored by its lease deadline (epoch ms). */
     public String leases() {
         return base + "leases";
