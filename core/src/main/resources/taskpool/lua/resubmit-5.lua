@@ -7,9 +7,10 @@
 -- before the retry had, so what was aimed at an earlier run (a cancel message still on its way, a
 -- worker's memory of recent cancels) cannot stop it. `canceled_lease` is kept too, so that the
 -- worker of a canceled run can still tell, after the retry, that its run was canceled.
--- It joins the queue as the newest task; an idle worker is woken. `size` is not checked: an
--- operator's retry is not an add. (No `#!lua` line: like enqueue, it adds work, so a full Redis
--- refuses it before its first write.)
+-- It joins the queue as the newest task, ready at once; an idle worker is woken. A due time it
+-- had (`due_at`, from a delayed add or a retry's backoff) goes: it is no delayed task any more.
+-- `size` is not checked: an operator's retry is not an add. (No `#!lua` line: like enqueue, it
+-- adds work, so a full Redis refuses it before its first write.)
 -- All or nothing: every key it writes is checked before its first write.
 --
 -- KEYS[1] taskpool:{T}:task:     prefix of the task hashes
@@ -89,7 +90,7 @@ for _, entry in ipairs(chosen) do
     'resubmitted', tostring(tonumber(fields[5] or '0') + 1), 'resubmitted_by', by, 'resubmitted_at', now,
     'current', '0', 'total', '0', 'message', '')
   redis.call('HDEL', key, 'error', 'finished_at', 'done_by', 'lease', 'lost_at', 'response', 'started_at',
-    'worker', 'canceled_by', 'canceled_at')
+    'worker', 'canceled_by', 'canceled_at', 'due_at')
   redis.call('PERSIST', key)
   redis.call('ZREM', KEYS[4], id)
   redis.call('LPUSH', KEYS[2], id)

@@ -21,11 +21,13 @@ public enum LuaScript {
     RELEASE("release-4.lua"),
     HEARTBEAT("heartbeat-2.lua"),
     RECOVER("recover-8.lua"),
+    HEAL_DELAYED("heal-delayed-2.lua"),
     CANCEL("cancel-8.lua"),
     RESUBMIT("resubmit-5.lua"),
     PAUSE("pause-1.lua"),
-    RESUME("resume-3.lua"),
+    RESUME("resume-4.lua"),
     DELETE("delete-3.lua"),
+    RUN_NOW("run-now-4.lua"),
     SUCCEEDED_PAGE("succeeded-page-1.lua"),
     PRESENCE("presence-1.lua");
 
