@@ -14,7 +14,7 @@ import java.util.HexFormat;
  */
 public enum LuaScript {
     DEFINE("define-1.lua"),
-    ENQUEUE("enqueue-7.lua"),
+    ENQUEUE("enqueue-8.lua"),
     FINISH("finish-10.lua"),
     PROGRESS("progress-1.lua"),
     RETRY("retry-3.lua"),
