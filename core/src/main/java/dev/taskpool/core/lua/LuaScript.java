@@ -23,7 +23,7 @@ public enum LuaScript {
     RECOVER("recover-8.lua"),
     HEAL_DELAYED("heal-delayed-2.lua"),
     CANCEL("cancel-8.lua"),
-    RESUBMIT("resubmit-5.lua"),
+    RESUBMIT("resubmit-6.lua"),
     PAUSE("pause-1.lua"),
     RESUME("resume-4.lua"),
     DELETE("delete-3.lua"),

@@ -83,7 +83,7 @@ final class ControlScripts {
     }
 
     private static String[] resubmitKeys(Keys keys) {
-        return new String[] {keys.taskPrefix(), keys.waiting(), keys.wake(), keys.failed(), keys.stats()};
+        return new String[] {keys.taskPrefix(), keys.waiting(), keys.wake(), keys.failed(), keys.stats(), keys.delayed()};
     }
 
     void cancel(Keys keys, long id, String by, long now) {

@@ -1,4 +1,4 @@
--- resubmit-5: an operator retries FAILURE tasks: one by id, or the failed tasks of the kind (from
+-- resubmit-6: an operator retries FAILURE tasks: one by id, or the failed tasks of the kind (from
 -- the `failed` index, oldest first, a bounded number per call). Each goes back to WAITING with a
 -- fresh run budget (attempt 0), no expiry, and its history kept readable: the error it had in
 -- `previous_error`, the runs it made so far in `previous_attempts` (summed over retries),
@@ -8,7 +8,9 @@
 -- worker's memory of recent cancels) cannot stop it. `canceled_lease` is kept too, so that the
 -- worker of a canceled run can still tell, after the retry, that its run was canceled.
 -- It joins the queue as the newest task, ready at once; an idle worker is woken. A due time it
--- had (`due_at`, from a delayed add or a retry's backoff) goes: it is no delayed task any more.
+-- had (`due_at`, from a delayed add or a retry's backoff) goes, and so does an entry of `delayed`
+-- left behind by hand or by an older version: it is no delayed task any more, and must not reach
+-- the queue twice.
 -- `size` is not checked: an operator's retry is not an add. (No `#!lua` line: like enqueue, it
 -- adds work, so a full Redis refuses it before its first write.)
 -- All or nothing: every key it writes is checked before its first write.
@@ -18,6 +20,7 @@
 -- KEYS[3] taskpool:{T}:wake      wake-up token list
 -- KEYS[4] taskpool:{T}:failed    sorted set, id -> finished_at of FAILURE tasks
 -- KEYS[5] taskpool:{T}:stats     hash of counters (resubmitted)
+-- KEYS[6] taskpool:{T}:delayed   sorted set, id -> due time of the delayed tasks
 -- ARGV[1] now, epoch ms
 -- ARGV[2] who retries ('' when not given)
 -- ARGV[3] task id T (for the messages)
@@ -36,6 +39,7 @@
 --@include _checks.lua
 --@include _events.lua
 local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'list') or wrongType(KEYS[4], 'zset')
+  or wrongType(KEYS[6], 'zset')
 if problem then return problem end
 local counter = redis.pcall('HGET', KEYS[5], 'resubmitted')
 if type(counter) == 'table' and counter.err then return readFailed(KEYS[5], 'hash', counter) end
@@ -93,6 +97,7 @@ for _, entry in ipairs(chosen) do
     'worker', 'canceled_by', 'canceled_at', 'due_at')
   redis.call('PERSIST', key)
   redis.call('ZREM', KEYS[4], id)
+  redis.call('ZREM', KEYS[6], id)
   redis.call('LPUSH', KEYS[2], id)
   redis.call('PUBLISH', ARGV[4] .. id, resubmittedEvent(task, id, byJson, now))
 end
