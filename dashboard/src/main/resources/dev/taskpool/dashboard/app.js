@@ -304,7 +304,7 @@ function taskPage(task, id) {
       progressBar(),
       h('div', { class: 'actions' },
         actionButton('retry', 'Retry', info.status === 'FAILURE', path + 'retry'),
-        actionButton('run-now', 'Run now', isDelayed(info), path + 'run-now', 'Run ' + task + ' #' + id + ' now, before its due time?'),
+        actionButton('run-now', 'Run now', isDelayed(info), path + 'run-now'),
         actionButton('cancel', 'Cancel', info.status === 'WAITING' || info.status === 'RUNNING', path + 'cancel',
           'Cancel ' + task + ' #' + id + '?', 'danger'),
         actionButton('delete', 'Delete', info.status === 'SUCCESS' || info.status === 'FAILURE', path + 'delete',
