@@ -11,6 +11,7 @@ import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.redis.AddOptions;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.DocumentedAclRules;
@@ -173,6 +174,9 @@ class AclUserCommandsTest {
                 ok("list", "--redis", operator, TASK, "--status", status);
             }
             ok("get", "--redis", operator, TASK, String.valueOf(failed));
+            long delayed = client.addWith(TASK, AddOptions.delay(Duration.ofDays(1)), 4).id();
+            ok("run-now", "--redis", operator, TASK, String.valueOf(delayed));
+            assertEquals(TaskStatus.SUCCESS, client.await(TASK, delayed, WAIT).status(), "run now as the operator");
             ok("watch", "--redis", operator, TASK, String.valueOf(failed));   // a finished task: its state, at once
             // watch every kind, and one kind, as real processes (their output is not a terminal: a line per event)
             Path watchAllLog = dir.resolve("watch-all.log");
@@ -246,6 +250,8 @@ class AclUserCommandsTest {
             assertEquals(200, post(url + "api/kinds/" + TASK + "/tasks/" + failing + "/delete").statusCode());
             long held = client.add(TASK, "hold").id();
             assertEquals(200, post(url + "api/kinds/" + TASK + "/tasks/" + held + "/cancel").statusCode());
+            long delayed = client.addWith(TASK, AddOptions.delay(Duration.ofDays(1)), 5).id();
+            assertEquals(200, post(url + "api/kinds/" + TASK + "/tasks/" + delayed + "/run-now").statusCode());
         } finally {
             reader.interrupt();
             stream.body().close();

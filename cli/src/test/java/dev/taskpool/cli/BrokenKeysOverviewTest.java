@@ -53,7 +53,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class BrokenKeysOverviewTest {
     /** Kinds of the app, one per key a case breaks; no worker serves them. */
-    private static final List<String> KEYS = List.of("stats", "waiting", "failed", "succeeded", "leases", "paused", "def");
+    private static final List<String> KEYS = List.of("stats", "waiting", "delayed", "failed", "succeeded", "leases", "paused",
+            "def");
     private static final String GOOD = TestRedis.uniqueTaskId("overview.good");
 
     @TempDir
@@ -104,6 +105,7 @@ class BrokenKeysOverviewTest {
         String name = switch (key) {
             case "stats" -> keys.stats();
             case "waiting" -> keys.waiting();
+            case "delayed" -> keys.delayed();
             case "failed" -> keys.failed();
             case "succeeded" -> keys.succeeded();
             case "leases" -> keys.leases();
@@ -122,7 +124,7 @@ class BrokenKeysOverviewTest {
 
     private static void repair(String key) {
         Keys keys = Keys.of(kind(key));
-        raw.del(keys.stats(), keys.waiting(), keys.failed(), keys.succeeded(), keys.leases(), keys.paused());
+        raw.del(keys.stats(), keys.waiting(), keys.delayed(), keys.failed(), keys.succeeded(), keys.leases(), keys.paused());
         if (key.equals("def")) {
             raw.del(keys.definition());
             raw.hset(keys.definition(), "keep", "86400");
@@ -166,7 +168,8 @@ class BrokenKeysOverviewTest {
 
     /** Everything else is shown: the good kind with its counts, every other kind, the live worker. */
     private static void assertTheRestIsShownInTheTable(String table, String broken) {
-        assertEquals(List.of(GOOD, "0", "0", "1"), List.of(rowOf(table, GOOD).trim().split("\\s+")).subList(0, 4),
+        // TASK READY DELAYED RUNNING SUCCEEDED
+        assertEquals(List.of(GOOD, "0", "0", "0", "1"), List.of(rowOf(table, GOOD).trim().split("\\s+")).subList(0, 5),
                 "the good kind's counts:\n" + table);
         for (String key : KEYS) {
             if (!kind(key).equals(broken)) {
@@ -189,7 +192,8 @@ class BrokenKeysOverviewTest {
     }
 
     @ParameterizedTest(name = "stats with {0} holding a {1}")
-    @CsvSource({"stats, string, a hash", "waiting, string, a list", "failed, string, a sorted set",
+    @CsvSource({"stats, string, a hash", "waiting, string, a list", "delayed, string, a sorted set",
+            "failed, string, a sorted set",
             "succeeded, string, a list", "leases, string, a sorted set", "paused, hash, a string", "def, string, a hash"})
     void statsShowsAKindWithAKeyOfTheWrongTypeAsARowNamingTheKey(String key, String held, String expected) {
         String name = breakKey(key, held);
@@ -214,7 +218,8 @@ class BrokenKeysOverviewTest {
     }
 
     @ParameterizedTest(name = "the dashboard with {0} holding a {1}")
-    @CsvSource({"stats, string, a hash", "waiting, string, a list", "failed, string, a sorted set",
+    @CsvSource({"stats, string, a hash", "waiting, string, a list", "delayed, string, a sorted set",
+            "failed, string, a sorted set",
             "succeeded, string, a list", "leases, string, a sorted set", "paused, hash, a string", "def, string, a hash"})
     void theDashboardOverviewShowsAKindWithAKeyOfTheWrongTypeAsARowNamingTheKey(String key, String held, String expected) {
         String name = breakKey(key, held);
