@@ -331,7 +331,7 @@ final class WatchCommand implements Runnable {
             case "success" -> Terminal.Style.GREEN;
             case "failure", "canceled", "cancel" -> Terminal.Style.RED;
             case "started", "progress" -> Terminal.Style.CYAN;
-            case "retry", "requeued", "paused", "resubmitted" -> Terminal.Style.YELLOW;
+            case "retry", "requeued", "paused", "resubmitted", "promoted" -> Terminal.Style.YELLOW;
             default -> null;
         };
     }

@@ -91,12 +91,13 @@ final class WatchCounts {
                 line = "%s counts %s: %s".formatted(WatchCommand.time(now), Visible.line(row.task()),
                         Visible.line(StatsCommand.unreadable(row)));
             } else {
-                line = "%s counts %s: waiting %d, running %d, succeeded %d, failed %d, retried %d, canceled %d%s".formatted(
-                        WatchCommand.time(now), Visible.line(kind.task()), kind.waiting(), kind.running(), kind.succeededTotal(),
+                line = "%s counts %s: waiting %d%s, running %d, succeeded %d, failed %d, retried %d, canceled %d%s".formatted(
+                        WatchCommand.time(now), Visible.line(kind.task()), kind.waiting(),
+                        kind.delayed() > 0 ? " (" + kind.delayed() + " delayed)" : "", kind.running(), kind.succeededTotal(),
                         kind.failedTotal(), kind.retried(), kind.canceled(), kind.paused() ? ", paused" : "");
             }
             // (the time and the throughput change every second; compare what the operator follows)
-            String followed = kind == null ? "error " + row.error() : "%d/%d/%d/%d/%d/%d/%b".formatted(kind.waiting(),
+            String followed = kind == null ? "error " + row.error() : "%d/%d/%d/%d/%d/%d/%d/%b".formatted(kind.waiting(), kind.delayed(),
                     kind.running(), kind.succeededTotal(), kind.failedTotal(), kind.retried(), kind.canceled(), kind.paused());
             if (!followed.equals(lastPrinted.put(row.task(), followed))) {
                 terminal.out().println(line);
