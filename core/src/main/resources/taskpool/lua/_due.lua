@@ -6,6 +6,9 @@
 -- delayTasks(delayedKey, wakeKey, entries), promoteDue(delayedKey, waitingKey, now, limit).
 -- The caller has checked the types of the keys it passes (see _checks.lua) before its first write.
 
+-- The most ids one call moves from the delayed set to the queue: about a millisecond of Redis' time.
+local DUE_STEP = 1000
+
 -- The earliest due time in the set, as a number; false when the set is empty.
 local function nextDue(delayedKey)
   local first = redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')
