@@ -1,9 +1,9 @@
 #!lua flags=allow-oom
 -- retry-3: record a failed run and start the next run of the same task in the same worker, under
--- a lease of its own: `lease_seq` grows by one (like a fetch, see finish-10), so the next run's
+-- a lease of its own: `lease_seq` grows by one (like a fetch, see finish-12), so the next run's
 -- token is "<worker>/<lease_seq + 1>"; `attempt` is the user-visible run number.
 -- Idempotent: sent again after a reconnect, it finds the next run's token and answers DONE.
--- allow-oom: retrying queued work is part of draining a full Redis (see finish-10).
+-- allow-oom: retrying queued work is part of draining a full Redis (see finish-12).
 -- All or nothing: every key it writes is checked before its first write.
 --
 -- KEYS[1] taskpool:{T}:task:<id>  the task hash

@@ -15,7 +15,7 @@ import java.util.HexFormat;
 public enum LuaScript {
     DEFINE("define-1.lua"),
     ENQUEUE("enqueue-8.lua"),
-    FINISH("finish-10.lua"),
+    FINISH("finish-12.lua"),
     PROGRESS("progress-1.lua"),
     RETRY("retry-3.lua"),
     RELEASE("release-4.lua"),
@@ -29,7 +29,8 @@ public enum LuaScript {
     DELETE("delete-3.lua"),
     RUN_NOW("run-now-4.lua"),
     SUCCEEDED_PAGE("succeeded-page-1.lua"),
-    PRESENCE("presence-1.lua");
+    PRESENCE("presence-1.lua"),
+    PROMOTE_DUE("promote-due-3.lua");
 
     static {
         // an ACL refusal inside a script names the command on the line Redis points at

@@ -4,8 +4,10 @@ import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.run.DelayedCheck;
 import dev.taskpool.core.run.RecoverResult;
+import dev.taskpool.core.run.RunStore;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.script.ScriptError;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -16,8 +18,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Puts tasks whose lease expired (their worker died or hung) back in the queue, counting the lost
  * run as failed; tasks out of runs end in FAILURE and get their {@code error} event here (run like
- * a run's own handler: see {@link EventHandler}), and removes entries of the delayed set whose task
- * is gone or not WAITING, one window of it per pass ({@link DelayedCheck}). Every
+ * a run's own handler: see {@link EventHandler}); removes entries of the delayed set whose task is
+ * gone or not WAITING, one window of it per pass ({@link DelayedCheck}), and moves due delayed
+ * tasks to the queue. Every
  * worker runs one: the work is one atomic script, so two recoverers never handle a task twice.
  */
 final class Recoverer implements Runnable {
@@ -25,6 +28,10 @@ final class Recoverer implements Runnable {
     private static final int BATCH = 100;
     /** Entries of a kind's delayed set checked per pass: a set of a million is walked over many passes. */
     static final int DELAYED_WINDOW = 500;
+    /** Due delayed tasks moved per call: as a fetch does, about a millisecond of Redis' time. */
+    private static final int DUE_STEP = 1000;
+    /** How long one pass moves due tasks of one kind at most. */
+    private static final Duration DUE_BUDGET = Duration.ofMillis(200);
 
     private final List<TaskDefinition> definitions;
     private final AppRuntime runtime;
@@ -40,6 +47,21 @@ final class Recoverer implements Runnable {
         this.runtime = runtime;
         this.worker = worker;
         this.delayedCheck = new DelayedCheck(runtime.redis());
+    }
+
+    /**
+     * Moves due delayed tasks to the queue, a step of {@link #DUE_STEP} per call, for at most
+     * {@link #DUE_BUDGET} per kind and pass. The fetches of workers with free slots move them too;
+     * this keeps them moving (and counted as ready) while every slot is busy, without holding this
+     * thread long: a million falling due at once move over the passes and fetches that follow.
+     */
+    private void promoteDue(TaskDefinition definition) {
+        long until = System.nanoTime() + DUE_BUDGET.toNanos();
+        RunStore.DuePromotion promotion;
+        do {
+            promotion = runtime.runs().await(runtime.runs().promoteDue(definition.id(), runtime.clock().millis(), DUE_STEP),
+                    "move due delayed tasks of " + definition.id() + " to the queue");
+        } while (promotion.moved() >= DUE_STEP && System.nanoTime() < until);
     }
 
     @Override
@@ -73,7 +95,9 @@ final class Recoverer implements Runnable {
                         }
                     }
                 } while (result.handled() >= BATCH);
+                // dangling entries go before they could be moved to the queue
                 checkDelayed(definition.id());
+                promoteDue(definition);
             } catch (RuntimeException e) {
                 allRecovered = false;
                 failures.failed("task " + definition.id(), e);
