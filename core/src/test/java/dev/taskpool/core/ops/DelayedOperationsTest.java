@@ -96,6 +96,23 @@ class DelayedOperationsTest {
     }
 
     @Test
+    void tasksThatFellDueCountAsReadyOnceAFetchMovedThemAndAreListedWithTheReady() {
+        long first = delayed(Duration.ofSeconds(1));
+        long second = delayed(Duration.ofSeconds(2));
+        long far = delayed(Duration.ofHours(1));
+        long plain = ready();
+        assertEquals(3, operations.stats(task).delayed(), "due or not, they are delayed until moved");
+        runs.promoteDue(task, NOW + 5000, 100).join();
+        KindStats stats = operations.stats(task);
+        assertEquals(List.of(4L, 3L, 1L), List.of(stats.waiting(), stats.ready(), stats.delayed()), "waiting, ready, delayed");
+        assertEquals(List.of(far, second, first, plain), ids(operations.list(task, TaskStatus.WAITING, 10, null)),
+                "the one still delayed, then the queue, newest end first");
+        TaskInfo moved = operations.task(task, first).orElseThrow();
+        assertEquals(NOW + 1000, moved.dueAt(), "due_at stays as history");
+        assertFalse(moved.delayedAt(NOW + 5000));
+    }
+
+    @Test
     void theOldestReadyTaskThatWasDelayedHasWaitedSinceItFellDueNotSinceItWasAdded() {
         long id = delayed(Duration.ofMinutes(10));
         assertEquals(-1, operations.stats(task).oldestWaitingAgeMs(), "nothing is ready");
