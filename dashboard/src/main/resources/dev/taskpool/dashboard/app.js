@@ -397,7 +397,7 @@ function schedulesPage() {
         h('td', { class: 'error' }, s.lastError ? String(s.lastError).slice(0, 160) : ''),
         h('td', {}, h('div', { class: 'row-actions' },
           s.stopped ? actionButton('schedule-start-' + s.id, 'Start', true, path + 'start')
-            : actionButton('schedule-stop-' + s.id, 'Stop', true, path + 'stop', 'Stop schedule ' + s.id + ' on every worker?'),
+            : actionButton('schedule-stop-' + s.id, 'Stop', true, path + 'stop'),
           actionButton('schedule-trigger-' + s.id, 'Trigger', true, path + 'trigger', 'Fire schedule ' + s.id + ' once now?'))));
     });
     view.replaceChildren(h('h1', {}, 'Schedules'),
