@@ -98,4 +98,4 @@ if ready == 0 and tokens == 0 then redis.call('RPUSH', KEYS[4], '1') end
 moveOn(KEYS[8], mode, fireAt, nextAt)
 redis.call('HSET', KEYS[8], 'last_task', id)
 redis.call('HDEL', KEYS[8], 'last_error')
-return {REPLY.DONE, id}
+return {REPLY.DONE, tonumber(id)}

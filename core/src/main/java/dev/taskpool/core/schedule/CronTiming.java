@@ -19,9 +19,10 @@ import java.util.Optional;
  * (read with cron-utils' Spring 5.3 definition, whose other five fields mean the same).
  *
  * <p>Daylight saving time follows cron-utils' reading of wall-clock times in the zone: a slot
- * whose wall time does not exist (the hour skipped in spring) fires at the same instant as the
- * first valid time after the gap, and a wall time that happens twice (the hour repeated in autumn)
- * fires once, at its first occurrence. {@code CronTimingTest} pins both.
+ * whose wall time does not exist that day (02:30 when clocks jump from 02:00 to 03:00) does not
+ * fire that day, and a wall time that happens twice (the hour repeated in autumn) fires once, at
+ * its first occurrence. {@code CronTimingTest} pins both. Slots that name no hour (every minute,
+ * every 5 seconds) go on in real time through both changes.
  */
 public final class CronTiming {
     private static final CronParser UNIX = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX));
@@ -87,7 +88,8 @@ public final class CronTiming {
 
     /** The first firing strictly after {@code epochMs}, epoch ms; 0 when the expression never fires again. */
     public long nextAfter(long epochMs) {
-        Optional<ZonedDateTime> next = executions.nextExecution(ZonedDateTime.ofInstant(Instant.ofEpochMilli(epochMs), zone));
+        // Slots fall on whole seconds; cron-utils keeps the fraction of the time it is given, so it goes.
+        Optional<ZonedDateTime> next = executions.nextExecution(wholeSecond(epochMs));
         return next.map(time -> time.toInstant().toEpochMilli()).orElse(0L);
     }
 
@@ -99,9 +101,9 @@ public final class CronTiming {
      */
     public List<Long> latestBetween(long first, long until, int limit) {
         List<Long> slots = new ArrayList<>();
-        // a firing exactly at `until` counts: look back from just after it
-        Optional<ZonedDateTime> previous = executions.lastExecution(
-                ZonedDateTime.ofInstant(Instant.ofEpochMilli(until + 1), zone));
+        ZonedDateTime latest = wholeSecond(until);
+        // a firing exactly at `until` (to the second) counts
+        Optional<ZonedDateTime> previous = executions.isMatch(latest) ? Optional.of(latest) : executions.lastExecution(latest);
         while (previous.isPresent() && slots.size() < limit) {
             long slot = previous.get().toInstant().toEpochMilli();
             if (slot < first) {
@@ -111,5 +113,9 @@ public final class CronTiming {
             previous = executions.lastExecution(previous.get());
         }
         return slots;
+    }
+
+    private ZonedDateTime wholeSecond(long epochMs) {
+        return ZonedDateTime.ofInstant(Instant.ofEpochMilli(Math.floorDiv(epochMs, 1000) * 1000), zone);
     }
 }

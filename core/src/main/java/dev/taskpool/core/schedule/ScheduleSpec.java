@@ -147,6 +147,18 @@ public record ScheduleSpec(String id, String name, String cron, String timezone,
         return value == null || value.isNull() ? null : value.asText();
     }
 
+    /** JSON as Redis keeps it: without the spaces of its writer; text that is no JSON is left for validation to name. */
+    private static String compact(String json) {
+        if (json == null) {
+            return null;
+        }
+        try {
+            return Json.read(json, "args").toString();
+        } catch (TaskpoolException e) {
+            return json;
+        }
+    }
+
     private static String quote(String value) {
         return value == null ? "none" : "\"" + shorten(value) + "\"";
     }
@@ -228,7 +240,7 @@ public record ScheduleSpec(String id, String name, String cron, String timezone,
         /** @throws DefinitionException naming every bad field and its value */
         public ScheduleSpec build() {
             ScheduleSpec spec = new ScheduleSpec(id, name == null ? id : name, cron == null ? null : cron.trim(),
-                    timezone == null ? null : timezone.trim(), task, process, args, missed, overlap);
+                    timezone == null ? null : timezone.trim(), task, process, compact(args), missed, overlap);
             List<String> problems = spec.problems("schedule " + quote(id));
             if (!problems.isEmpty()) {
                 throw new DefinitionException("schedule", problems);
