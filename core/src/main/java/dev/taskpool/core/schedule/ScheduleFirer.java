@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -47,16 +48,27 @@ public final class ScheduleFirer {
     private final ScheduleRecords records;
     private final ScheduleOperations operations;
     private final UnaryOperator<String> environment;
+    private final Predicate<String> runsProcess;
     private final String eventMode;
 
-    /** @param environment looks up {@code $ENV.NAME} in args at each firing; null when a variable is not set */
+    /** A firer that fires every schedule, process schedules included. */
     public ScheduleFirer(RedisConnector redis, UnaryOperator<String> environment) {
+        this(redis, environment, process -> true);
+    }
+
+    /**
+     * @param environment looks up {@code $ENV.NAME} in args at each firing; null when a variable is not set
+     * @param runsProcess whether this runtime can run a process: a process schedule is fired only
+     *                    by runtimes that can (the registry is shared by every app on the Redis)
+     */
+    public ScheduleFirer(RedisConnector redis, UnaryOperator<String> environment, Predicate<String> runsProcess) {
         this.redis = redis;
         this.calls = new RedisCalls(redis);
         this.scripts = new ScriptRunner(redis.async());
         this.records = new ScheduleRecords(redis.async(), calls);
         this.operations = new ScheduleOperations(redis);
         this.environment = environment;
+        this.runsProcess = runsProcess;
         this.eventMode = EventMode.of(redis);
     }
 
@@ -81,6 +93,9 @@ public final class ScheduleFirer {
         long nextDue = 0;
         for (ScheduleRecords.Record record : records.all()) {
             ScheduleSpec spec = record.spec();
+            if (!spec.firesTask() && !runsProcess.test(spec.process())) {
+                continue;
+            }
             CronTiming timing;
             try {
                 timing = spec.timing();
