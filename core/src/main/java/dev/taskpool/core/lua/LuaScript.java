@@ -27,7 +27,10 @@ public enum LuaScript {
     RESUME("resume-3.lua"),
     DELETE("delete-3.lua"),
     SUCCEEDED_PAGE("succeeded-page-1.lua"),
-    PRESENCE("presence-1.lua");
+    PRESENCE("presence-1.lua"),
+    SCHEDULE_FIRE("schedule-fire-8.lua"),
+    SCHEDULE_CLAIM("schedule-claim-1.lua"),
+    SCHEDULE_CONTROL("schedule-control-1.lua");
 
     static {
         // an ACL refusal inside a script names the command on the line Redis points at
