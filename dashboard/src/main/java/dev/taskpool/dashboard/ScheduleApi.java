@@ -7,6 +7,7 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.schedule.ScheduleInfo;
 import dev.taskpool.core.schedule.ScheduleOperations;
+import dev.taskpool.core.schedule.UnknownScheduleException;
 import java.util.List;
 
 /**
@@ -64,8 +65,7 @@ final class ScheduleApi {
     }
 
     private ScheduleInfo find(String id) {
-        return schedules.get(id).orElseThrow(() -> new HttpIo.NotFound(
-                "no schedule '" + id + "' in Redis (see /api/schedules for those there are)"));
+        return schedules.get(id).orElseThrow(() -> new UnknownScheduleException(id));
     }
 
     /** A schedule as the API answers it: its fields, with {@code args} as JSON rather than the text stored. */
