@@ -79,51 +79,66 @@ public final class ScheduleFirer {
     /**
      * What one look did.
      *
-     * @param processes the process firings this worker won, to run now
+     * @param processes  the process firings this worker won, to run now
      * @param tasksAdded the tasks this worker's calls added
-     * @param nextDue   the earliest next fire time of a running schedule, epoch ms; 0 when none
+     * @param nextDue    the earliest next fire time of a running schedule, epoch ms; 0 when none
+     * @param failures   what failed, one per schedule (the others were fired all the same)
      */
-    public record Round(List<ProcessFiring> processes, int tasksAdded, long nextDue) {
+    public record Round(List<ProcessFiring> processes, int tasksAdded, long nextDue, List<TaskpoolException> failures) {
     }
 
     /** Looks at every schedule at {@code now} (epoch ms, the worker's clock) and fires what is due. */
     public Round fire(long now) {
         List<ProcessFiring> processes = new ArrayList<>();
+        List<TaskpoolException> failures = new ArrayList<>();
         int added = 0;
         long nextDue = 0;
         for (ScheduleRecords.Record record : records.all()) {
             ScheduleSpec spec = record.spec();
+            if (record.problem() != null) {
+                failures.add(new TaskpoolException("schedule '" + spec.id() + "' is not fired: " + record.problem()));
+                continue;
+            }
             if (!spec.firesTask() && !runsProcess.test(spec.process())) {
-                continue;
+                continue;   // (a process of another app)
             }
-            CronTiming timing;
             try {
-                timing = spec.timing();
-            } catch (IllegalArgumentException e) {
-                continue;   // (a definition written by hand that does not parse: listed, never fired)
-            }
-            if (!spec.timingKey().equals(record.field("timing"))
-                    || (record.field("next_fire_at") == null && !record.stopped())) {
-                operations.retime(spec, now);   // (new, changed, or its state lost: fires from the next round)
-                continue;
-            }
-            String trigger = record.field("trigger_at");
-            if (trigger != null) {
-                added += Math.max(0, fireOne(spec, "trigger", trigger, Long.parseLong(trigger), 0, now, processes));
-            }
-            long next = record.number("next_fire_at");
-            if (record.stopped() || next == 0) {
-                continue;
-            }
-            if (next <= now) {
-                added += fireDue(spec, timing, next, now, processes);
-                next = timing.nextAfter(now);
-            }
-            if (next != 0 && (nextDue == 0 || next < nextDue)) {
-                nextDue = next;
+                long[] outcome = fire(record, now, processes);
+                added += (int) outcome[0];
+                if (outcome[1] != 0 && (nextDue == 0 || outcome[1] < nextDue)) {
+                    nextDue = outcome[1];
+                }
+            } catch (TaskpoolException e) {
+                failures.add(e);
+            } catch (RuntimeException e) {
+                failures.add(new TaskpoolException("schedule '" + spec.id() + "': " + e.getMessage(), e));
             }
         }
-        return new Round(List.copyOf(processes), added, nextDue);
+        return new Round(List.copyOf(processes), added, nextDue, List.copyOf(failures));
+    }
+
+    /** One schedule's look: returns the tasks added and its next fire time (0: none). */
+    private long[] fire(ScheduleRecords.Record record, long now, List<ProcessFiring> processes) {
+        ScheduleSpec spec = record.spec();
+        CronTiming timing = spec.timing();
+        if (!spec.timingKey().equals(record.field("timing")) || (record.field("next_fire_at") == null && !record.stopped())) {
+            operations.retime(spec, now);   // (new, changed, or its state lost: fires from the next look)
+            return new long[] {0, 0};
+        }
+        int added = 0;
+        String trigger = record.field("trigger_at");
+        if (trigger != null) {
+            added += Math.max(0, fireOne(spec, "trigger", trigger, record.number("trigger_at"), 0, now, processes));
+        }
+        long next = record.number("next_fire_at");
+        if (record.stopped() || next == 0) {
+            return new long[] {added, 0};
+        }
+        if (next <= now) {
+            added += fireDue(spec, timing, next, now, processes);
+            next = timing.nextAfter(now);
+        }
+        return new long[] {added, next};
     }
 
     /** The slots from {@code next} to now, by the schedule's {@code missed}. Returns the tasks added. */

@@ -34,8 +34,12 @@ public final class ScheduleLoader {
     private ScheduleLoader() {
     }
 
-    /** The schedules of the app in {@code appDir}, by id; none without a {@code schedules/} directory. */
-    public static List<ScheduleSpec> loadApp(Path appDir) {
+    /** A schedule and the file it came from ({@code schedules/backup.sch.yao}), for messages. */
+    public record Loaded(String source, ScheduleSpec spec) {
+    }
+
+    /** The schedules of the app in {@code appDir}, by file name; none without a {@code schedules/} directory. */
+    public static List<Loaded> loadApp(Path appDir) {
         Path dir = appDir.resolve("schedules");
         if (!Files.isDirectory(dir)) {
             return List.of();
@@ -48,7 +52,7 @@ public final class ScheduleLoader {
             throw new DefinitionException("schedule", List.of(dir + ": cannot list the directory: " + e.getMessage()));
         }
         List<String> problems = new ArrayList<>();
-        List<ScheduleSpec> specs = new ArrayList<>();
+        List<Loaded> specs = new ArrayList<>();
         List<String> seen = new ArrayList<>();
         for (Path file : files) {
             String id = idOf(file);
@@ -67,7 +71,7 @@ public final class ScheduleLoader {
             }
             ScheduleSpec spec = parse(id, label, text, problems);
             if (spec != null) {
-                specs.add(spec);
+                specs.add(new Loaded(label, spec));
             }
         }
         if (!problems.isEmpty()) {

@@ -108,10 +108,18 @@ public final class ScheduleOperations {
         if (definition == null) {
             return false;
         }
-        String key = ScheduleRecords.stateKey(ScheduleSpec.fromJson(id, definition));
+        String key;
+        try {
+            key = ScheduleRecords.stateKey(ScheduleSpec.fromJson(id, definition));
+        } catch (RuntimeException e) {
+            key = null;   // (an entry written by hand that names no state: only the entry goes)
+        }
         long removed = calls.await(commands.hdel(Keys.SCHEDULE_REGISTRY, id).toCompletableFuture(),
                 "remove schedule '" + id + "' from " + Keys.SCHEDULE_REGISTRY);
-        calls.await(commands.del(key).toCompletableFuture(), "remove the state of schedule '" + id + "' (" + key + ")");
+        if (key != null) {
+            String what = "remove the state of schedule '" + id + "' (" + key + ")";
+            calls.await(commands.del(key).toCompletableFuture(), what);
+        }
         return removed > 0;
     }
 

@@ -29,8 +29,13 @@ final class ScheduleRecords {
         return spec.firesTask() ? Keys.of(spec.task()).schedule(spec.id()) : Keys.processSchedule(spec.id());
     }
 
-    /** One schedule: its definition, where it came from, and its state (empty when it has none yet). */
-    record Record(ScheduleSpec spec, String source, Map<String, String> state) {
+    /**
+     * One schedule: its definition, where it came from, and its state (empty when it has none yet).
+     * A registry entry that cannot be read (written by hand) is a record with only its id and the
+     * {@code problem}, and a state that cannot be read leaves the state empty and says why: listed,
+     * with the problem as its last error, and never fired.
+     */
+    record Record(ScheduleSpec spec, String source, Map<String, String> state, String problem) {
         String field(String name) {
             return state.get(name);
         }
@@ -54,7 +59,7 @@ final class ScheduleRecords {
         ScheduleInfo info() {
             return new ScheduleInfo(spec.id(), spec.name(), spec.cron(), spec.timezone(), spec.task(), spec.process(),
                     spec.args(), spec.missed(), spec.overlap(), stopped(), number("next_fire_at"), number("last_fire_at"),
-                    number("last_task"), field("last_error"), source);
+                    number("last_task"), problem != null ? problem : field("last_error"), source);
         }
     }
 
@@ -80,21 +85,34 @@ final class ScheduleRecords {
 
     /** These definitions (id -> JSON) with their states; the state reads go out together. */
     List<Record> withStates(Map<String, String> definitions) {
+        List<Record> records = new ArrayList<>();
         List<ScheduleSpec> specs = new ArrayList<>();
         List<String> sources = new ArrayList<>();
         List<CompletableFuture<Map<String, String>>> states = new ArrayList<>();
         for (Map.Entry<String, String> entry : definitions.entrySet()) {
-            ScheduleSpec spec = ScheduleSpec.fromJson(entry.getKey(), entry.getValue());
+            ScheduleSpec spec;
+            String key;
+            try {
+                spec = ScheduleSpec.fromJson(entry.getKey(), entry.getValue());
+                key = stateKey(spec);
+            } catch (RuntimeException e) {
+                records.add(new Record(new ScheduleSpec(entry.getKey(), entry.getKey(), null, null, null, null, null, null, true),
+                        null, Map.of(), "unreadable definition in " + Keys.SCHEDULE_REGISTRY + ": " + e.getMessage()));
+                continue;
+            }
             specs.add(spec);
             sources.add(ScheduleSpec.sourceOf(entry.getValue()));
-            String key = stateKey(spec);
             states.add(calls.bounded(commands.hgetall(key).toCompletableFuture(), "read the state of schedule '"
                     + spec.id() + "' in " + key));
         }
-        List<Record> records = new ArrayList<>();
         for (int i = 0; i < specs.size(); i++) {
-            records.add(new Record(specs.get(i), sources.get(i), calls.await(states.get(i), "read the state of schedule '"
-                    + specs.get(i).id() + "'")));
+            try {
+                records.add(new Record(specs.get(i), sources.get(i), calls.await(states.get(i), "read the state of schedule '"
+                        + specs.get(i).id() + "'"), null));
+            } catch (TaskpoolException e) {
+                // (one state key that cannot be read, e.g. of the wrong type, hides no other schedule)
+                records.add(new Record(specs.get(i), sources.get(i), Map.of(), e.getMessage()));
+            }
         }
         records.sort(Comparator.comparing(record -> record.spec().id()));
         return records;

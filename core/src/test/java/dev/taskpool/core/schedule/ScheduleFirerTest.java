@@ -309,6 +309,27 @@ class ScheduleFirerTest {
     }
 
     @Test
+    void anEntryWrittenByHandIsListedWithItsProblemAndHoldsUpNoOtherSchedule() {
+        String broken = task + ".broken";
+        schedules.add(broken);
+        raw.hset(Keys.SCHEDULE_REGISTRY, broken, "not json");
+        put(every("*/1 * * * * *"), T0);
+        ScheduleFirer.Round round = firer().fire(T0 + 1_000);
+        assertEquals(1, round.tasksAdded(), "the other schedule fired");
+        assertEquals(1, round.failures().size());
+        assertTrue(round.failures().getFirst().getMessage().startsWith("schedule '" + broken + "' is not fired: unreadable"),
+                round.failures().getFirst().getMessage());
+        ScheduleInfo listed = info(broken);
+        assertTrue(listed.lastError().startsWith("unreadable definition in taskpool:schedules: "), listed.lastError());
+        raw.set(keys.schedule(task + ".every"), "a string");
+        ScheduleFirer.Round failing = firer().fire(T0 + 2_000);
+        assertEquals(2, failing.failures().size());
+        assertTrue(failing.failures().get(1).getMessage().contains("WRONGTYPE"), failing.failures().get(1).getMessage());
+        assertTrue(info(task + ".every").lastError().contains("WRONGTYPE"), "listed with why");
+        raw.del(keys.schedule(task + ".every"));
+    }
+
+    @Test
     void aSpecNamesEveryBadField() {
         var error = assertThrows(DefinitionException.class, () -> ScheduleSpec.builder("nightly")
                 .cron("* * *").timezone("Nowhere/Town").task("a").process("b.c").missed("twice").build());

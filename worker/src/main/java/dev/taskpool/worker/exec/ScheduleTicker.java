@@ -51,7 +51,10 @@ public final class ScheduleTicker implements AutoCloseable {
             long wait = LOOK_EVERY_MS;
             try {
                 ScheduleFirer.Round round = firer.fire(clock.millis());
-                failures.succeeded();
+                if (round.failures().isEmpty()) {
+                    failures.succeeded();
+                }
+                round.failures().forEach(failure -> failures.failed("a schedule", failure));
                 round.processes().forEach(firing -> processes.execute(() -> run(firing)));
                 if (round.nextDue() != 0) {
                     wait = Math.clamp(round.nextDue() - clock.millis(), 0, LOOK_EVERY_MS);

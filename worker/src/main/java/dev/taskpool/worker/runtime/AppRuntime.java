@@ -48,13 +48,13 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
     private final TaskReads reads;
     private final InstantSource clock;
     private final TaskProcesses tasks;
-    private final List<ScheduleSpec> schedules;
+    private final List<ScheduleLoader.Loaded> schedules;
     private final ScheduleProcesses scheduleProcesses;
     private final ValueLimits limits;
     private ScriptEngine scripts;
     private volatile WorkerMetrics metrics = WorkerMetrics.NONE;
 
-    private AppRuntime(Path appDir, List<TaskDefinition> definitions, List<ScheduleSpec> schedules, ProcessRegistry registry,
+    private AppRuntime(Path appDir, List<TaskDefinition> definitions, List<ScheduleLoader.Loaded> schedules, ProcessRegistry registry,
                        AddStore adds, InstantSource clock, ValueLimits limits) {
         this.appDir = appDir;
         this.definitions = new LinkedHashMap<>();
@@ -86,7 +86,7 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
                     + (Files.exists(appDir) ? " is not a directory (give the directory that holds tasks/)" : " does not exist"));
         }
         List<TaskDefinition> definitions = DefinitionLoader.withSystemEnvironment().loadApp(appDir);
-        List<ScheduleSpec> schedules = ScheduleLoader.loadApp(appDir);
+        List<ScheduleLoader.Loaded> schedules = ScheduleLoader.loadApp(appDir);
         AppRuntime runtime = new AppRuntime(appDir, definitions, schedules, registry, adds, clock, limits);
         runtime.scripts = ScriptEngine.load(appDir, runtime);
         try {
@@ -98,7 +98,7 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
             throw e;
         }
         log.info("loaded app {}: {} task(s) {}{}", appDir, definitions.size(), runtime.taskIds(),
-                schedules.isEmpty() ? "" : ", " + schedules.size() + " schedule(s) " + schedules.stream().map(ScheduleSpec::id).toList());
+                schedules.isEmpty() ? "" : ", " + schedules.size() + " schedule(s) " + runtime.schedules().stream().map(ScheduleSpec::id).toList());
         return runtime;
     }
 
@@ -108,7 +108,7 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
      */
     private void publishSchedules() {
         ScheduleOperations operations = new ScheduleOperations(redis());
-        for (ScheduleSpec schedule : schedules) {
+        for (ScheduleSpec schedule : schedules()) {
             operations.publish(schedule, ScheduleOperations.SOURCE_APP, "app " + appDir.toAbsolutePath().normalize());
         }
     }
@@ -127,8 +127,9 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
                 }
             });
         }
-        for (ScheduleSpec schedule : schedules) {
-            String source = "schedules/" + schedule.id() + ".sch.*";
+        for (ScheduleLoader.Loaded loaded : schedules) {
+            ScheduleSpec schedule = loaded.spec();
+            String source = loaded.source();
             if (schedule.firesTask() && definition(schedule.task()).isEmpty()) {
                 problems.add(source + ": field \"task\": the app has no task '" + schedule.task() + "' (tasks: "
                         + String.join(", ", taskIds()) + ")");
@@ -276,7 +277,7 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
 
     /** The app's schedules (its {@code schedules/*.sch.yao} files). */
     public List<ScheduleSpec> schedules() {
-        return schedules;
+        return schedules.stream().map(ScheduleLoader.Loaded::spec).toList();
     }
 
     /** Whether this app can run {@code process} (a process schedule fires only on runtimes that can). */
