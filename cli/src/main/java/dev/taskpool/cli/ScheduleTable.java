@@ -24,7 +24,7 @@ final class ScheduleTable {
         for (ScheduleInfo info : schedules) {
             table.row().cell(info.id(), Terminal.Style.BOLD)
                     .cell(Human.shorten(info.name(), 40))
-                    .cell(info.cron() + " " + zone(info.timezone()))
+                    .cell(info.cron() == null ? "-" : info.cron() + " " + zone(info.timezone()))
                     .cell(runs(info))
                     .cell(info.stopped() ? "-" : next(info.nextFireAt(), info.timezone(), now),
                             info.nextFireAt() > 0 && info.nextFireAt() < now && !info.stopped() ? Terminal.Style.YELLOW : null)
@@ -36,9 +36,15 @@ final class ScheduleTable {
         return table;
     }
 
-    /** What a firing does: "task mail.send" or "process scripts.report.Daily". */
+    /**
+     * What a firing does: "task mail.send" or "process scripts.report.Daily"; "-" for a registry
+     * entry that cannot be read (its last error says why).
+     */
     static String runs(ScheduleInfo info) {
-        return info.task() != null ? "task " + info.task() : "process " + info.process();
+        if (info.task() != null) {
+            return "task " + info.task();
+        }
+        return info.process() != null ? "process " + info.process() : "-";
     }
 
     private static String zone(String timezone) {

@@ -125,6 +125,22 @@ class SchedulesCommandTest {
     }
 
     @Test
+    void aRegistryEntryThatCannotBeReadIsARowSayingWhyAndTheOthersAreListed() {
+        String broken = TestRedis.uniqueTaskId("schedcli-broken");
+        harness.redis.sync().hset(Keys.SCHEDULE_REGISTRY, broken, "not json");
+        try {
+            Result table = ok("schedules", "--redis", TestRedis.uri());
+            String row = table.out().lines().filter(line -> line.startsWith(broken + " ")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no row for " + broken + " in:\n" + table.out()));
+            assertTrue(row.contains("unreadable definition in " + Keys.SCHEDULE_REGISTRY), "the row says why: " + row);
+            assertFalse(row.contains("null"), "no field shows as null: " + row);
+            row(table);   // the good one is listed as well
+        } finally {
+            harness.redis.sync().hdel(Keys.SCHEDULE_REGISTRY, broken);
+        }
+    }
+
+    @Test
     void anUnknownScheduleIsOneLineNamingItAndExitCodeOne() {
         for (String action : List.of("stop", "start", "trigger")) {
             Result unknown = execute("schedules", action, "no-such-" + SCHEDULE, "--redis", TestRedis.uri());

@@ -388,14 +388,15 @@ function schedulesPage() {
       const path = 'schedules/' + encodeURIComponent(s.id) + '/';
       return h('tr', { id: 'schedule-row-' + s.id, 'data-schedule': s.id, class: s.stopped ? 'stopped' : null },
         h('td', {}, s.id), h('td', {}, s.name || ''),
-        h('td', {}, h('code', {}, s.cron), ' ', h('span', { class: 'muted' }, s.timezone || 'UTC')),
-        h('td', {}, s.task ? ['task ', link(kindHref(s.task), s.task)] : 'process ' + s.process),
+        // (an entry in the registry that cannot be read has no cron and runs nothing: its last error says why)
+        h('td', {}, s.cron ? [h('code', {}, s.cron), ' ', h('span', { class: 'muted' }, s.timezone || 'UTC')] : '—'),
+        h('td', {}, s.task ? ['task ', link(kindHref(s.task), s.task)] : s.process ? 'process ' + s.process : '—'),
         h('td', { class: 'next-fire' }, s.stopped ? '—' : untilNext(s.nextFireAt, now)),
         h('td', {}, s.lastFireAt ? time(s.lastFireAt) + ' (' + age(now - s.lastFireAt) + ' ago)' : '—'),
         h('td', { class: 'num' }, s.task && s.lastTaskId ? link(taskHref(s.task, s.lastTaskId), '#' + s.lastTaskId) : '—'),
         h('td', { class: 'state' }, s.stopped ? badge('stopped', 'paused') : badge('active', 'SUCCESS')),
         h('td', { class: 'error' }, s.lastError ? String(s.lastError).slice(0, 160) : ''),
-        h('td', {}, h('div', { class: 'row-actions' },
+        h('td', {}, s.cron === null ? null : h('div', { class: 'row-actions' },
           s.stopped ? actionButton('schedule-start-' + s.id, 'Start', true, path + 'start')
             : actionButton('schedule-stop-' + s.id, 'Stop', true, path + 'stop'),
           actionButton('schedule-trigger-' + s.id, 'Trigger', true, path + 'trigger', 'Fire schedule ' + s.id + ' once now?'))));
