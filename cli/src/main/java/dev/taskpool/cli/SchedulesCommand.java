@@ -120,8 +120,9 @@ final class SchedulesCommand implements Runnable {
     }
 
     @Command(name = "trigger", mixinStandardHelpOptions = true,
-            description = "Fire a schedule once now, besides its times: a running worker carries the firing out"
-                    + " (with none running, the request waits for one). Its next fire time stays as it is.")
+            description = "Fire a schedule once now, besides its times, also a stopped one: a running worker carries"
+                    + " the firing out (with none running, the request waits for one; a second trigger before it"
+                    + " is carried out adds nothing). Its next fire time stays as it is.")
     static final class Trigger implements Runnable {
         @Mixin
         Options.RedisOption redis;
