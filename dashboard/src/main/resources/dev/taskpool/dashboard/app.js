@@ -90,8 +90,9 @@ async function act(path, confirmText) {
 }
 function describeDone(body) {
   if (body.schedule) {
+    const next = body.done === 'start' && body.state && body.state.nextFireAt ? ': next fire ' + time(body.state.nextFireAt) : '';
     return { stop: 'stopped schedule ', start: 'started schedule ', trigger: 'triggered schedule ' }[body.done] + body.schedule
-      + (body.done === 'trigger' ? ': a running worker fires it once' : '');
+      + (body.done === 'trigger' ? ': a running worker fires it once' : next);
   }
   const what = body.task + (body.id ? ' #' + body.id : '');
   return { retry: 'retried ', cancel: 'canceled ', delete: 'deleted ', pause: 'paused ', resume: 'resumed ',
