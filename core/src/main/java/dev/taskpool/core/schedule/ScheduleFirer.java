@@ -144,8 +144,10 @@ public final class ScheduleFirer {
     /** The slots from {@code next} to now, by the schedule's {@code missed}. Returns the tasks added. */
     private int fireDue(ScheduleSpec spec, CronTiming timing, long next, long now, List<ProcessFiring> processes) {
         long after = timing.nextAfter(now);
-        List<Long> slots = timing.latestBetween(next, now, spec.missed().equals(ScheduleSpec.MISSED_ALL) ? MISSED_CAP : 1);
-        long latest = slots.isEmpty() ? next : slots.getLast();
+        List<Long> found = timing.latestBetween(next, now, spec.missed().equals(ScheduleSpec.MISSED_ALL) ? MISSED_CAP : 1);
+        // (next_fire_at is always a slot of the timing it was computed for; should it not be, it fires as one)
+        List<Long> slots = found.isEmpty() ? List.of(next) : found;
+        long latest = slots.getLast();
         switch (spec.missed()) {
             case ScheduleSpec.MISSED_SKIP -> {
                 String mode = now - latest > JUST_DUE_MS ? "skip" : "slot";
