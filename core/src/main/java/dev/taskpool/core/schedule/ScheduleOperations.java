@@ -93,11 +93,9 @@ public final class ScheduleOperations {
         String previous = records.definition(spec.id());
         calls.await(commands.hset(Keys.SCHEDULE_REGISTRY, spec.id(), spec.toJson(source, by, now)).toCompletableFuture(),
                 "write schedule '" + spec.id() + "' to " + Keys.SCHEDULE_REGISTRY);
-        if (previous != null) {
-            String oldKey = ScheduleRecords.stateKey(ScheduleSpec.fromJson(spec.id(), previous));
-            if (!oldKey.equals(ScheduleRecords.stateKey(spec))) {
-                calls.await(commands.del(oldKey).toCompletableFuture(), "remove the old state " + oldKey);
-            }
+        String oldKey = previous == null ? null : stateKeyOf(spec.id(), previous);
+        if (oldKey != null && !oldKey.equals(ScheduleRecords.stateKey(spec))) {
+            calls.await(commands.del(oldKey).toCompletableFuture(), "remove the old state " + oldKey);
         }
         retime(spec, now);
     }
@@ -108,12 +106,7 @@ public final class ScheduleOperations {
         if (definition == null) {
             return false;
         }
-        String key;
-        try {
-            key = ScheduleRecords.stateKey(ScheduleSpec.fromJson(id, definition));
-        } catch (RuntimeException e) {
-            key = null;   // (an entry written by hand that names no state: only the entry goes)
-        }
+        String key = stateKeyOf(id, definition);
         long removed = calls.await(commands.hdel(Keys.SCHEDULE_REGISTRY, id).toCompletableFuture(),
                 "remove schedule '" + id + "' from " + Keys.SCHEDULE_REGISTRY);
         if (key != null) {
@@ -121,6 +114,15 @@ public final class ScheduleOperations {
             calls.await(commands.del(key).toCompletableFuture(), what);
         }
         return removed > 0;
+    }
+
+    /** The state key a stored definition names; null for an entry written by hand that names none. */
+    private static String stateKeyOf(String id, String definition) {
+        try {
+            return ScheduleRecords.stateKey(ScheduleSpec.fromJson(id, definition));
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     /** Sets the schedule's next fire time from its cron and zone, when they are new or changed. */
