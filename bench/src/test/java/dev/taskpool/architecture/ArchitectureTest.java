@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * The layer rules of the code, checked on the compiled main classes of every
  * module: this module's tests see them all. The Redis client library (Lettuce) stays behind the
  * seam in core; the dashboard operates, it does not add or run; the test scaffolding never ships;
- * and the core packages depend one way: redis, connect, lua, add, run, ops.
+ * and the core packages depend one way: redis, connect, lua, add, run, ops; schedules (core.schedule)
+ * stand beside adding, running and operating, on connect and lua.
  *
  * <p>Rules name packages that may not exist yet: each allows an empty selection, so it holds (and
  * starts checking) once its package exists.
@@ -24,7 +25,7 @@ class ArchitectureTest {
     /** Where Lettuce may be used: the Redis seam, and the public value types core.redis keeps. */
     private static final String[] REDIS_SEAM = {
             "dev.taskpool.core.connect..", "dev.taskpool.core.lua..", "dev.taskpool.core.add..",
-            "dev.taskpool.core.run..", "dev.taskpool.core.ops..", "dev.taskpool.core.redis.."};
+            "dev.taskpool.core.run..", "dev.taskpool.core.ops..", "dev.taskpool.core.redis..", "dev.taskpool.core.schedule.."};
     private static final String SUPPORT = "dev.taskpool.support..";
     private static final String LETTUCE = "io.lettuce..";
 
@@ -70,7 +71,7 @@ class ArchitectureTest {
         check(noClasses().that().resideInAnyPackage("dev.taskpool.dashboard..", "dev.taskpool.metrics..")
                 .should().dependOnClassesThat().resideInAnyPackage(
                         "dev.taskpool.core.add..", "dev.taskpool.core.run..", "dev.taskpool.core.lua..")
-                .because("the dashboard reads and acts through core.ops (and core.model)"));
+                .because("the dashboard reads and acts through core.ops and core.schedule (and core.model)"));
     }
 
     @Test
@@ -105,5 +106,14 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideInAnyPackage("dev.taskpool.core.connect..", "dev.taskpool.core.lua..",
                         "dev.taskpool.core.add..", "dev.taskpool.core.run..", "dev.taskpool.core.ops..")
                 .because("the public value types applications hold depend on no machinery"));
+        check(noClasses().that().resideInAPackage("dev.taskpool.core.schedule..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.taskpool.core.add..", "dev.taskpool.core.run..",
+                        "dev.taskpool.core.ops..")
+                .because("schedules use connect, lua, definition and json only: a firing adds its task in its own script"));
+        check(noClasses().that().resideInAnyPackage("dev.taskpool.core.redis..", "dev.taskpool.core.connect..",
+                        "dev.taskpool.core.lua..", "dev.taskpool.core.add..", "dev.taskpool.core.run..", "dev.taskpool.core.ops..",
+                        "dev.taskpool.core.definition..", "dev.taskpool.core.json..", "dev.taskpool.core.model..")
+                .should().dependOnClassesThat().resideInAPackage("dev.taskpool.core.schedule..")
+                .because("nothing below schedules knows of them"));
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.schedule.ScheduleOperations;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -23,6 +24,13 @@ final class Operator {
     static void act(Options.RedisOption redis, Consumer<TaskOperations> action) {
         try (RedisConnector connector = redis.connect()) {
             action.accept(new TaskOperations(connector));
+        }
+    }
+
+    /** Connects, runs {@code work} with the schedules' operations, closes. */
+    static <T> T withSchedules(Options.RedisOption redis, Function<ScheduleOperations, T> work) {
+        try (RedisConnector connector = redis.connect()) {
+            return work.apply(new ScheduleOperations(connector));
         }
     }
 

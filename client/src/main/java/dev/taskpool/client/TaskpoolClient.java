@@ -11,6 +11,7 @@ import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.schedule.ScheduleOperations;
 import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.redis.AddIncompleteException;
 import dev.taskpool.core.redis.AddOptions;
@@ -68,6 +69,7 @@ public final class TaskpoolClient implements AutoCloseable {
     private final Map<String, LongSupplier> idSuppliers = new ConcurrentHashMap<>();
     private final Map<String, LongConsumer> addHandlers = new ConcurrentHashMap<>();
     private final PublishedDefinitions definitions;
+    private final Schedules schedules;
     private volatile EventHub events;
     private volatile TaskOperations operations;
     /** The largest arguments an add may carry (1 MiB of JSON by default, as for scripts). */
@@ -80,6 +82,7 @@ public final class TaskpoolClient implements AutoCloseable {
         this.reads = new TaskReads(redis);
         this.clock = clock;
         this.definitions = new PublishedDefinitions(store);
+        this.schedules = new Schedules(new ScheduleOperations(redis, clock.withZone(ZoneOffset.UTC)));
     }
 
     /**
@@ -367,6 +370,11 @@ public final class TaskpoolClient implements AutoCloseable {
             }
         }
         return known;
+    }
+
+    /** The schedules in Redis: create, change, remove, list, stop, start, trigger. */
+    public Schedules schedules() {
+        return schedules;
     }
 
     /**

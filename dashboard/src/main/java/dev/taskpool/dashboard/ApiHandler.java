@@ -13,6 +13,7 @@ import dev.taskpool.core.ops.ControlException;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.TaskPage;
 import dev.taskpool.core.redis.RedisFullException;
+import dev.taskpool.core.schedule.UnknownScheduleException;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
@@ -30,6 +31,8 @@ import java.util.Map;
  * GET  /api/kinds/T/tasks/ID                 one task
  * POST /api/kinds/T/pause | resume | retry-failed
  * POST /api/kinds/T/tasks/ID/retry | cancel | run-now | delete
+ * GET  /api/schedules, /api/schedules/ID     the cron schedules ({@link ScheduleApi})
+ * POST /api/schedules/ID/stop | start | trigger
  * </pre>
  */
 final class ApiHandler {
@@ -39,10 +42,12 @@ final class ApiHandler {
     static final int REDIS_FULL = 507;
 
     private final TaskOperations operations;
+    private final ScheduleApi schedules;
     private final DashboardSettings settings;
 
-    ApiHandler(TaskOperations operations, DashboardSettings settings) {
+    ApiHandler(TaskOperations operations, ScheduleApi schedules, DashboardSettings settings) {
         this.operations = operations;
+        this.schedules = schedules;
         this.settings = settings;
     }
 
@@ -69,7 +74,7 @@ final class ApiHandler {
             }
         } catch (HttpIo.BadRequest | IllegalArgumentException e) {
             HttpIo.error(exchange, 400, e.getMessage());
-        } catch (HttpIo.NotFound | UnknownTaskException e) {
+        } catch (HttpIo.NotFound | UnknownTaskException | UnknownScheduleException e) {
             HttpIo.error(exchange, 404, e.getMessage());
         } catch (ControlException e) {
             HttpIo.error(exchange, 409, e.getMessage());
@@ -80,6 +85,9 @@ final class ApiHandler {
     }
 
     private Object read(List<String> path, Map<String, String> query) {
+        if (!path.isEmpty() && path.getFirst().equals("schedules")) {
+            return schedules.read(path);
+        }
         if (path.equals(List.of("overview"))) {
             // A kind that cannot be read is a row with its error, a skipped presence entry a problem: the rest is shown.
             ObjectNode overview = operations.overview().toJson();
@@ -154,6 +162,9 @@ final class ApiHandler {
     }
 
     private Object act(List<String> path, String by) {
+        if (!path.isEmpty() && path.getFirst().equals("schedules")) {
+            return schedules.act(path, by);
+        }
         if (path.size() == 3 && path.getFirst().equals("kinds")) {
             String task = kind(path.get(1));
             ObjectNode done = done(path.get(2), task);

@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.schedule.ScheduleOperations;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.BindException;
@@ -66,7 +67,7 @@ public final class DashboardServer implements AutoCloseable {
             }
         }
         this.access = new Access(settings);
-        this.api = new ApiHandler(operations, settings);
+        this.api = new ApiHandler(operations, new ScheduleApi(new ScheduleOperations(redis)), settings);
         this.events = new EventFanout(redis);
         this.streams = new EventStreams(events);
         HttpServer bound;

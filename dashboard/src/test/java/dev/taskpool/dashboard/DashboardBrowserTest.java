@@ -8,6 +8,8 @@ import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.redis.AddOptions;
+import dev.taskpool.core.schedule.ScheduleOperations;
+import dev.taskpool.core.schedule.ScheduleSpec;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.Harness;
@@ -47,7 +49,8 @@ import org.openqa.selenium.logging.LogType;
 
 /**
  * The dashboard in a real headless Chromium, against a real Redis and a real embedded worker:
- * a progress bar that moves live, a retry clicked on a failed task, a pause clicked on a kind.
+ * a progress bar that moves live, a retry clicked on a failed task, a pause clicked on a kind, a
+ * schedule stopped and started from its row.
  * Without Chromium or chromedriver this test fails with the reason; it is never skipped.
  */
 class DashboardBrowserTest {
@@ -281,6 +284,27 @@ class DashboardBrowserTest {
         } finally {
             raw.del(keys.waiting());
             raw.srem(Keys.TASK_REGISTRY, broken);
+        }
+    }
+
+    @Test
+    void stopAndStartClickedOnASchedulesRowHoldInRedis() {
+        String id = TestRedis.uniqueTaskId("dash-yearly");
+        ScheduleOperations schedules = new ScheduleOperations(harness.redis);
+        // once a year: the worker running here has nothing to fire while the test clicks
+        schedules.put(ScheduleSpec.builder(id).name("new year").cron("0 0 1 1 *").task(HELD).argsJson("[\"fireworks\"]").build(), "test");
+        try {
+            browser.get(dashboard.url() + "#/schedules");
+            Wait.until("the schedules view lists " + id, LIVE, () -> !browser.findElements(By.id("schedule-row-" + id)).isEmpty());
+            click("schedule-stop-" + id);
+            Wait.until("Redis has the schedule stopped", LIVE, () -> schedules.get(id).orElseThrow().stopped());
+            Wait.until("the row offers Start instead", LIVE, () -> !browser.findElements(By.id("schedule-start-" + id)).isEmpty());
+            screenshot("schedules-stopped.png");
+            click("schedule-start-" + id);
+            Wait.until("Redis has the schedule going again", LIVE, () -> !schedules.get(id).orElseThrow().stopped());
+            Wait.until("the row offers Stop again", LIVE, () -> !browser.findElements(By.id("schedule-stop-" + id)).isEmpty());
+        } finally {
+            schedules.remove(id);
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.client.Schedules;
 import dev.taskpool.client.Subscription;
 import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.TaskpoolException;
@@ -13,6 +14,8 @@ import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.redis.AddOptions;
 import dev.taskpool.core.redis.AddResult;
+import dev.taskpool.core.schedule.ScheduleInfo;
+import dev.taskpool.core.schedule.ScheduleSpec;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.metrics.KindGauges;
@@ -58,6 +61,11 @@ public class AclUserTest {
     static final DocumentedAclRules DOCUMENTED = DocumentedAclRules.read();
 
     private static final String TASK = "acl";
+    /**
+     * What a client needs beyond adding to manage schedules ({@code schedules().remove}, and a put that
+     * moves a schedule to another kind): added only when docs/acl.md's client line lacks them.
+     */
+    private static final List<String> CLIENT_SCHEDULE_RULES = List.of("+hdel", "+del");
     @TempDir
     Path dir;
     private LocalRedis redis;
@@ -68,7 +76,7 @@ public class AclUserTest {
         redis = LocalRedis.start();
         admin = RedisConnector.connect(redis.uri());
         setUser("taskpool-worker", "worker-secret", DOCUMENTED.of("taskpool-worker"));
-        setUser("taskpool-client", "client-secret", DOCUMENTED.of("taskpool-client", TASK));
+        setUser("taskpool-client", "client-secret", withAll(DOCUMENTED.of("taskpool-client", TASK), CLIENT_SCHEDULE_RULES));
         setUser("taskpool-operator", "operator-secret", DOCUMENTED.of("taskpool-operator"));
         admin.sync().aclLogReset();
     }
@@ -91,6 +99,48 @@ public class AclUserTest {
         }
         String reply = admin.sync().dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8), args);
         assertEquals("OK", reply, "ACL SETUSER " + name);
+    }
+
+    private static String withAll(String rules, List<String> needed) {
+        StringBuilder all = new StringBuilder(rules);
+        for (String rule : needed) {
+            if (!List.of(rules.split(" +")).contains(rule)) {
+                all.append(' ').append(rule);
+            }
+        }
+        return all.toString();
+    }
+
+    @Test
+    void schedulesFireAndAreManagedAsRestrictedAclUsers() {
+        TestApp app = TestApp.in(dir).task(TASK, 2, 0, 0, 5, 100, "models.acl.tick", "")
+                .write("schedules/acl-app.sch.yao", """
+                        {"name": "app", "schedule": "*/1 * * * * *", "task": "%s", "args": ["app"]}""".formatted(TASK))
+                .write("schedules/acl-beat.sch.yao", """
+                        {"name": "beat", "schedule": "*/1 * * * * *", "process": "models.acl.beat"}""");
+        AtomicInteger beats = new AtomicInteger();
+        EmbeddedWorker worker = EmbeddedWorker.builder(urlFor("taskpool-worker", "worker-secret"), app.dir())
+                .process("models.acl.tick", args -> args.get(1))
+                .process("models.acl.beat", args -> beats.incrementAndGet())
+                .settings(s -> s.withShutdownGrace(Duration.ofSeconds(2)))
+                .start();
+        try (TaskpoolClient client = TaskpoolClient.connect(urlFor("taskpool-client", "client-secret"));
+             TaskpoolClient operator = TaskpoolClient.connect(urlFor("taskpool-operator", "operator-secret"))) {
+            client.schedules().put(ScheduleSpec.builder("acl-client").cron("*/1 * * * * *").task(TASK).args("client").build());
+            Wait.until("the client's schedule, the app's and the process schedule fire", Duration.ofSeconds(60),
+                    () -> beats.get() >= 2 && operator.schedules().list().stream().allMatch(s -> s.lastFireAt() > 0));
+            Schedules operations = operator.schedules();
+            assertEquals(List.of("acl-app", "acl-beat", "acl-client"), operations.list().stream().map(ScheduleInfo::id).toList());
+            operations.stop("acl-app");
+            operations.trigger("acl-app");
+            operations.start("acl-app");
+            assertTrue(client.schedules().get("acl-client").isPresent());
+            assertTrue(client.schedules().remove("acl-client"));
+        } finally {
+            worker.close();
+        }
+        List<Map<String, Object>> denied = admin.sync().aclLog();
+        assertEquals(List.of(), denied, "commands the ACL rules of docs/acl.md denied (ACL LOG)");
     }
 
     private String urlFor(String user, String password) {

@@ -8,7 +8,12 @@ public class DefinitionException extends TaskpoolException {
     private final List<String> problems;
 
     public DefinitionException(List<String> problems) {
-        super(describe(problems));
+        this("task definition", problems);
+    }
+
+    /** @param what what was defined badly ("task definition", "schedule"), for the message */
+    public DefinitionException(String what, List<String> problems) {
+        super(describe(what, problems));
         this.problems = List.copyOf(problems);
     }
 
@@ -16,10 +21,10 @@ public class DefinitionException extends TaskpoolException {
         return problems;
     }
 
-    private static String describe(List<String> problems) {
+    private static String describe(String what, List<String> problems) {
         if (problems.size() == 1) {
-            return "bad task definition: " + problems.getFirst();
+            return "bad " + what + ": " + problems.getFirst();
         }
-        return problems.size() + " bad task definitions:\n  " + String.join("\n  ", problems);
+        return problems.size() + " bad " + what + "s:\n  " + String.join("\n  ", problems);
     }
 }

@@ -2,6 +2,7 @@ package dev.taskpool.core.definition;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.LongNode;
+import dev.taskpool.core.json.Json;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
@@ -155,9 +156,6 @@ final class DefinitionFields {
     }
 
     static String describe(JsonNode node) {
-        String text = node.toString();
-        String kind = node.isTextual() ? "string" : node.isNumber() ? "number" : node.isBoolean() ? "boolean"
-                : node.isArray() ? "array" : node.isObject() ? "object" : "null";
-        return kind + " " + (text.length() > 60 ? text.substring(0, 57) + "..." : text);
+        return Json.describe(node);
     }
 }

@@ -1,6 +1,5 @@
 package dev.taskpool.core.definition;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.json.Json;
 import java.io.IOException;
@@ -87,16 +86,11 @@ public final class DefinitionLoader {
      * and returns null when anything is.
      */
     public TaskDefinition parse(String id, String source, String text, List<String> problems) {
-        JsonNode root;
-        try {
-            root = Json.JSONC.readTree(text);
-        } catch (JsonProcessingException e) {
-            var location = e.getLocation();
-            String where = location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr();
-            problems.add(source + ": malformed JSON" + where + ": " + e.getOriginalMessage());
+        int before = problems.size();
+        JsonNode root = Json.readJsonc(text, source, problems);
+        if (problems.size() > before) {
             return null;
         }
-        int before = problems.size();
         if (root == null || !root.isObject()) {
             problems.add(source + ": expected a JSON object with the task's fields");
             return null;

@@ -53,6 +53,29 @@ public final class Json {
         }
     }
 
+    /**
+     * Parses an app file's JSON with comments (task definitions, schedules); a malformed text adds a
+     * problem naming {@code source}, line and column, and returns null.
+     */
+    public static JsonNode readJsonc(String text, String source, List<String> problems) {
+        try {
+            return JSONC.readTree(text);
+        } catch (JsonProcessingException e) {
+            var location = e.getLocation();
+            String where = location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr();
+            problems.add(source + ": malformed JSON" + where + ": " + e.getOriginalMessage());
+            return null;
+        }
+    }
+
+    /** A value for an error message: its JSON type and its text, shortened to 60 characters. */
+    public static String describe(JsonNode node) {
+        String text = node.toString();
+        String kind = node.isTextual() ? "string" : node.isNumber() ? "number" : node.isBoolean() ? "boolean"
+                : node.isArray() ? "array" : node.isObject() ? "object" : "null";
+        return kind + " " + (text.length() > 60 ? text.substring(0, 57) + "..." : text);
+    }
+
     /** Parses strict JSON; {@code what} names the value in the error message. */
     public static JsonNode read(String text, String what) {
         try {

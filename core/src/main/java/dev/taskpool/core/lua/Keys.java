@@ -12,6 +12,13 @@ public final class Keys {
     /** Set of the task ids that runtimes have published (for listings; single key, no tag needed). */
     public static final String TASK_REGISTRY = ROOT + "tasks";
 
+    /**
+     * Hash: schedule id -> its definition (JSON: name, cron, timezone, task or process, args, missed,
+     * overlap, source, by, updated_at), as the runtime that loaded it or a client last wrote it.
+     * The registry that {@code taskpool schedules} lists without an app directory.
+     */
+    public static final String SCHEDULE_REGISTRY = ROOT + "schedules";
+
     /** Sorted set: worker ids, scored by when each was last seen (epoch ms). */
     public static final String WORKERS = ROOT + "workers";
 
@@ -26,6 +33,14 @@ public final class Keys {
     /** String: one worker's presence record (JSON), expiring unless its heartbeat renews it. */
     public static String worker(String workerId) {
         return ROOT + "worker:" + workerId;
+    }
+
+    /**
+     * Hash: the state of a schedule that runs a process (next_fire_at, last_fire_at, stopped, ...).
+     * One key, touched alone, so it needs no hash tag. A task schedule's state is {@link #schedule}.
+     */
+    public static String processSchedule(String scheduleId) {
+        return ROOT + "schedule:" + TaskIds.requireValid(scheduleId);
     }
 
     /** Pattern matching the event channel of every task of every kind (the dashboard's one subscription). */
@@ -89,6 +104,15 @@ public final class Keys {
      */
     public String dueWatch() {
         return base + "due-watch";
+    }
+
+    /**
+     * Hash: the state of a schedule that adds tasks of this kind (next_fire_at, last_fire_at,
+     * last_task, stopped, last_error, ...). In the kind's slot, so that one script moves the next
+     * fire time and adds the task.
+     */
+    public String schedule(String scheduleId) {
+        return base + "schedule:" + TaskIds.requireValid(scheduleId);
     }
 
     /** Sorted set: id of each running task, scored by its lease deadline (epoch ms). */

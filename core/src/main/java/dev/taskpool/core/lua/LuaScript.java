@@ -30,7 +30,10 @@ public enum LuaScript {
     RUN_NOW("run-now-4.lua"),
     SUCCEEDED_PAGE("succeeded-page-1.lua"),
     PRESENCE("presence-1.lua"),
-    PROMOTE_DUE("promote-due-3.lua");
+    PROMOTE_DUE("promote-due-3.lua"),
+    SCHEDULE_FIRE("schedule-fire-8.lua"),
+    SCHEDULE_CLAIM("schedule-claim-1.lua"),
+    SCHEDULE_CONTROL("schedule-control-1.lua");
 
     static {
         // an ACL refusal inside a script names the command on the line Redis points at

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A worker process's task runner: one {@link TaskConsumer} per task it serves, a
- * {@link Heartbeat} for the leases it holds and a {@link Recoverer} for leases others lost.
+ * {@link Heartbeat} for the leases it holds, a {@link Recoverer} for leases others lost and a
+ * {@link ScheduleTicker} that fires the schedules due.
  */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
@@ -34,6 +35,7 @@ public final class Worker implements AutoCloseable {
     private final ExecutorService processors;
     private final Presence presence;
     private final ControlListener control;
+    private final ScheduleTicker schedules;
     private final WorkerContext context;
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -64,6 +66,7 @@ public final class Worker implements AutoCloseable {
         this.presence = new Presence(runtime, settings, timeouts, served.stream().map(TaskDefinition::id).toList(),
                 served.stream().mapToInt(TaskDefinition::workerNums).sum(), this::runningCount);
         this.control = new ControlListener(consumers);
+        this.schedules = new ScheduleTicker(runtime);
     }
 
     /**
@@ -84,6 +87,7 @@ public final class Worker implements AutoCloseable {
         presence.announce();
         control.start(runtime);
         consumers.forEach(TaskConsumer::start);
+        schedules.start();
         // One check of every run's deadline every few milliseconds costs less than a timer per run
         // (which every run would set and cancel), and stops a run within that much of its timeout.
         timers.scheduleWithFixedDelay(() -> {
@@ -145,6 +149,7 @@ public final class Worker implements AutoCloseable {
         }
         log.info("worker {} stopping: no new tasks; {} running get {} to finish", settings.workerId(), runningCount(),
                 Durations.text(settings.shutdownGrace()));
+        step("stop firing schedules", schedules::close);
         for (TaskConsumer consumer : consumers) {
             step("stop fetching " + consumer.definition().id(), consumer::stopFetching);
         }

@@ -9,6 +9,9 @@ import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.run.RunStore;
+import dev.taskpool.core.schedule.ScheduleLoader;
+import dev.taskpool.core.schedule.ScheduleOperations;
+import dev.taskpool.core.schedule.ScheduleSpec;
 import dev.taskpool.worker.metrics.WorkerMetrics;
 import dev.taskpool.worker.process.ProcessException;
 import dev.taskpool.worker.process.ProcessRegistry;
@@ -45,12 +48,14 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
     private final TaskReads reads;
     private final InstantSource clock;
     private final TaskProcesses tasks;
+    private final List<ScheduleLoader.Loaded> schedules;
+    private final ScheduleProcesses scheduleProcesses;
     private final ValueLimits limits;
     private ScriptEngine scripts;
     private volatile WorkerMetrics metrics = WorkerMetrics.NONE;
 
-    private AppRuntime(Path appDir, List<TaskDefinition> definitions, ProcessRegistry registry, AddStore adds,
-                       InstantSource clock, ValueLimits limits) {
+    private AppRuntime(Path appDir, List<TaskDefinition> definitions, List<ScheduleLoader.Loaded> schedules, ProcessRegistry registry,
+                       AddStore adds, InstantSource clock, ValueLimits limits) {
         this.appDir = appDir;
         this.definitions = new LinkedHashMap<>();
         definitions.forEach(definition -> this.definitions.put(definition.id(), definition));
@@ -61,6 +66,8 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
         this.clock = clock;
         this.limits = limits;
         this.tasks = new TaskProcesses(this);
+        this.schedules = List.copyOf(schedules);
+        this.scheduleProcesses = new ScheduleProcesses(new ScheduleOperations(adds.redis()), "a process");
     }
 
     /**
@@ -79,17 +86,31 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
                     + (Files.exists(appDir) ? " is not a directory (give the directory that holds tasks/)" : " does not exist"));
         }
         List<TaskDefinition> definitions = DefinitionLoader.withSystemEnvironment().loadApp(appDir);
-        AppRuntime runtime = new AppRuntime(appDir, definitions, registry, adds, clock, limits);
+        List<ScheduleLoader.Loaded> schedules = ScheduleLoader.loadApp(appDir);
+        AppRuntime runtime = new AppRuntime(appDir, definitions, schedules, registry, adds, clock, limits);
         runtime.scripts = ScriptEngine.load(appDir, runtime);
         try {
             runtime.checkProcessNames();
             definitions.forEach(adds::publish);
+            runtime.publishSchedules();
         } catch (RuntimeException e) {
             runtime.close();
             throw e;
         }
-        log.info("loaded app {}: {} task(s) {}", appDir, definitions.size(), runtime.taskIds());
+        log.info("loaded app {}: {} task(s) {}{}", appDir, definitions.size(), runtime.taskIds(),
+                schedules.isEmpty() ? "" : ", " + schedules.size() + " schedule(s) " + runtime.schedules().stream().map(ScheduleSpec::id).toList());
         return runtime;
+    }
+
+    /**
+     * Writes the app's schedules to Redis' registry, as the definitions are published: the last
+     * runtime to start wins when two app versions differ. Their state (stopped, next fire) is kept.
+     */
+    private void publishSchedules() {
+        ScheduleOperations operations = new ScheduleOperations(redis());
+        for (ScheduleSpec schedule : schedules()) {
+            operations.publish(schedule, ScheduleOperations.SOURCE_APP, "app " + appDir.toAbsolutePath().normalize());
+        }
     }
 
     /** Every {@code process} and {@code event.*} must name something that exists. */
@@ -105,6 +126,16 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
                     problems.add(definition.source() + ": field \"" + field + "\": " + problem);
                 }
             });
+        }
+        for (ScheduleLoader.Loaded loaded : schedules) {
+            ScheduleSpec schedule = loaded.spec();
+            String source = loaded.source();
+            if (schedule.firesTask() && definition(schedule.task()).isEmpty()) {
+                problems.add(source + ": field \"task\": the app has no task '" + schedule.task() + "' (tasks: "
+                        + String.join(", ", taskIds()) + ")");
+            } else if (!schedule.firesTask() && whyUnresolvable(schedule.process()) != null) {
+                problems.add(source + ": field \"process\": " + whyUnresolvable(schedule.process()));
+            }
         }
         if (!problems.isEmpty()) {
             throw new DefinitionException(problems);
@@ -126,6 +157,9 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
             }
             return List.of("add", "addwith", "retryadd", "get", "progress").contains(method) ? null
                     : "unknown process '" + process + "': a task offers add, addWith, retryAdd, get and progress";
+        }
+        if (lower.startsWith("schedules.")) {
+            return ScheduleProcesses.whyUnresolvable(process);
         }
         if (lower.startsWith("scripts.")) {
             String rest = process.substring("scripts.".length());
@@ -158,6 +192,9 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
         String lower = trimmed.toLowerCase(Locale.ROOT);
         if (lower.startsWith("tasks.")) {
             return tasks.call(trimmed, args);
+        }
+        if (lower.startsWith("schedules.")) {
+            return scheduleProcesses.call(trimmed, args);
         }
         if (lower.startsWith("scripts.")) {
             String rest = trimmed.substring("scripts.".length());
@@ -236,6 +273,16 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
 
     public List<String> taskIds() {
         return List.copyOf(definitions.keySet());
+    }
+
+    /** The app's schedules (its {@code schedules/*.sch.yao} files). */
+    public List<ScheduleSpec> schedules() {
+        return schedules.stream().map(ScheduleLoader.Loaded::spec).toList();
+    }
+
+    /** Whether this app can run {@code process} (a process schedule fires only on runtimes that can). */
+    public boolean canRun(String process) {
+        return whyUnresolvable(process) == null;
     }
 
     /** Runs an event handler of a task; failures are logged, never thrown. */

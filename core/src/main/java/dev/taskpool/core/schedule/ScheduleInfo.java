@@ -1,0 +1,19 @@
+package dev.taskpool.core.schedule;
+
+/**
+ * A schedule as Redis knows it: its definition from the registry and its state.
+ *
+ * @param task        the kind each firing adds; null for a process schedule
+ * @param process     the process each firing runs; null for a task schedule
+ * @param args        the JSON array as stored, {@code $ENV} references unresolved
+ * @param missed      {@code skip}, {@code once} or {@code all}
+ * @param nextFireAt  epoch ms of the next firing; 0 when there is none (stopped, or never again)
+ * @param lastFireAt  epoch ms of the slot (or trigger) last fired; 0 never
+ * @param lastTaskId  the task the last firing added; 0 none
+ * @param lastError   why the last firing made no task (queue full, overlap, ...); null when it did
+ * @param source      {@code app} (published from schedule files by a worker) or {@code client}
+ */
+public record ScheduleInfo(String id, String name, String cron, String timezone, String task, String process, String args,
+        String missed, boolean overlap, boolean stopped, long nextFireAt, long lastFireAt, long lastTaskId, String lastError,
+        String source) {
+}
