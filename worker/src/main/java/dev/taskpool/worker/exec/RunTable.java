@@ -141,9 +141,9 @@ final class RunTable {
         // Runs stuck in code that ignores interrupts: release their leases from here; if they
         // ever finish, their lease token no longer matches and their result is discarded.
         for (TaskRun run : running.values()) {
-            if (run.isFinishing()) {
-                log.error("task {} #{}: its result is being recorded or its event handler is still running; leaving it",
-                        task, run.id());
+            if (run.isFinishing() || run.isRecordingRetry()) {
+                log.error("task {} #{}: its result or its retry is being recorded, or its event handler is still running;"
+                        + " leaving it", task, run.id());
             } else {
                 log.error("task {} #{}: the run ignored its interrupt; handing it back anyway", task, run.id());
                 run.handBack();
