@@ -2,9 +2,12 @@
 -- Redis' clock, which the caller passes in). Not a script of its own: a script pulls it in with
 -- `--@include _due.lua`. A delayed task is WAITING; its hash holds `due_at`, which is left in place
 -- when it falls due (moving a million due tasks must not touch a million hashes).
--- Defines: delayTask(delayedKey, wakeKey, id, due), promoteDue(delayedKey, waitingKey, now, limit),
--- nextDue(delayedKey).
+-- Defines: nextDue(delayedKey), delayTask(delayedKey, wakeKey, id, due),
+-- delayTasks(delayedKey, wakeKey, entries), promoteDue(delayedKey, waitingKey, now, limit).
 -- The caller has checked the types of the keys it passes (see _checks.lua) before its first write.
+
+-- The most ids one call moves from the delayed set to the queue: about a millisecond of Redis' time.
+local DUE_STEP = 1000
 
 -- The earliest due time in the set, as a number; false when the set is empty.
 local function nextDue(delayedKey)
@@ -12,26 +15,43 @@ local function nextDue(delayedKey)
   return first[2] ~= nil and tonumber(first[2])
 end
 
--- Put `id` in the delayed set, due at `due`. When it becomes the earliest, wake one idle worker:
--- a worker blocked until a later due time (or with nothing due at all) then fetches again and
--- learns the earlier time, so nothing but this add is needed for the task to start on time.
-local function delayTask(delayedKey, wakeKey, id, due)
+-- Puts `entries` (a flat list: due, id, due, id, ...) in the delayed set. When one becomes the
+-- earliest, wakes one idle worker: a worker waiting for a later due time (or for nothing) then
+-- fetches again and learns the earlier time, so nothing but this add is needed for the task to
+-- start on time. ZADD in slices: unpack() of more than a few thousand values overflows Lua's C stack.
+local function delayTasks(delayedKey, wakeKey, entries)
   local earliest = nextDue(delayedKey)
-  redis.call('ZADD', delayedKey, due, id)
-  if (not earliest or tonumber(due) < earliest) and redis.call('LLEN', wakeKey) == 0 then
+  local soonest
+  for at = 1, #entries, 2 do
+    local due = tonumber(entries[at])
+    if not soonest or due < soonest then soonest = due end
+  end
+  for from = 1, #entries, 1000 do
+    redis.call('ZADD', delayedKey, unpack(entries, from, math.min(from + 999, #entries)))
+  end
+  if (not earliest or soonest < earliest) and redis.call('LLEN', wakeKey) == 0 then
     redis.call('RPUSH', wakeKey, '1')
   end
 end
 
--- Move up to `limit` ids that are due (due time <= now) to the waiting queue, earliest first;
+-- Puts `id` in the delayed set, due at `due` (see delayTasks).
+local function delayTask(delayedKey, wakeKey, id, due)
+  delayTasks(delayedKey, wakeKey, {due, id})
+end
+
+-- Moves up to `limit` ids that are due (due time <= now) to the waiting queue, earliest first;
 -- they join the queue behind the tasks already ready (LPUSH: taken from the right). Bounded, so
--- a million tasks falling due at once move over many short calls instead of one long one.
+-- a million tasks falling due at once move over many short calls instead of one long one. With
+-- nothing due (the usual case on the hot path) it costs one cheap command: a look at the earliest.
 -- Returns how many moved and the earliest due time still in the set (false if none).
 local function promoteDue(delayedKey, waitingKey, now, limit)
+  local earliest = nextDue(delayedKey)
+  if not earliest or earliest > tonumber(now) then return 0, earliest end
   local due = redis.call('ZRANGEBYSCORE', delayedKey, '-inf', now, 'LIMIT', 0, limit)
-  if #due > 0 then
-    redis.call('ZREM', delayedKey, unpack(due))
-    redis.call('LPUSH', waitingKey, unpack(due))
+  for from = 1, #due, 1000 do
+    local last = math.min(from + 999, #due)
+    redis.call('ZREM', delayedKey, unpack(due, from, last))
+    redis.call('LPUSH', waitingKey, unpack(due, from, last))
   end
   return #due, nextDue(delayedKey)
 end

@@ -1,4 +1,4 @@
--- _enqueue-decide: deciding which of enqueue-7.lua's requests are accepted, and their ids. Not a
+-- _enqueue-decide: deciding which of enqueue-8.lua's requests are accepted, and their ids. Not a
 -- script of its own (see _checks.lua); it reads enqueue's KEYS and ARGV (see that script's header).
 -- Uses REPLY, sliced: include _codes.lua and _enqueue-requests.lua first.
 -- Defines: firstExisting(keys), decide(call, checkKeys).
@@ -18,7 +18,8 @@ end
 -- caller then checks every accepted key with one EXISTS, and decides again with checkKeys true
 -- only when one exists), which spares a command per request.
 -- `call` holds what the script read: requests, pending (the numbers of the requests to decide),
--- replies (a refusal is written there), size, counterText, waiting, anyGiven.
+-- replies (a refusal is written there), size, counterText, waiting (the tasks `size` counts: the
+-- ready ones in the queue and the delayed ones), anyGiven.
 local function decide(call, checkKeys)
   local requests, pending, replies = call.requests, call.pending, call.replies
   local size, counterText, waiting, anyGiven = call.size, call.counterText, call.waiting, call.anyGiven

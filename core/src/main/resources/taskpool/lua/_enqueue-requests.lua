@@ -1,4 +1,4 @@
--- _enqueue-requests: reading enqueue-7.lua's requests and their earlier replies. Not a script of its
+-- _enqueue-requests: reading enqueue-8.lua's requests and their earlier replies. Not a script of its
 -- own (see _checks.lua); it reads enqueue's KEYS and ARGV (see that script's header).
 -- Uses REPLY: include _codes.lua first.
 -- Defines: wrong(key, holds, expected), bad and read(kind, command, key, ...), slice and
@@ -34,25 +34,27 @@ local function sliced(command, keys)
   return total
 end
 
--- The requests of ARGV[5..], in the order given. Each: rid, now, admit, from..to (its pairs in
--- ARGV). Returns the requests and their record keys, or nil and the error reply for a malformed
--- request list (a caller's bug).
+-- The requests of ARGV[5..], in the order given. Each: rid, now, due (false: at once), admit,
+-- from..to (its pairs in ARGV). Returns the requests and their record keys, or nil and the error
+-- reply for a malformed request list (a caller's bug).
 local function parseRequests()
   local requests, rids, recordKeys = {}, {}, {}
   local at = 5
   while at <= #ARGV do
-    local n = tonumber(ARGV[at + 3])
-    if not n or n < 0 or n % 1 ~= 0 or at + 3 + 2 * n > #ARGV or not tonumber(ARGV[at + 2]) then
-      return nil, redis.error_reply('ERR enqueue: malformed request at ARGV[' .. at .. '] (request id, now, admit, n, then n pairs)')
+    local n = tonumber(ARGV[at + 4])
+    local now, due = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+    if not n or n < 0 or n % 1 ~= 0 or at + 4 + 2 * n > #ARGV or not tonumber(ARGV[at + 3]) or not now or not due then
+      return nil, redis.error_reply('ERR enqueue: malformed request at ARGV[' .. at .. '] (request id, now, due, admit, n, then n pairs)')
     end
     if rids[ARGV[at]] then
       return nil, redis.error_reply('ERR enqueue: request id ' .. ARGV[at] .. ' is given twice in one call')
     end
     rids[ARGV[at]] = true
-    requests[#requests + 1] = {rid = ARGV[at], now = ARGV[at + 1], admit = tonumber(ARGV[at + 2]), from = at + 4,
-      to = at + 3 + 2 * n}
+    -- Due only when later than the request's now: a due time already past queues the task at once.
+    requests[#requests + 1] = {rid = ARGV[at], now = ARGV[at + 1], due = due > now and ARGV[at + 2],
+      admit = tonumber(ARGV[at + 3]), from = at + 5, to = at + 4 + 2 * n}
     recordKeys[#recordKeys + 1] = KEYS[6] .. ARGV[at]
-    at = at + 4 + 2 * n
+    at = at + 5 + 2 * n
   end
   return requests, recordKeys
 end

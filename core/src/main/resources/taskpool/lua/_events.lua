@@ -51,8 +51,10 @@ end
 -- error text, digits and names already encoded.
 -- task, worker, by: JSON strings (cjson.encode) made once per call; id, attempt, at: digits;
 -- response: the run's JSON result as the worker sent it; err: plain text, encoded here.
-local function addedEvent(task, id, at)
-  return '{"event":"added","task":' .. task .. ',"id":' .. id .. ',"status":"WAITING","at":' .. at .. '}'
+-- due: the due time of a delayed task (epoch ms), or false.
+local function addedEvent(task, id, at, due)
+  return '{"event":"added","task":' .. task .. ',"id":' .. id .. ',"status":"WAITING","at":' .. at ..
+    (due and ',"due_at":' .. due or '') .. '}'
 end
 local function startedEvent(task, id, attempt, worker, at)
   return '{"event":"started","task":' .. task .. ',"id":' .. id .. ',"status":"RUNNING","attempt":' .. attempt ..

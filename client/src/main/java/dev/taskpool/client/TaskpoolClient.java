@@ -13,6 +13,7 @@ import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.redis.AddIncompleteException;
+import dev.taskpool.core.redis.AddOptions;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.AddResult;
@@ -162,12 +163,24 @@ public final class TaskpoolClient implements AutoCloseable {
      *                                    may have been added; settle it with {@link #retryAdd}
      */
     public AddResult add(String task, List<?> args) {
+        return addWith(task, AddOptions.none(), args);
+    }
+
+    public AddResult addWith(String task, AddOptions options, Object... args) {
+        return addWith(task, options, Arrays.asList(args));
+    }
+
+    /**
+     * As {@link #add(String, List)}, with {@code options}: {@code AddOptions.delay(Duration.ofMinutes(5))} or
+     * {@code AddOptions.at(instant)} starts the task no earlier than that, by Redis' clock (not this machine's).
+     */
+    public AddResult addWith(String task, AddOptions options, List<?> args) {
         Map<String, String> definition = definitions.read(task);
         LongSupplier ids = idSuppliers.get(task);
         LongConsumer onAdded = addHandlers.get(task);
-        requireJavaHandlers(task, definition, ids, onAdded);
+        PublishedDefinitions.requireJavaHandlers(task, definition, ids, onAdded);
         String argsJson = limits.argsJson(task, args);
-        AddResult result = store.add(task, ids == null ? null : ids.getAsLong(), argsJson, clock.millis());
+        AddResult result = store.addWith(task, ids == null ? null : ids.getAsLong(), argsJson, options, clock.millis());
         if (!result.isQueueFull() && onAdded != null) {
             onAdded.accept(result.id());
         }
@@ -191,10 +204,19 @@ public final class TaskpoolClient implements AutoCloseable {
      * {@link AddOutcomeUnknownException} saying so, to settle with {@link #retryAdd}.
      */
     public CompletableFuture<AddResult> addAsync(String task, List<?> args) {
+        return addWithAsync(task, AddOptions.none(), args);
+    }
+
+    public CompletableFuture<AddResult> addWithAsync(String task, AddOptions options, Object... args) {
+        return addWithAsync(task, options, Arrays.asList(args));
+    }
+
+    /** As {@link #addAsync(String, List)}, with {@code options} (see {@link #addWith(String, AddOptions, List)}). */
+    public CompletableFuture<AddResult> addWithAsync(String task, AddOptions options, List<?> args) {
         String argsJson;
         CompletableFuture<Map<String, String>> definition;
         try {
-            argsJson = limits.argsJson(task, args);
+                argsJson = limits.argsJson(task, args);
             definition = definitions.readAsync(task);   // an invalid task id is refused here
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
@@ -202,8 +224,9 @@ public final class TaskpoolClient implements AutoCloseable {
         return definition.thenCompose(fields -> {
             LongSupplier ids = idSuppliers.get(task);
             LongConsumer onAdded = addHandlers.get(task);
-            requireJavaHandlers(task, fields, ids, onAdded);
-            CompletableFuture<AddResult> added = store.addAsync(task, ids == null ? null : ids.getAsLong(), argsJson, clock.millis());
+            PublishedDefinitions.requireJavaHandlers(task, fields, ids, onAdded);
+            CompletableFuture<AddResult> added = store.addWithAsync(task, ids == null ? null : ids.getAsLong(), argsJson, options,
+                    clock.millis());
             if (onAdded == null) {
                 return added;
             }
@@ -229,15 +252,20 @@ public final class TaskpoolClient implements AutoCloseable {
      *                                    Redis full): the first ones stay; {@link #retryAdd} adds the rest
      */
     public List<Long> addAll(String task, List<? extends List<?>> argsOfEachTask) {
+        return addAll(task, AddOptions.none(), argsOfEachTask);
+    }
+
+    /** As {@link #addAll(String, List)}, every task with {@code options} (one due time for the whole batch). */
+    public List<Long> addAll(String task, AddOptions options, List<? extends List<?>> argsOfEachTask) {
         Map<String, String> definition = definitions.read(task);
         LongSupplier ids = idSuppliers.get(task);
         LongConsumer onAdded = addHandlers.get(task);
-        requireJavaHandlers(task, definition, ids, onAdded);
+        PublishedDefinitions.requireJavaHandlers(task, definition, ids, onAdded);
         List<NewTask> tasks = new ArrayList<>(argsOfEachTask.size());
         for (List<?> args : argsOfEachTask) {
             tasks.add(new NewTask(ids == null ? null : ids.getAsLong(), limits.argsJson(task, args)));
         }
-        List<Long> added = store.addAll(task, tasks, clock.millis());
+        List<Long> added = store.addAll(task, tasks, options, clock.millis());
         if (onAdded != null) {
             added.forEach(onAdded::accept);
         }
@@ -268,21 +296,6 @@ public final class TaskpoolClient implements AutoCloseable {
             added.forEach(onAdded::accept);
         }
         return added;
-    }
-
-    private void requireJavaHandlers(String task, Map<String, String> definition, LongSupplier ids, LongConsumer onAdded) {
-        String nextScript = definition.get("event.next");
-        if (nextScript != null && ids == null) {
-            throw new TaskpoolException("task " + task + " takes its ids from event.next = " + nextScript
-                    + ", a script this Java client cannot run: pass an id supplier with withIdSupplier(\"" + task
-                    + "\", ...) or add the task through a runtime (taskpool run tasks." + task + ".add ...)");
-        }
-        String addScript = definition.get("event.add");
-        if (addScript != null && onAdded == null) {
-            throw new TaskpoolException("task " + task + " runs event.add = " + addScript
-                    + " after each add, a script this Java client cannot run: pass a handler with onAdded(\"" + task
-                    + "\", ...) or add the task through a runtime (taskpool run tasks." + task + ".add ...)");
-        }
     }
 
     /** Reads a task; empty when it does not exist (never added, or expired after its retention). */

@@ -11,6 +11,7 @@ import dev.taskpool.core.lua.LuaScript;
 import dev.taskpool.core.lua.ScriptReply;
 import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.redis.AddIncompleteException;
+import dev.taskpool.core.redis.AddOptions;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.NewTask;
@@ -139,8 +140,9 @@ final class AddSender {
         return timeouts.requestMemory(deadline);
     }
 
-    AddRequest newRequest(String task, List<NewTask> tasks, long now) {
-        return new AddRequest(task, RequestIds.next(), tasks, now + sendWindowMillis);
+    /** A new request of {@code tasks}, made at {@code now}: its due time is fixed here, so that every send carries the same. */
+    AddRequest newRequest(String task, List<NewTask> tasks, AddOptions options, long now) {
+        return new AddRequest(task, RequestIds.next(), tasks, List.of(), now + sendWindowMillis, options.dueAt(now));
     }
 
     /**
@@ -172,7 +174,7 @@ final class AddSender {
             // The first unsettled chunk may have been sent by an earlier call: its window started then.
             boolean first = from == request.settled().size();
             long retryBefore = first ? request.retryBefore() : chunkNow + sendWindowMillis;
-            AddRequest rest = new AddRequest(request.task(), request.requestId(), request.tasks(), ids, retryBefore);
+            AddRequest rest = request.settledUpTo(ids, retryBefore);
             List<Long> added;
             try {
                 added = sendChunk(rest, from, Math.min(from + AddRequest.CHUNK, total), chunkNow, first ? started : System.nanoTime());
@@ -182,8 +184,7 @@ final class AddSender {
                 if (ids.isEmpty()) {
                     throw refusal;
                 }
-                throw new AddIncompleteException(new AddRequest(request.task(), request.requestId(), request.tasks(), ids,
-                        chunkNow + sendWindowMillis), refusal);
+                throw new AddIncompleteException(request.settledUpTo(ids, chunkNow + sendWindowMillis), refusal);
             }
             if (added.isEmpty()) {
                 return List.of();
@@ -267,7 +268,7 @@ final class AddSender {
         EnqueueCall call = new EnqueueCall(task, kind.keys(), requestMemoryMillis, tasks, eventMode);
         for (AddGroups.Waiting add : adds) {
             AddRequest request = add.request();
-            call.request(request.chunkRequestId(0), add.now(), request.tasks().size(), request.tasks());
+            call.request(request.chunkRequestId(0), add.now(), request.dueAt(), request.tasks().size(), request.tasks());
         }
         ReplicationFence.Route route = fence.route(kind.keys().definition(), scripts);
         return new AddGroups.Sent(route, route.scripts().run(LuaScript.ENQUEUE, kind.scriptKeys(), call.args()));
@@ -278,7 +279,7 @@ final class AddSender {
         KindKeys kind = kindKeys(request.task());
         // The first chunk admits the whole batch against `size`; the later ones were admitted with it.
         EnqueueCall call = new EnqueueCall(request.task(), kind.keys(), requestMemoryMillis, to - from, eventMode)
-                .request(request.chunkRequestId(from), now, from == 0 ? request.tasks().size() : 0,
+                .request(request.chunkRequestId(from), now, request.dueAt(), from == 0 ? request.tasks().size() : 0,
                         request.tasks().subList(from, to));
         ReplicationFence.Route route = fence.route(kind.keys().definition(), scripts);
         return route.scripts().run(LuaScript.ENQUEUE, kind.scriptKeys(), call.args())

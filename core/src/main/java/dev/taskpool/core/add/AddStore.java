@@ -10,6 +10,7 @@ import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
 import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.redis.AddIncompleteException;
+import dev.taskpool.core.redis.AddOptions;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.AddResult;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -131,13 +133,19 @@ public final class AddStore {
      * result, or fails with what {@link #add} would throw.
      */
     public CompletableFuture<AddResult> addAsync(String task, Long id, String argsJson, long now) {
+        return addWithAsync(task, id, argsJson, AddOptions.none(), now);
+    }
+
+    /** As {@link #addAsync}, with {@code options} (a due time: see {@link #addWith}). */
+    public CompletableFuture<AddResult> addWithAsync(String task, Long id, String argsJson, AddOptions options, long now) {
         List<NewTask> tasks = List.of(new NewTask(id, argsJson));
         try {
             requireValid(task, tasks);
+            Objects.requireNonNull(options, "options");
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return adds.settleAsync(adds.newRequest(task, tasks, now), now)
+        return adds.settleAsync(adds.newRequest(task, tasks, options, now), now)
                 .thenApply(ids -> new AddResult(task, ids.isEmpty() ? 0 : ids.getFirst()));
     }
 
@@ -149,7 +157,17 @@ public final class AddStore {
      * @throws TaskpoolException           when the id is taken, a key is wrong-typed or Redis is full
      */
     public AddResult add(String task, Long id, String argsJson, long now) {
-        List<Long> ids = addAll(task, List.of(new NewTask(id, argsJson)), now);
+        return addWith(task, id, argsJson, AddOptions.none(), now);
+    }
+
+    /**
+     * As {@link #add}, with {@code options}. A task whose due time ({@code now} is Redis' time, see
+     * {@code RedisClock}) is later than Redis' time when the add is applied waits in the kind's
+     * delayed set, WAITING with {@code due_at} in its hash, until a fetch moves it to the queue; it
+     * counts against {@code size} meanwhile.
+     */
+    public AddResult addWith(String task, Long id, String argsJson, AddOptions options, long now) {
+        List<Long> ids = addAll(task, List.of(new NewTask(id, argsJson)), options, now);
         return new AddResult(task, ids.isEmpty() ? 0 : ids.getFirst());
     }
 
@@ -167,11 +185,17 @@ public final class AddStore {
      * @throws TaskpoolException           when an id is taken, a key is wrong-typed or Redis is full (nothing is written)
      */
     public List<Long> addAll(String task, List<NewTask> tasks, long now) {
+        return addAll(task, tasks, AddOptions.none(), now);
+    }
+
+    /** As {@link #addAll(String, List, long)}, every task with {@code options} (one due time for the batch). */
+    public List<Long> addAll(String task, List<NewTask> tasks, AddOptions options, long now) {
         requireValid(task, tasks);
+        Objects.requireNonNull(options, "options");
         if (tasks.isEmpty()) {
             return List.of();
         }
-        return adds.settle(adds.newRequest(task, tasks, now), now);
+        return adds.settle(adds.newRequest(task, tasks, options, now), now);
     }
 
     private static void requireValid(String task, List<NewTask> tasks) {

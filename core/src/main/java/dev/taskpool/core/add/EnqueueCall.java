@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The keys and arguments of one call of the enqueue script ({@code enqueue-7.lua}): one or more
+ * The keys and arguments of one call of the enqueue script ({@code enqueue-8.lua}): one or more
  * add requests of one task kind, each with its own request id, time, {@code size} admission and
  * tasks. The script answers each request on its own, in the order added here.
  */
@@ -22,26 +22,27 @@ final class EnqueueCall {
      * @param eventMode     {@link EventMode}'s argument: 'heard' or 'all'
      */
     EnqueueCall(String task, Keys keys, String memoryMillis, int expectedTasks, String eventMode) {
-        args = new ArrayList<>(4 + expectedTasks * 6);
+        args = new ArrayList<>(4 + expectedTasks * 7);
         args.add(task);
         args.add(keys.eventsPrefix());
         args.add(memoryMillis);
         args.add(eventMode);
     }
 
-    /** The script's seven keys for {@code keys}' kind (the request records' prefix among them). */
+    /** The script's eight keys for {@code keys}' kind (the request records' prefix among them). */
     static String[] keys(Keys keys) {
         return new String[] {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix(),
-                keys.requestPrefix(), keys.stats()};
+                keys.requestPrefix(), keys.stats(), keys.delayed()};
     }
 
     /**
-     * Adds a request: {@code items} under {@code requestId}, created at {@code now}; {@code admit}
-     * tasks must fit within {@code size} (0: no check).
+     * Adds a request: {@code items} under {@code requestId}, created at {@code now}, due at
+     * {@code dueAt} (epoch ms; 0: at once); {@code admit} tasks must fit within {@code size} (0: no check).
      */
-    EnqueueCall request(String requestId, long now, int admit, List<NewTask> items) {
+    EnqueueCall request(String requestId, long now, long dueAt, int admit, List<NewTask> items) {
         args.add(requestId);
         args.add(Long.toString(now));
+        args.add(Long.toString(dueAt));
         args.add(Integer.toString(admit));
         args.add(Integer.toString(items.size()));
         for (NewTask item : items) {

@@ -14,8 +14,8 @@ import java.util.HexFormat;
  */
 public enum LuaScript {
     DEFINE("define-1.lua"),
-    ENQUEUE("enqueue-7.lua"),
-    FINISH("finish-10.lua"),
+    ENQUEUE("enqueue-8.lua"),
+    FINISH("finish-11.lua"),
     PROGRESS("progress-1.lua"),
     RETRY("retry-4.lua"),
     RELEASE("release-4.lua"),
@@ -27,7 +27,8 @@ public enum LuaScript {
     RESUME("resume-3.lua"),
     DELETE("delete-3.lua"),
     SUCCEEDED_PAGE("succeeded-page-1.lua"),
-    PRESENCE("presence-1.lua");
+    PRESENCE("presence-1.lua"),
+    PROMOTE_DUE("promote-due-3.lua");
 
     static {
         // an ACL refusal inside a script names the command on the line Redis points at

@@ -72,7 +72,8 @@ public record TaskEvent(String event, String task, long id, JsonNode message) {
 
     /** The fields of each event on a task's channel, by event type: event, task, id and at, then the type's own. */
     public static final Map<String, List<Field>> TASK_EVENTS = Map.ofEntries(
-            entry(ADDED, taskEvent(STATUS)),
+            // due_at (epoch ms, Redis' clock) only for a task added to start later.
+            entry(ADDED, taskEvent(STATUS, new Field("due_at", FieldType.INTEGER, false))),
             entry(STARTED, taskEvent(STATUS, ATTEMPT, new Field("worker", FieldType.TEXT, true))),
             entry(PROGRESS, taskEvent(new Field("current", FieldType.INTEGER, true), new Field("total", FieldType.INTEGER, true),
                     new Field("message", FieldType.TEXT, true))),

@@ -17,9 +17,11 @@ import java.util.List;
  * @param retryBefore until when (epoch ms, the caller's clock) the first unsettled chunk may be sent
  *                    again; past that Redis may have forgotten it, and only reading the tasks can tell
  *                    whether it was applied
+ * @param dueAt       when its tasks may start (epoch ms, Redis' clock), fixed when the request is made so
+ *                    that a re-send keeps it; 0 (or a time already past when Redis applies it): at once
  */
 public record AddRequest(String task, String requestId, List<NewTask> tasks, List<Long> settled,
-                         long retryBefore) {
+                         long retryBefore, long dueAt) {
     /** The most tasks one script call adds: it blocks Redis for about 25 µs per task. */
     public static final int CHUNK = 1000;
 
@@ -30,11 +32,24 @@ public record AddRequest(String task, String requestId, List<NewTask> tasks, Lis
             throw new IllegalArgumentException("settled ids must cover whole chunks of " + CHUNK + " tasks, got "
                     + settled.size() + " of " + tasks.size());
         }
+        if (dueAt < 0) {
+            throw new IllegalArgumentException("dueAt must be an epoch time in ms (0: at once), got " + dueAt);
+        }
+    }
+
+    /** A request whose tasks may start at once. */
+    public AddRequest(String task, String requestId, List<NewTask> tasks, List<Long> settled, long retryBefore) {
+        this(task, requestId, tasks, settled, retryBefore, 0);
     }
 
     /** A request none of whose tasks is known to be added. */
     public AddRequest(String task, String requestId, List<NewTask> tasks, long retryBefore) {
-        this(task, requestId, tasks, List.of(), retryBefore);
+        this(task, requestId, tasks, List.of(), retryBefore, 0);
+    }
+
+    /** This request with {@code settled} ids known to be added, sendable until {@code retryBefore}. */
+    public AddRequest settledUpTo(List<Long> settled, long retryBefore) {
+        return new AddRequest(task, requestId, tasks, settled, retryBefore, dueAt);
     }
 
     /** {@link #retryBefore()} as an instant. */

@@ -52,9 +52,15 @@ public final class RunStore {
      * canceled tasks whose {@code error} handler this worker is to run (each is handed to one
      * worker only).
      */
-    public record FinishResult(List<TransitionResult> ended, List<FetchedTask> fetched, List<DueHandler> errorHandlersDue) {
+    public record FinishResult(List<TransitionResult> ended, List<FetchedTask> fetched, List<DueHandler> errorHandlersDue,
+                               long nextDue) {
+        /** {@link #nextDue()}: the call fetched nothing, so it did not look at the delayed set. */
+        public static final long NOT_LOOKED = -1;
+        /** {@link #nextDue()}: no task is delayed. */
+        public static final long NONE_DELAYED = 0;
+
         public FinishResult(List<TransitionResult> ended, List<FetchedTask> fetched) {
-            this(ended, fetched, List.of());
+            this(ended, fetched, List.of(), NOT_LOOKED);
         }
     }
 
@@ -67,7 +73,9 @@ public final class RunStore {
      * lease) and takes up to {@code max} waiting tasks under new leases. A waiting task whose hash
      * holds garbage ends in FAILURE instead. Finished tasks expire after {@code keep}, and their
      * entries in the {@code succeeded}/{@code failed} indexes are pruned then. A paused kind gives
-     * no task; a fetch also hands out due error handlers of canceled tasks.
+     * no task; a fetch also hands out due error handlers of canceled tasks. A fetch first moves
+     * the delayed tasks due by {@code now} to the queue (at most 1,000 per call) and answers the
+     * earliest due time still delayed ({@link FinishResult#nextDue()}).
      */
     public CompletableFuture<FinishResult> finish(String task, String worker, List<Completion> completions, int max,
                                                    long now, long leaseDeadline, Duration keep) {
@@ -93,18 +101,19 @@ public final class RunStore {
         args.add(eventMode);
         return scripts.run(LuaScript.FINISH,
                 new String[] {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim(worker), keys.stats(),
-                        keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue()},
+                        keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue(), keys.delayed()},
                 args.toArray(String[]::new))
                 .thenApply(reply -> {
+                    long nextDue = (Long) reply.getFirst();
                     int ended = completions.size();
                     List<TransitionResult> results = new ArrayList<>(ended);
-                    for (int i = 0; i < ended; i++) {
+                    for (int i = 1; i <= ended; i++) {
                         results.add(TransitionResult.fromCode((Long) reply.get(i)));
                     }
-                    int dueCount = ((Long) reply.get(ended)).intValue();
+                    int dueCount = ((Long) reply.get(ended + 1)).intValue();
                     List<DueHandler> due = new ArrayList<>(dueCount);
-                    int runsFrom = ended + 1 + 2 * dueCount;
-                    for (int i = ended + 1; i < runsFrom; i += 2) {
+                    int runsFrom = ended + 2 + 2 * dueCount;
+                    for (int i = ended + 2; i < runsFrom; i += 2) {
                         due.add(new DueHandler(Long.parseLong((String) reply.get(i)), (String) reply.get(i + 1)));
                     }
                     List<FetchedTask> fetched = new ArrayList<>((reply.size() - runsFrom) / 5);
@@ -119,7 +128,7 @@ public final class RunStore {
                         fetched.add(new FetchedTask(task, Long.parseLong(entry), attempt, (String) reply.get(i + 2),
                                 FetchedTask.token(worker, (Long) reply.get(i + 4)), (Long) reply.get(i + 3)));
                     }
-                    return new FinishResult(results, fetched, due);
+                    return new FinishResult(results, fetched, due, nextDue);
                 });
     }
 
@@ -227,6 +236,22 @@ public final class RunStore {
                     }
                     return new RecoverResult(((Long) reply.getFirst()).intValue(), failed, dropped);
                 });
+    }
+
+    /** What one {@link #promoteDue} call did: how many due tasks moved to the queue, and the earliest due time left (0: none). */
+    public record DuePromotion(int moved, long nextDue) {
+    }
+
+    /**
+     * Moves up to {@code limit} (at most 1,000) delayed tasks due by {@code now} to the queue, and
+     * wakes an idle worker when the queue was empty. A fetch does this itself; this is for when
+     * no worker fetches (every slot busy).
+     */
+    public CompletableFuture<DuePromotion> promoteDue(String task, long now, int limit) {
+        Keys keys = Keys.of(task);
+        return scripts.run(LuaScript.PROMOTE_DUE, new String[] {keys.delayed(), keys.waiting(), keys.wake()},
+                        Long.toString(now), Integer.toString(limit))
+                .thenApply(reply -> new DuePromotion(((Long) reply.getFirst()).intValue(), (Long) reply.get(1)));
     }
 
     /** Records progress from outside a run (a command line, a client) and publishes it. */

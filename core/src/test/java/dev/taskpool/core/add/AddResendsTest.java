@@ -9,6 +9,7 @@ import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskEvents;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.ScriptRunner;
+import dev.taskpool.core.redis.AddOptions;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.NewTask;
@@ -35,7 +36,7 @@ class AddResendsTest {
     private static final Duration LIMIT = Duration.ofSeconds(60);
 
     private static AddRequest request(AddSender sender, String task, String arg, long now) {
-        return sender.newRequest(task, List.of(new NewTask(null, "[\"" + arg + "\"]")), now);
+        return sender.newRequest(task, List.of(new NewTask(null, "[\"" + arg + "\"]")), AddOptions.none(), now);
     }
 
     @Test

@@ -64,7 +64,7 @@ class EnqueueTest {
         // What Lettuce does after a reconnect: the same command, request id included, again.
         Keys keys = Keys.of(task);
         String[] scriptKeys = EnqueueCall.keys(keys);
-        String[] args = new EnqueueCall(task, keys, "60000", 1, "heard").request("same-request", NOW, 1,
+        String[] args = new EnqueueCall(task, keys, "60000", 1, "heard").request("same-request", NOW, 0, 1,
                 List.of(new NewTask(null, "[1]"))).args();
         ScriptRunner scripts = new ScriptRunner(redis.async());
         List<Object> first = scripts.run(LuaScript.ENQUEUE, scriptKeys, args).get();
@@ -126,7 +126,7 @@ class EnqueueTest {
         String whole = fixture.newTask("whole");
         addStore.publish(definition(whole, 100_000));
         Keys wholeKeys = Keys.of(whole);
-        String[] args = new EnqueueCall(whole, wholeKeys, "60000", 50_000, "heard").request("one-call", NOW, 50_000, batch(50_000)).args();
+        String[] args = new EnqueueCall(whole, wholeKeys, "60000", 50_000, "heard").request("one-call", NOW, 0, 50_000, batch(50_000)).args();
         long[] before = scriptStats();
         List<Object> reply = new ScriptRunner(redis.async()).run(LuaScript.ENQUEUE, EnqueueCall.keys(wholeKeys), args).get();
         long[] single = scriptStats();
@@ -325,7 +325,7 @@ class EnqueueTest {
         for (int i = 0; i < requests.length; i += 3) {
             @SuppressWarnings("unchecked")
             List<NewTask> tasks = (List<NewTask>) requests[i + 2];
-            call.request((String) requests[i], NOW, (Integer) requests[i + 1], tasks);
+            call.request((String) requests[i], NOW, 0, (Integer) requests[i + 1], tasks);
         }
         return new ScriptRunner(redis.async()).run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), call.args()).get();
     }
@@ -391,11 +391,11 @@ class EnqueueTest {
              RedisConnector connector = RedisConnector.connect(small.uri(), Duration.ofSeconds(2))) {
             new AddStore(connector).publish(definition(task, 10));
             ScriptRunner scripts = new ScriptRunner(connector.async());
-            String[] first = new EnqueueCall(task, keys, "60000", 1, "heard").request("early", NOW, 1, batch(1)).args();
+            String[] first = new EnqueueCall(task, keys, "60000", 1, "heard").request("early", NOW, 0, 1, batch(1)).args();
             assertEquals(List.of(List.of("1")), scripts.run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), first).get());
             fill(connector.sync());
-            String[] both = new EnqueueCall(task, keys, "60000", 2, "heard").request("late", NOW, 1, batch(1))
-                    .request("early", NOW, 1, batch(1)).args();
+            String[] both = new EnqueueCall(task, keys, "60000", 2, "heard").request("late", NOW, 0, 1, batch(1))
+                    .request("early", NOW, 0, 1, batch(1)).args();
             List<Object> replies = scripts.run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), both).get();
             assertEquals(List.of(ScriptReply.REDIS_REFUSED.code()), ((List<?>) replies.getFirst()).subList(0, 1), "the new request is refused: " + replies);
             assertTrue(((String) ((List<?>) replies.getFirst()).get(1)).startsWith("OOM"), replies.toString());

@@ -11,6 +11,7 @@ import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskEvent.Field;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.redis.AddOptions;
 import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.run.RunStore;
 import dev.taskpool.core.run.RunStoreTest;
@@ -132,6 +133,7 @@ class EventSchemaTest {
         for (int i = 1; i <= 5; i++) {
             adds.add(task, null, "[" + i + "]", NOW);   // added: ids 1 to 5
         }
+        adds.addWith(task, 50L, "[50]", AddOptions.delay(Duration.ofDays(1)), NOW);   // added with due_at: id 50, never due here
         // #1: started, progress (from its run), success.
         FetchedTask first = fetchOne(store, task, NOW);
         store.progress(task, first.id(), 1, 2, "half", NOW + 1, first.token());

@@ -1,4 +1,5 @@
--- enqueue-7: add tasks to the waiting queue of their task kind. One call carries one or more add
+-- enqueue-8: add tasks to the waiting queue of their task kind, or, when they are due later, to
+-- its delayed set (WAITING, with `due_at` in the hash; a fetch moves them to the queue when due). One call carries one or more add
 -- requests (concurrent adds of one kind share a call: the client's group commit), each all or
 -- nothing on its own, with its own reply: a refused request writes nothing and does not refuse
 -- the others. Requests are checked in the order given, each against what the ones before it in
@@ -10,6 +11,7 @@
 -- and writes nothing more, whatever other requests share either call.
 -- `size` is checked against each request's own count (ARGV): a batch's first chunk gives the
 -- whole batch, so that a batch is admitted or refused as a whole, and its later chunks 0 (no check).
+-- It counts the ready tasks and the delayed ones alike.
 -- Everything that can fail is checked before the first write (or by it: the `stats.added` counter
 -- is written first, through pcall, once for the whole call), so a refused request writes nothing.
 -- Over `maxmemory`, Redis refuses a script's first write (and lets it continue once it has
@@ -26,6 +28,7 @@
 --                                 for ARGV[3] ms); the script appends each request id
 --                                 (KEYS[5] and KEYS[6]: same hash tag, so the same cluster slot)
 -- KEYS[7] taskpool:{T}:stats      hash of counters (added, succeeded, failed, retried, recovered)
+-- KEYS[8] taskpool:{T}:delayed    sorted set, id -> due time (epoch ms) of the tasks not due yet
 -- ARGV[1] task id T (for the event messages)
 -- ARGV[2] event channel prefix taskpool:{T}:events:
 -- ARGV[3] how long to remember a request id, ms
@@ -33,7 +36,9 @@
 --         subscriber of its channel or any pattern subscription on this server) or 'all' (a
 --         Cluster, where subscribers on other nodes receive it too)
 -- ARGV[5..] the requests, one after the other, each as:
---           request id, now (epoch ms: its tasks' created_at and its events' time),
+--           request id, now (epoch ms, Redis' clock: its tasks' created_at and its events' time),
+--           due (epoch ms, Redis' clock, fixed when the request was made: its tasks start no
+--           earlier; 0 or a time not after now: at once),
 --           how many tasks must fit within `size` (0: no check), n (its tasks),
 --           then n pairs: id (or '' to take the next value of the counter), args (a JSON array)
 --
@@ -56,6 +61,7 @@
 --@include _events.lua
 --@include _enqueue-requests.lua
 --@include _enqueue-decide.lua
+--@include _due.lua
 local requests, recordKeys = parseRequests()
 if not requests then return recordKeys end   -- (the error reply)
 local replies, pending = earlierReplies(requests, recordKeys)
@@ -69,6 +75,7 @@ end
 local size = read('hash', 'HGET', KEYS[1], 'size')
 local counterText = read('string', 'GET', KEYS[2])
 local waiting = read('list', 'LLEN', KEYS[3])
+local delayed = read('zset', 'ZCARD', KEYS[8])   -- (also its type check: delayed adds write it)
 -- The wake list matters only when the queue is empty (workers may be blocked then); under load
 -- the queue is not, and this read is saved.
 local tokens = waiting == 0 and read('list', 'LLEN', KEYS[4])
@@ -87,7 +94,7 @@ for _, r in ipairs(pending) do
 end
 
 local call = {requests = requests, pending = pending, replies = replies, size = size, counterText = counterText,
-  waiting = waiting, anyGiven = anyGiven}
+  waiting = waiting + delayed, anyGiven = anyGiven}
 local plan = decide(call, false)
 if #plan.keys > 0 and sliced('EXISTS', plan.keys) > 0 then
   plan = decide(call, true)
@@ -114,7 +121,7 @@ if type(bumped) == 'table' and bumped.err then
   return replies
 end
 if plan.moved then redis.call('SET', KEYS[2], string.format('%d', plan.counter)) end
-local all, task = {}, cjson.encode(ARGV[1])
+local all, later, task = {}, {}, cjson.encode(ARGV[1])
 local listeners = true   -- (the ids are gathered only when events are filtered)
 if ARGV[4] == 'heard' then
   local newIds = {}
@@ -125,16 +132,22 @@ if ARGV[4] == 'heard' then
 end
 for _, r in ipairs(plan.accepted) do
   local request = requests[r]
-  local now = request.now
+  local now, due = request.now, request.due
   for n, id in ipairs(request.ids) do
     local key = request.keys[n]
-    all[#all + 1] = id
     -- Only what a new task holds: `current`, `total`, `message` and `attempt` are written when they
     -- change (readers take 0, 0, '' and 0 when they are missing), and the task and id are not
     -- written at all (the key names both), which keeps the hash small.
-    redis.call('HSET', key, 'status', 'WAITING', 'args', ARGV[request.from + 2 * n - 1], 'created_at', now)
+    if due then
+      later[#later + 1] = due
+      later[#later + 1] = id
+      redis.call('HSET', key, 'status', 'WAITING', 'args', ARGV[request.from + 2 * n - 1], 'created_at', now, 'due_at', due)
+    else
+      all[#all + 1] = id
+      redis.call('HSET', key, 'status', 'WAITING', 'args', ARGV[request.from + 2 * n - 1], 'created_at', now)
+    end
     if hears(listeners, id) then
-      redis.call('PUBLISH', ARGV[2] .. id, addedEvent(task, id, now))
+      redis.call('PUBLISH', ARGV[2] .. id, addedEvent(task, id, now, due))
     end
   end
   -- The JSON array of the ids as strings, as cjson would write it: ids are digits only, so they
@@ -150,4 +163,6 @@ if #all > 0 and waiting == 0 and tokens == 0 then
   -- The queue was empty, so workers may be blocked: wake one (it passes the token on).
   redis.call('RPUSH', KEYS[4], '1')
 end
+-- After the queue's token: a worker woken by it learns the new earliest due time too, so no second one.
+if #later > 0 then delayTasks(KEYS[8], KEYS[4], later) end
 return replies

@@ -1,6 +1,10 @@
 #!lua flags=allow-oom
--- finish-10: one worker's round trip: end a batch of runs (SUCCESS or FAILURE, each only if the
+-- finish-11: one worker's round trip: end a batch of runs (SUCCESS or FAILURE, each only if the
 -- worker still holds its lease), then move up to N waiting tasks to RUNNING under new leases.
+-- A fetch first moves the delayed tasks that are due (by the `now` given: Redis' clock, as the
+-- worker estimates it) from the delayed set to the queue, at most DUE_STEP (1,000) per call, so a
+-- million falling due together move over many short calls; it tells the worker the earliest due
+-- time still delayed, so that an idle worker wakes for it.
 -- Either part may be empty: a plain fetch ends nothing, a plain completion fetches nothing.
 -- The runs ended go into the kind's `succeeded`/`failed` index (one RPUSH/ZADD per index per
 -- call), and an index written is pruned of the entries past retention in the same call (the
@@ -32,6 +36,7 @@
 -- KEYS[10] taskpool:{T}:error-due       list, "<id>:<error>" of canceled tasks whose error handler no
 --                                       worker has run (a bare "<id>", queued by an older cancel script,
 --                                       takes the task's `error`)
+-- KEYS[11] taskpool:{T}:delayed         sorted set, id -> due time (epoch ms) of the tasks not due yet
 -- ARGV[1] now, epoch ms
 -- ARGV[2] task id T (for the event messages)
 -- ARGV[3] event channel prefix taskpool:{T}:events:
@@ -46,8 +51,10 @@
 -- ARGV[11 + 4K] events: 'heard' (publish an event only when someone would receive it: a subscriber
 --          of its channel or any pattern subscription on this server) or 'all' (a Cluster)
 --
--- Returns {K results, H, then H pairs (id, error) of due error handlers, then quintuples for the
--- runs taken and the ids dropped}; a result is
+-- Returns {next due, K results, H, then H pairs (id, error) of due error handlers, then quintuples
+-- for the runs taken and the ids dropped}; next due is the earliest due time left in the delayed set
+-- after this call's promotion (epoch ms; <= now: more are due than one call moves), 0 when it is
+-- empty, -1 when the call fetched nothing (it did not look); a result is
 --   DONE, ALREADY_DONE (by this same run), TASK_MISSING (or its key is no hash), LEASE_LOST (the
 --   lease is not the worker's any more: recovered elsewhere, or canceled; nothing was written).
 -- A re-sent fetch returns the same due handlers as the first (kept in the claim record).
@@ -72,6 +79,7 @@
 --@include _leases.lua
 --@include _finish-end.lua
 --@include _finish-start.lua
+--@include _due.lua
 local now, task, events, keep, worker = ARGV[1], cjson.encode(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local k, max = tonumber(ARGV[10]), tonumber(ARGV[6])
 local eventMode = ARGV[11 + 4 * (k or 0)]
@@ -115,21 +123,34 @@ if endsFailure then
   local pruned = redis.pcall('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. expiredBefore)
   if type(pruned) == 'table' and pruned.err then return readFailed(KEYS[8], 'zset', pruned) end
 end
-local dueCount, paused = 0, false
+local dueCount, paused, soonest = 0, false, -1
 if fetching then
-  -- One command in the usual case (neither a pause nor a due handler): EXISTS counts both keys.
-  if redis.call('EXISTS', KEYS[9], KEYS[10]) > 0 then
+  -- One command in the usual case (no pause, no due handler, no delayed task): EXISTS counts the keys.
+  local first = {}
+  if redis.call('EXISTS', KEYS[9], KEYS[10], KEYS[11]) > 0 then
     paused = redis.call('EXISTS', KEYS[9]) == 1
     dueCount = redis.pcall('LLEN', KEYS[10])
     if type(dueCount) == 'table' and dueCount.err then return readFailed(KEYS[10], 'list', dueCount) end
+    -- ZRANGE through pcall is the delayed set's type check: promoteDue writes only after it.
+    first = redis.pcall('ZRANGE', KEYS[11], 0, 0, 'WITHSCORES')
+    if type(first) == 'table' and first.err then return readFailed(KEYS[11], 'zset', first) end
   end
   -- Paused: nothing leaves the queue (running tasks still end, due handlers are still handed out).
+  -- The due tasks join the queue before it is popped (paused or not: a pause holds the queue).
+  soonest = first[2] and tonumber(first[2]) or 0
+  if first[2] and soonest <= tonumber(now) then
+    -- (The queue's own check, the pop, comes after this write to it.)
+    local problem = wrongType(KEYS[1], 'list')
+    if problem then return problem end
+    local _, later = promoteDue(KEYS[11], KEYS[1], now, DUE_STEP)
+    soonest = later or 0
+  end
   if not paused then
     ids = redis.pcall('RPOP', KEYS[1], max)
     if type(ids) == 'table' and ids.err then return readFailed(KEYS[1], 'list', ids) end
   end
 end
-local out = {}
+local out = {soonest}
 
 -- 1. End the runs (_finish-end.lua).
 endRuns(out, k, now, task, events, keep, eventMode)
@@ -140,6 +161,7 @@ if max == 0 then
   return out
 end
 if claimed == ARGV[8] then
+  out[1] = nextDue(KEYS[11]) or 0   -- (a read: the first call promoted what was due)
   answerAgain(out, worker)
   return out
 end
@@ -157,9 +179,9 @@ local taken = startRuns(out, ids, now, task, events, keep, worker, eventMode)
 if #taken > 0 then addLeases(KEYS[2], ARGV[7], taken) end
 redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', table.concat(taken, ','), 'due', dueRecord(due))
 redis.call('PEXPIRE', KEYS[5], ARGV[9])
--- Pass the baton: more is waiting than this worker could take, so wake another one. (RPOP gave
--- fewer than asked only when it emptied the queue: then there is nothing to count.)
-if tokens == 0 and #ids == max and redis.call('LLEN', KEYS[1]) > 0 then
+-- Pass the baton: more is waiting (or due) than this worker could take, so wake another one.
+-- (RPOP gave fewer than asked only when it emptied the queue: then there is nothing to count.)
+if tokens == 0 and #ids == max and (redis.call('LLEN', KEYS[1]) > 0 or (soonest > 0 and soonest <= tonumber(now))) then
   redis.call('RPUSH', KEYS[3], '1')
 end
 return out
