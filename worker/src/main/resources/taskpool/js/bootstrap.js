@@ -105,7 +105,7 @@
     const wait = request.wait;
     if (typeof wait !== 'number' || !Number.isFinite(wait)) {
       return { problem: 'RetryLater: the wait must be a number of milliseconds, got ' +
-        (typeof wait === 'string' ? 'string ' + JSON.stringify(wait) : format(wait)) };
+        (typeof wait === 'string' ? 'string ' + JSON.stringify(wait) : typeof wait === 'number' ? String(wait) : format(wait)) };
     }
     return { wait: wait, counts: request.counts, message: request.message };
   }
