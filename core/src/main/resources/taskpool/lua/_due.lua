@@ -3,7 +3,8 @@
 -- `--@include _due.lua`. A delayed task is WAITING; its hash holds `due_at`, which is left in place
 -- when it falls due (moving a million due tasks must not touch a million hashes).
 -- Defines: nextDue(delayedKey), delayTask(delayedKey, wakeKey, id, due),
--- delayTasks(delayedKey, wakeKey, entries), promoteDue(delayedKey, waitingKey, now, limit).
+-- delayTasks(delayedKey, wakeKey, entries), promoteDue(delayedKey, waitingKey, now, limit),
+-- watchDue(watchKey, soonest, now).
 -- The caller has checked the types of the keys it passes (see _checks.lua) before its first write.
 
 -- The most ids one call moves from the delayed set to the queue: about a millisecond of Redis' time.
@@ -54,4 +55,18 @@ local function promoteDue(delayedKey, waitingKey, now, limit)
     redis.call('LPUSH', waitingKey, unpack(due, from, last))
   end
   return #due, nextDue(delayedKey)
+end
+
+-- Whether the worker going idle now is to set its timer for `soonest`, the earliest due time (after
+-- `now`): yes when no worker watches that time yet. One idle worker's timer per due time, not
+-- every idle worker's (no thundering herd): the watch key names the time watched and lapses a
+-- little after it, so that a watcher that died is replaced at the next fetch. The others wait on
+-- the wake list, whose token a promotion or a new earlier due time pushes.
+local function watchDue(watchKey, soonest, now)
+  local watched = redis.pcall('GET', watchKey)
+  if type(watched) == 'table' then return 1 end   -- (not a string: every idle worker watches rather than none)
+  local due = string.format('%d', soonest)
+  if watched == due then return 0 end
+  redis.call('SET', watchKey, due, 'PX', string.format('%d', soonest - tonumber(now) + 2000))
+  return 1
 end

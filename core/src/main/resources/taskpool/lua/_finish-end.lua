@@ -1,4 +1,4 @@
--- _finish-end: step 1 of finish-11.lua, ending the runs the worker reports. Not a script of its
+-- _finish-end: step 1 of finish-12.lua, ending the runs the worker reports. Not a script of its
 -- own (see _checks.lua); it reads finish's KEYS and ARGV (see that script's header).
 -- Uses REPLY, listenersOf, hears, successEvent, failureEvent: include _codes.lua and _events.lua first.
 -- Defines: endRuns(out, k, now, task, events, keep, eventMode).

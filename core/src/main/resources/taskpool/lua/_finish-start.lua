@@ -1,4 +1,4 @@
--- _finish-start: step 2 of finish-11.lua, handing out due error handlers and starting new runs.
+-- _finish-start: step 2 of finish-12.lua, handing out due error handlers and starting new runs.
 -- Not a script of its own (see _checks.lua); it reads finish's KEYS and ARGV (see that script's
 -- header).
 -- Uses KINDS, listenersOf, hears, startedEvent, failureEvent: include _checks.lua and _events.lua first.

@@ -1,12 +1,12 @@
 #!lua flags=allow-oom
 -- promote-due-3: move the delayed tasks that are due (by `now`: Redis' clock, as the caller
 -- estimates it) from the delayed set to the queue, at most `limit` per call, and wake one idle
--- worker when the queue was empty. A worker's fetch does the same before it pops (finish-11);
+-- worker when the queue was empty. A worker's fetch does the same before it pops (finish-12);
 -- this is for when no worker fetches (every slot busy): the recoverer's periodic pass calls it,
 -- a call at a time, so that a million due tasks reach the queue (and `stats` counts them as
 -- ready) without one long call.
 --
--- allow-oom: moving due work to the queue is part of draining a full Redis (see finish-11); it
+-- allow-oom: moving due work to the queue is part of draining a full Redis (see finish-12); it
 -- moves ids and adds no memory.
 --
 -- KEYS[1] taskpool:{T}:delayed    sorted set, id -> due time (epoch ms)

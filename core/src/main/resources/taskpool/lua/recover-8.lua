@@ -1,7 +1,7 @@
 #!lua flags=allow-oom
 -- recover-8: put tasks whose lease expired (their worker died, hung or lost Redis) back in the
 -- queue, counting the lost run as a failed one; a task out of runs ends in FAILURE.
--- allow-oom: recovering queued work is part of draining a full Redis (see finish-11).
+-- allow-oom: recovering queued work is part of draining a full Redis (see finish-12).
 -- All or nothing: every key it writes, and the definition and counters it relies on, are checked
 -- before its first write; a wrong type or a garbage field is an error naming the key, and nothing
 -- is changed. A member of `leases` that is no task id (e.g. 'abc'), or whose key is no hash, is

@@ -1,7 +1,7 @@
 #!lua flags=allow-oom
 -- release-4: hand a running task back to the queue (graceful stop); the interrupted run does
 -- not count as an attempt.
--- allow-oom: a worker stopping while Redis is full must still hand its tasks back (see finish-11).
+-- allow-oom: a worker stopping while Redis is full must still hand its tasks back (see finish-12).
 -- All or nothing: every key it writes is checked before its first write.
 --
 -- KEYS[1] taskpool:{T}:task:<id>  the task hash

@@ -3,7 +3,7 @@
 -- fresh run budget (attempt 0), no expiry, and its history kept readable: the error it had in
 -- `previous_error`, the runs it made so far in `previous_attempts` (summed over retries),
 -- `resubmitted` (how many times an operator retried it), `resubmitted_by`, `resubmitted_at`.
--- `lease_seq` is kept (it only grows, see finish-11): the task's next run gets a lease token no run
+-- `lease_seq` is kept (it only grows, see finish-12): the task's next run gets a lease token no run
 -- before the retry had, so what was aimed at an earlier run (a cancel message still on its way, a
 -- worker's memory of recent cancels) cannot stop it. `canceled_lease` is kept too, so that the
 -- worker of a canceled run can still tell, after the retry, that its run was canceled.

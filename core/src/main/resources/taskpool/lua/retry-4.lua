@@ -14,7 +14,7 @@
 -- trying again while Redis was away) finds it and answers ALREADY_DONE, even when the next run has
 -- started since. `stats.retried` + 1; the `retry` event (status WAITING, the failed run's attempt,
 -- its error, `due_at`).
--- allow-oom: giving work back to the queue is part of draining a full Redis (see finish-11).
+-- allow-oom: giving work back to the queue is part of draining a full Redis (see finish-12).
 -- All or nothing: every key it writes is checked before its first write.
 --
 -- KEYS[1] taskpool:{T}:task:<id>  the task hash

@@ -21,7 +21,6 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -114,7 +113,7 @@ public final class Bench {
             Path app = BenchApp.write(options, kinds, tasksPerKind, concurrencyPerKind);
             AddStore store = new AddStore(connector);
             TaskReads reads = new TaskReads(connector);
-            AppRuntime runtime = AppRuntime.open(app, store, registry, InstantSource.system());
+            AppRuntime runtime = AppRuntime.open(app, store, registry, connector.clock());
             open.add(runtime);
             TaskOperations operations = new TaskOperations(connector);
 
@@ -162,7 +161,7 @@ public final class Bench {
                 RedisConnector workerRedis = connect();
                 open.add(workerRedis);
                 AddStore workerStore = new AddStore(workerRedis);
-                AppRuntime workerRuntime = AppRuntime.open(app, workerStore, registry, InstantSource.system());
+                AppRuntime workerRuntime = AppRuntime.open(app, workerStore, registry, workerRedis.clock());
                 open.add(workerRuntime);
                 workers.add(new Worker(workerRuntime, settings("bench-" + i), List.of()).start());
                 workerRuntimes.add(workerRuntime);
@@ -245,7 +244,7 @@ public final class Bench {
             if (!workersRunning) {
                 RedisConnector workerRedis = connect();
                 own.add(workerRedis);
-                AppRuntime runtime = AppRuntime.open(app, new AddStore(workerRedis), registry, InstantSource.system());
+                AppRuntime runtime = AppRuntime.open(app, new AddStore(workerRedis), registry, workerRedis.clock());
                 own.add(runtime);
                 own.add(new Worker(runtime, settings("bench-latency"), List.of(latencyTask)).start());
             }
@@ -318,7 +317,7 @@ public final class Bench {
             throw new TaskpoolException("cannot write the warm-up task: " + e.getMessage(), e);
         }
         try (RedisConnector workerRedis = connect();
-             AppRuntime runtime = AppRuntime.open(app, new AddStore(workerRedis), registry, InstantSource.system())) {
+             AppRuntime runtime = AppRuntime.open(app, new AddStore(workerRedis), registry, workerRedis.clock())) {
             store.publish(runtime.definition(warm).orElseThrow());
             if (options.adds() != Adds.BULK) {
                 try (TaskpoolClient client = TaskpoolClient.connect(options.redisUri(), tls)) {

@@ -7,7 +7,6 @@ import dev.taskpool.dashboard.DashboardSettings;
 import dev.taskpool.metrics.DashboardMetrics;
 import dev.taskpool.metrics.ProcessMeters;
 import dev.taskpool.worker.metrics.RedisLatencies;
-import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -46,7 +45,7 @@ final class DashboardCommand implements Runnable {
         RedisConnector connector = redis.connect(RedisLatencies.recorder(meters.registry()));
         DashboardServer server;
         try {
-            TaskOperations operations = new TaskOperations(connector, Clock.systemUTC());
+            TaskOperations operations = new TaskOperations(connector);
             server = new DashboardServer(connector, operations, settings,
                     Map.of("/metrics", new DashboardMetrics(meters, operations)));
         } catch (RuntimeException e) {

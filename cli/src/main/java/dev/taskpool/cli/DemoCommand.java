@@ -17,7 +17,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -77,7 +76,7 @@ final class DemoCommand implements Runnable {
         out.println("  Redis:  " + (local != null ? local + " (throwaway)" : uri));
         out.println("  app:    " + appDir);
         try (RedisConnector connector = RedisConnector.connect(uri, RedisConnector.DEFAULT_COMMAND_TIMEOUT, tls.settings());
-             AppRuntime runtime = AppRuntime.open(appDir, new AddStore(connector), new ProcessRegistry(), InstantSource.system());
+             AppRuntime runtime = AppRuntime.open(appDir, new AddStore(connector), new ProcessRegistry(), connector.clock());
              TaskpoolClient client = TaskpoolClient.connect(uri, tls.settings())) {
             if (runtime.definition(RESIZE).isEmpty() || runtime.definition(MAIL).isEmpty()) {
                 throw new TaskpoolException("the demo needs the example app's tasks " + RESIZE + " and " + MAIL

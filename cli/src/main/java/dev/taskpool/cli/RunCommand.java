@@ -7,7 +7,6 @@ import dev.taskpool.core.json.Json;
 import dev.taskpool.core.json.ValueLimits;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -16,7 +15,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code taskpool run PROCESS [ARG...]}: runs one process in a fresh runtime, like {@code yao run}. */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Run a process (tasks.TASK.add|get|progress, scripts.FILE.FUNCTION, utils.time.Sleep) in a fresh runtime.",
+        description = {"Run a process (tasks.TASK.add|addWith|get|progress, scripts.FILE.FUNCTION, utils.time.Sleep) in a fresh runtime.",
+                "tasks.TASK.addWith takes the options first: '{\"delay\":3000}' (ms) or '{\"at\":EPOCH_MS}', then the task's ARGs.",
                 "Each ARG is JSON when it parses as JSON, else a string. The result is printed as JSON on stdout; logs go to stderr."})
 final class RunCommand implements Runnable {
     @Mixin
@@ -40,7 +40,7 @@ final class RunCommand implements Runnable {
         }
         try (RedisConnector connector = redis.connect();
              AppRuntime runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new AddStore(connector),
-                     new ProcessRegistry(), InstantSource.system(), ValueLimits.defaults().withMaxArgsBytes(argsLimit.maxArgs))) {
+                     new ProcessRegistry(), connector.clock(), ValueLimits.defaults().withMaxArgsBytes(argsLimit.maxArgs))) {
             Object result = runtime.call(process, values);
             System.out.println(format(result));
         }

@@ -18,9 +18,7 @@ import dev.taskpool.worker.metrics.MicrometerWorkerMetrics;
 import dev.taskpool.worker.metrics.RedisLatencies;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -147,11 +145,11 @@ final class WorkerCommand implements Runnable {
             if (dashboardSettings != null) {
                 Map<String, HttpHandler> extra = meters == null ? Map.of()
                         : Map.of("/metrics", new PrometheusEndpoint(meters.registry()));
-                dashboard = new DashboardServer(connector, new TaskOperations(connector, Clock.systemUTC()),
+                dashboard = new DashboardServer(connector, new TaskOperations(connector),
                         dashboardSettings, extra);
             }
             runtime = AppRuntime.open(app.app.toAbsolutePath().normalize(), new AddStore(connector), new ProcessRegistry(),
-                    InstantSource.system(), new ValueLimits(argsLimit.maxArgs, resultLimit.maxResult));
+                    connector.clock(), new ValueLimits(argsLimit.maxArgs, resultLimit.maxResult));
             if (meters != null) {
                 runtime.measureWith(new MicrometerWorkerMetrics(meters.registry(), new TaskOperations(connector)));
             }

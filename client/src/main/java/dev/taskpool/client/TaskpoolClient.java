@@ -89,12 +89,12 @@ public final class TaskpoolClient implements AutoCloseable {
      */
     public static TaskpoolClient connect(String redisUri) {
         RedisConnector redis = RedisConnector.connect(redisUri);
-        return new TaskpoolClient(redis, new AddStore(redis), InstantSource.system());
+        return new TaskpoolClient(redis, new AddStore(redis), redis.clock());
     }
 
     public static TaskpoolClient connect(String redisUri, Duration commandTimeout) {
         RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout);
-        return new TaskpoolClient(redis, new AddStore(redis), InstantSource.system());
+        return new TaskpoolClient(redis, new AddStore(redis), redis.clock());
     }
 
     /**
@@ -114,14 +114,14 @@ public final class TaskpoolClient implements AutoCloseable {
      */
     public static TaskpoolClient connect(String redisUri, RedisTls tls) {
         RedisConnector redis = RedisConnector.connect(redisUri, RedisConnector.DEFAULT_COMMAND_TIMEOUT, tls);
-        return new TaskpoolClient(redis, new AddStore(redis), InstantSource.system());
+        return new TaskpoolClient(redis, new AddStore(redis), redis.clock());
     }
 
     /** As {@link #connect(String, Duration, Duration)}, with the TLS files given here instead of by the environment. */
     public static TaskpoolClient connect(String redisUri, Duration commandTimeout, Duration addDeadline, RedisTls tls) {
         RedisConnector redis = RedisConnector.connect(redisUri, commandTimeout, tls);
         try {
-            return new TaskpoolClient(redis, new AddStore(redis, addDeadline), InstantSource.system());
+            return new TaskpoolClient(redis, new AddStore(redis, addDeadline), redis.clock());
         } catch (RuntimeException e) {
             redis.close();
             throw e;

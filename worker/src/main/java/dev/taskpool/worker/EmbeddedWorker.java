@@ -14,7 +14,6 @@ import dev.taskpool.worker.runtime.AppRuntime;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -163,7 +162,7 @@ public final class EmbeddedWorker implements AutoCloseable {
             AppRuntime runtime = null;
             try {
                 runtime = AppRuntime.open(appDirectory.toAbsolutePath().normalize(), new AddStore(redis), processes,
-                        InstantSource.system());
+                        redis.clock());
                 if (meters != null) {
                     runtime.measureWith(new MicrometerWorkerMetrics(meters, new TaskOperations(redis)));
                 }

@@ -11,6 +11,7 @@ import dev.taskpool.core.connect.AclRefusal;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.redis.AddOptions;
 import dev.taskpool.core.redis.AddResult;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.Wait;
@@ -126,6 +127,8 @@ public class AclUserTest {
                 together.add(client.addAsync(task, "together " + i));
             }
             together.forEach(add -> ids.add(add.join().id()));
+            // a delayed add: the delayed set, the worker's promotion, its due-time watch and Redis' clock (TIME)
+            ids.add(client.addWith(task, AddOptions.delay(Duration.ofMillis(300)), "later").id());
             for (long id : ids) {
                 TaskInfo done = client.await(task, id, Duration.ofSeconds(30));
                 assertEquals(TaskStatus.SUCCESS, done.status(), "task #" + id + " as the ACL users: " + done);
@@ -143,7 +146,7 @@ public class AclUserTest {
         } finally {
             worker.close();
         }
-        assertTrue(calls.get() >= 24, "one failed run and 23 successful ones, got " + calls.get());
+        assertTrue(calls.get() >= 25, "one failed run and 24 successful ones, got " + calls.get());
         assertTrue(eventsOfFirst.containsKey("success"), "the one-task subscription got its events: " + eventsOfFirst);
         List<Map<String, Object>> denied = admin.sync().aclLog();
         assertEquals(List.of(), denied, "commands the ACL rules of docs/acl.md denied (ACL LOG)");

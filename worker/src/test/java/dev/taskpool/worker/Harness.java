@@ -14,7 +14,6 @@ import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,7 +34,7 @@ public final class Harness implements AutoCloseable {
         redis = RedisConnector.connect(uri);
         opened.add(redis);
         try {
-            runtime = AppRuntime.open(app, new AddStore(redis), registry, InstantSource.system());
+            runtime = AppRuntime.open(app, new AddStore(redis), registry, redis.clock());
             opened.add(runtime);
             client = TaskpoolClient.connect(uri);
             opened.add(client);

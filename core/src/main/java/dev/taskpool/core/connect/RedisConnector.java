@@ -177,6 +177,16 @@ public final class RedisConnector implements AutoCloseable {
         }
     }
 
+    /**
+     * Redis' clock as this process estimates it ({@link RedisClock}): the time every script call is
+     * given, so that due times are Redis'. Made on first use (waiting for the first {@code TIME} at
+     * most a reply wait), then sampled again in the background; closed with the connection.
+     */
+    public RedisClock clock() {
+        return shared(RedisClock.class, () -> RedisClock.start(RedisClock.systemBase(),
+                () -> async().time().toCompletableFuture(), timeouts().replyWait()));
+    }
+
     /** How long a command may wait for Redis (also while Redis is unreachable) before it fails. */
     public Duration commandTimeout() {
         return commandTimeout;

@@ -82,6 +82,15 @@ public final class Keys {
         return base + "delayed";
     }
 
+    /**
+     * String: the due time (epoch ms) of {@link #delayed()}'s earliest task that one idle worker has
+     * set its timer for, so that the other idle workers do not all wake for it; it lapses a little
+     * after that time.
+     */
+    public String dueWatch() {
+        return base + "due-watch";
+    }
+
     /** Sorted set: id of each running task, scored by its lease deadline (epoch ms). */
     public String leases() {
         return base + "leases";

@@ -15,7 +15,7 @@ import java.util.HexFormat;
 public enum LuaScript {
     DEFINE("define-1.lua"),
     ENQUEUE("enqueue-8.lua"),
-    FINISH("finish-11.lua"),
+    FINISH("finish-12.lua"),
     PROGRESS("progress-1.lua"),
     RETRY("retry-4.lua"),
     RELEASE("release-4.lua"),

@@ -37,7 +37,7 @@ public final class TaskOperations {
     private final TaskListings listings;
 
     public TaskOperations(RedisConnector redis) {
-        this(redis, Clock.systemUTC());
+        this(redis, redis.clock());
     }
 
     public TaskOperations(RedisConnector redis, Clock clock) {

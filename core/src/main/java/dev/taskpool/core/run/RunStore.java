@@ -53,14 +53,14 @@ public final class RunStore {
      * worker only).
      */
     public record FinishResult(List<TransitionResult> ended, List<FetchedTask> fetched, List<DueHandler> errorHandlersDue,
-                               long nextDue) {
+                               long nextDue, boolean watchDue) {
         /** {@link #nextDue()}: the call fetched nothing, so it did not look at the delayed set. */
         public static final long NOT_LOOKED = -1;
         /** {@link #nextDue()}: no task is delayed. */
         public static final long NONE_DELAYED = 0;
 
         public FinishResult(List<TransitionResult> ended, List<FetchedTask> fetched) {
-            this(ended, fetched, List.of(), NOT_LOOKED);
+            this(ended, fetched, List.of(), NOT_LOOKED, false);
         }
     }
 
@@ -75,7 +75,8 @@ public final class RunStore {
      * entries in the {@code succeeded}/{@code failed} indexes are pruned then. A paused kind gives
      * no task; a fetch also hands out due error handlers of canceled tasks. A fetch first moves
      * the delayed tasks due by {@code now} to the queue (at most 1,000 per call) and answers the
-     * earliest due time still delayed ({@link FinishResult#nextDue()}).
+     * earliest due time still delayed ({@link FinishResult#nextDue()}), and whether this worker,
+     * going idle, is the one to set its timer for it ({@link FinishResult#watchDue()}).
      */
     public CompletableFuture<FinishResult> finish(String task, String worker, List<Completion> completions, int max,
                                                    long now, long leaseDeadline, Duration keep) {
@@ -101,19 +102,21 @@ public final class RunStore {
         args.add(eventMode);
         return scripts.run(LuaScript.FINISH,
                 new String[] {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim(worker), keys.stats(),
-                        keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue(), keys.delayed()},
+                        keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue(), keys.delayed(),
+                        keys.dueWatch()},
                 args.toArray(String[]::new))
                 .thenApply(reply -> {
                     long nextDue = (Long) reply.getFirst();
+                    boolean watchDue = (Long) reply.get(1) == 1;
                     int ended = completions.size();
                     List<TransitionResult> results = new ArrayList<>(ended);
-                    for (int i = 1; i <= ended; i++) {
+                    for (int i = 2; i < ended + 2; i++) {
                         results.add(TransitionResult.fromCode((Long) reply.get(i)));
                     }
-                    int dueCount = ((Long) reply.get(ended + 1)).intValue();
+                    int dueCount = ((Long) reply.get(ended + 2)).intValue();
                     List<DueHandler> due = new ArrayList<>(dueCount);
-                    int runsFrom = ended + 2 + 2 * dueCount;
-                    for (int i = ended + 2; i < runsFrom; i += 2) {
+                    int runsFrom = ended + 3 + 2 * dueCount;
+                    for (int i = ended + 3; i < runsFrom; i += 2) {
                         due.add(new DueHandler(Long.parseLong((String) reply.get(i)), (String) reply.get(i + 1)));
                     }
                     List<FetchedTask> fetched = new ArrayList<>((reply.size() - runsFrom) / 5);
@@ -128,7 +131,7 @@ public final class RunStore {
                         fetched.add(new FetchedTask(task, Long.parseLong(entry), attempt, (String) reply.get(i + 2),
                                 FetchedTask.token(worker, (Long) reply.get(i + 4)), (Long) reply.get(i + 3)));
                     }
-                    return new FinishResult(results, fetched, due, nextDue);
+                    return new FinishResult(results, fetched, due, nextDue, watchDue);
                 });
     }
 

@@ -86,10 +86,10 @@ class DelayedAddTest {
         for (int i = 0; i < 2500; i++) {
             tasks.add(new NewTask(null, "[" + i + "]"));
         }
-        List<Long> ids = adds.addAll(big, tasks, AddOptions.delay(Duration.ofSeconds(5)), NOW);
+        List<Long> ids = adds.addAll(big, tasks, AddOptions.delay(Duration.ofHours(1)), NOW);   // (later chunks' now runs on: a due time far off)
         assertEquals(2500, ids.size());
         Keys bigKeys = Keys.of(big);
-        assertEquals(2500, raw.zcount(bigKeys.delayed(), Range.create(NOW + 5000, NOW + 5000)));
+        assertEquals(2500, raw.zcount(bigKeys.delayed(), Range.create(NOW + 3_600_000, NOW + 3_600_000)));
         // A request sent again later (its outcome was unknown) keeps its due time, and adds nothing twice.
         AddRequest request = new AddRequest(big, "same", List.of(new NewTask(null, "[1]")), List.of(), NOW + 60_000, NOW + 9000);
         List<Long> first = adds.retryAdd(request, NOW);

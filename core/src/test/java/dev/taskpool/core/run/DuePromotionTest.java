@@ -22,6 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class DuePromotionTest {
     private static final long NOW = 1_700_000_000_000L;
     private static final Duration KEEP = Duration.ofMinutes(5);
+    private static final long DUE = NOW + 3_600_000;
 
     @RegisterExtension
     final RedisFixture fixture = new RedisFixture("due");
@@ -77,26 +78,26 @@ class DuePromotionTest {
         for (int i = 0; i < 5000; i++) {
             tasks.add(new NewTask(null, "[" + i + "]"));
         }
-        adds.addAll(task, tasks, AddOptions.delay(Duration.ofSeconds(1)), NOW);
-        RunStore.FinishResult first = fetch(1, NOW + 1000);
+        adds.addAll(task, tasks, AddOptions.at(Instant.ofEpochMilli(DUE)), NOW);   // (later chunks' now runs on: a due time far off)
+        RunStore.FinishResult first = fetch(1, DUE);
         assertEquals(1, first.fetched().size());
         assertEquals(4000, raw.zcard(keys.delayed()), "one step of 1,000 moved");
         assertEquals(999, raw.llen(keys.waiting()));
-        assertTrue(first.nextDue() > 0 && first.nextDue() <= NOW + 1000, "it says more are due: " + first.nextDue());
+        assertTrue(first.nextDue() > 0 && first.nextDue() <= DUE, "it says more are due: " + first.nextDue());
         assertEquals(List.of("1"), raw.lrange(keys.wake(), 0, -1), "and passes the wake token on");
         // The recoverer's call: never more than a step, whatever it asks.
-        RunStore.DuePromotion promotion = runs.promoteDue(task, NOW + 1000, 5000).join();
+        RunStore.DuePromotion promotion = runs.promoteDue(task, DUE, 5000).join();
         assertEquals(1000, promotion.moved());
         int calls = 1;
         while (promotion.nextDue() != 0) {
-            promotion = runs.promoteDue(task, NOW + 1000, 5000).join();
+            promotion = runs.promoteDue(task, DUE, 5000).join();
             assertTrue(promotion.moved() <= 1000);
             calls++;
         }
         assertEquals(4, calls);
         assertEquals(0, raw.zcard(keys.delayed()));
         assertEquals(4999, raw.llen(keys.waiting()));
-        assertEquals(new RunStore.DuePromotion(0, 0), runs.promoteDue(task, NOW + 1000, 5000).join());
+        assertEquals(new RunStore.DuePromotion(0, 0), runs.promoteDue(task, DUE, 5000).join());
     }
 
     @Test
@@ -116,5 +117,20 @@ class DuePromotionTest {
         assertTrue(error.getMessage().contains("WRONGTYPE " + keys.delayed() + " holds a string, expected a sorted set"),
                 error.getMessage());
         assertEquals(1, raw.llen(keys.waiting()), "nothing was taken");
+    }
+
+    @Test
+    void oneIdleWorkerWatchesEachDueTimeNotEvery() {
+        adds.addWith(task, null, "[1]", AddOptions.at(Instant.ofEpochMilli(NOW + 5000)), NOW);
+        RunStore.FinishResult first = runs.finish(task, "a", List.of(), 2, NOW, NOW + 10_000, KEEP).join();
+        RunStore.FinishResult second = runs.finish(task, "b", List.of(), 2, NOW + 1, NOW + 10_000, KEEP).join();
+        assertTrue(first.watchDue(), "the first idle worker watches NOW + 5000");
+        assertEquals(NOW + 5000, second.nextDue());
+        assertTrue(!second.watchDue(), "the second relies on it");
+        assertEquals(Long.toString(NOW + 5000), raw.get(keys.dueWatch()));
+        assertTrue(raw.pttl(keys.dueWatch()) > 5000, "it lapses a little after the due time, for a watcher that died");
+        // A new earliest due time is watched anew (its add woke one idle worker to learn it).
+        adds.addWith(task, null, "[2]", AddOptions.at(Instant.ofEpochMilli(NOW + 2000)), NOW + 2);
+        assertTrue(runs.finish(task, "b", List.of(), 2, NOW + 3, NOW + 10_000, KEEP).join().watchDue());
     }
 }

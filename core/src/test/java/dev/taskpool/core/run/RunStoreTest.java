@@ -286,12 +286,12 @@ public class RunStoreTest {
             addStore.add(task, null, "[" + i + "]", NOW);
         }
         String[] scriptKeys = {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim("w"), keys.stats(),
-                keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue(), keys.delayed()};
+                keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue(), keys.delayed(), keys.dueWatch()};
         String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "w", "2", Long.toString(NOW + 1000),
                 "fetch-1", "5000", "0", "heard"};
         List<Object> first = new ScriptRunner(redis.async()).run(LuaScript.FINISH, scriptKeys, args).get();
         List<Object> again = new ScriptRunner(redis.async()).run(LuaScript.FINISH, scriptKeys, args).get();
-        assertEquals(List.of(0L, 0L, "1", 1L, "[0]", NOW, 1L, "2", 1L, "[1]", NOW, 1L), first,
+        assertEquals(List.of(0L, 0L, 0L, "1", 1L, "[0]", NOW, 1L, "2", 1L, "[1]", NOW, 1L), first,
                 "nothing delayed, no due error handler, then the runs taken (id, attempt, args, created_at, lease number)");
         assertEquals(first, again);
         assertEquals(1, raw.llen(keys.waiting()), "the third task still waits");
@@ -306,12 +306,12 @@ public class RunStoreTest {
         // script and takes the task's error; anything else was written by hand and is dropped.
         raw.lpush(keys.errorHandlersDue(), "7:canceled by ann, \"the boss\"", "1", "oops");
         String[] scriptKeys = {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim("w"), keys.stats(),
-                keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue(), keys.delayed()};
+                keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue(), keys.delayed(), keys.dueWatch()};
         String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "w", "1", Long.toString(NOW + 1000),
                 "fetch-1", "5000", "0", "heard"};
         List<Object> first = new ScriptRunner(redis.async()).run(LuaScript.FINISH, scriptKeys, args).get();
         List<Object> again = new ScriptRunner(redis.async()).run(LuaScript.FINISH, scriptKeys, args).get();
-        assertEquals(List.of(2L, "7", "canceled by ann, \"the boss\"", "1", "canceled by old"), first.subList(1, 6));
+        assertEquals(List.of(2L, "7", "canceled by ann, \"the boss\"", "1", "canceled by old"), first.subList(2, 7));
         assertEquals(first, again, "a re-sent fetch gets the same handlers and runs");
         assertEquals(0, raw.llen(keys.errorHandlersDue()));
     }

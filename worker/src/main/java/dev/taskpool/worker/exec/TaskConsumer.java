@@ -40,6 +40,8 @@ final class TaskConsumer implements RunHost {
     private final RateLimitedLog waitFailures = new RateLimitedLog(log, "waiting for work", RateLimitedLog.INTERVAL);
     /** The most runs ended in one round trip (bounds the size of one script call). */
     private static final int MAX_BATCH = 500;
+    /** The most due delayed tasks one call moves to the queue (as a fetch moves). */
+    private static final int DUE_STEP = 1000;
 
     private record PendingCompletion(RunStore.Completion completion, CompletableFuture<TransitionResult> result) {
     }
@@ -56,6 +58,8 @@ final class TaskConsumer implements RunHost {
     private final Semaphore wakeRequests = new Semaphore(0);
     /** Slots holding a run now (a run gives its slot back when its result goes to the pump): for the metrics. */
     private final AtomicInteger busySlots = new AtomicInteger();
+    /** Timers for the due times of delayed tasks this worker watches: an idle worker starts them on time. */
+    private final DueTimers dueTimers;
     private volatile boolean pumping;
     private Thread waiter;
     private BlockingConnection blocking;
@@ -71,6 +75,7 @@ final class TaskConsumer implements RunHost {
         TransitionWrites transitions = new TransitionWrites(definition.id(), runtime.runs(), settings.lease());
         this.runs = new RunTable(new RunKind(definition, runtime, worker, threads, transitions,
                 new RunRetries(definition)), this);
+        this.dueTimers = new DueTimers(worker.timers(), runtime.clock(), this::dueTimeReached);
     }
 
     TaskDefinition definition() {
@@ -177,6 +182,7 @@ final class TaskConsumer implements RunHost {
                 runDueErrorHandlers(result.errorHandlersDue());
                 List<FetchedTask> fetched = result.fetched();
                 state.fetched(fetch, fetched.size());
+                learnDue(result, now);
                 for (FetchedTask task : fetched) {
                     start(task);
                 }
@@ -186,6 +192,43 @@ final class TaskConsumer implements RunHost {
             } finally {
                 state.endRoundTrip();
                 pump();
+            }
+        });
+    }
+
+    /**
+     * What a fetch told of the delayed tasks: more due than it moved (fetch again: the pump does,
+     * after this round trip, when a slot is free; else the script woke another worker), or the
+     * earliest due time, which this worker watches when the script picked it.
+     */
+    private void learnDue(RunStore.FinishResult result, long now) {
+        long due = result.nextDue();
+        if (due <= 0) {
+            return;   // nothing delayed, or the call did not look
+        }
+        if (due <= now) {
+            state.wokenUp();
+        } else if (result.watchDue()) {
+            dueTimers.watch(due);
+        }
+    }
+
+    /**
+     * A watched due time was reached: fetch, which moves the due tasks to the queue first. With
+     * every slot busy, Redis moves them instead and wakes an idle worker, if any (the script's token).
+     */
+    private void dueTimeReached() {
+        if (!state.isFetching()) {
+            return;
+        }
+        if (state.freeSlots() > 0) {
+            state.wokenUp();
+            pump();
+            return;
+        }
+        runtime.runs().promoteDue(definition.id(), runtime.clock().millis(), DUE_STEP).whenComplete((promotion, error) -> {
+            if (error != null) {
+                waitFailures.failed("task " + definition.id() + ": moving due delayed tasks to the queue", error);
             }
         });
     }

@@ -124,8 +124,8 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
             if (definition(task).isEmpty()) {
                 return "unknown process '" + process + "': the app has no task '" + task + "'";
             }
-            return List.of("add", "retryadd", "get", "progress").contains(method) ? null
-                    : "unknown process '" + process + "': a task offers add, retryAdd, get and progress";
+            return List.of("add", "addwith", "retryadd", "get", "progress").contains(method) ? null
+                    : "unknown process '" + process + "': a task offers add, addWith, retryAdd, get and progress";
         }
         if (lower.startsWith("scripts.")) {
             String rest = process.substring("scripts.".length());

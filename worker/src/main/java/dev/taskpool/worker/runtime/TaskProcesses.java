@@ -6,10 +6,12 @@ import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskIds;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.redis.AddOptions;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
 import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.AddResult;
 import dev.taskpool.worker.process.ProcessException;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -18,7 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code tasks.<id>.add} (and {@code retryAdd} for an add whose outcome was unknown),
+ * {@code tasks.<id>.add}, {@code tasks.<id>.addWith(options, ...args)} (an add with options: a due
+ * time) (and {@code retryAdd} for an add whose outcome was unknown),
  * {@code tasks.<id>.get} and {@code tasks.<id>.progress}, with the events
  * that run where the process is called: {@code next} and {@code add} around an add, and
  * {@code progress} after progress is recorded (DESIGN §3).
@@ -45,6 +48,14 @@ final class TaskProcesses {
                 + name + "': the app has no task '" + task + "' (tasks: " + String.join(", ", runtime.taskIds()) + ")"));
         return switch (method) {
             case "add" -> add(definition, args);
+            case "addwith" -> {
+                if (args.isEmpty()) {
+                    throw new ProcessException(name + " expects (options, ...args), the options first, e.g. {\"delay\": 3000};"
+                            + " got no arguments");
+                }
+                AddOptions options = options(name, args.getFirst());
+                yield addWith(definition, options, args.subList(1, args.size()));
+            }
             case "retryadd" -> {
                 if (args.size() != 1 || !(args.getFirst() instanceof String requestId)) {
                     throw new ProcessException(name + " expects one argument, the request id of an add whose outcome"
@@ -60,12 +71,36 @@ final class TaskProcesses {
                 progress(definition, args.get(0), args.get(1), args.get(2), args.size() > 3 ? args.get(3) : "");
                 yield null;
             }
-            default -> throw new ProcessException("unknown process '" + name + "': a task offers add, retryAdd, get and progress");
+            default -> throw new ProcessException("unknown process '" + name
+                    + "': a task offers add, addWith, retryAdd, get and progress");
         };
+    }
+
+    /** The options of {@code addWith}: an object ({@code {"delay": 3000}}, {@code {"at": epochMs}}), or null for none. */
+    private static AddOptions options(String name, Object value) {
+        if (value == null) {
+            return AddOptions.none();
+        }
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new ProcessException(name + ": its first argument must be the options object, e.g. {\"delay\": 3000}"
+                    + " or {\"at\": 1765090000000} (ms), got " + Json.write(value) + "; nothing was added");
+        }
+        Map<String, Object> options = new LinkedHashMap<>();
+        map.forEach((key, option) -> options.put(String.valueOf(key), option));
+        try {
+            return AddOptions.fromMap(options);
+        } catch (IllegalArgumentException e) {
+            throw new ProcessException(name + ": " + e.getMessage() + "; nothing was added");
+        }
     }
 
     /** Runs {@code event.next}, enqueues, then runs {@code event.add}. Returns the id, or 0 when the queue is full. */
     long add(TaskDefinition definition, List<Object> args) {
+        return addWith(definition, AddOptions.none(), args);
+    }
+
+    /** As {@link #add}, with {@code options} (a due time: the task waits, delayed, until then by Redis' clock). */
+    long addWith(TaskDefinition definition, AddOptions options, List<Object> args) {
         String argsJson = runtime.serializeArgs(definition.id(), args);
         Long id = null;
         if (definition.events().next() != null) {
@@ -74,7 +109,7 @@ final class TaskProcesses {
         }
         AddResult result;
         try {
-            result = runtime.adds().add(definition.id(), id, argsJson, runtime.clock().millis());
+            result = runtime.adds().addWith(definition.id(), id, argsJson, options, runtime.clock().millis());
         } catch (AddOutcomeUnknownException e) {
             remember(e.request());
             throw e;

@@ -1,5 +1,5 @@
 #!lua flags=allow-oom
--- finish-11: one worker's round trip: end a batch of runs (SUCCESS or FAILURE, each only if the
+-- finish-12: one worker's round trip: end a batch of runs (SUCCESS or FAILURE, each only if the
 -- worker still holds its lease), then move up to N waiting tasks to RUNNING under new leases.
 -- A fetch first moves the delayed tasks that are due (by the `now` given: Redis' clock, as the
 -- worker estimates it) from the delayed set to the queue, at most DUE_STEP (1,000) per call, so a
@@ -37,6 +37,7 @@
 --                                       worker has run (a bare "<id>", queued by an older cancel script,
 --                                       takes the task's `error`)
 -- KEYS[11] taskpool:{T}:delayed         sorted set, id -> due time (epoch ms) of the tasks not due yet
+-- KEYS[12] taskpool:{T}:due-watch       string, the due time one idle worker's timer is set for
 -- ARGV[1] now, epoch ms
 -- ARGV[2] task id T (for the event messages)
 -- ARGV[3] event channel prefix taskpool:{T}:events:
@@ -51,10 +52,12 @@
 -- ARGV[11 + 4K] events: 'heard' (publish an event only when someone would receive it: a subscriber
 --          of its channel or any pattern subscription on this server) or 'all' (a Cluster)
 --
--- Returns {next due, K results, H, then H pairs (id, error) of due error handlers, then quintuples
--- for the runs taken and the ids dropped}; next due is the earliest due time left in the delayed set
--- after this call's promotion (epoch ms; <= now: more are due than one call moves), 0 when it is
--- empty, -1 when the call fetched nothing (it did not look); a result is
+-- Returns {next due, watch, K results, H, then H pairs (id, error) of due error handlers, then
+-- quintuples for the runs taken and the ids dropped}; next due is the earliest due time left in the
+-- delayed set after this call's promotion (epoch ms; <= now: more are due than one call moves), 0
+-- when it is empty, -1 when the call fetched nothing (it did not look); watch is 1 when this worker,
+-- which took fewer tasks than it asked for, is to set its timer for that time (see watchDue); a
+-- result is
 --   DONE, ALREADY_DONE (by this same run), TASK_MISSING (or its key is no hash), LEASE_LOST (the
 --   lease is not the worker's any more: recovered elsewhere, or canceled; nothing was written).
 -- A re-sent fetch returns the same due handlers as the first (kept in the claim record).
@@ -150,7 +153,7 @@ if fetching then
     if type(ids) == 'table' and ids.err then return readFailed(KEYS[1], 'list', ids) end
   end
 end
-local out = {soonest}
+local out = {soonest, 0}
 
 -- 1. End the runs (_finish-end.lua).
 endRuns(out, k, now, task, events, keep, eventMode)
@@ -168,6 +171,7 @@ end
 local due = {}
 if dueCount > 0 then due = redis.call('RPOP', KEYS[10], 100) end
 handOut(out, due)
+if soonest > tonumber(now) and (not ids or #ids < max) then out[2] = watchDue(KEYS[12], soonest, now) end
 if not ids then   -- (popped in step 0; none when the queue was empty or the kind is paused)
   if #due > 0 then
     redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', '', 'due', dueRecord(due))
