@@ -93,7 +93,7 @@ final class RunTable {
 
     /**
      * The heartbeat found these of the {@code sent} leases gone: the runs holding them stop, unless
-     * they moved on to another token or have just spent the lease themselves (see
+     * the token is not theirs or they have just spent the lease themselves (see
      * {@link TaskRun#leaseLost}). A run an operator canceled stops as canceled, and is logged so:
      * its cancel message may come after the heartbeat, or never (pub/sub drops messages in a
      * reconnect).
