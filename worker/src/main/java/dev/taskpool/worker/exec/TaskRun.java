@@ -28,10 +28,11 @@ import org.slf4j.LoggerFactory;
  * <p>Two kinds of stop are kept apart. A <em>timeout</em> belongs to the attempt: it fails the run,
  * which may then be retried. A <em>stop order</em> (shutdown, lease lost, canceled) belongs to the
  * whole run: it is given once and never cleared; it stops the attempt in progress, and after it
- * nothing is recorded but the hand-back. Both stop an attempt the same way, through {@link AttemptStop}; an attempt that
- * ignores its interrupt for {@code --abandon-after} is abandoned: its thread is left to itself and
- * a new thread carries the run on from there ({@link #carryOn}), in the same slot. Should the stuck
- * thread ever return, it leaves without touching anything.
+ * nothing is recorded but the hand-back. Both stop an attempt the same way, through
+ * {@link AttemptStop}; an attempt that ignores its interrupt for {@code --abandon-after} is
+ * abandoned: its thread is left to itself and a new thread carries the run on from there
+ * ({@link #carryOn}), in the same slot. Should the stuck thread ever return, it leaves without
+ * touching anything.
  */
 final class TaskRun implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(TaskRun.class);
@@ -63,7 +64,7 @@ final class TaskRun implements Runnable {
         return id;
     }
 
-    /** The run's current lease. */
+    /** The run's lease. */
     FetchedTask lease() {
         return current;
     }
