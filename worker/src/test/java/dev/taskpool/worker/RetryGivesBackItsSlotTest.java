@@ -95,6 +95,31 @@ class RetryGivesBackItsSlotTest {
     }
 
     @Test
+    void aRetryWithoutWaitIsFetchedAgainAtOnceWithoutDisturbingTheRunThatRecordedIt() {
+        String task = fixture.newTask("nowait");
+        AtomicInteger runs = new AtomicInteger();
+        ProcessRegistry registry = new ProcessRegistry().register("java.nowait.Work", args -> {
+            if (runs.incrementAndGet() <= 5) {
+                throw new IllegalStateException("failure " + runs.get());
+            }
+            return runs.get();
+        });
+        // attempt_after 0 and free slots: the retried task may be fetched by this same worker while
+        // the run that recorded the retry is still on its way out.
+        TestApp app = TestApp.in(dir).task(task, 4, 5, 0, 30, 10, "java.nowait.Work", "");
+        try (Harness harness = Harness.open(app.dir(), registry); LogCapture log = new LogCapture()) {
+            harness.startWorker();
+            long id = harness.add(task);
+            TaskInfo done = harness.await(task, id);
+            assertEquals(TaskStatus.SUCCESS, done.status(), done.toString());
+            assertEquals(6, done.attempt());
+            assertEquals(6, runs.get());
+            assertEquals(5L, harness.runtime.reads().stats(task).get("retried"));
+            assertTrue(!log.contains("fetched again while an older run"), "no run was stopped as superseded: " + log.lines());
+        }
+    }
+
+    @Test
     void theWaitsOfAnExponentialBackoffGrowAsConfigured() {
         String task = fixture.newTask("expo");
         AtomicInteger runs = new AtomicInteger();
