@@ -62,7 +62,11 @@ if by ~= '' then err = err .. ' by ' .. by end
 local task, byJson = cjson.encode(ARGV[4]), (by ~= '' and cjson.encode(by) or 'null')
 if status == 'WAITING' then
   -- A WAITING task is in one of the two: the queue is scanned only when it is not in `delayed`.
-  if redis.call('ZREM', KEYS[9], id) == 0 then redis.call('LREM', KEYS[2], 0, id) end
+  -- (One command per line: an ACL refusal is reported by the line of the command refused.)
+  local wasDelayed = redis.call('ZREM', KEYS[9], id) == 1
+  if not wasDelayed then
+    redis.call('LREM', KEYS[2], 0, id)
+  end
 else
   redis.call('ZREM', KEYS[3], id)
 end

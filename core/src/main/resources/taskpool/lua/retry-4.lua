@@ -81,7 +81,9 @@ if tonumber(wait) == 0 then
   local queued = redis.call('LLEN', KEYS[4])
   redis.call('LPUSH', KEYS[4], id)
   -- As an add does: a token when the queue was empty (a busy worker takes the task on its next fetch).
-  if queued == 0 and redis.call('LLEN', KEYS[5]) == 0 then redis.call('RPUSH', KEYS[5], '1') end
+  if queued == 0 and redis.call('LLEN', KEYS[5]) == 0 then
+    redis.call('RPUSH', KEYS[5], '1')
+  end
 else
   delayTask(KEYS[3], KEYS[5], id, due)
 end
