@@ -10,7 +10,9 @@ import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.redis.AddOptions;
 import dev.taskpool.core.testing.RedisFixture;
+import dev.taskpool.support.Wait;
 import dev.taskpool.worker.process.ProcessException;
+import dev.taskpool.worker.process.ProcessRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,6 +20,8 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -96,6 +100,40 @@ class DelayedTasksTest {
             }
             assertEquals(12, new HashSet<>(ids).size());
             assertEquals(0, harness.redis.sync().zcard(Keys.of(task).delayed()));
+        }
+    }
+
+    @Test
+    void dueTasksReachTheQueueWhileEverySlotIsBusy() {
+        String task = fixture.newTask("busy");
+        TestApp app = TestApp.in(dir).task(task, 1, 0, 0, 60, 100, "models.delayed.hold", "");
+        CountDownLatch release = new CountDownLatch(1);
+        ProcessRegistry registry = new ProcessRegistry().register("models.delayed.hold", args -> {
+            if ("hold".equals(args.get(1))) {
+                try {
+                    release.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return "done";
+        });
+        try (Harness harness = Harness.open(app.dir(), registry)) {
+            harness.startWorker();
+            long slow = harness.client.add(task, "hold").id();
+            Wait.until("the slow task holds the only slot", Duration.ofSeconds(30),
+                    () -> harness.client.get(task, slow).orElseThrow().status() == TaskStatus.RUNNING);
+            for (int i = 0; i < 3; i++) {
+                harness.client.addWith(task, AddOptions.delay(Duration.ofMillis(200)), "quick");
+            }
+            var sync = harness.redis.sync();
+            // No fetch can take them (no free slot): the watcher's timer, or the recoverer's pass, moves them.
+            Wait.until("the due tasks leave the delayed set", Duration.ofSeconds(30), () -> sync.zcard(Keys.of(task).delayed()) == 0);
+            List<String> queued = sync.lrange(Keys.of(task).waiting(), 0, -1);
+            TaskInfo slowNow = harness.client.get(task, slow).orElseThrow();
+            assertEquals(3, queued.size(), "all three are in the queue, counted as ready; the slow task: " + slowNow);
+            assertEquals(TaskStatus.RUNNING, slowNow.status(), "while the slot is busy");
+            release.countDown();
         }
     }
 
