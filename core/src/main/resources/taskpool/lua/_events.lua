@@ -69,10 +69,11 @@ local function failureEvent(task, id, attempt, err, at)
   return '{"event":"failure","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE"' ..
     (attempt and ',"attempt":' .. attempt or '') .. ',"error":' .. cjson.encode(err) .. ',"at":' .. at .. '}'
 end
--- The recoverer's retry: the lost run's attempt, and the task WAITING for the next one.
-local function retryEvent(task, id, attempt, err, at)
+-- A retry: the failed (or, for the recoverer, lost) run's attempt, and the task WAITING for the
+-- next one; `due` (digits) when the next run is due at a time (a worker's retry), nil when at once.
+local function retryEvent(task, id, attempt, err, at, due)
   return '{"event":"retry","task":' .. task .. ',"id":' .. id .. ',"status":"WAITING","attempt":' .. attempt ..
-    ',"error":' .. cjson.encode(err) .. ',"at":' .. at .. '}'
+    ',"error":' .. cjson.encode(err) .. (due and ',"due_at":' .. due or '') .. ',"at":' .. at .. '}'
 end
 local function canceledEvent(task, id, err, by, at)
   return '{"event":"canceled","task":' .. task .. ',"id":' .. id .. ',"status":"FAILURE","error":' ..

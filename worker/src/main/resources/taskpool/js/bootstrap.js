@@ -1,6 +1,7 @@
 // Evaluated once in every pooled context. It receives the host bridge (the only host object a
-// script can reach), defines the globals the seed's scripts use (Process, Progress, console), and
-// returns the function the host calls to invoke a script function. Values cross as JSON text.
+// script can reach), defines the globals the seed's scripts use (Process, Progress, console) and
+// taskpool's RetryLater, and returns the function the host calls to invoke a script function.
+// Values cross as JSON text.
 (function (host) {
   'use strict';
 
@@ -65,11 +66,60 @@
     }
   }
 
+  // RetryLater(wait, message, options): thrown by a task's processor, it fails this run and asks
+  // for the next one after `wait` ms, in place of the backoff's wait (a 429's Retry-After);
+  // {counts: false}: this run does not count against the task's `attempts`. With or without `new`.
+  // It is an Error (name 'RetryLater'; err.wait, err.counts), so a script may catch it. The host
+  // checks the wait (0 to 7 days) when the run ends: a bad one fails the run with a message saying so.
+  class RetryLaterError extends Error {
+    constructor(wait, message, options) {
+      super(message === undefined || message === null ? 'retry later' : String(message));
+      Object.defineProperty(this, 'wait', { value: wait });
+      Object.defineProperty(this, 'options', { value: options });
+      const counts = options !== null && typeof options === 'object' ? options.counts : undefined;
+      Object.defineProperty(this, 'counts', { value: counts === undefined ? true : counts });
+    }
+  }
+  Object.defineProperty(RetryLaterError.prototype, 'name', { value: 'RetryLater' });
+  function RetryLater(wait, message, options) {
+    return new RetryLaterError(wait, message, options);
+  }
+  RetryLater.prototype = RetryLaterError.prototype;
+  Object.defineProperty(globalThis, 'RetryLater', { value: RetryLater, writable: false, configurable: false });
+
+  // What a thrown RetryLater asks for, checked for what only JavaScript can tell (types, unknown
+  // options): {wait, counts, message}, or {problem} naming the value that is wrong.
+  function retryRequest(request) {
+    const options = request.options;
+    if (options !== undefined && options !== null) {
+      if (typeof options !== 'object' || Array.isArray(options)) {
+        return { problem: 'RetryLater: the options must be an object such as {counts: false}, got ' + format(options) };
+      }
+      for (const key of Object.keys(options)) {
+        if (key !== 'counts') return { problem: 'RetryLater: unknown option "' + key + '"; expected counts' };
+      }
+    }
+    if (typeof request.counts !== 'boolean') {
+      return { problem: 'RetryLater: the option counts must be true or false, got ' + format(request.counts) };
+    }
+    const wait = request.wait;
+    if (typeof wait !== 'number' || !Number.isFinite(wait)) {
+      return { problem: 'RetryLater: the wait must be a number of milliseconds, got ' +
+        (typeof wait === 'string' ? 'string ' + JSON.stringify(wait) : typeof wait === 'number' ? String(wait) : format(wait)) };
+    }
+    return { wait: wait, counts: request.counts, message: request.message };
+  }
+
   // The host answers {"ok": result} or {"error": message}; errors become JavaScript Errors so a
-  // script can catch them and read err.message.
+  // script can catch them and read err.message. A process that asked to be retried later answers
+  // {"error": message, "retryLater": {wait, counts}}: it stays a RetryLater in the calling script.
   function unwrap(reply) {
     const parsed = JSON.parse(reply);
-    if (Object.prototype.hasOwnProperty.call(parsed, 'error')) throw new Error(parsed.error);
+    if (Object.prototype.hasOwnProperty.call(parsed, 'error')) {
+      const later = parsed.retryLater;
+      if (later) throw new RetryLaterError(later.wait, parsed.error, { counts: later.counts });
+      throw new Error(parsed.error);
+    }
     return parsed.ok === undefined ? null : parsed.ok;
   }
 
@@ -108,6 +158,11 @@
     toJson: function (value, what) {
       const text = toJson(value, what);
       return text === undefined ? null : text;
+    },
+    // What a script threw, when it is a RetryLater: its request as JSON text ({wait, counts,
+    // message} or {problem}); null for anything else.
+    retryRequest: function (value) {
+      return value instanceof RetryLaterError ? JSON.stringify(retryRequest(value)) : null;
     },
     // What a script threw, as text for the task's error: null for a bare Error (the host keeps its
     // "Name: message"); an Error with fields of its own (err.code = 7) adds them as JSON; anything

@@ -284,8 +284,10 @@ final class WatchCommand implements Runnable {
                     .append(' ').append(Human.shorten(event.path("message").asText(""), 80));
             case "started" -> line.append(" run ").append(event.path("attempt").asInt()).append(" on ")
                     .append(Visible.line(event.path("worker").asText()));
-            case "retry" -> line.append(" run ").append(event.path("attempt").asInt()).append(" after: ")
-                    .append(Human.shorten(event.path("error").asText(""), 80));
+            // The run that failed (or was lost); a worker's retry says when the next run is due.
+            case "retry" -> line.append(" run ").append(event.path("attempt").asInt()).append(" failed")
+                    .append(event.has("due_at") ? ", next in " + Human.duration(event.path("due_at").asLong() - at) : "")
+                    .append(": ").append(Human.shorten(event.path("error").asText(""), 80));
             case "failure", "canceled" -> line.append(' ').append(Human.shorten(event.path("error").asText(""), 100));
             case "success" -> line.append(' ').append(Human.shorten(TerminalJson.compact(event.path("response")), 100));
             case "resubmitted" -> line.append(event.has("count") ? " " + event.path("count").asLong() + " task(s)" : "");

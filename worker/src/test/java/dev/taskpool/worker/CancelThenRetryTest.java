@@ -268,7 +268,7 @@ class CancelThenRetryTest {
         Keys keys = Keys.of(task);
         new ScriptRunner(harness.redis.async()).run(LuaScript.CANCEL,
                 new String[] {keys.task(id), keys.waiting(), keys.leases(), keys.failed(), keys.stats(),
-                        keys.errorHandlersDue(), keys.wake(), keys.definition()},
+                        keys.errorHandlersDue(), keys.wake(), keys.definition(), keys.delayed()},
                 Long.toString(id), Long.toString(System.currentTimeMillis()), by, task, keys.events(id),
                 keys.control() + ":lost").join();
     }

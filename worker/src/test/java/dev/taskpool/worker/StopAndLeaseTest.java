@@ -94,29 +94,29 @@ class StopAndLeaseTest {
     }
 
     @Test
-    void aGracefulStopDuringAttemptAfterHandsTheTaskBackWithoutRecordingARetry() {
+    void aGracefulStopAfterAFailedRunLeavesItsRetryWaitingInRedis() {
         String task = fixture.newTask("between");
         AtomicInteger calls = new AtomicInteger();
         ProcessRegistry registry = new ProcessRegistry().register("java.between.Work", args -> {
             calls.incrementAndGet();
             throw new IllegalStateException("boom");
         });
-        // attempts 1, attempt_after 4 s: shorter than the 5 s a stopping worker waits for its runs,
-        // so a wait that a stop cannot cut short would run out and record the retry first.
+        // attempts 1, attempt_after 4 s: the failed run's task waits out the 4 s in Redis, not in the
+        // worker, so the stop has no run to wait for, and the retry stays as it was recorded.
         TestApp app = TestApp.in(dir).task(task, 1, 1, 4000, 60, 10, "java.between.Work", "");
         try (Harness harness = Harness.open(app.dir(), registry)) {
             Worker worker = harness.startWorker(Harness.FAST.withShutdownGrace(Duration.ofMillis(100)));
             long id = harness.add(task, "x");
-            waitFor(() -> calls.get() == 1, "the first run to fail");
+            waitFor(() -> calls.get() == 1 && harness.runtime.reads().stats(task).getOrDefault("retried", 0L) == 1,
+                    "the first run to fail and its retry to be recorded");
 
             worker.close();
 
-            TaskInfo handedBack = harness.client.get(task, id).orElseThrow();
-            assertEquals(TaskStatus.WAITING, handedBack.status(), "handed back to the queue, not left RUNNING");
-            assertEquals(0, handedBack.attempt(), "the run that did not happen does not count");
-            assertNull(handedBack.worker(), "no worker holds it");
-            assertNull(handedBack.error(), "no retry was recorded (a retry records the failed run's error)");
-            assertEquals(0L, harness.runtime.reads().stats(task).get("retried"), "no retry was recorded");
+            TaskInfo waiting = harness.client.get(task, id).orElseThrow();
+            assertEquals(TaskStatus.WAITING, waiting.status(), "waiting for its next run, not left RUNNING");
+            assertEquals(1, waiting.attempt(), "the failed run counts");
+            assertNull(waiting.worker(), "no worker holds it");
+            assertEquals("boom", waiting.error(), "the retry recorded the failed run's error");
             assertEquals(1, calls.get(), "the second run never started");
             assertEquals(0, worker.runningCount());
         }

@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
 /** Reads the fields of one definition file, recording each problem with the file and field. */
 final class DefinitionFields {
     static final Set<String> KNOWN_FIELDS = Set.of("name", "worker_nums", "attempts", "attempt_after",
-            "timeout", "size", "process", "event", "keep", "description");
+            "timeout", "size", "process", "event", "keep", "description", "backoff");
+    static final Set<String> BACKOFF_FIELDS = Set.of("type", "max", "jitter");
     static final Set<String> KNOWN_EVENTS = Set.of("next", "add", "success", "error", "progress");
     private static final Pattern ENV_REFERENCE = Pattern.compile("\\$ENV\\.([A-Za-z_][A-Za-z0-9_]*)");
     /** A process name: dot-separated words, at least a group and a method. */
@@ -123,6 +124,102 @@ final class DefinitionFields {
         }
         return new TaskEvents(handler(node, "next"), handler(node, "add"), handler(node, "success"),
                 handler(node, "error"), handler(node, "progress"));
+    }
+
+    /**
+     * The {@code backoff} field (see {@link Backoff}): absent, "fixed", "exponential", or an object
+     * {@code {"type": "exponential", "max": 600000, "jitter": true}} ({@code max} and {@code jitter}
+     * optional). {@code attemptAfter} is the definition's {@code attempt_after} in ms (null when that
+     * field is itself wrong: then nothing is checked against it).
+     */
+    Backoff backoff(Integer attemptAfter) {
+        JsonNode node = root.get("backoff");
+        if (node == null || node.isNull()) {
+            return Backoff.FIXED;
+        }
+        if (node.isTextual()) {
+            Backoff.Type type = backoffType("backoff", node);
+            return type == null ? null : backoffOf(type, null, false, attemptAfter);
+        }
+        if (!node.isObject()) {
+            problem("backoff", "expected \"fixed\", \"exponential\" or an object such as {\"type\": \"exponential\","
+                    + " \"max\": 600000, \"jitter\": true}, got " + describe(node));
+            return null;
+        }
+        int before = problems.size();
+        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!BACKOFF_FIELDS.contains(name)) {
+                problem("backoff." + name, "unknown field; expected type, max or jitter");
+            }
+        }
+        JsonNode typeNode = node.get("type");
+        Backoff.Type type = null;
+        if (typeNode == null || typeNode.isNull()) {
+            problem("backoff.type", "missing; expected \"fixed\" or \"exponential\"");
+        } else {
+            type = backoffType("backoff.type", typeNode);
+        }
+        Long max = null;
+        JsonNode maxNode = node.get("max");
+        if (maxNode != null && !maxNode.isNull()) {
+            if (!maxNode.isIntegralNumber() && !(maxNode.isNumber() && maxNode.asDouble() == Math.rint(maxNode.asDouble()))) {
+                problem("backoff.max", "expected a number of milliseconds (an integer from 1 to " + MAX_NUMBER + "), got "
+                        + describe(maxNode));
+            } else if (maxNode.asLong() < 1 || maxNode.asLong() > MAX_NUMBER) {
+                problem("backoff.max", "expected a number of milliseconds from 1 to " + MAX_NUMBER + ", got " + maxNode.asLong());
+            } else {
+                max = maxNode.asLong();
+            }
+        }
+        boolean jitter = false;
+        JsonNode jitterNode = node.get("jitter");
+        if (jitterNode != null && !jitterNode.isNull()) {
+            if (!jitterNode.isBoolean()) {
+                problem("backoff.jitter", "expected true or false, got " + describe(jitterNode));
+            } else {
+                jitter = jitterNode.asBoolean();
+            }
+        }
+        if (type == Backoff.Type.FIXED && (node.has("max") || node.has("jitter"))) {
+            problem("backoff", "a fixed backoff waits attempt_after every time: max and jitter apply to"
+                    + " \"exponential\" only, got " + describe(node));
+        }
+        if (type == null || problems.size() > before) {
+            return null;
+        }
+        return backoffOf(type, max, jitter, attemptAfter);
+    }
+
+    private Backoff.Type backoffType(String field, JsonNode node) {
+        for (Backoff.Type type : Backoff.Type.values()) {
+            if (node.isTextual() && type.fieldName().equals(node.asText())) {
+                return type;
+            }
+        }
+        problem(field, "unknown backoff; expected \"fixed\" or \"exponential\", got " + describe(node));
+        return null;
+    }
+
+    private Backoff backoffOf(Backoff.Type type, Long max, boolean jitter, Integer attemptAfter) {
+        if (type == Backoff.Type.FIXED) {
+            return Backoff.FIXED;
+        }
+        if (attemptAfter == null) {
+            return null;   // (attempt_after is wrong: its own problem says so)
+        }
+        if (attemptAfter == 0) {
+            problem("backoff", "an exponential backoff doubles attempt_after, which is 0: give attempt_after the first"
+                    + " wait in ms (at least 1), or use \"fixed\"");
+            return null;
+        }
+        if (max != null && max < attemptAfter) {
+            problem("backoff.max", "the cap " + max + " ms is shorter than attempt_after (" + attemptAfter
+                    + " ms), the first wait; expected at least " + attemptAfter);
+            return null;
+        }
+        long cap = max != null ? max : Math.max(Backoff.DEFAULT_MAX.toMillis(), attemptAfter);
+        return Backoff.exponential(cap, jitter);
     }
 
     private String handler(JsonNode events, String event) {

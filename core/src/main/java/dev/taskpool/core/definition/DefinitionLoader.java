@@ -100,7 +100,9 @@ public final class DefinitionLoader {
         String name = fields.requiredString("name");
         int workerNums = fields.requiredInt("worker_nums", 1);
         int attempts = fields.requiredInt("attempts", 0);
+        int problemsBefore = problems.size();
         int attemptAfter = fields.requiredInt("attempt_after", 0);
+        Backoff backoff = fields.backoff(problems.size() == problemsBefore ? attemptAfter : null);
         int timeout = fields.requiredInt("timeout", 1);
         int size = fields.requiredInt("size", 1);
         String process = fields.requiredProcess("process");
@@ -111,7 +113,7 @@ public final class DefinitionLoader {
         }
         return new TaskDefinition(id, source, name, workerNums, attempts,
                 Duration.ofMillis(attemptAfter), Duration.ofSeconds(timeout), size,
-                process, events, keep == null ? TaskDefinition.DEFAULT_KEEP : Duration.ofSeconds(keep));
+                process, events, keep == null ? TaskDefinition.DEFAULT_KEEP : Duration.ofSeconds(keep), backoff);
     }
 
     static boolean isDefinitionFile(Path file) {

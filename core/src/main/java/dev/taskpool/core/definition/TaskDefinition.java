@@ -15,6 +15,7 @@ import java.util.Map;
  * @param timeout      the longest one run may take, counted from its start
  * @param size         the most tasks that may wait in the queue
  * @param keep         how long a finished task stays readable
+ * @param backoff      how the wait between runs grows ({@code attempt_after} is its base)
  */
 public record TaskDefinition(
         String id,
@@ -27,9 +28,30 @@ public record TaskDefinition(
         int size,
         String process,
         TaskEvents events,
-        Duration keep) {
+        Duration keep,
+        Backoff backoff) {
 
     public static final Duration DEFAULT_KEEP = Duration.ofDays(1);
+
+    public TaskDefinition {
+        if (backoff == null) {
+            backoff = Backoff.FIXED;
+        }
+    }
+
+    /** A definition with the fixed backoff ({@code attempt_after} before every retry). */
+    public TaskDefinition(String id, String source, String name, int workerNums, int attempts, Duration attemptAfter,
+                          Duration timeout, int size, String process, TaskEvents events, Duration keep) {
+        this(id, source, name, workerNums, attempts, attemptAfter, timeout, size, process, events, keep, Backoff.FIXED);
+    }
+
+    /**
+     * The wait before the {@code retry}-th retry (1: after the first failed run) by this
+     * definition's backoff; {@code random} in {@code [0, 1)} picks the jitter, if any.
+     */
+    public Duration retryWait(int retry, double random) {
+        return Duration.ofMillis(backoff.waitMillis(retry, attemptAfter.toMillis(), random));
+    }
 
     /** The most runs a task of this kind gets: the first plus {@link #attempts} retries. */
     public int maxRuns() {
@@ -52,6 +74,10 @@ public record TaskDefinition(
         fields.put("size", Integer.toString(size));
         fields.put("keep", Long.toString(keep.toSeconds()));
         fields.put("process", process);
+        if (backoff.type() != Backoff.Type.FIXED) {
+            // (only when not the default: a definition that names none publishes what it did before)
+            fields.put("backoff", backoff.publishedText());
+        }
         events.asMap().forEach((event, handler) -> fields.put("event." + event, handler));
         return fields;
     }

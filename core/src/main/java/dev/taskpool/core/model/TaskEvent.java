@@ -79,7 +79,8 @@ public record TaskEvent(String event, String task, long id, JsonNode message) {
             entry(STARTED, taskEvent(STATUS, ATTEMPT, new Field("worker", FieldType.TEXT, true))),
             entry(PROGRESS, taskEvent(new Field("current", FieldType.INTEGER, true), new Field("total", FieldType.INTEGER, true),
                     new Field("message", FieldType.TEXT, true))),
-            entry(RETRY, taskEvent(STATUS, ATTEMPT, ERROR)),
+            // due_at: when the next run is due (a worker's retry); none when the recoverer requeued the task.
+            entry(RETRY, taskEvent(STATUS, ATTEMPT, ERROR, new Field("due_at", FieldType.INTEGER, false))),
             entry(REQUEUED, taskEvent(STATUS)),
             entry(SUCCESS, taskEvent(STATUS, ATTEMPT, new Field("response", FieldType.ANY_JSON, true))),
             // No attempt when a task hash holding garbage (it never ran) ends in FAILURE at a fetch.
@@ -135,7 +136,14 @@ public record TaskEvent(String event, String task, long id, JsonNode message) {
         return node;
     }
 
-    /** A run failed and the task runs again at once, as run {@code attempt}, under a new lease. */
+    /**
+     * A run failed and the task runs again, as run {@code attempt}, under a new lease. No script
+     * publishes this form any more: a worker's retry gives the task back to wait (the retry script
+     * builds that event: status WAITING, the failed run's attempt, {@code due_at}).
+     *
+     * @deprecated kept for callers that built this message; the event is the retry script's now
+     */
+    @Deprecated
     public static ObjectNode retry(String task, long id, int attempt, String error, long at) {
         ObjectNode node = message(RETRY, task, id, TaskStatus.RUNNING, at);
         node.put("attempt", attempt);

@@ -13,9 +13,11 @@ import java.util.Map;
  * and what operators did to it: {@code previousError} and {@code previousAttempts} (the error and
  * runs before an operator's retry; null and 0 when never retried), {@code resubmitted} (how many
  * times an operator retried it), {@code canceledBy} (who canceled it, when it was canceled by name),
- * and {@code dueAt}: the time (epoch ms, Redis' clock) a delayed task may start, 0 when it never had
- * one. The field stays once the task fell due, as history: the task is delayed while it is WAITING
- * and {@code dueAt} is still ahead ({@link #delayedAt(long)}).
+ {@code dueAt}: the time (epoch ms, Redis' clock) a delayed task may start, 0 when it never had
+ * one (the field stays once the task fell due, as history: the task is delayed while it is WAITING
+ * and {@code dueAt} is still ahead, {@link #delayedAt(long)}), {@code freeRuns}: the runs that did not count against {@code attempts} (their processor said so,
+ * {@code RetryLater} with {@code counts} false; the runs made are {@code attempt + freeRuns}), and for a
+ * task a cron schedule made, {@code schedule} (its id) and {@code fireAt} (the fire time, epoch ms).
  */
 public record TaskInfo(
         String task,
@@ -36,21 +38,24 @@ public record TaskInfo(
         int previousAttempts,
         int resubmitted,
         String canceledBy,
-        long dueAt) {
+        long dueAt,
+        int freeRuns,
+        String schedule,
+        long fireAt) {
 
-    /** A record without a due time (never delayed). */
+    /** A record never delayed, whose runs all counted, not made by a schedule. */
     public TaskInfo(String task, long id, TaskStatus status, long current, long total, String message, JsonNode response,
                     JsonNode args, int attempt, String error, Long createdAt, Long startedAt, Long finishedAt, String worker,
                     String previousError, int previousAttempts, int resubmitted, String canceledBy) {
         this(task, id, status, current, total, message, response, args, attempt, error, createdAt, startedAt, finishedAt,
-                worker, previousError, previousAttempts, resubmitted, canceledBy, 0);
+                worker, previousError, previousAttempts, resubmitted, canceledBy, 0, 0, null, 0);
     }
 
-    /** A record without operator history (never retried or canceled by an operator) and without a due time. */
+    /** As above, and without operator history (never retried or canceled by an operator). */
     public TaskInfo(String task, long id, TaskStatus status, long current, long total, String message, JsonNode response,
                     JsonNode args, int attempt, String error, Long createdAt, Long startedAt, Long finishedAt, String worker) {
         this(task, id, status, current, total, message, response, args, attempt, error, createdAt, startedAt, finishedAt,
-                worker, null, 0, 0, null, 0);
+                worker, null, 0, 0, null, 0, 0, null, 0);
     }
 
     /** Whether the task waits for its due time at {@code now}: WAITING, with a due time still ahead. */
@@ -81,7 +86,8 @@ public record TaskInfo(
                 number(where, hash, "finished_at", null), hash.get("worker"),
                 hash.get("previous_error"), number(where, hash, "previous_attempts", 0L).intValue(),
                 number(where, hash, "resubmitted", 0L).intValue(), hash.get("canceled_by"),
-                number(where, hash, "due_at", 0L));
+                number(where, hash, "due_at", 0L), number(where, hash, "free_runs", 0L).intValue(),
+                hash.get("schedule"), number(where, hash, "fire_at", 0L));
     }
 
     /** A JSON field as JSON; text that is no JSON (written by hand) stays readable as a string. */
@@ -135,6 +141,9 @@ public record TaskInfo(
         if (resubmitted > 0) node.put("resubmitted", resubmitted);
         if (canceledBy != null) node.put("canceled_by", canceledBy);
         if (dueAt > 0) node.put("due_at", dueAt);
+        if (freeRuns > 0) node.put("free_runs", freeRuns);
+        if (schedule != null) node.put("schedule", schedule);
+        if (fireAt > 0) node.put("fire_at", fireAt);
         return node;
     }
 }

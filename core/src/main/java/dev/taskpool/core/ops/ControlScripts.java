@@ -89,7 +89,7 @@ final class ControlScripts {
     void cancel(Keys keys, long id, String by, long now) {
         List<Object> reply = run(LuaScript.CANCEL, "cancel " + name(keys, id),
                 new String[] {keys.task(id), keys.waiting(), keys.leases(), keys.failed(), keys.stats(),
-                        keys.errorHandlersDue(), keys.wake(), keys.definition()},
+                        keys.errorHandlersDue(), keys.wake(), keys.definition(), keys.delayed()},
                 Long.toString(id), Long.toString(now), by, keys.task(), keys.events(id), keys.control());
         throwIfRefused(keys, id, reply, "canceled", "a WAITING or RUNNING task");
     }

@@ -27,13 +27,4 @@ public record FetchedTask(String task, long id, int attempt, String args, String
     public String worker() {
         return token.substring(0, token.lastIndexOf('/'));
     }
-
-    /**
-     * The run that follows this one in the same worker when it fails with runs left: the next
-     * attempt, under the next lease number (the retry script checks that it is the next).
-     */
-    public FetchedTask nextRun() {
-        long lease = Long.parseLong(token.substring(token.lastIndexOf('/') + 1));
-        return new FetchedTask(task, id, attempt + 1, args, token(worker(), lease + 1), createdAt);
-    }
 }

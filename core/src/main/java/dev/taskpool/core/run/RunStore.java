@@ -149,15 +149,19 @@ public final class RunStore {
     }
 
     /**
-     * Records a failed run and starts run {@code next.attempt()} under the token {@code next.token()},
-     * which must be {@code failed.nextRun()}'s: the same worker, the next lease number.
+     * A failed run with runs left gives its task back to wait for its next run: the lease ends, the
+     * task is WAITING with {@code error} and {@code due_at} = {@code now} + {@code wait}, in the
+     * kind's {@code delayed} set (with no wait: at the back of the queue), and the next run is
+     * fetched like any task. {@code counts} false: the run does not count against {@code attempts}
+     * (the hash's {@code attempt} goes back by one, {@code free_runs} up by one). A re-send answers
+     * ALREADY_DONE.
      */
-    public CompletableFuture<TransitionResult> retry(FetchedTask failed, FetchedTask next, String error, long now,
-                                                    long leaseDeadline, String eventMessage) {
+    public CompletableFuture<TransitionResult> retry(FetchedTask failed, String error, long now, Duration wait, boolean counts) {
         Keys keys = Keys.of(failed.task());
-        return scripts.run(LuaScript.RETRY, new String[] {keys.task(failed.id()), keys.leases(), keys.stats()},
-                Long.toString(failed.id()), failed.token(), next.token(), Integer.toString(next.attempt()), error,
-                Long.toString(now), Long.toString(leaseDeadline), keys.events(failed.id()), eventMessage)
+        return scripts.run(LuaScript.RETRY,
+                new String[] {keys.task(failed.id()), keys.leases(), keys.delayed(), keys.waiting(), keys.wake(), keys.stats()},
+                Long.toString(failed.id()), failed.token(), error, Long.toString(now), Long.toString(wait.toMillis()),
+                counts ? "counted" : "free", failed.task(), keys.events(failed.id()))
                 .thenApply(RunStore::transition);
     }
 

@@ -138,12 +138,9 @@ class EventSchemaTest {
         FetchedTask first = fetchOne(store, task, NOW);
         store.progress(task, first.id(), 1, 2, "half", NOW + 1, first.token());
         store.complete(first, TaskStatus.SUCCESS, "{\"rows\":[1,2]}", NOW + 2, KEEP).get();
-        // #2: started, retry (the worker's, built in Java), failure.
+        // #2: started, retry (the worker's: with no wait it waits at the back of the queue, behind #5).
         FetchedTask second = fetchOne(store, task, NOW + 3);
-        FetchedTask again = second.nextRun();
-        store.retry(second, again, "boom", NOW + 4, NOW + 10_000,
-                TaskEvent.retry(task, second.id(), again.attempt(), "boom", NOW + 4).toString()).get();
-        store.complete(again, TaskStatus.FAILURE, "boom again", NOW + 5, KEEP).get();
+        store.retry(second, "boom", NOW + 4, Duration.ZERO, true).get();
         // #3: started, requeued, then started and lost until the recoverer fails it (retry, failure).
         FetchedTask third = fetchOne(store, task, NOW + 6);
         store.release(third, NOW + 7).get();

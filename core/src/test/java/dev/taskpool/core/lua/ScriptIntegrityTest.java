@@ -69,11 +69,12 @@ class ScriptIntegrityTest {
         for (int i = 0; i < 3; i++) {
             addStore.add(task, null, "[" + i + "]", NOW);
         }
-        running = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
-        runStore.retry(running, running.nextRun(), "first run failed", NOW, NOW + 1000, "{}").get();
-        running = running.nextRun();
+        FetchedTask failed = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        // #1 fails and waits at the back of the queue; #2 succeeds (so that the counters hold something); #3 runs.
+        runStore.retry(failed, "first run failed", NOW, Duration.ZERO, true).get();
         runStore.complete(runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst(), TaskStatus.SUCCESS, "1", NOW,
-                KEEP).get();   // so that the counters hold something
+                KEEP).get();
+        running = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
     }
 
     /** Every key of the task kind with its content (DUMP), to show that a refused call changed nothing. */
@@ -109,7 +110,7 @@ class ScriptIntegrityTest {
             case "complete" -> runStore.complete(running, TaskStatus.SUCCESS, "\"done\"", NOW, KEEP).get();
             case "heartbeat" -> runStore.heartbeat(task, NOW + 5000, List.of(running)).get();
             case "recover" -> runStore.recover(task, NOW + 60_000, 10).get();
-            case "retry" -> runStore.retry(running, running.nextRun(), "boom", NOW, NOW + 1000, "{}").get();
+            case "retry" -> runStore.retry(running, "boom", NOW, Duration.ofSeconds(5), true).get();
             case "release" -> runStore.release(running, NOW).get();
             case "progress" -> {
                 runStore.progress(task, running.id(), 1, 2, "half", NOW, running.token());
@@ -148,11 +149,11 @@ class ScriptIntegrityTest {
             "complete, leases", "complete, stats",
             "heartbeat, leases",
             "recover, leases", "recover, waiting", "recover, wake", "recover, def", "recover, stats",
-            "retry, task", "retry, leases", "retry, stats",
+            "retry, task", "retry, leases", "retry, stats", "retry, delayed", "retry, waiting", "retry, wake",
             "release, task", "release, leases", "release, waiting", "release, wake",
             "progress, task",
             "complete, succeeded", "fetch, due", "recover, failed",
-            "cancel, task", "cancel, leases", "cancel, failed", "cancel, stats", "cancel, due", "cancel, def",
+            "cancel, task", "cancel, leases", "cancel, delayed", "cancel, failed", "cancel, stats", "cancel, due", "cancel, def",
             "retryFailed, waiting", "retryFailed, failed", "retryFailed, stats",
             "resume, wake", "resume, waiting",
             "delete, succeeded", "delete, failed",
@@ -185,11 +186,11 @@ class ScriptIntegrityTest {
         raw.del(keys.leases());
         raw.set(keys.leases(), "garbage");
         assertThrows(ExecutionException.class, () -> runStore.fetch(task, 5, NOW, NOW + 1000, "w2", KEEP).get());
-        assertEquals(TaskStatus.WAITING, taskReads.get(task, 3).orElseThrow().status());
+        assertEquals(TaskStatus.WAITING, taskReads.get(task, 1).orElseThrow().status());
         raw.del(keys.leases());
         List<FetchedTask> fetched = runStore.fetch(task, 5, NOW, NOW + 1000, "w2", KEEP).get();
-        assertEquals(List.of(3L), fetched.stream().map(FetchedTask::id).toList());
-        assertEquals(TaskStatus.RUNNING, taskReads.get(task, 3).orElseThrow().status());
+        assertEquals(List.of(1L), fetched.stream().map(FetchedTask::id).toList());
+        assertEquals(TaskStatus.RUNNING, taskReads.get(task, 1).orElseThrow().status());
     }
 
     @Test
@@ -222,11 +223,11 @@ class ScriptIntegrityTest {
         raw.lpush(keys.waiting(), "abc", "007", "1.5", "77");
         raw.rpush(keys.waiting(), "-4");   // taken first
         List<FetchedTask> fetched = runStore.fetch(task, 10, NOW, NOW + 1000, "w3", KEEP).get();
-        assertEquals(List.of(3L), fetched.stream().map(FetchedTask::id).toList(), "the real task is fetched");
+        assertEquals(List.of(1L), fetched.stream().map(FetchedTask::id).toList(), "the real task is fetched");
         assertEquals(0, raw.llen(keys.waiting()), "every garbage entry left the queue");
         assertEquals("WAITING", raw.hget(keys.taskPrefix() + "abc", "status"), "no run started for 'abc'");
         assertEquals("not a hash", raw.get(keys.task(77)));
-        assertEquals(TaskStatus.RUNNING, taskReads.get(task, 3).orElseThrow().status());
+        assertEquals(TaskStatus.RUNNING, taskReads.get(task, 1).orElseThrow().status());
     }
 
     @Test
@@ -241,7 +242,7 @@ class ScriptIntegrityTest {
                 result.dropped().get(1).reason());
         assertEquals(0, raw.zcard(keys.leases()));
         String error = taskReads.get(task, running.id()).orElseThrow().error();
-        assertTrue(error.startsWith("lease expired: worker w did not renew it during run 2"), error);
+        assertTrue(error.startsWith("lease expired: worker w did not renew it during run 1"), error);
     }
 
     @Test

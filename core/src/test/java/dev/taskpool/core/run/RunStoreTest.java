@@ -247,8 +247,8 @@ public class RunStoreTest {
     void aTaskFetchedAgainByTheSameWorkerNeverGetsAnEarlierRunsToken() throws Exception {
         addStore.add(task, null, "[]", NOW);
         FetchedTask first = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
-        FetchedTask second = first.nextRun();
-        assertEquals(TransitionResult.DONE, runStore.retry(first, second, "boom", NOW, NOW + 1000, "{}").get());
+        assertEquals(TransitionResult.DONE, runStore.retry(first, "boom", NOW, Duration.ZERO, true).get());
+        FetchedTask second = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
         assertEquals(TransitionResult.DONE, runStore.release(second, NOW).get());
         // The handed-back run gives its attempt back, so the next fetch is run 2 again; its lease is new.
         FetchedTask third = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
@@ -256,6 +256,8 @@ public class RunStoreTest {
         assertEquals(List.of("w/1", "w/2", "w/3"), List.of(first.token(), second.token(), third.token()));
         assertEquals(TransitionResult.LEASE_LOST, runStore.complete(second, TaskStatus.SUCCESS, "1", NOW, KEEP).get(),
                 "the handed-back run's token holds nothing any more");
+        assertEquals(TransitionResult.LEASE_LOST, runStore.complete(first, TaskStatus.SUCCESS, "1", NOW, KEEP).get(),
+                "nor the retried run's");
         assertEquals(TransitionResult.DONE, runStore.complete(third, TaskStatus.SUCCESS, "1", NOW, KEEP).get());
         assertEquals("3", raw.hget(Keys.of(task).task(1), "lease_seq"), "the task's lease count");
     }
@@ -328,10 +330,14 @@ public class RunStoreTest {
     void aReSentCompletionOrRetryIsDoneOnceAndCountedOnce() throws Exception {
         addStore.add(task, null, "[]", NOW);
         FetchedTask run = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
-        FetchedTask next = new FetchedTask(task, 1, 2, "[]", "w/2");
-        assertEquals(TransitionResult.DONE, runStore.retry(run, next, "boom", NOW, NOW + 1000, "{}").get());
-        assertEquals(TransitionResult.DONE, runStore.retry(run, next, "boom", NOW, NOW + 1000, "{}").get());
-        assertEquals(2, taskReads.get(task, 1).orElseThrow().attempt());
+        assertEquals(TransitionResult.DONE, runStore.retry(run, "boom", NOW, Duration.ZERO, true).get());
+        assertEquals(TransitionResult.DONE, runStore.retry(run, "boom", NOW, Duration.ZERO, true).get());
+        assertEquals(1, raw.llen(Keys.of(task).waiting()), "queued once");
+        FetchedTask next = runStore.fetch(task, 1, NOW, NOW + 1000, "w", KEEP).get().getFirst();
+        assertEquals(2, next.attempt());
+        assertEquals(TransitionResult.DONE, runStore.retry(run, "boom", NOW, Duration.ZERO, true).get(),
+                "re-sent after the next run started: still recognised, and nothing written");
+        assertEquals(TaskStatus.RUNNING, taskReads.get(task, 1).orElseThrow().status());
         assertEquals(TransitionResult.DONE, runStore.complete(next, TaskStatus.SUCCESS, "1", NOW, KEEP).get());
         assertEquals(TransitionResult.DONE, runStore.complete(next, TaskStatus.SUCCESS, "1", NOW, KEEP).get());
         Map<String, Long> stats = taskReads.stats(task);

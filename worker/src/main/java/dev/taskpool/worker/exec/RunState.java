@@ -12,12 +12,14 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <li>{@link #FETCHED}: the pump took the task under a lease (token {@code <worker>/<run>}) and
  *       put the run in the {@link RunTable}: the heartbeat extends its lease, the deadline check
  *       watches its attempts. It waits for its run thread, in a slot.</li>
- *   <li>{@link #RUNNING}: the processor runs, one {@link AttemptStop attempt} at a time, each with
- *       its own deadline ({@code timeout}). Resilience4j's {@code Retry} decides whether a failed
- *       run runs again; the run then is {@link #WAITING_TO_RETRY} ({@code attempt_after}), then
- *       {@link #RECORDING_RETRY} (which gives it a new lease token), and {@code RUNNING} again.</li>
+ *   <li>{@link #RUNNING}: the processor runs once (one {@link AttemptStop attempt}, with its
+ *       deadline, {@code timeout}).</li>
  *   <li>It ends in one of these ways:
  *     <ul>
+ *       <li>failed with runs left (Resilience4j's {@code Retry}, in {@link RunRetries}, decides, and
+ *           gives the wait): {@link #RECORDING_RETRY} while the retry script ends the lease and puts
+ *           the task in Redis to wait for its next run, then {@link #ENDED}. The next run is another
+ *           fetch, by any worker, under a new lease; nothing of it waits here;</li>
  *       <li>with a result: {@link #FINISHING} (SUCCESS or FAILURE went to the pump, which records it
  *           in its next round trip; the slot is free), {@link #RECORDED} once Redis answered (the
  *           lease is spent), {@link #HANDLING} while its {@code success}/{@code error} handler
@@ -28,7 +30,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *           ended the task and took the lease, and the task's {@code error} handler runs once from
  *           the kind's due list, not here;</li>
  *       <li>(rarely) with a retry Redis would not take for a lease period: nothing is recorded and
- *           the recoverer puts the task back once its lease expires, as for a worker that died.</li>
+ *           the recoverer puts the task back once its lease expires, as for a worker that died.
+ *           A run recording its retry is not handed back: the retry gives the task back itself.</li>
  *     </ul></li>
  * </ol>
  *
@@ -41,14 +44,16 @@ import java.util.concurrent.atomic.AtomicReference;
  * order, given at any time, that the carrier thread obeys at its next step.
  */
 enum RunState {
-    FETCHED, RUNNING, WAITING_TO_RETRY, RECORDING_RETRY, FINISHING, RECORDED, HANDLING, HANDING_BACK, ENDED;
+    FETCHED, RUNNING, RECORDING_RETRY, FINISHING, RECORDED, HANDLING, HANDING_BACK, ENDED;
 
-    /* The legal moves. Every state but ENDED may end; only the carrier's states may hand back. */
+    /*
+     * The legal moves. Every state but ENDED may end; only the carrier's states before a retry or a
+     * result may hand back.
+     */
     static {
         FETCHED.allow(RUNNING, HANDING_BACK, ENDED);
-        RUNNING.allow(WAITING_TO_RETRY, FINISHING, HANDING_BACK, ENDED);
-        WAITING_TO_RETRY.allow(RECORDING_RETRY, HANDING_BACK, ENDED);
-        RECORDING_RETRY.allow(RUNNING, HANDING_BACK, ENDED);
+        RUNNING.allow(RECORDING_RETRY, FINISHING, HANDING_BACK, ENDED);
+        RECORDING_RETRY.allow(ENDED);
         FINISHING.allow(RECORDED, ENDED);
         RECORDED.allow(HANDLING, ENDED);
         HANDLING.allow(ENDED);
@@ -69,8 +74,7 @@ enum RunState {
 
     /** Whether the run holds a slot in this state (it gives it back when its result goes to the pump, or at its end). */
     boolean holdsSlot() {
-        return this == FETCHED || this == RUNNING || this == WAITING_TO_RETRY || this == RECORDING_RETRY
-                || this == HANDING_BACK;
+        return this == FETCHED || this == RUNNING || this == RECORDING_RETRY || this == HANDING_BACK;
     }
 
     /** Whether the result went to the pump: the lease is the result's to spend, not to hand back or lose. */

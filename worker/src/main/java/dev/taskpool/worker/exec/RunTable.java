@@ -44,8 +44,9 @@ final class RunTable {
         TaskRun superseded = running.put(fetched.id(), run);
         // Redis gave this worker the id again, so the older run's lease is gone (it expired and the
         // task was recovered, or an operator canceled and retried it): that run stops (unless it was
-        // stopped already) and records nothing.
-        if (superseded != null && superseded.stop(StopOrder.LEASE_LOST)) {
+        // stopped already) and records nothing. An older run still recording its retry is not
+        // stopped: that retry is what let the task be fetched again, and the run leaves by itself.
+        if (superseded != null && !superseded.isRecordingRetry() && superseded.stop(StopOrder.LEASE_LOST)) {
             log.warn("task {} #{}: fetched again while an older run of it is still here; stopping that run", task,
                     fetched.id());
         }
@@ -93,7 +94,7 @@ final class RunTable {
 
     /**
      * The heartbeat found these of the {@code sent} leases gone: the runs holding them stop, unless
-     * they moved on to another token or have just spent the lease themselves (see
+     * the token is not theirs or they have just spent the lease themselves (see
      * {@link TaskRun#leaseLost}). A run an operator canceled stops as canceled, and is logged so:
      * its cancel message may come after the heartbeat, or never (pub/sub drops messages in a
      * reconnect).
@@ -141,9 +142,9 @@ final class RunTable {
         // Runs stuck in code that ignores interrupts: release their leases from here; if they
         // ever finish, their lease token no longer matches and their result is discarded.
         for (TaskRun run : running.values()) {
-            if (run.isFinishing()) {
-                log.error("task {} #{}: its result is being recorded or its event handler is still running; leaving it",
-                        task, run.id());
+            if (run.isFinishing() || run.isRecordingRetry()) {
+                log.error("task {} #{}: its result or its retry is being recorded, or its event handler is still running;"
+                        + " leaving it", task, run.id());
             } else {
                 log.error("task {} #{}: the run ignored its interrupt; handing it back anyway", task, run.id());
                 run.handBack();

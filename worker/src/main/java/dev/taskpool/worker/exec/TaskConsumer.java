@@ -74,7 +74,7 @@ final class TaskConsumer implements RunHost {
         this.threads = new RunThreads(definition.id(), definition.workerNums());
         TransitionWrites transitions = new TransitionWrites(definition.id(), runtime.runs(), settings.lease());
         this.runs = new RunTable(new RunKind(definition, runtime, worker, threads, transitions,
-                new RunRetries(definition.id())), this);
+                new RunRetries(definition)), this);
         this.dueTimers = new DueTimers(worker.timers(), runtime.clock(), this::dueTimeReached);
     }
 

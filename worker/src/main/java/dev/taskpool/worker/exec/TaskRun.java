@@ -4,37 +4,35 @@ import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.json.Json;
-import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.run.RunStore;
 import dev.taskpool.core.run.TransitionResult;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.runtime.CurrentRun;
-import io.github.resilience4j.retry.Retry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One fetched task in this worker, from its fetch to its end: its states and their order are in
  * {@link RunState}, whose one {@link RunState.Machine} holds where the run is. This file follows
- * the same order: the run and its retries (1), one attempt of the processor and its stop (2),
- * between runs (3), the end (4).
+ * the same order: the run (1), its attempt of the processor and its stop (2), a failure with runs
+ * left, which gives the task back to Redis to wait for its next run (3), the end (4). A run runs
+ * the processor once: the next run of a failed task is another fetch, by any worker, once its wait
+ * is over, and this run's slot takes other work meanwhile.
  *
- * <p>Two kinds of stop are kept apart. A <em>timeout</em> belongs to one attempt: it fails that
- * run, and the next run starts clean. A <em>stop order</em> (shutdown, lease lost, canceled)
- * belongs to the whole run: it is given once and never cleared; it stops the attempt in progress,
- * cuts the {@code attempt_after} wait short, and after it no run starts and nothing is recorded but
- * the hand-back. Both stop an attempt the same way, through {@link AttemptStop}; an attempt that
- * ignores its interrupt for {@code --abandon-after} is abandoned: its thread is left to itself and
- * a new thread carries the run on from there ({@link #carryOn}), in the same slot. Should the stuck
- * thread ever return, it leaves without touching anything.
+ * <p>Two kinds of stop are kept apart. A <em>timeout</em> belongs to the attempt: it fails the run,
+ * which may then be retried. A <em>stop order</em> (shutdown, lease lost, canceled) belongs to the
+ * whole run: it is given once and never cleared; it stops the attempt in progress, and after it
+ * nothing is recorded but the hand-back. Both stop an attempt the same way, through
+ * {@link AttemptStop}; an attempt that ignores its interrupt for {@code --abandon-after} is
+ * abandoned: its thread is left to itself and a new thread carries the run on from there
+ * ({@link #carryOn}), in the same slot. Should the stuck thread ever return, it leaves without
+ * touching anything.
  */
 final class TaskRun implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(TaskRun.class);
@@ -46,12 +44,9 @@ final class TaskRun implements Runnable {
     private final long id;
     private final RunState.Machine state = new RunState.Machine();
 
-    /**
-     * The run's lease; its token changes with each retry. Written only by the thread carrying the
-     * run, in {@link RunState#RECORDING_RETRY}.
-     */
-    private volatile FetchedTask current;
-    /** Set once (under this run's monitor, which also wakes {@link #waitBeforeNextRun}); never cleared. */
+    /** The run's lease: the task as fetched, under its token. */
+    private final FetchedTask current;
+    /** Set once (under this run's monitor); never cleared. */
     private volatile StopOrder order;
     /** The processor call in progress, if any: read without a lock by the deadline check and by stop orders. */
     private volatile AttemptStop attempt;
@@ -69,7 +64,7 @@ final class TaskRun implements Runnable {
         return id;
     }
 
-    /** The run's current lease. */
+    /** The run's lease. */
     FetchedTask lease() {
         return current;
     }
@@ -77,6 +72,11 @@ final class TaskRun implements Runnable {
     /** True once the result went to the pump: the lease is the result's to spend, not to hand back. */
     boolean isFinishing() {
         return state.get().resultHandedOver();
+    }
+
+    /** True while the retry script gives the task back to Redis (it is not handed back then: the retry does that). */
+    boolean isRecordingRetry() {
+        return state.get() == RunState.RECORDING_RETRY;
     }
 
     /** False once the result is in Redis (the lease is spent; a handler may still be running). */
@@ -91,70 +91,60 @@ final class TaskRun implements Runnable {
         }   // (else a stopping worker ended it before its thread started)
     }
 
-    // ---- 1. The run, from its first run (or from an abandoned attempt) to its end ----
+    // ---- 1. The run, from its start (or from an abandoned attempt) to its end ----
 
     /**
-     * Carries the run to its end: from its first run, or, on a new thread, from the failure of an
+     * Carries the run to its end: from its start, or, on a new thread, from the failure of an
      * attempt that was abandoned. Exactly one thread carries the run at a time.
      */
     private void carryOn(RuntimeException abandonedAttemptFailure) {
-        Object response;
-        try {
-            response = runWithRetries(abandonedAttemptFailure);
-        } catch (AttemptStop.TakenOverException e) {
-            return;   // this thread was abandoned; another one carries the run on
-        } catch (RetryNotRecordedException e) {
-            // The run failed with runs left, but Redis would not take the retry for a whole lease
-            // period. Recording FAILURE instead would spend those runs for a cause that is not the
-            // task's: record nothing; once the lease expires the recoverer puts the task back.
-            if (order == StopOrder.SHUTDOWN) {
-                handBack();
-            } else {
-                log.error("task {} #{}: could not record the retry after run {} ({}); leaving it: once its lease expires"
-                        + " the recoverer puts it back in the queue", definition.id(), id, current.attempt(), e.getMessage());
-            }
-            leave();
-            return;
-        } catch (RuntimeException failure) {
-            StopOrder stop = order;
-            if (stop == StopOrder.SHUTDOWN) {
-                handBack();
-                leave();
-            } else if (stop != null) {
-                log.warn("task {} #{}: run {} stopped: {}; nothing recorded", definition.id(), id, current.attempt(), stop.why);
-                leave();
-            } else {
-                finish(TaskStatus.FAILURE, null, messageOf(failure));
-            }
-            return;
-        }
-        finish(TaskStatus.SUCCESS, response, null);
-    }
-
-    /**
-     * Runs the processor until a run succeeds or Resilience4j's {@link Retry} gives up (no run left,
-     * or an error that is not retried, such as a stop order); throws the last run's error then.
-     */
-    private Object runWithRetries(RuntimeException abandonedAttemptFailure) {
-        List<Object> args = parseArgs();
-        int runsLeft = definition.maxRuns() - current.attempt() + 1;   // this run included
-        Retry.Context<Object> retry = kind.retries().forRunsLeft(runsLeft).context();
         RuntimeException failure = abandonedAttemptFailure;
-        while (true) {
-            if (failure != null) {
-                retry.onRuntimeError(failure);   // throws it back when the run is not to run again
-                waitBeforeNextRun();
-                startNextRun(messageOf(failure));
+        Object response = null;
+        if (failure == null) {
+            List<Object> args;
+            try {
+                args = parseArgs();
+            } catch (RuntimeException unreadable) {
+                finish(TaskStatus.FAILURE, null, messageOf(unreadable));   // (no run would read them better)
+                return;
             }
             try {
-                Object response = runOnce(args);
-                retry.onComplete();
-                return response;
+                response = runOnce(args);
             } catch (AttemptStop.TakenOverException e) {
-                throw e;
+                return;   // this thread was abandoned; another one carries the run on
             } catch (RuntimeException e) {
                 failure = e;
             }
+        }
+        if (failure == null) {
+            finish(TaskStatus.SUCCESS, response, null);
+        } else {
+            afterFailure(failure);
+        }
+    }
+
+    /**
+     * The run failed: a stop order ends it (SHUTDOWN hands the task back, the others record
+     * nothing); else Resilience4j's {@code Retry} ({@link RunRetries}) decides whether the task runs
+     * again, and after what wait, or ends in FAILURE.
+     */
+    private void afterFailure(RuntimeException failure) {
+        StopOrder stop = order;
+        if (stop == StopOrder.SHUTDOWN) {
+            handBack();
+            leave();
+            return;
+        }
+        if (stop != null) {
+            log.warn("task {} #{}: run {} stopped: {}; nothing recorded", definition.id(), id, current.attempt(), stop.why);
+            leave();
+            return;
+        }
+        RunRetries.NextRun next = kind.retries().afterFailure(current.attempt(), failure);
+        if (next == null) {
+            finish(TaskStatus.FAILURE, null, messageOf(failure));
+        } else {
+            recordRetry(messageOf(failure), next);
         }
     }
 
@@ -200,13 +190,6 @@ final class TaskRun implements Runnable {
         return response;
     }
 
-    /** Redis did not take a retry within a lease period (unreachable, full of garbage): the recoverer will. */
-    private static final class RetryNotRecordedException extends RuntimeException {
-        RetryNotRecordedException(TaskpoolException cause) {
-            super(cause.getMessage(), cause);
-        }
-    }
-
     /** Called by the worker's deadline check every few milliseconds: stops an attempt past its deadline. */
     void checkTimeout(long nowNanos) {
         AttemptStop running = attempt;
@@ -216,9 +199,8 @@ final class TaskRun implements Runnable {
     }
 
     /**
-     * Gives the lasting stop order (shutdown, lease lost); the first one given stays. A run waiting
-     * out {@code attempt_after} goes on to its end at once; the attempt in progress is stopped.
-     * Returns whether this order stopped the run (false: an earlier order had).
+     * Gives the lasting stop order (shutdown, lease lost); the first one given stays. The attempt in
+     * progress is stopped. Returns whether this order stopped the run (false: an earlier order had).
      */
     boolean stop(StopOrder given) {
         synchronized (this) {
@@ -226,7 +208,6 @@ final class TaskRun implements Runnable {
                 return false;
             }
             order = given;
-            notifyAll();
         }
         if (given == StopOrder.CANCELED) {
             runtime.metrics().canceled(definition.id());
@@ -240,12 +221,12 @@ final class TaskRun implements Runnable {
 
     /**
      * The heartbeat found that this worker no longer holds lease {@code token}. Unless that token
-     * is not the run's any more (a retry moved it on) or the run has just handed over its result
-     * (which spends the lease), another worker recovered the task, and the run stops. Returns
-     * whether this stopped it (false also when it was stopped already).
+     * is not the run's, or the run has just spent the lease itself (its retry or its result is
+     * being recorded), another worker recovered the task, and the run stops. Returns whether this
+     * stopped it (false also when it was stopped already).
      */
     boolean leaseLost(String token) {
-        RunState now = state.get();   // (read before current: see startNextRun)
+        RunState now = state.get();
         if (now == RunState.RECORDING_RETRY || now.resultHandedOver() || now == RunState.ENDED) {
             return false;
         }
@@ -257,8 +238,8 @@ final class TaskRun implements Runnable {
 
     /**
      * An operator canceled the task while this run held lease {@code token}: the run stops like
-     * at a timeout (its script is interrupted) and records nothing. Ignored when the run has moved
-     * on to another token or has handed over its result (which Redis then refuses: no lease).
+     * at a timeout (its script is interrupted) and records nothing. Ignored when the token is not
+     * the run's or the run has handed over its result (which Redis then refuses: no lease).
      * Tokens never repeat for a task, so a cancel aimed at an earlier run never stops this one.
      * Returns whether this stopped it (false also when it was stopped already).
      */
@@ -305,66 +286,40 @@ final class TaskRun implements Runnable {
                 + " and was stopped" + (abandoned ? " (the processor ignored its interrupt; its thread was abandoned)" : "");
     }
 
-    // ---- 3. Between runs: attempt_after, then the retry recorded ----
+    // ---- 3. A failure with runs left: the task goes back to Redis to wait for its next run ----
 
-    /** Waits out {@code attempt_after}; a stop order cuts the wait short and ends the run. */
-    private void waitBeforeNextRun() {
-        if (!state.transition(RunState.RUNNING, RunState.WAITING_TO_RETRY)) {
-            throw takenAway();
+    /**
+     * Records the failed run and gives the task back: the retry script ends the lease and puts the
+     * task in the kind's {@code delayed} set, due after {@code next.delay()} (with no wait, at the back
+     * of the queue). Then the run ends and its slot takes other work. Tried again for up to a lease
+     * period while Redis is away; past that nothing is recorded and, once the lease expires, the
+     * recoverer puts the task back (recording FAILURE instead would spend the runs it has left for
+     * a cause that is not the task's).
+     */
+    private void recordRetry(String error, RunRetries.NextRun next) {
+        if (!state.transition(RunState.RUNNING, RunState.RECORDING_RETRY)) {
+            return;   // a stopping worker ended the run meanwhile (and gave its slot back)
         }
-        long pause = definition.attemptAfter().toNanos();
-        long until = System.nanoTime() + pause;
-        synchronized (this) {
-            try {
-                for (long left = pause; order == null && left > 0; left = until - System.nanoTime()) {
-                    TimeUnit.NANOSECONDS.timedWait(this, left);
-                }
-            } catch (InterruptedException e) {
-                // Only a stopping worker interrupts a run thread between attempts. (The interrupt is
-                // not kept: handing the task back still needs Redis.)
-                stop(StopOrder.SHUTDOWN);
-            }
-        }
-        StopOrder stop = order;
-        if (stop != null) {
-            throw new RunStoppedException("stopped before run " + (current.attempt() + 1) + ": " + stop.why);
-        }
-    }
-
-    /** Records the failed run and starts the next one under a new lease token. */
-    private void startNextRun(String error) {
-        FetchedTask failed = current;
-        FetchedTask next = failed.nextRun();
-        if (!state.transition(RunState.WAITING_TO_RETRY, RunState.RECORDING_RETRY)) {
-            throw takenAway();
-        }
-        // A heartbeat may find the old token gone from here on: leaseLost ignores it in this state.
-        TransitionResult result = persistRetry(() -> {
-            long now = runtime.clock().millis();
-            var message = TaskEvent.retry(definition.id(), id, next.attempt(), error, now);
-            return runtime.runs().retry(failed, next, String.valueOf(error), now,
-                    now + kind.worker().settings().lease().toMillis(), message.toString());
-        });
-        if (result == TransitionResult.DONE) {
-            current = next;   // before the state moves on: leaseLost reads them the other way round
-            runtime.metrics().retried(definition.id());
-            if (!state.transition(RunState.RECORDING_RETRY, RunState.RUNNING)) {
-                throw takenAway();
-            }
-        } else {
-            stop(StopOrder.LEASE_LOST);
-            throw new RunStoppedException("cannot start run " + next.attempt() + ": " + result);
-        }
-        log.info("task {} #{}: run {} failed ({}), starting run {}", definition.id(), id, failed.attempt(), error,
-                next.attempt());
-    }
-
-    private TransitionResult persistRetry(Supplier<CompletableFuture<TransitionResult>> write) {
+        // A heartbeat may find the lease gone from here on: leaseLost ignores it in this state.
+        TransitionResult result;
         try {
-            return kind.transitions().persist("record a retry", id, write);
+            result = kind.transitions().persist("record a retry", id,
+                    () -> runtime.runs().retry(current, error, runtime.clock().millis(), next.delay(), next.counts()));
         } catch (TaskpoolException e) {
-            throw new RetryNotRecordedException(e);
+            log.error("task {} #{}: could not record the retry after run {} ({}); leaving it: once its lease expires"
+                    + " the recoverer puts it back in the queue", definition.id(), id, current.attempt(), e.getMessage());
+            leave();
+            return;
         }
+        if (result == TransitionResult.DONE) {
+            runtime.metrics().retried(definition.id());
+            log.info("task {} #{}: run {} failed ({}){}; the next run is due in {}", definition.id(), id, current.attempt(),
+                    error, next.counts() ? "" : " and does not count", Durations.text(next.delay()));
+        } else {
+            log.warn("task {} #{}: run {} failed ({}), and its retry was refused: {}", definition.id(), id,
+                    current.attempt(), error, result);
+        }
+        leave();
     }
 
     // ---- 4. The end: the result recorded and its handler, or the task handed back ----
@@ -427,11 +382,6 @@ final class TaskRun implements Runnable {
             host.releaseSlot();
         }
         host.ended(this);
-    }
-
-    /** The carrier thread found its move refused: a stopping worker handed the run back or ended it. */
-    private RunStoppedException takenAway() {
-        return new RunStoppedException("the run was ended while it was " + state.get() + " (the worker is stopping)");
     }
 
     private List<Object> parseArgs() {

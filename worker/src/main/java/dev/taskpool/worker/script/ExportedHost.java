@@ -2,6 +2,7 @@ package dev.taskpool.worker.script;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.worker.RetryLater;
 import java.util.List;
 import org.graalvm.polyglot.HostAccess;
 
@@ -49,9 +50,13 @@ public final class ExportedHost {
         return (List<Object>) Json.toJava(Json.read(argsJson, "arguments"));
     }
 
+    /** A failure as the reply a script turns into an Error; a {@link RetryLater} stays one in the calling script. */
     private static String error(RuntimeException e) {
         ObjectNode reply = Json.NODES.objectNode();
         reply.put("error", e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+        if (e instanceof RetryLater request) {
+            reply.putObject("retryLater").put("wait", request.waitBeforeNextRun().toMillis()).put("counts", request.counts());
+        }
         return reply.toString();
     }
 }

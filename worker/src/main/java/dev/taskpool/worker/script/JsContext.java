@@ -1,6 +1,8 @@
 package dev.taskpool.worker.script;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.worker.RetryLater;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,6 +23,7 @@ public final class JsContext implements AutoCloseable {
     private final Value invoke;
     private final Value toJson;
     private final Value describeThrown;
+    private final Value retryRequest;
     /** 2^53-1: the integers a JSON number holds exactly wherever it is read. */
     private static final long MAX_EXACT = (1L << 53) - 1;
     private final Map<String, Value> scopes = new HashMap<>();
@@ -32,6 +35,7 @@ public final class JsContext implements AutoCloseable {
         this.invoke = bootstrap.getMember("invoke");
         this.toJson = bootstrap.getMember("toJson");
         this.describeThrown = bootstrap.getMember("describeThrown");
+        this.retryRequest = bootstrap.getMember("retryRequest");
     }
 
     /** Calls {@code function} of {@code file} with plain Java arguments; returns a plain Java value. */
@@ -123,6 +127,40 @@ public final class JsContext implements AutoCloseable {
             return text.isString() ? text.asString() : null;
         } catch (RuntimeException unreadable) {
             return null;   // describing is best effort: the exception's own message remains
+        }
+    }
+
+    /**
+     * When the script threw {@code RetryLater(wait, message, options)}: the {@link RetryLater} it
+     * asks for, or, when its values are wrong (a wait that is no number of milliseconds from 0 to
+     * {@link RetryLater#MAX_WAIT}, an unknown option), a {@link ScriptException} saying which, from
+     * {@code process}. Null for anything else it threw.
+     */
+    RuntimeException retryRequest(PolyglotException e, String process, String location) {
+        if (!e.isGuestException() || e.isInterrupted() || e.isCancelled() || e.isInternalError() || broken) {
+            return null;
+        }
+        JsonNode request;
+        try {
+            Value thrown = e.getGuestObject();
+            Value text = thrown == null ? null : retryRequest.execute(thrown);
+            if (text == null || !text.isString()) {
+                return null;
+            }
+            request = Json.read(text.asString(), "the RetryLater of " + process);
+        } catch (RuntimeException unreadable) {
+            return null;   // (the thrown value can no longer be read: it fails the run as any error)
+        }
+        if (request.has("problem")) {
+            return new ScriptException(process + ": " + request.path("problem").asText(), location, e);
+        }
+        double millis = request.path("wait").asDouble();
+        try {
+            // A fraction of a millisecond rounds up: never earlier than asked.
+            return new RetryLater(Duration.ofMillis((long) Math.ceil(millis)), request.path("message").asText(),
+                    request.path("counts").asBoolean(true));
+        } catch (IllegalArgumentException refused) {
+            return new ScriptException(process + ": " + refused.getMessage(), location, e);
         }
     }
 

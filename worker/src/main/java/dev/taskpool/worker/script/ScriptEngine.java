@@ -246,7 +246,9 @@ public final class ScriptEngine implements AutoCloseable {
             try {
                 return context.call(file, name, args);
             } catch (PolyglotException e) {
-                throw translate(e, "scripts." + file.group() + "." + name, context.describeThrown(e));
+                String process = "scripts." + file.group() + "." + name;
+                RuntimeException retryLater = context.retryRequest(e, process, scriptLocation(e));
+                throw retryLater != null ? retryLater : translate(e, process, context.describeThrown(e));
             }
         });
     }

@@ -16,9 +16,8 @@ class RunStateTest {
     /** The moves the run makes, each written once here so a change to the table shows in review. */
     private static final List<String> LEGAL = List.of(
             "FETCHED>RUNNING", "FETCHED>HANDING_BACK", "FETCHED>ENDED",
-            "RUNNING>WAITING_TO_RETRY", "RUNNING>FINISHING", "RUNNING>HANDING_BACK", "RUNNING>ENDED",
-            "WAITING_TO_RETRY>RECORDING_RETRY", "WAITING_TO_RETRY>HANDING_BACK", "WAITING_TO_RETRY>ENDED",
-            "RECORDING_RETRY>RUNNING", "RECORDING_RETRY>HANDING_BACK", "RECORDING_RETRY>ENDED",
+            "RUNNING>RECORDING_RETRY", "RUNNING>FINISHING", "RUNNING>HANDING_BACK", "RUNNING>ENDED",
+            "RECORDING_RETRY>ENDED",
             "FINISHING>RECORDED", "FINISHING>ENDED",
             "RECORDED>HANDLING", "RECORDED>ENDED",
             "HANDLING>ENDED",
@@ -54,12 +53,21 @@ class RunStateTest {
     }
 
     @Test
-    void aRunWithRetriesGoesRoundAndEndsWithItsHandler() {
+    void aFailedRunWithRunsLeftEndsOnceItsRetryIsRecordedAndNeverRunsAgainHere() {
         RunState.Machine run = new RunState.Machine();
         assertTrue(run.transition(RunState.FETCHED, RunState.RUNNING));
-        assertTrue(run.transition(RunState.RUNNING, RunState.WAITING_TO_RETRY));
-        assertTrue(run.transition(RunState.WAITING_TO_RETRY, RunState.RECORDING_RETRY));
-        assertTrue(run.transition(RunState.RECORDING_RETRY, RunState.RUNNING));
+        assertTrue(run.transition(RunState.RUNNING, RunState.RECORDING_RETRY));
+        assertTrue(RunState.RECORDING_RETRY.holdsSlot(), "the slot is free once Redis has the retry");
+        assertTrue(RunState.RECORDING_RETRY.holdsLease(), "the heartbeat keeps the lease while the retry is being recorded");
+        assertFalse(RunState.RECORDING_RETRY.canMoveTo(RunState.RUNNING), "the next run is another fetch");
+        assertFalse(RunState.RECORDING_RETRY.canMoveTo(RunState.HANDING_BACK), "the retry gives the task back itself");
+        assertEquals(RunState.RECORDING_RETRY, run.moveTo(RunState.ENDED));
+    }
+
+    @Test
+    void aRunEndsWithItsHandler() {
+        RunState.Machine run = new RunState.Machine();
+        assertTrue(run.transition(RunState.FETCHED, RunState.RUNNING));
         assertTrue(run.transition(RunState.RUNNING, RunState.FINISHING));
         assertTrue(run.transition(RunState.FINISHING, RunState.RECORDED));
         assertTrue(run.transition(RunState.RECORDED, RunState.HANDLING));

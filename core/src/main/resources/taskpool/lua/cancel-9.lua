@@ -1,6 +1,7 @@
 #!lua flags=allow-oom
--- cancel-8: an operator cancels a WAITING or RUNNING task: it ends FAILURE at once with the error
--- "canceled" (" by <who>" when given), and runs no more. A WAITING task leaves the queue; a
+-- cancel-9: an operator cancels a WAITING or RUNNING task: it ends FAILURE at once with the error
+-- "canceled" (" by <who>" when given), and runs no more. A WAITING task leaves the queue, or the
+-- `delayed` set when it waits for a time (a delayed add, or a retry waiting out its backoff); a
 -- RUNNING task loses its lease here (so nothing its run still does can be recorded: its
 -- completion, retry, progress and heartbeat are refused) and a `cancel` message on the kind's
 -- control channel tells the worker holding that lease to stop the run; the hash keeps that run's
@@ -19,6 +20,7 @@
 -- KEYS[6] taskpool:{T}:error-due   list, "<id>:<error>" of canceled tasks whose error handler is due
 -- KEYS[7] taskpool:{T}:wake        wake-up token list
 -- KEYS[8] taskpool:{T}:def         the published definition (keep, event.error)
+-- KEYS[9] taskpool:{T}:delayed     sorted set, id -> due time, of the WAITING tasks that wait for a time
 -- ARGV[1] id
 -- ARGV[2] now, epoch ms
 -- ARGV[3] who cancels it ('' when not given)
@@ -41,7 +43,7 @@ local status, lease = state[1], state[2] and state[3] and state[2] .. '/' .. sta
 if not status then return {REPLY.TASK_MISSING} end
 if status ~= 'WAITING' and status ~= 'RUNNING' then return {REPLY.WRONG_STATUS, status} end
 local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'zset') or wrongType(KEYS[4], 'zset')
-  or wrongType(KEYS[6], 'list') or wrongType(KEYS[7], 'list')
+  or wrongType(KEYS[6], 'list') or wrongType(KEYS[7], 'list') or wrongType(KEYS[9], 'zset')
 if problem then return problem end
 local def = redis.pcall('HMGET', KEYS[8], 'keep', 'event.error')
 if def.err then return readFailed(KEYS[8], 'hash', def) end
@@ -59,7 +61,12 @@ local err = 'canceled'
 if by ~= '' then err = err .. ' by ' .. by end
 local task, byJson = cjson.encode(ARGV[4]), (by ~= '' and cjson.encode(by) or 'null')
 if status == 'WAITING' then
-  redis.call('LREM', KEYS[2], 0, id)
+  -- A WAITING task is in one of the two: the queue is scanned only when it is not in `delayed`.
+  -- (One command per line: an ACL refusal is reported by the line of the command refused.)
+  local wasDelayed = redis.call('ZREM', KEYS[9], id) == 1
+  if not wasDelayed then
+    redis.call('LREM', KEYS[2], 0, id)
+  end
 else
   redis.call('ZREM', KEYS[3], id)
 end
