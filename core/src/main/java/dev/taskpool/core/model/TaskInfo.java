@@ -12,12 +12,13 @@ import java.util.Map;
  * the seed's {@code {id, status, current, total, message, response}} plus attempt, error and times,
  * and what operators did to it: {@code previousError} and {@code previousAttempts} (the error and
  * runs before an operator's retry; null and 0 when never retried), {@code resubmitted} (how many
- * times an operator retried it), {@code canceledBy} (who canceled it, when it was canceled by name),
- {@code dueAt}: the time (epoch ms, Redis' clock) a delayed task may start, 0 when it never had
- * one (the field stays once the task fell due, as history: the task is delayed while it is WAITING
- * and {@code dueAt} is still ahead, {@link #delayedAt(long)}), {@code freeRuns}: the runs that did not count against {@code attempts} (their processor said so,
- * {@code RetryLater} with {@code counts} false; the runs made are {@code attempt + freeRuns}), and for a
- * task a cron schedule made, {@code schedule} (its id) and {@code fireAt} (the fire time, epoch ms).
+ * times an operator retried it), {@code canceledBy} (who canceled it, when it was canceled by name);
+ * {@code dueAt}: the time (epoch ms, Redis' clock) a delayed task may start, 0 when it never had one
+ * (it stays once the task fell due, as history: the task is delayed while it is WAITING and
+ * {@code dueAt} is still ahead, {@link #delayedAt(long)}); {@code freeRuns}: the runs that did not
+ * count against {@code attempts} (their processor threw {@code RetryLater} with {@code counts}
+ * false; the runs made are {@code attempt + freeRuns}); and for a task a cron schedule made,
+ * {@code schedule} (its id) and {@code fireAt} (its fire time, epoch ms).
  */
 public record TaskInfo(
         String task,
