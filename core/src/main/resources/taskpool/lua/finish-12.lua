@@ -64,8 +64,8 @@
 -- A run taken is (id, attempt >= 1, args, created_at or 0, lease number >= 1); its token is
 -- "<worker id>/<lease number>", which the hash holds as its `worker` and `lease_seq` fields (no field
 -- of its own: a run holds the lease while the task is RUNNING with that worker and lease number).
--- `lease_seq` counts every lease ever handed out for the task (a fetch here, a retry in place in
--- retry-3) and nothing resets it, not even an operator's retry (which resets `attempt`): so no two
+-- `lease_seq` counts every lease ever handed out for the task (each fetch here; a retry gives its
+-- lease back and waits to be fetched again) and nothing resets it, not even an operator's retry (which resets `attempt`): so no two
 -- runs of a task ever share a token, and a cancel aimed at one run can never stop a later one.
 -- (created_at, read with the fields the fetch reads anyway, gives the worker's wait-time metric).
 -- An entry of the queue that is no task id (e.g. 'abc') or whose key is not a hash is dropped from
