@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * The operator's actions: retry, cancel, pause, resume, delete. Each is one script in Redis that
+ * The operator's actions: retry, cancel, pause, resume, run-now, delete. Each is one script in Redis that
  * publishes an event; a refused one is one line on stderr naming the task, the id and why, exit 1.
  */
 final class ControlCommands {
@@ -132,6 +132,31 @@ final class ControlCommands {
         public void run() {
             Operator.act(redis, operations -> operations.resume(task, by.by));
             done(output, "resumed " + task, action("resume", task));
+        }
+    }
+
+    @Command(name = "run-now", mixinStandardHelpOptions = true,
+            description = "Run a delayed task now, before its due time: it goes to the front of the queue and is the next"
+                    + " of its kind to start (once resumed, when the kind is paused).")
+    static final class RunNow implements Runnable {
+        @Mixin
+        Options.RedisOption redis;
+        @Mixin
+        Options.JsonOption output;
+        @Mixin
+        Options.ByOption by;
+
+        @Parameters(index = "0", paramLabel = "TASK", description = "the task kind")
+        String task;
+
+        @Parameters(index = "1", paramLabel = "ID", description = "the delayed task's id")
+        long id;
+
+        @Override
+        public void run() {
+            Operator.act(redis, operations -> operations.runNow(task, id, by.by));
+            done(output, "task " + task + " #" + id + " runs next (WAITING at the front of the queue)",
+                    action("run-now", task).put("id", id));
         }
     }
 

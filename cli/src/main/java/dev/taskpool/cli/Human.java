@@ -31,6 +31,14 @@ final class Human {
         return atMs == null || atMs <= 0 ? "-" : duration(Math.max(0, nowMs - atMs)) + " ago";
     }
 
+    /** When a due time comes: "in 2m05s", or "now" once it has passed; "-" when there is none. */
+    static String dueIn(long dueAtMs, long nowMs) {
+        if (dueAtMs <= 0) {
+            return "-";
+        }
+        return dueAtMs > nowMs ? "in " + duration(dueAtMs - nowMs) : "now";
+    }
+
     /** Tasks per second with at most two decimals ("0", "0.05", "12.5"). */
     static String rate(double perSecond) {
         String text = "%.2f".formatted(perSecond);

@@ -14,9 +14,14 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code taskpool list TASK}: one page of a kind's tasks in one status, newest first. */
+/**
+ * {@code taskpool list TASK}: one page of a kind's tasks in one status, newest first. WAITING lists
+ * the delayed tasks first (latest due first, with when they are due), then the ready ones (newest
+ * first): the reverse of the order they will start in.
+ */
 @Command(name = "list", mixinStandardHelpOptions = true,
-        description = "List a kind's tasks in one status, newest first, a page at a time (no app directory needed).")
+        description = "List a kind's tasks in one status, newest first, a page at a time (no app directory needed)."
+                + " WAITING: the delayed ones first (latest due first, DUE says when), then the ready ones.")
 final class ListCommand implements Runnable {
     @Mixin
     Options.RedisOption redis;
@@ -68,12 +73,14 @@ final class ListCommand implements Runnable {
             return;
         }
         long now = System.currentTimeMillis();
-        Table table = new Table("ID>", "STATUS", "RUN>", "ADDED", "TOOK>", "PROGRESS", "DETAIL");
+        boolean waiting = status == TaskStatus.WAITING;
+        Table table = waiting ? new Table("ID>", "STATUS", "RUN>", "ADDED", "DUE", "PROGRESS", "DETAIL")
+                : new Table("ID>", "STATUS", "RUN>", "ADDED", "TOOK>", "PROGRESS", "DETAIL");
         for (TaskInfo info : page.tasks()) {
             table.row().cell(info.id()).cell(info.status().name(), Terminal.styleOf(info.status().name()))
                     .cell(info.attempt())
                     .cell(Human.ago(info.createdAt(), now))
-                    .cell(took(info, now))
+                    .cell(waiting ? due(info, now) : took(info, now))
                     .cell(Human.bar(info.current(), info.total(), 10))
                     .cell(Human.shorten(detail(info), 70));
         }
@@ -83,6 +90,11 @@ final class ListCommand implements Runnable {
             terminal.out().println(terminal.paint(Visible.line("more: taskpool list " + task + " --status "
                     + status.name().toLowerCase(Locale.ROOT) + " --limit " + limit + " --after " + page.nextCursor()), Terminal.Style.DIM));
         }
+    }
+
+    /** When a delayed task is due ("in 2m05s"); "ready" for one in the queue. */
+    private static String due(TaskInfo info, long now) {
+        return info.delayedAt(now) ? Human.dueIn(info.dueAt(), now) : "ready";
     }
 
     /** Run time so far (RUNNING) or in all (finished); "-" before a start. */

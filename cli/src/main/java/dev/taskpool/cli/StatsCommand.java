@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
  * exit code is then {@value #INCOMPLETE}.
  */
 @Command(name = "stats", mixinStandardHelpOptions = true,
-        description = "Per task kind: waiting, running, succeeded, failed, retried, recovered, paused, oldest waiting"
-                + " age, throughput over the last minute; then the live workers (no app directory needed).",
+        description = "Per task kind: waiting (ready in the queue, and delayed until their due time), running, succeeded,"
+                + " failed, retried, recovered, paused, how long the oldest ready task has waited, throughput over the"
+                + " last minute; then the live workers (no app directory needed).",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:everything was read", "1:Redis could not be read at all (one line on stderr)",
                 "3:shown, but part of it could not be read: a kind row says ERROR, or a problem is listed"})
@@ -74,7 +75,7 @@ final class StatsCommand implements Callable<Integer> {
 
     /** A row per kind: its counts, or ERROR and why they cannot be read. */
     static Table overviewTable(List<KindOverview> rows) {
-        Table table = new Table("TASK", "WAITING>", "RUNNING>", "SUCCEEDED>", "FAILED>", "RETRIED>", "RECOVERED>",
+        Table table = new Table("TASK", "READY>", "DELAYED>", "RUNNING>", "SUCCEEDED>", "FAILED>", "RETRIED>", "RECOVERED>",
                 "CANCELED>", "PAUSED", "OLDEST WAIT>", "DONE/S (1m)>");
         for (KindOverview row : rows) {
             if (row.error() != null) {
@@ -83,7 +84,8 @@ final class StatsCommand implements Callable<Integer> {
             }
             KindStats kind = row.stats();
             table.row().cell(kind.task(), Terminal.Style.BOLD)
-                    .cell(kind.waiting(), kind.waiting() > 0 ? Terminal.Style.YELLOW : null)
+                    .cell(kind.ready(), kind.ready() > 0 ? Terminal.Style.YELLOW : null)
+                    .cell(kind.delayed())
                     .cell(kind.running(), kind.running() > 0 ? Terminal.Style.CYAN : null)
                     .cell(kind.succeededTotal(), Terminal.Style.GREEN)
                     .cell(kind.failedTotal(), kind.failedTotal() > 0 ? Terminal.Style.RED : null)

@@ -14,8 +14,8 @@ import picocli.CommandLine.Command;
         description = "A distributed task pool on Redis: runs the tasks of an app (tasks/*.yao, scripts/*.js).",
         subcommands = {WorkerCommand.class, RunCommand.class, GetCommand.class, StatsCommand.class, ListCommand.class,
                 WatchCommand.class, ControlCommands.Retry.class, ControlCommands.Cancel.class, ControlCommands.Pause.class,
-                ControlCommands.Resume.class, ControlCommands.Delete.class, DemoCommand.class, DashboardCommand.class,
-                CommandLine.HelpCommand.class})
+                ControlCommands.Resume.class, ControlCommands.RunNow.class, ControlCommands.Delete.class, DemoCommand.class,
+                DashboardCommand.class, CommandLine.HelpCommand.class})
 public final class TaskpoolCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

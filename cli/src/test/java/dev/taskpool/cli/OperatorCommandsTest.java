@@ -85,9 +85,9 @@ class OperatorCommandsTest {
             Result table = ok("stats", "--redis", redis());
             String row = table.out().lines().filter(line -> line.startsWith(task + " ")).findFirst()
                     .orElseThrow(() -> new AssertionError("no row for " + task + " in:\n" + table.out()));
-            // TASK WAITING RUNNING SUCCEEDED FAILED RETRIED RECOVERED CANCELED PAUSED OLDEST DONE/S
-            assertEquals(List.of(task, "0", "0", "5", "1", "0", "0", "0", "no", "-"),
-                    List.of(row.trim().split("\\s+")).subList(0, 10), "the kind's row: " + row);
+            // TASK READY DELAYED RUNNING SUCCEEDED FAILED RETRIED RECOVERED CANCELED PAUSED OLDEST DONE/S
+            assertEquals(List.of(task, "0", "0", "0", "5", "1", "0", "0", "0", "no", "-"),
+                    List.of(row.trim().split("\\s+")).subList(0, 11), "the kind's row: " + row);
             assertTrue(table.out().lines().anyMatch(line -> line.startsWith("TASK ") && line.contains("OLDEST WAIT")),
                     "a header row:\n" + table.out());
             assertTrue(table.out().lines().anyMatch(line -> line.startsWith("WORKER ") && line.contains("LAST SEEN")),

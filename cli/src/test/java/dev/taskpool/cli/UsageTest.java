@@ -65,7 +65,7 @@ class UsageTest {
         assertEquals(2, none.code());
         assertEquals(1, none.err().strip().lines().count(), none.err());
         for (String command : List.of("worker", "run", "get", "stats", "list", "watch", "retry", "cancel", "pause", "resume",
-                "delete", "demo", "dashboard")) {
+                "run-now", "delete", "demo", "dashboard")) {
             assertTrue(none.err().contains(command), command + " named in: " + none.err());
         }
         assertTrue(none.err().strip().endsWith("(see `taskpool --help`)"), none.err());

@@ -29,7 +29,7 @@ import java.util.Map;
  * GET  /api/kinds/T/tasks?status=S&amp;limit=N&amp;after=C   one page of its tasks in status S, newest first
  * GET  /api/kinds/T/tasks/ID                 one task
  * POST /api/kinds/T/pause | resume | retry-failed
- * POST /api/kinds/T/tasks/ID/retry | cancel | delete
+ * POST /api/kinds/T/tasks/ID/retry | cancel | run-now | delete
  * </pre>
  */
 final class ApiHandler {
@@ -173,8 +173,10 @@ final class ApiHandler {
             switch (path.get(4)) {
                 case "retry" -> operations.retry(task, id, by);
                 case "cancel" -> operations.cancel(task, id, by);
+                case "run-now" -> operations.runNow(task, id, by);
                 case "delete" -> operations.delete(task, id);
-                default -> throw new HttpIo.NotFound("no action '" + path.get(4) + "' on a task (expected retry, cancel or delete)");
+                default -> throw new HttpIo.NotFound("no action '" + path.get(4) + "' on a task (expected retry, cancel,"
+                        + " run-now or delete)");
             }
             return done;
         }

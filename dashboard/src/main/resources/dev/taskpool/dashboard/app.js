@@ -47,6 +47,16 @@ function age(ms) {
   if (ms < 3600000) return Math.floor(ms / 60000) + ' min ' + Math.floor(ms % 60000 / 1000) + ' s';
   return Math.floor(ms / 3600000) + ' h ' + Math.floor(ms % 3600000 / 60000) + ' min';
 }
+// "2 min", "45 s", "3 h", "2 days": how far off a due time is, as an operator reads it at a glance.
+function roughly(ms) {
+  if (ms < 60000) return Math.max(1, Math.round(ms / 1000)) + ' s';
+  if (ms < 3600000) return Math.round(ms / 60000) + ' min';
+  if (ms < 172800000) return Math.round(ms / 3600000) + ' h';
+  return Math.round(ms / 86400000) + ' days';
+}
+// A WAITING task whose due time is ahead waits for it (a delayed add, or a retry's backoff); due_at stays once it passed.
+function isDelayed(t) { return t.status === 'WAITING' && t.due_at > Date.now(); }
+function dueText(t) { return isDelayed(t) ? 'due in ' + roughly(t.due_at - Date.now()) : null; }
 function json(value) { return value === null || value === undefined ? '—' : JSON.stringify(value, null, 2); }
 function showFlash(text, ok) {
   flash.textContent = text;
@@ -91,6 +101,7 @@ async function act(path, confirmText) {
 function describeDone(body) {
   const what = body.task + (body.id ? ' #' + body.id : '');
   return { retry: 'retried ', cancel: 'canceled ', delete: 'deleted ', pause: 'paused ', resume: 'resumed ',
+    'run-now': 'runs next: ',
     'retry-failed': 'retried ' + body.count + ' failed of ' }[body.done] + what;
 }
 function actionButton(id, text, enabled, path, confirmText, cls) {
@@ -183,9 +194,9 @@ function overviewPage() {
     // A kind whose keys cannot be read is a row saying why (the key and what it holds); the rest are counted.
     const readable = data.kinds.filter(k => !k.error);
     const rows = data.kinds.map(k => k.error ? h('tr', { id: 'kind-row-' + k.task, 'data-task': k.task, class: 'broken' },
-      h('td', {}, k.task), h('td', { colspan: 10, class: 'error' }, 'ERROR ' + k.error)) : h('tr', { id: 'kind-row-' + k.task, 'data-task': k.task },
+      h('td', {}, k.task), h('td', { colspan: 11, class: 'error' }, 'ERROR ' + k.error)) : h('tr', { id: 'kind-row-' + k.task, 'data-task': k.task },
       h('td', {}, link(kindHref(k.task), k.task), ' ', k.paused ? badge('paused', 'paused') : null),
-      h('td', { class: 'num' }, k.waiting), h('td', { class: 'num' }, k.running),
+      h('td', { class: 'num' }, k.ready), h('td', { class: 'num' }, k.delayed), h('td', { class: 'num' }, k.running),
       h('td', { class: 'num' }, k.succeededTotal), h('td', { class: 'num' }, k.failedTotal),
       h('td', { class: 'num' }, k.retried), h('td', { class: 'num' }, k.recovered), h('td', { class: 'num' }, k.canceled),
       h('td', { class: 'num' }, age(k.oldestWaitingAgeMs)),
@@ -199,7 +210,8 @@ function overviewPage() {
         card('running', readable.reduce((n, k) => n + k.running, 0)),
         card('workers', data.workers.length), card('busy slots', busy + ' / ' + slots)),
       data.kinds.length === 0 ? h('p', { class: 'muted' }, 'No task kinds yet: a worker or `taskpool run` publishes them.') :
-        h('table', { id: 'kinds' }, h('thead', {}, h('tr', {}, h('th', {}, 'kind'), h('th', { class: 'num' }, 'waiting'),
+        h('table', { id: 'kinds' }, h('thead', {}, h('tr', {}, h('th', {}, 'kind'), h('th', { class: 'num' }, 'ready'),
+          h('th', { class: 'num', title: 'waiting for their due time' }, 'delayed'),
           h('th', { class: 'num' }, 'running'), h('th', { class: 'num' }, 'succeeded'), h('th', { class: 'num' }, 'failed'),
           h('th', { class: 'num' }, 'retried'), h('th', { class: 'num' }, 'recovered'), h('th', { class: 'num' }, 'canceled'),
           h('th', { class: 'num' }, 'oldest wait'), h('th', { class: 'num' }, 'last minute'), h('th', {}, 'live'))),
@@ -224,7 +236,9 @@ function kindPage(task, params) {
     if (!stats || !page || shownAs !== shown) return;
     const tabCount = { WAITING: stats.waiting, RUNNING: stats.running, SUCCESS: stats.succeededRetained, FAILURE: stats.failedRetained };
     const rows = page.tasks.map(t => h('tr', { 'data-id': t.id },
-      h('td', {}, link(taskHref(task, t.id), '#' + t.id)), h('td', {}, badge(t.status)), h('td', { class: 'num' }, t.attempt),
+      h('td', {}, link(taskHref(task, t.id), '#' + t.id)),
+      h('td', {}, badge(t.status), isDelayed(t) ? h('span', { class: 'due', title: 'due at ' + time(t.due_at) }, ' ' + dueText(t)) : null),
+      h('td', { class: 'num' }, t.attempt),
       h('td', {}, time(t.created_at)), h('td', {}, time(t.started_at)), h('td', {}, time(t.finished_at)),
       h('td', {}, t.total > 0 ? t.current + '/' + t.total + (t.message ? ' ' + t.message : '') : (t.message || '')),
       h('td', {}, t.error ? t.error.slice(0, 160) : '')));
@@ -232,7 +246,8 @@ function kindPage(task, params) {
       h('h1', {}, 'Kind ', h('span', { id: 'kind-name' }, task), stats.paused
         ? h('span', { id: 'kind-paused', class: 'badge paused', title: 'paused by ' + (stats.pausedBy || '?') }, 'paused')
         : h('span', { id: 'kind-running', class: 'badge SUCCESS' }, 'taking tasks')),
-      h('div', { class: 'cards' }, card('waiting', stats.waiting, 'count-waiting'), card('running', stats.running, 'count-running'),
+      h('div', { class: 'cards' }, card('waiting', stats.waiting, 'count-waiting'), card('delayed', stats.delayed, 'count-delayed'),
+        card('running', stats.running, 'count-running'),
         card('succeeded', stats.succeededTotal, 'count-succeeded'), card('failed', stats.failedTotal, 'count-failed'),
         card('retried', stats.retried), card('recovered', stats.recovered), card('canceled', stats.canceled),
         card('oldest wait', age(stats.oldestWaitingAgeMs)), card('last minute', stats.finishedPerSecondLastMinute.toFixed(2) + '/s')),
@@ -284,10 +299,12 @@ function taskPage(task, id) {
     if (!info) return;
     const path = 'kinds/' + encodeURIComponent(task) + '/tasks/' + encodeURIComponent(id) + '/';
     view.replaceChildren(
-      h('h1', {}, link(kindHref(task), task), ' #' + id, h('span', { id: 'task-status', class: 'badge ' + info.status }, info.status)),
+      h('h1', {}, link(kindHref(task), task), ' #' + id, h('span', { id: 'task-status', class: 'badge ' + info.status }, info.status),
+        isDelayed(info) ? h('span', { id: 'task-due', class: 'due', title: 'due at ' + time(info.due_at) }, ' ' + dueText(info)) : null),
       progressBar(),
       h('div', { class: 'actions' },
         actionButton('retry', 'Retry', info.status === 'FAILURE', path + 'retry'),
+        actionButton('run-now', 'Run now', isDelayed(info), path + 'run-now'),
         actionButton('cancel', 'Cancel', info.status === 'WAITING' || info.status === 'RUNNING', path + 'cancel',
           'Cancel ' + task + ' #' + id + '?', 'danger'),
         actionButton('delete', 'Delete', info.status === 'SUCCESS' || info.status === 'FAILURE', path + 'delete',
@@ -298,6 +315,7 @@ function taskPage(task, id) {
             h('dt', {}, 'runs'), h('dd', { id: 'task-attempt' }, info.attempt),
             h('dt', {}, 'worker'), h('dd', {}, info.worker || '—'),
             h('dt', {}, 'created'), h('dd', {}, time(info.created_at)),
+            info.due_at ? [h('dt', {}, 'due'), h('dd', { id: 'task-due-at' }, time(info.due_at))] : null,
             h('dt', {}, 'started'), h('dd', {}, time(info.started_at)),
             h('dt', {}, 'finished'), h('dd', {}, time(info.finished_at)),
             info.history ? [

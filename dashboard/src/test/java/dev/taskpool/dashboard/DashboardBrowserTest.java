@@ -7,6 +7,7 @@ import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.redis.AddOptions;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.Harness;
@@ -58,6 +59,7 @@ class DashboardBrowserTest {
     static final String STEPPED = TestRedis.uniqueTaskId("dash.stepped");
     static final String FLAKY = TestRedis.uniqueTaskId("dash.flaky");
     static final String HELD = TestRedis.uniqueTaskId("dash.held");
+    static final String DELAYED = TestRedis.uniqueTaskId("dash.delayed");
     /** One permit lets the stepped script report one more step. */
     static final Semaphore steps = new Semaphore(0);
     /** The flaky script fails its first run only. */
@@ -93,6 +95,7 @@ class DashboardBrowserTest {
                 .task(STEPPED, 1, 0, 0, 60, 10, "scripts.dash.Stepped", "")
                 .task(FLAKY, 1, 0, 0, 10, 10, "scripts.dash.Flaky", "")
                 .task(HELD, 1, 0, 0, 10, 10, "scripts.dash.Held", "")
+                .task(DELAYED, 1, 0, 0, 10, 10, "scripts.dash.Held", "")
                 .script("dash", """
                         function Stepped(id) {
                           for (let step = 1; step <= 4; step++) {
@@ -176,7 +179,7 @@ class DashboardBrowserTest {
 
         browser.get(dashboard.url());
         Wait.until("the overview counts the success of " + STEPPED, LIVE,
-                () -> browser.findElement(By.id("kind-row-" + STEPPED)).findElements(By.tagName("td")).get(3).getText().equals("1"));
+                () -> browser.findElement(By.id("kind-row-" + STEPPED)).findElements(By.tagName("td")).get(4).getText().equals("1"));
         screenshot("overview.png");
     }
 
@@ -224,6 +227,31 @@ class DashboardBrowserTest {
         Wait.until("after Resume the task runs to SUCCESS", Duration.ofSeconds(60),
                 () -> harness.client.get(HELD, id).orElseThrow().status() == TaskStatus.SUCCESS);
         Wait.until("the page shows the kind taking tasks again", LIVE, () -> !browser.findElements(By.id("kind-running")).isEmpty());
+    }
+
+    @Test
+    void aDelayedTaskShowsWhenItIsDueAndRunNowClickedRunsIt() {
+        long id = harness.client.addWith(DELAYED, AddOptions.delay(Duration.ofMinutes(30)), "later").id();
+        browser.get(dashboard.url() + "#/kind/" + DELAYED);
+        Wait.until("the kind page lists the delayed task with when it is due", LIVE, () -> {
+            try {
+                return browser.findElement(By.cssSelector("tr[data-id='" + id + "']")).getText().contains("due in 30 min");
+            } catch (NoSuchElementException | StaleElementReferenceException e) {
+                return false;
+            }
+        });
+        assertEquals("1", text("count-delayed"));
+        screenshot("kind-delayed.png");
+        browser.get(dashboard.url() + "#/task/" + DELAYED + "/" + id);
+        Wait.until("the task page says when it is due", LIVE,
+                () -> !browser.findElements(By.id("task-due")).isEmpty() && text("task-due").equals("due in 30 min"));
+        assertEquals("false", browser.findElement(By.id("run-now")).getDomProperty("disabled"), "Run now is offered");
+        waitUntilLive();
+        click("run-now");
+        Wait.until("the task run now shows SUCCESS on the page", LIVE, () -> text("task-status").equals("SUCCESS"));
+        assertTrue(timelineEvents().contains("promoted"), "the timeline shows the operator's run now: " + timelineEvents());
+        assertTrue(browser.findElements(By.id("task-due")).isEmpty(), "no longer due: it ran");
+        screenshot("task-run-now.png");
     }
 
     @Test

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.redis.AddOptions;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
 import dev.taskpool.worker.Harness;
@@ -40,6 +41,7 @@ class DashboardServerTest {
     static final String HELD = TestRedis.uniqueTaskId("dashapi.held");
     static final String OTHER = TestRedis.uniqueTaskId("dashapi.other");
     static final String PAGED = TestRedis.uniqueTaskId("dashapi.paged");
+    static final String DELAYED = TestRedis.uniqueTaskId("dashapi.delayed");
 
     @TempDir
     static Path dir;
@@ -55,6 +57,7 @@ class DashboardServerTest {
                 .task(HELD, 1, 0, 0, 10, 100, "scripts.api.Work", "")
                 .task(OTHER, 1, 0, 0, 10, 100, "scripts.api.Work", "")
                 .task(PAGED, 1, 0, 0, 10, 100, "scripts.api.Work", "")
+                .task(DELAYED, 1, 0, 0, 10, 100, "scripts.api.Work", "")
                 .script("api", "function Work(id) { return id; }");
         harness = Harness.open(app.dir());
         operations = new TaskOperations(harness.redis, Clock.systemUTC());
@@ -122,6 +125,31 @@ class DashboardServerTest {
         JsonNode page2 = json(get("/api/kinds/" + task + "/tasks?status=WAITING&limit=2&after=" + page1.get("next").asText()), 200);
         assertEquals(List.of(first), ids(page2));
         assertTrue(page2.get("next").isNull(), "no cursor on the last page");
+    }
+
+    @Test
+    void aDelayedTaskShowsItsDueTimeAndRunNowGoesThroughTheApi() {
+        long ready = harness.client.add(DELAYED, "ready").id();
+        long delayed = harness.client.addWith(DELAYED, AddOptions.delay(Duration.ofMinutes(2)), "later").id();
+        JsonNode stats = json(get("/api/kinds/" + DELAYED), 200);
+        assertEquals(List.of(2L, 1L, 1L), List.of(stats.get("waiting").asLong(), stats.get("ready").asLong(),
+                stats.get("delayed").asLong()), "waiting, ready, delayed: " + stats);
+        JsonNode page = json(get("/api/kinds/" + DELAYED + "/tasks?status=waiting"), 200);
+        assertEquals(List.of(delayed, ready), ids(page), "the delayed first, then the ready");
+        long dueAt = page.get("tasks").get(0).get("due_at").asLong();
+        assertTrue(dueAt > System.currentTimeMillis() + 60_000, "due in about 2 min: " + page);
+        assertFalse(page.get("tasks").get(1).has("due_at"), "the ready one has no due time");
+        assertEquals(dueAt, json(get("/api/kinds/" + DELAYED + "/tasks/" + delayed), 200).get("due_at").asLong());
+
+        JsonNode refused = json(post("/api/kinds/" + DELAYED + "/tasks/" + ready + "/run-now", Access.CSRF_HEADER, "1"), 409);
+        assertTrue(refused.get("error").asText().contains("is WAITING (ready)"), refused.toString());
+        assertError(post("/api/kinds/" + DELAYED + "/tasks/" + delayed + "/run-now"), 403, Access.CSRF_HEADER);
+        JsonNode done = json(post("/api/kinds/" + DELAYED + "/tasks/" + delayed + "/run-now", Access.CSRF_HEADER, "1"), 200);
+        assertEquals("run-now", done.get("done").asText());
+        JsonNode after = json(get("/api/kinds/" + DELAYED + "/tasks/" + delayed), 200);
+        assertEquals("WAITING", after.get("status").asText());
+        assertTrue(after.get("due_at").asLong() <= System.currentTimeMillis(), "due now: " + after);
+        assertEquals(0, json(get("/api/kinds/" + DELAYED), 200).get("delayed").asLong());
     }
 
     static List<Long> ids(JsonNode page) {

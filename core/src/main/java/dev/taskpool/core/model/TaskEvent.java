@@ -13,7 +13,7 @@ import java.util.Map;
  * One transition of one task, as published on {@code taskpool:{task}:events:<id>}:
  * {@code {"event":"added|started|progress|retry|requeued|success|failure","task":..,"id":..,...}}, and
  * the operators' {@code canceled} (the task is now FAILURE), {@code resubmitted} (FAILURE back to
- * WAITING) and {@code deleted}.
+ * WAITING), {@code promoted} (a delayed task run now) and {@code deleted}.
  *
  * <p>This class is the one list of the fields each event type carries ({@link #TASK_EVENTS}, and
  * {@link #CONTROL_EVENTS} for the messages on a kind's control channel). Some events are built in
@@ -35,6 +35,8 @@ public record TaskEvent(String event, String task, long id, JsonNode message) {
     public static final String RESUBMITTED = "resubmitted";
     /** An operator deleted the finished task. */
     public static final String DELETED = "deleted";
+    /** An operator ran a delayed task now: it left the delayed set for the front of the queue (fields status, by). */
+    public static final String PROMOTED = "promoted";
     /** Control channel: the workers stop the run holding the lease named (an operator canceled it). */
     public static final String CANCEL = "cancel";
     /** Control channel: an operator paused the kind (its queue gives nothing until resumed). */
@@ -84,6 +86,7 @@ public record TaskEvent(String event, String task, long id, JsonNode message) {
             entry(FAILURE, taskEvent(STATUS, new Field("attempt", FieldType.INTEGER, false), ERROR)),
             entry(CANCELED, taskEvent(STATUS, ERROR, BY)),
             entry(RESUBMITTED, taskEvent(STATUS, BY)),
+            entry(PROMOTED, taskEvent(STATUS, BY)),
             entry(DELETED, taskEvent()));
 
     /** The fields of each message on a kind's control channel ({@code taskpool:{task}:control}), by event type. */
@@ -148,6 +151,13 @@ public record TaskEvent(String event, String task, long id, JsonNode message) {
     /** An operator deleted the finished task. */
     public static ObjectNode deleted(String task, long id, long at) {
         return message(DELETED, task, id, null, at);
+    }
+
+    /** An operator ran the delayed task now ({@code by} null: no name given); it is WAITING at the front of the queue. */
+    public static ObjectNode promoted(String task, long id, String by, long at) {
+        ObjectNode node = message(PROMOTED, task, id, TaskStatus.WAITING, at);
+        node.put("by", by);
+        return node;
     }
 
     /** Control channel: the kind was paused by {@code by} (null: no name given). */

@@ -12,7 +12,10 @@ import java.util.Map;
  * the seed's {@code {id, status, current, total, message, response}} plus attempt, error and times,
  * and what operators did to it: {@code previousError} and {@code previousAttempts} (the error and
  * runs before an operator's retry; null and 0 when never retried), {@code resubmitted} (how many
- * times an operator retried it), {@code canceledBy} (who canceled it, when it was canceled by name).
+ * times an operator retried it), {@code canceledBy} (who canceled it, when it was canceled by name),
+ * and {@code dueAt}: the time (epoch ms, Redis' clock) a delayed task may start, 0 when it never had
+ * one. The field stays once the task fell due, as history: the task is delayed while it is WAITING
+ * and {@code dueAt} is still ahead ({@link #delayedAt(long)}).
  */
 public record TaskInfo(
         String task,
@@ -32,13 +35,27 @@ public record TaskInfo(
         String previousError,
         int previousAttempts,
         int resubmitted,
-        String canceledBy) {
+        String canceledBy,
+        long dueAt) {
 
-    /** A record without operator history (never retried or canceled by an operator). */
+    /** A record without a due time (never delayed). */
+    public TaskInfo(String task, long id, TaskStatus status, long current, long total, String message, JsonNode response,
+                    JsonNode args, int attempt, String error, Long createdAt, Long startedAt, Long finishedAt, String worker,
+                    String previousError, int previousAttempts, int resubmitted, String canceledBy) {
+        this(task, id, status, current, total, message, response, args, attempt, error, createdAt, startedAt, finishedAt,
+                worker, previousError, previousAttempts, resubmitted, canceledBy, 0);
+    }
+
+    /** A record without operator history (never retried or canceled by an operator) and without a due time. */
     public TaskInfo(String task, long id, TaskStatus status, long current, long total, String message, JsonNode response,
                     JsonNode args, int attempt, String error, Long createdAt, Long startedAt, Long finishedAt, String worker) {
         this(task, id, status, current, total, message, response, args, attempt, error, createdAt, startedAt, finishedAt,
-                worker, null, 0, 0, null);
+                worker, null, 0, 0, null, 0);
+    }
+
+    /** Whether the task waits for its due time at {@code now}: WAITING, with a due time still ahead. */
+    public boolean delayedAt(long now) {
+        return status == TaskStatus.WAITING && dueAt > now;
     }
 
     /** Reads a hash; a field that is not what taskpool writes is an error naming that field. */
@@ -63,7 +80,8 @@ public record TaskInfo(
                 number(where, hash, "created_at", null), number(where, hash, "started_at", null),
                 number(where, hash, "finished_at", null), hash.get("worker"),
                 hash.get("previous_error"), number(where, hash, "previous_attempts", 0L).intValue(),
-                number(where, hash, "resubmitted", 0L).intValue(), hash.get("canceled_by"));
+                number(where, hash, "resubmitted", 0L).intValue(), hash.get("canceled_by"),
+                number(where, hash, "due_at", 0L));
     }
 
     /** A JSON field as JSON; text that is no JSON (written by hand) stays readable as a string. */
@@ -116,6 +134,7 @@ public record TaskInfo(
         if (previousAttempts > 0) node.put("previous_attempts", previousAttempts);
         if (resubmitted > 0) node.put("resubmitted", resubmitted);
         if (canceledBy != null) node.put("canceled_by", canceledBy);
+        if (dueAt > 0) node.put("due_at", dueAt);
         return node;
     }
 }

@@ -37,7 +37,8 @@ final class ControlScripts {
             case DONE -> null;
             case TASK_MISSING -> new ControlException(name(keys, id) + " does not exist (never added, or expired after its"
                     + " retention): nothing was " + action);
-            case WRONG_STATUS -> new ControlException(name(keys, id) + " is " + reply.get(1) + ": only " + allowed + " can be "
+            case WRONG_STATUS -> new ControlException(name(keys, id) + " is " + reply.get(1)
+                    + (reply.size() > 2 ? " (" + reply.get(2) + ")" : "") + ": only " + allowed + " can be "
                     + action + (action.equals("deleted") ? " (cancel it first)" : ""));
             case ScriptReply other -> new ControlException(name(keys, id) + ": " + action + " refused: " + other.meaning()
                     + " (code " + other.code() + ")");
@@ -82,7 +83,7 @@ final class ControlScripts {
     }
 
     private static String[] resubmitKeys(Keys keys) {
-        return new String[] {keys.taskPrefix(), keys.waiting(), keys.wake(), keys.failed(), keys.stats()};
+        return new String[] {keys.taskPrefix(), keys.waiting(), keys.wake(), keys.failed(), keys.stats(), keys.delayed()};
     }
 
     void cancel(Keys keys, long id, String by, long now) {
@@ -108,10 +109,18 @@ final class ControlScripts {
     void resume(Keys keys, String by, long now) {
         var message = TaskEvent.resumed(keys.task(), by, now);
         List<Object> reply = run(LuaScript.RESUME, "resume task " + keys.task(),
-                new String[] {keys.paused(), keys.waiting(), keys.wake()}, keys.control(), message.toString());
+                new String[] {keys.paused(), keys.waiting(), keys.wake(), keys.delayed()}, keys.control(), message.toString());
         if (ScriptReply.NOT_PAUSED.is(reply)) {
             throw new ControlException("task " + keys.task() + " is not paused: nothing to resume");
         }
+    }
+
+    void runNow(Keys keys, long id, String by, long now) {
+        String message = TaskEvent.promoted(keys.task(), id, by.isEmpty() ? null : by, now).toString();
+        List<Object> reply = run(LuaScript.RUN_NOW, "run " + name(keys, id) + " now",
+                new String[] {keys.task(id), keys.delayed(), keys.waiting(), keys.wake()},
+                Long.toString(id), Long.toString(now), keys.events(id), message);
+        throwIfRefused(keys, id, reply, "run now", "a delayed task (WAITING for its due time)");
     }
 
     void delete(Keys keys, long id, long now) {

@@ -28,6 +28,7 @@ final class KindKeyTypes {
         Map<String, String> expected = new LinkedHashMap<>();
         expected.put(keys.definition(), "hash");
         expected.put(keys.waiting(), "list");
+        expected.put(keys.delayed(), "zset");
         expected.put(keys.leases(), "zset");
         expected.put(keys.stats(), "hash");
         expected.put(keys.succeeded(), "list");

@@ -6,9 +6,11 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.connect.RedisCalls;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.lua.Keys;
+import io.lettuce.core.KeyValue;
 import io.lettuce.core.Range;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,7 +36,8 @@ final class KindStatsReader {
         String task = keys.task();
         long now = clock.millis();
         Range<Double> lastMinute = Range.create((double) (now - THROUGHPUT_WINDOW_MS), (double) now);
-        var waiting = commands.llen(keys.waiting()).toCompletableFuture();
+        var ready = commands.llen(keys.waiting()).toCompletableFuture();
+        var delayed = commands.zcard(keys.delayed()).toCompletableFuture();
         var running = commands.zcard(keys.leases()).toCompletableFuture();
         var counters = commands.hgetall(keys.stats()).toCompletableFuture();
         // An index is pruned when a batch writes to it: entries past retention may linger in one
@@ -56,19 +59,35 @@ final class KindStatsReader {
             JsonNode record = parsePaused(pausedJson);
             pausedBy = record.path("by").isTextual() ? record.path("by").asText() : "";
         }
-        long oldestAge = -1;
-        String oldestId = calls.await(oldest, what);
-        if (oldestId != null) {
-            String createdAt = calls.await(commands.hget(keys.taskPrefix() + oldestId, "created_at").toCompletableFuture(), what);
-            if (createdAt != null && createdAt.matches("\\d+")) {
-                oldestAge = Math.max(0, now - Long.parseLong(createdAt));
-            }
-        }
+        long oldestAge = oldestReadyAge(keys, calls.await(oldest, what), now, what);
         double perSecond = (succeededLately + calls.await(failedLately, what)) / (THROUGHPUT_WINDOW_MS / 1000.0);
-        return new KindStats(task, calls.await(waiting, what), calls.await(running, what),
+        long readyCount = calls.await(ready, what);
+        long delayedCount = calls.await(delayed, what);
+        return new KindStats(task, readyCount + delayedCount, calls.await(running, what),
                 counter(keys, hash, "succeeded"), counter(keys, hash, "failed"), counter(keys, hash, "retried"),
                 counter(keys, hash, "recovered"), counter(keys, hash, "canceled"), counter(keys, hash, "added"),
-                succeeded, calls.await(failed, what), pausedJson != null, pausedBy, oldestAge, perSecond);
+                succeeded, calls.await(failed, what), pausedJson != null, pausedBy, oldestAge, perSecond,
+                readyCount, delayedCount);
+    }
+
+    /**
+     * How long the next ready task (the right end of the queue) has waited to start: since it was
+     * added, or, when it was delayed, since it fell due (a task delayed for an hour has not waited
+     * that hour). -1 when nothing is ready.
+     */
+    private long oldestReadyAge(Keys keys, String oldestId, long now, String what) {
+        if (oldestId == null) {
+            return -1;
+        }
+        List<KeyValue<String, String>> times = calls.await(commands.hmget(keys.taskPrefix() + oldestId, "created_at", "due_at")
+                .toCompletableFuture(), what);
+        long since = -1;
+        for (KeyValue<String, String> time : times) {
+            if (time.hasValue() && time.getValue().matches("\\d{1,18}")) {
+                since = Math.max(since, Long.parseLong(time.getValue()));
+            }
+        }
+        return since < 0 ? -1 : Math.max(0, now - since);
     }
 
     private static JsonNode parsePaused(String json) {

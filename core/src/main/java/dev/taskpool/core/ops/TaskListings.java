@@ -36,10 +36,10 @@ final class TaskListings {
     /** One page of the kind's tasks in {@code status}, newest first (see {@link TaskOperations#list}). */
     TaskPage page(Keys keys, TaskStatus status, int limit, String after) {
         Entries source = switch (status) {
-            case WAITING -> new WaitingEntries(keys.waiting(), limit, after);
-            case RUNNING -> new SortedEntries(keys.leases(), limit, after);
+            case WAITING -> new DelayedThenReady(keys, limit, after);
+            case RUNNING -> new SortedEntries(keys.leases(), limit, after, "");
             case SUCCESS -> new FinishedEntries(keys.succeeded(), limit, after);
-            case FAILURE -> new SortedEntries(keys.failed(), limit, after);
+            case FAILURE -> new SortedEntries(keys.failed(), limit, after, "");
         };
         return page(keys, source, limit);
     }
@@ -99,6 +99,41 @@ final class TaskListings {
         Window next();
     }
 
+    /**
+     * The WAITING tasks in the reverse of the order they will start in, which is "newest first" for
+     * a queue: the delayed ones first, latest due first (cursor {@code d<due>:<id>}), then the ready
+     * ones, left (newest) to right (cursor {@code w<id>}). The delayed come first because a task
+     * falling due moves from the earliest end of {@code delayed} to the newest end of the queue:
+     * a pager walking in this order meets it in one place or the other, never in neither (a
+     * pager that listed the queue first would have passed its newest end already).
+     */
+    private final class DelayedThenReady implements Entries {
+        private SortedEntries delayed;
+        private final WaitingEntries ready;
+
+        DelayedThenReady(Keys keys, int limit, String after) {
+            boolean inQueue = after != null && after.startsWith("w");
+            if (after != null && !inQueue && !(after.startsWith("d") && SucceededList.TIMED_ID.matcher(after.substring(1)).matches())) {
+                throw badCursor(after, "a WAITING", "d<due>:<id> or w<id>");
+            }
+            this.delayed = inQueue ? null : new SortedEntries(keys.delayed(), limit, after == null ? null : after.substring(1), "d");
+            this.ready = new WaitingEntries(keys.waiting(), limit, inQueue ? after : null);
+        }
+
+        @Override
+        public Window next() {
+            if (delayed == null) {
+                return ready.next();
+            }
+            Window window = delayed.next();
+            if (window.last()) {
+                delayed = null;   // the queue follows
+                return new Window(window.entries(), false);
+            }
+            return window;
+        }
+    }
+
     /** The waiting list, left (newest) to right; the cursor is {@code w<id>}, the last id listed. */
     private final class WaitingEntries implements Entries {
         private final String key;
@@ -135,17 +170,18 @@ final class TaskListings {
 
     /**
      * A sorted set (the leases, the {@code failed} set), highest score first (ties: the higher member
-     * first, as Redis orders them); the cursor {@code <score>:<id>} is the last entry listed, and the
-     * next page starts after it.
+     * first, as Redis orders them); the cursor {@code <score>:<id>} (after {@code cursorPrefix}) is the
+     * last entry listed, and the next page starts after it.
      */
     private final class SortedEntries implements Entries {
         private final String key;
         private final int batch;
         private final double max;
         private final String afterId;
+        private final String cursorPrefix;
         private long offset;
 
-        SortedEntries(String key, int limit, String after) {
+        SortedEntries(String key, int limit, String after, String cursorPrefix) {
             double max = Double.POSITIVE_INFINITY;
             String afterId = null;
             if (after != null) {
@@ -160,6 +196,7 @@ final class TaskListings {
             this.batch = limit + 1;
             this.max = max;
             this.afterId = afterId;
+            this.cursorPrefix = cursorPrefix;
         }
 
         @Override
@@ -174,7 +211,7 @@ final class TaskListings {
                 if (afterId != null && entry.getScore() == max && id.compareTo(afterId) >= 0) {
                     continue;   // listed on an earlier page
                 }
-                entries.add(new Entry(id, String.format("%d:%s", (long) entry.getScore(), id)));
+                entries.add(new Entry(id, cursorPrefix + (long) entry.getScore() + ":" + id));
             }
             return new Window(entries, scored.size() < batch);
         }

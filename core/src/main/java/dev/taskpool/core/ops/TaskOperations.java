@@ -19,7 +19,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * What operators read and do: the kinds, their counts, the live workers, listings by status, and
- * the control actions (retry, cancel, pause/resume, delete). Every listing reads a per-kind index
+ * the control actions (retry, cancel, pause/resume, run now, delete). Every listing reads a per-kind index
  * (the waiting list, the leases, the {@code succeeded} list, the {@code failed} sorted set), never a SCAN of
  * the keyspace; every action is one Lua script that touches one kind's slot and publishes an event.
  * A refused action throws {@link ControlException} and changes nothing.
@@ -128,8 +128,9 @@ public final class TaskOperations {
     }
 
     /**
-     * One page of a kind's tasks in {@code status}, newest first: WAITING from the waiting list
-     * (newest added first), RUNNING from the leases (latest lease deadline first), SUCCESS and
+     * One page of a kind's tasks in {@code status}, newest first: WAITING from the delayed set
+     * (latest due first) and then the waiting list (newest added first), the reverse of the order
+     * they will start in; RUNNING from the leases (latest lease deadline first), SUCCESS and
      * FAILURE from their indexes (latest finished first). Ids whose hash has expired are skipped.
      *
      * @param limit how many tasks, 1 to {@link #MAX_PAGE}
@@ -175,6 +176,15 @@ public final class TaskOperations {
     /** Workers take tasks of this kind again (idle ones are woken at once). */
     public void resume(String task, String by) {
         control.resume(known(task), by(by), clock.millis());
+    }
+
+    /**
+     * Runs a delayed task now: it leaves the delayed set for the front of the queue, so it is the
+     * next of its kind to start (once the kind is resumed, if paused), and an idle worker is woken.
+     * Refused for a task that is not delayed: unknown, RUNNING, finished, or ready in the queue.
+     */
+    public void runNow(String task, long id, String by) {
+        control.runNow(known(task), validId(task, id), by(by), clock.millis());
     }
 
     /** Removes a finished (SUCCESS or FAILURE) task: its hash and its index entry. */

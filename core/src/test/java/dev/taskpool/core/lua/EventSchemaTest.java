@@ -165,6 +165,7 @@ class EventSchemaTest {
         operations.retry(task, 4, "ops");
         operations.retryFailed(task, "ops");
         operations.delete(task, first.id());
+        operations.runNow(task, 50, "ops");   // the delayed #50 goes to the front of the queue (promoted)
         operations.pause(task, "ops");
         operations.resume(task, null);
     }

@@ -10,6 +10,8 @@ import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.TaskReads;
+import dev.taskpool.core.redis.AddOptions;
+import dev.taskpool.core.run.DelayedCheck;
 import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.run.LeaseLostException;
 import dev.taskpool.core.run.RecoverResult;
@@ -39,6 +41,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ScriptIntegrityTest {
     private static final long NOW = 1_700_000_000_000L;
     private static final Duration KEEP = Duration.ofSeconds(60);
+    /** The id of the delayed task the run-now and delayed-check cases add. */
+    private static final long DELAYED_ID = 77;
 
     @RegisterExtension
     final RedisFixture fixture = new RedisFixture("integrity");
@@ -93,6 +97,7 @@ class ScriptIntegrityTest {
             case "succeeded" -> keys.succeeded();
             case "failed" -> keys.failed();
             case "due" -> keys.errorHandlersDue();
+            case "delayed" -> keys.delayed();
             default -> throw new IllegalArgumentException(name);
         };
     }
@@ -123,6 +128,11 @@ class ScriptIntegrityTest {
                 new TaskOperations(redis).delete(task, 2);
                 yield null;
             }
+            case "runNow" -> {
+                new TaskOperations(redis).runNow(task, DELAYED_ID, "ops");
+                yield null;
+            }
+            case "healDelayed" -> new DelayedCheck(redis).check(task, 0, 10).get();
             default -> throw new IllegalArgumentException(script);
         };
     }
@@ -146,8 +156,15 @@ class ScriptIntegrityTest {
             "retryFailed, waiting", "retryFailed, failed", "retryFailed, stats",
             "resume, wake", "resume, waiting",
             "delete, succeeded", "delete, failed",
+            "retryFailed, delayed", "resume, delayed",
+            "runNow, delayed", "runNow, waiting", "runNow, wake",
+            "healDelayed, delayed",
     })
     void aWrongTypedKeyIsAnErrorNamingItAndChangesNothing(String script, String broken) throws Exception {
+        if (script.equals("runNow") || script.equals("healDelayed")) {
+            // a delayed task for it to act on, added before the key breaks
+            addStore.addWith(task, DELAYED_ID, "[]", AddOptions.delay(Duration.ofHours(1)), NOW);
+        }
         String key = key(broken);
         raw.del(key);
         raw.set(key, "garbage");

@@ -2,20 +2,24 @@ package dev.taskpool.worker.exec;
 
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.run.DelayedCheck;
 import dev.taskpool.core.run.RecoverResult;
 import dev.taskpool.core.run.RunStore;
 import dev.taskpool.worker.runtime.AppRuntime;
 import dev.taskpool.worker.script.ScriptError;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Puts tasks whose lease expired (their worker died or hung) back in the queue, counting the lost
  * run as failed; tasks out of runs end in FAILURE and get their {@code error} event here (run like
- * a run's own handler: see {@link EventHandler}). Every
+ * a run's own handler: see {@link EventHandler}), and removes entries of the delayed set whose task
+ * is gone or not WAITING, one window of it per pass ({@link DelayedCheck}). Every
  * worker runs one: the work is one atomic script, so two recoverers never handle a task twice.
  */
 final class Recoverer implements Runnable {
@@ -25,17 +29,23 @@ final class Recoverer implements Runnable {
     private static final int DUE_STEP = 1000;
     /** How long one pass moves due tasks of one kind at most. */
     private static final Duration DUE_BUDGET = Duration.ofMillis(200);
+    /** Entries of a kind's delayed set checked per pass: a set of a million is walked over many passes. */
+    static final int DELAYED_WINDOW = 500;
 
     private final List<TaskDefinition> definitions;
     private final AppRuntime runtime;
     private final WorkerContext worker;
     /** A recovery that keeps failing (Redis full or unreachable, a broken key) is logged once per interval. */
     private final RateLimitedLog failures = new RateLimitedLog(log, "recovery", RateLimitedLog.INTERVAL);
+    private final DelayedCheck delayedCheck;
+    /** Per kind: the rank of the delayed set the next check starts at (this worker's own walk). */
+    private final Map<String, Long> delayedStarts = new HashMap<>();
 
     Recoverer(List<TaskDefinition> definitions, AppRuntime runtime, WorkerContext worker) {
         this.definitions = definitions;
         this.runtime = runtime;
         this.worker = worker;
+        this.delayedCheck = new DelayedCheck(runtime.redis());
     }
 
     /**
@@ -85,6 +95,7 @@ final class Recoverer implements Runnable {
                     }
                 } while (result.handled() >= BATCH);
                 promoteDue(definition);
+                checkDelayed(definition.id());
             } catch (RuntimeException e) {
                 allRecovered = false;
                 failures.failed("task " + definition.id(), e);
@@ -92,6 +103,17 @@ final class Recoverer implements Runnable {
         }
         if (allRecovered) {
             failures.succeeded();
+        }
+    }
+
+    /** One window of the kind's delayed set: entries whose task is gone or not WAITING are removed. */
+    private void checkDelayed(String task) {
+        long start = delayedStarts.getOrDefault(task, 0L);
+        DelayedCheck.Window window = runtime.runs().await(delayedCheck.check(task, start, DELAYED_WINDOW),
+                "check the delayed tasks of " + task);
+        delayedStarts.put(task, window.nextStart());
+        for (RecoverResult.Dropped removed : window.removed()) {
+            log.warn("task {}: removed '{}' from the delayed tasks: {}", task, removed.member(), removed.reason());
         }
     }
 }

@@ -20,8 +20,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Kind-wide gauges that only Redis knows, the same in every worker (in PromQL take {@code max},
- * not {@code sum}): {@code taskpool.queue.waiting}, {@code taskpool.queue.running},
- * {@code taskpool.queue.oldest.age.seconds} (seconds the oldest waiting task has waited; 0 when none),
+ * not {@code sum}): {@code taskpool.queue.waiting} (every WAITING task), its two parts
+ * {@code taskpool.queue.ready} (in the queue) and {@code taskpool.queue.delayed} (waiting for their
+ * due time), {@code taskpool.queue.running},
+ * {@code taskpool.queue.oldest.age.seconds} (seconds the oldest ready task has waited to start; 0 when none),
  * {@code taskpool.queue.paused} (1 or 0), {@code taskpool.queue.finished.rate} (tasks finished per
  * second over the last minute) and {@code taskpool.kind.totals} tagged {@code counter} (the
  * {@code stats} hash: added, succeeded, failed, retried, recovered, canceled, by every process).
@@ -67,9 +69,11 @@ public final class KindGauges {
                 "metrics: reading the counts of kind " + kind + " from Redis", RateLimitedLog.INTERVAL));
         kinds.add(kind);
         everRead = false;   // read the new kind at the next scrape
-        gauge("queue.waiting", kind, "tasks of the kind waiting in Redis", KindStats::waiting);
+        gauge("queue.waiting", kind, "tasks of the kind waiting in Redis, ready or delayed", KindStats::waiting);
+        gauge("queue.ready", kind, "tasks of the kind in the queue, ready to start", KindStats::ready);
+        gauge("queue.delayed", kind, "tasks of the kind waiting for their due time", KindStats::delayed);
         gauge("queue.running", kind, "tasks of the kind running on any worker", KindStats::running);
-        gauge("queue.oldest.age.seconds", kind, "seconds the oldest waiting task has waited (0: none waits)",
+        gauge("queue.oldest.age.seconds", kind, "seconds the oldest ready task has waited to start (0: none is ready)",
                 stats -> Math.max(stats.oldestWaitingAgeMs(), 0) / 1000.0);
         gauge("queue.paused", kind, "1 while the kind is paused", stats -> stats.paused() ? 1 : 0);
         gauge("queue.finished.rate", kind, "tasks finished per second over the last minute",

@@ -1,4 +1,4 @@
--- resubmit-5: an operator retries FAILURE tasks: one by id, or the failed tasks of the kind (from
+-- resubmit-6: an operator retries FAILURE tasks: one by id, or the failed tasks of the kind (from
 -- the `failed` index, oldest first, a bounded number per call). Each goes back to WAITING with a
 -- fresh run budget (attempt 0), no expiry, and its history kept readable: the error it had in
 -- `previous_error`, the runs it made so far in `previous_attempts` (summed over retries),
@@ -7,9 +7,12 @@
 -- before the retry had, so what was aimed at an earlier run (a cancel message still on its way, a
 -- worker's memory of recent cancels) cannot stop it. `canceled_lease` is kept too, so that the
 -- worker of a canceled run can still tell, after the retry, that its run was canceled.
--- It joins the queue as the newest task; an idle worker is woken. `size` is not checked: an
--- operator's retry is not an add. (No `#!lua` line: like enqueue, it adds work, so a full Redis
--- refuses it before its first write.)
+-- It joins the queue as the newest task, ready at once; an idle worker is woken. A due time it
+-- had (`due_at`, from a delayed add or a retry's backoff) goes, and so does an entry of `delayed`
+-- left behind by hand or by an older version: it is no delayed task any more, and must not reach
+-- the queue twice.
+-- `size` is not checked: an operator's retry is not an add. (No `#!lua` line: like enqueue, it
+-- adds work, so a full Redis refuses it before its first write.)
 -- All or nothing: every key it writes is checked before its first write.
 --
 -- KEYS[1] taskpool:{T}:task:     prefix of the task hashes
@@ -17,6 +20,7 @@
 -- KEYS[3] taskpool:{T}:wake      wake-up token list
 -- KEYS[4] taskpool:{T}:failed    sorted set, id -> finished_at of FAILURE tasks
 -- KEYS[5] taskpool:{T}:stats     hash of counters (resubmitted)
+-- KEYS[6] taskpool:{T}:delayed   sorted set, id -> due time of the delayed tasks
 -- ARGV[1] now, epoch ms
 -- ARGV[2] who retries ('' when not given)
 -- ARGV[3] task id T (for the messages)
@@ -35,6 +39,7 @@
 --@include _checks.lua
 --@include _events.lua
 local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'list') or wrongType(KEYS[4], 'zset')
+  or wrongType(KEYS[6], 'zset')
 if problem then return problem end
 local counter = redis.pcall('HGET', KEYS[5], 'resubmitted')
 if type(counter) == 'table' and counter.err then return readFailed(KEYS[5], 'hash', counter) end
@@ -89,9 +94,10 @@ for _, entry in ipairs(chosen) do
     'resubmitted', tostring(tonumber(fields[5] or '0') + 1), 'resubmitted_by', by, 'resubmitted_at', now,
     'current', '0', 'total', '0', 'message', '')
   redis.call('HDEL', key, 'error', 'finished_at', 'done_by', 'lease', 'lost_at', 'response', 'started_at',
-    'worker', 'canceled_by', 'canceled_at')
+    'worker', 'canceled_by', 'canceled_at', 'due_at')
   redis.call('PERSIST', key)
   redis.call('ZREM', KEYS[4], id)
+  redis.call('ZREM', KEYS[6], id)
   redis.call('LPUSH', KEYS[2], id)
   redis.call('PUBLISH', ARGV[4] .. id, resubmittedEvent(task, id, byJson, now))
 end
