@@ -62,11 +62,12 @@ final class DelayBench {
         String task = "bench.d" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
         Path app = writeApp(task);
         ProcessRegistry registry = new ProcessRegistry().register(PROCESS, args -> {
-            // "load" tasks hold their slot a little, as real work does; the timed ones note their start.
-            if ("load".equals(args.get(1))) {
+            // (a processor gets the task id, then the task's args: [index, kind of task])
+            // "load" tasks hold their slot a little, as real work does; the others note their start.
+            if ("load".equals(args.get(2))) {
                 LockSupport.parkNanos(20_000_000L);
             } else {
-                started.put(((Number) args.get(0)).longValue(), workerRedis.clock().millis());
+                started.put(((Number) args.get(1)).longValue(), workerRedis.clock().millis());
             }
             return null;
         });
