@@ -16,6 +16,7 @@ public final class BenchMain {
     public static CommandLine commandLine() {
         CommandLine commandLine = TaskpoolCommand.commandLine();
         commandLine.addSubcommand(new BenchCommand());
+        commandLine.addSubcommand(new DelayBenchCommand());
         return commandLine;
     }
 
