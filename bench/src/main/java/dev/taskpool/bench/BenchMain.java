@@ -17,6 +17,7 @@ public final class BenchMain {
         CommandLine commandLine = TaskpoolCommand.commandLine();
         commandLine.addSubcommand(new BenchCommand());
         commandLine.addSubcommand(new DelayBenchCommand());
+        commandLine.addSubcommand(new ScheduleBenchCommand());
         return commandLine;
     }
 

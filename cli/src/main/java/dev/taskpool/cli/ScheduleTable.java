@@ -1,9 +1,5 @@
 package dev.taskpool.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.json.Json;
 import dev.taskpool.core.schedule.ScheduleInfo;
 import java.time.DateTimeException;
 import java.time.Instant;
@@ -81,24 +77,6 @@ final class ScheduleTable {
             return ZoneId.of(timezone);
         } catch (DateTimeException e) {
             return ZoneOffset.UTC;
-        }
-    }
-
-    /** A schedule as --json prints it: its fields, with {@code args} as JSON rather than the text stored. */
-    static ObjectNode json(ScheduleInfo info) {
-        ObjectNode node = Json.MAPPER.valueToTree(info);
-        node.set("args", args(info.args()));
-        return node;
-    }
-
-    private static JsonNode args(String stored) {
-        if (stored == null) {
-            return Json.NODES.arrayNode();
-        }
-        try {
-            return Json.read(stored, "args");
-        } catch (TaskpoolException e) {
-            return Json.NODES.textNode(stored);   // shown as stored rather than not at all
         }
     }
 }

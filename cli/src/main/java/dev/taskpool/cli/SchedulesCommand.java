@@ -34,7 +34,7 @@ final class SchedulesCommand implements Runnable {
         if (output.json) {
             ObjectNode root = Json.NODES.objectNode();
             ArrayNode rows = root.putArray("schedules");
-            schedules.forEach(info -> rows.add(ScheduleTable.json(info)));
+            schedules.forEach(info -> rows.add(info.toJson()));
             Operator.printJson(root);
             return;
         }
@@ -63,7 +63,7 @@ final class SchedulesCommand implements Runnable {
             ObjectNode json = Json.NODES.objectNode();
             json.put("action", action);
             json.put("schedule", id);
-            after.ifPresent(info -> json.set("state", ScheduleTable.json(info)));
+            after.ifPresent(info -> json.set("state", info.toJson()));
             Operator.printJson(json);
         }
         return after;

@@ -8,8 +8,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.LongConsumer;
-import java.util.function.LongSupplier;
 
 /**
  * The published definitions the client checks an add against (which scripts it would need),
@@ -73,24 +71,5 @@ final class PublishedDefinitions {
         Map<String, String> fields = read.orElseThrow(() -> AddStore.unknownTask(task));
         definitions.put(task, new CachedDefinition(fields, now));
         return fields;
-    }
-
-    /**
-     * Refuses an add that needs a script this client cannot run ({@code event.next}, {@code event.add})
-     * when no Java handler stands in for it.
-     */
-    static void requireJavaHandlers(String task, Map<String, String> definition, LongSupplier ids, LongConsumer onAdded) {
-        String nextScript = definition.get("event.next");
-        if (nextScript != null && ids == null) {
-            throw new TaskpoolException("task " + task + " takes its ids from event.next = " + nextScript
-                    + ", a script this Java client cannot run: pass an id supplier with withIdSupplier(\"" + task
-                    + "\", ...) or add the task through a runtime (taskpool run tasks." + task + ".add ...)");
-        }
-        String addScript = definition.get("event.add");
-        if (addScript != null && onAdded == null) {
-            throw new TaskpoolException("task " + task + " runs event.add = " + addScript
-                    + " after each add, a script this Java client cannot run: pass a handler with onAdded(\"" + task
-                    + "\", ...) or add the task through a runtime (taskpool run tasks." + task + ".add ...)");
-        }
     }
 }

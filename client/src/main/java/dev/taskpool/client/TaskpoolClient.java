@@ -31,7 +31,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
@@ -66,8 +65,7 @@ public final class TaskpoolClient implements AutoCloseable {
     private final RunStore runs;
     private final TaskReads reads;
     private final InstantSource clock;
-    private final Map<String, LongSupplier> idSuppliers = new ConcurrentHashMap<>();
-    private final Map<String, LongConsumer> addHandlers = new ConcurrentHashMap<>();
+    private final JavaAddHandlers handlers = new JavaAddHandlers();
     private final PublishedDefinitions definitions;
     private final Schedules schedules;
     private volatile EventHub events;
@@ -139,13 +137,13 @@ public final class TaskpoolClient implements AutoCloseable {
 
     /** Uses {@code supplier} for the ids of {@code task} (in place of its script {@code event.next}). */
     public TaskpoolClient withIdSupplier(String task, LongSupplier supplier) {
-        idSuppliers.put(Keys.of(task).task(), supplier);
+        handlers.idSupplier(task, supplier);
         return this;
     }
 
     /** Runs {@code handler} after each add to {@code task} (in place of its script {@code event.add}). */
     public TaskpoolClient onAdded(String task, LongConsumer handler) {
-        addHandlers.put(Keys.of(task).task(), handler);
+        handlers.onAdded(task, handler);
         return this;
     }
 
@@ -178,14 +176,10 @@ public final class TaskpoolClient implements AutoCloseable {
      * {@code AddOptions.at(instant)} starts the task no earlier than that, by Redis' clock (not this machine's).
      */
     public AddResult addWith(String task, AddOptions options, List<?> args) {
-        Map<String, String> definition = definitions.read(task);
-        LongSupplier ids = idSuppliers.get(task);
-        LongConsumer onAdded = addHandlers.get(task);
-        PublishedDefinitions.requireJavaHandlers(task, definition, ids, onAdded);
-        String argsJson = limits.argsJson(task, args);
-        AddResult result = store.addWith(task, ids == null ? null : ids.getAsLong(), argsJson, options, clock.millis());
-        if (!result.isQueueFull() && onAdded != null) {
-            onAdded.accept(result.id());
+        JavaAddHandlers.Of java = handlers.forAdd(task, definitions.read(task));
+        AddResult result = store.addWith(task, java.nextId(), limits.argsJson(task, args), options, clock.millis());
+        if (!result.isQueueFull()) {
+            java.added(result.id());
         }
         return result;
     }
@@ -219,23 +213,20 @@ public final class TaskpoolClient implements AutoCloseable {
         String argsJson;
         CompletableFuture<Map<String, String>> definition;
         try {
-                argsJson = limits.argsJson(task, args);
+            argsJson = limits.argsJson(task, args);
             definition = definitions.readAsync(task);   // an invalid task id is refused here
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
         return definition.thenCompose(fields -> {
-            LongSupplier ids = idSuppliers.get(task);
-            LongConsumer onAdded = addHandlers.get(task);
-            PublishedDefinitions.requireJavaHandlers(task, fields, ids, onAdded);
-            CompletableFuture<AddResult> added = store.addWithAsync(task, ids == null ? null : ids.getAsLong(), argsJson, options,
-                    clock.millis());
-            if (onAdded == null) {
+            JavaAddHandlers.Of java = handlers.forAdd(task, fields);
+            CompletableFuture<AddResult> added = store.addWithAsync(task, java.nextId(), argsJson, options, clock.millis());
+            if (java.onAdded() == null) {
                 return added;
             }
             return added.thenApplyAsync(result -> {
                 if (!result.isQueueFull()) {
-                    onAdded.accept(result.id());
+                    java.added(result.id());
                 }
                 return result;
             }, HANDLERS);
@@ -260,18 +251,13 @@ public final class TaskpoolClient implements AutoCloseable {
 
     /** As {@link #addAll(String, List)}, every task with {@code options} (one due time for the whole batch). */
     public List<Long> addAll(String task, AddOptions options, List<? extends List<?>> argsOfEachTask) {
-        Map<String, String> definition = definitions.read(task);
-        LongSupplier ids = idSuppliers.get(task);
-        LongConsumer onAdded = addHandlers.get(task);
-        PublishedDefinitions.requireJavaHandlers(task, definition, ids, onAdded);
+        JavaAddHandlers.Of java = handlers.forAdd(task, definitions.read(task));
         List<NewTask> tasks = new ArrayList<>(argsOfEachTask.size());
         for (List<?> args : argsOfEachTask) {
-            tasks.add(new NewTask(ids == null ? null : ids.getAsLong(), limits.argsJson(task, args)));
+            tasks.add(new NewTask(java.nextId(), limits.argsJson(task, args)));
         }
         List<Long> added = store.addAll(task, tasks, options, clock.millis());
-        if (onAdded != null) {
-            added.forEach(onAdded::accept);
-        }
+        added.forEach(java::added);
         return added;
     }
 
@@ -294,10 +280,7 @@ public final class TaskpoolClient implements AutoCloseable {
      */
     public List<Long> retryAdd(AddRequest request) {
         List<Long> added = store.retryAdd(request, clock.millis());
-        LongConsumer onAdded = addHandlers.get(request.task());
-        if (onAdded != null) {
-            added.forEach(onAdded::accept);
-        }
+        added.forEach(handlers.of(request.task())::added);
         return added;
     }
 

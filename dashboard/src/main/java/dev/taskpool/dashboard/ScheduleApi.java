@@ -1,9 +1,7 @@
 package dev.taskpool.dashboard;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.schedule.ScheduleInfo;
 import dev.taskpool.core.schedule.ScheduleOperations;
@@ -33,12 +31,12 @@ final class ScheduleApi {
         if (path.size() == 1) {
             ObjectNode body = Json.NODES.objectNode();
             ArrayNode rows = body.putArray("schedules");
-            schedules.list().forEach(info -> rows.add(json(info)));
+            schedules.list().forEach(info -> rows.add(info.toJson()));
             body.put("now", System.currentTimeMillis());
             return body;
         }
         if (path.size() == 2) {
-            return json(find(path.get(1)));
+            return find(path.get(1)).toJson();
         }
         throw new HttpIo.NotFound("no such API path: /api/" + String.join("/", path) + " (see /api/schedules)");
     }
@@ -60,29 +58,11 @@ final class ScheduleApi {
         done.put("done", path.get(2));
         done.put("schedule", id);
         // its state after the action (start sets the next fire time); absent only when removed meanwhile
-        schedules.get(id).ifPresent(info -> done.set("state", json(info)));
+        schedules.get(id).ifPresent(info -> done.set("state", info.toJson()));
         return done;
     }
 
     private ScheduleInfo find(String id) {
         return schedules.get(id).orElseThrow(() -> new UnknownScheduleException(id));
-    }
-
-    /** A schedule as the API answers it: its fields, with {@code args} as JSON rather than the text stored. */
-    static ObjectNode json(ScheduleInfo info) {
-        ObjectNode node = Json.MAPPER.valueToTree(info);
-        node.set("args", args(info.args()));
-        return node;
-    }
-
-    private static JsonNode args(String stored) {
-        if (stored == null) {
-            return Json.NODES.arrayNode();
-        }
-        try {
-            return Json.read(stored, "args");
-        } catch (TaskpoolException e) {
-            return Json.NODES.textNode(stored);   // shown as stored rather than not at all
-        }
     }
 }

@@ -1,5 +1,10 @@
 package dev.taskpool.core.schedule;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.json.Json;
+
 /**
  * A schedule as Redis knows it: its definition from the registry and its state.
  *
@@ -16,4 +21,25 @@ package dev.taskpool.core.schedule;
 public record ScheduleInfo(String id, String name, String cron, String timezone, String task, String process, String args,
         String missed, boolean overlap, boolean stopped, long nextFireAt, long lastFireAt, long lastTaskId, String lastError,
         String source) {
+
+    /**
+     * As {@code taskpool schedules --json} and the dashboard's API give it: every field, with
+     * {@code args} as JSON rather than the text stored (the text itself when it is no JSON).
+     */
+    public ObjectNode toJson() {
+        ObjectNode node = Json.MAPPER.valueToTree(this);
+        node.set("args", parsedArgs());
+        return node;
+    }
+
+    private JsonNode parsedArgs() {
+        if (args == null) {
+            return Json.NODES.arrayNode();
+        }
+        try {
+            return Json.read(args, "args");
+        } catch (TaskpoolException e) {
+            return Json.NODES.textNode(args);   // shown as stored rather than not at all
+        }
+    }
 }

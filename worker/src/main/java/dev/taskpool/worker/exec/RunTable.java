@@ -45,8 +45,10 @@ final class RunTable {
         // Redis gave this worker the id again, so the older run's lease is gone (it expired and the
         // task was recovered, or an operator canceled and retried it): that run stops (unless it was
         // stopped already) and records nothing. An older run still recording its retry is not
-        // stopped: that retry is what let the task be fetched again, and the run leaves by itself.
-        if (superseded != null && !superseded.isRecordingRetry() && superseded.stop(StopOrder.LEASE_LOST)) {
+        // stopped: that retry is what let the task be fetched again, and the run leaves by itself; nor is
+        // one whose result is in Redis already (ended, or running its handler) and not yet gone from here.
+        if (superseded != null && superseded.holdsLease() && !superseded.isRecordingRetry()
+                && superseded.stop(StopOrder.LEASE_LOST)) {
             log.warn("task {} #{}: fetched again while an older run of it is still here; stopping that run", task,
                     fetched.id());
         }
