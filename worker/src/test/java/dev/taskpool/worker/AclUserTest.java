@@ -61,11 +61,6 @@ public class AclUserTest {
     static final DocumentedAclRules DOCUMENTED = DocumentedAclRules.read();
 
     private static final String TASK = "acl";
-    /**
-     * What a client needs beyond adding to manage schedules ({@code schedules().remove}, and a put that
-     * moves a schedule to another kind): added only when docs/acl.md's client line lacks them.
-     */
-    private static final List<String> CLIENT_SCHEDULE_RULES = List.of("+hdel", "+del");
     @TempDir
     Path dir;
     private LocalRedis redis;
@@ -76,7 +71,7 @@ public class AclUserTest {
         redis = LocalRedis.start();
         admin = RedisConnector.connect(redis.uri());
         setUser("taskpool-worker", "worker-secret", DOCUMENTED.of("taskpool-worker"));
-        setUser("taskpool-client", "client-secret", withAll(DOCUMENTED.of("taskpool-client", TASK), CLIENT_SCHEDULE_RULES));
+        setUser("taskpool-client", "client-secret", DOCUMENTED.of("taskpool-client", TASK));
         setUser("taskpool-operator", "operator-secret", DOCUMENTED.of("taskpool-operator"));
         admin.sync().aclLogReset();
     }
@@ -99,16 +94,6 @@ public class AclUserTest {
         }
         String reply = admin.sync().dispatch(CommandType.ACL, new StatusOutput<>(StringCodec.UTF8), args);
         assertEquals("OK", reply, "ACL SETUSER " + name);
-    }
-
-    private static String withAll(String rules, List<String> needed) {
-        StringBuilder all = new StringBuilder(rules);
-        for (String rule : needed) {
-            if (!List.of(rules.split(" +")).contains(rule)) {
-                all.append(' ').append(rule);
-            }
-        }
-        return all.toString();
     }
 
     @Test

@@ -22,16 +22,6 @@ public final class DocumentedAclRules {
     public static final String KIND = "{KIND}";
     private static final Pattern SETUSER = Pattern.compile("(?m)^ACL SETUSER (\\S+) on >PASSWORD (.+)$");
 
-    /**
-     * Rules the delayed tasks of issue 18 need beyond the page's as this branch found it (TIME for
-     * Redis' clock; ZRANGE, ZADD, ZCARD for the delayed set), added to a user's rules unless the
-     * page lists them already; docs/acl.md gets them when the docs are merged.
-     */
-    private static final Map<String, List<String>> DELAYED_TASK_RULES = Map.of(
-            "taskpool-worker", List.of("+zrange", "+time"),
-            "taskpool-client", List.of("+zcard", "+zrange", "+zadd", "+time"),
-            "taskpool-operator", List.of("+time"));
-
     private final Map<String, String> rulesByUser;
 
     private DocumentedAclRules(Map<String, String> rulesByUser) {
@@ -95,12 +85,6 @@ public final class DocumentedAclRules {
                 }
             } else {
                 expanded.append(' ').append(rule);
-            }
-        }
-        List<String> listed = List.of(rules.split(" +"));
-        for (String needed : DELAYED_TASK_RULES.getOrDefault(user, List.of())) {
-            if (!listed.contains(needed)) {
-                expanded.append(' ').append(needed);
             }
         }
         return expanded.toString().trim();
