@@ -55,6 +55,10 @@ class SchedulesTest {
             var bad = assertThrows(DefinitionException.class,
                     () -> ScheduleSpec.builder(id).cron("0 3 * * *").process("scripts.x.Run").overlap(false).build());
             assertTrue(bad.getMessage().contains("field \"overlap\": false needs a task schedule"), bad.getMessage());
+            var badCron = assertThrows(DefinitionException.class,
+                    () -> ScheduleSpec.builder(id).cron("61 * * * *").timezone("Mars/Olympus").task(task).build());
+            assertTrue(badCron.getMessage().contains("field \"schedule\""), badCron.getMessage());
+            assertTrue(badCron.getMessage().contains("field \"timezone\""), badCron.getMessage());
         }
     }
 }

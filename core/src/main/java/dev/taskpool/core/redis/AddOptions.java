@@ -80,7 +80,7 @@ public final class AddOptions {
         Objects.requireNonNull(at, "at");
         if (at.isBefore(Instant.EPOCH) || at.toEpochMilli() > LATEST_AT) {
             throw new IllegalArgumentException("add option at must be an epoch time in ms from 0 to " + LATEST_AT + ", got "
-                    + at);
+                    + at.toEpochMilli() + " (" + at + ")");
         }
         if (delay != null) {
             throw both();

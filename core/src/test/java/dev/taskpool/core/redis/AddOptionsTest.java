@@ -41,7 +41,7 @@ class AddOptionsTest {
         assertMessage("add option delay must be a whole number of ms, got 2.5", Map.of("delay", 2.5));
         assertMessage("add option delay must be a whole number of ms, got '3000' (a string)", Map.of("delay", "3000"));
         assertMessage("add option at must be a whole number of ms, got true", Map.of("at", true));
-        assertMessage("add option at must be an epoch time in ms from 0 to 253402300799999, got 1969-12-31T23:59:59.999Z",
+        assertMessage("add option at must be an epoch time in ms from 0 to 253402300799999, got -1 (1969-12-31T23:59:59.999Z)",
                 Map.of("at", -1));
         Map<String, Object> both = new LinkedHashMap<>();
         both.put("delay", 1000);
