@@ -76,9 +76,13 @@ local size = read('hash', 'HGET', KEYS[1], 'size')
 local counterText = read('string', 'GET', KEYS[2])
 local waiting = read('list', 'LLEN', KEYS[3])
 local delayed = read('zset', 'ZCARD', KEYS[8])   -- (also its type check: delayed adds write it)
--- The wake list matters only when the queue is empty (workers may be blocked then); under load
--- the queue is not, and this read is saved.
-local tokens = waiting == 0 and read('list', 'LLEN', KEYS[4])
+-- The wake list matters when the queue is empty (workers may be blocked then) and for a delayed
+-- add (a new earliest due time wakes a worker); a plain add under load reads nothing of it.
+local anyLater = false
+for _, r in ipairs(pending) do
+  if requests[r].due then anyLater = true break end
+end
+local tokens = (waiting == 0 or anyLater) and read('list', 'LLEN', KEYS[4])
 if bad then return refuseAll(bad) end
 if not size then return refuseAll({REPLY.UNKNOWN_TASK}) end
 if not tonumber(size) then return refuseAll(wrong(KEYS[1], "size '" .. size .. "'", 'an integer')) end

@@ -164,7 +164,10 @@ if max == 0 then
   return out
 end
 if claimed == ARGV[8] then
-  out[1] = nextDue(KEYS[11]) or 0   -- (a read: the first call promoted what was due)
+  -- (a read: the first call promoted what was due; through pcall, as this branch did not check the
+  -- set's type and the runs are already ended: a set of the wrong type now answers "none due")
+  local first = redis.pcall('ZRANGE', KEYS[11], 0, 0, 'WITHSCORES')
+  out[1] = (type(first) == 'table' and not first.err and tonumber(first[2])) or 0
   answerAgain(out, worker)
   return out
 end

@@ -22,12 +22,15 @@ import org.slf4j.LoggerFactory;
  * so every process that passes a time to a script (a worker's fetch, a client's add) reads this
  * one: a caller whose own clock is off does not move due times.
  *
- * <p>The estimate never runs ahead of Redis' clock: a sample's offset is Redis' time minus the
+ * <p>The estimate does not run ahead of Redis' clock: a sample's offset is Redis' time minus the
  * local time when its reply arrived, less a millisecond for the rounding of both, and the reply
  * arrives after Redis read its clock. The offset used is that of the sample with the shortest
  * round trip among the last {@link #KEPT} (the tightest of these lower bounds), so one slow reply
- * does not make the estimate lag. Until the first sample answers (or while Redis cannot be
- * reached at start), the local clock is used as it is.
+ * does not make the estimate lag. That holds while neither clock moves against the other; when
+ * one does (a stepped or drifting clock), a new sample that disagrees with older ones by more than
+ * its own round trip drops them, so the estimate can be ahead by at most what a clock moved since
+ * the last sample (taken every {@link #RESAMPLE}) plus one round trip. Until the first sample
+ * answers (or while Redis cannot be reached at start), the local clock is used as it is.
  */
 public final class RedisClock extends Clock implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisClock.class);
@@ -52,6 +55,12 @@ public final class RedisClock extends Clock implements AutoCloseable {
          */
         synchronized long record(long redisMicros, long localMillisAtReply, long roundTripNanos) {
             long offset = Math.floorDiv(redisMicros, 1000) - localMillisAtReply - 1;
+            // The true offset now is at most this sample's plus its round trip (and a ms of
+            // rounding). An older sample above that cannot still hold: a clock was stepped or
+            // drifted since (NTP, a VM resumed), and the older samples would put the estimate
+            // ahead of Redis. They go; the samples that remain agree with this one.
+            long ceiling = offset + TimeUnit.NANOSECONDS.toMillis(roundTripNanos) + 2;
+            recent.removeIf(older -> older.offsetMillis() > ceiling);
             if (recent.size() == KEPT) {
                 recent.removeFirst();
             }

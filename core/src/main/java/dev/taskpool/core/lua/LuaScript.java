@@ -17,7 +17,7 @@ public enum LuaScript {
     ENQUEUE("enqueue-8.lua"),
     FINISH("finish-12.lua"),
     PROGRESS("progress-1.lua"),
-    RETRY("retry-4.lua"),
+    RETRY("retry-6.lua"),
     RELEASE("release-4.lua"),
     HEARTBEAT("heartbeat-2.lua"),
     RECOVER("recover-8.lua"),

@@ -121,14 +121,17 @@ public final class ScheduleFirer {
     private long[] fire(ScheduleRecords.Record record, long now, List<ProcessFiring> processes) {
         ScheduleSpec spec = record.spec();
         CronTiming timing = spec.timing();
-        if (!spec.timingKey().equals(record.field("timing")) || (record.field("next_fire_at") == null && !record.stopped())) {
-            operations.retime(spec, now);   // (new, changed, or its state lost: fires from the next look)
-            return new long[] {0, 0};
-        }
         int added = 0;
         String trigger = record.field("trigger_at");
         if (trigger != null) {
+            // (before any retime: a pending trigger fires also for a cron that has no slot left)
             added += Math.max(0, fireOne(spec, "trigger", trigger, record.number("trigger_at"), 0, now, processes));
+        }
+        boolean timingChanged = !spec.timingKey().equals(record.field("timing"));
+        boolean slotLost = record.field("next_fire_at") == null && !record.stopped() && timing.nextAfter(now) != 0;
+        if (timingChanged || slotLost) {
+            operations.retime(spec, now);   // (new, changed, or its next fire time lost: fires from the next look)
+            return new long[] {added, 0};
         }
         long next = record.number("next_fire_at");
         if (record.stopped() || next == 0) {

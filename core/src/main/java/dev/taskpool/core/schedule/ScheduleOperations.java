@@ -32,8 +32,9 @@ public final class ScheduleOperations {
     private final ScriptRunner scripts;
     private final ScheduleRecords records;
 
+    /** Operations that judge "now" by Redis' clock, as every worker's firer does (see {@link RedisConnector#clock()}). */
     public ScheduleOperations(RedisConnector redis) {
-        this(redis, Clock.systemUTC());
+        this(redis, redis.clock());
     }
 
     public ScheduleOperations(RedisConnector redis, Clock clock) {
@@ -62,8 +63,7 @@ public final class ScheduleOperations {
     /** Resumes a stopped schedule from its first slot after now; the slots missed while stopped are not run. */
     public void start(String id, String by) {
         ScheduleSpec spec = known(id);
-        long now = clock.millis();
-        control(spec, "start", by, spec.timing().nextAfter(now));
+        control(spec, "start", by, spec.timing().nextAfter(notBeforeLastFiring(spec, clock.millis())));
     }
 
     /** One extra firing now, carried out by the next worker that looks (within about a second), also while stopped. */
@@ -127,7 +127,23 @@ public final class ScheduleOperations {
 
     /** Sets the schedule's next fire time from its cron and zone, when they are new or changed. */
     void retime(ScheduleSpec spec, long now) {
-        control(spec, "timing", "", spec.timing().nextAfter(now));
+        control(spec, "timing", "", spec.timing().nextAfter(notBeforeLastFiring(spec, now)));
+    }
+
+    /**
+     * {@code now}, or the schedule's last fire time if that is later: the next fire time is
+     * computed after it, so a slot already fired is never fired again, even when the process that
+     * starts or retimes the schedule reads a clock a little behind the one that fired it.
+     */
+    private long notBeforeLastFiring(ScheduleSpec spec, long now) {
+        String key = ScheduleRecords.stateKey(spec);
+        String last = calls.await(commands.hget(key, "last_fire_at").toCompletableFuture(),
+                "read the last fire time of schedule '" + spec.id() + "' (" + key + ")");
+        try {
+            return last == null ? now : Math.max(now, Long.parseLong(last));
+        } catch (NumberFormatException e) {
+            return now;   // (a value written by hand: the clock alone decides)
+        }
     }
 
     private Optional<ScheduleRecords.Record> record(String id) {

@@ -16,6 +16,7 @@ import dev.taskpool.core.lua.ScriptRunner;
 import dev.taskpool.core.ops.TaskReads;
 import dev.taskpool.core.redis.AddIncompleteException;
 import dev.taskpool.core.redis.AddOutcomeUnknownException;
+import dev.taskpool.core.redis.AddOptions;
 import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.NewTask;
 import dev.taskpool.core.testing.RedisFixture;
@@ -243,6 +244,23 @@ class EnqueueTest {
         addStore.add(task, null, "[1]", NOW);
         assertEquals(2L, raw.llen(keys.waiting()), "both tasks wait");
         assertEquals(Map.of("a", "1"), raw.hgetall(keys.wake()), "the wake key was not touched");
+    }
+
+    /**
+     * A delayed add may wake a worker whatever the queue holds, so it checks the wake list first: a
+     * broken one refuses it having written nothing (it once failed after writing the task's hash,
+     * leaving a task in neither the queue nor the delayed set).
+     */
+    @Test
+    void aDelayedAddToAQueueThatIsNotEmptyChecksTheWakeListBeforeWriting() {
+        addStore.add(task, null, "[0]", NOW);
+        raw.del(keys.wake());
+        raw.hset(keys.wake(), "a", "1");
+        TaskpoolException refused = assertThrows(TaskpoolException.class,
+                () -> addStore.addWith(task, null, "[1]", AddOptions.delay(Duration.ofMinutes(1)), NOW));
+        assertTrue(refused.getMessage().contains(keys.wake() + " holds a hash, expected a list"), refused.getMessage());
+        assertEquals(0, raw.exists(keys.task(2), keys.delayed()), "no task hash, no delayed entry");
+        assertEquals("1", raw.get(keys.sequence()), "no id taken");
     }
 
     /**

@@ -40,6 +40,16 @@ class RedisClockTest {
     }
 
     @Test
+    void aLocalClockSteppedForwardDropsTheSamplesTakenBeforeTheStep() {
+        RedisClock.Offsets offsets = new RedisClock.Offsets();
+        assertEquals(1_000, offsets.record(2_001_000, 1_000, 1_000_000), "a quick sample");
+        // The local clock jumps 5 s forward (NTP): the next sample, slower, gives an offset 5 s lower.
+        // Keeping the quick sample's offset would put the estimate 5 s ahead of Redis.
+        assertEquals(-4_001, offsets.record(3_000_000, 7_000, 4_000_000), "the older, quicker sample is dropped");
+        assertEquals(-4_001, offsets.record(4_000_000, 8_000, 6_000_000), "and never comes back");
+    }
+
+    @Test
     void aSkewedLocalClockStillGivesDueTimesByRedisClock() {
         Clock skewed = Clock.offset(Clock.systemUTC(), Duration.ofHours(-1));
         RedisConnector redis = fixture.redis();

@@ -207,6 +207,18 @@ class ScheduleFirerTest {
     }
 
     @Test
+    void aStartFromAClockBehindTheLastFiringNeverFiresThatSlotAgain() {
+        String id = put(every("0 * * * * *"), T0).id();
+        firer().fire(T0 + 60_050);
+        assertEquals(List.of(T0 + 60_000), fireTimes());
+        operationsAt(T0 + 60_100).stop(id, "alice");
+        operationsAt(T0 + 30_000).start(id, "bob");   // a machine whose clock is 30 s behind
+        assertEquals(T0 + 120_000, info(id).nextFireAt(), "the next slot after the last one fired, not after the clock");
+        firer().fire(T0 + 60_200);
+        assertEquals(List.of(T0 + 60_000), fireTimes(), "slot " + (T0 + 60_000) + " made one task");
+    }
+
+    @Test
     void aTriggerFiresOnceAlsoWhileStopped() {
         String id = put(every("0 0 1 1 *"), T0).id();
         operationsAt(T0 + 5_000).stop(id, "alice");

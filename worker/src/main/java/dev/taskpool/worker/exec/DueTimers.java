@@ -57,9 +57,4 @@ final class DueTimers {
         set.remove(due);
         reached.run();
     }
-
-    /** How many due times have a timer set now. */
-    int count() {
-        return set.size();
-    }
 }

@@ -1,5 +1,5 @@
 #!lua flags=allow-oom
--- retry-4: a run failed with runs left: its task leaves the worker to wait for its next run. The
+-- retry-6: a run failed with runs left: its task leaves the worker to wait for its next run. The
 -- run's lease ends here; the task is WAITING with the run's `error` and `due_at` (now + the wait),
 -- and waits in `delayed` (delayTask of _due.lua, which wakes an idle worker when it becomes the
 -- earliest). With no wait it goes straight to the back of the queue instead (LPUSH: workers pop
