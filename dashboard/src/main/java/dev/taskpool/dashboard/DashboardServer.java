@@ -31,8 +31,8 @@ public final class DashboardServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DashboardServer.class);
     private static final String RESOURCES = "/dev/taskpool/dashboard/";
     private static final Map<String, String> PAGES = Map.of(
-            "/", "index.html", "/index.html", "index.html", "/app.js", "app.js", "/app.css", "app.css",
-            "/favicon.svg", "favicon.svg");
+            "/", "index.html", "/index.html", "index.html", "/app.js", "app.js", "/schedules.js", "schedules.js",
+            "/app.css", "app.css", "/favicon.svg", "favicon.svg");
 
     private final DashboardSettings settings;
     private final Access access;

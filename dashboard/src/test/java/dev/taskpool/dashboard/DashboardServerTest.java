@@ -185,12 +185,16 @@ class DashboardServerTest {
         String policy = page.headers().firstValue("Content-Security-Policy").orElse("");
         assertTrue(policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"), policy);
         assertEquals("nosniff", page.headers().firstValue("X-Content-Type-Options").orElse(null));
-        HttpResponse<String> script = get("/app.js");
-        assertEquals(200, script.statusCode());
-        assertTrue(script.headers().firstValue("Content-Type").orElse("").startsWith("text/javascript"));
-        assertFalse(script.body().contains("innerHTML"), "the page never parses data as HTML");
-        String withoutSvgNamespace = script.body().replace("http://www.w3.org/2000/svg", "");
-        assertFalse(withoutSvgNamespace.contains("http://") || withoutSvgNamespace.contains("https://"), "nothing is loaded from elsewhere");
+        assertTrue(page.body().contains("<script src=\"/schedules.js\""), page.body());
+        for (String path : List.of("/app.js", "/schedules.js")) {
+            HttpResponse<String> script = get(path);
+            assertEquals(200, script.statusCode(), path);
+            assertTrue(script.headers().firstValue("Content-Type").orElse("").startsWith("text/javascript"), path);
+            assertFalse(script.body().contains("innerHTML"), path + ": the page never parses data as HTML");
+            String withoutSvgNamespace = script.body().replace("http://www.w3.org/2000/svg", "");
+            assertFalse(withoutSvgNamespace.contains("http://") || withoutSvgNamespace.contains("https://"),
+                    path + ": nothing is loaded from elsewhere");
+        }
         assertEquals("up 1\n", get("/metrics").body(), "an extra handler is mounted at its path");
     }
 
