@@ -7,44 +7,59 @@ import dev.taskpool.core.schedule.ScheduleInfo;
 import dev.taskpool.core.schedule.ScheduleOperations;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.function.BiConsumer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code taskpool schedules}: the cron schedules known to Redis (no app directory needed), and
  * {@code stop}, {@code start} and {@code trigger} on one of them. The state lives in Redis, so an
- * action holds for every worker; what was done is one line, or with --json one object.
+ * action holds for every worker; what was done is one line, or with --json one object. A schedule
+ * that cannot be read is listed with why, and the listing exits {@value StatsCommand#INCOMPLETE}.
  */
 @Command(name = "schedules", mixinStandardHelpOptions = true,
         description = "List the cron schedules (schedules/*.sch.yao of the apps, and those made through the Java client):"
                 + " id, name, cron and zone, what a firing runs, next and last fire, the task it made, stopped or not,"
                 + " the last error (no app directory needed). The subcommands stop, start or trigger one.",
-        subcommands = {SchedulesCommand.Stop.class, SchedulesCommand.Start.class, SchedulesCommand.Trigger.class})
-final class SchedulesCommand implements Runnable {
+        subcommands = {SchedulesCommand.Stop.class, SchedulesCommand.Start.class, SchedulesCommand.Trigger.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:every schedule was read", "1:Redis could not be read at all (one line on stderr)",
+                "3:listed, but some could not be read (written by hand, a key of the wrong type): their LAST ERROR says why"})
+final class SchedulesCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
     @Mixin
     Options.RedisOption redis;
     @Mixin
     Options.JsonOption output;
 
     @Override
-    public void run() {
+    public Integer call() {
         List<ScheduleInfo> schedules = Operator.withSchedules(redis, ScheduleOperations::list);
         if (output.json) {
             ObjectNode root = Json.NODES.objectNode();
             ArrayNode rows = root.putArray("schedules");
             schedules.forEach(info -> rows.add(info.toJson()));
             Operator.printJson(root);
-            return;
-        }
-        Terminal terminal = Terminal.stdout();
-        if (schedules.isEmpty()) {
-            terminal.out().println("no schedules (no worker has published an app's schedules/ to this Redis,"
+        } else if (schedules.isEmpty()) {
+            Terminal.stdout().out().println("no schedules (no worker has published an app's schedules/ to this Redis,"
                     + " and no client has made one)");
-            return;
+        } else {
+            ScheduleTable.of(schedules, System.currentTimeMillis()).print(Terminal.stdout());
         }
-        ScheduleTable.of(schedules, System.currentTimeMillis()).print(terminal);
+        long unreadable = schedules.stream().filter(info -> !info.readable()).count();
+        if (unreadable == 0) {
+            return 0;
+        }
+        // (as `taskpool stats` does: the rest is shown, and a script learns from the exit code that part is missing)
+        spec.commandLine().getErr().println("taskpool: " + unreadable + " schedule(s) could not be read"
+                + (output.json ? " (\"readable\": false, \"lastError\" says why)" : " (their LAST ERROR says why)")
+                + "; the rest is shown");
+        return StatsCommand.INCOMPLETE;
     }
 
     /**

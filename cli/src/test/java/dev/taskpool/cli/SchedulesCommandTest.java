@@ -129,12 +129,24 @@ class SchedulesCommandTest {
         String broken = TestRedis.uniqueTaskId("schedcli-broken");
         harness.redis.sync().hset(Keys.SCHEDULE_REGISTRY, broken, "not json");
         try {
-            Result table = ok("schedules", "--redis", TestRedis.uri());
+            Result table = execute("schedules", "--redis", TestRedis.uri());
+            assertEquals(3, table.code(), "shown, but not all of it could be read: " + table.err());
+            assertEquals("taskpool: 1 schedule(s) could not be read (their LAST ERROR says why); the rest is shown",
+                    table.err().strip());
             String row = table.out().lines().filter(line -> line.startsWith(broken + " ")).findFirst()
                     .orElseThrow(() -> new AssertionError("no row for " + broken + " in:\n" + table.out()));
             assertTrue(row.contains("unreadable definition in " + Keys.SCHEDULE_REGISTRY), "the row says why: " + row);
             assertFalse(row.contains("null"), "no field shows as null: " + row);
             row(table);   // the good one is listed as well
+            Result json = execute("schedules", "--json", "--redis", TestRedis.uri());
+            assertEquals(3, json.code(), json.err());
+            boolean markedUnreadable = false;
+            for (JsonNode schedule : Json.read(json.out(), "schedules --json").get("schedules")) {
+                if (schedule.get("id").asText().equals(broken)) {
+                    markedUnreadable = !schedule.get("readable").asBoolean();
+                }
+            }
+            assertTrue(markedUnreadable, "--json marks it: " + json.out());
         } finally {
             harness.redis.sync().hdel(Keys.SCHEDULE_REGISTRY, broken);
         }

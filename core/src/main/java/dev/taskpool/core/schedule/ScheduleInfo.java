@@ -15,12 +15,15 @@ import dev.taskpool.core.json.Json;
  * @param nextFireAt  epoch ms of the next firing; 0 when there is none (stopped, or never again)
  * @param lastFireAt  epoch ms of the slot (or trigger) last fired; 0 never
  * @param lastTaskId  the task the last firing added; 0 none
- * @param lastError   why the last firing made no task (queue full, overlap, ...); null when it did
+ * @param lastError   why the last firing made no task (queue full, overlap, ...); null when it did; for
+ *                    an entry that is not {@code readable}, why it could not be read
  * @param source      {@code app} (published from schedule files by a worker) or {@code client}
+ * @param readable    false when the registry entry or the state hash could not be read (written by
+ *                    hand, or of the wrong type): the other fields are then what could be known
  */
 public record ScheduleInfo(String id, String name, String cron, String timezone, String task, String process, String args,
         String missed, boolean overlap, boolean stopped, long nextFireAt, long lastFireAt, long lastTaskId, String lastError,
-        String source) {
+        String source, boolean readable) {
 
     /**
      * As {@code taskpool schedules --json} and the dashboard's API give it: every field, with

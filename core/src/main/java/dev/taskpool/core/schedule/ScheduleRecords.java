@@ -59,7 +59,7 @@ final class ScheduleRecords {
         ScheduleInfo info() {
             return new ScheduleInfo(spec.id(), spec.name(), spec.cron(), spec.timezone(), spec.task(), spec.process(),
                     spec.args(), spec.missed(), spec.overlap(), stopped(), number("next_fire_at"), number("last_fire_at"),
-                    number("last_task"), problem != null ? problem : field("last_error"), source);
+                    number("last_task"), problem != null ? problem : field("last_error"), source, problem == null);
         }
     }
 

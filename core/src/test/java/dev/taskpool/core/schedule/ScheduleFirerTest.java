@@ -309,7 +309,7 @@ class ScheduleFirerTest {
         ScheduleOperations operations = new ScheduleOperations(redis);
         ScheduleInfo info = operations.list().stream().filter(s -> s.id().equals(id)).findFirst().orElseThrow();
         assertEquals(new ScheduleInfo(id, "Every second", "*/1 * * * * *", "UTC", task, null, "[\"x\"]", "once", true, false,
-                T0 + 1_000, 0, 0, null, "client"), info);
+                T0 + 1_000, 0, 0, null, "client", true), info);
         assertTrue(operations.remove(id));
         assertFalse(operations.remove(id));
         assertTrue(operations.get(id).isEmpty());
@@ -333,11 +333,13 @@ class ScheduleFirerTest {
                 round.failures().getFirst().getMessage());
         ScheduleInfo listed = info(broken);
         assertTrue(listed.lastError().startsWith("unreadable definition in taskpool:schedules: "), listed.lastError());
+        assertFalse(listed.readable());
         raw.set(keys.schedule(task + ".every"), "a string");
         ScheduleFirer.Round failing = firer().fire(T0 + 2_000);
         assertEquals(2, failing.failures().size());
         assertTrue(failing.failures().get(1).getMessage().contains("WRONGTYPE"), failing.failures().get(1).getMessage());
         assertTrue(info(task + ".every").lastError().contains("WRONGTYPE"), "listed with why");
+        assertFalse(info(task + ".every").readable(), "and marked unreadable");
         raw.del(keys.schedule(task + ".every"));
     }
 
