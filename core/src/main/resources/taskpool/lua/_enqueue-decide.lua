@@ -1,4 +1,4 @@
--- _enqueue-decide: deciding which of enqueue-8.lua's requests are accepted, and their ids. Not a
+-- _enqueue-decide: deciding which of enqueue-10.lua's requests are accepted, and their ids. Not a
 -- script of its own (see _checks.lua); it reads enqueue's KEYS and ARGV (see that script's header).
 -- Uses REPLY, sliced: include _codes.lua and _enqueue-requests.lua first.
 -- Defines: firstExisting(keys), decide(call, checkKeys).
@@ -19,22 +19,44 @@ end
 -- only when one exists), which spares a command per request.
 -- `call` holds what the script read: requests, pending (the numbers of the requests to decide),
 -- replies (a refusal is written there), size, counterText, waiting (the tasks `size` counts: the
--- ready ones in the queue and the delayed ones), anyGiven.
+-- ready ones in the queue and the delayed ones), anyGiven, holders (unique key -> id of the task
+-- holding it in Redis).
+-- A task whose unique key is held (in Redis, by a task an earlier request of the call adds, or by
+-- an earlier task of its own request) adds nothing: its id in the reply is "=<holder's id>".
 local function decide(call, checkKeys)
   local requests, pending, replies = call.requests, call.pending, call.replies
   local size, counterText, waiting, anyGiven = call.size, call.counterText, call.waiting, call.anyGiven
-  local plan = {counter = tonumber(counterText), moved = false, waiting = waiting, accepted = {}, keys = {}}
+  local plan = {counter = tonumber(counterText), moved = false, waiting = waiting, accepted = {}, keys = {},
+    claims = {}, duplicates = 0}
   local taken = {}
   for _, r in ipairs(pending) do
     local request = requests[r]
     local refusal
-    local count = (request.to - request.from + 1) / 2
-    if request.admit > 0 and plan.waiting + request.admit > size then refusal = {REPLY.QUEUE_FULL} end
+    -- Its duplicates: n -> the holder's id (a string) or the number of the earlier task of this
+    -- request that takes the key.
+    local skip, firstOf, skipped = {}, {}, 0
+    if request.uniq then
+      for n, key in ipairs(request.uniq) do
+        local holder = call.holders[key] or plan.claims[key] or firstOf[key]
+        if holder then
+          skip[n] = holder
+          skipped = skipped + 1
+        else
+          firstOf[key] = n
+        end
+      end
+    end
+    local count = (request.to - request.from + 1) / 2 - skipped
+    -- (a duplicate adds nothing, so `size` never refuses it)
+    local admit = request.admit > 0 and request.admit - skipped or 0
+    if admit > 0 and plan.waiting + admit > size then refusal = {REPLY.QUEUE_FULL} end
     local defaults, highest, given, mine = 0, 0, {}, {}
     if not refusal then
       for i = request.from, request.to, 2 do
         local id = ARGV[i]
-        if id == '' then
+        if skip[(i - request.from) / 2 + 1] then
+          -- (a duplicate: takes no id)
+        elseif id == '' then
           defaults = defaults + 1
         elseif taken[id] or mine[id] then
           refusal = {REPLY.ID_TAKEN, id}
@@ -75,15 +97,23 @@ local function decide(call, checkKeys)
       -- Accepted: its ids in the order given, and the keys they write.
       local ids, keys, used = {}, {}, 0
       for i = request.from, request.to, 2 do
-        if ARGV[i] == '' then
+        local n = (i - request.from) / 2 + 1
+        local holder = skip[n]
+        if holder then
+          ids[n], keys[n] = '=' .. (type(holder) == 'number' and ids[holder] or holder), false
+        elseif ARGV[i] == '' then
           used = used + 1
-          ids[#ids + 1], keys[#keys + 1] = defaultIds[used], defaultKeys[used]
+          ids[n], keys[n] = defaultIds[used], defaultKeys[used]
         else
-          ids[#ids + 1], keys[#keys + 1] = ARGV[i], KEYS[5] .. ARGV[i]
+          ids[n], keys[n] = ARGV[i], KEYS[5] .. ARGV[i]
         end
-        if anyGiven then taken[ids[#ids]] = true end
-        plan.keys[#plan.keys + 1] = keys[#keys]
+        if not holder then
+          if anyGiven then taken[ids[n]] = true end
+          plan.keys[#plan.keys + 1] = keys[n]
+        end
       end
+      for key, n in pairs(firstOf) do plan.claims[key] = ids[n] end
+      plan.duplicates = plan.duplicates + skipped
       request.ids, request.keys = ids, keys
       local counter = defaults > 0 and first + defaults or first
       if counter ~= plan.counter then plan.counter, plan.moved = counter, true end

@@ -1,9 +1,19 @@
--- _finish-end: step 1 of finish-12.lua, ending the runs the worker reports. Not a script of its
+-- _finish-end: step 1 of finish-15.lua, ending the runs the worker reports. Not a script of its
 -- own (see _checks.lua); it reads finish's KEYS and ARGV (see that script's header).
 -- Uses REPLY, listenersOf, hears, successEvent, failureEvent: include _codes.lua and _events.lua first.
--- Defines: endRuns(out, k, now, task, events, keep, eventMode).
+-- Defines: releaseUnique(key, id, now), endRuns(out, k, now, task, events, keep, eventMode).
 
--- Ends the k runs of ARGV[11..], appending one reply code per run to `out`. The usual case costs
+-- A task with a unique key that ended: the key stays held `unique_for` ms (the `flow` hash holds
+-- it, copied from the definition), or is freed at once, if it is still the task's own.
+local function releaseUnique(key, id, now)
+  local unique = KEYS[15] .. key
+  if redis.pcall('GET', unique) ~= id then return end
+  local keepFor = redis.pcall('HGET', KEYS[13], 'unique_for')
+  keepFor = type(keepFor) == 'string' and tonumber(keepFor) or 0
+  if keepFor > 0 then redis.call('PEXPIRE', unique, string.format('%d', keepFor)) else redis.call('DEL', unique) end
+end
+
+-- Ends the k runs of ARGV[11..], appending one reply code per run to `out`; returns how many it ended. The usual case costs
 -- one read: the task is RUNNING under the run's token ("<worker id>/<lease number>": its `worker`
 -- and `lease_seq`). After the run ended it, the same fields recognise a repeat (ALREADY_DONE),
 -- unless a cancel (`canceled_at`) or the recoverer (`lost_at`) ended it instead: then the run had
@@ -21,7 +31,7 @@ local function endRuns(out, k, now, task, events, keep, eventMode)
     local id, token, status, payload = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
     local key = KEYS[4] .. id
     local result
-    local state = redis.pcall('HMGET', key, 'status', 'worker', 'lease_seq', 'attempt')
+    local state = redis.pcall('HMGET', key, 'status', 'worker', 'lease_seq', 'attempt', 'key')
     local held = not state.err and state[2] and state[3] and state[2] .. '/' .. state[3] == token
     if state.err then
       result = REPLY.TASK_MISSING   -- the key is no task hash: there is no task to end
@@ -44,6 +54,7 @@ local function endRuns(out, k, now, task, events, keep, eventMode)
         failed = failed + 1
       end
       redis.call('PEXPIRE', key, keep)
+      if state[5] then releaseUnique(state[5], id, now) end
       if message then redis.call('PUBLISH', events .. id, message) end
       ended[#ended + 1] = id
       result = REPLY.DONE
@@ -65,4 +76,5 @@ local function endRuns(out, k, now, task, events, keep, eventMode)
   -- where a sorted-set entry costs about 100 bytes of skiplist and dictionary.
   if #succeededIndex > 0 then redis.call('RPUSH', KEYS[7], unpack(succeededIndex)) end
   if #failedIndex > 0 then redis.call('ZADD', KEYS[8], unpack(failedIndex)) end
+  return #ended
 end

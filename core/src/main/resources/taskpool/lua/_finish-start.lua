@@ -1,9 +1,9 @@
--- _finish-start: step 2 of finish-12.lua, handing out due error handlers and starting new runs.
+-- _finish-start: step 2 of finish-15.lua, handing out due error handlers and starting new runs.
 -- Not a script of its own (see _checks.lua); it reads finish's KEYS and ARGV (see that script's
 -- header).
 -- Uses KINDS, listenersOf, hears, startedEvent, failureEvent: include _checks.lua and _events.lua first.
--- Defines: handOut(out, due), dueRecord(due), answerAgain(out, worker), startRuns(out, ids, now, task,
--- events, keep, worker, eventMode).
+-- Defines: handOut(out, due), dueRecord(due), answerAgain(out, worker), renewUnique(key, id),
+-- startRuns(out, ids, now, task, events, keep, worker, eventMode).
 
 -- Appends the due error handlers to `out`: their count, then (id, error) pairs.
 -- An entry is "<id>:<error>", the error the cancel gave the task ("canceled by X"), which the
@@ -30,9 +30,13 @@ end
 local function dueRecord(due)
   return #due > 0 and cjson.encode(due) or ''
 end
--- A re-sent fetch (its fetch id is the claim record's): appends the due handlers and the runs the
--- first call took, from the claim record, and takes nothing more.
+-- A re-sent fetch (its fetch id is the claim record's): sets the next due time, appends the due
+-- handlers and the runs the first call took, from the claim record, and takes nothing more.
 local function answerAgain(out, worker)
+  -- (a read: the first call promoted what was due; through pcall, as this branch did not check the
+  -- set's type and the runs are already ended: a set of the wrong type now answers "none due")
+  local first = redis.pcall('ZRANGE', KEYS[11], 0, 0, 'WITHSCORES')
+  out[1] = (type(first) == 'table' and not first.err and tonumber(first[2])) or 0
   local claim = redis.call('HMGET', KEYS[5], 'ids', 'due')
   handOut(out, (claim[2] or '') ~= '' and cjson.decode(claim[2]) or {})
   for id in string.gmatch(claim[1] or '', '[^,]+') do
@@ -47,11 +51,18 @@ local function answerAgain(out, worker)
   end
 end
 
+-- A task with a unique key holds it 24 h more from each start (the add gave it 24 h past the due
+-- time; its end gives it its last expiry), if the key is still its own.
+local function renewUnique(key, id)
+  local unique = KEYS[15] .. key
+  if redis.pcall('GET', unique) == id then redis.call('PEXPIRE', unique, 86400000) end
+end
+
 -- Starts runs of the tasks `ids` popped from the queue, appending a quintuple per run taken or
--- entry dropped to `out`; returns the ids of the runs taken. A hash holding garbage ends in FAILURE
+-- entry dropped to `out`; returns the ids of the runs taken and their lease numbers. A hash holding garbage ends in FAILURE
 -- here (and is counted and indexed as such).
 local function startRuns(out, ids, now, task, events, keep, worker, eventMode)
-  local taken, garbage, garbageIds = {}, 0, {}
+  local taken, leases, garbage, garbageIds = {}, {}, 0, {}
   local startHeard = listenersOf(eventMode, events, ids)
   local workerJson = cjson.encode(worker)
   for _, id in ipairs(ids) do
@@ -66,7 +77,7 @@ local function startRuns(out, ids, now, task, events, keep, worker, eventMode)
       out[#out + 1] = 0
       out[#out + 1] = 0
     else
-      fields = redis.pcall('HMGET', key, 'status', 'attempt', 'args', 'created_at', 'lease_seq')
+      fields = redis.pcall('HMGET', key, 'status', 'attempt', 'args', 'created_at', 'lease_seq', 'key')
       if fields.err then
         out[#out + 1] = id
         out[#out + 1] = 0
@@ -97,6 +108,8 @@ local function startRuns(out, ids, now, task, events, keep, worker, eventMode)
         out[#out + 1] = tonumber(fields[4] or '0') or 0
         out[#out + 1] = lease
         taken[#taken + 1] = id
+        leases[#leases + 1] = lease
+        if fields[6] then renewUnique(fields[6], id) end
       elseif status and status ~= 'RUNNING' and status ~= 'SUCCESS' and status ~= 'FAILURE' then
         local err
         if status ~= 'WAITING' then
@@ -125,5 +138,5 @@ local function startRuns(out, ids, now, task, events, keep, worker, eventMode)
     -- has written already; the task is then missing from the failed listing only.)
     redis.pcall('ZADD', KEYS[8], unpack(garbageIds))
   end
-  return taken
+  return taken, leases
 end

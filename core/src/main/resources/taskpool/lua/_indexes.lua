@@ -1,6 +1,6 @@
 -- _indexes: the kind's indexes of finished tasks. Not a script of its own (see _checks.lua).
 -- Uses readFailed from _checks.lua: include that first.
--- Defines: pruneFinishedList(key, before, max).
+-- Defines: pruneFinishedList(key, before, max), pruneWrittenIndexes(k, now, keep).
 -- The `succeeded` index is a list of "<finished_at>:<id>" entries, the newest at the right (RPUSH,
 -- one batch at a time: an append moves nothing, where a push at the left moves the whole first
 -- node, up to 8 KB, for every entry), so the oldest are at the left. Drops from the left the
@@ -37,4 +37,25 @@ local function pruneFinishedList(key, before, max)
   end
   redis.call('LPOP', key, old)
   return nil, old
+end
+
+-- finish-15's prune of the index its batch writes, once per call: that prune is the index's check
+-- (a wrong type fails it, and nothing was written then but entries of tasks already expired, which
+-- any call may remove). The other index is left alone (the recoverer prunes both), so the hot path
+-- costs no more than that. Reads finish's ARGV (see its header). Returns an error reply, or nil.
+local function pruneWrittenIndexes(k, now, keep)
+  local endsSuccess, endsFailure = false, false
+  for i = 0, k - 1 do
+    if ARGV[13 + i * 4] == 'SUCCESS' then endsSuccess = true else endsFailure = true end
+  end
+  local expiredBefore = tonumber(now) - tonumber(keep)
+  if endsSuccess then
+    -- (It looks at twice the entries this call adds, so it keeps up with the entries expiring.)
+    local problem = pruneFinishedList(KEYS[7], expiredBefore, 2 * k + 10)
+    if problem then return problem end
+  end
+  if endsFailure then
+    local pruned = redis.pcall('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. expiredBefore)
+    if type(pruned) == 'table' and pruned.err then return readFailed(KEYS[8], 'zset', pruned) end
+  end
 end

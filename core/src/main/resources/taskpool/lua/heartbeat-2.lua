@@ -1,7 +1,7 @@
 #!lua flags=allow-oom
 -- heartbeat-2: extend the leases a worker still holds; report the ones it lost, and which of those
 -- an operator canceled.
--- allow-oom: a full Redis must not make live runs look dead (see finish-12); ZADD XX adds nothing.
+-- allow-oom: a full Redis must not make live runs look dead (see finish-15); ZADD XX adds nothing.
 -- The leases key is checked before the first write (a wrong type changes nothing); task hashes
 -- are read with pcall, so a key that is no hash counts as a lost lease and fails nothing else.
 --

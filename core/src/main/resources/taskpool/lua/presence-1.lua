@@ -2,7 +2,7 @@
 -- presence-1: a worker says it is alive: its presence record, or its last-seen score, when Redis is
 -- full and refused the plain SET or ZADD (those are used otherwise). One key per call: the presence
 -- keys have no hash tag, so in a Cluster they live in different slots.
--- allow-oom: workers go on draining the queue when Redis is full (see finish-12), and an operator
+-- allow-oom: workers go on draining the queue when Redis is full (see finish-15), and an operator
 -- must still see them; refused, their records would expire and `stats` would show no worker. A
 -- record replaces one of about the same size and a score the member's own; a worker that starts
 -- while Redis is full adds a few hundred bytes.

@@ -1,6 +1,6 @@
 #!lua flags=allow-oom
 -- progress-1: record the progress of a task and publish it.
--- allow-oom: a run's progress is part of finishing queued work (see finish-12); it overwrites
+-- allow-oom: a run's progress is part of finishing queued work (see finish-15); it overwrites
 -- four fields of an existing hash. Only the task hash is written, and its first use is a read.
 --
 -- KEYS[1] taskpool:{T}:task:<id>  the task hash

@@ -1,7 +1,7 @@
 #!lua flags=allow-oom
 -- release-4: hand a running task back to the queue (graceful stop); the interrupted run does
 -- not count as an attempt.
--- allow-oom: a worker stopping while Redis is full must still hand its tasks back (see finish-12).
+-- allow-oom: a worker stopping while Redis is full must still hand its tasks back (see finish-15).
 -- All or nothing: every key it writes is checked before its first write.
 --
 -- KEYS[1] taskpool:{T}:task:<id>  the task hash
@@ -18,7 +18,8 @@
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 --@include _codes.lua
 --@include _checks.lua
-local state = redis.pcall('HMGET', KEYS[1], 'worker', 'lease_seq', 'status', 'attempt')
+--@include _priority.lua
+local state = redis.pcall('HMGET', KEYS[1], 'worker', 'lease_seq', 'status', 'attempt', 'priority')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
 -- A run holds its lease while the task is RUNNING under its token, "<worker>/<lease_seq>". The
 -- handed-back run gives its attempt back; `lease_seq` stays: the next run gets a token of its own.
@@ -29,14 +30,15 @@ if not string.match(state[4] or '0', '^%d+$') then
   return redis.error_reply('BADVALUE ' .. KEYS[1] .. " field attempt holds '" .. state[4] ..
     "', expected an integer; nothing was changed")
 end
-local problem = wrongType(KEYS[2], 'zset') or wrongType(KEYS[3], 'list') or wrongType(KEYS[4], 'list')
+local queue = queueOf(KEYS[3], state[5])   -- (its priority's list)
+local problem = wrongType(KEYS[2], 'zset') or wrongType(queue, 'list') or wrongType(KEYS[4], 'list')
 if problem then return problem end
 redis.call('HSET', KEYS[1], 'status', 'WAITING')
 redis.call('HINCRBY', KEYS[1], 'attempt', -1)
 redis.call('HDEL', KEYS[1], 'worker', 'started_at')
 redis.call('ZREM', KEYS[2], ARGV[1])
 -- The right end is where workers pop: a handed-back task runs next.
-redis.call('RPUSH', KEYS[3], ARGV[1])
+redis.call('RPUSH', queue, ARGV[1])
 if redis.call('LLEN', KEYS[4]) == 0 then redis.call('RPUSH', KEYS[4], '1') end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return {REPLY.DONE}

@@ -25,11 +25,14 @@
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ...".
 --@include _codes.lua
 --@include _checks.lua
-local status = redis.pcall('HGET', KEYS[1], 'status')
-if type(status) == 'table' and status.err then return readFailed(KEYS[1], 'hash', status) end
+--@include _priority.lua
+local fields = redis.pcall('HMGET', KEYS[1], 'status', 'priority')
+if fields.err then return readFailed(KEYS[1], 'hash', fields) end
+local status = fields[1]
 if not status then return {REPLY.TASK_MISSING} end
 if status ~= 'WAITING' then return {REPLY.WRONG_STATUS, status} end
-local problem = wrongType(KEYS[3], 'list') or wrongType(KEYS[4], 'list')
+local queue = queueOf(KEYS[3], fields[2])   -- (the front of its priority's list)
+local problem = wrongType(queue, 'list') or wrongType(KEYS[4], 'list')
 if problem then return problem end
 -- ZREM is the membership test (the operator's ACL rules need no ZSCORE for it): it writes only when
 -- the id is there, and nothing after it can be refused.
@@ -37,7 +40,7 @@ local removed = redis.pcall('ZREM', KEYS[2], ARGV[1])
 if type(removed) == 'table' and removed.err then return readFailed(KEYS[2], 'zset', removed) end
 if removed == 0 then return {REPLY.WRONG_STATUS, 'WAITING', 'ready'} end
 
-redis.call('RPUSH', KEYS[3], ARGV[1])
+redis.call('RPUSH', queue, ARGV[1])
 redis.call('HSET', KEYS[1], 'due_at', ARGV[2])
 if redis.call('LLEN', KEYS[4]) == 0 then redis.call('RPUSH', KEYS[4], '1') end
 redis.call('PUBLISH', ARGV[3], ARGV[4])

@@ -78,6 +78,8 @@
       Object.defineProperty(this, 'options', { value: options });
       const counts = options !== null && typeof options === 'object' ? options.counts : undefined;
       Object.defineProperty(this, 'counts', { value: counts === undefined ? true : counts });
+      const holdsKind = options !== null && typeof options === 'object' && options.holdsKind === true;
+      Object.defineProperty(this, 'holdsKind', { value: holdsKind });
     }
   }
   Object.defineProperty(RetryLaterError.prototype, 'name', { value: 'RetryLater' });
@@ -86,6 +88,15 @@
   }
   RetryLater.prototype = RetryLaterError.prototype;
   Object.defineProperty(globalThis, 'RetryLater', { value: RetryLater, writable: false, configurable: false });
+
+  // RateLimited(wait, message): the service the processor calls limits it ("try again in 30 s"):
+  // this run does not count, the task runs again after `wait` ms, and the whole kind holds back
+  // until then (no worker starts a task of it). A RetryLater (err.holdsKind true).
+  function RateLimited(wait, message) {
+    return new RetryLaterError(wait, message === undefined || message === null ? 'rate limited' : message,
+      { counts: false, holdsKind: true });
+  }
+  Object.defineProperty(globalThis, 'RateLimited', { value: RateLimited, writable: false, configurable: false });
 
   // What a thrown RetryLater asks for, checked for what only JavaScript can tell (types, unknown
   // options): {wait, counts, message}, or {problem} naming the value that is wrong.
@@ -96,7 +107,7 @@
         return { problem: 'RetryLater: the options must be an object such as {counts: false}, got ' + format(options) };
       }
       for (const key of Object.keys(options)) {
-        if (key !== 'counts') return { problem: 'RetryLater: unknown option "' + key + '"; expected counts' };
+        if (key !== 'counts' && key !== 'holdsKind') return { problem: 'RetryLater: unknown option "' + key + '"; expected counts' };
       }
     }
     if (typeof request.counts !== 'boolean') {
@@ -107,7 +118,7 @@
       return { problem: 'RetryLater: the wait must be a number of milliseconds, got ' +
         (typeof wait === 'string' ? 'string ' + JSON.stringify(wait) : typeof wait === 'number' ? String(wait) : format(wait)) };
     }
-    return { wait: wait, counts: request.counts, message: request.message };
+    return { wait: wait, counts: request.counts, holdsKind: request.holdsKind === true, message: request.message };
   }
 
   // The host answers {"ok": result} or {"error": message}; errors become JavaScript Errors so a
@@ -117,7 +128,7 @@
     const parsed = JSON.parse(reply);
     if (Object.prototype.hasOwnProperty.call(parsed, 'error')) {
       const later = parsed.retryLater;
-      if (later) throw new RetryLaterError(later.wait, parsed.error, { counts: later.counts });
+      if (later) throw new RetryLaterError(later.wait, parsed.error, { counts: later.counts, holdsKind: later.holdsKind === true });
       throw new Error(parsed.error);
     }
     return parsed.ok === undefined ? null : parsed.ok;

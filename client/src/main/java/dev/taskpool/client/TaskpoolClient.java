@@ -173,12 +173,15 @@ public final class TaskpoolClient implements AutoCloseable {
 
     /**
      * As {@link #add(String, List)}, with {@code options}: {@code AddOptions.delay(Duration.ofMinutes(5))} or
-     * {@code AddOptions.at(instant)} starts the task no earlier than that, by Redis' clock (not this machine's).
+     * {@code AddOptions.at(instant)} starts the task no earlier than that, by Redis' clock (not this machine's);
+     * {@code AddOptions.key("invoice-42")} adds nothing while a task added with that key waits or runs
+     * (the result is that task's id, and {@link AddResult#duplicate()} says so; no {@link #onAdded}
+     * handler runs); {@code AddOptions.priority(3)} starts it before the tasks of lower priority.
      */
     public AddResult addWith(String task, AddOptions options, List<?> args) {
         JavaAddHandlers.Of java = handlers.forAdd(task, definitions.read(task));
         AddResult result = store.addWith(task, java.nextId(), limits.argsJson(task, args), options, clock.millis());
-        if (!result.isQueueFull()) {
+        if (!result.isQueueFull() && !result.duplicate()) {
             java.added(result.id());
         }
         return result;
@@ -225,7 +228,7 @@ public final class TaskpoolClient implements AutoCloseable {
                 return added;
             }
             return added.thenApplyAsync(result -> {
-                if (!result.isQueueFull()) {
+                if (!result.isQueueFull() && !result.duplicate()) {
                     java.added(result.id());
                 }
                 return result;
@@ -249,7 +252,12 @@ public final class TaskpoolClient implements AutoCloseable {
         return addAll(task, AddOptions.none(), argsOfEachTask);
     }
 
-    /** As {@link #addAll(String, List)}, every task with {@code options} (one due time for the whole batch). */
+    /**
+     * As {@link #addAll(String, List)}, every task with {@code options} (one due time and priority
+     * for the whole batch; a unique key names one task, so a batch of more than one is refused with
+     * it). For a kind unique by its arguments, a task whose arguments a waiting or running task
+     * (or one before it in the batch) has gets that task's id in the list.
+     */
     public List<Long> addAll(String task, AddOptions options, List<? extends List<?>> argsOfEachTask) {
         JavaAddHandlers.Of java = handlers.forAdd(task, definitions.read(task));
         List<NewTask> tasks = new ArrayList<>(argsOfEachTask.size());

@@ -30,6 +30,7 @@ public class RetryLater extends RuntimeException {
 
     private final Duration wait;
     private final boolean counts;
+    private final boolean holdsKind;
 
     /** This run failed with {@code message}; the next one is due after {@code wait}, and this run counts. */
     public RetryLater(Duration wait, String message) {
@@ -43,9 +44,20 @@ public class RetryLater extends RuntimeException {
      * @throws IllegalArgumentException when {@code wait} is null, negative or longer than {@link #MAX_WAIT}
      */
     public RetryLater(Duration wait, String message, boolean counts) {
+        this(wait, message, counts, false);
+    }
+
+    /** As {@link #RetryLater(Duration, String, boolean)}; {@code holdsKind}: see {@link RateLimited}. */
+    RetryLater(Duration wait, String message, boolean counts, boolean holdsKind) {
         super(message == null || message.isEmpty() ? "retry later" : message, null, false, false);
         this.wait = checked(wait);
         this.counts = counts;
+        this.holdsKind = holdsKind;
+    }
+
+    /** Whether no task of the kind is to start until the wait is over ({@link RateLimited}). */
+    public boolean holdsKind() {
+        return holdsKind;
     }
 
     /** The wait before the next run, in place of the backoff's. */

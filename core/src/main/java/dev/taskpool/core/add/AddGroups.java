@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Group commit of adds, per task kind: at most one enqueue call of a kind is out at a time. An
  * add that comes while one is out waits here; when that call answers, every add waiting goes as
  * one call (up to {@link #MOST_TASKS} tasks and {@link #MOST_BYTES} of arguments), each add still
- * its own request in it, with its own request id and its own reply (see {@code enqueue-8.lua}).
+ * its own request in it, with its own request id and its own reply (see {@code enqueue-10.lua}).
  * So a lone caller's add goes at once, and many concurrent callers share round trips and script
  * calls instead of queueing one call each on the connection.
  *

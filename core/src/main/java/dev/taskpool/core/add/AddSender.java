@@ -142,7 +142,8 @@ final class AddSender {
 
     /** A new request of {@code tasks}, made at {@code now}: its due time is fixed here, so that every send carries the same. */
     AddRequest newRequest(String task, List<NewTask> tasks, AddOptions options, long now) {
-        return new AddRequest(task, RequestIds.next(), tasks, List.of(), now + sendWindowMillis, options.dueAt(now));
+        return new AddRequest(task, RequestIds.next(), tasks, List.of(), now + sendWindowMillis, options.dueAt(now),
+                options.uniqueKey().orElse(null), options.priorityLevel());
     }
 
     /**
@@ -268,7 +269,7 @@ final class AddSender {
         EnqueueCall call = new EnqueueCall(task, kind.keys(), requestMemoryMillis, tasks, eventMode);
         for (AddGroups.Waiting add : adds) {
             AddRequest request = add.request();
-            call.request(request.chunkRequestId(0), add.now(), request.dueAt(), request.tasks().size(), request.tasks());
+            call.request(request.chunkRequestId(0), add.now(), request, request.tasks().size(), request.tasks());
         }
         ReplicationFence.Route route = fence.route(kind.keys().definition(), scripts);
         return new AddGroups.Sent(route, route.scripts().run(LuaScript.ENQUEUE, kind.scriptKeys(), call.args()));
@@ -279,7 +280,7 @@ final class AddSender {
         KindKeys kind = kindKeys(request.task());
         // The first chunk admits the whole batch against `size`; the later ones were admitted with it.
         EnqueueCall call = new EnqueueCall(request.task(), kind.keys(), requestMemoryMillis, to - from, eventMode)
-                .request(request.chunkRequestId(from), now, request.dueAt(), from == 0 ? request.tasks().size() : 0,
+                .request(request.chunkRequestId(from), now, request, from == 0 ? request.tasks().size() : 0,
                         request.tasks().subList(from, to));
         ReplicationFence.Route route = fence.route(kind.keys().definition(), scripts);
         return route.scripts().run(LuaScript.ENQUEUE, kind.scriptKeys(), call.args())

@@ -78,7 +78,7 @@ public final class AddStore {
                 fields.add(field);
                 fields.add(value);
             });
-            calls.await(scripts.run(LuaScript.DEFINE, new String[] {keys.definition()}, fields.toArray(String[]::new)),
+            calls.await(scripts.run(LuaScript.DEFINE, new String[] {keys.definition(), keys.flow()}, fields.toArray(String[]::new)),
                     "publish task " + definition.id() + (published == null || published.isEmpty() ? ""
                             : " (its published definition differs from this app's, so it must be written)"));
         }
@@ -146,7 +146,7 @@ public final class AddStore {
             return CompletableFuture.failedFuture(e);
         }
         return adds.settleAsync(adds.newRequest(task, tasks, options, now), now)
-                .thenApply(ids -> new AddResult(task, ids.isEmpty() ? 0 : ids.getFirst()));
+                .thenApply(ids -> AddResult.ofReplyId(task, ids.isEmpty() ? 0 : ids.getFirst()));
     }
 
     /**
@@ -167,8 +167,10 @@ public final class AddStore {
      * counts against {@code size} meanwhile.
      */
     public AddResult addWith(String task, Long id, String argsJson, AddOptions options, long now) {
-        List<Long> ids = addAll(task, List.of(new NewTask(id, argsJson)), options, now);
-        return new AddResult(task, ids.isEmpty() ? 0 : ids.getFirst());
+        requireValid(task, List.of(new NewTask(id, argsJson)));
+        Objects.requireNonNull(options, "options");
+        List<Long> ids = adds.settle(adds.newRequest(task, List.of(new NewTask(id, argsJson)), options, now), now);
+        return AddResult.ofReplyId(task, ids.isEmpty() ? 0 : ids.getFirst());
     }
 
     /**
@@ -195,7 +197,12 @@ public final class AddStore {
         if (tasks.isEmpty()) {
             return List.of();
         }
-        return adds.settle(adds.newRequest(task, tasks, options, now), now);
+        return positive(adds.settle(adds.newRequest(task, tasks, options, now), now));
+    }
+
+    /** The ids of a batch, a duplicate's (negated in the pipeline: see {@link AddResult#ofReplyId}) as the id it names. */
+    private static List<Long> positive(List<Long> ids) {
+        return ids.stream().anyMatch(id -> id < 0) ? ids.stream().map(Math::abs).toList() : ids;
     }
 
     private static void requireValid(String task, List<NewTask> tasks) {
@@ -216,7 +223,7 @@ public final class AddStore {
      */
     public List<Long> retryAdd(AddRequest request, long now) {
         requireValid(request.task(), request.tasks());
-        return adds.settle(request, now);
+        return positive(adds.settle(request, now));
     }
 
     /** How long an add keeps re-sending without reply before it throws {@link AddOutcomeUnknownException}. */

@@ -2,12 +2,13 @@ package dev.taskpool.core.add;
 
 import dev.taskpool.core.lua.EventMode;
 import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.redis.AddRequest;
 import dev.taskpool.core.redis.NewTask;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The keys and arguments of one call of the enqueue script ({@code enqueue-8.lua}): one or more
+ * The keys and arguments of one call of the enqueue script ({@code enqueue-10.lua}): one or more
  * add requests of one task kind, each with its own request id, time, {@code size} admission and
  * tasks. The script answers each request on its own, in the order added here.
  */
@@ -22,28 +23,41 @@ final class EnqueueCall {
      * @param eventMode     {@link EventMode}'s argument: 'heard' or 'all'
      */
     EnqueueCall(String task, Keys keys, String memoryMillis, int expectedTasks, String eventMode) {
-        args = new ArrayList<>(4 + expectedTasks * 7);
+        args = new ArrayList<>(4 + expectedTasks * 9);
         args.add(task);
         args.add(keys.eventsPrefix());
         args.add(memoryMillis);
         args.add(eventMode);
     }
 
-    /** The script's eight keys for {@code keys}' kind (the request records' prefix among them). */
+    /** The script's ten keys for {@code keys}' kind (the request records' and unique keys' prefixes among them). */
     static String[] keys(Keys keys) {
         return new String[] {keys.definition(), keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix(),
-                keys.requestPrefix(), keys.stats(), keys.delayed()};
+                keys.requestPrefix(), keys.stats(), keys.delayed(), keys.flow(), keys.uniquePrefix()};
     }
 
     /**
-     * Adds a request: {@code items} under {@code requestId}, created at {@code now}, due at
-     * {@code dueAt} (epoch ms; 0: at once); {@code admit} tasks must fit within {@code size} (0: no check).
+     * Adds a request: {@code items} (of {@code request}) under {@code requestId}, created at
+     * {@code now}, with the request's due time, unique key and priority; {@code admit} tasks must
+     * fit within {@code size} (0: no check).
      */
+    EnqueueCall request(String requestId, long now, AddRequest request, int admit, List<NewTask> items) {
+        return request(requestId, now, request.dueAt(), request.priority(), request.key(), admit, items);
+    }
+
+    /** As {@link #request(String, long, AddRequest, int, List)}, due at {@code dueAt}, with no key, at priority 0. */
     EnqueueCall request(String requestId, long now, long dueAt, int admit, List<NewTask> items) {
+        return request(requestId, now, dueAt, 0, null, admit, items);
+    }
+
+    private EnqueueCall request(String requestId, long now, long dueAt, int priority, String key, int admit,
+                                List<NewTask> items) {
         args.add(requestId);
         args.add(Long.toString(now));
         args.add(Long.toString(dueAt));
         args.add(Integer.toString(admit));
+        args.add(Integer.toString(priority));
+        args.add(key == null ? "" : key);
         args.add(Integer.toString(items.size()));
         for (NewTask item : items) {
             args.add(item.id() == null ? "" : Long.toString(item.id()));

@@ -12,7 +12,10 @@ final class EnqueueReply {
     private EnqueueReply() {
     }
 
-    /** The script's reply: ids, or a refusal code mapped to an error naming what was wrong. */
+    /**
+     * The script's reply: ids (a duplicate's negated: the id of the task that holds its key), or a
+     * refusal code mapped to an error naming what was wrong.
+     */
     static List<Long> decode(AddRequest request, List<Object> reply) {
         String task = request.task();
         Object first = reply.getFirst();
@@ -35,9 +38,12 @@ final class EnqueueReply {
                 default -> throw new IllegalStateException("enqueue returned " + reply);
             };
         }
+        // A duplicate (its unique key is held) comes as "=<id of the task holding it>": carried on
+        // negated, and turned back into a positive id with a duplicate flag by AddResult.ofReplyId.
         List<Long> ids = new ArrayList<>(reply.size());
         for (Object id : reply) {
-            ids.add(Long.parseLong((String) id));
+            String text = (String) id;
+            ids.add(text.startsWith("=") ? -Long.parseLong(text.substring(1)) : Long.parseLong(text));
         }
         return ids;
     }

@@ -35,8 +35,9 @@ final class DefinitionFields {
     void rejectUnknown() {
         for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            if (!KNOWN_FIELDS.contains(name)) {
-                problem(name, "unknown field; expected one of " + String.join(", ", KNOWN_FIELDS.stream().sorted().toList()));
+            if (!KNOWN_FIELDS.contains(name) && !FlowControlFields.FIELDS.contains(name)) {
+                problem(name, "unknown field; expected one of " + String.join(", ",
+                        java.util.stream.Stream.concat(KNOWN_FIELDS.stream(), FlowControlFields.FIELDS.stream()).sorted().toList()));
             }
         }
     }

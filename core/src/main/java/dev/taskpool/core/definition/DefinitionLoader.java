@@ -108,12 +108,13 @@ public final class DefinitionLoader {
         String process = fields.requiredProcess("process");
         Integer keep = fields.optionalInt("keep", 1);
         TaskEvents events = fields.events();
+        FlowControl flow = new FlowControlFields(source, root, problems).read();
         if (problems.size() > before) {
             return null;
         }
         return new TaskDefinition(id, source, name, workerNums, attempts,
                 Duration.ofMillis(attemptAfter), Duration.ofSeconds(timeout), size,
-                process, events, keep == null ? TaskDefinition.DEFAULT_KEEP : Duration.ofSeconds(keep), backoff);
+                process, events, keep == null ? TaskDefinition.DEFAULT_KEEP : Duration.ofSeconds(keep), backoff, flow);
     }
 
     static boolean isDefinitionFile(Path file) {

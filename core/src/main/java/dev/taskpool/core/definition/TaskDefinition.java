@@ -16,6 +16,7 @@ import java.util.Map;
  * @param size         the most tasks that may wait in the queue
  * @param keep         how long a finished task stays readable
  * @param backoff      how the wait between runs grows ({@code attempt_after} is its base)
+ * @param flow         what holds the kind back across all workers (cap, rate, unique adds)
  */
 public record TaskDefinition(
         String id,
@@ -29,7 +30,8 @@ public record TaskDefinition(
         String process,
         TaskEvents events,
         Duration keep,
-        Backoff backoff) {
+        Backoff backoff,
+        FlowControl flow) {
 
     public static final Duration DEFAULT_KEEP = Duration.ofDays(1);
 
@@ -37,12 +39,23 @@ public record TaskDefinition(
         if (backoff == null) {
             backoff = Backoff.FIXED;
         }
+        if (flow == null) {
+            flow = FlowControl.NONE;
+        }
+    }
+
+    /** A definition with no flow control. */
+    public TaskDefinition(String id, String source, String name, int workerNums, int attempts, Duration attemptAfter,
+                          Duration timeout, int size, String process, TaskEvents events, Duration keep, Backoff backoff) {
+        this(id, source, name, workerNums, attempts, attemptAfter, timeout, size, process, events, keep, backoff,
+                FlowControl.NONE);
     }
 
     /** A definition with the fixed backoff ({@code attempt_after} before every retry). */
     public TaskDefinition(String id, String source, String name, int workerNums, int attempts, Duration attemptAfter,
                           Duration timeout, int size, String process, TaskEvents events, Duration keep) {
-        this(id, source, name, workerNums, attempts, attemptAfter, timeout, size, process, events, keep, Backoff.FIXED);
+        this(id, source, name, workerNums, attempts, attemptAfter, timeout, size, process, events, keep, Backoff.FIXED,
+                FlowControl.NONE);
     }
 
     /**
@@ -78,6 +91,7 @@ public record TaskDefinition(
             // (only when not the default: a definition that names none publishes what it did before)
             fields.put("backoff", backoff.publishedText());
         }
+        flow.publishInto(fields);
         events.asMap().forEach((event, handler) -> fields.put("event." + event, handler));
         return fields;
     }

@@ -83,6 +83,49 @@ public final class Keys {
         return base + "waiting";
     }
 
+    /**
+     * List: ids of the ready tasks of priority {@code priority} (1 to 3; higher first), beside
+     * {@link #waiting()}, which holds priority 0, the default. Scripts name these by appending
+     * {@code ":<priority>"} to {@link #waiting()}.
+     */
+    public String waiting(int priority) {
+        if (priority < 0 || priority > 3) {
+            throw new IllegalArgumentException("priority must be from 0 to 3, got " + priority);
+        }
+        return priority == 0 ? waiting() : waiting() + ":" + priority;
+    }
+
+    /**
+     * Hash: the kind's flow controls as published ({@code max_running}, {@code rate_limit},
+     * {@code rate_per} in ms) and their state ({@code held_until}, {@code held_reason},
+     * {@code priorities}, {@code prio_turn}). Absent for a kind that uses none, so that its fetches
+     * read nothing more.
+     */
+    public String flow() {
+        return base + "flow";
+    }
+
+    /**
+     * Sorted set: the starts within the kind's rate window, {@code "<id>:<lease_seq>"} scored by
+     * the start time (epoch ms, Redis' clock); the fetch trims what left the window.
+     */
+    public String rate() {
+        return base + "rate";
+    }
+
+    /**
+     * String: the id of the task that holds unique key {@code key} (an add option, or
+     * {@code "args:<sha1 of the args JSON>"} for a kind unique by its arguments).
+     */
+    public String unique(String key) {
+        return uniquePrefix() + key;
+    }
+
+    /** The prefix of the unique keys: {@link #unique} without the key, for scripts to append keys to. */
+    public String uniquePrefix() {
+        return base + "unique:";
+    }
+
     /** List: at most a token or two that wake a worker blocked in BLPOP. */
     public String wake() {
         return base + "wake";

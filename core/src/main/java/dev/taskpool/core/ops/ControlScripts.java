@@ -83,13 +83,14 @@ final class ControlScripts {
     }
 
     private static String[] resubmitKeys(Keys keys) {
-        return new String[] {keys.taskPrefix(), keys.waiting(), keys.wake(), keys.failed(), keys.stats(), keys.delayed()};
+        return new String[] {keys.taskPrefix(), keys.waiting(), keys.wake(), keys.failed(), keys.stats(), keys.delayed(),
+                keys.uniquePrefix()};
     }
 
     void cancel(Keys keys, long id, String by, long now) {
         List<Object> reply = run(LuaScript.CANCEL, "cancel " + name(keys, id),
                 new String[] {keys.task(id), keys.waiting(), keys.leases(), keys.failed(), keys.stats(),
-                        keys.errorHandlersDue(), keys.wake(), keys.definition(), keys.delayed()},
+                        keys.errorHandlersDue(), keys.wake(), keys.definition(), keys.delayed(), keys.uniquePrefix()},
                 Long.toString(id), Long.toString(now), by, keys.task(), keys.events(id), keys.control());
         throwIfRefused(keys, id, reply, "canceled", "a WAITING or RUNNING task");
     }
@@ -126,7 +127,7 @@ final class ControlScripts {
     void delete(Keys keys, long id, long now) {
         String message = TaskEvent.deleted(keys.task(), id, now).toString();
         List<Object> reply = run(LuaScript.DELETE, "delete " + name(keys, id),
-                new String[] {keys.task(id), keys.succeeded(), keys.failed()},
+                new String[] {keys.task(id), keys.succeeded(), keys.failed(), keys.uniquePrefix()},
                 Long.toString(id), keys.events(id), message);
         throwIfRefused(keys, id, reply, "deleted", "a finished (SUCCESS or FAILURE) task");
     }

@@ -19,9 +19,11 @@ import java.util.List;
  *                    whether it was applied
  * @param dueAt       when its tasks may start (epoch ms, Redis' clock), fixed when the request is made so
  *                    that a re-send keeps it; 0 (or a time already past when Redis applies it): at once
+ * @param key         the unique key of its one task (null: none; see {@code AddOptions.key})
+ * @param priority    its tasks' priority, 0 (the default) to 3
  */
 public record AddRequest(String task, String requestId, List<NewTask> tasks, List<Long> settled,
-                         long retryBefore, long dueAt) {
+                         long retryBefore, long dueAt, String key, int priority) {
     /** The most tasks one script call adds: it blocks Redis for about 25 µs per task. */
     public static final int CHUNK = 1000;
 
@@ -35,6 +37,18 @@ public record AddRequest(String task, String requestId, List<NewTask> tasks, Lis
         if (dueAt < 0) {
             throw new IllegalArgumentException("dueAt must be an epoch time in ms (0: at once), got " + dueAt);
         }
+        if (key != null && tasks.size() > 1) {
+            throw new IllegalArgumentException("a unique key names one task, but the add holds " + tasks.size()
+                    + " tasks: add them one by one, each with its own key");
+        }
+        if (priority < 0 || priority > AddOptions.MAX_PRIORITY) {
+            throw new IllegalArgumentException("priority must be from 0 to " + AddOptions.MAX_PRIORITY + ", got " + priority);
+        }
+    }
+
+    /** A request with no unique key, at the default priority. */
+    public AddRequest(String task, String requestId, List<NewTask> tasks, List<Long> settled, long retryBefore, long dueAt) {
+        this(task, requestId, tasks, settled, retryBefore, dueAt, null, 0);
     }
 
     /** A request whose tasks may start at once. */
@@ -49,7 +63,7 @@ public record AddRequest(String task, String requestId, List<NewTask> tasks, Lis
 
     /** This request with {@code settled} ids known to be added, sendable until {@code retryBefore}. */
     public AddRequest settledUpTo(List<Long> settled, long retryBefore) {
-        return new AddRequest(task, requestId, tasks, settled, retryBefore, dueAt);
+        return new AddRequest(task, requestId, tasks, settled, retryBefore, dueAt, key, priority);
     }
 
     /** {@link #retryBefore()} as an instant. */

@@ -53,14 +53,14 @@ public final class RunStore {
      * worker only).
      */
     public record FinishResult(List<TransitionResult> ended, List<FetchedTask> fetched, List<DueHandler> errorHandlersDue,
-                               long nextDue, boolean watchDue) {
+                               long nextDue, boolean watchDue, boolean heldBack) {
         /** {@link #nextDue()}: the call fetched nothing, so it did not look at the delayed set. */
         public static final long NOT_LOOKED = -1;
         /** {@link #nextDue()}: no task is delayed. */
         public static final long NONE_DELAYED = 0;
 
         public FinishResult(List<TransitionResult> ended, List<FetchedTask> fetched) {
-            this(ended, fetched, List.of(), NOT_LOOKED, false);
+            this(ended, fetched, List.of(), NOT_LOOKED, false, false);
         }
     }
 
@@ -100,14 +100,10 @@ public final class RunStore {
             args.add(completion.payload());
         }
         args.add(eventMode);
-        return scripts.run(LuaScript.FINISH,
-                new String[] {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim(worker), keys.stats(),
-                        keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue(), keys.delayed(),
-                        keys.dueWatch()},
-                args.toArray(String[]::new))
+        return scripts.run(LuaScript.FINISH, finishKeys(keys, worker), args.toArray(String[]::new))
                 .thenApply(reply -> {
                     long nextDue = (Long) reply.getFirst();
-                    boolean watchDue = (Long) reply.get(1) == 1;
+                    long watch = (Long) reply.get(1);
                     int ended = completions.size();
                     List<TransitionResult> results = new ArrayList<>(ended);
                     for (int i = 2; i < ended + 2; i++) {
@@ -131,8 +127,15 @@ public final class RunStore {
                         fetched.add(new FetchedTask(task, Long.parseLong(entry), attempt, (String) reply.get(i + 2),
                                 FetchedTask.token(worker, (Long) reply.get(i + 4)), (Long) reply.get(i + 3)));
                     }
-                    return new FinishResult(results, fetched, due, nextDue, watchDue);
+                    return new FinishResult(results, fetched, due, nextDue, watch > 0, watch == 2);
                 });
+    }
+
+    /** The keys of {@code finish-15.lua} for {@code worker}'s round trips on {@code keys}' kind, in its order. */
+    public static String[] finishKeys(Keys keys, String worker) {
+        return new String[] {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim(worker), keys.stats(),
+                keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue(), keys.delayed(), keys.dueWatch(),
+                keys.flow(), keys.rate(), keys.uniquePrefix()};
     }
 
     /** Takes up to {@code max} waiting tasks under leases held by {@code worker}. */
@@ -157,11 +160,32 @@ public final class RunStore {
      * ALREADY_DONE.
      */
     public CompletableFuture<TransitionResult> retry(FetchedTask failed, String error, long now, Duration wait, boolean counts) {
+        return retry(failed, error, now, wait, counts ? RetryCount.COUNTED : RetryCount.FREE);
+    }
+
+    /** How a failed run counts: against {@code attempts}, not, or not and the whole kind holds back for the wait. */
+    public enum RetryCount {
+        COUNTED("counted"), FREE("free"), HOLDS_KIND("held");
+
+        private final String argument;
+
+        RetryCount(String argument) {
+            this.argument = argument;
+        }
+    }
+
+    /**
+     * As {@link #retry(FetchedTask, String, long, Duration, boolean)}; {@link RetryCount#HOLDS_KIND}:
+     * the run does not count, and no task of the kind starts until {@code now + wait} (the processor
+     * said the service it calls limits it).
+     */
+    public CompletableFuture<TransitionResult> retry(FetchedTask failed, String error, long now, Duration wait, RetryCount count) {
         Keys keys = Keys.of(failed.task());
         return scripts.run(LuaScript.RETRY,
-                new String[] {keys.task(failed.id()), keys.leases(), keys.delayed(), keys.waiting(), keys.wake(), keys.stats()},
+                new String[] {keys.task(failed.id()), keys.leases(), keys.delayed(), keys.waiting(), keys.wake(), keys.stats(),
+                        keys.flow()},
                 Long.toString(failed.id()), failed.token(), error, Long.toString(now), Long.toString(wait.toMillis()),
-                counts ? "counted" : "free", failed.task(), keys.events(failed.id()))
+                count.argument, failed.task(), keys.events(failed.id()))
                 .thenApply(RunStore::transition);
     }
 
@@ -228,7 +252,7 @@ public final class RunStore {
         Keys keys = Keys.of(task);
         return scripts.run(LuaScript.RECOVER,
                 new String[] {keys.leases(), keys.waiting(), keys.wake(), keys.definition(), keys.taskPrefix(), keys.stats(),
-                        keys.failed(), keys.succeeded()},
+                        keys.failed(), keys.succeeded(), keys.uniquePrefix()},
                 Long.toString(now), Integer.toString(limit), task, keys.eventsPrefix(), attempts, keepSeconds)
                 .thenApply(reply -> {
                     int failedCount = ((Long) reply.get(1)).intValue();
@@ -252,7 +276,8 @@ public final class RunStore {
      */
     public CompletableFuture<DuePromotion> promoteDue(String task, long now, int limit) {
         Keys keys = Keys.of(task);
-        return scripts.run(LuaScript.PROMOTE_DUE, new String[] {keys.delayed(), keys.waiting(), keys.wake()},
+        return scripts.run(LuaScript.PROMOTE_DUE,
+                        new String[] {keys.delayed(), keys.waiting(), keys.wake(), keys.taskPrefix(), keys.flow()},
                         Long.toString(now), Integer.toString(limit))
                 .thenApply(reply -> new DuePromotion(((Long) reply.getFirst()).intValue(), (Long) reply.get(1)));
     }

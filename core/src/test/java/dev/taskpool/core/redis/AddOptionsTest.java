@@ -36,7 +36,7 @@ class AddOptionsTest {
 
     @Test
     void badOptionsAreRefusedNamingTheOptionAndTheValue() {
-        assertMessage("unknown add option 'delya' (value 3000); the options are delay, at", Map.of("delya", 3000));
+        assertMessage("unknown add option 'delya' (value 3000); the options are delay, at, key, priority", Map.of("delya", 3000));
         assertMessage("add option delay must not be negative, got -5 ms", Map.of("delay", -5));
         assertMessage("add option delay must be a whole number of ms, got 2.5", Map.of("delay", 2.5));
         assertMessage("add option delay must be a whole number of ms, got '3000' (a string)", Map.of("delay", "3000"));

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * retry-6 against a real Redis: a failed run gives its task back to wait in {@code delayed} (or,
+ * retry-7 against a real Redis: a failed run gives its task back to wait in {@code delayed} (or,
  * with no wait, at the back of the queue), its lease ends, a run that does not count gives its
  * attempt back, and a cancel takes a task out of {@code delayed}. Time is passed in: nothing sleeps.
  */

@@ -285,8 +285,7 @@ public class RunStoreTest {
         for (int i = 0; i < 3; i++) {
             addStore.add(task, null, "[" + i + "]", NOW);
         }
-        String[] scriptKeys = {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim("w"), keys.stats(),
-                keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue(), keys.delayed(), keys.dueWatch()};
+        String[] scriptKeys = RunStore.finishKeys(keys, "w");
         String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "w", "2", Long.toString(NOW + 1000),
                 "fetch-1", "5000", "0", "heard"};
         List<Object> first = new ScriptRunner(redis.async()).run(LuaScript.FINISH, scriptKeys, args).get();
@@ -305,8 +304,7 @@ public class RunStoreTest {
         // A cancel's entry carries its error (any text); a bare id was queued by an older cancel
         // script and takes the task's error; anything else was written by hand and is dropped.
         raw.lpush(keys.errorHandlersDue(), "7:canceled by ann, \"the boss\"", "1", "oops");
-        String[] scriptKeys = {keys.waiting(), keys.leases(), keys.wake(), keys.taskPrefix(), keys.claim("w"), keys.stats(),
-                keys.succeeded(), keys.failed(), keys.paused(), keys.errorHandlersDue(), keys.delayed(), keys.dueWatch()};
+        String[] scriptKeys = RunStore.finishKeys(keys, "w");
         String[] args = {Long.toString(NOW), task, keys.eventsPrefix(), "60000", "w", "1", Long.toString(NOW + 1000),
                 "fetch-1", "5000", "0", "heard"};
         List<Object> first = new ScriptRunner(redis.async()).run(LuaScript.FINISH, scriptKeys, args).get();

@@ -31,7 +31,10 @@ final class RunRetries {
     }
 
     /** What follows a failed run: the next one after {@code delay}; {@code counts} tells whether the failed one counted. */
-    record NextRun(Duration delay, boolean counts) {
+    record NextRun(Duration delay, boolean counts, boolean holdsKind) {
+        NextRun(Duration delay, boolean counts) {
+            this(delay, counts, false);
+        }
     }
 
     /**
@@ -41,7 +44,8 @@ final class RunRetries {
     NextRun afterFailure(int attempt, RuntimeException failure) {
         boolean counts = !(failure instanceof RetryLater request) || request.counts();
         long wait = policy(attempt, counts).asyncContext().onError(failure);
-        return wait < 0 ? null : new NextRun(Duration.ofMillis(wait), counts);
+        boolean holdsKind = failure instanceof RetryLater request && request.holdsKind();
+        return wait < 0 ? null : new NextRun(Duration.ofMillis(wait), counts, holdsKind);
     }
 
     private Retry policy(int attempt, boolean counts) {

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -40,6 +41,8 @@ final class TaskConsumer implements RunHost {
     private final RateLimitedLog waitFailures = new RateLimitedLog(log, "waiting for work", RateLimitedLog.INTERVAL);
     /** The most runs ended in one round trip (bounds the size of one script call). */
     private static final int MAX_BATCH = 500;
+    /** The most a worker adds to the time a held-back kind may start again, ms. */
+    private static final long HELD_BACK_JITTER_MS = 20;
     /** The most due delayed tasks one call moves to the queue (as a fetch moves). */
     private static final int DUE_STEP = 1000;
 
@@ -209,7 +212,9 @@ final class TaskConsumer implements RunHost {
         if (due <= now) {
             state.wokenUp();
         } else if (result.watchDue()) {
-            dueTimers.watch(due);
+            // The end of a hold or of the rate window: a little jitter, so that a watcher set
+            // for the same time by another worker (the watch key lapsed) does not fetch in step.
+            dueTimers.watch(result.heldBack() ? due + ThreadLocalRandom.current().nextLong(HELD_BACK_JITTER_MS + 1) : due);
         }
     }
 

@@ -304,7 +304,9 @@ final class TaskRun implements Runnable {
         TransitionResult result;
         try {
             result = kind.transitions().persist("record a retry", id,
-                    () -> runtime.runs().retry(current, error, runtime.clock().millis(), next.delay(), next.counts()));
+                    () -> runtime.runs().retry(current, error, runtime.clock().millis(), next.delay(),
+                            next.holdsKind() ? RunStore.RetryCount.HOLDS_KIND
+                                    : next.counts() ? RunStore.RetryCount.COUNTED : RunStore.RetryCount.FREE));
         } catch (TaskpoolException e) {
             log.error("task {} #{}: could not record the retry after run {} ({}); leaving it: once its lease expires"
                     + " the recoverer puts it back in the queue", definition.id(), id, current.attempt(), e.getMessage());

@@ -99,7 +99,10 @@ final class TaskProcesses {
         return addWith(definition, AddOptions.none(), args);
     }
 
-    /** As {@link #add}, with {@code options} (a due time: the task waits, delayed, until then by Redis' clock). */
+    /**
+     * As {@link #add}, with {@code options} (a due time: the task waits, delayed, until then by Redis'
+     * clock; a unique key: while its task waits or runs, the add answers that task's id; a priority).
+     */
     long addWith(TaskDefinition definition, AddOptions options, List<Object> args) {
         String argsJson = runtime.serializeArgs(definition.id(), args);
         Long id = null;
@@ -113,6 +116,11 @@ final class TaskProcesses {
         } catch (AddOutcomeUnknownException e) {
             remember(e.request());
             throw e;
+        }
+        if (result.duplicate()) {
+            // Nothing was added: the id is the task that holds the key; no `add` handler runs.
+            log.debug("task {}: add answered by #{}, which holds its unique key", definition.id(), result.id());
+            return result.id();
         }
         return added(definition, result.isQueueFull() ? List.of() : List.of(result.id()));
     }

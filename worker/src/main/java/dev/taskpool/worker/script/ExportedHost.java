@@ -55,7 +55,8 @@ public final class ExportedHost {
         ObjectNode reply = Json.NODES.objectNode();
         reply.put("error", e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
         if (e instanceof RetryLater request) {
-            reply.putObject("retryLater").put("wait", request.waitBeforeNextRun().toMillis()).put("counts", request.counts());
+            reply.putObject("retryLater").put("wait", request.waitBeforeNextRun().toMillis()).put("counts", request.counts())
+                    .put("holdsKind", request.holdsKind());
         }
         return reply.toString();
     }

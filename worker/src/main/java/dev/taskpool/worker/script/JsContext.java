@@ -2,6 +2,7 @@ package dev.taskpool.worker.script;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.worker.RateLimited;
 import dev.taskpool.worker.RetryLater;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -157,8 +158,11 @@ public final class JsContext implements AutoCloseable {
         double millis = request.path("wait").asDouble();
         try {
             // A fraction of a millisecond rounds up: never earlier than asked.
-            return new RetryLater(Duration.ofMillis((long) Math.ceil(millis)), request.path("message").asText(),
-                    request.path("counts").asBoolean(true));
+            Duration wait = Duration.ofMillis((long) Math.ceil(millis));
+            if (request.path("holdsKind").asBoolean(false)) {
+                return new RateLimited(wait, request.path("message").asText());
+            }
+            return new RetryLater(wait, request.path("message").asText(), request.path("counts").asBoolean(true));
         } catch (IllegalArgumentException refused) {
             return new ScriptException(process + ": " + refused.getMessage(), location, e);
         }

@@ -1,5 +1,5 @@
 #!lua flags=allow-oom
--- cancel-9: an operator cancels a WAITING or RUNNING task: it ends FAILURE at once with the error
+-- cancel-10: an operator cancels a WAITING or RUNNING task: it ends FAILURE at once with the error
 -- "canceled" (" by <who>" when given), and runs no more. A WAITING task leaves the queue, or the
 -- `delayed` set when it waits for a time (a delayed add, or a retry waiting out its backoff); a
 -- RUNNING task loses its lease here (so nothing its run still does can be recorded: its
@@ -21,6 +21,8 @@
 -- KEYS[7] taskpool:{T}:wake        wake-up token list
 -- KEYS[8] taskpool:{T}:def         the published definition (keep, event.error)
 -- KEYS[9] taskpool:{T}:delayed     sorted set, id -> due time, of the WAITING tasks that wait for a time
+-- KEYS[10] taskpool:{T}:unique:     prefix of the unique keys: a canceled task frees its key at once
+--                                   (a ready task of priority p waits in KEYS[2] .. ':' .. p)
 -- ARGV[1] id
 -- ARGV[2] now, epoch ms
 -- ARGV[3] who cancels it ('' when not given)
@@ -34,15 +36,17 @@
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 --@include _codes.lua
 --@include _checks.lua
+--@include _priority.lua
 --@include _events.lua
-local state = redis.pcall('HMGET', KEYS[1], 'status', 'worker', 'lease_seq')
+local state = redis.pcall('HMGET', KEYS[1], 'status', 'worker', 'lease_seq', 'priority', 'key')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
 -- The lease token of the run holding a RUNNING task: "<worker>/<lease_seq>" (none when an older
 -- worker, which wrote no `lease_seq`, holds it: its heartbeat then finds the task ended).
 local status, lease = state[1], state[2] and state[3] and state[2] .. '/' .. state[3]
 if not status then return {REPLY.TASK_MISSING} end
 if status ~= 'WAITING' and status ~= 'RUNNING' then return {REPLY.WRONG_STATUS, status} end
-local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'zset') or wrongType(KEYS[4], 'zset')
+local queue = queueOf(KEYS[2], state[4])
+local problem = wrongType(queue, 'list') or wrongType(KEYS[3], 'zset') or wrongType(KEYS[4], 'zset')
   or wrongType(KEYS[6], 'list') or wrongType(KEYS[7], 'list') or wrongType(KEYS[9], 'zset')
 if problem then return problem end
 local def = redis.pcall('HMGET', KEYS[8], 'keep', 'event.error')
@@ -56,6 +60,11 @@ for i, field in ipairs({'canceled', 'failed'}) do
   end
 end
 
+-- Its unique key, if it still holds it, is freed (`unique_for` does not apply: a user who ends a
+-- task by hand wants to add it again).
+local function freeUnique(key, id)
+  if key and redis.pcall('GET', KEYS[10] .. key) == id then redis.call('DEL', KEYS[10] .. key) end
+end
 local id, now, by = ARGV[1], ARGV[2], ARGV[3]
 local err = 'canceled'
 if by ~= '' then err = err .. ' by ' .. by end
@@ -65,12 +74,13 @@ if status == 'WAITING' then
   -- (One command per line: an ACL refusal is reported by the line of the command refused.)
   local wasDelayed = redis.call('ZREM', KEYS[9], id) == 1
   if not wasDelayed then
-    redis.call('LREM', KEYS[2], 0, id)
+    redis.call('LREM', queue, 0, id)
   end
 else
   redis.call('ZREM', KEYS[3], id)
 end
 redis.call('HSET', KEYS[1], 'status', 'FAILURE', 'error', err, 'finished_at', now, 'canceled_at', now)
+freeUnique(state[5], id)
 if by ~= '' then redis.call('HSET', KEYS[1], 'canceled_by', by) end
 if status == 'RUNNING' and lease then redis.call('HSET', KEYS[1], 'canceled_lease', lease) end
 redis.call('PEXPIRE', KEYS[1], tonumber(def[1] or '86400') * 1000)

@@ -1,4 +1,4 @@
--- enqueue-8: add tasks to the waiting queue of their task kind, or, when they are due later, to
+-- enqueue-10: add tasks to the waiting queue of their task kind, or, when they are due later, to
 -- its delayed set (WAITING, with `due_at` in the hash; a fetch moves them to the queue when due). One call carries one or more add
 -- requests (concurrent adds of one kind share a call: the client's group commit), each all or
 -- nothing on its own, with its own reply: a refused request writes nothing and does not refuse
@@ -29,6 +29,11 @@
 --                                 (KEYS[5] and KEYS[6]: same hash tag, so the same cluster slot)
 -- KEYS[7] taskpool:{T}:stats      hash of counters (added, succeeded, failed, retried, recovered)
 -- KEYS[8] taskpool:{T}:delayed    sorted set, id -> due time (epoch ms) of the tasks not due yet
+-- KEYS[9] taskpool:{T}:flow       hash; `priorities` is set once a task of priority 1-3 is added
+--                                 (fetches and promotions then look at the priority lists)
+-- KEYS[10] taskpool:{T}:unique:   prefix of the unique keys (string: the id of the task holding the
+--                                 key); the script appends the key. The ready tasks of priority p
+--                                 (1-3) wait in KEYS[3] .. ':' .. p (same slot).
 -- ARGV[1] task id T (for the event messages)
 -- ARGV[2] event channel prefix taskpool:{T}:events:
 -- ARGV[3] how long to remember a request id, ms
@@ -39,11 +44,18 @@
 --           request id, now (epoch ms, Redis' clock: its tasks' created_at and its events' time),
 --           due (epoch ms, Redis' clock, fixed when the request was made: its tasks start no
 --           earlier; 0 or a time not after now: at once),
---           how many tasks must fit within `size` (0: no check), n (its tasks),
+--           how many tasks must fit within `size` (0: no check), priority ('0' to '3'),
+--           unique key ('' for none; given only with n = 1), n (its tasks),
 --           then n pairs: id (or '' to take the next value of the counter), args (a JSON array)
+-- Unique adds: a task with a key (its request's, or "args:<sha1 of its args>" when the definition
+-- says `unique_by` = args) whose key is held adds nothing; see uniqueHolders (_enqueue-requests.lua)
+-- for when a key is held. A new task with a key writes `key` in its hash and takes the key for 24 h
+-- past its due time (each start renews that; its end keeps it `unique_for` ms, or frees it).
+-- `stats.duplicates` counts the adds answered so.
 --
 -- Returns one reply per request, in the order given:
---   {id, id, ...}                its tasks' ids in the order given (also for a repeated request)
+--   {id, id, ...}                its tasks' ids in the order given (also for a repeated request);
+--                                a duplicate's is "=<id of the task holding its key>"
 -- or, having written nothing for that request (codes from _codes.lua):
 --   {QUEUE_FULL}                       the queue cannot take its count (`size` would be passed)
 --   {UNKNOWN_TASK}                     the task was never published
@@ -56,11 +68,12 @@
 --                                      maxmemory, an ACL rule), as Redis said it
 -- A malformed request list (a caller's bug) is an error reply naming where, and writes nothing.
 -- Its parts: reading the requests and their records in _enqueue-requests.lua, deciding which are
--- accepted in _enqueue-decide.lua, the writes here.
+-- accepted in _enqueue-decide.lua, a task's writes in _enqueue-write.lua, the rest here.
 --@include _codes.lua
 --@include _events.lua
 --@include _enqueue-requests.lua
 --@include _enqueue-decide.lua
+--@include _enqueue-write.lua
 --@include _due.lua
 local requests, recordKeys = parseRequests()
 if not requests then return recordKeys end   -- (the error reply)
@@ -72,10 +85,23 @@ local function refuseAll(refusal)
   return replies
 end
 
-local size = read('hash', 'HGET', KEYS[1], 'size')
+local def = read('hash', 'HMGET', KEYS[1], 'size', 'unique_by', 'unique_for') or {}
+local size = def[1]
 local counterText = read('string', 'GET', KEYS[2])
 local waiting = read('list', 'LLEN', KEYS[3])
 local delayed = read('zset', 'ZCARD', KEYS[8])   -- (also its type check: delayed adds write it)
+-- The ready tasks of priorities 1-3 count too (`size` and the wake token); one EXISTS looks.
+local levels = {KEYS[3] .. ':1', KEYS[3] .. ':2', KEYS[3] .. ':3'}
+if redis.call('EXISTS', unpack(levels)) > 0 then
+  for _, level in ipairs(levels) do waiting = (read('list', 'LLEN', level) or 0) + (waiting or 0) end
+end
+local anyPriority = false
+for _, r in ipairs(pending) do
+  if requests[r].priority ~= '0' then anyPriority = true break end
+end
+if anyPriority then read('hash', 'HGET', KEYS[9], 'priorities') end   -- (its type check: written below)
+local keepFor = tonumber(def[3] or '0') or 0
+local holders = uniqueHolders(requests, pending, def[2] == 'args', keepFor)
 -- The wake list matters when the queue is empty (workers may be blocked then) and for a delayed
 -- add (a new earliest due time wakes a worker); a plain add under load reads nothing of it.
 local anyLater = false
@@ -98,7 +124,7 @@ for _, r in ipairs(pending) do
 end
 
 local call = {requests = requests, pending = pending, replies = replies, size = size, counterText = counterText,
-  waiting = waiting + delayed, anyGiven = anyGiven}
+  waiting = waiting + delayed, anyGiven = anyGiven, holders = holders}
 local plan = decide(call, false)
 if #plan.keys > 0 and sliced('EXISTS', plan.keys) > 0 then
   plan = decide(call, true)
@@ -125,32 +151,27 @@ if type(bumped) == 'table' and bumped.err then
   return replies
 end
 if plan.moved then redis.call('SET', KEYS[2], string.format('%d', plan.counter)) end
-local all, later, task = {}, {}, cjson.encode(ARGV[1])
+local all, later, task = {['0'] = {}, ['1'] = {}, ['2'] = {}, ['3'] = {}}, {}, cjson.encode(ARGV[1])
 local listeners = true   -- (the ids are gathered only when events are filtered)
 if ARGV[4] == 'heard' then
   local newIds = {}
   for _, r in ipairs(plan.accepted) do
-    for _, id in ipairs(requests[r].ids) do newIds[#newIds + 1] = id end
+    for n, id in ipairs(requests[r].ids) do
+      if requests[r].keys[n] then newIds[#newIds + 1] = id end
+    end
   end
   listeners = listenersOf(ARGV[4], ARGV[2], newIds)
 end
+local anyReady = false
 for _, r in ipairs(plan.accepted) do
   local request = requests[r]
   local now, due = request.now, request.due
+  -- (a unique key is held 24 h past the due time; each start renews it, and the task's end sets its last expiry)
+  local hold = request.uniq and string.format('%d', (due and tonumber(due) - tonumber(now) or 0) + 86400000)
   for n, id in ipairs(request.ids) do
-    local key = request.keys[n]
-    -- Only what a new task holds: `current`, `total`, `message` and `attempt` are written when they
-    -- change (readers take 0, 0, '' and 0 when they are missing), and the task and id are not
-    -- written at all (the key names both), which keeps the hash small.
-    if due then
-      later[#later + 1] = due
-      later[#later + 1] = id
-      redis.call('HSET', key, 'status', 'WAITING', 'args', ARGV[request.from + 2 * n - 1], 'created_at', now, 'due_at', due)
-    else
-      all[#all + 1] = id
-      redis.call('HSET', key, 'status', 'WAITING', 'args', ARGV[request.from + 2 * n - 1], 'created_at', now)
-    end
-    if hears(listeners, id) then
+    -- (a duplicate, whose key is false, writes nothing)
+    if request.keys[n] and writeTask(request, n, id, hold, all, later) then anyReady = true end
+    if request.keys[n] and hears(listeners, id) then
       redis.call('PUBLISH', ARGV[2] .. id, addedEvent(task, id, now, due))
     end
   end
@@ -160,10 +181,15 @@ for _, r in ipairs(plan.accepted) do
     'PX', ARGV[3])
   replies[r] = request.ids
 end
-for from = 1, #all, slice do
-  redis.call('LPUSH', KEYS[3], unpack(all, from, math.min(from + slice - 1, #all)))
+for priority, ids in pairs(all) do
+  local queue = priority == '0' and KEYS[3] or KEYS[3] .. ':' .. priority
+  for from = 1, #ids, slice do
+    redis.call('LPUSH', queue, unpack(ids, from, math.min(from + slice - 1, #ids)))
+  end
 end
-if #all > 0 and waiting == 0 and tokens == 0 then
+if anyPriority then redis.call('HSET', KEYS[9], 'priorities', '1') end
+if plan.duplicates > 0 then redis.pcall('HINCRBY', KEYS[7], 'duplicates', plan.duplicates) end   -- (a count broken by hand stays so)
+if anyReady and waiting == 0 and tokens == 0 then
   -- The queue was empty, so workers may be blocked: wake one (it passes the token on).
   redis.call('RPUSH', KEYS[4], '1')
 end

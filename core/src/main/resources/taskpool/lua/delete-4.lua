@@ -1,5 +1,5 @@
 #!lua flags=allow-oom
--- delete-3: an operator deletes a finished (SUCCESS or FAILURE) task: its hash and its index
+-- delete-4: an operator deletes a finished (SUCCESS or FAILURE) task: its hash and its index
 -- entries go at once, before its retention ends. A task still WAITING or RUNNING is refused
 -- (cancel it first), so that no queue entry or lease is left pointing at nothing.
 -- allow-oom: it frees memory.
@@ -8,6 +8,8 @@
 -- KEYS[1] taskpool:{T}:task:<id>  the task hash
 -- KEYS[2] taskpool:{T}:succeeded  list of SUCCESS tasks, "<finished_at>:<id>"
 -- KEYS[3] taskpool:{T}:failed     sorted set of FAILURE tasks
+-- KEYS[4] taskpool:{T}:unique:    prefix of the unique keys: a deleted task frees its key (held
+--                                 `unique_for` after its end) at once
 -- ARGV[1] id
 -- ARGV[2] event channel taskpool:{T}:events:<id>
 -- ARGV[3] the event message {"event":"deleted",...}
@@ -17,7 +19,7 @@
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ...".
 --@include _codes.lua
 --@include _checks.lua
-local fields = redis.pcall('HMGET', KEYS[1], 'status', 'finished_at')
+local fields = redis.pcall('HMGET', KEYS[1], 'status', 'finished_at', 'key')
 if fields.err then return readFailed(KEYS[1], 'hash', fields) end
 local status = fields[1]
 if not status then
@@ -29,6 +31,7 @@ if status ~= 'SUCCESS' and status ~= 'FAILURE' then return {REPLY.WRONG_STATUS, 
 local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'zset')
 if problem then return problem end
 redis.call('DEL', KEYS[1])
+if fields[3] and redis.pcall('GET', KEYS[4] .. fields[3]) == ARGV[1] then redis.call('DEL', KEYS[4] .. fields[3]) end
 -- Its `succeeded` entry names its finish time (a FAILURE task has none: LREM finds nothing).
 if fields[2] then redis.call('LREM', KEYS[2], -1, fields[2] .. ':' .. ARGV[1]) end
 redis.call('ZREM', KEYS[3], ARGV[1])

@@ -1,6 +1,8 @@
 #!lua flags=allow-oom
--- finish-12: one worker's round trip: end a batch of runs (SUCCESS or FAILURE, each only if the
--- worker still holds its lease), then move up to N waiting tasks to RUNNING under new leases.
+-- finish-15: one worker's round trip: end a batch of runs (SUCCESS or FAILURE, each only if the
+-- worker still holds its lease), then move up to N waiting tasks to RUNNING under new leases,
+-- within the kind's flow controls (cap, rate, hold, priorities: see _flow.lua). A call held back
+-- tells the worker when the kind may start again, as it tells a due time.
 -- A fetch first moves the delayed tasks that are due (by the `now` given: Redis' clock, as the
 -- worker estimates it) from the delayed set to the queue, at most DUE_STEP (1,000) per call, so a
 -- million falling due together move over many short calls; it tells the worker the earliest due
@@ -38,6 +40,10 @@
 --                                       takes the task's `error`)
 -- KEYS[11] taskpool:{T}:delayed         sorted set, id -> due time (epoch ms) of the tasks not due yet
 -- KEYS[12] taskpool:{T}:due-watch       string, the due time one idle worker's timer is set for
+-- KEYS[13] taskpool:{T}:flow            hash, the flow controls and their state (see _flow.lua)
+-- KEYS[14] taskpool:{T}:rate            sorted set, the starts in the rate window
+-- KEYS[15] taskpool:{T}:unique:         prefix of the unique keys (a run that starts renews its
+--                                       task's key; one that ends keeps it `unique_for`, or frees it)
 -- ARGV[1] now, epoch ms
 -- ARGV[2] task id T (for the event messages)
 -- ARGV[3] event channel prefix taskpool:{T}:events:
@@ -55,9 +61,11 @@
 -- Returns {next due, watch, K results, H, then H pairs (id, error) of due error handlers, then
 -- quintuples for the runs taken and the ids dropped}; next due is the earliest due time left in the
 -- delayed set after this call's promotion (epoch ms; <= now: more are due than one call moves), 0
--- when it is empty, -1 when the call fetched nothing (it did not look); watch is 1 when this worker,
--- which took fewer tasks than it asked for, is to set its timer for that time (see watchDue); a
--- result is
+-- when it is empty, -1 when the call fetched nothing (it did not look); or, when the kind is held
+-- back (a hold, the rate) with tasks ready, the time it may start again, if that is sooner; watch
+-- is 1 when this worker, which took fewer tasks than it asked for, is to set its timer for that
+-- time (see watchDue), 2 when that time is the end of a hold or of the rate window (the worker adds
+-- a little jitter); a result is
 --   DONE, ALREADY_DONE (by this same run), TASK_MISSING (or its key is no hash), LEASE_LOST (the
 --   lease is not the worker's any more: recovered elsewhere, or canceled; nothing was written).
 -- A re-sent fetch returns the same due handlers as the first (kept in the claim record).
@@ -83,6 +91,7 @@
 --@include _finish-end.lua
 --@include _finish-start.lua
 --@include _due.lua
+--@include _flow.lua
 local now, task, events, keep, worker = ARGV[1], cjson.encode(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local k, max = tonumber(ARGV[10]), tonumber(ARGV[6])
 local eventMode = ARGV[11 + 4 * (k or 0)]
@@ -108,73 +117,70 @@ if k > 0 or fetching then
   problem = notCounter(KEYS[6], {'succeeded', 'failed'}, counters)
   if problem then return problem end
 end
--- The index this batch writes is pruned of its entries past retention here, once per call, and
--- that prune is its check: a wrong type fails it, and nothing was written then but entries of
--- tasks already expired, which any call may remove. The other index is left alone (the
--- recoverer prunes both), so the hot path costs no more than that.
-local endsSuccess, endsFailure = false, false
-for i = 0, k - 1 do
-  if ARGV[13 + i * 4] == 'SUCCESS' then endsSuccess = true else endsFailure = true end
-end
-local expiredBefore = tonumber(now) - tonumber(keep)
-if endsSuccess then
-  -- (It looks at twice the entries this call adds, so it keeps up with the entries expiring.)
-  local problem = pruneFinishedList(KEYS[7], expiredBefore, 2 * k + 10)
-  if problem then return problem end
-end
-if endsFailure then
-  local pruned = redis.pcall('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. expiredBefore)
-  if type(pruned) == 'table' and pruned.err then return readFailed(KEYS[8], 'zset', pruned) end
-end
-local dueCount, paused, soonest = 0, false, -1
+-- The index this batch writes is pruned (and so checked) here, once per call (_indexes.lua).
+local problem = pruneWrittenIndexes(k, now, keep)
+if problem then return problem end
+local dueCount, paused, soonest, flow = 0, false, -1, false
 if fetching then
-  -- One command in the usual case (no pause, no due handler, no delayed task): EXISTS counts the keys.
+  -- One command in the usual case (no pause, no due handler, no delayed task, no flow control):
+  -- EXISTS counts the keys.
   local first = {}
-  if redis.call('EXISTS', KEYS[9], KEYS[10], KEYS[11]) > 0 then
+  if redis.call('EXISTS', KEYS[9], KEYS[10], KEYS[11], KEYS[13]) > 0 then
     paused = redis.call('EXISTS', KEYS[9]) == 1
     dueCount = redis.pcall('LLEN', KEYS[10])
     if type(dueCount) == 'table' and dueCount.err then return readFailed(KEYS[10], 'list', dueCount) end
     -- ZRANGE through pcall is the delayed set's type check: promoteDue writes only after it.
     first = redis.pcall('ZRANGE', KEYS[11], 0, 0, 'WITHSCORES')
     if type(first) == 'table' and first.err then return readFailed(KEYS[11], 'zset', first) end
+    flow, problem = readFlow(KEYS[13], KEYS[14])
+    if problem then return problem end
   end
   -- Paused: nothing leaves the queue (running tasks still end, due handlers are still handed out).
   -- The due tasks join the queue before it is popped (paused or not: a pause holds the queue).
   soonest = first[2] and tonumber(first[2]) or 0
   if first[2] and soonest <= tonumber(now) then
-    -- (The queue's own check, the pop, comes after this write to it.)
-    local problem = wrongType(KEYS[1], 'list')
+    local problem = wrongType(KEYS[1], 'list')   -- (the pop, its usual check, comes after this write)
     if problem then return problem end
-    local _, later = promoteDue(KEYS[11], KEYS[1], now, DUE_STEP)
+    local _, later = promoteDue(KEYS[11], KEYS[1], now, DUE_STEP, flow and flow[5] == '1' and KEYS[4])
     soonest = later or 0
   end
-  if not paused then
+  if not paused and not flow then
     ids = redis.pcall('RPOP', KEYS[1], max)
     if type(ids) == 'table' and ids.err then return readFailed(KEYS[1], 'list', ids) end
   end
 end
+-- A kind with flow controls takes after its runs ended (their leases no longer count against
+-- the cap); its ready lists and its rate set are checked here, before the first write.
+local queues, heldUntil
+local flowTakes = fetching and not paused and flow
+if flowTakes then
+  -- (a priority list broken by hand: the promotion above may have moved due ids, a whole change of its own)
+  queues, problem = readyQueues(KEYS[1], flow[5] == '1')
+  if not queues then return problem end
+end
 local out = {soonest, 0}
 
 -- 1. End the runs (_finish-end.lua).
-endRuns(out, k, now, task, events, keep, eventMode)
+local endedRuns = endRuns(out, k, now, task, events, keep, eventMode)
+if flowTakes then
+  ids, heldUntil = takeUnderFlow(flow, {KEYS[2], KEYS[14], KEYS[13]}, queues, max, now)
+  if #ids == 0 then ids = nil end
+end
 
 -- 2. Due error handlers, then new runs (_finish-start.lua).
 if max == 0 then
   out[#out + 1] = 0
+  if endedRuns > 0 then wakeForFreedSlots(KEYS[13], KEYS[2], KEYS[3]) end
   return out
 end
 if claimed == ARGV[8] then
-  -- (a read: the first call promoted what was due; through pcall, as this branch did not check the
-  -- set's type and the runs are already ended: a set of the wrong type now answers "none due")
-  local first = redis.pcall('ZRANGE', KEYS[11], 0, 0, 'WITHSCORES')
-  out[1] = (type(first) == 'table' and not first.err and tonumber(first[2])) or 0
   answerAgain(out, worker)
   return out
 end
 local due = {}
 if dueCount > 0 then due = redis.call('RPOP', KEYS[10], 100) end
 handOut(out, due)
-if soonest > tonumber(now) and (not ids or #ids < max) then out[2] = watchDue(KEYS[12], soonest, now) end
+nextLook(out, heldUntil, soonest, not ids or #ids < max, now)
 if not ids then   -- (popped in step 0; none when the queue was empty or the kind is paused)
   if #due > 0 then
     redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', '', 'due', dueRecord(due))
@@ -182,13 +188,13 @@ if not ids then   -- (popped in step 0; none when the queue was empty or the kin
   end
   return out
 end
-local taken = startRuns(out, ids, now, task, events, keep, worker, eventMode)
+local taken, leases = startRuns(out, ids, now, task, events, keep, worker, eventMode)
 if #taken > 0 then addLeases(KEYS[2], ARGV[7], taken) end
+if flow then recordStarts(KEYS[14], flow, taken, leases, now) end
 redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', table.concat(taken, ','), 'due', dueRecord(due))
 redis.call('PEXPIRE', KEYS[5], ARGV[9])
 -- Pass the baton: more is waiting (or due) than this worker could take, so wake another one.
 -- (RPOP gave fewer than asked only when it emptied the queue: then there is nothing to count.)
-if tokens == 0 and #ids == max and (redis.call('LLEN', KEYS[1]) > 0 or (soonest > 0 and soonest <= tonumber(now))) then
-  redis.call('RPUSH', KEYS[3], '1')
-end
+if tokens == 0 and #ids == max and ((queues and readyCount(queues) or redis.call('LLEN', KEYS[1])) > 0
+    or (soonest > 0 and soonest <= tonumber(now))) then redis.call('RPUSH', KEYS[3], '1') end
 return out

@@ -1,9 +1,9 @@
--- resubmit-6: an operator retries FAILURE tasks: one by id, or the failed tasks of the kind (from
+-- resubmit-7: an operator retries FAILURE tasks: one by id, or the failed tasks of the kind (from
 -- the `failed` index, oldest first, a bounded number per call). Each goes back to WAITING with a
 -- fresh run budget (attempt 0), no expiry, and its history kept readable: the error it had in
 -- `previous_error`, the runs it made so far in `previous_attempts` (summed over retries),
 -- `resubmitted` (how many times an operator retried it), `resubmitted_by`, `resubmitted_at`.
--- `lease_seq` is kept (it only grows, see finish-12): the task's next run gets a lease token no run
+-- `lease_seq` is kept (it only grows, see finish-15): the task's next run gets a lease token no run
 -- before the retry had, so what was aimed at an earlier run (a cancel message still on its way, a
 -- worker's memory of recent cancels) cannot stop it. `canceled_lease` is kept too, so that the
 -- worker of a canceled run can still tell, after the retry, that its run was canceled.
@@ -21,6 +21,10 @@
 -- KEYS[4] taskpool:{T}:failed    sorted set, id -> finished_at of FAILURE tasks
 -- KEYS[5] taskpool:{T}:stats     hash of counters (resubmitted)
 -- KEYS[6] taskpool:{T}:delayed   sorted set, id -> due time of the delayed tasks
+-- KEYS[7] taskpool:{T}:unique:    prefix of the unique keys: a retried task takes its key again
+--                                 when the key is free (or still its own); when another task took
+--                                 it meanwhile, the retried task runs without a key
+--                                 (a task of priority p goes back to KEYS[2] .. ':' .. p)
 -- ARGV[1] now, epoch ms
 -- ARGV[2] who retries ('' when not given)
 -- ARGV[3] task id T (for the messages)
@@ -37,6 +41,7 @@
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 --@include _codes.lua
 --@include _checks.lua
+--@include _priority.lua
 --@include _events.lua
 local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'list') or wrongType(KEYS[4], 'zset')
   or wrongType(KEYS[6], 'zset')
@@ -48,7 +53,8 @@ if counter and not string.match(counter, '^-?%d+$') then return badValue(KEYS[5]
 -- What each candidate holds, read before any write; a field that cannot be counted is an error.
 local function read(id)
   local key = KEYS[1] .. id
-  local fields = redis.pcall('HMGET', key, 'status', 'error', 'attempt', 'previous_attempts', 'resubmitted')
+  local fields = redis.pcall('HMGET', key, 'status', 'error', 'attempt', 'previous_attempts', 'resubmitted', 'priority',
+    'key')
   if fields.err then return nil, readFailed(key, 'hash', fields) end
   for i, field in ipairs({'attempt', 'previous_attempts', 'resubmitted'}) do
     local value = fields[i + 2]
@@ -98,7 +104,19 @@ for _, entry in ipairs(chosen) do
   redis.call('PERSIST', key)
   redis.call('ZREM', KEYS[4], id)
   redis.call('ZREM', KEYS[6], id)
-  redis.call('LPUSH', KEYS[2], id)
+  if fields[7] then
+    local unique = KEYS[7] .. fields[7]
+    local holder = redis.pcall('GET', unique)
+    local holderStatus = type(holder) == 'string' and holder ~= id and redis.pcall('HGET', KEYS[1] .. holder, 'status')
+    if holderStatus == 'WAITING' or holderStatus == 'RUNNING' then
+      redis.call('HDEL', key, 'key')
+    elseif type(holder) ~= 'table' then
+      redis.call('SET', unique, id, 'PX', 86400000)
+    end
+  end
+  local queue = queueOf(KEYS[2], fields[6])
+  if not ({list = true, none = true})[redis.call('TYPE', queue).ok] then queue = KEYS[2] end
+  redis.call('LPUSH', queue, id)
   redis.call('PUBLISH', ARGV[4] .. id, resubmittedEvent(task, id, byJson, now))
 end
 if #chosen > 0 then

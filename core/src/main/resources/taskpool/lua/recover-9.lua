@@ -1,7 +1,7 @@
 #!lua flags=allow-oom
--- recover-8: put tasks whose lease expired (their worker died, hung or lost Redis) back in the
+-- recover-9: put tasks whose lease expired (their worker died, hung or lost Redis) back in the
 -- queue, counting the lost run as a failed one; a task out of runs ends in FAILURE.
--- allow-oom: recovering queued work is part of draining a full Redis (see finish-12).
+-- allow-oom: recovering queued work is part of draining a full Redis (see finish-15).
 -- All or nothing: every key it writes, and the definition and counters it relies on, are checked
 -- before its first write; a wrong type or a garbage field is an error naming the key, and nothing
 -- is changed. A member of `leases` that is no task id (e.g. 'abc'), or whose key is no hash, is
@@ -15,6 +15,9 @@
 -- KEYS[6] taskpool:{T}:stats    hash of counters
 -- KEYS[7] taskpool:{T}:failed   sorted set, id -> finished_at of FAILURE tasks (a task out of runs goes in)
 -- KEYS[8] taskpool:{T}:succeeded list, "<finished_at>:<id>" of SUCCESS tasks, newest at the right
+-- KEYS[9] taskpool:{T}:unique:   prefix of the unique keys: a task requeued keeps its key; one out
+--                                of runs ends, and its key is held `unique_for` (def), as at any end
+--                                (a task of priority p goes back to KEYS[2] .. ':' .. p)
 -- Every call also prunes both indexes of the entries past retention (ARGV[6]; none when it is
 -- ''): the finish script prunes an index only when it writes to it, so without this the last
 -- entries of a kind that no longer runs would stay after their tasks expired.
@@ -30,6 +33,7 @@
 -- need their `error` event.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 --@include _checks.lua
+--@include _priority.lua
 --@include _indexes.lua
 --@include _events.lua
 
@@ -52,7 +56,7 @@ if #expired == 0 then return {0, 0} end
 -- Checks cost a few reads, and only when some lease expired: never on the hot path.
 local problem = wrongType(KEYS[2], 'list') or wrongType(KEYS[3], 'list') or wrongType(KEYS[7], 'zset')
 if problem then return problem end
-local def = redis.pcall('HMGET', KEYS[4], 'attempts', 'keep')
+local def = redis.pcall('HMGET', KEYS[4], 'attempts', 'keep', 'unique_for')
 if def.err then return readFailed(KEYS[4], 'hash', def) end
 if def[1] and not string.match(def[1], '^%d+$') then return badValue(KEYS[4], 'attempts', def[1], 'an integer') end
 if def[2] and not string.match(def[2], '^%d+$') then return badValue(KEYS[4], 'keep', def[2], 'an integer') end
@@ -76,7 +80,7 @@ for _, id in ipairs(expired) do
     dropped[#dropped + 1] = id
     dropped[#dropped + 1] = 'not a task id (an integer from 1 to 2^53-1)'
   else
-    fields = redis.pcall('HMGET', key, 'status', 'attempt', 'worker')
+    fields = redis.pcall('HMGET', key, 'status', 'attempt', 'worker', 'priority', 'key')
     if fields.err then
       dropped[#dropped + 1] = id
       dropped[#dropped + 1] = key .. ' holds ' .. (KINDS[redis.call('TYPE', key).ok] or 'something else') ..
@@ -96,12 +100,20 @@ for _, id in ipairs(expired) do
       -- `lost_at`: the run's own completion, should it still come, must not count as a repeat of it.
       redis.call('HSET', key, 'status', 'FAILURE', 'error', err, 'finished_at', ARGV[1], 'lost_at', ARGV[1])
       redis.call('PEXPIRE', key, keep)
+      local unique = fields[5] and KEYS[9] .. fields[5]
+      if unique and redis.pcall('GET', unique) == id then
+        local keepFor = tonumber(def[3] or '0') or 0
+        if keepFor > 0 then redis.call('PEXPIRE', unique, string.format('%d', keepFor)) else redis.call('DEL', unique) end
+      end
       redis.call('HINCRBY', KEYS[6], 'failed', 1)
       redis.call('PUBLISH', ARGV[4] .. id, failureEvent(task, id, attempt, err, ARGV[1]))
       failedIds[#failedIds + 1] = id
     else
       redis.call('HSET', key, 'status', 'WAITING', 'error', err)
-      redis.call('RPUSH', KEYS[2], id)
+      -- (a list of its priority broken by hand: the default queue takes it, never lost)
+      local queue = queueOf(KEYS[2], fields[4])
+      if not ({list = true, none = true})[redis.call('TYPE', queue).ok] then queue = KEYS[2] end
+      redis.call('RPUSH', queue, id)
       redis.call('PUBLISH', ARGV[4] .. id, retryEvent(task, id, attempt, err, ARGV[1]))
       requeued = requeued + 1
     end
