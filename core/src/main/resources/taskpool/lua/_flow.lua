@@ -7,7 +7,7 @@
 -- Uses readFailed: include _checks.lua first.
 -- Defines: FLOW_FIELDS, PRIORITY_TURN, readyQueues(waitingKey, prioritized), readyCount(queues),
 -- readFlow(flowKey, rateKey), takeUnderFlow(flow, keys, queues, max, now),
--- recordStarts(rateKey, flow, taken, leases, now), wakeForFreedSlots(flowKey, leasesKey, wakeKey).
+-- recordStarts(rateKey, flow, taken, leases, now), wakeForFreedSlots(flowKey, leasesKey, wakeKey, waitingKey).
 
 -- The fields of the `flow` hash a fetch reads, in this order.
 local FLOW_FIELDS = {'max_running', 'rate_limit', 'rate_per', 'held_until', 'priorities', 'prio_turn'}
@@ -130,11 +130,12 @@ local function readFlow(flowKey, rateKey)
 end
 
 -- Runs ended under a cap by a worker that takes nothing now (it is stopping): their slots go to
--- one idle worker, woken by a token.
-local function wakeForFreedSlots(flowKey, leasesKey, wakeKey)
+-- one idle worker, woken by a token, when tasks are ready (in waitingKey or its priority lists).
+local function wakeForFreedSlots(flowKey, leasesKey, wakeKey, waitingKey)
   if redis.call('EXISTS', flowKey) == 0 then return end
   local cap = redis.pcall('HGET', flowKey, 'max_running')
   if type(cap) == 'string' and tonumber(cap) and redis.call('ZCARD', leasesKey) < tonumber(cap)
+      and redis.call('EXISTS', waitingKey, waitingKey .. ':1', waitingKey .. ':2', waitingKey .. ':3') > 0
       and redis.pcall('LLEN', wakeKey) == 0 then
     redis.call('RPUSH', wakeKey, '1')
   end

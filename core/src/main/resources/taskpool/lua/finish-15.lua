@@ -170,7 +170,7 @@ end
 -- 2. Due error handlers, then new runs (_finish-start.lua).
 if max == 0 then
   out[#out + 1] = 0
-  if endedRuns > 0 then wakeForFreedSlots(KEYS[13], KEYS[2], KEYS[3]) end
+  if endedRuns > 0 then wakeForFreedSlots(KEYS[13], KEYS[2], KEYS[3], KEYS[1]) end
   return out
 end
 if claimed == ARGV[8] then

@@ -25,6 +25,8 @@ local delayed = redis.pcall('ZCARD', KEYS[4])
 if type(delayed) == 'table' and delayed.err then return readFailed(KEYS[4], 'zset', delayed) end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {REPLY.NOT_PAUSED} end
 redis.call('DEL', KEYS[1])
-if waiting + delayed > 0 and redis.call('LLEN', KEYS[3]) == 0 then redis.call('RPUSH', KEYS[3], '1') end
+-- (the ready tasks of priorities 1-3 wait in KEYS[2] .. ':' .. p)
+local levels = redis.call('EXISTS', KEYS[2] .. ':1', KEYS[2] .. ':2', KEYS[2] .. ':3')
+if waiting + delayed + levels > 0 and redis.call('LLEN', KEYS[3]) == 0 then redis.call('RPUSH', KEYS[3], '1') end
 redis.call('PUBLISH', ARGV[1], ARGV[2])
 return {REPLY.DONE}

@@ -61,6 +61,11 @@ local counterText = read('string', 'GET', KEYS[2])
 local ready = read('list', 'LLEN', KEYS[3])
 local tokens = read('list', 'LLEN', KEYS[4])
 local delayed = read('zset', 'ZCARD', KEYS[6])
+-- (`size` counts the ready tasks of priorities 1-3 too, in KEYS[3] .. ':' .. p)
+local levels = {KEYS[3] .. ':1', KEYS[3] .. ':2', KEYS[3] .. ':3'}
+if redis.call('EXISTS', unpack(levels)) > 0 then
+  for _, level in ipairs(levels) do ready = (read('list', 'LLEN', level) or 0) + (ready or 0) end
+end
 local added = read('hash', 'HGET', KEYS[7], 'added')
 if bad then
   if bad[1] == REPLY.WRONG_TYPE then return noTask(bad[2] .. ' holds ' .. bad[3] .. ', expected ' .. bad[4]) end

@@ -149,8 +149,12 @@ class DelayedTasksTest {
             both.put("at", 1);
             assertRefused(harness, process, "tasks." + task + ".addWith: add options delay and at exclude each other: give"
                     + " one of them; nothing was added", both, "a");
-            assertRefused(harness, process, "tasks." + task + ".addWith: unknown add option 'priority' (value 3); the options"
-                    + " are delay, at; nothing was added", Map.of("priority", 3), "a");
+            assertRefused(harness, process, "tasks." + task + ".addWith: unknown add option 'prio' (value 3); the options"
+                    + " are delay, at, key, priority; nothing was added", Map.of("prio", 3), "a");
+            assertRefused(harness, process, "tasks." + task + ".addWith: add option priority must be an integer from 0 to 3,"
+                    + " got 4; nothing was added", Map.of("priority", 4), "a");
+            assertRefused(harness, process, "tasks." + task + ".addWith: add option key must be a string of 1 to 200"
+                    + " characters, got 0 characters; nothing was added", Map.of("key", ""), "a");
             assertRefused(harness, process, "tasks." + task + ".addWith: its first argument must be the options object, e.g."
                     + " {\"delay\": 3000} or {\"at\": 1765090000000} (ms), got \"a\"; nothing was added", "a");
             assertFalse(harness.redis.sync().exists(Keys.of(task).sequence(), Keys.of(task).delayed(),
