@@ -83,6 +83,48 @@ public final class Keys {
         return base + "waiting";
     }
 
+    /**
+     * List: ids of the ready tasks of {@code priority}: 0 is {@link #waiting()}, 1 to 3 are
+     * {@code waiting:1} to {@code waiting:3} (a higher priority starts first).
+     */
+    public String waiting(int priority) {
+        if (priority < 0 || priority > 3) {
+            throw new IllegalArgumentException("priority " + priority + " is out of range: 0 to 3");
+        }
+        return priority == 0 ? waiting() : base + "waiting:" + priority;
+    }
+
+    /**
+     * Hash, present only while the kind uses a flow control: its configuration as {@code define}
+     * wrote it ({@code max_running}, {@code rate_limit}, {@code rate_per} in ms) and its state
+     * ({@code held_until} (epoch ms) and {@code held_reason} when a processor said the service
+     * limits it, {@code priorities}, {@code prio_turn}).
+     */
+    public String flow() {
+        return base + "flow";
+    }
+
+    /**
+     * Sorted set: the start log of the kind's rate window, member {@code "<id>:<lease_seq>"} scored
+     * by its start time (epoch ms, Redis' clock); it expires {@code rate_per} after the last start.
+     */
+    public String rate() {
+        return base + "rate";
+    }
+
+    /** Prefix of the unique keys: {@link #unique} without the key, for the scripts to append keys to. */
+    public String uniquePrefix() {
+        return base + "unique:";
+    }
+
+    /**
+     * String: the id of the task that holds the unique key {@code key} (a key given to add as it
+     * is, or {@code "args:<sha1 of the args JSON>"}); adds with the same key meanwhile are duplicates.
+     */
+    public String unique(String key) {
+        return uniquePrefix() + key;
+    }
+
     /** List: at most a token or two that wake a worker blocked in BLPOP. */
     public String wake() {
         return base + "wake";
