@@ -7,7 +7,6 @@ import dev.taskpool.core.connect.RedisCalls;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.lua.Keys;
 import io.lettuce.core.KeyValue;
-import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScoredValue;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -70,10 +69,9 @@ final class KindStatsReader {
         long maxRunning = flowNumber(keys, flowFields, "max_running");
         long rateLimit = flowNumber(keys, flowFields, "rate_limit");
         long ratePer = flowNumber(keys, flowFields, "rate_per");
+        // The limit-th newest start: by rank, not by score (ZRANGE, which every documented ACL user may run).
         CompletableFuture<List<ScoredValue<String>>> window = rateLimit > 0 && ratePer > 0
-                ? commands.zrevrangebyscoreWithScores(keys.rate(),
-                        Range.from(Range.Boundary.excluding((double) (now - ratePer)), Range.Boundary.unbounded()),
-                        Limit.create(rateLimit - 1, 1)).toCompletableFuture()
+                ? commands.zrangeWithScores(keys.rate(), -rateLimit, -rateLimit).toCompletableFuture()
                 : null;
         long succeeded = succeededList.finishedSince(keys.succeeded(), now - keepMs, what);
         long succeededLately = succeededList.finishedSince(keys.succeeded(), now - THROUGHPUT_WINDOW_MS, what);
@@ -103,16 +101,17 @@ final class KindStatsReader {
 
     /**
      * What holds the kind back at {@code now}: at its cap while as many tasks run as it allows;
-     * rate-limited while its window ({@code now - per}, now] holds {@code limit} starts or more, until
-     * the {@code limit}-th newest of them (the one whose leaving makes room; {@code window} holds it
-     * alone, or nothing when there is room) is {@code per} old; held while {@code held_until} is ahead.
+     * rate-limited while its window ({@code now - per}, now] holds {@code limit} starts or more, that
+     * is while the {@code limit}-th newest start ({@code window} holds it alone, or nothing when there
+     * were fewer) is in it, until that start (the one whose leaving makes room) is {@code per} old;
+     * held while {@code held_until} is ahead.
      */
     private static KindFlow flow(Keys keys, Map<String, String> fields, long maxRunning, long rateLimit, long ratePer,
                                  long running, List<ScoredValue<String>> window, long now) {
         if (fields.isEmpty()) {
             return KindFlow.NONE;
         }
-        long limitedUntil = window.isEmpty() ? 0 : (long) window.getFirst().getScore() + ratePer;
+        long limitedUntil = window.isEmpty() ? 0 : (long) Math.ceil(window.getFirst().getScore()) + ratePer;
         long heldUntil = flowNumber(keys, fields, "held_until");
         boolean held = heldUntil > now;
         String reason = fields.get("held_reason");
