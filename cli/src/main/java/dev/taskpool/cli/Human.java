@@ -1,5 +1,10 @@
 package dev.taskpool.cli;
 
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+
 /** Numbers as an operator reads them in a table: ages, durations, rates, shortened text. */
 final class Human {
     private Human() {
@@ -46,16 +51,29 @@ final class Human {
     }
 
     /**
-     * At most {@code max} characters, on one line, control characters made visible
-     * ({@link Visible}); "…" marks a cut.
+     * At most {@code max} characters (code points: a cut never splits one), on one line, control
+     * characters made visible ({@link Visible}); "…" marks a cut.
      */
     static String shorten(String text, int max) {
         if (text == null) {
             return "";
         }
         String line = Visible.line(text).replaceAll(" {2,}", " ").strip();
-        return line.length() <= max ? line : line.substring(0, Math.max(0, max - 1)) + "…";
+        return Table.width(line) <= max ? line : line.substring(0, line.offsetByCodePoints(0, Math.max(0, max - 1))) + "…";
     }
+
+    /**
+     * A time of day (this machine's zone) to the ms, "14:03:07.250"; with its date,
+     * "2026-01-05 14:03:07.250", when that is not the day of {@code nowMs}.
+     */
+    static String clock(long atMs, long nowMs) {
+        ZonedDateTime at = Instant.ofEpochMilli(atMs).atZone(ZoneId.systemDefault());
+        boolean today = at.toLocalDate().equals(Instant.ofEpochMilli(nowMs).atZone(ZoneId.systemDefault()).toLocalDate());
+        return at.format(today ? TIME_OF_DAY : DATE_AND_TIME);
+    }
+
+    private static final DateTimeFormatter TIME_OF_DAY = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
+    private static final DateTimeFormatter DATE_AND_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
 
     /** A progress bar "[#####.....] 5/10" of {@code width} cells; empty when there is no total. */
     static String bar(long current, long total, int width) {

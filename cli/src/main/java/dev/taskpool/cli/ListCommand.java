@@ -15,13 +15,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code taskpool list TASK}: one page of a kind's tasks in one status, newest first. WAITING lists
- * the delayed tasks first (latest due first, with when they are due), then the ready ones (newest
- * first): the reverse of the order they will start in.
+ * {@code taskpool list TASK}: one page of a kind's tasks in one status, newest first, with each
+ * task's priority and unique key. WAITING lists the delayed tasks first (latest due first, with
+ * when they are due), then the ready ones, lowest priority first and newest first within one: the
+ * reverse of the order they will start in.
  */
 @Command(name = "list", mixinStandardHelpOptions = true,
         description = "List a kind's tasks in one status, newest first, a page at a time (no app directory needed)."
-                + " WAITING: the delayed ones first (latest due first, DUE says when), then the ready ones.")
+                + " WAITING: the delayed ones first (latest due first, DUE says when), then the ready ones (lowest"
+                + " PRIO first). KEY: the task's unique key, if it has one.")
 final class ListCommand implements Runnable {
     @Mixin
     Options.RedisOption redis;
@@ -56,6 +58,9 @@ final class ListCommand implements Runnable {
         }
     }
 
+    /** The characters of a key the KEY column shows (a key may have 200); "…" marks a cut, --json gives it whole. */
+    static final int KEY_SHOWN = 24;
+
     @Override
     public void run() {
         TaskPage page = Operator.withOperations(redis, operations -> operations.list(task, status, limit, after));
@@ -74,11 +79,13 @@ final class ListCommand implements Runnable {
         }
         long now = System.currentTimeMillis();
         boolean waiting = status == TaskStatus.WAITING;
-        Table table = waiting ? new Table("ID>", "STATUS", "RUN>", "ADDED", "DUE", "PROGRESS", "DETAIL")
-                : new Table("ID>", "STATUS", "RUN>", "ADDED", "TOOK>", "PROGRESS", "DETAIL");
+        Table table = waiting ? new Table("ID>", "STATUS", "RUN>", "PRIO>", "KEY", "ADDED", "DUE", "PROGRESS", "DETAIL")
+                : new Table("ID>", "STATUS", "RUN>", "PRIO>", "KEY", "ADDED", "TOOK>", "PROGRESS", "DETAIL");
         for (TaskInfo info : page.tasks()) {
             table.row().cell(info.id()).cell(info.status().name(), Terminal.styleOf(info.status().name()))
                     .cell(info.attempt())
+                    .cell(info.priority(), info.priority() > 0 ? Terminal.Style.BOLD : null)
+                    .cell(info.key() == null ? "-" : Human.shorten(info.key(), KEY_SHOWN))
                     .cell(Human.ago(info.createdAt(), now))
                     .cell(waiting ? due(info, now) : took(info, now))
                     .cell(Human.bar(info.current(), info.total(), 10))

@@ -1,10 +1,12 @@
 package dev.taskpool.cli;
 
+import dev.taskpool.core.ops.KindFlow;
 import dev.taskpool.core.ops.KindOverview;
 import dev.taskpool.core.ops.KindStats;
 import dev.taskpool.core.ops.Overview;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.WorkerInfo;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -13,15 +15,19 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code taskpool stats}: every kind's counts and the live workers. What was broken by hand in one
+ * {@code taskpool stats}: every kind's counts and the live workers; under the kinds, a line for each
+ * kind that something holds back from starting tasks (its cap, its rate, a hold a processor asked
+ * for) saying what and until when. What was broken by hand in one
  * place (a key of a kind holding the wrong type, a presence record that is no JSON, a name in
  * {@code taskpool:tasks} that is no kind) is a row or a line naming it; the rest is shown, and the
  * exit code is then {@value #INCOMPLETE}.
  */
 @Command(name = "stats", mixinStandardHelpOptions = true,
-        description = "Per task kind: waiting (ready in the queue, and delayed until their due time), running, succeeded,"
-                + " failed, retried, recovered, paused, how long the oldest ready task has waited, throughput over the"
-                + " last minute; then the live workers (no app directory needed).",
+        description = "Per task kind: waiting (ready in the queues, and delayed until their due time), running (of its"
+                + " cap, if it has one), succeeded, failed, retried, recovered, canceled, duplicates refused (once there"
+                + " are any), paused, how long the oldest ready task has waited, throughput over the last minute; what"
+                + " holds a kind back (at cap, rate-limited until, held until); then the live workers (no app directory"
+                + " needed).",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:everything was read", "1:Redis could not be read at all (one line on stderr)",
                 "3:shown, but part of it could not be read: a kind row says ERROR, or a problem is listed"})
@@ -60,6 +66,8 @@ final class StatsCommand implements Callable<Integer> {
             terminal.out().println("no task kinds (no runtime has published a definition to this Redis yet)");
         } else {
             overviewTable(kinds).print(terminal);
+            heldBack(kinds, now).forEach(line -> terminal.out().println(
+                    terminal.paint("held back: ", Terminal.Style.YELLOW) + line));
         }
         terminal.out().println();
         List<WorkerInfo> workers = overview.workers();
@@ -73,10 +81,19 @@ final class StatsCommand implements Callable<Integer> {
         }
     }
 
-    /** A row per kind: its counts, or ERROR and why they cannot be read. */
+    /**
+     * A row per kind: its counts, or ERROR and why they cannot be read. RUNNING is "2/3" for a kind
+     * with a cap of 3; DUPLICATES is there once a kind has refused one.
+     */
     static Table overviewTable(List<KindOverview> rows) {
-        Table table = new Table("TASK", "READY>", "DELAYED>", "RUNNING>", "SUCCEEDED>", "FAILED>", "RETRIED>", "RECOVERED>",
-                "CANCELED>", "PAUSED", "OLDEST WAIT>", "DONE/S (1m)>");
+        boolean duplicates = rows.stream().anyMatch(row -> row.stats() != null && row.stats().duplicates() > 0);
+        List<String> headers = new ArrayList<>(List.of("TASK", "READY>", "DELAYED>", "RUNNING>", "SUCCEEDED>", "FAILED>",
+                "RETRIED>", "RECOVERED>", "CANCELED>"));
+        if (duplicates) {
+            headers.add("DUPLICATES>");
+        }
+        headers.addAll(List.of("PAUSED", "OLDEST WAIT>", "DONE/S (1m)>"));
+        Table table = new Table(headers.toArray(String[]::new));
         for (KindOverview row : rows) {
             if (row.error() != null) {
                 table.spanningRow(row.task(), Terminal.Style.BOLD, unreadable(row), Terminal.Style.RED);
@@ -86,18 +103,56 @@ final class StatsCommand implements Callable<Integer> {
             table.row().cell(kind.task(), Terminal.Style.BOLD)
                     .cell(kind.ready(), kind.ready() > 0 ? Terminal.Style.YELLOW : null)
                     .cell(kind.delayed())
-                    .cell(kind.running(), kind.running() > 0 ? Terminal.Style.CYAN : null)
+                    .cell(kind.flow().maxRunning() > 0 ? kind.running() + "/" + kind.flow().maxRunning() : kind.running(),
+                            kind.flow().atCap() ? Terminal.Style.YELLOW : kind.running() > 0 ? Terminal.Style.CYAN : null)
                     .cell(kind.succeededTotal(), Terminal.Style.GREEN)
                     .cell(kind.failedTotal(), kind.failedTotal() > 0 ? Terminal.Style.RED : null)
                     .cell(kind.retried())
                     .cell(kind.recovered())
-                    .cell(kind.canceled())
-                    .cell(kind.paused() ? "yes" + (kind.pausedBy() == null || kind.pausedBy().isEmpty() ? "" : " (" + kind.pausedBy() + ")")
+                    .cell(kind.canceled());
+            if (duplicates) {
+                table.cell(kind.duplicates(), kind.duplicates() > 0 ? Terminal.Style.YELLOW : null);
+            }
+            table.cell(kind.paused() ? "yes" + (kind.pausedBy() == null || kind.pausedBy().isEmpty() ? "" : " (" + kind.pausedBy() + ")")
                             : "no", kind.paused() ? Terminal.Style.YELLOW : null)
                     .cell(kind.oldestWaitingAgeMs() < 0 ? "-" : Human.duration(kind.oldestWaitingAgeMs()))
                     .cell(Human.rate(kind.finishedPerSecondLastMinute()));
         }
         return table;
+    }
+
+    /**
+     * A line per kind that something holds back from starting tasks: "mail.send: at cap (3/3);
+     * rate-limited until 14:03:07.250 (10 per 1s)", "sms: held until 14:05:00.000 (the provider said
+     * 429)". Times are Redis' (the counts are judged by its clock), shown in this machine's zone.
+     */
+    static List<String> heldBack(List<KindOverview> rows, long now) {
+        List<String> lines = new ArrayList<>();
+        for (KindOverview row : rows) {
+            String why = row.stats() == null ? "" : heldBack(row.stats(), now);
+            if (!why.isEmpty()) {
+                lines.add(Visible.line(row.task()) + ": " + why);
+            }
+        }
+        return lines;
+    }
+
+    /** What holds {@code kind} back, "" when nothing does. */
+    static String heldBack(KindStats kind, long now) {
+        KindFlow flow = kind.flow();
+        List<String> reasons = new ArrayList<>();
+        if (flow.atCap()) {
+            reasons.add("at cap (" + kind.running() + "/" + flow.maxRunning() + ")");
+        }
+        if (flow.rateLimitedUntil() > 0) {
+            reasons.add("rate-limited until " + Human.clock(flow.rateLimitedUntil(), now) + " (" + flow.rateLimit() + " per "
+                    + Human.duration(flow.ratePerMs()) + ")");
+        }
+        if (flow.heldUntil() > 0) {
+            reasons.add("held until " + Human.clock(flow.heldUntil(), now)
+                    + (flow.heldReason() == null ? "" : " (" + Visible.line(flow.heldReason()) + ")"));
+        }
+        return String.join("; ", reasons);
     }
 
     /** What a kind whose counts cannot be read shows instead: "ERROR taskpool:{mail}:waiting holds a string, expected a list". */

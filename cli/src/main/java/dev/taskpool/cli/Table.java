@@ -8,7 +8,7 @@ import java.util.Set;
 
 /**
  * An aligned text table: a header row, then one row per item; numeric columns are right-aligned.
- * Widths count the text only, so colours (added by {@link Terminal#paint}) never shift a column.
+ * Widths count characters (code points: an emoji in a key is one, not two) of the text only, so colours (added by {@link Terminal#paint}) never shift a column.
  * A cell is one line whatever it holds: its control characters are made visible ({@link Visible}),
  * so a value from Redis can neither break the table nor drive the terminal.
  */
@@ -62,11 +62,11 @@ final class Table {
     List<String> render(Terminal terminal) {
         int[] widths = new int[headers.size()];
         for (int i = 0; i < widths.length; i++) {
-            widths[i] = headers.get(i).length();
+            widths[i] = width(headers.get(i));
         }
         for (List<Cell> row : rows) {
             for (int i = 0; i < (spanning.contains(row) ? 1 : row.size()) && i < widths.length; i++) {
-                widths[i] = Math.max(widths[i], row.get(i).text().length());
+                widths[i] = Math.max(widths[i], width(row.get(i).text()));
             }
         }
         List<String> lines = new ArrayList<>();
@@ -85,15 +85,20 @@ final class Table {
     private String spanningLine(List<Cell> cells, int firstWidth, Terminal terminal) {
         Cell first = cells.get(0);
         Cell message = cells.get(1);
-        return (terminal.paint(first.text(), first.style()) + " ".repeat(firstWidth - first.text().length()) + "  "
+        return (terminal.paint(first.text(), first.style()) + " ".repeat(firstWidth - width(first.text())) + "  "
                 + terminal.paint(message.text(), message.style())).stripTrailing();
+    }
+
+    /** The characters of {@code text}: its code points, so that a character beyond the BMP counts once. */
+    static int width(String text) {
+        return text.codePointCount(0, text.length());
     }
 
     private String line(List<Cell> cells, int[] widths, Terminal terminal) {
         StringBuilder line = new StringBuilder();
         for (int i = 0; i < cells.size() && i < widths.length; i++) {
             Cell cell = cells.get(i);
-            String pad = " ".repeat(widths[i] - cell.text().length());
+            String pad = " ".repeat(widths[i] - width(cell.text()));
             boolean last = i == cells.size() - 1;
             if (i > 0) {
                 line.append("  ");

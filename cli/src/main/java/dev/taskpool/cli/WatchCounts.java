@@ -67,6 +67,9 @@ final class WatchCounts {
             screen.append("no task kinds yet\n");
         } else {
             StatsCommand.overviewTable(kinds).render(terminal).forEach(line -> screen.append(line).append('\n'));
+            for (String held : StatsCommand.heldBack(kinds, System.currentTimeMillis())) {
+                screen.append(terminal.paint("held back: ", Terminal.Style.YELLOW)).append(held).append('\n');
+            }
         }
         for (String problem : problems) {
             screen.append(terminal.paint("problem: ", Terminal.Style.RED)).append(Visible.line(problem)).append('\n');
@@ -91,14 +94,21 @@ final class WatchCounts {
                 line = "%s counts %s: %s".formatted(WatchCommand.time(now), Visible.line(row.task()),
                         Visible.line(StatsCommand.unreadable(row)));
             } else {
-                line = "%s counts %s: waiting %d%s, running %d, succeeded %d, failed %d, retried %d, canceled %d%s".formatted(
+                String held = StatsCommand.heldBack(kind, now);
+                line = "%s counts %s: waiting %d%s, running %d%s, succeeded %d, failed %d, retried %d, canceled %d%s%s%s".formatted(
                         WatchCommand.time(now), Visible.line(kind.task()), kind.waiting(),
-                        kind.delayed() > 0 ? " (" + kind.delayed() + " delayed)" : "", kind.running(), kind.succeededTotal(),
-                        kind.failedTotal(), kind.retried(), kind.canceled(), kind.paused() ? ", paused" : "");
+                        kind.delayed() > 0 ? " (" + kind.delayed() + " delayed)" : "", kind.running(),
+                        kind.flow().maxRunning() > 0 ? " of " + kind.flow().maxRunning() : "", kind.succeededTotal(),
+                        kind.failedTotal(), kind.retried(), kind.canceled(),
+                        kind.duplicates() > 0 ? ", duplicates " + kind.duplicates() : "", kind.paused() ? ", paused" : "",
+                        held.isEmpty() ? "" : ", held back: " + held);
             }
-            // (the time and the throughput change every second; compare what the operator follows)
-            String followed = kind == null ? "error " + row.error() : "%d/%d/%d/%d/%d/%d/%d/%b".formatted(kind.waiting(), kind.delayed(),
-                    kind.running(), kind.succeededTotal(), kind.failedTotal(), kind.retried(), kind.canceled(), kind.paused());
+            // (the time and the throughput change every second, a rate limit's end at each start;
+            // compare what the operator follows)
+            String followed = kind == null ? "error " + row.error() : "%d/%d/%d/%d/%d/%d/%d/%b/%d/%b/%b/%b".formatted(kind.waiting(),
+                    kind.delayed(), kind.running(), kind.succeededTotal(), kind.failedTotal(), kind.retried(), kind.canceled(),
+                    kind.paused(), kind.duplicates(), kind.flow().atCap(), kind.flow().rateLimitedUntil() > 0,
+                    kind.flow().heldUntil() > 0);
             if (!followed.equals(lastPrinted.put(row.task(), followed))) {
                 terminal.out().println(line);
             }

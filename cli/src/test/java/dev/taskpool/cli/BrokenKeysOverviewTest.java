@@ -34,6 +34,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -54,7 +55,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class BrokenKeysOverviewTest {
     /** Kinds of the app, one per key a case breaks; no worker serves them. */
     private static final List<String> KEYS = List.of("stats", "waiting", "delayed", "failed", "succeeded", "leases", "paused",
-            "def");
+            "def", "flow", "rate", "priority");
     private static final String GOOD = TestRedis.uniqueTaskId("overview.good");
 
     @TempDir
@@ -111,8 +112,14 @@ class BrokenKeysOverviewTest {
             case "leases" -> keys.leases();
             case "paused" -> keys.paused();
             case "def" -> keys.definition();
+            case "flow" -> keys.flow();
+            case "rate" -> keys.rate();
+            case "priority" -> keys.waiting(2);
             default -> throw new IllegalArgumentException(key);
         };
+        if (key.equals("rate")) {
+            raw.hset(keys.flow(), Map.of("rate_limit", "1", "rate_per", "1000"));   // a kind without a rate never reads its window
+        }
         raw.del(name);
         if (held.equals("string")) {
             raw.set(name, "garbage");
@@ -124,7 +131,8 @@ class BrokenKeysOverviewTest {
 
     private static void repair(String key) {
         Keys keys = Keys.of(kind(key));
-        raw.del(keys.stats(), keys.waiting(), keys.delayed(), keys.failed(), keys.succeeded(), keys.leases(), keys.paused());
+        raw.del(keys.stats(), keys.waiting(), keys.delayed(), keys.failed(), keys.succeeded(), keys.leases(), keys.paused(),
+                keys.flow(), keys.rate(), keys.waiting(2));
         if (key.equals("def")) {
             raw.del(keys.definition());
             raw.hset(keys.definition(), "keep", "86400");
@@ -194,7 +202,8 @@ class BrokenKeysOverviewTest {
     @ParameterizedTest(name = "stats with {0} holding a {1}")
     @CsvSource({"stats, string, a hash", "waiting, string, a list", "delayed, string, a sorted set",
             "failed, string, a sorted set",
-            "succeeded, string, a list", "leases, string, a sorted set", "paused, hash, a string", "def, string, a hash"})
+            "succeeded, string, a list", "leases, string, a sorted set", "paused, hash, a string", "def, string, a hash",
+            "flow, string, a hash", "rate, string, a sorted set", "priority, string, a list"})
     void statsShowsAKindWithAKeyOfTheWrongTypeAsARowNamingTheKey(String key, String held, String expected) {
         String name = breakKey(key, held);
         try {
@@ -220,7 +229,8 @@ class BrokenKeysOverviewTest {
     @ParameterizedTest(name = "the dashboard with {0} holding a {1}")
     @CsvSource({"stats, string, a hash", "waiting, string, a list", "delayed, string, a sorted set",
             "failed, string, a sorted set",
-            "succeeded, string, a list", "leases, string, a sorted set", "paused, hash, a string", "def, string, a hash"})
+            "succeeded, string, a list", "leases, string, a sorted set", "paused, hash, a string", "def, string, a hash",
+            "flow, string, a hash", "rate, string, a sorted set", "priority, string, a list"})
     void theDashboardOverviewShowsAKindWithAKeyOfTheWrongTypeAsARowNamingTheKey(String key, String held, String expected) {
         String name = breakKey(key, held);
         try {

@@ -32,6 +32,7 @@ public final class DashboardServer implements AutoCloseable {
     private static final String RESOURCES = "/dev/taskpool/dashboard/";
     private static final Map<String, String> PAGES = Map.of(
             "/", "index.html", "/index.html", "index.html", "/app.js", "app.js", "/schedules.js", "schedules.js",
+            "/flow.js", "flow.js",
             "/app.css", "app.css", "/favicon.svg", "favicon.svg");
 
     private final DashboardSettings settings;

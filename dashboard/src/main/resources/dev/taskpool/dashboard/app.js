@@ -199,12 +199,12 @@ function overviewPage() {
     // A kind whose keys cannot be read is a row saying why (the key and what it holds); the rest are counted.
     const readable = data.kinds.filter(k => !k.error);
     const rows = data.kinds.map(k => k.error ? h('tr', { id: 'kind-row-' + k.task, 'data-task': k.task, class: 'broken' },
-      h('td', {}, k.task), h('td', { colspan: 11, class: 'error' }, 'ERROR ' + k.error)) : h('tr', { id: 'kind-row-' + k.task, 'data-task': k.task },
-      h('td', {}, link(kindHref(k.task), k.task), ' ', k.paused ? badge('paused', 'paused') : null),
-      h('td', { class: 'num' }, k.ready), h('td', { class: 'num' }, k.delayed), h('td', { class: 'num' }, k.running),
+      h('td', {}, k.task), h('td', { colspan: 12, class: 'error' }, 'ERROR ' + k.error)) : h('tr', { id: 'kind-row-' + k.task, 'data-task': k.task },
+      h('td', {}, link(kindHref(k.task), k.task), ' ', k.paused ? badge('paused', 'paused') : null, heldBackBadges(k)),
+      h('td', { class: 'num' }, k.ready), h('td', { class: 'num' }, k.delayed), h('td', { class: 'num running' }, runningText(k)),
       h('td', { class: 'num' }, k.succeededTotal), h('td', { class: 'num' }, k.failedTotal),
       h('td', { class: 'num' }, k.retried), h('td', { class: 'num' }, k.recovered), h('td', { class: 'num' }, k.canceled),
-      h('td', { class: 'num' }, age(k.oldestWaitingAgeMs)),
+      h('td', { class: 'num duplicates' }, k.duplicates), h('td', { class: 'num' }, age(k.oldestWaitingAgeMs)),
       h('td', { class: 'num' }, k.finishedPerSecondLastMinute.toFixed(2) + '/s'),
       h('td', { class: 'spark-cell', 'data-task': k.task }, sparkline(k.task))));
     const busy = data.workers.reduce((n, w) => n + w.busySlots, 0);
@@ -219,7 +219,7 @@ function overviewPage() {
           h('th', { class: 'num', title: 'waiting for their due time' }, 'delayed'),
           h('th', { class: 'num' }, 'running'), h('th', { class: 'num' }, 'succeeded'), h('th', { class: 'num' }, 'failed'),
           h('th', { class: 'num' }, 'retried'), h('th', { class: 'num' }, 'recovered'), h('th', { class: 'num' }, 'canceled'),
-          h('th', { class: 'num' }, 'oldest wait'), h('th', { class: 'num' }, 'last minute'), h('th', {}, 'live'))),
+          h('th', { class: 'num', title: 'adds answered with the task that holds their key' }, 'duplicates'), h('th', { class: 'num' }, 'oldest wait'), h('th', { class: 'num' }, 'last minute'), h('th', {}, 'live'))),
         h('tbody', {}, rows)),
       h('ul', { id: 'problems', class: 'problems', hidden: (data.problems || []).length === 0 },
         (data.problems || []).map(problem => h('li', {}, problem))));
@@ -243,16 +243,18 @@ function kindPage(task, params) {
     const rows = page.tasks.map(t => h('tr', { 'data-id': t.id },
       h('td', {}, link(taskHref(task, t.id), '#' + t.id)),
       h('td', {}, badge(t.status), isDelayed(t) ? h('span', { class: 'due', title: 'due at ' + time(t.due_at) }, ' ' + dueText(t)) : null),
-      h('td', { class: 'num' }, t.attempt),
+      h('td', { class: 'num' }, t.attempt), h('td', { class: 'num' }, t.priority || 0), h('td', { class: 'key', title: t.key || null }, t.key || '—'),
       h('td', {}, time(t.created_at)), h('td', {}, time(t.started_at)), h('td', {}, time(t.finished_at)),
       h('td', {}, t.total > 0 ? t.current + '/' + t.total + (t.message ? ' ' + t.message : '') : (t.message || '')),
       h('td', {}, t.error ? t.error.slice(0, 160) : '')));
     view.replaceChildren(
       h('h1', {}, 'Kind ', h('span', { id: 'kind-name' }, task), stats.paused
         ? h('span', { id: 'kind-paused', class: 'badge paused', title: 'paused by ' + (stats.pausedBy || '?') }, 'paused')
-        : h('span', { id: 'kind-running', class: 'badge SUCCESS' }, 'taking tasks')),
+        : h('span', { id: 'kind-running', class: 'badge SUCCESS' }, 'taking tasks'), heldBackBadges(stats)),
+      heldBackLine(stats),
       h('div', { class: 'cards' }, card('waiting', stats.waiting, 'count-waiting'), card('delayed', stats.delayed, 'count-delayed'),
-        card('running', stats.running, 'count-running'),
+        card(stats.flow && stats.flow.maxRunning > 0 ? 'running / cap' : 'running', runningText(stats), 'count-running'),
+        card('duplicates', stats.duplicates, 'count-duplicates'),
         card('succeeded', stats.succeededTotal, 'count-succeeded'), card('failed', stats.failedTotal, 'count-failed'),
         card('retried', stats.retried), card('recovered', stats.recovered), card('canceled', stats.canceled),
         card('oldest wait', age(stats.oldestWaitingAgeMs)), card('last minute', stats.finishedPerSecondLastMinute.toFixed(2) + '/s')),
@@ -264,7 +266,7 @@ function kindPage(task, params) {
       h('div', { class: 'tabs' }, STATUSES.map(s => link(kindHref(task, s), s.toLowerCase() + ' (' + tabCount[s] + ')',
         { id: 'tab-' + s.toLowerCase(), class: s === status ? 'current' : null }))),
       page.tasks.length === 0 ? h('p', { class: 'muted', id: 'no-tasks' }, 'No ' + status.toLowerCase() + ' tasks.') :
-        h('table', { id: 'tasks' }, h('thead', {}, h('tr', {}, ['id', 'status', 'runs', 'created', 'started', 'finished',
+        h('table', { id: 'tasks' }, h('thead', {}, h('tr', {}, ['id', 'status', 'runs', 'prio', 'key', 'created', 'started', 'finished',
           'progress', 'error'].map(name => h('th', {}, name)))), h('tbody', {}, rows)),
       h('div', { class: 'pager' },
         h('button', { id: 'page-first', disabled: cursors.length === 1, onclick: () => { cursors.length = 1; load(); } }, 'Newest'),
@@ -318,7 +320,7 @@ function taskPage(task, id) {
         h('div', {},
           h('dl', { class: 'fields' },
             h('dt', {}, 'runs'), h('dd', { id: 'task-attempt' }, info.attempt),
-            h('dt', {}, 'worker'), h('dd', {}, info.worker || '—'),
+            h('dt', {}, 'worker'), h('dd', {}, info.worker || '—'), priorityAndKey(info),
             h('dt', {}, 'created'), h('dd', {}, time(info.created_at)),
             info.due_at ? [h('dt', {}, 'due'), h('dd', { id: 'task-due-at' }, time(info.due_at))] : null,
             h('dt', {}, 'started'), h('dd', {}, time(info.started_at)),

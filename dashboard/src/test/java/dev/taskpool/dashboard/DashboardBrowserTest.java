@@ -40,6 +40,7 @@ import org.openqa.selenium.NoSuchElementException;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -284,6 +285,70 @@ class DashboardBrowserTest {
         } finally {
             raw.del(keys.waiting());
             raw.srem(Keys.TASK_REGISTRY, broken);
+        }
+    }
+
+    @Test
+    void whatHoldsAKindBackItsDuplicatesAndATasksPriorityAndKeyAreShown() {
+        // a kind in the state issue 19's scripts leave, written by hand: 2 running of a cap of 2, its
+        // rate window full (1 start per minute), held by a processor, 4 duplicates refused
+        String kind = TestRedis.uniqueTaskId("dash.flow");
+        Keys keys = Keys.of(kind);
+        var raw = harness.redis.sync();
+        List<String> time = raw.time();
+        long now = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
+        raw.sadd(Keys.TASK_REGISTRY, kind);
+        raw.hset(keys.definition(), "keep", "86400");
+        raw.hset(keys.flow(), Map.of("max_running", "2", "rate_limit", "1", "rate_per", "60000",
+                "held_until", Long.toString(now + 600_000), "held_reason", "the service said <b>429</b>"));
+        raw.zadd(keys.rate(), now - 1000, "1:1");
+        raw.zadd(keys.leases(), now + 60_000, "1");
+        raw.zadd(keys.leases(), now + 60_000, "2");
+        raw.hset(keys.stats(), "duplicates", "4");
+        raw.hset(keys.task(3), Map.of("status", "WAITING", "args", "[]", "attempt", "0", "current", "0", "total", "0",
+                "created_at", Long.toString(now), "priority", "2", "key", "invoice-42"));
+        raw.lpush(keys.waiting(2), "3");
+        try {
+            browser.get(dashboard.url());
+            Wait.until("the overview shows what holds " + kind + " back", LIVE, () -> {
+                try {
+                    WebElement row = browser.findElement(By.id("kind-row-" + kind));
+                    return row.findElements(By.cssSelector(".badge.held")).stream().map(e -> e.getDomAttribute("data-held")).toList()
+                            .equals(List.of("cap", "rate", "hold"));
+                } catch (NoSuchElementException | StaleElementReferenceException e) {
+                    return false;
+                }
+            });
+            WebElement row = browser.findElement(By.id("kind-row-" + kind));
+            assertEquals("2 / 2", row.findElement(By.cssSelector("td.running")).getText());
+            assertEquals("4", row.findElement(By.cssSelector("td.duplicates")).getText());
+            assertEquals("1", row.findElements(By.tagName("td")).get(1).getText(), "ready counts the queue of priority 2");
+            screenshot("overview-held-back.png");
+
+            browser.get(dashboard.url() + "#/kind/" + kind);
+            Wait.until("the kind page says what holds it back", LIVE, () -> !browser.findElements(By.id("kind-held")).isEmpty());
+            String held = text("kind-held");
+            assertTrue(held.startsWith("Held back: at cap (2 / 2); rate-limited until ") && held.contains(" (1 per 1 min 0 s); held until ")
+                    && held.endsWith(" (the service said <b>429</b>)"), held);
+            assertTrue(browser.findElements(By.cssSelector("#kind-held b")).isEmpty(), "a reason is text, never markup");
+            assertEquals("2 / 2", text("count-running"));
+            assertEquals("4", text("count-duplicates"));
+            Wait.until("the waiting tab lists the task of priority 2 with its key", LIVE, () -> {
+                try {
+                    return browser.findElement(By.cssSelector("tr[data-id='3']")).getText().contains("2 invoice-42");
+                } catch (NoSuchElementException | StaleElementReferenceException e) {
+                    return false;
+                }
+            });
+            screenshot("kind-held-back.png");
+
+            browser.get(dashboard.url() + "#/task/" + kind + "/3");
+            Wait.until("the task page shows its priority and key", LIVE,
+                    () -> !browser.findElements(By.id("task-key")).isEmpty() && text("task-key").equals("invoice-42"));
+            assertEquals("2", text("task-priority"));
+        } finally {
+            Harness.deleteTaskKeys(kind);
+            raw.srem(Keys.TASK_REGISTRY, kind);
         }
     }
 

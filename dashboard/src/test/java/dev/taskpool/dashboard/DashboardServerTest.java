@@ -186,7 +186,8 @@ class DashboardServerTest {
         assertTrue(policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"), policy);
         assertEquals("nosniff", page.headers().firstValue("X-Content-Type-Options").orElse(null));
         assertTrue(page.body().contains("<script src=\"/schedules.js\""), page.body());
-        for (String path : List.of("/app.js", "/schedules.js")) {
+        assertTrue(page.body().contains("<script src=\"/flow.js\""), page.body());
+        for (String path : List.of("/app.js", "/schedules.js", "/flow.js")) {
             HttpResponse<String> script = get(path);
             assertEquals(200, script.statusCode(), path);
             assertTrue(script.headers().firstValue("Content-Type").orElse("").startsWith("text/javascript"), path);

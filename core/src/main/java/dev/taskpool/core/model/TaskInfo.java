@@ -17,8 +17,11 @@ import java.util.Map;
  * (it stays once the task fell due, as history: the task is delayed while it is WAITING and
  * {@code dueAt} is still ahead, {@link #delayedAt(long)}); {@code freeRuns}: the runs that did not
  * count against {@code attempts} (their processor threw {@code RetryLater} with {@code counts}
- * false; the runs made are {@code attempt + freeRuns}); and for a task a cron schedule made,
- * {@code schedule} (its id) and {@code fireAt} (its fire time, epoch ms).
+ * false; the runs made are {@code attempt + freeRuns}); for a task a cron schedule made,
+ * {@code schedule} (its id) and {@code fireAt} (its fire time, epoch ms); {@code key}: the unique
+ * key it holds (the add option {@code key}, or {@code "args:<sha1>"} for a kind unique by its
+ * arguments), null when none; and {@code priority}: 0 to 3 (higher starts first), 0 when the add
+ * gave none.
  */
 public record TaskInfo(
         String task,
@@ -42,7 +45,18 @@ public record TaskInfo(
         long dueAt,
         int freeRuns,
         String schedule,
-        long fireAt) {
+        long fireAt,
+        String key,
+        int priority) {
+
+    /** A record with no unique key, of priority 0. */
+    public TaskInfo(String task, long id, TaskStatus status, long current, long total, String message, JsonNode response,
+                    JsonNode args, int attempt, String error, Long createdAt, Long startedAt, Long finishedAt, String worker,
+                    String previousError, int previousAttempts, int resubmitted, String canceledBy, long dueAt, int freeRuns,
+                    String schedule, long fireAt) {
+        this(task, id, status, current, total, message, response, args, attempt, error, createdAt, startedAt, finishedAt,
+                worker, previousError, previousAttempts, resubmitted, canceledBy, dueAt, freeRuns, schedule, fireAt, null, 0);
+    }
 
     /** A record never delayed, whose runs all counted, not made by a schedule. */
     public TaskInfo(String task, long id, TaskStatus status, long current, long total, String message, JsonNode response,
@@ -88,7 +102,12 @@ public record TaskInfo(
                 hash.get("previous_error"), number(where, hash, "previous_attempts", 0L).intValue(),
                 number(where, hash, "resubmitted", 0L).intValue(), hash.get("canceled_by"),
                 number(where, hash, "due_at", 0L), number(where, hash, "free_runs", 0L).intValue(),
-                hash.get("schedule"), number(where, hash, "fire_at", 0L));
+                hash.get("schedule"), number(where, hash, "fire_at", 0L),
+                emptyAsNull(hash.get("key")), number(where, hash, "priority", 0L).intValue());
+    }
+
+    private static String emptyAsNull(String text) {
+        return text == null || text.isEmpty() ? null : text;
     }
 
     /** A JSON field as JSON; text that is no JSON (written by hand) stays readable as a string. */
@@ -120,7 +139,7 @@ public record TaskInfo(
         }
     }
 
-    /** The task as JSON: the seed's fields first, then the extras. */
+    /** The task as JSON: the seed's fields first, then the extras; {@code priority} always, {@code key} when it has one. */
     public ObjectNode toJson() {
         ObjectNode node = Json.NODES.objectNode();
         node.put("id", id);
@@ -145,6 +164,8 @@ public record TaskInfo(
         if (freeRuns > 0) node.put("free_runs", freeRuns);
         if (schedule != null) node.put("schedule", schedule);
         if (fireAt > 0) node.put("fire_at", fireAt);
+        if (key != null) node.put("key", key);
+        node.put("priority", priority);
         return node;
     }
 }

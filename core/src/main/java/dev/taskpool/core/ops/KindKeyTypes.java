@@ -27,13 +27,17 @@ final class KindKeyTypes {
     private static Map<String, String> expected(Keys keys) {
         Map<String, String> expected = new LinkedHashMap<>();
         expected.put(keys.definition(), "hash");
-        expected.put(keys.waiting(), "list");
+        for (int priority = 0; priority <= 3; priority++) {
+            expected.put(keys.waiting(priority), "list");
+        }
         expected.put(keys.delayed(), "zset");
         expected.put(keys.leases(), "zset");
         expected.put(keys.stats(), "hash");
         expected.put(keys.succeeded(), "list");
         expected.put(keys.failed(), "zset");
         expected.put(keys.paused(), "string");
+        expected.put(keys.flow(), "hash");
+        expected.put(keys.rate(), "zset");
         return expected;
     }
 

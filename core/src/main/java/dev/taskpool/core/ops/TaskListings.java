@@ -16,6 +16,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The listings of {@link TaskOperations#list}: one pager that reads the tasks an index names, and
@@ -102,60 +104,82 @@ final class TaskListings {
     /**
      * The WAITING tasks in the reverse of the order they will start in, which is "newest first" for
      * a queue: the delayed ones first, latest due first (cursor {@code d<due>:<id>}), then the ready
-     * ones, left (newest) to right (cursor {@code w<id>}). The delayed come first because a task
-     * falling due moves from the earliest end of {@code delayed} to the newest end of the queue:
-     * a pager walking in this order meets it in one place or the other, never in neither (a
-     * pager that listed the queue first would have passed its newest end already).
+     * ones, lowest priority first (the highest starts first), each priority's queue left (newest)
+     * to right (cursor {@code w<id>} in priority 0's queue, {@code w<p>:<id>} in that of priority
+     * 1 to 3). The delayed come first because a task falling due moves from the earliest end of
+     * {@code delayed} to the newest end of its queue: a pager walking in this order meets it in one
+     * place or the other, never in neither (a pager that listed the queues first would have passed
+     * their newest ends already); one that is in a lower priority's queue then meets it twice.
      */
     private final class DelayedThenReady implements Entries {
+        private static final Pattern READY_CURSOR = Pattern.compile("w(?:([1-3]):)?([1-9]\\d{0,15})");
+
+        private final Keys keys;
+        private final int limit;
         private SortedEntries delayed;
-        private final WaitingEntries ready;
+        private int priority;
+        private WaitingEntries ready;
 
         DelayedThenReady(Keys keys, int limit, String after) {
-            boolean inQueue = after != null && after.startsWith("w");
-            if (after != null && !inQueue && !(after.startsWith("d") && SucceededList.TIMED_ID.matcher(after.substring(1)).matches())) {
-                throw badCursor(after, "a WAITING", "d<due>:<id> or w<id>");
+            this.keys = keys;
+            this.limit = limit;
+            Matcher inQueue = after == null ? null : READY_CURSOR.matcher(after);
+            if (inQueue != null && inQueue.matches()) {
+                priority = inQueue.group(1) == null ? 0 : Integer.parseInt(inQueue.group(1));
+                ready = new WaitingEntries(keys, priority, limit, inQueue.group(2));
+                return;
             }
-            this.delayed = inQueue ? null : new SortedEntries(keys.delayed(), limit, after == null ? null : after.substring(1), "d");
-            this.ready = new WaitingEntries(keys.waiting(), limit, inQueue ? after : null);
+            if (after != null && !(after.startsWith("d") && SucceededList.TIMED_ID.matcher(after.substring(1)).matches())) {
+                throw badCursor(after, "a WAITING", "d<due>:<id> or w<id> (w<priority>:<id> in a queue of priority 1 to 3)");
+            }
+            this.delayed = new SortedEntries(keys.delayed(), limit, after == null ? null : after.substring(1), "d");
         }
 
         @Override
         public Window next() {
-            if (delayed == null) {
-                return ready.next();
+            if (delayed != null) {
+                Window window = delayed.next();
+                if (window.last()) {
+                    delayed = null;   // the queues follow
+                    ready = new WaitingEntries(keys, 0, limit, null);
+                    return new Window(window.entries(), false);
+                }
+                return window;
             }
-            Window window = delayed.next();
-            if (window.last()) {
-                delayed = null;   // the queue follows
+            Window window = ready.next();
+            if (window.last() && priority < 3) {
+                priority++;   // the next priority's queue follows
+                ready = new WaitingEntries(keys, priority, limit, null);
                 return new Window(window.entries(), false);
             }
             return window;
         }
     }
 
-    /** The waiting list, left (newest) to right; the cursor is {@code w<id>}, the last id listed. */
+    /**
+     * The queue of one priority, left (newest) to right; the cursor is {@code w<id>} (priority 0) or
+     * {@code w<priority>:<id>}, the last id listed.
+     */
     private final class WaitingEntries implements Entries {
         private final String key;
+        private final String cursorPrefix;
         private final int limit;
-        private String cursorToFind;
+        private String idToFind;
         private long start;
 
-        WaitingEntries(String key, int limit, String after) {
-            if (after != null && !after.matches("w[1-9]\\d{0,15}")) {
-                throw badCursor(after, "a WAITING", "w<id>");
-            }
-            this.key = key;
+        WaitingEntries(Keys keys, int priority, int limit, String afterId) {
+            this.key = keys.waiting(priority);
+            this.cursorPrefix = priority == 0 ? "w" : "w" + priority + ":";
             this.limit = limit;
-            this.cursorToFind = after;
+            this.idToFind = afterId;
         }
 
         @Override
         public Window next() {
-            if (cursorToFind != null) {
-                Long position = calls.await(commands.lpos(key, cursorToFind.substring(1)).toCompletableFuture(),
+            if (idToFind != null) {
+                Long position = calls.await(commands.lpos(key, idToFind).toCompletableFuture(),
                         "find the cursor in " + key);
-                cursorToFind = null;
+                idToFind = null;
                 if (position == null) {
                     // The task it names was taken from the queue, and with it every older one.
                     return new Window(List.of(), true);
@@ -164,7 +188,7 @@ final class TaskListings {
             }
             List<String> ids = calls.await(commands.lrange(key, start, start + limit).toCompletableFuture(), "list " + key);
             start += ids.size();
-            return new Window(ids.stream().map(id -> new Entry(id, "w" + id)).toList(), ids.size() <= limit);
+            return new Window(ids.stream().map(id -> new Entry(id, cursorPrefix + id)).toList(), ids.size() <= limit);
         }
     }
 

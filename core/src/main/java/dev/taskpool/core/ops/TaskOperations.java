@@ -129,8 +129,8 @@ public final class TaskOperations {
 
     /**
      * One page of a kind's tasks in {@code status}, newest first: WAITING from the delayed set
-     * (latest due first) and then the waiting list (newest added first), the reverse of the order
-     * they will start in; RUNNING from the leases (latest lease deadline first), SUCCESS and
+     * (latest due first) and then the queues of priority 0 to 3 (each newest added first), the reverse
+     * of the order they will start in; RUNNING from the leases (latest lease deadline first), SUCCESS and
      * FAILURE from their indexes (latest finished first). Ids whose hash has expired are skipped.
      *
      * @param limit how many tasks, 1 to {@link #MAX_PAGE}
@@ -210,6 +210,11 @@ public final class TaskOperations {
             throw AddStore.unknownTask(task);
         }
         return keys;
+    }
+
+    /** The clock the counts are read by: Redis' clock (as this process estimates it) unless a test gave another. */
+    public Clock clock() {
+        return clock;
     }
 
     /** Waits for a reply; failures become errors that say what was being done (see {@link RedisCalls#await}). */

@@ -20,12 +20,15 @@ public final class TaskReads {
         this.calls = new RedisCalls(redis);
     }
 
-    /** The counters of a task kind, which outlive the tasks themselves (added, succeeded, failed, retried, recovered, canceled). */
+    /**
+     * The counters of a task kind, which outlive the tasks themselves (added, succeeded, failed, retried,
+     * recovered, canceled, and duplicates: adds answered with the id of a task holding their unique key).
+     */
     public Map<String, Long> stats(String task) {
         Map<String, String> hash = calls.await(commands.hgetall(Keys.of(task).stats()).toCompletableFuture(),
                 "read the counters of task " + task);
         Map<String, Long> counters = new TreeMap<>();
-        for (String name : List.of("added", "succeeded", "failed", "retried", "recovered", "canceled")) {
+        for (String name : List.of("added", "succeeded", "failed", "retried", "recovered", "canceled", "duplicates")) {
             counters.put(name, Long.parseLong(hash.getOrDefault(name, "0")));
         }
         return counters;

@@ -25,8 +25,11 @@ import org.slf4j.LoggerFactory;
  * due time), {@code taskpool.queue.running},
  * {@code taskpool.queue.oldest.age.seconds} (seconds the oldest ready task has waited to start; 0 when none),
  * {@code taskpool.queue.paused} (1 or 0), {@code taskpool.queue.finished.rate} (tasks finished per
- * second over the last minute) and {@code taskpool.kind.totals} tagged {@code counter} (the
- * {@code stats} hash: added, succeeded, failed, retried, recovered, canceled, by every process).
+ * second over the last minute), what holds the kind back ({@code taskpool.queue.max.running}: its cap,
+ * 0 when none; {@code taskpool.queue.at.cap}: 1 while as many run; {@code taskpool.queue.held.back.seconds}:
+ * how long until its rate window or a hold a processor asked for lets it start again, 0 when neither
+ * holds it) and {@code taskpool.kind.totals} tagged {@code counter} (the {@code stats} hash: added,
+ * succeeded, failed, retried, recovered, canceled, duplicates, by every process).
  *
  * <p>Reading them costs Redis a few commands per kind, so they are read at most once per
  * {@link #REFRESH}, on the first scrape after that (nothing is read while nobody scrapes); the
@@ -78,12 +81,20 @@ public final class KindGauges {
         gauge("queue.paused", kind, "1 while the kind is paused", stats -> stats.paused() ? 1 : 0);
         gauge("queue.finished.rate", kind, "tasks finished per second over the last minute",
                 KindStats::finishedPerSecondLastMinute);
+        gauge("queue.max.running", kind, "the most tasks of the kind that may run at once (0: no cap)",
+                stats -> stats.flow().maxRunning());
+        gauge("queue.at.cap", kind, "1 while as many tasks of the kind run as its cap allows", stats -> stats.flow().atCap() ? 1 : 0);
+        // (counted down at each scrape from the time read, by the clock the counts are judged by: Redis')
+        gauge("queue.held.back.seconds", kind, "seconds until the kind's rate limit, or a hold a processor asked for,"
+                + " lets it start tasks again (0: neither holds it back)",
+                stats -> Math.max(0, stats.flow().blockedUntil() - operations.clock().millis()) / 1000.0);
         total(kind, "added", KindStats::addedTotal);
         total(kind, "succeeded", KindStats::succeededTotal);
         total(kind, "failed", KindStats::failedTotal);
         total(kind, "retried", KindStats::retried);
         total(kind, "recovered", KindStats::recovered);
         total(kind, "canceled", KindStats::canceled);
+        total(kind, "duplicates", KindStats::duplicates);
     }
 
     private void gauge(String name, String kind, String description, ToDoubleFunction<KindStats> read) {

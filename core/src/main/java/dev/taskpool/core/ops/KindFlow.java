@@ -1,0 +1,32 @@
+package dev.taskpool.core.ops;
+
+/**
+ * What holds a kind back from starting its tasks, as read from its {@code flow} hash, its leases
+ * and its rate window ({@code taskpool:{T}:flow}, {@code :leases}, {@code :rate}), by Redis' clock:
+ *
+ * <ul>
+ *   <li>{@code maxRunning}: its cap on tasks running at once (0: none); {@code atCap} while as many
+ *       run (the leases count);
+ *   <li>{@code rateLimit} starts per {@code ratePerMs} (0: no rate); {@code rateLimitedUntil}: while
+ *       the window holds {@code rateLimit} starts already, when the oldest of those that count leaves
+ *       it (the next start may be then), epoch ms; 0 when the kind may start now;
+ *   <li>{@code heldUntil} and {@code heldReason}: a processor said the service it calls limits it
+ *       ({@code RateLimited}): the kind takes no task until then (epoch ms); 0 and null when that
+ *       time has passed, or none was set.
+ * </ul>
+ */
+public record KindFlow(long maxRunning, long rateLimit, long ratePerMs, boolean atCap, long rateLimitedUntil,
+                       long heldUntil, String heldReason) {
+    /** A kind with no flow control, or one whose controls hold nothing back now. */
+    public static final KindFlow NONE = new KindFlow(0, 0, 0, false, 0, 0, null);
+
+    /** Until when (epoch ms, Redis' clock) its rate window or a hold keeps it from starting a task; 0 when neither does. */
+    public long blockedUntil() {
+        return Math.max(rateLimitedUntil, heldUntil);
+    }
+
+    /** Whether something holds it back now: its cap, its rate or a hold. */
+    public boolean holdsBack() {
+        return atCap || blockedUntil() > 0;
+    }
+}
