@@ -31,7 +31,7 @@ class DemoTest {
         assertTrue(printed.matches("(?s).*image\\.resize SUCCESS +4\n.*"), printed);
         // mail.send fails about one run in three and has 4 runs: almost always SUCCESS, rarely FAILURE.
         // Whatever the split, the summary accounts for all 8 tasks, each one finished.
-        Matcher line = Pattern.compile("(?m)^  (\\S+) (\\S+) +(\\d+)$").matcher(printed);
+        Matcher line = Pattern.compile("(?m)^  ([a-z][a-z.]*) ([A-Z]+) +(\\d+)$").matcher(printed);
         int counted = 0;
         while (line.find()) {
             assertTrue(line.group(2).equals("SUCCESS") || line.group(2).equals("FAILURE"), "finished: " + line.group());

@@ -108,7 +108,7 @@ public final class DefinitionLoader {
         String process = fields.requiredProcess("process");
         Integer keep = fields.optionalInt("keep", 1);
         TaskEvents events = fields.events();
-        FlowControl flow = new FlowControlFields(source, root, problems).read();
+        FlowControl flow = new FlowControlFields(source, root, environment, problems).read();
         if (problems.size() > before) {
             return null;
         }

@@ -1,10 +1,13 @@
 package dev.taskpool.core.definition;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.DoubleNode;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
 
 /**
  * Reads a definition's flow controls ({@code max_running}, {@code rate}, {@code unique}), recording
@@ -15,13 +18,17 @@ final class FlowControlFields {
     private static final Set<String> RATE_FIELDS = Set.of("limit", "per");
     private static final Set<String> UNIQUE_FIELDS = Set.of("by", "for");
 
+    private static final Pattern ENV_REFERENCE = Pattern.compile("\\$ENV\\.([A-Za-z_][A-Za-z0-9_]*)");
+
     private final String source;
     private final JsonNode root;
+    private final UnaryOperator<String> environment;
     private final List<String> problems;
 
-    FlowControlFields(String source, JsonNode root, List<String> problems) {
+    FlowControlFields(String source, JsonNode root, UnaryOperator<String> environment, List<String> problems) {
         this.source = source;
         this.root = root;
+        this.environment = environment;
         this.problems = problems;
     }
 
@@ -93,7 +100,36 @@ final class FlowControlFields {
         }
     }
 
-    private long whole(String field, JsonNode node, long minimum, long maximum) {
+    /**
+     * A number, or a "$ENV.NAME" string naming an environment variable that holds one (as every
+     * numeric field of a definition may be); null when neither (a problem was recorded).
+     */
+    private JsonNode number(String field, JsonNode node) {
+        if (!node.isTextual()) {
+            return node;
+        }
+        var reference = ENV_REFERENCE.matcher(node.asText());
+        if (!reference.matches()) {
+            return node;   // (refused by the caller, naming the value)
+        }
+        String text = environment.apply(reference.group(1));
+        if (text == null) {
+            problem(field, "environment variable " + reference.group(1) + " is not set; expected a number");
+            return null;
+        }
+        try {
+            return DoubleNode.valueOf(Double.parseDouble(text.trim()));
+        } catch (NumberFormatException e) {
+            problem(field, "expected a number (from environment variable " + reference.group(1) + "), got \"" + text + "\"");
+            return null;
+        }
+    }
+
+    private long whole(String field, JsonNode given, long minimum, long maximum) {
+        JsonNode node = number(field, given);
+        if (node == null) {
+            return 0;
+        }
         if (!node.isNumber() || node.asDouble() != Math.rint(node.asDouble()) || node.asDouble() < minimum
                 || node.asDouble() > maximum) {
             problem(field, "expected an integer from " + minimum + " to " + maximum + ", got " + DefinitionFields.describe(node));
@@ -103,7 +139,11 @@ final class FlowControlFields {
     }
 
     /** A number of seconds (decimals allowed, to the ms) from {@code minimum} to a day. */
-    private Duration seconds(String field, JsonNode node, double minimum) {
+    private Duration seconds(String field, JsonNode given, double minimum) {
+        JsonNode node = number(field, given);
+        if (node == null) {
+            return Duration.ZERO;
+        }
         long most = FlowControl.MAX_WINDOW.toSeconds();
         if (!node.isNumber() || node.asDouble() < minimum || node.asDouble() > most) {
             problem(field, "expected a number of seconds from " + (minimum == 0 ? "0" : minimum) + " to " + most + ", got "

@@ -20,7 +20,7 @@ public enum LuaScript {
     RETRY("retry-7.lua"),
     RELEASE("release-4.lua"),
     HEARTBEAT("heartbeat-2.lua"),
-    RECOVER("recover-9.lua"),
+    RECOVER("recover-10.lua"),
     HEAL_DELAYED("heal-delayed-2.lua"),
     CANCEL("cancel-10.lua"),
     RESUBMIT("resubmit-7.lua"),

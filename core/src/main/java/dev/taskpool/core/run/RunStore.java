@@ -252,7 +252,7 @@ public final class RunStore {
         Keys keys = Keys.of(task);
         return scripts.run(LuaScript.RECOVER,
                 new String[] {keys.leases(), keys.waiting(), keys.wake(), keys.definition(), keys.taskPrefix(), keys.stats(),
-                        keys.failed(), keys.succeeded(), keys.uniquePrefix()},
+                        keys.failed(), keys.succeeded(), keys.uniquePrefix(), keys.flow()},
                 Long.toString(now), Integer.toString(limit), task, keys.eventsPrefix(), attempts, keepSeconds)
                 .thenApply(reply -> {
                     int failedCount = ((Long) reply.get(1)).intValue();

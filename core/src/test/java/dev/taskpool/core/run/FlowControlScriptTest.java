@@ -205,6 +205,18 @@ public class FlowControlScriptTest {
     }
 
     @Test
+    void noWindowOfTheRateHoldsMoreThanTheLimitAcrossWindows() throws Exception {
+        publish(new FlowControl(0, 10, Duration.ofSeconds(1), false, Duration.ZERO));
+        for (int i = 0; i < 35; i++) {
+            add("[" + i + "]", AddOptions.none(), NOW);
+        }
+        assertEquals(10, fetch(20, NOW).size());
+        assertEquals(10, fetch(20, NOW + 1019).size());
+        assertEquals(0, fetch(20, NOW + 2007).size(), "the second window's starts fill it until NOW + 2019");
+        assertEquals(10, fetch(20, NOW + 2019).size());
+    }
+
+    @Test
     void aProcessorsHoldStopsTheKindWithoutSpendingAnAttempt() throws Exception {
         publish(FlowControl.NONE);
         add("[1]", AddOptions.none(), NOW);

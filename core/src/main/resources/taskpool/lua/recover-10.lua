@@ -1,5 +1,5 @@
 #!lua flags=allow-oom
--- recover-9: put tasks whose lease expired (their worker died, hung or lost Redis) back in the
+-- recover-10: put tasks whose lease expired (their worker died, hung or lost Redis) back in the
 -- queue, counting the lost run as a failed one; a task out of runs ends in FAILURE.
 -- allow-oom: recovering queued work is part of draining a full Redis (see finish-15).
 -- All or nothing: every key it writes, and the definition and counters it relies on, are checked
@@ -18,6 +18,9 @@
 -- KEYS[9] taskpool:{T}:unique:   prefix of the unique keys: a task requeued keeps its key; one out
 --                                of runs ends, and its key is held `unique_for` (def), as at any end
 --                                (a task of priority p goes back to KEYS[2] .. ':' .. p)
+-- KEYS[10] taskpool:{T}:flow     hash the fetches read the flow controls from: the controls the
+--                                definition names are restored there when missing or changed (a
+--                                hash deleted by hand), so a cap or rate is back within one pass
 -- Every call also prunes both indexes of the entries past retention (ARGV[6]; none when it is
 -- ''): the finish script prunes an index only when it writes to it, so without this the last
 -- entries of a kind that no longer runs would stay after their tasks expired.
@@ -48,6 +51,19 @@ if given(ARGV[6]) then
   for _ = 1, 10 do
     local _, dropped = pruneFinishedList(KEYS[8], before, 1000)
     if dropped < 1000 then break end
+  end
+end
+-- The definition's flow controls, where the fetches read them (one HMGET when the kind has none).
+local controls = {'max_running', 'rate_limit', 'rate_per', 'unique_for'}
+local wanted = redis.pcall('HMGET', KEYS[4], unpack(controls))
+if not wanted.err and (wanted[1] or wanted[2] or wanted[4]) then
+  local held = redis.pcall('HMGET', KEYS[10], unpack(controls))
+  if not held.err then
+    local fix = {}
+    for i, field in ipairs(controls) do
+      if wanted[i] and held[i] ~= wanted[i] then fix[#fix + 1], fix[#fix + 2] = field, wanted[i] end
+    end
+    if #fix > 0 then redis.call('HSET', KEYS[10], unpack(fix)) end
   end
 end
 local expired = redis.pcall('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
