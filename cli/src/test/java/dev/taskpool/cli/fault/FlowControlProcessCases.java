@@ -205,7 +205,11 @@ abstract class FlowControlProcessCases {
         done.forEach(task -> byWorker.merge(task.worker(), 1L, Long::sum));
         System.out.println("flow processes [rate " + RATE + "/s]: busiest second holds " + busiest + " of 35 starts; starts span "
                 + (starts.getLast() - starts.getFirst()) + " ms; runs by worker " + byWorker);
+        // (on a failure: each task's start, worker and runs, the kind's counters and the workers' logs, to tell why)
         assertTrue(busiest <= RATE, "at most " + RATE + " starts in any one second, but [" + busiestFrom + ", "
-                + (busiestFrom + 1000) + ") holds " + busiest + "; starts " + starts);
+                + (busiestFrom + 1000) + ") holds " + busiest + "; starts " + starts + "; tasks " + done.stream()
+                .map(task -> task.id() + "@" + task.startedAt() + "/" + task.worker() + "/run " + task.attempt()).toList()
+                + "; stats " + sync.hgetall(Keys.of(rated).stats()) + "; flow " + sync.hgetall(Keys.of(rated).flow())
+                + "; workers:\n" + tails());
     }
 }
