@@ -54,7 +54,15 @@ public final class Bench {
      */
     public record Options(String redisUri, int tasks, int concurrency, Processor processor, int workers,
                           int latencySamples, Duration keep, boolean keepData, int warmup, int workerProcesses, int kinds,
-                          Adds adds, int inFlight) {
+                          Adds adds, int inFlight, BenchFlow flow) {
+        /** Plain kinds, as before the flow controls. */
+        public Options(String redisUri, int tasks, int concurrency, Processor processor, int workers,
+                       int latencySamples, Duration keep, boolean keepData, int warmup, int workerProcesses, int kinds,
+                       Adds adds, int inFlight) {
+            this(redisUri, tasks, concurrency, processor, workers, latencySamples, keep, keepData, warmup, workerProcesses, kinds,
+                    adds, inFlight, BenchFlow.NONE);
+        }
+
         /** Bulk adds, as before {@code --adds}. */
         public Options(String redisUri, int tasks, int concurrency, Processor processor, int workers,
                        int latencySamples, Duration keep, boolean keepData, int warmup, int workerProcesses, int kinds) {
@@ -75,6 +83,10 @@ public final class Bench {
             }
             if (inFlight < 1) {
                 throw new IllegalArgumentException("--in-flight must be at least 1 (one caller adding in a loop), got " + inFlight);
+            }
+            if (flow.unique() == BenchFlow.Unique.KEY && adds == Adds.BULK) {
+                throw new IllegalArgumentException("--unique key gives every add a key of its own, and a key names one task:"
+                        + " use --adds single, virtual or async");
             }
         }
     }
@@ -142,8 +154,9 @@ public final class Bench {
             var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
             long jvmCpuBefore = os.getProcessCpuTime();
             for (int k = 0; k < kinds.size(); k++) {
-                enqueueSeconds += client == null ? BenchAdds.bulk(store, kinds.get(k), tasksPerKind.get(k))
-                        : BenchAdds.oneByOne(client, kinds.get(k), tasksPerKind.get(k), options.adds(), options.inFlight());
+                enqueueSeconds += client == null ? BenchAdds.bulk(store, kinds.get(k), tasksPerKind.get(k), options.flow())
+                        : BenchAdds.oneByOne(client, kinds.get(k), tasksPerKind.get(k), options.adds(), options.inFlight(),
+                                options.flow());
             }
             // The enqueue phase alone: what adding costs Redis, apart from running the tasks.
             // This JVM's CPU while it only enqueues (no worker runs yet): the client side of an add, JIT and GC included.
@@ -211,7 +224,8 @@ public final class Bench {
                     options.warmup(), hostJit(), kinds.size(), (double) cpuMicros / options.tasks(), shards,
                     options.adds().name().toLowerCase(), options.adds() != Adds.BULK ? options.inFlight() : 0,
                     (double) enqueueCpuMicros / options.tasks(), (double) enqueueCommands / options.tasks(),
-                    jvmCpuNanos / 1000.0 / options.tasks(), options.tasks() / fromStartSeconds, workerCpuMicrosPerTask);
+                    jvmCpuNanos / 1000.0 / options.tasks(), options.tasks() / fromStartSeconds, workerCpuMicrosPerTask,
+                    options.flow().describe());
         } finally {
             closeAll(open);
         }
@@ -321,10 +335,10 @@ public final class Bench {
             store.publish(runtime.definition(warm).orElseThrow());
             if (options.adds() != Adds.BULK) {
                 try (TaskpoolClient client = TaskpoolClient.connect(options.redisUri(), tls)) {
-                    BenchAdds.oneByOne(client, warm, options.warmup(), options.adds(), options.inFlight());
+                    BenchAdds.oneByOne(client, warm, options.warmup(), options.adds(), options.inFlight(), options.flow());
                 }
             } else {
-                BenchAdds.bulk(store, warm, options.warmup());
+                BenchAdds.bulk(store, warm, options.warmup(), options.flow());
             }
             try (Worker worker = new Worker(runtime, settings("bench-warmup"), List.of(warm)).start()) {
                 awaitSucceeded(new TaskReads(store.redis()), warm, options.warmup(), System.nanoTime());

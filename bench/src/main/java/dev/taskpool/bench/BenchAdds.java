@@ -3,6 +3,7 @@ package dev.taskpool.bench;
 import dev.taskpool.client.TaskpoolClient;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.redis.AddResult;
 import dev.taskpool.core.redis.NewTask;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,15 +20,15 @@ final class BenchAdds {
     private BenchAdds() {
     }
 
-    /** Adds {@code count} tasks in batch adds of {@link #BATCH}, and times it. */
-    static double bulk(AddStore store, String task, int count) {
+    /** Adds {@code count} tasks in batch adds of {@link #BATCH} (with the options {@code flow} gives each batch), and times it. */
+    static double bulk(AddStore store, String task, int count, BenchFlow flow) {
         long start = System.nanoTime();
         for (int from = 0; from < count; from += BATCH) {
             List<NewTask> batch = new ArrayList<>(BATCH);
             for (int i = from; i < Math.min(count, from + BATCH); i++) {
                 batch.add(new NewTask(null, "[" + i + "]"));
             }
-            if (store.addAll(task, batch, System.currentTimeMillis()).size() != batch.size()) {
+            if (store.addAll(task, batch, flow.batchOptions(from / BATCH), System.currentTimeMillis()).size() != batch.size()) {
                 throw new TaskpoolException("the benchmark queue refused a batch");
             }
         }
@@ -37,11 +38,13 @@ final class BenchAdds {
     /**
      * Adds {@code count} tasks one per {@code TaskpoolClient.add} call, from {@code --in-flight}
      * threads (platform threads, or virtual ones for {@code --adds virtual}) that each add in a loop (so that many calls are in flight at once), and times it from
-     * when they all start to when the last add returned.
+     * when they all start to when the last add returned. Add number i has the options {@code flow}
+     * gives it (a key of its own, a priority).
      */
-    static double oneByOne(TaskpoolClient client, String task, int count, Bench.Adds adds, int inFlight) throws InterruptedException {
+    static double oneByOne(TaskpoolClient client, String task, int count, Bench.Adds adds, int inFlight, BenchFlow flow)
+            throws InterruptedException {
         if (adds == Bench.Adds.ASYNC) {
-            return async(client, task, count, inFlight);
+            return async(client, task, count, inFlight, flow);
         }
         AtomicInteger next = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -53,9 +56,7 @@ final class BenchAdds {
                 try {
                     go.await();
                     for (int i = next.getAndIncrement(); i < count && failure.get() == null; i = next.getAndIncrement()) {
-                        if (client.add(task, i).isQueueFull()) {
-                            throw new TaskpoolException("the benchmark queue refused task " + i + " of " + task + " as full");
-                        }
+                        added(client.addWith(task, flow.addOptions(i), i), task, i);
                     }
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
@@ -75,18 +76,22 @@ final class BenchAdds {
     }
 
     /** Adds {@code count} tasks one per {@code TaskpoolClient.addAsync} call, from this thread, {@code --in-flight} at once. */
-    private static double async(TaskpoolClient client, String task, int count, int inFlight) throws InterruptedException {
+    private static double async(TaskpoolClient client, String task, int count, int inFlight, BenchFlow flow) throws InterruptedException {
         Semaphore slots = new Semaphore(inFlight);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         long start = System.nanoTime();
         for (int i = 0; i < count && failure.get() == null; i++) {
             slots.acquire();
             int number = i;
-            client.addAsync(task, i).whenComplete((result, error) -> {
+            client.addWithAsync(task, flow.addOptions(i), i).whenComplete((result, error) -> {
                 if (error != null) {
                     failure.compareAndSet(null, error);
-                } else if (result.isQueueFull()) {
-                    failure.compareAndSet(null, new TaskpoolException("the benchmark queue refused task " + number + " of " + task + " as full"));
+                } else {
+                    try {
+                        added(result, task, number);
+                    } catch (TaskpoolException e) {
+                        failure.compareAndSet(null, e);
+                    }
                 }
                 slots.release();
             });
@@ -97,5 +102,15 @@ final class BenchAdds {
             throw new TaskpoolException("an asynchronous add of the benchmark failed: " + failure.get().getMessage(), failure.get());
         }
         return seconds;
+    }
+
+    /** Checks that add number {@code i} made a task: the queue took it, and its key (if any) was free. */
+    private static void added(AddResult result, String task, int i) {
+        if (result.isQueueFull()) {
+            throw new TaskpoolException("the benchmark queue refused task " + i + " of " + task + " as full");
+        }
+        if (result.duplicate()) {
+            throw new TaskpoolException("task " + i + " of " + task + " was refused as a duplicate of #" + result.id());
+        }
     }
 }

@@ -4,12 +4,13 @@ import dev.taskpool.core.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The benchmark's throwaway app, in a temporary directory: one task definition per kind running
- * the no-op processor, the latency probe's task, and for the JS processor the script of both.
+ * the no-op processor, the latency probe's task (a plain kind), and for the JS processor the script of both.
  */
 final class BenchApp {
     /** The Java no-op processor: returns its second argument. */
@@ -18,7 +19,10 @@ final class BenchApp {
     private BenchApp() {
     }
 
-    /** One definition per kind, each with its share of the tasks (queue size) and of the concurrency. */
+    /**
+     * One definition per kind, each with its share of the tasks (queue size) and of the concurrency,
+     * and the flow controls of {@code --max-running}, {@code --rate} and {@code --unique args}.
+     */
     static Path write(Bench.Options options, List<String> kinds, List<Integer> tasksPerKind, List<Integer> concurrencyPerKind) throws IOException {
         // (the definitions are written once; the warm-up copies the first kind's under another id)
         Path app = Files.createTempDirectory("taskpool-bench-");
@@ -27,10 +31,12 @@ final class BenchApp {
         for (int k = 0; k < kinds.size(); k++) {
             Path definition = app.resolve("tasks/" + kinds.get(k).replace('.', '/') + ".yao");
             Files.createDirectories(definition.getParent());
-            Files.writeString(definition, Json.write(Map.of("name", "benchmark", "worker_nums", concurrencyPerKind.get(k),
+            Map<String, Object> fields = new LinkedHashMap<>(Map.of("name", "benchmark", "worker_nums", concurrencyPerKind.get(k),
                     "attempts", 0, "attempt_after", 0, "timeout", 60,
                     "size", Math.max(tasksPerKind.get(k), options.warmup()) + options.latencySamples() + 10,
-                    "keep", options.keep().toSeconds(), "process", process)));
+                    "keep", options.keep().toSeconds(), "process", process));
+            options.flow().putInto(fields);
+            Files.writeString(definition, Json.write(fields));
         }
         String task = kinds.getFirst();
         // The task the add->start latency is measured on after the run, by the same (warm) workers.

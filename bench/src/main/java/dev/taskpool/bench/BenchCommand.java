@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
         description = {"Enqueue N no-op tasks, drain them with a worker at concurrency C, and print enqueue/s, process/s,"
                 + " add->start latency (low load, after the run), Redis commands and round trips per task, bytes of"
                 + " Redis memory per finished task kept, and Redis CPU per task of each master (shard) and in total."
-                + " Every task really goes through Redis; all must end in SUCCESS."})
+                + " Every task really goes through Redis; all must end in SUCCESS. --max-running, --rate, --unique and"
+                + " --priority run the kinds under flow controls, to measure what each costs."})
 final class BenchCommand implements Runnable {
     @Mixin
     Options.RedisOption redis;
@@ -62,6 +63,24 @@ final class BenchCommand implements Runnable {
                     + " adds in flight (default ${DEFAULT-VALUE})")
     int inFlight;
 
+    @Option(names = "--max-running", paramLabel = "N", defaultValue = "0",
+            description = "each kind's max_running: at most N of its tasks run at once over all workers (default: no cap)")
+    int maxRunning;
+
+    @Option(names = "--rate", paramLabel = "L/S",
+            description = "each kind's rate: at most L starts per S seconds, such as 100000/1 (default: no rate)")
+    String rate;
+
+    @Option(names = "--unique", paramLabel = "args|key",
+            description = "args: each kind is unique by its arguments (every task's differ); key: every add names a key of"
+                    + " its own (needs --adds single, virtual or async) (default: neither)")
+    String unique;
+
+    @Option(names = "--priority", paramLabel = "P", defaultValue = "0",
+            description = "every other add (with --adds bulk: every other batch) at priority P, 1 to 3, the rest at 0"
+                    + " (default: all at 0)")
+    int priority;
+
     @Option(names = "--json", description = "print exactly one JSON line")
     boolean json;
 
@@ -104,7 +123,8 @@ final class BenchCommand implements Runnable {
         }
         try {
             var result = new Bench(new Bench.Options(redis.redis, tasks, concurrency, kind, workers, latencySamples, keep,
-                    keepData, warmup, workerProcesses, kinds, addMode, inFlight), redis.tls.settings()).run();
+                    keepData, warmup, workerProcesses, kinds, addMode, inFlight, BenchFlow.parse(maxRunning, rate, unique, priority)),
+                    redis.tls.settings()).run();
             System.out.println(json ? result.toJson().toString() : result.toTable());
         } catch (IOException e) {
             throw new IllegalStateException("cannot write the benchmark app: " + e.getMessage(), e);

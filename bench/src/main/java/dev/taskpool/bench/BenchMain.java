@@ -18,6 +18,7 @@ public final class BenchMain {
         commandLine.addSubcommand(new BenchCommand());
         commandLine.addSubcommand(new DelayBenchCommand());
         commandLine.addSubcommand(new ScheduleBenchCommand());
+        commandLine.addSubcommand(new FlowBenchCommand());
         return commandLine;
     }
 

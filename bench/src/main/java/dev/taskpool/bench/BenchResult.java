@@ -21,13 +21,14 @@ import java.util.Locale;
  *                              times its Worker) to the last finish; process/s starts at the first task's start
  * @param workerCpuMicrosPerTask this JVM's CPU from the worker's start to the last success, per task, µs (JIT, GC
  *                              and the benchmark's own polling included); NaN when worker processes did the work
+ * @param flow                  the flow controls the kinds ran under ({@link BenchFlow#describe()}: "none" for plain kinds)
  */
 public record BenchResult(String processor, int tasks, int concurrency, int workers, double enqueuePerSecond, double processPerSecond,
                    double latencyP50Ms, double latencyP99Ms, double redisCommandsPerTask, double roundTripsPerTask,
                    double bytesPerFinishedTask, long workerHeapBytes, int warmup, String hostJit, int kinds,
                    double redisCpuMicrosPerTask, List<Shard> shards, String adds, int inFlight,
                    double redisCpuMicrosPerAdd, double redisCommandsPerAdd, double clientCpuMicrosPerAdd,
-                   double processFromStartPerSecond, double workerCpuMicrosPerTask) {
+                   double processFromStartPerSecond, double workerCpuMicrosPerTask, String flow) {
 
     /**
      * What one Redis master did during the run (from the enqueue to the end of the drain).
@@ -93,6 +94,7 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
         node.put("redis_commands_per_add", round(redisCommandsPerAdd));
         node.put("client_cpu_us_per_add", round(clientCpuMicrosPerAdd));
         node.put("process_from_start_per_s", Math.round(processFromStartPerSecond));
+        node.put("flow", flow);
         if (Double.isNaN(workerCpuMicrosPerTask)) {
             node.putNull("worker_cpu_us_per_task");
         } else {
@@ -114,6 +116,7 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
         }
         return String.format(Locale.ROOT, """
                 taskpool bench: %d tasks of %d kind(s), %s processor, %d worker(s) at concurrency %d, %d warm-up tasks, host JIT %s
+                  flow controls                %s
                   enqueue/s                    %,.0f      (%s)
                   Redis CPU per add            %.1f µs   (enqueue phase alone, INFO cpu; %.2f commands per add)
                   client CPU per add           %.1f µs   (this JVM during the enqueue phase, JIT and GC included)
@@ -125,7 +128,7 @@ public record BenchResult(String processor, int tasks, int concurrency, int work
                   script round trips per task  %.3f
                   bytes per finished task kept %,.0f
                   worker heap after the run    %,d bytes
-                """, tasks, kinds, processor, workers, concurrency, warmup, hostJit, enqueuePerSecond,
+                """, tasks, kinds, processor, workers, concurrency, warmup, hostJit, flow, enqueuePerSecond,
                 switch (adds) {
                     case "single" -> "single adds through the Java client, " + inFlight + " callers";
                     case "async" -> "single adds through the Java client's addAsync, " + inFlight + " in flight from one thread";

@@ -67,6 +67,28 @@ class BenchCommandTest {
         assertTrue(none.err().contains("--in-flight must be at least 1"), none.err());
     }
 
+    /** Under every flow control at once the run still drains every task, and says what the kind ran under. */
+    @Test
+    void benchUnderFlowControlsDrainsEveryTaskAndSaysWhichControls() {
+        JsonNode result = bench("--tasks", "300", "--concurrency", "8", "--max-running", "3", "--rate", "100000/1",
+                "--unique", "args", "--priority", "2", "--latency-samples", "0", "--redis", TestRedis.uri());
+        assertEquals("max_running 3, rate 100000/1s, unique by args, half the adds at priority 2", result.get("flow").asText(),
+                result.toString());
+        assertEquals(300, result.get("tasks").asInt());
+        JsonNode keyed = bench("--tasks", "200", "--concurrency", "8", "--unique", "key", "--priority", "1", "--adds", "async",
+                "--latency-samples", "0", "--redis", TestRedis.uri());
+        assertEquals("a unique key per add, half the adds at priority 1", keyed.get("flow").asText(), keyed.toString());
+        assertEquals("none", bench("--tasks", "20", "--concurrency", "2", "--latency-samples", "0", "--redis", TestRedis.uri())
+                .get("flow").asText());
+    }
+
+    @Test
+    void aKeyPerAddNeedsSingleAdds() {
+        BenchRun.Result run = BenchRun.execute("bench", "--tasks", "10", "--unique", "key", "--redis", TestRedis.uri());
+        assertTrue(run.code() != 0, "refused: " + run);
+        assertTrue(run.err().contains("a key names one task: use --adds single, virtual or async"), run.err());
+    }
+
     /**
      * Three kinds on a 3-master Cluster: each lands on a master of its own, and each master reports
      * its kind's tasks, the CPU it spent on them and its commands per task; the totals add up.

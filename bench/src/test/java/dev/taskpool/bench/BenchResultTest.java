@@ -11,7 +11,7 @@ class BenchResultTest {
     private static final BenchResult RESULT = new BenchResult("java", 3000, 10, 1, 1000, 900, 0, 0, 11.5, 0.1, 400, 1,
             0, "c1", 2, 120.5, List.of(
                     new BenchResult.Shard("127.0.0.1:7000", List.of("bench.ak0"), 2000, 200_000, 22_000),
-                    new BenchResult.Shard("127.0.0.1:7001", List.of(), 0, 50_000, 300)), "single", 50, 30.25, 5.5, 41.5, 800, 55.25);
+                    new BenchResult.Shard("127.0.0.1:7001", List.of(), 0, 50_000, 300)), "single", 50, 30.25, 5.5, 41.5, 800, 55.25, "max_running 10");
 
     @Test
     void jsonCarriesEachShardAndAShardWithoutKindsHasNoPerTaskFigures() {
@@ -45,7 +45,7 @@ class BenchResultTest {
         assertEquals(800, json.get("process_from_start_per_s").asLong());
         assertEquals(55.25, json.get("worker_cpu_us_per_task").asDouble());
         BenchResult inOtherProcesses = new BenchResult("java", 3000, 10, 2, 1000, 900, 0, 0, 11.5, 0.1, 400, 1, 0, "c1", 1,
-                120.5, List.of(), "bulk", 0, 30.25, 5.5, 41.5, 800, Double.NaN);
+                120.5, List.of(), "bulk", 0, 30.25, 5.5, 41.5, 800, Double.NaN, "none");
         assertTrue(inOtherProcesses.toJson().get("worker_cpu_us_per_task").isNull(),
                 "worker processes' CPU is not this JVM's: " + inOtherProcesses.toJson());
         assertTrue(RESULT.toTable().contains("worker CPU per task          55.3 µs"), RESULT.toTable());
