@@ -15,7 +15,8 @@ final class DefinitionFields {
             "timeout", "size", "process", "event", "keep", "description", "backoff");
     static final Set<String> BACKOFF_FIELDS = Set.of("type", "max", "jitter");
     static final Set<String> KNOWN_EVENTS = Set.of("next", "add", "success", "error", "progress");
-    private static final Pattern ENV_REFERENCE = Pattern.compile("\\$ENV\\.([A-Za-z_][A-Za-z0-9_]*)");
+    /** A "$ENV.NAME" value: the environment variable NAME holds the number. */
+    static final Pattern ENV_REFERENCE = Pattern.compile("\\$ENV\\.([A-Za-z_][A-Za-z0-9_]*)");
     /** A process name: dot-separated words, at least a group and a method. */
     private static final Pattern PROCESS_NAME = Pattern.compile("[A-Za-z0-9_$-]+(\\.[A-Za-z0-9_$-]+)+");
     private static final int MAX_NUMBER = 1_000_000_000;

@@ -7,7 +7,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.function.UnaryOperator;
-import java.util.regex.Pattern;
 
 /**
  * Reads a definition's flow controls ({@code max_running}, {@code rate}, {@code unique}), recording
@@ -17,8 +16,6 @@ final class FlowControlFields {
     static final Set<String> FIELDS = Set.of("max_running", "rate", "unique");
     private static final Set<String> RATE_FIELDS = Set.of("limit", "per");
     private static final Set<String> UNIQUE_FIELDS = Set.of("by", "for");
-
-    private static final Pattern ENV_REFERENCE = Pattern.compile("\\$ENV\\.([A-Za-z_][A-Za-z0-9_]*)");
 
     private final String source;
     private final JsonNode root;
@@ -108,7 +105,7 @@ final class FlowControlFields {
         if (!node.isTextual()) {
             return node;
         }
-        var reference = ENV_REFERENCE.matcher(node.asText());
+        var reference = DefinitionFields.ENV_REFERENCE.matcher(node.asText());
         if (!reference.matches()) {
             return node;   // (refused by the caller, naming the value)
         }
