@@ -5,10 +5,14 @@
 -- _checks.lua): finish-15.lua includes it. All in the `flow` hash, which exists only for a kind
 -- that uses one, so a kind with none pays nothing for them.
 -- Uses readFailed: include _checks.lua first.
--- Defines: FLOW_FIELDS, PRIORITY_TURN, readyQueues(waitingKey, prioritized), readyCount(queues),
+-- Defines: RATE_MARGIN, FLOW_FIELDS, PRIORITY_TURN, readyQueues(waitingKey, prioritized), readyCount(queues),
 -- readFlow(flowKey, rateKey), takeUnderFlow(flow, keys, queues, max, now),
 -- recordStarts(rateKey, flow, taken, leases, now), wakeForFreedSlots(flowKey, leasesKey, wakeKey, waitingKey).
 
+-- How long a start stays in the rate log after it left the window, ms: calls run in the order Redis
+-- gets them, not in the order of their `now`, and one whose `now` is older than another's by up to
+-- this still finds every start of its window.
+local RATE_MARGIN = 10000
 -- The fields of the `flow` hash a fetch reads, in this order.
 local FLOW_FIELDS = {'max_running', 'rate_limit', 'rate_per', 'held_until', 'priorities', 'prio_turn'}
 -- Every PRIORITY_TURN-th start made while two or more levels have tasks waiting is reserved, in
@@ -86,13 +90,16 @@ local function takeUnderFlow(flow, keys, queues, max, now)
   end
   local limit, per = tonumber(flow[2] or ''), tonumber(flow[3] or '')
   if limit and per and allowed > 0 then
-    -- The window is (now - per, now]: the starts at or before now - per have left it. Starts
-    -- stamped later than now (a worker whose clock estimate is ahead of this one's) stay and count.
-    redis.call('ZREMRANGEBYSCORE', keys[2], '-inf', string.format('%d', now - per))
-    local count = redis.call('ZCARD', keys[2])
+    -- The window is (now - per, now]; starts stamped later than now (a call sent after this one
+    -- but run before it) stay in it and count. Only starts older than the window by RATE_MARGIN
+    -- are dropped: a call sent a moment before another but run after it judges by its older `now`,
+    -- and must still find the starts of its own window (its stamps keep the limit by start time).
+    local from = string.format('%d', now - per)
+    redis.call('ZREMRANGEBYSCORE', keys[2], '-inf', string.format('%d', now - per - RATE_MARGIN))
+    local count = redis.call('ZCOUNT', keys[2], '(' .. from, '+inf')
     if count >= limit then
-      -- A start is allowed again when the (count - limit + 1)-th oldest leaves the window.
-      local freeing = redis.call('ZRANGE', keys[2], count - limit, count - limit, 'WITHSCORES')
+      -- A start is allowed again when the (count - limit + 1)-th oldest of the window leaves it.
+      local freeing = redis.call('ZRANGEBYSCORE', keys[2], '(' .. from, '+inf', 'WITHSCORES', 'LIMIT', count - limit, 1)
       allowed, untilTime = 0, math.max(now + 1, tonumber(freeing[2]) + per)
     else
       allowed = math.min(allowed, limit - count)
@@ -106,7 +113,7 @@ local function takeUnderFlow(flow, keys, queues, max, now)
 end
 
 -- Stamps the runs just started in the rate window's log ("<id>:<lease number>" -> now), which
--- lives a window past the last start.
+-- lives a window and RATE_MARGIN past the last start.
 local function recordStarts(rateKey, flow, taken, leases, now)
   local per = tonumber(flow[3] or '')
   if not (tonumber(flow[2] or '') and per) or #taken == 0 then return end
@@ -116,7 +123,7 @@ local function recordStarts(rateKey, flow, taken, leases, now)
     entries[#entries + 1] = id .. ':' .. leases[n]
   end
   redis.call('ZADD', rateKey, unpack(entries))
-  redis.call('PEXPIRE', rateKey, string.format('%d', per + 1000))
+  redis.call('PEXPIRE', rateKey, string.format('%d', per + RATE_MARGIN + 1000))
 end
 
 -- The FLOW_FIELDS of the `flow` hash, or false when it holds nothing a fetch enforces (`unique_for`

@@ -217,6 +217,20 @@ public class FlowControlScriptTest {
     }
 
     @Test
+    void aCallRunAfterANewerOneStillFindsTheStartsOfItsWindow() throws Exception {
+        // Calls run in the order Redis gets them: one whose now is a few ms older than another's
+        // may run after it. The newer one must not drop the starts the older one still counts.
+        publish(new FlowControl(0, 10, Duration.ofSeconds(1), false, Duration.ZERO));
+        for (int i = 0; i < 30; i++) {
+            add("[" + i + "]", AddOptions.none(), NOW);
+        }
+        assertEquals(10, fetch(10, NOW).size());
+        assertEquals(3, runs.fetch(task, 3, NOW + 1003, NOW + 11_000, "newer", KEEP).get().size());
+        assertEquals(0, runs.fetch(task, 10, NOW + 998, NOW + 11_000, "older", KEEP).get().size(),
+                "within the window of NOW + 998 ten starts were made already, at NOW");
+    }
+
+    @Test
     void aProcessorsHoldStopsTheKindWithoutSpendingAnAttempt() throws Exception {
         publish(FlowControl.NONE);
         add("[1]", AddOptions.none(), NOW);
