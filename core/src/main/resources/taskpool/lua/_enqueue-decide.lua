@@ -20,12 +20,14 @@ end
 -- `call` holds what the script read: requests, pending (the numbers of the requests to decide),
 -- replies (a refusal is written there), size, counterText, waiting (the tasks `size` counts: the
 -- ready ones in the queue and the delayed ones), anyGiven, holders (unique key -> id of the task
--- holding it in Redis).
+-- holding it in Redis), stride and offset (a default id is counter * stride + offset: 1 and 0 but
+-- for a partition of a partitioned kind, whose ids end in its two-digit number).
 -- A task whose unique key is held (in Redis, by a task an earlier request of the call adds, or by
 -- an earlier task of its own request) adds nothing: its id in the reply is "=<holder's id>".
 local function decide(call, checkKeys)
   local requests, pending, replies = call.requests, call.pending, call.replies
   local size, counterText, waiting, anyGiven = call.size, call.counterText, call.waiting, call.anyGiven
+  local stride, offset = call.stride, call.offset
   local plan = {counter = tonumber(counterText), moved = false, waiting = waiting, accepted = {}, keys = {},
     claims = {}, duplicates = 0}
   local taken = {}
@@ -74,16 +76,17 @@ local function decide(call, checkKeys)
       local hit = firstExisting(givenKeys)
       if hit then refusal = {REPLY.ID_TAKEN, given[hit]} end
     end
-    local first = math.max(plan.counter, highest)
+    -- (a partition's counter counts n, its ids are n * stride + offset: the explicit ids move it past them too)
+    local first = math.max(plan.counter, highest >= offset and math.floor((highest - offset) / stride) or 0)
     -- Ids end at 2^53-1. Past 2^53 Lua's numbers stop counting (n + 1 == n), so the loop below
     -- would never end and would hold Redis BUSY: a counter at its end (or set past it by hand) refuses.
-    if not refusal and defaults > 0 and first > 9007199254740991 - defaults then
+    if not refusal and defaults > 0 and first > (9007199254740991 - offset) / stride - defaults then
       refusal = {REPLY.IDS_EXHAUSTED, (first == plan.counter and not plan.moved) and counterText or string.format('%d', first), defaults}
     end
     local defaultIds, defaultKeys = {}, {}
     if not refusal then
       for n = 1, defaults do
-        defaultIds[n] = string.format('%d', first + n)
+        defaultIds[n] = string.format('%d', (first + n) * stride + offset)
         defaultKeys[n] = KEYS[5] .. defaultIds[n]
       end
       if checkKeys then

@@ -19,8 +19,8 @@
 -- repeated one still gets its record. (No `#!lua` line: it would refuse even that, and Redis 6
 -- cannot parse it.)
 --
--- KEYS[1] taskpool:{T}:def        hash, the published definition (must exist; holds `size`)
--- KEYS[2] taskpool:{T}:seq        string, the per-task id counter (default ids)
+-- KEYS[1] taskpool:{T}:def        hash, the published definition (must exist; `size`, `id_stride`, `id_offset`)
+-- KEYS[2] taskpool:{T}:seq        string, the id counter n (default ids n * id_stride + id_offset)
 -- KEYS[3] taskpool:{T}:waiting    list, ids waiting to run (LPUSH here, RPOP by workers)
 -- KEYS[4] taskpool:{T}:wake       list, at most one wake-up token for blocked workers
 -- KEYS[5] taskpool:{T}:task:      prefix of the task hashes; the script appends the id
@@ -85,7 +85,7 @@ local function refuseAll(refusal)
   return replies
 end
 
-local def = read('hash', 'HMGET', KEYS[1], 'size', 'unique_by', 'unique_for') or {}
+local def = read('hash', 'HMGET', KEYS[1], 'size', 'unique_by', 'unique_for', 'id_stride', 'id_offset') or {}
 local size = def[1]
 local counterText = read('string', 'GET', KEYS[2])
 local waiting = read('list', 'LLEN', KEYS[3])
@@ -124,7 +124,8 @@ for _, r in ipairs(pending) do
 end
 
 local call = {requests = requests, pending = pending, replies = replies, size = size, counterText = counterText,
-  waiting = waiting + delayed, anyGiven = anyGiven, holders = holders}
+  waiting = waiting + delayed, anyGiven = anyGiven, holders = holders,
+  stride = tonumber(def[4] or '1') or 1, offset = tonumber(def[5] or '0') or 0}
 local plan = decide(call, false)
 if #plan.keys > 0 and sliced('EXISTS', plan.keys) > 0 then
   plan = decide(call, true)

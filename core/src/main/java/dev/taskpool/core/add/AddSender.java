@@ -279,7 +279,7 @@ final class AddSender {
     private CompletableFuture<AddGroups.Answer> sendAlone(AddRequest request, int from, int to, long now) {
         KindKeys kind = kindKeys(request.task());
         // The first chunk admits the whole batch against `size`; the later ones were admitted with it.
-        EnqueueCall call = new EnqueueCall(request.task(), kind.keys(), requestMemoryMillis, to - from, eventMode)
+        EnqueueCall call = new EnqueueCall(kind.keys().task(), kind.keys(), requestMemoryMillis, to - from, eventMode)
                 .request(request.chunkRequestId(from), now, request, from == 0 ? request.tasks().size() : 0,
                         request.tasks().subList(from, to));
         ReplicationFence.Route route = fence.route(kind.keys().definition(), scripts);
@@ -419,7 +419,7 @@ final class AddSender {
 
     /** An unknown outcome: {@code whatHappened} to the add, then how to settle it. */
     private AddOutcomeUnknownException unknown(AddRequest request, String whatHappened, Throwable cause) {
-        String task = request.task();
+        String task = Keys.of(request.task()).task();
         String done = request.settled().isEmpty() ? "" : " The first " + request.settled().size() + " were added (first id "
                 + request.settled().getFirst() + ", last " + request.settled().getLast() + "); the outcome of the next "
                 + Math.min(AddRequest.CHUNK, request.tasks().size() - request.settled().size()) + " is unknown.";

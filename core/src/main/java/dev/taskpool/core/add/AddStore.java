@@ -6,6 +6,8 @@ import dev.taskpool.core.connect.RedisCalls;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.definition.TaskIds;
+import dev.taskpool.core.lua.KindLayout;
+import dev.taskpool.core.lua.KindLayouts;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
 import dev.taskpool.core.lua.ScriptRunner;
@@ -35,6 +37,7 @@ public final class AddStore {
     private final ScriptRunner scripts;
     private final RedisCalls calls;
     private final AddSender adds;
+    private final KindLayouts layouts;
 
     /** A store whose adds re-send for up to three command timeouts before reporting an unknown outcome. */
     public AddStore(RedisConnector redis) {
@@ -51,6 +54,12 @@ public final class AddStore {
         this.scripts = new ScriptRunner(redis.async());
         this.calls = new RedisCalls(redis);
         this.adds = new AddSender(redis, scripts, addDeadline);
+        this.layouts = new KindLayouts(redis);
+    }
+
+    /** The kinds' layouts as this store last read them (a partitioned kind's adds go to its partitions in turn). */
+    public KindLayouts layouts() {
+        return layouts;
     }
 
     public RedisConnector redis() {
@@ -68,25 +77,66 @@ public final class AddStore {
      * (maxmemory), which refuses every write that could add memory, even one that changes nothing.
      */
     public void publish(TaskDefinition definition) {
-        Keys keys = Keys.of(definition.id());
-        Map<String, String> wanted = definition.toPublishedFields();
-        Map<String, String> published = readChecked(commands.hgetall(keys.definition()).toCompletableFuture(),
-                keys.definition(), "hash", "read the published definition of task " + definition.id());
-        if (!wanted.equals(published)) {
-            List<String> fields = new ArrayList<>();
-            wanted.forEach((field, value) -> {
-                fields.add(field);
-                fields.add(value);
-            });
-            calls.await(scripts.run(LuaScript.DEFINE, new String[] {keys.definition(), keys.flow()}, fields.toArray(String[]::new)),
-                    "publish task " + definition.id() + (published == null || published.isEmpty() ? ""
-                            : " (its published definition differs from this app's, so it must be written)"));
+        Keys home = Keys.of(definition.id());
+        Map<String, String> published = readChecked(commands.hgetall(home.definition()).toCompletableFuture(),
+                home.definition(), "hash", "read the published definition of task " + definition.id());
+        KindLayout before = KindLayout.fromDefinition(definition.id(), published);
+        if (definition.partitions() == 1 && !before.partitioned()) {
+            define(home, definition.toPublishedFields(), published, definition.id());
+        } else {
+            publishPartitions(definition, before, published);
         }
         Boolean registered = readChecked(commands.sismember(Keys.TASK_REGISTRY, definition.id()).toCompletableFuture(),
                 Keys.TASK_REGISTRY, "set", "look up task " + definition.id() + " in " + Keys.TASK_REGISTRY);
         if (!Boolean.TRUE.equals(registered)) {
             calls.await(commands.sadd(Keys.TASK_REGISTRY, definition.id()).toCompletableFuture(), "register task " + definition.id());
         }
+    }
+
+    /**
+     * Publishes a partitioned kind (or one that was): the layout grown to the definition's
+     * {@code partitions} (never shrunk: a partition that takes no adds any more is served until
+     * it is empty), then every partition's definition with its share of {@code size},
+     * {@code max_running} and the rate (over all its partitions), and its id scheme; partition 0's last, with the layout,
+     * so that no process adds to a partition before it has its definition.
+     */
+    private void publishPartitions(TaskDefinition definition, KindLayout before, Map<String, String> homePublished) {
+        KindLayout layout = redis.isCluster()
+                ? before.withAdding(Math.max(definition.partitions(), 1), redis::masterOfSlot, redis.masters())
+                : before.withAdding(definition.partitions(), null, null);
+        String seq = calls.await(commands.get(layout.home().sequence()).toCompletableFuture(),
+                "read the id counter of task " + definition.id());
+        long floor = (seq == null || !seq.matches("\\d{1,15}") ? 0 : Long.parseLong(seq)) + 1000;
+        for (int k = layout.partitions().size() - 1; k >= 0; k--) {
+            Keys keys = layout.partition(k);
+            Map<String, String> published = k == 0 ? homePublished : readChecked(
+                    commands.hgetall(keys.definition()).toCompletableFuture(), keys.definition(), "hash",
+                    "read the published definition of partition " + keys.partition());
+            Map<String, String> wanted = definition.partitionShare(k, layout.partitions().size()).toPublishedFields();
+            wanted.put("partition", Integer.toString(k));
+            wanted.put("id_stride", Integer.toString(KindLayout.ID_STRIDE));
+            String offset = published == null ? null : published.get("id_offset");
+            wanted.put("id_offset", k == 0 ? "0" : offset != null ? offset
+                    : Long.toString(k + KindLayout.ID_STRIDE * floor));
+            if (k == 0) {
+                wanted.putAll(layout.publishedFields());
+            }
+            define(keys, wanted, published, keys.partition());
+        }
+    }
+
+    private void define(Keys keys, Map<String, String> wanted, Map<String, String> published, String what) {
+        if (wanted.equals(published)) {
+            return;
+        }
+        List<String> fields = new ArrayList<>();
+        wanted.forEach((field, value) -> {
+            fields.add(field);
+            fields.add(value);
+        });
+        calls.await(scripts.run(LuaScript.DEFINE, new String[] {keys.definition(), keys.flow()}, fields.toArray(String[]::new)),
+                "publish task " + what + (published == null || published.isEmpty() ? ""
+                        : " (its published definition differs from this app's, so it must be written)"));
     }
 
     /**
@@ -145,7 +195,13 @@ public final class AddStore {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return adds.settleAsync(adds.newRequest(task, tasks, options, now), now)
+        String partition;
+        try {
+            partition = partitionOf(task, tasks, options);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return adds.settleAsync(adds.newRequest(partition, tasks, options, now), now)
                 .thenApply(ids -> AddResult.ofReplyId(task, ids.isEmpty() ? 0 : ids.getFirst()));
     }
 
@@ -169,7 +225,8 @@ public final class AddStore {
     public AddResult addWith(String task, Long id, String argsJson, AddOptions options, long now) {
         requireValid(task, List.of(new NewTask(id, argsJson)));
         Objects.requireNonNull(options, "options");
-        List<Long> ids = adds.settle(adds.newRequest(task, List.of(new NewTask(id, argsJson)), options, now), now);
+        List<NewTask> tasks = List.of(new NewTask(id, argsJson));
+        List<Long> ids = adds.settle(adds.newRequest(partitionOf(task, tasks, options), tasks, options, now), now);
         return AddResult.ofReplyId(task, ids.isEmpty() ? 0 : ids.getFirst());
     }
 
@@ -197,7 +254,79 @@ public final class AddStore {
         if (tasks.isEmpty()) {
             return List.of();
         }
-        return positive(adds.settle(adds.newRequest(task, tasks, options, now), now));
+        KindLayouts.Entry entry = layouts.entry(task);
+        if (entry.layout().partitioned() && (entry.uniqueByArgs() || tasks.stream().anyMatch(item -> item.id() != null))) {
+            return addAcrossPartitions(task, entry, tasks, options, now);
+        }
+        return positive(adds.settle(adds.newRequest(partitionOf(task, tasks, options), tasks, options, now), now));
+    }
+
+    /**
+     * The partition an add of {@code tasks} goes to (its name, which {@link Keys#of} takes): the
+     * kind itself unless it is partitioned; else the one its unique key (or, for a kind unique by
+     * its arguments, its arguments) or its given id names, or the kind's adding partitions in turn.
+     */
+    private String partitionOf(String task, List<NewTask> tasks, AddOptions options) {
+        KindLayouts.Entry entry = layouts.entry(task);
+        KindLayout layout = entry.layout();
+        if (!layout.partitioned()) {
+            return task;
+        }
+        int k;
+        if (options.uniqueKey().isPresent()) {
+            k = layout.numberOfKey(options.uniqueKey().get());
+        } else if (tasks.size() == 1 && tasks.getFirst().id() != null) {
+            k = layout.numberOfId(tasks.getFirst().id());
+        } else if (tasks.size() == 1 && entry.uniqueByArgs()) {
+            k = layout.numberOfKey(tasks.getFirst().argsJson());
+        } else {
+            k = layouts.nextTurn(task, layout);
+        }
+        return layout.partitions().get(k);
+    }
+
+    /**
+     * A batch of a partitioned kind whose tasks name their partitions (given ids, or a kind unique
+     * by its arguments): one batch per partition, in partition order, each all or nothing. When a
+     * later one is refused after earlier ones were added, the error names the ids added.
+     */
+    private List<Long> addAcrossPartitions(String task, KindLayouts.Entry entry, List<NewTask> tasks, AddOptions options,
+                                           long now) {
+        KindLayout layout = entry.layout();
+        Map<Integer, List<Integer>> positions = new java.util.TreeMap<>();
+        for (int i = 0; i < tasks.size(); i++) {
+            NewTask item = tasks.get(i);
+            int k = item.id() != null ? layout.numberOfId(item.id())
+                    : entry.uniqueByArgs() ? layout.numberOfKey(item.argsJson()) : layouts.nextTurn(task, layout);
+            positions.computeIfAbsent(k, ignored -> new ArrayList<>()).add(i);
+        }
+        Long[] ids = new Long[tasks.size()];
+        List<Long> added = new ArrayList<>();
+        for (var group : positions.entrySet()) {
+            List<NewTask> part = group.getValue().stream().map(tasks::get).toList();
+            List<Long> got;
+            try {
+                got = positive(adds.settle(adds.newRequest(layout.partitions().get(group.getKey()), part, options, now), now));
+            } catch (TaskpoolException e) {
+                if (added.isEmpty()) {
+                    throw e;
+                }
+                throw new TaskpoolException("only " + added.size() + " of the " + tasks.size() + " tasks of task " + task
+                        + " were added (ids " + added + "), the rest were not: " + e.getMessage(), e);
+            }
+            if (got.isEmpty()) {
+                if (added.isEmpty()) {
+                    return List.of();
+                }
+                throw new TaskpoolException("only " + added.size() + " of the " + tasks.size() + " tasks of task " + task
+                        + " were added (ids " + added + "): partition " + group.getKey() + "'s share of size is full");
+            }
+            for (int n = 0; n < got.size(); n++) {
+                ids[group.getValue().get(n)] = got.get(n);
+                added.add(got.get(n));
+            }
+        }
+        return List.of(ids);
     }
 
     /** The ids of a batch, a duplicate's (negated in the pipeline: see {@link AddResult#ofReplyId}) as the id it names. */
@@ -222,7 +351,7 @@ public final class AddStore {
      * @throws TaskpoolException          when it is past {@link AddRequest#retryBefore()}
      */
     public List<Long> retryAdd(AddRequest request, long now) {
-        requireValid(request.task(), request.tasks());
+        requireValid(Keys.of(request.task()).task(), request.tasks());
         return positive(adds.settle(request, now));
     }
 

@@ -342,11 +342,15 @@ public final class RedisConnector implements AutoCloseable {
      * @throws TaskpoolException when no master serves the slot (it is failing over)
      */
     public String masterOf(String key) {
+        return masterOfSlot(SlotHash.getSlot(key));
+    }
+
+    /** As {@link #masterOf}, for a slot. */
+    public String masterOfSlot(int slot) {
         if (connection instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
-            int slot = SlotHash.getSlot(key);
             RedisClusterNode node = clusterConnection.getPartitions().getMasterBySlot(slot);
             if (node == null) {
-                throw new TaskpoolException("no master serves slot " + slot + " (of key " + key + ") in the Cluster at "
+                throw new TaskpoolException("no master serves slot " + slot + " in the Cluster at "
                         + description + " right now");
             }
             return node.getUri().getHost() + ":" + node.getUri().getPort();

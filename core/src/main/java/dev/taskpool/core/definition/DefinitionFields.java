@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 /** Reads the fields of one definition file, recording each problem with the file and field. */
 final class DefinitionFields {
     static final Set<String> KNOWN_FIELDS = Set.of("name", "worker_nums", "attempts", "attempt_after",
-            "timeout", "size", "process", "event", "keep", "description", "backoff");
+            "timeout", "size", "process", "event", "keep", "description", "backoff", "partitions");
     static final Set<String> BACKOFF_FIELDS = Set.of("type", "max", "jitter");
     static final Set<String> KNOWN_EVENTS = Set.of("next", "add", "success", "error", "progress");
     /** A "$ENV.NAME" value: the environment variable NAME holds the number. */
@@ -67,6 +67,32 @@ final class DefinitionFields {
             problem(field, "missing; expected an integer of at least " + minimum);
         }
         return value == null ? 0 : value;
+    }
+
+    /**
+     * {@code partitions}: 1 when absent, at most {@link TaskDefinition#MAX_PARTITIONS}, and no more
+     * than {@code size}, {@code max_running} or the rate's {@code limit}, which are divided among
+     * the partitions (a partition with a share of 0 could take or start nothing).
+     */
+    int partitions(int size, FlowControl flow) {
+        Integer partitions = optionalInt("partitions", 1);
+        if (partitions == null) {
+            return 1;
+        }
+        if (partitions > TaskDefinition.MAX_PARTITIONS) {
+            problem("partitions", "expected an integer from 1 to " + TaskDefinition.MAX_PARTITIONS + ", got " + partitions);
+            return 1;
+        }
+        if (size > 0 && size < partitions) {
+            problem("partitions", partitions + " is more than size " + size + ", which the partitions share");
+        }
+        if (flow.maxRunning() > 0 && flow.maxRunning() < partitions) {
+            problem("partitions", partitions + " is more than max_running " + flow.maxRunning() + ", which the partitions share");
+        }
+        if (flow.rateLimit() > 0 && flow.rateLimit() < partitions) {
+            problem("partitions", partitions + " is more than the rate's limit " + flow.rateLimit() + ", which the partitions share");
+        }
+        return partitions;
     }
 
     /** An integer field, or a "$ENV.NAME" string naming an environment variable that holds one. */

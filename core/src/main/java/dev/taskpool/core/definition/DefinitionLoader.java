@@ -109,12 +109,14 @@ public final class DefinitionLoader {
         Integer keep = fields.optionalInt("keep", 1);
         TaskEvents events = fields.events();
         FlowControl flow = new FlowControlFields(source, root, environment, problems).read();
+        int partitions = fields.partitions(size, flow);
         if (problems.size() > before) {
             return null;
         }
         return new TaskDefinition(id, source, name, workerNums, attempts,
                 Duration.ofMillis(attemptAfter), Duration.ofSeconds(timeout), size,
-                process, events, keep == null ? TaskDefinition.DEFAULT_KEEP : Duration.ofSeconds(keep), backoff, flow);
+                process, events, keep == null ? TaskDefinition.DEFAULT_KEEP : Duration.ofSeconds(keep), backoff, flow,
+                partitions);
     }
 
     static boolean isDefinitionFile(Path file) {

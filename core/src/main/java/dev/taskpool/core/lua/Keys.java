@@ -1,11 +1,18 @@
 package dev.taskpool.core.lua;
 
+import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.definition.TaskIds;
 
 /**
  * Every Redis key and channel name taskpool uses comes from here. All keys of task {@code T}
  * start with {@code taskpool:{T}:}; the braces are a Redis Cluster hash tag, so one task's keys
  * share a slot and each script touches one slot only.
+ *
+ * <p>A kind with {@code partitions} (see {@link KindLayout}) has its tasks in several such key
+ * sets: partition 0 is {@code taskpool:{T}:} as for any kind, partition {@code k} ≥ 1 is
+ * {@code taskpool:{T~k}:} or {@code taskpool:{T~k.s}:}, where the salt {@code s} picks a slot on
+ * another master. The text between the braces is the partition's name; {@link #of} takes a kind
+ * id or a partition name, and {@link #task()} is always the kind.
  */
 public final class Keys {
     public static final String ROOT = "taskpool:";
@@ -22,12 +29,17 @@ public final class Keys {
     /** Sorted set: worker ids, scored by when each was last seen (epoch ms). */
     public static final String WORKERS = ROOT + "workers";
 
+    /** Between a kind id and a partition's number in a partition name ({@code mail.send~2}); no kind id holds it. */
+    public static final char PARTITION_MARK = '~';
+
     private final String task;
+    private final String partition;
     private final String base;
 
-    private Keys(String task) {
+    private Keys(String task, String partition) {
         this.task = task;
-        this.base = ROOT + "{" + task + "}:";
+        this.partition = partition;
+        this.base = ROOT + "{" + partition + "}:";
     }
 
     /** String: one worker's presence record (JSON), expiring unless its heartbeat renews it. */
@@ -53,19 +65,92 @@ public final class Keys {
         return ROOT + "{*}:control";
     }
 
-    /** The kind a channel of {@link #allEventsPattern()} or {@link #allControlPattern()} belongs to; null if none. */
+    /**
+     * The kind a channel of {@link #allEventsPattern()} or {@link #allControlPattern()} belongs to
+     * (a partition's channel: its kind); null if none.
+     */
     public static String kindOfChannel(String channel) {
         int open = channel.indexOf('{');
         int close = channel.indexOf("}:", open + 1);
-        return channel.startsWith(ROOT) && open == ROOT.length() && close > open ? channel.substring(open + 1, close) : null;
+        if (!channel.startsWith(ROOT) || open != ROOT.length() || close <= open) {
+            return null;
+        }
+        String name = channel.substring(open + 1, close);
+        int mark = name.indexOf(PARTITION_MARK);
+        return mark < 0 ? name : name.substring(0, mark);
     }
 
-    public static Keys of(String task) {
-        return new Keys(TaskIds.requireValid(task));
+    /**
+     * The keys of kind {@code name}, or of a partition when {@code name} is a partition's name
+     * ({@code <kind>~<k>} or {@code <kind>~<k>.<salt>}, as {@link #partitionName} makes it).
+     */
+    public static Keys of(String name) {
+        int mark = name == null ? -1 : name.indexOf(PARTITION_MARK);
+        if (mark < 0) {
+            return new Keys(TaskIds.requireValid(name), name);
+        }
+        String kind = TaskIds.requireValid(name.substring(0, mark));
+        if (!validPartitionSuffix(name, mark + 1)) {
+            throw new TaskpoolException("invalid partition name '" + name + "': expected <kind>~<number> or"
+                    + " <kind>~<number>.<number>");
+        }
+        return new Keys(kind, name);
     }
 
+    /**
+     * The name of partition {@code k} of {@code kind} with {@code salt} (0: none): the kind itself
+     * for partition 0, {@code <kind>~<k>} or {@code <kind>~<k>.<salt>} for the others.
+     */
+    public static String partitionName(String kind, int k, int salt) {
+        TaskIds.requireValid(kind);
+        if (k < 0 || salt < 0) {
+            throw new IllegalArgumentException("partition " + k + " and salt " + salt + " must not be negative");
+        }
+        if (k == 0) {
+            return kind;
+        }
+        return kind + PARTITION_MARK + k + (salt > 0 ? "." + salt : "");
+    }
+
+    /** The partition number a partition name carries: 0 for a kind id. */
+    public static int partitionNumber(String name) {
+        int mark = name.indexOf(PARTITION_MARK);
+        if (mark < 0) {
+            return 0;
+        }
+        int dot = name.indexOf('.', mark + 1);
+        return Integer.parseInt(name.substring(mark + 1, dot < 0 ? name.length() : dot));
+    }
+
+    private static boolean validPartitionSuffix(String name, int from) {
+        int dot = name.indexOf('.', from);
+        return digits(name, from, dot < 0 ? name.length() : dot) && (dot < 0 || digits(name, dot + 1, name.length()));
+    }
+
+    private static boolean digits(String text, int from, int to) {
+        if (to - from < 1 || to - from > 9 || (text.charAt(from) == '0' && to - from > 1)) {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            if (text.charAt(i) < '0' || text.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The kind these keys belong to (for a partition: its kind, not the partition's name). */
     public String task() {
         return task;
+    }
+
+    /**
+     * The name between the braces: the kind for an unpartitioned kind and partition 0, the
+     * partition's name otherwise. What {@link #of} takes back, and what the worker and the stores
+     * pass around for a partition.
+     */
+    public String partition() {
+        return partition;
     }
 
     /** Hash: the definition a runtime published ({@code size}, {@code attempts}, handlers...). */

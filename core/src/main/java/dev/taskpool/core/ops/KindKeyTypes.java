@@ -53,7 +53,7 @@ final class KindKeyTypes {
      */
     static TaskpoolException named(RedisClusterAsyncCommands<String, String> commands, Keys keys, TaskpoolException failure,
                                    RedisCalls calls) {
-        if (!isWrongType(failure) || failure.getMessage().contains(Keys.ROOT + "{" + keys.task() + "}:")) {
+        if (!isWrongType(failure) || failure.getMessage().contains(Keys.ROOT + "{" + keys.partition() + "}:")) {
             return failure;   // not a wrong type, or one named already (e.g. a `succeeded` index an older version left)
         }
         Map<String, String> expected = expected(keys);

@@ -84,7 +84,7 @@ public final class RunStore {
         long claimLife = Math.max(leaseDeadline - now, 1000) * 2;
         List<String> args = new ArrayList<>(10 + completions.size() * 4);
         args.add(Long.toString(now));
-        args.add(task);
+        args.add(keys.task());
         args.add(keys.eventsPrefix());
         args.add(Long.toString(keep.toMillis()));
         args.add(worker);
@@ -185,14 +185,14 @@ public final class RunStore {
                 new String[] {keys.task(failed.id()), keys.leases(), keys.delayed(), keys.waiting(), keys.wake(), keys.stats(),
                         keys.flow()},
                 Long.toString(failed.id()), failed.token(), error, Long.toString(now), Long.toString(wait.toMillis()),
-                count.argument, failed.task(), keys.events(failed.id()))
+                count.argument, keys.task(), keys.events(failed.id()))
                 .thenApply(RunStore::transition);
     }
 
     /** Hands a running task back to the queue; the interrupted run does not count. */
     public CompletableFuture<TransitionResult> release(FetchedTask run, long now) {
         Keys keys = Keys.of(run.task());
-        String message = TaskEvent.requeued(run.task(), run.id(), now).toString();
+        String message = TaskEvent.requeued(keys.task(), run.id(), now).toString();
         return scripts.run(LuaScript.RELEASE,
                 new String[] {keys.task(run.id()), keys.leases(), keys.waiting(), keys.wake()},
                 Long.toString(run.id()), run.token(), keys.events(run.id()), message)
@@ -248,12 +248,18 @@ public final class RunStore {
                 Long.toString(ownDefinition.keep().toSeconds()));
     }
 
+    /** As {@link #recover(TaskDefinition, long, int)}, for one partition of a partitioned kind (its name: {@link Keys#partition()}). */
+    public CompletableFuture<RecoverResult> recover(String partition, TaskDefinition ownDefinition, long now, int limit) {
+        return recover(partition, now, limit, Integer.toString(ownDefinition.attempts()),
+                Long.toString(ownDefinition.keep().toSeconds()));
+    }
+
     private CompletableFuture<RecoverResult> recover(String task, long now, int limit, String attempts, String keepSeconds) {
         Keys keys = Keys.of(task);
         return scripts.run(LuaScript.RECOVER,
                 new String[] {keys.leases(), keys.waiting(), keys.wake(), keys.definition(), keys.taskPrefix(), keys.stats(),
                         keys.failed(), keys.succeeded(), keys.uniquePrefix(), keys.flow()},
-                Long.toString(now), Integer.toString(limit), task, keys.eventsPrefix(), attempts, keepSeconds)
+                Long.toString(now), Integer.toString(limit), keys.task(), keys.eventsPrefix(), attempts, keepSeconds)
                 .thenApply(reply -> {
                     int failedCount = ((Long) reply.get(1)).intValue();
                     List<Long> failed = reply.subList(2, 2 + failedCount).stream().map(id -> Long.parseLong((String) id)).toList();
@@ -296,7 +302,7 @@ public final class RunStore {
      */
     public void progress(String task, long id, long current, long total, String message, long now, String leaseToken) {
         Keys keys = Keys.of(task);
-        var event = TaskEvent.progress(task, id, current, total, message, now);
+        var event = TaskEvent.progress(keys.task(), id, current, total, message, now);
         List<Object> reply = calls.await(scripts.run(LuaScript.PROGRESS, new String[] {keys.task(id)},
                 Long.toString(current), Long.toString(total), message, Long.toString(now), keys.events(id),
                 event.toString(), leaseToken == null ? "" : leaseToken), "record progress of task " + task + " #" + id);

@@ -27,7 +27,7 @@ final class ControlListener implements AutoCloseable {
     private EventChannels channels;
 
     ControlListener(List<TaskConsumer> consumers) {
-        this.consumers = consumers.stream().collect(Collectors.toMap(c -> Keys.of(c.definition().id()).control(),
+        this.consumers = consumers.stream().collect(Collectors.toMap(c -> Keys.of(c.partition()).control(),
                 Function.identity()));
     }
 

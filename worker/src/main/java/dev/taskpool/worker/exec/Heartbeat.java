@@ -58,7 +58,7 @@ final class Heartbeat implements Runnable {
             if (leases.isEmpty()) {
                 continue;
             }
-            String task = consumer.definition().id();
+            String task = consumer.partition();
             CompletableFuture<Boolean> last = lastSent.get(task);
             if (last != null && !last.isDone()) {
                 anyUnanswered = true;   // its node has not answered the last one yet: that one is still bounded

@@ -33,7 +33,8 @@ final class Recoverer implements Runnable {
     /** How long one pass moves due tasks of one kind at most. */
     private static final Duration DUE_BUDGET = Duration.ofMillis(200);
 
-    private final List<TaskDefinition> definitions;
+    /** What each pass looks after: every partition of every kind served (the kind itself for most). */
+    private final List<TaskConsumer> served;
     private final AppRuntime runtime;
     private final WorkerContext worker;
     /** A recovery that keeps failing (Redis full or unreachable, a broken key) is logged once per interval. */
@@ -42,8 +43,8 @@ final class Recoverer implements Runnable {
     /** Per kind: the rank of the delayed set the next check starts at (this worker's own walk). */
     private final Map<String, Long> delayedStarts = new HashMap<>();
 
-    Recoverer(List<TaskDefinition> definitions, AppRuntime runtime, WorkerContext worker) {
-        this.definitions = definitions;
+    Recoverer(List<TaskConsumer> served, AppRuntime runtime, WorkerContext worker) {
+        this.served = served;
         this.runtime = runtime;
         this.worker = worker;
         this.delayedCheck = new DelayedCheck(runtime.redis());
@@ -55,24 +56,26 @@ final class Recoverer implements Runnable {
      * this keeps them moving (and counted as ready) while every slot is busy, without holding this
      * thread long: a million falling due at once move over the passes and fetches that follow.
      */
-    private void promoteDue(TaskDefinition definition) {
+    private void promoteDue(String partition) {
         long until = System.nanoTime() + DUE_BUDGET.toNanos();
         RunStore.DuePromotion promotion;
         do {
-            promotion = runtime.runs().await(runtime.runs().promoteDue(definition.id(), runtime.clock().millis(), DUE_STEP),
-                    "move due delayed tasks of " + definition.id() + " to the queue");
+            promotion = runtime.runs().await(runtime.runs().promoteDue(partition, runtime.clock().millis(), DUE_STEP),
+                    "move due delayed tasks of " + partition + " to the queue");
         } while (promotion.moved() >= DUE_STEP && System.nanoTime() < until);
     }
 
     @Override
     public void run() {
         boolean allRecovered = true;
-        for (TaskDefinition definition : definitions) {
+        for (TaskConsumer consumer : served) {
+            TaskDefinition definition = consumer.definition();
+            String partition = consumer.partition();
             try {
                 RecoverResult result;
                 do {
-                    result = runtime.runs().await(runtime.runs().recover(definition, runtime.clock().millis(), BATCH),
-                            "recover expired leases of " + definition.id());
+                    result = runtime.runs().await(runtime.runs().recover(partition, definition, runtime.clock().millis(), BATCH),
+                            "recover expired leases of " + partition);
                     for (RecoverResult.Dropped dropped : result.dropped()) {
                         log.warn("task {}: removed '{}' from the running leases: {}", definition.id(), dropped.member(),
                                 dropped.reason());
@@ -84,7 +87,7 @@ final class Recoverer implements Runnable {
                         log.warn("task {}: {} task(s) with an expired lease put back in the queue", definition.id(), result.requeued());
                     }
                     for (long id : result.failed()) {
-                        String error = runtime.reads().get(definition.id(), id).map(TaskInfo::error).orElse("lease expired");
+                        String error = runtime.reads().get(partition, id).map(TaskInfo::error).orElse("lease expired");
                         log.warn("task {} #{}: FAILURE, out of runs after its lease expired", definition.id(), id);
                         runtime.metrics().failed(definition.id());
                         String handler = definition.events().error();
@@ -96,11 +99,11 @@ final class Recoverer implements Runnable {
                     }
                 } while (result.handled() >= BATCH);
                 // dangling entries go before they could be moved to the queue
-                checkDelayed(definition.id());
-                promoteDue(definition);
+                checkDelayed(partition);
+                promoteDue(partition);
             } catch (RuntimeException e) {
                 allRecovered = false;
-                failures.failed("task " + definition.id(), e);
+                failures.failed("task " + partition, e);
             }
         }
         if (allRecovered) {

@@ -53,6 +53,7 @@ final class TaskConsumer implements RunHost {
     private final AppRuntime runtime;
     private final WorkerSettings settings;
     private final WorkerContext worker;
+    private final String partition;
     private final Keys keys;
     private final PumpState state;
     private final RunThreads threads;
@@ -67,12 +68,18 @@ final class TaskConsumer implements RunHost {
     private Thread waiter;
     private BlockingConnection blocking;
 
-    TaskConsumer(TaskDefinition definition, AppRuntime runtime, WorkerContext worker) {
+    /**
+     * @param definition the kind's definition, with this consumer's share of {@code worker_nums}
+     * @param partition  the kind's partition this consumer takes from ({@link Keys#partition()}: the
+     *                   kind itself unless it is partitioned)
+     */
+    TaskConsumer(TaskDefinition definition, String partition, AppRuntime runtime, WorkerContext worker) {
         this.definition = definition;
+        this.partition = partition;
         this.runtime = runtime;
         this.settings = worker.settings();
         this.worker = worker;
-        this.keys = Keys.of(definition.id());
+        this.keys = Keys.of(partition);
         this.state = new PumpState(definition.workerNums());
         this.threads = new RunThreads(definition.id(), definition.workerNums());
         TransitionWrites transitions = new TransitionWrites(definition.id(), runtime.runs(), settings.lease());
@@ -85,11 +92,16 @@ final class TaskConsumer implements RunHost {
         return definition;
     }
 
+    /** The partition this consumer takes from (the kind itself unless it is partitioned). */
+    String partition() {
+        return partition;
+    }
+
     void start() {
         blocking = runtime.redis().newBlockingConnection();
         pumping = true;
         pump();
-        waiter = Thread.ofPlatform().daemon().name("wait-" + definition.id()).start(this::waitLoop);
+        waiter = Thread.ofPlatform().daemon().name("wait-" + partition).start(this::waitLoop);
     }
 
     /**
@@ -152,7 +164,7 @@ final class TaskConsumer implements RunHost {
         long now = runtime.clock().millis();
         CompletableFuture<RunStore.FinishResult> call;
         try {
-            call = runtime.runs().finish(definition.id(), settings.workerId(),
+            call = runtime.runs().finish(partition, settings.workerId(),
                     batch.stream().map(PendingCompletion::completion).toList(), fetch.take(), now,
                     now + settings.lease().toMillis(), definition.keep());
         } catch (RuntimeException e) {
@@ -164,7 +176,7 @@ final class TaskConsumer implements RunHost {
                 try {
                     batch.forEach(pending -> pending.result().completeExceptionally(error));
                     if (pumping) {
-                        roundTripFailures.failed("task " + definition.id() + ", again every " + ERROR_BACKOFF.toSeconds() + " s",
+                        roundTripFailures.failed("task " + partition + ", again every " + ERROR_BACKOFF.toSeconds() + " s",
                                 error);
                     }
                 } finally {
@@ -231,9 +243,9 @@ final class TaskConsumer implements RunHost {
             pump();
             return;
         }
-        runtime.runs().promoteDue(definition.id(), runtime.clock().millis(), DUE_STEP).whenComplete((promotion, error) -> {
+        runtime.runs().promoteDue(partition, runtime.clock().millis(), DUE_STEP).whenComplete((promotion, error) -> {
             if (error != null) {
-                waitFailures.failed("task " + definition.id() + ": moving due delayed tasks to the queue", error);
+                waitFailures.failed("task " + partition + ": moving due delayed tasks to the queue", error);
             }
         });
     }
@@ -293,7 +305,7 @@ final class TaskConsumer implements RunHost {
                 // blocked clients; nothing failed: look again at once, and the next wait follows
                 // the slot to its new master.
                 if (!String.valueOf(e.getMessage()).startsWith("UNBLOCKED")) {
-                    waitFailures.failed("task " + definition.id() + ", again every " + ERROR_BACKOFF.toSeconds() + " s", e);
+                    waitFailures.failed("task " + partition + ", again every " + ERROR_BACKOFF.toSeconds() + " s", e);
                     sleepQuietly(ERROR_BACKOFF);
                 }
             }

@@ -3,6 +3,7 @@ package dev.taskpool.worker.exec;
 import dev.taskpool.core.Durations;
 import dev.taskpool.core.connect.RedisFailures;
 import dev.taskpool.core.definition.TaskDefinition;
+import dev.taskpool.core.lua.KindLayout;
 import dev.taskpool.worker.runtime.AppRuntime;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,9 +60,17 @@ public final class Worker implements AutoCloseable {
         this.processors = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("processor-", 1).factory());
         this.context = new WorkerContext(settings, timers, processors);
         for (TaskDefinition definition : served) {
-            TaskConsumer consumer = new TaskConsumer(definition, runtime, context);
-            consumers.add(consumer);
-            runtime.metrics().serving(definition.id(), definition.workerNums(), consumer::busySlots);
+            // A partitioned kind: one consumer per partition, each with its share of worker_nums (at least 1).
+            KindLayout layout = runtime.adds().layouts().fresh(definition.id());
+            List<TaskConsumer> ofKind = new ArrayList<>();
+            int count = layout.partitions().size();
+            for (int k = 0; k < count; k++) {
+                TaskDefinition share = definition.withWorkerNums(TaskDefinition.share(definition.workerNums(), count, k));
+                ofKind.add(new TaskConsumer(share, layout.partitions().get(k), runtime, context));
+            }
+            consumers.addAll(ofKind);
+            runtime.metrics().serving(definition.id(), ofKind.stream().mapToInt(c -> c.definition().workerNums()).sum(),
+                    () -> ofKind.stream().mapToInt(TaskConsumer::busySlots).sum());
         }
         this.presence = new Presence(runtime, settings, timeouts, served.stream().map(TaskDefinition::id).toList(),
                 served.stream().mapToInt(TaskDefinition::workerNums).sum(), this::runningCount);
@@ -109,9 +118,9 @@ public final class Worker implements AutoCloseable {
             leases.run();
             presence.announce();
         }, heartbeat, heartbeat, TimeUnit.MILLISECONDS);
-        scheduleRecovery(new Recoverer(consumers.stream().map(TaskConsumer::definition).toList(), runtime, context));
+        scheduleRecovery(new Recoverer(List.copyOf(consumers), runtime, context));
         log.info("worker {} serving {} on {}", settings.workerId(),
-                consumers.stream().map(c -> c.definition().id() + " x" + c.definition().workerNums()).toList(),
+                consumers.stream().map(c -> c.partition() + " x" + c.definition().workerNums()).toList(),
                 runtime.redis().describe());
     }
 

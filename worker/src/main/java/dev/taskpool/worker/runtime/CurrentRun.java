@@ -9,7 +9,7 @@ import java.util.Optional;
  */
 public final class CurrentRun {
     /** @param token the lease token of this run (each run of a task has its own, operators' retries included) */
-    public record RunningTask(String task, long id, String token) {
+    public record RunningTask(String task, long id, String token, String partition) {
         /** Whether this run is the one running {@code task #id} (progress of another task needs no token). */
         public boolean runs(String otherTask, long otherId) {
             return task.equals(otherTask) && id == otherId;
@@ -25,10 +25,13 @@ public final class CurrentRun {
         return Optional.ofNullable(RUNNING.get());
     }
 
-    /** Marks this thread as running {@code task #id} under lease {@code token} until the returned scope closes. */
-    public static Scope enter(String task, long id, String token) {
+    /**
+     * Marks this thread as running {@code task #id} under lease {@code token} until the returned
+     * scope closes; {@code partition} holds the task (the kind itself unless it is partitioned).
+     */
+    public static Scope enter(String task, long id, String token, String partition) {
         RunningTask previous = RUNNING.get();
-        RUNNING.set(new RunningTask(task, id, token));
+        RUNNING.set(new RunningTask(task, id, token, partition));
         return () -> {
             if (previous == null) {
                 RUNNING.remove();

@@ -1,5 +1,6 @@
 package dev.taskpool.worker.runtime;
 
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.definition.TaskDefinition;
@@ -128,7 +129,7 @@ final class TaskProcesses {
     /** Sends an add whose outcome was unknown again (same request id): its id, once; 0 when the queue is full now. */
     long retryAdd(TaskDefinition definition, String requestId) {
         AddRequest request = unsettled.get(requestId);
-        if (request == null || !request.task().equals(definition.id())) {
+        if (request == null || !Keys.of(request.task()).task().equals(definition.id())) {
             throw new ProcessException("tasks." + definition.id() + ".retryAdd: no add of task " + definition.id()
                     + " with request id '" + requestId + "' is waiting to be settled in this runtime (settled already,"
                     + " past its retry deadline, or made by another process)");
@@ -183,9 +184,12 @@ final class TaskProcesses {
         String message = messageValue == null ? "" : (String) messageValue;
         // Inside the run of this very task the progress carries the run's lease token: a run that
         // lost its lease (frozen past it while another worker took the task over) is refused.
-        String token = CurrentRun.get().filter(run -> run.runs(definition.id(), id))
-                .map(CurrentRun.RunningTask::token).orElse(null);
-        runtime.runs().progress(definition.id(), id, current, total, message, runtime.clock().millis(), token);
+        var run = CurrentRun.get().filter(running -> running.runs(definition.id(), id));
+        String token = run.map(CurrentRun.RunningTask::token).orElse(null);
+        // (the partition that holds the task: the run's own, else the one a partitioned kind's id names)
+        String partition = run.map(CurrentRun.RunningTask::partition)
+                .orElseGet(() -> runtime.adds().layouts().of(definition.id()).ofId(id).partition());
+        runtime.runs().progress(partition, id, current, total, message, runtime.clock().millis(), token);
         runEvent(definition, "progress", definition.events().progress(), id, List.of(id, current, total, message));
     }
 

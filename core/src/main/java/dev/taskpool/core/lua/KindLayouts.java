@@ -1,0 +1,95 @@
+package dev.taskpool.core.lua;
+
+import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.RedisCalls;
+import dev.taskpool.core.connect.RedisConnector;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The {@link KindLayout} of each kind as this process last read it from the kind's definition
+ * hash, kept {@link #FRESH_FOR_MILLIS} ms so that an add reads nothing more. A layout older than
+ * that is read again by the next caller that asks for it (the others keep using the old one
+ * meanwhile). A stale layout is safe: a partition once made is served until it is empty, so a
+ * process that still adds to a partition a lower {@code partitions} no longer counts loses
+ * nothing, and one that has not yet seen a higher one adds to fewer partitions for a moment.
+ */
+public final class KindLayouts {
+    /** How long a layout read from Redis is used before it is read again. */
+    public static final long FRESH_FOR_MILLIS = 5_000;
+    private static final List<String> FIELDS = List.of(KindLayout.NAMES_FIELD, KindLayout.ADDING_FIELD, "unique_by");
+
+    /** A layout, whether the kind is unique by its arguments, and when it was read (nanoTime). */
+    public record Entry(KindLayout layout, boolean uniqueByArgs, long readAt) {
+    }
+
+    private final RedisConnector redis;
+    private final RedisCalls calls;
+    private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    /** The next partition of each kind a plain add goes to. */
+    private final Map<String, AtomicInteger> turns = new ConcurrentHashMap<>();
+
+    public KindLayouts(RedisConnector redis) {
+        this.redis = redis;
+        this.calls = new RedisCalls(redis);
+    }
+
+    /** The kind's layout, read from Redis when this process has none younger than {@link #FRESH_FOR_MILLIS}. */
+    public KindLayout of(String kind) {
+        return entry(kind).layout();
+    }
+
+    /** As {@link #of}, with whether the kind is unique by its arguments. */
+    public Entry entry(String kind) {
+        Entry entry = entries.get(kind);
+        if (entry == null || System.nanoTime() - entry.readAt() > FRESH_FOR_MILLIS * 1_000_000) {
+            entry = read(kind);
+            entries.put(kind, entry);
+        }
+        return entry;
+    }
+
+    /** The kind's layout as Redis holds it now (also kept for {@link #of}). */
+    public KindLayout fresh(String kind) {
+        Entry entry = read(kind);
+        entries.put(kind, entry);
+        return entry.layout();
+    }
+
+    /** Forgets what this process read of {@code kind} (its definition was just published). */
+    public void forget(String kind) {
+        entries.remove(kind);
+    }
+
+    /** The partition the next plain add of {@code kind} goes to: each of its adding partitions in turn. */
+    public int nextTurn(String kind, KindLayout layout) {
+        if (layout.adding() == 1) {
+            return 0;
+        }
+        return Math.floorMod(turns.computeIfAbsent(kind, ignored -> new AtomicInteger()).getAndIncrement(), layout.adding());
+    }
+
+    private Entry read(String kind) {
+        String key = Keys.of(kind).definition();
+        List<io.lettuce.core.KeyValue<String, String>> values;
+        try {
+            values = calls.await(redis.async().hmget(key, FIELDS.toArray(String[]::new)).toCompletableFuture(),
+                    "read the partitions of task " + kind);
+        } catch (TaskpoolException e) {
+            if (RedisCalls.repliedWith(e, "WRONGTYPE")) {
+                return new Entry(KindLayout.single(kind), false, System.nanoTime());   // (the add names the broken key)
+            }
+            throw e;
+        }
+        Map<String, String> fields = new HashMap<>();
+        for (var value : values) {
+            if (value.hasValue()) {
+                fields.put(value.getKey(), value.getValue());
+            }
+        }
+        return new Entry(KindLayout.fromDefinition(kind, fields), "args".equals(fields.get("unique_by")), System.nanoTime());
+    }
+}
