@@ -108,20 +108,22 @@ public final class RedisFixture implements AfterEachCallback {
     private static void deleteKeysOf(RedisConnector redis, List<String> kinds) {
         RedisClusterCommands<String, String> sync = redis.sync();
         for (String kind : kinds) {
-            ScanCursor cursor = ScanCursor.INITIAL;
-            do {
-                KeyScanCursor<String> page = sync.scan(cursor, ScanArgs.Builder.matches(keyPattern(kind)).limit(1000));
-                if (!page.getKeys().isEmpty()) {
-                    sync.unlink(page.getKeys().toArray(String[]::new));
-                }
-                cursor = page;
-            } while (!cursor.isFinished());
+            for (String pattern : keyPatterns(kind)) {
+                ScanCursor cursor = ScanCursor.INITIAL;
+                do {
+                    KeyScanCursor<String> page = sync.scan(cursor, ScanArgs.Builder.matches(pattern).limit(1000));
+                    if (!page.getKeys().isEmpty()) {
+                        sync.unlink(page.getKeys().toArray(String[]::new));
+                    }
+                    cursor = page;
+                } while (!cursor.isFinished());
+            }
             sync.srem(Keys.TASK_REGISTRY, kind);
         }
     }
 
-    /** Every key of a kind starts with {@code taskpool:{kind}:} (see {@link Keys}). */
-    private static String keyPattern(String kind) {
-        return Keys.ROOT + "{" + kind + "}:*";
+    /** Every key of a kind starts with {@code taskpool:{kind}:}, or {@code taskpool:{kind~...}:} for a partition (see {@link Keys}). */
+    private static List<String> keyPatterns(String kind) {
+        return List.of(Keys.ROOT + "{" + kind + "}:*", Keys.ROOT + "{" + kind + Keys.PARTITION_MARK + "*}:*");
     }
 }
