@@ -301,16 +301,21 @@ class ClusterTest {
     }
 
     /**
-     * Two producers add to three kinds (one per master) while two workers run them; the fault hits
-     * the master of the first kind after a second of load; load goes on until that kind works
+     * Two producers add to three kinds (one per master) and a fourth spread over all three
+     * ({@code partitions: 3}) while two workers run them; the fault hits the master of the first
+     * kind (and a partition of the fourth) after a second of load; load goes on until that kind works
      * again and a little longer; then every acknowledged task is looked up.
      */
     private Tally underLoad(String name, Fault fault, Repair repair) {
-        List<String> kinds = kindsOnEveryMaster(name);
+        List<String> kinds = new ArrayList<>(kindsOnEveryMaster(name));
         String victimKind = kinds.getFirst();
+        // A fourth kind spread over the three masters: the fault hits one of its partitions.
+        String partitionedKind = victimKind + "-p3";
+        kinds.add(partitionedKind);
         LocalRedis victim = cluster.masterOf(SlotHash.getSlot(Keys.of(victimKind).waiting()));
         TestApp app = TestApp.in(dir);
-        kinds.forEach(kind -> app.task(kind, 4, 3, 0, 30, 1_000_000, PROCESS, ""));
+        kinds.forEach(kind -> app.task(kind, 4, 3, 0, 30, 1_000_000, PROCESS,
+                kind.equals(partitionedKind) ? "\"partitions\": 3" : ""));
         Map<String, AtomicLong> runs = new ConcurrentHashMap<>();
         Map<String, Long> firstRunAt = new ConcurrentHashMap<>();
         ProcessRegistry registry = new ProcessRegistry().register(PROCESS, args -> {
@@ -434,7 +439,8 @@ class ClusterTest {
                 stuck++;
                 String kind = token.substring(0, token.indexOf(':'));
                 if ("RUNNING".equals(hash.get("status"))
-                        && harness.redis.sync().zscore(Keys.of(kind).leases(), String.valueOf(entry.getValue())) == null) {
+                        && harness.redis.sync().zscore(keysOf(harness, kind, entry.getValue()).leases(),
+                        String.valueOf(entry.getValue())) == null) {
                     runningWithoutLease++;
                 }
             }
@@ -445,7 +451,12 @@ class ClusterTest {
 
     private static Map<String, String> record(Harness harness, String token, long id) {
         String kind = token.substring(0, token.indexOf(':'));
-        return harness.redis.sync().hgetall(Keys.of(kind).task(id));
+        return harness.redis.sync().hgetall(keysOf(harness, kind, id).task(id));
+    }
+
+    /** The keys of the partition that holds task {@code id} of {@code kind} (the kind's own for most). */
+    private static Keys keysOf(Harness harness, String kind, long id) {
+        return harness.runtime.adds().layouts().of(kind).ofId(id);
     }
 
     /** Whether the task record holds this add's arguments (not those of a later add given the same id). */
