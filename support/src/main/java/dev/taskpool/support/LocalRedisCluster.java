@@ -135,6 +135,42 @@ public final class LocalRedisCluster implements AutoCloseable {
         throw new IllegalStateException("no master serves slot " + slot + " in the view of " + anyLiving());
     }
 
+    /**
+     * Moves {@code slot} and its keys to master {@code to} as resharding does, while clients keep
+     * working: the target imports, the source migrates, the keys go over with MIGRATE in batches
+     * (a command meanwhile is redirected with ASK, or told TRYAGAIN when its keys are split), then
+     * every master is told the slot's new owner.
+     */
+    public void moveSlot(int slot, LocalRedis to) {
+        LocalRedis from = masterOf(slot);
+        if (from == to) {
+            return;
+        }
+        String fromId = cli(from, "CLUSTER", "MYID").trim();
+        String toId = cli(to, "CLUSTER", "MYID").trim();
+        cli(to, "CLUSTER", "SETSLOT", Integer.toString(slot), "IMPORTING", fromId);
+        cli(from, "CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", toId);
+        while (true) {
+            List<String> keys = cli(from, "CLUSTER", "GETKEYSINSLOT", Integer.toString(slot), "100").lines()
+                    .filter(line -> !line.isBlank()).toList();
+            if (keys.isEmpty()) {
+                break;
+            }
+            List<String> migrate = new ArrayList<>(List.of("MIGRATE", "127.0.0.1", Integer.toString(to.port()), "", "0",
+                    "10000", "KEYS"));
+            migrate.addAll(keys);
+            cli(from, migrate.toArray(String[]::new));
+        }
+        for (LocalRedis master : List.of(to, from)) {
+            cli(master, "CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", toId);
+        }
+        for (LocalRedis master : masters()) {
+            if (master != to && master != from) {
+                cli(master, "CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", toId);
+            }
+        }
+    }
+
     /** A replica of {@code master}, in the view of a living node. */
     public LocalRedis replicaOf(LocalRedis master) {
         String[] masterLine = clusterNodes(anyLiving()).stream().filter(line -> nodeAt(line[1]) == master).findFirst()

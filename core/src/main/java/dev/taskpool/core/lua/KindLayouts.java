@@ -3,17 +3,20 @@ package dev.taskpool.core.lua;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.connect.RedisCalls;
 import dev.taskpool.core.connect.RedisConnector;
+import io.lettuce.core.KeyValue;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The {@link KindLayout} of each kind as this process last read it from the kind's definition
  * hash, kept {@link #FRESH_FOR_MILLIS} ms so that an add reads nothing more. A layout older than
- * that is read again by the next caller that asks for it (the others keep using the old one
- * meanwhile). A stale layout is safe: a partition once made is served until it is empty, so a
+ * that is read again in the background when it is next asked for (the callers keep using the old
+ * one meanwhile). A stale layout is safe: a partition once made is served until it is empty, so a
  * process that still adds to a partition a lower {@code partitions} no longer counts loses
  * nothing, and one that has not yet seen a higher one adds to fewer partitions for a moment.
  */
@@ -31,6 +34,8 @@ public final class KindLayouts {
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
     /** The next partition of each kind a plain add goes to. */
     private final Map<String, AtomicInteger> turns = new ConcurrentHashMap<>();
+    /** The kinds whose layout is being read again in the background. */
+    private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
 
     public KindLayouts(RedisConnector redis) {
         this.redis = redis;
@@ -42,12 +47,22 @@ public final class KindLayouts {
         return entry(kind).layout();
     }
 
-    /** As {@link #of}, with whether the kind is unique by its arguments. */
+    /**
+     * As {@link #of}, with whether the kind is unique by its arguments. Only the first call for a
+     * kind waits for Redis; an older entry is read again in the background while it is used.
+     */
     public Entry entry(String kind) {
         Entry entry = entries.get(kind);
-        if (entry == null || System.nanoTime() - entry.readAt() > FRESH_FOR_MILLIS * 1_000_000) {
+        if (entry == null) {
             entry = read(kind);
             entries.put(kind, entry);
+        } else if (System.nanoTime() - entry.readAt() > FRESH_FOR_MILLIS * 1_000_000 && refreshing.add(kind)) {
+            readAsync(kind).whenComplete((fresh, error) -> {
+                refreshing.remove(kind);
+                if (fresh != null) {
+                    entries.put(kind, fresh);
+                }   // (a failed read: the old entry is used, and read again at the next call)
+            });
         }
         return entry;
     }
@@ -74,7 +89,7 @@ public final class KindLayouts {
 
     private Entry read(String kind) {
         String key = Keys.of(kind).definition();
-        List<io.lettuce.core.KeyValue<String, String>> values;
+        List<KeyValue<String, String>> values;
         try {
             values = calls.await(redis.async().hmget(key, FIELDS.toArray(String[]::new)).toCompletableFuture(),
                     "read the partitions of task " + kind);
@@ -84,6 +99,19 @@ public final class KindLayouts {
             }
             throw e;
         }
+        return entryOf(kind, values);
+    }
+
+    private CompletableFuture<Entry> readAsync(String kind) {
+        try {
+            return redis.async().hmget(Keys.of(kind).definition(), FIELDS.toArray(String[]::new)).toCompletableFuture()
+                    .thenApply(values -> entryOf(kind, values));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private static Entry entryOf(String kind, List<KeyValue<String, String>> values) {
         Map<String, String> fields = new HashMap<>();
         for (var value : values) {
             if (value.hasValue()) {

@@ -8,6 +8,7 @@ import dev.taskpool.core.lua.KindLayouts;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.support.LocalRedisCluster;
 import dev.taskpool.support.TestRedis;
+import dev.taskpool.support.Wait;
 import dev.taskpool.worker.Harness;
 import dev.taskpool.worker.PartitionsCases;
 import dev.taskpool.worker.process.ProcessRegistry;
@@ -17,6 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -25,7 +29,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link PartitionsCases} on a real Redis Cluster (3 masters, 3 replicas), where the partitions
- * of a kind land on different masters: one busy kind uses all three.
+ * of a kind land on different masters: one busy kind uses all three; and a partition whose slot
+ * is resharded to another master under load keeps working.
  */
 class PartitionsClusterTest extends PartitionsCases {
     private static LocalRedisCluster cluster;
@@ -89,6 +94,49 @@ class PartitionsClusterTest extends PartitionsCases {
             harness.startWorker();
             awaitSucceeded(harness, layout, 3000);
             assertEquals(0, IntStream.range(0, 3).mapToLong(k -> sync.llen(layout.partition(k).waiting())).sum());
+        }
+    }
+
+    @Test
+    void aPartitionWhoseSlotMovesToAnotherMasterKeepsWorkingUnderLoad() throws Exception {
+        String kind = newKind("partmoved");
+        try (Harness harness = open(app(dir, kind, 3, 100_000, "java.partmoved.Work"),
+                new ProcessRegistry().register("java.partmoved.Work", args -> "done"))) {
+            KindLayout layout = new KindLayouts(harness.redis).fresh(kind);
+            List<Long> acknowledged = new CopyOnWriteArrayList<>();
+            for (int i = 0; i < 150; i++) {
+                acknowledged.add(harness.client.add(kind, "before " + i).id());
+            }
+            harness.startWorker();
+            AtomicBoolean producing = new AtomicBoolean(true);
+            AtomicLong refused = new AtomicLong();
+            Thread producer = Thread.ofPlatform().name("producer").start(() -> {
+                for (int i = 0; producing.get(); i++) {
+                    try {
+                        acknowledged.add(harness.client.add(kind, "during " + i).id());
+                    } catch (RuntimeException e) {
+                        refused.incrementAndGet();   // (an add that met the move may be refused: it was not acknowledged)
+                    }
+                }
+            });
+            try {
+                int slot = cluster.slotOf(layout.partition(1).waiting());
+                var target = cluster.masterOf(cluster.slotOf(layout.partition(0).waiting()));
+                Thread.sleep(300);
+                cluster.moveSlot(slot, target);
+                assertEquals(target, cluster.masterOf(slot), "the slot of partition 1 moved");
+                Thread.sleep(500);
+            } finally {
+                producing.set(false);
+                producer.join(30_000);
+            }
+            long during = acknowledged.stream().filter(id -> id % KindLayout.ID_STRIDE == 1).count();
+            assertTrue(during > 50, "partition 1 took adds: " + during);
+            var sync = harness.redis.sync();
+            Wait.until("every acknowledged task of " + kind + " SUCCESS (" + acknowledged.size() + ", " + refused.get()
+                    + " adds refused during the move)", LIMIT, () -> acknowledged.stream()
+                    .allMatch(id -> "SUCCESS".equals(sync.hget(layout.ofId(id).task(id), "status"))));
+            assertEquals(acknowledged.size(), Set.copyOf(acknowledged).size(), "no id given twice");
         }
     }
 }
