@@ -81,6 +81,10 @@ final class BenchCommand implements Runnable {
                     + " (default: all at 0)")
     int priority;
 
+    @Option(names = "--partitions", paramLabel = "P", defaultValue = "1",
+            description = "each kind spread over P hash tags (\"partitions\": P; on a Cluster, P masters) (default ${DEFAULT-VALUE})")
+    int partitions;
+
     @Option(names = "--json", description = "print exactly one JSON line")
     boolean json;
 
@@ -123,7 +127,7 @@ final class BenchCommand implements Runnable {
         }
         try {
             var result = new Bench(new Bench.Options(redis.redis, tasks, concurrency, kind, workers, latencySamples, keep,
-                    keepData, warmup, workerProcesses, kinds, addMode, inFlight, BenchFlow.parse(maxRunning, rate, unique, priority)),
+                    keepData, warmup, workerProcesses, kinds, addMode, inFlight, BenchFlow.parse(maxRunning, rate, unique, priority, partitions)),
                     redis.tls.settings()).run();
             System.out.println(json ? result.toJson().toString() : result.toTable());
         } catch (IOException e) {

@@ -1,6 +1,7 @@
 package dev.taskpool.bench;
 
 import dev.taskpool.core.definition.FlowControl;
+import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.redis.AddOptions;
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -11,18 +12,20 @@ import java.util.Map;
  * The flow controls the benchmark's kinds run under ({@code bench --max-running/--rate/--unique/--priority}):
  * definition fields ({@code max_running}, {@code rate}, {@code unique} by args) and add options (a
  * unique key per add, a priority for half the adds). {@link #NONE} is a plain kind, as before issue 19.
+ * Also how many partitions each kind has ({@code bench --partitions}).
  *
  * @param maxRunning the kind's {@code max_running} (0: none)
  * @param rateLimit  the starts allowed per {@code ratePer} seconds (0: no rate)
  * @param ratePer    the rate's window, seconds (as the definition gives it)
  * @param unique     none, {@code unique: {by: "args"}} in the definition, or a key option on every add
  * @param priority   the priority (1 to 3) every other add gets, the others staying at 0 (0: none)
+ * @param partitions the kinds' {@code partitions} (1: one hash tag each, as before issue 20)
  */
-public record BenchFlow(int maxRunning, int rateLimit, BigDecimal ratePer, Unique unique, int priority) {
+public record BenchFlow(int maxRunning, int rateLimit, BigDecimal ratePer, Unique unique, int priority, int partitions) {
     /** How the tasks are made unique. */
     public enum Unique { NONE, ARGS, KEY }
 
-    public static final BenchFlow NONE = new BenchFlow(0, 0, BigDecimal.ZERO, Unique.NONE, 0);
+    public static final BenchFlow NONE = new BenchFlow(0, 0, BigDecimal.ZERO, Unique.NONE, 0, 1);
 
     public BenchFlow {
         if (maxRunning < 0 || maxRunning > FlowControl.MAX_LIMIT) {
@@ -31,6 +34,14 @@ public record BenchFlow(int maxRunning, int rateLimit, BigDecimal ratePer, Uniqu
         if (priority < 0 || priority > AddOptions.MAX_PRIORITY) {
             throw new IllegalArgumentException("--priority must be from 1 to " + AddOptions.MAX_PRIORITY + ", got " + priority);
         }
+        if (partitions < 1 || partitions > TaskDefinition.MAX_PARTITIONS) {
+            throw new IllegalArgumentException("--partitions must be from 1 to " + TaskDefinition.MAX_PARTITIONS + ", got " + partitions);
+        }
+    }
+
+    /** As {@link #parse(int, String, String, int, int)}, with one partition per kind. */
+    static BenchFlow parse(int maxRunning, String rate, String unique, int priority) {
+        return parse(maxRunning, rate, unique, priority, 1);
     }
 
     /**
@@ -39,7 +50,7 @@ public record BenchFlow(int maxRunning, int rateLimit, BigDecimal ratePer, Uniqu
      * @param rate   "L/S" (L starts per S seconds), or null for none
      * @param unique "args", "key", or null for none
      */
-    static BenchFlow parse(int maxRunning, String rate, String unique, int priority) {
+    static BenchFlow parse(int maxRunning, String rate, String unique, int priority, int partitions) {
         int limit = 0;
         BigDecimal per = BigDecimal.ZERO;
         if (rate != null) {
@@ -64,10 +75,10 @@ public record BenchFlow(int maxRunning, int rateLimit, BigDecimal ratePer, Uniqu
             case "key" -> Unique.KEY;
             default -> throw new IllegalArgumentException("--unique must be args or key, got '" + unique + "'");
         };
-        if (maxRunning == 0 && rate == null && by == Unique.NONE && priority == 0) {
+        if (maxRunning == 0 && rate == null && by == Unique.NONE && priority == 0 && partitions == 1) {
             return NONE;
         }
-        return new BenchFlow(maxRunning, limit, per, by, priority);
+        return new BenchFlow(maxRunning, limit, per, by, priority, partitions);
     }
 
     /** Adds the definition's flow control fields (none for {@link #NONE}). */
@@ -80,6 +91,9 @@ public record BenchFlow(int maxRunning, int rateLimit, BigDecimal ratePer, Uniqu
         }
         if (unique == Unique.ARGS) {
             definition.put("unique", Map.of("by", "args"));
+        }
+        if (partitions > 1) {
+            definition.put("partitions", partitions);
         }
     }
 
@@ -116,6 +130,9 @@ public record BenchFlow(int maxRunning, int rateLimit, BigDecimal ratePer, Uniqu
         }
         if (priority > 0) {
             parts.add("half the adds at priority " + priority);
+        }
+        if (partitions > 1) {
+            parts.add(partitions + " partitions");
         }
         return parts.isEmpty() ? "none" : String.join(", ", parts);
     }
