@@ -62,5 +62,17 @@ class BenchFlowTest {
                 .getMessage().startsWith("--priority must be from 1 to 3"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> BenchFlow.parse(-1, null, null, 0))
                 .getMessage().startsWith("--max-running must be from 1"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> BenchFlow.parse(0, null, null, 0, 0))
+                .getMessage().startsWith("--partitions must be from 1 to 100"));
+    }
+
+    @Test
+    void partitionsGoIntoTheDefinition() {
+        BenchFlow flow = BenchFlow.parse(0, null, null, 0, 3);
+        java.util.Map<String, Object> definition = new java.util.HashMap<>();
+        flow.putInto(definition);
+        assertEquals(java.util.Map.of("partitions", 3), definition);
+        assertEquals("3 partitions", flow.describe());
+        assertEquals(BenchFlow.NONE, BenchFlow.parse(0, null, null, 0, 1));
     }
 }
