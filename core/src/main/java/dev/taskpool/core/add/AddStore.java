@@ -195,13 +195,9 @@ public final class AddStore {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        String partition;
-        try {
-            partition = partitionOf(task, tasks, options);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        return adds.settleAsync(adds.newRequest(partition, tasks, options, now), now)
+        return layouts.entryAsync(task)
+                .thenCompose(entry -> adds.settleAsync(adds.newRequest(partitionOf(task, entry, tasks, options), tasks, options,
+                        now), now))
                 .thenApply(ids -> AddResult.ofReplyId(task, ids.isEmpty() ? 0 : ids.getFirst()));
     }
 
@@ -267,7 +263,10 @@ public final class AddStore {
      * its arguments, its arguments) or its given id names, or the kind's adding partitions in turn.
      */
     private String partitionOf(String task, List<NewTask> tasks, AddOptions options) {
-        KindLayouts.Entry entry = layouts.entry(task);
+        return partitionOf(task, layouts.entry(task), tasks, options);
+    }
+
+    private String partitionOf(String task, KindLayouts.Entry entry, List<NewTask> tasks, AddOptions options) {
         KindLayout layout = entry.layout();
         if (!layout.partitioned()) {
             return task;

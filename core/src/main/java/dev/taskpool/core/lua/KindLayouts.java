@@ -67,6 +67,27 @@ public final class KindLayouts {
         return entry;
     }
 
+    /**
+     * As {@link #entry}, without holding the calling thread when the kind has not been read yet
+     * (an asynchronous add may be made on Lettuce's I/O thread, which must never wait for Redis).
+     */
+    public CompletableFuture<Entry> entryAsync(String kind) {
+        if (entries.containsKey(kind)) {
+            return CompletableFuture.completedFuture(entry(kind));
+        }
+        return readAsync(kind).handle((read, error) -> {
+            if (error != null) {
+                Throwable cause = RedisCalls.unwrap(error);
+                if (RedisCalls.repliedWith(cause, "WRONGTYPE")) {
+                    return new Entry(KindLayout.single(kind), false, System.nanoTime());   // (the add names the broken key)
+                }
+                throw calls.failure(cause, "read the partitions of task " + kind);
+            }
+            entries.putIfAbsent(kind, read);
+            return read;
+        });
+    }
+
     /** The kind's layout as Redis holds it now (also kept for {@link #of}). */
     public KindLayout fresh(String kind) {
         Entry entry = read(kind);
