@@ -175,4 +175,23 @@ public abstract class PartitionsCases {
             }
         }
     }
+
+    @Test
+    public void aRunningWorkerServesThePartitionsItsKindGainsAfterItStarted() {
+        String kind = newKind("partgrow");
+        ProcessRegistry registry = new ProcessRegistry().register("java.partgrow.Work", args -> "done");
+        try (Harness before = open(app(dir, kind, 1, 1000, "java.partgrow.Work"), registry)) {
+            before.startWorker();   // knows one partition when it starts
+            try (Harness after = open(app(dir, kind, 3, 1000, "java.partgrow.Work"), registry)) {   // publishes three; no worker
+                KindLayout layout = new KindLayouts(after.redis).fresh(kind);
+                assertEquals(3, layout.partitions().size());
+                List<Long> ids = new ArrayList<>();
+                for (int i = 0; i < 30; i++) {
+                    ids.add(after.client.add(kind, i).id());
+                }
+                assertEquals(20, ids.stream().filter(id -> id % KindLayout.ID_STRIDE != 0).count(), "two thirds in the new partitions");
+                awaitSucceeded(after, layout, 30);
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@ import dev.taskpool.core.lua.Keys;
 import dev.taskpool.worker.runtime.AppRuntime;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -27,8 +28,22 @@ final class ControlListener implements AutoCloseable {
     private EventChannels channels;
 
     ControlListener(List<TaskConsumer> consumers) {
-        this.consumers = consumers.stream().collect(Collectors.toMap(c -> Keys.of(c.partition()).control(),
-                Function.identity()));
+        this.consumers = new ConcurrentHashMap<>(consumers.stream().collect(Collectors.toMap(c -> Keys.of(c.partition()).control(),
+                Function.identity())));
+    }
+
+    /** Follows the control channel of a consumer added after the start (a partition its kind gained). */
+    void follow(TaskConsumer consumer) {
+        String channel = Keys.of(consumer.partition()).control();
+        consumers.put(channel, consumer);
+        if (channels != null) {
+            try {
+                channels.subscribe(channel, this::handle);
+            } catch (RuntimeException e) {
+                log.error("cannot subscribe to the control channel {} ({}); a canceled run stops only when the heartbeat"
+                        + " finds its lease gone", channel, e.getMessage());
+            }
+        }
     }
 
     /**

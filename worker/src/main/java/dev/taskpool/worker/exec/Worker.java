@@ -4,10 +4,14 @@ import dev.taskpool.core.Durations;
 import dev.taskpool.core.connect.RedisFailures;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.lua.KindLayout;
+import dev.taskpool.core.lua.KindLayouts;
 import dev.taskpool.worker.runtime.AppRuntime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -30,7 +34,13 @@ public final class Worker implements AutoCloseable {
     private final AppRuntime runtime;
     private final WorkerSettings settings;
     private final Timeouts timeouts;
-    private final List<TaskConsumer> consumers = new ArrayList<>();
+    /** Every partition of every kind served (the kind itself for most): grows when a kind gets more partitions. */
+    private final List<TaskConsumer> consumers = new CopyOnWriteArrayList<>();
+    /** The consumers of each kind served, by kind. */
+    private final Map<String, List<TaskConsumer>> byKind = new ConcurrentHashMap<>();
+    private final List<TaskDefinition> served = new ArrayList<>();
+    /** Guards adding consumers apart from closing. */
+    private final Object serving = new Object();
     private final ScheduledExecutorService timers;
     private final ScheduledExecutorService background;
     private final ExecutorService processors;
@@ -45,7 +55,6 @@ public final class Worker implements AutoCloseable {
         this.runtime = runtime;
         this.settings = settings;
         this.timeouts = new Timeouts(runtime.redis().timeouts(), settings);
-        List<TaskDefinition> served = new ArrayList<>();
         for (String task : tasks) {
             served.add(runtime.definition(task).orElseThrow(() -> new IllegalArgumentException(
                     "unknown task '" + task + "' in the task list; the app has " + runtime.taskIds())));
@@ -60,15 +69,9 @@ public final class Worker implements AutoCloseable {
         this.processors = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("processor-", 1).factory());
         this.context = new WorkerContext(settings, timers, processors);
         for (TaskDefinition definition : served) {
-            // A partitioned kind: one consumer per partition, each with its share of worker_nums (at least 1).
-            KindLayout layout = runtime.adds().layouts().fresh(definition.id());
-            List<TaskConsumer> ofKind = new ArrayList<>();
-            int count = layout.partitions().size();
-            for (int k = 0; k < count; k++) {
-                TaskDefinition share = definition.withWorkerNums(TaskDefinition.share(definition.workerNums(), count, k));
-                ofKind.add(new TaskConsumer(share, layout.partitions().get(k), runtime, context));
-            }
-            consumers.addAll(ofKind);
+            List<TaskConsumer> ofKind = new CopyOnWriteArrayList<>();
+            byKind.put(definition.id(), ofKind);
+            addPartitions(definition, runtime.adds().layouts().fresh(definition.id()));
             runtime.metrics().serving(definition.id(), ofKind.stream().mapToInt(c -> c.definition().workerNums()).sum(),
                     () -> ofKind.stream().mapToInt(TaskConsumer::busySlots).sum());
         }
@@ -76,6 +79,52 @@ public final class Worker implements AutoCloseable {
                 served.stream().mapToInt(TaskDefinition::workerNums).sum(), this::runningCount);
         this.control = new ControlListener(consumers);
         this.schedules = new ScheduleTicker(runtime);
+    }
+
+    /**
+     * Makes a consumer for each partition of {@code layout} this worker does not serve yet (all of
+     * them at the start), each with its share of {@code worker_nums} (at least 1): a partitioned
+     * kind has one per partition. Returns the new ones.
+     */
+    private List<TaskConsumer> addPartitions(TaskDefinition definition, KindLayout layout) {
+        List<TaskConsumer> ofKind = byKind.get(definition.id());
+        List<TaskConsumer> added = new ArrayList<>();
+        int count = layout.partitions().size();
+        for (int k = ofKind.size(); k < count; k++) {
+            TaskDefinition share = definition.withWorkerNums(TaskDefinition.share(definition.workerNums(), count, k));
+            added.add(new TaskConsumer(share, layout.partitions().get(k), runtime, context));
+        }
+        ofKind.addAll(added);
+        consumers.addAll(added);
+        return added;
+    }
+
+    /**
+     * Serves the partitions a kind gained since this worker started (another process published
+     * its definition with a higher {@code partitions}): each kind's layout is looked at every
+     * {@link KindLayouts#FRESH_FOR_MILLIS} ms, from this process's cache, read again in the background.
+     */
+    private void followLayouts() {
+        for (TaskDefinition definition : served) {
+            KindLayout layout;
+            try {
+                layout = runtime.adds().layouts().of(definition.id());
+            } catch (RuntimeException e) {
+                log.debug("task {}: cannot read its partitions now: {}", definition.id(), e.getMessage());
+                continue;
+            }
+            synchronized (serving) {
+                if (closed.get() || layout.partitions().size() <= byKind.get(definition.id()).size()) {
+                    continue;
+                }
+                for (TaskConsumer consumer : addPartitions(definition, layout)) {
+                    control.follow(consumer);
+                    consumer.start();
+                    log.info("worker {} serving {} x{} too (task {} has {} partitions now)", settings.workerId(),
+                            consumer.partition(), consumer.definition().workerNums(), definition.id(), layout.partitions().size());
+                }
+            }
+        }
     }
 
     /**
@@ -118,7 +167,15 @@ public final class Worker implements AutoCloseable {
             leases.run();
             presence.announce();
         }, heartbeat, heartbeat, TimeUnit.MILLISECONDS);
-        scheduleRecovery(new Recoverer(List.copyOf(consumers), runtime, context));
+        scheduleRecovery(new Recoverer(consumers, runtime, context));
+        background.scheduleWithFixedDelay(() -> {
+            try {
+                followLayouts();
+            } catch (RuntimeException e) {
+                // (an exception would end the periodic look for good)
+                log.error("following the kinds' partitions failed: {}", e.getMessage(), e);
+            }
+        }, KindLayouts.FRESH_FOR_MILLIS, KindLayouts.FRESH_FOR_MILLIS, TimeUnit.MILLISECONDS);
         log.info("worker {} serving {} on {}", settings.workerId(),
                 consumers.stream().map(c -> c.partition() + " x" + c.definition().workerNums()).toList(),
                 runtime.redis().describe());
@@ -153,8 +210,10 @@ public final class Worker implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
+        synchronized (serving) {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
         }
         log.info("worker {} stopping: no new tasks; {} running get {} to finish", settings.workerId(), runningCount(),
                 Durations.text(settings.shutdownGrace()));
