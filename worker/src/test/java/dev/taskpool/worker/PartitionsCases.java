@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -192,6 +193,39 @@ public abstract class PartitionsCases {
                 assertEquals(20, ids.stream().filter(id -> id % KindLayout.ID_STRIDE != 0).count(), "two thirds in the new partitions");
                 awaitSucceeded(after, layout, 30);
             }
+        }
+    }
+
+    @Test
+    public void aRateLimitedRunHoldsEveryPartitionOfItsKind() {
+        String kind = newKind("partheld");
+        Set<String> ran = ConcurrentHashMap.newKeySet();
+        ProcessRegistry registry = new ProcessRegistry()
+                .register("probe.partheld.FirstRun", args -> ran.add(String.valueOf(args.getFirst())));
+        TestApp app = TestApp.in(dir).task(kind, 3, 0, 0, 30, 100, "scripts.partheld.Work", "\"partitions\": 3")
+                .script("partheld", """
+                        function Work(id, name) {
+                          if (name === 'first' && Process('probe.partheld.FirstRun', id)) {
+                            throw RateLimited(60000, 'the service answered 429');
+                          }
+                          return name;
+                        }
+                        """);
+        try (Harness harness = open(app, registry)) {
+            var sync = harness.redis.sync();
+            KindLayout layout = new KindLayouts(harness.redis).fresh(kind);
+            harness.startWorker();
+            long first = harness.client.add(kind, "first").id();
+            Wait.until("every partition of " + kind + " held", LIMIT, () -> layout.all().stream()
+                    .allMatch(keys -> sync.hget(keys.flow(), "held_until") != null));
+            Set<String> reasons = new HashSet<>();
+            long until = Long.parseLong(sync.hget(layout.ofId(first).flow(), "held_until"));
+            for (Keys keys : layout.all()) {
+                assertTrue(Math.abs(Long.parseLong(sync.hget(keys.flow(), "held_until")) - until) < 5_000, keys.flow());
+                reasons.add(sync.hget(keys.flow(), "held_reason"));
+            }
+            assertEquals(1, reasons.size(), reasons.toString());
+            assertTrue(reasons.iterator().next().contains("429"), reasons.toString());
         }
     }
 }

@@ -18,6 +18,7 @@ public enum LuaScript {
     FINISH("finish-15.lua"),
     PROGRESS("progress-1.lua"),
     RETRY("retry-7.lua"),
+    HOLD("hold-1.lua"),
     RELEASE("release-4.lua"),
     HEARTBEAT("heartbeat-2.lua"),
     RECOVER("recover-10.lua"),

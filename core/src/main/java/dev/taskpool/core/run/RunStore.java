@@ -189,6 +189,16 @@ public final class RunStore {
                 .thenApply(RunStore::transition);
     }
 
+    /**
+     * Holds partition {@code partition} back until {@code until} (epoch ms, Redis' clock): the
+     * other partitions of a kind whose processor said, in a run of one partition, that the service
+     * it calls limits it ({@link RetryCount#HOLDS_KIND} held that one). A later hold never shortens an earlier one.
+     */
+    public CompletableFuture<TransitionResult> hold(String partition, long until, String reason) {
+        return scripts.run(LuaScript.HOLD, new String[] {Keys.of(partition).flow()}, Long.toString(until), reason)
+                .thenApply(RunStore::transition);
+    }
+
     /** Hands a running task back to the queue; the interrupted run does not count. */
     public CompletableFuture<TransitionResult> release(FetchedTask run, long now) {
         Keys keys = Keys.of(run.task());

@@ -5,6 +5,7 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.definition.TaskDefinition;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.lua.KindLayout;
 import dev.taskpool.core.run.FetchedTask;
 import dev.taskpool.core.run.RunStore;
 import dev.taskpool.core.run.TransitionResult;
@@ -313,6 +314,9 @@ final class TaskRun implements Runnable {
             leave();
             return;
         }
+        if (result == TransitionResult.DONE && next.holdsKind()) {
+            holdOtherPartitions(error, next.delay());
+        }
         if (result == TransitionResult.DONE) {
             runtime.metrics().retried(definition.id());
             log.info("task {} #{}: run {} failed ({}){}; the next run is due in {}", definition.id(), id, current.attempt(),
@@ -322,6 +326,29 @@ final class TaskRun implements Runnable {
                     current.attempt(), error, result);
         }
         leave();
+    }
+
+    /**
+     * A {@code RateLimited} run of a partitioned kind held its own partition back (retry-7); the
+     * kind's other partitions hold back as well, so the whole kind waits as the processor asked.
+     * Best effort, without waiting: a partition that misses it finds out from its own runs.
+     */
+    private void holdOtherPartitions(String error, Duration wait) {
+        KindLayout layout = runtime.adds().layouts().of(definition.id());
+        if (!layout.partitioned()) {
+            return;
+        }
+        long until = runtime.clock().millis() + wait.toMillis();
+        for (String partition : layout.partitions()) {
+            if (!partition.equals(current.task())) {
+                runtime.runs().hold(partition, until, error).whenComplete((ignored, failure) -> {
+                    if (failure != null) {
+                        log.warn("task {}: could not hold partition {} back until {}: {}", definition.id(), partition, until,
+                                failure.getMessage());
+                    }
+                });
+            }
+        }
     }
 
     // ---- 4. The end: the result recorded and its handler, or the task handed back ----
