@@ -106,6 +106,10 @@ public final class AddStore {
                 : before.withAdding(definition.partitions(), null, null);
         String seq = calls.await(commands.get(layout.home().sequence()).toCompletableFuture(),
                 "read the id counter of task " + definition.id());
+        // A new partition of a paused kind starts paused (pause and resume act on every partition).
+        String paused = layout.partitions().size() > before.partitions().size() ? calls.await(
+                commands.get(layout.home().paused()).toCompletableFuture(), "read whether task " + definition.id() + " is paused")
+                : null;
         long floor = (seq == null || !seq.matches("\\d{1,15}") ? 0 : Long.parseLong(seq)) + 1000;
         for (int k = layout.partitions().size() - 1; k >= 0; k--) {
             Keys keys = layout.partition(k);
@@ -120,6 +124,9 @@ public final class AddStore {
                     : Long.toString(k + KindLayout.ID_STRIDE * floor));
             if (k == 0) {
                 wanted.putAll(layout.publishedFields());
+            }
+            if (paused != null && k >= before.partitions().size()) {
+                calls.await(commands.setnx(keys.paused(), paused).toCompletableFuture(), "pause partition " + keys.partition());
             }
             define(keys, wanted, published, keys.partition());
         }
