@@ -7,7 +7,7 @@
 -- that cannot add its task (queue full, kind never published, a wrong-typed key of the kind, the
 -- previous task still running with overlap off) records `last_error` and still moves on.
 --
--- KEYS[1] taskpool:{T}:def      hash, the published definition (`size`)
+-- KEYS[1] taskpool:{T}:def      hash, the published definition (`size`; `id_stride`, `id_offset` of a partitioned kind)
 -- KEYS[2] taskpool:{T}:seq      string, the id counter
 -- KEYS[3] taskpool:{T}:waiting  list, the ready queue (LPUSH)
 -- KEYS[4] taskpool:{T}:wake     list, the wake token for idle workers
@@ -56,7 +56,8 @@ if ARGV[10] == '0' and state.lastTask then
   end
 end
 
-local size = read('hash', 'HGET', KEYS[1], 'size')
+local def = read('hash', 'HMGET', KEYS[1], 'size', 'id_stride', 'id_offset') or {}
+local size = def[1]
 local counterText = read('string', 'GET', KEYS[2])
 local ready = read('list', 'LLEN', KEYS[3])
 local tokens = read('list', 'LLEN', KEYS[4])
@@ -78,7 +79,8 @@ if not counterText:match('^%d+$') then return noTask(KEYS[2] .. " holds '" .. co
 if added and not added:match('^%d+$') then return noTask(KEYS[7] .. " field added holds '" .. added .. "', expected an integer") end
 
 local call = {requests = {{rid = '', now = now, admit = 1, from = 11, to = 12}}, pending = {1}, replies = {},
-  size = tonumber(size), counterText = counterText, waiting = ready + delayed, anyGiven = false}
+  size = tonumber(size), counterText = counterText, waiting = ready + delayed, anyGiven = false,
+  stride = tonumber(def[2] or '1') or 1, offset = tonumber(def[3] or '0') or 0}
 local plan = decide(call, true)
 if #plan.accepted == 0 then
   local refusal = call.replies[1]
