@@ -110,7 +110,9 @@ final class WatchCommand implements Runnable {
     // ---- One task: its record, then its events until it ends ----
 
     private void watchOne(RedisConnector connector, EventChannels events) {
-        String channel = Keys.of(task).events(id);
+        TaskReads reads = new TaskReads(connector);
+        // (a partitioned kind's task: the channel of the partition that holds it)
+        String channel = Keys.of(reads.partitionOf(task, id)).events(id);
         try {
             // before the first read: once Redis confirmed (it has, unless it did not answer within the
             // command timeout: then the subscription is made when it is back), no event falls in
@@ -119,7 +121,7 @@ final class WatchCommand implements Runnable {
         } catch (RuntimeException e) {
             throw AclRefusal.ofSubscription(e, connector.user(), channel);
         }
-        TaskInfo info = new TaskReads(connector).get(task, id).orElseThrow(() -> new UnknownTaskException(
+        TaskInfo info = reads.get(task, id).orElseThrow(() -> new UnknownTaskException(
                 "task " + task + " #" + id + " does not exist (never added, or expired after its retention)"));
         printState(info);
         if (info.status().isFinished()) {
