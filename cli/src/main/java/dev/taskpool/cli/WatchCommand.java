@@ -214,9 +214,18 @@ final class WatchCommand implements Runnable {
 
     /** A message of every kind's events: kept when no TASK was named, else when it is that kind's. */
     private void arrivedOnKind(String kind, String channel, String message) {
-        if (task == null || task.equals(kind)) {
+        if (task == null || task.equals(kind) || inPartition(channel)) {
             arrived.add(message);
         }
+    }
+
+    /** Whether {@code channel} is of the one partition TASK names ({@code watch mail~2}). */
+    private boolean inPartition(String channel) {
+        if (task.indexOf(Keys.PARTITION_MARK) < 0) {
+            return false;
+        }
+        Keys partition = Keys.of(task);
+        return channel.startsWith(partition.eventsPrefix()) || channel.equals(partition.control());
     }
 
     private void redraw() {
