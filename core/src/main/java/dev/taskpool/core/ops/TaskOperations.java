@@ -173,7 +173,7 @@ public final class TaskOperations {
      * the benchmark's clean-up. Not atomic: for a kind no worker serves and nobody adds to any more.
      */
     public void erase(String task) {
-        KindErasure.erase(redis.sync(), task, places.layout(Keys.of(task).task()).all());
+        KindErasure.erase(redis.sync(), task, places.freshLayout(Keys.of(task).task()).all());
     }
 
     /**

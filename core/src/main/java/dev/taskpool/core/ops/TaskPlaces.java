@@ -49,6 +49,11 @@ final class TaskPlaces {
         return layouts.of(kind);
     }
 
+    /** The kind's layout as Redis holds it now. */
+    KindLayout freshLayout(String kind) {
+        return layouts.fresh(kind);
+    }
+
     /**
      * The first answer of {@code read} that is not null, over the places of task {@code id} of
      * {@code name} (a kind, or one partition's name); null when it has none.

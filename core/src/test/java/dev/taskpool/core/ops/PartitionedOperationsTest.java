@@ -193,6 +193,27 @@ class PartitionedOperationsTest {
     }
 
     @Test
+    void aBrokenKeyOfAnyPartitionIsNamedAndEraseTakesEveryPartition() {
+        AddStore store = published(3);
+        add(store, 3);
+        KindLayout layout = layout();
+        String broken = layout.partition(2).waiting(1);
+        raw.set(broken, "garbage");
+        TaskOperations operations = operations();
+        dev.taskpool.core.TaskpoolException e = assertThrows(dev.taskpool.core.TaskpoolException.class,
+                () -> operations.stats(task));
+        assertTrue(e.getMessage().contains(broken + " holds a string, expected a list"), e.getMessage());
+        KindOverview row = operations.overview(task);
+        assertNotNull(row.error(), "a row naming the key");
+        assertTrue(row.error().contains(broken), row.error());
+        operations.erase(task);
+        for (Keys keys : layout.all()) {
+            assertTrue(raw.keys(keys.keysPattern()).isEmpty(), "no key of " + keys.partition() + " is left");
+        }
+        assertFalse(operations.kinds().contains(task));
+    }
+
+    @Test
     void pauseHoldsEveryPartitionAndResumeWakesThem() {
         AddStore store = published(3);
         add(store, 6);
