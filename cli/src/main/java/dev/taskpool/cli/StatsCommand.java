@@ -4,6 +4,7 @@ import dev.taskpool.core.ops.KindFlow;
 import dev.taskpool.core.ops.KindOverview;
 import dev.taskpool.core.ops.KindStats;
 import dev.taskpool.core.ops.Overview;
+import dev.taskpool.core.ops.PartitionStats;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.WorkerInfo;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -20,14 +22,15 @@ import picocli.CommandLine.Spec;
  * for) saying what and until when. What was broken by hand in one
  * place (a key of a kind holding the wrong type, a presence record that is no JSON, a name in
  * {@code taskpool:tasks} that is no kind) is a row or a line naming it; the rest is shown, and the
- * exit code is then {@value #INCOMPLETE}.
+ * exit code is then {@value #INCOMPLETE}. {@code stats TASK}: that kind alone (or one partition of
+ * it, by its name), and for a partitioned kind a table of its partitions.
  */
 @Command(name = "stats", mixinStandardHelpOptions = true,
         description = "Per task kind: waiting (ready in the queues, and delayed until their due time), running (of its"
                 + " cap, if it has one), succeeded, failed, retried, recovered, canceled, duplicates refused (once there"
                 + " are any), paused, how long the oldest ready task has waited, throughput over the last minute; what"
                 + " holds a kind back (at cap, rate-limited until, held until); then the live workers (no app directory"
-                + " needed).",
+                + " needed). With TASK: that kind alone, and a partitioned kind's partitions (name, slot, master, counts).",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:everything was read", "1:Redis could not be read at all (one line on stderr)",
                 "3:shown, but part of it could not be read: a kind row says ERROR, or a problem is listed"})
@@ -42,8 +45,16 @@ final class StatsCommand implements Callable<Integer> {
     @Mixin
     Options.JsonOption output;
 
+    @Parameters(index = "0", arity = "0..1", paramLabel = "TASK",
+            description = "only this kind (a partitioned kind: with a row per partition), or one partition of it by"
+                    + " its name (KIND~N, as that row names it)")
+    String task;
+
     @Override
     public Integer call() {
+        if (task != null) {
+            return one(Operator.withOperations(redis, operations -> operations.overview(task)));
+        }
         Overview overview = Operator.withOperations(redis, TaskOperations::overview);
         if (output.json) {
             Operator.printJson(overview.toJson());
@@ -58,6 +69,64 @@ final class StatsCommand implements Callable<Integer> {
                 + (output.json ? " (an \"error\" field or \"problems\")" : " (the ERROR rows and problem lines)")
                 + "; the rest is shown");
         return INCOMPLETE;
+    }
+
+    /** {@code stats TASK}: the kind's row, what holds it back, its partitions. */
+    private int one(KindOverview row) {
+        if (output.json) {
+            Operator.printJson(row.toJson());
+        } else {
+            Terminal terminal = Terminal.stdout();
+            overviewTable(List.of(row)).print(terminal);
+            heldBack(List.of(row), System.currentTimeMillis()).forEach(line -> terminal.out().println(
+                    terminal.paint("held back: ", Terminal.Style.YELLOW) + line));
+            if (row.stats() != null && !row.stats().partitions().isEmpty()) {
+                terminal.out().println(partitionsLine(row.stats()));
+                partitionTable(row.stats().partitions()).print(terminal);
+            }
+            terminal.out().flush();
+        }
+        if (row.error() == null) {
+            return 0;
+        }
+        spec.commandLine().getErr().println("taskpool: the counts of " + Visible.line(row.task()) + " could not be read"
+                + (output.json ? " (its \"error\" field)" : " (the ERROR row)"));
+        return INCOMPLETE;
+    }
+
+    /** "partitions: 3, all taking adds", or "partitions: 4, the first 2 taking adds (the others are served until empty)". */
+    static String partitionsLine(KindStats kind) {
+        List<PartitionStats> rows = kind.partitions();
+        long adding = rows.stream().filter(PartitionStats::adding).count();
+        if (rows.size() == 1) {
+            return "partitions: " + Visible.line(rows.getFirst().name()) + " alone (partition " + rows.getFirst().number() + ")";
+        }
+        return "partitions: " + rows.size() + (adding == rows.size() ? ", all taking adds"
+                : ", the first " + adding + " taking adds (the others are served until empty)");
+    }
+
+    /** A row per partition: its number, name, slot, master (in a Cluster), counts, paused. */
+    static Table partitionTable(List<PartitionStats> rows) {
+        boolean cluster = rows.stream().anyMatch(row -> row.master() != null);
+        List<String> headers = new ArrayList<>(List.of("#>", "NAME", "SLOT>"));
+        if (cluster) {
+            headers.add("MASTER");
+        }
+        headers.addAll(List.of("READY>", "DELAYED>", "RUNNING>", "SIZE>", "PAUSED"));
+        Table table = new Table(headers.toArray(String[]::new));
+        for (PartitionStats row : rows) {
+            table.row().cell(row.number()).cell(row.name() + (row.adding() ? "" : " (no adds)")).cell(row.slot());
+            if (cluster) {
+                table.cell(row.master() == null ? "-" : row.master());
+            }
+            table.cell(row.ready(), row.ready() > 0 ? Terminal.Style.YELLOW : null)
+                    .cell(row.delayed())
+                    .cell(row.flow().maxRunning() > 0 ? row.running() + "/" + row.flow().maxRunning() : row.running(),
+                            row.flow().atCap() ? Terminal.Style.YELLOW : row.running() > 0 ? Terminal.Style.CYAN : null)
+                    .cell(row.size())
+                    .cell(row.paused() ? "yes" : "no", row.paused() ? Terminal.Style.YELLOW : null);
+        }
+        return table;
     }
 
     static void print(Terminal terminal, Overview overview, long now) {
@@ -113,12 +182,23 @@ final class StatsCommand implements Callable<Integer> {
             if (duplicates) {
                 table.cell(kind.duplicates(), kind.duplicates() > 0 ? Terminal.Style.YELLOW : null);
             }
-            table.cell(kind.paused() ? "yes" + (kind.pausedBy() == null || kind.pausedBy().isEmpty() ? "" : " (" + kind.pausedBy() + ")")
-                            : "no", kind.paused() ? Terminal.Style.YELLOW : null)
+            table.cell(paused(kind), kind.paused() ? Terminal.Style.YELLOW : null)
                     .cell(kind.oldestWaitingAgeMs() < 0 ? "-" : Human.duration(kind.oldestWaitingAgeMs()))
                     .cell(Human.rate(kind.finishedPerSecondLastMinute()));
         }
         return table;
+    }
+
+    /** "yes (by)", "no", or for a partitioned kind with only some partitions paused "2 of 3 partitions". */
+    static String paused(KindStats kind) {
+        if (!kind.paused()) {
+            return "no";
+        }
+        long paused = kind.pausedPartitions();
+        if (kind.partitions().size() > 1 && paused < kind.partitions().size()) {
+            return paused + " of " + kind.partitions().size() + " partitions";
+        }
+        return "yes" + (kind.pausedBy() == null || kind.pausedBy().isEmpty() ? "" : " (" + kind.pausedBy() + ")");
     }
 
     /**
@@ -137,12 +217,29 @@ final class StatsCommand implements Callable<Integer> {
         return lines;
     }
 
-    /** What holds {@code kind} back, "" when nothing does. */
+    /**
+     * What holds {@code kind} back, "" when nothing does. A partitioned kind that is not held back
+     * as a whole may have partitions that are: "partition 2 (mail~2): at cap (1/1)", each such one.
+     */
     static String heldBack(KindStats kind, long now) {
-        KindFlow flow = kind.flow();
+        String whole = heldBack(kind.flow(), kind.running(), now);
+        if (!whole.isEmpty() || kind.partitions().isEmpty()) {
+            return whole;
+        }
+        List<String> partitions = new ArrayList<>();
+        for (PartitionStats row : kind.partitions()) {
+            String why = heldBack(row.flow(), row.running(), now);
+            if (!why.isEmpty()) {
+                partitions.add("partition " + row.number() + " (" + Visible.line(row.name()) + "): " + why);
+            }
+        }
+        return String.join("; ", partitions);
+    }
+
+    private static String heldBack(KindFlow flow, long running, long now) {
         List<String> reasons = new ArrayList<>();
         if (flow.atCap()) {
-            reasons.add("at cap (" + kind.running() + "/" + flow.maxRunning() + ")");
+            reasons.add("at cap (" + running + "/" + flow.maxRunning() + ")");
         }
         if (flow.rateLimitedUntil() > 0) {
             reasons.add("rate-limited until " + Human.clock(flow.rateLimitedUntil(), now) + " (" + flow.rateLimit() + " per "

@@ -110,7 +110,9 @@ final class WatchCommand implements Runnable {
     // ---- One task: its record, then its events until it ends ----
 
     private void watchOne(RedisConnector connector, EventChannels events) {
-        String channel = Keys.of(task).events(id);
+        TaskReads reads = new TaskReads(connector);
+        // (a partitioned kind's task: the channel of the partition that holds it)
+        String channel = Keys.of(reads.partitionOf(task, id)).events(id);
         try {
             // before the first read: once Redis confirmed (it has, unless it did not answer within the
             // command timeout: then the subscription is made when it is back), no event falls in
@@ -119,7 +121,7 @@ final class WatchCommand implements Runnable {
         } catch (RuntimeException e) {
             throw AclRefusal.ofSubscription(e, connector.user(), channel);
         }
-        TaskInfo info = new TaskReads(connector).get(task, id).orElseThrow(() -> new UnknownTaskException(
+        TaskInfo info = reads.get(task, id).orElseThrow(() -> new UnknownTaskException(
                 "task " + task + " #" + id + " does not exist (never added, or expired after its retention)"));
         printState(info);
         if (info.status().isFinished()) {
@@ -212,9 +214,18 @@ final class WatchCommand implements Runnable {
 
     /** A message of every kind's events: kept when no TASK was named, else when it is that kind's. */
     private void arrivedOnKind(String kind, String channel, String message) {
-        if (task == null || task.equals(kind)) {
+        if (task == null || task.equals(kind) || inPartition(channel)) {
             arrived.add(message);
         }
+    }
+
+    /** Whether {@code channel} is of the one partition TASK names ({@code watch mail~2}). */
+    private boolean inPartition(String channel) {
+        if (task.indexOf(Keys.PARTITION_MARK) < 0) {
+            return false;
+        }
+        Keys partition = Keys.of(task);
+        return channel.startsWith(partition.eventsPrefix()) || channel.equals(partition.control());
     }
 
     private void redraw() {

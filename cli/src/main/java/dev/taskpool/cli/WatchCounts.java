@@ -50,7 +50,9 @@ final class WatchCounts {
         for (KindOverview row : kinds) {
             KindStats kind = row.stats();   // (a broken kind has none: its keys cannot be read, its running tasks neither)
             if (kind != null && kind.running() > 0 && now.size() < RUNNING_SHOWN) {
-                now.addAll(operations.list(kind.task(), TaskStatus.RUNNING, RUNNING_SHOWN - now.size(), null).tasks());
+                // (watch of one partition, by its name: that partition's running tasks)
+                now.addAll(operations.list(task != null ? task : kind.task(), TaskStatus.RUNNING, RUNNING_SHOWN - now.size(),
+                        null).tasks());
             }
         }
         running = now;

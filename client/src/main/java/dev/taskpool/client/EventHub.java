@@ -3,6 +3,8 @@ package dev.taskpool.client;
 import dev.taskpool.core.connect.EventChannels;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.connect.RedisConnector;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -55,6 +57,32 @@ final class EventHub implements AutoCloseable {
             closeQueue(queue);
             throw e;
         }
+    }
+
+    /**
+     * As {@link #psubscribe(String, Consumer, Executor)}, for every channel matching any of
+     * {@code patterns} (a partitioned kind's), through one queue: one listener, one event at a
+     * time. When one pattern is refused, those subscribed before it are closed again.
+     */
+    Subscription psubscribe(List<String> patterns, Consumer<TaskEvent> listener, Executor executor) {
+        if (patterns.size() == 1) {
+            return psubscribe(patterns.getFirst(), listener, executor);
+        }
+        ListenerQueue queue = queue(String.join(" ", patterns), listener, executor);
+        List<EventChannels.Subscription> subscribed = new ArrayList<>();
+        try {
+            for (String pattern : patterns) {
+                subscribed.add(channels.psubscribe(pattern, (ignored, message) -> deliver(queue, message)));
+            }
+        } catch (RuntimeException e) {
+            closeQueue(queue);
+            subscribed.forEach(EventChannels.Subscription::close);
+            throw e;
+        }
+        return () -> {
+            closeQueue(queue);
+            subscribed.forEach(EventChannels.Subscription::close);
+        };
     }
 
     private ListenerQueue queue(String source, Consumer<TaskEvent> listener, Executor executor) {

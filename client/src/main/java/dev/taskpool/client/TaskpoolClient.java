@@ -77,7 +77,7 @@ public final class TaskpoolClient implements AutoCloseable {
         this.redis = redis;
         this.store = store;
         this.runs = new RunStore(redis);
-        this.reads = new TaskReads(redis);
+        this.reads = new TaskReads(redis, store.layouts());
         this.clock = clock;
         this.definitions = new PublishedDefinitions(store);
         this.schedules = new Schedules(new ScheduleOperations(redis, clock.withZone(ZoneOffset.UTC)));
@@ -292,7 +292,11 @@ public final class TaskpoolClient implements AutoCloseable {
         return added;
     }
 
-    /** Reads a task; empty when it does not exist (never added, or expired after its retention). */
+    /**
+     * Reads a task; empty when it does not exist (never added, or expired after its retention).
+     * Of a partitioned kind, the task is read in the partition its id names (else in partition 0,
+     * where the tasks the kind had before it was partitioned stay).
+     */
     public Optional<TaskInfo> get(String task, long id) {
         return reads.get(task, id);
     }
@@ -303,7 +307,7 @@ public final class TaskpoolClient implements AutoCloseable {
             throw new TaskpoolException("progress of task " + task + " #" + id + ": current and total must not be negative, got "
                     + current + "/" + total);
         }
-        runs.progress(task, id, current, total, message == null ? "" : message, clock.millis());
+        runs.progress(reads.partitionOf(task, id), id, current, total, message == null ? "" : message, clock.millis());
     }
 
     /**
@@ -403,6 +407,9 @@ public final class TaskpoolClient implements AutoCloseable {
      * runs as for {@link #subscribe(String, long, Consumer)} (on the client's own virtual threads,
      * in order, a slow listener's oldest waiting events dropped past 10,000). (A restricted ACL
      * user needs the pattern itself among its channel rules: Redis compares patterns literally.)
+     * A partitioned kind is followed with two patterns, {@code taskpool:{T}:events:*} and
+     * {@code taskpool:{T~*}:events:*} (its partitions 1 and up, those made later too), into the one
+     * listener; a partition's name ({@code T~2}) follows that partition alone.
      */
     public Subscription subscribeAll(String task, Consumer<TaskEvent> listener) {
         return subscribe(task, 0, listener, null, true);
@@ -413,14 +420,40 @@ public final class TaskpoolClient implements AutoCloseable {
         return subscribe(task, 0, listener, Objects.requireNonNull(executor, "executor"), true);
     }
 
-    /** A task's channel, or a kind's pattern; an ACL refusal becomes one line naming the rule to add. */
+    /**
+     * A task's channel (that of the partition holding it), or a kind's patterns; an ACL refusal
+     * becomes one line naming the rule to add.
+     */
     private Subscription subscribe(String task, long id, Consumer<TaskEvent> listener, Executor executor, boolean wholeKind) {
-        String channel = wholeKind ? Keys.of(task).eventsPattern() : Keys.of(task).events(id);
-        try {
-            return wholeKind ? events().psubscribe(channel, listener, executor) : events().subscribe(channel, listener, executor);
-        } catch (RuntimeException e) {
-            throw AclRefusal.ofSubscription(e, redis.user(), channel);
+        if (!wholeKind) {
+            String channel = Keys.of(reads.partitionOf(task, id)).events(id);
+            try {
+                return events().subscribe(channel, listener, executor);
+            } catch (RuntimeException e) {
+                throw AclRefusal.ofSubscription(e, redis.user(), channel);
+            }
         }
+        Keys keys = Keys.of(task);
+        List<String> patterns = keys.partition().equals(keys.task()) && store.layouts().of(keys.task()).partitioned()
+                ? List.of(keys.eventsPattern(), keys.partitionsEventsPattern())
+                : List.of(keys.eventsPattern());
+        try {
+            return events().psubscribe(patterns, listener, executor);
+        } catch (RuntimeException e) {
+            throw AclRefusal.ofSubscription(e, redis.user(), refusedOf(e, patterns));
+        }
+    }
+
+    /** Which of {@code patterns} Redis refused (its reply names it), for the rule to add; the first when it names none. */
+    private static String refusedOf(RuntimeException failure, List<String> patterns) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            for (String pattern : patterns.reversed()) {
+                if (String.valueOf(cause.getMessage()).contains(pattern)) {
+                    return pattern;
+                }
+            }
+        }
+        return patterns.getFirst();
     }
 
     private EventHub events() {

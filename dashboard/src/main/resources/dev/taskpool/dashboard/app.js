@@ -258,6 +258,7 @@ function kindPage(task, params) {
         card('succeeded', stats.succeededTotal, 'count-succeeded'), card('failed', stats.failedTotal, 'count-failed'),
         card('retried', stats.retried), card('recovered', stats.recovered), card('canceled', stats.canceled),
         card('oldest wait', age(stats.oldestWaitingAgeMs)), card('last minute', stats.finishedPerSecondLastMinute.toFixed(2) + '/s')),
+      partitionsTable(stats),
       h('div', { class: 'actions' },
         stats.paused ? actionButton('resume', 'Resume', true, 'kinds/' + encodeURIComponent(task) + '/resume')
           : actionButton('pause', 'Pause', true, 'kinds/' + encodeURIComponent(task) + '/pause'),

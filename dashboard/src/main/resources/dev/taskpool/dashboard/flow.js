@@ -16,11 +16,22 @@ function runningText(k) {
 }
 // What holds the kind back now, as {id, label, text}: "at cap (3 / 3)", "rate-limited until 14:03:07.250
 // (10 per 1.0 s)", "held until 14:05:00.000 (the service said 429)". A time passed since the read holds nothing.
+// A partitioned kind not held back as a whole may have partitions that are: one entry "partly held" says
+// which ("partition 2 (mail~2): at cap (1 / 1)").
 function heldBack(k) {
-  const flow = k.flow || {};
+  const held = flowHeld(k.flow || {}, k.running);
+  if (held.length > 0 || !k.partitions) return held;
+  const parts = [];
+  for (const p of k.partitions) {
+    const why = flowHeld(p.flow || {}, p.running);
+    if (why.length > 0) parts.push('partition ' + p.number + ' (' + p.name + '): ' + why.map(x => x.text).join('; '));
+  }
+  return parts.length === 0 ? [] : [{ id: 'partitions', label: 'partly held', text: parts.join('; ') }];
+}
+function flowHeld(flow, running) {
   const now = Date.now();
   const held = [];
-  if (flow.atCap) held.push({ id: 'cap', label: 'at cap', text: 'at cap (' + k.running + ' / ' + flow.maxRunning + ')' });
+  if (flow.atCap) held.push({ id: 'cap', label: 'at cap', text: 'at cap (' + running + ' / ' + flow.maxRunning + ')' });
   if (flow.rateLimitedUntil > now) {
     held.push({ id: 'rate', label: 'rate-limited', text: 'rate-limited until ' + clockTime(flow.rateLimitedUntil)
       + ' (' + flow.rateLimit + ' per ' + age(flow.ratePerMs) + ')' });
@@ -43,4 +54,17 @@ function heldBackLine(k) {
 function priorityAndKey(t) {
   return [h('dt', {}, 'priority'), h('dd', { id: 'task-priority' }, t.priority || 0),
     h('dt', {}, 'key'), h('dd', { id: 'task-key' }, t.key === undefined || t.key === null ? '—' : t.key)];
+}
+// A partitioned kind's partitions, a row each: number, name, slot, master (in a Cluster), counts, paused.
+function partitionsTable(k) {
+  if (!k.partitions || k.partitions.length === 0) return null;
+  const cluster = k.partitions.some(p => p.master);
+  const names = ['#', 'name', 'slot'].concat(cluster ? ['master'] : [], ['ready', 'delayed', 'running', 'size', 'paused']);
+  const rows = k.partitions.map(p => h('tr', { 'data-partition': p.number },
+    h('td', { class: 'num' }, p.number), h('td', {}, p.name + (p.adding ? '' : ' (no adds)')), h('td', { class: 'num' }, p.slot),
+    cluster ? h('td', {}, p.master || '—') : null,
+    h('td', { class: 'num' }, p.ready), h('td', { class: 'num' }, p.delayed), h('td', { class: 'num' }, runningText(p)),
+    h('td', { class: 'num' }, p.size), h('td', {}, p.paused ? 'paused' : '—')));
+  return h('div', { id: 'partitions' }, h('h2', {}, 'Partitions'),
+    h('table', { id: 'partition-rows' }, h('thead', {}, h('tr', {}, names.map(name => h('th', {}, name)))), h('tbody', {}, rows)));
 }

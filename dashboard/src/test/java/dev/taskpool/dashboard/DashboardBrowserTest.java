@@ -3,6 +3,12 @@ package dev.taskpool.dashboard;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.taskpool.core.add.AddStore;
+import dev.taskpool.core.definition.Backoff;
+import dev.taskpool.core.definition.FlowControl;
+import dev.taskpool.core.definition.TaskDefinition;
+import dev.taskpool.core.definition.TaskEvents;
+import dev.taskpool.core.lua.KindLayout;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
@@ -346,6 +352,37 @@ class DashboardBrowserTest {
             Wait.until("the task page shows its priority and key", LIVE,
                     () -> !browser.findElements(By.id("task-key")).isEmpty() && text("task-key").equals("invoice-42"));
             assertEquals("2", text("task-priority"));
+        } finally {
+            Harness.deleteTaskKeys(kind);
+            raw.srem(Keys.TASK_REGISTRY, kind);
+        }
+    }
+
+    @Test
+    void aPartitionedKindShowsItsPartitionsAndWhichOfThemAreHeldBack() {
+        String kind = TestRedis.uniqueTaskId("dash.parts");
+        AddStore adds = new AddStore(harness.redis);
+        adds.publish(new TaskDefinition(kind, "tasks/" + kind + ".yao", "test", 1, 0, Duration.ZERO, Duration.ofSeconds(5),
+                30, "scripts.dash.Held", TaskEvents.NONE, Duration.ofSeconds(600), Backoff.FIXED,
+                new FlowControl(3, 0, Duration.ZERO, false, Duration.ZERO), 3));
+        var raw = harness.redis.sync();
+        try {
+            AddStore adding = new AddStore(harness.redis);
+            for (int i = 0; i < 3; i++) {
+                adding.add(kind, null, "[]", System.currentTimeMillis());
+            }
+            KindLayout layout = KindLayout.fromDefinition(kind, raw.hgetall(Keys.of(kind).definition()));
+            // partition 2 runs one task: at its share of the cap (1 of 3), the others are not
+            raw.zadd(layout.partition(2).leases(), System.currentTimeMillis() + 600_000, "1");
+            browser.get(dashboard.url() + "#/kind/" + kind);
+            Wait.until("the kind page lists its three partitions", LIVE,
+                    () -> browser.findElements(By.cssSelector("#partition-rows tbody tr")).size() == 3);
+            Wait.until("the kind page says which partition is held back", LIVE,
+                    () -> !browser.findElements(By.id("kind-held")).isEmpty());
+            assertEquals("Held back: partition 2 (" + layout.partitions().get(2) + "): at cap (1 / 1)", text("kind-held"));
+            assertEquals("1 / 3", text("count-running"), "running of the partitions' caps, summed");
+            assertEquals("3", text("count-waiting"));
+            screenshot("kind-partitions.png");
         } finally {
             Harness.deleteTaskKeys(kind);
             raw.srem(Keys.TASK_REGISTRY, kind);

@@ -85,14 +85,17 @@ public final class Harness implements AutoCloseable {
         try (RedisConnector connector = RedisConnector.connect(TestRedis.uri())) {
             var sync = connector.sync();
             for (String task : tasks) {
-                ScanCursor cursor = ScanCursor.INITIAL;
-                do {
-                    KeyScanCursor<String> page = sync.scan(cursor, ScanArgs.Builder.matches("taskpool:{" + task + "}:*").limit(500));
-                    if (!page.getKeys().isEmpty()) {
-                        sync.del(page.getKeys().toArray(String[]::new));
-                    }
-                    cursor = page;
-                } while (!cursor.isFinished());
+                // (a partitioned kind's partitions 1 and up are taskpool:{task~k}:*)
+                for (String pattern : List.of("taskpool:{" + task + "}:*", "taskpool:{" + task + "~*}:*")) {
+                    ScanCursor cursor = ScanCursor.INITIAL;
+                    do {
+                        KeyScanCursor<String> page = sync.scan(cursor, ScanArgs.Builder.matches(pattern).limit(500));
+                        if (!page.getKeys().isEmpty()) {
+                            sync.del(page.getKeys().toArray(String[]::new));
+                        }
+                        cursor = page;
+                    } while (!cursor.isFinished());
+                }
             }
         }
     }

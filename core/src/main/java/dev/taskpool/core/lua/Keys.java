@@ -328,4 +328,18 @@ public final class Keys {
     public String eventsPattern() {
         return eventsPrefix() + "*";
     }
+
+    /**
+     * Pattern matching the event channels of every task in the kind's partitions 1 and up
+     * ({@code taskpool:{T~*}:events:*}, those made later too; no kind id holds the mark, so it
+     * matches no other kind's). With {@link #eventsPattern()} of partition 0 it covers the kind.
+     */
+    public String partitionsEventsPattern() {
+        return ROOT + "{" + task + PARTITION_MARK + "*}:events:*";
+    }
+
+    /** Pattern matching every key of this kind, or of this partition (for SCAN). */
+    public String keysPattern() {
+        return base + "*";
+    }
 }

@@ -23,6 +23,13 @@ final class ControlScripts {
         this.calls = calls;
     }
 
+    /** A refusal because the task is not in the partition the action ran on (another may hold it). */
+    static final class TaskMissing extends ControlException {
+        TaskMissing(String message) {
+            super(message);
+        }
+    }
+
     private List<Object> run(LuaScript script, String what, String[] keys, String... args) {
         return calls.await(scripts.run(script, keys, args), what);
     }
@@ -35,7 +42,7 @@ final class ControlScripts {
     private static ControlException refused(Keys keys, long id, List<Object> reply, String action, String allowed) {
         return switch (ScriptReply.of(reply)) {
             case DONE -> null;
-            case TASK_MISSING -> new ControlException(name(keys, id) + " does not exist (never added, or expired after its"
+            case TASK_MISSING -> new TaskMissing(name(keys, id) + " does not exist (never added, or expired after its"
                     + " retention): nothing was " + action);
             case WRONG_STATUS -> new ControlException(name(keys, id) + " is " + reply.get(1)
                     + (reply.size() > 2 ? " (" + reply.get(2) + ")" : "") + ": only " + allowed + " can be "
@@ -58,8 +65,12 @@ final class ControlScripts {
         throwIfRefused(keys, id, reply, "retried", "a FAILURE task");
     }
 
-    /** Retries the kind's failed tasks in steps of {@link #RETRY_STEP}; those that fail again meanwhile are not taken again. */
-    int retryFailed(Keys keys, String by, long now) {
+    /**
+     * Retries the failed tasks of one partition (the kind itself for most kinds) in steps of
+     * {@link #RETRY_STEP}; those that fail again meanwhile are not taken again. {@code before}: how
+     * many the kind's earlier partitions had retried, for the error when Redis refuses the rest.
+     */
+    int retryFailed(Keys keys, String by, long now, int before) {
         int total = 0;
         while (true) {
             List<Object> reply;
@@ -68,11 +79,11 @@ final class ControlScripts {
                         Long.toString(now), by, keys.task(), keys.eventsPrefix(), keys.control(), "all", Long.toString(now),
                         Integer.toString(RETRY_STEP));
             } catch (RedisFullException e) {
-                if (total == 0) {
+                if (before + total == 0) {
                     throw e;
                 }
                 // The steps before stand: the message must not say that nothing was written.
-                throw new RedisFullException(total + " failed tasks of task " + keys.task() + " were retried before"
+                throw new RedisFullException(before + total + " failed tasks of task " + keys.task() + " were retried before"
                         + " Redis refused the rest: " + e.getMessage(), e);
             }
             total += ((Long) reply.getFirst()).intValue();
@@ -95,25 +106,23 @@ final class ControlScripts {
         throwIfRefused(keys, id, reply, "canceled", "a WAITING or RUNNING task");
     }
 
-    void pause(Keys keys, String by, long now) {
+    /** Pauses one partition (the kind itself for most kinds); the record of who paused it when it was paused already, else null. */
+    String pause(Keys keys, String by, long now) {
         var record = Json.NODES.objectNode();
         record.put("by", by);
         record.put("at", now);
         var message = TaskEvent.paused(keys.task(), by, now);
-        List<Object> reply = run(LuaScript.PAUSE, "pause task " + keys.task(), new String[] {keys.paused()},
+        List<Object> reply = run(LuaScript.PAUSE, "pause task " + keys.partition(), new String[] {keys.paused()},
                 record.toString(), keys.control(), message.toString());
-        if (ScriptReply.ALREADY_PAUSED.is(reply)) {
-            throw new ControlException("task " + keys.task() + " is already paused (" + reply.get(1) + "): nothing to pause");
-        }
+        return ScriptReply.ALREADY_PAUSED.is(reply) ? String.valueOf(reply.get(1)) : null;
     }
 
-    void resume(Keys keys, String by, long now) {
+    /** Resumes one partition; false when it was not paused. */
+    boolean resume(Keys keys, String by, long now) {
         var message = TaskEvent.resumed(keys.task(), by, now);
-        List<Object> reply = run(LuaScript.RESUME, "resume task " + keys.task(),
+        List<Object> reply = run(LuaScript.RESUME, "resume task " + keys.partition(),
                 new String[] {keys.paused(), keys.waiting(), keys.wake(), keys.delayed()}, keys.control(), message.toString());
-        if (ScriptReply.NOT_PAUSED.is(reply)) {
-            throw new ControlException("task " + keys.task() + " is not paused: nothing to resume");
-        }
+        return !ScriptReply.NOT_PAUSED.is(reply);
     }
 
     void runNow(Keys keys, long id, String by, long now) {

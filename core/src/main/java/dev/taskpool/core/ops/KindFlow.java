@@ -1,5 +1,7 @@
 package dev.taskpool.core.ops;
 
+import java.util.List;
+
 /**
  * What holds a kind back from starting its tasks, as read from its {@code flow} hash, its leases
  * and its rate window ({@code taskpool:{T}:flow}, {@code :leases}, {@code :rate}), by Redis' clock:
@@ -19,6 +21,37 @@ public record KindFlow(long maxRunning, long rateLimit, long ratePerMs, boolean 
                        long heldUntil, String heldReason) {
     /** A kind with no flow control, or one whose controls hold nothing back now. */
     public static final KindFlow NONE = new KindFlow(0, 0, 0, false, 0, 0, null);
+
+    /**
+     * The flow of a kind whose partitions have these flows: the caps and rate limits summed (each
+     * partition has its share), the rate's window the same; at cap while every partition is;
+     * rate-limited, or held, while every partition is, until the earliest time one of them may
+     * start again (with that one's reason).
+     */
+    static KindFlow whole(List<KindFlow> parts) {
+        if (parts.size() == 1) {
+            return parts.getFirst();
+        }
+        long maxRunning = 0, rateLimit = 0, ratePerMs = 0;
+        boolean atCap = true;
+        long limitedUntil = Long.MAX_VALUE, heldUntil = Long.MAX_VALUE;
+        String heldReason = null;
+        for (KindFlow part : parts) {
+            maxRunning += part.maxRunning;
+            rateLimit += part.rateLimit;
+            ratePerMs = Math.max(ratePerMs, part.ratePerMs);
+            atCap &= part.atCap;
+            limitedUntil = part.rateLimitedUntil > 0 ? Math.min(limitedUntil, part.rateLimitedUntil) : 0;
+            if (part.heldUntil > 0 && part.heldUntil < heldUntil) {
+                heldReason = part.heldReason;
+            }
+            heldUntil = part.heldUntil > 0 ? Math.min(heldUntil, part.heldUntil) : 0;
+        }
+        KindFlow flow = new KindFlow(maxRunning, rateLimit, ratePerMs, atCap && !parts.isEmpty(),
+                limitedUntil == Long.MAX_VALUE ? 0 : limitedUntil, heldUntil == Long.MAX_VALUE ? 0 : heldUntil,
+                heldUntil > 0 && heldUntil != Long.MAX_VALUE ? heldReason : null);
+        return flow.equals(NONE) ? NONE : flow;
+    }
 
     /** Until when (epoch ms, Redis' clock) its rate window or a hold keeps it from starting a task; 0 when neither does. */
     public long blockedUntil() {

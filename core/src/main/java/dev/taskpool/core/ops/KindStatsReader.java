@@ -12,12 +12,14 @@ import io.lettuce.core.ScoredValue;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Reads the counts of one kind for {@link TaskOperations#stats(String)}: a few keys of its slot,
+ * Reads the counts of one kind, or of one partition of a partitioned kind (which
+ * {@link TaskOperations#stats(String)} sums), for {@link TaskOperations#stats(String)}: a few keys of its slot,
  * pipelined, and what finished in the last minute for the throughput. Not atomic: each number is
  * true of the moment its command ran.
  *
@@ -59,7 +61,11 @@ final class KindStatsReader {
         var flowHash = commands.hgetall(keys.flow()).toCompletableFuture();
         // An index is pruned when a batch writes to it: entries past retention may linger in one
         // that is not written for a while, so what is retained is counted by time.
-        String keepText = calls.await(commands.hget(keys.definition(), "keep").toCompletableFuture(), "read the retention of task " + task);
+        Map<String, String> published = new HashMap<>();
+        calls.await(commands.hmget(keys.definition(), "keep", "size").toCompletableFuture(), "read the retention of task " + task)
+                .forEach(field -> published.put(field.getKey(), field.getValueOrElse(null)));
+        String keepText = published.get("keep");
+        String sizeText = published.get("size");
         long keepMs = keepText != null && keepText.matches("\\d{1,12}") ? Long.parseLong(keepText) * 1000 : 86_400_000L;
         Range<Double> retained = Range.create((double) (now - keepMs), Double.POSITIVE_INFINITY);
         var failed = commands.zcount(keys.failed(), retained).toCompletableFuture();
@@ -96,7 +102,8 @@ final class KindStatsReader {
                 counter(keys, hash, "succeeded"), counter(keys, hash, "failed"), counter(keys, hash, "retried"),
                 counter(keys, hash, "recovered"), counter(keys, hash, "canceled"), counter(keys, hash, "added"),
                 succeeded, calls.await(failed, what), pausedJson != null, pausedBy, oldestAge, perSecond,
-                readyCount, delayedCount, flow, counter(keys, hash, "duplicates"));
+                readyCount, delayedCount, flow, counter(keys, hash, "duplicates"),
+                sizeText != null && sizeText.matches("\\d{1,12}") ? Long.parseLong(sizeText) : 0, List.of());
     }
 
     /**

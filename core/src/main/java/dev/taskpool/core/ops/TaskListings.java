@@ -23,6 +23,10 @@ import java.util.regex.Pattern;
  * The listings of {@link TaskOperations#list}: one pager that reads the tasks an index names, and
  * one source per status that reads that index window by window and says what cursor each entry
  * gives. Every listing reads a per-kind index, never a SCAN of the keyspace.
+ *
+ * <p>A partitioned kind is listed partition by partition, in partition order, each as a kind is;
+ * a cursor in partition {@code k} ≥ 1 is {@code p<k>:} and the cursor it would have alone, one in
+ * partition 0 is the cursor alone (so a cursor taken before the kind was partitioned still pages on).
  */
 final class TaskListings {
     private final RedisClusterAsyncCommands<String, String> commands;
@@ -35,15 +39,38 @@ final class TaskListings {
         this.scripts = scripts;
     }
 
-    /** One page of the kind's tasks in {@code status}, newest first (see {@link TaskOperations#list}). */
-    TaskPage page(Keys keys, TaskStatus status, int limit, String after) {
-        Entries source = switch (status) {
+    private static final Pattern PARTITION_CURSOR = Pattern.compile("p([1-9]\\d?):(.*)");
+
+    /**
+     * One page of the tasks in {@code status} of a kind's {@code partitions} (in partition order;
+     * the kind itself alone for most kinds), newest first in each (see {@link TaskOperations#list}).
+     */
+    TaskPage page(List<Keys> partitions, TaskStatus status, int limit, String after) {
+        if (partitions.size() == 1) {
+            Keys keys = partitions.getFirst();
+            return page(keys, source(keys, status, limit, after), limit);
+        }
+        int from = 0;
+        String inner = after;
+        Matcher named = after == null ? null : PARTITION_CURSOR.matcher(after);
+        if (named != null && named.matches()) {
+            from = Integer.parseInt(named.group(1));
+            inner = named.group(2);
+            if (from >= partitions.size()) {
+                throw new TaskpoolException("cursor '" + after + "' names partition " + from + ", but task "
+                        + partitions.getFirst().task() + " has " + partitions.size() + " (0 to " + (partitions.size() - 1) + ")");
+            }
+        }
+        return page(partitions.getFirst(), new AcrossPartitions(partitions, status, limit, from, inner), limit);
+    }
+
+    private Entries source(Keys keys, TaskStatus status, int limit, String after) {
+        return switch (status) {
             case WAITING -> new DelayedThenReady(keys, limit, after);
             case RUNNING -> new SortedEntries(keys.leases(), limit, after, "");
             case SUCCESS -> new FinishedEntries(keys.succeeded(), limit, after);
             case FAILURE -> new SortedEntries(keys.failed(), limit, after, "");
         };
-        return page(keys, source, limit);
     }
 
     /**
@@ -57,7 +84,7 @@ final class TaskListings {
         while (true) {
             Window window = source.next();
             for (Entry entry : window.entries()) {
-                TaskInfo info = read(keys, entry.id());
+                TaskInfo info = read(entry.keys() != null ? entry.keys() : keys, entry.id());
                 if (info == null) {
                     continue;   // expired (not pruned yet), deleted, or no entry taskpool wrote
                 }
@@ -88,8 +115,14 @@ final class TaskListings {
                 + ", the nextCursor of the previous page)");
     }
 
-    /** An index entry: the task id it names, and the cursor a page ending at it gives. */
-    private record Entry(String id, String cursor) {
+    /**
+     * An index entry: the task id it names, the cursor a page ending at it gives, and the
+     * partition it is in (null: the one the listing is of).
+     */
+    private record Entry(String id, String cursor, Keys keys) {
+        Entry(String id, String cursor) {
+            this(id, cursor, null);
+        }
     }
 
     /** The entries of one read of an index, in listing order; {@code last} when nothing follows. */
@@ -99,6 +132,45 @@ final class TaskListings {
     /** Where a listing's entries come from: one status's index, read window by window. */
     private interface Entries {
         Window next();
+    }
+
+    /**
+     * The entries of several partitions, one after the other in partition order, starting in
+     * partition {@code from} after {@code after} (a cursor of that partition alone); each entry
+     * names its partition, and its cursor is prefixed with {@code p<k>:} but in partition 0.
+     */
+    private final class AcrossPartitions implements Entries {
+        private final List<Keys> partitions;
+        private final TaskStatus status;
+        private final int limit;
+        private int k;
+        private Entries current;
+
+        AcrossPartitions(List<Keys> partitions, TaskStatus status, int limit, int from, String after) {
+            this.partitions = partitions;
+            this.status = status;
+            this.limit = limit;
+            this.k = from;
+            this.current = source(partitions.get(from), status, limit, after);
+        }
+
+        @Override
+        public Window next() {
+            Window window = current.next();
+            Keys keys = partitions.get(k);
+            String prefix = k == 0 ? "" : "p" + k + ":";
+            List<Entry> entries = window.entries().stream()
+                    .map(entry -> new Entry(entry.id(), prefix + entry.cursor(), keys)).toList();
+            if (!window.last()) {
+                return new Window(entries, false);
+            }
+            if (k + 1 >= partitions.size()) {
+                return new Window(entries, true);
+            }
+            k++;
+            current = source(partitions.get(k), status, limit, null);
+            return new Window(entries, false);
+        }
     }
 
     /**

@@ -2,42 +2,82 @@ package dev.taskpool.core.ops;
 
 import dev.taskpool.core.connect.RedisCalls;
 import dev.taskpool.core.connect.RedisConnector;
+import dev.taskpool.core.lua.KindLayouts;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskInfo;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 
-/** One task and the counters of its kind, as a client, a worker's process or a command line reads them. */
+/**
+ * One task and the counters of its kind, as a client, a worker's process or a command line reads
+ * them. A partitioned kind is read as a whole (see {@link TaskPlaces}): a task where its id says,
+ * the counters summed over its partitions; a partition's name ({@code mail.send~2}) reads that
+ * partition alone.
+ */
 public final class TaskReads {
+    private static final List<String> COUNTERS = List.of("added", "succeeded", "failed", "retried", "recovered",
+            "canceled", "duplicates");
+
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisCalls calls;
+    private final TaskPlaces places;
 
     public TaskReads(RedisConnector redis) {
+        this(redis, new KindLayouts(redis));
+    }
+
+    /** Reads through {@code layouts}, e.g. the ones an {@code AddStore} keeps, so the layouts are read once for both. */
+    public TaskReads(RedisConnector redis, KindLayouts layouts) {
         this.commands = redis.async();
         this.calls = new RedisCalls(redis);
+        this.places = new TaskPlaces(layouts, commands, calls);
     }
 
     /**
      * The counters of a task kind, which outlive the tasks themselves (added, succeeded, failed, retried,
-     * recovered, canceled, and duplicates: adds answered with the id of a task holding their unique key).
+     * recovered, canceled, and duplicates: adds answered with the id of a task holding their unique key);
+     * of a partitioned kind, the sums over its partitions (their hashes read together).
      */
     public Map<String, Long> stats(String task) {
-        Map<String, String> hash = calls.await(commands.hgetall(Keys.of(task).stats()).toCompletableFuture(),
-                "read the counters of task " + task);
+        List<Keys> partitions = TaskPlaces.isPartitionName(task) ? List.of(Keys.of(task))
+                : places.layout(Keys.of(task).task()).all();
+        List<CompletableFuture<Map<String, String>>> reads = new ArrayList<>();
+        partitions.forEach(keys -> reads.add(commands.hgetall(keys.stats()).toCompletableFuture()));
         Map<String, Long> counters = new TreeMap<>();
-        for (String name : List.of("added", "succeeded", "failed", "retried", "recovered", "canceled", "duplicates")) {
-            counters.put(name, Long.parseLong(hash.getOrDefault(name, "0")));
+        COUNTERS.forEach(name -> counters.put(name, 0L));
+        for (CompletableFuture<Map<String, String>> read : reads) {
+            Map<String, String> hash = calls.await(read, "read the counters of task " + task);
+            for (String name : COUNTERS) {
+                counters.merge(name, Long.parseLong(hash.getOrDefault(name, "0")), Long::sum);
+            }
         }
         return counters;
     }
 
-    /** Reads a task; empty when it does not exist (never added, or expired after its retention). */
+    /**
+     * Reads a task; empty when it does not exist (never added, or expired after its retention).
+     * {@code task} is its kind (the task is read in the partition its id names, or in partition 0),
+     * or the name of the partition that holds it.
+     */
     public Optional<TaskInfo> get(String task, long id) {
-        Map<String, String> hash = calls.await(commands.hgetall(Keys.of(task).task(id)).toCompletableFuture(),
-                "read task " + task + " #" + id);
-        return hash == null || hash.isEmpty() ? Optional.empty() : Optional.of(TaskInfo.fromHash(task, id, hash));
+        return Optional.ofNullable(places.find(task, id, keys -> {
+            Map<String, String> hash = calls.await(commands.hgetall(keys.task(id)).toCompletableFuture(),
+                    "read task " + keys.task() + " #" + id);
+            return hash == null || hash.isEmpty() ? null : TaskInfo.fromHash(keys.task(), id, hash);
+        }));
+    }
+
+    /**
+     * The name of the partition that holds task {@code id} of {@code task} ({@link Keys#partition()}:
+     * the kind itself unless it is partitioned), without a read for an unpartitioned kind; for a
+     * task that does not exist, the partition a task with that id would be added to.
+     */
+    public String partitionOf(String task, long id) {
+        return places.locate(task, id).partition();
     }
 }

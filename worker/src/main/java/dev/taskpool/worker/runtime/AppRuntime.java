@@ -62,7 +62,7 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
         this.registry = registry;
         this.adds = adds;
         this.runs = new RunStore(adds.redis());
-        this.reads = new TaskReads(adds.redis());
+        this.reads = new TaskReads(adds.redis(), adds.layouts());   // (the layouts the adds read, read once for both)
         this.clock = clock;
         this.limits = limits;
         this.tasks = new TaskProcesses(this);

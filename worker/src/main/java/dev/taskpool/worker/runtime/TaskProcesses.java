@@ -186,9 +186,10 @@ final class TaskProcesses {
         // lost its lease (frozen past it while another worker took the task over) is refused.
         var run = CurrentRun.get().filter(running -> running.runs(definition.id(), id));
         String token = run.map(CurrentRun.RunningTask::token).orElse(null);
-        // (the partition that holds the task: the run's own, else the one a partitioned kind's id names)
+        // (the partition that holds the task: the run's own, else the one a partitioned kind's id
+        // names, or partition 0 for an id the kind gave before it was partitioned)
         String partition = run.map(CurrentRun.RunningTask::partition)
-                .orElseGet(() -> runtime.adds().layouts().of(definition.id()).ofId(id).partition());
+                .orElseGet(() -> runtime.reads().partitionOf(definition.id(), id));
         runtime.runs().progress(partition, id, current, total, message, runtime.clock().millis(), token);
         runEvent(definition, "progress", definition.events().progress(), id, List.of(id, current, total, message));
     }
