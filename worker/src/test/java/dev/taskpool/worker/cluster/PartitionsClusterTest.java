@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.taskpool.core.lua.KindLayout;
 import dev.taskpool.core.lua.KindLayouts;
 import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.ops.KindStats;
+import dev.taskpool.core.ops.PartitionStats;
+import dev.taskpool.core.ops.TaskOperations;
+import dev.taskpool.core.ops.TaskPage;
 import dev.taskpool.support.LocalRedisCluster;
 import dev.taskpool.support.TestRedis;
 import dev.taskpool.support.Wait;
@@ -14,6 +19,7 @@ import dev.taskpool.worker.PartitionsCases;
 import dev.taskpool.worker.process.ProcessRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -94,6 +100,26 @@ class PartitionsClusterTest extends PartitionsCases {
             harness.startWorker();
             awaitSucceeded(harness, layout, 3000);
             assertEquals(0, IntStream.range(0, 3).mapToLong(k -> sync.llen(layout.partition(k).waiting())).sum());
+
+            // get, list and stats see one kind.
+            TaskOperations operations = new TaskOperations(harness.redis);
+            KindStats stats = operations.stats(kind);
+            assertEquals(3000, stats.succeededTotal(), stats.toString());
+            assertEquals(3000, stats.addedTotal(), stats.toString());
+            assertEquals(10_000, stats.size(), "size is the kind's, summed over its partitions: " + stats);
+            assertEquals(3, stats.partitions().size(), stats.toString());
+            assertEquals(3, stats.partitions().stream().map(PartitionStats::master).distinct().count(), stats.partitions().toString());
+            for (long id : List.of(ids.getFirst(), ids.get(1), ids.get(2), ids.getLast())) {
+                assertEquals(TaskStatus.SUCCESS, harness.client.get(kind, id).orElseThrow().status(), "get " + id);
+            }
+            Set<Long> listed = new HashSet<>();
+            String cursor = null;
+            do {
+                TaskPage page = operations.list(kind, TaskStatus.SUCCESS, 500, cursor);
+                page.tasks().forEach(task -> assertTrue(listed.add(task.id()), "listed once: " + task.id()));
+                cursor = page.nextCursor();
+            } while (cursor != null);
+            assertEquals(Set.copyOf(ids), listed, "list pages through every task of the kind");
         }
     }
 
