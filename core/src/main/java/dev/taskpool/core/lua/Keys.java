@@ -1,6 +1,7 @@
 package dev.taskpool.core.lua;
 
 import dev.taskpool.core.definition.TaskIds;
+import java.util.List;
 
 /**
  * Every Redis key and channel name taskpool uses comes from here. All keys of task {@code T}
@@ -62,6 +63,16 @@ public final class Keys {
 
     public static Keys of(String task) {
         return new Keys(TaskIds.requireValid(task));
+    }
+
+    /**
+     * The keys of every hash tag kind {@code task} spans: the one place that answers it. Today a
+     * kind has one tag, {@code {T}}, so this is {@code List.of(of(task))}; whoever follows a kind's
+     * channels (its control channel, its events in a Cluster) asks here, so a kind spread over
+     * several tags changes only this method.
+     */
+    public static List<Keys> allOf(String task) {
+        return List.of(of(task));
     }
 
     public String task() {
@@ -232,6 +243,18 @@ public final class Keys {
     /** The prefix of the per-task event channels; scripts append the id. */
     public String eventsPrefix() {
         return base + "events:";
+    }
+
+    /**
+     * Pub/sub channel, in a Redis Cluster only: every task event of this kind, published there as
+     * well as on the task's own channel ({@link #events(long)}) with sharded pub/sub (SPUBLISH),
+     * when someone subscribes to it. Sharded pub/sub has no patterns: this is what operators' views
+     * ({@code taskpool watch}, the dashboard) and {@code subscribeAll} follow in a Cluster, where
+     * outside one they use {@link #eventsPattern()}. In the kind's slot, like all its keys; it
+     * does not match {@link #eventsPattern()} (no {@code :<id>}).
+     */
+    public String kindEvents() {
+        return base + "events";
     }
 
     /** Pub/sub channel: every transition of one task, one JSON message each. */
