@@ -401,8 +401,10 @@ public final class TaskpoolClient implements AutoCloseable {
     /**
      * Delivers every event of every task of a kind until the subscription is closed; the listener
      * runs as for {@link #subscribe(String, long, Consumer)} (on the client's own virtual threads,
-     * in order, a slow listener's oldest waiting events dropped past 10,000). (A restricted ACL
-     * user needs the pattern itself among its channel rules: Redis compares patterns literally.)
+     * in order, a slow listener's oldest waiting events dropped past 10,000). Outside a Cluster it
+     * subscribes to the pattern of the kind's task channels (a restricted ACL user needs the pattern
+     * itself among its channel rules: Redis compares patterns literally); in a Cluster to the kind's
+     * events channel, a shard channel (sharded pub/sub has no patterns).
      */
     public Subscription subscribeAll(String task, Consumer<TaskEvent> listener) {
         return subscribe(task, 0, listener, null, true);
@@ -413,11 +415,14 @@ public final class TaskpoolClient implements AutoCloseable {
         return subscribe(task, 0, listener, Objects.requireNonNull(executor, "executor"), true);
     }
 
-    /** A task's channel, or a kind's pattern; an ACL refusal becomes one line naming the rule to add. */
+    /** A task's channel, or a kind's events; an ACL refusal becomes one line naming the rule to add. */
     private Subscription subscribe(String task, long id, Consumer<TaskEvent> listener, Executor executor, boolean wholeKind) {
-        String channel = wholeKind ? Keys.of(task).eventsPattern() : Keys.of(task).events(id);
+        if (wholeKind) {
+            return events().subscribeAll(task, listener, executor);
+        }
+        String channel = Keys.of(task).events(id);
         try {
-            return wholeKind ? events().psubscribe(channel, listener, executor) : events().subscribe(channel, listener, executor);
+            return events().subscribe(channel, listener, executor);
         } catch (RuntimeException e) {
             throw AclRefusal.ofSubscription(e, redis.user(), channel);
         }
