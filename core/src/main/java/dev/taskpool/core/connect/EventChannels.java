@@ -50,11 +50,13 @@ import org.slf4j.LoggerFactory;
  * whose {@code PUBSUB SHARDNUMSUB} the scripts ask; there are no patterns ({@link #psubscribe}
  * refuses). Lettuce 7.7 makes a shard subscription again when that node's connection comes back,
  * but not when the slot moves to another node (a failover, a migration: the old master ends the
- * subscription with an SUNSUBSCRIBE of its own, or is dead); so this class does, on its own
- * thread: a SUNSUBSCRIBE it did not ask for is a subscription to make again, and once a second it
- * compares the master each subscription was confirmed by with the slot's master in Lettuce's view
- * of the Cluster (refreshed every few seconds and on a redirection), and subscribes again where
- * they differ, on the new master.
+ * subscription with an SUNSUBSCRIBE of its own, or is dead; Lettuce issue 3213); so this class
+ * does, on its own thread. A SUNSUBSCRIBE it did not ask for is a subscription to make again once
+ * the topology was read again. Once a second it compares the node each subscription was confirmed
+ * by with the slot's master in Lettuce's view of the Cluster (refreshed every few seconds and on a
+ * redirection), and where they differ subscribes again on the master and ends the subscription
+ * left on the old node if it still runs: a replica accepts SSUBSCRIBE (and would deliver each
+ * message a second time), but the scripts count only the master's subscribers.
  */
 public final class EventChannels implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EventChannels.class);
@@ -108,6 +110,7 @@ public final class EventChannels implements AutoCloseable {
     private final Supplier<StatefulRedisPubSubConnection<String, String>> connector;
     /** A Cluster's shard channels (SSUBSCRIBE), not classic ones. */
     private final boolean sharded;
+    private final Supplier<CompletableFuture<Void>> refreshTopology;
     private final Duration commandTimeout;
     private final String redisDescription;
     private final Map<String, Interest> channels = new ConcurrentHashMap<>();
@@ -124,18 +127,20 @@ public final class EventChannels implements AutoCloseable {
 
     /** Subscriptions over {@code redis}'s pub/sub; the connection is made with the first subscription. */
     public EventChannels(RedisConnector redis) {
-        this(redis::newPubSubConnection, redis.isCluster(), redis.commandTimeout(), redis.describe());
+        this(redis::newPubSubConnection, redis.isCluster(), redis::refreshTopology, redis.commandTimeout(), redis.describe());
     }
 
     /**
      * @param connector makes the pub/sub connection (it throws when Redis cannot be reached); a
      *                  {@link StatefulRedisClusterPubSubConnection} when {@code sharded}
      * @param sharded   a Cluster: shard channels
+     * @param refreshTopology in a Cluster, reads its topology again (see {@link RedisConnector#refreshTopology()})
      */
-    EventChannels(Supplier<StatefulRedisPubSubConnection<String, String>> connector, boolean sharded, Duration commandTimeout,
-                  String redisDescription) {
+    EventChannels(Supplier<StatefulRedisPubSubConnection<String, String>> connector, boolean sharded,
+                  Supplier<CompletableFuture<Void>> refreshTopology, Duration commandTimeout, String redisDescription) {
         this.connector = connector;
         this.sharded = sharded;
+        this.refreshTopology = refreshTopology;
         this.commandTimeout = commandTimeout;
         this.redisDescription = redisDescription;
     }
@@ -426,7 +431,7 @@ public final class EventChannels implements AutoCloseable {
 
         @Override
         public void sunsubscribed(RedisClusterNode node, String channel, long count) {
-            onHealer(() -> ended(channel));
+            onHealer(() -> ended(channel, node));
         }
     }
 
@@ -439,21 +444,31 @@ public final class EventChannels implements AutoCloseable {
     }
 
     /**
-     * Redis ended a shard subscription: ours (the last listener left, and the interest is gone), or
-     * Redis' own doing, when its node stopped serving the channel's slot (a failover made it a
-     * replica, the slot migrated). A wanted one is made again, on the slot's master now.
+     * Redis ended a shard subscription: ours (the last listener left, and the interest is gone, or
+     * one left behind on a node that no longer serves it), or Redis' own doing, when the node
+     * holding it stopped serving the channel's slot (a failover made it a replica, the slot
+     * migrated). A wanted one is made again once the topology was read again: a replica accepts an
+     * SSUBSCRIBE too, so one sent to the old master by a stale view would stay there, where the
+     * scripts do not count it ({@link #followMasters} would move it, but later).
      */
-    private void ended(String channel) {
+    private void ended(String channel, RedisClusterNode node) {
         synchronized (this) {
             Interest interest = channels.get(channel);
-            if (interest == null || interest.sending || !interest.confirmed.isDone() || closed) {
+            if (interest == null || interest.sending || !interest.confirmed.isDone() || closed
+                    || (node != null && interest.node != null && !node.getNodeId().equals(interest.node))) {
                 return;
             }
             interest.confirmed = new CompletableFuture<>();
         }
         log.info("Redis at {} ended the subscription to {} (its slot moved: a failover or a migration); subscribing again",
                 redisDescription, channel);
-        scheduleHeal(true);
+        CompletableFuture<Void> refreshed;
+        try {
+            refreshed = refreshTopology.get();
+        } catch (RuntimeException e) {
+            refreshed = CompletableFuture.failedFuture(e);
+        }
+        refreshed.whenComplete((ignored, error) -> onHealer(() -> scheduleHeal(false)));
     }
 
     /**
@@ -475,11 +490,38 @@ public final class EventChannels implements AutoCloseable {
                 }
                 log.info("the slot of {} is served by {} now, not by the node {} that confirmed its subscription"
                         + " (a failover or a migration); subscribing again", interest.name, master.getUri(), interest.node);
+                leaveBehind(interest.name, interest.node);
                 if (interest.confirmed.isDone()) {
                     interest.confirmed = new CompletableFuture<>();
                 }
                 sendNow(interest);
             }
+        }
+    }
+
+    /**
+     * Ends the subscription to {@code channel} on node {@code nodeId} when that node still runs (a
+     * replica now, which would go on delivering the shard's messages: each event twice); a node
+     * the Cluster counts as failed is not in the view, and has nothing to end.
+     */
+    private void leaveBehind(String channel, String nodeId) {
+        if (!(connection instanceof StatefulRedisClusterPubSubConnection<String, String> cluster)
+                || cluster.getPartitions() == null) {
+            return;
+        }
+        RedisClusterNode old = cluster.getPartitions().getPartitionByNodeId(nodeId);
+        if (old == null || old.getUri() == null) {
+            return;
+        }
+        try {
+            cluster.getConnectionAsync(old.getUri().getHost(), old.getUri().getPort())
+                    .thenAccept(node -> node.async().sunsubscribe(channel))
+                    .exceptionally(error -> {
+                        log.debug("ending the subscription to {} on {} failed: {}", channel, old.getUri(), error.getMessage());
+                        return null;
+                    });
+        } catch (RuntimeException e) {
+            log.debug("ending the subscription to {} on {} failed: {}", channel, old.getUri(), e.getMessage());
         }
     }
 

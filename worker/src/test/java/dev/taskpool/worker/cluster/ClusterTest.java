@@ -147,8 +147,9 @@ class ClusterTest {
         setUserOnEveryNode("taskpool-worker", "worker-secret", readme.of("taskpool-worker") + CLUSTER_ACL_RULES);
         setUserOnEveryNode("taskpool-client", "client-secret",
                 readme.of("taskpool-client", kinds.toArray(String[]::new)) + CLUSTER_ACL_RULES);
-        setUserOnEveryNode("taskpool-operator", "operator-secret", readme.of("taskpool-operator") + CLUSTER_ACL_RULES);
-        assertTrue(aclPage().contains(CLUSTER_ACL_RULES.trim()), "docs/acl.md gives the Cluster's rules: " + CLUSTER_ACL_RULES);
+        setUserOnEveryNode("taskpool-operator", "operator-secret", readme.of("taskpool-operator") + CLUSTER_ACL_RULES + " +info");
+        assertTrue(aclPage().contains(CLUSTER_ACL_RULES.trim() + "` to each (and `+info` to `taskpool-operator`'s"),
+                "docs/acl.md gives the Cluster's rules: " + CLUSTER_ACL_RULES + ", and +info for the operator");
         for (LocalRedis node : cluster.nodes()) {
             cluster.cli(node, "ACL", "LOG", "RESET");
         }
