@@ -44,7 +44,10 @@ public final class Keys {
         return ROOT + "schedule:" + TaskIds.requireValid(scheduleId);
     }
 
-    /** Pattern matching the event channel of every task of every kind (the dashboard's one subscription). */
+    /**
+     * Pattern matching the event channel of every task of every kind (what operators' views follow
+     * outside a Cluster; in one, {@link #kindEvents()} of each kind).
+     */
     public static String allEventsPattern() {
         return ROOT + "{*}:events:*";
     }
