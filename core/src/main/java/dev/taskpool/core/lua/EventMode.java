@@ -25,8 +25,9 @@ import dev.taskpool.core.connect.RedisConnector;
  * <li>{@code all} and {@code sharded-all}: {@code TASKPOOL_EVENTS=all}, every event without
  * asking (PUBLISH, SPUBLISH): for subscribers on a replica, which the master cannot count.</li>
  * </ul>
- * Outside a Cluster the scripts other than enqueue and finish (progress, retry, operator actions)
- * publish every event, as they always did; in a Cluster they too publish only what is heard.
+ * Outside a Cluster the scripts other than enqueue, finish and a schedule's firing (progress,
+ * retry, recover, operator actions) publish every event, as they always did; in a Cluster they too
+ * publish only what is heard.
  */
 public final class EventMode {
     private EventMode() {
