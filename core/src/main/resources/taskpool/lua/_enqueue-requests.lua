@@ -35,12 +35,12 @@ local function sliced(command, keys)
   return total
 end
 
--- The requests of ARGV[5..], in the order given. Each: rid, now, due (false: at once), admit,
+-- The requests of ARGV[6..], in the order given. Each: rid, now, due (false: at once), admit,
 -- priority (0 to 3), key (false: none), from..to (its pairs in ARGV). Returns the requests and
 -- their record keys, or nil and the error reply for a malformed request list (a caller's bug).
 local function parseRequests()
   local requests, rids, recordKeys = {}, {}, {}
-  local at = 5
+  local at = 6
   while at <= #ARGV do
     local n = tonumber(ARGV[at + 6])
     local now, due, priority = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), ARGV[at + 4]

@@ -1,7 +1,7 @@
 -- _finish-end: step 1 of finish-15.lua, ending the runs the worker reports. Not a script of its
 -- own (see _checks.lua); it reads finish's KEYS and ARGV (see that script's header).
--- Uses REPLY, listenersOf, hears, successEvent, failureEvent: include _codes.lua and _events.lua first.
--- Defines: releaseUnique(key, id, now), endRuns(out, k, now, task, events, keep, eventMode).
+-- Uses REPLY, listenersOf, hears, publishEvent, successEvent, failureEvent: include _codes.lua and _events.lua first.
+-- Defines: releaseUnique(key, id, now), endRuns(out, k, now, task, events, keep, eventMode, kindEvents).
 
 -- A task with a unique key that ended: the key stays held `unique_for` ms (the `flow` hash holds
 -- it, copied from the definition), or is freed at once, if it is still the task's own.
@@ -18,14 +18,13 @@ end
 -- and `lease_seq`). After the run ended it, the same fields recognise a repeat (ALREADY_DONE),
 -- unless a cancel (`canceled_at`) or the recoverer (`lost_at`) ended it instead: then the run had
 -- lost it. `task` is the task id JSON-encoded; `events` the prefix of the event channels.
-local function endRuns(out, k, now, task, events, keep, eventMode)
+local function endRuns(out, k, now, task, events, keep, eventMode, kindEvents)
   local succeeded, failed, ended, succeededIndex, failedIndex = 0, 0, {}, {}, {}
-  local endHeard = true   -- (the ids are gathered only when events are filtered)
-  if eventMode == 'heard' and k > 0 then
-    local ending = {}
+  local ending = {}   -- (the ids are gathered only when events are filtered)
+  if eventMode == 'heard' or eventMode == 'sharded' then
     for i = 0, k - 1 do ending[#ending + 1] = ARGV[11 + i * 4] end
-    endHeard = listenersOf(eventMode, events, ending)
   end
+  local endHeard = listenersOf(eventMode, events, ending, kindEvents)
   for i = 0, k - 1 do
     local base = 11 + i * 4
     local id, token, status, payload = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
@@ -55,7 +54,7 @@ local function endRuns(out, k, now, task, events, keep, eventMode)
       end
       redis.call('PEXPIRE', key, keep)
       if state[5] then releaseUnique(state[5], id, now) end
-      if message then redis.call('PUBLISH', events .. id, message) end
+      if message then publishEvent(endHeard, id, message) end
       ended[#ended + 1] = id
       result = REPLY.DONE
     elseif not state[1] then

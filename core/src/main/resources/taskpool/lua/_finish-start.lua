@@ -1,9 +1,9 @@
 -- _finish-start: step 2 of finish-15.lua, handing out due error handlers and starting new runs.
 -- Not a script of its own (see _checks.lua); it reads finish's KEYS and ARGV (see that script's
 -- header).
--- Uses KINDS, listenersOf, hears, startedEvent, failureEvent: include _checks.lua and _events.lua first.
+-- Uses KINDS, listenersOf, hears, publishEvent, startedEvent, failureEvent: include _checks.lua and _events.lua first.
 -- Defines: handOut(out, due), dueRecord(due), answerAgain(out, worker), renewUnique(key, id),
--- startRuns(out, ids, now, task, events, keep, worker, eventMode).
+-- startRuns(out, ids, now, task, events, keep, worker, eventMode, kindEvents).
 
 -- Appends the due error handlers to `out`: their count, then (id, error) pairs.
 -- An entry is "<id>:<error>", the error the cancel gave the task ("canceled by X"), which the
@@ -61,9 +61,9 @@ end
 -- Starts runs of the tasks `ids` popped from the queue, appending a quintuple per run taken or
 -- entry dropped to `out`; returns the ids of the runs taken and their lease numbers. A hash holding garbage ends in FAILURE
 -- here (and is counted and indexed as such).
-local function startRuns(out, ids, now, task, events, keep, worker, eventMode)
+local function startRuns(out, ids, now, task, events, keep, worker, eventMode, kindEvents)
   local taken, leases, garbage, garbageIds = {}, {}, 0, {}
-  local startHeard = listenersOf(eventMode, events, ids)
+  local startHeard = listenersOf(eventMode, events, ids, kindEvents)
   local workerJson = cjson.encode(worker)
   for _, id in ipairs(ids) do
     local key = KEYS[4] .. id
@@ -100,7 +100,7 @@ local function startRuns(out, ids, now, task, events, keep, worker, eventMode)
         redis.call('HSET', key, 'status', 'RUNNING', 'started_at', now, 'worker', worker, 'attempt', attempt,
           'lease_seq', string.format('%d', lease))
         if hears(startHeard, id) then
-          redis.call('PUBLISH', events .. id, startedEvent(task, id, attempt, workerJson, now))
+          publishEvent(startHeard, id, startedEvent(task, id, attempt, workerJson, now))
         end
         out[#out + 1] = id
         out[#out + 1] = run
@@ -126,7 +126,7 @@ local function startRuns(out, ids, now, task, events, keep, worker, eventMode)
         garbageIds[#garbageIds + 1] = now
         garbageIds[#garbageIds + 1] = id
         if hears(startHeard, id) then
-          redis.call('PUBLISH', events .. id, failureEvent(task, id, nil, err, now))
+          publishEvent(startHeard, id, failureEvent(task, id, nil, err, now))
         end
         garbage = garbage + 1
       end

@@ -29,6 +29,8 @@
 -- ARGV[4] task id T (for the messages)
 -- ARGV[5] event channel taskpool:{T}:events:<id>
 -- ARGV[6] control channel taskpool:{T}:control
+-- ARGV[7] events: 'heard', 'all', 'sharded' or 'sharded-all' (_events.lua, EventMode)
+-- ARGV[8] the kind's events channel taskpool:{T}:events (a Cluster's events go there too)
 --
 -- Returns {DONE, status it had (WAITING or RUNNING)}, or, writing nothing:
 --   {TASK_MISSING} the task does not exist (never added, or expired), {WRONG_STATUS, status} it has
@@ -94,7 +96,7 @@ if def[2] and def[2] ~= '' then
   if redis.call('LLEN', KEYS[7]) == 0 then redis.call('RPUSH', KEYS[7], '1') end
 end
 if status == 'RUNNING' and lease then
-  redis.call('PUBLISH', ARGV[6], cancelRequest(task, id, cjson.encode(lease), byJson, now))
+  publishTo(ARGV[7], ARGV[6], nil, cancelRequest(task, id, cjson.encode(lease), byJson, now))
 end
-redis.call('PUBLISH', ARGV[5], canceledEvent(task, id, err, byJson, now))
+publishTo(ARGV[7], ARGV[5], ARGV[8], canceledEvent(task, id, err, byJson, now))
 return {REPLY.DONE, status}

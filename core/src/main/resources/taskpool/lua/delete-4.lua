@@ -13,12 +13,15 @@
 -- ARGV[1] id
 -- ARGV[2] event channel taskpool:{T}:events:<id>
 -- ARGV[3] the event message {"event":"deleted",...}
+-- ARGV[4] events: 'heard', 'all', 'sharded' or 'sharded-all' (_events.lua, EventMode)
+-- ARGV[5] the kind's events channel taskpool:{T}:events (a Cluster's events go there too)
 --
 -- Returns {DONE, status it had}, or, writing nothing: {TASK_MISSING} the task does not exist (never added, or
 -- expired), {WRONG_STATUS, status} it has not finished.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ...".
 --@include _codes.lua
 --@include _checks.lua
+--@include _events.lua
 local fields = redis.pcall('HMGET', KEYS[1], 'status', 'finished_at', 'key')
 if fields.err then return readFailed(KEYS[1], 'hash', fields) end
 local status = fields[1]
@@ -35,5 +38,5 @@ if fields[3] and redis.pcall('GET', KEYS[4] .. fields[3]) == ARGV[1] then redis.
 -- Its `succeeded` entry names its finish time (a FAILURE task has none: LREM finds nothing).
 if fields[2] then redis.call('LREM', KEYS[2], -1, fields[2] .. ':' .. ARGV[1]) end
 redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('PUBLISH', ARGV[2], ARGV[3])
+publishTo(ARGV[4], ARGV[2], ARGV[5], ARGV[3])
 return {REPLY.DONE, status}

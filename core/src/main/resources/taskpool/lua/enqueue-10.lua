@@ -37,10 +37,11 @@
 -- ARGV[1] task id T (for the event messages)
 -- ARGV[2] event channel prefix taskpool:{T}:events:
 -- ARGV[3] how long to remember a request id, ms
--- ARGV[4] events: 'heard' (publish an `added` event only when someone would receive it: a
---         subscriber of its channel or any pattern subscription on this server) or 'all' (a
---         Cluster, where subscribers on other nodes receive it too)
--- ARGV[5..] the requests, one after the other, each as:
+-- ARGV[4] events: 'heard' or 'sharded' (publish an `added` event only when someone would receive
+--         it: see _events.lua), 'all' or 'sharded-all' (every event; 'sharded*': a Cluster, SPUBLISH)
+--         (ARGV[4] and ARGV[5]: dev.taskpool.core.lua.EventMode)
+-- ARGV[5] the kind's events channel taskpool:{T}:events (in a Cluster every event goes there too)
+-- ARGV[6..] the requests, one after the other, each as:
 --           request id, now (epoch ms, Redis' clock: its tasks' created_at and its events' time),
 --           due (epoch ms, Redis' clock, fixed when the request was made: its tasks start no
 --           earlier; 0 or a time not after now: at once),
@@ -153,16 +154,15 @@ if type(bumped) == 'table' and bumped.err then
 end
 if plan.moved then redis.call('SET', KEYS[2], string.format('%d', plan.counter)) end
 local all, later, task = {['0'] = {}, ['1'] = {}, ['2'] = {}, ['3'] = {}}, {}, cjson.encode(ARGV[1])
-local listeners = true   -- (the ids are gathered only when events are filtered)
-if ARGV[4] == 'heard' then
-  local newIds = {}
+local newIds = {}   -- (gathered only when events are filtered)
+if ARGV[4] == 'heard' or ARGV[4] == 'sharded' then
   for _, r in ipairs(plan.accepted) do
     for n, id in ipairs(requests[r].ids) do
       if requests[r].keys[n] then newIds[#newIds + 1] = id end
     end
   end
-  listeners = listenersOf(ARGV[4], ARGV[2], newIds)
 end
+local listeners = listenersOf(ARGV[4], ARGV[2], newIds, ARGV[5])
 local anyReady = false
 for _, r in ipairs(plan.accepted) do
   local request = requests[r]
@@ -173,7 +173,7 @@ for _, r in ipairs(plan.accepted) do
     -- (a duplicate, whose key is false, writes nothing)
     if request.keys[n] and writeTask(request, n, id, hold, all, later) then anyReady = true end
     if request.keys[n] and hears(listeners, id) then
-      redis.call('PUBLISH', ARGV[2] .. id, addedEvent(task, id, now, due))
+      publishEvent(listeners, id, addedEvent(task, id, now, due))
     end
   end
   -- The JSON array of the ids as strings, as cjson would write it: ids are digits only, so they

@@ -55,8 +55,8 @@
 -- ARGV[9] how long the claim record lives, ms
 -- ARGV[10] number K of runs to end, then K groups of 4:
 --          id, lease token, SUCCESS|FAILURE, response JSON (SUCCESS) or error text (FAILURE)
--- ARGV[11 + 4K] events: 'heard' (publish an event only when someone would receive it: a subscriber
---          of its channel or any pattern subscription on this server) or 'all' (a Cluster)
+-- ARGV[11 + 4K] events: 'heard', 'sharded', 'all' or 'sharded-all' (see _events.lua, EventMode);
+-- ARGV[12 + 4K] the kind's events channel taskpool:{T}:events (a Cluster's events go there too)
 --
 -- Returns {next due, watch, K results, H, then H pairs (id, error) of due error handlers, then
 -- quintuples for the runs taken and the ids dropped}; next due is the earliest due time left in the
@@ -94,7 +94,7 @@
 --@include _flow.lua
 local now, task, events, keep, worker = ARGV[1], cjson.encode(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local k, max = tonumber(ARGV[10]), tonumber(ARGV[6])
-local eventMode = ARGV[11 + 4 * (k or 0)]
+local eventMode, kindEvents = ARGV[11 + 4 * (k or 0)], ARGV[12 + 4 * (k or 0)]
 
 -- 0. Check before the first write. Reads this call needs anyway come first (pcall: a wrong type is
 -- an error value, not an abort); TYPE only for keys whose first use is a write; and the pop from
@@ -161,7 +161,7 @@ end
 local out = {soonest, 0}
 
 -- 1. End the runs (_finish-end.lua).
-local endedRuns = endRuns(out, k, now, task, events, keep, eventMode)
+local endedRuns = endRuns(out, k, now, task, events, keep, eventMode, kindEvents)
 if flowTakes then
   ids, heldUntil = takeUnderFlow(flow, {KEYS[2], KEYS[14], KEYS[13]}, queues, max, now)
   if #ids == 0 then ids = nil end
@@ -188,7 +188,7 @@ if not ids then   -- (popped in step 0; none when the queue was empty or the kin
   end
   return out
 end
-local taken, leases = startRuns(out, ids, now, task, events, keep, worker, eventMode)
+local taken, leases = startRuns(out, ids, now, task, events, keep, worker, eventMode, kindEvents)
 if #taken > 0 then addLeases(KEYS[2], ARGV[7], taken) end
 if flow then recordStarts(KEYS[14], flow, taken, leases, now) end
 redis.call('HSET', KEYS[5], 'fetch', ARGV[8], 'ids', table.concat(taken, ','), 'due', dueRecord(due))

@@ -11,6 +11,8 @@
 -- ARGV[5] event channel taskpool:{T}:events:<id>
 -- ARGV[6] event message (JSON)
 -- ARGV[7] lease token of the run reporting it, or '' for progress from outside a run
+-- ARGV[8] events: 'heard', 'all', 'sharded' or 'sharded-all' (_events.lua, EventMode)
+-- ARGV[9] the kind's events channel taskpool:{T}:events (a Cluster's events go there too)
 --
 -- Returns {DONE}, {TASK_MISSING} the task does not exist, {WRONG_STATUS, status} the task has already finished,
 --         {LEASE_LOST} the run's lease is not in the hash any more (the task was recovered, or an operator
@@ -19,6 +21,7 @@
 -- Error (nothing changed): "WRONGTYPE <key> holds ..., expected a hash".
 --@include _codes.lua
 --@include _checks.lua
+--@include _events.lua
 local state = redis.pcall('HMGET', KEYS[1], 'status', 'worker', 'lease_seq')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
 local status = state[1]
@@ -30,5 +33,5 @@ if ARGV[7] ~= '' and (status ~= 'RUNNING' or not state[2] or not state[3] or sta
 end
 redis.call('HSET', KEYS[1], 'current', ARGV[1], 'total', ARGV[2], 'message', ARGV[3],
   'progress_at', ARGV[4])
-redis.call('PUBLISH', ARGV[5], ARGV[6])
+publishTo(ARGV[8], ARGV[5], ARGV[9], ARGV[6])
 return {REPLY.DONE}

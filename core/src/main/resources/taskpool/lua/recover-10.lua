@@ -29,8 +29,10 @@
 -- ARGV[3] task id T (for the event messages)
 -- ARGV[4] event channel prefix taskpool:{T}:events:
 -- ARGV[5] attempts of the recovering worker's own definition, used when KEYS[4] is missing (a
---         deleted `def` must not turn every recovered task into a FAILURE); '' or absent: none
+--         deleted `def` must not turn every recovered task into a FAILURE); '' for none
 -- ARGV[6] keep (s) of that definition, likewise
+-- ARGV[7] events: 'heard', 'all', 'sharded' or 'sharded-all' (_events.lua, EventMode)
+-- ARGV[8] the kind's events channel taskpool:{T}:events (a Cluster's events go there too)
 --
 -- Returns {requeued count, F, F failed ids, then pairs: dropped member, reason}: the failed ids
 -- need their `error` event.
@@ -122,7 +124,7 @@ for _, id in ipairs(expired) do
         if keepFor > 0 then redis.call('PEXPIRE', unique, string.format('%d', keepFor)) else redis.call('DEL', unique) end
       end
       redis.call('HINCRBY', KEYS[6], 'failed', 1)
-      redis.call('PUBLISH', ARGV[4] .. id, failureEvent(task, id, attempt, err, ARGV[1]))
+      publishTo(ARGV[7], ARGV[4] .. id, ARGV[8], failureEvent(task, id, attempt, err, ARGV[1]))
       failedIds[#failedIds + 1] = id
     else
       redis.call('HSET', key, 'status', 'WAITING', 'error', err)
@@ -130,7 +132,7 @@ for _, id in ipairs(expired) do
       local queue = queueOf(KEYS[2], fields[4])
       if not ({list = true, none = true})[redis.call('TYPE', queue).ok] then queue = KEYS[2] end
       redis.call('RPUSH', queue, id)
-      redis.call('PUBLISH', ARGV[4] .. id, retryEvent(task, id, attempt, err, ARGV[1]))
+      publishTo(ARGV[7], ARGV[4] .. id, ARGV[8], retryEvent(task, id, attempt, err, ARGV[1]))
       requeued = requeued + 1
     end
   end

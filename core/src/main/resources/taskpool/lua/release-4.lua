@@ -12,12 +12,15 @@
 -- ARGV[2] lease token the caller holds
 -- ARGV[3] event channel taskpool:{T}:events:<id>
 -- ARGV[4] event message (JSON)
+-- ARGV[5] events: 'heard', 'all', 'sharded' or 'sharded-all' (_events.lua, EventMode)
+-- ARGV[6] the kind's events channel taskpool:{T}:events (a Cluster's events go there too)
 --
 -- Returns {DONE}, {TASK_MISSING} the task does not exist, {LEASE_LOST} the lease is lost (or it was released
 -- already: a repeated command finds no lease); nothing was written on an error.
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ..." and "BADVALUE <key> ...".
 --@include _codes.lua
 --@include _checks.lua
+--@include _events.lua
 --@include _priority.lua
 local state = redis.pcall('HMGET', KEYS[1], 'worker', 'lease_seq', 'status', 'attempt', 'priority')
 if state.err then return readFailed(KEYS[1], 'hash', state) end
@@ -40,5 +43,5 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 -- The right end is where workers pop: a handed-back task runs next.
 redis.call('RPUSH', queue, ARGV[1])
 if redis.call('LLEN', KEYS[4]) == 0 then redis.call('RPUSH', KEYS[4], '1') end
-redis.call('PUBLISH', ARGV[3], ARGV[4])
+publishTo(ARGV[5], ARGV[3], ARGV[6], ARGV[4])
 return {REPLY.DONE}

@@ -34,6 +34,8 @@
 -- ARGV[7] one: the id; all: only tasks that finished at or before this time (epoch ms), so that
 --         a task failing again during a bulk retry is not taken twice
 -- ARGV[8] all: the most tasks this call takes
+-- ARGV[9] events: 'heard', 'all', 'sharded' or 'sharded-all' (_events.lua, EventMode)
+-- ARGV[10] the kind's events channel taskpool:{T}:events (a Cluster's events go there too)
 --
 -- Returns {count retried, 1 when more failed tasks may be left (all) else 0} (for one task: {1, 0},
 -- its count being DONE's code), or, writing nothing (one): {TASK_MISSING} the task does not exist
@@ -92,6 +94,10 @@ end
 local now, by, task = ARGV[1], ARGV[2], cjson.encode(ARGV[3])
 local byJson = by ~= '' and cjson.encode(by) or 'null'
 if #stale > 0 then redis.call('ZREM', KEYS[4], unpack(stale)) end
+-- (outside a Cluster every resubmitted event is published, as always; in one, to whoever hears it)
+local chosenIds = {}
+for _, entry in ipairs(chosen) do chosenIds[#chosenIds + 1] = entry[1] end
+local listeners = listenersOf(isSharded(ARGV[9]) and ARGV[9] or 'all', ARGV[4], chosenIds, ARGV[10])
 for _, entry in ipairs(chosen) do
   local id, fields = entry[1], entry[2]
   local key = KEYS[1] .. id
@@ -117,13 +123,13 @@ for _, entry in ipairs(chosen) do
   local queue = queueOf(KEYS[2], fields[6])
   if not ({list = true, none = true})[redis.call('TYPE', queue).ok] then queue = KEYS[2] end
   redis.call('LPUSH', queue, id)
-  redis.call('PUBLISH', ARGV[4] .. id, resubmittedEvent(task, id, byJson, now))
+  if hears(listeners, id) then publishEvent(listeners, id, resubmittedEvent(task, id, byJson, now)) end
 end
 if #chosen > 0 then
   redis.call('HINCRBY', KEYS[5], 'resubmitted', #chosen)
   if redis.call('LLEN', KEYS[3]) == 0 then redis.call('RPUSH', KEYS[3], '1') end
 end
 if ARGV[6] == 'all' and #chosen > 0 then
-  redis.call('PUBLISH', ARGV[5], resubmittedControl(task, #chosen, byJson, now))
+  publishTo(ARGV[9], ARGV[5], nil, resubmittedControl(task, #chosen, byJson, now))
 end
 return {#chosen, more}

@@ -12,11 +12,13 @@
 -- KEYS[4] taskpool:{T}:delayed  sorted set, id -> due time of the delayed tasks
 -- ARGV[1] control channel taskpool:{T}:control
 -- ARGV[2] the control message {"event":"resumed",...}
+-- ARGV[3] events: 'heard', 'all', 'sharded' or 'sharded-all' (_events.lua, EventMode)
 --
 -- Returns {DONE}, or {NOT_PAUSED} when the kind is not paused (nothing written).
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ...".
 --@include _codes.lua
 --@include _checks.lua
+--@include _events.lua
 local problem = wrongType(KEYS[1], 'string') or wrongType(KEYS[3], 'list')
 if problem then return problem end
 local waiting = redis.pcall('LLEN', KEYS[2])
@@ -28,5 +30,5 @@ redis.call('DEL', KEYS[1])
 -- (the ready tasks of priorities 1-3 wait in KEYS[2] .. ':' .. p)
 local levels = redis.call('EXISTS', KEYS[2] .. ':1', KEYS[2] .. ':2', KEYS[2] .. ':3')
 if waiting + delayed + levels > 0 and redis.call('LLEN', KEYS[3]) == 0 then redis.call('RPUSH', KEYS[3], '1') end
-redis.call('PUBLISH', ARGV[1], ARGV[2])
+publishTo(ARGV[3], ARGV[1], nil, ARGV[2])
 return {REPLY.DONE}

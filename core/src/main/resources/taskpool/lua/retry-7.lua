@@ -37,6 +37,8 @@
 --         not, and the kind holds back for the wait)
 -- ARGV[7] task id T (for the event message)
 -- ARGV[8] event channel taskpool:{T}:events:<id>
+-- ARGV[9] events: 'heard', 'all', 'sharded' or 'sharded-all' (_events.lua, EventMode)
+-- ARGV[10] the kind's events channel taskpool:{T}:events (a Cluster's events go there too)
 --
 -- Returns {DONE}, {ALREADY_DONE} (a repeated command), {TASK_MISSING} the task does not exist,
 --         {LEASE_LOST} the run does not hold the lease (recovered elsewhere, or canceled); nothing
@@ -103,5 +105,5 @@ if counts == 'held' then
   end
 end
 redis.call('HINCRBY', KEYS[6], 'retried', 1)
-redis.call('PUBLISH', ARGV[8], retryEvent(cjson.encode(ARGV[7]), id, state[4], err, now, due))
+publishTo(ARGV[9], ARGV[8], ARGV[10], retryEvent(cjson.encode(ARGV[7]), id, state[4], err, now, due))
 return {REPLY.DONE}

@@ -18,6 +18,8 @@
 -- ARGV[2] now, epoch ms
 -- ARGV[3] event channel taskpool:{T}:events:<id>
 -- ARGV[4] the event message {"event":"promoted",...}
+-- ARGV[5] events: 'heard', 'all', 'sharded' or 'sharded-all' (_events.lua, EventMode)
+-- ARGV[6] the kind's events channel taskpool:{T}:events (a Cluster's events go there too)
 --
 -- Returns {DONE}, or, writing nothing: {TASK_MISSING} the task does not exist
 -- (never added, or expired), {WRONG_STATUS, status} it is not WAITING, {WRONG_STATUS, 'WAITING',
@@ -25,6 +27,7 @@
 -- Errors (nothing changed): "WRONGTYPE <key> holds ..., expected ...".
 --@include _codes.lua
 --@include _checks.lua
+--@include _events.lua
 --@include _priority.lua
 local fields = redis.pcall('HMGET', KEYS[1], 'status', 'priority')
 if fields.err then return readFailed(KEYS[1], 'hash', fields) end
@@ -43,5 +46,5 @@ if removed == 0 then return {REPLY.WRONG_STATUS, 'WAITING', 'ready'} end
 redis.call('RPUSH', queue, ARGV[1])
 redis.call('HSET', KEYS[1], 'due_at', ARGV[2])
 if redis.call('LLEN', KEYS[4]) == 0 then redis.call('RPUSH', KEYS[4], '1') end
-redis.call('PUBLISH', ARGV[3], ARGV[4])
+publishTo(ARGV[5], ARGV[3], ARGV[6], ARGV[4])
 return {REPLY.DONE}

@@ -15,7 +15,7 @@
 -- KEYS[6] taskpool:{T}:delayed  sorted set, the delayed tasks (counted by `size`)
 -- KEYS[7] taskpool:{T}:stats    hash of counters (`added`)
 -- KEYS[8] taskpool:{T}:schedule:<id>  hash, the schedule's state (see _schedule.lua)
--- ARGV[1] task id T   ARGV[2] event channel prefix taskpool:{T}:events:   ARGV[3] events: 'heard' or 'all'
+-- ARGV[1] task id T   ARGV[2] event channel prefix taskpool:{T}:events:   ARGV[3] events: 'heard', 'all', 'sharded' or 'sharded-all' (_events.lua, EventMode)
 -- ARGV[4] schedule id
 -- ARGV[5] mode: 'slot', 'trigger' or 'skip' (see _schedule.lua)
 -- ARGV[6] expected: the next_fire_at (or trigger_at) the caller read and fires
@@ -26,6 +26,7 @@
 -- ARGV[11] '' (the task's id: the next value of the counter, as an add without an id)
 -- ARGV[12] args (a JSON array, $ENV references already resolved)
 -- ARGV[13] '' or why the caller could not prepare the firing (recorded; no task is added)
+-- ARGV[14] the kind's events channel taskpool:{T}:events (a Cluster's events go there too)
 -- Returns {DONE, id} (the task added), {DONE, 0, why} (the firing passed without a task: why is
 -- '' for a skip), {ALREADY_DONE} (another call made this firing, or the schedule is stopped:
 -- nothing written), or an error reply (WRONGTYPE) when the state key holds no hash.
@@ -97,9 +98,8 @@ local id, key = request.ids[1], request.keys[1]
 redis.call('HINCRBY', KEYS[7], 'added', 1)
 if plan.moved then redis.call('SET', KEYS[2], string.format('%d', plan.counter)) end
 redis.call('HSET', key, 'status', 'WAITING', 'args', ARGV[12], 'created_at', now, 'schedule', ARGV[4], 'fire_at', fireAt)
-if hears(listenersOf(ARGV[3], ARGV[2], {id}), id) then
-  redis.call('PUBLISH', ARGV[2] .. id, addedEvent(cjson.encode(ARGV[1]), id, now))
-end
+local listeners = listenersOf(ARGV[3], ARGV[2], {id}, ARGV[14])
+if hears(listeners, id) then publishEvent(listeners, id, addedEvent(cjson.encode(ARGV[1]), id, now)) end
 redis.call('LPUSH', KEYS[3], id)
 if ready == 0 and tokens == 0 then redis.call('RPUSH', KEYS[4], '1') end
 moveOn(KEYS[8], mode, fireAt, nextAt)

@@ -99,8 +99,8 @@ final class WatchCommand implements Runnable {
                     watchOne(connector, events);
                 }
             } else {
-                // every kind's, one kind's picked from them: see EveryKindEvents for why not a pattern per kind
-                try (EveryKindEvents events = EveryKindEvents.follow(connector, this::arrivedOnKind)) {
+                // every kind's, one kind's picked from them (in a Cluster, that kind's alone): see EveryKindEvents
+                try (EveryKindEvents events = EveryKindEvents.follow(connector, task, this::arrivedOnKind)) {
                     watchKinds();
                 }
             }

@@ -1,6 +1,8 @@
 package dev.taskpool.client;
 
+import dev.taskpool.core.connect.AclRefusal;
 import dev.taskpool.core.connect.EventChannels;
+import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.connect.RedisConnector;
 import java.util.ArrayList;
@@ -26,6 +28,8 @@ final class EventHub implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EventHub.class);
 
     private final EventChannels channels;
+    /** The Redis user, for the words of a refusal. */
+    private final String user;
     /** Where listeners run unless their subscription names an executor: a virtual thread per drain. */
     private final ExecutorService deliveries = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("taskpool-events-", 0).factory());
@@ -35,6 +39,7 @@ final class EventHub implements AutoCloseable {
 
     EventHub(RedisConnector redis) {
         this.channels = new EventChannels(redis);
+        this.user = redis.user();
     }
 
     /** Delivers the events of {@code channel} to {@code listener} through {@code executor} (null: the hub's virtual threads). */
@@ -48,26 +53,41 @@ final class EventHub implements AutoCloseable {
         }
     }
 
-    /** As {@link #subscribe}, for every channel matching {@code pattern}. */
-    Subscription psubscribe(String pattern, Consumer<TaskEvent> listener, Executor executor) {
-        ListenerQueue queue = queue(pattern, listener, executor);
+    /**
+     * Delivers the events of every task of the partitions {@code tags} (a kind's, or one of them) to
+     * {@code listener}, in one queue: outside a Cluster through the pattern of each
+     * ({@link Keys#eventsPattern()}), in one through their events channels ({@link Keys#kindEvents()}:
+     * shard channels have no patterns).
+     *
+     * @throws RuntimeException naming the ACL rule to add when Redis refuses a subscription to the user
+     */
+    Subscription subscribeAll(List<Keys> tags, Consumer<TaskEvent> listener, Executor executor) {
+        ListenerQueue queue = queue(tags.getFirst().eventsPattern(), listener, executor);
+        List<EventChannels.Subscription> made = new ArrayList<>();
+        String name = null;
         try {
-            return subscription(queue, channels.psubscribe(pattern, (ignored, message) -> deliver(queue, message)));
+            for (Keys keys : tags) {
+                name = channels.sharded() ? keys.kindEvents() : keys.eventsPattern();
+                EventChannels.Listener deliver = (ignored, message) -> deliver(queue, message);
+                made.add(channels.sharded() ? channels.subscribe(name, deliver) : channels.psubscribe(name, deliver));
+            }
         } catch (RuntimeException e) {
             closeQueue(queue);
-            throw e;
+            made.forEach(EventChannels.Subscription::close);
+            throw AclRefusal.ofSubscription(e, user, name);
         }
+        return () -> {
+            closeQueue(queue);
+            made.forEach(EventChannels.Subscription::close);
+        };
     }
 
     /**
-     * As {@link #psubscribe(String, Consumer, Executor)}, for every channel matching any of
-     * {@code patterns} (a partitioned kind's), through one queue: one listener, one event at a
+     * Delivers the events of every channel matching any of {@code patterns} (a kind's, outside a
+     * Cluster: two for a partitioned kind) to {@code listener} through one queue: one event at a
      * time. When one pattern is refused, those subscribed before it are closed again.
      */
     Subscription psubscribe(List<String> patterns, Consumer<TaskEvent> listener, Executor executor) {
-        if (patterns.size() == 1) {
-            return psubscribe(patterns.getFirst(), listener, executor);
-        }
         ListenerQueue queue = queue(String.join(" ", patterns), listener, executor);
         List<EventChannels.Subscription> subscribed = new ArrayList<>();
         try {

@@ -405,11 +405,14 @@ public final class TaskpoolClient implements AutoCloseable {
     /**
      * Delivers every event of every task of a kind until the subscription is closed; the listener
      * runs as for {@link #subscribe(String, long, Consumer)} (on the client's own virtual threads,
-     * in order, a slow listener's oldest waiting events dropped past 10,000). (A restricted ACL
-     * user needs the pattern itself among its channel rules: Redis compares patterns literally.)
-     * A partitioned kind is followed with two patterns, {@code taskpool:{T}:events:*} and
-     * {@code taskpool:{T~*}:events:*} (its partitions 1 and up, those made later too), into the one
-     * listener; a partition's name ({@code T~2}) follows that partition alone.
+     * in order, a slow listener's oldest waiting events dropped past 10,000). Outside a Cluster it
+     * subscribes to the pattern of the kind's task channels (a restricted ACL user needs the pattern
+     * itself among its channel rules: Redis compares patterns literally); a partitioned kind is
+     * followed with two patterns, {@code taskpool:{T}:events:*} and {@code taskpool:{T~*}:events:*}
+     * (its partitions 1 and up, those made later too), into the one listener. In a Cluster it
+     * subscribes to the kind's events channel of each partition, shard channels (sharded pub/sub has
+     * no patterns; a partition made after the subscription is not followed by it). A partition's
+     * name ({@code T~2}) follows that partition alone.
      */
     public Subscription subscribeAll(String task, Consumer<TaskEvent> listener) {
         return subscribe(task, 0, listener, null, true);
@@ -434,6 +437,11 @@ public final class TaskpoolClient implements AutoCloseable {
             }
         }
         Keys keys = Keys.of(task);
+        if (redis.isCluster()) {
+            // (sharded pub/sub has no patterns: the events channel of each partition, or of the partition named)
+            return events().subscribeAll(keys.partition().equals(keys.task()) ? store.layouts().of(keys.task()).all()
+                    : List.of(keys), listener, executor);
+        }
         List<String> patterns = keys.partition().equals(keys.task()) && store.layouts().of(keys.task()).partitioned()
                 ? List.of(keys.eventsPattern(), keys.partitionsEventsPattern())
                 : List.of(keys.eventsPattern());

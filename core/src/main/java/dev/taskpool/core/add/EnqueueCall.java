@@ -20,14 +20,15 @@ final class EnqueueCall {
      * @param keys          its keys
      * @param memoryMillis  how long Redis remembers each request id, ms
      * @param expectedTasks how many tasks the call will carry, to size its argument list
-     * @param eventMode     {@link EventMode}'s argument: 'heard' or 'all'
+     * @param eventMode     {@link EventMode}'s argument: 'heard', 'all', 'sharded' or 'sharded-all'
      */
     EnqueueCall(String task, Keys keys, String memoryMillis, int expectedTasks, String eventMode) {
-        args = new ArrayList<>(4 + expectedTasks * 9);
+        args = new ArrayList<>(5 + expectedTasks * 9);
         args.add(task);
         args.add(keys.eventsPrefix());
         args.add(memoryMillis);
         args.add(eventMode);
+        args.add(keys.kindEvents());
     }
 
     /** The script's ten keys for {@code keys}' kind (the request records' and unique keys' prefixes among them). */

@@ -3,6 +3,11 @@ package dev.taskpool.core.connect;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.models.partitions.Partitions;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.cluster.pubsub.RedisClusterPubSubAdapter;
+import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.net.SocketAddress;
@@ -38,11 +43,27 @@ import org.slf4j.LoggerFactory;
  * replies), so a listener parses the message and hands it to a queue or a thread of its own. What
  * the connection reports besides messages (confirmations, a cut, a reconnect) is handled on this
  * class's own thread, never on the I/O thread.
+ *
+ * <p><b>In a Redis Cluster</b> the channels are shard channels (sharded pub/sub, Redis 7.0+: what
+ * the scripts SPUBLISH there, see {@code EventMode}): {@link #subscribe} sends SSUBSCRIBE, which
+ * Lettuce routes to the master of the channel's slot (its own connection to that node), the node
+ * whose {@code PUBSUB SHARDNUMSUB} the scripts ask; there are no patterns ({@link #psubscribe}
+ * refuses). Lettuce 7.7 makes a shard subscription again when that node's connection comes back,
+ * but not when the slot moves to another node (a failover, a migration: the old master ends the
+ * subscription with an SUNSUBSCRIBE of its own, or is dead; Lettuce issue 3213); so this class
+ * does, on its own thread. A SUNSUBSCRIBE it did not ask for is a subscription to make again once
+ * the topology was read again. Once a second it compares the node each subscription was confirmed
+ * by with the slot's master in Lettuce's view of the Cluster (refreshed every few seconds and on a
+ * redirection), and where they differ subscribes again on the master and ends the subscription
+ * left on the old node if it still runs: a replica accepts SSUBSCRIBE (and would deliver each
+ * message a second time), but the scripts count only the master's subscribers.
  */
 public final class EventChannels implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EventChannels.class);
     private static final Duration FIRST_RETRY = Duration.ofMillis(200);
     private static final Duration LONGEST_RETRY = Duration.ofSeconds(5);
+    /** How often, in a Cluster, each shard subscription's node is compared with its slot's master. */
+    private static final Duration MASTER_CHECK = Duration.ofSeconds(1);
 
     /** Hears the messages of a subscription; runs on the connection's I/O thread (see the class comment). */
     @FunctionalInterface
@@ -66,6 +87,10 @@ public final class EventChannels implements AutoCloseable {
         CompletableFuture<Void> confirmed = new CompletableFuture<>();
         /** Whether a (P)SUBSCRIBE of ours is out. */
         boolean sending;
+        /** Counts the sends: the answer to an earlier send than the last one (a Cluster's master changed meanwhile) is ignored. */
+        long sends;
+        /** In a Cluster: the id of the node that confirmed the subscription, or that its SSUBSCRIBE was sent to; null: none. */
+        String node;
         /**
          * Completed with Redis's error reply when it refused a (P)SUBSCRIBE of this interest (an ACL
          * rule missing): a definite answer, which the subscriber hears at once instead of a retry.
@@ -83,6 +108,9 @@ public final class EventChannels implements AutoCloseable {
     }
 
     private final Supplier<StatefulRedisPubSubConnection<String, String>> connector;
+    /** A Cluster's shard channels (SSUBSCRIBE), not classic ones. */
+    private final boolean sharded;
+    private final Supplier<CompletableFuture<Void>> refreshTopology;
     private final Duration commandTimeout;
     private final String redisDescription;
     private final Map<String, Interest> channels = new ConcurrentHashMap<>();
@@ -99,15 +127,30 @@ public final class EventChannels implements AutoCloseable {
 
     /** Subscriptions over {@code redis}'s pub/sub; the connection is made with the first subscription. */
     public EventChannels(RedisConnector redis) {
-        this(redis::newPubSubConnection, redis.commandTimeout(), redis.describe());
+        this(redis::newPubSubConnection, redis.isCluster(), redis::refreshTopology, redis.commandTimeout(), redis.describe());
     }
 
-    /** @param connector makes the pub/sub connection (it throws when Redis cannot be reached) */
-    EventChannels(Supplier<StatefulRedisPubSubConnection<String, String>> connector, Duration commandTimeout,
-                  String redisDescription) {
+    /**
+     * @param connector makes the pub/sub connection (it throws when Redis cannot be reached); a
+     *                  {@link StatefulRedisClusterPubSubConnection} when {@code sharded}
+     * @param sharded   a Cluster: shard channels
+     * @param refreshTopology in a Cluster, reads its topology again (see {@link RedisConnector#refreshTopology()})
+     */
+    EventChannels(Supplier<StatefulRedisPubSubConnection<String, String>> connector, boolean sharded,
+                  Supplier<CompletableFuture<Void>> refreshTopology, Duration commandTimeout, String redisDescription) {
         this.connector = connector;
+        this.sharded = sharded;
+        this.refreshTopology = refreshTopology;
         this.commandTimeout = commandTimeout;
         this.redisDescription = redisDescription;
+    }
+
+    /**
+     * Whether these are a Cluster's shard channels: a subscriber then follows a kind through its
+     * channels, there being no patterns (see the class comment).
+     */
+    public boolean sharded() {
+        return sharded;
     }
 
     /**
@@ -119,8 +162,16 @@ public final class EventChannels implements AutoCloseable {
         return add(channels, new Interest(channel, false), listener);
     }
 
-    /** As {@link #subscribe}, for every channel matching {@code pattern}. */
+    /**
+     * As {@link #subscribe}, for every channel matching {@code pattern}.
+     *
+     * @throws UnsupportedOperationException in a Cluster ({@link #sharded()}): sharded pub/sub has no patterns
+     */
     public Subscription psubscribe(String pattern, Listener listener) {
+        if (sharded) {
+            throw new UnsupportedOperationException("a Redis Cluster's events are on shard channels, which have no patterns:"
+                    + " subscribe to the channels instead of " + pattern);
+        }
         return add(patterns, new Interest(pattern, true), listener);
     }
 
@@ -179,11 +230,7 @@ public final class EventChannels implements AutoCloseable {
             }
             try {
                 // Sent under this class's lock, as every (P)SUBSCRIBE is: Redis sees them in the order of this class's state.
-                if (interest.pattern) {
-                    current.async().punsubscribe(interest.name);
-                } else {
-                    current.async().unsubscribe(interest.name);
-                }
+                unsubscribe(current, interest.name, interest.pattern);
             } catch (RuntimeException e) {
                 log.debug("unsubscribe from {} failed: {}", interest.name, e.getMessage());
             }
@@ -209,7 +256,11 @@ public final class EventChannels implements AutoCloseable {
                 scheduleHeal(true);
                 return null;
             }
-            made.addListener(new Messages());
+            if (sharded) {
+                ((StatefulRedisClusterPubSubConnection<String, String>) made).addListener(new ShardMessages());
+            } else {
+                made.addListener(new Messages());
+            }
             made.addListener(new Reconnects());
             connection = made;
             if (closed) {
@@ -217,14 +268,29 @@ public final class EventChannels implements AutoCloseable {
                 return null;
             }
             scheduleHeal(false);   // what was wanted while there was no connection is subscribed now
+            if (sharded) {
+                healer.scheduleWithFixedDelay(this::followMasters, MASTER_CHECK.toMillis(), MASTER_CHECK.toMillis(),
+                        TimeUnit.MILLISECONDS);
+            }
             return made;
         }
     }
 
     /** Sends a (P)SUBSCRIBE for {@code interest} unless Redis confirmed it or one is out. Called under this class's lock. */
     private void send(Interest interest) {
+        if (interest.sending) {
+            return;
+        }
+        sendNow(interest);
+    }
+
+    /**
+     * Sends a (P|S)SUBSCRIBE for {@code interest} unless Redis confirmed it; an answer to a send
+     * still out is then ignored. Called under this class's lock.
+     */
+    private void sendNow(Interest interest) {
         StatefulRedisPubSubConnection<String, String> current = connection;
-        if (current == null || closed || interest.sending || interest.confirmed.isDone()) {
+        if (current == null || closed || interest.confirmed.isDone()) {
             return;
         }
         CompletableFuture<Void> target = interest.confirmed;
@@ -233,15 +299,25 @@ public final class EventChannels implements AutoCloseable {
         }
         CompletableFuture<Throwable> refusal = interest.refused;
         interest.sending = true;
+        long send = ++interest.sends;
         CompletableFuture<Void> reply;
         try {
-            reply = (interest.pattern ? current.async().psubscribe(interest.name) : current.async().subscribe(interest.name))
-                    .toCompletableFuture();
+            if (sharded) {
+                RedisClusterNode master = masterOf(interest.name);
+                interest.node = master == null ? null : master.getNodeId();
+                reply = current.async().ssubscribe(interest.name).toCompletableFuture();
+            } else {
+                reply = (interest.pattern ? current.async().psubscribe(interest.name) : current.async().subscribe(interest.name))
+                        .toCompletableFuture();
+            }
         } catch (RuntimeException e) {
             reply = CompletableFuture.failedFuture(e);
         }
         reply.whenComplete((ignored, error) -> onHealer(() -> {
             synchronized (this) {
+                if (send != interest.sends) {
+                    return;   // a later send speaks for the interest
+                }
                 interest.sending = false;
                 if (error == null) {
                     target.complete(null);
@@ -338,6 +414,136 @@ public final class EventChannels implements AutoCloseable {
         }
     }
 
+    /** A Cluster's shard channels: messages, confirmations and the node each came from. */
+    private final class ShardMessages extends RedisClusterPubSubAdapter<String, String> {
+        @Override
+        public void smessage(RedisClusterNode node, String channel, String message) {
+            deliver(channels.get(channel), channel, message);
+        }
+
+        @Override
+        public void ssubscribed(RedisClusterNode node, String channel, long count) {
+            onHealer(() -> {
+                confirmedBy(channel, node);
+                endIfUnwanted(channels, channel, false);
+            });
+        }
+
+        @Override
+        public void sunsubscribed(RedisClusterNode node, String channel, long count) {
+            onHealer(() -> ended(channel, node));
+        }
+    }
+
+    /** Which node confirmed a shard subscription (null when Lettuce's view does not know it: the node the send aimed at stays). */
+    private synchronized void confirmedBy(String channel, RedisClusterNode node) {
+        Interest interest = channels.get(channel);
+        if (interest != null && node != null) {
+            interest.node = node.getNodeId();
+        }
+    }
+
+    /**
+     * Redis ended a shard subscription: ours (the last listener left, and the interest is gone, or
+     * one left behind on a node that no longer serves it), or Redis' own doing, when the node
+     * holding it stopped serving the channel's slot (a failover made it a replica, the slot
+     * migrated). A wanted one is made again once the topology was read again: a replica accepts an
+     * SSUBSCRIBE too, so one sent to the old master by a stale view would stay there, where the
+     * scripts do not count it ({@link #followMasters} would move it, but later).
+     */
+    private void ended(String channel, RedisClusterNode node) {
+        synchronized (this) {
+            Interest interest = channels.get(channel);
+            if (interest == null || interest.sending || !interest.confirmed.isDone() || closed
+                    || (node != null && interest.node != null && !node.getNodeId().equals(interest.node))) {
+                return;
+            }
+            interest.confirmed = new CompletableFuture<>();
+        }
+        log.info("Redis at {} ended the subscription to {} (its slot moved: a failover or a migration); subscribing again",
+                redisDescription, channel);
+        CompletableFuture<Void> refreshed;
+        try {
+            refreshed = refreshTopology.get();
+        } catch (RuntimeException e) {
+            refreshed = CompletableFuture.failedFuture(e);
+        }
+        refreshed.whenComplete((ignored, error) -> onHealer(() -> scheduleHeal(false)));
+    }
+
+    /**
+     * In a Cluster, once a second: a shard subscription confirmed by a node that no longer serves
+     * its slot as master (a failover after that node died, a migration: the node's SUNSUBSCRIBE may
+     * never come) is made again, on the slot's master in Lettuce's view; so is one whose SSUBSCRIBE
+     * is still out to such a node (dead: its answer would come only after the command timeout).
+     */
+    private void followMasters() {
+        synchronized (this) {
+            if (closed || connection == null) {
+                return;
+            }
+            for (Interest interest : channels.values()) {
+                RedisClusterNode master = masterOf(interest.name);
+                if (master == null || interest.node == null || master.getNodeId().equals(interest.node)
+                        || !(interest.confirmed.isDone() || interest.sending)) {
+                    continue;
+                }
+                log.info("the slot of {} is served by {} now, not by the node {} that confirmed its subscription"
+                        + " (a failover or a migration); subscribing again", interest.name, master.getUri(), interest.node);
+                leaveBehind(interest.name, interest.node);
+                if (interest.confirmed.isDone()) {
+                    interest.confirmed = new CompletableFuture<>();
+                }
+                sendNow(interest);
+            }
+        }
+    }
+
+    /**
+     * Ends the subscription to {@code channel} on node {@code nodeId} when that node still runs (a
+     * replica now, which would go on delivering the shard's messages: each event twice); a node
+     * the Cluster counts as failed is not in the view, and has nothing to end.
+     */
+    private void leaveBehind(String channel, String nodeId) {
+        if (!(connection instanceof StatefulRedisClusterPubSubConnection<String, String> cluster)
+                || cluster.getPartitions() == null) {
+            return;
+        }
+        RedisClusterNode old = cluster.getPartitions().getPartitionByNodeId(nodeId);
+        if (old == null || old.getUri() == null) {
+            return;
+        }
+        try {
+            cluster.getConnectionAsync(old.getUri().getHost(), old.getUri().getPort())
+                    .thenAccept(node -> node.async().sunsubscribe(channel))
+                    .exceptionally(error -> {
+                        log.debug("ending the subscription to {} on {} failed: {}", channel, old.getUri(), error.getMessage());
+                        return null;
+                    });
+        } catch (RuntimeException e) {
+            log.debug("ending the subscription to {} on {} failed: {}", channel, old.getUri(), e.getMessage());
+        }
+    }
+
+    /** The master of {@code channel}'s slot in the Cluster connection's view; null when it knows none. */
+    private RedisClusterNode masterOf(String channel) {
+        if (!(connection instanceof StatefulRedisClusterPubSubConnection<String, String> cluster)) {
+            return null;
+        }
+        Partitions partitions = cluster.getPartitions();
+        return partitions == null ? null : partitions.getMasterBySlot(SlotHash.getSlot(channel));
+    }
+
+    private void unsubscribe(StatefulRedisPubSubConnection<String, String> current, String name, boolean pattern) {
+        if (sharded) {
+            current.async().sunsubscribe(name);
+        } else if (pattern) {
+            current.async().punsubscribe(name);
+        } else {
+            current.async().unsubscribe(name);
+        }
+    }
+
     /**
      * Redis confirmed a subscription: ours, or one Lettuce made again by itself after a reconnect.
      * One nobody wants any more (its UNSUBSCRIBE was lost with a connection) is ended. A wanted one
@@ -351,11 +557,7 @@ public final class EventChannels implements AutoCloseable {
                 return;
             }
             // Under this class's lock, as every (P)SUBSCRIBE is: a later subscription to the name goes after this.
-            if (pattern) {
-                current.async().punsubscribe(name);
-            } else {
-                current.async().unsubscribe(name);
-            }
+            unsubscribe(current, name, pattern);
         }
     }
 

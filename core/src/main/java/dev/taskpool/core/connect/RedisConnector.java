@@ -222,11 +222,22 @@ public final class RedisConnector implements AutoCloseable {
     }
 
     /**
-     * A pub/sub connection. In a Cluster it is connected to one node; classic PUBLISH reaches the
-     * subscribers of every node, so pattern subscriptions see every task's events.
+     * A pub/sub connection. In a Cluster a {@code StatefulRedisClusterPubSubConnection}: its
+     * SSUBSCRIBE goes to the master of the channel's slot (see {@link EventChannels}).
      */
     public StatefulRedisPubSubConnection<String, String> newPubSubConnection() {
         return newPubSub.get();
+    }
+
+    /**
+     * In a Cluster, reads the topology again now (Lettuce also does every few seconds and on a
+     * redirection); completes when the connections know it. Elsewhere, completes at once.
+     */
+    public CompletableFuture<Void> refreshTopology() {
+        if (client instanceof RedisClusterClient cluster) {
+            return cluster.refreshPartitionsAsync().toCompletableFuture();
+        }
+        return CompletableFuture.completedFuture(null);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.taskpool.core.lua;
 
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.definition.TaskIds;
+import java.util.List;
 
 /**
  * Every Redis key and channel name taskpool uses comes from here. All keys of task {@code T}
@@ -55,7 +56,10 @@ public final class Keys {
         return ROOT + "schedule:" + TaskIds.requireValid(scheduleId);
     }
 
-    /** Pattern matching the event channel of every task of every kind (the dashboard's one subscription). */
+    /**
+     * Pattern matching the event channel of every task of every kind (what operators' views follow
+     * outside a Cluster; in one, {@link #kindEvents()} of each kind).
+     */
     public static String allEventsPattern() {
         return ROOT + "{*}:events:*";
     }
@@ -317,6 +321,18 @@ public final class Keys {
     /** The prefix of the per-task event channels; scripts append the id. */
     public String eventsPrefix() {
         return base + "events:";
+    }
+
+    /**
+     * Pub/sub channel, in a Redis Cluster only: every task event of this kind, published there as
+     * well as on the task's own channel ({@link #events(long)}) with sharded pub/sub (SPUBLISH),
+     * when someone subscribes to it. Sharded pub/sub has no patterns: this is what operators' views
+     * ({@code taskpool watch}, the dashboard) and {@code subscribeAll} follow in a Cluster, where
+     * outside one they use {@link #eventsPattern()}. In the kind's slot, like all its keys; it
+     * does not match {@link #eventsPattern()} (no {@code :<id>}).
+     */
+    public String kindEvents() {
+        return base + "events";
     }
 
     /** Pub/sub channel: every transition of one task, one JSON message each. */

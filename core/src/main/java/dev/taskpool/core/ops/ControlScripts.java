@@ -2,6 +2,7 @@ package dev.taskpool.core.ops;
 
 import dev.taskpool.core.connect.RedisCalls;
 import dev.taskpool.core.json.Json;
+import dev.taskpool.core.lua.EventMode;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
 import dev.taskpool.core.lua.ScriptReply;
@@ -17,10 +18,13 @@ final class ControlScripts {
 
     private final ScriptRunner scripts;
     private final RedisCalls calls;
+    /** How the scripts publish their events ({@link EventMode}). */
+    private final String eventMode;
 
-    ControlScripts(ScriptRunner scripts, RedisCalls calls) {
+    ControlScripts(ScriptRunner scripts, RedisCalls calls, String eventMode) {
         this.scripts = scripts;
         this.calls = calls;
+        this.eventMode = eventMode;
     }
 
     /** A refusal because the task is not in the partition the action ran on (another may hold it). */
@@ -61,7 +65,8 @@ final class ControlScripts {
 
     void retry(Keys keys, long id, String by, long now) {
         List<Object> reply = run(LuaScript.RESUBMIT, "retry " + name(keys, id), resubmitKeys(keys),
-                Long.toString(now), by, keys.task(), keys.eventsPrefix(), keys.control(), "one", Long.toString(id), "1");
+                Long.toString(now), by, keys.task(), keys.eventsPrefix(), keys.control(), "one", Long.toString(id), "1",
+                eventMode, keys.kindEvents());
         throwIfRefused(keys, id, reply, "retried", "a FAILURE task");
     }
 
@@ -77,7 +82,7 @@ final class ControlScripts {
             try {
                 reply = run(LuaScript.RESUBMIT, "retry the failed tasks of task " + keys.task(), resubmitKeys(keys),
                         Long.toString(now), by, keys.task(), keys.eventsPrefix(), keys.control(), "all", Long.toString(now),
-                        Integer.toString(RETRY_STEP));
+                        Integer.toString(RETRY_STEP), eventMode, keys.kindEvents());
             } catch (RedisFullException e) {
                 if (before + total == 0) {
                     throw e;
@@ -102,7 +107,8 @@ final class ControlScripts {
         List<Object> reply = run(LuaScript.CANCEL, "cancel " + name(keys, id),
                 new String[] {keys.task(id), keys.waiting(), keys.leases(), keys.failed(), keys.stats(),
                         keys.errorHandlersDue(), keys.wake(), keys.definition(), keys.delayed(), keys.uniquePrefix()},
-                Long.toString(id), Long.toString(now), by, keys.task(), keys.events(id), keys.control());
+                Long.toString(id), Long.toString(now), by, keys.task(), keys.events(id), keys.control(), eventMode,
+                keys.kindEvents());
         throwIfRefused(keys, id, reply, "canceled", "a WAITING or RUNNING task");
     }
 
@@ -113,7 +119,7 @@ final class ControlScripts {
         record.put("at", now);
         var message = TaskEvent.paused(keys.task(), by, now);
         List<Object> reply = run(LuaScript.PAUSE, "pause task " + keys.partition(), new String[] {keys.paused()},
-                record.toString(), keys.control(), message.toString());
+                record.toString(), keys.control(), message.toString(), eventMode);
         return ScriptReply.ALREADY_PAUSED.is(reply) ? String.valueOf(reply.get(1)) : null;
     }
 
@@ -121,7 +127,8 @@ final class ControlScripts {
     boolean resume(Keys keys, String by, long now) {
         var message = TaskEvent.resumed(keys.task(), by, now);
         List<Object> reply = run(LuaScript.RESUME, "resume task " + keys.partition(),
-                new String[] {keys.paused(), keys.waiting(), keys.wake(), keys.delayed()}, keys.control(), message.toString());
+                new String[] {keys.paused(), keys.waiting(), keys.wake(), keys.delayed()}, keys.control(), message.toString(),
+                eventMode);
         return !ScriptReply.NOT_PAUSED.is(reply);
     }
 
@@ -129,7 +136,7 @@ final class ControlScripts {
         String message = TaskEvent.promoted(keys.task(), id, by.isEmpty() ? null : by, now).toString();
         List<Object> reply = run(LuaScript.RUN_NOW, "run " + name(keys, id) + " now",
                 new String[] {keys.task(id), keys.delayed(), keys.waiting(), keys.wake()},
-                Long.toString(id), Long.toString(now), keys.events(id), message);
+                Long.toString(id), Long.toString(now), keys.events(id), message, eventMode, keys.kindEvents());
         throwIfRefused(keys, id, reply, "run now", "a delayed task (WAITING for its due time)");
     }
 
@@ -137,7 +144,7 @@ final class ControlScripts {
         String message = TaskEvent.deleted(keys.task(), id, now).toString();
         List<Object> reply = run(LuaScript.DELETE, "delete " + name(keys, id),
                 new String[] {keys.task(id), keys.succeeded(), keys.failed(), keys.uniquePrefix()},
-                Long.toString(id), keys.events(id), message);
+                Long.toString(id), keys.events(id), message, eventMode, keys.kindEvents());
         throwIfRefused(keys, id, reply, "deleted", "a finished (SUCCESS or FAILURE) task");
     }
 }

@@ -6,6 +6,7 @@ import dev.taskpool.core.add.AddStore;
 import dev.taskpool.core.connect.RedisCalls;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.definition.TaskIds;
+import dev.taskpool.core.lua.EventMode;
 import dev.taskpool.core.lua.KindLayout;
 import dev.taskpool.core.lua.KindLayouts;
 import dev.taskpool.core.lua.Keys;
@@ -64,7 +65,7 @@ public final class TaskOperations {
         // operators read a full Redis in the same words wherever it refuses them
         this.calls = new RedisCalls(redis, true);
         ScriptRunner scripts = new ScriptRunner(redis.async());
-        this.control = new ControlScripts(scripts, calls);
+        this.control = new ControlScripts(scripts, calls, EventMode.of(redis));
         this.statsReader = new KindStatsReader(commands, calls, clock);
         this.listings = new TaskListings(commands, calls, scripts);
         this.places = new TaskPlaces(new KindLayouts(redis), commands, calls);

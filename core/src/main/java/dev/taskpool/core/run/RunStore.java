@@ -29,7 +29,7 @@ public final class RunStore {
     private static final Logger log = LoggerFactory.getLogger(RunStore.class);
     private final ScriptRunner scripts;
     private final RedisCalls calls;
-    /** How the finish script publishes events ({@link EventMode}). */
+    /** How the scripts publish events ({@link EventMode}). */
     private final String eventMode;
 
     public RunStore(RedisConnector redis) {
@@ -82,7 +82,7 @@ public final class RunStore {
                                                    long now, long leaseDeadline, Duration keep) {
         Keys keys = Keys.of(task);
         long claimLife = Math.max(leaseDeadline - now, 1000) * 2;
-        List<String> args = new ArrayList<>(10 + completions.size() * 4);
+        List<String> args = new ArrayList<>(12 + completions.size() * 4);
         args.add(Long.toString(now));
         args.add(keys.task());
         args.add(keys.eventsPrefix());
@@ -100,6 +100,7 @@ public final class RunStore {
             args.add(completion.payload());
         }
         args.add(eventMode);
+        args.add(keys.kindEvents());
         return scripts.run(LuaScript.FINISH, finishKeys(keys, worker), args.toArray(String[]::new))
                 .thenApply(reply -> {
                     long nextDue = (Long) reply.getFirst();
@@ -185,7 +186,7 @@ public final class RunStore {
                 new String[] {keys.task(failed.id()), keys.leases(), keys.delayed(), keys.waiting(), keys.wake(), keys.stats(),
                         keys.flow()},
                 Long.toString(failed.id()), failed.token(), error, Long.toString(now), Long.toString(wait.toMillis()),
-                count.argument, keys.task(), keys.events(failed.id()))
+                count.argument, keys.task(), keys.events(failed.id()), eventMode, keys.kindEvents())
                 .thenApply(RunStore::transition);
     }
 
@@ -205,7 +206,7 @@ public final class RunStore {
         String message = TaskEvent.requeued(keys.task(), run.id(), now).toString();
         return scripts.run(LuaScript.RELEASE,
                 new String[] {keys.task(run.id()), keys.leases(), keys.waiting(), keys.wake()},
-                Long.toString(run.id()), run.token(), keys.events(run.id()), message)
+                Long.toString(run.id()), run.token(), keys.events(run.id()), message, eventMode, keys.kindEvents())
                 .thenApply(RunStore::transition);
     }
 
@@ -269,7 +270,8 @@ public final class RunStore {
         return scripts.run(LuaScript.RECOVER,
                 new String[] {keys.leases(), keys.waiting(), keys.wake(), keys.definition(), keys.taskPrefix(), keys.stats(),
                         keys.failed(), keys.succeeded(), keys.uniquePrefix(), keys.flow()},
-                Long.toString(now), Integer.toString(limit), keys.task(), keys.eventsPrefix(), attempts, keepSeconds)
+                Long.toString(now), Integer.toString(limit), keys.task(), keys.eventsPrefix(), attempts, keepSeconds, eventMode,
+                keys.kindEvents())
                 .thenApply(reply -> {
                     int failedCount = ((Long) reply.get(1)).intValue();
                     List<Long> failed = reply.subList(2, 2 + failedCount).stream().map(id -> Long.parseLong((String) id)).toList();
@@ -315,7 +317,7 @@ public final class RunStore {
         var event = TaskEvent.progress(keys.task(), id, current, total, message, now);
         List<Object> reply = calls.await(scripts.run(LuaScript.PROGRESS, new String[] {keys.task(id)},
                 Long.toString(current), Long.toString(total), message, Long.toString(now), keys.events(id),
-                event.toString(), leaseToken == null ? "" : leaseToken), "record progress of task " + task + " #" + id);
+                event.toString(), leaseToken == null ? "" : leaseToken, eventMode, keys.kindEvents()), "record progress of task " + task + " #" + id);
         switch (ScriptReply.of(reply)) {
             case DONE -> {
             }

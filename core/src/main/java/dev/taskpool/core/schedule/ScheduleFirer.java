@@ -206,7 +206,7 @@ public final class ScheduleFirer {
                     keys.sequence(), keys.waiting(), keys.wake(), keys.taskPrefix(), keys.delayed(), keys.stats(),
                     keys.schedule(spec.id())}, spec.task(), keys.eventsPrefix(), eventMode, spec.id(), mode, expected,
                     Long.toString(fireAt), Long.toString(next), Long.toString(now), spec.overlap() ? "1" : "0", "", args,
-                    error), what);
+                    error, keys.kindEvents()), what);
             if (!ScriptReply.DONE.is(reply)) {
                 return -1;
             }

@@ -425,9 +425,10 @@ class EnqueueTest {
 
     @Test
     void aMalformedRequestListIsAnErrorNamingWhere() {
-        String[] args = {task, keys.eventsPrefix(), "60000", "heard", "rid", Long.toString(NOW), "1", "2", "", "[]"};
+        String[] args = {task, keys.eventsPrefix(), "60000", "heard", keys.kindEvents(), "rid", Long.toString(NOW), "1", "2", "",
+                "[]"};
         Exception error = assertThrows(Exception.class, () -> new ScriptRunner(redis.async()).run(LuaScript.ENQUEUE, EnqueueCall.keys(keys), args).get());
-        assertTrue(String.valueOf(error.getMessage()).contains("malformed request at ARGV[5]"), error.getMessage());
+        assertTrue(String.valueOf(error.getMessage()).contains("malformed request at ARGV[6]"), error.getMessage());
         assertEquals(0, raw.exists(keys.task(1), keys.waiting(), keys.stats()), "nothing was written");
     }
 

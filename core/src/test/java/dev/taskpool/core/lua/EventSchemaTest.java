@@ -38,13 +38,13 @@ import org.junit.jupiter.api.Test;
  * real scripts on a real Redis, every message published on the task channels and the control
  * channel is captured, and each must carry the fields {@link TaskEvent} lists for its type, of the
  * JSON types it lists, and no others. Every type listed must be seen, so the lists hold no type
- * that nothing publishes.
+ * that nothing publishes. (In a Cluster the same runs on shard channels: {@code ShardedEventModeTest}.)
  */
 class EventSchemaTest {
     private static final long NOW = 1_700_000_000_000L;
     private static final Duration KEEP = Duration.ofHours(1);
 
-    private record Heard(String channel, String message) {
+    record Heard(String channel, String message) {
     }
 
     @Test
@@ -68,35 +68,42 @@ class EventSchemaTest {
             listener.sync().psubscribe(keys.eventsPattern());
             listener.sync().subscribe(keys.control());
             runEveryTransition(redis, task, keys);
-
-            List<String> problems = new ArrayList<>();
-            Set<String> seenTask = new TreeSet<>();
-            Set<String> seenControl = new TreeSet<>();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            // One connection hears the messages in the order Redis published them: the last is `resumed`.
-            boolean resumed = false;
-            while (!resumed && System.nanoTime() < deadline) {
-                Heard one = heard.poll(1, TimeUnit.SECONDS);
-                if (one == null) {
-                    continue;
-                }
-                JsonNode message = Json.read(one.message(), "event message");
-                String type = message.path("event").asText();
-                boolean control = one.channel().equals(keys.control());
-                Map<String, List<Field>> schema = control ? TaskEvent.CONTROL_EVENTS : TaskEvent.TASK_EVENTS;
-                (control ? seenControl : seenTask).add(type);
-                resumed = control && type.equals(TaskEvent.RESUMED);
-                List<Field> fields = schema.get(type);
-                if (fields == null) {
-                    problems.add("no fields listed for " + (control ? "control " : "") + "event " + type + ": " + message);
-                } else {
-                    problems.addAll(check(fields, message));
-                }
-            }
-            assertEquals(List.of(), problems);
-            assertEquals(new TreeSet<>(TaskEvent.TASK_EVENTS.keySet()), seenTask, "every task event type was published");
-            assertEquals(new TreeSet<>(TaskEvent.CONTROL_EVENTS.keySet()), seenControl, "every control event type was published");
+            checkEveryType(heard, keys);
         }
+    }
+
+    /**
+     * Reads what {@code heard} got until the kind's {@code resumed} (the last transition), and
+     * checks each message against its type's fields; every type listed must have been seen.
+     */
+    static void checkEveryType(BlockingQueue<Heard> heard, Keys keys) throws InterruptedException {
+        List<String> problems = new ArrayList<>();
+        Set<String> seenTask = new TreeSet<>();
+        Set<String> seenControl = new TreeSet<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        // One connection hears the messages in the order Redis published them: the last is `resumed`.
+        boolean resumed = false;
+        while (!resumed && System.nanoTime() < deadline) {
+            Heard one = heard.poll(1, TimeUnit.SECONDS);
+            if (one == null) {
+                continue;
+            }
+            JsonNode message = Json.read(one.message(), "event message");
+            String type = message.path("event").asText();
+            boolean control = one.channel().equals(keys.control());
+            Map<String, List<Field>> schema = control ? TaskEvent.CONTROL_EVENTS : TaskEvent.TASK_EVENTS;
+            (control ? seenControl : seenTask).add(type);
+            resumed = control && type.equals(TaskEvent.RESUMED);
+            List<Field> fields = schema.get(type);
+            if (fields == null) {
+                problems.add("no fields listed for " + (control ? "control " : "") + "event " + type + ": " + message);
+            } else {
+                problems.addAll(check(fields, message));
+            }
+        }
+        assertEquals(List.of(), problems);
+        assertEquals(new TreeSet<>(TaskEvent.TASK_EVENTS.keySet()), seenTask, "every task event type was published");
+        assertEquals(new TreeSet<>(TaskEvent.CONTROL_EVENTS.keySet()), seenControl, "every control event type was published");
     }
 
     /** What is wrong with {@code message} against its type's fields: a field missing, of another type, or not listed. */
@@ -125,7 +132,7 @@ class EventSchemaTest {
      * Runs every transition that publishes, through the real scripts and the Java that builds the
      * rest, the way the workers and the operators' commands do; resuming the kind comes last.
      */
-    private static void runEveryTransition(RedisConnector redis, String task, Keys keys) throws Exception {
+    static void runEveryTransition(RedisConnector redis, String task, Keys keys) throws Exception {
         AddStore adds = new AddStore(redis);
         RunStore store = new RunStore(redis);
         TaskOperations operations = new TaskOperations(redis, Clock.fixed(Instant.ofEpochMilli(NOW + 500_000), ZoneOffset.UTC));

@@ -6,6 +6,7 @@ import dev.taskpool.core.connect.EventChannels;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.worker.runtime.AppRuntime;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Listens to the control channels ({@code taskpool:{T}:control}) of the kinds this worker serves,
- * on one pub/sub connection, and stops a run an operator canceled. Pub/sub may drop a message
+ * on one pub/sub connection (in a Cluster, shard channels: each on the master of its kind's slot), and stops a run an operator canceled. Pub/sub may drop a message
  * (in a reconnect): the cancel script also took the run's lease, so the heartbeat finds it lost
  * and stops the run then; either way the run records nothing. {@link EventChannels} subscribes
  * again after a reconnect.

@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.taskpool.client.Subscription;
 import dev.taskpool.client.TaskpoolClient;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
+import dev.taskpool.core.ops.EveryKindEvents;
+import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.support.LocalRedis;
 import dev.taskpool.support.LocalRedisCluster;
 import dev.taskpool.support.Wait;
@@ -18,6 +21,9 @@ import dev.taskpool.worker.Harness;
 import dev.taskpool.worker.TestApp;
 import dev.taskpool.worker.process.ProcessRegistry;
 import io.lettuce.core.cluster.SlotHash;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -113,57 +119,23 @@ class ClusterTest {
         }
     }
 
-    @Test
-    void aSubscriberWhoseNodeIsKilledGetsEventsThroughAnotherNode() {
-        String kind = kindsOnEveryMaster("resubscribe").getFirst();
-        TestApp app = TestApp.in(dir).task(kind, 2, 1, 0, 30, 1000, PROCESS, "");
-        ProcessRegistry registry = new ProcessRegistry().register(PROCESS, args -> args.getFirst());
-        try (Harness harness = Harness.open(app.dir(), registry, cluster.seedsUri())) {
-            harness.startWorker();
-            Set<Long> succeeded = ConcurrentHashMap.newKeySet();
-            try (var subscription = harness.client.subscribeAll(kind, event -> {
-                if (TaskEvent.SUCCESS.equals(event.event())) {
-                    succeeded.add(event.id());
-                }
-            })) {
-                long first = harness.client.add(kind, "before").id();
-                Wait.until("the success event of " + kind + " #" + first, Duration.ofSeconds(60), () -> succeeded.contains(first));
-                LocalRedis subscribedTo = cluster.nodes().stream()
-                        .filter(node -> cluster.cli(node, "CLIENT", "LIST").contains("psub=1"))
-                        .findFirst().orElseThrow(() -> new AssertionError("no node has the pattern subscription"));
-                subscribedTo.kill();
-                try {
-                    // Lettuce moves the subscription to a node that answers; events published
-                    // meanwhile are lost (pub/sub is best-effort; the task hash is the truth).
-                    Wait.until("the pattern subscription to move from the killed " + subscribedTo + " to another node",
-                            Duration.ofSeconds(60), () -> cluster.nodes().stream().filter(node -> node != subscribedTo)
-                                    .anyMatch(node -> cluster.cli(node, "CLIENT", "LIST").contains("psub=1")));
-                    long second = harness.client.add(kind, "after").id();
-                    Wait.until("the success event of " + kind + " #" + second + " after the subscriber's node "
-                            + subscribedTo + " was killed", Duration.ofSeconds(60), () -> succeeded.contains(second));
-                } finally {
-                    subscribedTo.restart();
-                    cluster.awaitHealthy(Duration.ofSeconds(60));
-                }
-            } catch (Exception e) {
-                throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
-            }
-        }
-    }
-
     /**
      * What a worker or client ACL user needs on a Cluster beyond the standalone rules of docs/acl.md, as
      * Lettuce 7 uses them: its topology refresh opens a connection to each node, names it (CLIENT
      * SETNAME lettuce#ClusterTopologyRefresh) and reads CLUSTER NODES and INFO (the node's client
      * count); a pub/sub connection asks its node's id (CLUSTER MYID). Without CLUSTER NODES no
-     * connection starts; without the others every refresh leaves entries in ACL LOG.
+     * connection starts; without the others every refresh leaves entries in ACL LOG. Events are
+     * sharded pub/sub there: the scripts ask PUBSUB SHARDNUMSUB and SPUBLISH, subscribers SSUBSCRIBE.
      */
-    static final String CLUSTER_ACL_RULES = " +cluster|nodes +cluster|myid +client|setname";
+    static final String CLUSTER_ACL_RULES = " +cluster|nodes +cluster|myid +client|setname +spublish +pubsub|shardnumsub"
+            + " +ssubscribe +sunsubscribe";
 
     /**
      * The ACL users of docs/acl.md on the Cluster: users are per node, so they are created on every node;
      * a worker and a client connect as them through one node's URL and run tasks of a kind on each
-     * master end to end (a failed run and its retry, batch adds, get, events). Any command the rules
+     * master end to end (a failed run and its retry, batch adds, get, events), while an operator
+     * follows every kind's events and control channels (as watch and the dashboard do) and pauses
+     * and resumes each kind. Any command the rules
      * deny on any node (Lettuce's topology reads included) fails the test through that node's ACL LOG.
      */
     @Test
@@ -175,12 +147,17 @@ class ClusterTest {
         setUserOnEveryNode("taskpool-worker", "worker-secret", readme.of("taskpool-worker") + CLUSTER_ACL_RULES);
         setUserOnEveryNode("taskpool-client", "client-secret",
                 readme.of("taskpool-client", kinds.toArray(String[]::new)) + CLUSTER_ACL_RULES);
+        setUserOnEveryNode("taskpool-operator", "operator-secret", readme.of("taskpool-operator") + CLUSTER_ACL_RULES + " +info");
+        assertTrue(aclPage().contains(CLUSTER_ACL_RULES.trim() + "` to each (and `+info` to `taskpool-operator`'s"),
+                "docs/acl.md gives the Cluster's rules: " + CLUSTER_ACL_RULES + ", and +info for the operator");
         for (LocalRedis node : cluster.nodes()) {
             cluster.cli(node, "ACL", "LOG", "RESET");
         }
         AtomicLong calls = new AtomicLong();
         Set<String> failedOnce = ConcurrentHashMap.newKeySet();
         Map<String, Integer> events = new ConcurrentHashMap<>();
+        Map<String, Integer> operatorEvents = new ConcurrentHashMap<>();
+        Map<String, Integer> controls = new ConcurrentHashMap<>();
         List<Subscription> subscriptions = new ArrayList<>();
         try (EmbeddedWorker worker = EmbeddedWorker.builder(aclUrl("taskpool-worker", "worker-secret"), app.dir())
                      .process(PROCESS, args -> {
@@ -193,7 +170,11 @@ class ClusterTest {
                      })
                      .settings(s -> s.withShutdownGrace(Duration.ofSeconds(2)))
                      .start();
-             TaskpoolClient client = TaskpoolClient.connect(aclUrl("taskpool-client", "client-secret"))) {
+             TaskpoolClient client = TaskpoolClient.connect(aclUrl("taskpool-client", "client-secret"));
+             RedisConnector operator = RedisConnector.connect(aclUrl("taskpool-operator", "operator-secret"));
+             // what `taskpool watch` and the dashboard follow: each kind's events and control channels
+             EveryKindEvents view = EveryKindEvents.follow(operator, (kind, channel, message) ->
+                     (EveryKindEvents.isControl(channel) ? controls : operatorEvents).merge(kind, 1, Integer::sum))) {
             for (String kind : kinds) {
                 subscriptions.add(client.subscribeAll(kind, event -> events.merge(kind, 1, Integer::sum)));
             }
@@ -206,8 +187,16 @@ class ClusterTest {
                 }
                 assertTrue(client.get(kind, first).orElseThrow().attempt() >= 1, "get works as the client user");
             }
-            Wait.until("events of every kind " + kinds + " to reach the client user's pattern subscriptions",
-                    Duration.ofSeconds(60), () -> kinds.stream().allMatch(events::containsKey));
+            Wait.until("events of every kind " + kinds + " to reach the client user's and the operator user's subscriptions",
+                    Duration.ofSeconds(60), () -> kinds.stream().allMatch(kind -> events.containsKey(kind)
+                            && operatorEvents.containsKey(kind)));
+            TaskOperations operations = new TaskOperations(operator);
+            for (String kind : kinds) {
+                operations.pause(kind, "ops");
+                operations.resume(kind, "ops");
+            }
+            Wait.until("the pause and resume of every kind to reach the operator user's view", Duration.ofSeconds(60),
+                    () -> kinds.stream().allMatch(kind -> controls.getOrDefault(kind, 0) >= 2));
             subscriptions.forEach(Subscription::close);
         }
         assertEquals(12, calls.get(), "two runs (one failed, one retried) of each of the six tasks");
@@ -219,6 +208,14 @@ class ClusterTest {
             }
         }
         assertEquals(Map.of(), denied, "commands the ACL rules of docs/acl.md (with the Cluster's) denied, by node (ACL LOG)");
+    }
+
+    private static String aclPage() {
+        try {
+            return Files.readString(Path.of("..", "docs", "acl.md")).replaceAll("\\s+", " ");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static void setUserOnEveryNode(String name, String password, String rules) {
