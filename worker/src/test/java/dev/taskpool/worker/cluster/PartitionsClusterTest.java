@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -163,6 +164,32 @@ class PartitionsClusterTest extends PartitionsCases {
                     + " adds refused during the move)", LIMIT, () -> acknowledged.stream()
                     .allMatch(id -> "SUCCESS".equals(sync.hget(layout.ofId(id).task(id), "status"))));
             assertEquals(acknowledged.size(), Set.copyOf(acknowledged).size(), "no id given twice");
+        }
+    }
+
+    @Test
+    void eventsOfEveryPartitionReachAWholeKindSubscriptionAndAwait() {
+        String kind = newKind("partevents");
+        try (Harness harness = open(app(dir, kind, 3, 1000, "java.partevents.Work"),
+                new ProcessRegistry().register("java.partevents.Work", args -> "done"))) {
+            Set<Long> succeeded = ConcurrentHashMap.newKeySet();
+            try (var subscription = harness.client.subscribeAll(kind, event -> {
+                if ("success".equals(event.event())) {
+                    succeeded.add(event.id());
+                }
+            })) {
+                List<Long> ids = new ArrayList<>();
+                for (int i = 0; i < 30; i++) {
+                    ids.add(harness.client.add(kind, i).id());
+                }
+                harness.startWorker();
+                for (long id : ids) {
+                    assertEquals(TaskStatus.SUCCESS, harness.client.await(kind, id, LIMIT).status(), "await " + id);
+                }
+                Wait.until("a success event of each of the 30 tasks, from its partition's shard channel", LIMIT,
+                        () -> succeeded.containsAll(ids));
+                assertEquals(Set.of(0L, 1L, 2L), Set.copyOf(ids.stream().map(id -> id % KindLayout.ID_STRIDE).toList()));
+            }
         }
     }
 }
