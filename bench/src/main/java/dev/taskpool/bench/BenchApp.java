@@ -33,7 +33,9 @@ final class BenchApp {
             Files.createDirectories(definition.getParent());
             Map<String, Object> fields = new LinkedHashMap<>(Map.of("name", "benchmark", "worker_nums", concurrencyPerKind.get(k),
                     "attempts", 0, "attempt_after", 0, "timeout", 60,
-                    "size", Math.max(tasksPerKind.get(k), options.warmup()) + options.latencySamples() + 10,
+                    // (a partitioned kind's batches go to its partitions in turn: each may get a batch more than its share)
+                    "size", Math.max(tasksPerKind.get(k), options.warmup()) + options.latencySamples() + 10
+                            + (options.flow().partitions() > 1 ? options.flow().partitions() * BenchAdds.BATCH : 0),
                     "keep", options.keep().toSeconds(), "process", process));
             options.flow().putInto(fields);
             Files.writeString(definition, Json.write(fields));
