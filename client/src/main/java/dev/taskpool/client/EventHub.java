@@ -3,8 +3,10 @@ package dev.taskpool.client;
 import dev.taskpool.core.connect.AclRefusal;
 import dev.taskpool.core.connect.EventChannels;
 import dev.taskpool.core.lua.Keys;
+import dev.taskpool.core.lua.KindLayouts;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.connect.RedisConnector;
+import dev.taskpool.core.ops.TaskReads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -19,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A client's task events: its subscriptions on one {@link EventChannels} (one pub/sub connection,
  * confirmed subscribes, subscriptions that heal themselves after a cut), each message parsed as a
- * {@link TaskEvent}.
+ * {@link TaskEvent}. A task is followed on the channel of the partition holding it; a kind on the
+ * patterns of its task channels outside a Cluster, on its partitions' events channels in one.
  *
  * <p>The connection's I/O thread only parses a message and queues it (see {@link ListenerQueue});
  * listeners run on the client's own virtual threads or on an executor the caller gave.
@@ -30,6 +33,10 @@ final class EventHub implements AutoCloseable {
     private final EventChannels channels;
     /** The Redis user, for the words of a refusal. */
     private final String user;
+    /** Which partition holds a task: its channel is that partition's. */
+    private final TaskReads reads;
+    /** Each kind's partitions, whose events a subscription to the whole kind follows. */
+    private final KindLayouts layouts;
     /** Where listeners run unless their subscription names an executor: a virtual thread per drain. */
     private final ExecutorService deliveries = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("taskpool-events-", 0).factory());
@@ -37,13 +44,63 @@ final class EventHub implements AutoCloseable {
     private final Set<ListenerQueue> queues = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    EventHub(RedisConnector redis) {
+    EventHub(RedisConnector redis, TaskReads reads, KindLayouts layouts) {
         this.channels = new EventChannels(redis);
         this.user = redis.user();
+        this.reads = reads;
+        this.layouts = layouts;
+    }
+
+    /**
+     * Delivers the events of task {@code id} of {@code task} to {@code listener} through
+     * {@code executor} (null: the hub's virtual threads), from the channel of the partition holding
+     * it; an ACL refusal becomes one line naming the rule to add.
+     */
+    Subscription subscribeTask(String task, long id, Consumer<TaskEvent> listener, Executor executor) {
+        String channel = Keys.of(reads.partitionOf(task, id)).events(id);
+        try {
+            return subscribe(channel, listener, executor);
+        } catch (RuntimeException e) {
+            throw AclRefusal.ofSubscription(e, user, channel);
+        }
+    }
+
+    /**
+     * Delivers the events of every task of a kind (or of the partition {@code task} names) to
+     * {@code listener}: in a Cluster from the events channel of each of its partitions, else from
+     * the kind's patterns; an ACL refusal becomes one line naming the rule to add.
+     */
+    Subscription subscribeKind(String task, Consumer<TaskEvent> listener, Executor executor) {
+        Keys keys = Keys.of(task);
+        if (channels.sharded()) {
+            // (sharded pub/sub has no patterns: the events channel of each partition, or of the partition named)
+            return subscribeAll(keys.partition().equals(keys.task()) ? layouts.of(keys.task()).all()
+                    : List.of(keys), listener, executor);
+        }
+        List<String> patterns = keys.partition().equals(keys.task()) && layouts.of(keys.task()).partitioned()
+                ? List.of(keys.eventsPattern(), keys.partitionsEventsPattern())
+                : List.of(keys.eventsPattern());
+        try {
+            return psubscribe(patterns, listener, executor);
+        } catch (RuntimeException e) {
+            throw AclRefusal.ofSubscription(e, user, refusedOf(e, patterns));
+        }
+    }
+
+    /** Which of {@code patterns} Redis refused (its reply names it), for the rule to add; the first when it names none. */
+    private static String refusedOf(RuntimeException failure, List<String> patterns) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            for (String pattern : patterns.reversed()) {
+                if (String.valueOf(cause.getMessage()).contains(pattern)) {
+                    return pattern;
+                }
+            }
+        }
+        return patterns.getFirst();
     }
 
     /** Delivers the events of {@code channel} to {@code listener} through {@code executor} (null: the hub's virtual threads). */
-    Subscription subscribe(String channel, Consumer<TaskEvent> listener, Executor executor) {
+    private Subscription subscribe(String channel, Consumer<TaskEvent> listener, Executor executor) {
         ListenerQueue queue = queue(channel, listener, executor);
         try {
             return subscription(queue, channels.subscribe(channel, (ignored, message) -> deliver(queue, message)));
@@ -61,7 +118,7 @@ final class EventHub implements AutoCloseable {
      *
      * @throws RuntimeException naming the ACL rule to add when Redis refuses a subscription to the user
      */
-    Subscription subscribeAll(List<Keys> tags, Consumer<TaskEvent> listener, Executor executor) {
+    private Subscription subscribeAll(List<Keys> tags, Consumer<TaskEvent> listener, Executor executor) {
         ListenerQueue queue = queue(tags.getFirst().eventsPattern(), listener, executor);
         List<EventChannels.Subscription> made = new ArrayList<>();
         String name = null;
@@ -87,7 +144,7 @@ final class EventHub implements AutoCloseable {
      * Cluster: two for a partitioned kind) to {@code listener} through one queue: one event at a
      * time. When one pattern is refused, those subscribed before it are closed again.
      */
-    Subscription psubscribe(List<String> patterns, Consumer<TaskEvent> listener, Executor executor) {
+    private Subscription psubscribe(List<String> patterns, Consumer<TaskEvent> listener, Executor executor) {
         ListenerQueue queue = queue(String.join(" ", patterns), listener, executor);
         List<EventChannels.Subscription> subscribed = new ArrayList<>();
         try {

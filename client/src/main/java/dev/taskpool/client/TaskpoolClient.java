@@ -4,10 +4,8 @@ import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.add.AddStore;
-import dev.taskpool.core.connect.AclRefusal;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.json.ValueLimits;
-import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.model.TaskEvent;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.ops.TaskOperations;
@@ -390,7 +388,7 @@ public final class TaskpoolClient implements AutoCloseable {
      * those published while it was not in place are not delivered, so read the task to catch up.
      */
     public Subscription subscribe(String task, long id, Consumer<TaskEvent> listener) {
-        return subscribe(task, id, listener, null, false);
+        return events().subscribeTask(task, id, listener, null);
     }
 
     /**
@@ -399,7 +397,7 @@ public final class TaskpoolClient implements AutoCloseable {
      * after 256 events). An executor that refuses a drain leaves the events waiting for the next one.
      */
     public Subscription subscribe(String task, long id, Consumer<TaskEvent> listener, Executor executor) {
-        return subscribe(task, id, listener, Objects.requireNonNull(executor, "executor"), false);
+        return events().subscribeTask(task, id, listener, Objects.requireNonNull(executor, "executor"));
     }
 
     /**
@@ -415,53 +413,12 @@ public final class TaskpoolClient implements AutoCloseable {
      * name ({@code T~2}) follows that partition alone.
      */
     public Subscription subscribeAll(String task, Consumer<TaskEvent> listener) {
-        return subscribe(task, 0, listener, null, true);
+        return events().subscribeKind(task, listener, null);
     }
 
     /** As {@link #subscribeAll(String, Consumer)}, calling the listener through {@code executor}. */
     public Subscription subscribeAll(String task, Consumer<TaskEvent> listener, Executor executor) {
-        return subscribe(task, 0, listener, Objects.requireNonNull(executor, "executor"), true);
-    }
-
-    /**
-     * A task's channel (that of the partition holding it), or a kind's patterns; an ACL refusal
-     * becomes one line naming the rule to add.
-     */
-    private Subscription subscribe(String task, long id, Consumer<TaskEvent> listener, Executor executor, boolean wholeKind) {
-        if (!wholeKind) {
-            String channel = Keys.of(reads.partitionOf(task, id)).events(id);
-            try {
-                return events().subscribe(channel, listener, executor);
-            } catch (RuntimeException e) {
-                throw AclRefusal.ofSubscription(e, redis.user(), channel);
-            }
-        }
-        Keys keys = Keys.of(task);
-        if (redis.isCluster()) {
-            // (sharded pub/sub has no patterns: the events channel of each partition, or of the partition named)
-            return events().subscribeAll(keys.partition().equals(keys.task()) ? store.layouts().of(keys.task()).all()
-                    : List.of(keys), listener, executor);
-        }
-        List<String> patterns = keys.partition().equals(keys.task()) && store.layouts().of(keys.task()).partitioned()
-                ? List.of(keys.eventsPattern(), keys.partitionsEventsPattern())
-                : List.of(keys.eventsPattern());
-        try {
-            return events().psubscribe(patterns, listener, executor);
-        } catch (RuntimeException e) {
-            throw AclRefusal.ofSubscription(e, redis.user(), refusedOf(e, patterns));
-        }
-    }
-
-    /** Which of {@code patterns} Redis refused (its reply names it), for the rule to add; the first when it names none. */
-    private static String refusedOf(RuntimeException failure, List<String> patterns) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
-            for (String pattern : patterns.reversed()) {
-                if (String.valueOf(cause.getMessage()).contains(pattern)) {
-                    return pattern;
-                }
-            }
-        }
-        return patterns.getFirst();
+        return events().subscribeKind(task, listener, Objects.requireNonNull(executor, "executor"));
     }
 
     private EventHub events() {
@@ -469,7 +426,7 @@ public final class TaskpoolClient implements AutoCloseable {
         if (hub == null) {
             synchronized (this) {
                 if (events == null) {
-                    events = new EventHub(redis);
+                    events = new EventHub(redis, reads, store.layouts());
                 }
                 hub = events;
             }
