@@ -6,6 +6,7 @@ import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.KindLayout;
 import dev.taskpool.core.lua.KindLayouts;
 import dev.taskpool.core.model.TaskInfo;
+import dev.taskpool.core.ops.TaskPage;
 import dev.taskpool.core.model.TaskStatus;
 import dev.taskpool.core.ops.TaskOperations;
 import dev.taskpool.core.ops.TaskReads;
@@ -15,7 +16,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -28,6 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class BenchReads {
     /** Each kind's layout, read once (see {@link #layout}). */
     private final Map<String, KindLayout> layouts = new ConcurrentHashMap<>();
+    /** The counters' reader of each connection (one per run). */
+    private final Map<RedisConnector, TaskReads> reads = new ConcurrentHashMap<>();
     private final AtomicLong peakHeap = new AtomicLong();
 
     /** The most heap this JVM used at a poll while waiting for the tasks to succeed. */
@@ -51,8 +53,7 @@ final class BenchReads {
                 for (Keys keys : layout.all()) {
                     if (connector.masterOf(keys.waiting()).equals(node)) {
                         here.add(keys.partition());
-                        String added = connector.sync().hget(keys.stats(), "added");
-                        tasks += layout.partitioned() ? (added == null ? 0 : Long.parseLong(added)) : tasksPerKind.get(k);
+                        tasks += layout.partitioned() ? addedTo(connector, layout, keys) : tasksPerKind.get(k);
                     }
                 }
             }
@@ -64,23 +65,31 @@ final class BenchReads {
         return shards;
     }
 
+    /**
+     * The tasks added to one partition of a partitioned kind. A partition's name reads that
+     * partition alone, but partition 0's name is the kind's, which reads them all: its own are the
+     * kind's less the others'.
+     */
+    private static long addedTo(RedisConnector connector, KindLayout layout, Keys partition) {
+        TaskReads reads = new TaskReads(connector);
+        if (!partition.partition().equals(layout.kind())) {
+            return reads.stats(partition.partition()).get("added");
+        }
+        long others = 0;
+        for (Keys keys : layout.all().subList(1, layout.all().size())) {
+            others += reads.stats(keys.partition()).get("added");
+        }
+        return reads.stats(layout.kind()).get("added") - others;
+    }
+
     /** A kind's layout (its partitions), read once its definition is published. */
     private KindLayout layout(RedisConnector connector, String kind) {
         return layouts.computeIfAbsent(kind, ignored -> new KindLayouts(connector).fresh(kind));
     }
 
-    /** A kind's counters, summed over its partitions: one HMGET per partition. */
-    private Map<String, Long> counters(RedisConnector connector, String kind, String... fields) {
-        Map<String, Long> sums = new LinkedHashMap<>();
-        for (String field : fields) {
-            sums.put(field, 0L);
-        }
-        for (Keys keys : layout(connector, kind).all()) {
-            for (var value : connector.sync().hmget(keys.stats(), fields)) {
-                sums.merge(value.getKey(), value.hasValue() ? Long.parseLong(value.getValue()) : 0, Long::sum);
-            }
-        }
-        return sums;
+    /** A kind's counters, summed over its partitions: one HGETALL per partition ({@link TaskReads#stats}). */
+    private Map<String, Long> counters(RedisConnector connector, String kind) {
+        return reads.computeIfAbsent(connector, TaskReads::new).stats(kind);
     }
 
     /**
@@ -97,7 +106,7 @@ final class BenchReads {
             boolean done = true;
             Map<String, Map<String, Long>> all = new LinkedHashMap<>();
             for (int k = 0; k < kinds.size(); k++) {
-                Map<String, Long> stats = counters(connector, kinds.get(k), "succeeded", "failed");
+                Map<String, Long> stats = counters(connector, kinds.get(k));
                 all.put(kinds.get(k), stats);
                 if (stats.get("failed") > 0) {
                     throw new TaskpoolException(stats.get("failed") + " benchmark tasks of " + kinds.get(k) + " failed");
@@ -148,32 +157,30 @@ final class BenchReads {
     }
 
     /**
-     * A partitioned kind's first start and last finish: its ids are not 1..N, so they are read
-     * from each partition's {@code succeeded} list ({@code "<finished_at>:<id>"}), then the starts
-     * from the task records.
+     * A partitioned kind's first start and last finish: its ids are not 1..N, so each partition's
+     * SUCCESS tasks are listed, page by page, with their start and finish.
      */
     private static long[] partitionedDrainSpan(RedisConnector connector, KindLayout layout) {
+        TaskOperations operations = new TaskOperations(connector);
         long firstStart = Long.MAX_VALUE;
         long lastFinish = 0;
         for (Keys keys : layout.all()) {
-            List<String> ended = connector.sync().lrange(keys.succeeded(), 0, -1);
-            List<CompletableFuture<String>> starts = new ArrayList<>();
-            for (String entry : ended) {
-                int colon = entry.indexOf(':');
-                lastFinish = Math.max(lastFinish, Long.parseLong(entry.substring(0, colon)));
-                starts.add(connector.async().hget(keys.task(Long.parseLong(entry.substring(colon + 1))), "started_at")
-                        .toCompletableFuture());
-            }
-            for (CompletableFuture<String> start : starts) {
-                firstStart = Math.min(firstStart, Long.parseLong(start.join()));
-            }
+            String cursor = null;
+            do {
+                TaskPage page = operations.list(keys.partition(), TaskStatus.SUCCESS, TaskOperations.MAX_PAGE, cursor);
+                for (TaskInfo task : page.tasks()) {
+                    firstStart = Math.min(firstStart, task.startedAt());
+                    lastFinish = Math.max(lastFinish, task.finishedAt());
+                }
+                cursor = page.nextCursor();
+            } while (cursor != null);
         }
         return new long[] {firstStart, lastFinish};
     }
 
     /** Checks that every task of {@code task} succeeded: its counters, and one id in a hundred of a kind numbered 1..N. */
     void verifyAllSucceeded(RedisConnector connector, TaskReads store, String task, int count) {
-        Map<String, Long> stats = counters(connector, task, "succeeded", "failed");
+        Map<String, Long> stats = counters(connector, task);
         if (stats.get("succeeded") != count || stats.get("failed") != 0) {
             throw new TaskpoolException("not every benchmark task of " + task + " succeeded: " + stats);
         }

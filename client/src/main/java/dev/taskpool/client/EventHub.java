@@ -1,5 +1,6 @@
 package dev.taskpool.client;
 
+import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.connect.AclRefusal;
 import dev.taskpool.core.connect.EventChannels;
 import dev.taskpool.core.lua.Keys;
@@ -57,11 +58,29 @@ final class EventHub implements AutoCloseable {
      * it; an ACL refusal becomes one line naming the rule to add.
      */
     Subscription subscribeTask(String task, long id, Consumer<TaskEvent> listener, Executor executor) {
-        String channel = Keys.of(reads.partitionOf(task, id)).events(id);
+        String channel = Keys.of(partitionOf(task, id)).events(id);
         try {
             return subscribe(channel, listener, executor);
         } catch (RuntimeException e) {
             throw AclRefusal.ofSubscription(e, user, channel);
+        }
+    }
+
+    /**
+     * The partition holding task {@code id}; when Redis cannot be asked (it is away: the
+     * subscription is then made when it is back), the one the id names in the layout this client
+     * last read, else the kind's own, so that a subscription never waits for Redis to be reachable.
+     */
+    private String partitionOf(String task, long id) {
+        try {
+            return reads.partitionOf(task, id);
+        } catch (TaskpoolException e) {
+            Keys named = Keys.of(task);
+            String partition = named.partition().equals(named.task()) ? layouts.cached(named.task())
+                    .map(layout -> layout.ofId(id).partition()).orElse(named.task()) : named.partition();
+            log.warn("cannot look up which partition holds task {} #{} ({}); subscribing to partition {}", task, id,
+                    e.getMessage(), partition);
+            return partition;
         }
     }
 

@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
-import dev.taskpool.core.definition.TaskIds;
-import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.json.Json;
 import dev.taskpool.core.model.TaskInfo;
 import dev.taskpool.core.model.TaskStatus;
@@ -214,23 +212,11 @@ final class ApiHandler {
 
     /** A kind's name, or a partition's ({@code mail.send~2}: that partition of the kind alone). */
     static String kind(String text) {
-        if (!TaskIds.isValid(text) && !isPartitionName(text)) {
+        if (!TaskOperations.isKindOrPartitionName(text)) {
             throw new HttpIo.BadRequest("'" + text + "' is not a task kind name (letters, digits, _ and -, dot-separated)"
                     + " nor a partition's name (KIND~N)");
         }
         return text;
-    }
-
-    private static boolean isPartitionName(String text) {
-        if (text.indexOf(Keys.PARTITION_MARK) < 0) {
-            return false;
-        }
-        try {
-            Keys.of(text);
-            return true;
-        } catch (RuntimeException e) {
-            return false;
-        }
     }
 
     static long id(String task, String text) {

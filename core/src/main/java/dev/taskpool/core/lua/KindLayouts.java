@@ -4,9 +4,11 @@ import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.connect.RedisCalls;
 import dev.taskpool.core.connect.RedisConnector;
 import io.lettuce.core.KeyValue;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,6 +36,8 @@ public final class KindLayouts {
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
     /** The next partition of each kind a plain add goes to. */
     private final Map<String, AtomicInteger> turns = new ConcurrentHashMap<>();
+    /** The callers waiting, in order, for a kind's first read ({@link #entryAsync}). */
+    private final Map<String, List<CompletableFuture<Entry>>> waiting = new HashMap<>();
     /** The kinds whose layout is being read again in the background. */
     private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
 
@@ -70,22 +74,61 @@ public final class KindLayouts {
     /**
      * As {@link #entry}, without holding the calling thread when the kind has not been read yet
      * (an asynchronous add may be made on Lettuce's I/O thread, which must never wait for Redis).
+     * The callers that ask while the first read is out get the entry in the order they asked, so
+     * asynchronous adds made one after the other still reach Redis in that order.
      */
     public CompletableFuture<Entry> entryAsync(String kind) {
         if (entries.containsKey(kind)) {
             return CompletableFuture.completedFuture(entry(kind));
         }
-        return readAsync(kind).handle((read, error) -> {
+        CompletableFuture<Entry> mine = new CompletableFuture<>();
+        synchronized (waiting) {
+            Entry read = entries.get(kind);
+            if (read != null) {
+                return CompletableFuture.completedFuture(read);
+            }
+            List<CompletableFuture<Entry>> queue = waiting.get(kind);
+            if (queue != null) {
+                queue.add(mine);
+                return mine;
+            }
+            queue = new ArrayList<>(List.of(mine));
+            waiting.put(kind, queue);
+        }
+        readAsync(kind).whenComplete((read, error) -> {
+            Entry entry = read;
+            Throwable failure = null;
             if (error != null) {
                 Throwable cause = RedisCalls.unwrap(error);
                 if (RedisCalls.repliedWith(cause, "WRONGTYPE")) {
-                    return new Entry(KindLayout.single(kind), false, System.nanoTime());   // (the add names the broken key)
+                    entry = new Entry(KindLayout.single(kind), false, System.nanoTime());   // (the add names the broken key)
+                } else {
+                    failure = calls.failure(cause, "read the partitions of task " + kind);
                 }
-                throw calls.failure(cause, "read the partitions of task " + kind);
             }
-            entries.putIfAbsent(kind, read);
-            return read;
+            // In the order asked, each completion running that caller's next step before the next one's;
+            // callers that ask meanwhile join the end of the queue, so none overtakes an earlier one.
+            while (true) {
+                CompletableFuture<Entry> next;
+                synchronized (waiting) {
+                    List<CompletableFuture<Entry>> queue = waiting.get(kind);
+                    if (queue.isEmpty()) {
+                        waiting.remove(kind);
+                        if (entry != null) {
+                            entries.putIfAbsent(kind, entry);
+                        }
+                        break;
+                    }
+                    next = queue.removeFirst();
+                }
+                if (failure == null) {
+                    next.complete(entry);
+                } else {
+                    next.completeExceptionally(failure);
+                }
+            }
         });
+        return mine;
     }
 
     /** The kind's layout as Redis holds it now (also kept for {@link #of}). */
@@ -93,6 +136,11 @@ public final class KindLayouts {
         Entry entry = read(kind);
         entries.put(kind, entry);
         return entry.layout();
+    }
+
+    /** The layout this process last read for {@code kind}, without asking Redis; empty if none. */
+    public Optional<KindLayout> cached(String kind) {
+        return Optional.ofNullable(entries.get(kind)).map(Entry::layout);
     }
 
     /** Forgets what this process read of {@code kind} (its definition was just published). */

@@ -79,6 +79,22 @@ public final class TaskOperations {
                 .stream().sorted().toList();
     }
 
+    /** Whether {@code text} names a kind ({@code mail.send}) or one partition of a kind ({@code mail.send~2}). */
+    public static boolean isKindOrPartitionName(String text) {
+        if (TaskIds.isValid(text)) {
+            return true;
+        }
+        if (text == null || text.indexOf(Keys.PARTITION_MARK) < 0) {
+            return false;
+        }
+        try {
+            Keys.of(text);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** The counts of every published kind, in the order of {@link #kinds()}. */
     public List<KindStats> stats() {
         return kinds().stream().map(this::stats).toList();
