@@ -202,9 +202,8 @@ public final class AddStore {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return layouts.entryAsync(task)
-                .thenCompose(entry -> adds.settleAsync(adds.newRequest(partitionOf(task, entry, tasks, options), tasks, options,
-                        now), now))
+        return layouts.withEntry(task, entry -> adds.settleAsync(adds.newRequest(partitionOf(task, entry, tasks, options),
+                        tasks, options, now), now))
                 .thenApply(ids -> AddResult.ofReplyId(task, ids.isEmpty() ? 0 : ids.getFirst()));
     }
 

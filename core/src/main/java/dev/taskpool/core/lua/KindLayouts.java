@@ -12,7 +12,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The {@link KindLayout} of each kind as this process last read it from the kind's definition
@@ -36,8 +39,8 @@ public final class KindLayouts {
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
     /** The next partition of each kind a plain add goes to. */
     private final Map<String, AtomicInteger> turns = new ConcurrentHashMap<>();
-    /** The callers waiting, in order, for a kind's first read ({@link #entryAsync}). */
-    private final Map<String, List<CompletableFuture<Entry>>> waiting = new HashMap<>();
+    /** The steps waiting, in order, for a kind's first read ({@link #withEntry}): each takes the entry or the failure. */
+    private final Map<String, List<Consumer<Object>>> waiting = new HashMap<>();
     /** The kinds whose layout is being read again in the background. */
     private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
 
@@ -72,63 +75,77 @@ public final class KindLayouts {
     }
 
     /**
-     * As {@link #entry}, without holding the calling thread when the kind has not been read yet
-     * (an asynchronous add may be made on Lettuce's I/O thread, which must never wait for Redis).
-     * The callers that ask while the first read is out get the entry in the order they asked, so
-     * asynchronous adds made one after the other still reach Redis in that order.
+     * Runs {@code next} with the kind's entry, as {@link #entry} gives it, without holding the
+     * calling thread when the kind has not been read yet (an asynchronous add may be made on
+     * Lettuce's I/O thread, which must never wait for Redis). The steps of callers that ask while
+     * the first read is out run in the order they asked, each before the next (an asynchronous add
+     * sends its request in its step, so adds made one after the other reach Redis in that order).
      */
-    public CompletableFuture<Entry> entryAsync(String kind) {
-        if (entries.containsKey(kind)) {
-            return CompletableFuture.completedFuture(entry(kind));
-        }
-        CompletableFuture<Entry> mine = new CompletableFuture<>();
+    public <T> CompletableFuture<T> withEntry(String kind, Function<Entry, CompletableFuture<T>> next) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Consumer<Object> step = outcome -> {
+            if (outcome instanceof Entry entry) {
+                CompletableFuture<T> started;
+                try {
+                    started = next.apply(entry);
+                } catch (RuntimeException e) {
+                    started = CompletableFuture.failedFuture(e);
+                }
+                started.whenComplete((value, error) -> {
+                    if (error != null) {
+                        result.completeExceptionally(error);
+                    } else {
+                        result.complete(value);
+                    }
+                });
+            } else {
+                result.completeExceptionally((Throwable) outcome);
+            }
+        };
+        boolean first;
         synchronized (waiting) {
-            Entry read = entries.get(kind);
-            if (read != null) {
-                return CompletableFuture.completedFuture(read);
+            List<Consumer<Object>> queue = waiting.get(kind);
+            if (queue == null && entries.containsKey(kind)) {
+                first = false;
+            } else if (queue != null) {
+                queue.add(step);
+                return result;
+            } else {
+                waiting.put(kind, new ArrayList<>(List.of(step)));
+                first = true;
             }
-            List<CompletableFuture<Entry>> queue = waiting.get(kind);
-            if (queue != null) {
-                queue.add(mine);
-                return mine;
-            }
-            queue = new ArrayList<>(List.of(mine));
-            waiting.put(kind, queue);
         }
-        readAsync(kind).whenComplete((read, error) -> {
-            Entry entry = read;
-            Throwable failure = null;
+        if (!first) {
+            step.accept(entry(kind));
+            return result;
+        }
+        // (the steps run off Lettuce's I/O thread, where an add's first send cannot always be made)
+        readAsync(kind).whenCompleteAsync((read, error) -> {
+            Object outcome = read;
             if (error != null) {
                 Throwable cause = RedisCalls.unwrap(error);
-                if (RedisCalls.repliedWith(cause, "WRONGTYPE")) {
-                    entry = new Entry(KindLayout.single(kind), false, System.nanoTime());   // (the add names the broken key)
-                } else {
-                    failure = calls.failure(cause, "read the partitions of task " + kind);
-                }
+                outcome = RedisCalls.repliedWith(cause, "WRONGTYPE")
+                        ? new Entry(KindLayout.single(kind), false, System.nanoTime())   // (the add names the broken key)
+                        : calls.failure(cause, "read the partitions of task " + kind);
             }
-            // In the order asked, each completion running that caller's next step before the next one's;
-            // callers that ask meanwhile join the end of the queue, so none overtakes an earlier one.
+            // In the order asked; callers that ask meanwhile join the end of the queue, so none overtakes an earlier one.
             while (true) {
-                CompletableFuture<Entry> next;
+                Consumer<Object> waiter;
                 synchronized (waiting) {
-                    List<CompletableFuture<Entry>> queue = waiting.get(kind);
+                    List<Consumer<Object>> queue = waiting.get(kind);
                     if (queue.isEmpty()) {
                         waiting.remove(kind);
-                        if (entry != null) {
+                        if (outcome instanceof Entry entry) {
                             entries.putIfAbsent(kind, entry);
                         }
                         break;
                     }
-                    next = queue.removeFirst();
+                    waiter = queue.removeFirst();
                 }
-                if (failure == null) {
-                    next.complete(entry);
-                } else {
-                    next.completeExceptionally(failure);
-                }
+                waiter.accept(outcome);
             }
-        });
-        return mine;
+        }, ForkJoinPool.commonPool());
+        return result;
     }
 
     /** The kind's layout as Redis holds it now (also kept for {@link #of}). */
