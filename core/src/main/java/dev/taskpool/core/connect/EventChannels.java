@@ -116,11 +116,11 @@ public final class EventChannels implements AutoCloseable {
     /**
      * As {@link #subscribe}, for every channel matching {@code pattern}.
      *
-     * @throws UnsupportedOperationException in a Cluster ({@link #sharded()}): sharded pub/sub has no patterns
+     * @throws IllegalStateException in a Cluster ({@link #sharded()}): sharded pub/sub has no patterns
      */
     public Subscription psubscribe(String pattern, Listener listener) {
         if (sharded) {
-            throw new UnsupportedOperationException("a Redis Cluster's events are on shard channels, which have no patterns:"
+            throw new IllegalStateException("a Redis Cluster's events are on shard channels, which have no patterns:"
                     + " subscribe to the channels instead of " + pattern);
         }
         return add(patterns, new ChannelInterest(pattern, true), listener);
