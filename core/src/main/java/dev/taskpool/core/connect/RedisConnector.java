@@ -97,7 +97,14 @@ public final class RedisConnector implements AutoCloseable {
      */
     public static RedisConnector connect(String uriText, Duration commandTimeout, RedisTls tls,
                                          CommandLatencies latencies) {
-        LettuceSettings settings = LettuceSettings.of(uriText, commandTimeout, tls);
+        try {
+            return open(LettuceSettings.of(uriText, commandTimeout, tls), commandTimeout, latencies);
+        } catch (LinkageError e) {
+            throw NettyVersions.explain(e);   // e.g. Netty 4.1 and 4.2 modules side by side
+        }
+    }
+
+    private static RedisConnector open(LettuceSettings settings, Duration commandTimeout, CommandLatencies latencies) {
         ClientResources resources = latencies == null ? null
                 : ClientResources.builder().commandLatencyRecorder(LettuceLatencies.of(latencies)).build();
         try {
