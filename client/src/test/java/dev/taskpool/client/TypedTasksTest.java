@@ -95,6 +95,7 @@ class TypedTasksTest {
             TaskInfo done = client.get(task, id).orElseThrow();
             assertEquals(receipt, done.response(Receipt.class));
             assertEquals("2025-03-01T09:31:00Z", done.response(new TypeReference<Map<String, Object>>() { }).get("paidAt"));
+            assertEquals(receipt, done.response(Json.MAPPER.constructType(Receipt.class)), "a Jackson JavaType");
             assertEquals(receipt, client.await(task, id, LIMIT, new TypeReference<Receipt>() { }), "an ended task at once");
         }
     }

@@ -102,7 +102,11 @@ public record TaskInfo(
         return (T) response(type.getType());
     }
 
-    private Object response(Type type) {
+    /**
+     * As {@link #response(Class)}, for any {@link Type}: a method's generic return type, or a
+     * Jackson {@code JavaType} (which is one).
+     */
+    public Object response(Type type) {
         if (status == TaskStatus.FAILURE) {
             throw new TaskFailedException(task, id, error, attempt);
         }
