@@ -1,24 +1,50 @@
 package dev.taskpool.core.json;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.taskpool.core.TaskpoolException;
+import java.lang.reflect.Type;
 import java.util.ArrayList;
+import java.util.Calendar;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
 /** The one place that turns values into JSON text and back. */
 public final class Json {
-    /** Strict JSON: task arguments, responses, event messages. */
+    /**
+     * Strict JSON: task arguments, responses, event messages. Plain values (Map, List, String,
+     * numbers, booleans) are written as Jackson always wrote them; records and beans by their
+     * properties; {@code java.time} values as ISO-8601 text ({@code "2025-03-01T09:30:00Z"},
+     * {@code "2025-03-01"}, {@code "PT1M30S"}), which a script reads as readily as a person does;
+     * an {@code Optional} as its value or null. {@code java.util.Date} and {@code Calendar} stay
+     * numbers of epoch milliseconds, as they were before java.time was known here, so that the
+     * arguments of an add made with one do not change shape. An offset date-time read back keeps
+     * its offset (not moved to UTC), so that it equals the value written.
+     */
     public static final ObjectMapper MAPPER = JsonMapper.builder()
             .enable(DeserializationFeature.USE_LONG_FOR_INTS)
+            .addModule(new JavaTimeModule())
+            .addModule(new Jdk8Module())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+            .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
+            .withConfigOverride(Date.class, epochMillis -> epochMillis.setFormat(JsonFormat.Value.forShape(JsonFormat.Shape.NUMBER)))
+            .withConfigOverride(java.sql.Date.class, epochMillis -> epochMillis.setFormat(JsonFormat.Value.forShape(JsonFormat.Shape.NUMBER)))
+            .withConfigOverride(Calendar.class, epochMillis -> epochMillis.setFormat(JsonFormat.Value.forShape(JsonFormat.Shape.NUMBER)))
             .build();
 
     /** JSON with comments and trailing commas, as task definition files allow. */
@@ -49,8 +75,109 @@ public final class Json {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new TaskpoolException("cannot serialise " + value.getClass().getSimpleName()
-                    + " to JSON: " + e.getOriginalMessage(), e);
+                    + " to JSON" + where(e) + ": " + e.getOriginalMessage(), e);
         }
+    }
+
+    /**
+     * A plain value (as task arguments and responses are read: Map, List, String, Long, Double,
+     * Boolean, null, or a {@link JsonNode}) as a value of {@code type}, e.g. a record, a
+     * {@code List<Receipt>}, an {@code Instant} from its ISO-8601 text. What this mapper wrote, it
+     * reads back equal. Null stays null (an empty Optional for an Optional), except for a
+     * primitive type, which has no null.
+     *
+     * @throws TaskpoolException naming the type and what did not fit (e.g. a missing or unknown
+     *                           property, text where a number belongs, and where in the value)
+     */
+    public static Object convert(Object value, Type type) {
+        JavaType target = MAPPER.constructType(type);
+        if (value == null || value instanceof JsonNode node && (node.isNull() || node.isMissingNode())) {
+            if (target.isPrimitive()) {
+                throw new TaskpoolException("cannot convert null to " + target.getRawClass().getName()
+                        + ": a primitive has no null (use its wrapper type to allow one)");
+            }
+            return nullOf(target);
+        }
+        try {
+            return MAPPER.convertValue(value, target);
+        } catch (IllegalArgumentException e) {
+            Throwable reason = e.getCause() instanceof JsonProcessingException jackson ? jackson : e;
+            String text = reason instanceof JsonProcessingException jackson ? jackson.getOriginalMessage() : reason.getMessage();
+            throw new TaskpoolException("cannot convert " + describe(value) + " to " + type.getTypeName()
+                    + (reason instanceof JsonMappingException mapping ? where(mapping) : "") + ": " + firstLine(text), e);
+        }
+    }
+
+    /** Null as the type's deserializer has it: an empty Optional for an Optional, else null. */
+    private static Object nullOf(JavaType target) {
+        try {
+            return MAPPER.readValue("null", target);
+        } catch (JsonProcessingException e) {
+            throw new TaskpoolException("cannot convert null to " + target.toCanonical() + ": " + firstLine(e.getOriginalMessage()), e);
+        }
+    }
+
+    /** As {@link #convert(Object, Type)}, typed by a class. */
+    public static <T> T convert(Object value, Class<T> type) {
+        @SuppressWarnings("unchecked")
+        T converted = (T) convert(value, (Type) type);
+        return converted;
+    }
+
+    /**
+     * A value as a processor or script reads it back from the task: Map, List, String, Long,
+     * Double (BigInteger or BigDecimal past those), Boolean or null. A record becomes a Map of its
+     * components, an Instant its ISO-8601 text, an int a Long. It goes through the JSON text a task
+     * stores rather than Jackson's token buffer, which would hand back a byte[] or a BigDecimal as
+     * it is: what this returns is exactly what a worker would see.
+     *
+     * @throws TaskpoolException when the value cannot be written as JSON, naming its type and where
+     */
+    public static Object plain(Object value) {
+        if (value == null || value instanceof String || value instanceof Long || value instanceof Boolean) {
+            return value;
+        }
+        try {
+            return MAPPER.readValue(write(value), Object.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("JSON written by the mapper did not read back: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Where in a value a mapping failed, as {@code " at [0].at"}; empty when Jackson gave no path. */
+    private static String where(JsonProcessingException e) {
+        if (!(e instanceof JsonMappingException mapping) || mapping.getPath().isEmpty()) {
+            return "";
+        }
+        StringBuilder path = new StringBuilder(" at ");
+        for (JsonMappingException.Reference step : mapping.getPath()) {
+            if (step.getFieldName() != null) {
+                path.append(path.length() > 4 ? "." : "").append(step.getFieldName());
+            } else if (step.getIndex() >= 0) {
+                path.append('[').append(step.getIndex()).append(']');
+            }
+        }
+        return path.length() > 4 ? path.toString() : "";
+    }
+
+    private static String describe(Object value) {
+        if (value instanceof JsonNode node) {
+            return describe(node);
+        }
+        try {
+            return describe(MAPPER.<JsonNode>valueToTree(value));
+        } catch (IllegalArgumentException notJson) {
+            return "a " + value.getClass().getName();
+        }
+    }
+
+    /** Jackson's reason without the source excerpt it appends on lines of its own. */
+    private static String firstLine(String text) {
+        if (text == null) {
+            return "no reason given";
+        }
+        int end = text.indexOf('\n');
+        return end < 0 ? text : text.substring(0, end);
     }
 
     /**
