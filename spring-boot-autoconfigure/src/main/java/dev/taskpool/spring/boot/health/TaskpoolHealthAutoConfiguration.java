@@ -20,11 +20,15 @@ import org.springframework.context.annotation.Bean;
 @AutoConfiguration(after = TaskpoolAutoConfiguration.class)
 @ConditionalOnClass(HealthIndicator.class)
 @ConditionalOnBean(TaskpoolClient.class)
-@ConditionalOnEnabledHealthIndicator("taskpool")
 public class TaskpoolHealthAutoConfiguration {
 
-    /** Named so that the health contributor is "taskpool" (Boot drops the "HealthIndicator" suffix). */
+    /**
+     * Named so that the health contributor is "taskpool" (Boot drops the "HealthIndicator" suffix).
+     * The enabled condition sits here, not on the class: its condition class is in the health API,
+     * which the class's own condition must find on the class path first.
+     */
     @Bean
+    @ConditionalOnEnabledHealthIndicator("taskpool")
     @ConditionalOnMissingBean(name = "taskpoolHealthIndicator")
     public TaskpoolHealthIndicator taskpoolHealthIndicator(TaskpoolClient client,
                                                            ObjectProvider<TaskpoolWorkerLifecycle> worker) {
