@@ -216,17 +216,21 @@ public class TaskpoolProperties implements Validator {
         return TaskpoolProperties.class.isAssignableFrom(type);
     }
 
+    /**
+     * Every message starts with the property's name as written in a properties file: Boot names
+     * the origin of a top-level field's value, but not of a nested one's ({@code worker.shutdownGrace}).
+     */
     @Override
     public void validate(Object target, Errors errors) {
         TaskpoolProperties properties = (TaskpoolProperties) target;
         properties.validateRedisUrl(errors);
-        positive(errors, "commandTimeout", properties.commandTimeout);
+        positive(errors, "commandTimeout", "taskpool.command-timeout", properties.commandTimeout);
         if (properties.addDeadline != null) {
-            positive(errors, "addDeadline", properties.addDeadline);
+            positive(errors, "addDeadline", "taskpool.add-deadline", properties.addDeadline);
         }
         if (properties.appDirectory != null && !Files.isDirectory(properties.appDirectory)) {
-            errors.rejectValue("appDirectory", "notADirectory",
-                    "is not a directory (" + properties.appDirectory.toAbsolutePath() + ")");
+            reject(errors, "appDirectory", "taskpool.app-directory", "is not a directory ("
+                    + properties.appDirectory.toAbsolutePath() + ")");
         }
         properties.validateTls(errors);
         properties.validateWorker(errors);
@@ -234,55 +238,59 @@ public class TaskpoolProperties implements Validator {
 
     private void validateRedisUrl(Errors errors) {
         if (redisUrl == null || redisUrl.isBlank()) {
-            errors.rejectValue("redisUrl", "missing", "must name a Redis, e.g. redis://127.0.0.1:6379");
+            reject(errors, "redisUrl", "taskpool.redis-url", "must name a Redis, e.g. redis://127.0.0.1:6379");
             return;
         }
         int schemeEnd = redisUrl.indexOf("://");
         String scheme = schemeEnd < 0 ? "" : redisUrl.substring(0, schemeEnd);
         if (!SCHEMES.contains(scheme)) {
-            errors.rejectValue("redisUrl", "scheme", "must start with redis://, rediss://, redis-sentinel:// or"
+            reject(errors, "redisUrl", "taskpool.redis-url", "must start with redis://, rediss://, redis-sentinel:// or"
                     + " rediss-sentinel:// (e.g. redis://127.0.0.1:6379)");
         }
     }
 
     private void validateTls(Errors errors) {
-        readableFile(errors, "tls.ca", tls.ca);
-        readableFile(errors, "tls.cert", tls.cert);
-        readableFile(errors, "tls.key", tls.key);
+        readableFile(errors, "tls.ca", "taskpool.tls.ca", tls.ca);
+        readableFile(errors, "tls.cert", "taskpool.tls.cert", tls.cert);
+        readableFile(errors, "tls.key", "taskpool.tls.key", tls.key);
         if (tls.cert != null && tls.key == null) {
-            errors.rejectValue("tls.key", "missing", "must be given with taskpool.tls.cert (the client certificate's key)");
+            reject(errors, "tls.key", "taskpool.tls.key", "must be given with taskpool.tls.cert (the client certificate's key)");
         }
         if (tls.key != null && tls.cert == null) {
-            errors.rejectValue("tls.cert", "missing", "must be given with taskpool.tls.key (the key's certificate)");
+            reject(errors, "tls.cert", "taskpool.tls.cert", "must be given with taskpool.tls.key (the key's certificate)");
         }
     }
 
     private void validateWorker(Errors errors) {
         for (String kind : worker.tasks) {
             if (kind == null || kind.isBlank()) {
-                errors.rejectValue("worker.tasks", "blank", "must name kinds, and one of them is empty");
+                reject(errors, "worker.tasks", "taskpool.worker.tasks", "must name kinds, and one of them is empty");
             }
         }
         worker.workerNums.forEach((kind, count) -> {
             if (count == null || count < 1) {
-                errors.rejectValue("worker.workerNums", "positive",
+                reject(errors, "worker.workerNums", "taskpool.worker.worker-nums",
                         "must give each kind at least 1 concurrent run, and gives " + kind + " " + count);
             }
         });
         if (worker.shutdownGrace == null || worker.shutdownGrace.isNegative()) {
-            errors.rejectValue("worker.shutdownGrace", "notNegative", "must not be negative");
+            reject(errors, "worker.shutdownGrace", "taskpool.worker.shutdown-grace", "must not be negative");
         }
     }
 
-    private static void positive(Errors errors, String field, Duration value) {
+    private static void positive(Errors errors, String field, String property, Duration value) {
         if (value == null || value.isNegative() || value.isZero()) {
-            errors.rejectValue(field, "positive", "must be longer than 0");
+            reject(errors, field, property, "must be longer than 0");
         }
     }
 
-    private static void readableFile(Errors errors, String field, Path file) {
+    private static void readableFile(Errors errors, String field, String property, Path file) {
         if (file != null && !(Files.isRegularFile(file) && Files.isReadable(file))) {
-            errors.rejectValue(field, "unreadable", "is not a readable file (" + file.toAbsolutePath() + ")");
+            reject(errors, field, property, "is not a readable file (" + file.toAbsolutePath() + ")");
         }
+    }
+
+    private static void reject(Errors errors, String field, String property, String problem) {
+        errors.rejectValue(field, "invalid", property + " " + problem);
     }
 }
