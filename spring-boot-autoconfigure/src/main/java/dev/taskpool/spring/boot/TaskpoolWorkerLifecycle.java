@@ -58,8 +58,7 @@ public class TaskpoolWorkerLifecycle implements SmartLifecycle {
             }
             warnWhenTheGraceOutlastsTheShutdownPhase();
             EmbeddedWorker.Builder builder = builder();
-            worker = builder.start();
-            log.info("taskpool worker {} started on {}", worker.workerId(), properties.getRedisUrl().replaceAll("//[^@/]*@", "//"));
+            worker = builder.start();   // (it logs what it serves, and where)
         }
     }
 
