@@ -34,5 +34,7 @@ class BootManagedVersionsTest {
         // (Micrometer's jar has no Maven properties file: its manifest names the version)
         assertThat(MeterRegistry.class.getPackage().getImplementationVersion()).startsWith("1.16.");
         assertThat(version("com.fasterxml.jackson.core", "jackson-databind")).startsWith("2.21.");
+        assertThat(version("com.fasterxml.jackson.datatype", "jackson-datatype-jsr310"))
+                .isEqualTo(version("com.fasterxml.jackson.core", "jackson-databind"));
     }
 }
