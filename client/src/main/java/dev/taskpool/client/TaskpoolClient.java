@@ -1,6 +1,7 @@
 package dev.taskpool.client;
 
-import dev.taskpool.core.Durations;
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.taskpool.core.TaskFailedException;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.add.AddStore;
@@ -29,11 +30,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
@@ -52,8 +50,6 @@ import java.util.function.LongSupplier;
  * }</pre>
  */
 public final class TaskpoolClient implements AutoCloseable {
-    /** How often {@link #await} re-reads the hash, in case pub/sub dropped a message in a reconnect. */
-    private static final Duration AWAIT_RECHECK = Duration.ofSeconds(1);
     /** Where {@link #onAdded} handlers of asynchronous adds run: never on the client's I/O thread. */
     private static final Executor HANDLERS = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("taskpool-on-added-", 0).factory());
@@ -150,7 +146,11 @@ public final class TaskpoolClient implements AutoCloseable {
     }
 
     /**
-     * Adds a task. Returns its id, or a result with {@link AddResult#isQueueFull()} when
+     * Adds a task. Its arguments may be plain values (String, numbers, booleans, null, Map, List)
+     * or any value Jackson can write: records and beans as JSON objects of their properties,
+     * {@code java.time} values as ISO-8601 text, an {@code Optional} as its value or null (docs/client.md).
+     * A value that cannot be JSON is refused, naming where in the arguments it is.
+     * Returns its id, or a result with {@link AddResult#isQueueFull()} when
      * {@code size} tasks are already waiting (nothing is written then). When Redis does not
      * answer, the same request is sent again until it does or the add deadline passes. Adds to one
      * task made at once (from many threads, or {@link #addAsync}) share Redis round trips: an add
@@ -293,7 +293,8 @@ public final class TaskpoolClient implements AutoCloseable {
     /**
      * Reads a task; empty when it does not exist (never added, or expired after its retention).
      * Of a partitioned kind, the task is read in the partition its id names (else in partition 0,
-     * where the tasks the kind had before it was partitioned stay).
+     * where the tasks the kind had before it was partitioned stay). Its response as a Java type:
+     * {@code get(task, id).map(info -> info.response(Receipt.class))} (see {@link TaskInfo#response(Class)}).
      */
     public Optional<TaskInfo> get(String task, long id) {
         return reads.get(task, id);
@@ -309,43 +310,35 @@ public final class TaskpoolClient implements AutoCloseable {
     }
 
     /**
-     * Waits until the task ends (SUCCESS or FAILURE) and returns it. Subscribes to its events
-     * first and reads the hash after, so a completion is never missed; the hash is re-read
-     * every second as well, since pub/sub drops messages while a connection is down.
+     * Waits until the task ends (SUCCESS or FAILURE) and returns it, whichever way it ended (a
+     * FAILURE is no exception here: read its {@code error}). Subscribes to its events first and
+     * reads the hash after, so a completion is never missed; the hash is re-read every second as
+     * well, since pub/sub drops messages while a connection is down.
      *
-     * @throws TaskpoolException when the task does not end within {@code timeout}
+     * @throws TaskpoolException    when the task does not end within {@code timeout}
+     * @throws UnknownTaskException when the task does not exist
      */
     public TaskInfo await(String task, long id, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        CompletableFuture<TaskEvent> ended = new CompletableFuture<>();
-        try (Subscription ignored = subscribe(task, id, event -> {
-            if (event.isFinal()) {
-                ended.complete(event);
-            }
-        })) {
-            while (true) {
-                TaskInfo info = get(task, id).orElseThrow(() -> new UnknownTaskException(
-                        "task " + task + " #" + id + " does not exist (never added, or expired after its retention)"));
-                if (info.status().isFinished()) {
-                    return info;
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new TaskpoolException("task " + task + " #" + id + " did not finish within "
-                            + Durations.text(timeout) + " (status " + info.status() + ")");
-                }
-                try {
-                    ended.get(Math.min(left, AWAIT_RECHECK.toNanos()), TimeUnit.NANOSECONDS);
-                } catch (TimeoutException e) {
-                    // re-read the hash: it is the truth
-                } catch (ExecutionException e) {
-                    throw new IllegalStateException(e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new TaskpoolException("interrupted while awaiting task " + task + " #" + id, e);
-                }
-            }
-        }
+        return TaskAwait.until(this, task, id, timeout);
+    }
+
+    /**
+     * Waits as {@link #await(String, long, Duration)} and returns the task's response as a
+     * {@code type}, converted from its JSON with the same mapper that writes arguments, e.g.
+     * {@code Receipt receipt = client.await("order.pay", id, Duration.ofSeconds(30), Receipt.class)}.
+     *
+     * @throws TaskFailedException  when the task ended in FAILURE, with its error and attempt
+     * @throws TaskpoolException    when the response does not fit {@code type} (naming task, id,
+     *                              type and what did not fit), or the task did not end within {@code timeout}
+     * @throws UnknownTaskException when the task does not exist
+     */
+    public <T> T await(String task, long id, Duration timeout, Class<T> type) {
+        return await(task, id, timeout).response(type);
+    }
+
+    /** As {@link #await(String, long, Duration, Class)}, for a generic type: {@code new TypeReference<List<Receipt>>() {}}. */
+    public <T> T await(String task, long id, Duration timeout, TypeReference<T> type) {
+        return await(task, id, timeout).response(type);
     }
 
     /**

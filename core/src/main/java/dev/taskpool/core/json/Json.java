@@ -64,6 +64,11 @@ public final class Json {
     }
 
     public static String write(Object value) {
+        return write(value, value == null ? "null" : value.getClass().getSimpleName());
+    }
+
+    /** As {@link #write(Object)}; {@code what} names the value in the error (e.g. "the arguments of task mail.send"). */
+    public static String write(Object value, String what) {
         // The common small results, without the cost of a JSON generator.
         if (value == null) {
             return "null";
@@ -74,8 +79,7 @@ public final class Json {
         try {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
-            throw new TaskpoolException("cannot serialise " + value.getClass().getSimpleName()
-                    + " to JSON" + where(e) + ": " + e.getOriginalMessage(), e);
+            throw new TaskpoolException("cannot serialise " + what + " to JSON" + where(e) + ": " + e.getOriginalMessage(), e);
         }
     }
 

@@ -63,7 +63,7 @@ public record ValueLimits(long maxArgsBytes, long maxResultBytes) {
 
     /** The arguments of an add as JSON, refused when larger than {@link #maxArgsBytes()}. */
     public String argsJson(String task, List<?> args) {
-        String json = Json.write(args);
+        String json = Json.write(args, "the arguments of task " + task);
         long bytes = sizeOver(json, maxArgsBytes);
         if (bytes > 0) {
             throw new TaskpoolException("task " + task + ": arguments are " + bytes + " bytes as JSON, more than the limit of "

@@ -1,10 +1,13 @@
 package dev.taskpool.core.model;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.taskpool.core.TaskFailedException;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.json.Json;
+import java.lang.reflect.Type;
 import java.util.Map;
 
 /**
@@ -76,6 +79,41 @@ public record TaskInfo(
     /** Whether the task waits for its due time at {@code now}: WAITING, with a due time still ahead. */
     public boolean delayedAt(long now) {
         return status == TaskStatus.WAITING && dueAt > now;
+    }
+
+    /**
+     * The response of a task that ended in SUCCESS as a {@code type} (a record, a {@code Map}, a
+     * {@code String}...), converted from its stored JSON by {@link Json#convert(Object, Type)}: what
+     * a processor returned comes back equal. A processor that returned nothing gives null.
+     *
+     * @throws TaskFailedException when the task ended in FAILURE, carrying its error
+     * @throws TaskpoolException   when it has not ended yet (WAITING or RUNNING: no response so far),
+     *                             or when the response does not fit {@code type}, naming the task,
+     *                             the type and why
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T response(Class<T> type) {
+        return (T) response((Type) type);
+    }
+
+    /** As {@link #response(Class)}, for a generic type: {@code response(new TypeReference<List<Receipt>>() {})}. */
+    @SuppressWarnings("unchecked")
+    public <T> T response(TypeReference<T> type) {
+        return (T) response(type.getType());
+    }
+
+    private Object response(Type type) {
+        if (status == TaskStatus.FAILURE) {
+            throw new TaskFailedException(task, id, error, attempt);
+        }
+        if (status != TaskStatus.SUCCESS) {
+            throw new TaskpoolException("task " + task + " #" + id + " has no response yet: it is " + status);
+        }
+        try {
+            return Json.convert(response, type);
+        } catch (TaskpoolException e) {
+            throw new TaskpoolException("task " + task + " #" + id + ", its response: " + e.getMessage(), e);
+        }
     }
 
     /** Reads a hash; a field that is not what taskpool writes is an error naming that field. */

@@ -14,8 +14,8 @@ public final class JavaProcessorException extends RuntimeException {
         if (thrown instanceof RuntimeException runtime) {
             return runtime;
         }
-        if (thrown instanceof VirtualMachineError fatal) {
-            throw fatal;   // out of memory and the like are not a task's failure
+        if (thrown instanceof VirtualMachineError fatal && !(thrown instanceof StackOverflowError)) {
+            throw fatal;   // out of memory and the like are the process's trouble, not a task's failure
         }
         return new JavaProcessorException(thrown);
     }

@@ -1,6 +1,7 @@
 package dev.taskpool.worker.java;
 
 import com.fasterxml.jackson.databind.JavaType;
+import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.json.Json;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -75,23 +76,15 @@ final class MethodProcessor implements JavaProcessor {
         } catch (IllegalAccessException e) {
             throw new IllegalStateException(label + " cannot be called: " + e.getMessage(), e);
         }
-        return method.getReturnType() == void.class ? null : Json.MAPPER.convertValue(result, Object.class);
+        return method.getReturnType() == void.class ? null : Json.plain(result);
     }
 
     private Object bind(Object value, int parameter, int argument) {
-        JavaType type = types[parameter];
-        if (value == null) {
-            if (type.isPrimitive()) {
-                throw new IllegalArgumentException(label + ": argument " + (argument + 1) + " (" + type.getRawClass().getName()
-                        + ") is missing or null");
-            }
-            return null;
-        }
         try {
-            return Json.MAPPER.convertValue(value, type);
-        } catch (IllegalArgumentException e) {
+            return Json.convert(value, types[parameter]);
+        } catch (TaskpoolException e) {
             throw new IllegalArgumentException(label + ": argument " + (argument + 1) + " does not fit "
-                    + type.toCanonical() + ": " + firstLine(e.getMessage()), e);
+                    + types[parameter].toCanonical() + ": " + firstLine(e.getMessage()), e);
         }
     }
 
