@@ -4,6 +4,7 @@ import dev.taskpool.spring.TaskProcessor;
 import dev.taskpool.spring.TaskSchedule;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -39,10 +40,20 @@ final class TaskProcessorBeans {
                 continue;   // the scoped proxy in front of it is what the application sees
             }
             Class<?> type = beans.getType(name);
-            if (type == null || !hasMarkedMethods(ClassUtils.getUserClass(type))) {
+            if (type == null) {
                 continue;
             }
-            Object bean = beans.getBean(name);
+            Object bean = null;
+            Class<?> annotated = ClassUtils.getUserClass(type);
+            if (Proxy.isProxyClass(type)) {
+                // an interface-based proxy's class shows none of its target's methods: look behind it
+                bean = beans.getBean(name);
+                annotated = AopUtils.getTargetClass(bean);
+            }
+            if (!hasMarkedMethods(annotated)) {
+                continue;
+            }
+            bean = bean != null ? bean : beans.getBean(name);
             if (AopUtils.isJdkDynamicProxy(bean)) {
                 // The worker calls the annotated methods of the bean's class; an interface-based
                 // proxy has none of them, and calling its target would skip the proxy's advice.

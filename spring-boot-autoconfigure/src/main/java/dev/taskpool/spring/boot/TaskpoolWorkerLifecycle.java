@@ -40,6 +40,8 @@ public class TaskpoolWorkerLifecycle implements SmartLifecycle {
     private final Environment environment;
     private final Object lock = new Object();
     private volatile EmbeddedWorker worker;
+    /** Whether the last build found no {@code @TaskProcessor} bean and no app directory (said when the start fails). */
+    private boolean noProcessorsNorApp;
 
     public TaskpoolWorkerLifecycle(TaskpoolProperties properties, ListableBeanFactory beans,
                                    ObjectProvider<TaskpoolWorkerCustomizer> customizers, Environment environment) {
@@ -58,7 +60,16 @@ public class TaskpoolWorkerLifecycle implements SmartLifecycle {
             }
             warnWhenTheGraceOutlastsTheShutdownPhase();
             EmbeddedWorker.Builder builder = builder();
-            worker = builder.start();   // (it logs what it serves, and where)
+            try {
+                worker = builder.start();   // (it logs what it serves, and where)
+            } catch (RuntimeException e) {
+                if (noProcessorsNorApp) {
+                    // (e.g. "nothing to run": say what a Spring application sets for it)
+                    throw new IllegalStateException(e.getMessage() + " (taskpool.worker.enabled=true, but no bean has"
+                            + " @TaskProcessor methods and taskpool.app-directory is not set)", e);
+                }
+                throw e;
+            }
         }
     }
 
@@ -77,6 +88,7 @@ public class TaskpoolWorkerLifecycle implements SmartLifecycle {
         settings.getWorkerNums().forEach(builder::workerNums);
         List<Object> processors = TaskProcessorBeans.in(beans);
         processors.forEach(builder::processors);
+        noProcessorsNorApp = processors.isEmpty() && properties.getAppDirectory() == null;
         customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
         return builder;
     }

@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.context.annotation.ImportCandidates;
 import org.springframework.boot.health.contributor.Health;
@@ -59,6 +60,56 @@ class TaskpoolAutoConfigurationTest {
         TaskpoolClient ownClient() {
             return TaskpoolClient.connect(TestRedis.uri());
         }
+    }
+
+    static class BadAnnotation {
+        @TaskProcessor(value = "spring.conditions.bad", workerNums = 0)
+        public void run() {
+        }
+    }
+
+    public interface Greeting {
+        String greet(String name);
+    }
+
+    static class InterfaceProxied implements Greeting {
+        @Override
+        @TaskProcessor("spring.conditions.proxied")
+        public String greet(String name) {
+            return "hi " + name;
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class BadAnnotationConfig {
+        @Bean
+        BadAnnotation badAnnotation() {
+            return new BadAnnotation();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class InterfaceProxyConfig {
+        @Bean
+        Greeting greeting() {
+            ProxyFactory proxy = new ProxyFactory(new InterfaceProxied());
+            proxy.addInterface(Greeting.class);
+            return (Greeting) proxy.getProxy();
+        }
+    }
+
+    @Test
+    void aBadAnnotationStopsTheStartNamingTheMethodAndAttribute() {
+        TestApps.runner().withPropertyValues("taskpool.worker.enabled=true").withUserConfiguration(BadAnnotationConfig.class)
+                .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("@TaskProcessor(\"spring.conditions.bad\") on BadAnnotation.run(): workerNums must be at least 1"));
+    }
+
+    @Test
+    void aProcessorBehindAnInterfaceBasedProxyIsRefusedByName() {
+        TestApps.runner().withPropertyValues("taskpool.worker.enabled=true").withUserConfiguration(InterfaceProxyConfig.class)
+                .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("bean 'greeting' has @TaskProcessor methods but is an interface-based (JDK) proxy"));
     }
 
     @Test
@@ -132,6 +183,14 @@ class TaskpoolAutoConfigurationTest {
                             .as("the worker's counter in the application's registry").isNotNull();
                     assertThat(registry.find("taskpool.slots.capacity").tag("task", "spring.conditions.echo").gauge()).isNotNull();
                 });
+    }
+
+    @Test
+    void aWorkerWithNothingToRunStopsTheStartSayingWhatIsMissing() {
+        TestApps.runner().withPropertyValues("taskpool.worker.enabled=true")
+                .run(context -> assertThat(context).hasFailed().getFailure().cause().hasMessageContaining("nothing to run")
+                        .hasMessageEndingWith("(taskpool.worker.enabled=true, but no bean has @TaskProcessor methods and"
+                                + " taskpool.app-directory is not set)"));
     }
 
     @Test
