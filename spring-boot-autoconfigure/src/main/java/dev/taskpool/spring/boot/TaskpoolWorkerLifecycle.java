@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.convert.DurationStyle;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.core.env.Environment;
 
@@ -99,8 +100,15 @@ public class TaskpoolWorkerLifecycle implements SmartLifecycle {
      */
     private void warnWhenTheGraceOutlastsTheShutdownPhase() {
         Duration grace = properties.getWorker().getShutdownGrace();
-        Duration phaseTimeout = environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase", Duration.class,
-                SPRING_PHASE_TIMEOUT);
+        Duration phaseTimeout = SPRING_PHASE_TIMEOUT;
+        String given = environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase");
+        if (given != null && !given.isBlank()) {
+            try {
+                phaseTimeout = DurationStyle.detectAndParse(given.trim());   // (as Boot reads it: "30s", "PT30S", "30000")
+            } catch (IllegalArgumentException e) {
+                return;   // Boot's own binding of the setting names that mistake
+            }
+        }
         if (grace.compareTo(phaseTimeout) >= 0) {
             log.warn("taskpool.worker.shutdown-grace={} is not below spring.lifecycle.timeout-per-shutdown-phase={}: Spring may"
                     + " close the context before running tasks are handed back (they then run again once their lease expires)",

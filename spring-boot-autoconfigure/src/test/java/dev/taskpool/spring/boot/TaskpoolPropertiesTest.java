@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.NestedExceptionUtils;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 
 /** The {@code taskpool.*} properties: how they bind, and a bad value stops the start naming its property. */
 class TaskpoolPropertiesTest {
@@ -56,6 +58,19 @@ class TaskpoolPropertiesTest {
             assertThat(defaults.getTransaction().isHoldAdds()).isTrue();
             assertThat(defaults.getAppDirectory()).isNull();
         });
+    }
+
+    @Test
+    void environmentVariablesFollowBootsRule() {
+        Map<String, Object> variables = Map.of("TASKPOOL_WORKER_SHUTDOWNGRACE", "3s",
+                "TASKPOOL_ADDDEADLINE", "7s");
+        properties().withInitializer(context -> context.getEnvironment().getPropertySources().addFirst(
+                        new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, variables)))
+                .run(context -> {
+                    TaskpoolProperties bound = context.getBean(TaskpoolProperties.class);
+                    assertThat(bound.getWorker().getShutdownGrace()).isEqualTo(Duration.ofSeconds(3));
+                    assertThat(bound.getAddDeadline()).isEqualTo(Duration.ofSeconds(7));
+                });
     }
 
     @Test

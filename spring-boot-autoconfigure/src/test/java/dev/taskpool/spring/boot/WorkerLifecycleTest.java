@@ -187,7 +187,7 @@ class WorkerLifecycleTest {
         List<Long> ids = new ArrayList<>();
         Set<Long> runningAtStop;
         try (ConfigurableApplicationContext app = TestApps.start(new Class<?>[] {SlowApp.class}, "taskpool.worker.enabled=true",
-                "taskpool.worker.shutdown-grace=20s")) {
+                "taskpool.worker.shutdown-grace=20s", "spring.lifecycle.timeout-per-shutdown-phase=20s")) {   // (warned, not refused)
             for (int n = 0; n < 4; n++) {
                 ids.add(client.add(SLOW, n).id());
             }
