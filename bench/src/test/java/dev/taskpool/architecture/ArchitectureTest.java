@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * module: this module's tests see them all. The Redis client library (Lettuce) stays behind the
  * seam in core; the dashboard operates, it does not add or run; the test scaffolding never ships;
  * and the core packages depend one way: redis, connect, lua, add, run, ops; schedules (core.schedule)
- * stand beside adding, running and operating, on connect and lua.
+ * stand beside adding, running and operating, on connect and lua. The Spring Boot starter wires the
+ * client and the worker as an application would, and they (with their annotations) know nothing of Spring.
  *
  * <p>Rules name packages that may not exist yet: each allows an empty selection, so it holds (and
  * starts checking) once its package exists.
@@ -42,7 +43,7 @@ class ArchitectureTest {
     @Test
     void theMainClassesOfEveryModuleAreChecked() {
         for (String module : new String[] {"dev.taskpool.core", "dev.taskpool.client", "dev.taskpool.worker", "dev.taskpool.dashboard",
-                "dev.taskpool.metrics", "dev.taskpool.cli", "dev.taskpool.bench"}) {
+                "dev.taskpool.metrics", "dev.taskpool.cli", "dev.taskpool.bench", "dev.taskpool.spring.boot"}) {
             assertTrue(main.containPackage(module), "no main class of " + module + " on this test's class path");
         }
     }
@@ -61,7 +62,7 @@ class ArchitectureTest {
     @Test
     void theApplicationFacingModulesNeverUseLettuce() {
         check(noClasses().that().resideInAnyPackage("dev.taskpool.client..", "dev.taskpool.worker..", "dev.taskpool.cli..",
-                        "dev.taskpool.dashboard..", "dev.taskpool.metrics..", "dev.taskpool.bench..")
+                        "dev.taskpool.dashboard..", "dev.taskpool.metrics..", "dev.taskpool.bench..", "dev.taskpool.spring..")
                 .should().dependOnClassesThat().resideInAPackage(LETTUCE)
                 .because("they talk to Redis through core's classes"));
     }
@@ -72,6 +73,23 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideInAnyPackage(
                         "dev.taskpool.core.add..", "dev.taskpool.core.run..", "dev.taskpool.core.lua..")
                 .because("the dashboard reads and acts through core.ops and core.schedule (and core.model)"));
+    }
+
+    @Test
+    void theSpringBootStarterWorksThroughTheClientAndTheWorker() {
+        check(noClasses().that().resideInAPackage("dev.taskpool.spring.boot..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.taskpool.core.connect..", "dev.taskpool.core.lua..",
+                        "dev.taskpool.core.add..", "dev.taskpool.core.run..", "dev.taskpool.worker.runtime..",
+                        "dev.taskpool.worker.process..")
+                .because("the auto-configuration wires what an application could wire by hand: TaskpoolClient, EmbeddedWorker"));
+    }
+
+    @Test
+    void theLibrariesAndTheirAnnotationsNeedNoSpring() {
+        check(noClasses().that().resideInAnyPackage("dev.taskpool.core..", "dev.taskpool.client..", "dev.taskpool.worker..",
+                        "dev.taskpool.spring")
+                .should().dependOnClassesThat().resideInAPackage("org.springframework..")
+                .because("@TaskProcessor and the embedded worker work without Spring; only the starter's module knows it"));
     }
 
     @Test

@@ -8,6 +8,11 @@ import dev.taskpool.worker.exec.Worker;
 import dev.taskpool.worker.exec.WorkerSettings;
 import dev.taskpool.worker.metrics.MicrometerWorkerMetrics;
 import dev.taskpool.worker.metrics.RedisLatencies;
+import dev.taskpool.core.json.ValueLimits;
+import dev.taskpool.worker.java.AnnotatedTasks;
+import dev.taskpool.worker.java.JavaProcessor;
+import dev.taskpool.worker.java.JavaTask;
+import dev.taskpool.worker.java.JavaTasks;
 import dev.taskpool.worker.process.ProcessHandler;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.runtime.AppRuntime;
@@ -15,7 +20,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
@@ -33,6 +40,10 @@ import java.util.function.UnaryOperator;
  *     ...
  * }
  * }</pre>
+ *
+ * <p>Kinds can also be processed by Java methods, with or without an app directory:
+ * {@code EmbeddedWorker.builder(url).processors(new MailService()).start()} runs every
+ * {@link dev.taskpool.spring.TaskProcessor} method of the object.
  */
 public final class EmbeddedWorker implements AutoCloseable {
     private final RedisConnector redis;
@@ -48,7 +59,12 @@ public final class EmbeddedWorker implements AutoCloseable {
 
     /** A builder for a worker on the Redis at {@code redisUri} running the app in {@code appDirectory}. */
     public static Builder builder(String redisUri, Path appDirectory) {
-        return new Builder(redisUri, appDirectory);
+        return new Builder(redisUri).appDirectory(appDirectory);
+    }
+
+    /** A builder for a worker on the Redis at {@code redisUri} with no app directory: its kinds are Java processors. */
+    public static Builder builder(String redisUri) {
+        return new Builder(redisUri);
     }
 
     /**
@@ -67,6 +83,11 @@ public final class EmbeddedWorker implements AutoCloseable {
     /** This worker's name in task records and in {@code taskpool:workers}. */
     public String workerId() {
         return worker.settings().workerId();
+    }
+
+    /** The kinds this worker runs. */
+    public List<String> kinds() {
+        return worker.taskIds();
     }
 
     /** Runs in progress in this worker now. */
@@ -96,17 +117,56 @@ public final class EmbeddedWorker implements AutoCloseable {
 
     public static final class Builder {
         private final String redisUri;
-        private final Path appDirectory;
+        private Path appDirectory;
         private final ProcessRegistry processes = new ProcessRegistry();
+        private final JavaTasks javaTasks = new JavaTasks();
+        private final Map<String, Integer> workerNums = new LinkedHashMap<>();
         private List<String> tasks = List.of();
         private WorkerSettings settings = WorkerSettings.defaults();
         private Duration commandTimeout = RedisConnector.DEFAULT_COMMAND_TIMEOUT;
         private RedisTls tls = RedisTls.fromEnvironment();
         private MeterRegistry meters;
 
-        private Builder(String redisUri, Path appDirectory) {
+        private Builder(String redisUri) {
             this.redisUri = Objects.requireNonNull(redisUri, "redisUri");
+        }
+
+        /** The app directory holding {@code tasks/}, {@code scripts/} and {@code schedules/} (default: none). */
+        public Builder appDirectory(Path appDirectory) {
             this.appDirectory = Objects.requireNonNull(appDirectory, "appDirectory");
+            return this;
+        }
+
+        /**
+         * Processes the kinds of {@code bean}'s {@link dev.taskpool.spring.TaskProcessor} methods
+         * (and adds the tasks of its {@link dev.taskpool.spring.TaskSchedule} ones on schedule).
+         *
+         * @throws dev.taskpool.core.definition.DefinitionException naming each bad annotation, or a kind claimed twice
+         */
+        public Builder processors(Object bean) {
+            AnnotatedTasks.scan(bean).forEach(javaTasks::add);
+            return this;
+        }
+
+        /** Processes {@code kind} with {@code processor}; the app directory must define the kind. */
+        public Builder task(String kind, JavaProcessor processor) {
+            javaTasks.add(JavaTask.of(kind, processor));
+            return this;
+        }
+
+        /** Processes a kind in Java, with its own definition when it has one. */
+        public Builder task(JavaTask task) {
+            javaTasks.add(task);
+            return this;
+        }
+
+        /** Runs {@code n} tasks of {@code kind} at once in this worker, in place of its definition's {@code worker_nums}. */
+        public Builder workerNums(String kind, int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("worker_nums of " + kind + " must be at least 1, got " + n);
+            }
+            workerNums.put(Objects.requireNonNull(kind, "kind"), n);
+            return this;
         }
 
         /** Offers a Java process under {@code name} (e.g. a task's {@code process}, or one scripts call). */
@@ -161,12 +221,12 @@ public final class EmbeddedWorker implements AutoCloseable {
                     meters == null ? null : RedisLatencies.recorder(meters));
             AppRuntime runtime = null;
             try {
-                runtime = AppRuntime.open(appDirectory.toAbsolutePath().normalize(), new AddStore(redis), processes,
-                        redis.clock());
+                runtime = AppRuntime.open(appDirectory == null ? null : appDirectory.toAbsolutePath().normalize(), javaTasks,
+                        new AddStore(redis), processes, redis.clock(), ValueLimits.defaults());
                 if (meters != null) {
                     runtime.measureWith(new MicrometerWorkerMetrics(meters, new TaskOperations(redis)));
                 }
-                Worker worker = new Worker(runtime, settings, tasks).start();
+                Worker worker = new Worker(runtime, settings, tasks, workerNums).start();
                 return new EmbeddedWorker(redis, runtime, worker);
             } catch (RuntimeException e) {
                 if (runtime != null) {

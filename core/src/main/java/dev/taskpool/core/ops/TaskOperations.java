@@ -1,5 +1,6 @@
 package dev.taskpool.core.ops;
 
+import dev.taskpool.core.Durations;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.UnknownTaskException;
 import dev.taskpool.core.add.AddStore;
@@ -17,12 +18,16 @@ import io.lettuce.core.KeyValue;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -357,6 +362,35 @@ public final class TaskOperations {
                     + String.join(", ", layout.partitions()) + ")");
         }
         return new KindScope(layout, named);
+    }
+
+    /**
+     * Asks Redis for a PING and returns how long its answer took: a liveness check (a health
+     * indicator's) that needs no task kind. In a Cluster it goes to the node Lettuce chose for
+     * commands without a key.
+     *
+     * @throws TaskpoolException when Redis did not answer within {@code timeout}, or failed
+     */
+    public Duration ping(Duration timeout) {
+        long start = System.nanoTime();
+        try {
+            commands.ping().toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return Duration.ofNanos(System.nanoTime() - start);
+        } catch (TimeoutException e) {
+            throw new TaskpoolException("Redis at " + redis.describe() + " did not answer a PING within "
+                    + Durations.text(timeout), e);
+        } catch (ExecutionException e) {
+            throw new TaskpoolException("Redis at " + redis.describe() + " failed a PING: "
+                    + RedisConnector.rootMessage(e.getCause()), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TaskpoolException("interrupted while waiting for Redis at " + redis.describe() + " to answer a PING", e);
+        }
+    }
+
+    /** The Redis these operations reach, as its URL without the password (for logs and health reports). */
+    public String redisDescription() {
+        return redis.describe();
     }
 
     /** The clock the counts are read by: Redis' clock (as this process estimates it) unless a test gave another. */

@@ -75,6 +75,14 @@ class TaskOperationsTest {
     }
 
     @Test
+    void aPingIsAnsweredAndNamesTheRedisWithoutItsPassword() {
+        Duration took = operations.ping(Duration.ofSeconds(10));
+        assertFalse(took.isNegative(), "a round trip takes no negative time: " + took);
+        assertEquals(redis.describe(), operations.redisDescription());
+        assertTrue(operations.redisDescription().startsWith("redis"), operations.redisDescription());
+    }
+
+    @Test
     void theKindIsListedAmongTheKinds() {
         assertTrue(operations.kinds().contains(task), "kinds() should list the published kind " + task);
     }

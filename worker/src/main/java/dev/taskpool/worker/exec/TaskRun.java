@@ -164,7 +164,8 @@ final class TaskRun implements Runnable {
         // volatile: stop() writes the order, then reads the attempt; this is the other way round).
         if (order == null) {
             long startedAt = System.nanoTime();
-            try (CurrentRun.Scope ignored = CurrentRun.enter(definition.id(), id, current.token(), current.task())) {
+            try (CurrentRun.Scope ignored = CurrentRun.enter(definition.id(), id, current.token(), current.task(),
+                    current.attempt())) {
                 response = runtime.call(definition.process(), callArgs);
             } catch (RuntimeException e) {
                 failure = e;

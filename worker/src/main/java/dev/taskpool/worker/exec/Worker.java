@@ -52,6 +52,14 @@ public final class Worker implements AutoCloseable {
 
     /** @param tasks the task ids to serve; empty serves every task of the app */
     public Worker(AppRuntime runtime, WorkerSettings settings, List<String> tasks) {
+        this(runtime, settings, tasks, Map.of());
+    }
+
+    /**
+     * @param tasks      the task ids to serve; empty serves every task of the app
+     * @param workerNums runs at once in this worker by kind, in place of the definitions' {@code worker_nums}
+     */
+    public Worker(AppRuntime runtime, WorkerSettings settings, List<String> tasks, Map<String, Integer> workerNums) {
         this.runtime = runtime;
         this.settings = settings;
         this.timeouts = new Timeouts(runtime.redis().timeouts(), settings);
@@ -62,6 +70,14 @@ public final class Worker implements AutoCloseable {
         if (tasks.isEmpty()) {
             served.addAll(runtime.definitions());
         }
+        workerNums.forEach((kind, n) -> {
+            int at = served.stream().map(TaskDefinition::id).toList().indexOf(kind);
+            if (at < 0) {
+                throw new IllegalArgumentException("worker_nums given for task '" + kind + "', which this worker does not"
+                        + " run; it runs " + served.stream().map(TaskDefinition::id).toList());
+            }
+            served.set(at, served.get(at).withWorkerNums(n));
+        });
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("run-timeouts").unstarted(r));
         this.background = Executors.newScheduledThreadPool(2, r -> Thread.ofPlatform().daemon().name("worker-background").unstarted(r));
         // Processors run on virtual threads: a run mostly waits (on Redis, on Sleep), and one that
@@ -192,6 +208,11 @@ public final class Worker implements AutoCloseable {
             recoverer.run();
             scheduleRecovery(recoverer);
         }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** The kinds this worker serves. */
+    public List<String> taskIds() {
+        return served.stream().map(TaskDefinition::id).toList();
     }
 
     public WorkerSettings settings() {

@@ -14,6 +14,7 @@ import dev.taskpool.core.schedule.ScheduleOperations;
 import dev.taskpool.core.schedule.ScheduleSpec;
 import dev.taskpool.worker.metrics.WorkerMetrics;
 import dev.taskpool.worker.process.ProcessException;
+import dev.taskpool.worker.java.JavaTasks;
 import dev.taskpool.worker.process.ProcessRegistry;
 import dev.taskpool.worker.script.HostBridge;
 import dev.taskpool.worker.script.ScriptEngine;
@@ -81,13 +82,28 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
     /** As {@link #open(Path, AddStore, ProcessRegistry, InstantSource)}, with these limits on arguments and results. */
     public static AppRuntime open(Path appDir, AddStore adds, ProcessRegistry registry, InstantSource clock,
                                   ValueLimits limits) {
-        if (!Files.isDirectory(appDir)) {
+        return open(appDir, new JavaTasks(), adds, registry, clock, limits);
+    }
+
+    /**
+     * Opens an app whose kinds come from {@code appDir} (null: none), joined with the kinds processed
+     * in Java ({@link JavaTasks#join}); with neither, there is nothing to run and it is refused.
+     */
+    public static AppRuntime open(Path appDir, JavaTasks java, AddStore adds, ProcessRegistry registry,
+                                  InstantSource clock, ValueLimits limits) {
+        if (appDir != null && !Files.isDirectory(appDir)) {
             throw new TaskpoolException("app directory " + appDir
                     + (Files.exists(appDir) ? " is not a directory (give the directory that holds tasks/)" : " does not exist"));
         }
-        List<TaskDefinition> definitions = DefinitionLoader.withSystemEnvironment().loadApp(appDir);
-        List<ScheduleLoader.Loaded> schedules = ScheduleLoader.loadApp(appDir);
+        if (appDir == null && java.isEmpty()) {
+            throw new TaskpoolException("nothing to run: give an app directory or Java processors");
+        }
+        List<TaskDefinition> definitions = java.join(appDir == null ? List.of()
+                : DefinitionLoader.withSystemEnvironment().loadApp(appDir));
+        List<ScheduleLoader.Loaded> schedules = new ArrayList<>(appDir == null ? List.of() : ScheduleLoader.loadApp(appDir));
+        schedules.addAll(java.schedules());
         AppRuntime runtime = new AppRuntime(appDir, definitions, schedules, registry, adds, clock, limits);
+        java.registerInto(registry, runtime, runtime.definitions);
         runtime.scripts = ScriptEngine.load(appDir, runtime);
         try {
             runtime.checkProcessNames();
@@ -97,8 +113,9 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
             runtime.close();
             throw e;
         }
-        log.info("loaded app {}: {} task(s) {}{}", appDir, definitions.size(), runtime.taskIds(),
-                schedules.isEmpty() ? "" : ", " + schedules.size() + " schedule(s) " + runtime.schedules().stream().map(ScheduleSpec::id).toList());
+        log.info("loaded {}: {} task(s) {}{}", appDir == null ? "Java processors" : "app " + appDir, definitions.size(),
+                runtime.taskIds(), schedules.isEmpty() ? ""
+                        : ", " + schedules.size() + " schedule(s) " + runtime.schedules().stream().map(ScheduleSpec::id).toList());
         return runtime;
     }
 
@@ -109,7 +126,8 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
     private void publishSchedules() {
         ScheduleOperations operations = new ScheduleOperations(redis());
         for (ScheduleSpec schedule : schedules()) {
-            operations.publish(schedule, ScheduleOperations.SOURCE_APP, "app " + appDir.toAbsolutePath().normalize());
+            operations.publish(schedule, ScheduleOperations.SOURCE_APP,
+                    appDir == null ? "Java processors" : "app " + appDir.toAbsolutePath().normalize());
         }
     }
 
@@ -338,6 +356,7 @@ public final class AppRuntime implements HostBridge, AutoCloseable {
         return clock;
     }
 
+    /** The app directory, or null when every kind is processed in Java. */
     public Path appDir() {
         return appDir;
     }

@@ -8,8 +8,11 @@ import java.util.Optional;
  * recorded only while the run still holds its lease (the token is checked in Redis).
  */
 public final class CurrentRun {
-    /** @param token the lease token of this run (each run of a task has its own, operators' retries included) */
-    public record RunningTask(String task, long id, String token, String partition) {
+    /**
+     * @param token   the lease token of this run (each run of a task has its own, operators' retries included)
+     * @param attempt which run of the task this is (1: the first)
+     */
+    public record RunningTask(String task, long id, String token, String partition, int attempt) {
         /** Whether this run is the one running {@code task #id} (progress of another task needs no token). */
         public boolean runs(String otherTask, long otherId) {
             return task.equals(otherTask) && id == otherId;
@@ -26,12 +29,13 @@ public final class CurrentRun {
     }
 
     /**
-     * Marks this thread as running {@code task #id} under lease {@code token} until the returned
-     * scope closes; {@code partition} holds the task (the kind itself unless it is partitioned).
+     * Marks this thread as running {@code task #id} (its run number {@code attempt}) under lease
+     * {@code token} until the returned scope closes; {@code partition} holds the task (the kind
+     * itself unless it is partitioned).
      */
-    public static Scope enter(String task, long id, String token, String partition) {
+    public static Scope enter(String task, long id, String token, String partition, int attempt) {
         RunningTask previous = RUNNING.get();
-        RUNNING.set(new RunningTask(task, id, token, partition));
+        RUNNING.set(new RunningTask(task, id, token, partition, attempt));
         return () -> {
             if (previous == null) {
                 RUNNING.remove();

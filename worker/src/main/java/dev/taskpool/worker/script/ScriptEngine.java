@@ -70,8 +70,8 @@ public final class ScriptEngine implements AutoCloseable {
     public static ScriptEngine load(Path appDir, HostBridge bridge) {
         Map<String, ScriptFile> files = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
-        Path scriptsDir = appDir.resolve("scripts");
-        if (Files.isDirectory(scriptsDir)) {
+        Path scriptsDir = appDir == null ? null : appDir.resolve("scripts");   // (no app directory: Java processors only)
+        if (scriptsDir != null && Files.isDirectory(scriptsDir)) {
             List<Path> paths;
             try (Stream<Path> walk = Files.walk(scriptsDir)) {
                 paths = walk.filter(Files::isRegularFile).filter(p -> p.toString().endsWith(".js"))
