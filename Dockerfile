@@ -8,8 +8,12 @@ COPY client client
 COPY worker worker
 COPY dashboard dashboard
 COPY cli cli
-# (the reactor reads every module's pom; only the command line and what it needs are built: the
-# benchmark harness is not shipped)
+# (the cli module's tests compile the docs' Spring snippets against the starter, so the reactor
+# builds the Spring Boot modules too; it reads every module's pom, and only the command line and
+# what it needs are built: the benchmark harness and the example application are not shipped)
+COPY spring-boot-autoconfigure spring-boot-autoconfigure
+COPY spring-boot-starter spring-boot-starter
+COPY examples/spring-boot/pom.xml examples/spring-boot/pom.xml
 COPY bench/pom.xml bench/pom.xml
 RUN mvn -q -B -DskipTests -pl cli -am package
 
