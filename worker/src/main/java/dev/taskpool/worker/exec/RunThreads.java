@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -18,9 +18,14 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code run-<task>-N}: the run threads, one per slot and kept between runs rather than
  *       made per run (a script context sets up per-thread state for every new thread that enters
- *       it, and an idle thread that waits without a time limit costs no timer). Threads beyond the
- *       slots are made only while an abandoned run's thread is still stuck, for the takeover that
- *       carries its run on in the same slot, and end after a minute idle;</li>
+ *       it). A run started while every thread is still on its way back from the run before (its
+ *       slot is free as soon as its result went to the pump) waits for the first one back, a few
+ *       microseconds: the pool never grows past the slots for that. It grows by one thread only
+ *       while an abandoned run's thread is still stuck, for the takeover that carries its run on
+ *       in the same slot, and shrinks again when the stuck thread comes back. So an idle thread
+ *       always waits without a time limit: with more threads than its core size, a pool would
+ *       make every idle thread wait with one, which costs a timer per run (measured: about a
+ *       fifth of a script run's CPU);</li>
  *   <li>{@code stop-<task>-N}: one per attempt being stopped (it waits for the script to notice
  *       its interrupt, then up to {@code --abandon-after});</li>
  *   <li>{@code record-<task>-N}: one per result recorded alone because its batch failed (it
@@ -34,12 +39,14 @@ final class RunThreads {
 
     private final String task;
     private final ThreadPoolExecutor runs;
+    /** Threads the run pool has beyond the slots, one per abandoned thread still stuck. */
+    private int grownBy;
     private final ExecutorService stoppers;
     private final ExecutorService recorders;
 
     RunThreads(String task, int slots) {
         this.task = task;
-        this.runs = new ThreadPoolExecutor(slots, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+        this.runs = new ThreadPoolExecutor(slots, slots, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                 Thread.ofVirtual().name("run-" + task + "-", 1).factory());
         this.stoppers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("stop-" + task + "-", 1).factory());
         this.recorders = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("record-" + task + "-", 1).factory());
@@ -50,9 +57,37 @@ final class RunThreads {
         runs.execute(run);
     }
 
-    /** Carries a run on from an abandoned attempt, on a new run thread; false once stopped. */
+    /**
+     * Carries a run on from an abandoned attempt, on a new run thread: the pool grows by one for as
+     * long as the abandoned thread is stuck ({@link #abandonedThreadReturned}); false once stopped.
+     */
     boolean startTakeover(Runnable takeover) {
-        return startOn(runs, takeover);
+        resize(1);
+        if (startOn(runs, takeover)) {
+            return true;
+        }
+        resize(-1);
+        return false;
+    }
+
+    /** The thread of an abandoned attempt came back (its processor returned at last): the pool shrinks by the thread it grew for it. */
+    synchronized void abandonedThreadReturned() {
+        if (grownBy > 0) {   // (none when its takeover could not start: the worker had stopped)
+            resize(-1);
+        }
+    }
+
+    /** Grows (+1) or shrinks (-1) the run threads; the core size is the whole size, so no idle thread waits with a time limit. */
+    private synchronized void resize(int by) {
+        grownBy += by;
+        int size = runs.getCorePoolSize() + by;
+        if (by > 0) {
+            runs.setMaximumPoolSize(size);
+            runs.setCorePoolSize(size);
+        } else {
+            runs.setCorePoolSize(size);
+            runs.setMaximumPoolSize(size);
+        }
     }
 
     /** Stops an attempt on a thread of its own; false once stopped (the run threads were interrupted then). */

@@ -112,6 +112,7 @@ final class TaskRun implements Runnable {
             try {
                 response = runOnce(args);
             } catch (AttemptStop.TakenOverException e) {
+                kind.threads().abandonedThreadReturned();
                 return;   // this thread was abandoned; another one carries the run on
             } catch (RuntimeException e) {
                 failure = e;
