@@ -125,7 +125,7 @@ public final class RedisConnector implements AutoCloseable {
     private static RedisConnector connectStandalone(LettuceSettings settings, Duration commandTimeout,
                                                     ClientResources resources) {
         RedisURI uri = settings.nodes().getFirst();
-        RedisClient client = resources == null ? RedisClient.create() : RedisClient.create(resources);
+        RedisClient client = new LazySyncRedisClient(resources);
         client.setOptions(settings.standalone());
         StatefulRedisConnection<String, String> connection;
         try {
