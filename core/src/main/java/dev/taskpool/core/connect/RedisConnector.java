@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -45,7 +46,6 @@ public final class RedisConnector implements AutoCloseable {
     private final String description;
     private final StatefulConnection<String, String> connection;
     private final RedisClusterAsyncCommands<String, String> async;
-    private final RedisClusterCommands<String, String> sync;
     private final Supplier<StatefulConnection<String, String>> newConnection;
     private final Function<StatefulConnection<String, String>, RedisClusterCommands<String, String>> syncOf;
     private final Supplier<StatefulRedisPubSubConnection<String, String>> newPubSub;
@@ -60,7 +60,7 @@ public final class RedisConnector implements AutoCloseable {
     private String user = "default";
 
     private RedisConnector(AbstractRedisClient client, String description, StatefulConnection<String, String> connection,
-                           RedisClusterAsyncCommands<String, String> async, RedisClusterCommands<String, String> sync,
+                           RedisClusterAsyncCommands<String, String> async,
                            Supplier<StatefulConnection<String, String>> newConnection,
                            Function<StatefulConnection<String, String>, RedisClusterCommands<String, String>> syncOf,
                            Supplier<StatefulRedisPubSubConnection<String, String>> newPubSub, boolean cluster,
@@ -69,7 +69,6 @@ public final class RedisConnector implements AutoCloseable {
         this.description = description;
         this.connection = connection;
         this.async = async;
-        this.sync = sync;
         this.newConnection = newConnection;
         this.syncOf = syncOf;
         this.newPubSub = newPubSub;
@@ -142,7 +141,7 @@ public final class RedisConnector implements AutoCloseable {
             return connectCluster(settings, commandTimeout, resources);
         }
         StatefulRedisConnection<String, String> shared = connection;
-        return new RedisConnector(client, LettuceSettings.describe(uri), shared, shared.async(), shared.sync(),
+        return new RedisConnector(client, LettuceSettings.describe(uri), shared, shared.async(),
                 () -> client.connect(StringCodec.UTF8, uri),
                 own -> ((StatefulRedisConnection<String, String>) own).sync(),
                 () -> client.connectPubSub(StringCodec.UTF8, uri), false, commandTimeout);
@@ -165,7 +164,7 @@ public final class RedisConnector implements AutoCloseable {
             throw new TaskpoolException("cannot connect to Redis at " + description + ": " + rootMessage(e)
                     + TlsSetup.mismatchHint(first, e), e);
         }
-        return new RedisConnector(client, description, connection, connection.async(), connection.sync(),
+        return new RedisConnector(client, description, connection, connection.async(),
                 () -> client.connect(StringCodec.UTF8),
                 own -> ((StatefulRedisClusterConnection<String, String>) own).sync(),
                 () -> client.connectPubSub(StringCodec.UTF8), true, commandTimeout);
@@ -178,8 +177,12 @@ public final class RedisConnector implements AutoCloseable {
      */
     private static boolean isClusterNode(StatefulRedisConnection<String, String> connection) {
         try {
-            return connection.sync().clusterInfo().startsWith("cluster_state:");
-        } catch (RuntimeException e) {
+            // (async: the synchronous API is built on first use, and this connection may never need it)
+            return connection.async().clusterInfo().get().startsWith("cluster_state:");
+        } catch (ExecutionException | RuntimeException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return false;
         }
     }
@@ -214,9 +217,12 @@ public final class RedisConnector implements AutoCloseable {
         return async;
     }
 
-    /** The shared connection's commands, blocking until each answers. */
+    /**
+     * The shared connection's commands, blocking until each answers (built when first asked for:
+     * see {@link LazySyncRedisClient}).
+     */
     public RedisClusterCommands<String, String> sync() {
-        return sync;
+        return syncOf.apply(connection);
     }
 
     /**
@@ -225,7 +231,7 @@ public final class RedisConnector implements AutoCloseable {
      */
     public BlockingConnection newBlockingConnection() {
         StatefulConnection<String, String> own = newConnection.get();
-        return new BlockingConnection(own, syncOf.apply(own), timeouts);
+        return new BlockingConnection(own, asyncOf(own), timeouts);
     }
 
     /**
@@ -335,7 +341,7 @@ public final class RedisConnector implements AutoCloseable {
                 }
             }
         } else {
-            byNode.put(description, sync.info(section));
+            byNode.put(description, new RedisCalls(this).await(async.info(section).toCompletableFuture(), "read INFO " + section));
         }
         return byNode;
     }

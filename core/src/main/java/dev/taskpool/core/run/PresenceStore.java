@@ -1,9 +1,10 @@
 package dev.taskpool.core.run;
 
+import dev.taskpool.core.connect.RedisCalls;
+import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.LuaScript;
 import dev.taskpool.core.lua.ScriptRunner;
-import dev.taskpool.core.connect.RedisConnector;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.SetArgs;
@@ -76,7 +77,9 @@ public final class PresenceStore {
 
     /** Clears the worker's presence (a graceful stop); waits for Redis. */
     public void clear(String workerId) {
-        redis.sync().del(Keys.worker(workerId));
-        redis.sync().zrem(Keys.WORKERS, workerId);
+        // (async and awaited: a worker's connections need not build Lettuce's synchronous API for this)
+        RedisCalls calls = new RedisCalls(redis);
+        calls.await(redis.async().del(Keys.worker(workerId)).toCompletableFuture(), "clear the worker's presence");
+        calls.await(redis.async().zrem(Keys.WORKERS, workerId).toCompletableFuture(), "clear the worker's presence");
     }
 }

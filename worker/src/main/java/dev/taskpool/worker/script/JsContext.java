@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import org.graalvm.polyglot.Context;
 import org.graalvm.polyglot.PolyglotException;
+import org.graalvm.polyglot.Source;
 import org.graalvm.polyglot.Value;
 
 /**
@@ -214,6 +215,11 @@ public final class JsContext implements AutoCloseable {
             broken = true;
             return false;
         }
+    }
+
+    /** Parses {@code source} without running it (a syntax check; the engine keeps what it parsed for later runs). */
+    void parse(Source source) {
+        context.parse(source);
     }
 
     boolean isBroken() {
