@@ -182,7 +182,7 @@ public final class Bench {
             RedisCounters after = RedisCounters.read(connector);
             long scriptCalls = store.scriptCalls() - scriptCallsBefore
                     + workerRuntimes.stream().mapToLong(AppRuntime::scriptCalls).sum();
-            long[] drain = benchReads.drainSpan(connector, operations, kinds, tasksPerKind);
+            long[] drain = benchReads.drainSpan(connector, operations, kinds, tasksPerKind, options.flow().priority() == 0);
             double processSeconds = Math.max(1, drain[1] - drain[0]) / 1000.0;
             double fromStartSeconds = Math.max(1, drain[1] - drainStartMillis) / 1000.0;
 

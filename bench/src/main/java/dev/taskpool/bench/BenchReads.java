@@ -1,6 +1,7 @@
 package dev.taskpool.bench;
 
 import dev.taskpool.core.TaskpoolException;
+import dev.taskpool.core.connect.RedisCalls;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.KindLayout;
@@ -26,6 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * its partitions; each kind's layout is read once.
  */
 final class BenchReads {
+    /** Tasks read at each end of a run served in order, for its first start and its last finish. */
+    private static final int SPAN_SAMPLE = 2000;
+
     /** Each kind's layout, read once (see {@link #layout}). */
     private final Map<String, KindLayout> layouts = new ConcurrentHashMap<>();
     /** The counters' reader of each connection (one per run). */
@@ -126,7 +130,7 @@ final class BenchReads {
 
     /** The first start and the last finish over every kind (epoch ms), as the task records say. */
     long[] drainSpan(RedisConnector connector, TaskOperations operations, List<String> kinds,
-                     List<Integer> tasksPerKind) {
+                     List<Integer> tasksPerKind, boolean firstInFirstOut) {
         long firstStart = Long.MAX_VALUE;
         long lastFinish = 0;
         List<Long> batch = new ArrayList<>();
@@ -138,9 +142,13 @@ final class BenchReads {
                 continue;
             }
             int count = tasksPerKind.get(k);
-            for (long id = 1; id <= count; id++) {
+            // A queue served in order starts its lowest ids first (the first fetch takes them), and its
+            // `succeeded` index ends with the last finishes: a few thousand reads instead of one per task,
+            // which would cost this process and Redis more than a tenth of the run's own CPU.
+            int read = firstInFirstOut ? Math.min(count, SPAN_SAMPLE) : count;
+            for (long id = 1; id <= read; id++) {
                 batch.add(id);
-                if (batch.size() == 1000 || id == count) {
+                if (batch.size() == 1000 || id == read) {
                     for (Map<String, String> times : operations.fields(kinds.get(k), batch, "started_at", "finished_at")) {
                         try {
                             firstStart = Math.min(firstStart, Long.parseLong(times.get("started_at")));
@@ -150,6 +158,13 @@ final class BenchReads {
                         }
                     }
                     batch.clear();
+                }
+            }
+            if (read < count) {
+                String index = Keys.of(kinds.get(k)).succeeded();
+                for (String entry : new RedisCalls(connector).await(connector.async().lrange(index, -SPAN_SAMPLE, -1).toCompletableFuture(),
+                        "read the benchmark's succeeded index")) {
+                    lastFinish = Math.max(lastFinish, Long.parseLong(entry.substring(0, entry.indexOf(':'))));
                 }
             }
         }
