@@ -13,7 +13,6 @@ import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
-import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import java.net.URI;
@@ -128,7 +127,7 @@ public final class RedisConnector implements AutoCloseable {
         client.setOptions(settings.standalone());
         StatefulRedisConnection<String, String> connection;
         try {
-            connection = withHandshakeCause(() -> client.connect(StringCodec.UTF8, uri));
+            connection = withHandshakeCause(() -> client.connect(ExactUtf8Codec.UTF8, uri));
         } catch (RuntimeException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
             throw new TaskpoolException("cannot connect to Redis at " + LettuceSettings.describe(uri) + ": " + rootMessage(e)
@@ -142,9 +141,9 @@ public final class RedisConnector implements AutoCloseable {
         }
         StatefulRedisConnection<String, String> shared = connection;
         return new RedisConnector(client, LettuceSettings.describe(uri), shared, shared.async(),
-                () -> client.connect(StringCodec.UTF8, uri),
+                () -> client.connect(ExactUtf8Codec.UTF8, uri),
                 own -> ((StatefulRedisConnection<String, String>) own).sync(),
-                () -> client.connectPubSub(StringCodec.UTF8, uri), false, commandTimeout);
+                () -> client.connectPubSub(ExactUtf8Codec.UTF8, uri), false, commandTimeout);
     }
 
     private static RedisConnector connectCluster(LettuceSettings settings, Duration commandTimeout,
@@ -158,16 +157,16 @@ public final class RedisConnector implements AutoCloseable {
         client.setOptions(settings.cluster());
         StatefulRedisClusterConnection<String, String> connection;
         try {
-            connection = withHandshakeCause(() -> client.connect(StringCodec.UTF8));
+            connection = withHandshakeCause(() -> client.connect(ExactUtf8Codec.UTF8));
         } catch (RuntimeException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
             throw new TaskpoolException("cannot connect to Redis at " + description + ": " + rootMessage(e)
                     + TlsSetup.mismatchHint(first, e), e);
         }
         return new RedisConnector(client, description, connection, connection.async(),
-                () -> client.connect(StringCodec.UTF8),
+                () -> client.connect(ExactUtf8Codec.UTF8),
                 own -> ((StatefulRedisClusterConnection<String, String>) own).sync(),
-                () -> client.connectPubSub(StringCodec.UTF8), true, commandTimeout);
+                () -> client.connectPubSub(ExactUtf8Codec.UTF8), true, commandTimeout);
     }
 
     /**
