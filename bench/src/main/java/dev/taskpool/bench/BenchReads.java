@@ -1,7 +1,6 @@
 package dev.taskpool.bench;
 
 import dev.taskpool.core.TaskpoolException;
-import dev.taskpool.core.connect.RedisCalls;
 import dev.taskpool.core.connect.RedisConnector;
 import dev.taskpool.core.lua.Keys;
 import dev.taskpool.core.lua.KindLayout;
@@ -143,8 +142,8 @@ final class BenchReads {
             }
             int count = tasksPerKind.get(k);
             // A queue served in order starts its lowest ids first (the first fetch takes them), and its
-            // `succeeded` index ends with the last finishes: a few thousand reads instead of one per task,
-            // which would cost this process and Redis more than a tenth of the run's own CPU.
+            // `succeeded` index ends with the last finishes: a few thousand reads instead of one per
+            // task, whose CPU (this process's and Redis') the whole-run figures would count.
             int read = firstInFirstOut ? Math.min(count, SPAN_SAMPLE) : count;
             for (long id = 1; id <= read; id++) {
                 batch.add(id);
@@ -161,11 +160,7 @@ final class BenchReads {
                 }
             }
             if (read < count) {
-                String index = Keys.of(kinds.get(k)).succeeded();
-                for (String entry : new RedisCalls(connector).await(connector.async().lrange(index, -SPAN_SAMPLE, -1).toCompletableFuture(),
-                        "read the benchmark's succeeded index")) {
-                    lastFinish = Math.max(lastFinish, Long.parseLong(entry.substring(0, entry.indexOf(':'))));
-                }
+                lastFinish = Math.max(lastFinish, new TaskReads(connector).lastSucceededAt(kinds.get(k), SPAN_SAMPLE));
             }
         }
         return new long[] {firstStart, lastFinish};

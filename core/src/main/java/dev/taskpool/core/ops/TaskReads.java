@@ -39,6 +39,23 @@ public final class TaskReads {
     }
 
     /**
+     * The latest {@code finished_at} (epoch ms) among the last {@code entries} entries of the kind's
+     * (or partition's) {@code succeeded} index, 0 when it is empty: its entries are appended as runs
+     * end, so the last few hold the last finish (a benchmark's span).
+     */
+    public long lastSucceededAt(String task, int entries) {
+        long last = 0;
+        for (String entry : calls.await(commands.lrange(Keys.of(task).succeeded(), -entries, -1).toCompletableFuture(),
+                "read the succeeded index of task " + task)) {
+            int colon = entry.indexOf(':');
+            if (colon > 0) {
+                last = Math.max(last, Long.parseLong(entry.substring(0, colon)));
+            }
+        }
+        return last;
+    }
+
+    /**
      * The counters of a task kind, which outlive the tasks themselves (added, succeeded, failed, retried,
      * recovered, canceled, and duplicates: adds answered with the id of a task holding their unique key);
      * of a partitioned kind, the sums over its partitions (their hashes read together).

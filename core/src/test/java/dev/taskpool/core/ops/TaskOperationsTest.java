@@ -132,6 +132,22 @@ class TaskOperationsTest {
         assertTrue(operations.list(task, TaskStatus.RUNNING, 10, null).tasks().isEmpty(), "no task runs any more");
     }
 
+    @Test
+    void theLastSuccessIsReadFromTheTailOfTheSucceededIndex() {
+        assertEquals(0, taskReads.lastSucceededAt(task, 2), "nothing succeeded yet");
+        add(4, NOW);
+        List<FetchedTask> runs = runStore.fetch(task, 4, NOW, NOW + 10_000, "w1", KEEP).join();
+        // The index holds the runs in the order they were recorded: the last two out of time order,
+        // as two round trips in flight at once may land.
+        long[] finishedAt = {NOW + 10, NOW + 20, NOW + 40, NOW + 30};
+        for (int i = 0; i < runs.size(); i++) {
+            runStore.complete(runs.get(i), TaskStatus.SUCCESS, "1", finishedAt[i], KEEP).join();
+        }
+        assertEquals(NOW + 40, taskReads.lastSucceededAt(task, 2), "the latest of the last two entries");
+        assertEquals(NOW + 30, taskReads.lastSucceededAt(task, 1), "only the tail is read");
+        assertEquals(NOW + 40, taskReads.lastSucceededAt(task, 100), "an index shorter than asked is read whole");
+    }
+
     /**
      * {@code succeeded} is a list of "<finished_at>:<id>", newest at the right: counted by time (entries
      * past retention not pruned yet do not count), pruned from the left by later finishes and by the
