@@ -77,6 +77,11 @@ final class RunThreads {
         }
     }
 
+    /** How many run threads the pool may have now: the slots, and one more per abandoned thread still stuck. */
+    synchronized int runThreadLimit() {
+        return runs.getMaximumPoolSize();
+    }
+
     /** Grows (+1) or shrinks (-1) the run threads; the core size is the whole size, so no idle thread waits with a time limit. */
     private synchronized void resize(int by) {
         grownBy += by;
