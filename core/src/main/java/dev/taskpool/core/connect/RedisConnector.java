@@ -3,6 +3,7 @@ package dev.taskpool.core.connect;
 import dev.taskpool.core.TaskpoolException;
 import dev.taskpool.core.redis.RedisTls;
 import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulConnection;
@@ -23,7 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -177,11 +178,9 @@ public final class RedisConnector implements AutoCloseable {
     private static boolean isClusterNode(StatefulRedisConnection<String, String> connection) {
         try {
             // (async: the synchronous API is built on first use, and this connection may never need it)
-            return connection.async().clusterInfo().get().startsWith("cluster_state:");
-        } catch (ExecutionException | RuntimeException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return LettuceFutures.awaitOrCancel(connection.async().clusterInfo(), connection.getTimeout().toMillis(),
+                    TimeUnit.MILLISECONDS).startsWith("cluster_state:");
+        } catch (RuntimeException e) {
             return false;
         }
     }
@@ -216,10 +215,7 @@ public final class RedisConnector implements AutoCloseable {
         return async;
     }
 
-    /**
-     * The shared connection's commands, blocking until each answers (built when first asked for:
-     * see {@link LazySyncRedisClient}).
-     */
+    /** The shared connection's commands, blocking until each answers (built on first use: {@link LazySyncRedisClient}). */
     public RedisClusterCommands<String, String> sync() {
         return syncOf.apply(connection);
     }
