@@ -12,6 +12,7 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnectionImpl;
 import io.lettuce.core.pubsub.api.sync.RedisPubSubCommands;
 import io.lettuce.core.resource.ClientResources;
 import java.time.Duration;
+import java.util.function.Supplier;
 
 /**
  * A Lettuce client whose connections build their synchronous API on its first use instead of in
@@ -40,8 +41,7 @@ final class LazySyncRedisClient extends RedisClient {
     }
 
     private static final class Connection<K, V> extends StatefulRedisConnectionImpl<K, V> {
-        private final Object buildLock = new Object();
-        private volatile RedisCommands<K, V> lazySync;
+        private final BuiltOnce<RedisCommands<K, V>> lazySync = new BuiltOnce<>();
 
         Connection(RedisChannelWriter writer, PushHandler pushHandler, RedisCodec<K, V> codec, Duration timeout,
                    RedisClient client) {
@@ -55,23 +55,12 @@ final class LazySyncRedisClient extends RedisClient {
 
         @Override
         public RedisCommands<K, V> sync() {
-            RedisCommands<K, V> built = lazySync;
-            if (built == null) {
-                synchronized (buildLock) {
-                    built = lazySync;
-                    if (built == null) {
-                        built = super.newRedisSyncCommandsImpl();
-                        lazySync = built;
-                    }
-                }
-            }
-            return built;
+            return lazySync.get(super::newRedisSyncCommandsImpl);
         }
     }
 
     private static final class PubSubConnection<K, V> extends StatefulRedisPubSubConnectionImpl<K, V> {
-        private final Object buildLock = new Object();
-        private volatile RedisPubSubCommands<K, V> lazySync;
+        private final BuiltOnce<RedisPubSubCommands<K, V>> lazySync = new BuiltOnce<>();
 
         PubSubConnection(PubSubEndpoint<K, V> endpoint, RedisChannelWriter writer, RedisCodec<K, V> codec, Duration timeout) {
             super(endpoint, writer, codec, timeout);
@@ -84,13 +73,22 @@ final class LazySyncRedisClient extends RedisClient {
 
         @Override
         public RedisPubSubCommands<K, V> sync() {
-            RedisPubSubCommands<K, V> built = lazySync;
+            return lazySync.get(super::newRedisSyncCommandsImpl);
+        }
+    }
+
+    /** A value built by the first caller that asks for it, and only once. */
+    private static final class BuiltOnce<T> {
+        private volatile T value;
+
+        T get(Supplier<T> build) {
+            T built = value;
             if (built == null) {
-                synchronized (buildLock) {
-                    built = lazySync;
+                synchronized (this) {
+                    built = value;
                     if (built == null) {
-                        built = super.newRedisSyncCommandsImpl();
-                        lazySync = built;
+                        built = build.get();
+                        value = built;
                     }
                 }
             }
